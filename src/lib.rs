@@ -1,0 +1,13 @@
+//! Loquat: a desktop XMPP messenger. The core (everything but `ui`) has no GUI dependency;
+//! building with `--no-default-features` proves it.
+
+pub mod ids;
+pub mod model;
+pub mod paths;
+pub mod secrets;
+pub mod session;
+pub mod store;
+pub mod xmpp;
+
+#[cfg(feature = "gui")]
+pub mod ui;

@@ -1,0 +1,167 @@
+//! Plain data the whole app talks about: accounts, contacts, messages. No I/O.
+
+use crate::ids::{AccountId, ConversationId, LocalMessageId};
+use serde::{Deserialize, Serialize};
+use xmpp_parsers::jid::BareJid;
+
+/// How to reach an account's server when SRV records are not enough.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerOverride {
+    /// Host name or IP address to connect to instead of the SRV lookup.
+    pub host: Option<String>,
+    /// Port to use with `host` (5222 for STARTTLS when unset).
+    pub port: Option<u16>,
+    /// Use direct TLS (XEP-0368) on `host:port` instead of STARTTLS.
+    pub direct_tls: bool,
+}
+
+/// Extra trust an account grants beyond the system roots. Never "verification off".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Trust {
+    /// PEM text of additional root certificates trusted for this account only.
+    pub extra_roots_pem: Option<String>,
+    /// SHA-256 fingerprints (lower-case hex, no separators) of server certificates the
+    /// user accepted explicitly for this account.
+    pub pinned_sha256: Vec<String>,
+}
+
+/// An account as stored on disk: no secret ever lives here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub jid: BareJid,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub server: ServerOverride,
+    #[serde(default)]
+    pub trust: Trust,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Account {
+    pub fn new(jid: BareJid) -> Self {
+        Account {
+            id: AccountId::generate(),
+            jid,
+            display_name: None,
+            server: ServerOverride::default(),
+            trust: Trust::default(),
+            enabled: true,
+        }
+    }
+
+    /// What the UI calls this account.
+    pub fn label(&self) -> String {
+        self.display_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| self.jid.to_string())
+    }
+}
+
+/// Availability, ordered from most to least available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Show {
+    Chat,
+    Online,
+    Away,
+    ExtendedAway,
+    DoNotDisturb,
+    Offline,
+}
+
+/// Roster subscription state (RFC 6121).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Subscription {
+    #[default]
+    None,
+    To,
+    From,
+    Both,
+}
+
+/// A roster entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub jid: BareJid,
+    pub name: Option<String>,
+    pub subscription: Subscription,
+    /// We asked for their presence and they have not answered yet.
+    pub pending_out: bool,
+    pub groups: Vec<String>,
+}
+
+impl Contact {
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| self.jid.to_string())
+    }
+}
+
+/// Who wrote a message, seen from our side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    Incoming,
+    Outgoing,
+}
+
+/// Where an outgoing message is on its way to the other person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delivery {
+    /// Stored locally, not yet handed to the server.
+    Pending,
+    /// Written to the stream.
+    Sent,
+    /// The server acknowledged it (XEP-0198).
+    Acked,
+    /// The recipient's client confirmed it (XEP-0184).
+    Delivered,
+    /// The recipient displayed it (XEP-0333).
+    Read,
+    /// An error came back; the text says why in plain words.
+    Failed(String),
+}
+
+/// One stored message. Incoming messages have `Delivery::Delivered`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Our local key; equals the stanza id and origin-id for messages we sent.
+    pub id: LocalMessageId,
+    pub account: AccountId,
+    /// Bare JID of the conversation partner (or room).
+    pub peer: BareJid,
+    pub is_room: bool,
+    pub direction: Direction,
+    /// Display name of the sender (the nick in rooms); empty means "the peer" or "me".
+    pub sender: String,
+    pub body: String,
+    /// Unix time in milliseconds (from XEP-0203 delay when present).
+    pub timestamp_ms: i64,
+    /// The `id` attribute of the stanza.
+    pub stanza_id_attr: Option<String>,
+    /// XEP-0359 origin-id.
+    pub origin_id: Option<String>,
+    /// XEP-0359 stanza-id assigned by our server (only when trusted).
+    pub server_id: Option<String>,
+    pub delivery: Delivery,
+}
+
+impl ChatMessage {
+    pub fn conversation(&self) -> ConversationId {
+        if self.is_room {
+            ConversationId::Room(self.peer.clone())
+        } else {
+            ConversationId::Chat(self.peer.clone())
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! One async XMPP session per account, as a stream of [`Update`]s driven by [`Command`]s.
+//!
+//! No iced here: the UI wraps [`run`] in a subscription. `actor` owns the stanza stream
+//! alone; `connect` is our own transport (trust, SASL policy); `xmpp` does the protocol.
+
+use crate::ids::{AccountId, LocalMessageId};
+use crate::model::{ChatMessage, Contact, Delivery, ServerOverride, Show, Trust};
+use std::fmt;
+use tokio::sync::mpsc;
+use xmpp_parsers::jid::{BareJid, FullJid, Jid};
+
+mod actor;
+pub mod connect;
+
+pub use actor::run;
+
+/// Everything a session needs to start.
+#[derive(Clone)]
+pub struct SessionParams {
+    pub account: AccountId,
+    pub jid: BareJid,
+    pub password: String,
+    pub server: ServerOverride,
+    pub trust: Trust,
+    /// Resource to ask for; the server picks one when `None`.
+    pub resource: Option<String>,
+    /// Where messages and the roster are persisted before they are shown.
+    pub store: Option<crate::store::Store>,
+    /// Onboarding check: any connection failure is final (no retry) so the form can
+    /// show it at once.
+    pub verify_only: bool,
+}
+
+impl fmt::Debug for SessionParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionParams")
+            .field("account", &self.account)
+            .field("jid", &self.jid)
+            .field("password", &"<hidden>")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the UI (or a test) asks a session to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Send a 1:1 chat message. The message is stored before it is sent.
+    SendChat {
+        to: BareJid,
+        body: String,
+        id: LocalMessageId,
+    },
+    SetPresence {
+        show: Show,
+        status: Option<String>,
+    },
+    /// Add or rename a roster item; `subscribe` also asks for their presence.
+    AddContact {
+        jid: BareJid,
+        name: Option<String>,
+        subscribe: bool,
+    },
+    RemoveContact {
+        jid: BareJid,
+    },
+    /// Answer an incoming subscription request.
+    AnswerSubscription {
+        jid: BareJid,
+        accept: bool,
+    },
+    /// End the session cleanly.
+    Disconnect,
+}
+
+/// Why a session is not working, in a form the UI can put in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionError {
+    /// The server rejected the address or password.
+    Auth { condition: String },
+    /// The server's certificate is not trusted for the account's domain.
+    Certificate {
+        reason: String,
+        /// SHA-256 of the leaf certificate, lower-case hex.
+        fingerprint_sha256: String,
+        /// DNS names the certificate was issued for.
+        names: Vec<String>,
+    },
+    /// The server could not be reached (DNS, TCP, TLS handshake I/O).
+    Unreachable { detail: String },
+    /// The server offers no login we consider safe (e.g. only ANONYMOUS or no TLS).
+    InsecureLogin { detail: String },
+    /// The server broke the protocol or the stream died in a way we did not expect.
+    Protocol { detail: String },
+    /// No answer in time.
+    Timeout,
+}
+
+impl SessionError {
+    /// Errors after which we wait for the user instead of retrying.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Auth { .. }
+                | SessionError::Certificate { .. }
+                | SessionError::InsecureLogin { .. }
+        )
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::Auth { condition } => write!(f, "authentication failed ({condition})"),
+            SessionError::Certificate {
+                reason,
+                fingerprint_sha256,
+                names,
+            } => write!(
+                f,
+                "certificate not trusted: {reason}; SHA-256 {fingerprint_sha256}; issued for {}",
+                names.join(", ")
+            ),
+            SessionError::Unreachable { detail } => write!(f, "server unreachable: {detail}"),
+            SessionError::InsecureLogin { detail } => {
+                write!(f, "server refuses secure login: {detail}")
+            }
+            SessionError::Protocol { detail } => write!(f, "protocol error: {detail}"),
+            SessionError::Timeout => write!(f, "no answer from the server in time"),
+        }
+    }
+}
+
+/// Something that happened in a session. Every update carries its account.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub account: AccountId,
+    pub kind: UpdateKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum UpdateKind {
+    /// First item of every session: how to send it commands.
+    Ready(Handle),
+    /// Trying to connect (attempt number, starting at 1).
+    Connecting { attempt: u32 },
+    /// Signed in. `mechanism` is the SASL mechanism that was used.
+    Online {
+        bound: FullJid,
+        mechanism: String,
+        resumed: bool,
+    },
+    /// Lost the connection; retrying in `retry_in_secs` when set.
+    Disconnected {
+        error: SessionError,
+        retry_in_secs: Option<u64>,
+    },
+    /// A fatal error: the session has stopped and waits for the user.
+    Failed(SessionError),
+    /// The full roster (after login or from the cache).
+    Roster(Vec<Contact>),
+    /// One roster item was added or changed.
+    ContactChanged(Contact),
+    ContactRemoved(BareJid),
+    /// Presence of one resource of a contact (aggregate in the UI).
+    Presence {
+        from: Jid,
+        show: Show,
+        status: Option<String>,
+    },
+    /// Someone asks to see our presence.
+    SubscriptionRequest { from: BareJid },
+    /// A message that has been stored (incoming, carbon, or our own outgoing).
+    Message(ChatMessage),
+    /// An outgoing message moved on.
+    Delivery { id: LocalMessageId, state: Delivery },
+    /// Something the user should read that is not tied to a message.
+    Notice(String),
+}
+
+/// Clonable sender of commands to one session.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+/// The session is gone (disconnected for good or never started).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not connected")]
+pub struct NotConnected;
+
+impl Handle {
+    pub fn new(tx: mpsc::UnboundedSender<Command>) -> Self {
+        Handle { tx }
+    }
+
+    pub fn send(&self, command: Command) -> Result<(), NotConnected> {
+        self.tx.send(command).map_err(|_| NotConnected)
+    }
+}

@@ -1,0 +1,1 @@
+//! Our own transport to the server (stub).

@@ -1,0 +1,1 @@
+//! The iced application (stub).

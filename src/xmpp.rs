@@ -1,0 +1,1 @@
+//! Sans-io protocol translation, one file per area.
