@@ -143,7 +143,9 @@ pub enum UpdateKind {
     /// First item of every session: how to send it commands.
     Ready(Handle),
     /// Trying to connect (attempt number, starting at 1).
-    Connecting { attempt: u32 },
+    Connecting {
+        attempt: u32,
+    },
     /// Signed in. `mechanism` is the SASL mechanism that was used.
     Online {
         bound: FullJid,
@@ -169,11 +171,16 @@ pub enum UpdateKind {
         status: Option<String>,
     },
     /// Someone asks to see our presence.
-    SubscriptionRequest { from: BareJid },
+    SubscriptionRequest {
+        from: BareJid,
+    },
     /// A message that has been stored (incoming, carbon, or our own outgoing).
     Message(ChatMessage),
     /// An outgoing message moved on.
-    Delivery { id: LocalMessageId, state: Delivery },
+    Delivery {
+        id: LocalMessageId,
+        state: Delivery,
+    },
     /// Something the user should read that is not tied to a message.
     Notice(String),
 }

@@ -80,10 +80,17 @@ impl Store {
     ) -> Result<Option<ChatMessage>, StoreError> {
         Ok(None)
     }
-    pub fn conversations(&self, _account: &AccountId) -> Result<Vec<ConversationSummary>, StoreError> {
+    pub fn conversations(
+        &self,
+        _account: &AccountId,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
         Ok(Vec::new())
     }
-    pub fn mark_read(&self, _account: &AccountId, _conversation: &ConversationId) -> Result<(), StoreError> {
+    pub fn mark_read(
+        &self,
+        _account: &AccountId,
+        _conversation: &ConversationId,
+    ) -> Result<(), StoreError> {
         Ok(())
     }
     pub fn save_roster(
@@ -94,7 +101,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         Ok(())
     }
-    pub fn roster(&self, _account: &AccountId) -> Result<(Option<String>, Vec<Contact>), StoreError> {
+    pub fn roster(
+        &self,
+        _account: &AccountId,
+    ) -> Result<(Option<String>, Vec<Contact>), StoreError> {
         Ok((None, Vec::new()))
     }
     pub fn flush(&self) -> Result<(), StoreError> {
