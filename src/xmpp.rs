@@ -1,1 +1,371 @@
-//! Sans-io protocol translation, one file per area.
+//! Sans-io protocol translation: stanzas in, [`Event`]s out; commands in, stanzas out.
+//! No sockets, no storage, no clock: every file tests itself on literal XML.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::ids::AccountId;
+use crate::model::{ChatMessage, Contact, Delivery, Show};
+use std::collections::HashMap;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::jid::{BareJid, FullJid, Jid};
+use xmpp_parsers::minidom::Element;
+use xmpp_parsers::stanza::Stanza;
+use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
+
+pub mod disco;
+pub mod message;
+pub mod presence;
+pub mod roster;
+
+/// What we are waiting for an answer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingIq {
+    RosterGet,
+    RosterSet,
+    CarbonsEnable,
+    OwnDiscoInfo,
+}
+
+struct Pending {
+    kind: PendingIq,
+    /// Who must answer: `None` means our own account (no `to` on the request).
+    to: Option<Jid>,
+}
+
+/// Protocol state of one session.
+pub struct ProtoState {
+    pub account: AccountId,
+    pub own: BareJid,
+    pub bound: Option<FullJid>,
+    /// Our server stamps stanza-ids we may trust (`urn:xmpp:sid:0` on our account).
+    pub sid_trusted: bool,
+    pending: HashMap<String, Pending>,
+    next_id: u64,
+}
+
+/// What a handled stanza means for the app.
+#[derive(Debug, PartialEq)]
+pub enum Event {
+    /// The whole roster (answer to our roster get). `None` items means "unchanged
+    /// since the version we sent".
+    Roster {
+        version: Option<String>,
+        items: Option<Vec<Contact>>,
+    },
+    ContactChanged {
+        version: Option<String>,
+        contact: Contact,
+    },
+    ContactRemoved {
+        version: Option<String>,
+        jid: BareJid,
+    },
+    Presence {
+        from: Jid,
+        show: Show,
+        status: Option<String>,
+    },
+    SubscriptionRequest(BareJid),
+    /// A chat message to store and show. `receipt` is the reply to send once stored.
+    Message {
+        message: ChatMessage,
+        receipt: Option<Stanza>,
+    },
+    /// An outgoing message changed state (receipt, error).
+    Delivery {
+        id: String,
+        peer: BareJid,
+        state: Delivery,
+    },
+    /// Our own account's disco#info arrived.
+    OwnFeatures { sid: bool },
+    /// Carbons are on (or could not be enabled).
+    CarbonsEnabled(bool),
+    /// Something to send back right away (IQ results and errors).
+    Reply(Stanza),
+    /// A stanza we dropped for a reason worth logging.
+    Dropped(String),
+}
+
+impl ProtoState {
+    pub fn new(account: AccountId, own: BareJid) -> Self {
+        ProtoState {
+            account,
+            own,
+            bound: None,
+            sid_trusted: false,
+            pending: HashMap::new(),
+            next_id: 0,
+        }
+    }
+
+    /// A fresh stream (not a resumption) forgets the answers it waited for.
+    pub fn reset(&mut self, bound: FullJid) {
+        self.bound = Some(bound);
+        self.pending.clear();
+    }
+
+    fn next_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("lq{}", self.next_id)
+    }
+
+    /// Builds an IQ request and remembers who must answer it.
+    pub fn request(&mut self, kind: PendingIq, to: Option<Jid>, get: bool, payload: Element) -> Stanza {
+        let id = self.next_id();
+        self.pending.insert(
+            id.clone(),
+            Pending {
+                kind,
+                to: to.clone(),
+            },
+        );
+        let iq = if get {
+            Iq::Get {
+                from: None,
+                to,
+                id,
+                payload,
+            }
+        } else {
+            Iq::Set {
+                from: None,
+                to,
+                id,
+                payload,
+            }
+        };
+        Stanza::Iq(iq)
+    }
+
+    /// Is `from` an acceptable sender of the answer to a request sent to `to`?
+    /// RFC 6120 8.1.2.1: a request without `to` is answered by our account (no `from`,
+    /// our bare JID, or our full JID).
+    fn answer_from_ok(&self, to: &Option<Jid>, from: &Option<Jid>) -> bool {
+        match (to, from) {
+            (None, None) => true,
+            (None, Some(f)) => {
+                f.to_bare() == self.own
+                    && (f.resource().is_none()
+                        || self.bound.as_ref().map(|b| Jid::from(b.clone())) == Some(f.clone()))
+            }
+            (Some(t), Some(f)) => t == f,
+            (Some(t), None) => t.to_bare() == self.own && t.resource().is_none(),
+        }
+    }
+
+    /// Is this stanza from our own account (no `from`, or our bare JID)?
+    pub fn from_own_account(&self, from: &Option<Jid>) -> bool {
+        match from {
+            None => true,
+            Some(f) => f.resource().is_none() && f.to_bare() == self.own,
+        }
+    }
+
+    /// Handles one stanza. `now_ms` stamps messages that carry no delay.
+    pub fn handle(&mut self, stanza: Stanza, now_ms: i64) -> Vec<Event> {
+        match stanza {
+            Stanza::Iq(iq) => self.handle_iq(iq),
+            Stanza::Message(m) => message::handle(self, m, now_ms),
+            Stanza::Presence(p) => presence::handle(self, p),
+        }
+    }
+
+    fn handle_iq(&mut self, iq: Iq) -> Vec<Event> {
+        match iq {
+            Iq::Get {
+                from, id, payload, ..
+            } => {
+                if let Some(reply) = disco::answer(self, &from, &id, &payload) {
+                    return vec![Event::Reply(reply)];
+                }
+                vec![Event::Reply(error_reply(from, id, DefinedCondition::ServiceUnavailable))]
+            }
+            Iq::Set {
+                from, id, payload, ..
+            } => {
+                if payload.is("query", xmpp_parsers::ns::ROSTER) {
+                    if !self.from_own_account(&from) {
+                        return vec![
+                            Event::Dropped(format!(
+                                "roster push from {} ignored (only our account may send them)",
+                                from.as_ref().map(|f| f.to_string()).unwrap_or_default()
+                            )),
+                            Event::Reply(error_reply(from, id, DefinedCondition::ServiceUnavailable)),
+                        ];
+                    }
+                    let mut events = roster::push(payload);
+                    events.push(Event::Reply(result_reply(from, id)));
+                    return events;
+                }
+                vec![Event::Reply(error_reply(from, id, DefinedCondition::ServiceUnavailable))]
+            }
+            Iq::Result {
+                from, id, payload, ..
+            } => self.answer(from, id, Ok(payload)),
+            Iq::Error {
+                from, id, error, ..
+            } => self.answer(from, id, Err(error)),
+        }
+    }
+
+    fn answer(
+        &mut self,
+        from: Option<Jid>,
+        id: String,
+        result: Result<Option<Element>, StanzaError>,
+    ) -> Vec<Event> {
+        let ok = match self.pending.get(&id) {
+            None => {
+                return vec![Event::Dropped(format!("unexpected IQ answer {id}"))];
+            }
+            Some(p) => self.answer_from_ok(&p.to, &from),
+        };
+        if !ok {
+            return vec![Event::Dropped(format!(
+                "IQ answer {id} from the wrong sender {}",
+                from.map(|f| f.to_string()).unwrap_or_default()
+            ))];
+        }
+        let Some(pending) = self.pending.remove(&id) else {
+            return Vec::new();
+        };
+        match pending.kind {
+            PendingIq::RosterGet => match result {
+                Ok(payload) => roster::result(payload),
+                Err(e) => vec![Event::Dropped(format!("roster request failed: {e:?}"))],
+            },
+            PendingIq::RosterSet => match result {
+                Ok(_) => Vec::new(),
+                Err(e) => vec![Event::Dropped(format!("roster change refused: {e:?}"))],
+            },
+            PendingIq::CarbonsEnable => vec![Event::CarbonsEnabled(result.is_ok())],
+            PendingIq::OwnDiscoInfo => match result {
+                Ok(Some(payload)) => {
+                    let sid = disco::has_feature(payload, xmpp_parsers::ns::SID);
+                    self.sid_trusted = sid;
+                    vec![Event::OwnFeatures { sid }]
+                }
+                _ => vec![Event::OwnFeatures { sid: false }],
+            },
+        }
+    }
+}
+
+pub fn result_reply(to: Option<Jid>, id: String) -> Stanza {
+    Stanza::Iq(Iq::Result {
+        from: None,
+        to,
+        id,
+        payload: None,
+    })
+}
+
+pub fn error_reply(to: Option<Jid>, id: String, condition: DefinedCondition) -> Stanza {
+    Stanza::Iq(Iq::Error {
+        from: None,
+        to,
+        id,
+        payload: None,
+        error: {
+            let mut e = StanzaError::new(ErrorType::Cancel, condition, "en", "");
+            e.texts.clear();
+            e
+        },
+    })
+}
+
+/// Parses literal XML into a stanza (tests and tools).
+pub fn parse_stanza(xml: &str) -> Option<Stanza> {
+    let el: Element = xml.parse().ok()?;
+    if el.is("message", xmpp_parsers::ns::JABBER_CLIENT) {
+        xmpp_parsers::message::Message::try_from(el)
+            .ok()
+            .map(Stanza::Message)
+    } else if el.is("presence", xmpp_parsers::ns::JABBER_CLIENT) {
+        xmpp_parsers::presence::Presence::try_from(el)
+            .ok()
+            .map(Stanza::Presence)
+    } else if el.is("iq", xmpp_parsers::ns::JABBER_CLIENT) {
+        Iq::try_from(el).ok().map(Stanza::Iq)
+    } else {
+        None
+    }
+}
+
+/// Serialises a stanza to XML text (tests and logs).
+pub fn to_xml(stanza: &Stanza) -> String {
+    let el: Element = match stanza {
+        Stanza::Iq(i) => i.clone().into(),
+        Stanza::Message(m) => m.clone().into(),
+        Stanza::Presence(p) => p.clone().into(),
+    };
+    String::from(&el)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub fn state() -> ProtoState {
+        let own = BareJid::new("me@example.org").unwrap_or_else(|_| unreachable!());
+        let mut s = ProtoState::new(AccountId("acc".into()), own);
+        s.bound = FullJid::new("me@example.org/desk").ok();
+        s
+    }
+
+    pub fn stanza(xml: &str) -> Stanza {
+        match parse_stanza(xml) {
+            Some(s) => s,
+            None => unreachable!("test XML does not parse: {xml}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn iq_answer_from_a_stranger_is_ignored() {
+        let mut s = state();
+        let req = s.request(PendingIq::RosterGet, None, true, roster::query(None));
+        let Stanza::Iq(Iq::Get { id, .. }) = req else {
+            unreachable!()
+        };
+        let forged = stanza(&format!(
+            "<iq xmlns='jabber:client' type='result' id='{id}' from='evil@example.com'>\
+             <query xmlns='jabber:iq:roster'><item jid='x@y'/></query></iq>"
+        ));
+        let ev = s.handle(forged, 0);
+        assert!(matches!(ev.as_slice(), [Event::Dropped(_)]), "{ev:?}");
+        // The genuine answer is still accepted afterwards.
+        let real = stanza(&format!(
+            "<iq xmlns='jabber:client' type='result' id='{id}'>\
+             <query xmlns='jabber:iq:roster' ver='v1'><item jid='x@y' subscription='both'/></query></iq>"
+        ));
+        let ev = s.handle(real, 0);
+        assert!(
+            matches!(ev.as_slice(), [Event::Roster { version: Some(v), items: Some(items) }] if v == "v1" && items.len() == 1),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_get_is_answered_with_an_error() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza("<iq xmlns='jabber:client' type='get' id='q1' from='a@b/c'><foo xmlns='urn:x'/></iq>"),
+            0,
+        );
+        match ev.as_slice() {
+            [Event::Reply(reply)] => {
+                let xml = to_xml(reply);
+                assert!(xml.contains("type='error'"), "{xml}");
+                assert!(xml.contains("service-unavailable"), "{xml}");
+            }
+            other => unreachable!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! 1:1 chat messages: bodies, carbons (XEP-0280), receipts (XEP-0184), unique and
+//! stable ids (XEP-0359), delayed delivery (XEP-0203), error bounces.
+
+use super::{Event, ProtoState};
+use crate::ids::LocalMessageId;
+use crate::model::{ChatMessage, Delivery, Direction};
+use xmpp_parsers::carbons;
+use xmpp_parsers::chatstates::ChatState;
+use xmpp_parsers::delay::Delay;
+use xmpp_parsers::jid::{BareJid, Jid};
+use xmpp_parsers::message::{Id, Lang, Message, MessageType};
+use xmpp_parsers::minidom::Element;
+use xmpp_parsers::ns;
+use xmpp_parsers::receipts;
+use xmpp_parsers::stanza::Stanza;
+use xmpp_parsers::stanza_error::StanzaError;
+use xmpp_parsers::stanza_id::{OriginId, StanzaId};
+
+/// Longest body we keep; anything longer is cut (a hostile peer can send megabytes).
+pub const MAX_BODY_CHARS: usize = 64 * 1024;
+
+pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event> {
+    if m.type_ == MessageType::Error {
+        return error_bounce(m);
+    }
+    if m.type_ == MessageType::Groupchat || m.type_ == MessageType::Headline {
+        return Vec::new();
+    }
+
+    // Carbons: only our own account may wrap messages for us (CVE-2017-5589 family).
+    let carbon_sent = take::<carbons::Sent>(&mut m);
+    let carbon_received = take::<carbons::Received>(&mut m);
+    if carbon_sent.is_some() || carbon_received.is_some() {
+        let outer_ok = matches!(&m.from, Some(f) if f.resource().is_none() && f.to_bare() == state.own);
+        if !outer_ok {
+            return vec![Event::Dropped(format!(
+                "forged carbon from {} dropped",
+                m.from.map(|f| f.to_string()).unwrap_or_else(|| "(nobody)".into())
+            ))];
+        }
+        if let Some(sent) = carbon_sent {
+            let delay = sent.forwarded.delay;
+            let inner = sent.forwarded.message;
+            if inner.from.as_ref().map(Jid::to_bare) != Some(state.own.clone()) {
+                return vec![Event::Dropped("sent carbon of someone else's message".into())];
+            }
+            let Some(peer) = inner.to.as_ref().map(Jid::to_bare) else {
+                return vec![Event::Dropped("sent carbon without recipient".into())];
+            };
+            return chat_event(state, inner, peer, Direction::Outgoing, delay, now_ms, false);
+        }
+        if let Some(received) = carbon_received {
+            let delay = received.forwarded.delay;
+            let inner = received.forwarded.message;
+            if let Some(to) = &inner.to
+                && to.to_bare() != state.own
+            {
+                return vec![Event::Dropped("received carbon addressed to someone else".into())];
+            }
+            let Some(peer) = inner.from.as_ref().map(Jid::to_bare) else {
+                return vec![Event::Dropped("received carbon without sender".into())];
+            };
+            return chat_event(state, inner, peer, Direction::Incoming, delay, now_ms, false);
+        }
+    }
+
+    let Some(from) = m.from.clone() else {
+        return vec![Event::Dropped("message without sender".into())];
+    };
+    let peer = from.to_bare();
+    chat_event(state, m, peer, Direction::Incoming, None, now_ms, true)
+}
+
+/// Turns one (unwrapped) message into events: a delivery receipt, a body to store.
+fn chat_event(
+    state: &ProtoState,
+    mut m: Message,
+    peer: BareJid,
+    direction: Direction,
+    outer_delay: Option<Delay>,
+    now_ms: i64,
+    live: bool,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    if let Some(r) = take::<receipts::Received>(&mut m)
+        && direction == Direction::Incoming
+    {
+        events.push(Event::Delivery {
+            id: r.id,
+            peer: peer.clone(),
+            state: Delivery::Delivered,
+        });
+    }
+    let wants_receipt = take::<receipts::Request>(&mut m).is_some();
+    let delay = take::<Delay>(&mut m).or(outer_delay);
+    let origin_id = take::<OriginId>(&mut m).map(|o| o.id);
+    let server_id = server_id(state, &mut m);
+    let Some((_, body)) = m.get_best_body_cloned(vec!["en", ""]) else {
+        return events;
+    };
+    let body: String = body.chars().take(MAX_BODY_CHARS).collect();
+    if body.trim().is_empty() {
+        return events;
+    }
+    let timestamp_ms = delay
+        .map(|d| d.stamp.0.timestamp_millis())
+        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .unwrap_or(now_ms);
+    let stanza_id_attr = m.id.as_ref().map(|i| i.0.clone());
+    // Our own sent messages keep our id, so receipts and markers find them.
+    let id = match (direction, &origin_id, &stanza_id_attr) {
+        (Direction::Outgoing, Some(o), _) => LocalMessageId(o.clone()),
+        (Direction::Outgoing, None, Some(s)) => LocalMessageId(s.clone()),
+        _ => LocalMessageId::generate(),
+    };
+    let receipt = match (live, wants_receipt, &m.from, &stanza_id_attr) {
+        (true, true, Some(from), Some(id)) if m.type_ != MessageType::Groupchat => {
+            Some(receipt_for(from.clone(), id.clone()))
+        }
+        _ => None,
+    };
+    events.push(Event::Message {
+        message: ChatMessage {
+            id,
+            account: state.account.clone(),
+            peer,
+            is_room: false,
+            direction,
+            sender: String::new(),
+            body,
+            timestamp_ms,
+            stanza_id_attr,
+            origin_id,
+            server_id,
+            delivery: match direction {
+                Direction::Incoming => Delivery::Delivered,
+                Direction::Outgoing => Delivery::Sent,
+            },
+        },
+        receipt,
+    });
+    events
+}
+
+/// A stanza-id stamped by our own server, when our server says it stamps them.
+fn server_id(state: &ProtoState, m: &mut Message) -> Option<String> {
+    let own = Jid::from(state.own.clone());
+    let mut found = None;
+    m.payloads.retain(|el| {
+        if el.is("stanza-id", ns::SID)
+            && let Ok(sid) = StanzaId::try_from(el.clone())
+            && sid.by == own
+        {
+            found = Some(sid.id);
+            return false;
+        }
+        true
+    });
+    if state.sid_trusted { found } else { None }
+}
+
+fn error_bounce(m: Message) -> Vec<Event> {
+    let Some(id) = m.id.map(|i| i.0) else {
+        return vec![Event::Dropped("error without id".into())];
+    };
+    let Some(peer) = m.from.as_ref().map(Jid::to_bare) else {
+        return vec![Event::Dropped("error without sender".into())];
+    };
+    let text = m
+        .payloads
+        .into_iter()
+        .find_map(|el| StanzaError::try_from(el).ok())
+        .map(|e| describe_error(&e))
+        .unwrap_or_else(|| "the message could not be delivered".into());
+    vec![Event::Delivery {
+        id,
+        peer,
+        state: Delivery::Failed(text),
+    }]
+}
+
+/// Plain words for a stanza error.
+pub fn describe_error(e: &StanzaError) -> String {
+    use xmpp_parsers::stanza_error::DefinedCondition as C;
+    let base = match e.defined_condition {
+        C::RemoteServerNotFound => "the recipient's server was not found".to_owned(),
+        C::RemoteServerTimeout => "the recipient's server did not answer".to_owned(),
+        C::ServiceUnavailable => "the recipient cannot receive messages".to_owned(),
+        C::ItemNotFound => "the recipient does not exist".to_owned(),
+        C::NotAllowed | C::Forbidden => "you are not allowed to send this message".to_owned(),
+        C::ResourceConstraint | C::PolicyViolation => {
+            "the server refused the message (too many or too large)".to_owned()
+        }
+        ref other => format!("delivery failed ({other:?})"),
+    };
+    match e.texts.values().next() {
+        Some(t) if !t.trim().is_empty() => format!("{base}: {}", t.trim()),
+        _ => base,
+    }
+}
+
+/// Removes and returns the first payload of type `T` (malformed payloads are dropped).
+fn take<T: TryFrom<Element, Error = xmpp_parsers::FromElementError>>(m: &mut Message) -> Option<T> {
+    m.extract_payload::<T>().ok().flatten()
+}
+
+/// `<message><received xmlns='urn:xmpp:receipts' id='..'/></message>`
+pub fn receipt_for(to: Jid, id: String) -> Stanza {
+    let mut m = Message::new(Some(to));
+    m.type_ = MessageType::Chat;
+    m.payloads.push(receipts::Received { id }.into());
+    Stanza::Message(m)
+}
+
+/// An outgoing chat message with our id as stanza id and origin-id, asking for a receipt.
+pub fn chat(to: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
+    let mut m = Message::chat(Some(Jid::from(to)));
+    m.id = Some(Id(id.0.clone()));
+    m.bodies.insert(Lang(String::new()), body.to_owned());
+    m.payloads.push(OriginId { id: id.0.clone() }.into());
+    m.payloads.push(receipts::Request.into());
+    m.payloads.push(ChatState::Active.into());
+    Stanza::Message(m)
+}
+
+/// `<iq type='set'><enable xmlns='urn:xmpp:carbons:2'/></iq>` payload.
+pub fn carbons_enable() -> Element {
+    carbons::Enable.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::*;
+    use super::*;
+    use crate::model::Direction;
+
+    fn only_message(ev: Vec<Event>) -> (ChatMessage, Option<Stanza>) {
+        let mut found = None;
+        for e in ev {
+            if let Event::Message { message, receipt } = e {
+                found = Some((message, receipt));
+            }
+        }
+        match found {
+            Some(f) => f,
+            None => unreachable!("no message event"),
+        }
+    }
+
+    #[test]
+    fn incoming_chat_is_read_and_receipt_prepared() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza(
+                "<message xmlns='jabber:client' type='chat' id='m1' from='bob@example.org/phone' to='me@example.org/desk'>\
+                 <body>你好 Alice</body><request xmlns='urn:xmpp:receipts'/>\
+                 <origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>",
+            ),
+            1_000,
+        );
+        let (m, receipt) = only_message(ev);
+        assert_eq!(m.body, "你好 Alice");
+        assert_eq!(m.peer.as_str(), "bob@example.org");
+        assert_eq!(m.direction, Direction::Incoming);
+        assert_eq!(m.origin_id.as_deref(), Some("o1"));
+        assert_eq!(m.stanza_id_attr.as_deref(), Some("m1"));
+        assert_eq!(m.timestamp_ms, 1_000);
+        let xml = to_xml(&receipt.unwrap_or_else(|| unreachable!()));
+        assert!(xml.contains("urn:xmpp:receipts") && xml.contains("id='m1'"), "{xml}");
+        assert!(xml.contains("to='bob@example.org/phone'"), "{xml}");
+    }
+
+    #[test]
+    fn delay_sets_the_time() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza(
+                "<message xmlns='jabber:client' type='chat' from='bob@example.org/phone'>\
+                 <body>late</body><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/></message>",
+            ),
+            2_000_000_000_000,
+        );
+        let (m, _) = only_message(ev);
+        assert_eq!(m.timestamp_ms, 1_577_836_800_000);
+    }
+
+    #[test]
+    fn sent_carbon_from_own_account_is_an_outgoing_message() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza(
+                "<message xmlns='jabber:client' from='me@example.org' to='me@example.org/desk' type='chat'>\
+                 <sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+                 <message xmlns='jabber:client' from='me@example.org/phone' to='bob@example.org' type='chat' id='x1'>\
+                 <body>from my phone</body><origin-id xmlns='urn:xmpp:sid:0' id='x1'/></message>\
+                 </forwarded></sent></message>",
+            ),
+            5,
+        );
+        let (m, receipt) = only_message(ev);
+        assert_eq!(m.direction, Direction::Outgoing);
+        assert_eq!(m.peer.as_str(), "bob@example.org");
+        assert_eq!(m.id.0, "x1");
+        assert!(receipt.is_none(), "no receipts for carbons");
+    }
+
+    #[test]
+    fn forged_carbons_are_dropped() {
+        let mut s = state();
+        for from in ["bob@example.org/phone", "bob@example.org", "me@example.org/phone"] {
+            let ev = s.handle(
+                stanza(&format!(
+                    "<message xmlns='jabber:client' from='{from}' to='me@example.org/desk' type='chat'>\
+                     <received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+                     <message xmlns='jabber:client' from='alice@example.org/x' to='me@example.org' type='chat'>\
+                     <body>forged</body></message></forwarded></received></message>"
+                )),
+                5,
+            );
+            assert!(
+                !ev.iter().any(|e| matches!(e, Event::Message { .. })),
+                "{from}: {ev:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn receipt_and_error_update_delivery() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza(
+                "<message xmlns='jabber:client' from='bob@example.org/phone' type='chat'>\
+                 <received xmlns='urn:xmpp:receipts' id='abc'/></message>",
+            ),
+            5,
+        );
+        assert!(matches!(ev.as_slice(), [Event::Delivery { id, state: Delivery::Delivered, .. }] if id == "abc"));
+        let ev = s.handle(
+            stanza(
+                "<message xmlns='jabber:client' from='nobody@nowhere.invalid' type='error' id='abc'>\
+                 <error type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+            ),
+            5,
+        );
+        assert!(
+            matches!(ev.as_slice(), [Event::Delivery { state: Delivery::Failed(t), .. }] if t.contains("server was not found")),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn stanza_id_is_trusted_only_from_our_server_when_advertised() {
+        let xml = "<message xmlns='jabber:client' type='chat' from='bob@example.org/phone'>\
+                   <body>hi</body><stanza-id xmlns='urn:xmpp:sid:0' by='me@example.org' id='S1'/>\
+                   <stanza-id xmlns='urn:xmpp:sid:0' by='bob@example.org' id='EVIL'/></message>";
+        let mut s = state();
+        let (m, _) = only_message(s.handle(stanza(xml), 5));
+        assert_eq!(m.server_id, None, "not advertised yet");
+        s.sid_trusted = true;
+        let (m, _) = only_message(s.handle(stanza(xml), 5));
+        assert_eq!(m.server_id.as_deref(), Some("S1"));
+    }
+
+    #[test]
+    fn outgoing_chat_carries_ids_and_receipt_request() {
+        let id = LocalMessageId("L1".into());
+        let to = BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!());
+        let xml = to_xml(&chat(to, "hi <b>", &id));
+        assert!(xml.contains("id='L1'"), "{xml}");
+        assert!(xml.contains("origin-id"), "{xml}");
+        assert!(xml.contains("urn:xmpp:receipts"), "{xml}");
+        assert!(xml.contains("hi &lt;b&gt;"), "{xml}");
+    }
+
+    #[test]
+    fn huge_body_is_cut() {
+        let mut s = state();
+        let body = "x".repeat(MAX_BODY_CHARS + 10);
+        let ev = s.handle(
+            stanza(&format!(
+                "<message xmlns='jabber:client' type='chat' from='bob@example.org/p'><body>{body}</body></message>"
+            )),
+            5,
+        );
+        let (m, _) = only_message(ev);
+        assert_eq!(m.body.chars().count(), MAX_BODY_CHARS);
+    }
+}

@@ -1,0 +1,195 @@
+//! RFC 6121 roster: get with versioning, pushes, add/rename/remove.
+
+use super::Event;
+use crate::model::{Contact, Subscription};
+use xmpp_parsers::jid::BareJid;
+use xmpp_parsers::minidom::Element;
+use xmpp_parsers::roster::{Ask, Group, Item, Roster, Subscription as Sub};
+
+/// `<query xmlns='jabber:iq:roster' ver='..'/>` for a roster get.
+pub fn query(version: Option<String>) -> Element {
+    Roster {
+        ver: version,
+        items: Vec::new(),
+    }
+    .into()
+}
+
+/// Adds or renames one item.
+pub fn set_item(jid: BareJid, name: Option<String>, groups: Vec<String>) -> Element {
+    Roster {
+        ver: None,
+        items: vec![Item {
+            jid,
+            name: name.filter(|n| !n.trim().is_empty()),
+            subscription: Sub::None,
+            ask: Ask::None,
+            groups: groups.into_iter().map(Group).collect(),
+            approved: None,
+        }],
+    }
+    .into()
+}
+
+/// Removes one item (which also cancels subscriptions both ways).
+pub fn remove_item(jid: BareJid) -> Element {
+    Roster {
+        ver: None,
+        items: vec![Item {
+            jid,
+            name: None,
+            subscription: Sub::Remove,
+            ask: Ask::None,
+            groups: Vec::new(),
+            approved: None,
+        }],
+    }
+    .into()
+}
+
+fn contact(item: Item) -> Option<Contact> {
+    let subscription = match item.subscription {
+        Sub::None => Subscription::None,
+        Sub::To => Subscription::To,
+        Sub::From => Subscription::From,
+        Sub::Both => Subscription::Both,
+        Sub::Remove => return None,
+    };
+    Some(Contact {
+        jid: item.jid,
+        name: item.name,
+        subscription,
+        pending_out: matches!(item.ask, Ask::Subscribe),
+        groups: item.groups.into_iter().map(|g| g.0).collect(),
+    })
+}
+
+/// The answer to our roster get. An empty result means "your cached copy is current".
+pub fn result(payload: Option<Element>) -> Vec<Event> {
+    let Some(payload) = payload else {
+        return vec![Event::Roster {
+            version: None,
+            items: None,
+        }];
+    };
+    match Roster::try_from(payload) {
+        Ok(r) => vec![Event::Roster {
+            version: r.ver,
+            items: Some(r.items.into_iter().filter_map(contact).collect()),
+        }],
+        Err(e) => vec![Event::Dropped(format!("malformed roster: {e}"))],
+    }
+}
+
+/// A roster push (already checked to come from our own account).
+pub fn push(payload: Element) -> Vec<Event> {
+    match Roster::try_from(payload) {
+        Ok(r) => {
+            let version = r.ver;
+            r.items
+                .into_iter()
+                .map(|item| {
+                    let jid = item.jid.clone();
+                    match contact(item) {
+                        Some(contact) => Event::ContactChanged {
+                            version: version.clone(),
+                            contact,
+                        },
+                        None => Event::ContactRemoved {
+                            version: version.clone(),
+                            jid,
+                        },
+                    }
+                })
+                .collect()
+        }
+        Err(e) => vec![Event::Dropped(format!("malformed roster push: {e}"))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::*;
+    use super::*;
+
+    #[test]
+    fn push_from_own_account_changes_the_roster() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza(
+                "<iq xmlns='jabber:client' type='set' id='p1'>\
+                 <query xmlns='jabber:iq:roster' ver='v2'>\
+                 <item jid='bob@example.org' name='Bob' subscription='to' ask='subscribe'><group>Friends</group></item>\
+                 </query></iq>",
+            ),
+            0,
+        );
+        match ev.as_slice() {
+            [Event::ContactChanged { version, contact }, Event::Reply(reply)] => {
+                assert_eq!(version.as_deref(), Some("v2"));
+                assert_eq!(contact.jid.as_str(), "bob@example.org");
+                assert_eq!(contact.name.as_deref(), Some("Bob"));
+                assert!(contact.pending_out);
+                assert_eq!(contact.groups, vec!["Friends".to_string()]);
+                assert!(to_xml(reply).contains("type='result'"));
+            }
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn push_with_our_bare_jid_as_sender_is_accepted_and_remove_works() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza(
+                "<iq xmlns='jabber:client' type='set' id='p2' from='me@example.org'>\
+                 <query xmlns='jabber:iq:roster'><item jid='bob@example.org' subscription='remove'/></query></iq>",
+            ),
+            0,
+        );
+        assert!(
+            matches!(ev.first(), Some(Event::ContactRemoved { jid, .. }) if jid.as_str() == "bob@example.org"),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn forged_push_is_ignored() {
+        let mut s = state();
+        for from in ["mallory@evil.example", "me@example.org/other", "example.org"] {
+            let ev = s.handle(
+                stanza(&format!(
+                    "<iq xmlns='jabber:client' type='set' id='p3' from='{from}'>\
+                     <query xmlns='jabber:iq:roster'><item jid='mallory@evil.example' subscription='both'/></query></iq>"
+                )),
+                0,
+            );
+            assert!(
+                !ev.iter().any(|e| matches!(e, Event::ContactChanged { .. } | Event::ContactRemoved { .. })),
+                "{from}: {ev:?}"
+            );
+            assert!(ev.iter().any(|e| matches!(e, Event::Reply(r) if to_xml(r).contains("error"))));
+        }
+    }
+
+    #[test]
+    fn empty_result_means_cached_roster_is_current() {
+        assert_eq!(
+            result(None),
+            vec![Event::Roster {
+                version: None,
+                items: None
+            }]
+        );
+    }
+
+    #[test]
+    fn queries_serialise() {
+        let xml = String::from(&query(Some("v9".into())));
+        assert!(xml.contains("ver='v9'"), "{xml}");
+        let jid = BareJid::new("x@y").unwrap_or_else(|_| unreachable!());
+        let xml = String::from(&remove_item(jid));
+        assert!(xml.contains("subscription='remove'"), "{xml}");
+    }
+}
