@@ -72,6 +72,13 @@ impl Store {
     ) -> Result<Vec<ChatMessage>, StoreError> {
         Ok(Vec::new())
     }
+    pub fn find_message(
+        &self,
+        _account: &AccountId,
+        _id: &LocalMessageId,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        Ok(None)
+    }
     pub fn set_delivery(
         &self,
         _account: &AccountId,

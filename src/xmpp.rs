@@ -78,7 +78,9 @@ pub enum Event {
         state: Delivery,
     },
     /// Our own account's disco#info arrived.
-    OwnFeatures { sid: bool },
+    OwnFeatures {
+        sid: bool,
+    },
     /// Carbons are on (or could not be enabled).
     CarbonsEnabled(bool),
     /// Something to send back right away (IQ results and errors).
@@ -111,7 +113,13 @@ impl ProtoState {
     }
 
     /// Builds an IQ request and remembers who must answer it.
-    pub fn request(&mut self, kind: PendingIq, to: Option<Jid>, get: bool, payload: Element) -> Stanza {
+    pub fn request(
+        &mut self,
+        kind: PendingIq,
+        to: Option<Jid>,
+        get: bool,
+        payload: Element,
+    ) -> Stanza {
         let id = self.next_id();
         self.pending.insert(
             id.clone(),
@@ -179,7 +187,11 @@ impl ProtoState {
                 if let Some(reply) = disco::answer(self, &from, &id, &payload) {
                     return vec![Event::Reply(reply)];
                 }
-                vec![Event::Reply(error_reply(from, id, DefinedCondition::ServiceUnavailable))]
+                vec![Event::Reply(error_reply(
+                    from,
+                    id,
+                    DefinedCondition::ServiceUnavailable,
+                ))]
             }
             Iq::Set {
                 from, id, payload, ..
@@ -191,14 +203,22 @@ impl ProtoState {
                                 "roster push from {} ignored (only our account may send them)",
                                 from.as_ref().map(|f| f.to_string()).unwrap_or_default()
                             )),
-                            Event::Reply(error_reply(from, id, DefinedCondition::ServiceUnavailable)),
+                            Event::Reply(error_reply(
+                                from,
+                                id,
+                                DefinedCondition::ServiceUnavailable,
+                            )),
                         ];
                     }
                     let mut events = roster::push(payload);
                     events.push(Event::Reply(result_reply(from, id)));
                     return events;
                 }
-                vec![Event::Reply(error_reply(from, id, DefinedCondition::ServiceUnavailable))]
+                vec![Event::Reply(error_reply(
+                    from,
+                    id,
+                    DefinedCondition::ServiceUnavailable,
+                ))]
             }
             Iq::Result {
                 from, id, payload, ..

@@ -1,7 +1,587 @@
-//! The session actor (stub).
-use super::{SessionParams, Update};
-use futures::Stream;
+//! The session actor: owns the stanza stream of one account, turns stanzas into
+//! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
-pub fn run(_params: SessionParams) -> impl Stream<Item = Update> {
-    futures::stream::empty()
+use super::connect::{self, ConnectConfig};
+use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
+use crate::ids::{AccountId, LocalMessageId};
+use crate::model::{ChatMessage, Contact, Delivery, Direction, Show, Subscription};
+use crate::store::{Inserted, Store};
+use crate::xmpp::{self, Event, PendingIq, ProtoState};
+use futures::{Stream, StreamExt};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_xmpp::Stanza;
+use tokio_xmpp::parsers::jid::{BareJid, Jid};
+use tokio_xmpp::parsers::presence::Type as PresenceType;
+use tokio_xmpp::stanzastream::{
+    Connection, Event as StreamEvent, StanzaSender, StanzaStage, StanzaState, StanzaStream,
+    StreamEvent as StreamStatus,
+};
+
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Starts a session. It runs while the returned stream is alive; dropping the stream
+/// ends the session.
+pub fn run(params: SessionParams) -> impl Stream<Item = Update> + Send + 'static {
+    let (tx, rx) = mpsc::unbounded_channel();
+    SessionStream {
+        start: Some((params, tx)),
+        task: None,
+        rx,
+    }
+}
+
+struct SessionStream {
+    start: Option<(SessionParams, mpsc::UnboundedSender<Update>)>,
+    task: Option<JoinHandle<()>>,
+    rx: mpsc::UnboundedReceiver<Update>,
+}
+
+impl Stream for SessionStream {
+    type Item = Update;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Update>> {
+        if let Some((params, tx)) = self.start.take() {
+            // Started on first poll, so it runs on whichever tokio runtime polls us.
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => self.task = Some(rt.spawn(actor(params, tx))),
+                Err(_) => {
+                    let _ = tx.send(Update {
+                        account: params.account.clone(),
+                        kind: UpdateKind::Failed(SessionError::Protocol {
+                            detail: "no async runtime to run the session".to_owned(),
+                        }),
+                    });
+                }
+            }
+        }
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for SessionStream {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// What the reconnect task tells the actor.
+enum Report {
+    Attempt(u32),
+    Authenticated(String),
+    Retry(SessionError, Duration),
+    Fatal(SessionError),
+}
+
+fn jitter(d: Duration) -> Duration {
+    // Up to 25% on top, so many clients do not reconnect in lockstep.
+    let r = (uuid::Uuid::new_v4().as_u128() % 1000) as u64;
+    d + d.mul_f64(r as f64 / 4000.0)
+}
+
+/// The connector handed to the stanza stream: our transport, our retry policy.
+/// Authentication and certificate failures are final: they are reported and the
+/// attempt loop stops until the user acts (no retry loop).
+fn reconnector(
+    cfg: ConnectConfig,
+    reports: mpsc::UnboundedSender<Report>,
+    no_retry: bool,
+) -> impl FnMut(Option<String>, oneshot::Sender<Connection>) + Send + 'static {
+    move |_location, mut slot| {
+        let cfg = cfg.clone();
+        let reports = reports.clone();
+        tokio::spawn(async move {
+            let mut attempt = 0u32;
+            let mut delay = Duration::from_secs(1);
+            loop {
+                attempt += 1;
+                let _ = reports.send(Report::Attempt(attempt));
+                let result = tokio::select! {
+                    r = connect::connect(&cfg) => r,
+                    _ = slot.closed() => return,
+                };
+                match result {
+                    Ok(auth) => {
+                        let _ = reports.send(Report::Authenticated(auth.mechanism));
+                        let _ = slot.send(auth.connection);
+                        return;
+                    }
+                    Err(e) if e.is_fatal() || no_retry => {
+                        let _ = reports.send(Report::Fatal(e));
+                        // Keep the slot until the session is dropped: dropping it would
+                        // make the stanza stream treat this as a crash.
+                        slot.closed().await;
+                        return;
+                    }
+                    Err(e) => {
+                        let wait = jitter(delay);
+                        let _ = reports.send(Report::Retry(e, wait));
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = slot.closed() => return,
+                        }
+                        delay = (delay * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+        });
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+struct Actor {
+    account: AccountId,
+    own: BareJid,
+    tx: mpsc::UnboundedSender<Update>,
+    store: Option<Store>,
+    proto: ProtoState,
+    sender: Arc<StanzaSender>,
+    delivery_tx: mpsc::UnboundedSender<(LocalMessageId, Delivery)>,
+    presence: (Show, Option<String>),
+    mechanism: String,
+    roster_version: Option<String>,
+    roster: Vec<Contact>,
+}
+
+async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
+    let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
+    let account = params.account.clone();
+    let _ = tx.send(Update {
+        account: account.clone(),
+        kind: UpdateKind::Ready(Handle::new(cmd_tx)),
+    });
+
+    let (report_tx, mut report_rx) = mpsc::unbounded_channel();
+    let cfg = ConnectConfig {
+        jid: params.jid.clone(),
+        password: params.password.clone(),
+        server: params.server.clone(),
+        trust: params.trust.clone(),
+        resource: params.resource.clone(),
+    };
+    let stream = StanzaStream::new(
+        Box::new(reconnector(cfg, report_tx, params.verify_only)),
+        64,
+    );
+    let (sender, mut receiver) = stream.split();
+    let (delivery_tx, mut delivery_rx) = mpsc::unbounded_channel();
+    let mut a = Actor {
+        account: account.clone(),
+        own: params.jid.clone(),
+        tx,
+        store: params.store.clone(),
+        proto: ProtoState::new(account, params.jid.clone()),
+        sender: Arc::new(sender),
+        delivery_tx,
+        presence: (Show::Online, None),
+        mechanism: String::new(),
+        roster_version: None,
+        roster: Vec::new(),
+    };
+    a.load_cached_roster().await;
+
+    let mut commands_open = true;
+    loop {
+        tokio::select! {
+            ev = receiver.next() => match ev {
+                Some(StreamEvent::Stanza(st)) => a.on_stanza(st).await,
+                Some(StreamEvent::Stream(StreamStatus::Reset { bound_jid, .. })) => a.on_reset(bound_jid).await,
+                Some(StreamEvent::Stream(StreamStatus::Resumed)) => a.on_resumed(),
+                Some(StreamEvent::Stream(StreamStatus::Suspended)) => a.emit(UpdateKind::Disconnected {
+                    error: SessionError::Unreachable { detail: "connection lost; reconnecting".to_owned() },
+                    retry_in_secs: Some(0),
+                }),
+                None => {
+                    let mut error = SessionError::Protocol { detail: "the connection ended".to_owned() };
+                    while let Ok(r) = report_rx.try_recv() {
+                        if let Report::Fatal(e) = r { error = e; }
+                    }
+                    a.emit(UpdateKind::Failed(error));
+                    break;
+                }
+            },
+            r = report_rx.recv() => match r {
+                Some(Report::Attempt(n)) => a.emit(UpdateKind::Connecting { attempt: n }),
+                Some(Report::Authenticated(m)) => a.mechanism = m,
+                Some(Report::Retry(error, wait)) => a.emit(UpdateKind::Disconnected {
+                    error,
+                    retry_in_secs: Some(wait.as_secs().max(1)),
+                }),
+                Some(Report::Fatal(e)) => {
+                    a.emit(UpdateKind::Failed(e));
+                    break;
+                }
+                None => {}
+            },
+            c = cmd_rx.recv(), if commands_open => match c {
+                Some(Command::Disconnect) => {
+                    a.send(xmpp::presence::own(Show::Offline, None)).await;
+                    break;
+                }
+                Some(c) => a.on_command(c).await,
+                None => commands_open = false,
+            },
+            Some((id, state)) = delivery_rx.recv() => a.on_delivery(id, state, None).await,
+        }
+    }
+    // Give a clean stream close a moment; dropping the halves ends the stream anyway.
+    let Actor { sender, .. } = a;
+    if let Ok(sender) = Arc::try_unwrap(sender) {
+        let stream = StanzaStream::reunite(sender, receiver);
+        let _ = tokio::time::timeout(Duration::from_secs(3), stream.close()).await;
+    }
+}
+
+impl Actor {
+    fn emit(&self, kind: UpdateKind) {
+        let _ = self.tx.send(Update {
+            account: self.account.clone(),
+            kind,
+        });
+    }
+
+    /// Hands a stanza to the stream. Runs in its own task so a stream that died under
+    /// us (the library panics on send then) cannot take the actor down.
+    async fn send(&self, stanza: Stanza) -> Option<tokio_xmpp::stanzastream::StanzaToken> {
+        let sender = self.sender.clone();
+        match tokio::spawn(async move { sender.send(Box::new(stanza)).await }).await {
+            Ok(token) => Some(token),
+            Err(e) => {
+                log::warn!("could not queue a stanza: {e}");
+                None
+            }
+        }
+    }
+
+    /// Runs a blocking store call off the async threads.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+    ) -> Option<Result<T, crate::store::StoreError>> {
+        let store = self.store.clone()?;
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(r) => Some(r),
+            Err(e) => Some(Err(crate::store::StoreError::Io(e.to_string()))),
+        }
+    }
+
+    async fn load_cached_roster(&mut self) {
+        let account = self.account.clone();
+        if let Some(Ok((version, contacts))) = self.with_store(move |s| s.roster(&account)).await {
+            self.roster_version = version;
+            self.roster = contacts;
+            if !self.roster.is_empty() {
+                self.emit(UpdateKind::Roster(self.roster.clone()));
+            }
+        }
+    }
+
+    async fn save_roster(&self) {
+        let account = self.account.clone();
+        let version = self.roster_version.clone();
+        let contacts = self.roster.clone();
+        if let Some(Err(e)) = self
+            .with_store(move |s| s.save_roster(&account, version.as_deref(), &contacts))
+            .await
+        {
+            log::warn!("could not cache the roster: {e}");
+        }
+    }
+
+    async fn on_reset(&mut self, bound: Jid) {
+        let bound = match bound.try_into_full() {
+            Ok(full) => full,
+            Err(bare) => {
+                log::warn!("server bound us to a bare JID {bare}");
+                return;
+            }
+        };
+        if bound.to_bare() != self.own {
+            // Never act as someone else (e.g. an ANONYMOUS login slipped through).
+            self.emit(UpdateKind::Failed(SessionError::InsecureLogin {
+                detail: format!("the server signed us in as {bound}"),
+            }));
+            return;
+        }
+        self.proto.reset(bound.clone());
+        let ver = if self.roster.is_empty() {
+            // An empty cache must not be declared current.
+            Some(String::new())
+        } else {
+            self.roster_version.clone().or(Some(String::new()))
+        };
+        let roster_get =
+            self.proto
+                .request(PendingIq::RosterGet, None, true, xmpp::roster::query(ver));
+        self.send(roster_get).await;
+        self.send(xmpp::presence::own(
+            self.presence.0,
+            self.presence.1.as_deref(),
+        ))
+        .await;
+        let carbons = self.proto.request(
+            PendingIq::CarbonsEnable,
+            None,
+            false,
+            xmpp::message::carbons_enable(),
+        );
+        self.send(carbons).await;
+        let disco = self.proto.request(
+            PendingIq::OwnDiscoInfo,
+            Some(Jid::from(self.own.clone())),
+            true,
+            xmpp::disco::info_query(),
+        );
+        self.send(disco).await;
+        self.emit(UpdateKind::Online {
+            bound,
+            mechanism: self.mechanism.clone(),
+            resumed: false,
+        });
+    }
+
+    fn on_resumed(&self) {
+        if let Some(bound) = self.proto.bound.clone() {
+            self.emit(UpdateKind::Online {
+                bound,
+                mechanism: self.mechanism.clone(),
+                resumed: true,
+            });
+        }
+    }
+
+    async fn on_stanza(&mut self, stanza: Stanza) {
+        for event in self.proto.handle(stanza, now_ms()) {
+            match event {
+                Event::Message { message, receipt } => {
+                    if self.store_message(message).await
+                        && let Some(r) = receipt
+                    {
+                        // Only after the message is on disk do we confirm it.
+                        self.send(r).await;
+                    }
+                }
+                Event::Roster { version, items } => {
+                    if let Some(items) = items {
+                        self.roster = items;
+                        self.roster_version = version;
+                        self.save_roster().await;
+                        self.emit(UpdateKind::Roster(self.roster.clone()));
+                    }
+                }
+                Event::ContactChanged { version, contact } => {
+                    self.roster.retain(|c| c.jid != contact.jid);
+                    self.roster.push(contact.clone());
+                    if version.is_some() {
+                        self.roster_version = version;
+                    }
+                    self.save_roster().await;
+                    self.emit(UpdateKind::ContactChanged(contact));
+                }
+                Event::ContactRemoved { version, jid } => {
+                    self.roster.retain(|c| c.jid != jid);
+                    if version.is_some() {
+                        self.roster_version = version;
+                    }
+                    self.save_roster().await;
+                    self.emit(UpdateKind::ContactRemoved(jid));
+                }
+                Event::Presence { from, show, status } => {
+                    self.emit(UpdateKind::Presence { from, show, status })
+                }
+                Event::SubscriptionRequest(from) => {
+                    self.emit(UpdateKind::SubscriptionRequest { from })
+                }
+                Event::Delivery { id, peer, state } => {
+                    self.on_delivery(LocalMessageId(id), state, Some(peer))
+                        .await
+                }
+                Event::OwnFeatures { .. } => {}
+                Event::CarbonsEnabled(ok) => {
+                    if !ok {
+                        log::info!("{}: the server did not enable carbons", self.own);
+                    }
+                }
+                Event::Reply(st) => {
+                    self.send(st).await;
+                }
+                Event::Dropped(why) => log::warn!("{}: {why}", self.own),
+            }
+        }
+    }
+
+    /// Persist, then emit. Returns whether the message is safely stored.
+    async fn store_message(&self, message: ChatMessage) -> bool {
+        let m = message.clone();
+        match self.with_store(move |s| s.insert_message(&m)).await {
+            None => {
+                self.emit(UpdateKind::Message(message));
+                true
+            }
+            Some(Ok(Inserted::New)) => {
+                self.emit(UpdateKind::Message(message));
+                true
+            }
+            Some(Ok(Inserted::Duplicate)) => true,
+            Some(Err(e)) => {
+                log::error!("could not store a message: {e}");
+                self.emit(UpdateKind::Notice(format!(
+                    "A message from {} could not be saved: {e}",
+                    message.peer
+                )));
+                false
+            }
+        }
+    }
+
+    async fn on_delivery(&self, id: LocalMessageId, state: Delivery, peer: Option<BareJid>) {
+        let account = self.account.clone();
+        let (id2, state2) = (id.clone(), state.clone());
+        let result = self
+            .with_store(move |s| {
+                // Only the peer we wrote to may confirm or bounce our message, and a
+                // state never goes backwards (a late "sent" must not hide "delivered").
+                let Some(current) = s.find_message(&account, &id2)? else {
+                    return Ok(false);
+                };
+                if current.direction != Direction::Outgoing
+                    || peer.as_ref().is_some_and(|p| *p != current.peer)
+                    || rank(&current.delivery) >= rank(&state2)
+                {
+                    return Ok(false);
+                }
+                Ok(s.set_delivery(&account, &id2, &state2)?.is_some())
+            })
+            .await;
+        match result {
+            None | Some(Ok(true)) => self.emit(UpdateKind::Delivery { id, state }),
+            Some(Ok(false)) => {}
+            Some(Err(e)) => log::warn!("could not record delivery state: {e}"),
+        }
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::SendChat { to, body, id } => self.send_chat(to, body, id).await,
+            Command::SetPresence { show, status } => {
+                self.presence = (show, status);
+                self.send(xmpp::presence::own(show, self.presence.1.as_deref()))
+                    .await;
+            }
+            Command::AddContact {
+                jid,
+                name,
+                subscribe,
+            } => {
+                let groups = self
+                    .roster
+                    .iter()
+                    .find(|c| c.jid == jid)
+                    .map(|c| c.groups.clone())
+                    .unwrap_or_default();
+                let set = self.proto.request(
+                    PendingIq::RosterSet,
+                    None,
+                    false,
+                    xmpp::roster::set_item(jid.clone(), name, groups),
+                );
+                self.send(set).await;
+                if subscribe {
+                    self.send(xmpp::presence::subscription(jid, PresenceType::Subscribe))
+                        .await;
+                }
+            }
+            Command::RemoveContact { jid } => {
+                let set = self.proto.request(
+                    PendingIq::RosterSet,
+                    None,
+                    false,
+                    xmpp::roster::remove_item(jid),
+                );
+                self.send(set).await;
+            }
+            Command::AnswerSubscription { jid, accept } => {
+                let answer = if accept {
+                    PresenceType::Subscribed
+                } else {
+                    PresenceType::Unsubscribed
+                };
+                self.send(xmpp::presence::subscription(jid.clone(), answer))
+                    .await;
+                let already = self.roster.iter().any(|c| {
+                    c.jid == jid && matches!(c.subscription, Subscription::To | Subscription::Both)
+                });
+                if accept && !already {
+                    // Ask back, as people expect a mutual subscription.
+                    self.send(xmpp::presence::subscription(jid, PresenceType::Subscribe))
+                        .await;
+                }
+            }
+            Command::Disconnect => {}
+        }
+    }
+
+    async fn send_chat(&self, to: BareJid, body: String, id: LocalMessageId) {
+        let body = body.trim_end().to_owned();
+        if body.trim().is_empty() {
+            return;
+        }
+        let message = ChatMessage {
+            id: id.clone(),
+            account: self.account.clone(),
+            peer: to.clone(),
+            is_room: false,
+            direction: Direction::Outgoing,
+            sender: String::new(),
+            body: body.clone(),
+            timestamp_ms: now_ms(),
+            stanza_id_attr: Some(id.0.clone()),
+            origin_id: Some(id.0.clone()),
+            server_id: None,
+            delivery: Delivery::Pending,
+        };
+        // Stored first: a message the user wrote is never only in memory.
+        if !self.store_message(message).await {
+            return;
+        }
+        let Some(mut token) = self.send(xmpp::message::chat(to, &body, &id)).await else {
+            let _ = self
+                .delivery_tx
+                .send((id, Delivery::Failed("not connected".to_owned())));
+            return;
+        };
+        let tx = self.delivery_tx.clone();
+        tokio::spawn(async move {
+            if let Some(StanzaState::Sent { .. } | StanzaState::Acked { .. }) =
+                token.wait_for(StanzaStage::Sent).await
+            {
+                let _ = tx.send((id.clone(), Delivery::Sent));
+            }
+            if let Some(StanzaState::Acked { .. }) = token.wait_for(StanzaStage::Acked).await {
+                let _ = tx.send((id, Delivery::Acked));
+            }
+        });
+    }
+}
+
+/// Order of delivery states; a message only moves forward.
+fn rank(d: &Delivery) -> u8 {
+    match d {
+        Delivery::Pending => 0,
+        Delivery::Failed(_) => 1,
+        Delivery::Sent => 2,
+        Delivery::Acked => 3,
+        Delivery::Delivered => 4,
+        Delivery::Read => 5,
+    }
 }

@@ -41,7 +41,12 @@ pub fn caps() -> Option<Caps> {
 }
 
 /// Answers an IQ get we know, or `None`.
-pub fn answer(_state: &ProtoState, from: &Option<Jid>, id: &str, payload: &Element) -> Option<Stanza> {
+pub fn answer(
+    _state: &ProtoState,
+    from: &Option<Jid>,
+    id: &str,
+    payload: &Element,
+) -> Option<Stanza> {
     if payload.is("ping", ns::PING) {
         return Some(result_reply(from.clone(), id.to_owned()));
     }
@@ -109,8 +114,15 @@ mod tests {
     #[test]
     fn own_sid_feature_is_detected() {
         let mut s = state();
-        let req = s.request(PendingIq::OwnDiscoInfo, Some(Jid::from(s.own.clone())), true, info_query());
-        let Stanza::Iq(Iq::Get { id, .. }) = req else { unreachable!() };
+        let req = s.request(
+            PendingIq::OwnDiscoInfo,
+            Some(Jid::from(s.own.clone())),
+            true,
+            info_query(),
+        );
+        let Stanza::Iq(Iq::Get { id, .. }) = req else {
+            unreachable!()
+        };
         let ev = s.handle(
             stanza(&format!(
                 "<iq xmlns='jabber:client' type='result' id='{id}' from='me@example.org'>\

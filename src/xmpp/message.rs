@@ -31,23 +31,36 @@ pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event>
     let carbon_sent = take::<carbons::Sent>(&mut m);
     let carbon_received = take::<carbons::Received>(&mut m);
     if carbon_sent.is_some() || carbon_received.is_some() {
-        let outer_ok = matches!(&m.from, Some(f) if f.resource().is_none() && f.to_bare() == state.own);
+        let outer_ok =
+            matches!(&m.from, Some(f) if f.resource().is_none() && f.to_bare() == state.own);
         if !outer_ok {
             return vec![Event::Dropped(format!(
                 "forged carbon from {} dropped",
-                m.from.map(|f| f.to_string()).unwrap_or_else(|| "(nobody)".into())
+                m.from
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "(nobody)".into())
             ))];
         }
         if let Some(sent) = carbon_sent {
             let delay = sent.forwarded.delay;
             let inner = sent.forwarded.message;
             if inner.from.as_ref().map(Jid::to_bare) != Some(state.own.clone()) {
-                return vec![Event::Dropped("sent carbon of someone else's message".into())];
+                return vec![Event::Dropped(
+                    "sent carbon of someone else's message".into(),
+                )];
             }
             let Some(peer) = inner.to.as_ref().map(Jid::to_bare) else {
                 return vec![Event::Dropped("sent carbon without recipient".into())];
             };
-            return chat_event(state, inner, peer, Direction::Outgoing, delay, now_ms, false);
+            return chat_event(
+                state,
+                inner,
+                peer,
+                Direction::Outgoing,
+                delay,
+                now_ms,
+                false,
+            );
         }
         if let Some(received) = carbon_received {
             let delay = received.forwarded.delay;
@@ -55,12 +68,22 @@ pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event>
             if let Some(to) = &inner.to
                 && to.to_bare() != state.own
             {
-                return vec![Event::Dropped("received carbon addressed to someone else".into())];
+                return vec![Event::Dropped(
+                    "received carbon addressed to someone else".into(),
+                )];
             }
             let Some(peer) = inner.from.as_ref().map(Jid::to_bare) else {
                 return vec![Event::Dropped("received carbon without sender".into())];
             };
-            return chat_event(state, inner, peer, Direction::Incoming, delay, now_ms, false);
+            return chat_event(
+                state,
+                inner,
+                peer,
+                Direction::Incoming,
+                delay,
+                now_ms,
+                false,
+            );
         }
     }
 
@@ -267,7 +290,10 @@ mod tests {
         assert_eq!(m.stanza_id_attr.as_deref(), Some("m1"));
         assert_eq!(m.timestamp_ms, 1_000);
         let xml = to_xml(&receipt.unwrap_or_else(|| unreachable!()));
-        assert!(xml.contains("urn:xmpp:receipts") && xml.contains("id='m1'"), "{xml}");
+        assert!(
+            xml.contains("urn:xmpp:receipts") && xml.contains("id='m1'"),
+            "{xml}"
+        );
         assert!(xml.contains("to='bob@example.org/phone'"), "{xml}");
     }
 
@@ -308,7 +334,11 @@ mod tests {
     #[test]
     fn forged_carbons_are_dropped() {
         let mut s = state();
-        for from in ["bob@example.org/phone", "bob@example.org", "me@example.org/phone"] {
+        for from in [
+            "bob@example.org/phone",
+            "bob@example.org",
+            "me@example.org/phone",
+        ] {
             let ev = s.handle(
                 stanza(&format!(
                     "<message xmlns='jabber:client' from='{from}' to='me@example.org/desk' type='chat'>\
@@ -335,7 +365,9 @@ mod tests {
             ),
             5,
         );
-        assert!(matches!(ev.as_slice(), [Event::Delivery { id, state: Delivery::Delivered, .. }] if id == "abc"));
+        assert!(
+            matches!(ev.as_slice(), [Event::Delivery { id, state: Delivery::Delivered, .. }] if id == "abc")
+        );
         let ev = s.handle(
             stanza(
                 "<message xmlns='jabber:client' from='nobody@nowhere.invalid' type='error' id='abc'>\

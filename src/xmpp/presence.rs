@@ -36,7 +36,9 @@ pub fn handle(state: &mut ProtoState, p: Presence) -> Vec<Event> {
         Type::Subscribe => {
             let bare = from.to_bare();
             if bare == state.own {
-                return vec![Event::Dropped("subscription request from ourselves".to_owned())];
+                return vec![Event::Dropped(
+                    "subscription request from ourselves".to_owned(),
+                )];
             }
             vec![Event::SubscriptionRequest(bare)]
         }
@@ -100,10 +102,18 @@ mod tests {
             }]
         );
         let ev = s.handle(
-            stanza("<presence xmlns='jabber:client' type='unavailable' from='bob@example.org/phone'/>"),
+            stanza(
+                "<presence xmlns='jabber:client' type='unavailable' from='bob@example.org/phone'/>",
+            ),
             0,
         );
-        assert!(matches!(ev.as_slice(), [Event::Presence { show: Show::Offline, .. }]));
+        assert!(matches!(
+            ev.as_slice(),
+            [Event::Presence {
+                show: Show::Offline,
+                ..
+            }]
+        ));
     }
 
     #[test]
@@ -113,7 +123,9 @@ mod tests {
             stanza("<presence xmlns='jabber:client' type='subscribe' from='carol@example.net'/>"),
             0,
         );
-        assert!(matches!(ev.as_slice(), [Event::SubscriptionRequest(j)] if j.as_str() == "carol@example.net"));
+        assert!(
+            matches!(ev.as_slice(), [Event::SubscriptionRequest(j)] if j.as_str() == "carol@example.net")
+        );
     }
 
     #[test]

@@ -126,7 +126,10 @@ mod tests {
             0,
         );
         match ev.as_slice() {
-            [Event::ContactChanged { version, contact }, Event::Reply(reply)] => {
+            [
+                Event::ContactChanged { version, contact },
+                Event::Reply(reply),
+            ] => {
                 assert_eq!(version.as_deref(), Some("v2"));
                 assert_eq!(contact.jid.as_str(), "bob@example.org");
                 assert_eq!(contact.name.as_deref(), Some("Bob"));
@@ -157,7 +160,11 @@ mod tests {
     #[test]
     fn forged_push_is_ignored() {
         let mut s = state();
-        for from in ["mallory@evil.example", "me@example.org/other", "example.org"] {
+        for from in [
+            "mallory@evil.example",
+            "me@example.org/other",
+            "example.org",
+        ] {
             let ev = s.handle(
                 stanza(&format!(
                     "<iq xmlns='jabber:client' type='set' id='p3' from='{from}'>\
@@ -166,10 +173,16 @@ mod tests {
                 0,
             );
             assert!(
-                !ev.iter().any(|e| matches!(e, Event::ContactChanged { .. } | Event::ContactRemoved { .. })),
+                !ev.iter().any(|e| matches!(
+                    e,
+                    Event::ContactChanged { .. } | Event::ContactRemoved { .. }
+                )),
                 "{from}: {ev:?}"
             );
-            assert!(ev.iter().any(|e| matches!(e, Event::Reply(r) if to_xml(r).contains("error"))));
+            assert!(
+                ev.iter()
+                    .any(|e| matches!(e, Event::Reply(r) if to_xml(r).contains("error")))
+            );
         }
     }
 

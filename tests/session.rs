@@ -1,0 +1,352 @@
+//! Sessions against a real Prosody started by the test (see tests/support).
+
+mod support;
+
+use futures::{Stream, StreamExt};
+use loquat::ids::{AccountId, LocalMessageId};
+use loquat::model::{Delivery, Direction, ServerOverride, Subscription, Trust};
+use loquat::session::connect::{self, ConnectConfig};
+use loquat::session::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
+use loquat::store::Store;
+use std::pin::Pin;
+use std::time::Duration;
+use support::TestServer;
+use tokio_xmpp::parsers::jid::BareJid;
+use tokio_xmpp::stanzastream::{Event as RawEvent, StanzaStream, StreamEvent};
+
+type Updates = Pin<Box<dyn Stream<Item = Update> + Send>>;
+
+fn jid(s: &str) -> BareJid {
+    BareJid::new(s).expect("test JID")
+}
+
+fn config(server: &TestServer, user: &str, password: &str) -> ConnectConfig {
+    ConnectConfig {
+        jid: jid(user),
+        password: password.to_owned(),
+        server: ServerOverride {
+            host: Some("127.0.0.1".into()),
+            port: Some(server.c2s_port()),
+            direct_tls: false,
+        },
+        trust: Trust {
+            extra_roots_pem: Some(server.ca_pem()),
+            pinned_sha256: Vec::new(),
+        },
+        resource: None,
+    }
+}
+
+fn params(server: &TestServer, user: &str, password: &str, store: Option<Store>) -> SessionParams {
+    let c = config(server, user, password);
+    SessionParams {
+        account: AccountId(format!("acc-{user}")),
+        jid: c.jid,
+        password: c.password,
+        server: c.server,
+        trust: c.trust,
+        resource: None,
+        store,
+        verify_only: false,
+    }
+}
+
+/// Waits for the first update matching `pick`, failing the test after `secs`.
+async fn wait_for<T>(
+    updates: &mut Updates,
+    secs: u64,
+    what: &str,
+    mut pick: impl FnMut(&UpdateKind) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, updates.next()).await {
+            Ok(Some(u)) => {
+                if let Some(t) = pick(&u.kind) {
+                    return t;
+                }
+            }
+            Ok(None) => panic!("session ended while waiting for {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+/// Starts a session and waits until it is online; returns its updates and handle.
+async fn online(p: SessionParams) -> (Updates, Handle, String) {
+    let mut updates: Updates = Box::pin(loquat::session::run(p));
+    let handle = wait_for(&mut updates, 10, "Ready", |k| match k {
+        UpdateKind::Ready(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    let mechanism = wait_for(&mut updates, 20, "Online", |k| match k {
+        UpdateKind::Online { mechanism, .. } => Some(mechanism.clone()),
+        UpdateKind::Failed(e) => panic!("login failed: {e}"),
+        _ => None,
+    })
+    .await;
+    (updates, handle, mechanism)
+}
+
+/// A bare stanza stream for playing a misbehaving peer.
+async fn raw_client(server: &TestServer, user: &str, password: &str) -> StanzaStream {
+    let cfg = config(server, user, password);
+    let mut stream = StanzaStream::new(
+        Box::new(move |_, slot| {
+            let cfg = cfg.clone();
+            tokio::spawn(async move {
+                let auth = connect::connect(&cfg).await.expect("raw client login");
+                let _ = slot.send(auth.connection);
+            });
+        }),
+        16,
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(RawEvent::Stream(StreamEvent::Reset { .. }))) => break,
+            Ok(Some(_)) => continue,
+            other => panic!("raw client did not come online: {other:?}"),
+        }
+    }
+    stream
+}
+
+fn raw(xml: &str) -> Box<tokio_xmpp::Stanza> {
+    Box::new(loquat::xmpp::parse_stanza(xml).expect("test stanza parses"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_uses_scram_never_plain() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("login");
+    let (_updates, _handle, mechanism) = online(params(&server, &a, &pa, None)).await;
+    assert!(
+        mechanism.starts_with("SCRAM-"),
+        "negotiated {mechanism}, expected SCRAM"
+    );
+    assert_ne!(mechanism, "PLAIN");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_fails_once_and_does_not_retry() {
+    let server = TestServer::start();
+    let (a, _pa) = server.fresh_user("wrongpw");
+    let mut updates: Updates = Box::pin(loquat::session::run(params(&server, &a, "not-the-password", None)));
+    let mut attempts = 0;
+    let error = wait_for(&mut updates, 20, "Failed", |k| match k {
+        UpdateKind::Connecting { .. } => {
+            attempts += 1;
+            None
+        }
+        UpdateKind::Failed(e) => Some(e.clone()),
+        UpdateKind::Online { .. } => panic!("logged in with a wrong password"),
+        _ => None,
+    })
+    .await;
+    assert!(matches!(error, SessionError::Auth { .. }), "{error:?}");
+    assert_eq!(attempts, 1);
+    // No retry loop: nothing more happens for a while (the backoff would start at 1 s).
+    match tokio::time::timeout(Duration::from_secs(4), updates.next()).await {
+        Err(_) | Ok(None) => {}
+        Ok(Some(u)) => panic!("unexpected activity after an auth failure: {:?}", u.kind),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_certificate_is_reported_with_fingerprint() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("cert");
+    let mut p = params(&server, &a, &pa, None);
+    p.trust.extra_roots_pem = None;
+    let mut updates: Updates = Box::pin(loquat::session::run(p));
+    let error = wait_for(&mut updates, 20, "Failed", |k| match k {
+        UpdateKind::Failed(e) => Some(e.clone()),
+        UpdateKind::Online { .. } => panic!("trusted a certificate from an unknown CA"),
+        _ => None,
+    })
+    .await;
+    let SessionError::Certificate {
+        fingerprint_sha256,
+        names,
+        ..
+    } = error
+    else {
+        panic!("expected a certificate error, got {error:?}");
+    };
+    assert_eq!(fingerprint_sha256.len(), 64);
+    assert!(names.iter().any(|n| n == "localhost"), "{names:?}");
+
+    // Pinning that exact certificate lets the user in, without any CA.
+    let mut p = params(&server, &a, &pa, None);
+    p.trust.extra_roots_pem = None;
+    p.trust.pinned_sha256 = vec![fingerprint_sha256];
+    let (_u, _h, _m) = online(p).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_roster_push_and_messages_both_ways() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("alice");
+    let (b, pb) = server.fresh_user("bob");
+    let dir_a = tempfile::tempdir().expect("tempdir");
+    let dir_b = tempfile::tempdir().expect("tempdir");
+    let store_a = Store::open(dir_a.path()).expect("store a");
+    let store_b = Store::open(dir_b.path()).expect("store b");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, Some(store_a.clone()))).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, Some(store_b.clone()))).await;
+
+    // Alice adds Bob: a roster push arrives, and Bob is asked.
+    ha.send(Command::AddContact {
+        jid: jid(&b),
+        name: Some("Bob".into()),
+        subscribe: true,
+    })
+    .expect("send");
+    let c = wait_for(&mut ua, 10, "roster push for Bob", |k| match k {
+        UpdateKind::ContactChanged(c) if c.jid == jid(&b) => Some(c.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(c.name.as_deref(), Some("Bob"));
+    wait_for(&mut ub, 10, "subscription request", |k| match k {
+        UpdateKind::SubscriptionRequest { from } if *from == jid(&a) => Some(()),
+        _ => None,
+    })
+    .await;
+    hb.send(Command::AnswerSubscription {
+        jid: jid(&a),
+        accept: true,
+    })
+    .expect("send");
+    wait_for(&mut ua, 10, "subscription to Bob", |k| match k {
+        UpdateKind::ContactChanged(c)
+            if c.jid == jid(&b) && matches!(c.subscription, Subscription::To | Subscription::Both) =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+
+    // Alice -> Bob.
+    let id = LocalMessageId::generate();
+    ha.send(Command::SendChat {
+        to: jid(&b),
+        body: "Hello Bob, 你好".into(),
+        id: id.clone(),
+    })
+    .expect("send");
+    let got = wait_for(&mut ub, 10, "message at Bob", |k| match k {
+        UpdateKind::Message(m) if m.direction == Direction::Incoming => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got.body, "Hello Bob, 你好");
+    assert_eq!(got.peer, jid(&a));
+    // Bob's client sent a receipt: Alice sees it delivered.
+    wait_for(&mut ua, 10, "delivery receipt", |k| match k {
+        UpdateKind::Delivery { id: i, state: Delivery::Delivered } if *i == id => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // Bob -> Alice.
+    hb.send(Command::SendChat {
+        to: jid(&a),
+        body: "Hi Alice".into(),
+        id: LocalMessageId::generate(),
+    })
+    .expect("send");
+    wait_for(&mut ua, 10, "message at Alice", |k| match k {
+        UpdateKind::Message(m) if m.direction == Direction::Incoming && m.body == "Hi Alice" => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // Both sides stored both messages.
+    let conv_a = loquat::ids::ConversationId::Chat(jid(&b));
+    let conv_b = loquat::ids::ConversationId::Chat(jid(&a));
+    let hist_a = store_a.latest(&AccountId(format!("acc-{a}")), &conv_a, 10).expect("history a");
+    let hist_b = store_b.latest(&AccountId(format!("acc-{b}")), &conv_b, 10).expect("history b");
+    let bodies = |h: &[loquat::model::ChatMessage]| h.iter().map(|m| m.body.clone()).collect::<Vec<_>>();
+    assert_eq!(bodies(&hist_a), vec!["Hello Bob, 你好", "Hi Alice"]);
+    assert_eq!(bodies(&hist_b), vec!["Hello Bob, 你好", "Hi Alice"]);
+    let stored = hist_a.iter().find(|m| m.id == id).expect("own message stored");
+    assert_eq!(stored.delivery, Delivery::Delivered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_resource_sees_own_message_as_carbon() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("carbon");
+    let (b, pb) = server.fresh_user("peer");
+    let mut p1 = params(&server, &a, &pa, None);
+    p1.resource = Some("desk".into());
+    let mut p2 = params(&server, &a, &pa, None);
+    p2.resource = Some("laptop".into());
+    let (_u1, h1, _) = online(p1).await;
+    let (mut u2, _h2, _) = online(p2).await;
+    let (_ub, _hb, _) = online(params(&server, &b, &pb, None)).await;
+    // Carbons are enabled right after login; give the server a moment to process it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let id = LocalMessageId::generate();
+    h1.send(Command::SendChat {
+        to: jid(&b),
+        body: "sent from the desk".into(),
+        id: id.clone(),
+    })
+    .expect("send");
+    let m = wait_for(&mut u2, 10, "carbon at the laptop", |k| match k {
+        UpdateKind::Message(m) if m.body == "sent from the desk" => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(m.direction, Direction::Outgoing);
+    assert_eq!(m.peer, jid(&b));
+    assert_eq!(m.id, id, "the carbon keeps our message id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_carbon_and_forged_roster_push_are_ignored() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("victim");
+    let (b, pb) = server.fresh_user("mallory");
+    let mut p = params(&server, &a, &pa, None);
+    p.resource = Some("desk".into());
+    let (mut ua, _ha, _) = online(p).await;
+    let mallory = raw_client(&server, &b, &pb).await;
+    let victim = format!("{a}/desk");
+
+    mallory
+        .send(raw(&format!(
+            "<message xmlns='jabber:client' to='{victim}' type='chat' id='f1'>\
+             <received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>\
+             <message xmlns='jabber:client' from='boss@localhost/x' to='{a}' type='chat'>\
+             <body>forged carbon</body></message></forwarded></received></message>"
+        )))
+        .await;
+    mallory
+        .send(raw(&format!(
+            "<iq xmlns='jabber:client' to='{victim}' type='set' id='r1'>\
+             <query xmlns='jabber:iq:roster'><item jid='evil@localhost' name='Trusted' subscription='both'/></query></iq>"
+        )))
+        .await;
+    mallory
+        .send(raw(&format!(
+            "<message xmlns='jabber:client' to='{victim}' type='chat' id='f2'><body>marker</body></message>"
+        )))
+        .await;
+
+    // Everything up to Mallory's ordinary message: the forgeries must not show up.
+    wait_for(&mut ua, 15, "marker message", |k| match k {
+        UpdateKind::Message(m) if m.body == "forged carbon" => panic!("forged carbon accepted"),
+        UpdateKind::ContactChanged(c) if c.jid.as_str() == "evil@localhost" => {
+            panic!("forged roster push accepted")
+        }
+        UpdateKind::Message(m) if m.body == "marker" => Some(()),
+        _ => None,
+    })
+    .await;
+}
