@@ -105,12 +105,7 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let tls = TlsSetup::new(&cfg.trust)?;
     let timeouts = timeouts();
 
-    let tcp = tcp_connect(&domain, &cfg.server).await?;
-    let tls_stream = if cfg.server.direct_tls {
-        tls.handshake(tcp, &domain).await?
-    } else {
-        starttls(tcp, &domain, &tls, timeouts).await?
-    };
+    let tls_stream = open_tls(&domain, &cfg.server, &tls, timeouts).await?;
 
     let stream = initiate_stream(
         BufStream::new(tls_stream),
@@ -163,6 +158,73 @@ fn header(domain: &str) -> StreamHeader<'static> {
         from: None,
         id: None,
     }
+}
+
+/// Direct TLS (XEP-0368) when the server is configured or advertised for it, STARTTLS
+/// otherwise. A certificate problem is final; an unreachable direct-TLS endpoint falls
+/// back to STARTTLS.
+async fn open_tls(
+    domain: &str,
+    server: &ServerOverride,
+    tls: &TlsSetup,
+    timeouts: Timeouts,
+) -> Result<TlsStream<TcpStream>, SessionError> {
+    let overridden = server.host.as_ref().is_some_and(|h| !h.trim().is_empty());
+    if overridden || server.direct_tls {
+        let tcp = tcp_connect(domain, server).await?;
+        return if server.direct_tls {
+            tls.handshake(tcp, domain).await
+        } else {
+            starttls(tcp, domain, tls, timeouts).await
+        };
+    }
+    for (host, port) in srv_targets(domain, "_xmpps-client._tcp").await {
+        let Ok(tcp) = DnsConfig::no_srv(&host, port).resolve().await else {
+            continue;
+        };
+        match tls.handshake(tcp, domain).await {
+            Ok(s) => return Ok(s),
+            Err(e @ SessionError::Certificate { .. }) => return Err(e),
+            Err(e) => log::info!("direct TLS to {host}:{port} failed ({e}); trying STARTTLS"),
+        }
+    }
+    let tcp = tcp_connect(domain, server).await?;
+    starttls(tcp, domain, tls, timeouts).await
+}
+
+/// SRV targets of `service` for `domain`, by priority then weight (best first).
+async fn srv_targets(domain: &str, service: &str) -> Vec<(String, u16)> {
+    use hickory_resolver::proto::rr::RData;
+    if domain.parse::<std::net::IpAddr>().is_ok() {
+        return Vec::new();
+    }
+    let resolver = match hickory_resolver::TokioResolver::builder_tokio().and_then(|b| b.build()) {
+        Ok(r) => r,
+        Err(e) => {
+            log::info!("no DNS resolver: {e}");
+            return Vec::new();
+        }
+    };
+    let Ok(lookup) = resolver.srv_lookup(format!("{service}.{domain}.")).await else {
+        return Vec::new();
+    };
+    let mut records: Vec<(u16, u16, String, u16)> = lookup
+        .answers()
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::SRV(srv) => Some((
+                srv.priority,
+                srv.weight,
+                srv.target.to_ascii().trim_end_matches('.').to_owned(),
+                srv.port,
+            )),
+            _ => None,
+        })
+        // "." as target means the service is decidedly not available.
+        .filter(|(_, _, host, _)| !host.is_empty())
+        .collect();
+    records.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    records.into_iter().map(|(_, _, h, p)| (h, p)).collect()
 }
 
 async fn tcp_connect(domain: &str, server: &ServerOverride) -> Result<TcpStream, SessionError> {
