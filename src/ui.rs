@@ -77,6 +77,10 @@ pub enum Message {
     /// A background write finished (only failures are logged).
     Background(Result<(), String>),
     DismissNotice(usize),
+    /// Tab / Shift+Tab moves the keyboard focus to the next / previous field.
+    FocusNext {
+        backwards: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,10 +182,23 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
+        let tab = iced::keyboard::listen().filter_map(|event| match event {
+            iced::keyboard::Event::KeyPressed {
+                key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Tab),
+                modifiers,
+                ..
+            } => Some(Message::FocusNext {
+                backwards: modifiers.shift(),
+            }),
+            _ => None,
+        });
         if self.screen != Screen::Main {
-            return Subscription::none();
+            return tab;
         }
-        sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session)
+        Subscription::batch([
+            tab,
+            sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
+        ])
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
@@ -259,6 +276,8 @@ impl App {
                 }
                 Task::none()
             }
+            Message::FocusNext { backwards: true } => iced::widget::operation::focus_previous(),
+            Message::FocusNext { backwards: false } => iced::widget::operation::focus_next(),
             Message::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);

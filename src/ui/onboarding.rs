@@ -403,7 +403,8 @@ fn error_view(lang: Lang, error: &FormError, editable: bool) -> Element<'_, Mess
                         &[("fingerprint", &group_fingerprint(fingerprint_sha256))],
                     ))
                     .size(12)
-                    .font(iced::Font::MONOSPACE),
+                    .font(iced::Font::MONOSPACE)
+                    .wrapping(text::Wrapping::WordOrGlyph),
                 )
                 .push(line(if names.is_empty() {
                     tr(lang, T::CertNoNames).to_string()

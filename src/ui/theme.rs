@@ -190,7 +190,7 @@ fn show_color(theme: &Theme, show: Show) -> Color {
             iced::theme::palette::mix(palette.warning.base.color, palette.danger.base.color, 0.45)
         }
         Show::DoNotDisturb => palette.danger.base.color,
-        Show::Offline => palette.background.strong.color,
+        Show::Offline => palette.background.base.text.scale_alpha(0.3),
     }
 }
 

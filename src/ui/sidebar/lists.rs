@@ -8,6 +8,18 @@ use crate::ui::theme;
 use iced::widget::{Column, button, column, container, row, space, text, text_input};
 use iced::{Alignment, Element, Length};
 
+/// The first line of a message, cut to fit one line of the list.
+fn preview(body: &str) -> String {
+    const MAX: usize = 30;
+    let first = body.lines().next().unwrap_or("");
+    if first.chars().count() > MAX || body.lines().nth(1).is_some() {
+        let cut: String = first.chars().take(MAX).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        first.to_string()
+    }
+}
+
 /// The round presence dot.
 pub fn presence_dot<'a>(show: Show) -> Element<'a, Message> {
     container(space())
@@ -70,14 +82,7 @@ pub fn conversations<'a>(cx: &Context<'a>, state: &'a AccountState) -> Element<'
                     .style(theme::tag),
             );
         }
-        let preview: String = entry
-            .last_body
-            .lines()
-            .next()
-            .unwrap_or("")
-            .chars()
-            .take(40)
-            .collect();
+        let preview = preview(&entry.last_body);
         let mut line = row![
             column![title, text(preview).size(12).style(theme::muted)]
                 .spacing(2)
@@ -262,4 +267,18 @@ fn edit_form<'a>(lang: Lang, form: &'a EditForm, label: String) -> Element<'a, M
         .width(Length::Fill)
         .style(theme::card)
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preview;
+
+    #[test]
+    fn previews_fit_one_line() {
+        assert_eq!(preview("short"), "short");
+        assert_eq!(preview("first\nsecond"), "first…");
+        let long = "x".repeat(50);
+        assert_eq!(preview(&long), format!("{}…", "x".repeat(30)));
+        assert_eq!(preview(""), "");
+    }
 }
