@@ -1,1 +1,371 @@
-//! The iced application (stub).
+//! The iced application: app state, the top `Message`, `update`, `view` and the session
+//! subscriptions. Screens and panels live in their own modules; the handlers of what
+//! they ask for live in `handlers`.
+
+pub mod account;
+pub mod conversation;
+mod handlers;
+pub mod i18n;
+pub mod onboarding;
+pub mod sessions;
+pub mod sidebar;
+pub mod startup;
+pub mod theme;
+
+use crate::ids::{AccountId, ConversationId};
+use crate::model::ChatMessage;
+use crate::secrets::{SecretError, SecretStore};
+use crate::session::{Handle, Update};
+use crate::store::Store;
+use account::AccountState;
+use i18n::{Lang, T, tr, trf};
+use iced::widget::{button, column, container, row, text};
+use iced::{Alignment, Element, Length, Size, Subscription, Task, window};
+use startup::{Startup, blocking};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Starts the application and returns when its window is closed.
+pub fn run() -> iced::Result {
+    let lang = Lang::from_env();
+    iced::application(move || App::boot(lang), App::update, App::view)
+        .title(App::title)
+        .subscription(App::subscription)
+        .window(window_settings())
+        .run()
+}
+
+/// The keyring used for passwords.
+// wired at merge: `Ok(Arc::new(crate::secrets::KeyringSecrets::init()?))`
+pub fn open_secrets() -> Result<Arc<dyn SecretStore>, SecretError> {
+    Err(SecretError::Unavailable(
+        "the keyring is not connected to this build yet".into(),
+    ))
+}
+
+fn window_settings() -> window::Settings {
+    window::Settings {
+        size: Size::new(1100.0, 720.0),
+        min_size: Some(Size::new(720.0, 480.0)),
+        #[cfg(target_os = "linux")]
+        platform_specific: window::settings::PlatformSpecific {
+            application_id: "loquat".into(),
+            ..Default::default()
+        },
+        ..window::Settings::default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Start-up finished loading (off the UI thread).
+    Started(Startup),
+    Onboarding(onboarding::Message),
+    Sidebar(sidebar::Message),
+    Conversation(conversation::Message),
+    /// Something happened in a session.
+    Session(Update),
+    HistoryLoaded {
+        account: AccountId,
+        conversation: ConversationId,
+        older: bool,
+        result: Result<Vec<ChatMessage>, String>,
+    },
+    PasswordSaved(Result<(), String>),
+    AccountSaved(Result<(), String>),
+    LinkOpened(Result<(), String>),
+    /// A background write finished (only failures are logged).
+    Background(Result<(), String>),
+    DismissNotice(usize),
+    /// Tab / Shift+Tab moves the keyboard focus to the next / previous field.
+    FocusNext {
+        backwards: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Screen {
+    Loading,
+    Onboarding,
+    Main,
+}
+
+pub struct App {
+    lang: Lang,
+    screen: Screen,
+    store: Option<Store>,
+    secrets: Option<Arc<dyn SecretStore>>,
+    keyring_error: Option<SecretError>,
+    accounts: Vec<AccountState>,
+    handles: HashMap<AccountId, Handle>,
+    /// Banners in plain words (keyring unavailable, server notices, ...).
+    notices: Vec<String>,
+    onboarding: onboarding::State,
+    sidebar: sidebar::State,
+    conversation: Option<conversation::State>,
+}
+
+impl App {
+    /// The first state: loading, while the store and keyring open off the UI thread.
+    pub fn boot(lang: Lang) -> (Self, Task<Message>) {
+        let mut app = App::from_startup(lang, Startup::default());
+        app.screen = Screen::Loading;
+        let task = Task::perform(blocking(|| startup::load(open_secrets)), |result| {
+            Message::Started(result.unwrap_or_else(|e| Startup {
+                store_error: Some(e),
+                ..Startup::default()
+            }))
+        });
+        (app, task)
+    }
+
+    /// The app as start-up found things: the sign-in form when there is no account,
+    /// the main screen otherwise. Tests build apps this way too.
+    pub fn from_startup(lang: Lang, startup: Startup) -> Self {
+        let mut notices = Vec::new();
+        if let Some(detail) = &startup.store_error {
+            notices.push(trf(lang, T::StoreUnavailable, &[("detail", detail)]));
+        }
+        if let Some(error) = &startup.keyring_error {
+            notices.push(trf(
+                lang,
+                T::KeyringUnavailable,
+                &[("detail", &error.to_string())],
+            ));
+        }
+        let accounts: Vec<AccountState> = startup
+            .accounts
+            .into_iter()
+            .map(|loaded| {
+                let mut state = AccountState::new(loaded.account, loaded.password);
+                state.set_roster(loaded.contacts);
+                state.set_conversations(loaded.conversations);
+                state
+            })
+            .collect();
+        App {
+            lang,
+            screen: if accounts.is_empty() {
+                Screen::Onboarding
+            } else {
+                Screen::Main
+            },
+            store: startup.store,
+            secrets: startup.secrets,
+            keyring_error: startup.keyring_error,
+            accounts,
+            handles: HashMap::new(),
+            notices,
+            onboarding: onboarding::State::new(),
+            sidebar: sidebar::State::new(),
+            conversation: None,
+        }
+    }
+
+    /// The account whose login the sign-in form is checking.
+    pub fn pending_login(&self) -> Option<&AccountId> {
+        self.onboarding.pending()
+    }
+
+    /// Is the main screen (sidebar and conversation) showing?
+    pub fn is_main_screen(&self) -> bool {
+        self.screen == Screen::Main
+    }
+
+    pub fn title(&self) -> String {
+        let unread: u32 = self.accounts.iter().map(AccountState::unread_total).sum();
+        if unread > 0 {
+            format!("({unread}) Loquat")
+        } else {
+            "Loquat".to_string()
+        }
+    }
+
+    pub fn subscription(&self) -> Subscription<Message> {
+        let tab = iced::keyboard::listen().filter_map(|event| match event {
+            iced::keyboard::Event::KeyPressed {
+                key: iced::keyboard::Key::Named(iced::keyboard::key::Named::Tab),
+                modifiers,
+                ..
+            } => Some(Message::FocusNext {
+                backwards: modifiers.shift(),
+            }),
+            _ => None,
+        });
+        if self.screen != Screen::Main {
+            return tab;
+        }
+        Subscription::batch([
+            tab,
+            sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
+        ])
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Started(startup) => {
+                *self = App::from_startup(self.lang, startup);
+                if self.screen == Screen::Onboarding {
+                    iced::widget::operation::focus(onboarding::ADDRESS_ID)
+                } else {
+                    Task::none()
+                }
+            }
+            Message::Onboarding(message) => {
+                let (task, event) = self.onboarding.update(message);
+                let task = task.map(Message::Onboarding);
+                match event {
+                    Some(onboarding::Event::SignedIn { account, password }) => {
+                        Task::batch([task, self.signed_in(account, password)])
+                    }
+                    None => task,
+                }
+            }
+            Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
+                Some(event) => self.on_sidebar(event),
+                None => Task::none(),
+            },
+            Message::Conversation(message) => {
+                let event = self.conversation.as_mut().and_then(|c| c.update(message));
+                match event {
+                    Some(event) => self.on_conversation(event),
+                    None => Task::none(),
+                }
+            }
+            Message::Session(update) => self.on_session(update),
+            Message::HistoryLoaded {
+                account,
+                conversation,
+                older,
+                result,
+            } => {
+                if let Some(open) = self
+                    .conversation
+                    .as_mut()
+                    .filter(|c| c.account == account && c.conversation == conversation)
+                {
+                    open.history_loaded(older, result);
+                }
+                Task::none()
+            }
+            Message::PasswordSaved(result) => {
+                if let Err(detail) = result {
+                    self.notice(trf(
+                        self.lang,
+                        T::KeyringUnavailable,
+                        &[("detail", &detail)],
+                    ));
+                }
+                Task::none()
+            }
+            Message::AccountSaved(result) => {
+                if let Err(detail) = result {
+                    self.notice(trf(self.lang, T::AccountSaveFailed, &[("detail", &detail)]));
+                }
+                Task::none()
+            }
+            Message::LinkOpened(result) => {
+                if let (Err(detail), Some(open)) = (result, self.conversation.as_mut()) {
+                    open.set_problem(conversation::Problem::Link(detail));
+                }
+                Task::none()
+            }
+            Message::Background(result) => {
+                if let Err(e) = result {
+                    log::warn!("background task failed: {e}");
+                }
+                Task::none()
+            }
+            Message::FocusNext { backwards: true } => iced::widget::operation::focus_previous(),
+            Message::FocusNext { backwards: false } => iced::widget::operation::focus_next(),
+            Message::DismissNotice(index) => {
+                if index < self.notices.len() {
+                    self.notices.remove(index);
+                }
+                Task::none()
+            }
+        }
+    }
+
+    /// Adds a banner unless the same one is already showing.
+    fn notice(&mut self, text: String) {
+        if !self.notices.contains(&text) {
+            self.notices.push(text);
+        }
+    }
+
+    pub fn view(&self) -> Element<'_, Message> {
+        let lang = self.lang;
+        let body: Element<'_, Message> = match self.screen {
+            Screen::Loading => container(text(tr(lang, T::Loading)).style(theme::muted))
+                .center(Length::Fill)
+                .into(),
+            Screen::Onboarding => self.onboarding.view(lang).map(Message::Onboarding),
+            Screen::Main => self.main_view(),
+        };
+        if self.notices.is_empty() {
+            return body;
+        }
+        let mut notices = column![].spacing(6).padding([8, 12]);
+        for (index, notice) in self.notices.iter().enumerate() {
+            notices = notices.push(
+                container(
+                    row![
+                        text(notice).size(13).width(Length::Fill),
+                        button(text(tr(lang, T::Dismiss)).size(13))
+                            .style(theme::link_button)
+                            .on_press(Message::DismissNotice(index)),
+                    ]
+                    .spacing(8)
+                    .align_y(Alignment::Center),
+                )
+                .padding([6, 10])
+                .width(Length::Fill)
+                .style(theme::notice_box),
+            );
+        }
+        column![notices, body].into()
+    }
+
+    fn main_view(&self) -> Element<'_, Message> {
+        let lang = self.lang;
+        let open = self
+            .conversation
+            .as_ref()
+            .map(|c| (&c.account, c.conversation.jid()));
+        let sidebar = self
+            .sidebar
+            .view(&sidebar::Context {
+                lang,
+                accounts: &self.accounts,
+                open,
+            })
+            .map(Message::Sidebar);
+
+        let main: Element<'_, Message> = match &self.conversation {
+            Some(open) => {
+                let peer = open.conversation.jid();
+                let state = self.accounts.iter().find(|a| a.account.id == open.account);
+                let cx = conversation::Context {
+                    lang,
+                    peer_label: state
+                        .map(|s| s.peer_label(peer))
+                        .unwrap_or_else(|| peer.to_string()),
+                    peer,
+                    availability: state.map(|s| s.availability(peer)).unwrap_or(
+                        account::Availability {
+                            show: crate::model::Show::Offline,
+                            status: None,
+                        },
+                    ),
+                    in_roster: state.is_some_and(|s| s.in_roster(peer)),
+                };
+                open.view(cx).map(Message::Conversation)
+            }
+            None => container(text(tr(lang, T::NoConversation)).style(theme::muted))
+                .center(Length::Fill)
+                .into(),
+        };
+        row![sidebar, main].height(Length::Fill).into()
+    }
+}

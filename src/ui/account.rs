@@ -1,0 +1,323 @@
+//! What the UI knows about one account: its connection, roster, presences, pending
+//! contact requests and conversation list. Plain state and pure logic, no widgets.
+
+use crate::ids::LocalMessageId;
+use crate::model::{Account, ChatMessage, Contact, Delivery, Direction, Show};
+use crate::session::SessionError;
+use crate::store::ConversationSummary;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use xmpp_parsers::jid::{BareJid, FullJid, Jid};
+
+/// Where the session of an account stands, as shown to the user.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    /// No password known yet: nothing runs until the user types it.
+    WaitingForPassword,
+    Connecting {
+        attempt: u32,
+    },
+    Online {
+        bound: FullJid,
+    },
+    Disconnected {
+        error: SessionError,
+        retry_in_secs: Option<u64>,
+    },
+    /// Stopped for good until the user asks to reconnect.
+    Failed(SessionError),
+}
+
+/// One line of the conversation list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationEntry {
+    pub peer: BareJid,
+    pub last_activity_ms: i64,
+    pub last_body: String,
+    pub unread: u32,
+}
+
+/// A contact's availability, aggregated over its resources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Availability {
+    pub show: Show,
+    pub status: Option<String>,
+}
+
+/// Everything about one account the screens need.
+#[derive(Debug, Clone)]
+pub struct AccountState {
+    pub account: Account,
+    /// Kept in memory for the session; never written anywhere by the UI.
+    pub password: Option<String>,
+    /// Bumped to force a fresh session (the subscription key changes).
+    pub generation: u64,
+    pub connection: Connection,
+    pub contacts: BTreeMap<BareJid, Contact>,
+    presences: HashMap<BareJid, BTreeMap<String, Availability>>,
+    pub requests: Vec<BareJid>,
+    pub conversations: Vec<ConversationEntry>,
+    /// The latest messages of each conversation seen in this run, so a conversation
+    /// opens with them at once (and still shows them when there is no store).
+    recent: HashMap<BareJid, VecDeque<ChatMessage>>,
+    pub own_show: Show,
+    pub own_status: String,
+}
+
+/// How many messages per conversation are kept in memory.
+const RECENT: usize = 200;
+
+impl AccountState {
+    pub fn new(account: Account, password: Option<String>) -> Self {
+        let connection = if password.is_some() {
+            Connection::Connecting { attempt: 0 }
+        } else {
+            Connection::WaitingForPassword
+        };
+        AccountState {
+            account,
+            password,
+            generation: 0,
+            connection,
+            contacts: BTreeMap::new(),
+            presences: HashMap::new(),
+            requests: Vec::new(),
+            conversations: Vec::new(),
+            recent: HashMap::new(),
+            own_show: Show::Online,
+            own_status: String::new(),
+        }
+    }
+
+    /// Should a session run for this account?
+    pub fn wants_session(&self) -> bool {
+        self.account.enabled && self.password.is_some()
+    }
+
+    /// Start over with a fresh session (after a failure or a new password).
+    pub fn reconnect(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        self.connection = if self.password.is_some() {
+            Connection::Connecting { attempt: 0 }
+        } else {
+            Connection::WaitingForPassword
+        };
+    }
+
+    /// The password prompt shows when there is no password or it was refused.
+    pub fn needs_password(&self) -> bool {
+        self.password.is_none()
+            || matches!(
+                self.connection,
+                Connection::Failed(SessionError::Auth { .. })
+            )
+    }
+
+    pub fn is_online(&self) -> bool {
+        matches!(self.connection, Connection::Online { .. })
+    }
+
+    pub fn set_roster(&mut self, contacts: Vec<Contact>) {
+        self.contacts = contacts.into_iter().map(|c| (c.jid.clone(), c)).collect();
+    }
+
+    pub fn upsert_contact(&mut self, contact: Contact) {
+        self.contacts.insert(contact.jid.clone(), contact);
+    }
+
+    pub fn remove_contact(&mut self, jid: &BareJid) {
+        self.contacts.remove(jid);
+    }
+
+    /// What the UI calls this peer: the roster name, else the address.
+    pub fn peer_label(&self, jid: &BareJid) -> String {
+        self.contacts
+            .get(jid)
+            .map(Contact::label)
+            .unwrap_or_else(|| jid.to_string())
+    }
+
+    pub fn in_roster(&self, jid: &BareJid) -> bool {
+        self.contacts.contains_key(jid)
+    }
+
+    /// Records the presence of one resource.
+    pub fn set_presence(&mut self, from: &Jid, show: Show, status: Option<String>) {
+        let bare = from.to_bare();
+        let resource = from.resource().map(|r| r.to_string()).unwrap_or_default();
+        let resources = self.presences.entry(bare.clone()).or_default();
+        if show == Show::Offline {
+            if resource.is_empty() {
+                resources.clear();
+            } else {
+                resources.remove(&resource);
+            }
+        } else {
+            resources.insert(resource, Availability { show, status });
+        }
+        if resources.is_empty() {
+            self.presences.remove(&bare);
+        }
+    }
+
+    /// The most available resource wins; no resource means offline.
+    pub fn availability(&self, jid: &BareJid) -> Availability {
+        self.presences
+            .get(jid)
+            .and_then(|resources| resources.values().min_by_key(|a| a.show))
+            .cloned()
+            .unwrap_or(Availability {
+                show: Show::Offline,
+                status: None,
+            })
+    }
+
+    pub fn add_request(&mut self, from: BareJid) {
+        if !self.requests.contains(&from) {
+            self.requests.push(from);
+        }
+    }
+
+    pub fn remove_request(&mut self, from: &BareJid) {
+        self.requests.retain(|j| j != from);
+    }
+
+    /// Fills the conversation list from the store at start-up.
+    pub fn set_conversations(&mut self, summaries: Vec<ConversationSummary>) {
+        self.conversations = summaries
+            .into_iter()
+            .map(|s| ConversationEntry {
+                peer: s.conversation.jid().clone(),
+                last_activity_ms: s.last.as_ref().map(|m| m.timestamp_ms).unwrap_or(0),
+                last_body: s.last.map(|m| m.body).unwrap_or_default(),
+                unread: s.unread,
+            })
+            .collect();
+        self.sort_conversations();
+    }
+
+    /// A message arrived or was sent: move its conversation up. Returns true when it
+    /// counts as unread (incoming, and the conversation is not the one on screen).
+    pub fn note_message(&mut self, message: &ChatMessage, is_open: bool) -> bool {
+        let unread = message.direction == Direction::Incoming && !is_open;
+        match self
+            .conversations
+            .iter_mut()
+            .find(|c| c.peer == message.peer)
+        {
+            Some(entry) => {
+                if message.timestamp_ms >= entry.last_activity_ms {
+                    entry.last_activity_ms = message.timestamp_ms;
+                    entry.last_body = message.body.clone();
+                }
+                if unread {
+                    entry.unread = entry.unread.saturating_add(1);
+                }
+            }
+            None => self.conversations.push(ConversationEntry {
+                peer: message.peer.clone(),
+                last_activity_ms: message.timestamp_ms,
+                last_body: message.body.clone(),
+                unread: u32::from(unread),
+            }),
+        }
+        self.sort_conversations();
+        unread
+    }
+
+    /// Keeps a message of this run in memory.
+    pub fn remember(&mut self, message: &ChatMessage) {
+        let recent = self.recent.entry(message.peer.clone()).or_default();
+        if recent.iter().any(|m| m.id == message.id) {
+            return;
+        }
+        recent.push_back(message.clone());
+        while recent.len() > RECENT {
+            recent.pop_front();
+        }
+    }
+
+    /// The messages of this run with `peer`, in arrival order.
+    pub fn recent(&self, peer: &BareJid) -> impl Iterator<Item = &ChatMessage> {
+        self.recent.get(peer).into_iter().flatten()
+    }
+
+    pub fn set_delivery(&mut self, id: &LocalMessageId, state: &Delivery) {
+        if let Some(message) = self.recent.values_mut().flatten().find(|m| &m.id == id) {
+            message.delivery = state.clone();
+        }
+    }
+
+    pub fn mark_read(&mut self, peer: &BareJid) {
+        if let Some(entry) = self.conversations.iter_mut().find(|c| &c.peer == peer) {
+            entry.unread = 0;
+        }
+    }
+
+    pub fn unread_total(&self) -> u32 {
+        self.conversations.iter().map(|c| c.unread).sum()
+    }
+
+    fn sort_conversations(&mut self) {
+        self.conversations
+            .sort_by_key(|c| std::cmp::Reverse(c.last_activity_ms));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AccountId, LocalMessageId};
+    use crate::model::Delivery;
+
+    fn state() -> AccountState {
+        let jid = BareJid::new("me@example.org").unwrap();
+        AccountState::new(Account::new(jid), Some("pw".into()))
+    }
+
+    fn message(peer: &str, ts: i64, direction: Direction) -> ChatMessage {
+        ChatMessage {
+            id: LocalMessageId::generate(),
+            account: AccountId("a".into()),
+            peer: BareJid::new(peer).unwrap(),
+            is_room: false,
+            direction,
+            sender: String::new(),
+            body: format!("at {ts}"),
+            timestamp_ms: ts,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+        }
+    }
+
+    #[test]
+    fn presence_aggregates_over_resources() {
+        let mut s = state();
+        let bob = BareJid::new("bob@example.org").unwrap();
+        let phone = Jid::new("bob@example.org/phone").unwrap();
+        let laptop = Jid::new("bob@example.org/laptop").unwrap();
+        assert_eq!(s.availability(&bob).show, Show::Offline);
+        s.set_presence(&phone, Show::Away, None);
+        s.set_presence(&laptop, Show::DoNotDisturb, Some("busy".into()));
+        assert_eq!(s.availability(&bob).show, Show::Away);
+        s.set_presence(&phone, Show::Offline, None);
+        assert_eq!(s.availability(&bob).show, Show::DoNotDisturb);
+        assert_eq!(s.availability(&bob).status.as_deref(), Some("busy"));
+        s.set_presence(&laptop, Show::Offline, None);
+        assert_eq!(s.availability(&bob).show, Show::Offline);
+    }
+
+    #[test]
+    fn recent_conversations_come_first_and_count_unread() {
+        let mut s = state();
+        assert!(s.note_message(&message("a@x.org", 10, Direction::Incoming), false));
+        assert!(!s.note_message(&message("b@x.org", 20, Direction::Outgoing), false));
+        assert!(!s.note_message(&message("c@x.org", 5, Direction::Incoming), true));
+        let order: Vec<String> = s.conversations.iter().map(|c| c.peer.to_string()).collect();
+        assert_eq!(order, ["b@x.org", "a@x.org", "c@x.org"]);
+        assert_eq!(s.unread_total(), 1);
+        s.mark_read(&BareJid::new("a@x.org").unwrap());
+        assert_eq!(s.unread_total(), 0);
+    }
+}

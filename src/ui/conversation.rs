@@ -1,0 +1,357 @@
+//! One open conversation: header, message history and composer.
+
+mod links;
+mod list;
+
+use super::account::Availability;
+use super::i18n::{Lang, T, tr, trf};
+use super::sidebar::show_text;
+use super::theme;
+use crate::ids::{AccountId, ConversationId, LocalMessageId};
+use crate::model::{ChatMessage, Delivery};
+use iced::keyboard::{Key, key::Named};
+use iced::widget::scrollable::Viewport;
+use iced::widget::text_editor::{self, Binding, KeyPress};
+use iced::widget::{button, column, container, row, scrollable, space, text};
+use iced::{Alignment, Element, Length};
+use std::collections::HashSet;
+use xmpp_parsers::jid::BareJid;
+
+pub use links::{Segment, has_link, segments};
+
+/// The widget id of the composer (tests click it).
+pub const COMPOSER_ID: &str = "conversation-composer";
+/// The widget id of the message list.
+pub const LIST_ID: &str = "conversation-list";
+/// How many messages one history page holds.
+pub const PAGE: usize = 50;
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Edit(text_editor::Action),
+    Send,
+    Scrolled(Viewport),
+    OpenLink(String),
+    DismissError,
+}
+
+/// What the conversation asks of the app.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Send this text (already checked to be non-empty).
+    Send(String),
+    /// Load the page before this message.
+    LoadOlder(LocalMessageId),
+    OpenLink(String),
+}
+
+/// A problem shown above the composer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    NotConnected,
+    History(String),
+    Link(String),
+}
+
+/// What the view borrows from the app.
+pub struct Context<'a> {
+    pub lang: Lang,
+    pub peer_label: String,
+    pub peer: &'a BareJid,
+    pub availability: Availability,
+    pub in_roster: bool,
+}
+
+pub struct State {
+    pub account: AccountId,
+    pub conversation: ConversationId,
+    messages: Vec<ChatMessage>,
+    ids: HashSet<LocalMessageId>,
+    composer: text_editor::Content,
+    loaded: bool,
+    loading_older: bool,
+    exhausted: bool,
+    problem: Option<Problem>,
+}
+
+impl State {
+    /// A conversation whose history is being loaded (`has_history`), or one without
+    /// stored history (no store).
+    pub fn new(account: AccountId, conversation: ConversationId, has_history: bool) -> Self {
+        State {
+            account,
+            conversation,
+            messages: Vec::new(),
+            ids: HashSet::new(),
+            composer: text_editor::Content::new(),
+            loaded: !has_history,
+            loading_older: false,
+            exhausted: !has_history,
+            problem: None,
+        }
+    }
+
+    pub fn is(&self, account: &AccountId, peer: &BareJid) -> bool {
+        &self.account == account && self.conversation.jid() == peer
+    }
+
+    pub fn messages(&self) -> &[ChatMessage] {
+        &self.messages
+    }
+
+    pub fn composer_text(&self) -> String {
+        self.composer.text()
+    }
+
+    pub fn update(&mut self, message: Message) -> Option<Event> {
+        match message {
+            Message::Edit(action) => {
+                self.composer.perform(action);
+                None
+            }
+            Message::Send => {
+                let text = self.composer.text();
+                let body = text.trim_end().trim_start_matches(['\n', '\r']);
+                if body.trim().is_empty() {
+                    return None;
+                }
+                Some(Event::Send(body.to_string()))
+            }
+            Message::Scrolled(viewport) => {
+                let at_top = viewport.absolute_offset_reversed().y <= 2.0;
+                let oldest = self.messages.first()?;
+                if at_top && self.loaded && !self.loading_older && !self.exhausted {
+                    self.loading_older = true;
+                    return Some(Event::LoadOlder(oldest.id.clone()));
+                }
+                None
+            }
+            Message::OpenLink(url) => Some(Event::OpenLink(url)),
+            Message::DismissError => {
+                self.problem = None;
+                None
+            }
+        }
+    }
+
+    /// The message went to the session: empty the composer.
+    pub fn sent(&mut self) {
+        self.composer = text_editor::Content::new();
+        if self.problem == Some(Problem::NotConnected) {
+            self.problem = None;
+        }
+    }
+
+    pub fn set_problem(&mut self, problem: Problem) {
+        self.problem = Some(problem);
+    }
+
+    /// Adds a message unless it is already shown; keeps time order.
+    pub fn push(&mut self, message: ChatMessage) -> bool {
+        if !self.ids.insert(message.id.clone()) {
+            return false;
+        }
+        let at = self
+            .messages
+            .partition_point(|m| m.timestamp_ms <= message.timestamp_ms);
+        self.messages.insert(at, message);
+        true
+    }
+
+    pub fn set_delivery(&mut self, id: &LocalMessageId, state: Delivery) {
+        if let Some(message) = self.messages.iter_mut().find(|m| &m.id == id) {
+            message.delivery = state;
+        }
+    }
+
+    /// A page of history arrived (the latest page, or one before the oldest shown).
+    pub fn history_loaded(&mut self, older: bool, result: Result<Vec<ChatMessage>, String>) {
+        if older {
+            self.loading_older = false;
+        } else {
+            self.loaded = true;
+        }
+        match result {
+            Ok(page) => {
+                if page.len() < PAGE {
+                    self.exhausted = true;
+                }
+                for message in page {
+                    self.push(message);
+                }
+            }
+            Err(detail) => {
+                self.exhausted = true;
+                self.problem = Some(Problem::History(detail));
+            }
+        }
+    }
+
+    pub fn view<'a>(&'a self, cx: Context<'a>) -> Element<'a, Message> {
+        let lang = cx.lang;
+        let status = cx
+            .availability
+            .status
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| format!("{} · {s}", tr(lang, show_text(cx.availability.show))))
+            .unwrap_or_else(|| tr(lang, show_text(cx.availability.show)).to_string());
+        let mut subtitle = row![text(cx.peer.as_str()).size(12).style(theme::muted)]
+            .spacing(8)
+            .align_y(Alignment::Center);
+        if cx.in_roster {
+            subtitle = subtitle.push(text(status).size(12).style(theme::muted));
+        } else {
+            subtitle = subtitle.push(
+                container(text(tr(lang, T::NotInContacts)).size(11))
+                    .padding([0, 4])
+                    .style(theme::tag),
+            );
+        }
+        let header = container(
+            row![
+                container(space())
+                    .width(12)
+                    .height(12)
+                    .style(theme::presence_dot(cx.availability.show)),
+                column![
+                    text(cx.peer_label.clone()).size(18).style(theme::heading),
+                    subtitle
+                ]
+                .spacing(2),
+            ]
+            .spacing(10)
+            .align_y(Alignment::Center),
+        )
+        .padding([10, 16])
+        .width(Length::Fill)
+        .style(theme::bar);
+
+        let top = if self.loading_older || !self.loaded {
+            Some(T::LoadingOlder)
+        } else if self.messages.is_empty() {
+            Some(T::NoMessages)
+        } else {
+            None
+        };
+        let messages = scrollable(list::view(&cx, &self.messages, top))
+            .id(LIST_ID)
+            .anchor_bottom()
+            .on_scroll(Message::Scrolled)
+            .width(Length::Fill)
+            .height(Length::Fill);
+
+        let mut body = column![header, messages];
+        if let Some(problem) = &self.problem {
+            let line = match problem {
+                Problem::NotConnected => tr(lang, T::NotConnected).to_string(),
+                Problem::History(detail) => trf(lang, T::HistoryFailed, &[("detail", detail)]),
+                Problem::Link(detail) => trf(lang, T::LinkOpenFailed, &[("detail", detail)]),
+            };
+            body = body.push(
+                container(
+                    row![
+                        text(line).size(13).width(Length::Fill),
+                        button(text(tr(lang, T::Dismiss)).size(13))
+                            .style(theme::link_button)
+                            .on_press(Message::DismissError),
+                    ]
+                    .align_y(Alignment::Center),
+                )
+                .padding([6, 10])
+                .width(Length::Fill)
+                .style(theme::error_box),
+            );
+        }
+        body.push(self.composer_view(lang)).into()
+    }
+
+    fn composer_view(&self, lang: Lang) -> Element<'_, Message> {
+        let editor = iced::widget::text_editor(&self.composer)
+            .id(COMPOSER_ID)
+            .placeholder(tr(lang, T::ComposerPlaceholder))
+            .on_action(Message::Edit)
+            .key_binding(composer_binding)
+            .padding(8)
+            .size(15)
+            .max_height(160)
+            .style(theme::composer);
+        let send = button(text(tr(lang, T::Send)))
+            .padding([8, 16])
+            .style(theme::primary_button)
+            .on_press(Message::Send);
+        container(row![editor, send].spacing(8).align_y(Alignment::End))
+            .padding(10)
+            .width(Length::Fill)
+            .style(theme::bar)
+            .into()
+    }
+}
+
+/// Enter sends; Shift+Enter (and everything else) keeps the editor's own behaviour.
+fn composer_binding(press: KeyPress) -> Option<Binding<Message>> {
+    let focused = matches!(press.status, text_editor::Status::Focused { .. });
+    if focused && matches!(press.key, Key::Named(Named::Enter)) && !press.modifiers.shift() {
+        return Some(Binding::Custom(Message::Send));
+    }
+    Binding::from_key_press(press)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+
+    fn message(id: &str, ts: i64) -> ChatMessage {
+        ChatMessage {
+            id: LocalMessageId(id.into()),
+            account: AccountId("a".into()),
+            peer: BareJid::new("bob@example.org").unwrap(),
+            is_room: false,
+            direction: Direction::Incoming,
+            sender: String::new(),
+            body: id.into(),
+            timestamp_ms: ts,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+        }
+    }
+
+    fn state() -> State {
+        let peer = BareJid::new("bob@example.org").unwrap();
+        State::new(AccountId("a".into()), ConversationId::Chat(peer), true)
+    }
+
+    #[test]
+    fn messages_are_deduplicated_and_kept_in_time_order() {
+        let mut s = state();
+        assert!(s.push(message("b", 20)));
+        assert!(s.push(message("a", 10)));
+        assert!(!s.push(message("b", 20)));
+        assert!(s.push(message("c", 30)));
+        let ids: Vec<&str> = s.messages().iter().map(|m| m.id.0.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn whitespace_only_is_not_sent() {
+        let mut s = state();
+        s.composer = text_editor::Content::with_text("  \n\t ");
+        assert!(s.update(Message::Send).is_none());
+        s.composer = text_editor::Content::with_text("\nhi there\n\n");
+        match s.update(Message::Send) {
+            Some(Event::Send(body)) => assert_eq!(body, "hi there"),
+            other => panic!("expected a send, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_short_first_page_means_no_older_history() {
+        let mut s = state();
+        s.history_loaded(false, Ok(vec![message("a", 1), message("b", 2)]));
+        assert_eq!(s.messages().len(), 2);
+        assert!(s.exhausted);
+    }
+}

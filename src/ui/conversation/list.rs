@@ -1,0 +1,176 @@
+//! The message list: day separators, bubbles, times, delivery ticks and links.
+
+use super::links::{Segment, segments};
+use super::{Context, Message};
+use crate::model::{ChatMessage, Delivery, Direction};
+use crate::ui::i18n::{Lang, T, tr, trf};
+use crate::ui::theme;
+use chrono::{DateTime, Datelike, Local, NaiveDate};
+use iced::widget::{column, container, keyed_column, rich_text, row, space, span, text};
+use iced::{Alignment, Element, Length};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+/// Keys of the rows, so rows keep their state when older pages are prepended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Key {
+    Top,
+    Day(i32),
+    Message(u64),
+}
+
+fn local_time(timestamp_ms: i64) -> Option<DateTime<Local>> {
+    DateTime::from_timestamp_millis(timestamp_ms).map(|t| t.with_timezone(&Local))
+}
+
+/// "Today", "Yesterday" or the date.
+pub fn day_label(lang: Lang, day: NaiveDate, today: NaiveDate) -> String {
+    if day == today {
+        tr(lang, T::Today).to_string()
+    } else if today.pred_opt() == Some(day) {
+        tr(lang, T::Yesterday).to_string()
+    } else {
+        day.format("%Y-%m-%d").to_string()
+    }
+}
+
+fn key_of(message: &ChatMessage) -> Key {
+    let mut hasher = DefaultHasher::new();
+    message.id.hash(&mut hasher);
+    Key::Message(hasher.finish())
+}
+
+/// The rows of the list, oldest first.
+pub fn view<'a>(
+    cx: &Context<'a>,
+    messages: &'a [ChatMessage],
+    top: Option<T>,
+) -> Element<'a, Message> {
+    let today = Local::now().date_naive();
+    let mut rows: Vec<(Key, Element<'a, Message>)> = Vec::with_capacity(messages.len() * 2 + 1);
+    if let Some(top) = top {
+        rows.push((
+            Key::Top,
+            container(text(tr(cx.lang, top)).size(13).style(theme::muted))
+                .center_x(Length::Fill)
+                .padding(8)
+                .into(),
+        ));
+    }
+    let mut last_day: Option<NaiveDate> = None;
+    for message in messages {
+        let time = local_time(message.timestamp_ms);
+        if let Some(day) = time.map(|t| t.date_naive())
+            && last_day != Some(day)
+        {
+            last_day = Some(day);
+            rows.push((
+                Key::Day(day.num_days_from_ce()),
+                container(
+                    container(text(day_label(cx.lang, day, today)).size(12))
+                        .padding([2, 10])
+                        .style(theme::day_separator),
+                )
+                .center_x(Length::Fill)
+                .padding([6, 0])
+                .into(),
+            ));
+        }
+        rows.push((key_of(message), bubble(cx, message, time)));
+    }
+    keyed_column(rows).spacing(6).padding([8, 14]).into()
+}
+
+fn bubble<'a>(
+    cx: &Context<'a>,
+    message: &'a ChatMessage,
+    time: Option<DateTime<Local>>,
+) -> Element<'a, Message> {
+    let own = message.direction == Direction::Outgoing;
+    let sender = if own {
+        tr(cx.lang, T::Me).to_string()
+    } else if !message.sender.trim().is_empty() {
+        message.sender.clone()
+    } else {
+        cx.peer_label.clone()
+    };
+    let time = time
+        .map(|t| t.format("%H:%M").to_string())
+        .unwrap_or_default();
+
+    let mut content: iced::widget::Column<'a, Message> = column![
+        row![
+            text(sender).size(13).style(theme::heading),
+            text(time).size(11).style(theme::muted),
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center),
+        body(message),
+    ]
+    .spacing(3);
+
+    if own {
+        let tick = match &message.delivery {
+            Delivery::Pending => text(tr(cx.lang, T::DeliveryPending)).style(theme::muted),
+            Delivery::Sent => text(tr(cx.lang, T::DeliverySent)).style(theme::muted),
+            Delivery::Acked => text(tr(cx.lang, T::DeliveryAcked)).style(theme::muted),
+            Delivery::Delivered => text(tr(cx.lang, T::DeliveryDelivered)).style(theme::good_text),
+            Delivery::Read => text(tr(cx.lang, T::DeliveryRead)).style(theme::good_text),
+            Delivery::Failed(reason) => {
+                text(trf(cx.lang, T::DeliveryFailed, &[("reason", reason)]))
+                    .style(theme::error_text)
+            }
+        };
+        // Right under the body, on the right, without widening the bubble.
+        content = column![content, tick.size(11)].align_x(Alignment::End);
+    }
+
+    let style = if own {
+        theme::bubble_own
+    } else {
+        theme::bubble_other
+    };
+    let bubble = container(content)
+        .padding([6, 10])
+        .max_width(560)
+        .style(style);
+    if own {
+        row![space::horizontal(), bubble].into()
+    } else {
+        row![bubble, space::horizontal()].into()
+    }
+}
+
+/// The body as plain text, or as rich text with clickable links.
+fn body<'a>(message: &'a ChatMessage) -> Element<'a, Message> {
+    let parts = segments(&message.body);
+    if !parts.iter().any(|p| matches!(p, Segment::Link(_))) {
+        return text(&message.body).size(15).into();
+    }
+    let spans: Vec<_> = parts
+        .into_iter()
+        .map(|part| match part {
+            Segment::Text(t) => span(t),
+            Segment::Link(url) => span(url).link(url.to_string()).underline(true),
+        })
+        .collect();
+    rich_text(spans)
+        .on_link_click(Message::OpenLink)
+        .size(15)
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_named_relative_to_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        let yesterday = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let older = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        assert_eq!(day_label(Lang::En, today, today), "Today");
+        assert_eq!(day_label(Lang::ZhCn, yesterday, today), "昨天");
+        assert_eq!(day_label(Lang::En, older, today), "2025-12-31");
+    }
+}

@@ -1,0 +1,327 @@
+//! What the app does with the events of its panels and the updates of its sessions.
+
+use super::account::{AccountState, Connection};
+use super::conversation::{self, PAGE, Problem};
+use super::i18n::{T, trf};
+use super::startup::blocking;
+use super::{App, Message, Screen, sidebar};
+use crate::ids::{AccountId, ConversationId, LocalMessageId};
+use crate::model::{Account, Direction, Show};
+use crate::session::{Command, NotConnected, Update, UpdateKind};
+use iced::Task;
+use iced::widget::operation::RelativeOffset;
+use xmpp_parsers::jid::BareJid;
+
+impl App {
+    /// The sign-in form verified a login: keep the account, save it and its password
+    /// off the UI thread, and show the main screen.
+    pub(super) fn signed_in(&mut self, account: Account, password: String) -> Task<Message> {
+        let mut tasks = Vec::new();
+        match self.secrets.clone() {
+            Some(secrets) => {
+                let id = account.id.clone();
+                let password = password.clone();
+                tasks.push(Task::perform(
+                    blocking(move || secrets.set(&id, &password).map_err(|e| e.to_string())),
+                    |result| Message::PasswordSaved(result.and_then(|r| r)),
+                ));
+            }
+            None => {
+                let detail = self
+                    .keyring_error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "no keyring".into());
+                self.notice(trf(
+                    self.lang,
+                    T::KeyringUnavailable,
+                    &[("detail", &detail)],
+                ));
+            }
+        }
+        if let Some(store) = self.store.clone() {
+            let saved = account.clone();
+            tasks.push(Task::perform(
+                blocking(move || store.save_account(&saved).map_err(|e| e.to_string())),
+                |result| Message::AccountSaved(result.and_then(|r| r)),
+            ));
+        }
+        self.accounts.retain(|a| a.account.id != account.id);
+        self.accounts
+            .push(AccountState::new(account, Some(password)));
+        self.screen = Screen::Main;
+        Task::batch(tasks)
+    }
+
+    fn account_mut(&mut self, id: &AccountId) -> Option<&mut AccountState> {
+        self.accounts.iter_mut().find(|a| &a.account.id == id)
+    }
+
+    fn send(&self, account: &AccountId, command: Command) -> Result<(), NotConnected> {
+        self.handles
+            .get(account)
+            .ok_or(NotConnected)
+            .and_then(|handle| handle.send(command))
+    }
+
+    pub(super) fn on_sidebar(&mut self, event: sidebar::Event) -> Task<Message> {
+        match event {
+            sidebar::Event::Open { account, peer } => return self.open_conversation(account, peer),
+            sidebar::Event::Command { account, command } => {
+                if self.send(&account, command).is_err() {
+                    self.sidebar.set_error(T::CommandNotConnected);
+                }
+            }
+            sidebar::Event::Reconnect(account) => {
+                self.handles.remove(&account);
+                if let Some(state) = self.account_mut(&account) {
+                    state.reconnect();
+                }
+            }
+            sidebar::Event::Password { account, password } => {
+                self.handles.remove(&account);
+                if let Some(state) = self.account_mut(&account) {
+                    state.password = Some(password);
+                    state.reconnect();
+                }
+            }
+            sidebar::Event::OwnPresence {
+                account,
+                show,
+                status,
+            } => {
+                let Some(state) = self.account_mut(&account) else {
+                    return Task::none();
+                };
+                state.own_show = show;
+                state.own_status = status.clone();
+                // When offline, the choice is sent once the session is online.
+                if state.is_online() {
+                    let command = Command::SetPresence {
+                        show,
+                        status: (!status.is_empty()).then_some(status),
+                    };
+                    if self.send(&account, command).is_err() {
+                        self.sidebar.set_error(T::CommandNotConnected);
+                    }
+                }
+            }
+            sidebar::Event::Answered {
+                account,
+                jid,
+                accept,
+            } => {
+                let command = Command::AnswerSubscription {
+                    jid: jid.clone(),
+                    accept,
+                };
+                if self.send(&account, command).is_err() {
+                    self.sidebar.set_error(T::CommandNotConnected);
+                } else if let Some(state) = self.account_mut(&account) {
+                    state.remove_request(&jid);
+                }
+            }
+        }
+        Task::none()
+    }
+
+    fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
+        if self
+            .conversation
+            .as_ref()
+            .is_some_and(|c| c.is(&account, &peer))
+        {
+            return Task::none();
+        }
+        let has_store = self.store.is_some();
+        let Some(state) = self.account_mut(&account) else {
+            return Task::none();
+        };
+        state.mark_read(&peer);
+        let mut open = conversation::State::new(
+            account.clone(),
+            ConversationId::Chat(peer.clone()),
+            has_store,
+        );
+        for message in state.recent(&peer) {
+            open.push(message.clone());
+        }
+        let conv_id = open.conversation.clone();
+        self.conversation = Some(open);
+        let focus = iced::widget::operation::focus(conversation::COMPOSER_ID);
+        let Some(store) = self.store.clone() else {
+            return focus;
+        };
+        let reader = store.clone();
+        let (a, c) = (account.clone(), conv_id.clone());
+        let load = Task::perform(
+            blocking(move || reader.latest(&a, &c, PAGE).map_err(|e| e.to_string())),
+            move |result| Message::HistoryLoaded {
+                account: account.clone(),
+                conversation: conv_id.clone(),
+                older: false,
+                result: result.and_then(|r| r),
+            },
+        );
+        let mark = self.mark_read_task(store);
+        Task::batch([focus, load, mark])
+    }
+
+    /// Marks the open conversation read in the store, off the UI thread.
+    fn mark_read_task(&self, store: crate::store::Store) -> Task<Message> {
+        let Some(open) = &self.conversation else {
+            return Task::none();
+        };
+        let (account, conversation) = (open.account.clone(), open.conversation.clone());
+        Task::perform(
+            blocking(move || {
+                store
+                    .mark_read(&account, &conversation)
+                    .map_err(|e| e.to_string())
+            }),
+            |result| Message::Background(result.and_then(|r| r)),
+        )
+    }
+
+    pub(super) fn on_conversation(&mut self, event: conversation::Event) -> Task<Message> {
+        let Some(open) = &self.conversation else {
+            return Task::none();
+        };
+        match event {
+            conversation::Event::Send(body) => {
+                let command = Command::SendChat {
+                    to: open.conversation.jid().clone(),
+                    body,
+                    id: LocalMessageId::generate(),
+                };
+                let result = self.send(&open.account, command);
+                let Some(open) = self.conversation.as_mut() else {
+                    return Task::none();
+                };
+                match result {
+                    Ok(()) => {
+                        open.sent();
+                        // The list is anchored at the bottom: offset 0 is the newest.
+                        iced::widget::operation::snap_to(
+                            conversation::LIST_ID,
+                            RelativeOffset {
+                                x: None,
+                                y: Some(0.0),
+                            },
+                        )
+                    }
+                    Err(NotConnected) => {
+                        open.set_problem(Problem::NotConnected);
+                        Task::none()
+                    }
+                }
+            }
+            conversation::Event::LoadOlder(oldest) => {
+                let Some(store) = self.store.clone() else {
+                    return Task::none();
+                };
+                let (account, conversation) = (open.account.clone(), open.conversation.clone());
+                let (a, c) = (account.clone(), conversation.clone());
+                Task::perform(
+                    blocking(move || {
+                        store
+                            .before(&a, &c, &oldest, PAGE)
+                            .map_err(|e| e.to_string())
+                    }),
+                    move |result| Message::HistoryLoaded {
+                        account: account.clone(),
+                        conversation: conversation.clone(),
+                        older: true,
+                        result: result.and_then(|r| r),
+                    },
+                )
+            }
+            conversation::Event::OpenLink(url) => Task::perform(
+                blocking(move || ::open::that_detached(&url).map_err(|e| e.to_string())),
+                |result| Message::LinkOpened(result.and_then(|r| r)),
+            ),
+        }
+    }
+
+    pub(super) fn on_session(&mut self, update: Update) -> Task<Message> {
+        let lang = self.lang;
+        let account = update.account;
+        let Some(index) = self.accounts.iter().position(|a| a.account.id == account) else {
+            return Task::none();
+        };
+        let state = &mut self.accounts[index];
+        match update.kind {
+            UpdateKind::Ready(handle) => {
+                self.handles.insert(account, handle);
+            }
+            UpdateKind::Connecting { attempt } => {
+                state.connection = Connection::Connecting { attempt }
+            }
+            UpdateKind::Online { bound, .. } => {
+                state.connection = Connection::Online { bound };
+                if state.own_show != Show::Online || !state.own_status.is_empty() {
+                    let status = state.own_status.clone();
+                    let command = Command::SetPresence {
+                        show: state.own_show,
+                        status: (!status.is_empty()).then_some(status),
+                    };
+                    if self.send(&account, command).is_err() {
+                        log::warn!("could not restore the presence of {account}");
+                    }
+                }
+            }
+            UpdateKind::Disconnected {
+                error,
+                retry_in_secs,
+            } => {
+                state.connection = Connection::Disconnected {
+                    error,
+                    retry_in_secs,
+                }
+            }
+            UpdateKind::Failed(error) => state.connection = Connection::Failed(error),
+            UpdateKind::Roster(contacts) => state.set_roster(contacts),
+            UpdateKind::ContactChanged(contact) => state.upsert_contact(contact),
+            UpdateKind::ContactRemoved(jid) => state.remove_contact(&jid),
+            UpdateKind::Presence { from, show, status } => state.set_presence(&from, show, status),
+            UpdateKind::SubscriptionRequest { from } => state.add_request(from),
+            UpdateKind::Message(message) => {
+                let open = self
+                    .conversation
+                    .as_ref()
+                    .is_some_and(|c| c.is(&account, &message.peer) && !message.is_room);
+                state.note_message(&message, open);
+                state.remember(&message);
+                let incoming = message.direction == Direction::Incoming;
+                if open
+                    && let Some(conversation) = self.conversation.as_mut()
+                    && conversation.push(message)
+                    && incoming
+                    && let Some(store) = self.store.clone()
+                {
+                    return self.mark_read_task(store);
+                }
+            }
+            UpdateKind::Delivery {
+                id,
+                state: delivery,
+            } => {
+                state.set_delivery(&id, &delivery);
+                if let Some(conversation) =
+                    self.conversation.as_mut().filter(|c| c.account == account)
+                {
+                    conversation.set_delivery(&id, delivery);
+                }
+            }
+            UpdateKind::Notice(notice) => {
+                let label = state.account.label();
+                self.notice(trf(
+                    lang,
+                    T::AccountNotice,
+                    &[("account", &label), ("notice", &notice)],
+                ));
+            }
+        }
+        Task::none()
+    }
+}

@@ -1,0 +1,245 @@
+//! Every string the user sees, in English and Simplified Chinese.
+//!
+//! Each text is declared once with both translations, so a missing translation is a
+//! compile error, and the tests below check that no translation is empty, that the
+//! Chinese text is really Chinese, and that both sides use the same `{placeholders}`.
+
+use std::fmt;
+
+/// The language of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    ZhCn,
+}
+
+impl Lang {
+    /// Picks the language from `LOQUAT_LANG`, then `LC_ALL`, then `LANG`.
+    pub fn from_env() -> Lang {
+        let var = |name: &str| std::env::var(name).ok();
+        Lang::choose(
+            var("LOQUAT_LANG").as_deref(),
+            var("LC_ALL").as_deref(),
+            var("LANG").as_deref(),
+        )
+    }
+
+    /// The first non-empty value decides: anything starting with "zh" is Chinese.
+    pub fn choose(loquat_lang: Option<&str>, lc_all: Option<&str>, lang: Option<&str>) -> Lang {
+        let chosen = [loquat_lang, lc_all, lang]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|value| !value.is_empty());
+        match chosen {
+            Some(value) if value.to_ascii_lowercase().starts_with("zh") => Lang::ZhCn,
+            _ => Lang::En,
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A text the user can see. Look it up with [`tr`] or [`trf`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum T { $($key,)* }
+
+        impl T {
+            /// Every text, for the translation tests.
+            pub const ALL: &'static [T] = &[$(T::$key,)*];
+
+            fn pair(self) -> (&'static str, &'static str) {
+                match self { $(T::$key => ($en, $zh),)* }
+            }
+        }
+    };
+}
+
+texts! {
+    AppName => "Loquat", "Loquat 枇杷";
+    OnboardingTitle => "Sign in to your XMPP account", "登录你的 XMPP 帐号";
+    OnboardingIntro => "Loquat works with any XMPP server. Your password is kept in the system keyring, never in Loquat's files.",
+        "Loquat 可以连接任何 XMPP 服务器。密码保存在系统密钥环中，不会写入 Loquat 的文件。";
+    AddressLabel => "Address", "地址";
+    AddressPlaceholder => "you@example.org", "你的名字@example.org";
+    PasswordLabel => "Password", "密码";
+    PasswordPlaceholder => "Your password", "你的密码";
+    AdvancedShow => "▸ Advanced", "▸ 高级选项";
+    AdvancedHide => "▾ Advanced", "▾ 高级选项";
+    ServerHostLabel => "Server host (leave empty to look it up)", "服务器主机（留空则自动查找）";
+    ServerHostPlaceholder => "xmpp.example.org", "xmpp.example.org（服务器）";
+    PortLabel => "Port", "端口";
+    PortPlaceholder => "5222", "5222（默认）";
+    DirectTls => "Use direct TLS instead of STARTTLS", "使用直接 TLS 而不是 STARTTLS";
+    CaFileLabel => "Extra trusted CA certificate (PEM file)", "额外信任的 CA 证书（PEM 文件）";
+    CaFilePlaceholder => "/path/to/ca.pem", "/路径/ca.pem";
+    SignIn => "Sign in", "登录";
+    Checking => "Checking your account…", "正在验证你的帐号…";
+    Cancel => "Cancel", "取消";
+    ErrInvalidAddress => "This is not a valid address. An address looks like name@example.org.",
+        "这不是有效的地址。地址的格式类似 name@example.org。";
+    ErrPasswordEmpty => "Please enter your password.", "请输入密码。";
+    ErrInvalidPort => "The port must be a number from 1 to 65535.", "端口必须是 1 到 65535 之间的数字。";
+    ErrCaFile => "Could not read the certificate file: {detail}", "无法读取证书文件：{detail}";
+    ErrCaNotPem => "The certificate file does not contain a PEM certificate.", "证书文件中没有 PEM 格式的证书。";
+    ErrWrongPassword => "Wrong address or password: the server did not let you in ({condition}).",
+        "地址或密码错误：服务器拒绝登录（{condition}）。";
+    ErrUnreachable => "The server could not be reached: {detail}", "无法连接到服务器：{detail}";
+    ErrCertificate => "The server's certificate is not trusted: {reason}", "服务器的证书不受信任：{reason}";
+    CertFingerprint => "SHA-256 fingerprint: {fingerprint}", "SHA-256 指纹：{fingerprint}";
+    CertNames => "Issued for: {names}", "颁发给：{names}";
+    CertNoNames => "Issued for: (no names)", "颁发给：（无名称）";
+    TrustCertificate => "Trust this certificate", "信任此证书";
+    ErrInsecure => "The server refuses a secure login: {detail}", "服务器不支持安全登录：{detail}";
+    ErrProtocol => "The server answered in a way Loquat did not expect: {detail}", "服务器的应答不符合预期：{detail}";
+    ErrTimeout => "The server did not answer in time.", "服务器没有及时应答。";
+    ErrCheckEnded => "The connection ended before the sign-in finished.", "登录完成前连接已中断。";
+    KeyringUnavailable => "The system keyring is not available ({detail}). Your password is kept in memory only until Loquat closes.",
+        "系统密钥环不可用（{detail}）。密码只保存在内存中，关闭 Loquat 后需要重新输入。";
+    StoreUnavailable => "Could not open the local database ({detail}). Messages and accounts are not saved.",
+        "无法打开本地数据库（{detail}）。消息和帐号不会被保存。";
+    AccountSaveFailed => "Could not save the account: {detail}", "无法保存帐号：{detail}";
+    Loading => "Starting…", "正在启动…";
+    Dismiss => "Dismiss", "关闭";
+    Contacts => "Contacts", "联系人";
+    NoContacts => "No contacts yet.", "还没有联系人。";
+    Conversations => "Conversations", "会话";
+    NotInContacts => "not in contacts", "不在联系人中";
+    AddContact => "Add contact", "添加联系人";
+    ContactNamePlaceholder => "Name (optional)", "名称（可选）";
+    Add => "Add", "添加";
+    Edit => "Edit", "编辑";
+    Save => "Save", "保存";
+    Remove => "Remove", "删除";
+    ConfirmRemove => "Remove {name} from your contacts?", "要从联系人中删除 {name} 吗？";
+    SubscriptionRequests => "Contact requests", "联系人请求";
+    WantsToSeePresence => "{jid} wants to see when you are online.", "{jid} 想要查看你的在线状态。";
+    Accept => "Accept", "接受";
+    Deny => "Deny", "拒绝";
+    StatusPlaceholder => "Status message", "状态消息";
+    ShowChat => "Free to chat", "有空聊天";
+    ShowOnline => "Online", "在线";
+    ShowAway => "Away", "离开";
+    ShowXa => "Not available", "长时间离开";
+    ShowDnd => "Do not disturb", "请勿打扰";
+    ShowOffline => "Offline", "离线";
+    ConnWaiting => "Waiting for the password", "等待输入密码";
+    ConnConnecting => "Connecting…", "正在连接…";
+    ConnOnline => "Connected", "已连接";
+    ConnRetrying => "Disconnected: {error}. Trying again in {secs} s.", "连接已断开：{error}。{secs} 秒后重试。";
+    ConnDisconnected => "Disconnected: {error}", "连接已断开：{error}";
+    ConnFailed => "Stopped: {error}", "已停止：{error}";
+    Reconnect => "Reconnect", "重新连接";
+    PasswordNeeded => "Enter the password for {jid}. It is kept in memory only.", "请输入 {jid} 的密码。密码只保存在内存中。";
+    Connect => "Connect", "连接";
+    NoConversation => "Pick a contact or a conversation to start chatting.", "选择一个联系人或会话开始聊天。";
+    NotConnected => "Not connected: the message was not sent.", "未连接：消息没有发出。";
+    CommandNotConnected => "Not connected: try again when the account is online.", "未连接：请在帐号在线后重试。";
+    ComposerPlaceholder => "Write a message (Enter sends, Shift+Enter adds a line)", "输入消息（Enter 发送，Shift+Enter 换行）";
+    Send => "Send", "发送";
+    LoadingOlder => "Loading older messages…", "正在加载更早的消息…";
+    NoMessages => "No messages yet. Say hello!", "还没有消息。打个招呼吧！";
+    HistoryFailed => "Could not load messages: {detail}", "无法加载消息：{detail}";
+    Today => "Today", "今天";
+    Yesterday => "Yesterday", "昨天";
+    Me => "Me", "我";
+    DeliveryPending => "sending…", "发送中…";
+    DeliverySent => "sent", "已发送";
+    DeliveryAcked => "✓", "✓ 已送达服务器";
+    DeliveryDelivered => "✓✓", "✓✓ 已送达";
+    DeliveryRead => "✓✓ read", "✓✓ 已读";
+    DeliveryFailed => "not delivered: {reason}", "未送达：{reason}";
+    LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";
+    AccountNotice => "{account}: {notice}", "{account}：{notice}";
+}
+
+impl fmt::Display for T {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.pair().0)
+    }
+}
+
+/// The text in the given language.
+pub fn tr(lang: Lang, key: T) -> &'static str {
+    let (en, zh) = key.pair();
+    match lang {
+        Lang::En => en,
+        Lang::ZhCn => zh,
+    }
+}
+
+/// The text with each `{name}` replaced by its value.
+pub fn trf(lang: Lang, key: T, args: &[(&str, &str)]) -> String {
+    let mut out = tr(lang, key).to_string();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut found: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|part| part.split_once('}').map(|(name, _)| name.to_string()))
+            .collect();
+        found.sort();
+        found
+    }
+
+    fn has_cjk(s: &str) -> bool {
+        // CJK ideographs, CJK punctuation, full-width forms.
+        s.chars().any(|c| {
+            ('\u{4e00}'..='\u{9fff}').contains(&c)
+                || ('\u{3000}'..='\u{303f}').contains(&c)
+                || ('\u{ff00}'..='\u{ffef}').contains(&c)
+        })
+    }
+
+    #[test]
+    fn every_text_has_both_translations() {
+        for key in T::ALL {
+            let en = tr(Lang::En, *key);
+            let zh = tr(Lang::ZhCn, *key);
+            assert!(!en.trim().is_empty(), "{key:?} has no English text");
+            assert!(!zh.trim().is_empty(), "{key:?} has no Chinese text");
+            assert!(has_cjk(zh), "{key:?} is not translated to Chinese: {zh:?}");
+            assert_eq!(
+                placeholders(en),
+                placeholders(zh),
+                "{key:?} placeholders differ"
+            );
+        }
+    }
+
+    #[test]
+    fn language_comes_from_the_environment_values() {
+        assert_eq!(
+            Lang::choose(Some("zh"), None, Some("en_US.UTF-8")),
+            Lang::ZhCn
+        );
+        assert_eq!(
+            Lang::choose(None, Some("zh_CN.UTF-8"), Some("en_US")),
+            Lang::ZhCn
+        );
+        assert_eq!(Lang::choose(None, None, Some("zh_CN.UTF-8")), Lang::ZhCn);
+        assert_eq!(Lang::choose(Some("en"), Some("zh_CN"), None), Lang::En);
+        assert_eq!(Lang::choose(Some(""), None, Some("C.UTF-8")), Lang::En);
+        assert_eq!(Lang::choose(None, None, None), Lang::En);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let s = trf(
+            Lang::En,
+            T::ErrUnreachable,
+            &[("detail", "connection refused")],
+        );
+        assert_eq!(s, "The server could not be reached: connection refused");
+    }
+}

@@ -1,0 +1,262 @@
+//! Named styles. Views pick a style by name; colours come from iced's theme palette
+//! only, so light and dark follow the theme the system (or iced) chose.
+
+use crate::model::Show;
+use iced::widget::{button, container, text, text_editor, text_input};
+use iced::{Background, Border, Color, Theme, border};
+
+/// Text that matters less: times, status lines, hints.
+pub fn muted(theme: &Theme) -> text::Style {
+    let palette = theme.extended_palette();
+    text::Style {
+        color: Some(palette.background.base.text.scale_alpha(0.62)),
+    }
+}
+
+/// An error said in words.
+pub fn error_text(theme: &Theme) -> text::Style {
+    text::Style {
+        color: Some(theme.extended_palette().danger.base.color),
+    }
+}
+
+/// Something that went well ("Connected").
+pub fn good_text(theme: &Theme) -> text::Style {
+    text::Style {
+        color: Some(theme.extended_palette().success.base.color),
+    }
+}
+
+/// Something in progress or degraded ("Connecting…").
+pub fn warning_text(theme: &Theme) -> text::Style {
+    let palette = theme.extended_palette();
+    let color = if palette.is_dark {
+        palette.warning.base.color
+    } else {
+        palette.warning.strong.color
+    };
+    text::Style { color: Some(color) }
+}
+
+/// Headings inside panels.
+pub fn heading(theme: &Theme) -> text::Style {
+    text::Style {
+        color: Some(theme.extended_palette().background.base.text),
+    }
+}
+
+/// The sidebar background.
+pub fn sidebar(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.weakest.color.into()),
+        text_color: Some(palette.background.weakest.text),
+        border: Border {
+            color: palette.background.weak.color,
+            width: 1.0,
+            radius: 0.0.into(),
+        },
+        ..container::Style::default()
+    }
+}
+
+/// The conversation header and other bars.
+pub fn bar(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.weaker.color.into()),
+        text_color: Some(palette.background.weaker.text),
+        ..container::Style::default()
+    }
+}
+
+/// A framed card (the sign-in form, an account box).
+pub fn card(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.base.color.into()),
+        text_color: Some(palette.background.base.text),
+        border: Border {
+            color: palette.background.strong.color,
+            width: 1.0,
+            radius: 8.0.into(),
+        },
+        ..container::Style::default()
+    }
+}
+
+/// An inline error box.
+pub fn error_box(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.danger.weak.color.scale_alpha(0.25).into()),
+        text_color: Some(palette.background.base.text),
+        border: Border {
+            color: palette.danger.base.color,
+            width: 1.0,
+            radius: 6.0.into(),
+        },
+        ..container::Style::default()
+    }
+}
+
+/// A banner with something to know (keyring unavailable, a server notice).
+pub fn notice_box(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.warning.weak.color.scale_alpha(0.3).into()),
+        text_color: Some(palette.background.base.text),
+        border: Border {
+            color: palette.warning.base.color,
+            width: 1.0,
+            radius: 6.0.into(),
+        },
+        ..container::Style::default()
+    }
+}
+
+/// A message we wrote.
+pub fn bubble_own(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.primary.weak.color.into()),
+        text_color: Some(palette.primary.weak.text),
+        border: border::rounded(10),
+        ..container::Style::default()
+    }
+}
+
+/// A message someone else wrote.
+pub fn bubble_other(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.weak.color.into()),
+        text_color: Some(palette.background.weak.text),
+        border: border::rounded(10),
+        ..container::Style::default()
+    }
+}
+
+/// The pill around "Today" between days.
+pub fn day_separator(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.weaker.color.into()),
+        text_color: Some(palette.background.weaker.text),
+        border: border::rounded(10),
+        ..container::Style::default()
+    }
+}
+
+/// The unread count bubble.
+pub fn badge(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.primary.base.color.into()),
+        text_color: Some(palette.primary.base.text),
+        border: border::rounded(9),
+        ..container::Style::default()
+    }
+}
+
+/// The small "not in contacts" tag.
+pub fn tag(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: None,
+        text_color: Some(palette.background.base.text.scale_alpha(0.7)),
+        border: Border {
+            color: palette.background.strong.color,
+            width: 1.0,
+            radius: 4.0.into(),
+        },
+        ..container::Style::default()
+    }
+}
+
+/// The colour of an availability.
+fn show_color(theme: &Theme, show: Show) -> Color {
+    let palette = theme.extended_palette();
+    // On dark backgrounds the base green is too dark to read as "online".
+    let green = if palette.is_dark {
+        palette.success.strong.color
+    } else {
+        palette.success.base.color
+    };
+    match show {
+        Show::Chat | Show::Online => green,
+        Show::Away => palette.warning.base.color,
+        Show::ExtendedAway => {
+            iced::theme::palette::mix(palette.warning.base.color, palette.danger.base.color, 0.45)
+        }
+        Show::DoNotDisturb => palette.danger.base.color,
+        Show::Offline => palette.background.base.text.scale_alpha(0.3),
+    }
+}
+
+/// The round presence dot next to a contact.
+pub fn presence_dot(show: Show) -> impl Fn(&Theme) -> container::Style {
+    move |theme| container::Style {
+        background: Some(Background::Color(show_color(theme, show))),
+        border: border::rounded(5),
+        ..container::Style::default()
+    }
+}
+
+/// A row in the contact or conversation list.
+pub fn list_item(selected: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
+    move |theme, status| {
+        let palette = theme.extended_palette();
+        let pair = match (selected, status) {
+            (true, _) => palette.primary.weak,
+            (false, button::Status::Hovered | button::Status::Pressed) => palette.background.weak,
+            (false, _) => palette.background.weakest,
+        };
+        button::Style {
+            background: Some(pair.color.into()),
+            text_color: pair.text,
+            border: border::rounded(6),
+            ..button::Style::default()
+        }
+    }
+}
+
+/// The main action of a form.
+pub fn primary_button(theme: &Theme, status: button::Status) -> button::Style {
+    button::primary(theme, status)
+}
+
+/// A secondary action.
+pub fn secondary_button(theme: &Theme, status: button::Status) -> button::Style {
+    button::secondary(theme, status)
+}
+
+/// Something that destroys data (remove a contact).
+pub fn danger_button(theme: &Theme, status: button::Status) -> button::Style {
+    button::danger(theme, status)
+}
+
+/// A button that looks like a link (the "Advanced" expander, small actions).
+pub fn link_button(theme: &Theme, status: button::Status) -> button::Style {
+    let palette = theme.extended_palette();
+    let color = match status {
+        button::Status::Hovered | button::Status::Pressed => palette.primary.strong.color,
+        button::Status::Disabled => palette.background.strong.color,
+        button::Status::Active => palette.primary.base.color,
+    };
+    button::Style {
+        background: None,
+        text_color: color,
+        ..button::Style::default()
+    }
+}
+
+/// Text inputs use iced's default look.
+pub fn input(theme: &Theme, status: text_input::Status) -> text_input::Style {
+    text_input::default(theme, status)
+}
+
+/// The message composer.
+pub fn composer(theme: &Theme, status: text_editor::Status) -> text_editor::Style {
+    text_editor::default(theme, status)
+}
