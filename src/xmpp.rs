@@ -68,8 +68,8 @@ pub enum Event {
     SubscriptionRequest(BareJid),
     /// A chat message to store and show. `receipt` is the reply to send once stored.
     Message {
-        message: ChatMessage,
-        receipt: Option<Stanza>,
+        message: Box<ChatMessage>,
+        receipt: Option<Box<Stanza>>,
     },
     /// An outgoing message changed state (receipt, error).
     Delivery {
@@ -84,7 +84,7 @@ pub enum Event {
     /// Carbons are on (or could not be enabled).
     CarbonsEnabled(bool),
     /// Something to send back right away (IQ results and errors).
-    Reply(Stanza),
+    Reply(Box<Stanza>),
     /// A stanza we dropped for a reason worth logging.
     Dropped(String),
 }
@@ -185,13 +185,13 @@ impl ProtoState {
                 from, id, payload, ..
             } => {
                 if let Some(reply) = disco::answer(self, &from, &id, &payload) {
-                    return vec![Event::Reply(reply)];
+                    return vec![Event::Reply(Box::new(reply))];
                 }
-                vec![Event::Reply(error_reply(
+                vec![Event::Reply(Box::new(error_reply(
                     from,
                     id,
                     DefinedCondition::ServiceUnavailable,
-                ))]
+                )))]
             }
             Iq::Set {
                 from, id, payload, ..
@@ -203,22 +203,22 @@ impl ProtoState {
                                 "roster push from {} ignored (only our account may send them)",
                                 from.as_ref().map(|f| f.to_string()).unwrap_or_default()
                             )),
-                            Event::Reply(error_reply(
+                            Event::Reply(Box::new(error_reply(
                                 from,
                                 id,
                                 DefinedCondition::ServiceUnavailable,
-                            )),
+                            ))),
                         ];
                     }
                     let mut events = roster::push(payload);
-                    events.push(Event::Reply(result_reply(from, id)));
+                    events.push(Event::Reply(Box::new(result_reply(from, id))));
                     return events;
                 }
-                vec![Event::Reply(error_reply(
+                vec![Event::Reply(Box::new(error_reply(
                     from,
                     id,
                     DefinedCondition::ServiceUnavailable,
-                ))]
+                )))]
             }
             Iq::Result {
                 from, id, payload, ..

@@ -364,11 +364,11 @@ impl Actor {
         for event in self.proto.handle(stanza, now_ms()) {
             match event {
                 Event::Message { message, receipt } => {
-                    if self.store_message(message).await
+                    if self.store_message(*message).await
                         && let Some(r) = receipt
                     {
                         // Only after the message is on disk do we confirm it.
-                        self.send(r).await;
+                        self.send(*r).await;
                     }
                 }
                 Event::Roster { version, items } => {
@@ -413,7 +413,7 @@ impl Actor {
                     }
                 }
                 Event::Reply(st) => {
-                    self.send(st).await;
+                    self.send(*st).await;
                 }
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
             }

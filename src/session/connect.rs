@@ -488,7 +488,14 @@ fn describe_tls_error(e: &rustls::Error) -> String {
             C::NotValidYet | C::NotValidYetContext { .. } => "it is not valid yet".to_owned(),
             C::Revoked => "it was revoked".to_owned(),
             C::BadSignature => "its signature is invalid".to_owned(),
-            other => format!("{other:?}"),
+            C::BadEncoding => "it cannot be read".to_owned(),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "it is not meant for servers".to_owned()
+            }
+            C::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => {
+                "the server presents an authority certificate as its own".to_owned()
+            }
+            other => format!("it was rejected ({other:?})"),
         },
         other => other.to_string(),
     }

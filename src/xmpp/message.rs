@@ -138,12 +138,12 @@ fn chat_event(
     };
     let receipt = match (live, wants_receipt, &m.from, &stanza_id_attr) {
         (true, true, Some(from), Some(id)) if m.type_ != MessageType::Groupchat => {
-            Some(receipt_for(from.clone(), id.clone()))
+            Some(Box::new(receipt_for(from.clone(), id.clone())))
         }
         _ => None,
     };
     events.push(Event::Message {
-        message: ChatMessage {
+        message: Box::new(ChatMessage {
             id,
             account: state.account.clone(),
             peer,
@@ -159,7 +159,7 @@ fn chat_event(
                 Direction::Incoming => Delivery::Delivered,
                 Direction::Outgoing => Delivery::Sent,
             },
-        },
+        }),
         receipt,
     });
     events
@@ -262,7 +262,7 @@ mod tests {
         let mut found = None;
         for e in ev {
             if let Event::Message { message, receipt } = e {
-                found = Some((message, receipt));
+                found = Some((*message, receipt.map(|r| *r)));
             }
         }
         match found {
