@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Loquat's whole test suite: the one command for developers and CI (.ci/run).
+#
+#   bash tests/run-all.sh            everything (CI runs this as root on a clean Debian 12)
+#   bash tests/run-all.sh --quick    skip rustfmt and clippy
+#
+# Environment:
+#   CARGO_TARGET_DIR        build folder (default ~/.cache/loquat/target, outside the clone)
+#   LOQUAT_ONLY_INSTALL=1   stop after checking/installing the Debian packages
+#
+# Steps: Debian packages -> cargo fmt --check -> clippy -D warnings -> the core library
+# without the GUI (build + unit tests) -> every test target inside a private D-Bus
+# session with an unlocked gnome-keyring -> tests/e2e.sh when present.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+# One stream, so CI logs show compiler errors next to the test summaries.
+exec 2>&1
+
+QUICK=0
+for arg in "$@"; do
+    case "$arg" in
+        --quick) QUICK=1 ;;
+        -h | --help)
+            sed -n '2,13p' "$0"
+            exit 0
+            ;;
+        *)
+            echo "unknown argument: $arg (try --help)"
+            exit 2
+            ;;
+    esac
+done
+
+START_ALL=$(date +%s)
+
+banner() {
+    printf '\n==================== %s ====================\n' "$*"
+}
+
+# run_step "title" command...: runs it, prints the time it took, stops the script on failure.
+run_step() {
+    local title=$1
+    shift
+    banner "$title"
+    local start rc
+    start=$(date +%s)
+    if "$@"; then
+        echo "---- ok: $title ($(($(date +%s) - start)) s)"
+    else
+        rc=$?
+        echo "---- FAILED: $title (exit $rc, $(($(date +%s) - start)) s)"
+        echo "---- total: $(($(date +%s) - START_ALL)) s"
+        exit "$rc"
+    fi
+}
+
+# ---------------------------------------------------------------- Debian packages
+# Servers for integration tests, a Secret Service for the keyring tests, X11/Vulkan/fonts
+# for the real window under Xvfb, and a C compiler for the crypto crates.
+PACKAGES=(
+    prosody lua-unbound lua-sec ejabberd openssl
+    dbus gnome-keyring
+    xvfb xdotool imagemagick x11-apps fonts-noto-cjk
+    mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1
+    libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
+    curl ca-certificates gcc libc6-dev
+)
+
+install_packages() {
+    local missing=() p status
+    for p in "${PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        if [[ "$status" != "install ok installed" ]]; then
+            missing+=("$p")
+        fi
+    done
+    if ((${#missing[@]} == 0)); then
+        echo "all ${#PACKAGES[@]} Debian packages are installed"
+        return 0
+    fi
+    echo "missing Debian packages: ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "Install them as root, then run this again:"
+        echo "  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+        return 1
+    fi
+    # (errexit is off inside run_step's condition: check each command.)
+    apt-get update || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
+        return 1
+    # Installing the servers may start system instances on 5222. Our tests use their own
+    # ports, so these only cost memory: stop them if that is quick, never fail on it.
+    for p in "${missing[@]}"; do
+        case "$p" in
+            prosody | ejabberd) timeout 30 service "$p" stop >/dev/null 2>&1 || true ;;
+        esac
+    done
+}
+
+run_step "Debian packages" install_packages
+if [[ "${LOQUAT_ONLY_INSTALL:-0}" == 1 ]]; then
+    echo "LOQUAT_ONLY_INSTALL=1: stopping after the package check"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- Rust toolchain
+# Kept explicit: the keyring step below gives the tests a private HOME, which would
+# otherwise hide rustup's toolchains.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+export PATH="$CARGO_HOME/bin:$PATH"
+if ! command -v cargo >/dev/null 2>&1; then
+    if [[ $(id -u) -eq 0 ]]; then
+        banner "installing Rust with rustup"
+        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+            sh -s -- -y --profile minimal --component clippy,rustfmt
+    else
+        echo "cargo is not installed. Install Rust from https://rustup.rs, then run this again."
+        exit 1
+    fi
+fi
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add rustfmt clippy
+fi
+
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/loquat/target}"
+case "$CARGO_TARGET_DIR" in
+    /*) ;;
+    *) CARGO_TARGET_DIR="$PWD/$CARGO_TARGET_DIR" ;;
+esac
+export CARGO_TARGET_DIR
+mkdir -p "$CARGO_TARGET_DIR"
+# Headless UI snapshots: one renderer everywhere (wgpu and tiny-skia differ slightly).
+export ICED_TEST_BACKEND=tiny-skia
+export RUST_BACKTRACE=1
+echo "cargo $(cargo --version | cut -d' ' -f2), target dir $CARGO_TARGET_DIR"
+
+# ---------------------------------------------------------------- keyring session
+# with_keyring CMD...: runs CMD with a private session bus and an unlocked login keyring
+# (gnome-keyring's Secret Service), in a throwaway HOME and XDG_RUNTIME_DIR.
+KEYRING_TMP=$(mktemp -d "${TMPDIR:-/tmp}/loquat-keyring.XXXXXX")
+export KEYRING_TMP
+# gnome-keyring-daemon forks away and may outlive its bus for a while: stop the ones
+# started here (recognised by their private HOME), and nothing else.
+stop_keyring() {
+    local p
+    for p in /proc/[0-9]*; do
+        [[ "$(cat "$p/comm" 2>/dev/null)" == gnome-keyring-d ]] || continue
+        if { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "HOME=$KEYRING_TMP/home"; then
+            kill "${p#/proc/}" 2>/dev/null || true
+        fi
+    done
+}
+trap 'stop_keyring; rm -rf "$KEYRING_TMP"' EXIT
+with_keyring() {
+    local rc=0
+    dbus-run-session -- bash -c '
+        set -euo pipefail
+        mkdir -p -m 700 "$KEYRING_TMP/home" "$KEYRING_TMP/run"
+        export HOME="$KEYRING_TMP/home" XDG_RUNTIME_DIR="$KEYRING_TMP/run"
+        eval "$(printf loquat-ci-password | gnome-keyring-daemon --unlock --components=secrets)"
+        export GNOME_KEYRING_CONTROL
+        exec "$@"' bash "$@" || rc=$?
+    stop_keyring
+    return "$rc"
+}
+
+# ---------------------------------------------------------------- the steps
+if ((QUICK)); then
+    echo "--quick: skipping rustfmt and clippy"
+else
+    run_step "rustfmt" cargo fmt --all -- --check
+    run_step "clippy" cargo clippy --all-targets -- -D warnings
+fi
+# The core library must build and test without the GUI (no iced in the core).
+run_step "core library without GUI: build" cargo build --lib --no-default-features
+run_step "core library without GUI: unit tests" cargo test --no-default-features --lib
+run_step "all tests (unit, integration, UI) with a Secret Service" with_keyring cargo test --all-targets
+if [[ -f tests/e2e.sh ]]; then
+    run_step "end-to-end (tests/e2e.sh)" with_keyring bash tests/e2e.sh
+fi
+
+banner "all steps passed"
+echo "total: $(($(date +%s) - START_ALL)) s"
