@@ -35,12 +35,9 @@ pub fn run() -> iced::Result {
         .run()
 }
 
-/// The keyring used for passwords.
-// wired at merge: `Ok(Arc::new(crate::secrets::KeyringSecrets::init()?))`
+/// The keyring used for passwords (blocking: called off the UI thread at start-up).
 pub fn open_secrets() -> Result<Arc<dyn SecretStore>, SecretError> {
-    Err(SecretError::Unavailable(
-        "the keyring is not connected to this build yet".into(),
-    ))
+    Ok(Arc::new(crate::secrets::KeyringSecrets::init()?))
 }
 
 fn window_settings() -> window::Settings {

@@ -133,7 +133,12 @@ async fn login_uses_scram_never_plain() {
 async fn wrong_password_fails_once_and_does_not_retry() {
     let server = TestServer::start();
     let (a, _pa) = server.fresh_user("wrongpw");
-    let mut updates: Updates = Box::pin(loquat::session::run(params(&server, &a, "not-the-password", None)));
+    let mut updates: Updates = Box::pin(loquat::session::run(params(
+        &server,
+        &a,
+        "not-the-password",
+        None,
+    )));
     let mut attempts = 0;
     let error = wait_for(&mut updates, 20, "Failed", |k| match k {
         UpdateKind::Connecting { .. } => {
@@ -222,7 +227,8 @@ async fn subscription_roster_push_and_messages_both_ways() {
     .expect("send");
     wait_for(&mut ua, 10, "subscription to Bob", |k| match k {
         UpdateKind::ContactChanged(c)
-            if c.jid == jid(&b) && matches!(c.subscription, Subscription::To | Subscription::Both) =>
+            if c.jid == jid(&b)
+                && matches!(c.subscription, Subscription::To | Subscription::Both) =>
         {
             Some(())
         }
@@ -247,7 +253,10 @@ async fn subscription_roster_push_and_messages_both_ways() {
     assert_eq!(got.peer, jid(&a));
     // Bob's client sent a receipt: Alice sees it delivered.
     wait_for(&mut ua, 10, "delivery receipt", |k| match k {
-        UpdateKind::Delivery { id: i, state: Delivery::Delivered } if *i == id => Some(()),
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Delivered,
+        } if *i == id => Some(()),
         _ => None,
     })
     .await;
@@ -260,7 +269,9 @@ async fn subscription_roster_push_and_messages_both_ways() {
     })
     .expect("send");
     wait_for(&mut ua, 10, "message at Alice", |k| match k {
-        UpdateKind::Message(m) if m.direction == Direction::Incoming && m.body == "Hi Alice" => Some(()),
+        UpdateKind::Message(m) if m.direction == Direction::Incoming && m.body == "Hi Alice" => {
+            Some(())
+        }
         _ => None,
     })
     .await;
@@ -268,12 +279,20 @@ async fn subscription_roster_push_and_messages_both_ways() {
     // Both sides stored both messages.
     let conv_a = loquat::ids::ConversationId::Chat(jid(&b));
     let conv_b = loquat::ids::ConversationId::Chat(jid(&a));
-    let hist_a = store_a.latest(&AccountId(format!("acc-{a}")), &conv_a, 10).expect("history a");
-    let hist_b = store_b.latest(&AccountId(format!("acc-{b}")), &conv_b, 10).expect("history b");
-    let bodies = |h: &[loquat::model::ChatMessage]| h.iter().map(|m| m.body.clone()).collect::<Vec<_>>();
+    let hist_a = store_a
+        .latest(&AccountId(format!("acc-{a}")), &conv_a, 10)
+        .expect("history a");
+    let hist_b = store_b
+        .latest(&AccountId(format!("acc-{b}")), &conv_b, 10)
+        .expect("history b");
+    let bodies =
+        |h: &[loquat::model::ChatMessage]| h.iter().map(|m| m.body.clone()).collect::<Vec<_>>();
     assert_eq!(bodies(&hist_a), vec!["Hello Bob, 你好", "Hi Alice"]);
     assert_eq!(bodies(&hist_b), vec!["Hello Bob, 你好", "Hi Alice"]);
-    let stored = hist_a.iter().find(|m| m.id == id).expect("own message stored");
+    let stored = hist_a
+        .iter()
+        .find(|m| m.id == id)
+        .expect("own message stored");
     assert_eq!(stored.delivery, Delivery::Delivered);
 }
 
