@@ -1,1 +1,209 @@
-fn main() {}
+//! Store benchmarks (plain binary, `harness = false`); prints its figures.
+//!
+//! `cargo bench --no-default-features --bench store`
+//!
+//! (a) Opening a conversation: `latest(.., 50)` on a 100-message conversation vs a
+//!     1,000,000-message one in the same database (`LOQUAT_BENCH_BIG=N` shrinks the big
+//!     one for a quick run). Target: ratio <= 1.2.
+//! (b) Inbound throughput under the durability rule: `insert_message` (one flush per
+//!     message) and `insert_messages` in batches of 100 (one flush per batch).
+
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
+use loquat::model::{ChatMessage, Delivery, Direction};
+use loquat::store::{Inserted, Store};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use xmpp_parsers::jid::BareJid;
+
+const PAGE: usize = 50;
+const SMALL: u64 = 100;
+const SETUP_BATCH: u64 = 10_000;
+const REPS: usize = 2_000;
+const T0: i64 = 1_700_000_000_000;
+
+type Error = Box<dyn std::error::Error>;
+
+fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
+    ChatMessage {
+        id: LocalMessageId::generate(),
+        account: account.clone(),
+        peer: peer.clone(),
+        is_room: false,
+        direction: if n.is_multiple_of(3) {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        },
+        sender: String::new(),
+        body: format!("message number {n}: a line of ordinary chat text, about as long as most"),
+        timestamp_ms: T0 + i64::try_from(n).unwrap_or(i64::MAX) * 1_000,
+        stanza_id_attr: Some(format!("attr-{n}")),
+        origin_id: Some(format!("origin-{n}-{}", peer.as_str())),
+        server_id: Some(format!("archive-{n}-{}", peer.as_str())),
+        delivery: Delivery::Delivered,
+    }
+}
+
+fn populate(store: &Store, account: &AccountId, peer: &BareJid, count: u64) -> Result<(), Error> {
+    let mut n = 0;
+    while n < count {
+        let end = (n + SETUP_BATCH).min(count);
+        let batch: Vec<_> = (n..end).map(|i| message(account, peer, i)).collect();
+        let results = store.insert_messages(&batch)?;
+        if results.iter().any(|r| *r != Inserted::New) {
+            return Err("set-up message reported as duplicate".into());
+        }
+        n = end;
+    }
+    Ok(())
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort_unstable();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn main() -> Result<(), Error> {
+    let big: u64 = match std::env::var("LOQUAT_BENCH_BIG") {
+        Ok(v) => v.parse()?,
+        Err(_) => 1_000_000,
+    };
+    let tmp = tempfile::tempdir()?;
+    let path = tmp.path().join("db");
+    let account = AccountId("bench".into());
+    let small_peer = BareJid::new("small@example.org")?;
+    let big_peer = BareJid::new("big@example.org")?;
+    let small_conv = ConversationId::Chat(small_peer.clone());
+    let big_conv = ConversationId::Chat(big_peer.clone());
+
+    // --- set-up ---
+    let store = Store::open(&path)?;
+    let start = Instant::now();
+    populate(&store, &account, &small_peer, SMALL)?;
+    populate(&store, &account, &big_peer, big)?;
+    let setup = start.elapsed();
+    println!(
+        "setup: {} msgs in {:.1} s ({:.0} msgs/s, batches of {SETUP_BATCH}), database {} MiB",
+        SMALL + big,
+        setup.as_secs_f64(),
+        (SMALL + big) as f64 / setup.as_secs_f64(),
+        dir_size(&path) / (1024 * 1024)
+    );
+
+    // Reopen, as the app does at start-up, so the figures include a cold-ish cache.
+    drop(store);
+    let start = Instant::now();
+    let store = Store::open(&path)?;
+    println!("reopen: {:.0} ms", start.elapsed().as_secs_f64() * 1e3);
+
+    // --- (a) open-conversation latency ---
+    for _ in 0..50 {
+        store.latest(&account, &small_conv, PAGE)?;
+        store.latest(&account, &big_conv, PAGE)?;
+    }
+    let mut small_times = Vec::with_capacity(REPS);
+    let mut big_times = Vec::with_capacity(REPS);
+    let mut reads = [0u64; 2];
+    for rep in 0..REPS {
+        // Alternate which goes first so drift and caching favour neither.
+        let order = if rep.is_multiple_of(2) {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for is_big in order {
+            let conv = if is_big { &big_conv } else { &small_conv };
+            let before = store.records_read();
+            let start = Instant::now();
+            let page = store.latest(&account, conv, PAGE)?;
+            let took = start.elapsed();
+            reads[usize::from(is_big)] += store.records_read() - before;
+            if page.len() != PAGE {
+                return Err(format!("latest returned {} messages", page.len()).into());
+            }
+            if is_big {
+                big_times.push(took)
+            } else {
+                small_times.push(took)
+            }
+        }
+    }
+    let (small_med, big_med) = (median(&mut small_times), median(&mut big_times));
+    println!(
+        "open_conversation: {SMALL} msgs median {:.0} µs, {big} msgs median {:.0} µs, ratio {:.2} \
+         ({REPS} reps each, {} / {} records read per call)",
+        micros(small_med),
+        micros(big_med),
+        big_med.as_secs_f64() / small_med.as_secs_f64(),
+        reads[0] / REPS as u64,
+        reads[1] / REPS as u64,
+    );
+
+    // Paging back through the big conversation, for reference.
+    let mut page = store.latest(&account, &big_conv, PAGE)?;
+    let mut page_times = Vec::new();
+    for _ in 0..200 {
+        let Some(oldest) = page.first().map(|m| m.id.clone()) else {
+            break;
+        };
+        let start = Instant::now();
+        page = store.before(&account, &big_conv, &oldest, PAGE)?;
+        page_times.push(start.elapsed());
+    }
+    println!(
+        "before: {} pages of {PAGE} in the big conversation, median {:.0} µs",
+        page_times.len(),
+        micros(median(&mut page_times))
+    );
+
+    // --- (b) inbound throughput, flushed before "stored" ---
+    let inbound = BareJid::new("inbound@example.org")?;
+    let single_n = 1_000u64;
+    let msgs: Vec<_> = (0..single_n)
+        .map(|i| message(&account, &inbound, 10_000_000 + i))
+        .collect();
+    let start = Instant::now();
+    for m in &msgs {
+        store.insert_message(m)?;
+    }
+    let took = start.elapsed();
+    println!(
+        "insert_message (flush each): {single_n} msgs in {:.2} s = {:.0} msgs/s",
+        took.as_secs_f64(),
+        single_n as f64 / took.as_secs_f64()
+    );
+
+    let batch_n = 20_000u64;
+    let msgs: Vec<_> = (0..batch_n)
+        .map(|i| message(&account, &inbound, 20_000_000 + i))
+        .collect();
+    let start = Instant::now();
+    for chunk in msgs.chunks(100) {
+        store.insert_messages(chunk)?;
+    }
+    let took = start.elapsed();
+    println!(
+        "insert_messages (batches of 100, flush per batch): {batch_n} msgs in {:.2} s = {:.0} msgs/s",
+        took.as_secs_f64(),
+        batch_n as f64 / took.as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,9 +1,39 @@
 //! Local storage on sled. No sled type leaves this module.
-//! (Stub: the real implementation is being written; signatures are the contract.)
+//!
+//! Layout (schema version 1, see [`schema`]):
+//! - `accounts`: account id -> JSON [`Account`];
+//! - `roster`: account id -> JSON roster version and contacts;
+//! - `history`: `account | conversation | time | seq` -> JSON [`ChatMessage`], so one
+//!   conversation is a contiguous, time-ordered key range read from its end;
+//! - `local_ids`: `account | local id` -> history key;
+//! - `dedupe`: server stanza-id / origin-id / stanza id attribute keys -> history key;
+//! - `summaries`: `account | conversation` -> unread count and the key of the last message.
+//!
+//! Durability rule: a message counts as stored only after a flush, and the insert
+//! functions flush before they return. Calls block on disk I/O: run them off the UI thread.
 
-use crate::ids::{AccountId, ConversationId, LocalMessageId};
-use crate::model::{Account, ChatMessage, Contact, Delivery};
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use crate::ids::{AccountId, ConversationId};
+use crate::model::{Account, ChatMessage, Contact};
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+mod history;
+mod keys;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+pub use schema::SCHEMA_VERSION;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -31,90 +61,209 @@ pub struct ConversationSummary {
 
 /// Handle to the database; cheap to clone, shareable across threads.
 #[derive(Clone)]
-pub struct Store {}
+pub struct Store {
+    db: sled::Db,
+    accounts: sled::Tree,
+    roster: sled::Tree,
+    history: sled::Tree,
+    local_ids: sled::Tree,
+    dedupe: sled::Tree,
+    summaries: sled::Tree,
+    /// History records decoded since open, shared by all clones.
+    records_read: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("records_read", &self.records_read())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Page cache size: plenty for a messenger, far below sled's 1 GiB default.
+const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
+fn io_error(e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
+        other => StoreError::Io(other.to_string()),
+    }
+}
+
+fn tree(db: &sled::Db, name: &str) -> Result<sled::Tree, StoreError> {
+    db.open_tree(name).map_err(io_error)
+}
+
+/// Roster cache record.
+#[derive(Serialize, Deserialize)]
+struct RosterRecord {
+    version: Option<String>,
+    contacts: Vec<Contact>,
+}
 
 impl Store {
-    pub fn open(_path: &Path) -> Result<Store, StoreError> {
-        Err(StoreError::Io("not implemented".into()))
+    /// Opens (or creates) the database in directory `path`, migrating it to the current
+    /// schema. Fails with a plain message when another process holds it or when a newer
+    /// Loquat wrote it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(path)
+            .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display())))?;
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match io_error(e) {
+                StoreError::Io(m) => StoreError::Io(format!(
+                    "cannot open the database in {}: {m}",
+                    path.display()
+                )),
+                corrupt => corrupt,
+            })?;
+        Store::from_db(db)
     }
+
+    /// A database that lives only as long as this handle and its clones (tests, demos).
     pub fn open_temporary() -> Result<Store, StoreError> {
-        Err(StoreError::Io("not implemented".into()))
+        let db = sled::Config::new()
+            .temporary(true)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(io_error)?;
+        Store::from_db(db)
     }
+
+    fn from_db(db: sled::Db) -> Result<Store, StoreError> {
+        schema::migrate(&db)?;
+        Ok(Store {
+            accounts: tree(&db, schema::ACCOUNTS)?,
+            roster: tree(&db, schema::ROSTER)?,
+            history: tree(&db, schema::HISTORY)?,
+            local_ids: tree(&db, schema::LOCAL_IDS)?,
+            dedupe: tree(&db, schema::DEDUPE)?,
+            summaries: tree(&db, schema::SUMMARIES)?,
+            db,
+            records_read: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The schema version recorded in the database.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        schema::stored_version(&self.db)
+    }
+
+    /// How many history records this store (and its clones) decoded since it was opened.
+    /// Lets tests check that reads cost what they should.
+    pub fn records_read(&self) -> u64 {
+        self.records_read.load(Ordering::Relaxed)
+    }
+
+    /// All accounts, in id order. A damaged record is skipped with a warning.
     pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        Ok(Vec::new())
+        let mut out = Vec::new();
+        for item in self.accounts.iter() {
+            let (key, value) = item.map_err(io_error)?;
+            match serde_json::from_slice::<Account>(&value) {
+                Ok(account) => out.push(account),
+                Err(e) => log::warn!(
+                    "store: skipping damaged account record {:?}: {e}",
+                    String::from_utf8_lossy(&key)
+                ),
+            }
+        }
+        Ok(out)
     }
-    pub fn save_account(&self, _account: &Account) -> Result<(), StoreError> {
-        Ok(())
+
+    /// Adds or replaces an account record; flushed before returning.
+    pub fn save_account(&self, account: &Account) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(account)
+            .map_err(|e| StoreError::Io(format!("cannot encode account: {e}")))?;
+        self.accounts
+            .insert(keys::account(&account.id), value)
+            .map_err(io_error)?;
+        self.flush()
     }
-    pub fn remove_account(&self, _id: &AccountId, _delete_history: bool) -> Result<(), StoreError> {
-        Ok(())
+
+    /// Removes the account record and its roster cache; with `delete_history`, also all
+    /// its messages, indexes and conversation summaries. Other accounts are untouched.
+    /// Stop the account's session first: messages inserted meanwhile may survive.
+    pub fn remove_account(&self, id: &AccountId, delete_history: bool) -> Result<(), StoreError> {
+        let prefix = keys::account(id);
+        if delete_history {
+            // History first, the account record last: if this is interrupted, the
+            // account is still listed and removing it again finishes the job.
+            for tree in [
+                &self.summaries,
+                &self.history,
+                &self.local_ids,
+                &self.dedupe,
+            ] {
+                delete_prefix(tree, &prefix)?;
+            }
+        }
+        self.roster.remove(&prefix).map_err(io_error)?;
+        self.accounts.remove(&prefix).map_err(io_error)?;
+        self.flush()
     }
-    pub fn insert_message(&self, _msg: &ChatMessage) -> Result<Inserted, StoreError> {
-        Ok(Inserted::New)
-    }
-    pub fn insert_messages(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
-        Ok(msgs.iter().map(|_| Inserted::New).collect())
-    }
-    pub fn latest(
-        &self,
-        _account: &AccountId,
-        _conversation: &ConversationId,
-        _limit: usize,
-    ) -> Result<Vec<ChatMessage>, StoreError> {
-        Ok(Vec::new())
-    }
-    pub fn before(
-        &self,
-        _account: &AccountId,
-        _conversation: &ConversationId,
-        _oldest_shown: &LocalMessageId,
-        _limit: usize,
-    ) -> Result<Vec<ChatMessage>, StoreError> {
-        Ok(Vec::new())
-    }
-    pub fn find_message(
-        &self,
-        _account: &AccountId,
-        _id: &LocalMessageId,
-    ) -> Result<Option<ChatMessage>, StoreError> {
-        Ok(None)
-    }
-    pub fn set_delivery(
-        &self,
-        _account: &AccountId,
-        _id: &LocalMessageId,
-        _state: &Delivery,
-    ) -> Result<Option<ChatMessage>, StoreError> {
-        Ok(None)
-    }
-    pub fn conversations(
-        &self,
-        _account: &AccountId,
-    ) -> Result<Vec<ConversationSummary>, StoreError> {
-        Ok(Vec::new())
-    }
-    pub fn mark_read(
-        &self,
-        _account: &AccountId,
-        _conversation: &ConversationId,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
+
+    /// Replaces the cached roster of an account (not flushed: a lost roster cache only
+    /// costs a full roster fetch).
     pub fn save_roster(
         &self,
-        _account: &AccountId,
-        _version: Option<&str>,
-        _contacts: &[Contact],
+        account: &AccountId,
+        version: Option<&str>,
+        contacts: &[Contact],
     ) -> Result<(), StoreError> {
+        let record = RosterRecord {
+            version: version.map(str::to_owned),
+            contacts: contacts.to_vec(),
+        };
+        let value = serde_json::to_vec(&record)
+            .map_err(|e| StoreError::Io(format!("cannot encode roster: {e}")))?;
+        self.roster
+            .insert(keys::account(account), value)
+            .map_err(io_error)?;
         Ok(())
     }
+
+    /// The cached roster version and contacts; empty when none (or when it is damaged,
+    /// which is logged and makes the session fetch the full roster).
     pub fn roster(
         &self,
-        _account: &AccountId,
+        account: &AccountId,
     ) -> Result<(Option<String>, Vec<Contact>), StoreError> {
-        Ok((None, Vec::new()))
+        let Some(value) = self.roster.get(keys::account(account)).map_err(io_error)? else {
+            return Ok((None, Vec::new()));
+        };
+        match serde_json::from_slice::<RosterRecord>(&value) {
+            Ok(record) => Ok((record.version, record.contacts)),
+            Err(e) => {
+                log::warn!("store: ignoring damaged roster cache of {account}: {e}");
+                Ok((None, Vec::new()))
+            }
+        }
     }
+
+    /// Writes everything to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(io_error)?;
         Ok(())
+    }
+}
+
+/// Deletes every key starting with `prefix`, in bounded batches.
+fn delete_prefix(tree: &sled::Tree, prefix: &[u8]) -> Result<(), StoreError> {
+    const CHUNK: usize = 10_000;
+    loop {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for key in tree.scan_prefix(prefix).keys().take(CHUNK) {
+            batch.remove(key.map_err(io_error)?);
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        tree.apply_batch(batch).map_err(io_error)?;
     }
 }

@@ -1,0 +1,390 @@
+//! Messages: insert with deduplication, paged reads from the newest end, delivery
+//! updates, and the per-conversation summaries behind the conversation list.
+
+use super::{ConversationSummary, Inserted, Store, StoreError, io_error, keys};
+use crate::ids::{AccountId, ConversationId, LocalMessageId};
+use crate::model::{ChatMessage, Delivery, Direction};
+use sled::IVec;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+/// Per-conversation summary value: `[format = 1][unread: u32 BE][history key of the last
+/// message]`. Kept small and binary: it is rewritten on every insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Summary {
+    unread: u32,
+    last_key: Vec<u8>,
+}
+
+const SUMMARY_FORMAT: u8 = 1;
+
+impl Summary {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(5 + self.last_key.len());
+        out.push(SUMMARY_FORMAT);
+        out.extend_from_slice(&self.unread.to_be_bytes());
+        out.extend_from_slice(&self.last_key);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Summary> {
+        let (format, rest) = bytes.split_first()?;
+        if *format != SUMMARY_FORMAT {
+            return None;
+        }
+        let (unread, last_key) = rest.split_first_chunk::<4>()?;
+        Some(Summary {
+            unread: u32::from_be_bytes(*unread),
+            last_key: last_key.to_vec(),
+        })
+    }
+}
+
+/// A message encoded outside the transaction, so retries only redo the index work.
+struct Prepared<'a> {
+    msg: &'a ChatMessage,
+    prefix: Vec<u8>,
+    local_id: Vec<u8>,
+    dedupe: Vec<Vec<u8>>,
+    value: IVec,
+}
+
+fn prepare(msg: &ChatMessage) -> Result<Prepared<'_>, StoreError> {
+    let value = serde_json::to_vec(msg)
+        .map_err(|e| StoreError::Io(format!("cannot encode message: {e}")))?;
+    Ok(Prepared {
+        msg,
+        prefix: keys::conversation(&msg.account, &msg.conversation()),
+        local_id: keys::local_id(&msg.account, &msg.id),
+        dedupe: keys::dedupe(msg),
+        value: IVec::from(value),
+    })
+}
+
+fn transaction_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => io_error(e),
+    }
+}
+
+/// Reads a summary inside a transaction; a damaged one starts over (with a warning).
+fn load_summary(
+    tree: &TransactionalTree,
+    key: &[u8],
+) -> Result<Option<Summary>, ConflictableTransactionError<StoreError>> {
+    Ok(tree.get(key)?.and_then(|bytes| {
+        let summary = Summary::decode(&bytes);
+        if summary.is_none() {
+            log::warn!("store: rebuilding a damaged conversation summary");
+        }
+        summary
+    }))
+}
+
+impl Store {
+    /// Stores one message unless it is already stored, and flushes before returning.
+    pub fn insert_message(&self, msg: &ChatMessage) -> Result<Inserted, StoreError> {
+        let results = self.insert_messages(std::slice::from_ref(msg))?;
+        results
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Io("insert returned no result".into()))
+    }
+
+    /// Stores a batch atomically with one flush; one result per message, in order.
+    /// A message repeated inside the batch is stored once.
+    pub fn insert_messages(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
+        if msgs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = msgs.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+        let trees = (
+            &self.history,
+            &self.local_ids,
+            &self.dedupe,
+            &self.summaries,
+        );
+        let results = trees
+            .transaction(|(history, local_ids, dedupe, summaries)| {
+                let mut results = Vec::with_capacity(prepared.len());
+                let mut touched: HashMap<&[u8], Option<Summary>> = HashMap::new();
+                for p in &prepared {
+                    let mut duplicate = local_ids.get(&p.local_id)?.is_some();
+                    for key in &p.dedupe {
+                        duplicate = duplicate || dedupe.get(key)?.is_some();
+                    }
+                    if duplicate {
+                        results.push(Inserted::Duplicate);
+                        continue;
+                    }
+                    let seq = history.generate_id()?;
+                    let key = IVec::from(keys::history(&p.prefix, p.msg.timestamp_ms, seq));
+                    history.insert(key.clone(), p.value.clone())?;
+                    local_ids.insert(p.local_id.as_slice(), key.clone())?;
+                    for k in &p.dedupe {
+                        dedupe.insert(k.as_slice(), key.clone())?;
+                    }
+
+                    let slot = match touched.entry(p.prefix.as_slice()) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(load_summary(summaries, &p.prefix)?)
+                        }
+                    };
+                    let summary = slot.get_or_insert_with(|| Summary {
+                        unread: 0,
+                        last_key: Vec::new(),
+                    });
+                    if key.as_ref() > summary.last_key.as_slice() {
+                        summary.last_key = key.to_vec();
+                    }
+                    if p.msg.direction == Direction::Incoming {
+                        summary.unread = summary.unread.saturating_add(1);
+                    }
+                    results.push(Inserted::New);
+                }
+                for (key, summary) in &touched {
+                    if let Some(summary) = summary {
+                        summaries.insert(*key, summary.encode())?;
+                    }
+                }
+                Ok(results)
+            })
+            .map_err(transaction_error)?;
+        // Also when everything was a duplicate: the first copy may not be on disk yet.
+        self.flush()?;
+        Ok(results)
+    }
+
+    /// Decodes one history record, counting the read; `None` (with a warning) if damaged.
+    fn decode_message(&self, key: &[u8], value: &[u8]) -> Option<ChatMessage> {
+        self.records_read.fetch_add(1, Ordering::Relaxed);
+        match serde_json::from_slice::<ChatMessage>(value) {
+            Ok(msg) => Some(msg),
+            Err(e) => {
+                log::warn!(
+                    "store: skipping damaged message record ({} key bytes): {e}",
+                    key.len()
+                );
+                None
+            }
+        }
+    }
+
+    /// Walks `range` from its newest end, keeping up to `limit` readable messages, and
+    /// returns them oldest first. Reads `limit` records plus any damaged ones skipped.
+    fn newest_of(&self, range: sled::Iter, limit: usize) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut out = Vec::with_capacity(limit);
+        if limit == 0 {
+            return Ok(out);
+        }
+        for item in range.rev() {
+            let (key, value) = item.map_err(io_error)?;
+            if let Some(msg) = self.decode_message(&key, &value) {
+                out.push(msg);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The newest `limit` messages of a conversation, oldest first. Reads about `limit`
+    /// records whatever the size of the history.
+    pub fn latest(
+        &self,
+        account: &AccountId,
+        conversation: &ConversationId,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let prefix = keys::conversation(account, conversation);
+        self.newest_of(self.history.scan_prefix(prefix), limit)
+    }
+
+    /// The `limit` messages just older than `oldest_shown`, oldest first (empty when
+    /// `oldest_shown` is unknown or belongs to another conversation).
+    pub fn before(
+        &self,
+        account: &AccountId,
+        conversation: &ConversationId,
+        oldest_shown: &LocalMessageId,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let prefix = keys::conversation(account, conversation);
+        let Some(key) = self
+            .local_ids
+            .get(keys::local_id(account, oldest_shown))
+            .map_err(io_error)?
+        else {
+            log::warn!("store: before(): unknown message {oldest_shown}");
+            return Ok(Vec::new());
+        };
+        if !key.starts_with(&prefix) {
+            log::warn!("store: before(): message {oldest_shown} is not in {conversation}");
+            return Ok(Vec::new());
+        }
+        self.newest_of(self.history.range(prefix..key.to_vec()), limit)
+    }
+
+    /// One stored message by its local id (`None` if unknown or unreadable).
+    pub fn find_message(
+        &self,
+        account: &AccountId,
+        id: &LocalMessageId,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let Some(key) = self
+            .local_ids
+            .get(keys::local_id(account, id))
+            .map_err(io_error)?
+        else {
+            return Ok(None);
+        };
+        let Some(value) = self.history.get(&key).map_err(io_error)? else {
+            return Ok(None);
+        };
+        Ok(self.decode_message(&key, &value))
+    }
+
+    /// Updates the delivery state of a stored message, flushes, and returns the updated
+    /// message (`None` if the id is unknown).
+    pub fn set_delivery(
+        &self,
+        account: &AccountId,
+        id: &LocalMessageId,
+        state: &Delivery,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let Some(key) = self
+            .local_ids
+            .get(keys::local_id(account, id))
+            .map_err(io_error)?
+        else {
+            return Ok(None);
+        };
+        let updated = self
+            .history
+            .transaction(|history| {
+                let Some(value) = history.get(&key)? else {
+                    return Ok(None);
+                };
+                let Some(mut msg) = self.decode_message(&key, &value) else {
+                    return Err(ConflictableTransactionError::Abort(StoreError::Corrupt(
+                        format!("the stored message {id} cannot be read"),
+                    )));
+                };
+                msg.delivery = state.clone();
+                let encoded = serde_json::to_vec(&msg).map_err(|e| {
+                    ConflictableTransactionError::Abort(StoreError::Io(format!(
+                        "cannot encode message: {e}"
+                    )))
+                })?;
+                history.insert(key.clone(), encoded)?;
+                Ok(Some(msg))
+            })
+            .map_err(transaction_error)?;
+        if updated.is_none() {
+            log::warn!("store: message index points at a missing record ({id})");
+        }
+        self.flush()?;
+        Ok(updated)
+    }
+
+    /// One summary per conversation of `account`, newest activity first. Reads the
+    /// summary tree and one history record per conversation, never a whole history.
+    pub fn conversations(
+        &self,
+        account: &AccountId,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
+        let mut rows = Vec::new();
+        for item in self.summaries.scan_prefix(keys::account(account)) {
+            let (key, value) = item.map_err(io_error)?;
+            let (Some(conversation), Some(summary)) =
+                (keys::parse_conversation(&key), Summary::decode(&value))
+            else {
+                log::warn!("store: skipping a damaged conversation summary");
+                continue;
+            };
+            let last = match self.history.get(&summary.last_key).map_err(io_error)? {
+                Some(value) => self.decode_message(&summary.last_key, &value),
+                None => None,
+            };
+            let order = keys::history_tail(&summary.last_key).unwrap_or_default();
+            rows.push((
+                order,
+                ConversationSummary {
+                    account: account.clone(),
+                    conversation,
+                    last,
+                    unread: summary.unread,
+                },
+            ));
+        }
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
+        Ok(rows.into_iter().map(|(_, row)| row).collect())
+    }
+
+    /// Sets the unread count of a conversation to zero (not flushed: losing it only
+    /// shows messages as unread again).
+    pub fn mark_read(
+        &self,
+        account: &AccountId,
+        conversation: &ConversationId,
+    ) -> Result<(), StoreError> {
+        let key = keys::conversation(account, conversation);
+        self.summaries
+            .transaction(|summaries| {
+                if let Some(mut summary) = load_summary(summaries, &key)?
+                    && summary.unread != 0
+                {
+                    summary.unread = 0;
+                    summaries.insert(key.as_slice(), summary.encode())?;
+                }
+                Ok(())
+            })
+            .map_err(transaction_error)?;
+        Ok(())
+    }
+
+    /// Unread count of one conversation (0 when it has no messages).
+    pub fn unread(
+        &self,
+        account: &AccountId,
+        conversation: &ConversationId,
+    ) -> Result<u32, StoreError> {
+        let key = keys::conversation(account, conversation);
+        Ok(self
+            .summaries
+            .get(key)
+            .map_err(io_error)?
+            .and_then(|v| Summary::decode(&v))
+            .map_or(0, |s| s.unread))
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_round_trips_and_rejects_damage() {
+        let s = Summary {
+            unread: 7,
+            last_key: vec![1, 2, 3],
+        };
+        assert_eq!(Summary::decode(&s.encode()), Some(s));
+        assert_eq!(Summary::decode(&[]), None);
+        assert_eq!(Summary::decode(&[1, 0, 0]), None);
+        assert_eq!(Summary::decode(&[9, 0, 0, 0, 0]), None);
+    }
+}

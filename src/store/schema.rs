@@ -1,0 +1,111 @@
+//! Schema version and the ordered list of migrations.
+//!
+//! The `meta` tree holds `schema_version` as a big-endian `u32`. A database without it is
+//! new (version 0). Opening runs every migration above the stored version, in order, and
+//! records each step before the next one starts, so an interrupted upgrade resumes where
+//! it stopped. A database written by a newer Loquat is refused with a plain message.
+
+use super::{StoreError, io_error, tree};
+
+/// The layout this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub(super) const META: &str = "meta";
+pub(super) const ACCOUNTS: &str = "accounts";
+pub(super) const ROSTER: &str = "roster";
+pub(super) const HISTORY: &str = "history";
+pub(super) const LOCAL_IDS: &str = "local_ids";
+pub(super) const DEDUPE: &str = "dedupe";
+pub(super) const SUMMARIES: &str = "summaries";
+
+const VERSION_KEY: &[u8] = b"schema_version";
+
+type Migration = fn(&sled::Db) -> Result<(), StoreError>;
+
+/// `(version reached, what it does, step)`, in ascending order, ending at
+/// [`SCHEMA_VERSION`]. Append new steps; never edit or reorder old ones.
+const MIGRATIONS: &[(u32, &str, Migration)] = &[(1, "initial layout", initial_layout)];
+
+/// Version 1: accounts and roster (JSON values); history keyed
+/// `account | conversation | time | seq` (JSON `ChatMessage`); local-id and dedupe indexes
+/// pointing at history keys; one summary per conversation (unread count, last key).
+fn initial_layout(db: &sled::Db) -> Result<(), StoreError> {
+    for name in [ACCOUNTS, ROSTER, HISTORY, LOCAL_IDS, DEDUPE, SUMMARIES] {
+        tree(db, name)?;
+    }
+    Ok(())
+}
+
+/// The version stored in `db` (0 for a new database).
+pub(super) fn stored_version(db: &sled::Db) -> Result<u32, StoreError> {
+    let meta = tree(db, META)?;
+    match meta.get(VERSION_KEY).map_err(io_error)? {
+        None => Ok(0),
+        Some(bytes) => match <[u8; 4]>::try_from(bytes.as_ref()) {
+            Ok(raw) => Ok(u32::from_be_bytes(raw)),
+            Err(_) => Err(StoreError::Corrupt(
+                "the database's schema version is unreadable".into(),
+            )),
+        },
+    }
+}
+
+fn set_version(db: &sled::Db, version: u32) -> Result<(), StoreError> {
+    let meta = tree(db, META)?;
+    meta.insert(VERSION_KEY, &version.to_be_bytes())
+        .map_err(io_error)?;
+    db.flush().map_err(io_error)?;
+    Ok(())
+}
+
+/// Brings `db` up to [`SCHEMA_VERSION`], or refuses a newer one.
+pub(super) fn migrate(db: &sled::Db) -> Result<(), StoreError> {
+    let found = stored_version(db)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "the database was written by a newer version of Loquat (schema {found}, this \
+             version understands up to {SCHEMA_VERSION}); please update Loquat"
+        )));
+    }
+    for (version, what, step) in MIGRATIONS {
+        if *version <= found {
+            continue;
+        }
+        log::info!("store: migrating to schema {version} ({what})");
+        step(db)?;
+        set_version(db, *version)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_ordered_and_end_at_current() {
+        let versions: Vec<u32> = MIGRATIONS.iter().map(|m| m.0).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(versions.first(), Some(&1));
+        assert_eq!(versions.last(), Some(&SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn newer_schema_is_refused_without_panic() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        migrate(&db).unwrap();
+        assert_eq!(stored_version(&db).unwrap(), SCHEMA_VERSION);
+        set_version(&db, SCHEMA_VERSION + 1).unwrap();
+        let err = migrate(&db).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(ref m) if m.contains("newer version")));
+
+        tree(&db, META).unwrap().insert(VERSION_KEY, b"xx").unwrap();
+        assert!(matches!(migrate(&db), Err(StoreError::Corrupt(_))));
+    }
+}

@@ -1,0 +1,532 @@
+//! Integration tests of the sled store through its public API only.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
+use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
+use loquat::store::{Inserted, Store};
+use xmpp_parsers::jid::BareJid;
+
+const T0: i64 = 1_700_000_000_000;
+
+fn jid(s: &str) -> BareJid {
+    BareJid::new(s).unwrap()
+}
+
+fn acct(s: &str) -> AccountId {
+    AccountId(s.into())
+}
+
+fn chat(s: &str) -> ConversationId {
+    ConversationId::Chat(jid(s))
+}
+
+/// An incoming 1:1 message with no protocol ids; tests add what they need.
+fn msg(account: &str, peer: &str, id: &str, ts: i64) -> ChatMessage {
+    ChatMessage {
+        id: LocalMessageId(id.into()),
+        account: acct(account),
+        peer: jid(peer),
+        is_room: false,
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: format!("body of {id}"),
+        timestamp_ms: ts,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+    }
+}
+
+fn with_server_id(mut m: ChatMessage, sid: &str) -> ChatMessage {
+    m.server_id = Some(sid.into());
+    m
+}
+
+fn ids(msgs: &[ChatMessage]) -> Vec<String> {
+    msgs.iter().map(|m| m.id.0.clone()).collect()
+}
+
+#[test]
+fn history_and_dedupe_index_survive_close_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let store = Store::open(&path).unwrap();
+        for i in 0..10 {
+            let m = with_server_id(
+                msg("a", "alice@x.org", &format!("m{i}"), T0 + i),
+                &format!("s{i}"),
+            );
+            assert_eq!(store.insert_message(&m).unwrap(), Inserted::New);
+        }
+    }
+    let store = Store::open(&path).unwrap();
+    let got = store.latest(&acct("a"), &chat("alice@x.org"), 100).unwrap();
+    assert_eq!(
+        ids(&got),
+        (0..10).map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    assert_eq!(got[3].body, "body of m3");
+    assert_eq!(got[3].timestamp_ms, T0 + 3);
+    // The dedupe index was persisted too.
+    let again = with_server_id(msg("a", "alice@x.org", "other-local-id", T0 + 3), "s3");
+    assert_eq!(store.insert_message(&again).unwrap(), Inserted::Duplicate);
+}
+
+#[test]
+fn same_server_id_is_stored_once() {
+    let store = Store::open_temporary().unwrap();
+    let first = with_server_id(msg("a", "alice@x.org", "l1", T0), "archive-1");
+    // Same archive id seen again (e.g. live, then from MAM) under another local id.
+    let second = with_server_id(msg("a", "alice@x.org", "l2", T0), "archive-1");
+    let third = with_server_id(msg("a", "alice@x.org", "l3", T0 + 1), "archive-2");
+    assert_eq!(store.insert_message(&first).unwrap(), Inserted::New);
+    assert_eq!(store.insert_message(&second).unwrap(), Inserted::Duplicate);
+    // Inside one batch too.
+    let batch = [third.clone(), third.clone(), second];
+    assert_eq!(
+        store.insert_messages(&batch).unwrap(),
+        [Inserted::New, Inserted::Duplicate, Inserted::Duplicate]
+    );
+    let got = store.latest(&acct("a"), &chat("alice@x.org"), 10).unwrap();
+    assert_eq!(ids(&got), ["l1", "l3"]);
+    // Another account seeing the same archive id is a different message.
+    let other = with_server_id(msg("b", "alice@x.org", "l1", T0), "archive-1");
+    assert_eq!(store.insert_message(&other).unwrap(), Inserted::New);
+}
+
+#[test]
+fn origin_id_dedupes_per_peer_and_sender() {
+    let store = Store::open_temporary().unwrap();
+    let mut m1 = msg("a", "alice@x.org", "l1", T0);
+    m1.origin_id = Some("origin-1".into());
+    let mut m2 = msg("a", "alice@x.org", "l2", T0 + 5);
+    m2.origin_id = Some("origin-1".into());
+    let mut from_bob = msg("a", "bob@x.org", "l3", T0);
+    from_bob.origin_id = Some("origin-1".into());
+    let mut mine = msg("a", "alice@x.org", "l4", T0);
+    mine.origin_id = Some("origin-1".into());
+    mine.direction = Direction::Outgoing;
+
+    assert_eq!(store.insert_message(&m1).unwrap(), Inserted::New);
+    assert_eq!(store.insert_message(&m2).unwrap(), Inserted::Duplicate);
+    assert_eq!(store.insert_message(&from_bob).unwrap(), Inserted::New);
+    assert_eq!(store.insert_message(&mine).unwrap(), Inserted::New);
+
+    // The archive copy of an already stored message carries a server id the stored one
+    // lacks: it is still recognised by its origin-id.
+    let mut archived = with_server_id(msg("a", "alice@x.org", "l5", T0), "archive-9");
+    archived.origin_id = Some("origin-1".into());
+    assert_eq!(
+        store.insert_message(&archived).unwrap(),
+        Inserted::Duplicate
+    );
+
+    assert_eq!(
+        store
+            .latest(&acct("a"), &chat("alice@x.org"), 10)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .latest(&acct("a"), &chat("bob@x.org"), 10)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // In a room, the sender (nick) matters.
+    let room = ConversationId::Room(jid("room@muc.x.org"));
+    let in_room = |id: &str, nick: &str| {
+        let mut m = msg("a", "room@muc.x.org", id, T0);
+        m.is_room = true;
+        m.sender = nick.into();
+        m.origin_id = Some("origin-r".into());
+        m
+    };
+    assert_eq!(
+        store.insert_message(&in_room("r1", "carol")).unwrap(),
+        Inserted::New
+    );
+    assert_eq!(
+        store.insert_message(&in_room("r2", "carol")).unwrap(),
+        Inserted::Duplicate
+    );
+    assert_eq!(
+        store.insert_message(&in_room("r3", "dave")).unwrap(),
+        Inserted::New
+    );
+    assert_eq!(store.latest(&acct("a"), &room, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn stanza_id_attribute_is_a_last_resort_with_the_body() {
+    let store = Store::open_temporary().unwrap();
+    let with_attr = |id: &str, attr: &str, body: &str| {
+        let mut m = msg("a", "alice@x.org", id, T0);
+        m.stanza_id_attr = Some(attr.into());
+        m.body = body.into();
+        m
+    };
+    assert_eq!(
+        store.insert_message(&with_attr("l1", "1", "hi")).unwrap(),
+        Inserted::New
+    );
+    assert_eq!(
+        store.insert_message(&with_attr("l2", "1", "hi")).unwrap(),
+        Inserted::Duplicate
+    );
+    // Simple clients reuse ids: same attribute, other text is another message.
+    assert_eq!(
+        store.insert_message(&with_attr("l3", "1", "bye")).unwrap(),
+        Inserted::New
+    );
+    // The same local id twice is the same message.
+    let plain = msg("a", "alice@x.org", "l4", T0);
+    assert_eq!(store.insert_message(&plain).unwrap(), Inserted::New);
+    assert_eq!(store.insert_message(&plain).unwrap(), Inserted::Duplicate);
+    assert_eq!(
+        store
+            .latest(&acct("a"), &chat("alice@x.org"), 10)
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn paging_a_large_conversation_reads_only_a_page() {
+    const N: i64 = 100_000;
+    const PAGE: usize = 50;
+    let store = Store::open_temporary().unwrap();
+    let big = chat("big@x.org");
+    // Three messages share each timestamp: insertion order must break the tie.
+    let expected: Vec<String> = (0..N).map(|i| format!("m{i}")).collect();
+    for chunk in (0..N).collect::<Vec<_>>().chunks(10_000) {
+        let batch: Vec<_> = chunk
+            .iter()
+            .map(|&i| {
+                with_server_id(
+                    msg("a", "big@x.org", &format!("m{i}"), T0 + i / 3),
+                    &format!("s{i}"),
+                )
+            })
+            .collect();
+        assert!(
+            store
+                .insert_messages(&batch)
+                .unwrap()
+                .iter()
+                .all(|r| *r == Inserted::New)
+        );
+    }
+    // Neighbours in key order, which must not leak into the page.
+    for (peer, ts) in [("bia@x.org", T0 + N), ("bih@x.org", T0 - 1)] {
+        store
+            .insert_message(&msg("a", peer, &format!("n-{peer}"), ts))
+            .unwrap();
+    }
+
+    let before = store.records_read();
+    let page = store.latest(&acct("a"), &big, PAGE).unwrap();
+    let read = store.records_read() - before;
+    assert!(read <= 60, "latest() read {read} records");
+    assert_eq!(ids(&page), expected[expected.len() - PAGE..]);
+
+    let mut seen: Vec<String> = ids(&page);
+    let mut oldest = page[0].id.clone();
+    loop {
+        let before = store.records_read();
+        let older = store.before(&acct("a"), &big, &oldest, PAGE).unwrap();
+        let read = store.records_read() - before;
+        assert!(read <= 60, "before() read {read} records");
+        if older.is_empty() {
+            break;
+        }
+        assert!(older.len() == PAGE || older.len() as i64 == N % PAGE as i64);
+        oldest = older[0].id.clone();
+        let mut next = ids(&older);
+        next.append(&mut seen);
+        seen = next;
+    }
+    assert_eq!(
+        seen, expected,
+        "paging back must visit every message once, in order"
+    );
+}
+
+#[test]
+fn removing_an_account_with_history_keeps_other_accounts() {
+    let store = Store::open_temporary().unwrap();
+    // "a" is a byte prefix of "ab": their keys must not collide.
+    for name in ["a", "ab"] {
+        let mut account = Account::new(jid(&format!("{name}@x.org")));
+        account.id = acct(name);
+        store.save_account(&account).unwrap();
+        let contact = Contact {
+            jid: jid("alice@x.org"),
+            name: Some("Alice".into()),
+            subscription: Subscription::Both,
+            pending_out: false,
+            groups: vec!["Friends".into()],
+        };
+        store
+            .save_roster(&acct(name), Some("v1"), &[contact])
+            .unwrap();
+        for i in 0..20 {
+            let m = with_server_id(
+                msg(name, "alice@x.org", &format!("{name}-{i}"), T0 + i),
+                &format!("s{i}"),
+            );
+            store.insert_message(&m).unwrap();
+        }
+    }
+
+    store.remove_account(&acct("a"), true).unwrap();
+
+    let accounts: Vec<_> = store
+        .accounts()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(accounts, [acct("ab")]);
+    assert_eq!(store.roster(&acct("a")).unwrap(), (None, Vec::new()));
+    assert_eq!(store.roster(&acct("ab")).unwrap().1.len(), 1);
+    assert!(
+        store
+            .latest(&acct("a"), &chat("alice@x.org"), 100)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.conversations(&acct("a")).unwrap().is_empty());
+    assert_eq!(
+        store
+            .set_delivery(&acct("a"), &LocalMessageId("a-3".into()), &Delivery::Read)
+            .unwrap(),
+        None
+    );
+    let kept = store
+        .latest(&acct("ab"), &chat("alice@x.org"), 100)
+        .unwrap();
+    assert_eq!(kept.len(), 20);
+    assert!(kept.iter().all(|m| m.account == acct("ab")));
+    assert_eq!(store.conversations(&acct("ab")).unwrap().len(), 1);
+    let last = LocalMessageId("ab-19".into());
+    assert_eq!(
+        store
+            .before(&acct("ab"), &chat("alice@x.org"), &last, 5)
+            .unwrap()
+            .len(),
+        5
+    );
+    // Its dedupe index went too: the same archive message can be stored again.
+    let again = with_server_id(msg("a", "alice@x.org", "a-0", T0), "s0");
+    assert_eq!(store.insert_message(&again).unwrap(), Inserted::New);
+
+    // Without delete_history, only the record and the roster cache go.
+    store.remove_account(&acct("ab"), false).unwrap();
+    assert!(store.accounts().unwrap().is_empty());
+    assert_eq!(store.roster(&acct("ab")).unwrap(), (None, Vec::new()));
+    assert_eq!(
+        store
+            .latest(&acct("ab"), &chat("alice@x.org"), 100)
+            .unwrap()
+            .len(),
+        20
+    );
+}
+
+#[test]
+fn set_delivery_persists_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = LocalMessageId::generate();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let mut m = msg("a", "alice@x.org", &id.0, T0);
+        m.direction = Direction::Outgoing;
+        m.delivery = Delivery::Pending;
+        m.origin_id = Some(id.0.clone());
+        store.insert_message(&m).unwrap();
+        let updated = store
+            .set_delivery(&acct("a"), &id, &Delivery::Acked)
+            .unwrap()
+            .unwrap();
+        assert_eq!(updated.delivery, Delivery::Acked);
+        assert_eq!(updated.body, m.body);
+        let unknown = LocalMessageId("nope".into());
+        assert_eq!(
+            store
+                .set_delivery(&acct("a"), &unknown, &Delivery::Read)
+                .unwrap(),
+            None
+        );
+        // Wrong account: unknown too.
+        assert_eq!(
+            store
+                .set_delivery(&acct("b"), &id, &Delivery::Read)
+                .unwrap(),
+            None
+        );
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let got = store.latest(&acct("a"), &chat("alice@x.org"), 10).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].delivery, Delivery::Acked);
+    let failed = Delivery::Failed("recipient unavailable".into());
+    store.set_delivery(&acct("a"), &id, &failed).unwrap();
+    let summary = &store.conversations(&acct("a")).unwrap()[0];
+    assert_eq!(summary.last.as_ref().unwrap().delivery, failed);
+}
+
+#[test]
+fn conversations_are_newest_first_with_unread_counts() {
+    let store = Store::open_temporary().unwrap();
+    let a = acct("a");
+    store
+        .insert_message(&msg("a", "alice@x.org", "al1", T0 + 10))
+        .unwrap();
+    store
+        .insert_message(&msg("a", "alice@x.org", "al2", T0 + 20))
+        .unwrap();
+    store
+        .insert_message(&msg("a", "bob@x.org", "bo1", T0 + 30))
+        .unwrap();
+    let mut room_msg = msg("a", "room@muc.x.org", "ro1", T0 + 5);
+    room_msg.is_room = true;
+    room_msg.sender = "carol".into();
+    store.insert_message(&room_msg).unwrap();
+    let mut sent = msg("a", "carl@x.org", "ca1", T0 + 25);
+    sent.direction = Direction::Outgoing;
+    store.insert_message(&sent).unwrap();
+    // Another account's conversations are not listed.
+    store
+        .insert_message(&msg("b", "zed@x.org", "z1", T0 + 99))
+        .unwrap();
+
+    let rows = store.conversations(&a).unwrap();
+    let order: Vec<_> = rows.iter().map(|r| r.conversation.clone()).collect();
+    assert_eq!(
+        order,
+        [
+            chat("bob@x.org"),
+            chat("carl@x.org"),
+            chat("alice@x.org"),
+            ConversationId::Room(jid("room@muc.x.org"))
+        ]
+    );
+    let unread: Vec<_> = rows.iter().map(|r| r.unread).collect();
+    assert_eq!(unread, [1, 0, 2, 1]);
+    assert_eq!(rows[2].last.as_ref().unwrap().id.0, "al2");
+    assert!(rows.iter().all(|r| r.account == a));
+
+    // An older message (archive catch-up) does not become the last one.
+    store
+        .insert_message(&msg("a", "alice@x.org", "al0", T0 + 1))
+        .unwrap();
+    store.mark_read(&a, &chat("alice@x.org")).unwrap();
+    let rows = store.conversations(&a).unwrap();
+    assert_eq!(rows[2].conversation, chat("alice@x.org"));
+    assert_eq!(rows[2].last.as_ref().unwrap().id.0, "al2");
+    assert_eq!(rows[2].unread, 0);
+
+    // New activity moves a conversation to the top and counts as unread again.
+    store
+        .insert_message(&msg("a", "alice@x.org", "al3", T0 + 40))
+        .unwrap();
+    let rows = store.conversations(&a).unwrap();
+    assert_eq!(rows[0].conversation, chat("alice@x.org"));
+    assert_eq!(rows[0].unread, 1);
+    assert_eq!(store.unread(&a, &chat("alice@x.org")).unwrap(), 1);
+    // Duplicates do not count.
+    store
+        .insert_message(&msg("a", "alice@x.org", "al3", T0 + 40))
+        .unwrap();
+    assert_eq!(store.unread(&a, &chat("alice@x.org")).unwrap(), 1);
+}
+
+#[test]
+fn accounts_and_roster_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut account = Account::new(jid("me@x.org"));
+    account.display_name = Some("Me".into());
+    let contacts = vec![Contact {
+        jid: jid("alice@x.org"),
+        name: None,
+        subscription: Subscription::To,
+        pending_out: true,
+        groups: Vec::new(),
+    }];
+    {
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.accounts().unwrap().is_empty());
+        store.save_account(&account).unwrap();
+        account.enabled = false;
+        store.save_account(&account).unwrap();
+        store
+            .save_roster(&account.id, Some("ver7"), &contacts)
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.accounts().unwrap(), [account.clone()]);
+    assert_eq!(
+        store.roster(&account.id).unwrap(),
+        (Some("ver7".into()), contacts)
+    );
+}
+
+/// Set by `stored_messages_survive_a_crash` for the child process it starts.
+const CRASH_DIR_ENV: &str = "LOQUAT_STORE_TEST_CRASH_DIR";
+
+/// In the child process only: store messages, then die without any clean shutdown.
+#[test]
+fn crash_child_helper() {
+    let Some(dir) = std::env::var_os(CRASH_DIR_ENV) else {
+        return; // a normal test run: nothing to do
+    };
+    let store = Store::open(std::path::Path::new(&dir)).unwrap();
+    let mut single = msg("a", "alice@x.org", "single", T0);
+    single.direction = Direction::Outgoing;
+    single.delivery = Delivery::Pending;
+    store.insert_message(&single).unwrap();
+    let batch: Vec<_> = (0..100)
+        .map(|i| msg("a", "alice@x.org", &format!("b{i}"), T0 + 1 + i))
+        .collect();
+    store.insert_messages(&batch).unwrap();
+    store
+        .set_delivery(&acct("a"), &single.id, &Delivery::Sent)
+        .unwrap();
+    // No drop, no background flush: only what the calls flushed themselves survives.
+    std::process::abort();
+}
+
+#[test]
+fn stored_messages_survive_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child_helper", "--test-threads=1"])
+        .env(CRASH_DIR_ENV, dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child should have aborted");
+    let store = Store::open(dir.path()).unwrap();
+    let got = store
+        .latest(&acct("a"), &chat("alice@x.org"), 1000)
+        .unwrap();
+    assert_eq!(got.len(), 101);
+    assert_eq!(got[0].id.0, "single");
+    assert_eq!(got[0].delivery, Delivery::Sent);
+    assert_eq!(got[100].id.0, "b99");
+}
