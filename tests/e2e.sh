@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# End-to-end: the real Loquat binary in a real X window (Xvfb) against a throwaway Prosody.
+# A person's path: type the address, password and server settings into the sign-in form,
+# sign in, get a message from Bob, open the conversation, answer, and Bob receives it.
+# Then quit, start again: Loquat signs in from the keyring without asking, and the
+# conversation is still there. Screenshots go to $LOQUAT_E2E_OUT (default: under the
+# build folder), e2e-*.png.
+#
+# Run by tests/run-all.sh inside a D-Bus session with an unlocked gnome-keyring.
+# Needs: xvfb xdotool imagemagick prosody (installed by tests/run-all.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${CARGO_TARGET_DIR:=$HOME/.cache/loquat/target}"
+OUT=${LOQUAT_E2E_OUT:-$CARGO_TARGET_DIR/e2e}
+mkdir -p "$OUT"
+rm -f "$OUT"/e2e-*.png
+
+cargo build --bin loquat --example peer
+APP=$CARGO_TARGET_DIR/debug/loquat
+PEER=$CARGO_TARGET_DIR/debug/examples/peer
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "E2E FAILED: $*"
+    [[ -n "${DISPLAY:-}" ]] && import -window root "$OUT/e2e-failure.png" 2>/dev/null || true
+    echo "--- app log"; tail -n 40 "$WORK/app.log" 2>/dev/null || true
+    echo "--- server log"; tail -n 20 "$WORK/server.log" 2>/dev/null || true
+    echo "screenshot: $OUT/e2e-failure.png"
+    exit 1
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- a throwaway Prosody with alice and bob, on free ports
+BASE=""
+for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 30000))
+    if port_free "$candidate" && port_free $((candidate + 1)) && port_free $((candidate + 2)) && port_free $((candidate + 3)); then
+        BASE=$candidate
+        break
+    fi
+done
+[[ -n "$BASE" ]] || fail "no free ports"
+LOQUAT_DEV_PORT=$BASE bash packaging/dev-server.sh >"$WORK/server.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+    grep -q "Prosody is running" "$WORK/server.log" && break
+    sleep 0.2
+done
+grep -q "Prosody is running" "$WORK/server.log" || fail "the test server did not start"
+ALICE_PW=$(awk '/alice@localhost/ {print $3}' "$WORK/server.log")
+BOB_PW=$(awk '/bob@localhost/ {print $3}' "$WORK/server.log")
+CA=$(awk '/extra trusted root:/ {print $4}' "$WORK/server.log")
+[[ -n "$ALICE_PW" && -n "$BOB_PW" && -f "$CA" ]] || fail "could not read the test server's accounts"
+
+# --- a virtual screen
+DISP=""
+for n in $(seq 90 120); do
+    if [[ ! -e /tmp/.X11-unix/X$n && ! -e /tmp/.X$n-lock ]]; then
+        DISP=$n
+        break
+    fi
+done
+[[ -n "$DISP" ]] || fail "no free X display"
+Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+PIDS+=($!)
+export DISPLAY=":$DISP"
+for _ in $(seq 1 50); do
+    xdotool getdisplaygeometry >/dev/null 2>&1 && break
+    sleep 0.1
+done
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$WORK/run}
+mkdir -p "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+
+DATA=$WORK/data
+start_app() {
+    LOQUAT_LANG=en LOQUAT_DATA_DIR=$DATA "$APP" >>"$WORK/app.log" 2>&1 &
+    APP_PID=$!
+    PIDS+=("$APP_PID")
+    WIN=$(timeout 30 xdotool search --sync --onlyvisible --class loquat | head -n 1) ||
+        fail "the Loquat window did not appear"
+    sleep 2
+    # No window manager under Xvfb: give the window the keyboard focus ourselves.
+    xdotool windowfocus --sync "$WIN"
+}
+shot() { import -window root "$OUT/e2e-$1.png"; }
+type_text() { xdotool type --delay 15 "$1"; }
+key() {
+    xdotool key "$@"
+    sleep 0.4 # focus moves asynchronously; let it land before typing on
+}
+click() { xdotool mousemove "$1" "$2" click 1; sleep 0.3; }
+
+# --- 1. first start: the sign-in form
+start_app
+shot 1-onboarding
+# Positions in the 1100x720 window at the top-left corner of the screen (no banner:
+# the keyring works). Tab moves between text fields.
+click 550 212 # address
+type_text "alice@localhost"
+key Tab
+type_text "$ALICE_PW"
+click 383 316 # "Advanced" opens the server settings
+shot 2-advanced
+click 490 377 # server host
+type_text "127.0.0.1"
+key Tab
+type_text "$BASE"
+key Tab
+type_text "$CA"
+shot 3-filled
+key Return
+
+# --- 2. signed in: Bob writes, Alice answers from the window
+"$PEER" --jid bob@localhost --password "$BOB_PW" --host 127.0.0.1 --port "$BASE" --ca "$CA" \
+    --send-to alice@localhost --send "Hello Alice, 你好" \
+    --expect-from alice@localhost --expect "Hi Bob, sent from the window" \
+    --timeout 90 >"$WORK/peer.log" 2>&1 &
+PEER_PID=$!
+PIDS+=("$PEER_PID")
+for _ in $(seq 1 100); do
+    grep -q "sent to alice@localhost" "$WORK/peer.log" && break
+    kill -0 "$PEER_PID" 2>/dev/null || fail "the peer stopped: $(cat "$WORK/peer.log")"
+    sleep 0.2
+done
+grep -q "sent to alice@localhost" "$WORK/peer.log" || fail "the peer did not send its message"
+sleep 2
+shot 4-incoming
+# The new conversation is the first line of the conversation list.
+click "${E2E_CONVERSATION_X:-100}" "${E2E_CONVERSATION_Y:-200}"
+shot 5-conversation
+type_text "Hi Bob, sent from the window"
+key Return
+if ! wait "$PEER_PID"; then
+    fail "Bob did not receive Alice's message: $(cat "$WORK/peer.log")"
+fi
+sleep 1
+shot 6-sent
+
+# --- 3. quit and start again: signed in from the keyring, history still there
+kill "$APP_PID"
+wait "$APP_PID" 2>/dev/null || true
+start_app
+sleep 3
+shot 7-restarted
+# No password asked: Bob writes again, Alice answers in the same conversation.
+"$PEER" --jid bob@localhost --password "$BOB_PW" --host 127.0.0.1 --port "$BASE" --ca "$CA" \
+    --send-to alice@localhost --send "Still there?" \
+    --expect-from alice@localhost --expect "Yes, after a restart" \
+    --timeout 90 >"$WORK/peer2.log" 2>&1 &
+PEER_PID=$!
+PIDS+=("$PEER_PID")
+for _ in $(seq 1 100); do
+    grep -q "sent to alice@localhost" "$WORK/peer2.log" && break
+    kill -0 "$PEER_PID" 2>/dev/null || fail "the peer stopped: $(cat "$WORK/peer2.log")"
+    sleep 0.2
+done
+sleep 2
+click "${E2E_CONVERSATION_X:-100}" "${E2E_CONVERSATION_Y:-200}"
+type_text "Yes, after a restart"
+key Return
+if ! wait "$PEER_PID"; then
+    fail "after a restart, Bob did not receive Alice's message: $(cat "$WORK/peer2.log")"
+fi
+sleep 1
+shot 8-history
+echo "end-to-end passed; screenshots in $OUT"
