@@ -1,6 +1,8 @@
 //! Loquat: a desktop XMPP messenger. The core (everything but `ui`) has no GUI dependency;
 //! building with `--no-default-features` proves it.
 
+pub mod accounts;
+pub mod colors;
 pub mod ids;
 pub mod model;
 pub mod paths;

@@ -40,6 +40,12 @@ pub struct Account {
     pub trust: Trust,
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// Place in the account list (ascending).
+    #[serde(default)]
+    pub position: u32,
+    /// A colour the user chose; `None` means the XEP-0392 colour of the address.
+    #[serde(default)]
+    pub color: Option<[u8; 3]>,
 }
 
 fn default_true() -> bool {
@@ -55,7 +61,15 @@ impl Account {
             server: ServerOverride::default(),
             trust: Trust::default(),
             enabled: true,
+            position: 0,
+            color: None,
         }
+    }
+
+    /// The account's colour: the user's choice, else XEP-0392 of the address.
+    pub fn colour(&self) -> [u8; 3] {
+        self.color
+            .unwrap_or_else(|| crate::colors::consistent_color(self.jid.as_str()))
     }
 
     /// What the UI calls this account.

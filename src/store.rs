@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 mod history;
 mod keys;
+mod prefs;
 mod schema;
 #[cfg(test)]
 mod tests;
