@@ -7,7 +7,9 @@
 //!   conversation is a contiguous, time-ordered key range read from its end;
 //! - `local_ids`: `account | local id` -> history key;
 //! - `dedupe`: server stanza-id / origin-id / stanza id attribute keys -> history key;
-//! - `summaries`: `account | conversation` -> unread count and the key of the last message.
+//! - `summaries`: `account | conversation` -> unread count and the key of the last message;
+//! - `outbox` (schema 2): history key -> local id of each outgoing message the server has
+//!   not confirmed yet, so it can be sent again after a restart.
 //!
 //! Durability rule: a message counts as stored only after a flush, and the insert
 //! functions flush before they return. Calls block on disk I/O: run them off the UI thread.
@@ -70,6 +72,7 @@ pub struct Store {
     local_ids: sled::Tree,
     dedupe: sled::Tree,
     summaries: sled::Tree,
+    outbox: sled::Tree,
     /// History records decoded since open, shared by all clones.
     records_read: Arc<AtomicU64>,
 }
@@ -143,6 +146,7 @@ impl Store {
             local_ids: tree(&db, schema::LOCAL_IDS)?,
             dedupe: tree(&db, schema::DEDUPE)?,
             summaries: tree(&db, schema::SUMMARIES)?,
+            outbox: tree(&db, schema::OUTBOX)?,
             db,
             records_read: Arc::new(AtomicU64::new(0)),
         })
@@ -195,6 +199,7 @@ impl Store {
             // account is still listed and removing it again finishes the job.
             for tree in [
                 &self.summaries,
+                &self.outbox,
                 &self.history,
                 &self.local_ids,
                 &self.dedupe,

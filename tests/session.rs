@@ -369,3 +369,86 @@ async fn forged_carbon_and_forged_roster_push_are_ignored() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_written_offline_go_out_once_in_order_after_a_restart() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("offline");
+    let (b, pb) = server.fresh_user("receiver");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+
+    // First run: the server is unreachable (a port nobody listens on).
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut offline = params(&server, &a, &pa, Some(store.clone()));
+    offline.server.port = Some(closed_port);
+    let mut updates: Updates = Box::pin(loquat::session::run(offline));
+    let handle = wait_for(&mut updates, 10, "Ready", |k| match k {
+        UpdateKind::Ready(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    let bodies = ["one", "two", "three"];
+    for body in bodies {
+        handle
+            .send(Command::SendChat {
+                to: jid(&b),
+                body: body.into(),
+                id: LocalMessageId::generate(),
+            })
+            .expect("send");
+        // Each message is stored (and shown) although nothing can be sent.
+        wait_for(&mut updates, 10, "stored while offline", |k| match k {
+            UpdateKind::Message(m) if m.body == body => Some(()),
+            UpdateKind::Online { .. } => panic!("reached a closed port"),
+            _ => None,
+        })
+        .await;
+    }
+    // The app is quit.
+    drop(updates);
+    drop(handle);
+    let account = AccountId(format!("acc-{a}"));
+    assert_eq!(store.outbox(&account).expect("outbox").len(), 3);
+
+    // Next start, the network is back.
+    let (mut ub, _hb, _) = online(params(&server, &b, &pb, None)).await;
+    let (mut ua, _ha, _) = online(params(&server, &a, &pa, Some(store.clone()))).await;
+    let mut received = Vec::new();
+    while received.len() < 3 {
+        let body = wait_for(&mut ub, 15, "messages from the outbox", |k| match k {
+            UpdateKind::Message(m) if m.direction == Direction::Incoming => Some(m.body.clone()),
+            _ => None,
+        })
+        .await;
+        received.push(body);
+    }
+    assert_eq!(received, bodies);
+    // Exactly once: nothing more arrives.
+    let extra = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(u) = ub.next().await {
+            if let UpdateKind::Message(m) = u.kind {
+                return Some(m.body);
+            }
+        }
+        None
+    })
+    .await;
+    assert!(matches!(extra, Err(_) | Ok(None)), "duplicate: {extra:?}");
+    // The server acknowledged them (stream management): the outbox is empty again.
+    for _ in 0..3 {
+        wait_for(&mut ua, 10, "server acks", |k| match k {
+            UpdateKind::Delivery {
+                state: Delivery::Acked | Delivery::Delivered,
+                ..
+            } => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(store.outbox(&account).expect("outbox").is_empty());
+}

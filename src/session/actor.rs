@@ -8,6 +8,7 @@ use crate::model::{ChatMessage, Contact, Delivery, Direction, Show, Subscription
 use crate::store::{Inserted, Store};
 use crate::xmpp::{self, Event, PendingIq, ProtoState};
 use futures::{Stream, StreamExt};
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -151,6 +152,11 @@ struct Actor {
     mechanism: String,
     roster_version: Option<String>,
     roster: Vec<Contact>,
+    /// The server acknowledges stanzas (XEP-0198) on the current stream.
+    sm_enabled: bool,
+    /// Messages handed to the stanza stream by this session; its queue (and stream
+    /// management) owns them now, so the outbox does not send them a second time.
+    in_flight: HashSet<LocalMessageId>,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -187,6 +193,8 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         mechanism: String::new(),
         roster_version: None,
         roster: Vec::new(),
+        sm_enabled: false,
+        in_flight: HashSet::new(),
     };
     a.load_cached_roster().await;
 
@@ -195,7 +203,10 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         tokio::select! {
             ev = receiver.next() => match ev {
                 Some(StreamEvent::Stanza(st)) => a.on_stanza(st).await,
-                Some(StreamEvent::Stream(StreamStatus::Reset { bound_jid, .. })) => a.on_reset(bound_jid).await,
+                Some(StreamEvent::Stream(StreamStatus::Reset { bound_jid, features })) => {
+                    a.sm_enabled = features.stream_management.is_some();
+                    a.on_reset(bound_jid).await;
+                }
                 Some(StreamEvent::Stream(StreamStatus::Resumed)) => a.on_resumed(),
                 Some(StreamEvent::Stream(StreamStatus::Suspended)) => a.emit(UpdateKind::Disconnected {
                     error: SessionError::Unreachable { detail: "connection lost; reconnecting".to_owned() },
@@ -348,6 +359,28 @@ impl Actor {
             mechanism: self.mechanism.clone(),
             resumed: false,
         });
+        self.flush_outbox().await;
+    }
+
+    /// Sends again, with their original ids and in order, the messages an earlier run
+    /// stored but the server never confirmed (written offline, or the app was quit).
+    async fn flush_outbox(&mut self) {
+        let account = self.account.clone();
+        let pending = match self.with_store(move |s| s.outbox(&account)).await {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                log::warn!("could not read the outbox: {e}");
+                return;
+            }
+            None => return,
+        };
+        for m in pending {
+            if m.is_room || self.in_flight.contains(&m.id) {
+                continue;
+            }
+            log::info!("{}: sending {} again from the outbox", self.own, m.id);
+            self.transmit(m.peer, &m.body, m.id).await;
+        }
     }
 
     fn on_resumed(&self) {
@@ -463,6 +496,16 @@ impl Actor {
                 Ok(s.set_delivery(&account, &id2, &state2)?.is_some())
             })
             .await;
+        if state == Delivery::Sent && !self.sm_enabled {
+            // Without stream management "sent" is the last word the server gives.
+            let (account, id) = (self.account.clone(), id.clone());
+            if let Some(Err(e)) = self
+                .with_store(move |s| s.release_outbox(&account, &id))
+                .await
+            {
+                log::warn!("could not update the outbox: {e}");
+            }
+        }
         match result {
             None | Some(Ok(true)) => self.emit(UpdateKind::Delivery { id, state }),
             Some(Ok(false)) => {}
@@ -531,7 +574,7 @@ impl Actor {
         }
     }
 
-    async fn send_chat(&self, to: BareJid, body: String, id: LocalMessageId) {
+    async fn send_chat(&mut self, to: BareJid, body: String, id: LocalMessageId) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() {
             return;
@@ -554,7 +597,13 @@ impl Actor {
         if !self.store_message(message).await {
             return;
         }
-        let Some(mut token) = self.send(xmpp::message::chat(to, &body, &id)).await else {
+        self.transmit(to, &body, id).await;
+    }
+
+    /// Hands a stored message to the stream and follows it to "sent" and "acked".
+    async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
+        self.in_flight.insert(id.clone());
+        let Some(mut token) = self.send(xmpp::message::chat(to, body, &id)).await else {
             let _ = self
                 .delivery_tx
                 .send((id, Delivery::Failed("not connected".to_owned())));

@@ -85,6 +85,12 @@ fn load_summary(
     }))
 }
 
+/// An outgoing message stays in the outbox until the server confirmed it (or it failed).
+pub(super) fn in_outbox(msg: &ChatMessage) -> bool {
+    msg.direction == Direction::Outgoing
+        && matches!(msg.delivery, Delivery::Pending | Delivery::Sent)
+}
+
 impl Store {
     /// Stores one message unless it is already stored, and flushes before returning.
     pub fn insert_message(&self, msg: &ChatMessage) -> Result<Inserted, StoreError> {
@@ -107,9 +113,10 @@ impl Store {
             &self.local_ids,
             &self.dedupe,
             &self.summaries,
+            &self.outbox,
         );
         let results = trees
-            .transaction(|(history, local_ids, dedupe, summaries)| {
+            .transaction(|(history, local_ids, dedupe, summaries, outbox)| {
                 let mut results = Vec::with_capacity(prepared.len());
                 let mut touched: HashMap<&[u8], Option<Summary>> = HashMap::new();
                 for p in &prepared {
@@ -127,6 +134,9 @@ impl Store {
                     local_ids.insert(p.local_id.as_slice(), key.clone())?;
                     for k in &p.dedupe {
                         dedupe.insert(k.as_slice(), key.clone())?;
+                    }
+                    if in_outbox(p.msg) {
+                        outbox.insert(key.clone(), p.msg.id.0.as_bytes())?;
                     }
 
                     let slot = match touched.entry(p.prefix.as_slice()) {
@@ -290,8 +300,49 @@ impl Store {
         if updated.is_none() {
             log::warn!("store: message index points at a missing record ({id})");
         }
+        if !matches!(state, Delivery::Pending | Delivery::Sent) {
+            self.outbox.remove(&key).map_err(io_error)?;
+        }
         self.flush()?;
         Ok(updated)
+    }
+
+    /// Takes a message out of the outbox without changing its delivery state (when the
+    /// server cannot confirm messages, "sent" is as far as we can know).
+    pub fn release_outbox(
+        &self,
+        account: &AccountId,
+        id: &LocalMessageId,
+    ) -> Result<(), StoreError> {
+        if let Some(key) = self
+            .local_ids
+            .get(keys::local_id(account, id))
+            .map_err(io_error)?
+        {
+            self.outbox.remove(&key).map_err(io_error)?;
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Outgoing messages of `account` the server has not confirmed, oldest first within
+    /// each conversation (conversations in key order).
+    pub fn outbox(&self, account: &AccountId) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.outbox.scan_prefix(keys::account(account)) {
+            let (key, _) = item.map_err(io_error)?;
+            match self.history.get(&key).map_err(io_error)? {
+                Some(value) => {
+                    if let Some(msg) = self.decode_message(&key, &value)
+                        && in_outbox(&msg)
+                    {
+                        out.push(msg);
+                    }
+                }
+                None => log::warn!("store: outbox entry without a message"),
+            }
+        }
+        Ok(out)
     }
 
     /// One summary per conversation of `account`, newest activity first. Reads the

@@ -8,7 +8,7 @@
 use super::{StoreError, io_error, tree};
 
 /// The layout this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub(super) const META: &str = "meta";
 pub(super) const ACCOUNTS: &str = "accounts";
@@ -17,6 +17,7 @@ pub(super) const HISTORY: &str = "history";
 pub(super) const LOCAL_IDS: &str = "local_ids";
 pub(super) const DEDUPE: &str = "dedupe";
 pub(super) const SUMMARIES: &str = "summaries";
+pub(super) const OUTBOX: &str = "outbox";
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -24,7 +25,10 @@ type Migration = fn(&sled::Db) -> Result<(), StoreError>;
 
 /// `(version reached, what it does, step)`, in ascending order, ending at
 /// [`SCHEMA_VERSION`]. Append new steps; never edit or reorder old ones.
-const MIGRATIONS: &[(u32, &str, Migration)] = &[(1, "initial layout", initial_layout)];
+const MIGRATIONS: &[(u32, &str, Migration)] = &[
+    (1, "initial layout", initial_layout),
+    (2, "outbox of unconfirmed outgoing messages", outbox_index),
+];
 
 /// Version 1: accounts and roster (JSON values); history keyed
 /// `account | conversation | time | seq` (JSON `ChatMessage`); local-id and dedupe indexes
@@ -32,6 +36,23 @@ const MIGRATIONS: &[(u32, &str, Migration)] = &[(1, "initial layout", initial_la
 fn initial_layout(db: &sled::Db) -> Result<(), StoreError> {
     for name in [ACCOUNTS, ROSTER, HISTORY, LOCAL_IDS, DEDUPE, SUMMARIES] {
         tree(db, name)?;
+    }
+    Ok(())
+}
+
+/// Version 2: `outbox`, history key -> local id of every outgoing message the server has
+/// not confirmed yet (delivery `Pending` or `Sent`), filled from the existing history.
+fn outbox_index(db: &sled::Db) -> Result<(), StoreError> {
+    let history = tree(db, HISTORY)?;
+    let outbox = tree(db, OUTBOX)?;
+    for item in history.iter() {
+        let (key, value) = item.map_err(io_error)?;
+        let Ok(msg) = serde_json::from_slice::<crate::model::ChatMessage>(&value) else {
+            continue;
+        };
+        if super::history::in_outbox(&msg) {
+            outbox.insert(key, msg.id.0.as_bytes()).map_err(io_error)?;
+        }
     }
     Ok(())
 }
