@@ -5,7 +5,7 @@
 
 use crate::ids::AccountId;
 use crate::model::{ChatMessage, Contact, Delivery, Show};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 use xmpp_parsers::minidom::Element;
@@ -13,6 +13,7 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
 pub mod disco;
+pub mod mam;
 pub mod message;
 pub mod presence;
 pub mod roster;
@@ -24,6 +25,11 @@ pub enum PendingIq {
     RosterSet,
     CarbonsEnable,
     OwnDiscoInfo,
+    /// An archive query; `backward` pages go from the newest towards the oldest.
+    Mam {
+        queryid: String,
+        backward: bool,
+    },
 }
 
 struct Pending {
@@ -41,6 +47,8 @@ pub struct ProtoState {
     pub sid_trusted: bool,
     pending: HashMap<String, Pending>,
     next_id: u64,
+    /// Archive queries whose results we accept.
+    mam_open: HashSet<String>,
 }
 
 /// What a handled stanza means for the app.
@@ -77,6 +85,23 @@ pub enum Event {
         peer: BareJid,
         state: Delivery,
     },
+    /// One message from our archive (not yet stored).
+    Archived {
+        queryid: String,
+        message: Box<ChatMessage>,
+    },
+    /// An archive query finished: one page is complete.
+    ArchivePage {
+        queryid: String,
+        backward: bool,
+        /// The archive has nothing more in this direction.
+        complete: bool,
+        /// Archive ids of the oldest and newest message of the page.
+        first: Option<String>,
+        last: Option<String>,
+        /// The server refused or garbled the query.
+        failed: bool,
+    },
     /// Our own account's disco#info arrived.
     OwnFeatures {
         sid: bool,
@@ -98,6 +123,7 @@ impl ProtoState {
             sid_trusted: false,
             pending: HashMap::new(),
             next_id: 0,
+            mam_open: HashSet::new(),
         }
     }
 
@@ -105,6 +131,7 @@ impl ProtoState {
     pub fn reset(&mut self, bound: FullJid) {
         self.bound = Some(bound);
         self.pending.clear();
+        self.mam_open.clear();
     }
 
     fn next_id(&mut self) -> String {
@@ -260,6 +287,13 @@ impl ProtoState {
                 Err(e) => vec![Event::Dropped(format!("roster change refused: {e:?}"))],
             },
             PendingIq::CarbonsEnable => vec![Event::CarbonsEnabled(result.is_ok())],
+            PendingIq::Mam { queryid, backward } => match result {
+                Ok(payload) => self.archive_fin(queryid, backward, payload),
+                Err(e) => {
+                    log::warn!("archive query refused: {e:?}");
+                    self.archive_fin(queryid, backward, None)
+                }
+            },
             PendingIq::OwnDiscoInfo => match result {
                 Ok(Some(payload)) => {
                     let sid = disco::has_feature(payload, xmpp_parsers::ns::SID);

@@ -452,3 +452,101 @@ async fn messages_written_offline_go_out_once_in_order_after_a_restart() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(store.outbox(&account).expect("outbox").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_device_fills_its_history_from_the_archive_once() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("archive");
+    let (b, pb) = server.fresh_user("chatter");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    ha.send(Command::SendChat {
+        to: jid(&b),
+        body: "first, from A".into(),
+        id: LocalMessageId::generate(),
+    })
+    .expect("send");
+    wait_for(&mut ub, 10, "A's message", |k| match k {
+        UpdateKind::Message(m) if m.body == "first, from A" => Some(()),
+        _ => None,
+    })
+    .await;
+    for body in ["second, from B", "third, from B"] {
+        hb.send(Command::SendChat {
+            to: jid(&a),
+            body: body.into(),
+            id: LocalMessageId::generate(),
+        })
+        .expect("send");
+        wait_for(&mut ua, 10, "B's message", |k| match k {
+            UpdateKind::Message(m) if m.body == body => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+
+    // A new device of A with an empty store: the archive brings the conversation.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let account = AccountId("new-device".into());
+    let conv = loquat::ids::ConversationId::Chat(jid(&b));
+    let mut p = params(&server, &a, &pa, Some(store.clone()));
+    p.account = account.clone();
+    p.resource = Some("new".into());
+    let (mut un, _hn, _) = online(p.clone()).await;
+    let mut seen = 0;
+    while seen < 3 {
+        wait_for(&mut un, 15, "archived messages", |k| match k {
+            UpdateKind::Message(_) => Some(()),
+            _ => None,
+        })
+        .await;
+        seen += 1;
+    }
+    let history = store.latest(&account, &conv, 10).expect("history");
+    let summary: Vec<(String, Direction)> = history
+        .iter()
+        .map(|m| (m.body.clone(), m.direction))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("first, from A".to_string(), Direction::Outgoing),
+            ("second, from B".to_string(), Direction::Incoming),
+            ("third, from B".to_string(), Direction::Incoming),
+        ]
+    );
+    drop(un);
+
+    // B writes while the new device is away; its next sign-in catches up, and nothing
+    // already stored is stored again.
+    hb.send(Command::SendChat {
+        to: jid(&a),
+        body: "fourth, while you were away".into(),
+        id: LocalMessageId::generate(),
+    })
+    .expect("send");
+    wait_for(&mut ua, 10, "B's fourth message", |k| match k {
+        UpdateKind::Message(m) if m.body == "fourth, while you were away" => Some(()),
+        _ => None,
+    })
+    .await;
+    let (mut un, _hn, _) = online(p).await;
+    wait_for(&mut un, 15, "caught-up message", |k| match k {
+        UpdateKind::Message(m) if m.body == "fourth, while you were away" => Some(()),
+        _ => None,
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let history = store.latest(&account, &conv, 10).expect("history");
+    let bodies: Vec<&str> = history.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        vec![
+            "first, from A",
+            "second, from B",
+            "third, from B",
+            "fourth, while you were away"
+        ]
+    );
+}

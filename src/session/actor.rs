@@ -23,6 +23,20 @@ use tokio_xmpp::stanzastream::{
     StreamEvent as StreamStatus,
 };
 
+/// Most archive pages fetched backwards on a first sign-in (250 messages each).
+const MAX_BACKFILL_PAGES: u32 = 200;
+
+/// Archive catch-up in progress.
+struct CatchUp {
+    queryid: String,
+    batch: Vec<ChatMessage>,
+    pages: u32,
+}
+
+fn cursor_key(account: &AccountId) -> String {
+    format!("mam-cursor:{account}")
+}
+
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -157,6 +171,7 @@ struct Actor {
     /// Messages handed to the stanza stream by this session; its queue (and stream
     /// management) owns them now, so the outbox does not send them a second time.
     in_flight: HashSet<LocalMessageId>,
+    catch_up: Option<CatchUp>,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -195,6 +210,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         roster: Vec::new(),
         sm_enabled: false,
         in_flight: HashSet::new(),
+        catch_up: None,
     };
     a.load_cached_roster().await;
 
@@ -360,6 +376,111 @@ impl Actor {
             resumed: false,
         });
         self.flush_outbox().await;
+        self.start_catch_up().await;
+    }
+
+    /// On every new (not resumed) stream: fetch what the archive has after the last
+    /// archive id we stored; with no local history yet, the newest pages backwards.
+    async fn start_catch_up(&mut self) {
+        let key = cursor_key(&self.account);
+        let cursor = match self.with_store(move |s| s.pref(&key)).await {
+            None => return,
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                log::warn!("could not read the archive position: {e}");
+                None
+            }
+        };
+        let from = match cursor {
+            Some(id) => xmpp::mam::From::After(id),
+            None => xmpp::mam::From::Newest,
+        };
+        self.query_archive(from, 0).await;
+    }
+
+    async fn query_archive(&mut self, from: xmpp::mam::From, pages: u32) {
+        let query = self.proto.mam_query(from);
+        if let Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Set { payload, .. }) = &query {
+            let queryid = payload.attr("queryid").unwrap_or_default().to_owned();
+            self.catch_up = Some(CatchUp {
+                queryid,
+                batch: Vec::new(),
+                pages,
+            });
+        }
+        self.send(query).await;
+    }
+
+    /// One archive page is complete: store it (one flush), show what is new, move the
+    /// cursor only after the flush, then ask for the next page.
+    async fn on_archive_page(
+        &mut self,
+        queryid: String,
+        backward: bool,
+        complete: bool,
+        first: Option<String>,
+        last: Option<String>,
+        failed: bool,
+    ) {
+        let Some(catch_up) = self.catch_up.take_if(|c| c.queryid == queryid) else {
+            return;
+        };
+        let batch = catch_up.batch;
+        let stored = if batch.is_empty() {
+            Some(Ok(Vec::new()))
+        } else {
+            let to_store = batch.clone();
+            self.with_store(move |s| s.insert_messages(&to_store)).await
+        };
+        match stored {
+            Some(Ok(results)) => {
+                for (message, result) in batch.into_iter().zip(results) {
+                    if result == Inserted::New {
+                        self.emit(UpdateKind::Message(message));
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                log::error!("could not store archived messages: {e}");
+                self.emit(UpdateKind::Notice(format!(
+                    "Messages from the server archive could not be saved: {e}"
+                )));
+                return;
+            }
+            None => return,
+        }
+        if failed {
+            log::warn!("{}: the archive query failed; catch-up stopped", self.own);
+            return;
+        }
+        let pages = catch_up.pages + 1;
+        // The cursor is the newest archive id we have stored: forward pages move it, the
+        // first backward page sets it.
+        let cursor = if backward && catch_up.pages > 0 {
+            None
+        } else {
+            last.clone()
+        };
+        if let Some(id) = cursor {
+            let key = cursor_key(&self.account);
+            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
+                log::warn!("could not save the archive position: {e}");
+            }
+        }
+        if complete {
+            return;
+        }
+        match (backward, first, last) {
+            (false, _, Some(last)) => {
+                self.query_archive(xmpp::mam::From::After(last), pages)
+                    .await
+            }
+            (true, Some(first), _) if pages < MAX_BACKFILL_PAGES => {
+                self.query_archive(xmpp::mam::From::Before(first), pages)
+                    .await
+            }
+            _ => {}
+        }
     }
 
     /// Sends again, with their original ids and in order, the messages an earlier run
@@ -437,6 +558,22 @@ impl Actor {
                 }
                 Event::Delivery { id, peer, state } => {
                     self.on_delivery(LocalMessageId(id), state, Some(peer))
+                        .await
+                }
+                Event::Archived { queryid, message } => {
+                    if let Some(c) = self.catch_up.as_mut().filter(|c| c.queryid == queryid) {
+                        c.batch.push(*message);
+                    }
+                }
+                Event::ArchivePage {
+                    queryid,
+                    backward,
+                    complete,
+                    first,
+                    last,
+                    failed,
+                } => {
+                    self.on_archive_page(queryid, backward, complete, first, last, failed)
                         .await
                 }
                 Event::OwnFeatures { .. } => {}

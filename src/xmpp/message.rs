@@ -26,6 +26,9 @@ pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event>
     if m.type_ == MessageType::Groupchat || m.type_ == MessageType::Headline {
         return Vec::new();
     }
+    if let Some(events) = state.archive_result(&mut m, now_ms) {
+        return events;
+    }
 
     // Carbons: only our own account may wrap messages for us (CVE-2017-5589 family).
     let carbon_sent = take::<carbons::Sent>(&mut m);
@@ -92,6 +95,40 @@ pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event>
     };
     let peer = from.to_bare();
     chat_event(state, m, peer, Direction::Incoming, None, now_ms, true)
+}
+
+/// One message from our own archive, with the archive id as its trusted server id.
+pub(super) fn chat_from_archive(
+    state: &ProtoState,
+    inner: Message,
+    archive_id: String,
+    delay: Option<Delay>,
+    now_ms: i64,
+) -> Option<ChatMessage> {
+    if matches!(
+        inner.type_,
+        MessageType::Groupchat | MessageType::Error | MessageType::Headline
+    ) {
+        return None;
+    }
+    let from = inner.from.as_ref().map(Jid::to_bare);
+    let (peer, direction) = if from.as_ref() == Some(&state.own) {
+        (inner.to.as_ref().map(Jid::to_bare)?, Direction::Outgoing)
+    } else {
+        (from?, Direction::Incoming)
+    };
+    chat_event(state, inner, peer, direction, delay, now_ms, false)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::Message { mut message, .. } => {
+                message.server_id = Some(archive_id.clone());
+                if message.direction == Direction::Outgoing {
+                    message.delivery = Delivery::Acked;
+                }
+                Some(*message)
+            }
+            _ => None,
+        })
 }
 
 /// Turns one (unwrapped) message into events: a delivery receipt, a body to store.
