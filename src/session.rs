@@ -69,6 +69,12 @@ pub enum Command {
         jid: BareJid,
         accept: bool,
     },
+    /// Tell `peer` we have seen their messages up to the one whose stanza id is `id`
+    /// (XEP-0333). Send only while the conversation is on screen and the window focused.
+    MarkDisplayed {
+        peer: BareJid,
+        id: String,
+    },
     /// End the session cleanly.
     Disconnect,
 }

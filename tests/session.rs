@@ -261,6 +261,21 @@ async fn subscription_roster_push_and_messages_both_ways() {
     })
     .await;
 
+    // Bob looks at the conversation: Alice sees her message as read.
+    hb.send(Command::MarkDisplayed {
+        peer: jid(&a),
+        id: got.stanza_id_attr.clone().expect("stanza id"),
+    })
+    .expect("send");
+    wait_for(&mut ua, 10, "displayed marker", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Read,
+        } if *i == id => Some(()),
+        _ => None,
+    })
+    .await;
+
     // Bob -> Alice.
     hb.send(Command::SendChat {
         to: jid(&a),
@@ -293,7 +308,7 @@ async fn subscription_roster_push_and_messages_both_ways() {
         .iter()
         .find(|m| m.id == id)
         .expect("own message stored");
-    assert_eq!(stored.delivery, Delivery::Delivered);
+    assert_eq!(stored.delivery, Delivery::Read);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -644,9 +644,48 @@ impl Actor {
             }
         }
         match result {
-            None | Some(Ok(true)) => self.emit(UpdateKind::Delivery { id, state }),
+            None | Some(Ok(true)) => {
+                if state == Delivery::Read {
+                    self.mark_earlier_read(&id).await;
+                }
+                self.emit(UpdateKind::Delivery { id, state })
+            }
             Some(Ok(false)) => {}
             Some(Err(e)) => log::warn!("could not record delivery state: {e}"),
+        }
+    }
+
+    /// A displayed marker covers every earlier message of ours in that conversation
+    /// (looked up in the newest page only).
+    async fn mark_earlier_read(&self, id: &LocalMessageId) {
+        let (account, id) = (self.account.clone(), id.clone());
+        let changed = self
+            .with_store(move |s| {
+                let Some(read) = s.find_message(&account, &id)? else {
+                    return Ok(Vec::new());
+                };
+                let mut changed = Vec::new();
+                for m in s.latest(&account, &read.conversation(), 50)? {
+                    if m.direction == Direction::Outgoing
+                        && m.id != read.id
+                        && m.timestamp_ms <= read.timestamp_ms
+                        && rank(&m.delivery) < rank(&Delivery::Read)
+                        && rank(&m.delivery) >= rank(&Delivery::Sent)
+                        && s.set_delivery(&account, &m.id, &Delivery::Read)?.is_some()
+                    {
+                        changed.push(m.id);
+                    }
+                }
+                Ok(changed)
+            })
+            .await;
+        if let Some(Ok(ids)) = changed {
+            for id in ids {
+                self.emit(UpdateKind::Delivery {
+                    id,
+                    state: Delivery::Read,
+                });
+            }
         }
     }
 
@@ -706,6 +745,9 @@ impl Actor {
                     self.send(xmpp::presence::subscription(jid, PresenceType::Subscribe))
                         .await;
                 }
+            }
+            Command::MarkDisplayed { peer, id } => {
+                self.send(xmpp::message::displayed(peer, id)).await;
             }
             Command::Disconnect => {}
         }

@@ -7,6 +7,7 @@ use crate::model::{ChatMessage, Delivery, Direction};
 use xmpp_parsers::carbons;
 use xmpp_parsers::chatstates::ChatState;
 use xmpp_parsers::delay::Delay;
+use xmpp_parsers::displayed_markers::{Displayed, Markable};
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
 use xmpp_parsers::minidom::Element;
@@ -151,6 +152,15 @@ fn chat_event(
             state: Delivery::Delivered,
         });
     }
+    if let Some(d) = take::<Displayed>(&mut m)
+        && direction == Direction::Incoming
+    {
+        events.push(Event::Delivery {
+            id: d.id.0,
+            peer: peer.clone(),
+            state: Delivery::Read,
+        });
+    }
     let wants_receipt = take::<receipts::Request>(&mut m).is_some();
     let delay = take::<Delay>(&mut m).or(outer_delay);
     let origin_id = take::<OriginId>(&mut m).map(|o| o.id);
@@ -279,7 +289,16 @@ pub fn chat(to: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
     m.bodies.insert(Lang(String::new()), body.to_owned());
     m.payloads.push(OriginId { id: id.0.clone() }.into());
     m.payloads.push(receipts::Request.into());
+    m.payloads.push(Markable.into());
     m.payloads.push(ChatState::Active.into());
+    Stanza::Message(m)
+}
+
+/// "I have seen everything up to message `id`" (XEP-0333), sent only while the
+/// conversation is on screen and focused.
+pub fn displayed(to: BareJid, id: String) -> Stanza {
+    let mut m = Message::chat(Some(Jid::from(to)));
+    m.payloads.push(Displayed { id: Id(id) }.into());
     Stanza::Message(m)
 }
 
@@ -415,6 +434,28 @@ mod tests {
         assert!(
             matches!(ev.as_slice(), [Event::Delivery { state: Delivery::Failed(t), .. }] if t.contains("server was not found")),
             "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn displayed_marker_marks_our_message_read() {
+        let mut s = state();
+        let ev = s.handle(
+            stanza(
+                "<message xmlns='jabber:client' from='bob@example.org/phone' type='chat'>\
+                 <displayed xmlns='urn:xmpp:chat-markers:0' id='m42'/></message>",
+            ),
+            5,
+        );
+        assert!(
+            matches!(ev.as_slice(), [Event::Delivery { id, state: Delivery::Read, .. }] if id == "m42"),
+            "{ev:?}"
+        );
+        let to = BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!());
+        let xml = to_xml(&displayed(to, "m7".into()));
+        assert!(
+            xml.contains("urn:xmpp:chat-markers:0") && xml.contains("id='m7'"),
+            "{xml}"
         );
     }
 
