@@ -565,3 +565,71 @@ async fn a_new_device_fills_its_history_from_the_archive_once() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_connection_loses_nothing_either_way() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("flaky");
+    let (b, pb) = server.fresh_user("steady");
+    let proxy = support::FaultProxy::start(server.c2s_port());
+    let mut pa_params = params(&server, &a, &pa, None);
+    pa_params.server.port = Some(proxy.port());
+    let (mut ua, ha, _) = online(pa_params).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+
+    let send = |h: &Handle, to: &str, body: &str| {
+        h.send(Command::SendChat {
+            to: jid(to),
+            body: body.into(),
+            id: LocalMessageId::generate(),
+        })
+        .expect("send");
+    };
+    send(&ha, &b, "before the cut");
+    wait_for(&mut ub, 10, "first message", |k| match k {
+        UpdateKind::Message(m) if m.body == "before the cut" => Some(()),
+        _ => None,
+    })
+    .await;
+
+    proxy.cut_all();
+    // Both sides write while A's link is down.
+    send(&ha, &b, "written during the cut");
+    send(&hb, &a, "sent to A during the cut");
+    send(&ha, &b, "also during the cut");
+
+    let mut at_b = Vec::new();
+    while at_b.len() < 2 {
+        let body = wait_for(&mut ub, 30, "messages after the cut", |k| match k {
+            UpdateKind::Message(m) if m.direction == Direction::Incoming => Some(m.body.clone()),
+            _ => None,
+        })
+        .await;
+        at_b.push(body);
+    }
+    assert_eq!(at_b, vec!["written during the cut", "also during the cut"]);
+    let mut reconnected = false;
+    wait_for(&mut ua, 30, "B's message after the cut", |k| match k {
+        UpdateKind::Online { .. } => {
+            reconnected = true;
+            None
+        }
+        UpdateKind::Message(m) if m.body == "sent to A during the cut" => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(reconnected, "A never went through a reconnection");
+    // And nothing twice.
+    let extra = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(u) = ub.next().await {
+            if let UpdateKind::Message(m) = u.kind
+                && m.direction == Direction::Incoming
+            {
+                return Some(m.body);
+            }
+        }
+        None
+    })
+    .await;
+    assert!(matches!(extra, Err(_) | Ok(None)), "duplicate: {extra:?}");
+}

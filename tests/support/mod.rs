@@ -19,6 +19,7 @@
 mod certs;
 mod ejabberd;
 mod prosody;
+mod proxy;
 
 #[allow(unused_imports)]
 pub use certs::Certs;
@@ -26,6 +27,8 @@ pub use certs::Certs;
 pub use ejabberd::Ejabberd;
 #[allow(unused_imports)]
 pub use prosody::TestServer;
+#[allow(unused_imports)]
+pub use proxy::FaultProxy;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
