@@ -33,11 +33,11 @@ impl FaultProxy {
                             continue;
                         };
                         let _ = client.set_nonblocking(false);
-                        if let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) {
-                            if let Ok(mut l) = live2.lock() {
-                                l.push(c2);
-                                l.push(s2);
-                            }
+                        if let (Ok(c2), Ok(s2), Ok(mut l)) =
+                            (client.try_clone(), server.try_clone(), live2.lock())
+                        {
+                            l.push(c2);
+                            l.push(s2);
                         }
                         pipe(&client, &server);
                         pipe(&server, &client);
