@@ -62,6 +62,15 @@ pub struct ConversationSummary {
     pub unread: u32,
 }
 
+/// A damaged database that [`Store::open_or_recover`] replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// Where the damaged files are now.
+    pub moved_to: std::path::PathBuf,
+    /// What was wrong, in the storage engine's words.
+    pub reason: String,
+}
+
 /// Handle to the database; cheap to clone, shareable across threads.
 #[derive(Clone)]
 pub struct Store {
@@ -90,7 +99,9 @@ const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
 fn io_error(e: sled::Error) -> StoreError {
     match e {
-        sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
+        sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
         other => StoreError::Io(other.to_string()),
     }
 }
@@ -125,6 +136,39 @@ impl Store {
                 corrupt => corrupt,
             })?;
         Store::from_db(db)
+    }
+
+    /// Like [`Store::open`], but a damaged database is not the end: it is moved aside
+    /// (kept for inspection, never deleted) and a fresh one is created in its place, to
+    /// be filled again from the server archive. A database held by another Loquat, or
+    /// written by a newer Loquat, is left alone and reported as an error.
+    pub fn open_or_recover(path: &Path) -> Result<(Store, Option<Recovered>), StoreError> {
+        let reason = match Store::open(path) {
+            Ok(store) => return Ok((store, None)),
+            Err(StoreError::Corrupt(reason)) if !reason.contains("newer version") => reason,
+            Err(e) => return Err(e),
+        };
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "db".to_owned());
+        let moved_to = path.with_file_name(format!("{name}.damaged-{stamp}"));
+        std::fs::rename(path, &moved_to).map_err(|e| {
+            StoreError::Io(format!(
+                "the database in {} is damaged ({reason}) and could not be moved aside: {e}",
+                path.display()
+            ))
+        })?;
+        log::error!(
+            "store: damaged database moved to {} ({reason}); starting a new one",
+            moved_to.display()
+        );
+        let store = Store::open(path)?;
+        Ok((store, Some(Recovered { moved_to, reason })))
     }
 
     /// A database that lives only as long as this handle and its clones (tests, demos).

@@ -530,3 +530,55 @@ fn stored_messages_survive_a_crash() {
     assert_eq!(got[0].delivery, Delivery::Sent);
     assert_eq!(got[100].id.0, "b99");
 }
+
+#[test]
+fn a_damaged_database_is_moved_aside_and_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    {
+        let store = Store::open(&path).expect("open");
+        store.flush().expect("flush");
+    }
+    // Scribble over every file sled wrote.
+    for entry in walk(&path) {
+        std::fs::write(&entry, b"\x00garbage\xffgarbage").expect("scribble");
+    }
+    let (store, recovered) = Store::open_or_recover(&path).expect("recovers");
+    let recovered = recovered.expect("reports the recovery");
+    assert!(recovered.moved_to.exists(), "damaged files are kept");
+    assert!(!recovered.reason.is_empty());
+    // The new database works.
+    assert!(store.accounts().expect("accounts").is_empty());
+
+    // A healthy database is opened as it is.
+    drop(store);
+    let (_store, recovered) = Store::open_or_recover(&path).expect("opens");
+    assert!(recovered.is_none());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_database_in_use_is_not_moved_aside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let _held = Store::open(&path).expect("open");
+    match Store::open_or_recover(&path) {
+        Err(_) => {}
+        Ok((_, recovered)) => assert!(recovered.is_none(), "moved a healthy database aside"),
+    }
+    assert!(path.exists());
+    let siblings: Vec<_> = std::fs::read_dir(dir.path()).expect("read_dir").collect();
+    assert_eq!(siblings.len(), 1, "nothing was moved aside");
+}
