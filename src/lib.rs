@@ -5,10 +5,12 @@ pub mod accounts;
 pub mod colors;
 pub mod ids;
 pub mod model;
+pub mod notify;
 pub mod paths;
 pub mod secrets;
 pub mod session;
 pub mod store;
+pub mod uri;
 pub mod xmpp;
 
 #[cfg(feature = "gui")]
