@@ -469,3 +469,52 @@ fn removing_asks_about_history_and_stops_the_session_first() {
     assert!(app.account_state(&work).is_some());
     assert!(sim(&app).find(settings::card_id(&home)).is_err());
 }
+
+/// The running app keeps its widget tree between frames (the simulator above builds a
+/// fresh one each time). Switching the conversation, or the account it is written
+/// from, must not reuse message-list state of another kind of row.
+#[test]
+fn switching_conversations_reuses_the_widget_tree_safely() {
+    use iced_test::core::renderer::Headless;
+    use iced_test::runtime::user_interface::{Cache, UserInterface};
+
+    let Two { mut app, home, .. } = two_accounts();
+    let mut renderer = iced_test::futures::futures::executor::block_on(
+        <iced_test::renderer::Renderer as Headless>::new(
+            iced::Font::with_name("Fira Sans"),
+            iced::Pixels(16.0),
+            std::env::var("ICED_TEST_BACKEND").ok().as_deref(),
+        ),
+    )
+    .expect("headless renderer");
+    let size = iced::Size::new(1100.0, 720.0);
+    let mut cache = Cache::default();
+    let mut frame = |app: &App, cache: Cache| {
+        UserInterface::build(app.view(), size, cache, &mut renderer).into_cache()
+    };
+    cache = frame(&app, cache);
+    // Carol's conversation (a day separator and a message) ...
+    interact(&mut app, |ui| {
+        ui.click("carol@example.org").expect("Carol");
+    });
+    cache = frame(&app, cache);
+    // ... then Bob's (still loading: one "loading" row) ...
+    interact(&mut app, |ui| {
+        ui.click("Bob").expect("Bob");
+    });
+    cache = frame(&app, cache);
+    // ... then Bob from Home, and a message arrives there.
+    click(&mut app, write_as_id(&home));
+    cache = frame(&app, cache);
+    let now = chrono::Utc::now().timestamp_millis();
+    session(
+        &mut app,
+        &home,
+        UpdateKind::Message(chat(&home, &jid("bob@example.org"), "hello", now)),
+    );
+    cache = frame(&app, cache);
+    interact(&mut app, |ui| {
+        ui.click("carol@example.org").expect("Carol");
+    });
+    let _ = frame(&app, cache);
+}
