@@ -445,6 +445,7 @@ impl App {
                     in_roster: state.in_roster(peer),
                     account: &state.account,
                     write_as,
+                    account_online: state.is_online(),
                 };
                 open.view(cx).map(Message::Conversation)
             }

@@ -74,6 +74,8 @@ pub struct Context<'a> {
     pub account: &'a Account,
     /// Every account with this contact in its roster, when there are two or more.
     pub write_as: Vec<&'a Account>,
+    /// Is that account connected (else the "as" line says it is not)?
+    pub account_online: bool,
 }
 
 pub struct State {
@@ -331,6 +333,13 @@ impl State {
         .align_y(Alignment::Center);
         if label != cx.account.jid.as_str() {
             as_line = as_line.push(text(cx.account.jid.as_str()).size(12).style(theme::muted));
+        }
+        if !cx.account_online {
+            as_line = as_line.push(
+                text(tr(lang, T::AccountNotOnline))
+                    .size(12)
+                    .style(theme::warning_text),
+            );
         }
         let editor = iced::widget::text_editor(&self.composer)
             .id(COMPOSER_ID)

@@ -158,6 +158,8 @@ texts! {
     AccountsIntro => "Each account signs in on its own; a problem with one never stops the others.",
         "每个帐号独立登录；一个帐号出问题不会影响其他帐号。";
     BackToChats => "← Back to chats", "← 返回聊天";
+    BackToAccounts => "← All accounts", "← 全部帐号";
+    AccountNotOnline => "(not connected)", "（未连接）";
     AddAccount => "+ Add account", "+ 添加帐号";
     AddAccountTitle => "Add an account", "添加帐号";
     AddAccountIntro => "Sign in to one more XMPP account. Its conversations join the same inbox, marked with its colour.",
@@ -197,6 +199,8 @@ texts! {
     RemoveFailed => "Could not remove the account: {detail}", "无法删除帐号：{detail}";
     PrefSaveFailed => "Could not remember this choice: {detail}", "无法记住这个选择：{detail}";
     NoConversationsHere => "No conversations yet.", "还没有会话。";
+    AccountPrompt => "Account:", "帐号：";
+    StatusShort => "Status…", "状态…";
 }
 
 impl fmt::Display for T {

@@ -224,32 +224,57 @@ impl State {
 
     pub fn view<'a>(&'a self, cx: Context<'a>) -> Element<'a, Message> {
         let lang = cx.lang;
-        let mut page = column![
-            row![
-                button(text(tr(lang, T::BackToChats)).size(14))
+        let count = cx.accounts.len();
+        let editing = self.edit.as_ref().and_then(|form| {
+            cx.accounts
+                .iter()
+                .position(|a| &a.account.id == form.account())
+        });
+        let page = match editing {
+            // The editor gets the page to itself, so it opens in view (also from
+            // "Fix" in the sidebar) instead of below the fold of a long list.
+            Some(index) => {
+                let back = button(text(tr(lang, T::BackToAccounts)).size(14))
                     .padding([4, 0])
                     .style(theme::link_button)
-                    .on_press(Message::Back),
-                space().width(Length::Fill),
-                button(text(tr(lang, T::AddAccount)).size(14))
-                    .padding([6, 14])
-                    .style(theme::primary_button)
-                    .on_press(Message::AddAccount),
-            ]
-            .align_y(Alignment::Center),
-            text(tr(lang, T::AccountsTitle))
-                .size(24)
-                .style(theme::heading),
-            text(tr(lang, T::AccountsIntro))
-                .size(14)
-                .style(theme::muted),
-            self.presence_for_all(lang),
-        ]
-        .spacing(12);
-        let count = cx.accounts.len();
-        for (index, state) in cx.accounts.iter().enumerate() {
-            page = page.push(self.account_card(lang, state, index, count));
-        }
+                    .on_press(Message::Form(edit::Message::Cancel));
+                let mut page = column![back].spacing(12);
+                if let Some(state) = cx.accounts.get(index) {
+                    page = page.push(self.account_card(lang, state, index, count));
+                }
+                page
+            }
+            None => {
+                let mut page = column![
+                    row![
+                        button(text(tr(lang, T::BackToChats)).size(14))
+                            .padding([4, 0])
+                            .style(theme::link_button)
+                            .on_press(Message::Back),
+                        space().width(Length::Fill),
+                        button(text(tr(lang, T::AddAccount)).size(14))
+                            .padding([6, 14])
+                            .style(theme::primary_button)
+                            .on_press(Message::AddAccount),
+                    ]
+                    .align_y(Alignment::Center),
+                    text(tr(lang, T::AccountsTitle))
+                        .size(24)
+                        .style(theme::heading),
+                    text(tr(lang, T::AccountsIntro))
+                        .size(14)
+                        .style(theme::muted),
+                ]
+                .spacing(12);
+                if count > 1 {
+                    page = page.push(self.presence_for_all(lang));
+                }
+                for (index, state) in cx.accounts.iter().enumerate() {
+                    page = page.push(self.account_card(lang, state, index, count));
+                }
+                page
+            }
+        };
         scrollable(
             container(container(page).max_width(760))
                 .center_x(Length::Fill)

@@ -200,27 +200,34 @@ pub fn account_card<'a>(
         let status = typed_status
             .map(String::as_str)
             .unwrap_or(&state.own_status);
-        card = card
-            .push(
-                row![
-                    container(presence_dot(own_dot(state))).padding([0, 2]),
-                    pick_list(ShowChoice::all(lang), Some(selected), |choice| {
-                        Message::ShowPicked(id.clone(), choice)
-                    })
-                    .text_size(13)
-                    .padding([4, 8]),
-                ]
-                .spacing(6)
-                .align_y(Alignment::Center),
-            )
-            .push(
-                text_input(tr(lang, T::StatusPlaceholder), status)
-                    .on_input(|v| Message::StatusInput(id.clone(), v))
-                    .on_submit(Message::SubmitStatus(id.clone()))
-                    .size(13)
-                    .padding(6)
-                    .style(theme::input),
-            );
+        let picker = row![
+            container(presence_dot(own_dot(state))).padding([0, 2]),
+            pick_list(ShowChoice::all(lang), Some(selected), |choice| {
+                Message::ShowPicked(id.clone(), choice)
+            })
+            .text_size(13)
+            .padding([4, 8]),
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center);
+        let placeholder = if cx.multi() {
+            T::StatusShort
+        } else {
+            T::StatusPlaceholder
+        };
+        let status = text_input(tr(lang, placeholder), status)
+            .on_input(|v| Message::StatusInput(id.clone(), v))
+            .on_submit(Message::SubmitStatus(id.clone()))
+            .size(13)
+            .padding(6)
+            .style(theme::input);
+        // Several cards stack up: presence and status share a line to save room.
+        // One account keeps the roomier layout (and the positions tests/e2e.sh clicks).
+        card = if cx.multi() {
+            card.push(row![picker, status].spacing(6).align_y(Alignment::Center))
+        } else {
+            card.push(picker).push(status)
+        };
     }
 
     container(card)

@@ -273,11 +273,18 @@ pub fn contacts<'a>(
 
 /// Pills to choose one of several accounts inside a form.
 fn account_pills<'a>(
+    lang: Lang,
     accounts: &[&'a AccountState],
     chosen: Option<&AccountId>,
     on_pick: fn(AccountId) -> Message,
 ) -> Element<'a, Message> {
-    let mut pills = row![].spacing(6);
+    let mut pills = row![
+        text(tr(lang, T::AccountPrompt))
+            .size(12)
+            .style(theme::muted)
+    ]
+    .spacing(6)
+    .align_y(Alignment::Center);
     for state in accounts {
         let id = &state.account.id;
         pills = pills.push(
@@ -299,6 +306,7 @@ fn add_form<'a>(
     let mut fields = column![].spacing(6);
     if accounts.len() > 1 {
         fields = fields.push(account_pills(
+            lang,
             accounts,
             form.account.as_ref(),
             Message::AddAccountPicked,
@@ -372,6 +380,7 @@ fn edit_form<'a>(
         // In several rosters: rename or remove it in the chosen one.
         if line.accounts.len() > 1 {
             fields = fields.push(account_pills(
+                lang,
                 &line.accounts,
                 Some(&form.account),
                 Message::EditAccountPicked,
