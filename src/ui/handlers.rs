@@ -96,6 +96,7 @@ impl App {
                 }
             }
             sidebar::Event::FilterChanged(filter) => return self.filter_changed(filter),
+            sidebar::Event::Enable(account) => return self.set_enabled(&account, true),
             sidebar::Event::Password { account, password } => {
                 self.handles.remove(&account);
                 if let Some(state) = self.account_mut(&account) {

@@ -165,7 +165,7 @@ impl App {
 
     /// Disabling drops the account's subscription, so its session ends; enabling
     /// starts a fresh one.
-    fn set_enabled(&mut self, account: &AccountId, enabled: bool) -> Task<Message> {
+    pub(super) fn set_enabled(&mut self, account: &AccountId, enabled: bool) -> Task<Message> {
         if !enabled {
             self.stop_session(account);
         }

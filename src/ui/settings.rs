@@ -285,7 +285,10 @@ impl State {
     }
 
     fn presence_for_all(&self, lang: Lang) -> Element<'_, Message> {
-        let selected = self.all_show.map(|show| ShowChoice { show, lang });
+        let selected = Some(ShowChoice {
+            show: self.all_show.unwrap_or(Show::Online),
+            lang,
+        });
         container(
             column![
                 text(tr(lang, T::PresenceForAll)).size(14),
@@ -343,7 +346,8 @@ impl State {
                 .style(theme::link_button)
                 .on_press_maybe(message)
         };
-        if count > 1 {
+        let editing = self.is_editing(id);
+        if count > 1 && !editing {
             title = title
                 .push(small(
                     T::MoveUp,
@@ -360,7 +364,7 @@ impl State {
             .spacing(8)
             .align_y(Alignment::Center);
         match parts::remedy(state) {
-            Some(Remedy::Fix) if !self.is_editing(id) => {
+            Some(Remedy::Fix) if !editing => {
                 status = status.push(
                     button(text(tr(lang, T::Fix)).size(13))
                         .padding([4, 12])
@@ -397,7 +401,9 @@ impl State {
         }
 
         let removing = self.removing.contains(id);
-        if removing {
+        if editing {
+            // The editor below has its own Save / Cancel.
+        } else if removing {
             card = card.push(text(tr(lang, T::Removing)).size(13).style(theme::muted));
         } else if let Some(ask) = self.remove.as_ref().filter(|r| &r.account == id) {
             card = card.push(

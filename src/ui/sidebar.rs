@@ -30,6 +30,7 @@ pub enum Message {
     OpenContact(BareJid),
     OpenAccounts,
     Fix(AccountId),
+    Enable(AccountId),
     PasswordInput(AccountId, String),
     SubmitPassword(AccountId),
     Reconnect(AccountId),
@@ -90,6 +91,8 @@ pub enum Event {
     OpenAccounts,
     /// Settings > Accounts with this account's editor open.
     Fix(AccountId),
+    /// Turn a disabled account back on.
+    Enable(AccountId),
     /// The filter changed (the app remembers it).
     FilterChanged(Option<AccountId>),
 }
@@ -255,6 +258,7 @@ impl State {
             }
             Message::OpenAccounts => return Some(Event::OpenAccounts),
             Message::Fix(account) => return Some(Event::Fix(account)),
+            Message::Enable(account) => return Some(Event::Enable(account)),
             Message::PasswordInput(account, value) => {
                 self.passwords.insert(account, value);
             }

@@ -362,13 +362,13 @@ impl Form {
 fn fix_hint<'a>(lang: Lang, problem: &'a SessionError) -> Element<'a, Message> {
     let body: Element<'a, Message> = match problem {
         SessionError::Auth { .. } => text(tr(lang, T::FixPassword)).size(13).into(),
+        // The reason itself is on the account's status line just above.
         SessionError::Certificate {
-            reason,
             fingerprint_sha256,
             names,
+            ..
         } => column![
             text(tr(lang, T::FixCertificate)).size(13),
-            text(trf(lang, T::ErrCertificate, &[("reason", reason)])).size(13),
             text(trf(
                 lang,
                 T::CertFingerprint,

@@ -36,7 +36,7 @@ pub fn top_bar<'a>(cx: &Context<'a>, filter: Option<&AccountId>) -> Element<'a, 
     if total > 0 {
         all = all.push(parts::unread(total, false));
     }
-    let mut pills = row![pill(all.into(), filter.is_none(), None)].spacing(6);
+    let mut pills = row![pill(all.into(), filter.is_none(), None)].spacing(5);
     for state in cx.accounts {
         let id = &state.account.id;
         let mut content = row![
@@ -83,7 +83,7 @@ fn pill<'a>(
 ) -> Element<'a, Message> {
     container(
         button(content)
-            .padding([3, 10])
+            .padding([3, 8])
             .style(theme::pill(selected))
             .on_press(Message::Filter(account.cloned())),
     )
@@ -145,6 +145,14 @@ pub fn account_card<'a>(
             );
         }
         None => {}
+    }
+
+    if !state.account.enabled {
+        card = card.push(
+            button(text(tr(lang, T::Enable)).size(13))
+                .style(theme::secondary_button)
+                .on_press(Message::Enable(id.clone())),
+        );
     }
 
     if state.account.enabled && state.password.is_none() {
