@@ -272,7 +272,10 @@ impl App {
         let state = &mut self.accounts[index];
         match update.kind {
             UpdateKind::Ready(handle) => {
-                self.handles.insert(account, handle);
+                // A session that was starting while its account got disabled.
+                if state.account.enabled {
+                    self.handles.insert(account, handle);
+                }
             }
             UpdateKind::Connecting { attempt } => {
                 state.connection = Connection::Connecting { attempt }
