@@ -6,8 +6,11 @@ pub mod account;
 pub mod conversation;
 mod handlers;
 pub mod i18n;
+mod manage;
 pub mod onboarding;
+pub mod parts;
 pub mod sessions;
+pub mod settings;
 pub mod sidebar;
 pub mod startup;
 pub mod theme;
@@ -24,6 +27,7 @@ use iced::{Alignment, Element, Length, Size, Subscription, Task, window};
 use startup::{Startup, blocking};
 use std::collections::HashMap;
 use std::sync::Arc;
+use xmpp_parsers::jid::BareJid;
 
 /// Starts the application and returns when its window is closed.
 pub fn run() -> iced::Result {
@@ -60,6 +64,8 @@ pub enum Message {
     Onboarding(onboarding::Message),
     Sidebar(sidebar::Message),
     Conversation(conversation::Message),
+    /// Settings > Accounts.
+    Settings(settings::Message),
     /// Something happened in a session.
     Session(Update),
     HistoryLoaded {
@@ -70,6 +76,19 @@ pub enum Message {
     },
     PasswordSaved(Result<(), String>),
     AccountSaved(Result<(), String>),
+    /// The remembered "write as" account of a contact was read (opens the contact).
+    SendAsLoaded {
+        peer: BareJid,
+        account: Option<AccountId>,
+    },
+    /// Removing an account's data and keyring entry finished.
+    AccountRemoved {
+        account: AccountId,
+        was_enabled: bool,
+        result: Result<(), String>,
+    },
+    /// A preference (filter, "write as" choice) was written.
+    PrefSaved(Result<(), String>),
     LinkOpened(Result<(), String>),
     /// A background write finished (only failures are logged).
     Background(Result<(), String>),
@@ -85,6 +104,8 @@ enum Screen {
     Loading,
     Onboarding,
     Main,
+    /// Settings > Accounts.
+    Accounts,
 }
 
 pub struct App {
@@ -100,6 +121,9 @@ pub struct App {
     onboarding: onboarding::State,
     sidebar: sidebar::State,
     conversation: Option<conversation::State>,
+    settings: settings::State,
+    /// Per contact: the account last chosen to write from (`None`: looked, nothing).
+    send_as: HashMap<BareJid, Option<AccountId>>,
 }
 
 impl App {
@@ -130,7 +154,7 @@ impl App {
                 &[("detail", &error.to_string())],
             ));
         }
-        let accounts: Vec<AccountState> = startup
+        let mut accounts: Vec<AccountState> = startup
             .accounts
             .into_iter()
             .map(|loaded| {
@@ -140,6 +164,13 @@ impl App {
                 state
             })
             .collect();
+        accounts.sort_by(|a, b| {
+            (a.account.position, a.account.jid.as_str())
+                .cmp(&(b.account.position, b.account.jid.as_str()))
+        });
+        let filter = startup
+            .filter
+            .filter(|f| accounts.iter().any(|a| &a.account.id == f));
         App {
             lang,
             screen: if accounts.is_empty() {
@@ -154,9 +185,32 @@ impl App {
             handles: HashMap::new(),
             notices,
             onboarding: onboarding::State::new(),
-            sidebar: sidebar::State::new(),
+            sidebar: sidebar::State::with_filter(filter),
             conversation: None,
+            settings: settings::State::new(),
+            send_as: startup
+                .send_as
+                .into_iter()
+                .map(|(jid, account)| (jid, Some(account)))
+                .collect(),
         }
+    }
+
+    /// One account as the app sees it (tests check generations and connections).
+    pub fn account_state(&self, account: &AccountId) -> Option<&AccountState> {
+        self.accounts.iter().find(|a| &a.account.id == account)
+    }
+
+    /// The open conversation: the account it is written from and the peer.
+    pub fn current_conversation(&self) -> Option<(&AccountId, &BareJid)> {
+        self.conversation
+            .as_ref()
+            .map(|c| (&c.account, c.conversation.jid()))
+    }
+
+    /// Is Settings > Accounts showing?
+    pub fn is_accounts_screen(&self) -> bool {
+        self.screen == Screen::Accounts
     }
 
     /// The account whose login the sign-in form is checking.
@@ -189,9 +243,8 @@ impl App {
             }),
             _ => None,
         });
-        if self.screen != Screen::Main {
-            return tab;
-        }
+        // Sessions run on every screen: adding or editing an account never stops the
+        // others. (There are no accounts while loading or on the first sign-in.)
         Subscription::batch([
             tab,
             sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
@@ -215,6 +268,11 @@ impl App {
                     Some(onboarding::Event::SignedIn { account, password }) => {
                         Task::batch([task, self.signed_in(account, password)])
                     }
+                    Some(onboarding::Event::Closed) => {
+                        self.onboarding = onboarding::State::new();
+                        self.screen = Screen::Accounts;
+                        task
+                    }
                     None => task,
                 }
             }
@@ -228,6 +286,26 @@ impl App {
                     Some(event) => self.on_conversation(event),
                     None => Task::none(),
                 }
+            }
+            Message::Settings(message) => {
+                let (task, event) = self.settings.update(message, &self.accounts);
+                let task = task.map(Message::Settings);
+                match event {
+                    Some(event) => Task::batch([task, self.on_settings(event)]),
+                    None => task,
+                }
+            }
+            Message::SendAsLoaded { peer, account } => self.send_as_loaded(peer, account),
+            Message::AccountRemoved {
+                account,
+                was_enabled,
+                result,
+            } => self.account_removed(account, was_enabled, result),
+            Message::PrefSaved(result) => {
+                if let Err(detail) = result {
+                    self.notice(trf(self.lang, T::PrefSaveFailed, &[("detail", &detail)]));
+                }
+                Task::none()
             }
             Message::Session(update) => self.on_session(update),
             Message::HistoryLoaded {
@@ -299,6 +377,13 @@ impl App {
                 .into(),
             Screen::Onboarding => self.onboarding.view(lang).map(Message::Onboarding),
             Screen::Main => self.main_view(),
+            Screen::Accounts => self
+                .settings
+                .view(settings::Context {
+                    lang,
+                    accounts: &self.accounts,
+                })
+                .map(Message::Settings),
         };
         if self.notices.is_empty() {
             return body;
@@ -339,23 +424,28 @@ impl App {
             })
             .map(Message::Sidebar);
 
-        let main: Element<'_, Message> = match &self.conversation {
-            Some(open) => {
+        let main: Element<'_, Message> = match self.conversation.as_ref().and_then(|open| {
+            let state = self.account_state(&open.account)?;
+            Some((open, state))
+        }) {
+            Some((open, state)) => {
                 let peer = open.conversation.jid();
-                let state = self.accounts.iter().find(|a| a.account.id == open.account);
+                // Every account with this contact in its roster can write to it.
+                let write_as: Vec<&crate::model::Account> = self
+                    .accounts
+                    .iter()
+                    .filter(|a| a.in_roster(peer))
+                    .map(|a| &a.account)
+                    .collect();
                 let cx = conversation::Context {
                     lang,
-                    peer_label: state
-                        .map(|s| s.peer_label(peer))
-                        .unwrap_or_else(|| peer.to_string()),
+                    peer_label: state.peer_label(peer),
                     peer,
-                    availability: state.map(|s| s.availability(peer)).unwrap_or(
-                        account::Availability {
-                            show: crate::model::Show::Offline,
-                            status: None,
-                        },
-                    ),
-                    in_roster: state.is_some_and(|s| s.in_roster(peer)),
+                    availability: state.availability(peer),
+                    in_roster: state.in_roster(peer),
+                    account: &state.account,
+                    write_as,
+                    account_online: state.is_online(),
                 };
                 open.view(cx).map(Message::Conversation)
             }

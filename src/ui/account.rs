@@ -171,6 +171,11 @@ impl AccountState {
             })
     }
 
+    /// The session ended: nobody is known to be online any more.
+    pub fn clear_presences(&mut self) {
+        self.presences.clear();
+    }
+
     pub fn add_request(&mut self, from: BareJid) {
         if !self.requests.contains(&from) {
             self.requests.push(from);

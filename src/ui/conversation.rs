@@ -5,14 +5,15 @@ mod list;
 
 use super::account::Availability;
 use super::i18n::{Lang, T, tr, trf};
+use super::parts;
 use super::sidebar::show_text;
 use super::theme;
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
-use crate::model::{ChatMessage, Delivery};
+use crate::model::{Account, ChatMessage, Delivery};
 use iced::keyboard::{Key, key::Named};
 use iced::widget::scrollable::Viewport;
 use iced::widget::text_editor::{self, Binding, KeyPress};
-use iced::widget::{button, column, container, row, scrollable, space, text};
+use iced::widget::{Id, button, column, container, row, scrollable, space, text};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
@@ -26,6 +27,11 @@ pub const LIST_ID: &str = "conversation-list";
 /// How many messages one history page holds.
 pub const PAGE: usize = 50;
 
+/// The widget id of the "write as" choice of an account in the header.
+pub fn write_as_id(account: &AccountId) -> Id {
+    Id::from(format!("conversation-write-as-{account}"))
+}
+
 #[derive(Debug, Clone)]
 pub enum Message {
     Edit(text_editor::Action),
@@ -33,6 +39,8 @@ pub enum Message {
     Scrolled(Viewport),
     OpenLink(String),
     DismissError,
+    /// Write from this account instead (the contact is in its roster too).
+    WriteAs(AccountId),
 }
 
 /// What the conversation asks of the app.
@@ -43,6 +51,8 @@ pub enum Event {
     /// Load the page before this message.
     LoadOlder(LocalMessageId),
     OpenLink(String),
+    /// Continue this conversation from another account.
+    WriteAs(AccountId),
 }
 
 /// A problem shown above the composer.
@@ -60,6 +70,12 @@ pub struct Context<'a> {
     pub peer: &'a BareJid,
     pub availability: Availability,
     pub in_roster: bool,
+    /// The account this conversation is written from.
+    pub account: &'a Account,
+    /// Every account with this contact in its roster, when there are two or more.
+    pub write_as: Vec<&'a Account>,
+    /// Is that account connected (else the "as" line says it is not)?
+    pub account_online: bool,
 }
 
 pub struct State {
@@ -103,6 +119,13 @@ impl State {
         self.composer.text()
     }
 
+    /// Puts a draft in the composer (kept when switching the account to write from).
+    pub fn set_draft(&mut self, draft: &str) {
+        if !draft.trim().is_empty() {
+            self.composer = text_editor::Content::with_text(draft);
+        }
+    }
+
     pub fn update(&mut self, message: Message) -> Option<Event> {
         match message {
             Message::Edit(action) => {
@@ -127,6 +150,9 @@ impl State {
                 None
             }
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
+            Message::WriteAs(account) => {
+                (account != self.account).then_some(Event::WriteAs(account))
+            }
             Message::DismissError => {
                 self.problem = None;
                 None
@@ -208,24 +234,27 @@ impl State {
                     .style(theme::tag),
             );
         }
-        let header = container(
-            row![
-                container(space())
-                    .width(12)
-                    .height(12)
-                    .style(theme::presence_dot(cx.availability.show)),
-                column![
-                    text(cx.peer_label.clone()).size(18).style(theme::heading),
-                    subtitle
-                ]
-                .spacing(2),
+        let mut top = row![
+            container(space())
+                .width(12)
+                .height(12)
+                .style(theme::presence_dot(cx.availability.show)),
+            column![
+                text(cx.peer_label.clone()).size(18).style(theme::heading),
+                subtitle
             ]
-            .spacing(10)
-            .align_y(Alignment::Center),
-        )
-        .padding([10, 16])
-        .width(Length::Fill)
-        .style(theme::bar);
+            .spacing(2)
+            .width(Length::Fill),
+        ]
+        .spacing(10)
+        .align_y(Alignment::Center);
+        if cx.write_as.len() > 1 {
+            top = top.push(self.write_as_view(&cx));
+        }
+        let header = container(top)
+            .padding([10, 16])
+            .width(Length::Fill)
+            .style(theme::bar);
 
         let top = if self.loading_older || !self.loaded {
             Some(T::LoadingOlder)
@@ -263,10 +292,55 @@ impl State {
                 .style(theme::error_box),
             );
         }
-        body.push(self.composer_view(lang)).into()
+        body.push(self.composer_view(&cx)).into()
     }
 
-    fn composer_view(&self, lang: Lang) -> Element<'_, Message> {
+    /// "Write as" with one pill per account that has this contact.
+    fn write_as_view<'a>(&self, cx: &Context<'a>) -> Element<'a, Message> {
+        let mut pills = row![text(tr(cx.lang, T::WriteAs)).size(12).style(theme::muted)]
+            .spacing(6)
+            .align_y(Alignment::Center);
+        for account in &cx.write_as {
+            pills = pills.push(
+                container(
+                    button(
+                        row![
+                            parts::chip(account.colour(), 10),
+                            text(parts::short(&account.label(), 20)).size(13),
+                        ]
+                        .spacing(6)
+                        .align_y(Alignment::Center),
+                    )
+                    .padding([3, 10])
+                    .style(theme::pill(account.id == self.account))
+                    .on_press(Message::WriteAs(account.id.clone())),
+                )
+                .id(write_as_id(&account.id)),
+            );
+        }
+        pills.into()
+    }
+
+    fn composer_view<'a>(&'a self, cx: &Context<'a>) -> Element<'a, Message> {
+        let lang = cx.lang;
+        // Who this is sent as, always: chip, label, and the address when it differs.
+        let label = cx.account.label();
+        let mut as_line = row![
+            parts::chip(cx.account.colour(), 10),
+            text(trf(lang, T::SendAs, &[("account", &label)])).size(12),
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center);
+        if label != cx.account.jid.as_str() {
+            as_line = as_line.push(text(cx.account.jid.as_str()).size(12).style(theme::muted));
+        }
+        if !cx.account_online {
+            as_line = as_line.push(
+                text(tr(lang, T::AccountNotOnline))
+                    .size(12)
+                    .style(theme::warning_text),
+            );
+        }
         let editor = iced::widget::text_editor(&self.composer)
             .id(COMPOSER_ID)
             .placeholder(tr(lang, T::ComposerPlaceholder))
@@ -280,11 +354,17 @@ impl State {
             .padding([8, 16])
             .style(theme::primary_button)
             .on_press(Message::Send);
-        container(row![editor, send].spacing(8).align_y(Alignment::End))
-            .padding(10)
-            .width(Length::Fill)
-            .style(theme::bar)
-            .into()
+        container(
+            column![
+                as_line,
+                row![editor, send].spacing(8).align_y(Alignment::End)
+            ]
+            .spacing(6),
+        )
+        .padding(10)
+        .width(Length::Fill)
+        .style(theme::bar)
+        .into()
     }
 }
 

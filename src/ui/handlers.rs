@@ -4,7 +4,7 @@ use super::account::{AccountState, Connection};
 use super::conversation::{self, PAGE, Problem};
 use super::i18n::{T, trf};
 use super::startup::blocking;
-use super::{App, Message, Screen, sidebar};
+use super::{App, Message, Screen, onboarding, sidebar};
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, Direction, Show};
 use crate::session::{Command, NotConnected, Update, UpdateKind};
@@ -13,9 +13,17 @@ use iced::widget::operation::RelativeOffset;
 use xmpp_parsers::jid::BareJid;
 
 impl App {
-    /// The sign-in form verified a login: keep the account, save it and its password
-    /// off the UI thread, and show the main screen.
-    pub(super) fn signed_in(&mut self, account: Account, password: String) -> Task<Message> {
+    /// The sign-in form verified a login: keep the account (last in the list), save it
+    /// and its password off the UI thread, and show the main screen (or the account
+    /// list, when this was "add another account").
+    pub(super) fn signed_in(&mut self, mut account: Account, password: String) -> Task<Message> {
+        account.position = self
+            .accounts
+            .iter()
+            .filter(|a| a.account.id != account.id)
+            .map(|a| a.account.position.saturating_add(1))
+            .max()
+            .unwrap_or(0);
         let mut tasks = Vec::new();
         match self.secrets.clone() {
             Some(secrets) => {
@@ -49,15 +57,20 @@ impl App {
         self.accounts.retain(|a| a.account.id != account.id);
         self.accounts
             .push(AccountState::new(account, Some(password)));
-        self.screen = Screen::Main;
+        self.screen = if self.onboarding.is_adding() {
+            Screen::Accounts
+        } else {
+            Screen::Main
+        };
+        self.onboarding = onboarding::State::new();
         Task::batch(tasks)
     }
 
-    fn account_mut(&mut self, id: &AccountId) -> Option<&mut AccountState> {
+    pub(super) fn account_mut(&mut self, id: &AccountId) -> Option<&mut AccountState> {
         self.accounts.iter_mut().find(|a| &a.account.id == id)
     }
 
-    fn send(&self, account: &AccountId, command: Command) -> Result<(), NotConnected> {
+    pub(super) fn send(&self, account: &AccountId, command: Command) -> Result<(), NotConnected> {
         self.handles
             .get(account)
             .ok_or(NotConnected)
@@ -67,17 +80,23 @@ impl App {
     pub(super) fn on_sidebar(&mut self, event: sidebar::Event) -> Task<Message> {
         match event {
             sidebar::Event::Open { account, peer } => return self.open_conversation(account, peer),
+            sidebar::Event::OpenContact(peer) => return self.open_contact(peer),
             sidebar::Event::Command { account, command } => {
                 if self.send(&account, command).is_err() {
-                    self.sidebar.set_error(T::CommandNotConnected);
+                    self.sidebar.set_error(account, T::CommandNotConnected);
                 }
             }
-            sidebar::Event::Reconnect(account) => {
-                self.handles.remove(&account);
-                if let Some(state) = self.account_mut(&account) {
-                    state.reconnect();
+            sidebar::Event::Reconnect(account) => self.reconnect(&account),
+            sidebar::Event::PresenceForAll(show) => self.presence_for_all(show, None),
+            sidebar::Event::OpenAccounts => self.screen = Screen::Accounts,
+            sidebar::Event::Fix(account) => {
+                self.screen = Screen::Accounts;
+                if let Some(state) = self.accounts.iter().find(|a| a.account.id == account) {
+                    return self.settings.open_editor(state).map(Message::Settings);
                 }
             }
+            sidebar::Event::FilterChanged(filter) => return self.filter_changed(filter),
+            sidebar::Event::Enable(account) => return self.set_enabled(&account, true),
             sidebar::Event::Password { account, password } => {
                 self.handles.remove(&account);
                 if let Some(state) = self.account_mut(&account) {
@@ -102,7 +121,7 @@ impl App {
                         status: (!status.is_empty()).then_some(status),
                     };
                     if self.send(&account, command).is_err() {
-                        self.sidebar.set_error(T::CommandNotConnected);
+                        self.sidebar.set_error(account, T::CommandNotConnected);
                     }
                 }
             }
@@ -116,7 +135,7 @@ impl App {
                     accept,
                 };
                 if self.send(&account, command).is_err() {
-                    self.sidebar.set_error(T::CommandNotConnected);
+                    self.sidebar.set_error(account, T::CommandNotConnected);
                 } else if let Some(state) = self.account_mut(&account) {
                     state.remove_request(&jid);
                 }
@@ -125,7 +144,7 @@ impl App {
         Task::none()
     }
 
-    fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
+    pub(super) fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
         if self
             .conversation
             .as_ref()
@@ -240,6 +259,7 @@ impl App {
                 blocking(move || ::open::that_detached(&url).map_err(|e| e.to_string())),
                 |result| Message::LinkOpened(result.and_then(|r| r)),
             ),
+            conversation::Event::WriteAs(account) => self.write_as(account),
         }
     }
 
@@ -252,7 +272,10 @@ impl App {
         let state = &mut self.accounts[index];
         match update.kind {
             UpdateKind::Ready(handle) => {
-                self.handles.insert(account, handle);
+                // A session that was starting while its account got disabled.
+                if state.account.enabled {
+                    self.handles.insert(account, handle);
+                }
             }
             UpdateKind::Connecting { attempt } => {
                 state.connection = Connection::Connecting { attempt }
@@ -274,12 +297,17 @@ impl App {
                 error,
                 retry_in_secs,
             } => {
+                state.clear_presences();
                 state.connection = Connection::Disconnected {
                     error,
                     retry_in_secs,
                 }
             }
-            UpdateKind::Failed(error) => state.connection = Connection::Failed(error),
+            UpdateKind::Failed(error) => {
+                // Only this account: its contacts are not known to be online any more.
+                state.clear_presences();
+                state.connection = Connection::Failed(error);
+            }
             UpdateKind::Roster(contacts) => state.set_roster(contacts),
             UpdateKind::ContactChanged(contact) => state.upsert_contact(contact),
             UpdateKind::ContactRemoved(jid) => state.remove_contact(&jid),

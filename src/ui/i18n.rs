@@ -152,6 +152,55 @@ texts! {
     DeliveryFailed => "not delivered: {reason}", "未送达：{reason}";
     LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";
     AccountNotice => "{account}: {notice}", "{account}：{notice}";
+    AllAccounts => "All accounts", "全部帐号";
+    ManageAccounts => "Accounts", "帐号管理";
+    AccountsTitle => "Accounts", "帐号";
+    AccountsIntro => "Each account signs in on its own; a problem with one never stops the others.",
+        "每个帐号独立登录；一个帐号出问题不会影响其他帐号。";
+    BackToChats => "← Back to chats", "← 返回聊天";
+    BackToAccounts => "← All accounts", "← 全部帐号";
+    AccountNotOnline => "(not connected)", "（未连接）";
+    AddAccount => "+ Add account", "+ 添加帐号";
+    AddAccountTitle => "Add an account", "添加帐号";
+    AddAccountIntro => "Sign in to one more XMPP account. Its conversations join the same inbox, marked with its colour.",
+        "再登录一个 XMPP 帐号。它的会话会合并到同一个收件箱，并用它的颜色标出。";
+    ErrAlreadyAdded => "This account is already in Loquat.", "此帐号已经添加到 Loquat 中。";
+    Disable => "Disable", "停用";
+    Enable => "Enable", "启用";
+    ConnDisabled => "Disabled: not signed in", "已停用：未登录";
+    Fix => "Fix", "修复";
+    MoveUp => "Move up", "上移";
+    MoveDown => "Move down", "下移";
+    SendAs => "as {account}", "以 {account} 的身份发送";
+    WriteAs => "Write as", "发送身份";
+    SetAllTo => "Set all accounts to…", "将全部帐号设为…";
+    PresenceForAll => "Set presence for all accounts", "为所有帐号设置在线状态";
+    ApplyToAll => "Set for all", "全部应用";
+    DisplayNameLabel => "Display name", "显示名称";
+    DisplayNamePlaceholder => "e.g. Work (leave empty to show the address)", "例如：工作（留空则显示地址）";
+    ColourLabel => "Colour", "颜色";
+    ColourAutomatic => "Automatic", "自动";
+    NewPasswordLabel => "Password (leave empty to keep the current one)", "密码（留空则保持不变）";
+    NewPasswordPlaceholder => "New password", "新密码";
+    CaTrusted => "An extra CA certificate is trusted for this account.", "此帐号额外信任了一个 CA 证书。";
+    CaForget => "Stop trusting it", "不再信任";
+    PinnedCertificates => "Certificates you trusted by hand: {count}", "你手动信任的证书：{count} 个";
+    ForgetPinned => "Forget them", "全部忘记";
+    EditReconnectNote => "Saving a new password, server or certificate settings reconnects this account. The name and colour change at once.",
+        "保存新的密码、服务器或证书设置会重新连接此帐号；名称和颜色会立即更改。";
+    FixPassword => "The server refused the password. Enter the right one and save.", "服务器拒绝了密码。请输入正确的密码并保存。";
+    FixCertificate => "The server's certificate is not trusted. Check the fingerprint with your server's admin before trusting it, or set the right CA file below.",
+        "服务器的证书不受信任。信任之前请与服务器管理员核对指纹，或在下方设置正确的 CA 文件。";
+    RemoveAccount => "Remove", "删除";
+    RemoveAccountQuestion => "Remove {account} from Loquat? Its password is deleted from the keyring.",
+        "要从 Loquat 中删除 {account} 吗？它的密码会从密钥环中删除。";
+    AlsoDeleteHistory => "Also delete its message history on this computer", "同时删除此电脑上的聊天记录";
+    Removing => "Removing…", "正在删除…";
+    RemoveFailed => "Could not remove the account: {detail}", "无法删除帐号：{detail}";
+    PrefSaveFailed => "Could not remember this choice: {detail}", "无法记住这个选择：{detail}";
+    NoConversationsHere => "No conversations yet.", "还没有会话。";
+    AccountPrompt => "Account:", "帐号：";
+    StatusShort => "Status…", "状态…";
 }
 
 impl fmt::Display for T {

@@ -26,6 +26,8 @@ pub enum Message {
     CaPathChanged(String),
     Submit,
     Cancel,
+    /// Leave the form without adding an account (only when adding another one).
+    Close,
     CaRead(Result<String, String>),
     Checked(CheckReport),
     TrustCertificate(String),
@@ -36,12 +38,16 @@ pub enum Message {
 pub enum Event {
     /// The server accepted the login: save and show the main screen.
     SignedIn { account: Account, password: String },
+    /// The person left the "add another account" form.
+    Closed,
 }
 
 /// Why the form cannot go on, shown inline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormError {
     InvalidAddress,
+    /// The address is one of the accounts already set up.
+    AlreadyAdded,
     EmptyPassword,
     InvalidPort,
     CaFile(String),
@@ -64,6 +70,8 @@ enum Phase {
 
 #[derive(Debug, Default)]
 pub struct State {
+    /// Set when adding another account: the addresses already set up.
+    existing: Option<Vec<BareJid>>,
     address: String,
     password: String,
     advanced: bool,
@@ -80,6 +88,19 @@ pub struct State {
 impl State {
     pub fn new() -> Self {
         State::default()
+    }
+
+    /// The form for one more account, next to the accounts already set up.
+    pub fn adding(existing: Vec<BareJid>) -> Self {
+        State {
+            existing: Some(existing),
+            ..State::default()
+        }
+    }
+
+    /// Is this the "add another account" form (with a way back)?
+    pub fn is_adding(&self) -> bool {
+        self.existing.is_some()
     }
 
     /// The account whose login is being checked, if any.
@@ -106,7 +127,10 @@ impl State {
             Message::AddressChanged(value) => {
                 self.address = value;
                 self.pinned.clear();
-                if self.error == Some(FormError::InvalidAddress) {
+                if matches!(
+                    self.error,
+                    Some(FormError::InvalidAddress | FormError::AlreadyAdded)
+                ) {
                     self.error = None;
                 }
             }
@@ -122,6 +146,13 @@ impl State {
                     abort.abort();
                 }
                 self.phase = Phase::Editing;
+            }
+            Message::Close => {
+                if let Phase::Checking { abort, .. } = &self.phase {
+                    abort.abort();
+                }
+                self.phase = Phase::Editing;
+                return (Task::none(), Some(Event::Closed));
             }
             Message::CaRead(result) => {
                 if matches!(self.phase, Phase::ReadingCa) {
@@ -156,8 +187,12 @@ impl State {
             return Task::none();
         }
         self.error = None;
-        if parse_address(&self.address).is_none() {
+        let Some(jid) = parse_address(&self.address) else {
             self.error = Some(FormError::InvalidAddress);
+            return Task::none();
+        };
+        if self.existing.as_ref().is_some_and(|e| e.contains(&jid)) {
+            self.error = Some(FormError::AlreadyAdded);
             return Task::none();
         }
         if self.password.is_empty() {
@@ -254,13 +289,14 @@ impl State {
                 .style(theme::input)
         };
 
+        let (title, intro) = if self.is_adding() {
+            (T::AddAccountTitle, T::AddAccountIntro)
+        } else {
+            (T::OnboardingTitle, T::OnboardingIntro)
+        };
         let mut form = column![
-            text(tr(lang, T::OnboardingTitle))
-                .size(24)
-                .style(theme::heading),
-            text(tr(lang, T::OnboardingIntro))
-                .size(14)
-                .style(theme::muted),
+            text(tr(lang, title)).size(24).style(theme::heading),
+            text(tr(lang, intro)).size(14).style(theme::muted),
             space().height(8),
             label(lang, T::AddressLabel),
             input(
@@ -272,9 +308,9 @@ impl State {
         ]
         .spacing(6);
 
-        if self.error == Some(FormError::InvalidAddress) {
+        if let Some(error @ (FormError::InvalidAddress | FormError::AlreadyAdded)) = &self.error {
             form = form.push(
-                text(tr(lang, T::ErrInvalidAddress))
+                text(error_text(lang, error))
                     .size(13)
                     .style(theme::error_text),
             );
@@ -308,7 +344,7 @@ impl State {
         if let Some(error) = self
             .error
             .as_ref()
-            .filter(|e| **e != FormError::InvalidAddress)
+            .filter(|e| !matches!(e, FormError::InvalidAddress | FormError::AlreadyAdded))
         {
             form = form.push(error_view(lang, error, editable));
         }
@@ -327,6 +363,13 @@ impl State {
                         .on_press(Message::Cancel),
                 );
             }
+        }
+        if self.is_adding() && !matches!(self.phase, Phase::Checking { .. } | Phase::Done) {
+            actions = actions.push(
+                button(text(tr(lang, T::Cancel)))
+                    .style(theme::link_button)
+                    .on_press(Message::Close),
+            );
         }
         form = form.push(space().height(6)).push(actions);
 
@@ -432,6 +475,7 @@ fn error_view(lang: Lang, error: &FormError, editable: bool) -> Element<'_, Mess
 pub fn error_text(lang: Lang, error: &FormError) -> String {
     match error {
         FormError::InvalidAddress => tr(lang, T::ErrInvalidAddress).into(),
+        FormError::AlreadyAdded => tr(lang, T::ErrAlreadyAdded).into(),
         FormError::EmptyPassword => tr(lang, T::ErrPasswordEmpty).into(),
         FormError::InvalidPort => tr(lang, T::ErrInvalidPort).into(),
         FormError::CaFile(detail) => trf(lang, T::ErrCaFile, &[("detail", detail)]),
@@ -464,7 +508,8 @@ pub fn parse_address(input: &str) -> Option<BareJid> {
     Some(jid)
 }
 
-fn parse_port(input: &str) -> Result<Option<u16>, ()> {
+/// An optional port: empty is `None`, otherwise 1 to 65535.
+pub(crate) fn parse_port(input: &str) -> Result<Option<u16>, ()> {
     let input = input.trim();
     if input.is_empty() {
         return Ok(None);
@@ -476,7 +521,7 @@ fn parse_port(input: &str) -> Result<Option<u16>, ()> {
 }
 
 /// "ab12cd…" as "AB:12:CD:…" so people can compare it with what the admin says.
-fn group_fingerprint(hex: &str) -> String {
+pub(crate) fn group_fingerprint(hex: &str) -> String {
     let chars: Vec<char> = hex.chars().collect();
     chars
         .chunks(2)

@@ -1,42 +1,57 @@
-//! The left panel: per account its connection and own presence, contact requests,
-//! recent conversations and contacts, with adding, renaming and removing contacts.
+//! The left panel, one inbox across accounts: the account filter, each account's
+//! connection and own presence, contact requests, recent conversations and contacts of
+//! every account (each line says which account it belongs to), with adding, renaming
+//! and removing contacts.
 
+mod cards;
 mod lists;
 
-use super::account::{AccountState, Connection};
-use super::i18n::{Lang, T, tr, trf};
-use super::onboarding::{parse_address, session_error_text};
-use super::theme;
+use super::account::AccountState;
+use super::i18n::{Lang, T, tr};
+use super::onboarding::parse_address;
 use crate::ids::AccountId;
 use crate::model::Show;
 use crate::session::Command;
-use iced::widget::{button, column, container, pick_list, row, scrollable, text, text_input};
-use iced::{Alignment, Element, Length};
+use iced::widget::{column, container, scrollable};
+use iced::{Element, Length};
 use std::collections::HashMap;
 use std::fmt;
 use xmpp_parsers::jid::BareJid;
 
+pub use cards::{account_card_id, filter_id};
+
 #[derive(Debug, Clone)]
 pub enum Message {
+    /// Show every account (`None`) or one.
+    Filter(Option<AccountId>),
+    /// A conversation line: that account, that peer.
     Open(AccountId, BareJid),
+    /// A contact line: the app picks the account to write from.
+    OpenContact(BareJid),
+    OpenAccounts,
+    Fix(AccountId),
+    Enable(AccountId),
     PasswordInput(AccountId, String),
     SubmitPassword(AccountId),
     Reconnect(AccountId),
     ShowPicked(AccountId, ShowChoice),
+    ShowPickedForAll(ShowChoice),
     StatusInput(AccountId, String),
     SubmitStatus(AccountId),
-    StartAdd(AccountId),
+    StartAdd,
+    AddAccountPicked(AccountId),
     AddJidInput(String),
     AddNameInput(String),
     SubmitAdd,
     StartEdit(AccountId, BareJid, String),
+    EditAccountPicked(AccountId),
     EditNameInput(String),
     SubmitRename,
     AskRemove,
     ConfirmRemove,
     CancelForm,
     Answer(AccountId, BareJid, bool),
-    DismissError,
+    DismissError(AccountId),
 }
 
 /// What the sidebar asks of the app.
@@ -46,6 +61,8 @@ pub enum Event {
         account: AccountId,
         peer: BareJid,
     },
+    /// Open a contact that may be in several accounts: the app chooses which.
+    OpenContact(BareJid),
     /// Send this command to the account's session.
     Command {
         account: AccountId,
@@ -62,12 +79,22 @@ pub enum Event {
         show: Show,
         status: String,
     },
+    /// The same availability for every account (each keeps its status message).
+    PresenceForAll(Show),
     /// A contact request was answered (also sent as a command).
     Answered {
         account: AccountId,
         jid: BareJid,
         accept: bool,
     },
+    /// Settings > Accounts.
+    OpenAccounts,
+    /// Settings > Accounts with this account's editor open.
+    Fix(AccountId),
+    /// Turn a disabled account back on.
+    Enable(AccountId),
+    /// The filter changed (the app remembers it).
+    FilterChanged(Option<AccountId>),
 }
 
 /// An availability as offered by the presence picker, in the interface language.
@@ -80,6 +107,23 @@ pub struct ShowChoice {
 impl fmt::Display for ShowChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(tr(self.lang, show_text(self.show)))
+    }
+}
+
+impl ShowChoice {
+    /// Every availability a person can choose, most available first.
+    pub fn all(lang: Lang) -> Vec<ShowChoice> {
+        [
+            Show::Chat,
+            Show::Online,
+            Show::Away,
+            Show::ExtendedAway,
+            Show::DoNotDisturb,
+            Show::Offline,
+        ]
+        .into_iter()
+        .map(|show| ShowChoice { show, lang })
+        .collect()
     }
 }
 
@@ -114,17 +158,27 @@ struct EditForm {
 /// What the borrowed view needs to know.
 pub struct Context<'a> {
     pub lang: Lang,
+    /// Every account, in the user's order.
     pub accounts: &'a [AccountState],
     pub open: Option<(&'a AccountId, &'a BareJid)>,
 }
 
+impl Context<'_> {
+    /// Several accounts: lines name their account and the filter shows.
+    fn multi(&self) -> bool {
+        self.accounts.len() > 1
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct State {
+    filter: Option<AccountId>,
     add: Option<AddForm>,
     edit: Option<EditForm>,
     passwords: HashMap<AccountId, String>,
     statuses: HashMap<AccountId, String>,
-    error: Option<T>,
+    /// A problem with one account (e.g. "not connected"), shown on its card only.
+    errors: HashMap<AccountId, T>,
 }
 
 impl State {
@@ -132,14 +186,79 @@ impl State {
         State::default()
     }
 
-    /// Shows a problem under the account section (e.g. "not connected").
-    pub fn set_error(&mut self, error: T) {
-        self.error = Some(error);
+    /// The sidebar as it was left: showing all accounts or one.
+    pub fn with_filter(filter: Option<AccountId>) -> Self {
+        State {
+            filter,
+            ..State::default()
+        }
+    }
+
+    pub fn filter(&self) -> Option<&AccountId> {
+        self.filter.as_ref()
+    }
+
+    /// Shows a problem on the account's card (e.g. "not connected").
+    pub fn set_error(&mut self, account: AccountId, error: T) {
+        self.errors.insert(account, error);
+    }
+
+    /// The account is gone: forget everything about it.
+    pub fn forget(&mut self, account: &AccountId) {
+        if self.filter.as_ref() == Some(account) {
+            self.filter = None;
+        }
+        if self.add.as_ref().and_then(|f| f.account.as_ref()) == Some(account) {
+            self.add = None;
+        }
+        if self.edit.as_ref().is_some_and(|f| &f.account == account) {
+            self.edit = None;
+        }
+        self.passwords.remove(account);
+        self.statuses.remove(account);
+        self.errors.remove(account);
+    }
+
+    /// The accounts whose things the sidebar shows.
+    fn visible<'a>(&self, accounts: &'a [AccountState]) -> Vec<&'a AccountState> {
+        accounts
+            .iter()
+            .filter(|a| self.filter.as_ref().is_none_or(|f| &a.account.id == f))
+            .collect()
     }
 
     pub fn update(&mut self, message: Message, accounts: &[AccountState]) -> Option<Event> {
         match message {
+            Message::Filter(filter) => {
+                if filter
+                    .as_ref()
+                    .is_some_and(|f| !accounts.iter().any(|a| &a.account.id == f))
+                {
+                    return None;
+                }
+                self.filter = filter.clone();
+                self.add = None;
+                self.edit = None;
+                return Some(Event::FilterChanged(filter));
+            }
             Message::Open(account, peer) => return Some(Event::Open { account, peer }),
+            Message::OpenContact(peer) => {
+                // Filtered to one account: write from that one.
+                if let Some(account) = &self.filter
+                    && accounts
+                        .iter()
+                        .any(|a| &a.account.id == account && a.in_roster(&peer))
+                {
+                    return Some(Event::Open {
+                        account: account.clone(),
+                        peer,
+                    });
+                }
+                return Some(Event::OpenContact(peer));
+            }
+            Message::OpenAccounts => return Some(Event::OpenAccounts),
+            Message::Fix(account) => return Some(Event::Fix(account)),
+            Message::Enable(account) => return Some(Event::Enable(account)),
             Message::PasswordInput(account, value) => {
                 self.passwords.insert(account, value);
             }
@@ -149,7 +268,10 @@ impl State {
                     return Some(Event::Password { account, password });
                 }
             }
-            Message::Reconnect(account) => return Some(Event::Reconnect(account)),
+            Message::Reconnect(account) => {
+                self.errors.remove(&account);
+                return Some(Event::Reconnect(account));
+            }
             Message::ShowPicked(account, choice) => {
                 let status = self.status_of(&account, accounts);
                 return Some(Event::OwnPresence {
@@ -158,6 +280,7 @@ impl State {
                     status,
                 });
             }
+            Message::ShowPickedForAll(choice) => return Some(Event::PresenceForAll(choice.show)),
             Message::StatusInput(account, value) => {
                 self.statuses.insert(account, value);
             }
@@ -175,12 +298,18 @@ impl State {
                     status,
                 });
             }
-            Message::StartAdd(account) => {
+            Message::StartAdd => {
                 self.edit = None;
+                let account = self.filter.clone().or_else(|| default_account(accounts));
                 self.add = Some(AddForm {
-                    account: Some(account),
+                    account,
                     ..AddForm::default()
                 });
+            }
+            Message::AddAccountPicked(account) => {
+                if let Some(form) = &mut self.add {
+                    form.account = Some(account);
+                }
             }
             Message::AddJidInput(value) => {
                 if let Some(form) = &mut self.add {
@@ -202,6 +331,12 @@ impl State {
                     name,
                     confirm_remove: false,
                 });
+            }
+            Message::EditAccountPicked(account) => {
+                if let Some(form) = &mut self.edit {
+                    form.account = account;
+                    form.confirm_remove = false;
+                }
             }
             Message::EditNameInput(value) => {
                 if let Some(form) = &mut self.edit {
@@ -243,7 +378,9 @@ impl State {
                     accept,
                 });
             }
-            Message::DismissError => self.error = None,
+            Message::DismissError(account) => {
+                self.errors.remove(&account);
+            }
         }
         None
     }
@@ -279,183 +416,43 @@ impl State {
     }
 
     pub fn view<'a>(&'a self, cx: &Context<'a>) -> Element<'a, Message> {
+        let visible = self.visible(cx.accounts);
         let mut content = column![].spacing(14).padding(12);
-        if let Some(error) = self.error {
-            content = content.push(
-                container(
-                    row![
-                        text(tr(cx.lang, error)).size(13).width(Length::Fill),
-                        button(text(tr(cx.lang, T::Dismiss)).size(13))
-                            .style(theme::link_button)
-                            .on_press(Message::DismissError),
-                    ]
-                    .align_y(Alignment::Center),
-                )
-                .padding(8)
-                .style(theme::error_box),
-            );
+        if cx.multi() {
+            content = content.push(cards::top_bar(cx, self.filter.as_ref()));
         }
-        for state in cx.accounts {
-            content = content.push(self.account_view(cx, state));
-            if !state.requests.is_empty() {
-                content = content.push(lists::requests(cx.lang, state));
-            }
-            content = content.push(lists::conversations(cx, state));
-            content = content.push(lists::contacts(
+        for state in &visible {
+            content = content.push(cards::account_card(
                 cx,
                 state,
-                self.add.as_ref(),
-                self.edit.as_ref(),
+                self.passwords.get(&state.account.id),
+                self.statuses.get(&state.account.id),
+                self.errors.get(&state.account.id).copied(),
             ));
         }
+        if visible.iter().any(|s| !s.requests.is_empty()) {
+            content = content.push(lists::requests(cx, &visible));
+        }
+        content = content.push(lists::conversations(cx, &visible));
+        content = content.push(lists::contacts(
+            cx,
+            &visible,
+            self.add.as_ref(),
+            self.edit.as_ref(),
+        ));
         container(scrollable(content).height(Length::Fill))
             .width(300)
             .height(Length::Fill)
-            .style(theme::sidebar)
+            .style(super::theme::sidebar)
             .into()
     }
+}
 
-    fn account_view<'a>(
-        &'a self,
-        cx: &Context<'a>,
-        state: &'a AccountState,
-    ) -> Element<'a, Message> {
-        let lang = cx.lang;
-        let id = &state.account.id;
-        let (line, style): (String, fn(&iced::Theme) -> text::Style) = match &state.connection {
-            Connection::WaitingForPassword => (tr(lang, T::ConnWaiting).into(), theme::muted),
-            Connection::Connecting { .. } => {
-                (tr(lang, T::ConnConnecting).into(), theme::warning_text)
-            }
-            Connection::Online { .. } => (tr(lang, T::ConnOnline).into(), theme::good_text),
-            Connection::Disconnected {
-                error,
-                retry_in_secs: Some(secs),
-            } => (
-                trf(
-                    lang,
-                    T::ConnRetrying,
-                    &[
-                        ("error", &session_error_text(lang, error)),
-                        ("secs", &secs.to_string()),
-                    ],
-                ),
-                theme::warning_text,
-            ),
-            Connection::Disconnected { error, .. } => (
-                trf(
-                    lang,
-                    T::ConnDisconnected,
-                    &[("error", &session_error_text(lang, error))],
-                ),
-                theme::error_text,
-            ),
-            Connection::Failed(error) => (
-                trf(
-                    lang,
-                    T::ConnFailed,
-                    &[("error", &session_error_text(lang, error))],
-                ),
-                theme::error_text,
-            ),
-        };
-
-        let mut card = column![
-            text(state.account.label()).size(16).style(theme::heading),
-            text(line).size(13).style(style),
-        ]
-        .spacing(6);
-
-        let stopped = matches!(
-            state.connection,
-            Connection::Failed(_)
-                | Connection::Disconnected {
-                    retry_in_secs: None,
-                    ..
-                }
-        );
-        if stopped && state.password.is_some() {
-            card = card.push(
-                button(text(tr(lang, T::Reconnect)).size(13))
-                    .style(theme::secondary_button)
-                    .on_press(Message::Reconnect(id.clone())),
-            );
-        }
-
-        if state.needs_password() {
-            let typed = self.passwords.get(id).map(String::as_str).unwrap_or("");
-            card = card
-                .push(
-                    text(trf(
-                        lang,
-                        T::PasswordNeeded,
-                        &[("jid", state.account.jid.as_str())],
-                    ))
-                    .size(13),
-                )
-                .push(
-                    row![
-                        text_input(tr(lang, T::PasswordPlaceholder), typed)
-                            .secure(true)
-                            .on_input(|v| Message::PasswordInput(id.clone(), v))
-                            .on_submit(Message::SubmitPassword(id.clone()))
-                            .padding(6)
-                            .style(theme::input),
-                        button(text(tr(lang, T::Connect)).size(13))
-                            .style(theme::primary_button)
-                            .on_press(Message::SubmitPassword(id.clone())),
-                    ]
-                    .spacing(6)
-                    .align_y(Alignment::Center),
-                );
-        }
-
-        let choices: Vec<ShowChoice> = [
-            Show::Chat,
-            Show::Online,
-            Show::Away,
-            Show::ExtendedAway,
-            Show::DoNotDisturb,
-            Show::Offline,
-        ]
-        .into_iter()
-        .map(|show| ShowChoice { show, lang })
-        .collect();
-        let selected = ShowChoice {
-            show: state.own_show,
-            lang,
-        };
-        let status = self
-            .statuses
-            .get(id)
-            .map(String::as_str)
-            .unwrap_or(&state.own_status);
-        card = card.push(
-            row![
-                container(lists::presence_dot(state.own_show)).padding([0, 2]),
-                pick_list(choices, Some(selected), |choice| Message::ShowPicked(
-                    id.clone(),
-                    choice
-                ))
-                .text_size(13)
-                .padding([4, 8]),
-            ]
-            .spacing(6)
-            .align_y(Alignment::Center),
-        );
-        card = card.push(
-            text_input(tr(lang, T::StatusPlaceholder), status)
-                .on_input(|v| Message::StatusInput(id.clone(), v))
-                .on_submit(Message::SubmitStatus(id.clone()))
-                .size(13)
-                .padding(6)
-                .style(theme::input),
-        );
-
-        container(card)
-            .padding(10)
-            .width(Length::Fill)
-            .style(theme::card)
-            .into()
-    }
+/// The account new contacts go to by default: the first one online, else the first.
+fn default_account(accounts: &[AccountState]) -> Option<AccountId> {
+    accounts
+        .iter()
+        .find(|a| a.is_online())
+        .or_else(|| accounts.first())
+        .map(|a| a.account.id.clone())
 }

@@ -1,11 +1,22 @@
 //! Loading what the app needs at start-up (store, keyring, accounts), off the UI thread,
 //! and the helper that runs any blocking call off it.
 
+use crate::ids::AccountId;
 use crate::model::{Account, Contact};
 use crate::secrets::{SecretError, SecretStore};
 use crate::store::{ConversationSummary, Store};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
+use xmpp_parsers::jid::BareJid;
+
+/// The preference that remembers which account to write to a contact from.
+pub fn send_as_key(contact: &BareJid) -> String {
+    format!("send-as:{contact}")
+}
+
+/// The preference that remembers the inbox filter (an account id; absent: all).
+pub const FILTER_KEY: &str = "inbox-filter";
 
 /// Runs a blocking call (sled, keyring, file system) on tokio's blocking pool.
 pub async fn blocking<T, F>(f: F) -> Result<T, String>
@@ -49,6 +60,10 @@ pub struct Startup {
     /// Why the keyring could not be used.
     pub keyring_error: Option<SecretError>,
     pub accounts: Vec<LoadedAccount>,
+    /// The account last chosen to write from, per contact in several rosters.
+    pub send_as: HashMap<BareJid, AccountId>,
+    /// The inbox filter as it was left (`None`: all accounts).
+    pub filter: Option<AccountId>,
 }
 
 impl fmt::Debug for Startup {
@@ -59,6 +74,8 @@ impl fmt::Debug for Startup {
             .field("store_error", &self.store_error)
             .field("keyring_error", &self.keyring_error)
             .field("accounts", &self.accounts.len())
+            .field("send_as", &self.send_as.len())
+            .field("filter", &self.filter)
             .finish()
     }
 }
@@ -126,5 +143,35 @@ pub fn load(open_secrets: fn() -> Result<Arc<dyn SecretStore>, SecretError>) -> 
             conversations,
         });
     }
+    load_prefs(&store, &mut startup);
     startup
+}
+
+/// The remembered inbox filter and "write as" choices (for contacts in two or more
+/// cached rosters). A preference that cannot be read is only logged.
+fn load_prefs(store: &Store, startup: &mut Startup) {
+    let read = |key: &str| {
+        store.pref(key).unwrap_or_else(|e| {
+            log::warn!("preference {key}: {e}");
+            None
+        })
+    };
+    let known = |id: &str| startup.accounts.iter().any(|a| a.account.id.0 == id);
+    startup.filter = read(FILTER_KEY).filter(|id| known(id)).map(AccountId);
+    let mut rosters: BTreeMap<&BareJid, usize> = BTreeMap::new();
+    for loaded in &startup.accounts {
+        for contact in &loaded.contacts {
+            *rosters.entry(&contact.jid).or_default() += 1;
+        }
+    }
+    let mut send_as = HashMap::new();
+    for (jid, count) in rosters {
+        if count < 2 {
+            continue;
+        }
+        if let Some(id) = read(&send_as_key(jid)).filter(|id| known(id)) {
+            send_as.insert(jid.clone(), AccountId(id));
+        }
+    }
+    startup.send_as = send_as;
 }

@@ -260,3 +260,111 @@ pub fn input(theme: &Theme, status: text_input::Status) -> text_input::Style {
 pub fn composer(theme: &Theme, status: text_editor::Status) -> text_editor::Style {
     text_editor::default(theme, status)
 }
+
+/// The colours offered when a person picks an account colour by hand (the default is
+/// the XEP-0392 colour of the address). Mid-tone, so both light and dark text read on
+/// them and they stand out on light and dark backgrounds.
+pub const ACCOUNT_PALETTE: [[u8; 3]; 8] = [
+    [0xd9, 0x4f, 0x4f],
+    [0xe0, 0x8a, 0x2e],
+    [0xc9, 0xa8, 0x1c],
+    [0x4c, 0xa8, 0x5a],
+    [0x2e, 0xa5, 0xa5],
+    [0x3d, 0x7e, 0xd9],
+    [0x8a, 0x5c, 0xd6],
+    [0xc9, 0x5c, 0xa8],
+];
+
+fn rgb(colour: [u8; 3]) -> Color {
+    Color::from_rgb8(colour[0], colour[1], colour[2])
+}
+
+/// The small square that says which account something belongs to.
+pub fn account_chip(colour: [u8; 3]) -> impl Fn(&Theme) -> container::Style {
+    move |theme| {
+        let palette = theme.extended_palette();
+        container::Style {
+            background: Some(Background::Color(rgb(colour))),
+            border: Border {
+                color: palette.background.base.text.scale_alpha(0.25),
+                width: 1.0,
+                radius: 3.0.into(),
+            },
+            ..container::Style::default()
+        }
+    }
+}
+
+/// A pill that can be selected: the account filter, the "write as" choice.
+pub fn pill(selected: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
+    move |theme, status| {
+        let palette = theme.extended_palette();
+        let pair = match (selected, status) {
+            (true, _) => palette.primary.weak,
+            (false, button::Status::Hovered | button::Status::Pressed) => palette.background.weak,
+            (false, _) => palette.background.base,
+        };
+        button::Style {
+            background: Some(pair.color.into()),
+            text_color: pair.text,
+            border: Border {
+                color: if selected {
+                    palette.primary.base.color
+                } else {
+                    palette.background.strong.color
+                },
+                width: 1.0,
+                radius: 12.0.into(),
+            },
+            ..button::Style::default()
+        }
+    }
+}
+
+/// A colour swatch in the account editor; the chosen one has a strong ring.
+pub fn swatch(selected: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
+    move |theme, status| {
+        let palette = theme.extended_palette();
+        let ring = if selected {
+            palette.background.base.text
+        } else if matches!(status, button::Status::Hovered | button::Status::Pressed) {
+            palette.background.strong.color
+        } else {
+            Color::TRANSPARENT
+        };
+        button::Style {
+            background: None,
+            text_color: palette.background.base.text,
+            border: Border {
+                color: ring,
+                width: 2.0,
+                radius: 6.0.into(),
+            },
+            ..button::Style::default()
+        }
+    }
+}
+
+/// A quieter unread count (per account, in the filter and the account cards).
+pub fn badge_muted(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.strong.color.into()),
+        text_color: Some(palette.background.strong.text),
+        border: border::rounded(9),
+        ..container::Style::default()
+    }
+}
+
+/// A card whose account is in trouble: a red edge, so it is found at a glance.
+pub fn card_error(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        border: Border {
+            color: palette.danger.base.color,
+            width: 1.0,
+            radius: 8.0.into(),
+        },
+        ..card(theme)
+    }
+}

@@ -78,6 +78,14 @@ pub fn view<'a>(
         }
         rows.push((key_of(message), bubble(cx, message, time)));
     }
+    // iced's keyed column diffs a row whose key moved against whatever state sits at
+    // its new place, without checking the kind of widget. A bare container shares its
+    // content's state, so a "loading" line could inherit a message row's state and
+    // panic. Wrapped in a one-child row, every entry has the same kind of state and
+    // the row diffs its child properly.
+    let rows = rows
+        .into_iter()
+        .map(|(key, element)| (key, row![element].width(Length::Fill).into()));
     keyed_column(rows).spacing(6).padding([8, 14]).into()
 }
 

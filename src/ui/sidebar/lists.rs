@@ -1,12 +1,21 @@
-//! The lists of the sidebar: contact requests, conversations and contacts.
+//! The lists of the sidebar, merged across the shown accounts: contact requests,
+//! conversations (newest activity first) and contacts. With several accounts every line
+//! carries its account's chip and label.
 
 use super::{AddForm, Context, EditForm, Message, show_text};
+use crate::ids::AccountId;
 use crate::model::Show;
-use crate::ui::account::AccountState;
+use crate::ui::account::{AccountState, ConversationEntry};
 use crate::ui::i18n::{Lang, T, tr, trf};
+use crate::ui::parts;
 use crate::ui::theme;
 use iced::widget::{Column, button, column, container, row, space, text, text_input};
 use iced::{Alignment, Element, Length};
+use std::collections::BTreeMap;
+use xmpp_parsers::jid::BareJid;
+
+/// How many characters of an account label fit on a list line.
+const TAG_CHARS: usize = 14;
 
 /// The first line of a message, cut to fit one line of the list.
 fn preview(body: &str) -> String {
@@ -33,45 +42,71 @@ fn section_title<'a>(lang: Lang, key: T) -> Element<'a, Message> {
     text(tr(lang, key)).size(13).style(theme::muted).into()
 }
 
-fn is_open(cx: &Context<'_>, state: &AccountState, peer: &xmpp_parsers::jid::BareJid) -> bool {
+fn is_open(cx: &Context<'_>, account: &AccountId, peer: &BareJid) -> bool {
     cx.open
-        .is_some_and(|(account, open)| account == &state.account.id && open == peer)
+        .is_some_and(|(open_account, open)| open_account == account && open == peer)
+}
+
+/// The account tag of a line, when there are several accounts.
+fn tag<'a>(cx: &Context<'a>, state: &AccountState) -> Option<Element<'a, Message>> {
+    cx.multi()
+        .then(|| parts::account_tag(&state.account, TAG_CHARS))
 }
 
 /// Incoming subscription requests with Accept / Deny.
-pub fn requests<'a>(lang: Lang, state: &'a AccountState) -> Element<'a, Message> {
+pub fn requests<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Element<'a, Message> {
+    let lang = cx.lang;
     let mut list = column![section_title(lang, T::SubscriptionRequests)].spacing(6);
-    for jid in &state.requests {
-        let id = state.account.id.clone();
-        list = list.push(
-            container(
-                column![
-                    text(trf(lang, T::WantsToSeePresence, &[("jid", jid.as_str())])).size(13),
-                    row![
-                        button(text(tr(lang, T::Accept)).size(13))
-                            .style(theme::primary_button)
-                            .on_press(Message::Answer(id.clone(), jid.clone(), true)),
-                        button(text(tr(lang, T::Deny)).size(13))
-                            .style(theme::secondary_button)
-                            .on_press(Message::Answer(id, jid.clone(), false)),
-                    ]
-                    .spacing(8),
+    for state in accounts {
+        for jid in &state.requests {
+            let id = state.account.id.clone();
+            let mut body =
+                column![text(trf(lang, T::WantsToSeePresence, &[("jid", jid.as_str())])).size(13)]
+                    .spacing(6);
+            if let Some(tag) = tag(cx, state) {
+                body = body.push(tag);
+            }
+            body = body.push(
+                row![
+                    button(text(tr(lang, T::Accept)).size(13))
+                        .style(theme::primary_button)
+                        .on_press(Message::Answer(id.clone(), jid.clone(), true)),
+                    button(text(tr(lang, T::Deny)).size(13))
+                        .style(theme::secondary_button)
+                        .on_press(Message::Answer(id, jid.clone(), false)),
                 ]
-                .spacing(6),
-            )
-            .padding(8)
-            .width(Length::Fill)
-            .style(theme::notice_box),
-        );
+                .spacing(8),
+            );
+            list = list.push(
+                container(body)
+                    .padding(8)
+                    .width(Length::Fill)
+                    .style(theme::notice_box),
+            );
+        }
     }
     list.into()
 }
 
-/// Conversations, most recent first, with unread badges.
-pub fn conversations<'a>(cx: &Context<'a>, state: &'a AccountState) -> Element<'a, Message> {
+/// Conversations of all shown accounts, most recent first, with unread badges.
+pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Element<'a, Message> {
     let lang = cx.lang;
+    let mut entries: Vec<(&'a AccountState, &'a ConversationEntry)> = accounts
+        .iter()
+        .flat_map(|state| state.conversations.iter().map(move |entry| (*state, entry)))
+        .collect();
+    // Stable: equal times keep the account order.
+    entries.sort_by_key(|(_, entry)| std::cmp::Reverse(entry.last_activity_ms));
+
     let mut list = column![section_title(lang, T::Conversations)].spacing(4);
-    for entry in &state.conversations {
+    if entries.is_empty() && cx.multi() {
+        list = list.push(
+            text(tr(lang, T::NoConversationsHere))
+                .size(13)
+                .style(theme::muted),
+        );
+    }
+    for (state, entry) in entries {
         let mut title = row![text(state.peer_label(&entry.peer)).size(14)]
             .spacing(6)
             .align_y(Alignment::Center);
@@ -82,90 +117,146 @@ pub fn conversations<'a>(cx: &Context<'a>, state: &'a AccountState) -> Element<'
                     .style(theme::tag),
             );
         }
-        let preview = preview(&entry.last_body);
-        let mut line = row![
-            column![title, text(preview).size(12).style(theme::muted)]
-                .spacing(2)
-                .width(Length::Fill),
+        let mut first = row![container(title).width(Length::Fill)]
+            .spacing(6)
+            .align_y(Alignment::Center);
+        if let Some(tag) = tag(cx, state) {
+            first = first.push(tag);
+        }
+        let mut second = row![
+            text(preview(&entry.last_body))
+                .size(12)
+                .style(theme::muted)
+                .width(Length::Fill)
         ]
         .spacing(6)
         .align_y(Alignment::Center);
         if entry.unread > 0 {
-            line = line.push(
-                container(text(entry.unread.to_string()).size(11))
-                    .padding([1, 7])
-                    .style(theme::badge),
-            );
+            second = second.push(parts::unread(entry.unread, true));
         }
+        let id = &state.account.id;
         list = list.push(
-            button(line)
+            button(column![first, second].spacing(2))
                 .width(Length::Fill)
                 .padding([6, 8])
-                .style(theme::list_item(is_open(cx, state, &entry.peer)))
-                .on_press(Message::Open(state.account.id.clone(), entry.peer.clone())),
+                .style(theme::list_item(is_open(cx, id, &entry.peer)))
+                .on_press(Message::Open(id.clone(), entry.peer.clone())),
         );
     }
     list.into()
 }
 
-/// The roster with presence, the add form and the inline rename / remove form.
+/// One contact, with every shown account that has it in its roster.
+struct ContactLine<'a> {
+    jid: &'a BareJid,
+    label: String,
+    accounts: Vec<&'a AccountState>,
+}
+
+fn contact_lines<'a>(accounts: &[&'a AccountState]) -> Vec<ContactLine<'a>> {
+    let mut by_jid: BTreeMap<&'a BareJid, ContactLine<'a>> = BTreeMap::new();
+    for state in accounts {
+        for contact in state.contacts.values() {
+            by_jid
+                .entry(&contact.jid)
+                .or_insert_with(|| ContactLine {
+                    jid: &contact.jid,
+                    label: contact.label(),
+                    accounts: Vec::new(),
+                })
+                .accounts
+                .push(state);
+        }
+    }
+    let mut lines: Vec<ContactLine<'a>> = by_jid.into_values().collect();
+    lines.sort_by_cached_key(|line| (line.label.to_lowercase(), line.jid.clone()));
+    lines
+}
+
+/// The roster of every shown account (a contact in two accounts is one line with both
+/// tags), with presence, the add form and the inline rename / remove form.
 pub fn contacts<'a>(
     cx: &Context<'a>,
-    state: &'a AccountState,
+    accounts: &[&'a AccountState],
     add: Option<&'a AddForm>,
     edit: Option<&'a EditForm>,
 ) -> Element<'a, Message> {
     let lang = cx.lang;
-    let id = &state.account.id;
     let mut list: Column<'a, Message> = column![
         row![
             container(section_title(lang, T::Contacts)).width(Length::Fill),
             button(text(format!("+ {}", tr(lang, T::AddContact))).size(13))
                 .padding([2, 4])
                 .style(theme::link_button)
-                .on_press(Message::StartAdd(id.clone())),
+                .on_press(Message::StartAdd),
         ]
         .align_y(Alignment::Center),
     ]
     .spacing(4);
 
-    if let Some(form) = add.filter(|f| f.account.as_ref() == Some(id)) {
-        list = list.push(add_form(lang, form));
+    if let Some(form) = add {
+        list = list.push(add_form(cx, accounts, form));
     }
-    if state.contacts.is_empty() {
+    let lines = contact_lines(accounts);
+    if lines.is_empty() {
         list = list.push(text(tr(lang, T::NoContacts)).size(13).style(theme::muted));
     }
 
-    for contact in state.contacts.values() {
-        let availability = state.availability(&contact.jid);
+    for line in lines {
+        // The most available of the accounts' views of this contact.
+        let availability = line
+            .accounts
+            .iter()
+            .map(|state| state.availability(line.jid))
+            .min_by_key(|a| a.show)
+            .unwrap_or(crate::ui::account::Availability {
+                show: Show::Offline,
+                status: None,
+            });
         let status = availability
             .status
             .clone()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| tr(lang, show_text(availability.show)).to_string());
+        let mut first = row![text(line.label.clone()).size(14).width(Length::Fill)]
+            .spacing(6)
+            .align_y(Alignment::Center);
+        if cx.multi() {
+            for state in &line.accounts {
+                first = first.push(parts::account_tag(&state.account, TAG_CHARS));
+            }
+        }
+        let selected = line
+            .accounts
+            .iter()
+            .any(|state| is_open(cx, &state.account.id, line.jid));
         let entry = button(
             row![
                 presence_dot(availability.show),
-                column![
-                    text(contact.label()).size(14),
-                    text(status).size(12).style(theme::muted),
-                ]
-                .spacing(2),
+                column![first, text(status).size(12).style(theme::muted)].spacing(2),
             ]
             .spacing(8)
             .align_y(Alignment::Center),
         )
         .width(Length::Fill)
         .padding([6, 8])
-        .style(theme::list_item(is_open(cx, state, &contact.jid)))
-        .on_press(Message::Open(id.clone(), contact.jid.clone()));
+        .style(theme::list_item(selected))
+        .on_press(Message::OpenContact(line.jid.clone()));
+        let Some(owner) = line.accounts.first() else {
+            continue;
+        };
+        let name = owner
+            .contacts
+            .get(line.jid)
+            .and_then(|c| c.name.clone())
+            .unwrap_or_default();
         let edit_button = button(text(tr(lang, T::Edit)).size(12))
             .padding([2, 4])
             .style(theme::link_button)
             .on_press(Message::StartEdit(
-                id.clone(),
-                contact.jid.clone(),
-                contact.name.clone().unwrap_or_default(),
+                owner.account.id.clone(),
+                line.jid.clone(),
+                name,
             ));
         list = list.push(
             row![entry, edit_button]
@@ -173,29 +264,71 @@ pub fn contacts<'a>(
                 .align_y(Alignment::Center),
         );
 
-        if let Some(form) = edit.filter(|f| &f.account == id && f.jid == contact.jid) {
-            list = list.push(edit_form(lang, form, contact.label()));
+        if let Some(form) = edit.filter(|f| &f.jid == line.jid) {
+            list = list.push(edit_form(cx, form, &line));
         }
     }
     list.into()
 }
 
-fn add_form<'a>(lang: Lang, form: &'a AddForm) -> Element<'a, Message> {
-    let mut fields = column![
-        text_input(tr(lang, T::AddressPlaceholder), &form.jid)
-            .on_input(Message::AddJidInput)
-            .on_submit(Message::SubmitAdd)
-            .size(13)
-            .padding(6)
-            .style(theme::input),
-        text_input(tr(lang, T::ContactNamePlaceholder), &form.name)
-            .on_input(Message::AddNameInput)
-            .on_submit(Message::SubmitAdd)
-            .size(13)
-            .padding(6)
-            .style(theme::input),
+/// Pills to choose one of several accounts inside a form.
+fn account_pills<'a>(
+    lang: Lang,
+    accounts: &[&'a AccountState],
+    chosen: Option<&AccountId>,
+    on_pick: fn(AccountId) -> Message,
+) -> Element<'a, Message> {
+    let mut pills = row![
+        text(tr(lang, T::AccountPrompt))
+            .size(12)
+            .style(theme::muted)
     ]
-    .spacing(6);
+    .spacing(6)
+    .align_y(Alignment::Center);
+    for state in accounts {
+        let id = &state.account.id;
+        pills = pills.push(
+            button(parts::account_tag(&state.account, 18))
+                .padding([2, 8])
+                .style(theme::pill(chosen == Some(id)))
+                .on_press(on_pick(id.clone())),
+        );
+    }
+    pills.wrap().vertical_spacing(6).into()
+}
+
+fn add_form<'a>(
+    cx: &Context<'a>,
+    accounts: &[&'a AccountState],
+    form: &'a AddForm,
+) -> Element<'a, Message> {
+    let lang = cx.lang;
+    let mut fields = column![].spacing(6);
+    if accounts.len() > 1 {
+        fields = fields.push(account_pills(
+            lang,
+            accounts,
+            form.account.as_ref(),
+            Message::AddAccountPicked,
+        ));
+    }
+    fields = fields
+        .push(
+            text_input(tr(lang, T::AddressPlaceholder), &form.jid)
+                .on_input(Message::AddJidInput)
+                .on_submit(Message::SubmitAdd)
+                .size(13)
+                .padding(6)
+                .style(theme::input),
+        )
+        .push(
+            text_input(tr(lang, T::ContactNamePlaceholder), &form.name)
+                .on_input(Message::AddNameInput)
+                .on_submit(Message::SubmitAdd)
+                .size(13)
+                .padding(6)
+                .style(theme::input),
+        );
     if form.invalid {
         fields = fields.push(
             text(tr(lang, T::ErrInvalidAddress))
@@ -207,7 +340,7 @@ fn add_form<'a>(lang: Lang, form: &'a AddForm) -> Element<'a, Message> {
         row![
             button(text(tr(lang, T::Add)).size(13))
                 .style(theme::primary_button)
-                .on_press(Message::SubmitAdd),
+                .on_press_maybe(form.account.is_some().then_some(Message::SubmitAdd)),
             button(text(tr(lang, T::Cancel)).size(13))
                 .style(theme::secondary_button)
                 .on_press(Message::CancelForm),
@@ -221,10 +354,15 @@ fn add_form<'a>(lang: Lang, form: &'a AddForm) -> Element<'a, Message> {
         .into()
 }
 
-fn edit_form<'a>(lang: Lang, form: &'a EditForm, label: String) -> Element<'a, Message> {
+fn edit_form<'a>(
+    cx: &Context<'a>,
+    form: &'a EditForm,
+    line: &ContactLine<'a>,
+) -> Element<'a, Message> {
+    let lang = cx.lang;
     let content: Element<'a, Message> = if form.confirm_remove {
         column![
-            text(trf(lang, T::ConfirmRemove, &[("name", &label)])).size(13),
+            text(trf(lang, T::ConfirmRemove, &[("name", &line.label)])).size(13),
             row![
                 button(text(tr(lang, T::Remove)).size(13))
                     .style(theme::danger_button)
@@ -238,29 +376,40 @@ fn edit_form<'a>(lang: Lang, form: &'a EditForm, label: String) -> Element<'a, M
         .spacing(6)
         .into()
     } else {
-        column![
-            text(form.jid.as_str()).size(12).style(theme::muted),
-            text_input(tr(lang, T::ContactNamePlaceholder), &form.name)
-                .on_input(Message::EditNameInput)
-                .on_submit(Message::SubmitRename)
-                .size(13)
-                .padding(6)
-                .style(theme::input),
-            row![
-                button(text(tr(lang, T::Save)).size(13))
-                    .style(theme::primary_button)
-                    .on_press(Message::SubmitRename),
-                button(text(tr(lang, T::Remove)).size(13))
-                    .style(theme::danger_button)
-                    .on_press(Message::AskRemove),
-                button(text(tr(lang, T::Cancel)).size(13))
-                    .style(theme::link_button)
-                    .on_press(Message::CancelForm),
-            ]
-            .spacing(6),
-        ]
-        .spacing(6)
-        .into()
+        let mut fields = column![text(form.jid.as_str()).size(12).style(theme::muted)].spacing(6);
+        // In several rosters: rename or remove it in the chosen one.
+        if line.accounts.len() > 1 {
+            fields = fields.push(account_pills(
+                lang,
+                &line.accounts,
+                Some(&form.account),
+                Message::EditAccountPicked,
+            ));
+        }
+        fields
+            .push(
+                text_input(tr(lang, T::ContactNamePlaceholder), &form.name)
+                    .on_input(Message::EditNameInput)
+                    .on_submit(Message::SubmitRename)
+                    .size(13)
+                    .padding(6)
+                    .style(theme::input),
+            )
+            .push(
+                row![
+                    button(text(tr(lang, T::Save)).size(13))
+                        .style(theme::primary_button)
+                        .on_press(Message::SubmitRename),
+                    button(text(tr(lang, T::Remove)).size(13))
+                        .style(theme::danger_button)
+                        .on_press(Message::AskRemove),
+                    button(text(tr(lang, T::Cancel)).size(13))
+                        .style(theme::link_button)
+                        .on_press(Message::CancelForm),
+                ]
+                .spacing(6),
+            )
+            .into()
     };
     container(content)
         .padding(8)
