@@ -97,6 +97,8 @@ pub enum Message {
     FocusNext {
         backwards: bool,
     },
+    /// The window gained or lost the keyboard focus.
+    WindowFocused(bool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +126,10 @@ pub struct App {
     settings: settings::State,
     /// Per contact: the account last chosen to write from (`None`: looked, nothing).
     send_as: HashMap<BareJid, Option<AccountId>>,
+    /// The window has the keyboard focus (read markers are only sent then).
+    window_focused: bool,
+    /// The last displayed marker sent: (account, peer, stanza id).
+    last_displayed: Option<(AccountId, BareJid, String)>,
 }
 
 impl App {
@@ -146,6 +152,16 @@ impl App {
         let mut notices = Vec::new();
         if let Some(detail) = &startup.store_error {
             notices.push(trf(lang, T::StoreUnavailable, &[("detail", detail)]));
+        }
+        if let Some(r) = &startup.store_recovered {
+            notices.push(trf(
+                lang,
+                T::StoreRecovered,
+                &[
+                    ("detail", &r.reason),
+                    ("path", &r.moved_to.display().to_string()),
+                ],
+            ));
         }
         if let Some(error) = &startup.keyring_error {
             notices.push(trf(
@@ -193,6 +209,8 @@ impl App {
                 .into_iter()
                 .map(|(jid, account)| (jid, Some(account)))
                 .collect(),
+            window_focused: true,
+            last_displayed: None,
         }
     }
 
@@ -245,8 +263,16 @@ impl App {
         });
         // Sessions run on every screen: adding or editing an account never stops the
         // others. (There are no accounts while loading or on the first sign-in.)
+        let focus = iced::event::listen_with(|event, _status, _window| match event {
+            iced::Event::Window(iced::window::Event::Focused) => Some(Message::WindowFocused(true)),
+            iced::Event::Window(iced::window::Event::Unfocused) => {
+                Some(Message::WindowFocused(false))
+            }
+            _ => None,
+        });
         Subscription::batch([
             tab,
+            focus,
             sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
         ])
     }
@@ -320,6 +346,9 @@ impl App {
                     .filter(|c| c.account == account && c.conversation == conversation)
                 {
                     open.history_loaded(older, result);
+                    if !older {
+                        self.send_displayed();
+                    }
                 }
                 Task::none()
             }
@@ -349,6 +378,11 @@ impl App {
                 if let Err(e) = result {
                     log::warn!("background task failed: {e}");
                 }
+                Task::none()
+            }
+            Message::WindowFocused(focused) => {
+                self.window_focused = focused;
+                self.send_displayed();
                 Task::none()
             }
             Message::FocusNext { backwards: true } => iced::widget::operation::focus_previous(),

@@ -436,3 +436,50 @@ fn render_main_screen_for_review() {
         shoot(&app, name, iced::Theme::Light);
     }
 }
+
+#[test]
+fn read_markers_go_out_only_while_the_window_has_the_focus() {
+    let (mut app, account, bob, mut commands) = main_screen_app();
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Bob").expect("Bob in the contact list");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    while commands.try_recv().is_ok() {}
+
+    let incoming = |id: &str, body: &str| {
+        let mut m = chat(
+            &account,
+            &bob,
+            LocalMessageId::generate(),
+            body,
+            Direction::Incoming,
+        );
+        m.stanza_id_attr = Some(id.into());
+        Message::Session(Update {
+            account: account.clone(),
+            kind: UpdateKind::Message(m),
+        })
+    };
+    // On screen, window focused: Bob learns we saw it.
+    let _ = app.update(incoming("s1", "are you there?"));
+    match commands.try_recv() {
+        Ok(Command::MarkDisplayed { peer, id }) => {
+            assert_eq!(peer, bob);
+            assert_eq!(id, "s1");
+        }
+        other => panic!("expected a displayed marker, got {other:?}"),
+    }
+    // Window in the background: no marker...
+    let _ = app.update(Message::WindowFocused(false));
+    let _ = app.update(incoming("s2", "hello?"));
+    assert!(commands.try_recv().is_err(), "no marker while unfocused");
+    // ...until the user comes back to the window.
+    let _ = app.update(Message::WindowFocused(true));
+    match commands.try_recv() {
+        Ok(Command::MarkDisplayed { id, .. }) => assert_eq!(id, "s2"),
+        other => panic!("expected a displayed marker, got {other:?}"),
+    }
+    assert!(commands.try_recv().is_err(), "one marker per message");
+}

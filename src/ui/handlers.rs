@@ -144,6 +144,42 @@ impl App {
         Task::none()
     }
 
+    /// Tells the peer of the open conversation we have seen their latest message
+    /// (XEP-0333): only while the window has the focus, once per message.
+    pub(super) fn send_displayed(&mut self) {
+        if !self.window_focused {
+            return;
+        }
+        let Some(conversation) = &self.conversation else {
+            return;
+        };
+        let Some(last) = conversation
+            .messages()
+            .iter()
+            .rev()
+            .find(|m| m.direction == Direction::Incoming && !m.is_room)
+        else {
+            return;
+        };
+        let Some(id) = last.stanza_id_attr.clone() else {
+            return;
+        };
+        let key = (conversation.account.clone(), last.peer.clone(), id.clone());
+        if self.last_displayed.as_ref() == Some(&key) {
+            return;
+        }
+        if let Some(handle) = self.handles.get(&conversation.account)
+            && handle
+                .send(Command::MarkDisplayed {
+                    peer: last.peer.clone(),
+                    id,
+                })
+                .is_ok()
+        {
+            self.last_displayed = Some(key);
+        }
+    }
+
     pub(super) fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
         if self
             .conversation
@@ -325,9 +361,11 @@ impl App {
                     && let Some(conversation) = self.conversation.as_mut()
                     && conversation.push(message)
                     && incoming
-                    && let Some(store) = self.store.clone()
                 {
-                    return self.mark_read_task(store);
+                    self.send_displayed();
+                    if let Some(store) = self.store.clone() {
+                        return self.mark_read_task(store);
+                    }
                 }
             }
             UpdateKind::Delivery {

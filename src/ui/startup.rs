@@ -57,6 +57,8 @@ pub struct Startup {
     pub secrets: Option<Arc<dyn SecretStore>>,
     /// Why the store could not be opened or read.
     pub store_error: Option<String>,
+    /// The store was damaged and replaced by a new one.
+    pub store_recovered: Option<crate::store::Recovered>,
     /// Why the keyring could not be used.
     pub keyring_error: Option<SecretError>,
     pub accounts: Vec<LoadedAccount>,
@@ -72,6 +74,7 @@ impl fmt::Debug for Startup {
             .field("store", &self.store.is_some())
             .field("secrets", &self.secrets.is_some())
             .field("store_error", &self.store_error)
+            .field("store_recovered", &self.store_recovered)
             .field("keyring_error", &self.keyring_error)
             .field("accounts", &self.accounts.len())
             .field("send_as", &self.send_as.len())
@@ -91,8 +94,11 @@ pub fn load(open_secrets: fn() -> Result<Arc<dyn SecretStore>, SecretError>) -> 
             if let Err(e) = std::fs::create_dir_all(&dir) {
                 log::warn!("could not create {}: {e}", dir.display());
             }
-            match Store::open(&dir.join("db")) {
-                Ok(store) => startup.store = Some(store),
+            match Store::open_or_recover(&dir.join("db")) {
+                Ok((store, recovered)) => {
+                    startup.store = Some(store);
+                    startup.store_recovered = recovered;
+                }
                 Err(e) => startup.store_error = Some(e.to_string()),
             }
         }
