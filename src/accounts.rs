@@ -187,7 +187,12 @@ mod tests {
 
         assert_eq!(secrets.get(&a.id).unwrap(), None);
         assert_eq!(secrets.get(&b.id).unwrap().as_deref(), Some("pb"));
-        let left: Vec<_> = store.accounts().unwrap().into_iter().map(|x| x.id).collect();
+        let left: Vec<_> = store
+            .accounts()
+            .unwrap()
+            .into_iter()
+            .map(|x| x.id)
+            .collect();
         assert_eq!(left, vec![b.id.clone()]);
         assert!(history(&store, &a.id, "peer@example.org").is_empty());
         assert_eq!(history(&store, &b.id, "peer@example.org"), vec!["to b"]);

@@ -54,8 +54,8 @@ const XYZ_TO_RGB: [[f64; 3]; 3] = [
 const REF_U: f64 = 0.19783000664283;
 const REF_V: f64 = 0.46831999493879;
 /// CIE constants for the lightness curve: (29/3)^3 and (6/29)^3.
-const KAPPA: f64 = 903.2962962962963;
-const EPSILON: f64 = 0.0088564516790356308;
+const KAPPA: f64 = 24389.0 / 27.0;
+const EPSILON: f64 = 216.0 / 24389.0;
 
 /// sRGB (each channel in `[0, 1]`, not clamped) for an HSLuv colour: hue in degrees,
 /// saturation and lightness in `[0, 100]`.
@@ -201,7 +201,10 @@ mod tests {
             }
             let bytes = consistent_color(text);
             for (b, want) in bytes.iter().zip(rgb) {
-                assert!((f64::from(*b) - want * 255.0).abs() <= 1.0, "{text}: {bytes:?}");
+                assert!(
+                    (f64::from(*b) - want * 255.0).abs() <= 1.0,
+                    "{text}: {bytes:?}"
+                );
             }
         }
     }
@@ -256,13 +259,19 @@ mod tests {
                 }
             });
             let y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
-            assert!((y - (66.0f64 / 116.0).powi(3)).abs() < 1e-3, "hue {hue}: Y {y}");
+            assert!(
+                (y - (66.0f64 / 116.0).powi(3)).abs() < 1e-3,
+                "hue {hue}: Y {y}"
+            );
         }
     }
 
     #[test]
     fn greys_at_the_ends_of_lightness() {
-        assert_eq!(hsluv_to_rgb(10.0, 100.0, 100.0).map(to_byte), [255, 255, 255]);
+        assert_eq!(
+            hsluv_to_rgb(10.0, 100.0, 100.0).map(to_byte),
+            [255, 255, 255]
+        );
         assert_eq!(hsluv_to_rgb(10.0, 100.0, 0.0).map(to_byte), [0, 0, 0]);
         let grey = hsluv_to_rgb(200.0, 0.0, 50.0).map(to_byte);
         assert_eq!(grey[0], grey[1]);

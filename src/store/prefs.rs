@@ -82,12 +82,17 @@ mod tests {
         let store = Store::open_temporary().unwrap();
         store.set_pref("a", "1").unwrap();
         store.set_pref("ab", "2").unwrap();
-        store.set_pref("last_account/张三@example.org", "账户 ✓").unwrap();
+        store
+            .set_pref("last_account/张三@example.org", "账户 ✓")
+            .unwrap();
         store.set_pref("empty", "").unwrap();
         assert_eq!(store.pref("a").unwrap().as_deref(), Some("1"));
         assert_eq!(store.pref("ab").unwrap().as_deref(), Some("2"));
         assert_eq!(
-            store.pref("last_account/张三@example.org").unwrap().as_deref(),
+            store
+                .pref("last_account/张三@example.org")
+                .unwrap()
+                .as_deref(),
             Some("账户 ✓")
         );
         assert_eq!(store.pref("empty").unwrap().as_deref(), Some(""));
