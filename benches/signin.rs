@@ -216,7 +216,11 @@ fn main() -> Result<(), Error> {
     let ratio = many_median.as_secs_f64() / one_median.as_secs_f64().max(1e-9);
     println!(
         "sign-in against the local Prosody, {rounds} round(s), {cores} core(s){}",
-        if real_run { "" } else { " (smoke run)" }
+        if real_run {
+            ""
+        } else {
+            " (smoke run under cargo test: unoptimised, figures not meaningful)"
+        }
     );
     println!(
         "1 account online:            median {:.1} ms ({})",
