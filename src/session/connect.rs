@@ -13,7 +13,7 @@ use sasl::common::{ChannelBinding, Credentials};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::io::BufStream;
 use tokio::net::TcpStream;
@@ -102,7 +102,13 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
         .ok_or_else(|| SessionError::Protocol {
             detail: "the address has no user part".to_owned(),
         })?;
-    let tls = TlsSetup::new(&cfg.trust)?;
+    // Off the async threads: the first call reads the system's root certificates.
+    let trust = cfg.trust.clone();
+    let tls = tokio::task::spawn_blocking(move || TlsSetup::new(&trust))
+        .await
+        .map_err(|e| SessionError::Protocol {
+            detail: format!("TLS set-up failed: {e}"),
+        })??;
     let timeouts = timeouts();
 
     let tls_stream = open_tls(&domain, &cfg.server, &tls, timeouts).await?;
@@ -501,6 +507,25 @@ fn describe_tls_error(e: &rustls::Error) -> String {
     }
 }
 
+/// The system's root certificates, read and parsed once per process.
+///
+/// Reading them costs blocking file I/O and a few milliseconds of CPU; doing that on
+/// every connection attempt made accounts signing in together wait for each other. A
+/// root added to the system while Loquat runs is seen after a restart.
+fn system_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let native = rustls_native_certs::load_native_certs();
+        for e in &native.errors {
+            log::warn!("reading the system's root certificates: {e}");
+        }
+        let mut roots = RootCertStore::empty();
+        let (added, ignored) = roots.add_parsable_certificates(native.certs);
+        log::debug!("{added} system root certificates ({ignored} unusable)");
+        roots
+    })
+}
+
 /// The TLS client configuration of one account.
 struct TlsSetup {
     config: Arc<ClientConfig>,
@@ -510,9 +535,7 @@ struct TlsSetup {
 impl TlsSetup {
     fn new(trust: &Trust) -> Result<TlsSetup, SessionError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut roots = RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
+        let mut roots = system_roots().clone();
         if let Some(pem) = &trust.extra_roots_pem {
             for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                 match cert {
