@@ -7,8 +7,13 @@
 //! are all online: fresh sessions every round, one shared store as in the app. Prints
 //! the medians and their ratio. Target: five at once take at most 1.5x one.
 //!
-//! Under `cargo test --all-targets` (no `--bench` argument) it does a single round as a
-//! smoke test. `LOQUAT_BENCH_ROUNDS=N` sets the number of measured rounds.
+//! On loopback the server's CPU dominates: Prosody handles sign-ins one at a time on the
+//! same cores as the client. So the same measurement runs a second time through a relay
+//! that adds network latency (`LOQUAT_BENCH_RTT_MS`, default 50 ms round trip), where a
+//! sign-in is bound by round trips as it is for real users, and reports both.
+//!
+//! Under `cargo test --all-targets` (no `--bench` argument) it does a single loopback
+//! round as a smoke test. `LOQUAT_BENCH_ROUNDS=N` sets the number of measured rounds.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -22,6 +27,9 @@ use loquat::store::Store;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 use support::TestServer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
 use xmpp_parsers::jid::BareJid;
 
 type Error = Box<dyn std::error::Error>;
@@ -40,14 +48,20 @@ struct User {
     password: String,
 }
 
-fn params(server: &TestServer, user: &User, store: &Store) -> SessionParams {
+/// Where the sessions connect: the server itself or a relay in front of it.
+#[derive(Clone, Copy)]
+struct Target {
+    port: u16,
+}
+
+fn params(server: &TestServer, target: Target, user: &User, store: &Store) -> SessionParams {
     SessionParams {
         account: user.id.clone(),
         jid: user.jid.clone(),
         password: user.password.clone(),
         server: ServerOverride {
             host: Some("127.0.0.1".into()),
-            port: Some(server.c2s_port()),
+            port: Some(target.port),
             direct_tls: false,
         },
         trust: Trust {
@@ -109,6 +123,7 @@ struct Cpu {
 /// used meanwhile (until online) to `cpu`.
 async fn sign_in(
     server: &TestServer,
+    target: Target,
     users: &[User],
     store: &Store,
     cpu: &mut Cpu,
@@ -116,7 +131,12 @@ async fn sign_in(
     let server_pid = server.pid().to_string();
     let before = (cpu_time("self"), cpu_time(&server_pid));
     let start = Instant::now();
-    let results = join_all(users.iter().map(|u| until_online(params(server, u, store)))).await;
+    let results = join_all(
+        users
+            .iter()
+            .map(|u| until_online(params(server, target, u, store))),
+    )
+    .await;
     let elapsed = start.elapsed();
     if let (Some(c0), Some(s0), Some(c1), Some(s1)) =
         (before.0, before.1, cpu_time("self"), cpu_time(&server_pid))
@@ -132,6 +152,137 @@ async fn sign_in(
     drop(sessions);
     tokio::time::sleep(SETTLE).await;
     Ok(elapsed)
+}
+
+/// A TCP relay to 127.0.0.1:`to` that holds every chunk for `one_way` in each
+/// direction, like a network with that latency (and unlimited bandwidth). Runs until
+/// the runtime stops.
+async fn start_relay(to: u16, one_way: Duration) -> std::io::Result<Target> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", to)).await else {
+                    return;
+                };
+                // The relay itself must not add Nagle delays of its own.
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::join!(
+                    delayed_copy(client_read, server_write, one_way),
+                    delayed_copy(server_read, client_write, one_way),
+                );
+            });
+        }
+    });
+    Ok(Target { port })
+}
+
+/// Copies `from` to `to`, each chunk `delay` after it was read, in order.
+async fn delayed_copy(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, delay: Duration) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let read = async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        while let Ok(n) = from.read(&mut buf).await {
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                break;
+            };
+            if tx
+                .send((tokio::time::Instant::now() + delay, chunk.to_vec()))
+                .is_err()
+            {
+                break;
+            }
+        }
+    };
+    let write = async move {
+        while let Some((due, chunk)) = rx.recv().await {
+            tokio::time::sleep_until(due).await;
+            if to.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::join!(read, write);
+}
+
+/// Timings of one setting: single sign-ins and five at once, alternating.
+struct Figures {
+    one: Vec<Duration>,
+    many: Vec<Duration>,
+    cpu_one: Cpu,
+    cpu_many: Cpu,
+}
+
+async fn measure(
+    server: &TestServer,
+    target: Target,
+    users: &[User],
+    store: &Store,
+    rounds: usize,
+) -> Result<Figures, Error> {
+    let single = users.get(..1).ok_or("no user")?;
+    // Warm-up (not counted): first TLS handshakes, Prosody loading its modules.
+    let mut warm_up = Cpu::default();
+    sign_in(server, target, single, store, &mut warm_up).await?;
+    sign_in(server, target, users, store, &mut warm_up).await?;
+    let mut f = Figures {
+        one: Vec::with_capacity(rounds),
+        many: Vec::with_capacity(rounds),
+        cpu_one: Cpu::default(),
+        cpu_many: Cpu::default(),
+    };
+    for round in 0..rounds {
+        // Alternate which goes first, so drift favours neither.
+        if round % 2 == 0 {
+            f.one
+                .push(sign_in(server, target, single, store, &mut f.cpu_one).await?);
+            f.many
+                .push(sign_in(server, target, users, store, &mut f.cpu_many).await?);
+        } else {
+            f.many
+                .push(sign_in(server, target, users, store, &mut f.cpu_many).await?);
+            f.one
+                .push(sign_in(server, target, single, store, &mut f.cpu_one).await?);
+        }
+    }
+    Ok(f)
+}
+
+fn report(title: &str, f: &Figures, rounds: usize) {
+    let one_median = median(&mut f.one.clone());
+    let many_median = median(&mut f.many.clone());
+    let ratio = many_median.as_secs_f64() / one_median.as_secs_f64().max(1e-9);
+    println!("{title}:");
+    println!(
+        "  1 account online:        median {:.1} ms ({})",
+        ms(one_median),
+        describe(&f.one)
+    );
+    println!(
+        "  {MANY} accounts all online:  median {:.1} ms ({})",
+        ms(many_median),
+        describe(&f.many)
+    );
+    println!(
+        "  ratio {MANY}/1: {ratio:.2} (target <= 1.5: {})",
+        if ratio <= 1.5 { "met" } else { "NOT met" }
+    );
+    // Where the time goes: the server (one Prosody process) works on sign-ins one at a
+    // time, so its CPU per sign-in times five is a floor for five at once.
+    let per = |d: Duration, n: usize| ms(d) / n.max(1) as f64;
+    println!(
+        "  CPU per sign-in: client {:.1} ms alone, {:.1} ms in fives; server {:.1} ms \
+         alone, {:.1} ms in fives (from /proc in 10 ms ticks: rough)",
+        per(f.cpu_one.client, rounds),
+        per(f.cpu_many.client, rounds * MANY),
+        per(f.cpu_one.server, rounds),
+        per(f.cpu_many.server, rounds * MANY),
+    );
 }
 
 fn median(samples: &mut [Duration]) -> Duration {
@@ -180,72 +331,46 @@ fn main() -> Result<(), Error> {
             })
         })
         .collect::<Result<_, Error>>()?;
-    let single = users.get(..1).ok_or("no user")?;
+    let rtt_ms: u64 = match std::env::var("LOQUAT_BENCH_RTT_MS") {
+        Ok(v) => v.parse()?,
+        Err(_) => 50,
+    };
     let tmp = tempfile::tempdir()?;
     let store = Store::open(tmp.path())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut cpu_one = Cpu::default();
-    let mut cpu_many = Cpu::default();
-    let (one, many) = runtime.block_on(async {
-        // Warm-up (not counted): first TLS handshakes, Prosody loading its modules.
-        let mut warm_up = Cpu::default();
-        sign_in(&server, single, &store, &mut warm_up).await?;
-        sign_in(&server, &users, &store, &mut warm_up).await?;
-        let mut one = Vec::with_capacity(rounds);
-        let mut many = Vec::with_capacity(rounds);
-        for round in 0..rounds {
-            // Alternate which goes first, so drift favours neither.
-            if round % 2 == 0 {
-                one.push(sign_in(&server, single, &store, &mut cpu_one).await?);
-                many.push(sign_in(&server, &users, &store, &mut cpu_many).await?);
-            } else {
-                many.push(sign_in(&server, &users, &store, &mut cpu_many).await?);
-                one.push(sign_in(&server, single, &store, &mut cpu_one).await?);
-            }
-        }
-        Ok::<_, Error>((one, many))
-    })?;
+    let direct = Target {
+        port: server.c2s_port(),
+    };
+    let loopback = runtime.block_on(measure(&server, direct, &users, &store, rounds))?;
+    let delayed = if real_run && rtt_ms > 0 {
+        let relay = runtime.block_on(start_relay(
+            server.c2s_port(),
+            Duration::from_millis(rtt_ms / 2),
+        ))?;
+        Some(runtime.block_on(measure(&server, relay, &users, &store, rounds))?)
+    } else {
+        None
+    };
 
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let (mut one_sorted, mut many_sorted) = (one.clone(), many.clone());
-    let one_median = median(&mut one_sorted);
-    let many_median = median(&mut many_sorted);
-    let ratio = many_median.as_secs_f64() / one_median.as_secs_f64().max(1e-9);
     println!(
-        "sign-in against the local Prosody, {rounds} round(s), {cores} core(s){}",
+        "sign-in against the local Prosody, {rounds} round(s) each, {cores} core(s){}",
         if real_run {
             ""
         } else {
             " (smoke run under cargo test: unoptimised, figures not meaningful)"
         }
     );
-    println!(
-        "1 account online:            median {:.1} ms ({})",
-        ms(one_median),
-        describe(&one)
-    );
-    println!(
-        "{MANY} accounts all online:      median {:.1} ms ({})",
-        ms(many_median),
-        describe(&many)
-    );
-    println!(
-        "ratio {MANY}/1: {ratio:.2} (target <= 1.5: {})",
-        if ratio <= 1.5 { "met" } else { "NOT met" }
-    );
-    // Where the time goes: the server (one Prosody process) works on sign-ins one at a
-    // time, so its CPU per sign-in times five is a floor for five at once.
-    let per = |d: Duration, n: usize| ms(d) / n.max(1) as f64;
-    println!(
-        "CPU per sign-in: client {:.1} ms alone, {:.1} ms in fives; server {:.1} ms alone, \
-         {:.1} ms in fives (Linux /proc, 10 ms ticks: rough)",
-        per(cpu_one.client, rounds),
-        per(cpu_many.client, rounds * MANY),
-        per(cpu_one.server, rounds),
-        per(cpu_many.server, rounds * MANY),
-    );
+    report("loopback, no added latency", &loopback, rounds);
+    if let Some(delayed) = &delayed {
+        report(
+            &format!("through a relay adding {rtt_ms} ms round-trip time"),
+            delayed,
+            rounds,
+        );
+    }
     Ok(())
 }
