@@ -2,91 +2,31 @@
 
 mod support;
 
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use loquat::ids::{AccountId, LocalMessageId};
-use loquat::model::{Delivery, Direction, ServerOverride, Subscription, Trust};
+use loquat::model::{Delivery, Direction, Subscription};
 use loquat::session::connect::{self, ConnectConfig};
-use loquat::session::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
+use loquat::session::{Command, Handle, SessionError, SessionParams, UpdateKind};
 use loquat::store::Store;
-use std::pin::Pin;
 use std::time::Duration;
 use support::TestServer;
-use tokio_xmpp::parsers::jid::BareJid;
 use tokio_xmpp::stanzastream::{Event as RawEvent, StanzaStream, StreamEvent};
 
-type Updates = Pin<Box<dyn Stream<Item = Update> + Send>>;
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("test JID")
-}
+use support::session::{Updates, jid, local_config, local_params, online, wait_for};
 
 fn config(server: &TestServer, user: &str, password: &str) -> ConnectConfig {
-    ConnectConfig {
-        jid: jid(user),
-        password: password.to_owned(),
-        server: ServerOverride {
-            host: Some("127.0.0.1".into()),
-            port: Some(server.c2s_port()),
-            direct_tls: false,
-        },
-        trust: Trust {
-            extra_roots_pem: Some(server.ca_pem()),
-            pinned_sha256: Vec::new(),
-        },
-        resource: None,
-    }
+    local_config(server.c2s_port(), server.ca_pem(), user, password)
 }
 
 fn params(server: &TestServer, user: &str, password: &str, store: Option<Store>) -> SessionParams {
-    let c = config(server, user, password);
-    SessionParams {
-        account: AccountId(format!("acc-{user}")),
-        jid: c.jid,
-        password: c.password,
-        server: c.server,
-        trust: c.trust,
-        resource: None,
+    local_params(
+        AccountId(format!("acc-{user}")),
+        server.c2s_port(),
+        server.ca_pem(),
+        user,
+        password,
         store,
-        verify_only: false,
-    }
-}
-
-/// Waits for the first update matching `pick`, failing the test after `secs`.
-async fn wait_for<T>(
-    updates: &mut Updates,
-    secs: u64,
-    what: &str,
-    mut pick: impl FnMut(&UpdateKind) -> Option<T>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        match tokio::time::timeout_at(deadline, updates.next()).await {
-            Ok(Some(u)) => {
-                if let Some(t) = pick(&u.kind) {
-                    return t;
-                }
-            }
-            Ok(None) => panic!("session ended while waiting for {what}"),
-            Err(_) => panic!("timed out waiting for {what}"),
-        }
-    }
-}
-
-/// Starts a session and waits until it is online; returns its updates and handle.
-async fn online(p: SessionParams) -> (Updates, Handle, String) {
-    let mut updates: Updates = Box::pin(loquat::session::run(p));
-    let handle = wait_for(&mut updates, 10, "Ready", |k| match k {
-        UpdateKind::Ready(h) => Some(h.clone()),
-        _ => None,
-    })
-    .await;
-    let mechanism = wait_for(&mut updates, 20, "Online", |k| match k {
-        UpdateKind::Online { mechanism, .. } => Some(mechanism.clone()),
-        UpdateKind::Failed(e) => panic!("login failed: {e}"),
-        _ => None,
-    })
-    .await;
-    (updates, handle, mechanism)
+    )
 }
 
 /// A bare stanza stream for playing a misbehaving peer.

@@ -20,6 +20,7 @@ mod certs;
 mod ejabberd;
 mod prosody;
 mod proxy;
+pub mod session;
 
 #[allow(unused_imports)]
 pub use certs::Certs;
