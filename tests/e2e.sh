@@ -125,57 +125,48 @@ type_text "$CA"
 shot 3-filled
 key Return
 
+# Bob (the scripted peer) writes SAYS and waits for Alice's REPLY; returns once he sent.
+bob_writes() { # LOG SAYS REPLY
+    "$PEER" --jid bob@localhost --password "$BOB_PW" --host 127.0.0.1 --port "$BASE" --ca "$CA" \
+        --send-to alice@localhost --send "$2" \
+        --expect-from alice@localhost --expect "$3" \
+        --timeout 90 >"$1" 2>&1 &
+    PEER_PID=$!
+    PIDS+=("$PEER_PID")
+    for _ in $(seq 1 100); do
+        grep -q "sent to alice@localhost" "$1" && break
+        kill -0 "$PEER_PID" 2>/dev/null || fail "the peer stopped: $(cat "$1")"
+        sleep 0.2
+    done
+    grep -q "sent to alice@localhost" "$1" || fail "the peer did not send its message"
+    sleep 2
+}
+
+# Alice opens the newest conversation (first line of the list) and answers.
+alice_answers() { # LOG REPLY
+    click "${E2E_CONVERSATION_X:-100}" "${E2E_CONVERSATION_Y:-200}"
+    type_text "$2"
+    key Return
+    if ! wait "$PEER_PID"; then
+        fail "Bob did not receive Alice's message: $(cat "$1")"
+    fi
+    sleep 1
+}
+
 # --- 2. signed in: Bob writes, Alice answers from the window
-"$PEER" --jid bob@localhost --password "$BOB_PW" --host 127.0.0.1 --port "$BASE" --ca "$CA" \
-    --send-to alice@localhost --send "Hello Alice, 你好" \
-    --expect-from alice@localhost --expect "Hi Bob, sent from the window" \
-    --timeout 90 >"$WORK/peer.log" 2>&1 &
-PEER_PID=$!
-PIDS+=("$PEER_PID")
-for _ in $(seq 1 100); do
-    grep -q "sent to alice@localhost" "$WORK/peer.log" && break
-    kill -0 "$PEER_PID" 2>/dev/null || fail "the peer stopped: $(cat "$WORK/peer.log")"
-    sleep 0.2
-done
-grep -q "sent to alice@localhost" "$WORK/peer.log" || fail "the peer did not send its message"
-sleep 2
+bob_writes "$WORK/peer.log" "Hello Alice, 你好" "Hi Bob, sent from the window"
 shot 4-incoming
-# The new conversation is the first line of the conversation list.
-click "${E2E_CONVERSATION_X:-100}" "${E2E_CONVERSATION_Y:-200}"
-shot 5-conversation
-type_text "Hi Bob, sent from the window"
-key Return
-if ! wait "$PEER_PID"; then
-    fail "Bob did not receive Alice's message: $(cat "$WORK/peer.log")"
-fi
-sleep 1
+alice_answers "$WORK/peer.log" "Hi Bob, sent from the window"
 shot 6-sent
 
-# --- 3. quit and start again: signed in from the keyring, history still there
+# --- 3. quit and start again: signed in from the keyring (no password asked), history
+# still there, and the conversation goes on.
 kill "$APP_PID"
 wait "$APP_PID" 2>/dev/null || true
 start_app
 sleep 3
 shot 7-restarted
-# No password asked: Bob writes again, Alice answers in the same conversation.
-"$PEER" --jid bob@localhost --password "$BOB_PW" --host 127.0.0.1 --port "$BASE" --ca "$CA" \
-    --send-to alice@localhost --send "Still there?" \
-    --expect-from alice@localhost --expect "Yes, after a restart" \
-    --timeout 90 >"$WORK/peer2.log" 2>&1 &
-PEER_PID=$!
-PIDS+=("$PEER_PID")
-for _ in $(seq 1 100); do
-    grep -q "sent to alice@localhost" "$WORK/peer2.log" && break
-    kill -0 "$PEER_PID" 2>/dev/null || fail "the peer stopped: $(cat "$WORK/peer2.log")"
-    sleep 0.2
-done
-sleep 2
-click "${E2E_CONVERSATION_X:-100}" "${E2E_CONVERSATION_Y:-200}"
-type_text "Yes, after a restart"
-key Return
-if ! wait "$PEER_PID"; then
-    fail "after a restart, Bob did not receive Alice's message: $(cat "$WORK/peer2.log")"
-fi
-sleep 1
+bob_writes "$WORK/peer2.log" "Still there?" "Yes, after a restart"
+alice_answers "$WORK/peer2.log" "Yes, after a restart"
 shot 8-history
 echo "end-to-end passed; screenshots in $OUT"
