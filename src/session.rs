@@ -182,6 +182,9 @@ pub enum UpdateKind {
     },
     /// A message that has been stored (incoming, carbon, or our own outgoing).
     Message(ChatMessage),
+    /// Older messages filled in from the server archive on a first sign-in: stored
+    /// already, not new to the user, so they count as read.
+    History(Vec<ChatMessage>),
     /// An outgoing message moved on.
     Delivery {
         id: LocalMessageId,

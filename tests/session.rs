@@ -451,13 +451,15 @@ async fn a_new_device_fills_its_history_from_the_archive_once() {
     let (mut un, _hn, _) = online(p.clone()).await;
     let mut seen = 0;
     while seen < 3 {
-        wait_for(&mut un, 15, "archived messages", |k| match k {
-            UpdateKind::Message(_) => Some(()),
+        seen += wait_for(&mut un, 15, "archived history", |k| match k {
+            UpdateKind::History(messages) => Some(messages.len()),
+            UpdateKind::Message(m) => panic!("old history shown as a new message: {}", m.body),
             _ => None,
         })
         .await;
-        seen += 1;
     }
+    // Old history is not news: nothing counts as unread.
+    assert_eq!(store.unread(&account, &conv).expect("unread"), 0);
     let history = store.latest(&account, &conv, 10).expect("history");
     let summary: Vec<(String, Direction)> = history
         .iter()
@@ -493,6 +495,8 @@ async fn a_new_device_fills_its_history_from_the_archive_once() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // What arrived while away is news.
+    assert_eq!(store.unread(&account, &conv).expect("unread"), 1);
     let history = store.latest(&account, &conv, 10).expect("history");
     let bodies: Vec<&str> = history.iter().map(|m| m.body.as_str()).collect();
     assert_eq!(

@@ -347,6 +347,24 @@ fn messages_for_a_closed_conversation_count_as_unread() {
     assert_eq!(app.title(), "Loquat");
 }
 
+#[test]
+fn archived_history_lists_the_conversation_without_unread() {
+    let (mut app, account, _bob, _commands) = main_screen_app();
+    let carol = BareJid::new("carol@example.org").expect("jid");
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::History(vec![chat(
+            &account,
+            &carol,
+            LocalMessageId::generate(),
+            "from last year",
+            Direction::Incoming,
+        )]),
+    }));
+    assert_eq!(app.title(), "Loquat", "old history is not unread");
+    assert!(shows(&app, "from last year"), "the conversation is listed");
+}
+
 /// Renders the main screen with sample data to PNG files for a person to look at:
 /// `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui -- --ignored`.
 #[test]

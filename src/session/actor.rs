@@ -434,8 +434,31 @@ impl Actor {
         };
         match stored {
             Some(Ok(results)) => {
-                for (message, result) in batch.into_iter().zip(results) {
-                    if result == Inserted::New {
+                let new: Vec<ChatMessage> = batch
+                    .into_iter()
+                    .zip(results)
+                    .filter(|(_, r)| *r == Inserted::New)
+                    .map(|(m, _)| m)
+                    .collect();
+                if backward {
+                    // Filling in old history: nothing here is news to the user.
+                    let account = self.account.clone();
+                    let conversations: HashSet<_> = new.iter().map(|m| m.conversation()).collect();
+                    if let Some(Err(e)) = self
+                        .with_store(move |s| {
+                            conversations
+                                .iter()
+                                .try_for_each(|c| s.mark_read(&account, c))
+                        })
+                        .await
+                    {
+                        log::warn!("could not mark archived history read: {e}");
+                    }
+                    if !new.is_empty() {
+                        self.emit(UpdateKind::History(new));
+                    }
+                } else {
+                    for message in new {
                         self.emit(UpdateKind::Message(message));
                     }
                 }

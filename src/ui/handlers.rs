@@ -368,6 +368,19 @@ impl App {
                     }
                 }
             }
+            UpdateKind::History(messages) => {
+                for message in messages {
+                    state.note_message(&message, true);
+                    state.remember(&message);
+                    if let Some(conversation) = self
+                        .conversation
+                        .as_mut()
+                        .filter(|c| c.is(&account, &message.peer) && !message.is_room)
+                    {
+                        conversation.push(message);
+                    }
+                }
+            }
             UpdateKind::Delivery {
                 id,
                 state: delivery,
