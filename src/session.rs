@@ -69,6 +69,10 @@ pub enum Command {
         jid: BareJid,
         accept: bool,
     },
+    /// Send a stored outgoing message again, with its original id (after a failure).
+    Resend {
+        id: LocalMessageId,
+    },
     /// Tell `peer` we have seen their messages up to the one whose stanza id is `id`
     /// (XEP-0333). Send only while the conversation is on screen and the window focused.
     MarkDisplayed {

@@ -577,3 +577,58 @@ async fn a_cut_connection_loses_nothing_either_way() {
     .await;
     assert!(matches!(extra, Err(_) | Ok(None)), "duplicate: {extra:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_message_can_be_sent_again_with_its_id() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("retrier");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, Some(store.clone()))).await;
+
+    // Nobody has this address yet: the server bounces the message.
+    let ghost = format!("ghost-{}", std::process::id());
+    let ghost_jid = format!("{ghost}@localhost");
+    let id = LocalMessageId::generate();
+    ha.send(Command::SendChat {
+        to: jid(&ghost_jid),
+        body: "are you there?".into(),
+        id: id.clone(),
+    })
+    .expect("send");
+    let reason = wait_for(&mut ua, 10, "the bounce", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Failed(reason),
+        } if *i == id => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(!reason.is_empty());
+
+    // The address exists now; "Retry" sends the same message again.
+    server.register(&ghost, "localhost", "ghost-pw");
+    let (mut ug, _hg, _) = online(params(&server, &ghost_jid, "ghost-pw", None)).await;
+    ha.send(Command::Resend { id: id.clone() }).expect("send");
+    let got = wait_for(&mut ug, 10, "the retried message", |k| match k {
+        UpdateKind::Message(m) if m.direction == Direction::Incoming => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got.body, "are you there?");
+    assert_eq!(got.origin_id.as_deref(), Some(id.0.as_str()), "same id");
+    wait_for(&mut ua, 10, "delivered after the retry", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Delivered,
+        } if *i == id => Some(()),
+        _ => None,
+    })
+    .await;
+    let account = AccountId(format!("acc-{a}"));
+    let stored = store
+        .find_message(&account, &id)
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.delivery, Delivery::Delivered);
+}

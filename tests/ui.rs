@@ -365,6 +365,51 @@ fn archived_history_lists_the_conversation_without_unread() {
     assert!(shows(&app, "from last year"), "the conversation is listed");
 }
 
+#[test]
+fn a_failed_message_says_why_and_offers_retry() {
+    let (mut app, account, bob, mut commands) = main_screen_app();
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Bob").expect("Bob in the contact list");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    while commands.try_recv().is_ok() {}
+    let id = LocalMessageId::generate();
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(chat(
+            &account,
+            &bob,
+            id.clone(),
+            "hello?",
+            Direction::Outgoing,
+        )),
+    }));
+    assert!(!shows(&app, "Retry"), "nothing to retry yet");
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Delivery {
+            id: id.clone(),
+            state: Delivery::Failed("the recipient's server was not found".into()),
+        },
+    }));
+    assert!(
+        shows(&app, "the recipient's server was not found"),
+        "the reason in words"
+    );
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Retry").expect("a Retry button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    match commands.try_recv() {
+        Ok(Command::Resend { id: again }) => assert_eq!(again, id),
+        other => panic!("expected Resend, got {other:?}"),
+    }
+}
+
 /// Renders the main screen with sample data to PNG files for a person to look at:
 /// `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui -- --ignored`.
 #[test]

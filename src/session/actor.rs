@@ -649,7 +649,7 @@ impl Actor {
                 };
                 if current.direction != Direction::Outgoing
                     || peer.as_ref().is_some_and(|p| *p != current.peer)
-                    || rank(&current.delivery) >= rank(&state2)
+                    || !moves_forward(&current.delivery, &state2)
                 {
                     return Ok(false);
                 }
@@ -769,6 +769,7 @@ impl Actor {
                         .await;
                 }
             }
+            Command::Resend { id } => self.resend(id).await,
             Command::MarkDisplayed { peer, id } => {
                 self.send(xmpp::message::displayed(peer, id)).await;
             }
@@ -802,6 +803,44 @@ impl Actor {
         self.transmit(to, &body, id).await;
     }
 
+    /// The user asked to try a failed (or stuck) message again: same id, same text.
+    async fn resend(&mut self, id: LocalMessageId) {
+        let (account, id2) = (self.account.clone(), id.clone());
+        let found = self
+            .with_store(move |s| {
+                let m = s.find_message(&account, &id2)?;
+                if let Some(m) = &m
+                    && m.direction == Direction::Outgoing
+                    && matches!(m.delivery, Delivery::Failed(_) | Delivery::Pending)
+                {
+                    // Back into the outbox until the server confirms it this time.
+                    s.set_delivery(&account, &id2, &Delivery::Pending)?;
+                }
+                Ok(m)
+            })
+            .await;
+        let message = match found {
+            Some(Ok(Some(m))) => m,
+            Some(Ok(None)) | None => return,
+            Some(Err(e)) => {
+                log::warn!("could not read the message to send again: {e}");
+                return;
+            }
+        };
+        if message.direction != Direction::Outgoing
+            || !matches!(message.delivery, Delivery::Failed(_) | Delivery::Pending)
+            || message.is_room
+        {
+            return;
+        }
+        self.emit(UpdateKind::Delivery {
+            id: id.clone(),
+            state: Delivery::Pending,
+        });
+        self.in_flight.remove(&id);
+        self.transmit(message.peer, &message.body, id).await;
+    }
+
     /// Hands a stored message to the stream and follows it to "sent" and "acked".
     async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
         self.in_flight.insert(id.clone());
@@ -822,6 +861,20 @@ impl Actor {
                 let _ = tx.send((id, Delivery::Acked));
             }
         });
+    }
+}
+
+/// Whether a message may go from `current` to `new`. States only move forward; a
+/// failure (a bounce) may come after the server took the message but not after the
+/// recipient confirmed it; a failed message moves on only when the user retries.
+fn moves_forward(current: &Delivery, new: &Delivery) -> bool {
+    match (current, new) {
+        (Delivery::Failed(_), _) => false,
+        (_, Delivery::Failed(_)) => matches!(
+            current,
+            Delivery::Pending | Delivery::Sent | Delivery::Acked
+        ),
+        _ => rank(current) < rank(new),
     }
 }
 

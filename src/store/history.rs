@@ -300,8 +300,16 @@ impl Store {
         if updated.is_none() {
             log::warn!("store: message index points at a missing record ({id})");
         }
-        if !matches!(state, Delivery::Pending | Delivery::Sent) {
-            self.outbox.remove(&key).map_err(io_error)?;
+        match &updated {
+            Some(msg) if in_outbox(msg) => {
+                // Sent again after a failure: unconfirmed once more.
+                self.outbox
+                    .insert(&key, msg.id.0.as_bytes())
+                    .map_err(io_error)?;
+            }
+            _ => {
+                self.outbox.remove(&key).map_err(io_error)?;
+            }
         }
         self.flush()?;
         Ok(updated)

@@ -41,6 +41,8 @@ pub enum Message {
     DismissError,
     /// Write from this account instead (the contact is in its roster too).
     WriteAs(AccountId),
+    /// Try a message that failed again.
+    Retry(LocalMessageId),
 }
 
 /// What the conversation asks of the app.
@@ -53,6 +55,8 @@ pub enum Event {
     OpenLink(String),
     /// Continue this conversation from another account.
     WriteAs(AccountId),
+    /// Send this failed message again.
+    Retry(LocalMessageId),
 }
 
 /// A problem shown above the composer.
@@ -150,6 +154,7 @@ impl State {
                 None
             }
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
+            Message::Retry(id) => Some(Event::Retry(id)),
             Message::WriteAs(account) => {
                 (account != self.account).then_some(Event::WriteAs(account))
             }

@@ -296,6 +296,15 @@ impl App {
                 |result| Message::LinkOpened(result.and_then(|r| r)),
             ),
             conversation::Event::WriteAs(account) => self.write_as(account),
+            conversation::Event::Retry(id) => {
+                let account = open.account.clone();
+                if self.send(&account, Command::Resend { id }).is_err()
+                    && let Some(open) = self.conversation.as_mut()
+                {
+                    open.set_problem(Problem::NotConnected);
+                }
+                Task::none()
+            }
         }
     }
 

@@ -152,6 +152,7 @@ texts! {
     DeliveryDelivered => "✓✓", "✓✓ 已送达";
     DeliveryRead => "✓✓ read", "✓✓ 已读";
     DeliveryFailed => "not delivered: {reason}", "未送达：{reason}";
+    Retry => "Retry", "重试";
     LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";
     AccountNotice => "{account}: {notice}", "{account}：{notice}";
     AllAccounts => "All accounts", "全部帐号";

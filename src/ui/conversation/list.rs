@@ -6,7 +6,7 @@ use crate::model::{ChatMessage, Delivery, Direction};
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
 use chrono::{DateTime, Datelike, Local, NaiveDate};
-use iced::widget::{column, container, keyed_column, rich_text, row, space, span, text};
+use iced::widget::{button, column, container, keyed_column, rich_text, row, space, span, text};
 use iced::{Alignment, Element, Length};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -131,6 +131,14 @@ fn bubble<'a>(
         };
         // Right under the body, on the right, without widening the bubble.
         content = column![content, tick.size(11)].align_x(Alignment::End);
+        if matches!(message.delivery, Delivery::Failed(_)) {
+            content = content.push(
+                button(text(tr(cx.lang, T::Retry)).size(12))
+                    .padding([2, 6])
+                    .style(theme::link_button)
+                    .on_press(Message::Retry(message.id.clone())),
+            );
+        }
     }
 
     let style = if own {
