@@ -449,10 +449,14 @@ fn render_main_screen_for_review() {
         ),
         (Direction::Incoming, "你好！今天有空吗？", now - 60_000),
         (Direction::Outgoing, "hello 世界", now),
+        (Direction::Outgoing, "this one bounced", now),
     ];
     for (direction, body, ts) in lines {
         let mut message = chat(&account, &bob, LocalMessageId::generate(), body, direction);
         message.timestamp_ms = ts;
+        if body == "this one bounced" {
+            message.delivery = Delivery::Failed("the recipient's server was not found".into());
+        }
         let _ = app.update(Message::Session(Update {
             account: account.clone(),
             kind: UpdateKind::Message(message),

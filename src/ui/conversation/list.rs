@@ -117,27 +117,38 @@ fn bubble<'a>(
     ]
     .spacing(3);
 
+    // A failed message says why, and offers Retry, below its bubble where the text
+    // reads on the window background instead of on the bubble colour.
+    let mut failure = None;
     if own {
         let tick = match &message.delivery {
-            Delivery::Pending => text(tr(cx.lang, T::DeliveryPending)).style(theme::muted),
-            Delivery::Sent => text(tr(cx.lang, T::DeliverySent)).style(theme::muted),
-            Delivery::Acked => text(tr(cx.lang, T::DeliveryAcked)).style(theme::muted),
-            Delivery::Delivered => text(tr(cx.lang, T::DeliveryDelivered)).style(theme::good_text),
-            Delivery::Read => text(tr(cx.lang, T::DeliveryRead)).style(theme::good_text),
+            Delivery::Pending => Some(text(tr(cx.lang, T::DeliveryPending)).style(theme::muted)),
+            Delivery::Sent => Some(text(tr(cx.lang, T::DeliverySent)).style(theme::muted)),
+            Delivery::Acked => Some(text(tr(cx.lang, T::DeliveryAcked)).style(theme::muted)),
+            Delivery::Delivered => {
+                Some(text(tr(cx.lang, T::DeliveryDelivered)).style(theme::good_text))
+            }
+            Delivery::Read => Some(text(tr(cx.lang, T::DeliveryRead)).style(theme::good_text)),
             Delivery::Failed(reason) => {
-                text(trf(cx.lang, T::DeliveryFailed, &[("reason", reason)]))
-                    .style(theme::error_text)
+                failure = Some(
+                    row![
+                        text(trf(cx.lang, T::DeliveryFailed, &[("reason", reason)]))
+                            .size(12)
+                            .style(theme::error_text),
+                        button(text(tr(cx.lang, T::Retry)).size(12))
+                            .padding([2, 6])
+                            .style(theme::link_button)
+                            .on_press(Message::Retry(message.id.clone())),
+                    ]
+                    .spacing(6)
+                    .align_y(Alignment::Center),
+                );
+                None
             }
         };
-        // Right under the body, on the right, without widening the bubble.
-        content = column![content, tick.size(11)].align_x(Alignment::End);
-        if matches!(message.delivery, Delivery::Failed(_)) {
-            content = content.push(
-                button(text(tr(cx.lang, T::Retry)).size(12))
-                    .padding([2, 6])
-                    .style(theme::link_button)
-                    .on_press(Message::Retry(message.id.clone())),
-            );
+        if let Some(tick) = tick {
+            // Right under the body, on the right, without widening the bubble.
+            content = column![content, tick.size(11)].align_x(Alignment::End);
         }
     }
 
@@ -151,7 +162,13 @@ fn bubble<'a>(
         .max_width(560)
         .style(style);
     if own {
-        row![space::horizontal(), bubble].into()
+        let right = row![space::horizontal(), bubble];
+        match failure {
+            Some(failure) => column![right, row![space::horizontal(), failure]]
+                .spacing(2)
+                .into(),
+            None => right.into(),
+        }
     } else {
         row![bubble, space::horizontal()].into()
     }
