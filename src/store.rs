@@ -94,6 +94,9 @@ impl fmt::Debug for Store {
     }
 }
 
+/// How many times (50 ms apart) `open` waits for another handle's file lock to go.
+const LOCK_RETRIES: u32 = 60;
+
 /// Page cache size: plenty for a messenger, far below sled's 1 GiB default.
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
@@ -124,17 +127,34 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display())))?;
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| match io_error(e) {
-                StoreError::Io(m) => StoreError::Io(format!(
-                    "cannot open the database in {}: {m}",
-                    path.display()
-                )),
-                corrupt => corrupt,
-            })?;
+        // sled releases its file lock a moment after the last handle is dropped (its
+        // flusher thread lets go last), so a quick reopen, in tests or when Loquat is
+        // restarted at once, may find the lock still held: wait for it briefly.
+        let mut attempts = 0;
+        let opened = loop {
+            match sled::Config::new()
+                .path(path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
+                // sled reports this as an `Other` I/O error with this text.
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && attempts < LOCK_RETRIES =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other,
+            }
+        };
+        let db = opened.map_err(|e| match io_error(e) {
+            StoreError::Io(m) => StoreError::Io(format!(
+                "cannot open the database in {}: {m}",
+                path.display()
+            )),
+            corrupt => corrupt,
+        })?;
         Store::from_db(db)
     }
 
