@@ -242,17 +242,24 @@ impl Store {
         self.newest_of(self.history.range(prefix..key.to_vec()), limit)
     }
 
+    /// The history key of a message, from its local id.
+    fn history_key(
+        &self,
+        account: &AccountId,
+        id: &LocalMessageId,
+    ) -> Result<Option<IVec>, StoreError> {
+        self.local_ids
+            .get(keys::local_id(account, id))
+            .map_err(io_error)
+    }
+
     /// One stored message by its local id (`None` if unknown or unreadable).
     pub fn find_message(
         &self,
         account: &AccountId,
         id: &LocalMessageId,
     ) -> Result<Option<ChatMessage>, StoreError> {
-        let Some(key) = self
-            .local_ids
-            .get(keys::local_id(account, id))
-            .map_err(io_error)?
-        else {
+        let Some(key) = self.history_key(account, id)? else {
             return Ok(None);
         };
         let Some(value) = self.history.get(&key).map_err(io_error)? else {
@@ -269,11 +276,7 @@ impl Store {
         id: &LocalMessageId,
         state: &Delivery,
     ) -> Result<Option<ChatMessage>, StoreError> {
-        let Some(key) = self
-            .local_ids
-            .get(keys::local_id(account, id))
-            .map_err(io_error)?
-        else {
+        let Some(key) = self.history_key(account, id)? else {
             return Ok(None);
         };
         let updated = self
@@ -322,11 +325,7 @@ impl Store {
         account: &AccountId,
         id: &LocalMessageId,
     ) -> Result<(), StoreError> {
-        if let Some(key) = self
-            .local_ids
-            .get(keys::local_id(account, id))
-            .map_err(io_error)?
-        {
+        if let Some(key) = self.history_key(account, id)? {
             self.outbox.remove(&key).map_err(io_error)?;
             self.flush()?;
         }

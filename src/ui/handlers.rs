@@ -24,29 +24,7 @@ impl App {
             .map(|a| a.account.position.saturating_add(1))
             .max()
             .unwrap_or(0);
-        let mut tasks = Vec::new();
-        match self.secrets.clone() {
-            Some(secrets) => {
-                let id = account.id.clone();
-                let password = password.clone();
-                tasks.push(Task::perform(
-                    blocking(move || secrets.set(&id, &password).map_err(|e| e.to_string())),
-                    |result| Message::PasswordSaved(result.and_then(|r| r)),
-                ));
-            }
-            None => {
-                let detail = self
-                    .keyring_error
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_else(|| "no keyring".into());
-                self.notice(trf(
-                    self.lang,
-                    T::KeyringUnavailable,
-                    &[("detail", &detail)],
-                ));
-            }
-        }
+        let mut tasks = vec![self.save_password_task(&account.id, password.clone())];
         if let Some(store) = self.store.clone() {
             let saved = account.clone();
             tasks.push(Task::perform(

@@ -122,7 +122,7 @@ impl App {
         Task::batch(tasks)
     }
 
-    fn save_password_task(&mut self, id: &AccountId, password: String) -> Task<Message> {
+    pub(super) fn save_password_task(&mut self, id: &AccountId, password: String) -> Task<Message> {
         match self.secrets.clone() {
             Some(secrets) => {
                 let id = id.clone();
