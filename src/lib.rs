@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod colors;
 pub mod ids;
+pub mod instance;
 pub mod model;
 pub mod notify;
 pub mod paths;

@@ -1,6 +1,19 @@
-//! Loquat's entry point: logging, a panic hook that logs, then the window.
+//! Loquat's entry point: logging, a panic hook that logs, the single-instance check,
+//! then the window.
 
-fn main() -> iced::Result {
+use loquat::instance::{self, Request, Start};
+use std::process::ExitCode;
+
+const USAGE: &str = "Usage: loquat [xmpp:URI]
+
+Opens Loquat, or brings the running Loquat forward. An xmpp: link opens the chat,
+group chat or contact it names (xmpp:someone@example.org?message;body=Hello).
+
+Environment:
+  LOQUAT_DATA_DIR   where the local history and settings live
+  LOQUAT_LANG       the interface language (en, zh_CN)";
+
+fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 
     let default_hook = std::panic::take_hook();
@@ -9,5 +22,38 @@ fn main() -> iced::Result {
         default_hook(info);
     }));
 
-    loquat::ui::run()
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        println!("loquat {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let request = Request::from_args(args);
+
+    let listener = match loquat::paths::data_dir() {
+        Some(dir) => match instance::acquire(&instance::socket_path(&dir), &request) {
+            Ok(Start::HandedOver) => {
+                log::info!("Loquat is already running: handed the request over");
+                return ExitCode::SUCCESS;
+            }
+            Ok(Start::Primary(listener)) => Some(listener),
+            Err(e) => {
+                // Still usable, only without the hand-over.
+                log::warn!("{e}");
+                None
+            }
+        },
+        None => None,
+    };
+
+    match loquat::ui::run(loquat::ui::Launch { listener, request }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Loquat could not open its window: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod conversation;
+pub mod desktop;
 mod handlers;
 pub mod i18n;
 mod manage;
@@ -29,10 +30,24 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use xmpp_parsers::jid::BareJid;
 
+/// How this process was started: the single-instance socket it serves (none when it
+/// could not be made) and what the command line asked for.
+pub struct Launch {
+    pub listener: Option<crate::instance::Listener>,
+    pub request: crate::instance::Request,
+}
+
 /// Starts the application and returns when its window is closed.
-pub fn run() -> iced::Result {
+pub fn run(launch: Launch) -> iced::Result {
     let lang = Lang::from_env();
-    iced::application(move || App::boot(lang), App::update, App::view)
+    if let Some(listener) = launch.listener {
+        desktop::listen(listener);
+    }
+    let uri = match launch.request {
+        crate::instance::Request::Open(uri) => Some(uri),
+        crate::instance::Request::Show => None,
+    };
+    iced::application(move || App::boot(lang, uri.clone()), App::update, App::view)
         .title(App::title)
         .subscription(App::subscription)
         .window(window_settings())
@@ -48,9 +63,11 @@ fn window_settings() -> window::Settings {
     window::Settings {
         size: Size::new(1100.0, 720.0),
         min_size: Some(Size::new(720.0, 480.0)),
+        // Closing may hide the window to the tray instead (see `desktop`).
+        exit_on_close_request: false,
         #[cfg(target_os = "linux")]
         platform_specific: window::settings::PlatformSpecific {
-            application_id: "loquat".into(),
+            application_id: "im.loquat.Loquat".into(),
             ..Default::default()
         },
         ..window::Settings::default()
@@ -99,6 +116,8 @@ pub enum Message {
     },
     /// The window gained or lost the keyboard focus.
     WindowFocused(bool),
+    /// Second launches, notification clicks, the tray, the window's close button.
+    Desktop(desktop::Event),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,22 +147,36 @@ pub struct App {
     send_as: HashMap<BareJid, Option<AccountId>>,
     /// The window has the keyboard focus (read markers are only sent then).
     window_focused: bool,
+    /// The window is showing (not hidden to the tray).
+    window_shown: bool,
+    /// Closing the window hides it to the tray (when a tray host exists).
+    close_to_tray: bool,
+    /// The tray icon is up.
+    tray_up: bool,
+    /// The unread count the tray icon shows.
+    tray_unread: Option<u32>,
+    notifications_enabled: bool,
+    /// Conversations whose messages never notify.
+    muted: std::collections::HashSet<(AccountId, ConversationId)>,
+    /// An `xmpp:` link to open once start-up has finished.
+    pending_uri: Option<String>,
     /// The last displayed marker sent: (account, peer, stanza id).
     last_displayed: Option<(AccountId, BareJid, String)>,
 }
 
 impl App {
     /// The first state: loading, while the store and keyring open off the UI thread.
-    pub fn boot(lang: Lang) -> (Self, Task<Message>) {
+    pub fn boot(lang: Lang, uri: Option<String>) -> (Self, Task<Message>) {
         let mut app = App::from_startup(lang, Startup::default());
         app.screen = Screen::Loading;
+        app.pending_uri = uri;
         let task = Task::perform(blocking(|| startup::load(open_secrets)), |result| {
             Message::Started(result.unwrap_or_else(|e| Startup {
                 store_error: Some(e),
                 ..Startup::default()
             }))
         });
-        (app, task)
+        (app, Task::batch([task, desktop::start_tray(lang)]))
     }
 
     /// The app as start-up found things: the sign-in form when there is no account,
@@ -210,6 +243,13 @@ impl App {
                 .map(|(jid, account)| (jid, Some(account)))
                 .collect(),
             window_focused: true,
+            window_shown: true,
+            close_to_tray: false,
+            tray_up: false,
+            tray_unread: None,
+            notifications_enabled: true,
+            muted: Default::default(),
+            pending_uri: None,
             last_displayed: None,
         }
     }
@@ -274,15 +314,19 @@ impl App {
             tab,
             focus,
             sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
+            desktop::subscription().map(Message::Desktop),
         ])
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         match message {
             Message::Started(startup) => {
-                *self = App::from_startup(self.lang, startup);
+                let previous = std::mem::replace(self, App::from_startup(self.lang, startup));
+                self.keep_desktop_state(previous);
                 if self.screen == Screen::Onboarding {
                     iced::widget::operation::focus(onboarding::ADDRESS_ID)
+                } else if let Some(uri) = self.pending_uri.take() {
+                    self.open_uri(&uri)
                 } else {
                     Task::none()
                 }
@@ -333,7 +377,15 @@ impl App {
                 }
                 Task::none()
             }
-            Message::Session(update) => self.on_session(update),
+            Message::Session(update) => {
+                let notify = match &update.kind {
+                    crate::session::UpdateKind::Message(message) => self.notify_task(message),
+                    _ => Task::none(),
+                };
+                let task = self.on_session(update);
+                Task::batch([task, notify, self.sync_tray()])
+            }
+            Message::Desktop(event) => self.on_desktop(event),
             Message::HistoryLoaded {
                 account,
                 conversation,

@@ -104,6 +104,10 @@ fn decode(s: &str) -> Result<String, UriError> {
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
             let hex = bytes.get(i + 1..i + 3).ok_or(UriError::BadEncoding)?;
+            // from_str_radix would also take a sign ("%+1").
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return Err(UriError::BadEncoding);
+            }
             let hex = std::str::from_utf8(hex).map_err(|_| UriError::BadEncoding)?;
             out.push(u8::from_str_radix(hex, 16).map_err(|_| UriError::BadEncoding)?);
             i += 3;

@@ -10,7 +10,8 @@
 #
 # Steps: Debian packages -> cargo fmt --check -> clippy -D warnings -> the core library
 # without the GUI (build + unit tests) -> every test target inside a private D-Bus
-# session with an unlocked gnome-keyring -> tests/e2e.sh when present.
+# session with an unlocked gnome-keyring -> tests/e2e.sh when present -> the Debian
+# package (packaging/deb.sh: validate, build, install, start under Xvfb).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -65,6 +66,7 @@ PACKAGES=(
     mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1
     libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
     curl ca-certificates gcc libc6-dev
+    desktop-file-utils appstream
 )
 
 install_packages() {
@@ -180,6 +182,10 @@ run_step "all tests (unit, integration, UI) with a Secret Service" with_keyring 
 if [[ -f tests/e2e.sh ]]; then
     run_step "end-to-end (tests/e2e.sh)" with_keyring bash tests/e2e.sh
 fi
+# The keyring session has its own HOME: name the tools folder outside it.
+export LOQUAT_TOOLS_DIR="${LOQUAT_TOOLS_DIR:-$HOME/.cache/loquat/tools}"
+run_step "Debian package: build, install, start from its .desktop entry" \
+    with_keyring bash packaging/deb.sh
 
 banner "all steps passed"
 echo "total: $(($(date +%s) - START_ALL)) s"

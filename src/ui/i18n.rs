@@ -204,6 +204,18 @@ texts! {
     NoConversationsHere => "No conversations yet.", "还没有会话。";
     AccountPrompt => "Account:", "帐号：";
     StatusShort => "Status…", "状态…";
+    // ---- desktop integration: xmpp: links, tray, notifications
+    UriNotXmpp => "That link is not an xmpp: link.", "这个链接不是 xmpp: 链接。";
+    UriBadAddress => "That xmpp: link has no valid address.", "这个 xmpp: 链接没有有效的地址。";
+    UriBadEncoding => "That xmpp: link is not correctly encoded.", "这个 xmpp: 链接的编码不正确。";
+    UriUnknownAction => "That xmpp: link asks for something Loquat does not do ({action}).",
+        "这个 xmpp: 链接要求的操作 Loquat 不支持（{action}）。";
+    UriJoinNotYet => "Group chats are not supported yet, so {room} cannot be joined.",
+        "暂不支持群聊，无法加入 {room}。";
+    TrayUnread => "{count} unread", "{count} 条未读";
+    TrayShowHide => "Show / hide Loquat", "显示 / 隐藏 Loquat";
+    TrayPresence => "Presence", "在线状态";
+    TrayQuit => "Quit", "退出";
 }
 
 impl fmt::Display for T {
