@@ -4,16 +4,21 @@
 
 pub mod account;
 pub mod conversation;
+pub mod desk;
 mod handlers;
+pub mod help;
 pub mod i18n;
 mod manage;
 pub mod onboarding;
 pub mod parts;
 pub mod sessions;
 pub mod settings;
+pub mod shortcuts;
 pub mod sidebar;
 pub mod startup;
+pub mod switcher;
 pub mod theme;
+pub mod timefmt;
 
 use crate::ids::{AccountId, ConversationId};
 use crate::model::ChatMessage;
@@ -35,6 +40,7 @@ pub fn run() -> iced::Result {
     iced::application(move || App::boot(lang), App::update, App::view)
         .title(App::title)
         .subscription(App::subscription)
+        .theme(App::theme)
         .window(window_settings())
         .run()
 }
@@ -99,6 +105,8 @@ pub enum Message {
     },
     /// The window gained or lost the keyboard focus.
     WindowFocused(bool),
+    /// Settings > General, shortcuts, switcher, help, window state and drafts.
+    Desk(desk::Message),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +116,8 @@ enum Screen {
     Main,
     /// Settings > Accounts.
     Accounts,
+    /// Settings > General.
+    General,
 }
 
 pub struct App {
@@ -130,6 +140,7 @@ pub struct App {
     window_focused: bool,
     /// The last displayed marker sent: (account, peer, stanza id).
     last_displayed: Option<(AccountId, BareJid, String)>,
+    desk: desk::Desk,
 }
 
 impl App {
@@ -148,7 +159,10 @@ impl App {
 
     /// The app as start-up found things: the sign-in form when there is no account,
     /// the main screen otherwise. Tests build apps this way too.
-    pub fn from_startup(lang: Lang, startup: Startup) -> Self {
+    pub fn from_startup(lang: Lang, mut startup: Startup) -> Self {
+        // `lang` is the system's; the settings may choose another.
+        let desk = desk::Desk::new(lang, *std::mem::take(&mut startup.desk));
+        let lang = desk.lang();
         let mut notices = Vec::new();
         if let Some(detail) = &startup.store_error {
             notices.push(trf(lang, T::StoreUnavailable, &[("detail", detail)]));
@@ -211,6 +225,7 @@ impl App {
                 .collect(),
             window_focused: true,
             last_displayed: None,
+            desk,
         }
     }
 
@@ -274,17 +289,18 @@ impl App {
             tab,
             focus,
             sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
+            self.desk_subscription(),
         ])
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         match message {
             Message::Started(startup) => {
-                *self = App::from_startup(self.lang, startup);
+                *self = App::from_startup(self.desk.system_lang(), startup);
                 if self.screen == Screen::Onboarding {
                     iced::widget::operation::focus(onboarding::ADDRESS_ID)
                 } else {
-                    Task::none()
+                    self.desk_restore()
                 }
             }
             Message::Onboarding(message) => {
@@ -307,6 +323,7 @@ impl App {
                 None => Task::none(),
             },
             Message::Conversation(message) => {
+                self.desk.touch();
                 let event = self.conversation.as_mut().and_then(|c| c.update(message));
                 match event {
                     Some(event) => self.on_conversation(event),
@@ -387,6 +404,7 @@ impl App {
             }
             Message::FocusNext { backwards: true } => iced::widget::operation::focus_previous(),
             Message::FocusNext { backwards: false } => iced::widget::operation::focus_next(),
+            Message::Desk(message) => self.desk_update(message),
             Message::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);
@@ -418,7 +436,9 @@ impl App {
                     accounts: &self.accounts,
                 })
                 .map(Message::Settings),
+            Screen::General => self.general_view(),
         };
+        let body = self.with_overlays(body);
         if self.notices.is_empty() {
             return body;
         }

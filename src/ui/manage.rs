@@ -17,6 +17,7 @@ impl App {
     pub(super) fn on_settings(&mut self, event: settings::Event) -> Task<Message> {
         match event {
             settings::Event::Back => self.screen = Screen::Main,
+            settings::Event::General => self.open_general(),
             settings::Event::AddAccount => {
                 let existing = self
                     .accounts
