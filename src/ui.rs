@@ -54,6 +54,8 @@ fn window_settings() -> window::Settings {
     window::Settings {
         size: Size::new(1100.0, 720.0),
         min_size: Some(Size::new(720.0, 480.0)),
+        // The desk module saves the window state and drafts, then exits.
+        exit_on_close_request: false,
         #[cfg(target_os = "linux")]
         platform_specific: window::settings::PlatformSpecific {
             application_id: "loquat".into(),

@@ -266,6 +266,11 @@ fn alt_arrows_move_through_the_sidebar_and_ctrl_w_closes() {
             .map(|(a, p)| (a.clone(), p.clone()))
     };
     assert_eq!(open(&app), None);
+    assert_eq!(
+        app.title(),
+        "(2) Loquat",
+        "the unread count is in the title"
+    );
     let _ = shortcut(&mut app, Action::Next);
     assert_eq!(
         open(&app),
@@ -275,6 +280,7 @@ fn alt_arrows_move_through_the_sidebar_and_ctrl_w_closes() {
     assert!(shows(&app, "from dave"), "its messages show");
     let _ = shortcut(&mut app, Action::Next);
     assert_eq!(open(&app), Some((work.clone(), jid("carol@example.org"))));
+    assert_eq!(app.title(), "Loquat", "both read now");
     let _ = shortcut(&mut app, Action::Next);
     assert_eq!(
         open(&app),
@@ -287,6 +293,34 @@ fn alt_arrows_move_through_the_sidebar_and_ctrl_w_closes() {
     let _ = shortcut(&mut app, Action::CloseConversation);
     assert_eq!(open(&app), None, "Ctrl+W closes the conversation");
     assert!(shows(&app, "Pick a contact or a conversation"));
+}
+
+/// Chinese typed through an input method: the composer takes the committed text, and
+/// the text being composed (preedit) is not part of the message yet.
+#[test]
+fn the_composer_accepts_input_method_text() {
+    use iced_runtime::core::input_method;
+    let Two { mut app, .. } = two_accounts(Lang::ZhCn, None);
+    click(&mut app, "carol@example.org");
+    interact(&mut app, |ui| {
+        ui.click(Id::new(COMPOSER_ID)).expect("composer");
+        let _ = ui.simulate([
+            iced::Event::InputMethod(input_method::Event::Opened),
+            iced::Event::InputMethod(input_method::Event::Preedit("nihao".into(), Some(5..5))),
+        ]);
+    });
+    assert_eq!(app.composer_text().as_deref().map(str::trim_end), Some(""));
+    interact(&mut app, |ui| {
+        ui.click(Id::new(COMPOSER_ID)).expect("composer");
+        let _ = ui.simulate([
+            iced::Event::InputMethod(input_method::Event::Commit("你好".into())),
+            iced::Event::InputMethod(input_method::Event::Commit("，明天见".into())),
+        ]);
+    });
+    assert_eq!(
+        app.composer_text().as_deref().map(str::trim_end),
+        Some("你好，明天见")
+    );
 }
 
 #[test]

@@ -168,16 +168,13 @@ impl State {
             );
         }
         for (index, e) in matches.into_iter().take(SHOWN).enumerate() {
-            let mut line = row![
-                column![
-                    text(e.label.clone()).size(14),
-                    text(e.peer.to_string()).size(11).style(theme::muted),
-                ]
-                .spacing(1)
-                .width(Length::Fill)
-            ]
-            .spacing(8)
-            .align_y(Alignment::Center);
+            let mut names = column![text(e.label.clone()).size(14)].spacing(1);
+            if e.label != e.peer.as_str() {
+                names = names.push(text(e.peer.to_string()).size(11).style(theme::muted));
+            }
+            let mut line = row![names.width(Length::Fill)]
+                .spacing(8)
+                .align_y(Alignment::Center);
             if multi {
                 line = line.push(
                     row![
