@@ -52,6 +52,9 @@ pub enum Message {
     Moved(Point),
     Resized(Size),
     CloseRequested,
+    /// Quitting: where the window is now (some systems send no move events), then save
+    /// and exit.
+    Quit(Option<Point>),
     /// The debounce timer: write what changed.
     Flush,
     Saved(Result<(), String>),
@@ -258,6 +261,12 @@ impl App {
             }
             Message::Flush => return self.flush(),
             Message::CloseRequested => return self.flush_and_quit(),
+            Message::Quit(position) => {
+                if let Some(at) = position {
+                    self.desk.window.position = Some((at.x, at.y));
+                }
+                return self.save_and_exit();
+            }
             Message::Saved(result) => {
                 if let Err(e) = result {
                     log::warn!("window state or drafts not saved: {e}");
@@ -457,8 +466,18 @@ impl App {
         ))
     }
 
-    /// Saves what changed, then quits (Ctrl+Q, closing the window).
+    /// Asks where the window is, then saves what changed and quits (Ctrl+Q, closing
+    /// the window).
     fn flush_and_quit(&mut self) -> Task<super::Message> {
+        window::oldest()
+            .then(|id| match id {
+                Some(id) => window::position(id),
+                None => Task::done(None),
+            })
+            .map(|position| super::Message::Desk(Message::Quit(position)))
+    }
+
+    fn save_and_exit(&mut self) -> Task<super::Message> {
         match self.write_changes() {
             Some(task) => task.then(|result| {
                 if let Err(e) = result {
