@@ -155,7 +155,10 @@ fn startup(store: Option<Store>) -> Startup {
     let mut loaded_work = LoadedAccount::new(work, Some("pw1".into()));
     loaded_work.contacts = vec![contact("bob@example.org", "Bob")];
     let mut loaded_home = LoadedAccount::new(home, Some("pw2".into()));
-    loaded_home.contacts = vec![contact("erin@example.org", "Erin 李")];
+    loaded_home.contacts = vec![
+        contact("erin@example.org", "Erin 李"),
+        contact("bob@example.org", "Bob"),
+    ];
     let desk = Box::new(store.as_ref().map(desk::load).unwrap_or_default());
     Startup {
         accounts: vec![loaded_work, loaded_home],
@@ -375,12 +378,14 @@ fn settings_switch_language_and_theme_live_and_save_them() {
     assert_eq!(saved.language, LanguageChoice::ChineseSimplified);
     assert_eq!(saved.theme, ThemeChoice::Light);
 
-    // Back to following the system: English here (the system language of this app).
-    click(&mut app, "跟随系统");
-    assert!(
-        app.settings().language == LanguageChoice::System
-            || app.settings().theme == ThemeChoice::System
-    );
+    // Back to English, and the theme back to following the system (the first
+    // "Follow the system" on the page is the theme's).
+    click(&mut app, "English（英语）");
+    assert_eq!(app.lang(), Lang::En);
+    assert!(shows(&app, "Appearance"));
+    click(&mut app, "Follow the system");
+    assert_eq!(app.theme(), None);
+    assert_eq!(app.settings().language, LanguageChoice::English);
 
     // Esc leaves the page.
     let _ = shortcut(&mut app, Action::Escape);
@@ -475,6 +480,39 @@ fn drafts_and_the_open_conversation_survive_a_restart() {
         again.composer_text().as_deref().map(str::trim_end),
         Some("明天见, half-written")
     );
+}
+
+#[test]
+fn a_draft_moves_with_write_as_instead_of_staying_behind() {
+    let Two {
+        mut app,
+        work,
+        home,
+    } = two_accounts(Lang::En, None);
+    let bob = jid("bob@example.org");
+    let _ = shortcut(&mut app, Action::Switcher);
+    interact(&mut app, |ui| {
+        ui.click(Id::new(INPUT_ID)).expect("switcher field");
+        ui.typewrite("bob");
+        ui.tap_key(Key::Named(Named::Enter));
+    });
+    let open = |app: &App| {
+        app.current_conversation()
+            .map(|(a, p)| (a.clone(), p.clone()))
+    };
+    assert_eq!(open(&app), Some((work.clone(), bob.clone())));
+    interact(&mut app, |ui| {
+        ui.click(Id::new(COMPOSER_ID)).expect("composer");
+        ui.typewrite("moving draft");
+    });
+    interact(&mut app, |ui| {
+        ui.click(loquat::ui::conversation::write_as_id(&home))
+            .expect("write as Home");
+    });
+    assert_eq!(open(&app), Some((home.clone(), bob.clone())));
+    let _ = app.update(Message::Desk(DeskMessage::Flush));
+    assert_eq!(app.draft(&home, &bob), Some("moving draft"));
+    assert_eq!(app.draft(&work, &bob), None, "no copy left behind");
 }
 
 /// Renders Settings > General, the switcher and the help in English and Chinese, light

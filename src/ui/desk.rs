@@ -184,6 +184,12 @@ impl App {
         }
     }
 
+    /// Drops the draft of a conversation (its text moved elsewhere).
+    pub(super) fn forget_draft(&mut self, account: &AccountId, peer: &BareJid) {
+        self.desk.drafts.set(account, peer, "");
+        self.desk.touch();
+    }
+
     /// The draft to put in a conversation that opens.
     pub(super) fn restore_draft(&self, open: &mut super::conversation::State) {
         if let Some(text) = self.desk.drafts.get(&open.account, open.conversation.jid()) {
@@ -331,6 +337,7 @@ impl App {
     }
 
     fn shortcut(&mut self, action: Action) -> Task<super::Message> {
+        log::debug!("shortcut {action:?}");
         let on_main = self.screen == Screen::Main;
         match action {
             Action::Switcher if on_main || self.screen == Screen::General => {
