@@ -390,6 +390,16 @@ fn settings_switch_language_and_theme_live_and_save_them() {
     // Esc leaves the page.
     let _ = shortcut(&mut app, Action::Escape);
     assert!(app.is_main_screen());
+
+    // On Settings > Accounts, Esc first closes the account editor, then the page.
+    click(&mut app, "Accounts");
+    click(&mut app, "Edit");
+    assert!(shows(&app, "Display name"));
+    let _ = shortcut(&mut app, Action::Escape);
+    assert!(app.is_accounts_screen());
+    assert!(!shows(&app, "Display name"));
+    let _ = shortcut(&mut app, Action::Escape);
+    assert!(app.is_main_screen());
 }
 
 #[test]

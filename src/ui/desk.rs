@@ -354,7 +354,9 @@ impl App {
                     self.desk.help = false;
                 } else if self.desk.switcher.is_some() {
                     self.desk.switcher = None;
-                } else if self.screen == Screen::General {
+                } else if self.screen == Screen::General
+                    || (self.screen == Screen::Accounts && !self.settings.escape())
+                {
                     self.screen = Screen::Main;
                 }
             }

@@ -111,6 +111,11 @@ impl State {
         iced::widget::operation::focus(focus)
     }
 
+    /// Esc: closes the open editor or removal question. False when none was open.
+    pub fn escape(&mut self) -> bool {
+        self.edit.take().is_some() || self.remove.take().is_some()
+    }
+
     pub fn is_editing(&self, account: &AccountId) -> bool {
         self.edit.as_ref().is_some_and(|f| f.account() == account)
     }
