@@ -299,10 +299,14 @@ impl App {
         match message {
             Message::Started(startup) => {
                 *self = App::from_startup(self.desk.system_lang(), startup);
+                let restore = self.desk_restore();
                 if self.screen == Screen::Onboarding {
-                    iced::widget::operation::focus(onboarding::ADDRESS_ID)
+                    Task::batch([
+                        iced::widget::operation::focus(onboarding::ADDRESS_ID),
+                        restore,
+                    ])
                 } else {
-                    self.desk_restore()
+                    restore
                 }
             }
             Message::Onboarding(message) => {
