@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod colors;
+pub mod config;
 pub mod ids;
 pub mod instance;
 pub mod model;

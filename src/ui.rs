@@ -4,17 +4,22 @@
 
 pub mod account;
 pub mod conversation;
+pub mod desk;
 pub mod desktop;
 mod handlers;
+pub mod help;
 pub mod i18n;
 mod manage;
 pub mod onboarding;
 pub mod parts;
 pub mod sessions;
 pub mod settings;
+pub mod shortcuts;
 pub mod sidebar;
 pub mod startup;
+pub mod switcher;
 pub mod theme;
+pub mod timefmt;
 
 use crate::ids::{AccountId, ConversationId};
 use crate::model::ChatMessage;
@@ -50,6 +55,7 @@ pub fn run(launch: Launch) -> iced::Result {
     iced::application(move || App::boot(lang, uri.clone()), App::update, App::view)
         .title(App::title)
         .subscription(App::subscription)
+        .theme(App::theme)
         .window(window_settings())
         .run()
 }
@@ -63,7 +69,8 @@ fn window_settings() -> window::Settings {
     window::Settings {
         size: Size::new(1100.0, 720.0),
         min_size: Some(Size::new(720.0, 480.0)),
-        // Closing may hide the window to the tray instead (see `desktop`).
+        // The desk module saves the window state and drafts, then exits or hides the
+        // window to the tray (see `desktop`).
         exit_on_close_request: false,
         #[cfg(target_os = "linux")]
         platform_specific: window::settings::PlatformSpecific {
@@ -116,8 +123,10 @@ pub enum Message {
     },
     /// The window gained or lost the keyboard focus.
     WindowFocused(bool),
-    /// Second launches, notification clicks, the tray, the window's close button.
+    /// Second launches, notification clicks, the tray.
     Desktop(desktop::Event),
+    /// Settings > General, shortcuts, switcher, help, window state and drafts.
+    Desk(desk::Message),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +136,8 @@ enum Screen {
     Main,
     /// Settings > Accounts.
     Accounts,
+    /// Settings > General.
+    General,
 }
 
 pub struct App {
@@ -149,19 +160,15 @@ pub struct App {
     window_focused: bool,
     /// The window is showing (not hidden to the tray).
     window_shown: bool,
-    /// Closing the window hides it to the tray (when a tray host exists).
-    close_to_tray: bool,
     /// The tray icon is up.
     tray_up: bool,
     /// The unread count the tray icon shows.
     tray_unread: Option<u32>,
-    notifications_enabled: bool,
-    /// Conversations whose messages never notify.
-    muted: std::collections::HashSet<(AccountId, ConversationId)>,
     /// An `xmpp:` link to open once start-up has finished.
     pending_uri: Option<String>,
     /// The last displayed marker sent: (account, peer, stanza id).
     last_displayed: Option<(AccountId, BareJid, String)>,
+    desk: desk::Desk,
 }
 
 impl App {
@@ -181,7 +188,10 @@ impl App {
 
     /// The app as start-up found things: the sign-in form when there is no account,
     /// the main screen otherwise. Tests build apps this way too.
-    pub fn from_startup(lang: Lang, startup: Startup) -> Self {
+    pub fn from_startup(lang: Lang, mut startup: Startup) -> Self {
+        // `lang` is the system's; the settings may choose another.
+        let desk = desk::Desk::new(lang, *std::mem::take(&mut startup.desk));
+        let lang = desk.lang();
         let mut notices = Vec::new();
         if let Some(detail) = &startup.store_error {
             notices.push(trf(lang, T::StoreUnavailable, &[("detail", detail)]));
@@ -244,13 +254,11 @@ impl App {
                 .collect(),
             window_focused: true,
             window_shown: true,
-            close_to_tray: false,
             tray_up: false,
             tray_unread: None,
-            notifications_enabled: true,
-            muted: Default::default(),
             pending_uri: None,
             last_displayed: None,
+            desk,
         }
     }
 
@@ -315,20 +323,26 @@ impl App {
             focus,
             sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
             desktop::subscription().map(Message::Desktop),
+            self.desk_subscription(),
         ])
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
         match message {
             Message::Started(startup) => {
-                let previous = std::mem::replace(self, App::from_startup(self.lang, startup));
+                let previous =
+                    std::mem::replace(self, App::from_startup(self.desk.system_lang(), startup));
                 self.keep_desktop_state(previous);
+                let restore = self.desk_restore();
                 if self.screen == Screen::Onboarding {
-                    iced::widget::operation::focus(onboarding::ADDRESS_ID)
+                    Task::batch([
+                        iced::widget::operation::focus(onboarding::ADDRESS_ID),
+                        restore,
+                    ])
                 } else if let Some(uri) = self.pending_uri.take() {
-                    self.open_uri(&uri)
+                    Task::batch([restore, self.open_uri(&uri)])
                 } else {
-                    Task::none()
+                    restore
                 }
             }
             Message::Onboarding(message) => {
@@ -351,6 +365,7 @@ impl App {
                 None => Task::none(),
             },
             Message::Conversation(message) => {
+                self.desk.touch();
                 let event = self.conversation.as_mut().and_then(|c| c.update(message));
                 match event {
                     Some(event) => self.on_conversation(event),
@@ -439,6 +454,7 @@ impl App {
             }
             Message::FocusNext { backwards: true } => iced::widget::operation::focus_previous(),
             Message::FocusNext { backwards: false } => iced::widget::operation::focus_next(),
+            Message::Desk(message) => self.desk_update(message),
             Message::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);
@@ -470,7 +486,9 @@ impl App {
                     accounts: &self.accounts,
                 })
                 .map(Message::Settings),
+            Screen::General => self.general_view(),
         };
+        let body = self.with_overlays(body);
         if self.notices.is_empty() {
             return body;
         }

@@ -32,8 +32,6 @@ pub enum Event {
     Quit,
     /// The tray icon is up (`true`) or no tray host exists (`false`).
     TrayStarted(bool),
-    /// The user asked to close the window.
-    CloseRequested(window::Id),
 }
 
 struct Bus {
@@ -66,12 +64,9 @@ fn events() -> impl Stream<Item = Event> {
     }
 }
 
-/// Desktop events and close requests of the window.
+/// Desktop events from outside iced.
 pub fn subscription() -> Subscription<Event> {
-    Subscription::batch([
-        Subscription::run(events),
-        window::close_requests().map(Event::CloseRequested),
-    ])
+    Subscription::run(events)
 }
 
 /// Serves requests of later launches on a thread of its own.
@@ -168,13 +163,10 @@ impl App {
             window_focused: self.window_focused && self.window_shown,
             open,
             own_presence: state.own_show,
-            muted: self.muted.contains(&(
-                message.account.clone(),
-                ConversationId::Chat(message.peer.clone()),
-            )),
+            muted: !self.settings().notifies(&message.peer),
             mention: false,
         };
-        if !self.notifications_enabled || !crate::notify::should_notify(message, &ctx) {
+        if !crate::notify::should_notify(message, &ctx) {
             return Task::none();
         }
         let sender = crate::notify::preview(&state.peer_label(&message.peer));
@@ -231,18 +223,10 @@ impl App {
                 self.presence_for_all(show, None);
                 Task::none()
             }
-            Event::Quit => iced::exit(),
+            Event::Quit => self.flush_and_quit(),
             Event::TrayStarted(up) => {
                 self.tray_up = up;
                 self.sync_tray()
-            }
-            Event::CloseRequested(id) => {
-                if self.close_to_tray && self.tray_up {
-                    self.window_shown = false;
-                    window::set_mode(id, window::Mode::Hidden)
-                } else {
-                    iced::exit()
-                }
             }
         }
     }
@@ -256,6 +240,16 @@ impl App {
         if self.pending_uri.is_none() {
             self.pending_uri = previous.pending_uri;
         }
+    }
+
+    /// Closing the window: hide it to the tray when the user wants that and a tray
+    /// host shows our icon (`None`: quit as usual).
+    pub(super) fn close_to_tray(&mut self) -> Option<Task<Message>> {
+        if !(self.settings().close_to_tray && self.tray_up) {
+            return None;
+        }
+        self.window_shown = false;
+        Some(window::latest().and_then(|id| window::set_mode(id, window::Mode::Hidden)))
     }
 
     fn show_window(&mut self) -> Task<Message> {

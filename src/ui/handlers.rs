@@ -167,6 +167,7 @@ impl App {
             return Task::none();
         }
         let has_store = self.store.is_some();
+        self.stash_draft();
         let Some(state) = self.account_mut(&account) else {
             return Task::none();
         };
@@ -179,6 +180,7 @@ impl App {
         for message in state.recent(&peer) {
             open.push(message.clone());
         }
+        self.restore_draft(&mut open);
         let conv_id = open.conversation.clone();
         self.conversation = Some(open);
         let focus = iced::widget::operation::focus(conversation::COMPOSER_ID);

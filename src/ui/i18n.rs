@@ -216,6 +216,46 @@ texts! {
     TrayShowHide => "Show / hide Loquat", "显示 / 隐藏 Loquat";
     TrayPresence => "Presence", "在线状态";
     TrayQuit => "Quit", "退出";
+    // --- Desktop (issue #7, in-app half): settings, switcher, shortcuts help ---
+    SettingsTitle => "Settings", "设置";
+    GeneralSettings => "General settings", "常规设置";
+    AppearanceSection => "Appearance", "外观";
+    ThemeLabel => "Theme", "主题";
+    ThemeSystem => "Follow the system", "跟随系统";
+    ThemeLight => "Light", "浅色";
+    ThemeDark => "Dark", "深色";
+    LanguageLabel => "Language", "语言";
+    LanguageSystem => "Follow the system", "跟随系统";
+    LanguageEnglish => "English", "English（英语）";
+    LanguageChinese => "简体中文 (Simplified Chinese)", "简体中文";
+    NotificationsSection => "Notifications", "通知";
+    NotificationsToggle => "Show a notification for new messages", "收到新消息时显示通知";
+    MutedTitle => "Muted conversations", "已静音的会话";
+    NoneMuted => "No conversation is muted.", "没有静音的会话。";
+    MutePlaceholder => "Address to mute, e.g. bob@example.org", "要静音的地址，例如 bob@example.org";
+    Mute => "Mute", "静音";
+    Unmute => "Unmute", "取消静音";
+    InvalidAddress => "This is not a valid address.", "这不是有效的地址。";
+    DownloadsSection => "Downloads", "下载";
+    DownloadFolderLabel => "Download folder (leave empty for the system's)", "下载文件夹（留空则使用系统默认）";
+    ImageMaxLabel => "Download images automatically up to (MiB, 0 = never)", "自动下载图片的大小上限（MiB，0 表示从不）";
+    NotANumber => "Enter a whole number.", "请输入整数。";
+    WindowSection => "Window", "窗口";
+    CloseToTray => "Closing the window keeps Loquat running in the tray", "关闭窗口时让 Loquat 在托盘中继续运行";
+    StartMinimised => "Start minimised", "启动时最小化";
+    SwitcherPlaceholder => "Go to a conversation or contact…", "转到会话或联系人…";
+    SwitcherEmpty => "Nothing matches.", "没有匹配的结果。";
+    HelpTitle => "Keyboard shortcuts", "键盘快捷键";
+    KeySwitcher => "Quick switcher", "快速切换会话";
+    KeyPrevNext => "Previous / next conversation", "上一个 / 下一个会话";
+    KeyCloseConversation => "Close the conversation", "关闭当前会话";
+    KeyEscape => "Close a dialog", "关闭对话框";
+    KeyQuit => "Quit Loquat", "退出 Loquat";
+    KeyHelp => "Show this help", "显示此帮助";
+    KeySend => "Send / new line in the composer", "在输入框中发送 / 换行";
+    KeyFocus => "Next / previous field", "下一个 / 上一个输入项";
+    CloseHelp => "Close", "关闭";
+    // --- end desktop ---
 }
 
 impl fmt::Display for T {

@@ -17,6 +17,7 @@ impl App {
     pub(super) fn on_settings(&mut self, event: settings::Event) -> Task<Message> {
         match event {
             settings::Event::Back => self.screen = Screen::Main,
+            settings::Event::General => self.open_general(),
             settings::Event::AddAccount => {
                 let existing = self
                     .accounts
@@ -371,6 +372,7 @@ impl App {
         };
         let peer = open.conversation.jid().clone();
         let draft = open.composer_text();
+        let from = open.account.clone();
         if !self
             .account_state(&account)
             .is_some_and(|s| s.in_roster(&peer))
@@ -382,6 +384,8 @@ impl App {
         if let Some(open) = self.conversation.as_mut() {
             open.set_draft(&draft);
         }
+        // The draft moved with the conversation.
+        self.forget_draft(&from, &peer);
         let Some(store) = self.store.clone() else {
             return opened;
         };

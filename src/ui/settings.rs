@@ -3,6 +3,7 @@
 //! presence of all accounts at once.
 
 pub mod edit;
+pub mod general;
 
 use super::account::AccountState;
 use super::i18n::{Lang, T, tr, trf};
@@ -25,6 +26,8 @@ pub fn card_id(account: &AccountId) -> Id {
 #[derive(Debug, Clone)]
 pub enum Message {
     Back,
+    /// Settings > General.
+    General,
     AddAccount,
     Edit(AccountId),
     Form(edit::Message),
@@ -52,6 +55,7 @@ pub enum Direction {
 #[derive(Debug, Clone)]
 pub enum Event {
     Back,
+    General,
     AddAccount,
     Save(edit::Saved),
     SetEnabled(AccountId, bool),
@@ -107,6 +111,11 @@ impl State {
         iced::widget::operation::focus(focus)
     }
 
+    /// Esc: closes the open editor or removal question. False when none was open.
+    pub fn escape(&mut self) -> bool {
+        self.edit.take().is_some() || self.remove.take().is_some()
+    }
+
     pub fn is_editing(&self, account: &AccountId) -> bool {
         self.edit.as_ref().is_some_and(|f| f.account() == account)
     }
@@ -142,6 +151,7 @@ impl State {
     ) -> (Task<Message>, Option<Event>) {
         let event = match message {
             Message::Back => Some(Event::Back),
+            Message::General => Some(Event::General),
             Message::AddAccount => Some(Event::AddAccount),
             Message::Edit(account) => {
                 if self.is_editing(&account) {
@@ -252,11 +262,16 @@ impl State {
                             .style(theme::link_button)
                             .on_press(Message::Back),
                         space().width(Length::Fill),
+                        button(text(tr(lang, T::GeneralSettings)).size(14))
+                            .padding([6, 14])
+                            .style(theme::secondary_button)
+                            .on_press(Message::General),
                         button(text(tr(lang, T::AddAccount)).size(14))
                             .padding([6, 14])
                             .style(theme::primary_button)
                             .on_press(Message::AddAccount),
                     ]
+                    .spacing(8)
                     .align_y(Alignment::Center),
                     text(tr(lang, T::AccountsTitle))
                         .size(24)

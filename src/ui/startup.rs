@@ -66,6 +66,8 @@ pub struct Startup {
     pub send_as: HashMap<BareJid, AccountId>,
     /// The inbox filter as it was left (`None`: all accounts).
     pub filter: Option<AccountId>,
+    /// Settings, window state and drafts.
+    pub desk: Box<super::desk::DeskStartup>,
 }
 
 impl fmt::Debug for Startup {
@@ -150,6 +152,7 @@ pub fn load(open_secrets: fn() -> Result<Arc<dyn SecretStore>, SecretError>) -> 
         });
     }
     load_prefs(&store, &mut startup);
+    startup.desk = Box::new(super::desk::load(&store));
     startup
 }
 

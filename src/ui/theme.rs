@@ -368,3 +368,13 @@ pub fn card_error(theme: &Theme) -> container::Style {
         ..card(theme)
     }
 }
+
+/// The dimmed screen behind an overlay (the quick switcher, the shortcut help).
+pub fn scrim(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    let shade = if palette.is_dark { 0.6 } else { 0.35 };
+    container::Style {
+        background: Some(Color::BLACK.scale_alpha(shade).into()),
+        ..container::Style::default()
+    }
+}

@@ -5,6 +5,7 @@ use super::{Context, Message};
 use crate::model::{ChatMessage, Delivery, Direction};
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
+use crate::ui::timefmt;
 use chrono::{DateTime, Datelike, Local, NaiveDate};
 use iced::widget::{button, column, container, keyed_column, rich_text, row, space, span, text};
 use iced::{Alignment, Element, Length};
@@ -20,18 +21,12 @@ enum Key {
 }
 
 fn local_time(timestamp_ms: i64) -> Option<DateTime<Local>> {
-    DateTime::from_timestamp_millis(timestamp_ms).map(|t| t.with_timezone(&Local))
+    timefmt::local(timestamp_ms)
 }
 
-/// "Today", "Yesterday" or the date.
+/// "Today", "Yesterday" or the date, in the interface language.
 pub fn day_label(lang: Lang, day: NaiveDate, today: NaiveDate) -> String {
-    if day == today {
-        tr(lang, T::Today).to_string()
-    } else if today.pred_opt() == Some(day) {
-        tr(lang, T::Yesterday).to_string()
-    } else {
-        day.format("%Y-%m-%d").to_string()
-    }
+    timefmt::day_label(lang, day, today)
 }
 
 fn key_of(message: &ChatMessage) -> Key {
@@ -102,9 +97,7 @@ fn bubble<'a>(
     } else {
         cx.peer_label.clone()
     };
-    let time = time
-        .map(|t| t.format("%H:%M").to_string())
-        .unwrap_or_default();
+    let time = time.map(|t| timefmt::time(&t)).unwrap_or_default();
 
     let mut content: iced::widget::Column<'a, Message> = column![
         row![
@@ -204,6 +197,7 @@ mod tests {
         let older = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
         assert_eq!(day_label(Lang::En, today, today), "Today");
         assert_eq!(day_label(Lang::ZhCn, yesterday, today), "昨天");
-        assert_eq!(day_label(Lang::En, older, today), "2025-12-31");
+        assert_eq!(day_label(Lang::En, older, today), "Dec 31, 2025");
+        assert_eq!(day_label(Lang::ZhCn, older, today), "2025年12月31日");
     }
 }
