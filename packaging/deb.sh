@@ -50,7 +50,8 @@ echo "--- building the package (profile $PROFILE)"
 if [[ "$PROFILE" == dev ]]; then
     # CI packages the debug binary the test step built: a second, optimised build of
     # the whole stack would cost 20-30 minutes on 2 cores with an empty cache.
-    cargo build --bin loquat
+    # (The same targets as tests/e2e.sh: one feature set, so nothing is rebuilt.)
+    cargo build --bin loquat --example peer
     DEB=$("$TOOLS/bin/cargo-deb" --no-build --profile dev --quiet -o "$CARGO_TARGET_DIR/debian/" 2>"$WORK/deb.log") ||
         { cat "$WORK/deb.log"; fail "cargo deb failed"; }
 else
@@ -104,7 +105,7 @@ for _ in $(seq 1 50); do
     xdotool getdisplaygeometry >/dev/null 2>&1 && break
     sleep 0.1
 done
-export XDG_RUNTIME_DIR=$WORK/run
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$WORK/run}
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 LOQUAT_LANG=zh_CN LOQUAT_DATA_DIR=$WORK/data bash -c "exec $EXEC" >"$WORK/app.log" 2>&1 &
 PIDS+=($!)

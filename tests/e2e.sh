@@ -88,7 +88,7 @@ chmod 700 "$XDG_RUNTIME_DIR"
 
 DATA=$WORK/data
 start_app() {
-    LOQUAT_LANG=en LOQUAT_DATA_DIR=$DATA "$APP" >>"$WORK/app.log" 2>&1 &
+    LOQUAT_LANG=${APP_LANG:-en} LOQUAT_DATA_DIR=$DATA "$APP" >>"$WORK/app.log" 2>&1 &
     APP_PID=$!
     PIDS+=("$APP_PID")
     WIN=$(timeout 30 xdotool search --sync --onlyvisible --class loquat | head -n 1) ||
@@ -169,4 +169,21 @@ shot 7-restarted
 bob_writes "$WORK/peer2.log" "Still there?" "Yes, after a restart"
 alice_answers "$WORK/peer2.log" "Yes, after a restart"
 shot 8-history
+
+# --- 4. a second launch with an xmpp: link hands it to the running window (which opens
+# the chat with the link's text as a draft) and exits; there is still one window.
+LOQUAT_DATA_DIR=$DATA timeout 20 "$APP" "xmpp:bob@localhost?message;body=Draft%20from%20a%20link" \
+    >"$WORK/second.log" 2>&1 || fail "the second launch did not hand over: $(cat "$WORK/second.log")"
+grep -q "already running" "$WORK/second.log" || fail "the second launch did not say it handed over"
+sleep 1
+WINDOWS=$(xdotool search --onlyvisible --class loquat | wc -l)
+[[ "$WINDOWS" == 1 ]] || fail "expected one Loquat window, found $WINDOWS"
+shot 9-link
+
+# --- 5. the same window in Simplified Chinese (fonts-noto-cjk)
+kill "$APP_PID"
+wait "$APP_PID" 2>/dev/null || true
+APP_LANG=zh_CN start_app
+sleep 3
+shot 10-zh-cn
 echo "end-to-end passed; screenshots in $OUT"

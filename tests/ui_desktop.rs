@@ -571,3 +571,33 @@ fn render_desktop_screens_for_review() {
         shoot(&app, &format!("settings-{tag}-dark"), Theme::Dark);
     }
 }
+
+/// An `xmpp:` link (from the command line or a second launch) opens the chat with the
+/// contact's account and puts the link's text in the composer; a contact link opens the
+/// add-contact form; a bad link says why in the user's language.
+#[test]
+fn xmpp_links_open_the_chat_the_form_or_say_why_not() {
+    let Two { mut app, home, .. } = two_accounts(Lang::En, None);
+    let _ = app.open_uri("xmpp:erin@example.org?message;body=Hello%20%E4%BD%A0%E5%A5%BD");
+    let (account, peer) = app.current_conversation().expect("a chat opened");
+    assert_eq!((account, peer), (&home, &jid("erin@example.org")));
+    assert_eq!(
+        app.composer_text().as_deref().map(str::trim_end),
+        Some("Hello 你好"),
+        "the link's text is the draft"
+    );
+
+    let _ = app.open_uri("xmpp:frank@example.org?roster;name=Frank%20F");
+    assert_eq!(
+        app.adding_contact(),
+        Some(("frank@example.org", "Frank F")),
+        "the add-contact form is filled in"
+    );
+
+    let _ = app.open_uri("xmpp:a@b?exec;cmd=rm");
+    assert!(shows(&app, "does not do (exec)"));
+
+    let Two { mut app, .. } = two_accounts(Lang::ZhCn, None);
+    let _ = app.open_uri("xmpp:");
+    assert!(shows(&app, "没有有效的地址"));
+}

@@ -295,6 +295,7 @@ impl App {
                     && open.conversation == ConversationId::Chat(jid)
                 {
                     open.set_draft(&body);
+                    self.desk.touch();
                 }
                 task
             }
@@ -337,6 +338,11 @@ impl App {
             let _ = self.sidebar.update(message, &self.accounts);
         }
         Task::none()
+    }
+
+    /// The add-contact form, when open: address and name (tests).
+    pub fn adding_contact(&self) -> Option<(&str, &str)> {
+        self.sidebar.adding()
     }
 
     fn unread_total(&self) -> u32 {

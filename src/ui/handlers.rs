@@ -164,7 +164,8 @@ impl App {
             .as_ref()
             .is_some_and(|c| c.is(&account, &peer))
         {
-            return Task::none();
+            // Already open (e.g. restored at start-up): clicking it still means "write".
+            return iced::widget::operation::focus(conversation::COMPOSER_ID);
         }
         let has_store = self.store.is_some();
         self.stash_draft();

@@ -194,6 +194,11 @@ impl State {
         }
     }
 
+    /// The add-contact form, when open: the address and name typed so far.
+    pub fn adding(&self) -> Option<(&str, &str)> {
+        self.add.as_ref().map(|f| (f.jid.as_str(), f.name.as_str()))
+    }
+
     pub fn filter(&self) -> Option<&AccountId> {
         self.filter.as_ref()
     }
