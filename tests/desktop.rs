@@ -205,3 +205,176 @@ fn every_text_exists_in_english_and_chinese() {
     assert!(missing.is_empty(), "texts missing a language: {missing:?}");
     assert!(T::ALL.len() > 100);
 }
+
+/// A desktop notification server of our own on the session bus (the one
+/// `tests/run-all.sh` starts with `dbus-run-session`): it records what Loquat shows and
+/// "clicks" the notification.
+mod fake_notifications {
+    use std::sync::{Arc, Mutex};
+    use zbus::object_server::SignalEmitter;
+
+    #[derive(Debug, Clone)]
+    pub struct Shown {
+        pub app_name: String,
+        pub summary: String,
+        pub body: String,
+        pub actions: Vec<String>,
+    }
+
+    pub struct Server {
+        pub shown: Arc<Mutex<Vec<Shown>>>,
+    }
+
+    #[zbus::interface(name = "org.freedesktop.Notifications")]
+    impl Server {
+        #[allow(clippy::too_many_arguments)]
+        async fn notify(
+            &self,
+            app_name: String,
+            _replaces_id: u32,
+            _app_icon: String,
+            summary: String,
+            body: String,
+            actions: Vec<String>,
+            _hints: std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+            _expire_timeout: i32,
+            #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+        ) -> u32 {
+            let id = {
+                let mut shown = self.shown.lock().expect("lock");
+                shown.push(Shown {
+                    app_name,
+                    summary,
+                    body,
+                    actions,
+                });
+                shown.len() as u32
+            };
+            // The user clicks it a moment later (after Loquat listens for the click).
+            let emitter = emitter.to_owned();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                let _ = Server::action_invoked(&emitter, id, "default").await;
+            });
+            id
+        }
+
+        async fn get_capabilities(&self) -> Vec<String> {
+            vec!["body".into(), "actions".into()]
+        }
+
+        async fn get_server_information(&self) -> (String, String, String, String) {
+            (
+                "fake".into(),
+                "loquat-tests".into(),
+                "1".into(),
+                "1.2".into(),
+            )
+        }
+
+        async fn close_notification(&self, _id: u32) {}
+
+        #[zbus(signal)]
+        async fn action_invoked(
+            emitter: &SignalEmitter<'_>,
+            id: u32,
+            action_key: &str,
+        ) -> zbus::Result<()>;
+    }
+}
+
+/// A message that arrives while its conversation is not on screen raises a desktop
+/// notification with the sender and a plain preview; clicking it opens the conversation.
+#[test]
+fn a_new_message_notifies_and_a_click_opens_its_conversation() {
+    use futures::StreamExt;
+    use loquat::ids::{AccountId, LocalMessageId};
+    use loquat::model::{Account, ChatMessage, Delivery, Direction};
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::i18n::Lang;
+    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::{App, Message};
+    use std::sync::{Arc, Mutex};
+
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        panic!(
+            "this test needs a D-Bus session bus: run it inside `dbus-run-session` \
+             (tests/run-all.sh does)"
+        );
+    }
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let _server = rt
+        .block_on(async {
+            zbus::connection::Builder::session()?
+                .name("org.freedesktop.Notifications")?
+                .serve_at(
+                    "/org/freedesktop/Notifications",
+                    fake_notifications::Server {
+                        shown: shown.clone(),
+                    },
+                )?
+                .build()
+                .await
+        })
+        .expect("serve org.freedesktop.Notifications on the session bus");
+
+    let mut account = Account::new(jid("alice@example.org"));
+    account.id = AccountId("a".into());
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    let message = ChatMessage {
+        id: LocalMessageId::generate(),
+        account: AccountId("a".into()),
+        peer: jid("bob@example.org"),
+        is_room: false,
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: "<i>see</i> \u{202e}this\nnow".into(),
+        timestamp_ms: 1,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+    };
+    let task = app.update(Message::Session(Update {
+        account: AccountId("a".into()),
+        kind: UpdateKind::Message(message),
+    }));
+    let stream = iced_runtime::task::into_stream(task).expect("a notification task");
+    let outputs: Vec<Message> = rt.block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            stream
+                .filter_map(|action| async move {
+                    match action {
+                        iced_runtime::Action::Output(message) => Some(message),
+                        _ => None,
+                    }
+                })
+                .collect(),
+        )
+        .await
+        .expect("the notification was clicked in time")
+    });
+    let shown = shown.lock().expect("lock").clone();
+    assert_eq!(shown.len(), 1, "one notification: {shown:?}");
+    assert_eq!(shown[0].app_name, "Loquat");
+    assert_eq!(shown[0].summary, "bob@example.org");
+    assert_eq!(shown[0].body, "&lt;i&gt;see&lt;/i&gt; this now");
+    assert!(shown[0].actions.contains(&"default".to_string()));
+
+    for message in outputs {
+        let _ = app.update(message);
+    }
+    assert_eq!(
+        app.current_conversation(),
+        Some((&AccountId("a".into()), &jid("bob@example.org"))),
+        "the click opened the conversation"
+    );
+}
