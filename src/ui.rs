@@ -550,6 +550,7 @@ impl App {
                     account: &state.account,
                     write_as,
                     account_online: state.is_online(),
+                    muted: !self.settings().notifies(peer),
                 };
                 open.view(cx).map(Message::Conversation)
             }

@@ -601,3 +601,20 @@ fn xmpp_links_open_the_chat_the_form_or_say_why_not() {
     let _ = app.open_uri("xmpp:");
     assert!(shows(&app, "没有有效的地址"));
 }
+
+/// The conversation header mutes and unmutes that conversation's notifications.
+#[test]
+fn the_conversation_header_mutes_and_unmutes() {
+    let Two { mut app, home, .. } = two_accounts(Lang::En, None);
+    let _ = app.open_uri("xmpp:dave@example.org");
+    assert_eq!(
+        app.current_conversation(),
+        Some((&home, &jid("dave@example.org")))
+    );
+    assert!(app.settings().notifies(&jid("dave@example.org")));
+    click(&mut app, "Mute");
+    assert!(!app.settings().notifies(&jid("dave@example.org")));
+    assert!(shows(&app, "Unmute"), "the header says how to undo it");
+    click(&mut app, "Unmute");
+    assert!(app.settings().notifies(&jid("dave@example.org")));
+}

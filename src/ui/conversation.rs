@@ -43,6 +43,8 @@ pub enum Message {
     WriteAs(AccountId),
     /// Try a message that failed again.
     Retry(LocalMessageId),
+    /// Mute or unmute this conversation's notifications.
+    ToggleMute,
 }
 
 /// What the conversation asks of the app.
@@ -57,6 +59,7 @@ pub enum Event {
     WriteAs(AccountId),
     /// Send this failed message again.
     Retry(LocalMessageId),
+    ToggleMute,
 }
 
 /// A problem shown above the composer.
@@ -80,6 +83,8 @@ pub struct Context<'a> {
     pub write_as: Vec<&'a Account>,
     /// Is that account connected (else the "as" line says it is not)?
     pub account_online: bool,
+    /// Its notifications are muted.
+    pub muted: bool,
 }
 
 pub struct State {
@@ -155,6 +160,7 @@ impl State {
             }
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
             Message::Retry(id) => Some(Event::Retry(id)),
+            Message::ToggleMute => Some(Event::ToggleMute),
             Message::WriteAs(account) => {
                 (account != self.account).then_some(Event::WriteAs(account))
             }
@@ -256,6 +262,21 @@ impl State {
         if cx.write_as.len() > 1 {
             top = top.push(self.write_as_view(&cx));
         }
+        let (mute_label, mute_hint) = if cx.muted {
+            (T::Unmute, T::MutedHint)
+        } else {
+            (T::Mute, T::MuteHint)
+        };
+        top = top.push(iced::widget::tooltip(
+            button(text(tr(lang, mute_label)).size(12))
+                .padding([4, 8])
+                .style(theme::link_button)
+                .on_press(Message::ToggleMute),
+            container(text(tr(lang, mute_hint)).size(12))
+                .padding(6)
+                .style(theme::tag),
+            iced::widget::tooltip::Position::Bottom,
+        ));
         let header = container(top)
             .padding([10, 16])
             .width(Length::Fill)

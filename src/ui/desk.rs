@@ -288,7 +288,7 @@ impl App {
     }
 
     /// Applies new settings at once (language and theme switch live) and saves them.
-    fn apply_settings(&mut self, settings: Settings) -> Task<super::Message> {
+    pub(super) fn apply_settings(&mut self, settings: Settings) -> Task<super::Message> {
         self.desk.settings = settings.clone();
         self.lang = self.desk.lang();
         let Some(store) = self.store.clone() else {

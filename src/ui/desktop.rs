@@ -312,8 +312,9 @@ impl App {
         }
     }
 
-    /// The account to open `peer` with: one that has them in its roster (the remembered
-    /// choice first), else the first online account, else the first account.
+    /// The account to open `peer` with: the remembered choice, else one that has them in
+    /// its roster, else the one that talked with them last, else the first online
+    /// account, else the first account.
     fn account_for(&self, peer: &BareJid) -> Option<AccountId> {
         if let Some(Some(chosen)) = self.send_as.get(peer)
             && self.account_state(chosen).is_some()
@@ -323,6 +324,17 @@ impl App {
         self.accounts
             .iter()
             .find(|a| a.in_roster(peer))
+            // The newest conversation with them, from whichever account.
+            .or_else(|| {
+                self.accounts
+                    .iter()
+                    .filter_map(|a| {
+                        let entry = a.conversations.iter().find(|c| &c.peer == peer)?;
+                        Some((entry.last_activity_ms, a))
+                    })
+                    .max_by_key(|(when, _)| *when)
+                    .map(|(_, a)| a)
+            })
             .or_else(|| self.accounts.iter().find(|a| a.is_online()))
             .or_else(|| self.accounts.first())
             .map(|a| a.account.id.clone())

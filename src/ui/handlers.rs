@@ -224,6 +224,14 @@ impl App {
             return Task::none();
         };
         match event {
+            conversation::Event::ToggleMute => {
+                let peer = open.conversation.jid().clone();
+                let mut settings = self.settings().clone();
+                if !settings.muted.remove(&peer) {
+                    settings.muted.insert(peer);
+                }
+                self.apply_settings(settings)
+            }
             conversation::Event::Send(body) => {
                 let command = Command::SendChat {
                     to: open.conversation.jid().clone(),

@@ -216,6 +216,8 @@ texts! {
     TrayShowHide => "Show / hide Loquat", "显示 / 隐藏 Loquat";
     TrayPresence => "Presence", "在线状态";
     TrayQuit => "Quit", "退出";
+    MuteHint => "Stop notifications from this conversation", "不再通知这个会话的消息";
+    MutedHint => "Notifications from this conversation are off", "这个会话的通知已关闭";
     // --- Desktop (issue #7, in-app half): settings, switcher, shortcuts help ---
     SettingsTitle => "Settings", "设置";
     GeneralSettings => "General settings", "常规设置";
