@@ -1,6 +1,8 @@
 //! The session actor: owns the stanza stream of one account, turns stanzas into
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
+mod rooms;
+
 use super::connect::{self, ConnectConfig};
 use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
 use crate::ids::{AccountId, LocalMessageId};
@@ -609,6 +611,7 @@ impl Actor {
                     self.send(*st).await;
                 }
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
+                Event::Muc(e) => self.on_muc(e).await,
             }
         }
     }
