@@ -387,6 +387,7 @@ impl App {
                     &[("account", &label), ("notice", &notice)],
                 ));
             }
+            UpdateKind::Room(_) => {}
         }
         Task::none()
     }

@@ -255,6 +255,8 @@ impl Rooms {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MucIq {
     Info(BareJid),
+    /// Accepting the defaults of a room we created; we are "joined" once it is open.
+    Instant(BareJid),
     Configure(BareJid),
     Action(BareJid),
     SelfPing(BareJid),
@@ -478,16 +480,18 @@ pub(super) fn presence(state: &mut ProtoState, p: &Presence) -> Option<Vec<Event
                 room.joined = true;
                 // 210: the room gave us another nick than we asked for.
                 room.nick = nick.clone();
-                let occupants = room.occupants.values().cloned().collect();
-                events.push(room_event(MucEvent::Joined {
-                    room: room_jid.clone(),
-                    nick,
-                    created,
-                    occupants,
-                }));
                 if created {
-                    // A new room stays locked until configured: accept the defaults.
+                    // A new room stays locked (others get item-not-found) until it is
+                    // configured: accept the defaults, and report the join once open.
                     events.push(Event::Reply(Box::new(state.instant_room(room_jid))));
+                } else {
+                    let occupants = room.occupants.values().cloned().collect();
+                    events.push(room_event(MucEvent::Joined {
+                        room: room_jid.clone(),
+                        nick,
+                        created,
+                        occupants,
+                    }));
                 }
             } else if room.joined {
                 events.push(room_event(MucEvent::Occupant {
@@ -589,10 +593,12 @@ fn room_message(
     if body.trim().is_empty() {
         return None;
     }
+    // Whole seconds: room archives (Prosody's among them) stamp to the second, and a
+    // live message must not sort after archived ones of the same second.
     let timestamp_ms = delay
         .map(|d| d.stamp.0.timestamp_millis())
         .filter(|t| *t > 0 && *t <= now_ms + 60_000)
-        .unwrap_or(now_ms);
+        .unwrap_or(now_ms - now_ms.rem_euclid(1000));
     let direction = if nick == own_nick {
         Direction::Outgoing
     } else {
@@ -736,6 +742,24 @@ pub(super) fn answer(
                 r.sid = sid;
             }
             vec![room_event(MucEvent::Features { room, sid, mam })]
+        }
+        MucIq::Instant(room) => {
+            let mut events = Vec::new();
+            if let Err(e) = result {
+                events.push(room_event(MucEvent::Refused {
+                    room: room.clone(),
+                    error: MucError::from_stanza_error(&e),
+                }));
+            }
+            if let Some(r) = state.rooms.rooms.get(&room) {
+                events.push(room_event(MucEvent::Joined {
+                    room: room.clone(),
+                    nick: r.nick.clone(),
+                    created: true,
+                    occupants: r.occupants.values().cloned().collect(),
+                }));
+            }
+            events
         }
         MucIq::Configure(room) | MucIq::Action(room) => match result {
             Ok(_) => Vec::new(),

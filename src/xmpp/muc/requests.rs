@@ -70,8 +70,45 @@ impl ProtoState {
             )
             .build();
         self.request(
-            PendingIq::Muc(MucIq::Configure(room.clone())),
+            PendingIq::Muc(MucIq::Instant(room.clone())),
             Some(Jid::from(room)),
+            false,
+            payload,
+        )
+    }
+
+    /// Submits the room configuration form (owners).
+    pub fn muc_configure(&mut self, room: &BareJid, fields: &[(String, Vec<String>)]) -> Stanza {
+        let field = |var: &str, values: &[String], hidden: bool| {
+            let mut f = Element::builder("field", ns::DATA_FORMS).a("var", var);
+            if hidden {
+                f = f.a("type", "hidden");
+            }
+            for v in values {
+                f = f.append(
+                    Element::builder("value", ns::DATA_FORMS)
+                        .append(v.as_str())
+                        .build(),
+                );
+            }
+            f.build()
+        };
+        let mut x = Element::builder("x", ns::DATA_FORMS)
+            .a("type", "submit")
+            .append(field(
+                "FORM_TYPE",
+                &["http://jabber.org/protocol/muc#roomconfig".to_owned()],
+                true,
+            ));
+        for (var, values) in fields {
+            x = x.append(field(var, values, false));
+        }
+        let payload = Element::builder("query", NS_MUC_OWNER)
+            .append(x.build())
+            .build();
+        self.request(
+            PendingIq::Muc(MucIq::Configure(room.clone())),
+            Some(Jid::from(room.clone())),
             false,
             payload,
         )

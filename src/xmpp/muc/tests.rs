@@ -93,18 +93,28 @@ fn self_presence_110_joins_and_201_configures_an_instant_room() {
         ),
         0,
     );
-    assert!(
-        matches!(muc(&ev).as_slice(), [MucEvent::Joined { created: true, nick, .. }] if nick == "me"),
-        "{ev:?}"
-    );
-    let config = ev.iter().find_map(|e| match e {
-        Event::Reply(st) => Some(to_xml(st)),
-        _ => None,
-    });
-    let config = config.unwrap_or_default();
+    // The room is locked until configured: no "joined" before the room accepts.
+    assert!(muc(&ev).is_empty(), "{ev:?}");
+    let (config, id) = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::Reply(st) => Some((to_xml(st), iq_id(st))),
+            _ => None,
+        })
+        .unwrap_or_default();
     assert!(
         config.contains("muc#owner") && config.contains("type='submit'"),
         "{config}"
+    );
+    let ev = s.handle(
+        stanza(&format!(
+            "<iq xmlns='jabber:client' type='result' id='{id}' from='{ROOM}'/>"
+        )),
+        0,
+    );
+    assert!(
+        matches!(muc(&ev).as_slice(), [MucEvent::Joined { created: true, nick, .. }] if nick == "me"),
+        "{ev:?}"
     );
     assert!(s.rooms.get(&room()).is_some_and(|r| r.joined));
 }
