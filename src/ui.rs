@@ -11,6 +11,7 @@ mod manage;
 pub mod onboarding;
 pub mod parts;
 pub mod room;
+pub mod rooms;
 pub mod sessions;
 pub mod settings;
 pub mod sidebar;
@@ -101,6 +102,8 @@ pub enum Message {
     },
     /// The window gained or lost the keyboard focus.
     WindowFocused(bool),
+    /// Group chat: room list, join dialog, open room.
+    Rooms(rooms::Message),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +135,8 @@ pub struct App {
     window_focused: bool,
     /// The last displayed marker sent: (account, peer, stanza id).
     last_displayed: Option<(AccountId, BareJid, String)>,
+    /// Group chat rooms (see `rooms`).
+    rooms: rooms::Panel,
 }
 
 impl App {
@@ -213,6 +218,7 @@ impl App {
                 .collect(),
             window_focused: true,
             last_displayed: None,
+            rooms: rooms::Panel::default(),
         }
     }
 
@@ -304,6 +310,7 @@ impl App {
                     None => task,
                 }
             }
+            Message::Rooms(message) => self.on_rooms(message),
             Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
                 Some(event) => self.on_sidebar(event),
                 None => Task::none(),
@@ -460,6 +467,12 @@ impl App {
             })
             .map(Message::Sidebar);
 
+        let rooms = self.rooms.list_view(lang).map(Message::Rooms);
+        if let Some(room) = self.rooms.main_view(lang) {
+            return row![sidebar, rooms, room.map(Message::Rooms)]
+                .height(Length::Fill)
+                .into();
+        }
         let main: Element<'_, Message> = match self.conversation.as_ref().and_then(|open| {
             let state = self.account_state(&open.account)?;
             Some((open, state))
@@ -489,6 +502,25 @@ impl App {
                 .center(Length::Fill)
                 .into(),
         };
-        row![sidebar, main].height(Length::Fill).into()
+        row![sidebar, rooms, main].height(Length::Fill).into()
+    }
+
+    /// Group chat messages: the panel decides, the account's session acts.
+    fn on_rooms(&mut self, message: rooms::Message) -> Task<Message> {
+        let default_account = self
+            .accounts
+            .iter()
+            .find(|a| self.handles.contains_key(&a.account.id))
+            .map(|a| a.account.id.clone());
+        let outgoing = self.rooms.update(message, default_account);
+        if self.rooms.shows_something() {
+            self.conversation = None;
+        }
+        if let Some((account, command)) = outgoing
+            && self.send(&account, command).is_err()
+        {
+            self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
+        }
+        Task::none()
     }
 }

@@ -353,3 +353,128 @@ fn render_room_screens_for_review() {
     let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
     assert!(snapshot.matches_image(dir.join("join-error")).expect("png"));
 }
+
+fn app_with_account() -> (
+    loquat::ui::App,
+    AccountId,
+    tokio::sync::mpsc::UnboundedReceiver<Command>,
+) {
+    use loquat::model::Account;
+    use loquat::session::{Handle, Update, UpdateKind};
+    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::{App, Message};
+    let account = Account::new(jid("alice@example.org"));
+    let id = account.id.clone();
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let _ = app.update(Message::Session(Update {
+        account: id.clone(),
+        kind: UpdateKind::Ready(Handle::new(tx)),
+    }));
+    (app, id, rx)
+}
+
+/// The whole app: join from the room list, see the refusal, join again, read the room.
+#[test]
+fn app_joins_a_room_and_shows_its_state() {
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::Message;
+    let (mut app, account, mut commands) = app_with_account();
+    let click = |app: &mut loquat::ui::App, what: &str| {
+        let messages: Vec<Message> = {
+            let mut ui = simulator(app.view());
+            ui.click(what).expect(what);
+            ui.into_messages().collect()
+        };
+        for m in messages {
+            let _ = app.update(m);
+        }
+    };
+    click(&mut app, "Join a group chat");
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.click(Id::new(join::ROOM_ID)).expect("room field");
+        ui.typewrite("tea@conference.example.org");
+        ui.click(Id::new(join::NICK_ID)).expect("nick field");
+        ui.typewrite("alice");
+        ui.click("Join").expect("Join");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    let room_jid = jid("tea@conference.example.org");
+    match commands.try_recv() {
+        Ok(Command::JoinRoom { room, nick, .. }) => {
+            assert_eq!(room, room_jid);
+            assert_eq!(nick, "alice");
+        }
+        other => panic!("expected a join, got {other:?}"),
+    }
+    let session = |app: &mut loquat::ui::App, update: RoomUpdate| {
+        let _ = app.update(Message::Session(Update {
+            account: account.clone(),
+            kind: UpdateKind::Room(update),
+        }));
+    };
+    session(
+        &mut app,
+        RoomUpdate::JoinFailed {
+            room: room_jid.clone(),
+            error: MucError::NicknameInUse,
+        },
+    );
+    assert_eq!(count(app.view(), "already taken in this room"), 1);
+    click(&mut app, "Use alice2");
+    assert!(matches!(commands.try_recv(), Ok(Command::JoinRoom { nick, .. }) if nick == "alice2"));
+    session(
+        &mut app,
+        RoomUpdate::Joined {
+            room: room_jid.clone(),
+            nick: "alice2".into(),
+            occupants: vec![occupant("alice2", Role::Participant, Affiliation::None)],
+        },
+    );
+    assert_eq!(count(app.view(), "In the room (1)"), 1);
+    let message = ChatMessage {
+        id: LocalMessageId::generate(),
+        account: account.clone(),
+        peer: room_jid.clone(),
+        is_room: true,
+        direction: Direction::Incoming,
+        sender: "bob".into(),
+        body: "welcome alice2!".into(),
+        timestamp_ms: 0,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+    };
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(message),
+    }));
+    assert_eq!(count(app.view(), "welcome alice2!"), 1);
+    // Kicked: the room says so, and Rejoin asks the session.
+    session(
+        &mut app,
+        RoomUpdate::Left {
+            room: room_jid.clone(),
+            departure: Departure {
+                exit: Exit::Kicked,
+                reason: None,
+                actor: None,
+            },
+            rejoin_in_secs: None,
+        },
+    );
+    assert_eq!(count(app.view(), "You were removed from this room."), 1);
+    click(&mut app, "Rejoin");
+    assert!(matches!(commands.try_recv(), Ok(Command::JoinRoom { nick, .. }) if nick == "alice2"));
+}
