@@ -22,7 +22,7 @@ const PING_IDLE: Duration = Duration::from_secs(120);
 const PING_TIMEOUT: Duration = Duration::from_secs(30);
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// Most archive pages fetched per room and catch-up (250 messages each).
+/// Most archive pages fetched backwards when a room has no local history yet.
 const MAX_ROOM_PAGES: u32 = 40;
 
 /// A room the user wants to be in.
@@ -373,7 +373,9 @@ impl Actor {
             }
         }
         let pages = catch_up.pages + 1;
-        if complete || pages >= MAX_ROOM_PAGES {
+        // Forward pages fill the gap since our last message: all of it. Backward pages
+        // (no local history yet) stop after a while; older history loads on demand.
+        if complete || (backward && pages >= MAX_ROOM_PAGES) {
             self.release_held(&room).await;
             return;
         }
