@@ -512,7 +512,11 @@ impl App {
             .iter()
             .find(|a| self.handles.contains_key(&a.account.id))
             .map(|a| a.account.id.clone());
-        let outgoing = self.rooms.update(message, default_account);
+        let default_nick = default_account
+            .as_ref()
+            .and_then(|id| self.account_state(id))
+            .and_then(|a| a.account.jid.node().map(|n| n.to_string()));
+        let outgoing = self.rooms.update(message, default_account, default_nick);
         if self.rooms.shows_something() {
             self.conversation = None;
         }

@@ -349,9 +349,84 @@ fn render_room_screens_for_review() {
     let mut form = join::State::new("alice");
     form.room = "tea@conference.example.org".into();
     form.failed(MucError::NicknameInUse);
+    let _ = std::fs::remove_file(dir.join("join-error-tiny-skia.png"));
     let mut ui = simulator(form.view(Lang::En));
     let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
     assert!(snapshot.matches_image(dir.join("join-error")).expect("png"));
+
+    // The whole window: room list (with an invitation and unread counts) and a room.
+    use loquat::session::rooms::Invitation;
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::Message;
+    let (mut app, account, _commands) = app_with_account();
+    let feed = |app: &mut loquat::ui::App, kind: UpdateKind| {
+        let _ = app.update(Message::Session(Update {
+            account: account.clone(),
+            kind,
+        }));
+    };
+    for name in ["tea", "garden"] {
+        let r = jid(&format!("{name}@conference.example.org"));
+        feed(
+            &mut app,
+            UpdateKind::Room(RoomUpdate::Joining {
+                room: r.clone(),
+                nick: "alice".into(),
+            }),
+        );
+        feed(
+            &mut app,
+            UpdateKind::Room(RoomUpdate::Joined {
+                room: r.clone(),
+                nick: "alice".into(),
+                occupants: vec![
+                    occupant("alice", Role::Participant, Affiliation::Member),
+                    occupant("bob", Role::Moderator, Affiliation::Owner),
+                ],
+            }),
+        );
+    }
+    for (room_name, body) in [
+        ("garden", "the roses are out"),
+        ("garden", "alice, come and see"),
+        ("tea", "Welcome!"),
+    ] {
+        feed(
+            &mut app,
+            UpdateKind::Message(ChatMessage {
+                id: LocalMessageId::generate(),
+                account: account.clone(),
+                peer: jid(&format!("{room_name}@conference.example.org")),
+                is_room: true,
+                direction: Direction::Incoming,
+                sender: "bob".into(),
+                body: body.into(),
+                timestamp_ms: 0,
+                stanza_id_attr: None,
+                origin_id: None,
+                server_id: None,
+                delivery: Delivery::Delivered,
+            }),
+        );
+    }
+    feed(
+        &mut app,
+        UpdateKind::Room(RoomUpdate::Invitation(Invitation {
+            room: jid("party@conference.example.org"),
+            from: jid("carol@example.org"),
+            reason: None,
+            password: None,
+            direct: true,
+        })),
+    );
+    let _ = app.update(Message::Rooms(loquat::ui::rooms::Message::Open(
+        account.clone(),
+        jid("tea@conference.example.org"),
+    )));
+    let _ = std::fs::remove_file(dir.join("app-rooms-tiny-skia.png"));
+    let mut ui = simulator(app.view());
+    let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
+    assert!(snapshot.matches_image(dir.join("app-rooms")).expect("png"));
 }
 
 fn app_with_account() -> (
@@ -477,4 +552,64 @@ fn app_joins_a_room_and_shows_its_state() {
     assert_eq!(count(app.view(), "You were removed from this room."), 1);
     click(&mut app, "Rejoin");
     assert!(matches!(commands.try_recv(), Ok(Command::JoinRoom { nick, .. }) if nick == "alice2"));
+}
+
+#[test]
+fn invitation_offers_join_and_decline() {
+    use loquat::session::rooms::Invitation;
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::Message;
+    let (mut app, account, mut commands) = app_with_account();
+    let invite = |app: &mut loquat::ui::App, room: &str, direct: bool| {
+        let _ = app.update(Message::Session(Update {
+            account: account.clone(),
+            kind: UpdateKind::Room(RoomUpdate::Invitation(Invitation {
+                room: jid(room),
+                from: jid("bob@example.org"),
+                reason: None,
+                password: Some("pw".into()),
+                direct,
+            })),
+        }));
+    };
+    invite(&mut app, "party@conference.example.org", true);
+    assert_eq!(
+        count(app.view(), "bob@example.org invites you to party@"),
+        1
+    );
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.click("Join").expect("Join");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    match commands.try_recv() {
+        Ok(Command::JoinRoom {
+            room,
+            nick,
+            password,
+        }) => {
+            assert_eq!(room.as_str(), "party@conference.example.org");
+            assert_eq!(nick, "alice");
+            assert_eq!(password.as_deref(), Some("pw"));
+        }
+        other => panic!("expected a join, got {other:?}"),
+    }
+    assert_eq!(count(app.view(), "invites you to"), 0);
+    // A mediated invitation is declined through the room.
+    invite(&mut app, "club@conference.example.org", false);
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.click("Decline").expect("Decline");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    assert!(
+        matches!(commands.try_recv(), Ok(Command::DeclineInvite { room, inviter }) if room.as_str() == "club@conference.example.org" && inviter.as_str() == "bob@example.org")
+    );
+    assert_eq!(count(app.view(), "invites you to"), 0);
 }

@@ -250,6 +250,10 @@ texts! {
     RoomNickLine => "{old} is now {new}", "{old} 改名为 {new}";
     RoomComposerPlaceholder => "Message {room}", "发消息到 {room}";
     RoomSend => "Send", "发送";
+    RoomInvitation => "{from} invites you to {room}", "{from} 邀请你加入 {room}";
+    RoomInvitationJoin => "Join", "加入";
+    RoomInvitationDecline => "Decline", "拒绝";
+    RoomsHeading => "Rooms", "群聊列表";
 }
 
 impl fmt::Display for T {

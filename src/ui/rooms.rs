@@ -2,14 +2,14 @@
 //! apart), the join dialog, and the open room. The app delegates room updates, room
 //! messages and this panel's messages here; it sends the commands this panel returns.
 
-use super::i18n::{Lang, T, tr};
+use super::i18n::{Lang, T, tr, trf};
 use super::parts;
 use super::theme;
 use super::{join, room};
 use crate::ids::AccountId;
 use crate::model::ChatMessage;
 use crate::session::Command;
-use crate::session::rooms::RoomUpdate;
+use crate::session::rooms::{Invitation, RoomUpdate};
 use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Alignment, Element, Length};
 use std::collections::BTreeMap;
@@ -23,6 +23,8 @@ pub struct Panel {
     /// The join dialog, with the account it joins from.
     pub joining: Option<(AccountId, join::State)>,
     pub open: Option<Key>,
+    /// Invitations waiting for Join or Decline.
+    pub invitations: Vec<(AccountId, Invitation)>,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub enum Message {
     Join(join::Message),
     Open(AccountId, BareJid),
     Room(room::Message),
+    AcceptInvitation(usize),
+    DeclineInvitation(usize),
 }
 
 /// A command for the session of one account.
@@ -49,7 +53,14 @@ impl Panel {
     }
 
     /// `default_account`: where a new join goes (the first account signed in).
-    pub fn update(&mut self, message: Message, default_account: Option<AccountId>) -> Outgoing {
+    /// `default_nick`: the nickname for a room joined from an invitation when no other
+    /// room of that account suggests one.
+    pub fn update(
+        &mut self,
+        message: Message,
+        default_account: Option<AccountId>,
+        default_nick: Option<String>,
+    ) -> Outgoing {
         match message {
             Message::OpenJoin => {
                 let account = default_account?;
@@ -99,6 +110,54 @@ impl Panel {
                 }
                 None
             }
+            Message::AcceptInvitation(i) => {
+                if i >= self.invitations.len() {
+                    return None;
+                }
+                let (account, inv) = self.invitations.remove(i);
+                let nick = self
+                    .rooms
+                    .iter()
+                    .find(|((a, _), _)| *a == account)
+                    .map(|(_, r)| r.nick.clone())
+                    .or(default_nick)
+                    .unwrap_or_else(|| "me".to_owned());
+                self.rooms
+                    .entry((account.clone(), inv.room.clone()))
+                    .or_insert_with(|| {
+                        room::Room::new(
+                            account.clone(),
+                            inv.room.clone(),
+                            nick.clone(),
+                            inv.password.clone(),
+                        )
+                    });
+                self.joining = None;
+                self.open = Some((account.clone(), inv.room.clone()));
+                Some((
+                    account,
+                    Command::JoinRoom {
+                        room: inv.room,
+                        nick,
+                        password: inv.password,
+                    },
+                ))
+            }
+            Message::DeclineInvitation(i) => {
+                if i >= self.invitations.len() {
+                    return None;
+                }
+                let (account, inv) = self.invitations.remove(i);
+                // A direct invitation needs no answer; a mediated one is declined
+                // through the room.
+                (!inv.direct).then_some((
+                    account,
+                    Command::DeclineInvite {
+                        room: inv.room,
+                        inviter: inv.from,
+                    },
+                ))
+            }
             Message::Room(m) => {
                 let key = self.open.clone()?;
                 let r = self.rooms.get_mut(&key)?;
@@ -120,7 +179,17 @@ impl Panel {
             | RoomUpdate::Subject { room, .. }
             | RoomUpdate::Left { room, .. }
             | RoomUpdate::Refused { room, .. } => room.clone(),
-            RoomUpdate::Invitation(_) | RoomUpdate::Bookmarks(_) => return,
+            RoomUpdate::Invitation(inv) => {
+                let known = self
+                    .invitations
+                    .iter()
+                    .any(|(a, i)| a == account && i.room == inv.room);
+                if !known {
+                    self.invitations.push((account.clone(), inv.clone()));
+                }
+                return;
+            }
+            RoomUpdate::Bookmarks(_) => return,
         };
         let key = (account.clone(), jid.clone());
         // The join dialog learns how its join went.
@@ -158,7 +227,37 @@ impl Panel {
 
     /// The narrow list of rooms beside the sidebar.
     pub fn list_view(&self, lang: Lang) -> Element<'_, Message> {
-        let mut list = column![text(tr(lang, T::RoomBadge)).style(theme::heading)].spacing(6);
+        let mut list = column![].spacing(6);
+        for (i, (_, inv)) in self.invitations.iter().enumerate() {
+            list = list.push(
+                container(
+                    column![
+                        text(trf(
+                            lang,
+                            T::RoomInvitation,
+                            &[
+                                ("from", &parts::short(inv.from.as_str(), 20)),
+                                ("room", &parts::short(inv.room.as_str(), 20)),
+                            ],
+                        ))
+                        .size(13),
+                        row![
+                            button(text(tr(lang, T::RoomInvitationJoin)).size(13))
+                                .style(theme::primary_button)
+                                .on_press(Message::AcceptInvitation(i)),
+                            button(text(tr(lang, T::RoomInvitationDecline)).size(13))
+                                .style(theme::secondary_button)
+                                .on_press(Message::DeclineInvitation(i)),
+                        ]
+                        .spacing(6),
+                    ]
+                    .spacing(6),
+                )
+                .padding(8)
+                .style(theme::notice_box),
+            );
+        }
+        list = list.push(text(tr(lang, T::RoomsHeading)).style(theme::heading));
         for ((account, jid), r) in &self.rooms {
             let selected = self.open.as_ref() == Some(&(account.clone(), jid.clone()));
             let name = jid.node().map(|n| n.to_string()).unwrap_or_default();
