@@ -195,7 +195,7 @@ impl Panel {
         // The join dialog learns how its join went.
         if let Some((a, form)) = self.joining.as_mut()
             && a == account
-            && form.room.trim() == jid.as_str()
+            && BareJid::new(form.room.trim()).ok().as_ref() == Some(&jid)
         {
             match update {
                 RoomUpdate::JoinFailed { error, .. } => form.failed(error.clone()),
