@@ -11,6 +11,8 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 
 mod actor;
 pub mod connect;
+pub mod rooms;
+mod sm_fix;
 
 pub use actor::run;
 
@@ -81,6 +83,54 @@ pub enum Command {
     },
     /// End the session cleanly.
     Disconnect,
+    // --- group chat (XEP-0045) ---
+    /// Join a room (also to rejoin after leaving or being kicked).
+    JoinRoom {
+        room: BareJid,
+        nick: String,
+        password: Option<String>,
+    },
+    LeaveRoom {
+        room: BareJid,
+    },
+    /// Send a groupchat message; stored first, acknowledged when the room reflects it.
+    SendRoom {
+        room: BareJid,
+        body: String,
+        id: LocalMessageId,
+    },
+    SetSubject {
+        room: BareJid,
+        subject: String,
+    },
+    ChangeNick {
+        room: BareJid,
+        nick: String,
+    },
+    /// Invite someone: directly (XEP-0249) or mediated by the room.
+    InviteToRoom {
+        room: BareJid,
+        to: BareJid,
+        reason: Option<String>,
+        direct: bool,
+    },
+    /// Decline a mediated invitation.
+    DeclineInvite {
+        room: BareJid,
+        inviter: BareJid,
+    },
+    /// As an owner, submit the room configuration form with these fields (XEP-0004;
+    /// `FORM_TYPE` is added).
+    ConfigureRoom {
+        room: BareJid,
+        fields: Vec<(String, Vec<String>)>,
+    },
+    /// As a moderator, remove someone from a room.
+    KickOccupant {
+        room: BareJid,
+        nick: String,
+        reason: Option<String>,
+    },
 }
 
 /// Why a session is not working, in a form the UI can put in words.
@@ -196,6 +246,8 @@ pub enum UpdateKind {
     },
     /// Something the user should read that is not tied to a message.
     Notice(String),
+    /// Group chat: room state, occupants, invitations, bookmarks.
+    Room(rooms::RoomUpdate),
 }
 
 /// Clonable sender of commands to one session.

@@ -9,9 +9,12 @@ pub mod desktop;
 mod handlers;
 pub mod help;
 pub mod i18n;
+pub mod join;
 mod manage;
 pub mod onboarding;
 pub mod parts;
+pub mod room;
+pub mod rooms;
 pub mod sessions;
 pub mod settings;
 pub mod shortcuts;
@@ -127,6 +130,8 @@ pub enum Message {
     Desktop(desktop::Event),
     /// Settings > General, shortcuts, switcher, help, window state and drafts.
     Desk(desk::Message),
+    /// Group chat: room list, join dialog, open room.
+    Rooms(rooms::Message),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +174,8 @@ pub struct App {
     /// The last displayed marker sent: (account, peer, stanza id).
     last_displayed: Option<(AccountId, BareJid, String)>,
     desk: desk::Desk,
+    /// Group chat rooms (see `rooms`).
+    rooms: rooms::Panel,
 }
 
 impl App {
@@ -259,6 +266,7 @@ impl App {
             pending_uri: None,
             last_displayed: None,
             desk,
+            rooms: rooms::Panel::default(),
         }
     }
 
@@ -360,6 +368,7 @@ impl App {
                     None => task,
                 }
             }
+            Message::Rooms(message) => self.on_rooms(message),
             Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
                 Some(event) => self.on_sidebar(event),
                 None => Task::none(),
@@ -528,6 +537,12 @@ impl App {
             })
             .map(Message::Sidebar);
 
+        let rooms = self.rooms.list_view(lang).map(Message::Rooms);
+        if let Some(room) = self.rooms.main_view(lang) {
+            return row![sidebar, rooms, room.map(Message::Rooms)]
+                .height(Length::Fill)
+                .into();
+        }
         let main: Element<'_, Message> = match self.conversation.as_ref().and_then(|open| {
             let state = self.account_state(&open.account)?;
             Some((open, state))
@@ -558,6 +573,29 @@ impl App {
                 .center(Length::Fill)
                 .into(),
         };
-        row![sidebar, main].height(Length::Fill).into()
+        row![sidebar, rooms, main].height(Length::Fill).into()
+    }
+
+    /// Group chat messages: the panel decides, the account's session acts.
+    fn on_rooms(&mut self, message: rooms::Message) -> Task<Message> {
+        let default_account = self
+            .accounts
+            .iter()
+            .find(|a| self.handles.contains_key(&a.account.id))
+            .map(|a| a.account.id.clone());
+        let default_nick = default_account
+            .as_ref()
+            .and_then(|id| self.account_state(id))
+            .and_then(|a| a.account.jid.node().map(|n| n.to_string()));
+        let outgoing = self.rooms.update(message, default_account, default_nick);
+        if self.rooms.shows_something() {
+            self.conversation = None;
+        }
+        if let Some((account, command)) = outgoing
+            && self.send(&account, command).is_err()
+        {
+            self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
+        }
+        Task::none()
     }
 }

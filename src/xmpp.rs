@@ -12,9 +12,11 @@ use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
+pub mod bookmarks;
 pub mod disco;
 pub mod mam;
 pub mod message;
+pub mod muc;
 pub mod presence;
 pub mod roster;
 
@@ -30,6 +32,10 @@ pub enum PendingIq {
         queryid: String,
         backward: bool,
     },
+    /// Group chat rooms (XEP-0045).
+    Muc(muc::MucIq),
+    /// Room bookmarks (XEP-0402 / XEP-0048).
+    Bookmarks(bookmarks::BookmarkIq),
 }
 
 struct Pending {
@@ -49,6 +55,8 @@ pub struct ProtoState {
     next_id: u64,
     /// Archive queries whose results we accept.
     mam_open: HashSet<String>,
+    /// Rooms we are in or joining, room archive queries, bookmarks.
+    pub rooms: muc::Rooms,
 }
 
 /// What a handled stanza means for the app.
@@ -112,6 +120,8 @@ pub enum Event {
     Reply(Box<Stanza>),
     /// A stanza we dropped for a reason worth logging.
     Dropped(String),
+    /// Group chat and bookmarks.
+    Muc(muc::MucEvent),
 }
 
 impl ProtoState {
@@ -124,6 +134,7 @@ impl ProtoState {
             pending: HashMap::new(),
             next_id: 0,
             mam_open: HashSet::new(),
+            rooms: muc::Rooms::default(),
         }
     }
 
@@ -132,6 +143,7 @@ impl ProtoState {
         self.bound = Some(bound);
         self.pending.clear();
         self.mam_open.clear();
+        self.rooms.reset();
     }
 
     fn next_id(&mut self) -> String {
@@ -201,8 +213,19 @@ impl ProtoState {
     pub fn handle(&mut self, stanza: Stanza, now_ms: i64) -> Vec<Event> {
         match stanza {
             Stanza::Iq(iq) => self.handle_iq(iq),
-            Stanza::Message(m) => message::handle(self, m, now_ms),
-            Stanza::Presence(p) => presence::handle(self, p),
+            Stanza::Message(mut m) => {
+                if let Some(events) = bookmarks::event(self, &m) {
+                    return events;
+                }
+                if let Some(events) = muc::message(self, &mut m, now_ms) {
+                    return events;
+                }
+                message::handle(self, m, now_ms)
+            }
+            Stanza::Presence(p) => match muc::presence(self, &p) {
+                Some(events) => events,
+                None => presence::handle(self, p),
+            },
         }
     }
 
@@ -266,7 +289,9 @@ impl ProtoState {
             None => {
                 return vec![Event::Dropped(format!("unexpected IQ answer {id}"))];
             }
-            Some(p) => self.answer_from_ok(&p.to, &from),
+            Some(p) => {
+                self.answer_from_ok(&p.to, &from) || muc::answer_from_room_ok(&p.kind, &from)
+            }
         };
         if !ok {
             return vec![Event::Dropped(format!(
@@ -294,6 +319,8 @@ impl ProtoState {
                     self.archive_fin(queryid, backward, None)
                 }
             },
+            PendingIq::Muc(kind) => muc::answer(self, kind, result),
+            PendingIq::Bookmarks(kind) => bookmarks::answer(self, kind, result),
             PendingIq::OwnDiscoInfo => match result {
                 Ok(Some(payload)) => {
                     let sid = disco::has_feature(payload, xmpp_parsers::ns::SID);

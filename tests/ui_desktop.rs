@@ -594,6 +594,13 @@ fn xmpp_links_open_the_chat_the_form_or_say_why_not() {
         "the add-contact form is filled in"
     );
 
+    let _ = app.open_uri("xmpp:balcony@rooms.example.org?join;password=s%3Bcret");
+    assert_eq!(
+        app.joining_room(),
+        Some(("balcony@rooms.example.org", "s;cret")),
+        "the join dialog is filled in"
+    );
+
     let _ = app.open_uri("xmpp:a@b?exec;cmd=rm");
     assert!(shows(&app, "does not do (exec)"));
 

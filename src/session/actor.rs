@@ -1,6 +1,8 @@
 //! The session actor: owns the stanza stream of one account, turns stanzas into
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
+mod rooms;
+
 use super::connect::{self, ConnectConfig};
 use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
 use crate::ids::{AccountId, LocalMessageId};
@@ -172,6 +174,8 @@ struct Actor {
     /// management) owns them now, so the outbox does not send them a second time.
     in_flight: HashSet<LocalMessageId>,
     catch_up: Option<CatchUp>,
+    /// Group chat rooms this session wants to be in (see `rooms.rs`).
+    rooms: rooms::SessionRooms,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -211,12 +215,15 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         sm_enabled: false,
         in_flight: HashSet::new(),
         catch_up: None,
+        rooms: rooms::SessionRooms::default(),
     };
     a.load_cached_roster().await;
 
     let mut commands_open = true;
+    let mut room_tick = tokio::time::interval(rooms::TICK);
     loop {
         tokio::select! {
+            _ = room_tick.tick() => a.rooms_tick().await,
             ev = receiver.next() => match ev {
                 Some(StreamEvent::Stanza(st)) => a.on_stanza(st).await,
                 Some(StreamEvent::Stream(StreamStatus::Reset { bound_jid, features })) => {
@@ -377,6 +384,7 @@ impl Actor {
         });
         self.flush_outbox().await;
         self.start_catch_up().await;
+        self.rooms_on_reset().await;
     }
 
     /// On every new (not resumed) stream: fetch what the archive has after the last
@@ -540,6 +548,9 @@ impl Actor {
     async fn on_stanza(&mut self, stanza: Stanza) {
         for event in self.proto.handle(stanza, now_ms()) {
             match event {
+                Event::Message { message, .. } if message.is_room => {
+                    self.on_room_message(*message).await
+                }
                 Event::Message { message, receipt } => {
                     if self.store_message(*message).await
                         && let Some(r) = receipt
@@ -609,6 +620,7 @@ impl Actor {
                     self.send(*st).await;
                 }
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
+                Event::Muc(e) => self.on_muc(e).await,
             }
         }
     }
@@ -774,6 +786,7 @@ impl Actor {
                 self.send(xmpp::message::displayed(peer, id)).await;
             }
             Command::Disconnect => {}
+            room => self.on_room_command(room).await,
         }
     }
 

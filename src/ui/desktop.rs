@@ -22,8 +22,12 @@ mod tray;
 pub enum Event {
     /// A second launch handed its request over.
     Request(Request),
-    /// A notification was clicked: open that conversation.
-    Open { account: AccountId, peer: BareJid },
+    /// A notification was clicked: open that conversation (or room).
+    Open {
+        account: AccountId,
+        peer: BareJid,
+        room: bool,
+    },
     /// Tray: show the window, or hide it when it is showing.
     ToggleWindow,
     /// Tray: set every account's presence.
@@ -101,6 +105,7 @@ pub fn start_tray(lang: super::i18n::Lang) -> Task<Message> {
 pub struct Note {
     pub account: AccountId,
     pub peer: BareJid,
+    pub room: bool,
     pub title: String,
     pub body: String,
 }
@@ -137,6 +142,7 @@ async fn show_note(note: Note) -> Option<Event> {
         clicked.then_some(Event::Open {
             account: note.account,
             peer: note.peer,
+            room: note.room,
         })
     }
     #[cfg(not(all(unix, not(target_os = "macos"))))]
@@ -155,21 +161,50 @@ impl App {
         let Some(state) = self.account_state(&message.account) else {
             return Task::none();
         };
-        let open = self
-            .conversation
+        let open_room = self
+            .rooms
+            .open
             .as_ref()
-            .map(|c| (&c.account, &c.conversation));
+            .map(|(account, room)| (account, ConversationId::Room(room.clone())));
+        let open = match &open_room {
+            Some((account, room)) => Some((*account, room)),
+            None => self
+                .conversation
+                .as_ref()
+                .map(|c| (&c.account, &c.conversation)),
+        };
+        let room = message
+            .is_room
+            .then(|| {
+                self.rooms
+                    .rooms
+                    .get(&(message.account.clone(), message.peer.clone()))
+            })
+            .flatten();
+        // Our own messages echoed by the room never notify.
+        if room.is_some_and(|r| r.nick == message.sender) {
+            return Task::none();
+        }
         let ctx = crate::notify::Context {
             window_focused: self.window_focused && self.window_shown,
             open,
             own_presence: state.own_show,
             muted: !self.settings().notifies(&message.peer),
-            mention: false,
+            mention: room.is_some_and(|r| super::room::mentions(&message.body, &r.nick)),
         };
         if !crate::notify::should_notify(message, &ctx) {
             return Task::none();
         }
-        let sender = crate::notify::preview(&state.peer_label(&message.peer));
+        let sender = if message.is_room {
+            // "nick in room"
+            format!(
+                "{} · {}",
+                crate::notify::preview(&message.sender),
+                crate::notify::preview(&message.peer.to_string())
+            )
+        } else {
+            crate::notify::preview(&state.peer_label(&message.peer))
+        };
         // With several accounts, say which one the message came to.
         let title = if self.accounts.len() > 1 {
             format!(
@@ -182,6 +217,7 @@ impl App {
         let note = Note {
             account: message.account.clone(),
             peer: message.peer.clone(),
+            room: message.is_room,
             title,
             body: crate::notify::preview(&message.body),
         };
@@ -207,7 +243,16 @@ impl App {
             Event::Request(Request::Open(text)) => {
                 Task::batch([self.show_window(), self.open_uri(&text)])
             }
-            Event::Open { account, peer } => {
+            Event::Open {
+                account,
+                peer,
+                room: true,
+            } => {
+                self.screen = Screen::Main;
+                let open = self.update(Message::Rooms(super::rooms::Message::Open(account, peer)));
+                Task::batch([self.show_window(), open])
+            }
+            Event::Open { account, peer, .. } => {
                 self.screen = Screen::Main;
                 Task::batch([self.show_window(), self.open_conversation(account, peer)])
             }
@@ -301,13 +346,20 @@ impl App {
             }
             XmppUri::Roster { jid, name } => self.start_add_contact(jid, name),
             XmppUri::Subscribe { jid } => self.start_add_contact(jid, None),
-            XmppUri::Join { room, .. } => {
-                self.notice(super::i18n::trf(
-                    self.lang,
-                    super::i18n::T::UriJoinNotYet,
-                    &[("room", room.as_str())],
-                ));
-                Task::none()
+            XmppUri::Join { room, password } => {
+                use super::{join, rooms};
+                let mut steps = vec![
+                    rooms::Message::OpenJoin,
+                    rooms::Message::Join(join::Message::Room(room.to_string())),
+                ];
+                if let Some(password) = password {
+                    steps.push(rooms::Message::Join(join::Message::Password(password)));
+                }
+                Task::batch(
+                    steps
+                        .into_iter()
+                        .map(|step| self.update(Message::Rooms(step))),
+                )
             }
         }
     }
@@ -350,6 +402,14 @@ impl App {
             let _ = self.sidebar.update(message, &self.accounts);
         }
         Task::none()
+    }
+
+    /// The join dialog, when open: the room address and password typed so far (tests).
+    pub fn joining_room(&self) -> Option<(&str, &str)> {
+        self.rooms
+            .joining
+            .as_ref()
+            .map(|(_, form)| (form.room.as_str(), form.password.as_str()))
     }
 
     /// The add-contact form, when open: address and name (tests).

@@ -159,6 +159,7 @@ impl App {
     }
 
     pub(super) fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
+        self.rooms.close();
         if self
             .conversation
             .as_ref()
@@ -348,6 +349,11 @@ impl App {
             UpdateKind::Presence { from, show, status } => state.set_presence(&from, show, status),
             UpdateKind::SubscriptionRequest { from } => state.add_request(from),
             UpdateKind::Message(message) => {
+                if message.is_room {
+                    // Rooms have their own list and view (see `rooms`).
+                    self.rooms.push(&message);
+                    return Task::none();
+                }
                 let open = self
                     .conversation
                     .as_ref()
@@ -368,6 +374,10 @@ impl App {
             }
             UpdateKind::History(messages) => {
                 for message in messages {
+                    if message.is_room {
+                        self.rooms.push(&message);
+                        continue;
+                    }
                     state.note_message(&message, true);
                     state.remember(&message);
                     if let Some(conversation) = self
@@ -398,6 +408,7 @@ impl App {
                     &[("account", &label), ("notice", &notice)],
                 ));
             }
+            UpdateKind::Room(update) => self.rooms.apply(&account, &update),
         }
         Task::none()
     }

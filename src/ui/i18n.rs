@@ -210,8 +210,6 @@ texts! {
     UriBadEncoding => "That xmpp: link is not correctly encoded.", "这个 xmpp: 链接的编码不正确。";
     UriUnknownAction => "That xmpp: link asks for something Loquat does not do ({action}).",
         "这个 xmpp: 链接要求的操作 Loquat 不支持（{action}）。";
-    UriJoinNotYet => "Group chats are not supported yet, so {room} cannot be joined.",
-        "暂不支持群聊，无法加入 {room}。";
     TrayUnread => "{count} unread", "{count} 条未读";
     TrayShowHide => "Show / hide Loquat", "显示 / 隐藏 Loquat";
     TrayPresence => "Presence", "在线状态";
@@ -258,6 +256,56 @@ texts! {
     KeyFocus => "Next / previous field", "下一个 / 上一个输入项";
     CloseHelp => "Close", "关闭";
     // --- end desktop ---
+    // --- group chat (MUC): join dialog, room view ---
+    JoinRoomTitle => "Join a group chat", "加入群聊";
+    RoomAddressLabel => "Room address", "群聊地址";
+    RoomAddressPlaceholder => "room@conference.example.org", "room@conference.example.org（群聊地址）";
+    RoomNickLabel => "Your nickname in the room", "你在群聊中的昵称";
+    RoomPasswordLabel => "Password (only if the room has one)", "密码（仅当群聊设有密码时）";
+    JoinRoomButton => "Join", "加入";
+    JoiningRoom => "Joining…", "正在加入…";
+    RoomAddressInvalid => "This is not a valid room address.", "这不是有效的群聊地址。";
+    RoomNickEmpty => "Choose a nickname.", "请选择一个昵称。";
+    MucNickInUse => "The nickname {nick} is already taken in this room. Try {suggestion}?", "昵称 {nick} 在此群聊中已被使用。试试 {suggestion}？";
+    MucUseSuggestion => "Use {suggestion}", "使用 {suggestion}";
+    MucPasswordRequired => "This room needs a password, or the password was wrong.", "此群聊需要密码，或密码错误。";
+    MucMembersOnly => "This room is for members only. Ask an owner to add you.", "此群聊仅限成员加入。请联系群主添加你。";
+    MucBanned => "You are banned from this room.", "你已被此群聊封禁。";
+    MucNotFound => "This room does not exist.", "此群聊不存在。";
+    MucCreateInstead => "Create it", "创建此群聊";
+    MucServiceUnavailable => "The group chat service is not available right now.", "群聊服务暂时不可用。";
+    MucRoomFull => "This room is full.", "此群聊已满。";
+    MucNotAllowed => "You are not allowed to do this here.", "你无权在此执行此操作。";
+    MucOtherError => "The room refused: {detail}", "群聊拒绝了请求：{detail}";
+    RoomBadge => "Room", "群聊";
+    RoomNoSubject => "No subject", "没有主题";
+    RoomOccupants => "In the room ({count})", "群聊成员（{count}）";
+    RoleModerator => "moderator", "主持人";
+    RoleParticipant => "participant", "参与者";
+    RoleVisitor => "visitor", "访客";
+    AffOwner => "owner", "群主";
+    AffAdmin => "admin", "管理员";
+    AffMember => "member", "成员";
+    RoomKicked => "You were removed from this room by {actor}.", "你被 {actor} 移出了此群聊。";
+    RoomKickedNoActor => "You were removed from this room.", "你被移出了此群聊。";
+    RoomBannedState => "You were banned from this room.", "你被此群聊封禁了。";
+    RoomLeftState => "You left this room.", "你已离开此群聊。";
+    RoomDestroyed => "This room was closed.", "此群聊已关闭。";
+    RoomShutdown => "The group chat service is restarting. Rejoining in {secs} s…", "群聊服务正在重启，{secs} 秒后重新加入…";
+    RoomLost => "The connection to this room was lost. Rejoining in {secs} s…", "与此群聊的连接已断开，{secs} 秒后重新加入…";
+    RoomLostNoRetry => "You are no longer in this room.", "你已不在此群聊中。";
+    RoomMembersOnlyNow => "This room became members-only.", "此群聊已改为仅限成员。";
+    RoomReason => "Reason: {reason}", "原因：{reason}";
+    RoomRejoin => "Rejoin", "重新加入";
+    RoomJoinedLine => "{nick} joined", "{nick} 加入了";
+    RoomLeftLine => "{nick} left", "{nick} 离开了";
+    RoomNickLine => "{old} is now {new}", "{old} 改名为 {new}";
+    RoomComposerPlaceholder => "Message {room}", "发消息到 {room}";
+    RoomSend => "Send", "发送";
+    RoomInvitation => "{from} invites you to {room}", "{from} 邀请你加入 {room}";
+    RoomInvitationJoin => "Join", "加入";
+    RoomInvitationDecline => "Decline", "拒绝";
+    RoomsHeading => "Rooms", "群聊列表";
 }
 
 impl fmt::Display for T {

@@ -295,6 +295,13 @@ pub fn account_chip(colour: [u8; 3]) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// A nickname in a room, in its XEP-0392 colour (group chat).
+pub fn nick(colour: [u8; 3]) -> impl Fn(&Theme) -> text::Style {
+    move |_| text::Style {
+        color: Some(rgb(colour)),
+    }
+}
+
 /// A pill that can be selected: the account filter, the "write as" choice.
 pub fn pill(selected: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
     move |theme, status| {

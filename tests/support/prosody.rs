@@ -219,6 +219,41 @@ impl TestServer {
         tail(&self.log, 60)
     }
 
+    /// Kills Prosody and starts it again in place: same ports, same data folder (a
+    /// server restart as users see it). Panics if it does not come back within 20 s.
+    pub fn restart(&mut self) {
+        self.process.kill();
+        let prosody = require_binary("prosody", "prosody");
+        let ports = self.ports;
+        let ready = wait_until(START_TIMEOUT, || {
+            let log_file = std::fs::File::create(&self.log).expect("create the Prosody log");
+            let mut cmd = Command::new(&prosody);
+            cmd.arg("--config")
+                .arg(&self.config)
+                .arg("-F")
+                .current_dir(self.dir.path())
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone().expect("log file handle"))
+                .stderr(log_file);
+            self.process = Process::spawn(cmd).expect("start Prosody again");
+            // The old sockets may linger a moment: retry until every port is ours.
+            let up = wait_until(Duration::from_secs(5), || {
+                [ports.c2s, ports.direct_tls, ports.http, ports.https]
+                    .iter()
+                    .all(|&port| port_open(port) && activated(&self.log, port))
+            });
+            if !up {
+                self.process.kill();
+            }
+            up
+        });
+        assert!(
+            ready,
+            "Prosody did not come back after a restart. Log:\n{}",
+            tail(&self.log, 60)
+        );
+    }
+
     /// Prosody's process id (e.g. to stop it with a signal in a test).
     pub fn pid(&self) -> u32 {
         self.process.id()

@@ -1,0 +1,144 @@
+//! Room archive catch-up (XEP-0313 on the room): forward from the last stored archive
+//! id, or the newest pages backwards for a room with no local history. Live messages
+//! that arrive meanwhile wait, so history keeps the archive's order.
+
+use super::super::Actor;
+use super::{RoomCatchUp, cursor_key};
+use crate::model::ChatMessage;
+use crate::session::UpdateKind;
+use crate::store::Inserted;
+use tokio_xmpp::parsers::jid::BareJid;
+
+/// Most archive pages fetched backwards when a room has no local history yet.
+const MAX_ROOM_PAGES: u32 = 40;
+
+impl Actor {
+    pub(super) async fn start_room_catch_up(&mut self, room: BareJid) {
+        let key = cursor_key(&self.account, &room);
+        let cursor = match self.with_store(move |s| s.pref(&key)).await {
+            Some(Ok(c)) => c,
+            _ => None,
+        };
+        let from = match cursor {
+            Some(id) => crate::xmpp::mam::From::After(id),
+            None => crate::xmpp::mam::From::Newest,
+        };
+        self.query_room_archive(room, from, 0).await;
+    }
+
+    async fn query_room_archive(
+        &mut self,
+        room: BareJid,
+        from: crate::xmpp::mam::From,
+        pages: u32,
+    ) {
+        let (queryid, st) = self.proto.muc_mam_query(&room, from);
+        self.rooms.catch_up.insert(
+            queryid,
+            RoomCatchUp {
+                room,
+                batch: Vec::new(),
+                pages,
+            },
+        );
+        self.send(st).await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn on_room_archive_page(
+        &mut self,
+        room: BareJid,
+        queryid: String,
+        backward: bool,
+        complete: bool,
+        first: Option<String>,
+        last: Option<String>,
+        failed: bool,
+    ) {
+        let Some(catch_up) = self.rooms.catch_up.remove(&queryid) else {
+            return;
+        };
+        if catch_up.room != room {
+            return;
+        }
+        let batch = catch_up.batch;
+        let to_store = batch.clone();
+        let stored = self.with_store(move |s| s.insert_messages(&to_store)).await;
+        let new: Vec<ChatMessage> = match stored {
+            Some(Ok(results)) => batch
+                .into_iter()
+                .zip(results)
+                .filter(|(_, r)| *r == Inserted::New)
+                .map(|(m, _)| m)
+                .collect(),
+            None => batch,
+            Some(Err(e)) => {
+                log::error!("could not store room history: {e}");
+                self.emit(UpdateKind::Notice(format!(
+                    "Messages from the archive of {room} could not be saved: {e}"
+                )));
+                return;
+            }
+        };
+        if backward {
+            let (account, conversation) = (
+                self.account.clone(),
+                crate::ids::ConversationId::Room(room.clone()),
+            );
+            if let Some(Err(e)) = self
+                .with_store(move |s| s.mark_read(&account, &conversation))
+                .await
+            {
+                log::warn!("could not mark room history read: {e}");
+            }
+            if !new.is_empty() {
+                self.emit(UpdateKind::History(new));
+            }
+        } else {
+            for m in new {
+                self.emit(UpdateKind::Message(m));
+            }
+        }
+        if failed {
+            log::warn!("{}: archive of {room} failed; catch-up stopped", self.own);
+            self.release_held(&room).await;
+            return;
+        }
+        let cursor = if backward && catch_up.pages > 0 {
+            None
+        } else {
+            last.clone()
+        };
+        if let Some(id) = cursor {
+            let key = cursor_key(&self.account, &room);
+            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
+                log::warn!("could not save the room archive position: {e}");
+            }
+        }
+        let pages = catch_up.pages + 1;
+        // Forward pages fill the gap since our last message: all of it. Backward pages
+        // (no local history yet) stop after a while; older history loads on demand.
+        if complete || (backward && pages >= MAX_ROOM_PAGES) {
+            self.release_held(&room).await;
+            return;
+        }
+        match (backward, first, last) {
+            (false, _, Some(last)) => {
+                self.query_room_archive(room, crate::xmpp::mam::From::After(last), pages)
+                    .await
+            }
+            (true, Some(first), _) => {
+                self.query_room_archive(room, crate::xmpp::mam::From::Before(first), pages)
+                    .await
+            }
+            _ => self.release_held(&room).await,
+        }
+    }
+
+    /// The archive is caught up: store the live messages that waited for it.
+    pub(super) async fn release_held(&mut self, room: &BareJid) {
+        for m in self.rooms.held.remove(room).unwrap_or_default() {
+            self.store_room_message(m).await;
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! One group chat room on screen: subject, messages with nicks in their XEP-0392
+//! colours, joins/leaves/nick changes folded into compact lines, the occupant list with
+//! roles and affiliations, and the room's true state (joining, in, kicked, lost…) with
+//! the reason and a Rejoin button.
+
+use super::i18n::{Lang, T, tr, trf};
+use super::theme;
+use crate::colors::consistent_color;
+use crate::ids::{AccountId, LocalMessageId};
+use crate::model::{ChatMessage, Direction};
+use crate::session::Command;
+use crate::session::rooms::{Affiliation, Departure, Exit, MucError, Occupant, Role, RoomUpdate};
+use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
+use iced::{Alignment, Element, Length};
+use std::collections::BTreeMap;
+use xmpp_parsers::jid::BareJid;
+
+pub const COMPOSER_ID: &str = "room-composer";
+
+/// Where we stand with the room.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Joining,
+    Joined,
+    Out {
+        departure: Departure,
+        rejoin_in_secs: Option<u64>,
+    },
+    Failed(MucError),
+}
+
+/// Something that happened in the room, shown compactly between messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    Joined(String),
+    Left(String),
+    Nick { old: String, new: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Chat(Box<ChatMessage>),
+    Notes(Vec<Note>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Room {
+    pub account: AccountId,
+    pub jid: BareJid,
+    pub nick: String,
+    pub password: Option<String>,
+    pub status: Status,
+    pub subject: Option<String>,
+    pub occupants: BTreeMap<String, Occupant>,
+    pub lines: Vec<Line>,
+    pub draft: String,
+    /// Unread messages, and among them those that mention our nick.
+    pub unread: u32,
+    pub mentions: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Rejoin,
+    Draft(String),
+    Send,
+}
+
+/// What the room view asks of its parent: send this command on the room's account.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Command(Command),
+}
+
+/// Does `body` mention `nick` (as a whole word, any case)?
+pub fn mentions(body: &str, nick: &str) -> bool {
+    let nick = nick.trim().to_lowercase();
+    if nick.is_empty() {
+        return false;
+    }
+    let body = body.to_lowercase();
+    body.match_indices(&nick).any(|(i, _)| {
+        let before = body[..i].chars().next_back();
+        let after = body[i + nick.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
+    match role {
+        Role::Moderator => Some(tr(lang, T::RoleModerator)),
+        Role::Participant => Some(tr(lang, T::RoleParticipant)),
+        Role::Visitor => Some(tr(lang, T::RoleVisitor)),
+        Role::None => None,
+    }
+}
+
+fn affiliation_word(lang: Lang, a: Affiliation) -> Option<&'static str> {
+    match a {
+        Affiliation::Owner => Some(tr(lang, T::AffOwner)),
+        Affiliation::Admin => Some(tr(lang, T::AffAdmin)),
+        Affiliation::Member => Some(tr(lang, T::AffMember)),
+        Affiliation::None | Affiliation::Outcast => None,
+    }
+}
+
+impl Room {
+    pub fn new(account: AccountId, jid: BareJid, nick: String, password: Option<String>) -> Self {
+        Room {
+            account,
+            jid,
+            nick,
+            password,
+            status: Status::Joining,
+            subject: None,
+            occupants: BTreeMap::new(),
+            lines: Vec::new(),
+            draft: String::new(),
+            unread: 0,
+            mentions: 0,
+        }
+    }
+
+    fn note(&mut self, note: Note) {
+        if let Some(Line::Notes(notes)) = self.lines.last_mut() {
+            notes.push(note);
+        } else {
+            self.lines.push(Line::Notes(vec![note]));
+        }
+    }
+
+    /// A room update from the session (for this room).
+    pub fn apply(&mut self, update: &RoomUpdate) {
+        match update {
+            RoomUpdate::Joining { nick, .. } => {
+                self.nick = nick.clone();
+                self.status = Status::Joining;
+            }
+            RoomUpdate::Joined {
+                nick, occupants, ..
+            } => {
+                self.nick = nick.clone();
+                self.status = Status::Joined;
+                self.occupants = occupants
+                    .iter()
+                    .map(|o| (o.nick.clone(), o.clone()))
+                    .collect();
+            }
+            RoomUpdate::JoinFailed { error, .. } => self.status = Status::Failed(error.clone()),
+            RoomUpdate::Occupant {
+                occupant, joined, ..
+            } => {
+                if *joined {
+                    self.note(Note::Joined(occupant.nick.clone()));
+                }
+                self.occupants
+                    .insert(occupant.nick.clone(), occupant.clone());
+            }
+            RoomUpdate::OccupantLeft { nick, .. } => {
+                self.occupants.remove(nick);
+                self.note(Note::Left(nick.clone()));
+            }
+            RoomUpdate::NickChanged { old, new, own, .. } => {
+                if let Some(mut o) = self.occupants.remove(old) {
+                    o.nick = new.clone();
+                    self.occupants.insert(new.clone(), o);
+                }
+                if *own {
+                    self.nick = new.clone();
+                }
+                self.note(Note::Nick {
+                    old: old.clone(),
+                    new: new.clone(),
+                });
+            }
+            RoomUpdate::Subject { subject, .. } => {
+                self.subject = Some(subject.clone()).filter(|s| !s.trim().is_empty());
+            }
+            RoomUpdate::Left {
+                departure,
+                rejoin_in_secs,
+                ..
+            } => {
+                self.occupants.clear();
+                self.status = Status::Out {
+                    departure: departure.clone(),
+                    rejoin_in_secs: *rejoin_in_secs,
+                };
+            }
+            RoomUpdate::Refused { .. } | RoomUpdate::Invitation(_) | RoomUpdate::Bookmarks(_) => {}
+        }
+    }
+
+    /// A stored message of this room; `open` when the room is on screen.
+    pub fn push(&mut self, message: ChatMessage, open: bool) {
+        if !open && message.direction == Direction::Incoming {
+            self.unread += 1;
+            if mentions(&message.body, &self.nick) {
+                self.mentions += 1;
+            }
+        }
+        self.lines.push(Line::Chat(Box::new(message)));
+    }
+
+    pub fn mark_read(&mut self) {
+        self.unread = 0;
+        self.mentions = 0;
+    }
+
+    pub fn update(&mut self, message: Message) -> Option<Event> {
+        match message {
+            Message::Draft(d) => {
+                self.draft = d;
+                None
+            }
+            Message::Rejoin => {
+                self.status = Status::Joining;
+                Some(Event::Command(Command::JoinRoom {
+                    room: self.jid.clone(),
+                    nick: self.nick.clone(),
+                    password: self.password.clone(),
+                }))
+            }
+            Message::Send => {
+                let body = self.draft.trim().to_owned();
+                if body.is_empty() || self.status != Status::Joined {
+                    return None;
+                }
+                self.draft.clear();
+                Some(Event::Command(Command::SendRoom {
+                    room: self.jid.clone(),
+                    body,
+                    id: LocalMessageId::generate(),
+                }))
+            }
+        }
+    }
+
+    /// The state line when we are not (or not yet) in the room; `None` when joined.
+    fn status_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
+        let (words, reason, rejoin) = match &self.status {
+            Status::Joined => return None,
+            Status::Joining => (tr(lang, T::JoiningRoom).to_owned(), None, false),
+            Status::Failed(e) => (super::join::describe(lang, e, &self.nick), None, true),
+            Status::Out {
+                departure,
+                rejoin_in_secs,
+            } => {
+                let secs = rejoin_in_secs.map(|s| s.to_string()).unwrap_or_default();
+                let words = match (&departure.exit, rejoin_in_secs) {
+                    (Exit::Kicked, _) => match &departure.actor {
+                        Some(actor) => trf(lang, T::RoomKicked, &[("actor", actor)]),
+                        None => tr(lang, T::RoomKickedNoActor).to_owned(),
+                    },
+                    (Exit::Banned, _) => tr(lang, T::RoomBannedState).to_owned(),
+                    (Exit::Left, _) => tr(lang, T::RoomLeftState).to_owned(),
+                    (Exit::Destroyed, _) => tr(lang, T::RoomDestroyed).to_owned(),
+                    (Exit::MembersOnly | Exit::AffiliationChanged, _) => {
+                        tr(lang, T::RoomMembersOnlyNow).to_owned()
+                    }
+                    (Exit::Shutdown, Some(_)) => trf(lang, T::RoomShutdown, &[("secs", &secs)]),
+                    (Exit::Lost, Some(_)) => trf(lang, T::RoomLost, &[("secs", &secs)]),
+                    (Exit::Shutdown | Exit::Lost, None) => tr(lang, T::RoomLostNoRetry).to_owned(),
+                };
+                (
+                    words,
+                    departure.reason.clone(),
+                    rejoin_in_secs.is_none() && departure.exit != Exit::Banned,
+                )
+            }
+        };
+        let mut body = column![text(words)].spacing(4);
+        if let Some(reason) = reason {
+            body = body
+                .push(text(trf(lang, T::RoomReason, &[("reason", &reason)])).style(theme::muted));
+        }
+        let mut line = row![body.width(Length::Fill)]
+            .spacing(12)
+            .align_y(Alignment::Center);
+        if rejoin {
+            line = line.push(
+                button(text(tr(lang, T::RoomRejoin)))
+                    .style(theme::primary_button)
+                    .on_press(Message::Rejoin),
+            );
+        }
+        let style = match self.status {
+            Status::Joining => theme::notice_box,
+            _ => theme::error_box,
+        };
+        Some(container(line).padding(10).style(style).into())
+    }
+
+    fn occupants_view(&self, lang: Lang) -> Element<'_, Message> {
+        let mut list: Vec<&Occupant> = self.occupants.values().collect();
+        list.sort_by(|a, b| {
+            (a.role, a.affiliation, &a.nick).cmp(&(b.role, b.affiliation, &b.nick))
+        });
+        let mut col = column![
+            text(trf(
+                lang,
+                T::RoomOccupants,
+                &[("count", &list.len().to_string())]
+            ))
+            .style(theme::heading)
+        ]
+        .spacing(6);
+        for o in list {
+            let colour = consistent_color(&o.nick);
+            let detail: Vec<&str> = [
+                affiliation_word(lang, o.affiliation),
+                role_word(lang, o.role),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            col = col.push(
+                column![
+                    text(o.nick.clone()).style(theme::nick(colour)),
+                    text(detail.join(" · ")).size(12).style(theme::muted),
+                ]
+                .spacing(0),
+            );
+        }
+        container(scrollable(col).height(Length::Fill))
+            .padding(10)
+            .width(220)
+            .height(Length::Fill)
+            .style(theme::sidebar)
+            .into()
+    }
+
+    fn line_view(&self, lang: Lang, line: &'_ Line) -> Element<'_, Message> {
+        match line {
+            Line::Chat(m) => {
+                // Our own bubble is coloured already: our nick stays plain there, so it
+                // never lands a low-contrast colour on the accent.
+                let (bubble, sender) = if m.direction == Direction::Outgoing {
+                    (
+                        theme::bubble_own as fn(&iced::Theme) -> _,
+                        text(m.sender.clone()).size(13),
+                    )
+                } else {
+                    let colour = consistent_color(&m.sender);
+                    (
+                        theme::bubble_other as fn(&iced::Theme) -> _,
+                        text(m.sender.clone()).size(13).style(theme::nick(colour)),
+                    )
+                };
+                container(column![sender, text(m.body.clone())].spacing(2))
+                    .padding(8)
+                    .style(bubble)
+                    .into()
+            }
+            Line::Notes(notes) => {
+                let words: Vec<String> = notes
+                    .iter()
+                    .map(|n| match n {
+                        Note::Joined(nick) => trf(lang, T::RoomJoinedLine, &[("nick", nick)]),
+                        Note::Left(nick) => trf(lang, T::RoomLeftLine, &[("nick", nick)]),
+                        Note::Nick { old, new } => {
+                            trf(lang, T::RoomNickLine, &[("old", old), ("new", new)])
+                        }
+                    })
+                    .collect();
+                text(words.join(" · ")).size(12).style(theme::muted).into()
+            }
+        }
+    }
+
+    pub fn view(&self, lang: Lang) -> Element<'_, Message> {
+        let subject = match &self.subject {
+            Some(s) => text(s.clone()),
+            None => text(tr(lang, T::RoomNoSubject)).style(theme::muted),
+        };
+        let header = container(
+            column![
+                row![
+                    text(self.jid.to_string()).size(18).style(theme::heading),
+                    container(text(tr(lang, T::RoomBadge)).size(12))
+                        .padding([1, 6])
+                        .style(theme::tag),
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center),
+                subject,
+            ]
+            .spacing(4),
+        )
+        .padding(12)
+        .width(Length::Fill)
+        .style(theme::bar);
+        let mut messages = column![].spacing(6).padding(12);
+        for line in &self.lines {
+            messages = messages.push(self.line_view(lang, line));
+        }
+        let mut main = column![header].spacing(0);
+        if let Some(status) = self.status_view(lang) {
+            main = main.push(container(status).padding(8));
+        }
+        main = main.push(
+            scrollable(messages)
+                .anchor_bottom()
+                .height(Length::Fill)
+                .width(Length::Fill),
+        );
+        let room_name = self.jid.node().map(|n| n.to_string()).unwrap_or_default();
+        let mut input = text_input(
+            &trf(lang, T::RoomComposerPlaceholder, &[("room", &room_name)]),
+            &self.draft,
+        )
+        .id(Id::new(COMPOSER_ID))
+        .style(theme::input);
+        let mut send = button(text(tr(lang, T::RoomSend))).style(theme::primary_button);
+        if self.status == Status::Joined {
+            input = input.on_input(Message::Draft).on_submit(Message::Send);
+            send = send.on_press(Message::Send);
+        }
+        main = main.push(container(row![input, send].spacing(8)).padding(10));
+        row![main.width(Length::Fill), self.occupants_view(lang)].into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_whole_words() {
+        assert!(mentions("hey Alice, tea?", "alice"));
+        assert!(mentions("alice: tea", "Alice"));
+        assert!(!mentions("malice aforethought", "alice"));
+        assert!(!mentions("anything", ""));
+    }
+}

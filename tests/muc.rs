@@ -1,0 +1,430 @@
+//! Group chat against the test Prosody's MUC component (conference.localhost, with
+//! muc_mam): joining, messages, subject, errors, bookmarks, catch-up, kicks, restarts,
+//! invitations.
+
+mod support;
+
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
+use loquat::model::{ChatMessage, Delivery, Direction};
+use loquat::session::rooms::{Exit, MucError, RoomUpdate};
+use loquat::session::{Command, Handle, SessionParams, UpdateKind};
+use loquat::store::Store;
+use support::TestServer;
+use support::session::{Updates, jid, local_params, online, wait_for};
+use tokio_xmpp::parsers::jid::BareJid;
+
+fn params(server: &TestServer, user: &str, password: &str, store: Option<Store>) -> SessionParams {
+    local_params(
+        AccountId(format!("acc-{user}")),
+        server.c2s_port(),
+        server.ca_pem(),
+        user,
+        password,
+        store,
+    )
+}
+
+fn fresh_room(prefix: &str) -> BareJid {
+    jid(&format!(
+        "{}@conference.localhost",
+        support::unique_local(prefix)
+    ))
+}
+
+fn join(h: &Handle, room: &BareJid, nick: &str, password: Option<&str>) {
+    h.send(Command::JoinRoom {
+        room: room.clone(),
+        nick: nick.to_owned(),
+        password: password.map(str::to_owned),
+    })
+    .expect("session alive");
+}
+
+/// Waits until we are in `room`; returns our nick.
+async fn joined(u: &mut Updates, room: &BareJid) -> String {
+    wait_for(u, 20, "room joined", |k| match k {
+        UpdateKind::Room(RoomUpdate::Joined { room: r, nick, .. }) if r == room => {
+            Some(nick.clone())
+        }
+        UpdateKind::Room(RoomUpdate::JoinFailed { room: r, error }) if r == room => {
+            panic!("join failed: {error}")
+        }
+        _ => None,
+    })
+    .await
+}
+
+/// Waits for a room message, live or filled in from the room archive.
+async fn room_message(u: &mut Updates, body: &str) -> ChatMessage {
+    wait_for(u, 20, body, |k| match k {
+        UpdateKind::Message(m) if m.is_room && m.body == body => Some(m.clone()),
+        UpdateKind::History(ms) => ms.iter().find(|m| m.is_room && m.body == body).cloned(),
+        _ => None,
+    })
+    .await
+}
+
+fn send(h: &Handle, room: &BareJid, body: &str) -> LocalMessageId {
+    let id = LocalMessageId::generate();
+    h.send(Command::SendRoom {
+        room: room.clone(),
+        body: body.to_owned(),
+        id: id.clone(),
+    })
+    .expect("session alive");
+    id
+}
+
+/// Everything that arrives in the next `secs` seconds.
+async fn drain(u: &mut Updates, secs: u64) -> Vec<UpdateKind> {
+    use futures::StreamExt;
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while let Ok(Some(x)) = tokio::time::timeout_at(deadline, u.next()).await {
+        out.push(x.kind);
+    }
+    out
+}
+
+fn history(store: &Store, account: &str, room: &BareJid) -> Vec<ChatMessage> {
+    store
+        .latest(
+            &AccountId(account.to_owned()),
+            &ConversationId::Room(room.clone()),
+            10_000,
+        )
+        .expect("read history")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_exchange_messages_each_seen_once() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("ma");
+    let (b, pb) = server.fresh_user("mb");
+    let (sa, sb) = (
+        Store::open_temporary().expect("store"),
+        Store::open_temporary().expect("store"),
+    );
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, Some(sa.clone()))).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, Some(sb.clone()))).await;
+    let room = fresh_room("tea");
+    join(&ha, &room, "alice", None);
+    joined(&mut ua, &room).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    // Alice sees Bob come in.
+    wait_for(&mut ua, 10, "bob joins", |k| match k {
+        UpdateKind::Room(RoomUpdate::Occupant {
+            occupant,
+            joined: true,
+            ..
+        }) if occupant.nick == "bob" => Some(()),
+        _ => None,
+    })
+    .await;
+
+    let id = send(&ha, &room, "hello from alice 你好");
+    let at_b = room_message(&mut ub, "hello from alice 你好").await;
+    assert_eq!(at_b.sender, "alice");
+    assert_eq!(at_b.direction, Direction::Incoming);
+    // Alice's own copy is confirmed by the room's reflection.
+    wait_for(&mut ua, 10, "reflection confirms", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Delivered,
+        } if *i == id => Some(()),
+        _ => None,
+    })
+    .await;
+    send(&hb, &room, "hi alice");
+    let at_a = room_message(&mut ua, "hi alice").await;
+    assert_eq!(at_a.sender, "bob");
+    room_message(&mut ub, "hi alice").await;
+    drain(&mut ua, 2).await;
+    drain(&mut ub, 2).await;
+
+    for (store, acc) in [(&sa, format!("acc-{a}")), (&sb, format!("acc-{b}"))] {
+        let h = history(store, &acc, &room);
+        let bodies: Vec<&str> = h.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(
+            bodies,
+            vec!["hello from alice 你好", "hi alice"],
+            "{acc} history: {h:?}"
+        );
+    }
+    let mine = history(&sa, &format!("acc-{a}"), &room);
+    assert_eq!(mine[0].direction, Direction::Outgoing);
+    assert_eq!(mine[0].delivery, Delivery::Delivered);
+    assert!(
+        sa.outbox(&AccountId(format!("acc-{a}")))
+            .expect("outbox")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subject_change_reaches_everyone() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("sa");
+    let (b, pb) = server.fresh_user("sb");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let room = fresh_room("subj");
+    join(&ha, &room, "alice", None);
+    joined(&mut ua, &room).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    ha.send(Command::SetSubject {
+        room: room.clone(),
+        subject: "Green tea only".into(),
+    })
+    .expect("alive");
+    for u in [&mut ua, &mut ub] {
+        let (subject, by) = wait_for(u, 10, "subject", |k| match k {
+            UpdateKind::Room(RoomUpdate::Subject { subject, by, .. })
+                if subject == "Green tea only" =>
+            {
+                Some((subject.clone(), by.clone()))
+            }
+            _ => None,
+        })
+        .await;
+        assert_eq!(subject, "Green tea only");
+        assert_eq!(by.as_deref(), Some("alice"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nick_conflict_is_reported_and_another_nick_works() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("na");
+    let (b, pb) = server.fresh_user("nb");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let room = fresh_room("nick");
+    join(&ha, &room, "sam", None);
+    joined(&mut ua, &room).await;
+    join(&hb, &room, "sam", None);
+    let error = wait_for(&mut ub, 20, "join error", |k| match k {
+        UpdateKind::Room(RoomUpdate::JoinFailed { error, .. }) => Some(error.clone()),
+        UpdateKind::Room(RoomUpdate::Joined { .. }) => panic!("joined with a taken nick"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(error, MucError::NicknameInUse);
+    join(&hb, &room, "sam2", None);
+    assert_eq!(joined(&mut ub, &room).await, "sam2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_protected_room() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("pa");
+    let (b, pb) = server.fresh_user("pb");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let room = fresh_room("secret");
+    join(&ha, &room, "owner", None);
+    joined(&mut ua, &room).await;
+    ha.send(Command::ConfigureRoom {
+        room: room.clone(),
+        fields: vec![
+            (
+                "muc#roomconfig_passwordprotectedroom".into(),
+                vec!["1".into()],
+            ),
+            ("muc#roomconfig_roomsecret".into(), vec!["s3cret".into()]),
+        ],
+    })
+    .expect("alive");
+    drain(&mut ua, 2).await;
+    for wrong in [None, Some("nope")] {
+        join(&hb, &room, "guest", wrong);
+        let error = wait_for(&mut ub, 20, "password error", |k| match k {
+            UpdateKind::Room(RoomUpdate::JoinFailed { error, .. }) => Some(error.clone()),
+            UpdateKind::Room(RoomUpdate::Joined { .. }) => panic!("joined without password"),
+            _ => None,
+        })
+        .await;
+        assert_eq!(error, MucError::PasswordRequired, "{wrong:?}");
+    }
+    join(&hb, &room, "guest", Some("s3cret"));
+    joined(&mut ub, &room).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookmarks_come_back_after_restart_and_autojoin() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("bk");
+    let room = fresh_room("bookmarked");
+    {
+        let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+        join(&ha, &room, "alice", None);
+        joined(&mut ua, &room).await;
+        // Give the bookmark publish time to be answered.
+        drain(&mut ua, 2).await;
+        ha.send(Command::Disconnect).expect("alive");
+        drain(&mut ua, 2).await;
+    }
+    // A new session with an empty local store: the rooms come from the server.
+    let (mut ua, _ha, _) = online(params(&server, &a, &pa, None)).await;
+    let list = wait_for(&mut ua, 20, "bookmarks", |k| match k {
+        UpdateKind::Room(RoomUpdate::Bookmarks(list)) => Some(list.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        list.iter()
+            .any(|b| b.room == room && b.autojoin && b.nick.as_deref() == Some("alice")),
+        "{list:?}"
+    );
+    assert_eq!(joined(&mut ua, &room).await, "alice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_messages_while_offline_arrive_once_in_order() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("oa");
+    let (b, pb) = server.fresh_user("ob");
+    let store_a = Store::open_temporary().expect("store");
+    let room = fresh_room("busy");
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    {
+        let (mut ua, ha, _) = online(params(&server, &a, &pa, Some(store_a.clone()))).await;
+        join(&ha, &room, "alice", None);
+        joined(&mut ua, &room).await;
+        send(&hb, &room, "before");
+        room_message(&mut ua, "before").await;
+        ha.send(Command::Disconnect).expect("alive");
+        drain(&mut ua, 1).await;
+    }
+    for i in 0..300 {
+        send(&hb, &room, &format!("m{i:03}"));
+    }
+    room_message(&mut ub, "m299").await;
+    // A comes back (autojoin from the bookmark) and catches up from the room archive.
+    let (mut ua, _ha, _) = online(params(&server, &a, &pa, Some(store_a.clone()))).await;
+    joined(&mut ua, &room).await;
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !seen.iter().any(|b: &String| b == "m299") {
+        use futures::StreamExt;
+        match tokio::time::timeout_at(deadline, ua.next()).await {
+            Ok(Some(u)) => match u.kind {
+                UpdateKind::Message(m) if m.is_room => seen.push(m.body),
+                UpdateKind::History(ms) => seen.extend(ms.into_iter().map(|m| m.body)),
+                _ => {}
+            },
+            other => panic!("catch-up stalled after {} messages: {other:?}", seen.len()),
+        }
+    }
+    drain(&mut ua, 2).await;
+    let stored = history(&store_a, &format!("acc-{a}"), &room);
+    let bodies: Vec<String> = stored.iter().map(|m| m.body.clone()).collect();
+    let mut expected = vec!["before".to_owned()];
+    expected.extend((0..300).map(|i| format!("m{i:03}")));
+    assert_eq!(bodies.len(), 301, "stored {} messages", bodies.len());
+    if let Some(i) = (0..301).find(|&i| bodies[i] != expected[i]) {
+        panic!(
+            "out of order from {i}: stored {:?}, expected {:?}",
+            &bodies[i..(i + 5).min(301)],
+            &expected[i..(i + 5).min(301)]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kicked_by_the_owner_shows_the_kicked_state() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("ka");
+    let (b, pb) = server.fresh_user("kb");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let room = fresh_room("strict");
+    join(&hb, &room, "owner", None);
+    joined(&mut ub, &room).await;
+    join(&ha, &room, "alice", None);
+    joined(&mut ua, &room).await;
+    hb.send(Command::KickOccupant {
+        room: room.clone(),
+        nick: "alice".into(),
+        reason: Some("Be nice".into()),
+    })
+    .expect("alive");
+    let (departure, rejoin) = wait_for(&mut ua, 20, "kicked", |k| match k {
+        UpdateKind::Room(RoomUpdate::Left {
+            departure,
+            rejoin_in_secs,
+            ..
+        }) => Some((departure.clone(), *rejoin_in_secs)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(departure.exit, Exit::Kicked);
+    assert_eq!(departure.reason.as_deref(), Some("Be nice"));
+    assert_eq!(rejoin, None, "a kick is not undone behind the owner's back");
+    // Rejoin is the user's choice.
+    join(&ha, &room, "alice", None);
+    joined(&mut ua, &room).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_server_restart_the_room_is_rejoined_by_itself() {
+    let mut server = TestServer::start();
+    let (a, pa) = server.fresh_user("ra");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let room = fresh_room("restart");
+    join(&ha, &room, "alice", None);
+    joined(&mut ua, &room).await;
+    drain(&mut ua, 1).await;
+    server.restart();
+    // Back online on a new stream (resumption fails: the server forgot the session),
+    // and in the room, without any command.
+    wait_for(&mut ua, 60, "online again", |k| match k {
+        UpdateKind::Online { resumed: false, .. } => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(joined(&mut ua, &room).await, "alice");
+    send(&ha, &room, "still here");
+    room_message(&mut ua, "still here").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_invitation_is_received_and_accepted() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("ia");
+    let (b, pb) = server.fresh_user("ib");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let room = fresh_room("party");
+    join(&ha, &room, "alice", None);
+    joined(&mut ua, &room).await;
+    ha.send(Command::InviteToRoom {
+        room: room.clone(),
+        to: jid(&b),
+        reason: Some("Tea time".into()),
+        direct: true,
+    })
+    .expect("alive");
+    let invitation = wait_for(&mut ub, 20, "invitation", |k| match k {
+        UpdateKind::Room(RoomUpdate::Invitation(i)) => Some(i.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(invitation.room, room);
+    assert_eq!(invitation.from, jid(&a));
+    assert_eq!(invitation.reason.as_deref(), Some("Tea time"));
+    assert!(invitation.direct);
+    join(&hb, &invitation.room, "bob", invitation.password.as_deref());
+    joined(&mut ub, &room).await;
+    wait_for(&mut ua, 10, "bob arrives", |k| match k {
+        UpdateKind::Room(RoomUpdate::Occupant { occupant, .. }) if occupant.nick == "bob" => {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+}

@@ -1,0 +1,615 @@
+//! Headless UI tests of group chat: the join dialog's errors, the kicked state with
+//! Rejoin, the occupant list. Driven with `iced_test` on the real views and updates.
+//!
+//! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_muc`
+
+#![cfg(feature = "gui")]
+
+use iced::widget::Id;
+use iced_test::selector::Candidate;
+use iced_test::simulator;
+use loquat::ids::{AccountId, LocalMessageId};
+use loquat::model::{ChatMessage, Delivery, Direction, Show};
+use loquat::session::Command;
+use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Occupant, Role, RoomUpdate};
+use loquat::ui::i18n::Lang;
+use loquat::ui::join;
+use loquat::ui::room::{self, Room};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use xmpp_parsers::jid::BareJid;
+
+fn count<M>(view: iced::Element<'_, M>, needle: &str) -> usize {
+    let mut ui = simulator(view);
+    let n = Arc::new(AtomicUsize::new(0));
+    let seen = n.clone();
+    let needle = needle.to_owned();
+    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
+        let hit = match c {
+            Candidate::Text { content, .. } => content.contains(&needle),
+            Candidate::TextInput { state, .. } => state.text().contains(&needle),
+            _ => false,
+        };
+        if hit {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+        None
+    });
+    n.load(Ordering::SeqCst)
+}
+
+fn jid(s: &str) -> BareJid {
+    BareJid::new(s).expect("jid")
+}
+
+fn occupant(nick: &str, role: Role, affiliation: Affiliation) -> Occupant {
+    Occupant {
+        nick: nick.into(),
+        role,
+        affiliation,
+        real_jid: None,
+        show: Show::Online,
+    }
+}
+
+fn joined_room() -> Room {
+    let room_jid = jid("tea@conference.example.org");
+    let mut room = Room::new(
+        AccountId("acc".into()),
+        room_jid.clone(),
+        "alice".into(),
+        None,
+    );
+    room.apply(&RoomUpdate::Joined {
+        room: room_jid.clone(),
+        nick: "alice".into(),
+        occupants: vec![
+            occupant("alice", Role::Participant, Affiliation::Member),
+            occupant("bob", Role::Moderator, Affiliation::Owner),
+            occupant("carol", Role::Visitor, Affiliation::None),
+        ],
+    });
+    room
+}
+
+#[test]
+fn join_dialog_shows_errors_in_words_and_offers_a_way_out() {
+    let mut form = join::State::new("alice");
+    // A bad address is refused before anything is sent.
+    let messages: Vec<join::Message> = {
+        let mut ui = simulator(form.view(Lang::En));
+        ui.click(Id::new(join::ROOM_ID)).expect("room field");
+        ui.typewrite("not a room");
+        ui.click("Join").expect("Join button");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| form.update(m))
+        .collect();
+    assert!(events.is_empty(), "{events:?}");
+    assert_eq!(
+        count(form.view(Lang::En), "This is not a valid room address."),
+        1
+    );
+
+    form.room = "tea@conference.example.org".into();
+    let event = form.update(join::Message::Submit);
+    assert_eq!(
+        event,
+        Some(join::Event::Join {
+            room: jid("tea@conference.example.org"),
+            nick: "alice".into(),
+            password: None,
+        })
+    );
+    assert_eq!(count(form.view(Lang::En), "Joining…"), 1);
+
+    // The room says the nickname is taken: the words, and a one-click other nickname.
+    form.failed(MucError::NicknameInUse);
+    assert_eq!(
+        count(
+            form.view(Lang::En),
+            "The nickname alice is already taken in this room. Try alice2?"
+        ),
+        1
+    );
+    let messages: Vec<join::Message> = {
+        let mut ui = simulator(form.view(Lang::En));
+        ui.click("Use alice2").expect("suggestion button");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| form.update(m))
+        .collect();
+    assert!(
+        matches!(events.as_slice(), [join::Event::Join { nick, .. }] if nick == "alice2"),
+        "{events:?}"
+    );
+
+    for (error, words) in [
+        (
+            MucError::PasswordRequired,
+            "This room needs a password, or the password was wrong.",
+        ),
+        (
+            MucError::MembersOnly,
+            "This room is for members only. Ask an owner to add you.",
+        ),
+        (MucError::Banned, "You are banned from this room."),
+        (MucError::RoomNotFound, "This room does not exist."),
+        (
+            MucError::ServiceUnavailable,
+            "The group chat service is not available right now.",
+        ),
+    ] {
+        form.failed(error.clone());
+        assert_eq!(count(form.view(Lang::En), words), 1, "{error:?}");
+    }
+    // A missing room offers to create it.
+    form.failed(MucError::RoomNotFound);
+    assert_eq!(count(form.view(Lang::En), "Create it"), 1);
+    // And in Chinese.
+    form.failed(MucError::PasswordRequired);
+    assert_eq!(count(form.view(Lang::ZhCn), "此群聊需要密码"), 1);
+}
+
+#[test]
+fn kicked_state_shows_reason_and_rejoin() {
+    let mut room = joined_room();
+    assert_eq!(count(room.view(Lang::En), "Rejoin"), 0);
+    room.apply(&RoomUpdate::Left {
+        room: room.jid.clone(),
+        departure: Departure {
+            exit: Exit::Kicked,
+            reason: Some("Be nice".into()),
+            actor: Some("bob".into()),
+        },
+        rejoin_in_secs: None,
+    });
+    let view = || room.view(Lang::En);
+    assert_eq!(count(view(), "You were removed from this room by bob."), 1);
+    assert_eq!(count(view(), "Reason: Be nice"), 1);
+    assert_eq!(count(room.view(Lang::En), "In the room (0)"), 1);
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click("Rejoin").expect("Rejoin button");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| room.update(m))
+        .collect();
+    match events.as_slice() {
+        [room::Event::Command(Command::JoinRoom { room: r, nick, .. })] => {
+            assert_eq!(r.as_str(), "tea@conference.example.org");
+            assert_eq!(nick, "alice");
+        }
+        other => panic!("expected a rejoin, got {other:?}"),
+    }
+    assert_eq!(count(room.view(Lang::En), "Joining…"), 1);
+
+    // Trouble the session handles itself: no button, a countdown instead.
+    room.apply(&RoomUpdate::Left {
+        room: room.jid.clone(),
+        departure: Departure {
+            exit: Exit::Lost,
+            reason: None,
+            actor: None,
+        },
+        rejoin_in_secs: Some(4),
+    });
+    assert_eq!(
+        count(
+            room.view(Lang::En),
+            "The connection to this room was lost. Rejoining in 4 s…"
+        ),
+        1
+    );
+    assert_eq!(
+        count(room.view(Lang::En), "Rejoin"),
+        1,
+        "only the words mention it"
+    );
+}
+
+#[test]
+fn occupant_list_shows_roles_affiliations_and_changes() {
+    let mut room = joined_room();
+    assert_eq!(count(room.view(Lang::En), "In the room (3)"), 1);
+    assert_eq!(count(room.view(Lang::En), "owner · moderator"), 1);
+    assert_eq!(count(room.view(Lang::En), "member · participant"), 1);
+    assert_eq!(count(room.view(Lang::En), "visitor"), 1);
+    room.apply(&RoomUpdate::OccupantLeft {
+        room: room.jid.clone(),
+        nick: "carol".into(),
+        departure: Departure {
+            exit: Exit::Left,
+            reason: None,
+            actor: None,
+        },
+    });
+    room.apply(&RoomUpdate::Occupant {
+        room: room.jid.clone(),
+        occupant: occupant("dave", Role::Participant, Affiliation::None),
+        joined: true,
+    });
+    assert_eq!(count(room.view(Lang::En), "In the room (3)"), 1);
+    assert_eq!(
+        count(room.view(Lang::En), "carol"),
+        1,
+        "carol is only in the note now"
+    );
+    // Joins and leaves fold into one compact line.
+    assert_eq!(count(room.view(Lang::En), "carol left · dave joined"), 1);
+    // Sending goes through the session, with the text typed.
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click(Id::new(room::COMPOSER_ID)).expect("composer");
+        ui.typewrite("hello all");
+        ui.click("Send").expect("Send");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| room.update(m))
+        .collect();
+    assert!(
+        matches!(events.as_slice(), [room::Event::Command(Command::SendRoom { body, .. })] if body == "hello all"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn mentions_count_apart_from_ordinary_unread() {
+    let mut room = joined_room();
+    let msg = |body: &str| ChatMessage {
+        id: LocalMessageId::generate(),
+        account: room.account.clone(),
+        peer: room.jid.clone(),
+        is_room: true,
+        direction: Direction::Incoming,
+        sender: "bob".into(),
+        body: body.into(),
+        timestamp_ms: 0,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+    };
+    let (a, b) = (msg("tea anyone?"), msg("alice, tea?"));
+    room.push(a, false);
+    room.push(b, false);
+    assert_eq!((room.unread, room.mentions), (2, 1));
+}
+
+/// Screens for a person to look at:
+/// `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui_muc -- --ignored`.
+#[test]
+#[ignore = "writes screenshots for review"]
+fn render_room_screens_for_review() {
+    let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let shoot = |view: iced::Element<'_, room::Message>, name: &str, theme: iced::Theme| {
+        let mut ui = simulator(view);
+        let snapshot = ui.snapshot(&theme).expect("snapshot");
+        let path = dir.join(name);
+        let _ = std::fs::remove_file(path.with_file_name(format!("{name}-tiny-skia.png")));
+        assert!(snapshot.matches_image(&path).expect("write png"));
+    };
+    let mut room = joined_room();
+    room.apply(&RoomUpdate::Subject {
+        room: room.jid.clone(),
+        subject: "Green tea only 🍵".into(),
+        by: Some("bob".into()),
+    });
+    for (sender, body, dir) in [
+        ("bob", "Welcome to the tea room!", Direction::Incoming),
+        ("carol", "Hi all — 大家好", Direction::Incoming),
+        ("alice", "Hello! Sencha for me.", Direction::Outgoing),
+    ] {
+        room.push(
+            ChatMessage {
+                id: LocalMessageId::generate(),
+                account: room.account.clone(),
+                peer: room.jid.clone(),
+                is_room: true,
+                direction: dir,
+                sender: sender.into(),
+                body: body.into(),
+                timestamp_ms: 0,
+                stanza_id_attr: None,
+                origin_id: None,
+                server_id: None,
+                delivery: Delivery::Delivered,
+            },
+            true,
+        );
+    }
+    room.apply(&RoomUpdate::Occupant {
+        room: room.jid.clone(),
+        occupant: occupant("dave", Role::Participant, Affiliation::None),
+        joined: true,
+    });
+    shoot(room.view(Lang::En), "room-light", iced::Theme::Light);
+    shoot(room.view(Lang::ZhCn), "room-dark-zh", iced::Theme::Dark);
+    room.apply(&RoomUpdate::Left {
+        room: room.jid.clone(),
+        departure: Departure {
+            exit: Exit::Kicked,
+            reason: Some("Be nice".into()),
+            actor: Some("bob".into()),
+        },
+        rejoin_in_secs: None,
+    });
+    shoot(room.view(Lang::En), "room-kicked", iced::Theme::Light);
+    let mut form = join::State::new("alice");
+    form.room = "tea@conference.example.org".into();
+    form.failed(MucError::NicknameInUse);
+    let _ = std::fs::remove_file(dir.join("join-error-tiny-skia.png"));
+    let mut ui = simulator(form.view(Lang::En));
+    let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
+    assert!(snapshot.matches_image(dir.join("join-error")).expect("png"));
+
+    // The whole window: room list (with an invitation and unread counts) and a room.
+    use loquat::session::rooms::Invitation;
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::Message;
+    let (mut app, account, _commands) = app_with_account();
+    let feed = |app: &mut loquat::ui::App, kind: UpdateKind| {
+        let _ = app.update(Message::Session(Update {
+            account: account.clone(),
+            kind,
+        }));
+    };
+    for name in ["tea", "garden"] {
+        let r = jid(&format!("{name}@conference.example.org"));
+        feed(
+            &mut app,
+            UpdateKind::Room(RoomUpdate::Joining {
+                room: r.clone(),
+                nick: "alice".into(),
+            }),
+        );
+        feed(
+            &mut app,
+            UpdateKind::Room(RoomUpdate::Joined {
+                room: r.clone(),
+                nick: "alice".into(),
+                occupants: vec![
+                    occupant("alice", Role::Participant, Affiliation::Member),
+                    occupant("bob", Role::Moderator, Affiliation::Owner),
+                ],
+            }),
+        );
+    }
+    for (room_name, body) in [
+        ("garden", "the roses are out"),
+        ("garden", "alice, come and see"),
+        ("tea", "Welcome!"),
+    ] {
+        feed(
+            &mut app,
+            UpdateKind::Message(ChatMessage {
+                id: LocalMessageId::generate(),
+                account: account.clone(),
+                peer: jid(&format!("{room_name}@conference.example.org")),
+                is_room: true,
+                direction: Direction::Incoming,
+                sender: "bob".into(),
+                body: body.into(),
+                timestamp_ms: 0,
+                stanza_id_attr: None,
+                origin_id: None,
+                server_id: None,
+                delivery: Delivery::Delivered,
+            }),
+        );
+    }
+    feed(
+        &mut app,
+        UpdateKind::Room(RoomUpdate::Invitation(Invitation {
+            room: jid("party@conference.example.org"),
+            from: jid("carol@example.org"),
+            reason: None,
+            password: None,
+            direct: true,
+        })),
+    );
+    let _ = app.update(Message::Rooms(loquat::ui::rooms::Message::Open(
+        account.clone(),
+        jid("tea@conference.example.org"),
+    )));
+    let _ = std::fs::remove_file(dir.join("app-rooms-tiny-skia.png"));
+    let mut ui = simulator(app.view());
+    let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
+    assert!(snapshot.matches_image(dir.join("app-rooms")).expect("png"));
+}
+
+fn app_with_account() -> (
+    loquat::ui::App,
+    AccountId,
+    tokio::sync::mpsc::UnboundedReceiver<Command>,
+) {
+    use loquat::model::Account;
+    use loquat::session::{Handle, Update, UpdateKind};
+    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::{App, Message};
+    let account = Account::new(jid("alice@example.org"));
+    let id = account.id.clone();
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let _ = app.update(Message::Session(Update {
+        account: id.clone(),
+        kind: UpdateKind::Ready(Handle::new(tx)),
+    }));
+    (app, id, rx)
+}
+
+/// The whole app: join from the room list, see the refusal, join again, read the room.
+#[test]
+fn app_joins_a_room_and_shows_its_state() {
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::Message;
+    let (mut app, account, mut commands) = app_with_account();
+    let click = |app: &mut loquat::ui::App, what: &str| {
+        let messages: Vec<Message> = {
+            let mut ui = simulator(app.view());
+            ui.click(what).expect(what);
+            ui.into_messages().collect()
+        };
+        for m in messages {
+            let _ = app.update(m);
+        }
+    };
+    click(&mut app, "Join a group chat");
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.click(Id::new(join::ROOM_ID)).expect("room field");
+        ui.typewrite("tea@conference.example.org");
+        ui.click(Id::new(join::NICK_ID)).expect("nick field");
+        ui.typewrite("alice");
+        ui.click("Join").expect("Join");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    let room_jid = jid("tea@conference.example.org");
+    match commands.try_recv() {
+        Ok(Command::JoinRoom { room, nick, .. }) => {
+            assert_eq!(room, room_jid);
+            assert_eq!(nick, "alice");
+        }
+        other => panic!("expected a join, got {other:?}"),
+    }
+    let session = |app: &mut loquat::ui::App, update: RoomUpdate| {
+        let _ = app.update(Message::Session(Update {
+            account: account.clone(),
+            kind: UpdateKind::Room(update),
+        }));
+    };
+    session(
+        &mut app,
+        RoomUpdate::JoinFailed {
+            room: room_jid.clone(),
+            error: MucError::NicknameInUse,
+        },
+    );
+    assert_eq!(count(app.view(), "already taken in this room"), 1);
+    click(&mut app, "Use alice2");
+    assert!(matches!(commands.try_recv(), Ok(Command::JoinRoom { nick, .. }) if nick == "alice2"));
+    session(
+        &mut app,
+        RoomUpdate::Joined {
+            room: room_jid.clone(),
+            nick: "alice2".into(),
+            occupants: vec![occupant("alice2", Role::Participant, Affiliation::None)],
+        },
+    );
+    assert_eq!(count(app.view(), "In the room (1)"), 1);
+    let message = ChatMessage {
+        id: LocalMessageId::generate(),
+        account: account.clone(),
+        peer: room_jid.clone(),
+        is_room: true,
+        direction: Direction::Incoming,
+        sender: "bob".into(),
+        body: "welcome alice2!".into(),
+        timestamp_ms: 0,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+    };
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(message),
+    }));
+    assert_eq!(count(app.view(), "welcome alice2!"), 1);
+    // Kicked: the room says so, and Rejoin asks the session.
+    session(
+        &mut app,
+        RoomUpdate::Left {
+            room: room_jid.clone(),
+            departure: Departure {
+                exit: Exit::Kicked,
+                reason: None,
+                actor: None,
+            },
+            rejoin_in_secs: None,
+        },
+    );
+    assert_eq!(count(app.view(), "You were removed from this room."), 1);
+    click(&mut app, "Rejoin");
+    assert!(matches!(commands.try_recv(), Ok(Command::JoinRoom { nick, .. }) if nick == "alice2"));
+}
+
+#[test]
+fn invitation_offers_join_and_decline() {
+    use loquat::session::rooms::Invitation;
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::Message;
+    let (mut app, account, mut commands) = app_with_account();
+    let invite = |app: &mut loquat::ui::App, room: &str, direct: bool| {
+        let _ = app.update(Message::Session(Update {
+            account: account.clone(),
+            kind: UpdateKind::Room(RoomUpdate::Invitation(Invitation {
+                room: jid(room),
+                from: jid("bob@example.org"),
+                reason: None,
+                password: Some("pw".into()),
+                direct,
+            })),
+        }));
+    };
+    invite(&mut app, "party@conference.example.org", true);
+    assert_eq!(
+        count(app.view(), "bob@example.org invites you to party@"),
+        1
+    );
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.click("Join").expect("Join");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    match commands.try_recv() {
+        Ok(Command::JoinRoom {
+            room,
+            nick,
+            password,
+        }) => {
+            assert_eq!(room.as_str(), "party@conference.example.org");
+            assert_eq!(nick, "alice");
+            assert_eq!(password.as_deref(), Some("pw"));
+        }
+        other => panic!("expected a join, got {other:?}"),
+    }
+    assert_eq!(count(app.view(), "invites you to"), 0);
+    // A mediated invitation is declined through the room.
+    invite(&mut app, "club@conference.example.org", false);
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        ui.click("Decline").expect("Decline");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    assert!(
+        matches!(commands.try_recv(), Ok(Command::DeclineInvite { room, inviter }) if room.as_str() == "club@conference.example.org" && inviter.as_str() == "bob@example.org")
+    );
+    assert_eq!(count(app.view(), "invites you to"), 0);
+}
