@@ -7,6 +7,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use xmpp_parsers::jid::BareJid;
 
+/// The tests that use the session bus take turns: a notification server of one test
+/// would otherwise answer (and hold) the notifications of another.
+static SESSION_BUS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn jid(s: &str) -> BareJid {
     BareJid::new(s).expect("a valid test JID")
 }
@@ -296,6 +300,7 @@ fn a_new_message_notifies_and_a_click_opens_its_conversation() {
     use loquat::ui::{App, Message};
     use std::sync::{Arc, Mutex};
 
+    let _turn = SESSION_BUS.lock().unwrap_or_else(|e| e.into_inner());
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
         panic!(
             "this test needs a D-Bus session bus: run it inside `dbus-run-session` \
@@ -377,4 +382,171 @@ fn a_new_message_notifies_and_a_click_opens_its_conversation() {
         Some((&AccountId("a".into()), &jid("bob@example.org"))),
         "the click opened the conversation"
     );
+}
+
+/// A tray host of our own: the StatusNotifierWatcher that desktop panels run.
+mod fake_tray_host {
+    use std::sync::{Arc, Mutex};
+
+    pub struct Watcher {
+        pub items: Arc<Mutex<Vec<String>>>,
+    }
+
+    #[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+    impl Watcher {
+        async fn register_status_notifier_item(&self, service: String) {
+            self.items.lock().expect("lock").push(service);
+        }
+
+        async fn register_status_notifier_host(&self, _service: String) {}
+
+        #[zbus(property)]
+        async fn registered_status_notifier_items(&self) -> Vec<String> {
+            self.items.lock().expect("lock").clone()
+        }
+
+        #[zbus(property)]
+        async fn is_status_notifier_host_registered(&self) -> bool {
+            true
+        }
+
+        #[zbus(property)]
+        async fn protocol_version(&self) -> i32 {
+            0
+        }
+    }
+}
+
+/// With a tray host on the desktop, Loquat shows a tray icon whose title carries the
+/// unread count, and closing the window can hide it there.
+#[test]
+fn the_tray_icon_shows_the_unread_count() {
+    use futures::StreamExt;
+    use loquat::ids::{AccountId, LocalMessageId};
+    use loquat::model::{Account, ChatMessage, Delivery, Direction};
+    use loquat::session::{Update, UpdateKind};
+    use loquat::ui::i18n::Lang;
+    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::{App, Message};
+    use std::sync::{Arc, Mutex};
+
+    let _turn = SESSION_BUS.lock().unwrap_or_else(|e| e.into_inner());
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        panic!(
+            "this test needs a D-Bus session bus: run it inside `dbus-run-session` \
+             (tests/run-all.sh does)"
+        );
+    }
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let items = Arc::new(Mutex::new(Vec::new()));
+    let host = rt
+        .block_on(async {
+            zbus::connection::Builder::session()?
+                .name("org.kde.StatusNotifierWatcher")?
+                .serve_at(
+                    "/StatusNotifierWatcher",
+                    fake_tray_host::Watcher {
+                        items: items.clone(),
+                    },
+                )?
+                .build()
+                .await
+        })
+        .expect("serve a StatusNotifierWatcher on the session bus");
+
+    // Runs a task to its end and feeds what it produced back, as iced's runtime does.
+    fn run(rt: &tokio::runtime::Runtime, app: &mut App, task: iced::Task<Message>) {
+        let Some(stream) = iced_runtime::task::into_stream(task) else {
+            return;
+        };
+        let actions: Vec<_> = rt.block_on(stream.collect());
+        for action in actions {
+            if let iced_runtime::Action::Output(message) = action {
+                let next = app.update(message);
+                run(rt, app, next);
+            }
+        }
+    }
+
+    let mut account = Account::new(jid("alice@example.org"));
+    account.id = AccountId("a".into());
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    // Notifications off: this test is about the tray, and a notification server left
+    // by another test must not hold its tasks.
+    for label in [
+        "Accounts",
+        "General settings",
+        "Show a notification for new messages",
+    ] {
+        let messages: Vec<Message> = {
+            let mut ui = iced_test::Simulator::with_size(
+                iced::Settings::default(),
+                (1100.0, 800.0),
+                app.view(),
+            );
+            ui.click(label)
+                .unwrap_or_else(|e| panic!("{label:?} not found: {e}"));
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            let task = app.update(message);
+            run(&rt, &mut app, task);
+        }
+    }
+    assert!(!app.settings().notifications);
+    run(&rt, &mut app, loquat::ui::desktop::start_tray(Lang::En));
+    let service = items
+        .lock()
+        .expect("lock")
+        .first()
+        .cloned()
+        .expect("the tray icon registered with the host");
+    let property = |name: &'static str| -> String {
+        rt.block_on(async {
+            let proxy = zbus::Proxy::new(
+                &host,
+                service.as_str(),
+                "/StatusNotifierItem",
+                "org.kde.StatusNotifierItem",
+            )
+            .await?;
+            proxy.get_property::<String>(name).await
+        })
+        .expect("read a tray property")
+    };
+    assert_eq!(property("Title"), "Loquat");
+    assert_eq!(property("Status"), "Active");
+    assert_eq!(property("IconName"), "im.loquat.Loquat");
+
+    for n in 0..3 {
+        let message = ChatMessage {
+            id: LocalMessageId::generate(),
+            account: AccountId("a".into()),
+            peer: jid("bob@example.org"),
+            is_room: false,
+            direction: Direction::Incoming,
+            sender: String::new(),
+            body: format!("message {n}"),
+            timestamp_ms: n,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+        };
+        // (No notification server here: that part just logs.)
+        let task = app.update(Message::Session(Update {
+            account: AccountId("a".into()),
+            kind: UpdateKind::Message(message),
+        }));
+        run(&rt, &mut app, task);
+    }
+    assert_eq!(app.title(), "(3) Loquat");
+    assert_eq!(property("Title"), "(3) Loquat");
+    assert_eq!(property("Status"), "NeedsAttention");
 }
