@@ -17,6 +17,7 @@ pub mod mam;
 pub mod message;
 pub mod presence;
 pub mod roster;
+pub mod upload;
 
 /// What we are waiting for an answer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub enum PendingIq {
         queryid: String,
         backward: bool,
     },
+    /// HTTP File Upload discovery or a slot request.
+    Upload(upload::UploadIq),
 }
 
 struct Pending {
@@ -108,6 +111,8 @@ pub enum Event {
     },
     /// Carbons are on (or could not be enabled).
     CarbonsEnabled(bool),
+    /// An answer about HTTP File Upload (discovery or a slot).
+    Upload(upload::UploadEvent),
     /// Something to send back right away (IQ results and errors).
     Reply(Box<Stanza>),
     /// A stanza we dropped for a reason worth logging.
@@ -302,6 +307,7 @@ impl ProtoState {
                 }
                 _ => vec![Event::OwnFeatures { sid: false }],
             },
+            PendingIq::Upload(kind) => vec![Event::Upload(upload::answer(kind, result))],
         }
     }
 }
