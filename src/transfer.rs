@@ -127,14 +127,20 @@ pub enum TransferEvent {
     Finished(Result<Option<std::path::PathBuf>, TransferError>),
 }
 
-/// A running transfer. Dropping it cancels the transfer.
+type Work = Pin<
+    Box<dyn std::future::Future<Output = Result<Option<std::path::PathBuf>, TransferError>> + Send>,
+>;
+
+/// A transfer. It starts when first polled, on whichever tokio runtime polls it, and
+/// dropping it cancels the transfer.
 pub struct TransferStream {
+    start: Option<(Work, mpsc::UnboundedSender<TransferEvent>)>,
     rx: mpsc::UnboundedReceiver<TransferEvent>,
     task: Option<JoinHandle<()>>,
 }
 
 impl TransferStream {
-    /// Runs `work` on the current tokio runtime; `work` reports through the sender.
+    /// Wraps `work`, which reports progress through the sender it is given.
     pub(crate) fn spawn<F, Fut>(work: F) -> TransferStream
     where
         F: FnOnce(mpsc::UnboundedSender<TransferEvent>) -> Fut,
@@ -143,20 +149,12 @@ impl TransferStream {
             + 'static,
     {
         let (tx, rx) = mpsc::unbounded_channel();
-        let fut = work(tx.clone());
-        let task = match tokio::runtime::Handle::try_current() {
-            Ok(rt) => Some(rt.spawn(async move {
-                let result = fut.await;
-                let _ = tx.send(TransferEvent::Finished(result));
-            })),
-            Err(_) => {
-                let _ = tx.send(TransferEvent::Finished(Err(TransferError::Io(
-                    "no async runtime to run the transfer".to_owned(),
-                ))));
-                None
-            }
-        };
-        TransferStream { rx, task }
+        let work: Work = Box::pin(work(tx.clone()));
+        TransferStream {
+            start: Some((work, tx)),
+            rx,
+            task: None,
+        }
     }
 
     /// Waits for the end, ignoring progress.
@@ -175,6 +173,21 @@ impl Stream for TransferStream {
     type Item = TransferEvent;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<TransferEvent>> {
+        if let Some((work, tx)) = self.start.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    self.task = Some(rt.spawn(async move {
+                        let result = work.await;
+                        let _ = tx.send(TransferEvent::Finished(result));
+                    }))
+                }
+                Err(_) => {
+                    let _ = tx.send(TransferEvent::Finished(Err(TransferError::Io(
+                        "no async runtime to run the transfer".to_owned(),
+                    ))));
+                }
+            }
+        }
         self.rx.poll_recv(cx)
     }
 }

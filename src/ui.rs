@@ -3,6 +3,7 @@
 //! they ask for live in `handlers`.
 
 pub mod account;
+mod attach;
 pub mod conversation;
 mod handlers;
 pub mod i18n;
@@ -14,6 +15,7 @@ pub mod settings;
 pub mod sidebar;
 pub mod startup;
 pub mod theme;
+pub mod transfers;
 
 use crate::ids::{AccountId, ConversationId};
 use crate::model::ChatMessage;
@@ -99,6 +101,10 @@ pub enum Message {
     },
     /// The window gained or lost the keyboard focus.
     WindowFocused(bool),
+    /// File transfers (issue #4).
+    Transfers(transfers::Message),
+    /// Files to send to the open conversation (chosen or dropped on the window).
+    FilesChosen(Vec<std::path::PathBuf>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +136,9 @@ pub struct App {
     window_focused: bool,
     /// The last displayed marker sent: (account, peer, stanza id).
     last_displayed: Option<(AccountId, BareJid, String)>,
+    transfers: transfers::State,
+    /// The attach button's file dialog (a stub in tests).
+    picker: Arc<dyn transfers::FilePicker>,
 }
 
 impl App {
@@ -211,7 +220,19 @@ impl App {
                 .collect(),
             window_focused: true,
             last_displayed: None,
+            transfers: transfers::State::default(),
+            picker: Arc::new(transfers::SystemPicker),
         }
+    }
+
+    /// Replaces the attach button's file dialog (tests never open a real one).
+    pub fn set_file_picker(&mut self, picker: Arc<dyn transfers::FilePicker>) {
+        self.picker = picker;
+    }
+
+    /// The transfers on screen (tests).
+    pub fn transfers(&self) -> &transfers::State {
+        &self.transfers
     }
 
     /// One account as the app sees it (tests check generations and connections).
@@ -268,6 +289,9 @@ impl App {
             iced::Event::Window(iced::window::Event::Unfocused) => {
                 Some(Message::WindowFocused(false))
             }
+            iced::Event::Window(iced::window::Event::FileDropped(path)) => {
+                Some(Message::FilesChosen(vec![path]))
+            }
             _ => None,
         });
         Subscription::batch([
@@ -281,10 +305,14 @@ impl App {
         match message {
             Message::Started(startup) => {
                 *self = App::from_startup(self.lang, startup);
+                let restore = self.restore_transfers();
                 if self.screen == Screen::Onboarding {
-                    iced::widget::operation::focus(onboarding::ADDRESS_ID)
+                    Task::batch([
+                        iced::widget::operation::focus(onboarding::ADDRESS_ID),
+                        restore,
+                    ])
                 } else {
-                    Task::none()
+                    restore
                 }
             }
             Message::Onboarding(message) => {
@@ -374,6 +402,8 @@ impl App {
                 }
                 Task::none()
             }
+            Message::Transfers(m) => self.on_transfers(m),
+            Message::FilesChosen(paths) => self.files_chosen(paths),
             Message::Background(result) => {
                 if let Err(e) = result {
                     log::warn!("background task failed: {e}");
@@ -480,6 +510,10 @@ impl App {
                     account: &state.account,
                     write_as,
                     account_online: state.is_online(),
+                    transfers: self
+                        .transfers
+                        .view(lang, &open.account, peer)
+                        .map(|e| e.map(conversation::Message::Transfers)),
                 };
                 open.view(cx).map(Message::Conversation)
             }

@@ -43,6 +43,12 @@ pub enum Message {
     WriteAs(AccountId),
     /// Try a message that failed again.
     Retry(LocalMessageId),
+    /// The attach button.
+    Attach,
+    /// Download the file a message carries.
+    Download(LocalMessageId),
+    /// A transfer card's button.
+    Transfers(super::transfers::Message),
 }
 
 /// What the conversation asks of the app.
@@ -57,6 +63,11 @@ pub enum Event {
     WriteAs(AccountId),
     /// Send this failed message again.
     Retry(LocalMessageId),
+    /// Choose files to send.
+    Attach,
+    /// Download the file of this message.
+    Download(Box<ChatMessage>),
+    Transfers(super::transfers::Message),
 }
 
 /// A problem shown above the composer.
@@ -80,6 +91,8 @@ pub struct Context<'a> {
     pub write_as: Vec<&'a Account>,
     /// Is that account connected (else the "as" line says it is not)?
     pub account_online: bool,
+    /// The conversation's file transfers, shown above the composer.
+    pub transfers: Option<Element<'a, Message>>,
 }
 
 pub struct State {
@@ -155,6 +168,13 @@ impl State {
             }
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
             Message::Retry(id) => Some(Event::Retry(id)),
+            Message::Attach => Some(Event::Attach),
+            Message::Download(id) => self
+                .messages
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| Event::Download(Box::new(m.clone()))),
+            Message::Transfers(m) => Some(Event::Transfers(m)),
             Message::WriteAs(account) => {
                 (account != self.account).then_some(Event::WriteAs(account))
             }
@@ -218,7 +238,7 @@ impl State {
         }
     }
 
-    pub fn view<'a>(&'a self, cx: Context<'a>) -> Element<'a, Message> {
+    pub fn view<'a>(&'a self, mut cx: Context<'a>) -> Element<'a, Message> {
         let lang = cx.lang;
         let status = cx
             .availability
@@ -297,6 +317,9 @@ impl State {
                 .style(theme::error_box),
             );
         }
+        if let Some(transfers) = cx.transfers.take() {
+            body = body.push(transfers);
+        }
         body.push(self.composer_view(&cx)).into()
     }
 
@@ -359,10 +382,16 @@ impl State {
             .padding([8, 16])
             .style(theme::primary_button)
             .on_press(Message::Send);
+        let attach = button(text(tr(lang, T::Attach)))
+            .padding([8, 12])
+            .style(theme::secondary_button)
+            .on_press(Message::Attach);
         container(
             column![
                 as_line,
-                row![editor, send].spacing(8).align_y(Alignment::End)
+                row![attach, editor, send]
+                    .spacing(8)
+                    .align_y(Alignment::End)
             ]
             .spacing(6),
         )

@@ -113,7 +113,14 @@ fn bubble<'a>(
         ]
         .spacing(8)
         .align_y(Alignment::Center),
-        body(message),
+        match message.attachment.as_deref() {
+            Some(file) => super::super::transfers::file_card(
+                cx.lang,
+                file,
+                Message::Download(message.id.clone()),
+            ),
+            None => body(message),
+        },
     ]
     .spacing(3);
 

@@ -1,0 +1,159 @@
+//! The app's side of file transfers (issue #4): the attach button, files dropped on
+//! the window, downloads from file cards, and starting, storing and forgetting
+//! transfers. The transfer cards themselves live in `transfers`.
+
+use super::startup::blocking;
+use super::transfers::{self, Item, Status};
+use super::{App, Message, conversation};
+use crate::model::transfer::TransferDirection;
+use crate::transfer::{self, DownloadLimits};
+use iced::Task;
+use std::path::PathBuf;
+
+impl App {
+    /// Files to send to the open conversation (from the dialog or dropped on the window).
+    pub(super) fn files_chosen(&mut self, paths: Vec<PathBuf>) -> Task<Message> {
+        let Some(open) = &self.conversation else {
+            return Task::none();
+        };
+        let (account, peer) = (open.account.clone(), open.conversation.jid().clone());
+        let tasks: Vec<_> = paths
+            .into_iter()
+            .filter(|p| p.is_file())
+            .map(|p| self.start_transfer(Item::upload(account.clone(), peer.clone(), p)))
+            .collect();
+        Task::batch(tasks)
+    }
+
+    /// What the conversation asked about files.
+    pub(super) fn on_file_event(&mut self, event: conversation::Event) -> Task<Message> {
+        match event {
+            conversation::Event::Attach => {
+                let picker = self.picker.clone();
+                Task::perform(async move { picker.pick().await }, Message::FilesChosen)
+            }
+            conversation::Event::Download(message) => {
+                let Some(attachment) = message.attachment.as_deref() else {
+                    return Task::none();
+                };
+                let dir = transfer::default_download_dir()
+                    .unwrap_or_else(|| std::env::temp_dir().join("loquat-downloads"));
+                let item = Item::download(
+                    message.account.clone(),
+                    message.peer.clone(),
+                    attachment,
+                    dir,
+                );
+                self.start_transfer(item)
+            }
+            conversation::Event::Transfers(m) => self.on_transfers(m),
+            _ => Task::none(),
+        }
+    }
+
+    pub(super) fn on_transfers(&mut self, message: transfers::Message) -> Task<Message> {
+        let mut tasks = Vec::new();
+        for event in self.transfers.update(message) {
+            tasks.push(match event {
+                transfers::Event::Start(item) => self.start_transfer(item),
+                transfers::Event::Persist(record) => match self.store.clone() {
+                    Some(store) => Task::perform(
+                        blocking(move || store.save_transfer(&record).map_err(|e| e.to_string())),
+                        |r| Message::Background(r.and_then(|r| r)),
+                    ),
+                    None => Task::none(),
+                },
+                transfers::Event::Forget(account, id) => match self.store.clone() {
+                    Some(store) => Task::perform(
+                        blocking(move || {
+                            store
+                                .remove_transfer(&account, &id)
+                                .map_err(|e| e.to_string())
+                        }),
+                        |r| Message::Background(r.and_then(|r| r)),
+                    ),
+                    None => Task::none(),
+                },
+                transfers::Event::Open(path) => Task::perform(
+                    blocking(move || ::open::that_detached(&path).map_err(|e| e.to_string())),
+                    |r| Message::LinkOpened(r.and_then(|r| r)),
+                ),
+            });
+        }
+        Task::batch(tasks)
+    }
+
+    /// Stored transfers that were cut off by the last quit: shown as interrupted.
+    pub(super) fn restore_transfers(&self) -> Task<Message> {
+        let Some(store) = self.store.clone() else {
+            return Task::none();
+        };
+        Task::perform(
+            blocking(move || {
+                store.mark_interrupted_transfers()?;
+                let mut all = Vec::new();
+                for account in store.accounts()? {
+                    all.extend(store.transfers(&account.id)?);
+                }
+                Ok::<_, crate::store::StoreError>(all)
+            }),
+            |r| match r {
+                Ok(Ok(records)) => Message::Transfers(transfers::Message::Restored(
+                    records
+                        .into_iter()
+                        .filter(|r| !matches!(r.state, crate::model::transfer::TransferState::Done))
+                        .collect(),
+                )),
+                Ok(Err(e)) => Message::Background(Err(e.to_string())),
+                Err(e) => Message::Background(Err(e)),
+            },
+        )
+    }
+
+    /// Runs `item` (new or retried), storing it as active first.
+    fn start_transfer(&mut self, mut item: Item) -> Task<Message> {
+        let trust = self
+            .account_state(&item.account)
+            .map(|a| a.account.trust.clone())
+            .unwrap_or_default();
+        let client = match transfer::http_client(&trust) {
+            Ok(c) => c,
+            Err(e) => {
+                item.status = Status::Failed(e.to_string());
+                self.transfers.show(item);
+                return Task::none();
+            }
+        };
+        let stream = match item.direction {
+            TransferDirection::Upload => {
+                let Some(handle) = self.handles.get(&item.account).cloned() else {
+                    item.status = Status::Failed(transfer::TransferError::NotConnected.to_string());
+                    self.transfers.show(item);
+                    return Task::none();
+                };
+                transfer::send_file(handle, client, item.peer.clone(), item.path.clone())
+            }
+            TransferDirection::Download => {
+                let url = item.url.clone().unwrap_or_default();
+                transfer::download(
+                    client,
+                    url,
+                    item.path.clone(),
+                    item.name.clone(),
+                    DownloadLimits::default(),
+                )
+            }
+        };
+        item.status = Status::Running(None);
+        let record = item.record();
+        let persist = match self.store.clone() {
+            Some(store) => Task::perform(
+                blocking(move || store.save_transfer(&record).map_err(|e| e.to_string())),
+                |r| Message::Background(r.and_then(|r| r)),
+            ),
+            None => Task::none(),
+        };
+        let run = self.transfers.run(item, stream).map(Message::Transfers);
+        Task::batch([persist, run])
+    }
+}
