@@ -10,6 +10,7 @@ pub mod i18n;
 mod manage;
 pub mod onboarding;
 pub mod parts;
+pub mod previews;
 pub mod sessions;
 pub mod settings;
 pub mod sidebar;
@@ -361,13 +362,17 @@ impl App {
                 }
                 Task::none()
             }
-            Message::Session(update) => self.on_session(update),
+            Message::Session(update) => {
+                let previews = self.previews_for_update(&update);
+                Task::batch([self.on_session(update), previews])
+            }
             Message::HistoryLoaded {
                 account,
                 conversation,
                 older,
                 result,
             } => {
+                let previews = self.previews_for(result.as_deref().unwrap_or_default());
                 if let Some(open) = self
                     .conversation
                     .as_mut()
@@ -378,7 +383,7 @@ impl App {
                         self.send_displayed();
                     }
                 }
-                Task::none()
+                previews
             }
             Message::PasswordSaved(result) => {
                 if let Err(detail) = result {
@@ -510,12 +515,16 @@ impl App {
                     account: &state.account,
                     write_as,
                     account_online: state.is_online(),
+                    previews: Some(&self.transfers.previews),
                     transfers: self
                         .transfers
                         .view(lang, &open.account, peer)
                         .map(|e| e.map(conversation::Message::Transfers)),
                 };
-                open.view(cx).map(Message::Conversation)
+                match self.transfers.previews.full_view(lang) {
+                    Some(full) => full.map(|m| Message::Transfers(transfers::Message::Preview(m))),
+                    None => open.view(cx).map(Message::Conversation),
+                }
             }
             None => container(text(tr(lang, T::NoConversation)).style(theme::muted))
                 .center(Length::Fill)

@@ -232,6 +232,50 @@ fn a_received_file_shows_a_card_with_download() {
     assert!(shows(&app, "Downloading photo 1.jpg"));
 }
 
+fn picture() -> loquat::ui::previews::Picture {
+    let mut px = Vec::new();
+    for y in 0..90u32 {
+        for x in 0..160u32 {
+            px.extend_from_slice(&[(x * 255 / 160) as u8, (y * 255 / 90) as u8, 160, 255]);
+        }
+    }
+    loquat::ui::previews::Picture {
+        handle: iced::widget::image::Handle::from_rgba(160, 90, px),
+        file: PathBuf::from("/tmp/photo 1.jpg"),
+    }
+}
+
+#[test]
+fn a_received_image_shows_inline_and_opens_full_size() {
+    use loquat::ui::previews::Message as P;
+    let (mut app, account, bob, _rx, _) = app_with_bob();
+    let message = with_file(&account, &bob);
+    let url = message.attachment.as_ref().expect("file").url.clone();
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(message),
+    }));
+    assert!(shows(&app, "Download"), "a card until the preview is there");
+    let preview = |m| Message::Transfers(transfers::Message::Preview(m));
+    let _ = app.update(preview(P::Loaded(url.clone(), Ok(picture()))));
+    assert!(!shows(&app, "Download"), "the thumbnail replaces the card");
+    let _ = app.update(preview(P::ShowFull(url.clone())));
+    assert!(shows(&app, "Opening the image"));
+    let _ = app.update(preview(P::FullLoaded(url.clone(), Ok(picture()))));
+    assert!(shows(&app, "Open in system viewer"));
+    click(&mut app, "Close");
+    assert!(!shows(&app, "Open in system viewer"));
+    assert!(shows(&app, "Bob"), "back to the conversation");
+
+    // A picture that could not be decoded leaves the card (a placeholder, no crash).
+    let other = with_file(&account, &bob);
+    let other_url = other.attachment.as_ref().expect("file").url.clone() + "?2";
+    let _ = app.update(preview(P::Loaded(
+        other_url,
+        Err(TransferError::ImageTooLarge("image too large".into())),
+    )));
+}
+
 /// Renders the transfer states to PNG for a person to look at.
 #[test]
 #[ignore = "writes screenshots for review"]
@@ -245,6 +289,18 @@ fn render_transfers_for_review() {
         account: account.clone(),
         kind: UpdateKind::Message(with_file(&account, &bob)),
     }));
+    let mut image_message = with_file(&account, &bob);
+    if let Some(a) = image_message.attachment.as_mut() {
+        a.url.push_str("?inline");
+    }
+    let image_url = image_message.attachment.as_ref().expect("file").url.clone();
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(image_message),
+    }));
+    let _ = app.update(Message::Transfers(transfers::Message::Preview(
+        loquat::ui::previews::Message::Loaded(image_url, Ok(picture())),
+    )));
     let tmp = tempfile::tempdir().expect("tempdir");
     let _ = app.update(Message::FilesChosen(vec![
         file(tmp.path(), "holiday.mp4", 5 * 1024 * 1024),

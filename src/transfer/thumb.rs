@@ -41,6 +41,19 @@ pub fn thumbnail_blocking(
     cache_dir: &Path,
     key: &str,
 ) -> Result<Thumbnail, TransferError> {
+    scaled_blocking(src, cache_dir, key, THUMB_SIDE)
+}
+
+/// Longest side of the in-app full view.
+pub const FULL_SIDE: u32 = 2048;
+
+/// Decodes under limits and writes a copy no larger than `side` on each side.
+pub fn scaled_blocking(
+    src: &Path,
+    cache_dir: &Path,
+    key: &str,
+    side: u32,
+) -> Result<Thumbnail, TransferError> {
     let file = std::fs::File::open(src).map_err(TransferError::io)?;
     let mut reader = ImageReader::new(BufReader::new(file))
         .with_guessed_format()
@@ -51,14 +64,18 @@ pub fn thumbnail_blocking(
         other => TransferError::Image(other.to_string()),
     })?;
     let (full_width, full_height) = (image.width(), image.height());
-    let thumb = image.thumbnail(THUMB_SIDE, THUMB_SIDE);
+    let thumb = if image.width() <= side && image.height() <= side {
+        image
+    } else {
+        image.thumbnail(side, side)
+    };
     std::fs::create_dir_all(cache_dir).map_err(TransferError::io)?;
     let safe_key: String = key
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .take(64)
         .collect();
-    let path = cache_dir.join(format!("thumb-{safe_key}.png"));
+    let path = cache_dir.join(format!("thumb-{safe_key}-{side}.png"));
     thumb
         .save_with_format(&path, image::ImageFormat::Png)
         .map_err(|e| TransferError::Image(e.to_string()))?;
@@ -79,6 +96,18 @@ pub async fn make_thumbnail(
 ) -> Result<Thumbnail, TransferError> {
     match tokio::task::spawn_blocking(move || thumbnail_blocking(&src, &cache_dir, &key)).await {
         Ok(r) => r,
+        Err(e) => Err(TransferError::Image(format!("the decoder stopped: {e}"))),
+    }
+}
+
+/// The image at `src` scaled to fit [`FULL_SIDE`], for the in-app viewer; returns the
+/// PNG written to `cache_dir`.
+pub async fn make_full(src: PathBuf, cache_dir: PathBuf) -> Result<PathBuf, TransferError> {
+    let key = cache_key(&src.to_string_lossy());
+    match tokio::task::spawn_blocking(move || scaled_blocking(&src, &cache_dir, &key, FULL_SIDE))
+        .await
+    {
+        Ok(r) => r.map(|t| t.path),
         Err(e) => Err(TransferError::Image(format!("the decoder stopped: {e}"))),
     }
 }

@@ -52,6 +52,20 @@ impl App {
     }
 
     pub(super) fn on_transfers(&mut self, message: transfers::Message) -> Task<Message> {
+        if let transfers::Message::Preview(m) = message {
+            let (task, open) = self.transfers.previews.update(m);
+            let task = task.map(|m| Message::Transfers(transfers::Message::Preview(m)));
+            return match open {
+                Some(path) => Task::batch([
+                    task,
+                    Task::perform(
+                        blocking(move || ::open::that_detached(&path).map_err(|e| e.to_string())),
+                        |r| Message::LinkOpened(r.and_then(|r| r)),
+                    ),
+                ]),
+                None => task,
+            };
+        }
         let mut tasks = Vec::new();
         for event in self.transfers.update(message) {
             tasks.push(match event {
@@ -81,6 +95,32 @@ impl App {
             });
         }
         Task::batch(tasks)
+    }
+
+    /// Fetches previews of received images (only incoming ones are fetched on their own).
+    pub(super) fn previews_for(&mut self, messages: &[crate::model::ChatMessage]) -> Task<Message> {
+        let mut tasks = Vec::new();
+        for m in messages {
+            let Some(file) = m.attachment.as_deref() else {
+                continue;
+            };
+            let trust = self
+                .account_state(&m.account)
+                .map(|a| a.account.trust.clone())
+                .unwrap_or_default();
+            if let Some(task) = self.transfers.previews.fetch(file, &trust) {
+                tasks.push(task.map(|p| Message::Transfers(transfers::Message::Preview(p))));
+            }
+        }
+        Task::batch(tasks)
+    }
+
+    pub(super) fn previews_for_update(&mut self, update: &crate::session::Update) -> Task<Message> {
+        match &update.kind {
+            crate::session::UpdateKind::Message(m) => self.previews_for(std::slice::from_ref(m)),
+            crate::session::UpdateKind::History(ms) => self.previews_for(ms),
+            _ => Task::none(),
+        }
     }
 
     /// Stored transfers that were cut off by the last quit: shown as interrupted.

@@ -93,6 +93,8 @@ pub struct Context<'a> {
     pub account_online: bool,
     /// The conversation's file transfers, shown above the composer.
     pub transfers: Option<Element<'a, Message>>,
+    /// Inline image previews of received files.
+    pub previews: Option<&'a super::previews::Previews>,
 }
 
 pub struct State {

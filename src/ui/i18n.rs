@@ -218,6 +218,9 @@ texts! {
     OpenFile => "Open", "打开";
     SaveAs => "Save as…", "另存为…";
     FileSizeUnknown => "size unknown", "大小未知";
+    OpenInViewer => "Open in system viewer", "用系统查看器打开";
+    CloseImage => "Close", "关闭";
+    ImageLoading => "Opening the image…", "正在打开图片…";
 }
 
 impl fmt::Display for T {

@@ -165,6 +165,8 @@ pub enum Message {
     Open(PathBuf),
     /// Stored transfers found at start-up.
     Restored(Vec<TransferRecord>),
+    /// Inline image previews.
+    Preview(super::previews::Message),
 }
 
 /// What the transfers ask of the app.
@@ -181,6 +183,7 @@ pub enum Event {
 
 #[derive(Default)]
 pub struct State {
+    pub previews: super::previews::Previews,
     items: Vec<Item>,
     running: HashMap<TransferId, iced::task::Handle>,
 }
@@ -270,6 +273,8 @@ impl State {
                     .unwrap_or_default()
             }
             Message::Open(path) => vec![Event::Open(path)],
+            // Handled by the app with `previews` (it starts tasks).
+            Message::Preview(_) => Vec::new(),
             Message::Restored(records) => {
                 for r in records {
                     if !self.items.iter().any(|i| i.id == r.id) {

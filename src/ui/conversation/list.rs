@@ -114,11 +114,18 @@ fn bubble<'a>(
         .spacing(8)
         .align_y(Alignment::Center),
         match message.attachment.as_deref() {
-            Some(file) => super::super::transfers::file_card(
-                cx.lang,
-                file,
-                Message::Download(message.id.clone()),
-            ),
+            Some(file) => match cx.previews.and_then(|p| {
+                p.thumbnail(&file.url, |m| {
+                    Message::Transfers(super::super::transfers::Message::Preview(m))
+                })
+            }) {
+                Some(thumbnail) => thumbnail,
+                None => super::super::transfers::file_card(
+                    cx.lang,
+                    file,
+                    Message::Download(message.id.clone()),
+                ),
+            },
             None => body(message),
         },
     ]
