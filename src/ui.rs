@@ -106,6 +106,8 @@ pub enum Message {
     Transfers(transfers::Message),
     /// Files to send to the open conversation (chosen or dropped on the window).
     FilesChosen(Vec<std::path::PathBuf>),
+    /// Ctrl+V: send the clipboard's image, if it holds one.
+    PasteImage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +300,7 @@ impl App {
         Subscription::batch([
             tab,
             focus,
+            attach::paste_subscription(),
             sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
         ])
     }
@@ -409,6 +412,7 @@ impl App {
             }
             Message::Transfers(m) => self.on_transfers(m),
             Message::FilesChosen(paths) => self.files_chosen(paths),
+            Message::PasteImage => self.paste_image(),
             Message::Background(result) => {
                 if let Err(e) = result {
                     log::warn!("background task failed: {e}");

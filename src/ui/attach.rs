@@ -10,7 +10,59 @@ use crate::transfer::{self, DownloadLimits};
 use iced::Task;
 use std::path::PathBuf;
 
+/// Ctrl+V (Cmd+V on macOS) anywhere in the window. Text is pasted by the composer
+/// itself; this only looks for an image.
+pub(super) fn paste_subscription() -> iced::Subscription<Message> {
+    iced::keyboard::listen().filter_map(|event| match event {
+        iced::keyboard::Event::KeyPressed { key, modifiers, .. }
+            if modifiers.command()
+                && matches!(key.as_ref(), iced::keyboard::Key::Character(c) if c.eq_ignore_ascii_case("v")) =>
+        {
+            Some(Message::PasteImage)
+        }
+        _ => None,
+    })
+}
+
+/// Reads an image from the clipboard and writes it as a PNG to send; `None` when the
+/// clipboard holds no image. Blocking.
+fn clipboard_image_to_file() -> Result<Option<PathBuf>, String> {
+    let mut clipboard = arboard::Clipboard::new().map_err(|e| e.to_string())?;
+    let image = match clipboard.get_image() {
+        Ok(i) => i,
+        Err(arboard::Error::ContentNotAvailable) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let (w, h) = (image.width as u32, image.height as u32);
+    let Some(rgba) = ::image::RgbaImage::from_raw(w, h, image.bytes.into_owned()) else {
+        return Err("the clipboard image has an unexpected size".to_owned());
+    };
+    let dir = transfer::thumb::cache_dir()
+        .unwrap_or_else(|| std::env::temp_dir().join("loquat-cache"))
+        .join("pasted");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let name = chrono::Local::now()
+        .format("screenshot-%Y%m%d-%H%M%S.png")
+        .to_string();
+    let path = dir.join(name);
+    rgba.save_with_format(&path, ::image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(path))
+}
+
 impl App {
+    /// Ctrl+V in a conversation: an image on the clipboard is sent like a chosen file.
+    pub(super) fn paste_image(&mut self) -> Task<Message> {
+        if self.conversation.is_none() {
+            return Task::none();
+        }
+        Task::perform(blocking(clipboard_image_to_file), |r| match r {
+            Ok(Ok(Some(path))) => Message::FilesChosen(vec![path]),
+            Ok(Ok(None)) => Message::FilesChosen(Vec::new()),
+            Ok(Err(e)) | Err(e) => Message::Background(Err(format!("paste: {e}"))),
+        })
+    }
+
     /// Files to send to the open conversation (from the dialog or dropped on the window).
     pub(super) fn files_chosen(&mut self, paths: Vec<PathBuf>) -> Task<Message> {
         let Some(open) = &self.conversation else {
