@@ -208,7 +208,18 @@ impl App {
             .account_state(&item.account)
             .map(|a| a.account.trust.clone())
             .unwrap_or_default();
-        let client = match transfer::http_client(&trust) {
+        // Plain http only for a download the user clicked; everything else is https.
+        let user_http = item.direction == TransferDirection::Download
+            && item
+                .url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://"));
+        let client = if user_http {
+            transfer::http_client_allowing_http(&trust)
+        } else {
+            transfer::http_client(&trust)
+        };
+        let client = match client {
             Ok(c) => c,
             Err(e) => {
                 item.status = Status::Failed(e.to_string());

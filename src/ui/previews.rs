@@ -63,6 +63,20 @@ fn pixels(path: &std::path::Path) -> Result<Handle, TransferError> {
     ))
 }
 
+/// A thumbnail and its file cached by an earlier fetch of the same URL.
+fn cached(root: &std::path::Path, key: &str) -> Option<Picture> {
+    let thumb = root
+        .join("thumbnails")
+        .join(format!("thumb-{key}-{}.png", thumb::THUMB_SIDE));
+    let file = std::fs::read_dir(root.join("files").join(key))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.is_file())?;
+    let handle = pixels(&thumb).ok()?;
+    Some(Picture { handle, file })
+}
+
 impl Previews {
     pub fn get(&self, url: &str) -> Option<&Preview> {
         self.map.get(url)
@@ -94,6 +108,11 @@ impl Previews {
                     return Err(TransferError::PrivateHost(u));
                 }
                 let root = cache_root();
+                // Cached from an earlier run: the thumbnail and the file next to it.
+                let (r, k) = (root.clone(), key.clone());
+                if let Ok(Some(hit)) = tokio::task::spawn_blocking(move || cached(&r, &k)).await {
+                    return Ok(hit);
+                }
                 let limits = DownloadLimits {
                     max_bytes: AUTO_IMAGE_MAX,
                     idle: Duration::from_secs(30),

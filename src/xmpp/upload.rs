@@ -262,7 +262,10 @@ pub fn add_oob(stanza: &mut Stanza, url: &str) {
 /// URL to a file name (a path ending in `name.ext`).
 pub fn attachment(oob: Option<Oob>, body: &str) -> Option<Attachment> {
     let url = match oob {
-        Some(o) if !o.url.trim().is_empty() => o.url.trim().to_owned(),
+        // Other schemes (ftp:, file:, javascript:, ...) stay plain text.
+        Some(o) if o.url.trim().starts_with("https://") || o.url.trim().starts_with("http://") => {
+            o.url.trim().to_owned()
+        }
         _ => {
             let b = body.trim();
             if b.contains(char::is_whitespace) || !b.starts_with("https://") {
@@ -460,6 +463,14 @@ mod tests {
         assert!(attachment(None, "see https://example.org/report.pdf").is_none());
         assert!(attachment(None, "https://example.org/").is_none());
         assert!(attachment(None, "ftp://example.org/a.pdf").is_none());
+        let oob = |url: &str| {
+            Some(Oob {
+                url: url.into(),
+                desc: None,
+            })
+        };
+        assert!(attachment(oob("file:///etc/passwd"), "x").is_none());
+        assert!(attachment(oob("http://example.org/a.pdf"), "x").is_some());
     }
 
     #[test]
