@@ -557,3 +557,22 @@ async fn a_60000_pixel_png_is_refused_without_a_large_allocation() {
     );
     assert!(grown_mib < 64, "peak memory grew by {grown_mib} MiB");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_upload_service_says_so() {
+    // `example.test` on the test server has no upload component.
+    let server = TestServer::start();
+    let (user, password) = server.fresh_user_on("carol", "example.test");
+    let (_updates, handle, _) = online(params(&server, &user, &password)).await;
+    let err = transfer::find_service(&handle)
+        .await
+        .expect_err("no service");
+    assert_eq!(err, TransferError::Slot(SlotError::NoService));
+    assert_eq!(err.to_string(), "your server offers no file upload");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = make_file(tmp.path(), "a.txt", 10);
+    let sent = transfer::send_file(handle, client(&server), jid("someone@localhost"), path)
+        .finish()
+        .await;
+    assert_eq!(sent, Err(TransferError::Slot(SlotError::NoService)));
+}
