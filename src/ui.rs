@@ -108,6 +108,8 @@ pub enum Message {
     FilesChosen(Vec<std::path::PathBuf>),
     /// Ctrl+V: send the clipboard's image, if it holds one.
     PasteImage,
+    /// Where to save a received file (from the save dialog; `None`: cancelled).
+    SaveTo(Box<ChatMessage>, Option<std::path::PathBuf>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,6 +415,7 @@ impl App {
             Message::Transfers(m) => self.on_transfers(m),
             Message::FilesChosen(paths) => self.files_chosen(paths),
             Message::PasteImage => self.paste_image(),
+            Message::SaveTo(message, path) => self.save_to(*message, path),
             Message::Background(result) => {
                 if let Err(e) = result {
                     log::warn!("background task failed: {e}");

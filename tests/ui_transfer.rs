@@ -33,6 +33,11 @@ impl FilePicker for StubPicker {
         self.0.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Vec::new() })
     }
+
+    fn save_as(&self, _name: String) -> BoxFuture<'static, Option<PathBuf>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { None })
+    }
 }
 
 fn count_text(app: &App, needle: &str) -> usize {
@@ -230,6 +235,20 @@ fn a_received_file_shows_a_card_with_download() {
     assert!(count_text(&app, "https://upload.example.org") <= 1);
     click(&mut app, "Download");
     assert!(shows(&app, "Downloading photo 1.jpg"));
+
+    // Save as: the dialog's answer (here given directly) names the file and folder.
+    let message = with_file(&account, &bob);
+    let _ = app.update(Message::SaveTo(
+        Box::new(message),
+        Some(PathBuf::from("/tmp/elsewhere/beach.jpg")),
+    ));
+    assert!(shows(&app, "Downloading beach.jpg"));
+    let item = app.transfers().items().last().expect("item").clone();
+    assert_eq!(item.path, PathBuf::from("/tmp/elsewhere"));
+    // A cancelled dialog starts nothing.
+    let before = app.transfers().items().len();
+    let _ = app.update(Message::SaveTo(Box::new(with_file(&account, &bob)), None));
+    assert_eq!(app.transfers().items().len(), before);
 }
 
 fn picture() -> loquat::ui::previews::Picture {

@@ -63,6 +63,31 @@ impl App {
         })
     }
 
+    /// Downloads a received file to where the user chose (a `(1)` suffix if a file is
+    /// there already: nothing is overwritten).
+    pub(super) fn save_to(
+        &mut self,
+        message: crate::model::ChatMessage,
+        path: Option<PathBuf>,
+    ) -> Task<Message> {
+        let (Some(path), Some(attachment)) = (path, message.attachment.as_deref()) else {
+            return Task::none();
+        };
+        let Some(dir) = path.parent().map(|p| p.to_path_buf()) else {
+            return Task::none();
+        };
+        let mut item = Item::download(
+            message.account.clone(),
+            message.peer.clone(),
+            attachment,
+            dir,
+        );
+        if let Some(name) = path.file_name() {
+            item.name = name.to_string_lossy().into_owned();
+        }
+        self.start_transfer(item)
+    }
+
     /// Files to send to the open conversation (from the dialog or dropped on the window).
     pub(super) fn files_chosen(&mut self, paths: Vec<PathBuf>) -> Task<Message> {
         let Some(open) = &self.conversation else {
@@ -97,6 +122,17 @@ impl App {
                     dir,
                 );
                 self.start_transfer(item)
+            }
+            conversation::Event::SaveAs(message) => {
+                let picker = self.picker.clone();
+                let name = message
+                    .attachment
+                    .as_deref()
+                    .map(|a| transfer::names::safe_file_name(&a.name))
+                    .unwrap_or_else(|| "file".to_owned());
+                Task::perform(async move { picker.save_as(name).await }, move |path| {
+                    Message::SaveTo(message.clone(), path)
+                })
             }
             conversation::Event::Transfers(m) => self.on_transfers(m),
             _ => Task::none(),

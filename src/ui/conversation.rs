@@ -47,6 +47,8 @@ pub enum Message {
     Attach,
     /// Download the file a message carries.
     Download(LocalMessageId),
+    /// Download it to a place the user chooses.
+    SaveAs(LocalMessageId),
     /// A transfer card's button.
     Transfers(super::transfers::Message),
 }
@@ -67,6 +69,8 @@ pub enum Event {
     Attach,
     /// Download the file of this message.
     Download(Box<ChatMessage>),
+    /// Ask where, then download the file of this message there.
+    SaveAs(Box<ChatMessage>),
     Transfers(super::transfers::Message),
 }
 
@@ -176,6 +180,11 @@ impl State {
                 .iter()
                 .find(|m| m.id == id)
                 .map(|m| Event::Download(Box::new(m.clone()))),
+            Message::SaveAs(id) => self
+                .messages
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| Event::SaveAs(Box::new(m.clone()))),
             Message::Transfers(m) => Some(Event::Transfers(m)),
             Message::WriteAs(account) => {
                 (account != self.account).then_some(Event::WriteAs(account))

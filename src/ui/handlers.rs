@@ -276,6 +276,7 @@ impl App {
             conversation::Event::WriteAs(account) => self.write_as(account),
             e @ (conversation::Event::Attach
             | conversation::Event::Download(_)
+            | conversation::Event::SaveAs(_)
             | conversation::Event::Transfers(_)) => self.on_file_event(e),
             conversation::Event::Retry(id) => {
                 let account = open.account.clone();

@@ -24,6 +24,8 @@ use xmpp_parsers::jid::BareJid;
 /// ever opens a dialog.
 pub trait FilePicker: Send + Sync {
     fn pick(&self) -> BoxFuture<'static, Vec<PathBuf>>;
+    /// Where to save a received file called `name`; `None` when cancelled.
+    fn save_as(&self, name: String) -> BoxFuture<'static, Option<PathBuf>>;
 }
 
 /// The system file dialog (xdg-desktop-portal on Linux). With no portal running it
@@ -38,6 +40,16 @@ impl FilePicker for SystemPicker {
                 .await
                 .map(|files| files.into_iter().map(|f| f.path().to_path_buf()).collect())
                 .unwrap_or_default()
+        })
+    }
+
+    fn save_as(&self, name: String) -> BoxFuture<'static, Option<PathBuf>> {
+        Box::pin(async move {
+            rfd::AsyncFileDialog::new()
+                .set_file_name(name)
+                .save_file()
+                .await
+                .map(|f| f.path().to_path_buf())
         })
     }
 }
@@ -450,6 +462,7 @@ pub fn file_card<'a, M: Clone + 'a>(
     lang: Lang,
     attachment: &'a Attachment,
     download: M,
+    save_as: M,
 ) -> Element<'a, M> {
     // The type as a small label (its extension), readable with any font.
     let kind = attachment
@@ -477,6 +490,10 @@ pub fn file_card<'a, M: Clone + 'a>(
                 .padding([4, 10])
                 .style(theme::secondary_button)
                 .on_press(download),
+            button(text(tr(lang, T::SaveAs)).size(13))
+                .padding([4, 10])
+                .style(theme::secondary_button)
+                .on_press(save_as),
         ]
         .spacing(10)
         .align_y(Alignment::Center),

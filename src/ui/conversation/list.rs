@@ -124,6 +124,7 @@ fn bubble<'a>(
                     cx.lang,
                     file,
                     Message::Download(message.id.clone()),
+                    Message::SaveAs(message.id.clone()),
                 ),
             },
             None => body(message),
