@@ -41,6 +41,7 @@ fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
         origin_id: Some(format!("origin-{n}-{}", peer.as_str())),
         server_id: Some(format!("archive-{n}-{}", peer.as_str())),
         delivery: Delivery::Delivered,
+        attachment: None,
     }
 }
 

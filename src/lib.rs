@@ -12,6 +12,7 @@ pub mod paths;
 pub mod secrets;
 pub mod session;
 pub mod store;
+pub mod transfer;
 pub mod uri;
 pub mod xmpp;
 

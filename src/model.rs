@@ -4,6 +4,9 @@ use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use serde::{Deserialize, Serialize};
 use xmpp_parsers::jid::BareJid;
 
+pub mod transfer;
+pub use transfer::Attachment;
+
 /// How to reach an account's server when SRV records are not enough.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -168,6 +171,9 @@ pub struct ChatMessage {
     /// XEP-0359 stanza-id assigned by our server (only when trusted).
     pub server_id: Option<String>,
     pub delivery: Delivery,
+    /// A file the message points at (XEP-0066 / HTTP upload); absent in old records.
+    #[serde(default)]
+    pub attachment: Option<Box<Attachment>>,
 }
 
 impl ChatMessage {

@@ -11,6 +11,7 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 
 mod actor;
 pub mod connect;
+pub mod files;
 pub mod rooms;
 mod sm_fix;
 
@@ -80,6 +81,26 @@ pub enum Command {
     MarkDisplayed {
         peer: BareJid,
         id: String,
+    },
+    /// Find the account's HTTP upload service and its size limit (XEP-0363).
+    FindUploadService {
+        reply: files::Reply<
+            Result<crate::xmpp::upload::UploadService, crate::xmpp::upload::SlotError>,
+        >,
+    },
+    /// Ask the upload service for a slot for one file.
+    RequestSlot {
+        service: Jid,
+        filename: String,
+        size: u64,
+        content_type: Option<String>,
+        reply: files::Reply<Result<crate::xmpp::upload::Slot, crate::xmpp::upload::SlotError>>,
+    },
+    /// Share an uploaded file: its URL as body and OOB element; stored before it is sent.
+    SendAttachment {
+        to: BareJid,
+        attachment: crate::model::Attachment,
+        id: LocalMessageId,
     },
     /// End the session cleanly.
     Disconnect,

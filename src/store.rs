@@ -35,6 +35,7 @@ mod prefs;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod transfers;
 
 pub use schema::SCHEMA_VERSION;
 

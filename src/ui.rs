@@ -3,6 +3,7 @@
 //! they ask for live in `handlers`.
 
 pub mod account;
+mod attach;
 pub mod conversation;
 pub mod desk;
 pub mod desktop;
@@ -13,6 +14,7 @@ pub mod join;
 mod manage;
 pub mod onboarding;
 pub mod parts;
+pub mod previews;
 pub mod room;
 pub mod rooms;
 pub mod sessions;
@@ -23,6 +25,7 @@ pub mod startup;
 pub mod switcher;
 pub mod theme;
 pub mod timefmt;
+pub mod transfers;
 
 use crate::ids::{AccountId, ConversationId};
 use crate::model::ChatMessage;
@@ -132,6 +135,14 @@ pub enum Message {
     Desk(desk::Message),
     /// Group chat: room list, join dialog, open room.
     Rooms(rooms::Message),
+    /// File transfers (issue #4).
+    Transfers(transfers::Message),
+    /// Files to send to the open conversation (chosen or dropped on the window).
+    FilesChosen(Vec<std::path::PathBuf>),
+    /// Ctrl+V: send the clipboard's image, if it holds one.
+    PasteImage,
+    /// Where to save a received file (from the save dialog; `None`: cancelled).
+    SaveTo(Box<ChatMessage>, Option<std::path::PathBuf>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +187,9 @@ pub struct App {
     desk: desk::Desk,
     /// Group chat rooms (see `rooms`).
     rooms: rooms::Panel,
+    transfers: transfers::State,
+    /// The attach button's file dialog (a stub in tests).
+    picker: Arc<dyn transfers::FilePicker>,
 }
 
 impl App {
@@ -267,7 +281,19 @@ impl App {
             last_displayed: None,
             desk,
             rooms: rooms::Panel::default(),
+            transfers: transfers::State::default(),
+            picker: Arc::new(transfers::SystemPicker),
         }
+    }
+
+    /// Replaces the attach button's file dialog (tests never open a real one).
+    pub fn set_file_picker(&mut self, picker: Arc<dyn transfers::FilePicker>) {
+        self.picker = picker;
+    }
+
+    /// The transfers on screen (tests).
+    pub fn transfers(&self) -> &transfers::State {
+        &self.transfers
     }
 
     /// One account as the app sees it (tests check generations and connections).
@@ -324,11 +350,15 @@ impl App {
             iced::Event::Window(iced::window::Event::Unfocused) => {
                 Some(Message::WindowFocused(false))
             }
+            iced::Event::Window(iced::window::Event::FileDropped(path)) => {
+                Some(Message::FilesChosen(vec![path]))
+            }
             _ => None,
         });
         Subscription::batch([
             tab,
             focus,
+            attach::paste_subscription(),
             sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
             desktop::subscription().map(Message::Desktop),
             self.desk_subscription(),
@@ -341,7 +371,7 @@ impl App {
                 let previous =
                     std::mem::replace(self, App::from_startup(self.desk.system_lang(), startup));
                 self.keep_desktop_state(previous);
-                let restore = self.desk_restore();
+                let restore = Task::batch([self.desk_restore(), self.restore_transfers()]);
                 if self.screen == Screen::Onboarding {
                     Task::batch([
                         iced::widget::operation::focus(onboarding::ADDRESS_ID),
@@ -406,8 +436,9 @@ impl App {
                     crate::session::UpdateKind::Message(message) => self.notify_task(message),
                     _ => Task::none(),
                 };
+                let previews = self.previews_for_update(&update);
                 let task = self.on_session(update);
-                Task::batch([task, notify, self.sync_tray()])
+                Task::batch([task, notify, previews, self.sync_tray()])
             }
             Message::Desktop(event) => self.on_desktop(event),
             Message::HistoryLoaded {
@@ -416,6 +447,7 @@ impl App {
                 older,
                 result,
             } => {
+                let previews = self.previews_for(result.as_deref().unwrap_or_default());
                 if let Some(open) = self
                     .conversation
                     .as_mut()
@@ -426,7 +458,7 @@ impl App {
                         self.send_displayed();
                     }
                 }
-                Task::none()
+                previews
             }
             Message::PasswordSaved(result) => {
                 if let Err(detail) = result {
@@ -450,6 +482,10 @@ impl App {
                 }
                 Task::none()
             }
+            Message::Transfers(m) => self.on_transfers(m),
+            Message::FilesChosen(paths) => self.files_chosen(paths),
+            Message::PasteImage => self.paste_image(),
+            Message::SaveTo(message, path) => self.save_to(*message, path),
             Message::Background(result) => {
                 if let Err(e) = result {
                     log::warn!("background task failed: {e}");
@@ -566,8 +602,16 @@ impl App {
                     write_as,
                     account_online: state.is_online(),
                     muted: !self.settings().notifies(peer),
+                    previews: Some(&self.transfers.previews),
+                    transfers: self
+                        .transfers
+                        .view(lang, &open.account, peer)
+                        .map(|e| e.map(conversation::Message::Transfers)),
                 };
-                open.view(cx).map(Message::Conversation)
+                match self.transfers.previews.full_view(lang) {
+                    Some(full) => full.map(|m| Message::Transfers(transfers::Message::Preview(m))),
+                    None => open.view(cx).map(Message::Conversation),
+                }
             }
             None => container(text(tr(lang, T::NoConversation)).style(theme::muted))
                 .center(Length::Fill)

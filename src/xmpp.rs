@@ -19,6 +19,7 @@ pub mod message;
 pub mod muc;
 pub mod presence;
 pub mod roster;
+pub mod upload;
 
 /// What we are waiting for an answer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub enum PendingIq {
     Muc(muc::MucIq),
     /// Room bookmarks (XEP-0402 / XEP-0048).
     Bookmarks(bookmarks::BookmarkIq),
+    /// HTTP File Upload discovery or a slot request.
+    Upload(upload::UploadIq),
 }
 
 struct Pending {
@@ -116,6 +119,8 @@ pub enum Event {
     },
     /// Carbons are on (or could not be enabled).
     CarbonsEnabled(bool),
+    /// An answer about HTTP File Upload (discovery or a slot).
+    Upload(upload::UploadEvent),
     /// Something to send back right away (IQ results and errors).
     Reply(Box<Stanza>),
     /// A stanza we dropped for a reason worth logging.
@@ -329,6 +334,7 @@ impl ProtoState {
                 }
                 _ => vec![Event::OwnFeatures { sid: false }],
             },
+            PendingIq::Upload(kind) => vec![Event::Upload(upload::answer(kind, result))],
         }
     }
 }

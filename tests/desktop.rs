@@ -346,6 +346,7 @@ fn a_new_message_notifies_and_a_click_opens_its_conversation() {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        attachment: None,
     };
     let task = app.update(Message::Session(Update {
         account: AccountId("a".into()),
@@ -538,6 +539,7 @@ fn the_tray_icon_shows_the_unread_count() {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
+            attachment: None,
         };
         // (No notification server here: that part just logs.)
         let task = app.update(Message::Session(Update {

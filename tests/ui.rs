@@ -203,6 +203,7 @@ fn chat(
         } else {
             Delivery::Delivered
         },
+        attachment: None,
     }
 }
 

@@ -277,6 +277,7 @@ fn mentions_count_apart_from_ordinary_unread() {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        attachment: None,
     };
     let (a, b) = (msg("tea anyone?"), msg("alice, tea?"));
     room.push(a, false);
@@ -325,6 +326,7 @@ fn render_room_screens_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery: Delivery::Delivered,
+                attachment: None,
             },
             true,
         );
@@ -406,6 +408,7 @@ fn render_room_screens_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery: Delivery::Delivered,
+                attachment: None,
             }),
         );
     }
@@ -530,6 +533,7 @@ fn app_joins_a_room_and_shows_its_state() {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        attachment: None,
     };
     let _ = app.update(Message::Session(Update {
         account: account.clone(),

@@ -25,6 +25,8 @@ use tokio_xmpp::stanzastream::{
     StreamEvent as StreamStatus,
 };
 
+mod upload;
+
 /// Most archive pages fetched backwards on a first sign-in (250 messages each).
 const MAX_BACKFILL_PAGES: u32 = 200;
 
@@ -176,6 +178,7 @@ struct Actor {
     catch_up: Option<CatchUp>,
     /// Group chat rooms this session wants to be in (see `rooms.rs`).
     rooms: rooms::SessionRooms,
+    uploads: upload::Uploads,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -216,6 +219,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         in_flight: HashSet::new(),
         catch_up: None,
         rooms: rooms::SessionRooms::default(),
+        uploads: upload::Uploads::default(),
     };
     a.load_cached_roster().await;
 
@@ -348,6 +352,7 @@ impl Actor {
             return;
         }
         self.proto.reset(bound.clone());
+        self.upload_reset();
         let ver = if self.roster.is_empty() {
             // An empty cache must not be declared current.
             Some(String::new())
@@ -531,7 +536,9 @@ impl Actor {
                 continue;
             }
             log::info!("{}: sending {} again from the outbox", self.own, m.id);
-            self.transmit(m.peer, &m.body, m.id).await;
+            let oob = m.attachment.map(|a| a.url);
+            self.transmit_with(m.peer, &m.body, m.id, oob.as_deref())
+                .await;
         }
     }
 
@@ -611,6 +618,7 @@ impl Actor {
                         .await
                 }
                 Event::OwnFeatures { .. } => {}
+                Event::Upload(ev) => self.on_upload_event(ev).await,
                 Event::CarbonsEnabled(ok) => {
                     if !ok {
                         log::info!("{}: the server did not enable carbons", self.own);
@@ -785,6 +793,20 @@ impl Actor {
             Command::MarkDisplayed { peer, id } => {
                 self.send(xmpp::message::displayed(peer, id)).await;
             }
+            Command::FindUploadService { reply } => self.find_upload_service(reply).await,
+            Command::RequestSlot {
+                service,
+                filename,
+                size,
+                content_type,
+                reply,
+            } => {
+                self.request_slot(service, filename, size, content_type, reply)
+                    .await
+            }
+            Command::SendAttachment { to, attachment, id } => {
+                self.send_attachment(to, attachment, id).await
+            }
             Command::Disconnect => {}
             room => self.on_room_command(room).await,
         }
@@ -808,6 +830,7 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
+            attachment: None,
         };
         // Stored first: a message the user wrote is never only in memory.
         if !self.store_message(message).await {
@@ -851,13 +874,30 @@ impl Actor {
             state: Delivery::Pending,
         });
         self.in_flight.remove(&id);
-        self.transmit(message.peer, &message.body, id).await;
+        let oob = message.attachment.map(|a| a.url);
+        self.transmit_with(message.peer, &message.body, id, oob.as_deref())
+            .await;
     }
 
     /// Hands a stored message to the stream and follows it to "sent" and "acked".
     async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
+        self.transmit_with(to, body, id, None).await
+    }
+
+    /// [`Actor::transmit`], with an OOB URL (XEP-0066) when the message shares a file.
+    async fn transmit_with(
+        &mut self,
+        to: BareJid,
+        body: &str,
+        id: LocalMessageId,
+        oob: Option<&str>,
+    ) {
         self.in_flight.insert(id.clone());
-        let Some(mut token) = self.send(xmpp::message::chat(to, body, &id)).await else {
+        let mut stanza = xmpp::message::chat(to, body, &id);
+        if let Some(url) = oob {
+            xmpp::upload::add_oob(&mut stanza, url);
+        }
+        let Some(mut token) = self.send(stanza).await else {
             let _ = self
                 .delivery_tx
                 .send((id, Delivery::Failed("not connected".to_owned())));

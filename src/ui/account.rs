@@ -293,6 +293,7 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
+            attachment: None,
         }
     }
 

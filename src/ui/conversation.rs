@@ -45,6 +45,14 @@ pub enum Message {
     Retry(LocalMessageId),
     /// Mute or unmute this conversation's notifications.
     ToggleMute,
+    /// The attach button.
+    Attach,
+    /// Download the file a message carries.
+    Download(LocalMessageId),
+    /// Download it to a place the user chooses.
+    SaveAs(LocalMessageId),
+    /// A transfer card's button.
+    Transfers(super::transfers::Message),
 }
 
 /// What the conversation asks of the app.
@@ -60,6 +68,13 @@ pub enum Event {
     /// Send this failed message again.
     Retry(LocalMessageId),
     ToggleMute,
+    /// Choose files to send.
+    Attach,
+    /// Download the file of this message.
+    Download(Box<ChatMessage>),
+    /// Ask where, then download the file of this message there.
+    SaveAs(Box<ChatMessage>),
+    Transfers(super::transfers::Message),
 }
 
 /// A problem shown above the composer.
@@ -85,6 +100,10 @@ pub struct Context<'a> {
     pub account_online: bool,
     /// Its notifications are muted.
     pub muted: bool,
+    /// The conversation's file transfers, shown above the composer.
+    pub transfers: Option<Element<'a, Message>>,
+    /// Inline image previews of received files.
+    pub previews: Option<&'a super::previews::Previews>,
 }
 
 pub struct State {
@@ -161,6 +180,18 @@ impl State {
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
             Message::Retry(id) => Some(Event::Retry(id)),
             Message::ToggleMute => Some(Event::ToggleMute),
+            Message::Attach => Some(Event::Attach),
+            Message::Download(id) => self
+                .messages
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| Event::Download(Box::new(m.clone()))),
+            Message::SaveAs(id) => self
+                .messages
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| Event::SaveAs(Box::new(m.clone()))),
+            Message::Transfers(m) => Some(Event::Transfers(m)),
             Message::WriteAs(account) => {
                 (account != self.account).then_some(Event::WriteAs(account))
             }
@@ -224,7 +255,7 @@ impl State {
         }
     }
 
-    pub fn view<'a>(&'a self, cx: Context<'a>) -> Element<'a, Message> {
+    pub fn view<'a>(&'a self, mut cx: Context<'a>) -> Element<'a, Message> {
         let lang = cx.lang;
         let status = cx
             .availability
@@ -318,6 +349,9 @@ impl State {
                 .style(theme::error_box),
             );
         }
+        if let Some(transfers) = cx.transfers.take() {
+            body = body.push(transfers);
+        }
         body.push(self.composer_view(&cx)).into()
     }
 
@@ -380,10 +414,16 @@ impl State {
             .padding([8, 16])
             .style(theme::primary_button)
             .on_press(Message::Send);
+        let attach = button(text(tr(lang, T::Attach)))
+            .padding([8, 12])
+            .style(theme::secondary_button)
+            .on_press(Message::Attach);
         container(
             column![
                 as_line,
-                row![editor, send].spacing(8).align_y(Alignment::End)
+                row![attach, editor, send]
+                    .spacing(8)
+                    .align_y(Alignment::End)
             ]
             .spacing(6),
         )
@@ -422,6 +462,7 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
+            attachment: None,
         }
     }
 

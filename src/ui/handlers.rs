@@ -286,6 +286,10 @@ impl App {
                 |result| Message::LinkOpened(result.and_then(|r| r)),
             ),
             conversation::Event::WriteAs(account) => self.write_as(account),
+            e @ (conversation::Event::Attach
+            | conversation::Event::Download(_)
+            | conversation::Event::SaveAs(_)
+            | conversation::Event::Transfers(_)) => self.on_file_event(e),
             conversation::Event::Retry(id) => {
                 let account = open.account.clone();
                 if self.send(&account, Command::Resend { id }).is_err()

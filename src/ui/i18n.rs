@@ -306,6 +306,23 @@ texts! {
     RoomInvitationJoin => "Join", "加入";
     RoomInvitationDecline => "Decline", "拒绝";
     RoomsHeading => "Rooms", "群聊列表";
+    // File transfer (issue #4)
+    Attach => "Attach", "附件";
+    TransferSending => "Sending {name}", "正在发送 {name}";
+    TransferReceiving => "Downloading {name}", "正在下载 {name}";
+    TransferPreparing => "Asking the server for room…", "正在向服务器申请上传位置…";
+    TransferProgress => "{done} of {total} · {speed}/s", "{done} / {total} · {speed}/秒";
+    TransferUploadFailed => "{name} was not sent: {reason}", "{name} 未发送：{reason}";
+    TransferDownloadFailed => "{name} could not be downloaded: {reason}", "{name} 下载失败：{reason}";
+    TransferInterrupted => "{name}: interrupted when Loquat closed", "{name}：Loquat 关闭时中断";
+    TransferSaved => "Saved as {path}", "已保存为 {path}";
+    Download => "Download", "下载";
+    OpenFile => "Open", "打开";
+    SaveAs => "Save as…", "另存为…";
+    FileSizeUnknown => "size unknown", "大小未知";
+    OpenInViewer => "Open in system viewer", "用系统查看器打开";
+    CloseImage => "Close", "关闭";
+    ImageLoading => "Opening the image…", "正在打开图片…";
 }
 
 impl fmt::Display for T {

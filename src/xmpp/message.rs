@@ -165,10 +165,12 @@ fn chat_event(
     let delay = take::<Delay>(&mut m).or(outer_delay);
     let origin_id = take::<OriginId>(&mut m).map(|o| o.id);
     let server_id = server_id(state, &mut m);
+    let oob = take::<xmpp_parsers::oob::Oob>(&mut m);
     let Some((_, body)) = m.get_best_body_cloned(vec!["en", ""]) else {
         return events;
     };
     let body: String = body.chars().take(MAX_BODY_CHARS).collect();
+    let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
         return events;
     }
@@ -206,6 +208,7 @@ fn chat_event(
                 Direction::Incoming => Delivery::Delivered,
                 Direction::Outgoing => Delivery::Sent,
             },
+            attachment,
         }),
         receipt,
     });

@@ -357,8 +357,10 @@ fn room_message(
     now_ms: i64,
 ) -> Option<ChatMessage> {
     let origin_id = m.extract_payload::<OriginId>().ok().flatten().map(|o| o.id);
+    let oob = m.extract_payload::<xmpp_parsers::oob::Oob>().ok().flatten();
     let (_, body) = m.get_best_body_cloned(vec!["en", ""])?;
     let body: String = body.chars().take(super::message::MAX_BODY_CHARS).collect();
+    let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
         return None;
     }
@@ -391,6 +393,7 @@ fn room_message(
         origin_id,
         server_id: None,
         delivery: Delivery::Delivered,
+        attachment,
     })
 }
 

@@ -45,6 +45,12 @@ impl TestServer {
     /// Starts Prosody and waits until all its ports accept connections. Panics (with
     /// the log) if it does not come up within 20 s.
     pub fn start() -> TestServer {
+        Self::start_with_upload_limit(DEFAULT_UPLOAD_LIMIT)
+    }
+
+    /// [`TestServer::start`] with another HTTP upload size limit (benchmarks send files
+    /// larger than the default 10 MiB); the daily quota is raised to match.
+    pub fn start_with_upload_limit(upload_limit: u64) -> TestServer {
         let prosody = require_binary("prosody", "prosody");
         require_binary("prosodyctl", "prosody");
         let dir = tempfile::Builder::new()
@@ -67,7 +73,7 @@ impl TestServer {
                 http: p[2],
                 https: p[3],
             };
-            std::fs::write(&config, render_config(dir.path(), ports))
+            std::fs::write(&config, render_config(dir.path(), ports, upload_limit))
                 .expect("write the Prosody config");
             let log_file = std::fs::File::create(&log).expect("create the Prosody log");
             let mut cmd = Command::new(&prosody);
@@ -260,7 +266,10 @@ impl TestServer {
     }
 }
 
-fn render_config(dir: &Path, ports: Ports) -> String {
+/// The upload size limit the test server's config sets.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 10 * 1024 * 1024;
+
+fn render_config(dir: &Path, ports: Ports, upload_limit: u64) -> String {
     let level = std::env::var("LOQUAT_PROSODY_LOG").unwrap_or_else(|_| "info".to_owned());
     let level = match level.as_str() {
         "debug" | "info" | "warn" | "error" => level,
@@ -273,6 +282,18 @@ fn render_config(dir: &Path, ports: Ports) -> String {
         .replace("@DIRECT_TLS_PORT@", &ports.direct_tls.to_string())
         .replace("@HTTP_PORT@", &ports.http.to_string())
         .replace("@HTTPS_PORT@", &ports.https.to_string())
+        .replace(
+            "http_file_share_size_limit = 10*1024*1024",
+            &if upload_limit == DEFAULT_UPLOAD_LIMIT {
+                "http_file_share_size_limit = 10*1024*1024".to_owned()
+            } else {
+                format!(
+                    "http_file_share_size_limit = {upload_limit}\n  \
+                     http_file_share_daily_quota = {}",
+                    upload_limit.saturating_mul(50)
+                )
+            },
+        )
 }
 
 /// Whether the log says Prosody itself listens on `port` (a port that accepts could

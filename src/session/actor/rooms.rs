@@ -215,6 +215,7 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
+            attachment: None,
         };
         if !self.store_message(message).await {
             return;

@@ -106,7 +106,22 @@ fn bubble<'a>(
         ]
         .spacing(8)
         .align_y(Alignment::Center),
-        body(message),
+        match message.attachment.as_deref() {
+            Some(file) => match cx.previews.and_then(|p| {
+                p.thumbnail(&file.url, |m| {
+                    Message::Transfers(super::super::transfers::Message::Preview(m))
+                })
+            }) {
+                Some(thumbnail) => thumbnail,
+                None => super::super::transfers::file_card(
+                    cx.lang,
+                    file,
+                    Message::Download(message.id.clone()),
+                    Message::SaveAs(message.id.clone()),
+                ),
+            },
+            None => body(message),
+        },
     ]
     .spacing(3);
 

@@ -1,0 +1,132 @@
+//! Sending a file to a contact: find the upload service, refuse a file over its limit
+//! before asking for anything, get a slot, stream the PUT, and only then share the URL.
+
+use super::upload::put;
+use super::{TransferError, TransferStream};
+use crate::ids::LocalMessageId;
+use crate::model::Attachment;
+use crate::model::transfer::guess_mime;
+use crate::session::files::Reply;
+use crate::session::{Command, Handle};
+use crate::xmpp::upload::{Slot, UploadService, check_size};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use xmpp_parsers::jid::{BareJid, Jid};
+
+/// Longest wait for the server to answer an upload question.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything needed for the PUT, once the server granted a slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedUpload {
+    pub service: UploadService,
+    pub slot: Slot,
+    /// The name the file is shared under.
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+async fn ask<T>(
+    handle: &Handle,
+    make: impl FnOnce(Reply<T>) -> Command,
+) -> Result<T, TransferError> {
+    let (reply, rx) = Reply::channel();
+    handle
+        .send(make(reply))
+        .map_err(|_| TransferError::NotConnected)?;
+    match tokio::time::timeout(ANSWER_TIMEOUT, rx).await {
+        Err(_) => Err(TransferError::Timeout),
+        Ok(Err(_)) => Err(TransferError::NotConnected),
+        Ok(Ok(v)) => Ok(v),
+    }
+}
+
+/// The account's upload service and its limit.
+pub async fn find_service(handle: &Handle) -> Result<UploadService, TransferError> {
+    Ok(ask(handle, |reply| Command::FindUploadService { reply }).await??)
+}
+
+/// Checks the file against the service's limit, then asks for a slot.
+pub async fn prepare_upload(handle: &Handle, path: &Path) -> Result<PreparedUpload, TransferError> {
+    let meta = tokio::fs::metadata(path).await.map_err(TransferError::io)?;
+    if !meta.is_file() {
+        return Err(TransferError::Io(format!(
+            "{} is not a file",
+            path.display()
+        )));
+    }
+    let size = meta.len();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "file".to_owned());
+    let content_type = guess_mime(&name).to_owned();
+    let service = find_service(handle).await?;
+    // Refused here, before any slot request, with the limit in the words.
+    check_size(&service, size)?;
+    let jid: Jid = service.jid.clone();
+    let slot = ask(handle, |reply| Command::RequestSlot {
+        service: jid,
+        filename: name.clone(),
+        size,
+        content_type: Some(content_type.clone()),
+        reply,
+    })
+    .await??;
+    Ok(PreparedUpload {
+        service,
+        slot,
+        name,
+        size,
+        content_type,
+    })
+}
+
+/// Shares an uploaded file with `to` (URL as body and OOB element).
+pub fn send_file_message(
+    handle: &Handle,
+    to: BareJid,
+    prepared: &PreparedUpload,
+) -> Result<LocalMessageId, TransferError> {
+    let id = LocalMessageId::generate();
+    let attachment = Attachment {
+        url: prepared.slot.get_url.clone(),
+        name: prepared.name.clone(),
+        size: Some(prepared.size),
+        mime: Some(prepared.content_type.clone()),
+    };
+    handle
+        .send(Command::SendAttachment {
+            to,
+            attachment,
+            id: id.clone(),
+        })
+        .map_err(|_| TransferError::NotConnected)?;
+    Ok(id)
+}
+
+/// The whole send: prepare, PUT with progress, then the message. Dropping the stream
+/// before the PUT finished cancels it and no message is sent.
+pub fn send_file(
+    handle: Handle,
+    client: reqwest::Client,
+    to: BareJid,
+    path: PathBuf,
+) -> TransferStream {
+    TransferStream::spawn(move |tx| async move {
+        let prepared = prepare_upload(&handle, &path).await?;
+        put(
+            client,
+            prepared.slot.clone(),
+            path,
+            prepared.size,
+            prepared.content_type.clone(),
+            tx.clone(),
+        )
+        .await?;
+        send_file_message(&handle, to, &prepared)?;
+        Ok(None)
+    })
+}
