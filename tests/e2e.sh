@@ -78,10 +78,12 @@ done
 Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
 PIDS+=($!)
 export DISPLAY=":$DISP"
-for _ in $(seq 1 50); do
+# Xvfb can take a few seconds to come up on a loaded machine.
+for _ in $(seq 1 200); do
     xdotool getdisplaygeometry >/dev/null 2>&1 && break
     sleep 0.1
 done
+xdotool getdisplaygeometry >/dev/null 2>&1 || fail "Xvfb did not start on $DISPLAY"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$WORK/run}
 mkdir -p "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
