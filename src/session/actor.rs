@@ -2,6 +2,7 @@
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
 use super::connect::{self, ConnectConfig};
+use super::outgoing::Outgoing;
 use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
 use crate::ids::{AccountId, LocalMessageId};
 use crate::model::{ChatMessage, Contact, Delivery, Direction, Show, Subscription};
@@ -19,8 +20,7 @@ use tokio_xmpp::Stanza;
 use tokio_xmpp::parsers::jid::{BareJid, Jid};
 use tokio_xmpp::parsers::presence::Type as PresenceType;
 use tokio_xmpp::stanzastream::{
-    Connection, Event as StreamEvent, StanzaSender, StanzaStage, StanzaState, StanzaStream,
-    StreamEvent as StreamStatus,
+    Connection, Event as StreamEvent, StanzaSender, StanzaStream, StreamEvent as StreamStatus,
 };
 
 /// Most archive pages fetched backwards on a first sign-in (250 messages each).
@@ -161,6 +161,11 @@ struct Actor {
     store: Option<Store>,
     proto: ProtoState,
     sender: Arc<StanzaSender>,
+    /// Ordered, never-blocking way into `sender`.
+    out: Outgoing,
+    /// The stream is up (not suspended): chat messages go out now rather than wait in
+    /// the outbox for the next flush, which keeps them in order behind older ones.
+    online: bool,
     delivery_tx: mpsc::UnboundedSender<(LocalMessageId, Delivery)>,
     presence: (Show, Option<String>),
     mechanism: String,
@@ -172,6 +177,8 @@ struct Actor {
     /// management) owns them now, so the outbox does not send them a second time.
     in_flight: HashSet<LocalMessageId>,
     catch_up: Option<CatchUp>,
+    /// Oldest time stored by the backward pages of this catch-up so far.
+    backfill_floor: Option<i64>,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -195,6 +202,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         64,
     );
     let (sender, mut receiver) = stream.split();
+    let sender = Arc::new(sender);
     let (delivery_tx, mut delivery_rx) = mpsc::unbounded_channel();
     let mut a = Actor {
         account: account.clone(),
@@ -202,7 +210,9 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         tx,
         store: params.store.clone(),
         proto: ProtoState::new(account, params.jid.clone()),
-        sender: Arc::new(sender),
+        out: Outgoing::start(sender.clone()),
+        sender,
+        online: false,
         delivery_tx,
         presence: (Show::Online, None),
         mechanism: String::new(),
@@ -211,6 +221,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         sm_enabled: false,
         in_flight: HashSet::new(),
         catch_up: None,
+        backfill_floor: None,
     };
     a.load_cached_roster().await;
 
@@ -223,11 +234,14 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
                     a.sm_enabled = features.stream_management.is_some();
                     a.on_reset(bound_jid).await;
                 }
-                Some(StreamEvent::Stream(StreamStatus::Resumed)) => a.on_resumed(),
-                Some(StreamEvent::Stream(StreamStatus::Suspended)) => a.emit(UpdateKind::Disconnected {
-                    error: SessionError::Unreachable { detail: "connection lost; reconnecting".to_owned() },
-                    retry_in_secs: Some(0),
-                }),
+                Some(StreamEvent::Stream(StreamStatus::Resumed)) => a.on_resumed().await,
+                Some(StreamEvent::Stream(StreamStatus::Suspended)) => {
+                    a.online = false;
+                    a.emit(UpdateKind::Disconnected {
+                        error: SessionError::Unreachable { detail: "connection lost; reconnecting".to_owned() },
+                        retry_in_secs: Some(0),
+                    })
+                }
                 None => {
                     let mut error = SessionError::Protocol { detail: "the connection ended".to_owned() };
                     while let Ok(r) = report_rx.try_recv() {
@@ -262,7 +276,8 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         }
     }
     // Give a clean stream close a moment; dropping the halves ends the stream anyway.
-    let Actor { sender, .. } = a;
+    let Actor { sender, out, .. } = a;
+    out.close(Duration::from_secs(3)).await;
     if let Ok(sender) = Arc::try_unwrap(sender) {
         let stream = StanzaStream::reunite(sender, receiver);
         let _ = tokio::time::timeout(Duration::from_secs(3), stream.close()).await;
@@ -277,17 +292,9 @@ impl Actor {
         });
     }
 
-    /// Hands a stanza to the stream. Runs in its own task so a stream that died under
-    /// us (the library panics on send then) cannot take the actor down.
-    async fn send(&self, stanza: Stanza) -> Option<tokio_xmpp::stanzastream::StanzaToken> {
-        let sender = self.sender.clone();
-        match tokio::spawn(async move { sender.send(Box::new(stanza)).await }).await {
-            Ok(token) => Some(token),
-            Err(e) => {
-                log::warn!("could not queue a stanza: {e}");
-                None
-            }
-        }
+    /// Hands a stanza to the stream, in order, without waiting for room in its queue.
+    async fn send(&self, stanza: Stanza) {
+        self.out.send(stanza);
     }
 
     /// Runs a blocking store call off the async threads.
@@ -375,6 +382,13 @@ impl Actor {
             mechanism: self.mechanism.clone(),
             resumed: false,
         });
+        // A new stream, not a resumed one: what the old one wrote but the server never
+        // acknowledged died with it. Send it again, in order, with the rest of the outbox.
+        for id in self.out.lost_on_reset() {
+            log::info!("{}: {id} was lost with the old stream", self.own);
+            self.in_flight.remove(&id);
+        }
+        self.online = true;
         self.flush_outbox().await;
         self.start_catch_up().await;
     }
@@ -395,6 +409,7 @@ impl Actor {
             Some(id) => xmpp::mam::From::After(id),
             None => xmpp::mam::From::Newest,
         };
+        self.backfill_floor = None;
         self.query_archive(from, 0).await;
     }
 
@@ -425,7 +440,16 @@ impl Actor {
         let Some(catch_up) = self.catch_up.take_if(|c| c.queryid == queryid) else {
             return;
         };
-        let batch = catch_up.batch;
+        let mut batch = catch_up.batch;
+        if backward {
+            self.backfill_floor = below_floor(&mut batch, self.backfill_floor);
+        }
+        log::debug!(
+            "{}: archive page {} ({} messages, backward {backward}, complete {complete}, failed {failed})",
+            self.own,
+            catch_up.pages,
+            batch.len()
+        );
         let stored = if batch.is_empty() {
             Some(Ok(Vec::new()))
         } else {
@@ -527,7 +551,7 @@ impl Actor {
         }
     }
 
-    fn on_resumed(&self) {
+    async fn on_resumed(&mut self) {
         if let Some(bound) = self.proto.bound.clone() {
             self.emit(UpdateKind::Online {
                 bound,
@@ -535,6 +559,9 @@ impl Actor {
                 resumed: true,
             });
         }
+        // The stream re-sent what it had; now what was written while it was down.
+        self.online = true;
+        self.flush_outbox().await;
     }
 
     async fn on_stanza(&mut self, stanza: Stanza) {
@@ -656,6 +683,9 @@ impl Actor {
                 Ok(s.set_delivery(&account, &id2, &state2)?.is_some())
             })
             .await;
+        if state == Delivery::Acked || (state == Delivery::Sent && !self.sm_enabled) {
+            self.out.forget(&id);
+        }
         if state == Delivery::Sent && !self.sm_enabled {
             // Without stream management "sent" is the last word the server gives.
             let (account, id) = (self.account.clone(), id.clone());
@@ -800,7 +830,10 @@ impl Actor {
         if !self.store_message(message).await {
             return;
         }
-        self.transmit(to, &body, id).await;
+        if self.online {
+            self.transmit(to, &body, id).await;
+        }
+        // Otherwise it waits in the outbox, behind older ones, for the next stream.
     }
 
     /// The user asked to try a failed (or stuck) message again: same id, same text.
@@ -838,30 +871,42 @@ impl Actor {
             state: Delivery::Pending,
         });
         self.in_flight.remove(&id);
-        self.transmit(message.peer, &message.body, id).await;
+        if self.online {
+            self.transmit(message.peer, &message.body, id).await;
+        }
     }
 
     /// Hands a stored message to the stream and follows it to "sent" and "acked".
     async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
         self.in_flight.insert(id.clone());
-        let Some(mut token) = self.send(xmpp::message::chat(to, body, &id)).await else {
+        let chat = xmpp::message::chat(to, body, &id);
+        if !self
+            .out
+            .send_tracked(chat, id.clone(), self.delivery_tx.clone())
+        {
             let _ = self
                 .delivery_tx
                 .send((id, Delivery::Failed("not connected".to_owned())));
-            return;
-        };
-        let tx = self.delivery_tx.clone();
-        tokio::spawn(async move {
-            if let Some(StanzaState::Sent { .. } | StanzaState::Acked { .. }) =
-                token.wait_for(StanzaStage::Sent).await
-            {
-                let _ = tx.send((id.clone(), Delivery::Sent));
-            }
-            if let Some(StanzaState::Acked { .. }) = token.wait_for(StanzaStage::Acked).await {
-                let _ = tx.send((id, Delivery::Acked));
-            }
-        });
+        }
     }
+}
+
+/// Backward pages arrive newest first, but a store orders equal times by insertion: an
+/// older page sharing a second with the newer one sorted after it (seen in
+/// `tests/delivery.rs`: 500 archived messages came back out of order). Every message
+/// of an older page is kept strictly before what the newer pages stored. Returns the new
+/// floor.
+fn below_floor(batch: &mut [ChatMessage], floor: Option<i64>) -> Option<i64> {
+    let mut floor = floor;
+    for m in batch.iter_mut().rev() {
+        if let Some(f) = floor
+            && m.timestamp_ms >= f
+        {
+            m.timestamp_ms = f - 1;
+        }
+        floor = Some(m.timestamp_ms);
+    }
+    floor
 }
 
 /// Whether a message may go from `current` to `new`. States only move forward; a

@@ -45,6 +45,12 @@ impl TestServer {
     /// Starts Prosody and waits until all its ports accept connections. Panics (with
     /// the log) if it does not come up within 20 s.
     pub fn start() -> TestServer {
+        TestServer::start_with("")
+    }
+
+    /// Like [`TestServer::start`], with extra global Lua settings (e.g.
+    /// `smacks_hibernation_time = 5`) placed before the first `VirtualHost`.
+    pub fn start_with(extra_lua: &str) -> TestServer {
         let prosody = require_binary("prosody", "prosody");
         require_binary("prosodyctl", "prosody");
         let dir = tempfile::Builder::new()
@@ -67,7 +73,7 @@ impl TestServer {
                 http: p[2],
                 https: p[3],
             };
-            std::fs::write(&config, render_config(dir.path(), ports))
+            std::fs::write(&config, render_config(dir.path(), ports, extra_lua))
                 .expect("write the Prosody config");
             let log_file = std::fs::File::create(&log).expect("create the Prosody log");
             let mut cmd = Command::new(&prosody);
@@ -219,13 +225,42 @@ impl TestServer {
         tail(&self.log, 60)
     }
 
+    /// Kills Prosody with SIGKILL (no clean shutdown, as a crash or power cut would) and
+    /// starts it again on the same ports, config and data folder. Returns once its
+    /// ports accept connections again; panics (with the log) otherwise.
+    pub fn restart(&mut self) {
+        self.process.kill();
+        let _ = std::fs::rename(&self.log, self.dir.path().join("prosody.log.1"));
+        let log_file = std::fs::File::create(&self.log).expect("create the Prosody log");
+        let mut cmd = Command::new(require_binary("prosody", "prosody"));
+        cmd.arg("--config")
+            .arg(&self.config)
+            .arg("-F")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log file handle"))
+            .stderr(log_file);
+        self.process = Process::spawn(cmd).expect("start Prosody again");
+        let ports = self.ports;
+        let ready = wait_until(START_TIMEOUT, || {
+            [ports.c2s, ports.direct_tls, ports.http, ports.https]
+                .iter()
+                .all(|&port| port_open(port) && activated(&self.log, port))
+        });
+        assert!(
+            ready,
+            "Prosody did not come back on its ports. Log:\n{}",
+            self.log_tail()
+        );
+    }
+
     /// Prosody's process id (e.g. to stop it with a signal in a test).
     pub fn pid(&self) -> u32 {
         self.process.id()
     }
 }
 
-fn render_config(dir: &Path, ports: Ports) -> String {
+fn render_config(dir: &Path, ports: Ports, extra_lua: &str) -> String {
     let level = std::env::var("LOQUAT_PROSODY_LOG").unwrap_or_else(|_| "info".to_owned());
     let level = match level.as_str() {
         "debug" | "info" | "warn" | "error" => level,
@@ -238,6 +273,11 @@ fn render_config(dir: &Path, ports: Ports) -> String {
         .replace("@DIRECT_TLS_PORT@", &ports.direct_tls.to_string())
         .replace("@HTTP_PORT@", &ports.http.to_string())
         .replace("@HTTPS_PORT@", &ports.https.to_string())
+        .replacen(
+            "\nVirtualHost \"localhost\"",
+            &format!("\n{extra_lua}\nVirtualHost \"localhost\""),
+            1,
+        )
 }
 
 /// Whether the log says Prosody itself listens on `port` (a port that accepts could
