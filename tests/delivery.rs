@@ -116,7 +116,6 @@ async fn black_hole_beyond_resumption_is_noticed_and_caught_up() {
 /// (3) Prosody is killed (SIGKILL) in the middle of a conversation and started again on
 /// the same ports and data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails: A's messages after the server restart do not reach B (under investigation)"]
 async fn server_killed_mid_conversation_loses_nothing() {
     let mut server = TestServer::start();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -133,13 +132,15 @@ async fn server_killed_mid_conversation_loses_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    check(&server, &a, &b, 90).await;
+    // Each side must have everything once and in order. The archive must hold everything
+    // once; its order is reported, not required: messages the server took just before
+    // it died can be archived after ones sent again once it was back.
+    oracle::check_with(&server, &a, &b, 90, false).await;
 }
 
 /// (5) A is offline (app not running) while B sends 500 messages: all appear once, in
 /// order, after A signs in again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails: A stores the 500 messages too slowly after signing in again (under investigation)"]
 async fn five_hundred_messages_while_offline_arrive_once_in_order() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().expect("tempdir");
