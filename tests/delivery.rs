@@ -213,3 +213,26 @@ async fn written_offline_then_quit_then_restarted_sends_once_in_order() {
     a.sign_in(&server).await;
     check(&server, &a, &b, 30).await;
 }
+
+/// (4) The client process (`examples/chaos_client.rs`) is killed with SIGKILL at random
+/// moments while it writes and B's 500 messages stream in; then it runs once more to the
+/// end. Every message B sent is in A's store once; every message A's store accepted
+/// reached B once; nothing is left unconfirmed. `LOQUAT_CHAOS_RUNS` sets the number of
+/// kills (20 by default); `client_killed_many_times` runs 100.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_killed_at_random_moments_loses_nothing() {
+    let runs = std::env::var("LOQUAT_CHAOS_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20);
+    chaos::run(runs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "long: 100 kills, a few minutes"]
+async fn client_killed_many_times() {
+    chaos::run(100).await;
+}
+
+#[path = "delivery/chaos.rs"]
+mod chaos;
