@@ -571,19 +571,8 @@ impl Actor {
             return;
         }
         let pages = catch_up.pages + 1;
-        // The cursor is the newest archive id we have stored: forward pages move it, the
-        // first backward page sets it.
-        let cursor = if backward && catch_up.pages > 0 {
-            None
-        } else {
-            last.clone()
-        };
-        if let Some(id) = cursor {
-            let key = cursor_key(&self.account);
-            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
-                log::warn!("could not save the archive position: {e}");
-            }
-        }
+        // Where the backward fill stands is saved before the cursor moves: a kill between
+        // the two must not leave a cursor that hides the unfetched history.
         if backward {
             let key = backfill_key(&self.account);
             let done = complete || pages >= MAX_BACKFILL_PAGES || first.is_none();
@@ -596,6 +585,19 @@ impl Actor {
                 .await
             {
                 log::warn!("could not save the history fill position: {e}");
+            }
+        }
+        // The cursor is the newest archive id we have stored: forward pages move it, the
+        // first backward page sets it.
+        let cursor = if backward && catch_up.pages > 0 {
+            None
+        } else {
+            last.clone()
+        };
+        if let Some(id) = cursor {
+            let key = cursor_key(&self.account);
+            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
+                log::warn!("could not save the archive position: {e}");
             }
         }
         if complete {
