@@ -11,6 +11,7 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 
 mod actor;
 pub mod connect;
+mod order;
 mod outgoing;
 
 pub use actor::run;

@@ -2,6 +2,7 @@
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
 use super::connect::{self, ConnectConfig};
+use super::order::{self, below_floor};
 use super::outgoing::Outgoing;
 use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
 use crate::ids::{AccountId, LocalMessageId};
@@ -35,14 +36,6 @@ struct CatchUp {
 
 fn cursor_key(account: &AccountId) -> String {
     format!("mam-cursor:{account}")
-}
-
-/// Where an unfinished backward fill of history stopped: the oldest archive id stored.
-/// Without it, an app killed during its first catch-up resumed only forward from the
-/// newest id and the history in between was never fetched (116 of 500 messages lost in
-/// `tests/delivery.rs`, client killed at random moments).
-fn backfill_key(account: &AccountId) -> String {
-    format!("mam-backfill:{account}")
 }
 
 /// Stanzas the stream may hold before `send` waits. Waiting for room stalled the session:
@@ -194,7 +187,7 @@ struct Actor {
     catch_up: Option<CatchUp>,
     /// Newest time given to a live message per conversation and direction (see
     /// `keep_arrival_order`).
-    last_live: std::collections::HashMap<(BareJid, bool), i64>,
+    last_live: order::LastLive,
     /// Oldest time stored by the backward pages of this catch-up so far.
     backfill_floor: Option<i64>,
 }
@@ -337,19 +330,8 @@ impl Actor {
         });
     }
 
-    /// On the live stream the server delivers each sender's messages in order, and what
-    /// it held back (re-sent after a resumption) comes first. Their whole-second delay
-    /// stamps could still sort them after messages that arrived later (order broken
-    /// after a reset mid-burst, `tests/delivery.rs`): a live message never sorts before
-    /// one that arrived before it in the same conversation and direction.
     fn keep_arrival_order(&mut self, m: &mut ChatMessage) {
-        let key = (m.peer.clone(), m.direction == Direction::Incoming);
-        if let Some(last) = self.last_live.get(&key)
-            && m.timestamp_ms < *last
-        {
-            m.timestamp_ms = *last;
-        }
-        self.last_live.insert(key, m.timestamp_ms);
+        order::keep_arrival_order(&mut self.last_live, m);
     }
 
     /// Replaces the stanza stream by a fresh one (no stream-management state). What the
@@ -571,22 +553,6 @@ impl Actor {
             return;
         }
         let pages = catch_up.pages + 1;
-        // Where the backward fill stands is saved before the cursor moves: a kill between
-        // the two must not leave a cursor that hides the unfetched history.
-        if backward {
-            let key = backfill_key(&self.account);
-            let done = complete || pages >= MAX_BACKFILL_PAGES || first.is_none();
-            let oldest = first.clone();
-            if let Some(Err(e)) = self
-                .with_store(move |s| match oldest.filter(|_| !done) {
-                    Some(id) => s.set_pref(&key, &id),
-                    None => s.remove_pref(&key),
-                })
-                .await
-            {
-                log::warn!("could not save the history fill position: {e}");
-            }
-        }
         // The cursor is the newest archive id we have stored: forward pages move it, the
         // first backward page sets it.
         let cursor = if backward && catch_up.pages > 0 {
@@ -601,14 +567,6 @@ impl Actor {
             }
         }
         if complete {
-            if !backward {
-                // Caught up forward; finish a backward fill an earlier run left halfway.
-                let key = backfill_key(&self.account);
-                if let Some(Ok(Some(oldest))) = self.with_store(move |s| s.pref(&key)).await {
-                    self.query_archive(xmpp::mam::From::Before(oldest), pages)
-                        .await;
-                }
-            }
             return;
         }
         match (backward, first, last) {
@@ -988,24 +946,6 @@ impl Actor {
                 .send((id, Delivery::Failed("not connected".to_owned())));
         }
     }
-}
-
-/// Backward pages arrive newest first, but a store orders equal times by insertion: an
-/// older page sharing a second with the newer one sorted after it (seen in
-/// `tests/delivery.rs`: 500 archived messages came back out of order). Every message
-/// of an older page is kept strictly before what the newer pages stored. Returns the new
-/// floor.
-fn below_floor(batch: &mut [ChatMessage], floor: Option<i64>) -> Option<i64> {
-    let mut floor = floor;
-    for m in batch.iter_mut().rev() {
-        if let Some(f) = floor
-            && m.timestamp_ms >= f
-        {
-            m.timestamp_ms = f - 1;
-        }
-        floor = Some(m.timestamp_ms);
-    }
-    floor
 }
 
 /// Whether a message may go from `current` to `new`. States only move forward; a
