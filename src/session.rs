@@ -14,6 +14,8 @@ pub mod connect;
 pub mod files;
 pub mod rooms;
 mod sm_fix;
+mod order;
+mod outgoing;
 
 pub use actor::run;
 
