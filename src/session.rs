@@ -12,10 +12,10 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 mod actor;
 pub mod connect;
 pub mod files;
-pub mod rooms;
-mod sm_fix;
 mod order;
 mod outgoing;
+pub mod rooms;
+mod sm_fix;
 
 pub use actor::run;
 

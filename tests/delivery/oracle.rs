@@ -140,6 +140,12 @@ pub async fn wait_stored(
 /// `got` is `expected`: nothing lost, nothing twice, nothing out of order. The failure
 /// message says which of the three it was.
 pub fn assert_once_in_order(what: &str, got: &[String], expected: &[String]) {
+    assert_once(what, got, expected, true)
+}
+
+/// [`assert_once_in_order`]; with `order` false a different order is printed, not a
+/// failure (a known gap, see README "Delivery guarantees"): loss and duplicates still fail.
+pub fn assert_once(what: &str, got: &[String], expected: &[String], order: bool) {
     let missing: Vec<&String> = expected.iter().filter(|e| !got.contains(e)).collect();
     let mut seen = std::collections::HashSet::new();
     let duplicated: Vec<&String> = got.iter().filter(|g| !seen.insert(*g)).collect();
@@ -156,6 +162,15 @@ pub fn assert_once_in_order(what: &str, got: &[String], expected: &[String]) {
     );
     assert!(unexpected.is_empty(), "{what}: unexpected {unexpected:?}");
     if let Some(i) = got.iter().zip(expected).position(|(g, e)| g != e) {
+        if !order {
+            eprintln!(
+                "{what}: ORDER DIFFERS (reported, not required here) at #{i}: got {:?}, \
+                 expected {:?}",
+                &got[i..(i + 3).min(got.len())],
+                &expected[i..(i + 3).min(expected.len())],
+            );
+            return;
+        }
         panic!(
             "{what}: order broken at #{i}: got {:?}, expected {:?} (stored at #{:?})",
             &got[i..(i + 3).min(got.len())],
@@ -179,6 +194,19 @@ pub async fn check(server: &TestServer, a: &Side, b: &Side, secs: u64) {
 /// message once, but an order different from the sending order is only reported (the
 /// server's own order after it was killed is not the client's to keep).
 pub async fn check_with(server: &TestServer, a: &Side, b: &Side, secs: u64, archive_order: bool) {
+    check_full(server, a, b, secs, archive_order, true).await
+}
+
+/// [`check_with`]; with `live_order` false the order of what each side stored is
+/// reported, not required (everything must still be there once).
+pub async fn check_full(
+    server: &TestServer,
+    a: &Side,
+    b: &Side,
+    secs: u64,
+    archive_order: bool,
+    live_order: bool,
+) {
     wait_stored("messages at B", secs, &a.sent, || {
         b.stored(&a.jid, Direction::Incoming)
     })
@@ -187,25 +215,29 @@ pub async fn check_with(server: &TestServer, a: &Side, b: &Side, secs: u64, arch
         a.stored(&b.jid, Direction::Incoming)
     })
     .await;
-    assert_once_in_order(
+    assert_once(
         "B received from A",
         &b.stored(&a.jid, Direction::Incoming),
         &a.sent,
+        live_order,
     );
-    assert_once_in_order(
+    assert_once(
         "A received from B",
         &a.stored(&b.jid, Direction::Incoming),
         &b.sent,
+        live_order,
     );
-    assert_once_in_order(
+    assert_once(
         "A's own messages",
         &a.stored(&b.jid, Direction::Outgoing),
         &a.sent,
+        live_order,
     );
-    assert_once_in_order(
+    assert_once(
         "B's own messages",
         &b.stored(&a.jid, Direction::Outgoing),
         &b.sent,
+        live_order,
     );
     for side in [a, b] {
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -87,7 +87,7 @@ impl TestServer {
                 &config,
                 render_config(dir.path(), ports, upload_limit, extra_lua),
             )
-                .expect("write the Prosody config");
+            .expect("write the Prosody config");
             let log_file = std::fs::File::create(&log).expect("create the Prosody log");
             let mut cmd = Command::new(&prosody);
             cmd.arg("--config")
@@ -305,7 +305,7 @@ fn render_config(dir: &Path, ports: Ports, upload_limit: u64, extra_lua: &str) -
                      http_file_share_daily_quota = {}",
                     upload_limit.saturating_mul(50)
                 )
-            }
+            },
         )
         .replacen(
             "\nVirtualHost \"localhost\"",
