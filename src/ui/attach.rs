@@ -113,7 +113,11 @@ impl App {
                 let Some(attachment) = message.attachment.as_deref() else {
                     return Task::none();
                 };
-                let dir = transfer::default_download_dir()
+                let dir = self
+                    .settings()
+                    .download_dir
+                    .clone()
+                    .or_else(transfer::default_download_dir)
                     .unwrap_or_else(|| std::env::temp_dir().join("loquat-downloads"));
                 let item = Item::download(
                     message.account.clone(),
@@ -196,7 +200,8 @@ impl App {
                 .account_state(&m.account)
                 .map(|a| a.account.trust.clone())
                 .unwrap_or_default();
-            if let Some(task) = self.transfers.previews.fetch(file, &trust) {
+            let max = self.settings().auto_image_max;
+            if let Some(task) = self.transfers.previews.fetch(file, &trust, max) {
                 tasks.push(task.map(|p| Message::Transfers(transfers::Message::Preview(p))));
             }
         }

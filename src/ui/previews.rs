@@ -1,5 +1,5 @@
-//! Inline image previews (issue #4): received png/jpeg/gif/webp files up to
-//! [`AUTO_IMAGE_MAX`] are fetched on their own (https only, never from this computer or
+//! Inline image previews (issue #4): received png/jpeg/gif/webp files up to the size set
+//! in Settings (default 10 MiB) are fetched on their own (https only, never from this computer or
 //! a private network), decoded off the UI thread under `image::Limits` into a cached
 //! thumbnail, and shown in the message; a click opens the full image inside the app.
 
@@ -13,9 +13,6 @@ use iced::{Alignment, ContentFit, Element, Length, Task};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Largest image fetched without asking (the issue's default setting).
-pub const AUTO_IMAGE_MAX: u64 = 10 * 1024 * 1024;
 
 /// A decoded picture ready for the screen.
 #[derive(Debug, Clone)]
@@ -88,10 +85,17 @@ impl Previews {
 
     /// Starts fetching a preview for `attachment` when it is an image we may fetch
     /// on our own; `None` otherwise (or when one is known already).
-    pub fn fetch(&mut self, attachment: &Attachment, trust: &Trust) -> Option<Task<Message>> {
-        if !attachment.is_image()
+    /// `max_bytes` is the user's automatic image download limit (Settings; 0: never).
+    pub fn fetch(
+        &mut self,
+        attachment: &Attachment,
+        trust: &Trust,
+        max_bytes: u64,
+    ) -> Option<Task<Message>> {
+        if max_bytes == 0
+            || !attachment.is_image()
             || !crate::xmpp::upload::is_https(&attachment.url)
-            || attachment.size.is_some_and(|s| s > AUTO_IMAGE_MAX)
+            || attachment.size.is_some_and(|s| s > max_bytes)
             || self.map.contains_key(&attachment.url)
         {
             return None;
@@ -114,7 +118,7 @@ impl Previews {
                     return Ok(hit);
                 }
                 let limits = DownloadLimits {
-                    max_bytes: AUTO_IMAGE_MAX,
+                    max_bytes,
                     idle: Duration::from_secs(30),
                     total: Duration::from_secs(120),
                 };
