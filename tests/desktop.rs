@@ -15,6 +15,55 @@ fn jid(s: &str) -> BareJid {
     BareJid::new(s).expect("a valid test JID")
 }
 
+/// Takes this test's turn on the session bus, which `tests/run-all.sh` provides with
+/// `dbus-run-session`; without one the test fails and says so.
+fn session_bus_turn() -> std::sync::MutexGuard<'static, ()> {
+    let turn = SESSION_BUS.lock().unwrap_or_else(|e| e.into_inner());
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        panic!(
+            "this test needs a D-Bus session bus: run it inside `dbus-run-session` \
+             (tests/run-all.sh does)"
+        );
+    }
+    turn
+}
+
+/// The app with one account, `a` (alice@example.org), in English.
+fn one_account_app() -> loquat::ui::App {
+    use loquat::ids::AccountId;
+    use loquat::model::Account;
+    use loquat::ui::startup::{LoadedAccount, Startup};
+    let mut account = Account::new(jid("alice@example.org"));
+    account.id = AccountId("a".into());
+    loquat::ui::App::from_startup(
+        loquat::ui::i18n::Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    )
+}
+
+/// A message from Bob to account `a`, stored already.
+fn from_bob(body: &str, timestamp_ms: i64) -> loquat::model::ChatMessage {
+    use loquat::model::{ChatMessage, Delivery, Direction};
+    ChatMessage {
+        id: loquat::ids::LocalMessageId::generate(),
+        account: loquat::ids::AccountId("a".into()),
+        peer: jid("bob@example.org"),
+        is_room: false,
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: body.into(),
+        timestamp_ms,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+        attachment: None,
+    }
+}
+
 #[test]
 fn xmpp_links_open_what_they_name() {
     assert_eq!(
@@ -292,21 +341,12 @@ mod fake_notifications {
 #[test]
 fn a_new_message_notifies_and_a_click_opens_its_conversation() {
     use futures::StreamExt;
-    use loquat::ids::{AccountId, LocalMessageId};
-    use loquat::model::{Account, ChatMessage, Delivery, Direction};
+    use loquat::ids::AccountId;
     use loquat::session::{Update, UpdateKind};
-    use loquat::ui::i18n::Lang;
-    use loquat::ui::startup::{LoadedAccount, Startup};
-    use loquat::ui::{App, Message};
+    use loquat::ui::Message;
     use std::sync::{Arc, Mutex};
 
-    let _turn = SESSION_BUS.lock().unwrap_or_else(|e| e.into_inner());
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-        panic!(
-            "this test needs a D-Bus session bus: run it inside `dbus-run-session` \
-             (tests/run-all.sh does)"
-        );
-    }
+    let _turn = session_bus_turn();
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     let shown = Arc::new(Mutex::new(Vec::new()));
     let _server = rt
@@ -324,30 +364,8 @@ fn a_new_message_notifies_and_a_click_opens_its_conversation() {
         })
         .expect("serve org.freedesktop.Notifications on the session bus");
 
-    let mut account = Account::new(jid("alice@example.org"));
-    account.id = AccountId("a".into());
-    let mut app = App::from_startup(
-        Lang::En,
-        Startup {
-            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
-            ..Startup::default()
-        },
-    );
-    let message = ChatMessage {
-        id: LocalMessageId::generate(),
-        account: AccountId("a".into()),
-        peer: jid("bob@example.org"),
-        is_room: false,
-        direction: Direction::Incoming,
-        sender: String::new(),
-        body: "<i>see</i> \u{202e}this\nnow".into(),
-        timestamp_ms: 1,
-        stanza_id_attr: None,
-        origin_id: None,
-        server_id: None,
-        delivery: Delivery::Delivered,
-        attachment: None,
-    };
+    let mut app = one_account_app();
+    let message = from_bob("<i>see</i> \u{202e}this\nnow", 1);
     let task = app.update(Message::Session(Update {
         account: AccountId("a".into()),
         kind: UpdateKind::Message(message),
@@ -423,21 +441,13 @@ mod fake_tray_host {
 #[test]
 fn the_tray_icon_shows_the_unread_count() {
     use futures::StreamExt;
-    use loquat::ids::{AccountId, LocalMessageId};
-    use loquat::model::{Account, ChatMessage, Delivery, Direction};
+    use loquat::ids::AccountId;
     use loquat::session::{Update, UpdateKind};
     use loquat::ui::i18n::Lang;
-    use loquat::ui::startup::{LoadedAccount, Startup};
     use loquat::ui::{App, Message};
     use std::sync::{Arc, Mutex};
 
-    let _turn = SESSION_BUS.lock().unwrap_or_else(|e| e.into_inner());
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
-        panic!(
-            "this test needs a D-Bus session bus: run it inside `dbus-run-session` \
-             (tests/run-all.sh does)"
-        );
-    }
+    let _turn = session_bus_turn();
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     let items = Arc::new(Mutex::new(Vec::new()));
     let host = rt
@@ -469,15 +479,7 @@ fn the_tray_icon_shows_the_unread_count() {
         }
     }
 
-    let mut account = Account::new(jid("alice@example.org"));
-    account.id = AccountId("a".into());
-    let mut app = App::from_startup(
-        Lang::En,
-        Startup {
-            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
-            ..Startup::default()
-        },
-    );
+    let mut app = one_account_app();
     // Notifications off: this test is about the tray, and a notification server left
     // by another test must not hold its tasks.
     for label in [
@@ -526,21 +528,7 @@ fn the_tray_icon_shows_the_unread_count() {
     assert_eq!(property("IconName"), "im.loquat.Loquat");
 
     for n in 0..3 {
-        let message = ChatMessage {
-            id: LocalMessageId::generate(),
-            account: AccountId("a".into()),
-            peer: jid("bob@example.org"),
-            is_room: false,
-            direction: Direction::Incoming,
-            sender: String::new(),
-            body: format!("message {n}"),
-            timestamp_ms: n,
-            stanza_id_attr: None,
-            origin_id: None,
-            server_id: None,
-            delivery: Delivery::Delivered,
-            attachment: None,
-        };
+        let message = from_bob(&format!("message {n}"), n);
         // (No notification server here: that part just logs.)
         let task = app.update(Message::Session(Update {
             account: AccountId("a".into()),
