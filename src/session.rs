@@ -12,6 +12,8 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 mod actor;
 pub mod connect;
 pub mod files;
+mod order;
+mod outgoing;
 pub mod rooms;
 mod sm_fix;
 

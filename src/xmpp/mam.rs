@@ -183,7 +183,7 @@ mod tests {
                 assert_eq!(message.server_id.as_deref(), Some("A1"));
                 assert_eq!(message.direction, Direction::Incoming);
                 assert_eq!(message.peer.as_str(), "bob@example.org");
-                assert_eq!(message.timestamp_ms, 1_714_557_600_000);
+                assert_eq!(message.timestamp_ms, 1_714_557_600_999);
             }
             other => unreachable!("{other:?}"),
         }

@@ -20,6 +20,19 @@ use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 /// Longest body we keep; anything longer is cut (a hostile peer can send megabytes).
 pub const MAX_BODY_CHARS: usize = 64 * 1024;
 
+/// A delay stamp with whole seconds (Prosody's) means "some time in that second". Taking
+/// its start sorted a message the server held back (resent after a stream resumption,
+/// or from the archive) before messages it had routed earlier in the same second: the
+/// order broke in `tests/delivery.rs` (burst with a reset). The end of that second, but
+/// never later than now, keeps the server's order; ties keep arrival order.
+fn end_of_second(stamp_ms: i64, now_ms: i64) -> i64 {
+    if stamp_ms.rem_euclid(1000) == 0 {
+        (stamp_ms + 999).min(now_ms).max(stamp_ms)
+    } else {
+        stamp_ms
+    }
+}
+
 pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event> {
     if m.type_ == MessageType::Error {
         return error_bounce(m);
@@ -177,6 +190,7 @@ fn chat_event(
     let timestamp_ms = delay
         .map(|d| d.stamp.0.timestamp_millis())
         .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .map(|t| end_of_second(t, now_ms))
         .unwrap_or(now_ms);
     let stanza_id_attr = m.id.as_ref().map(|i| i.0.clone());
     // Our own sent messages keep our id, so receipts and markers find them.
@@ -367,7 +381,15 @@ mod tests {
             2_000_000_000_000,
         );
         let (m, _) = only_message(ev);
-        assert_eq!(m.timestamp_ms, 1_577_836_800_000);
+        // Whole seconds: the end of that second, so it sorts after what came live then.
+        assert_eq!(m.timestamp_ms, 1_577_836_800_999);
+    }
+
+    #[test]
+    fn a_whole_second_stamp_never_lands_in_the_future() {
+        assert_eq!(end_of_second(5_000, 5_400), 5_400);
+        assert_eq!(end_of_second(5_000, 9_000), 5_999);
+        assert_eq!(end_of_second(5_123, 9_000), 5_123);
     }
 
     #[test]

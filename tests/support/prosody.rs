@@ -45,12 +45,22 @@ impl TestServer {
     /// Starts Prosody and waits until all its ports accept connections. Panics (with
     /// the log) if it does not come up within 20 s.
     pub fn start() -> TestServer {
-        Self::start_with_upload_limit(DEFAULT_UPLOAD_LIMIT)
+        Self::start_full(DEFAULT_UPLOAD_LIMIT, "")
     }
 
     /// [`TestServer::start`] with another HTTP upload size limit (benchmarks send files
     /// larger than the default 10 MiB); the daily quota is raised to match.
     pub fn start_with_upload_limit(upload_limit: u64) -> TestServer {
+        Self::start_full(upload_limit, "")
+    }
+
+    /// Like [`TestServer::start`], with extra global Lua settings (e.g.
+    /// `smacks_hibernation_time = 5`) placed before the first `VirtualHost`.
+    pub fn start_with(extra_lua: &str) -> TestServer {
+        Self::start_full(DEFAULT_UPLOAD_LIMIT, extra_lua)
+    }
+
+    fn start_full(upload_limit: u64, extra_lua: &str) -> TestServer {
         let prosody = require_binary("prosody", "prosody");
         require_binary("prosodyctl", "prosody");
         let dir = tempfile::Builder::new()
@@ -73,8 +83,11 @@ impl TestServer {
                 http: p[2],
                 https: p[3],
             };
-            std::fs::write(&config, render_config(dir.path(), ports, upload_limit))
-                .expect("write the Prosody config");
+            std::fs::write(
+                &config,
+                render_config(dir.path(), ports, upload_limit, extra_lua),
+            )
+            .expect("write the Prosody config");
             let log_file = std::fs::File::create(&log).expect("create the Prosody log");
             let mut cmd = Command::new(&prosody);
             cmd.arg("--config")
@@ -269,7 +282,7 @@ impl TestServer {
 /// The upload size limit the test server's config sets.
 pub const DEFAULT_UPLOAD_LIMIT: u64 = 10 * 1024 * 1024;
 
-fn render_config(dir: &Path, ports: Ports, upload_limit: u64) -> String {
+fn render_config(dir: &Path, ports: Ports, upload_limit: u64, extra_lua: &str) -> String {
     let level = std::env::var("LOQUAT_PROSODY_LOG").unwrap_or_else(|_| "info".to_owned());
     let level = match level.as_str() {
         "debug" | "info" | "warn" | "error" => level,
@@ -293,6 +306,11 @@ fn render_config(dir: &Path, ports: Ports, upload_limit: u64) -> String {
                     upload_limit.saturating_mul(50)
                 )
             },
+        )
+        .replacen(
+            "\nVirtualHost \"localhost\"",
+            &format!("\n{extra_lua}\nVirtualHost \"localhost\""),
+            1,
         )
 }
 

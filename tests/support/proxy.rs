@@ -1,5 +1,7 @@
 //! A TCP relay between a client and a test server that can cut every connection on
-//! demand, as a dropped Wi-Fi would. Loopback only; threads stop when it is dropped.
+//! demand, as a dropped Wi-Fi would, or black-hole them (stop forwarding without closing,
+//! as a dead NAT or a sleeping router would). Loopback only; threads stop when it is
+//! dropped.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -8,10 +10,19 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+/// One relayed connection: the client's socket and the server's.
+struct Relay {
+    client: TcpStream,
+    server: Option<TcpStream>,
+}
+
 pub struct FaultProxy {
     port: u16,
-    live: Arc<Mutex<Vec<TcpStream>>>,
+    live: Arc<Mutex<Vec<Relay>>>,
     stop: Arc<AtomicBool>,
+    /// While set, nothing is forwarded in either direction and new connections are
+    /// accepted but never reach the server. Bytes read meanwhile are thrown away.
+    holed: Arc<AtomicBool>,
 }
 
 impl FaultProxy {
@@ -22,31 +33,50 @@ impl FaultProxy {
             .set_nonblocking(true)
             .expect("non-blocking proxy listener");
         let port = listener.local_addr().expect("proxy address").port();
-        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let live: Arc<Mutex<Vec<Relay>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
-        let (live2, stop2) = (live.clone(), stop.clone());
+        let holed = Arc::new(AtomicBool::new(false));
+        let (live2, stop2, holed2) = (live.clone(), stop.clone(), holed.clone());
         thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        if holed2.load(Ordering::Relaxed) {
+                            // Accept, then say nothing: the client's connect hangs.
+                            if let (Ok(c2), Ok(mut l)) = (client.try_clone(), live2.lock()) {
+                                l.push(Relay {
+                                    client: c2,
+                                    server: None,
+                                });
+                            }
+                            sink(client);
+                            continue;
+                        }
                         let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                             continue;
                         };
-                        let _ = client.set_nonblocking(false);
                         if let (Ok(c2), Ok(s2), Ok(mut l)) =
                             (client.try_clone(), server.try_clone(), live2.lock())
                         {
-                            l.push(c2);
-                            l.push(s2);
+                            l.push(Relay {
+                                client: c2,
+                                server: Some(s2),
+                            });
                         }
-                        pipe(&client, &server);
-                        pipe(&server, &client);
+                        pipe(&client, &server, holed2.clone());
+                        pipe(&server, &client, holed2.clone());
                     }
                     Err(_) => thread::sleep(Duration::from_millis(20)),
                 }
             }
         });
-        FaultProxy { port, live, stop }
+        FaultProxy {
+            port,
+            live,
+            stop,
+            holed,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -56,14 +86,63 @@ impl FaultProxy {
     /// Cuts every connection relayed so far (new ones are still accepted).
     pub fn cut_all(&self) {
         if let Ok(mut l) = self.live.lock() {
-            for s in l.drain(..) {
-                let _ = s.shutdown(Shutdown::Both);
+            for r in l.drain(..) {
+                let _ = r.client.shutdown(Shutdown::Both);
+                if let Some(s) = r.server {
+                    let _ = s.shutdown(Shutdown::Both);
+                }
             }
         }
     }
+
+    /// Stops forwarding in both directions without closing anything: each side keeps
+    /// writing into a connection that looks open and hears nothing back.
+    pub fn black_hole(&self) {
+        self.holed.store(true, Ordering::Relaxed);
+    }
+
+    /// Closes the server's side of every relayed connection while the client's side
+    /// stays silent and open: what the server sees when its own timeouts give up on a
+    /// dead link (the test server would take minutes to notice by itself).
+    pub fn drop_server_side(&self) {
+        if let Ok(l) = self.live.lock() {
+            for r in l.iter() {
+                if let Some(s) = &r.server {
+                    let _ = s.shutdown(Shutdown::Both);
+                }
+            }
+        }
+    }
+
+    /// Forwards again. Connections that were black-holed stay dead (their bytes were
+    /// thrown away, so the streams are broken): they are closed, as a router that
+    /// forgot them would answer with a reset. New connections work normally.
+    pub fn restore(&self) {
+        if let Ok(mut l) = self.live.lock() {
+            for r in l.drain(..) {
+                let _ = r.client.shutdown(Shutdown::Both);
+                if let Some(s) = r.server {
+                    let _ = s.shutdown(Shutdown::Both);
+                }
+            }
+        }
+        self.holed.store(false, Ordering::Relaxed);
+    }
 }
 
-fn pipe(from: &TcpStream, to: &TcpStream) {
+/// Reads and discards everything until the connection closes.
+fn sink(mut from: TcpStream) {
+    thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+    });
+}
+
+fn pipe(from: &TcpStream, to: &TcpStream, holed: Arc<AtomicBool>) {
     let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
         return;
     };
@@ -72,6 +151,7 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
         loop {
             match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
+                Ok(_) if holed.load(Ordering::Relaxed) => {}
                 Ok(n) => {
                     if to.write_all(&buf[..n]).is_err() {
                         break;
@@ -79,7 +159,10 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
                 }
             }
         }
-        let _ = to.shutdown(Shutdown::Both);
+        // A black-holed connection stays open on the other side: silence, not a close.
+        if !holed.load(Ordering::Relaxed) {
+            let _ = to.shutdown(Shutdown::Both);
+        }
         let _ = from.shutdown(Shutdown::Both);
     });
 }

@@ -1,0 +1,331 @@
+//! The oracle of the fault-injection tests: after a run, what each side stored and what
+//! the server archive holds must be exactly what was sent, each message once, in order.
+
+use crate::support::TestServer;
+use crate::support::session::{Updates, jid, local_params, online};
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
+use loquat::model::{Delivery, Direction};
+use loquat::session::{Command, Handle, SessionParams};
+use loquat::store::Store;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One account of a test: its address, password, local database and (when signed in)
+/// its session.
+pub struct Side {
+    pub jid: String,
+    pub password: String,
+    pub account: AccountId,
+    pub dir: PathBuf,
+    pub store: Option<Store>,
+    /// The port the session connects to (the server's, or a fault proxy's).
+    pub port: u16,
+    pub session: Option<(Updates, Handle)>,
+    /// Bodies this side's user sent, in order.
+    pub sent: Vec<String>,
+}
+
+impl Side {
+    pub fn new(server: &TestServer, prefix: &str, dir: &Path) -> Side {
+        // RUST_LOG=loquat=debug shows the sessions' logs.
+        let _ = env_logger::builder().try_init();
+        let (jid, password) = server.fresh_user(prefix);
+        let dir = dir.join(prefix);
+        std::fs::create_dir_all(&dir).expect("create a data folder");
+        let store = Store::open(&dir).expect("open the store");
+        Side {
+            account: AccountId(format!("acc-{jid}")),
+            jid,
+            password,
+            dir,
+            store: Some(store),
+            port: server.c2s_port(),
+            session: None,
+            sent: Vec::new(),
+        }
+    }
+
+    pub fn params(&self, server: &TestServer) -> SessionParams {
+        local_params(
+            self.account.clone(),
+            self.port,
+            server.ca_pem(),
+            &self.jid,
+            &self.password,
+            self.store.clone(),
+        )
+    }
+
+    /// Signs in and waits until online.
+    pub async fn sign_in(&mut self, server: &TestServer) {
+        let (updates, handle, _) = online(self.params(server)).await;
+        self.session = Some((updates, handle));
+    }
+
+    /// Quits the app: the session and the database handle go away.
+    pub fn quit(&mut self) {
+        self.session = None;
+        self.store = None;
+    }
+
+    /// Starts the app again on the same data folder.
+    pub fn reopen_store(&mut self) {
+        self.store = Some(Store::open(&self.dir).expect("reopen the store"));
+    }
+
+    pub fn store(&self) -> &Store {
+        self.store.as_ref().expect("the store is open")
+    }
+
+    pub fn handle(&self) -> &Handle {
+        &self.session.as_ref().expect("signed in").1
+    }
+
+    /// The user writes `body` to `to`.
+    pub fn send(&mut self, to: &str, body: String) {
+        self.handle()
+            .send(Command::SendChat {
+                to: jid(to),
+                body: body.clone(),
+                id: LocalMessageId::generate(),
+            })
+            .expect("the session takes commands");
+        self.sent.push(body);
+    }
+
+    /// Bodies stored with `peer`, in the store's order, of one direction.
+    pub fn stored(&self, peer: &str, direction: Direction) -> Vec<String> {
+        bodies(self.store(), &self.account, peer, direction)
+    }
+}
+
+pub fn bodies(store: &Store, account: &AccountId, peer: &str, direction: Direction) -> Vec<String> {
+    store
+        .latest(account, &ConversationId::Chat(jid(peer)), 1_000_000)
+        .expect("read the history")
+        .into_iter()
+        .filter(|m| m.direction == direction)
+        .map(|m| m.body)
+        .collect()
+}
+
+/// Waits (polling the store) until every expected body is there, then a little longer
+/// so that a late duplicate would show too.
+pub async fn wait_stored(
+    what: &str,
+    secs: u64,
+    expected: &[String],
+    mut read: impl FnMut() -> Vec<String>,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got = read();
+        let all = expected.iter().all(|e| got.contains(e));
+        if all {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let missing = expected.iter().filter(|e| !got.contains(e)).count();
+            panic!(
+                "{what}: {missing} of {} messages still missing after {secs} s (first missing: {:?})",
+                expected.len(),
+                expected.iter().find(|e| !got.contains(e))
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+}
+
+/// `got` is `expected`: nothing lost, nothing twice, nothing out of order. The failure
+/// message says which of the three it was.
+pub fn assert_once_in_order(what: &str, got: &[String], expected: &[String]) {
+    assert_once(what, got, expected, true)
+}
+
+/// [`assert_once_in_order`]; with `order` false a different order is printed, not a
+/// failure (a known gap, see README "Delivery guarantees"): loss and duplicates still fail.
+pub fn assert_once(what: &str, got: &[String], expected: &[String], order: bool) {
+    let missing: Vec<&String> = expected.iter().filter(|e| !got.contains(e)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let duplicated: Vec<&String> = got.iter().filter(|g| !seen.insert(*g)).collect();
+    let unexpected: Vec<&String> = got.iter().filter(|g| !expected.contains(g)).collect();
+    assert!(
+        missing.is_empty(),
+        "{what}: lost {} message(s): {missing:?}",
+        missing.len()
+    );
+    assert!(
+        duplicated.is_empty(),
+        "{what}: {} duplicate(s): {duplicated:?}",
+        duplicated.len()
+    );
+    assert!(unexpected.is_empty(), "{what}: unexpected {unexpected:?}");
+    if let Some(i) = got.iter().zip(expected).position(|(g, e)| g != e) {
+        if !order {
+            eprintln!(
+                "{what}: ORDER DIFFERS (reported, not required here) at #{i}: got {:?}, \
+                 expected {:?}",
+                &got[i..(i + 3).min(got.len())],
+                &expected[i..(i + 3).min(expected.len())],
+            );
+            return;
+        }
+        panic!(
+            "{what}: order broken at #{i}: got {:?}, expected {:?} (stored at #{:?})",
+            &got[i..(i + 3).min(got.len())],
+            &expected[i..(i + 3).min(expected.len())],
+            got.iter().position(|g| *g == expected[i])
+        );
+    }
+}
+
+/// The full check after a run between `a` and `b`:
+/// - each side stored what it sent (outgoing) and what the other sent (incoming), each
+///   once and in order;
+/// - nothing is left in either outbox (the server confirmed every message);
+/// - the server archive, read by a new device of `a` that starts from nothing, holds
+///   every message of both directions once, in order.
+pub async fn check(server: &TestServer, a: &Side, b: &Side, secs: u64) {
+    check_with(server, a, b, secs, true).await
+}
+
+/// [`check`]; with `archive_order` false, the server archive must still hold every
+/// message once, but an order different from the sending order is only reported (the
+/// server's own order after it was killed is not the client's to keep).
+pub async fn check_with(server: &TestServer, a: &Side, b: &Side, secs: u64, archive_order: bool) {
+    check_full(server, a, b, secs, archive_order, true).await
+}
+
+/// [`check_with`]; with `live_order` false the order of what each side stored is
+/// reported, not required (everything must still be there once).
+pub async fn check_full(
+    server: &TestServer,
+    a: &Side,
+    b: &Side,
+    secs: u64,
+    archive_order: bool,
+    live_order: bool,
+) {
+    wait_stored("messages at B", secs, &a.sent, || {
+        b.stored(&a.jid, Direction::Incoming)
+    })
+    .await;
+    wait_stored("messages at A", secs, &b.sent, || {
+        a.stored(&b.jid, Direction::Incoming)
+    })
+    .await;
+    assert_once(
+        "B received from A",
+        &b.stored(&a.jid, Direction::Incoming),
+        &a.sent,
+        live_order,
+    );
+    assert_once(
+        "A received from B",
+        &a.stored(&b.jid, Direction::Incoming),
+        &b.sent,
+        live_order,
+    );
+    assert_once(
+        "A's own messages",
+        &a.stored(&b.jid, Direction::Outgoing),
+        &a.sent,
+        live_order,
+    );
+    assert_once(
+        "B's own messages",
+        &b.stored(&a.jid, Direction::Outgoing),
+        &b.sent,
+        live_order,
+    );
+    for side in [a, b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let outbox = side.store().outbox(&side.account).expect("read the outbox");
+            if outbox.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: {} message(s) never confirmed by the server, e.g. {:?} ({:?})",
+                side.jid,
+                outbox.len(),
+                outbox[0].body,
+                outbox[0].delivery
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let states = side
+            .store()
+            .latest(
+                &side.account,
+                &ConversationId::Chat(jid(other(side, a, b))),
+                1_000_000,
+            )
+            .expect("history");
+        let failed = states
+            .iter()
+            .filter(|m| {
+                m.direction == Direction::Outgoing && matches!(m.delivery, Delivery::Failed(_))
+            })
+            .count();
+        assert_eq!(failed, 0, "{}: messages shown as failed", side.jid);
+    }
+    archive(server, a, b, secs, archive_order).await;
+}
+
+fn other<'a>(side: &Side, a: &'a Side, b: &'a Side) -> &'a str {
+    if side.jid == a.jid { &b.jid } else { &a.jid }
+}
+
+/// A new device of `a` (empty database) fills its history from the server archive:
+/// the archive must hold both directions once, in order.
+pub async fn archive(server: &TestServer, a: &Side, b: &Side, secs: u64, order: bool) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let account = AccountId(format!("fresh-{}", a.jid));
+    let mut p = local_params(
+        account.clone(),
+        server.c2s_port(),
+        server.ca_pem(),
+        &a.jid,
+        &a.password,
+        Some(store.clone()),
+    );
+    p.resource = Some("fresh-device".into());
+    let (_u, _h, _) = online(p).await;
+    wait_stored("archive, received", secs, &b.sent, || {
+        bodies(&store, &account, &b.jid, Direction::Incoming)
+    })
+    .await;
+    wait_stored("archive, sent", secs, &a.sent, || {
+        bodies(&store, &account, &b.jid, Direction::Outgoing)
+    })
+    .await;
+    for (what, got, expected) in [
+        (
+            "server archive (received)",
+            bodies(&store, &account, &b.jid, Direction::Incoming),
+            &b.sent,
+        ),
+        (
+            "server archive (sent)",
+            bodies(&store, &account, &b.jid, Direction::Outgoing),
+            &a.sent,
+        ),
+    ] {
+        if order {
+            assert_once_in_order(what, &got, expected);
+        } else {
+            let mut sorted = got.clone();
+            sorted.sort();
+            let mut want = expected.clone();
+            want.sort();
+            assert_once_in_order(what, &sorted, &want);
+            if got != *expected {
+                eprintln!("{what}: every message once, but in another order than sent");
+            }
+        }
+    }
+}
