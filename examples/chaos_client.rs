@@ -88,8 +88,18 @@ async fn main() -> ExitCode {
             None => return ExitCode::from(1),
         }
     };
-    // Keep the session's updates flowing while we write.
-    let drain = tokio::spawn(async move { while updates.next().await.is_some() {} });
+    // Keep the session's updates flowing while we write; note when the catch-up ended.
+    let (caught_up_tx, caught_up) = tokio::sync::oneshot::channel::<()>();
+    let drain = tokio::spawn(async move {
+        let mut caught_up_tx = Some(caught_up_tx);
+        while let Some(u) = updates.next().await {
+            if matches!(u.kind, UpdateKind::CaughtUp)
+                && let Some(tx) = caught_up_tx.take()
+            {
+                let _ = tx.send(());
+            }
+        }
+    });
     for i in 0..count {
         let _ = handle.send(Command::SendChat {
             to: peer.clone(),
@@ -97,6 +107,11 @@ async fn main() -> ExitCode {
             id: LocalMessageId::generate(),
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // With --until-caught-up (the last run of the test), wait for the catch-up to end
+    // however long a loaded machine takes (up to a minute), then linger.
+    if args.iter().any(|a| a == "--until-caught-up") {
+        let _ = tokio::time::timeout(Duration::from_secs(60), caught_up).await;
     }
     tokio::time::sleep(Duration::from_secs(linger)).await;
     let _ = handle.send(Command::Disconnect);

@@ -271,6 +271,9 @@ pub enum UpdateKind {
     Notice(String),
     /// Group chat: room state, occupants, invitations, bookmarks.
     Room(rooms::RoomUpdate),
+    /// The archive catch-up of this stream has ended: everything the server archive
+    /// holds for this account is stored (or the archive could not be read to the end).
+    CaughtUp,
 }
 
 /// Clonable sender of commands to one session.

@@ -45,6 +45,9 @@ pub enum StoreError {
     Io(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// The disk (or the data folder's file system) has no space left.
+    #[error("the disk is full")]
+    Full,
 }
 
 /// Did an insert add a message, or was it already stored?
@@ -106,8 +109,17 @@ fn io_error(e: sled::Error) -> StoreError {
         sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => {
             StoreError::Corrupt(e.to_string())
         }
+        sled::Error::Io(io) if is_full(&io) => StoreError::Full,
         other => StoreError::Io(other.to_string()),
     }
+}
+
+/// No space left on the device, or over a quota.
+fn is_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || e.raw_os_error() == Some(28)
 }
 
 fn tree(db: &sled::Db, name: &str) -> Result<sled::Tree, StoreError> {

@@ -413,6 +413,8 @@ impl App {
                 ));
             }
             UpdateKind::Room(update) => self.rooms.apply(&account, &update),
+            // History already arrived message by message.
+            UpdateKind::CaughtUp => {}
         }
         Task::none()
     }

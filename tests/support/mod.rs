@@ -21,6 +21,7 @@ mod ejabberd;
 mod prosody;
 mod proxy;
 pub mod session;
+mod tmpfs;
 
 #[allow(unused_imports)]
 pub use certs::Certs;
@@ -30,6 +31,8 @@ pub use ejabberd::Ejabberd;
 pub use prosody::TestServer;
 #[allow(unused_imports)]
 pub use proxy::FaultProxy;
+#[allow(unused_imports)]
+pub use tmpfs::Tmpfs;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
