@@ -274,6 +274,9 @@ pub enum UpdateKind {
     /// The archive catch-up of this stream has ended: everything the server archive
     /// holds for this account is stored (or the archive could not be read to the end).
     CaughtUp,
+    /// The server archive no longer reached back to where this account's history
+    /// stopped: messages in this period may be missing (also kept in the store).
+    HistoryGap(crate::store::HistoryGap),
 }
 
 /// Clonable sender of commands to one session.

@@ -29,6 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod gaps;
 mod history;
 mod keys;
 mod prefs;
@@ -37,6 +38,7 @@ mod schema;
 mod tests;
 mod transfers;
 
+pub use gaps::HistoryGap;
 pub use schema::SCHEMA_VERSION;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

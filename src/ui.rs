@@ -104,6 +104,11 @@ pub enum Message {
         older: bool,
         result: Result<Vec<ChatMessage>, String>,
     },
+    /// The history gaps of the open conversation's account were read.
+    GapsLoaded {
+        account: AccountId,
+        gaps: Vec<crate::store::HistoryGap>,
+    },
     PasswordSaved(Result<(), String>),
     AccountSaved(Result<(), String>),
     /// The remembered "write as" account of a contact was read (opens the contact).
@@ -441,6 +446,16 @@ impl App {
                 Task::batch([task, notify, previews, self.sync_tray()])
             }
             Message::Desktop(event) => self.on_desktop(event),
+            Message::GapsLoaded { account, gaps } => {
+                if let Some(open) = self.conversation.as_mut()
+                    && open.account == account
+                {
+                    for gap in gaps {
+                        open.add_gap(gap);
+                    }
+                }
+                Task::none()
+            }
             Message::HistoryLoaded {
                 account,
                 conversation,

@@ -112,6 +112,9 @@ pub enum Event {
         last: Option<String>,
         /// The server refused or garbled the query.
         failed: bool,
+        /// Refused because the archive no longer has the id the query started from
+        /// (`item-not-found`): the archive does not reach back that far any more.
+        gone: bool,
     },
     /// Our own account's disco#info arrived.
     OwnFeatures {
@@ -321,7 +324,14 @@ impl ProtoState {
                 Ok(payload) => self.archive_fin(queryid, backward, payload),
                 Err(e) => {
                     log::warn!("archive query refused: {e:?}");
-                    self.archive_fin(queryid, backward, None)
+                    let gone = e.defined_condition == DefinedCondition::ItemNotFound;
+                    let mut events = self.archive_fin(queryid, backward, None);
+                    for ev in &mut events {
+                        if let Event::ArchivePage { gone: g, .. } = ev {
+                            *g = gone;
+                        }
+                    }
+                    events
                 }
             },
             PendingIq::Muc(kind) => muc::answer(self, kind, result),

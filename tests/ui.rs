@@ -551,3 +551,61 @@ fn read_markers_go_out_only_while_the_window_has_the_focus() {
     }
     assert!(commands.try_recv().is_err(), "one marker per message");
 }
+
+#[test]
+fn a_history_gap_shows_between_the_messages_around_it_and_nowhere_else() {
+    let (mut app, account, bob, _commands) = main_screen_app();
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Bob").expect("Bob in the contact list");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    let now = chrono::Utc::now().timestamp_millis();
+    let at = |body: &str, t: i64| {
+        let mut m = chat(
+            &account,
+            &bob,
+            LocalMessageId::generate(),
+            body,
+            Direction::Incoming,
+        );
+        m.timestamp_ms = t;
+        m
+    };
+    for m in [
+        at("before the gap", now - 7_200_000),
+        at("after the gap", now - 60_000),
+    ] {
+        let _ = app.update(Message::Session(Update {
+            account: account.clone(),
+            kind: UpdateKind::Message(m),
+        }));
+    }
+    let marker = "may be missing";
+    assert!(!shows(&app, marker), "no gap known yet");
+    // A gap after the newest message: nothing to show yet.
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::HistoryGap(loquat::store::HistoryGap {
+            after_ms: now - 30_000,
+            before_ms: now - 10_000,
+        }),
+    }));
+    assert!(
+        !shows(&app, marker),
+        "a gap with nothing after it shows nothing"
+    );
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::HistoryGap(loquat::store::HistoryGap {
+            after_ms: now - 7_000_000,
+            before_ms: now - 120_000,
+        }),
+    }));
+    assert_eq!(
+        count_text(&app, marker),
+        1,
+        "one marker between the two messages"
+    );
+}

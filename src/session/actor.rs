@@ -1,10 +1,11 @@
 //! The session actor: owns the stanza stream of one account, turns stanzas into
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
+mod catchup;
 mod rooms;
 
 use super::connect::{self, ConnectConfig};
-use super::order::{self, below_floor};
+use super::order;
 use super::outgoing::Outgoing;
 use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
 use crate::ids::{AccountId, LocalMessageId};
@@ -206,6 +207,12 @@ struct Actor {
     last_live: order::LastLive,
     /// Oldest time stored by the backward pages of this catch-up so far.
     backfill_floor: Option<i64>,
+    /// Refilling after the archive lost our position: the newest time we had stored.
+    gap_after: Option<i64>,
+    /// Oldest time the refill has stored so far.
+    gap_oldest: Option<i64>,
+    /// Newest message time stored when this stream's catch-up started.
+    known_until: Option<i64>,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -255,6 +262,9 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         rooms: rooms::SessionRooms::default(),
         uploads: upload::Uploads::default(),
         backfill_floor: None,
+        gap_after: None,
+        gap_oldest: None,
+        known_until: None,
         last_live: std::collections::HashMap::new(),
     };
     a.load_cached_roster().await;
@@ -467,168 +477,6 @@ impl Actor {
         self.rooms_on_reset().await;
     }
 
-    /// On every new (not resumed) stream: fetch what the archive has after the last
-    /// archive id we stored; with no local history yet, the newest pages backwards.
-    async fn start_catch_up(&mut self) {
-        let key = cursor_key(&self.account);
-        let cursor = match self.with_store(move |s| s.pref(&key)).await {
-            None => return,
-            Some(Ok(c)) => c,
-            Some(Err(e)) => {
-                log::warn!("could not read the archive position: {e}");
-                None
-            }
-        };
-        let from = match cursor {
-            Some(id) => xmpp::mam::From::After(id),
-            None => xmpp::mam::From::Newest,
-        };
-        self.backfill_floor = None;
-        self.query_archive(from, 0).await;
-    }
-
-    async fn query_archive(&mut self, from: xmpp::mam::From, pages: u32) {
-        let query = self.proto.mam_query(from);
-        if let Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Set { payload, .. }) = &query {
-            let queryid = payload.attr("queryid").unwrap_or_default().to_owned();
-            self.catch_up = Some(CatchUp {
-                queryid,
-                batch: Vec::new(),
-                pages,
-            });
-        }
-        self.send(query).await;
-    }
-
-    /// One archive page is complete: store it (one flush), show what is new, move the
-    /// cursor only after the flush, then ask for the next page.
-    async fn on_archive_page(
-        &mut self,
-        queryid: String,
-        backward: bool,
-        complete: bool,
-        first: Option<String>,
-        last: Option<String>,
-        failed: bool,
-    ) {
-        let Some(catch_up) = self.catch_up.take_if(|c| c.queryid == queryid) else {
-            return;
-        };
-        let mut batch = catch_up.batch;
-        if backward {
-            self.backfill_floor = below_floor(&mut batch, self.backfill_floor);
-        }
-        log::debug!(
-            "{}: archive page {} ({} messages, backward {backward}, complete {complete}, failed {failed})",
-            self.own,
-            catch_up.pages,
-            batch.len()
-        );
-        let stored = if batch.is_empty() {
-            Some(Ok(Vec::new()))
-        } else if backward {
-            let to_store = batch.clone();
-            self.with_store(move |s| s.insert_old_messages(&to_store))
-                .await
-        } else {
-            let to_store = batch.clone();
-            self.with_store(move |s| s.insert_messages(&to_store)).await
-        };
-        match stored {
-            Some(Ok(results)) => {
-                let new: Vec<ChatMessage> = batch
-                    .into_iter()
-                    .zip(results)
-                    .filter(|(_, r)| *r == Inserted::New)
-                    .map(|(m, _)| m)
-                    .collect();
-                if backward {
-                    // Filling in old history: nothing here is news to the user (stored
-                    // without counting as unread).
-                    if !new.is_empty() {
-                        self.emit(UpdateKind::History(new));
-                    }
-                } else {
-                    for message in new {
-                        self.emit(UpdateKind::Message(message));
-                    }
-                }
-            }
-            Some(Err(e)) => {
-                log::error!("could not store archived messages: {e}");
-                self.emit(UpdateKind::Notice(format!(
-                    "Messages from the server archive could not be saved: {e}"
-                )));
-                return;
-            }
-            None => return,
-        }
-        if failed {
-            log::warn!("{}: the archive query failed; catch-up stopped", self.own);
-            self.emit(UpdateKind::CaughtUp);
-            return;
-        }
-        let pages = catch_up.pages + 1;
-        // Where the backward fill stands is saved before the cursor moves: a kill between
-        // the two writes must not leave a cursor that hides history never fetched.
-        if backward {
-            let key = backfill_key(&self.account);
-            let oldest = first
-                .clone()
-                .filter(|_| !complete && pages < MAX_BACKFILL_PAGES);
-            if let Some(Err(e)) = self
-                .with_store(move |s| match oldest {
-                    Some(id) => s.set_pref(&key, &id),
-                    None => s.remove_pref(&key),
-                })
-                .await
-            {
-                log::warn!("could not save the history fill position: {e}");
-                return;
-            }
-        }
-        // The cursor is the newest archive id we have stored: forward pages move it, the
-        // first backward page (of a first sign-in) sets it.
-        let cursor = if backward && catch_up.pages > 0 {
-            None
-        } else {
-            last.clone()
-        };
-        if let Some(id) = cursor {
-            let key = cursor_key(&self.account);
-            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
-                log::warn!("could not save the archive position: {e}");
-                return;
-            }
-        }
-        if complete {
-            if !backward {
-                // Caught up forward; finish a backward fill an earlier run left halfway.
-                let key = backfill_key(&self.account);
-                if let Some(Ok(Some(oldest))) = self.with_store(move |s| s.pref(&key)).await {
-                    log::info!("{}: resuming the history fill before {oldest}", self.own);
-                    self.backfill_floor = None;
-                    self.query_archive(xmpp::mam::From::Before(oldest), pages)
-                        .await;
-                    return;
-                }
-            }
-            self.emit(UpdateKind::CaughtUp);
-            return;
-        }
-        match (backward, first, last) {
-            (false, _, Some(last)) => {
-                self.query_archive(xmpp::mam::From::After(last), pages)
-                    .await
-            }
-            (true, Some(first), _) if pages < MAX_BACKFILL_PAGES => {
-                self.query_archive(xmpp::mam::From::Before(first), pages)
-                    .await
-            }
-            _ => self.emit(UpdateKind::CaughtUp),
-        }
-    }
-
     /// Sends again, with their original ids and in order, the messages an earlier run
     /// stored but the server never confirmed (written offline, or the app was quit).
     async fn flush_outbox(&mut self) {
@@ -730,9 +578,18 @@ impl Actor {
                     first,
                     last,
                     failed,
+                    gone,
                 } => {
-                    self.on_archive_page(queryid, backward, complete, first, last, failed)
-                        .await
+                    self.on_archive_page(catchup::PageEnd {
+                        queryid,
+                        backward,
+                        complete,
+                        first,
+                        last,
+                        failed,
+                        gone,
+                    })
+                    .await
                 }
                 Event::OwnFeatures { .. } => {}
                 Event::Upload(ev) => self.on_upload_event(ev).await,

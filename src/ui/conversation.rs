@@ -116,6 +116,8 @@ pub struct State {
     loading_older: bool,
     exhausted: bool,
     problem: Option<Problem>,
+    /// Periods of the account's history the server archive could not give us.
+    gaps: Vec<crate::store::HistoryGap>,
 }
 
 impl State {
@@ -132,6 +134,14 @@ impl State {
             loading_older: false,
             exhausted: !has_history,
             problem: None,
+            gaps: Vec::new(),
+        }
+    }
+
+    /// A period of this account's history that may be missing messages.
+    pub fn add_gap(&mut self, gap: crate::store::HistoryGap) {
+        if !self.gaps.contains(&gap) {
+            self.gaps.push(gap);
         }
     }
 
@@ -320,7 +330,7 @@ impl State {
         } else {
             None
         };
-        let messages = scrollable(list::view(&cx, &self.messages, top))
+        let messages = scrollable(list::view(&cx, &self.messages, &self.gaps, top))
             .id(LIST_ID)
             .anchor_bottom()
             .on_scroll(Message::Scrolled)

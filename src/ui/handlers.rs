@@ -191,6 +191,7 @@ impl App {
         };
         let reader = store.clone();
         let (a, c) = (account.clone(), conv_id.clone());
+        let (a_for_gaps, account_for_gaps) = (account.clone(), account.clone());
         let load = Task::perform(
             blocking(move || reader.latest(&a, &c, PAGE).map_err(|e| e.to_string())),
             move |result| Message::HistoryLoaded {
@@ -200,8 +201,20 @@ impl App {
                 result: result.and_then(|r| r),
             },
         );
+        let gap_reader = store.clone();
+        let gap_account = a_for_gaps;
+        let gaps = Task::perform(
+            blocking(move || gap_reader.history_gaps(&gap_account)),
+            move |result| match result.and_then(|r| r.map_err(|e| e.to_string())) {
+                Ok(gaps) => Message::GapsLoaded {
+                    account: account_for_gaps.clone(),
+                    gaps,
+                },
+                Err(e) => Message::Background(Err(e)),
+            },
+        );
         let mark = self.mark_read_task(store);
-        Task::batch([focus, load, mark])
+        Task::batch([focus, load, gaps, mark])
     }
 
     /// Marks the open conversation read in the store, off the UI thread.
@@ -415,6 +428,13 @@ impl App {
             UpdateKind::Room(update) => self.rooms.apply(&account, &update),
             // History already arrived message by message.
             UpdateKind::CaughtUp => {}
+            UpdateKind::HistoryGap(gap) => {
+                if let Some(open) = self.conversation.as_mut()
+                    && open.account == account
+                {
+                    open.add_gap(gap);
+                }
+            }
         }
         Task::none()
     }

@@ -143,6 +143,7 @@ texts! {
     LoadingOlder => "Loading older messages…", "正在加载更早的消息…";
     NoMessages => "No messages yet. Say hello!", "还没有消息。打个招呼吧！";
     HistoryFailed => "Could not load messages: {detail}", "无法加载消息：{detail}";
+    HistoryGap => "Some messages from this time may be missing: the server no longer keeps them", "此段时间的部分消息可能缺失：服务器已不再保存";
     Today => "Today", "今天";
     Yesterday => "Yesterday", "昨天";
     Me => "Me", "我";

@@ -114,6 +114,7 @@ impl ProtoState {
                 first: None,
                 last: None,
                 failed: true,
+                gone: false,
             }];
         };
         vec![Event::ArchivePage {
@@ -123,6 +124,7 @@ impl ProtoState {
             first: fin.set.first.map(|f| f.item),
             last: fin.set.last,
             failed: false,
+            gone: false,
         }]
     }
 }

@@ -3,6 +3,7 @@
 use super::links::{Segment, segments};
 use super::{Context, Message};
 use crate::model::{ChatMessage, Delivery, Direction};
+use crate::store::HistoryGap;
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
 use crate::ui::timefmt;
@@ -18,6 +19,7 @@ enum Key {
     Top,
     Day(i32),
     Message(u64),
+    Gap(i64),
 }
 
 fn local_time(timestamp_ms: i64) -> Option<DateTime<Local>> {
@@ -39,6 +41,7 @@ fn key_of(message: &ChatMessage) -> Key {
 pub fn view<'a>(
     cx: &Context<'a>,
     messages: &'a [ChatMessage],
+    gaps: &[HistoryGap],
     top: Option<T>,
 ) -> Element<'a, Message> {
     let today = Local::now().date_naive();
@@ -53,7 +56,17 @@ pub fn view<'a>(
         ));
     }
     let mut last_day: Option<NaiveDate> = None;
+    let mut previous: Option<i64> = None;
     for message in messages {
+        // A gap shows between the last message before it and the first one after it.
+        if let Some(prev) = previous
+            && let Some(gap) = gaps
+                .iter()
+                .find(|g| prev <= g.after_ms && message.timestamp_ms >= g.before_ms)
+        {
+            rows.push((Key::Gap(gap.after_ms), gap_marker(cx.lang)));
+        }
+        previous = Some(message.timestamp_ms);
         let time = local_time(message.timestamp_ms);
         if let Some(day) = time.map(|t| t.date_naive())
             && last_day != Some(day)
@@ -82,6 +95,18 @@ pub fn view<'a>(
         .into_iter()
         .map(|(key, element)| (key, row![element].width(Length::Fill).into()));
     keyed_column(rows).spacing(6).padding([8, 14]).into()
+}
+
+/// "Messages may be missing here": the server archive did not reach back this far.
+fn gap_marker<'a>(lang: Lang) -> Element<'a, Message> {
+    container(
+        container(text(tr(lang, T::HistoryGap)).size(12).style(theme::muted))
+            .padding([4, 12])
+            .style(theme::day_separator),
+    )
+    .center_x(Length::Fill)
+    .padding([6, 0])
+    .into()
 }
 
 fn bubble<'a>(

@@ -1,0 +1,314 @@
+//! Archive catch-up of the account's own archive (XEP-0313) on every new stream.
+//!
+//! Durable positions, in the store's preferences:
+//! - the cursor: the newest archive id stored; forward pages move it, the first backward
+//!   page of a first sign-in sets it;
+//! - the backfill position: where an unfinished backward fill of older history stands;
+//! - a pending gap: the archive no longer had our cursor, so we refill from its newest
+//!   end and, unless we reach the time we had stored up to, record a history gap.
+//!
+//! Each is written only after the page it describes is flushed to the store, and the
+//! backfill position before the cursor, so a kill between writes never leaves a cursor
+//! past history that was not fetched.
+
+use super::{Actor, CatchUp, MAX_BACKFILL_PAGES, UpdateKind, backfill_key, cursor_key};
+use crate::model::ChatMessage;
+use crate::session::order::below_floor;
+use crate::store::{HistoryGap, Inserted};
+use crate::xmpp;
+use tokio_xmpp::Stanza;
+
+/// The end of one archive page, as the protocol reported it.
+pub(super) struct PageEnd {
+    pub queryid: String,
+    pub backward: bool,
+    pub complete: bool,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub failed: bool,
+    pub gone: bool,
+}
+
+fn gap_key(account: &crate::ids::AccountId) -> String {
+    format!("mam-gap-after:{account}")
+}
+
+impl Actor {
+    /// On every new (not resumed) stream: fetch what the archive has after the last
+    /// archive id we stored; with no local history yet, the newest pages backwards.
+    pub(super) async fn start_catch_up(&mut self) {
+        let (key, gkey) = (cursor_key(&self.account), gap_key(&self.account));
+        let account = self.account.clone();
+        // What we had before this stream delivered anything (offline messages come right
+        // after sign-in): where a gap would start if the archive lost our position.
+        let positions = match self
+            .with_store(move |s| {
+                let cursor = s.pref(&key)?;
+                let known = match cursor {
+                    Some(_) => s.newest_time(&account)?,
+                    None => None,
+                };
+                Ok::<_, crate::store::StoreError>((cursor, s.pref(&gkey)?, known))
+            })
+            .await
+        {
+            None => return,
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                log::warn!("could not read the archive position: {e}");
+                (None, None, None)
+            }
+        };
+        let (cursor, gap_after, known) = positions;
+        self.known_until = known;
+        self.gap_after = gap_after.and_then(|t| t.parse().ok());
+        let from = match cursor {
+            Some(id) => xmpp::mam::From::After(id),
+            None => xmpp::mam::From::Newest,
+        };
+        self.backfill_floor = None;
+        self.gap_oldest = None;
+        self.query_archive(from, 0).await;
+    }
+
+    pub(super) async fn query_archive(&mut self, from: xmpp::mam::From, pages: u32) {
+        let query = self.proto.mam_query(from);
+        if let Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Set { payload, .. }) = &query {
+            let queryid = payload.attr("queryid").unwrap_or_default().to_owned();
+            self.catch_up = Some(CatchUp {
+                queryid,
+                batch: Vec::new(),
+                pages,
+            });
+        }
+        self.send(query).await;
+    }
+
+    /// The archive no longer has our cursor (it keeps history for a limited time, or
+    /// was reset): remember the time we had stored up to, drop the cursor, and fill
+    /// from the archive's newest end. Written in that order, so a kill in between
+    /// still ends in the same refill.
+    async fn position_gone(&mut self) {
+        let account = self.account.clone();
+        let (key, gkey) = (cursor_key(&account), gap_key(&account));
+        let known = self.known_until;
+        let result = self
+            .with_store(move |s| {
+                let after = match known {
+                    Some(t) => t,
+                    None => s.newest_time(&account)?.unwrap_or(0),
+                };
+                s.set_pref(&gkey, &after.to_string())?;
+                s.remove_pref(&key)?;
+                Ok::<_, crate::store::StoreError>(after)
+            })
+            .await;
+        match result {
+            Some(Ok(after)) => {
+                log::warn!(
+                    "{}: the archive no longer has our position; refilling from its newest end",
+                    self.own
+                );
+                self.gap_after = Some(after);
+                self.gap_oldest = None;
+                self.backfill_floor = None;
+                self.query_archive(xmpp::mam::From::Newest, 0).await;
+            }
+            Some(Err(e)) => log::warn!("could not reset the archive position: {e}"),
+            None => {}
+        }
+    }
+
+    /// A refill after a lost position ended. If it reached back to what we had, nothing
+    /// is missing; otherwise the time between is a gap the conversations show.
+    async fn finish_refill(&mut self, reached: bool) {
+        let Some(after_ms) = self.gap_after.take() else {
+            return;
+        };
+        let gap = self
+            .gap_oldest
+            .take()
+            .filter(|_| !reached)
+            .filter(|before| *before > after_ms + 1000)
+            .map(|before_ms| HistoryGap {
+                after_ms,
+                before_ms,
+            });
+        let (account, gkey) = (self.account.clone(), gap_key(&self.account));
+        let result = self
+            .with_store(move |s| {
+                if let Some(gap) = gap {
+                    s.add_history_gap(&account, gap)?;
+                }
+                s.remove_pref(&gkey)
+            })
+            .await;
+        if let Some(Err(e)) = result {
+            log::warn!("could not record a history gap: {e}");
+            return;
+        }
+        if let Some(gap) = gap {
+            log::warn!(
+                "{}: history gap from {} to {}",
+                self.own,
+                gap.after_ms,
+                gap.before_ms
+            );
+            self.emit(UpdateKind::HistoryGap(gap));
+        }
+    }
+
+    /// One archive page is complete: store it (one flush), show what is new, move the
+    /// positions only after the flush, then ask for the next page.
+    pub(super) async fn on_archive_page(&mut self, end: PageEnd) {
+        let PageEnd {
+            queryid,
+            backward,
+            complete,
+            first,
+            last,
+            failed,
+            gone,
+        } = end;
+        let Some(catch_up) = self.catch_up.take_if(|c| c.queryid == queryid) else {
+            return;
+        };
+        if failed && gone && !backward {
+            self.position_gone().await;
+            return;
+        }
+        let mut batch = catch_up.batch;
+        if backward {
+            self.backfill_floor = below_floor(&mut batch, self.backfill_floor);
+        }
+        log::debug!(
+            "{}: archive page {} ({} messages, backward {backward}, complete {complete}, failed {failed})",
+            self.own,
+            catch_up.pages,
+            batch.len()
+        );
+        // A refill after a lost position stops once it reaches the time we had.
+        let oldest = batch.iter().map(|m| m.timestamp_ms).min();
+        if let Some(t) = oldest {
+            self.gap_oldest = Some(self.gap_oldest.map_or(t, |g| g.min(t)));
+        }
+        // Archive stamps have whole seconds (read as the end of their second), so "the
+        // same time" is within a second.
+        let reached = self
+            .gap_after
+            .is_some_and(|after| backward && oldest.is_some_and(|t| t <= after + 1000));
+        if !self.store_page(batch, backward).await {
+            return;
+        }
+        if failed {
+            log::warn!("{}: the archive query failed; catch-up stopped", self.own);
+            self.emit(UpdateKind::CaughtUp);
+            return;
+        }
+        let pages = catch_up.pages + 1;
+        let complete = complete || reached;
+        // Where the backward fill stands is saved before the cursor moves: a kill between
+        // the two writes must not leave a cursor that hides history never fetched.
+        if backward {
+            let key = backfill_key(&self.account);
+            let oldest = first
+                .clone()
+                .filter(|_| !complete && pages < MAX_BACKFILL_PAGES);
+            if let Some(Err(e)) = self
+                .with_store(move |s| match oldest {
+                    Some(id) => s.set_pref(&key, &id),
+                    None => s.remove_pref(&key),
+                })
+                .await
+            {
+                log::warn!("could not save the history fill position: {e}");
+                return;
+            }
+        }
+        let cursor = if backward && catch_up.pages > 0 {
+            None
+        } else {
+            last.clone()
+        };
+        if let Some(id) = cursor {
+            let key = cursor_key(&self.account);
+            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
+                log::warn!("could not save the archive position: {e}");
+                return;
+            }
+        }
+        if backward && (complete || first.is_none() || pages >= MAX_BACKFILL_PAGES) {
+            self.finish_refill(reached).await;
+        }
+        if complete {
+            if !backward {
+                // Caught up forward; finish a backward fill an earlier run left halfway.
+                let key = backfill_key(&self.account);
+                if let Some(Ok(Some(oldest))) = self.with_store(move |s| s.pref(&key)).await {
+                    log::info!("{}: resuming the history fill before {oldest}", self.own);
+                    self.backfill_floor = None;
+                    self.query_archive(xmpp::mam::From::Before(oldest), pages)
+                        .await;
+                    return;
+                }
+            }
+            self.emit(UpdateKind::CaughtUp);
+            return;
+        }
+        match (backward, first, last) {
+            (false, _, Some(last)) => {
+                self.query_archive(xmpp::mam::From::After(last), pages)
+                    .await
+            }
+            (true, Some(first), _) if pages < MAX_BACKFILL_PAGES => {
+                self.query_archive(xmpp::mam::From::Before(first), pages)
+                    .await
+            }
+            _ => self.emit(UpdateKind::CaughtUp),
+        }
+    }
+
+    /// Stores one page (one flush) and shows what is new: forward pages as news, older
+    /// history filled in backwards as history that counts as read. False when it could
+    /// not be stored (the positions must then stay where they are).
+    async fn store_page(&mut self, batch: Vec<ChatMessage>, backward: bool) -> bool {
+        let stored = if batch.is_empty() {
+            Some(Ok(Vec::new()))
+        } else if backward {
+            let to_store = batch.clone();
+            self.with_store(move |s| s.insert_old_messages(&to_store))
+                .await
+        } else {
+            let to_store = batch.clone();
+            self.with_store(move |s| s.insert_messages(&to_store)).await
+        };
+        match stored {
+            Some(Ok(results)) => {
+                let new: Vec<ChatMessage> = batch
+                    .into_iter()
+                    .zip(results)
+                    .filter(|(_, r)| *r == Inserted::New)
+                    .map(|(m, _)| m)
+                    .collect();
+                if backward {
+                    if !new.is_empty() {
+                        self.emit(UpdateKind::History(new));
+                    }
+                } else {
+                    for message in new {
+                        self.emit(UpdateKind::Message(message));
+                    }
+                }
+                true
+            }
+            Some(Err(e)) => {
+                log::error!("could not store archived messages: {e}");
+                self.emit(UpdateKind::Notice(format!(
+                    "Messages from the server archive could not be saved: {e}"
+                )));
+                false
+            }
+            None => false,
+        }
+    }
+}
