@@ -2,6 +2,7 @@
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
 mod rooms;
+mod roomtools;
 
 use super::connect::{self, ConnectConfig};
 use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
@@ -179,6 +180,7 @@ struct Actor {
     /// Group chat rooms this session wants to be in (see `rooms.rs`).
     rooms: rooms::SessionRooms,
     uploads: upload::Uploads,
+    tools: roomtools::Tools,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -220,6 +222,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         catch_up: None,
         rooms: rooms::SessionRooms::default(),
         uploads: upload::Uploads::default(),
+        tools: roomtools::Tools::default(),
     };
     a.load_cached_roster().await;
 
@@ -353,6 +356,7 @@ impl Actor {
         }
         self.proto.reset(bound.clone());
         self.upload_reset();
+        self.tools_reset();
         let ver = if self.roster.is_empty() {
             // An empty cache must not be declared current.
             Some(String::new())
@@ -537,8 +541,14 @@ impl Actor {
             }
             log::info!("{}: sending {} again from the outbox", self.own, m.id);
             let oob = m.attachment.map(|a| a.url);
-            self.transmit_with(m.peer, &m.body, m.id, oob.as_deref())
-                .await;
+            self.transmit_with(
+                m.peer,
+                &m.body,
+                m.id,
+                oob.as_deref(),
+                m.private_nick.as_deref(),
+            )
+            .await;
         }
     }
 
@@ -629,6 +639,7 @@ impl Actor {
                 }
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
                 Event::Muc(e) => self.on_muc(e).await,
+                Event::Answer { token, result } => self.on_answer(token, result),
             }
         }
     }
@@ -830,6 +841,7 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
+            private_nick: None,
             attachment: None,
         };
         // Stored first: a message the user wrote is never only in memory.
@@ -875,13 +887,19 @@ impl Actor {
         });
         self.in_flight.remove(&id);
         let oob = message.attachment.map(|a| a.url);
-        self.transmit_with(message.peer, &message.body, id, oob.as_deref())
-            .await;
+        self.transmit_with(
+            message.peer,
+            &message.body,
+            id,
+            oob.as_deref(),
+            message.private_nick.as_deref(),
+        )
+        .await;
     }
 
     /// Hands a stored message to the stream and follows it to "sent" and "acked".
     async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
-        self.transmit_with(to, body, id, None).await
+        self.transmit_with(to, body, id, None, None).await
     }
 
     /// [`Actor::transmit`], with an OOB URL (XEP-0066) when the message shares a file.
@@ -891,9 +909,15 @@ impl Actor {
         body: &str,
         id: LocalMessageId,
         oob: Option<&str>,
+        private_nick: Option<&str>,
     ) {
         self.in_flight.insert(id.clone());
-        let mut stanza = xmpp::message::chat(to, body, &id);
+        // A private message goes to the occupant, never to the room's bare address.
+        let private = private_nick.and_then(|n| xmpp::muc::private_message(&to, n, body, &id));
+        let mut stanza = match private {
+            Some(st) => st,
+            None => xmpp::message::chat(to, body, &id),
+        };
         if let Some(url) = oob {
             xmpp::upload::add_oob(&mut stanza, url);
         }

@@ -18,6 +18,11 @@ pub enum RoomUpdate {
         nick: String,
         occupants: Vec<Occupant>,
     },
+    /// We created the room (status 201); it is open with the default settings and
+    /// the owner may configure it.
+    Created {
+        room: BareJid,
+    },
     /// The room refused to let us in.
     JoinFailed {
         room: BareJid,

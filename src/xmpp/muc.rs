@@ -20,13 +20,17 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, StanzaError};
 use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 
+pub mod browse;
 mod build;
+pub mod form;
+mod private;
 mod requests;
 #[cfg(test)]
 mod tests;
 mod types;
 
 pub use build::*;
+pub use private::{private_message, private_nick};
 pub use requests::groupchat;
 pub use types::*;
 
@@ -393,6 +397,7 @@ fn room_message(
         origin_id,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment,
     })
 }
