@@ -16,7 +16,7 @@ mod manage;
 pub mod onboarding;
 pub mod parts;
 pub mod previews;
-mod private;
+pub mod private;
 pub mod room;
 pub mod roomedit;
 pub mod roomform;

@@ -15,6 +15,9 @@ use iced::{Element, Length};
 use std::collections::BTreeMap;
 use xmpp_parsers::jid::BareJid;
 
+/// Up to this many choices are shown side by side; more go in a drop-down list.
+const FEW_OPTIONS: usize = 5;
+
 /// Where the dialog stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
@@ -211,6 +214,19 @@ impl State {
                     .into(),
                 None => column![].into(),
             },
+            FieldKind::ListSingle if f.options.len() <= FEW_OPTIONS => {
+                // A few choices: all in sight, the chosen one marked.
+                let mut choices = row![].spacing(6);
+                for o in &f.options {
+                    let selected = o.value == f.first();
+                    choices = choices.push(
+                        button(text(o.label.as_str()).size(13))
+                            .style(theme::pill(selected))
+                            .on_press(Message::Pick(i, o.value.clone())),
+                    );
+                }
+                choices.into()
+            }
             FieldKind::ListSingle => {
                 let choices: Vec<Choice> = f.options.iter().cloned().map(Choice).collect();
                 let selected = choices.iter().find(|c| c.0.value == f.first()).cloned();
