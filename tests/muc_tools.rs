@@ -261,11 +261,30 @@ async fn browsing_lists_a_room_with_its_name_and_occupant_count() {
         &[
             ("muc#roomconfig_roomname", "Browse me"),
             ("muc#roomconfig_publicroom", "1"),
+            ("muc#roomconfig_changesubject", "1"),
         ],
     )
     .await;
     join(&hb, &room, "bob");
-    joined(&mut ub, &room).await;
+    // On joining, the room tells that occupants may change its subject.
+    let (mut is_in, mut subject_open) = (false, None);
+    while !is_in || subject_open.is_none() {
+        match wait_for(&mut ub, 20, "joined and room info", |k| match k {
+            UpdateKind::Room(u @ (RoomUpdate::Joined { .. } | RoomUpdate::Info { .. })) => {
+                Some(u.clone())
+            }
+            _ => None,
+        })
+        .await
+        {
+            RoomUpdate::Joined { .. } => is_in = true,
+            RoomUpdate::Info {
+                subject_open: open, ..
+            } => subject_open = Some(open),
+            _ => {}
+        }
+    }
+    assert_eq!(subject_open, Some(true));
 
     let service = roomtools::find_muc_service(&hb, &jid("localhost"))
         .await

@@ -262,6 +262,12 @@ fn owner_sees_configure_and_a_new_room_offers_it() {
     other.nick = "bob".into();
     assert_eq!(count(other.view(Lang::En), "Configure"), 0);
     assert_eq!(count(other.view(Lang::En), "Subject"), 0);
+    // …unless the room lets occupants change the subject.
+    other.apply(&RoomUpdate::Info {
+        room: other.jid.clone(),
+        subject_open: true,
+    });
+    assert_eq!(count(other.view(Lang::En), "Subject"), 1);
 }
 
 #[test]
@@ -518,4 +524,40 @@ fn render_room_tool_screens_for_review() {
         )])));
         shoot(&dir, form.view(lang), &format!("browse-{tag}"));
     }
+}
+
+#[test]
+fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
+    use loquat::ui::rooms::{Message as P, Panel};
+    use loquat::ui::roomtools::Request;
+    let mut panel = Panel::default();
+    let room = owned_room();
+    let key = (room.account.clone(), room.jid.clone());
+    panel.rooms.insert(key.clone(), room);
+    panel.open = Some(key.clone());
+    assert!(
+        panel
+            .update(P::Room(room::Message::Configure), None, None)
+            .is_none()
+    );
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(requests.as_slice(), [(a, Request::ConfigForm(r))] if *a == key.0 && *r == key.1),
+        "{requests:?}"
+    );
+    let shown = panel.main_view(Lang::En).expect("dialog");
+    assert_eq!(count(shown, "Asking the room for its settings"), 1);
+    let el: Element = FORM.parse().expect("xml");
+    let form = DataForm::from_owner_query(&el).expect("form");
+    panel.update(P::Config(roomform::Message::Loaded(Ok(form))), None, None);
+    panel.update(P::Config(roomform::Message::Save), None, None);
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(requests.as_slice(), [(_, Request::SubmitConfig(r, _))] if *r == key.1),
+        "{requests:?}"
+    );
+    panel.update(P::Config(roomform::Message::Saved(Ok(()))), None, None);
+    assert!(panel.config.is_none());
+    let shown = panel.main_view(Lang::En).expect("room");
+    assert_eq!(count(shown, "The room settings were saved."), 1);
 }

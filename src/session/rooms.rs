@@ -23,6 +23,11 @@ pub enum RoomUpdate {
     Created {
         room: BareJid,
     },
+    /// What the room allows everyone (from its disco#info on join).
+    Info {
+        room: BareJid,
+        subject_open: bool,
+    },
     /// The room refused to let us in.
     JoinFailed {
         room: BareJid,

@@ -61,12 +61,16 @@ pub struct Room {
     pub mentions: u32,
     /// We created this room (status 201): offer its settings.
     pub created: bool,
+    /// The room lets every occupant change the subject.
+    pub subject_open: bool,
     /// The subject, nick or invitation being edited.
     pub editing: Option<Edit>,
     /// What the room last refused (nick change, subject, invitation…).
     pub refusal: Option<MucError>,
     /// The last invitation sent, to confirm it.
     pub invited: Option<BareJid>,
+    /// The owner's settings were saved (said once, until the next edit).
+    pub saved: bool,
     /// The nickname we last asked for (to suggest another when it is taken).
     pub asked_nick: Option<String>,
     /// Private conversations with occupants, by nick; `private_open` is on screen.
@@ -142,9 +146,11 @@ impl Room {
             unread: 0,
             mentions: 0,
             created: false,
+            subject_open: false,
             editing: None,
             refusal: None,
             invited: None,
+            saved: false,
             asked_nick: None,
             privates: BTreeMap::new(),
             private_open: None,
@@ -227,6 +233,7 @@ impl Room {
             }
             RoomUpdate::Refused { error, .. } => self.refusal = Some(error.clone()),
             RoomUpdate::Created { .. } => self.created = true,
+            RoomUpdate::Info { subject_open, .. } => self.subject_open = *subject_open,
             RoomUpdate::Invitation(_) | RoomUpdate::Bookmarks(_) => {}
         }
     }
@@ -261,10 +268,12 @@ impl Room {
             .is_some_and(|o| o.affiliation == Affiliation::Owner)
     }
 
-    /// Moderators may change the subject (rooms may let everyone, the room then says no
-    /// or yes when asked).
+    /// Moderators may change the subject, and everyone (not visitors) when the room
+    /// says so.
     pub fn may_change_subject(&self) -> bool {
-        self.me().is_some_and(|o| o.role == Role::Moderator)
+        self.me().is_some_and(|o| {
+            o.role == Role::Moderator || (self.subject_open && o.role == Role::Participant)
+        })
     }
 
     pub fn mark_read(&mut self) {
@@ -301,6 +310,7 @@ impl Room {
             Message::Edit(m) => {
                 self.refusal = None;
                 self.invited = None;
+                self.saved = false;
                 let subject = self.subject.clone().unwrap_or_default();
                 match roomedit::update(&mut self.editing, m, &self.jid, &subject, &self.nick)? {
                     roomedit::Outcome::Command(c) => {

@@ -253,6 +253,9 @@ pub fn tools_view(room: &super::room::Room, lang: Lang) -> Element<'_, super::ro
         }
         col = col.push(container(line).padding(8).style(theme::error_box));
     }
+    if room.saved {
+        col = col.push(text(tr(lang, T::ConfigSaved)).style(theme::good_text));
+    }
     if let Some(to) = &room.invited {
         col = col.push(
             text(super::i18n::trf(

@@ -65,7 +65,9 @@ pub enum Message {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Submit(DataForm),
-    /// Done (saved or cancelled): close the dialog.
+    /// The room took the settings: close the dialog and say so.
+    Saved,
+    /// Cancelled: close the dialog.
     Close,
 }
 
@@ -175,7 +177,7 @@ impl State {
                 self.phase = Phase::Saving;
                 return Some(Event::Submit(form));
             }
-            Message::Saved(Ok(())) => return Some(Event::Close),
+            Message::Saved(Ok(())) => return Some(Event::Saved),
             Message::Saved(Err(e)) => self.phase = Phase::Failed(e),
             Message::Cancel => return Some(Event::Close),
         }

@@ -198,6 +198,13 @@ impl Panel {
                             .push((account, Request::SubmitConfig(jid, form)));
                     }
                     roomform::Event::Close => self.config = None,
+                    roomform::Event::Saved => {
+                        let key = (dialog.account.clone(), dialog.room.clone());
+                        self.config = None;
+                        if let Some(r) = self.rooms.get_mut(&key) {
+                            r.saved = true;
+                        }
+                    }
                 }
                 None
             }
@@ -216,7 +223,8 @@ impl Panel {
             | RoomUpdate::Subject { room, .. }
             | RoomUpdate::Left { room, .. }
             | RoomUpdate::Refused { room, .. }
-            | RoomUpdate::Created { room } => room.clone(),
+            | RoomUpdate::Created { room }
+            | RoomUpdate::Info { room, .. } => room.clone(),
             RoomUpdate::Invitation(inv) => {
                 let known = self
                     .invitations

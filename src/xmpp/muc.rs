@@ -507,18 +507,21 @@ pub(super) fn answer(
 ) -> Vec<Event> {
     match kind {
         MucIq::Info(room) => {
-            let features = match result {
-                Ok(Some(p)) => xmpp_parsers::disco::DiscoInfoResult::try_from(p)
-                    .map(|r| r.features)
-                    .unwrap_or_default(),
+            let info = match result {
+                Ok(Some(p)) => browse::parse_room_info(&p).unwrap_or_default(),
                 _ => Default::default(),
             };
-            let sid = features.contains(ns::SID);
-            let mam = features.contains(ns::MAM);
+            let has = |f: &str| info.features.iter().any(|x| x == f);
+            let (sid, mam) = (has(ns::SID), has(ns::MAM));
             if let Some(r) = state.rooms.rooms.get_mut(&room) {
                 r.sid = sid;
             }
-            vec![room_event(MucEvent::Features { room, sid, mam })]
+            vec![room_event(MucEvent::Features {
+                room,
+                sid,
+                mam,
+                subject_open: info.subject_open,
+            })]
         }
         MucIq::Instant(room) => {
             let mut events = Vec::new();

@@ -407,7 +407,9 @@ impl Actor {
             MucEvent::Refused { room, error } => {
                 self.emit_room(RoomUpdate::Refused { room, error })
             }
-            MucEvent::Features { .. } => {}
+            MucEvent::Features {
+                room, subject_open, ..
+            } => self.emit_room(RoomUpdate::Info { room, subject_open }),
             MucEvent::Archived {
                 queryid, message, ..
             } => {

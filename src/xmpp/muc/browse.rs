@@ -52,6 +52,8 @@ pub struct RoomInfo {
     pub persistent: bool,
     /// Anyone may see real addresses (non-anonymous).
     pub public_jids: bool,
+    /// Occupants (not only moderators) may change the subject.
+    pub subject_open: bool,
     pub features: Vec<String>,
 }
 
@@ -152,6 +154,14 @@ pub fn parse_room_info(query: &Element) -> Option<RoomInfo> {
         };
         info.occupants = text("muc#roominfo_occupants").and_then(|n| n.parse().ok());
         info.description = text("muc#roominfo_description");
+        // XEP-0045 names it muc#roominfo_changesubject; Prosody 0.12 sends the
+        // configuration name muc#roomconfig_changesubject.
+        info.subject_open = matches!(
+            text("muc#roominfo_changesubject")
+                .or_else(|| text("muc#roomconfig_changesubject"))
+                .as_deref(),
+            Some("1") | Some("true")
+        );
         if info.name.is_none() {
             info.name = text("muc#roomconfig_roomname");
         }
@@ -221,6 +231,7 @@ mod tests {
               <field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#roominfo</value></field>\
               <field var='muc#roominfo_description' label='Description'><value>Hot drinks</value></field>\
               <field var='muc#roominfo_occupants' label='Number of occupants'><value>3</value></field>\
+              <field var='muc#roominfo_changesubject' type='boolean'><value>1</value></field>\
             </x></query>"))
         .unwrap_or_else(|| unreachable!());
         assert_eq!(info.name.as_deref(), Some("Tea room"));
@@ -228,6 +239,14 @@ mod tests {
         assert_eq!(info.description.as_deref(), Some("Hot drinks"));
         assert!(info.members_only && info.persistent && info.public_jids);
         assert!(!info.password_protected);
+        assert!(info.subject_open);
+        let prosody = parse_room_info(&el("<query xmlns='http://jabber.org/protocol/disco#info'>\
+            <x xmlns='jabber:x:data' type='result'>\
+              <field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#roominfo</value></field>\
+              <field var='muc#roomconfig_changesubject' type='boolean'><value>1</value></field>\
+            </x></query>"))
+        .unwrap_or_else(|| unreachable!());
+        assert!(prosody.subject_open);
         // No form: no count, not a guess.
         let bare = parse_room_info(&el("<query xmlns='http://jabber.org/protocol/disco#info'>\
             <identity category='conference' type='text'/></query>"))
