@@ -561,3 +561,77 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
     let shown = panel.main_view(Lang::En).expect("room");
     assert_eq!(count(shown, "The room settings were saved."), 1);
 }
+
+/// The whole app: "Browse…" in the join dialog asks the account's session (a fake one
+/// answering with canned disco XML) and shows the rooms with name and occupant count.
+#[test]
+fn app_browses_rooms_through_the_session() {
+    use futures::StreamExt;
+    use loquat::model::Account;
+    use loquat::session::{Handle, Update, UpdateKind};
+    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::{App, Message, rooms};
+    let account = Account::new(jid("alice@example.org"));
+    let id = account.id.clone();
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _ = app.update(Message::Session(Update {
+        account: id.clone(),
+        kind: UpdateKind::Ready(Handle::new(tx)),
+    }));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // The fake session: answers each disco query by address.
+    rt.spawn(async move {
+        while let Some(command) = rx.recv().await {
+            let Command::Query { to, payload, reply, .. } = command else {
+                continue;
+            };
+            let items = payload.ns() == "http://jabber.org/protocol/disco#items";
+            let xml = match (to.as_str(), items) {
+                ("example.org", true) => "<query xmlns='http://jabber.org/protocol/disco#items'>\
+                    <item jid='upload.example.org'/><item jid='conference.example.org'/></query>",
+                ("upload.example.org", false) => "<query xmlns='http://jabber.org/protocol/disco#info'>\
+                    <identity category='store' type='file'/></query>",
+                ("conference.example.org", false) => "<query xmlns='http://jabber.org/protocol/disco#info'>\
+                    <identity category='conference' type='text'/><feature var='http://jabber.org/protocol/muc'/></query>",
+                ("conference.example.org", true) => "<query xmlns='http://jabber.org/protocol/disco#items'>\
+                    <item jid='tea@conference.example.org' name='Tea room'/><item jid='coffee@conference.example.org'/></query>",
+                ("tea@conference.example.org", false) => "<query xmlns='http://jabber.org/protocol/disco#info'>\
+                    <identity category='conference' type='text' name='Tea room'/>\
+                    <x xmlns='jabber:x:data' type='result'>\
+                    <field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#roominfo</value></field>\
+                    <field var='muc#roominfo_occupants'><value>2</value></field></x></query>",
+                _ => "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+            };
+            reply.send(Ok(Some(xml.parse().expect("canned xml"))));
+        }
+    });
+    fn run(rt: &tokio::runtime::Runtime, app: &mut App, task: iced::Task<Message>) {
+        let Some(stream) = iced_runtime::task::into_stream(task) else {
+            return;
+        };
+        let actions: Vec<_> = rt.block_on(stream.collect());
+        for action in actions {
+            if let iced_runtime::Action::Output(message) = action {
+                let next = app.update(message);
+                run(rt, app, next);
+            }
+        }
+    }
+    let task = app.update(Message::Rooms(rooms::Message::OpenJoin));
+    run(&rt, &mut app, task);
+    let task = app.update(Message::Rooms(rooms::Message::Join(
+        join::Message::OpenBrowse,
+    )));
+    run(&rt, &mut app, task);
+    assert_eq!(count(app.view(), "Service: conference.example.org"), 1);
+    assert_eq!(count(app.view(), "Tea room"), 1);
+    assert_eq!(count(app.view(), "2 in the room"), 1);
+    assert_eq!(count(app.view(), "coffee@conference.example.org"), 1);
+}
