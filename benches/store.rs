@@ -42,6 +42,7 @@ fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
         server_id: Some(format!("archive-{n}-{}", peer.as_str())),
         delivery: Delivery::Delivered,
         attachment: None,
+        private_nick: None,
     }
 }
 

@@ -139,6 +139,7 @@ mod tests {
             origin_id: Some(id.0),
             server_id: None,
             delivery: Delivery::Delivered,
+            private_nick: None,
             attachment: None,
         }
     }

@@ -26,12 +26,19 @@ impl fmt::Display for AccountId {
 pub enum ConversationId {
     Chat(BareJid),
     Room(BareJid),
+    /// Private messages with one occupant of a room (`room@service/nick`): their own
+    /// conversation, never the room's and never a chat with the room's bare address.
+    Private {
+        room: BareJid,
+        nick: String,
+    },
 }
 
 impl ConversationId {
     pub fn jid(&self) -> &BareJid {
         match self {
             ConversationId::Chat(j) | ConversationId::Room(j) => j,
+            ConversationId::Private { room, .. } => room,
         }
     }
 
@@ -40,12 +47,21 @@ impl ConversationId {
         match self {
             ConversationId::Chat(j) => format!("c:{j}"),
             ConversationId::Room(j) => format!("r:{j}"),
+            ConversationId::Private { room, nick } => format!("p:{room}/{nick}"),
         }
     }
 
     /// Parses the output of [`ConversationId::key`].
     pub fn from_key(key: &str) -> Option<Self> {
         let (kind, jid) = key.split_once(':')?;
+        if kind == "p" {
+            // A bare address has no '/': the nick is everything after the first one.
+            let (room, nick) = jid.split_once('/')?;
+            return Some(ConversationId::Private {
+                room: BareJid::new(room).ok()?,
+                nick: nick.to_owned(),
+            });
+        }
         let jid = BareJid::new(jid).ok()?;
         match kind {
             "c" => Some(ConversationId::Chat(jid)),
@@ -57,7 +73,10 @@ impl ConversationId {
 
 impl fmt::Display for ConversationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.jid().as_str())
+        match self {
+            ConversationId::Private { room, nick } => write!(f, "{room}/{nick}"),
+            other => f.write_str(other.jid().as_str()),
+        }
     }
 }
 
@@ -85,10 +104,29 @@ mod tests {
     #[test]
     fn conversation_key_round_trips() {
         let jid = BareJid::new("alice@example.org").unwrap();
-        for id in [ConversationId::Chat(jid.clone()), ConversationId::Room(jid)] {
+        let private = ConversationId::Private {
+            room: BareJid::new("tea@conference.example.org").unwrap(),
+            nick: "Bob / the builder".into(),
+        };
+        for id in [
+            ConversationId::Chat(jid.clone()),
+            ConversationId::Room(jid.clone()),
+            private,
+        ] {
             assert_eq!(ConversationId::from_key(&id.key()), Some(id));
         }
         assert_eq!(ConversationId::from_key("x:alice@example.org"), None);
         assert_eq!(ConversationId::from_key("garbage"), None);
+        assert_eq!(
+            ConversationId::from_key("p:tea@conference.example.org"),
+            None
+        );
+        // A room's private conversation never equals the chat with its bare address.
+        assert_ne!(
+            ConversationId::from_key("p:tea@conference.example.org/bob"),
+            Some(ConversationId::Chat(
+                BareJid::new("tea@conference.example.org").unwrap()
+            ))
+        );
     }
 }

@@ -174,11 +174,20 @@ pub struct ChatMessage {
     /// A file the message points at (XEP-0066 / HTTP upload); absent in old records.
     #[serde(default)]
     pub attachment: Option<Box<Attachment>>,
+    /// A private message with one occupant of the room `peer` (XEP-0045 §7.5): their
+    /// nick. Such messages form a conversation of their own, never the room's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_nick: Option<String>,
 }
 
 impl ChatMessage {
     pub fn conversation(&self) -> ConversationId {
-        if self.is_room {
+        if let Some(nick) = &self.private_nick {
+            ConversationId::Private {
+                room: self.peer.clone(),
+                nick: nick.clone(),
+            }
+        } else if self.is_room {
             ConversationId::Room(self.peer.clone())
         } else {
             ConversationId::Chat(self.peer.clone())

@@ -112,6 +112,7 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
+            private_nick: None,
             attachment: None,
         }
     }

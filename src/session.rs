@@ -15,6 +15,7 @@ pub mod files;
 mod order;
 mod outgoing;
 pub mod rooms;
+pub mod roomtools;
 mod sm_fix;
 
 pub use actor::run;
@@ -147,6 +148,22 @@ pub enum Command {
     ConfigureRoom {
         room: BareJid,
         fields: Vec<(String, Vec<String>)>,
+    },
+    /// A private message to one occupant of a room (XEP-0045 §7.5); stored first, in
+    /// its own conversation.
+    SendPrivate {
+        room: BareJid,
+        nick: String,
+        body: String,
+        id: LocalMessageId,
+    },
+    /// An IQ whose answer payload comes back as it is (room configuration forms,
+    /// service discovery); see [`roomtools`] for the typed requests built on it.
+    Query {
+        to: Jid,
+        get: bool,
+        payload: xmpp_parsers::minidom::Element,
+        reply: files::Reply<Result<Option<xmpp_parsers::minidom::Element>, roomtools::QueryError>>,
     },
     /// As a moderator, remove someone from a room.
     KickOccupant {

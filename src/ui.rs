@@ -4,6 +4,7 @@
 
 pub mod account;
 mod attach;
+pub mod browse;
 pub mod conversation;
 pub mod desk;
 pub mod desktop;
@@ -15,8 +16,12 @@ mod manage;
 pub mod onboarding;
 pub mod parts;
 pub mod previews;
+pub mod private;
 pub mod room;
+pub mod roomedit;
+pub mod roomform;
 pub mod rooms;
+pub mod roomtools;
 pub mod sessions;
 pub mod settings;
 pub mod shortcuts;
@@ -655,6 +660,23 @@ impl App {
         {
             self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
         }
-        Task::none()
+        self.room_tool_tasks()
+    }
+
+    /// Runs the room panel's queued requests on their accounts' sessions.
+    fn room_tool_tasks(&mut self) -> Task<Message> {
+        let mut tasks = Vec::new();
+        for (account, request) in std::mem::take(&mut self.rooms.requests) {
+            let domain = self
+                .account_state(&account)
+                .and_then(|a| BareJid::new(a.account.jid.domain().as_str()).ok());
+            match (self.handles.get(&account).cloned(), domain) {
+                (Some(handle), Some(domain)) => {
+                    tasks.push(roomtools::task(handle, domain, request).map(Message::Rooms))
+                }
+                _ => self.notice(tr(self.lang, T::CommandNotConnected).to_owned()),
+            }
+        }
+        Task::batch(tasks)
     }
 }

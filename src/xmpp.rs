@@ -39,6 +39,9 @@ pub enum PendingIq {
     Bookmarks(bookmarks::BookmarkIq),
     /// HTTP File Upload discovery or a slot request.
     Upload(upload::UploadIq),
+    /// A request whose answer goes back as it came (see [`Event::Answer`]): room
+    /// configuration forms, service and room discovery.
+    Query(u64),
 }
 
 struct Pending {
@@ -130,6 +133,11 @@ pub enum Event {
     Dropped(String),
     /// Group chat and bookmarks.
     Muc(muc::MucEvent),
+    /// The answer to a [`PendingIq::Query`], from the entity it was sent to.
+    Answer {
+        token: u64,
+        result: Result<Option<Element>, StanzaError>,
+    },
 }
 
 impl ProtoState {
@@ -345,6 +353,7 @@ impl ProtoState {
                 _ => vec![Event::OwnFeatures { sid: false }],
             },
             PendingIq::Upload(kind) => vec![Event::Upload(upload::answer(kind, result))],
+            PendingIq::Query(token) => vec![Event::Answer { token, result }],
         }
     }
 }

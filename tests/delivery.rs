@@ -314,6 +314,7 @@ async fn an_archive_that_lost_our_position_leaves_a_visible_gap() {
             server_id: Some(format!("long-gone-{i}")),
             delivery: loquat::model::Delivery::Delivered,
             attachment: None,
+            private_nick: None,
         };
         a.store().insert_message(&m).expect("store");
     }

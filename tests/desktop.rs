@@ -60,6 +60,7 @@ fn from_bob(body: &str, timestamp_ms: i64) -> loquat::model::ChatMessage {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment: None,
     }
 }

@@ -41,6 +41,7 @@ fn msg(account: &str, peer: &str, id: &str, ts: i64) -> ChatMessage {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment: None,
     }
 }

@@ -203,6 +203,7 @@ fn chat(
         } else {
             Delivery::Delivered
         },
+        private_nick: None,
         attachment: None,
     }
 }

@@ -131,6 +131,7 @@ fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment: None,
     }
 }

@@ -277,6 +277,7 @@ fn mentions_count_apart_from_ordinary_unread() {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment: None,
     };
     let (a, b) = (msg("tea anyone?"), msg("alice, tea?"));
@@ -326,6 +327,7 @@ fn render_room_screens_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery: Delivery::Delivered,
+                private_nick: None,
                 attachment: None,
             },
             true,
@@ -408,6 +410,7 @@ fn render_room_screens_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery: Delivery::Delivered,
+                private_nick: None,
                 attachment: None,
             }),
         );
@@ -533,6 +536,7 @@ fn app_joins_a_room_and_shows_its_state() {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment: None,
     };
     let _ = app.update(Message::Session(Update {

@@ -212,6 +212,7 @@ fn with_file(account: &AccountId, peer: &BareJid) -> ChatMessage {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment: Some(Box::new(Attachment {
             url,
             name: "photo 1.jpg".into(),

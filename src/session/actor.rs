@@ -3,6 +3,7 @@
 
 mod catchup;
 mod rooms;
+mod roomtools;
 
 use super::connect::{self, ConnectConfig};
 use super::order;
@@ -213,6 +214,7 @@ struct Actor {
     gap_oldest: Option<i64>,
     /// Newest message time stored when this stream's catch-up started.
     known_until: Option<i64>,
+    tools: roomtools::Tools,
 }
 
 async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
@@ -266,6 +268,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         gap_oldest: None,
         known_until: None,
         last_live: std::collections::HashMap::new(),
+        tools: roomtools::Tools::default(),
     };
     a.load_cached_roster().await;
 
@@ -374,9 +377,9 @@ impl Actor {
         self.online = false;
     }
 
-    /// Hands a stanza to the stream.
-    async fn send(&self, stanza: Stanza) {
-        self.out.send(stanza).await;
+    /// Hands a stanza to the stream; false when the stream is broken.
+    async fn send(&self, stanza: Stanza) -> bool {
+        self.out.send(stanza).await
     }
 
     /// Runs a blocking store call off the async threads.
@@ -431,6 +434,7 @@ impl Actor {
         }
         self.proto.reset(bound.clone());
         self.upload_reset();
+        self.tools_reset();
         let ver = if self.roster.is_empty() {
             // An empty cache must not be declared current.
             Some(String::new())
@@ -495,8 +499,14 @@ impl Actor {
             }
             log::info!("{}: sending {} again from the outbox", self.own, m.id);
             let oob = m.attachment.map(|a| a.url);
-            self.transmit_with(m.peer, &m.body, m.id, oob.as_deref())
-                .await;
+            self.transmit_with(
+                m.peer,
+                &m.body,
+                m.id,
+                oob.as_deref(),
+                m.private_nick.as_deref(),
+            )
+            .await;
         }
     }
 
@@ -603,6 +613,7 @@ impl Actor {
                 }
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
                 Event::Muc(e) => self.on_muc(e).await,
+                Event::Answer { token, result } => self.on_answer(token, result),
             }
         }
     }
@@ -804,6 +815,7 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
+            private_nick: None,
             attachment: None,
         };
         // Stored first: a message the user wrote is never only in memory.
@@ -857,14 +869,20 @@ impl Actor {
         self.in_flight.remove(&id);
         if self.online {
             let oob = message.attachment.map(|a| a.url);
-            self.transmit_with(message.peer, &message.body, id, oob.as_deref())
-                .await;
+            self.transmit_with(
+                message.peer,
+                &message.body,
+                id,
+                oob.as_deref(),
+                message.private_nick.as_deref(),
+            )
+            .await;
         }
     }
 
     /// Hands a stored message to the stream and follows it to "sent" and "acked".
     async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
-        self.transmit_with(to, body, id, None).await
+        self.transmit_with(to, body, id, None, None).await
     }
 
     /// [`Actor::transmit`], with an OOB URL (XEP-0066) when the message shares a file.
@@ -874,9 +892,15 @@ impl Actor {
         body: &str,
         id: LocalMessageId,
         oob: Option<&str>,
+        private_nick: Option<&str>,
     ) {
         self.in_flight.insert(id.clone());
-        let mut chat = xmpp::message::chat(to, body, &id);
+        // A private message goes to the occupant, never to the room's bare address.
+        let private = private_nick.and_then(|n| xmpp::muc::private_message(&to, n, body, &id));
+        let mut chat = match private {
+            Some(st) => st,
+            None => xmpp::message::chat(to, body, &id),
+        };
         if let Some(url) = oob {
             xmpp::upload::add_oob(&mut chat, url);
         }

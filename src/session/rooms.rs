@@ -18,6 +18,16 @@ pub enum RoomUpdate {
         nick: String,
         occupants: Vec<Occupant>,
     },
+    /// We created the room (status 201); it is open with the default settings and
+    /// the owner may configure it.
+    Created {
+        room: BareJid,
+    },
+    /// What the room allows everyone (from its disco#info on join).
+    Info {
+        room: BareJid,
+        subject_open: bool,
+    },
     /// The room refused to let us in.
     JoinFailed {
         room: BareJid,

@@ -34,6 +34,7 @@ fn msg(n: i64) -> ChatMessage {
         origin_id: None,
         server_id: Some(format!("s{n}")),
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment: None,
     }
 }

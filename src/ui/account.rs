@@ -190,6 +190,8 @@ impl AccountState {
     pub fn set_conversations(&mut self, summaries: Vec<ConversationSummary>) {
         self.conversations = summaries
             .into_iter()
+            // Private messages in rooms live with their room, not in this list.
+            .filter(|s| !matches!(s.conversation, crate::ids::ConversationId::Private { .. }))
             .map(|s| ConversationEntry {
                 peer: s.conversation.jid().clone(),
                 last_activity_ms: s.last.as_ref().map(|m| m.timestamp_ms).unwrap_or(0),
@@ -293,6 +295,7 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
+            private_nick: None,
             attachment: None,
         }
     }

@@ -195,7 +195,15 @@ impl App {
         if !crate::notify::should_notify(message, &ctx) {
             return Task::none();
         }
-        let sender = if message.is_room {
+        let sender = if let Some(nick) = &message.private_nick {
+            // A private message in a room: never labelled as the room's bare address.
+            format!(
+                "{} · {} ({})",
+                crate::notify::preview(nick),
+                crate::notify::preview(&message.peer.to_string()),
+                super::i18n::tr(self.lang, super::i18n::T::PrivateMessage)
+            )
+        } else if message.is_room {
             // "nick in room"
             format!(
                 "{} · {}",
@@ -217,7 +225,8 @@ impl App {
         let note = Note {
             account: message.account.clone(),
             peer: message.peer.clone(),
-            room: message.is_room,
+            // A private message opens its room (where its conversation is listed).
+            room: message.is_room || message.private_nick.is_some(),
             title,
             body: crate::notify::preview(&message.body),
         };

@@ -366,7 +366,7 @@ impl App {
             UpdateKind::Presence { from, show, status } => state.set_presence(&from, show, status),
             UpdateKind::SubscriptionRequest { from } => state.add_request(from),
             UpdateKind::Message(message) => {
-                if message.is_room {
+                if message.is_room || message.private_nick.is_some() {
                     // Rooms have their own list and view (see `rooms`).
                     self.rooms.push(&message);
                     return Task::none();
@@ -391,7 +391,7 @@ impl App {
             }
             UpdateKind::History(messages) => {
                 for message in messages {
-                    if message.is_room {
+                    if message.is_room || message.private_nick.is_some() {
                         self.rooms.push(&message);
                         continue;
                     }

@@ -324,6 +324,52 @@ texts! {
     OpenInViewer => "Open in system viewer", "用系统查看器打开";
     CloseImage => "Close", "关闭";
     ImageLoading => "Opening the image…", "正在打开图片…";
+    // Room tools (issue #5)
+    ToolNoAnswer => "The server did not answer in time. Try again.", "服务器没有及时回应，请重试。";
+    ToolMalformed => "The server's answer could not be read.", "无法读取服务器的回应。";
+    ToolForbidden => "You are not allowed to do this in this room.", "你无权在此群聊中这样做。";
+    ToolBadForm => "The room did not accept these settings. Check the fields and try again.", "群聊不接受这些设置，请检查后重试。";
+    ToolConflict => "Someone else changed this at the same time. Try again.", "有人同时修改了此项，请重试。";
+    ConfigTitle => "Settings of {room}", "{room} 的设置";
+    ConfigLoading => "Asking the room for its settings…", "正在获取群聊设置…";
+    ConfigSave => "Save", "保存";
+    ConfigSaving => "Saving…", "正在保存…";
+    ConfigCancel => "Cancel", "取消";
+    ConfigMissing => "Please fill in: {fields}", "请填写：{fields}";
+    ConfigOpen => "Configure", "设置";
+    ConfigSaved => "The room settings were saved.", "群聊设置已保存。";
+    RoomCreatedNote => "You created this room. It is open with the default settings.", "你创建了此群聊，当前使用默认设置。";
+    RoomCreatedConfigure => "Configure now", "立即设置";
+    RoomCreatedKeep => "Keep defaults", "保留默认设置";
+    BrowseOpen => "Browse…", "浏览…";
+    BrowseTitle => "Rooms on this server", "此服务器上的群聊";
+    BrowseService => "Service: {service}", "服务：{service}";
+    BrowseFilter => "Filter by name or address", "按名称或地址筛选";
+    BrowseLoading => "Looking for rooms…", "正在查找群聊…";
+    BrowseEmpty => "No rooms found.", "没有找到群聊。";
+    BrowseNoService => "This server has no group chat service.", "此服务器没有群聊服务。";
+    BrowseOccupants => "{count} in the room", "{count} 人在群聊中";
+    BrowseMembersOnly => "members only", "仅限成员";
+    BrowsePassword => "password", "需要密码";
+    BrowseMore => "Show details of more rooms", "显示更多群聊的详情";
+    RoomEditSubject => "Subject", "主题";
+    RoomEditNick => "Nickname", "昵称";
+    RoomInvite => "Invite", "邀请";
+    RoomEditSave => "Save", "保存";
+    RoomInviteSend => "Send invitation", "发送邀请";
+    RoomInviteAddress => "Address to invite, e.g. friend@example.org", "要邀请的地址，例如 friend@example.org";
+    RoomInviteReason => "Message (optional)", "附言（可选）";
+    RoomInviteInvalid => "This is not a valid address.", "这不是有效的地址。";
+    RoomInviteSent => "Invitation sent to {to}.", "已向 {to} 发送邀请。";
+    RoomSubjectPlaceholder => "New subject", "新主题";
+    RoomRefused => "The room refused: {why}", "群聊拒绝了：{why}";
+    RoomNickTaken => "The nickname {nick} is already in use here.", "昵称 {nick} 在此已被使用。";
+    PrivateMessage => "Message privately", "私信";
+    PrivateHeading => "Private with {nick} in {room}", "在 {room} 中与 {nick} 私聊";
+    PrivateChats => "Private messages", "私信";
+    PrivateBack => "Back to the room", "返回群聊";
+    PrivatePlaceholder => "Private message to {nick}", "私信给 {nick}";
+    PrivateGone => "{nick} is not in the room now; the message may not arrive.", "{nick} 当前不在群聊中，消息可能无法送达。";
 }
 
 impl fmt::Display for T {

@@ -1,6 +1,7 @@
 //! The "join a group chat" dialog: room address, nickname, optional password, and the
 //! room's refusal in words (with a way out: another nickname, creating the room).
 
+use super::browse;
 use super::i18n::{Lang, T, tr, trf};
 use super::theme;
 use crate::session::rooms::MucError;
@@ -20,6 +21,8 @@ pub struct State {
     /// Waiting for the room's answer.
     pub busy: bool,
     pub problem: Option<Problem>,
+    /// "Browse…": the rooms of the account's service.
+    pub browse: Option<browse::State>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +39,8 @@ pub enum Message {
     Password(String),
     Submit,
     UseNick(String),
+    OpenBrowse,
+    Browse(browse::Message),
 }
 
 /// What the dialog asks of its parent.
@@ -46,6 +51,10 @@ pub enum Event {
         nick: String,
         password: Option<String>,
     },
+    /// List the rooms of the account's group chat service.
+    Browse,
+    /// Ask these rooms for their name and occupant count.
+    RoomInfos(Vec<BareJid>),
 }
 
 /// A nickname suggestion when ours is taken: "name2", "name3", …
@@ -73,6 +82,22 @@ impl State {
                 return self.submit();
             }
             Message::Submit => return self.submit(),
+            Message::OpenBrowse => {
+                self.browse = Some(browse::State::loading());
+                return Some(Event::Browse);
+            }
+            Message::Browse(m) => {
+                let b = self.browse.as_mut()?;
+                match b.update(m)? {
+                    browse::Event::Infos(rooms) => return Some(Event::RoomInfos(rooms)),
+                    browse::Event::Pick(jid) => {
+                        self.room = jid.to_string();
+                        self.problem = None;
+                        self.browse = None;
+                    }
+                    browse::Event::Close => self.browse = None,
+                }
+            }
         }
         None
     }
@@ -175,7 +200,13 @@ impl State {
         if !self.busy {
             join = join.on_press(Message::Submit);
         }
-        form = form.push(row![join]);
+        let browse = button(text(tr(lang, T::BrowseOpen)))
+            .style(theme::secondary_button)
+            .on_press(Message::OpenBrowse);
+        form = form.push(row![join, browse].spacing(8));
+        if let Some(b) = &self.browse {
+            form = form.push(b.view(lang).map(Message::Browse));
+        }
         container(form)
             .padding(20)
             .width(Length::Fill)

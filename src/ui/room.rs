@@ -4,6 +4,8 @@
 //! the reason and a Rejoin button.
 
 use super::i18n::{Lang, T, tr, trf};
+use super::private::{self, Private};
+use super::roomedit::{self, Edit};
 use super::theme;
 use crate::colors::consistent_color;
 use crate::ids::{AccountId, LocalMessageId};
@@ -57,6 +59,23 @@ pub struct Room {
     /// Unread messages, and among them those that mention our nick.
     pub unread: u32,
     pub mentions: u32,
+    /// We created this room (status 201): offer its settings.
+    pub created: bool,
+    /// The room lets every occupant change the subject.
+    pub subject_open: bool,
+    /// The subject, nick or invitation being edited.
+    pub editing: Option<Edit>,
+    /// What the room last refused (nick change, subject, invitation…).
+    pub refusal: Option<MucError>,
+    /// The last invitation sent, to confirm it.
+    pub invited: Option<BareJid>,
+    /// The owner's settings were saved (said once, until the next edit).
+    pub saved: bool,
+    /// The nickname we last asked for (to suggest another when it is taken).
+    pub asked_nick: Option<String>,
+    /// Private conversations with occupants, by nick; `private_open` is on screen.
+    pub privates: BTreeMap<String, Private>,
+    pub private_open: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,12 +83,20 @@ pub enum Message {
     Rejoin,
     Draft(String),
     Send,
+    Edit(roomedit::Message),
+    Configure,
+    KeepDefaults,
+    UseNick(String),
+    OpenPrivate(String),
+    Private(private::Message),
 }
 
 /// What the room view asks of its parent: send this command on the room's account.
 #[derive(Debug, Clone)]
 pub enum Event {
     Command(Command),
+    /// Open the owner's configuration dialog.
+    Configure,
 }
 
 /// Does `body` mention `nick` (as a whole word, any case)?
@@ -118,6 +145,15 @@ impl Room {
             draft: String::new(),
             unread: 0,
             mentions: 0,
+            created: false,
+            subject_open: false,
+            editing: None,
+            refusal: None,
+            invited: None,
+            saved: false,
+            asked_nick: None,
+            privates: BTreeMap::new(),
+            private_open: None,
         }
     }
 
@@ -167,6 +203,14 @@ impl Room {
                 }
                 if *own {
                     self.nick = new.clone();
+                    self.refusal = None;
+                }
+                // Their private conversation follows them.
+                if let Some(p) = self.privates.remove(old) {
+                    self.privates.insert(new.clone(), p);
+                    if self.private_open.as_deref() == Some(old) {
+                        self.private_open = Some(new.clone());
+                    }
                 }
                 self.note(Note::Nick {
                     old: old.clone(),
@@ -187,7 +231,10 @@ impl Room {
                     rejoin_in_secs: *rejoin_in_secs,
                 };
             }
-            RoomUpdate::Refused { .. } | RoomUpdate::Invitation(_) | RoomUpdate::Bookmarks(_) => {}
+            RoomUpdate::Refused { error, .. } => self.refusal = Some(error.clone()),
+            RoomUpdate::Created { .. } => self.created = true,
+            RoomUpdate::Info { subject_open, .. } => self.subject_open = *subject_open,
+            RoomUpdate::Invitation(_) | RoomUpdate::Bookmarks(_) => {}
         }
     }
 
@@ -200,6 +247,33 @@ impl Room {
             }
         }
         self.lines.push(Line::Chat(Box::new(message)));
+    }
+
+    /// A stored private message with one occupant.
+    pub fn push_private(&mut self, message: ChatMessage) {
+        let Some(nick) = message.private_nick.clone() else {
+            return;
+        };
+        let open = self.private_open.as_deref() == Some(nick.as_str());
+        self.privates.entry(nick).or_default().push(message, open);
+    }
+
+    /// Our own occupant entry.
+    pub fn me(&self) -> Option<&Occupant> {
+        self.occupants.get(&self.nick)
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.me()
+            .is_some_and(|o| o.affiliation == Affiliation::Owner)
+    }
+
+    /// Moderators may change the subject, and everyone (not visitors) when the room
+    /// says so.
+    pub fn may_change_subject(&self) -> bool {
+        self.me().is_some_and(|o| {
+            o.role == Role::Moderator || (self.subject_open && o.role == Role::Participant)
+        })
     }
 
     pub fn mark_read(&mut self) {
@@ -232,6 +306,57 @@ impl Room {
                     body,
                     id: LocalMessageId::generate(),
                 }))
+            }
+            Message::Edit(m) => {
+                self.refusal = None;
+                self.invited = None;
+                self.saved = false;
+                let subject = self.subject.clone().unwrap_or_default();
+                match roomedit::update(&mut self.editing, m, &self.jid, &subject, &self.nick)? {
+                    roomedit::Outcome::Command(c) => {
+                        if let Command::ChangeNick { nick, .. } = &c {
+                            self.asked_nick = Some(nick.clone());
+                        }
+                        Some(Event::Command(c))
+                    }
+                    roomedit::Outcome::Invited(to, c) => {
+                        self.invited = Some(to);
+                        Some(Event::Command(c))
+                    }
+                }
+            }
+            Message::Configure => {
+                self.created = false;
+                Some(Event::Configure)
+            }
+            Message::KeepDefaults => {
+                self.created = false;
+                None
+            }
+            Message::UseNick(nick) => {
+                self.refusal = None;
+                self.asked_nick = Some(nick.clone());
+                Some(Event::Command(Command::ChangeNick {
+                    room: self.jid.clone(),
+                    nick,
+                }))
+            }
+            Message::OpenPrivate(nick) => {
+                if let Some(p) = self.privates.get_mut(&nick) {
+                    p.unread = 0;
+                }
+                self.privates.entry(nick.clone()).or_default();
+                self.private_open = Some(nick);
+                None
+            }
+            Message::Private(private::Message::Back) => {
+                self.private_open = None;
+                None
+            }
+            Message::Private(m) => {
+                let nick = self.private_open.clone()?;
+                let p = self.privates.get_mut(&nick)?;
+                p.update(m, &self.jid, &nick).map(Event::Command)
             }
         }
     }
@@ -314,13 +439,36 @@ impl Room {
             .into_iter()
             .flatten()
             .collect();
-            col = col.push(
-                column![
-                    text(o.nick.clone()).style(theme::nick(colour)),
-                    text(detail.join(" · ")).size(12).style(theme::muted),
-                ]
-                .spacing(0),
-            );
+            let mut entry = column![
+                text(o.nick.clone()).style(theme::nick(colour)),
+                text(detail.join(" · ")).size(12).style(theme::muted),
+            ]
+            .spacing(0);
+            if o.nick != self.nick && self.status == Status::Joined {
+                entry = entry.push(
+                    button(text(tr(lang, T::PrivateMessage)).size(12))
+                        .padding([0, 0])
+                        .style(theme::link_button)
+                        .on_press(Message::OpenPrivate(o.nick.clone())),
+                );
+            }
+            col = col.push(entry);
+        }
+        if !self.privates.is_empty() {
+            col = col.push(text(tr(lang, T::PrivateChats)).style(theme::heading));
+            for (nick, p) in &self.privates {
+                let mut line = row![text(nick.clone()).width(Length::Fill)].spacing(4);
+                if p.unread > 0 {
+                    line = line.push(super::parts::unread(p.unread, false));
+                }
+                let selected = self.private_open.as_deref() == Some(nick.as_str());
+                col = col.push(
+                    button(line)
+                        .width(Length::Fill)
+                        .style(theme::list_item(selected))
+                        .on_press(Message::OpenPrivate(nick.clone())),
+                );
+            }
         }
         container(scrollable(col).height(Length::Fill))
             .padding(10)
@@ -369,6 +517,25 @@ impl Room {
     }
 
     pub fn view(&self, lang: Lang) -> Element<'_, Message> {
+        if let Some(nick) = &self.private_open
+            && let Some(p) = self.privates.get(nick)
+        {
+            let present = self.occupants.contains_key(nick);
+            let main = p
+                .view(
+                    lang,
+                    &self.jid,
+                    nick,
+                    present,
+                    self.status == Status::Joined,
+                )
+                .map(Message::Private);
+            return row![
+                iced::widget::container(main).width(Length::Fill),
+                self.occupants_view(lang)
+            ]
+            .into();
+        }
         let subject = match &self.subject {
             Some(s) => text(s.clone()),
             None => text(tr(lang, T::RoomNoSubject)).style(theme::muted),
@@ -384,6 +551,7 @@ impl Room {
                 .spacing(8)
                 .align_y(Alignment::Center),
                 subject,
+                roomedit::tools_view(self, lang),
             ]
             .spacing(4),
         )

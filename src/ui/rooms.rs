@@ -4,8 +4,9 @@
 
 use super::i18n::{Lang, T, tr, trf};
 use super::parts;
+use super::roomtools::Request;
 use super::theme;
-use super::{join, room};
+use super::{join, room, roomform};
 use crate::ids::AccountId;
 use crate::model::ChatMessage;
 use crate::session::Command;
@@ -25,6 +26,10 @@ pub struct Panel {
     pub open: Option<Key>,
     /// Invitations waiting for Join or Decline.
     pub invitations: Vec<(AccountId, Invitation)>,
+    /// An owner's configuration dialog (shown over the room).
+    pub config: Option<roomform::State>,
+    /// Work for the app to run on an account's session (see `roomtools`).
+    pub requests: Vec<(AccountId, Request)>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +40,7 @@ pub enum Message {
     Room(room::Message),
     AcceptInvitation(usize),
     DeclineInvitation(usize),
+    Config(roomform::Message),
 }
 
 /// A command for the session of one account.
@@ -43,13 +49,14 @@ pub type Outgoing = Option<(AccountId, Command)>;
 impl Panel {
     /// Is a room (or the join dialog) in the main area?
     pub fn shows_something(&self) -> bool {
-        self.joining.is_some() || self.open.is_some()
+        self.joining.is_some() || self.open.is_some() || self.config.is_some()
     }
 
     /// The conversation view took the main area.
     pub fn close(&mut self) {
         self.open = None;
         self.joining = None;
+        self.config = None;
     }
 
     /// `default_account`: where a new join goes (the first account signed in).
@@ -76,11 +83,22 @@ impl Panel {
             }
             Message::Join(m) => {
                 let (account, form) = self.joining.as_mut()?;
-                let join::Event::Join {
-                    room,
-                    nick,
-                    password,
-                } = form.update(m)?;
+                let (room, nick, password) = match form.update(m)? {
+                    join::Event::Join {
+                        room,
+                        nick,
+                        password,
+                    } => (room, nick, password),
+                    join::Event::Browse => {
+                        self.requests.push((account.clone(), Request::Browse));
+                        return None;
+                    }
+                    join::Event::RoomInfos(rooms) => {
+                        self.requests
+                            .push((account.clone(), Request::RoomInfos(rooms)));
+                        return None;
+                    }
+                };
                 let account = account.clone();
                 self.rooms
                     .entry((account.clone(), room.clone()))
@@ -161,8 +179,34 @@ impl Panel {
             Message::Room(m) => {
                 let key = self.open.clone()?;
                 let r = self.rooms.get_mut(&key)?;
-                let room::Event::Command(command) = r.update(m)?;
-                Some((key.0, command))
+                match r.update(m)? {
+                    room::Event::Command(command) => Some((key.0, command)),
+                    room::Event::Configure => {
+                        let (account, jid) = key;
+                        self.config = Some(roomform::State::new(account.clone(), jid.clone()));
+                        self.requests.push((account, Request::ConfigForm(jid)));
+                        None
+                    }
+                }
+            }
+            Message::Config(m) => {
+                let dialog = self.config.as_mut()?;
+                match dialog.update(m)? {
+                    roomform::Event::Submit(form) => {
+                        let (account, jid) = (dialog.account.clone(), dialog.room.clone());
+                        self.requests
+                            .push((account, Request::SubmitConfig(jid, form)));
+                    }
+                    roomform::Event::Close => self.config = None,
+                    roomform::Event::Saved => {
+                        let key = (dialog.account.clone(), dialog.room.clone());
+                        self.config = None;
+                        if let Some(r) = self.rooms.get_mut(&key) {
+                            r.saved = true;
+                        }
+                    }
+                }
+                None
             }
         }
     }
@@ -178,7 +222,9 @@ impl Panel {
             | RoomUpdate::NickChanged { room, .. }
             | RoomUpdate::Subject { room, .. }
             | RoomUpdate::Left { room, .. }
-            | RoomUpdate::Refused { room, .. } => room.clone(),
+            | RoomUpdate::Refused { room, .. }
+            | RoomUpdate::Created { room }
+            | RoomUpdate::Info { room, .. } => room.clone(),
             RoomUpdate::Invitation(inv) => {
                 let known = self
                     .invitations
@@ -220,6 +266,12 @@ impl Panel {
     pub fn push(&mut self, message: &ChatMessage) {
         let key = (message.account.clone(), message.peer.clone());
         let open = self.open.as_ref() == Some(&key);
+        if message.private_nick.is_some() {
+            if let Some(r) = self.rooms.get_mut(&key) {
+                r.push_private(message.clone());
+            }
+            return;
+        }
         if let Some(r) = self.rooms.get_mut(&key) {
             r.push(message.clone(), open);
         }
@@ -292,6 +344,9 @@ impl Panel {
 
     /// The main area: the join dialog or the open room.
     pub fn main_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
+        if let Some(dialog) = &self.config {
+            return Some(dialog.view(lang).map(Message::Config));
+        }
         if let Some((_, form)) = &self.joining {
             return Some(
                 container(form.view(lang).map(Message::Join))

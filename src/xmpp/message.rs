@@ -156,6 +156,7 @@ fn chat_event(
     live: bool,
 ) -> Vec<Event> {
     let mut events = Vec::new();
+    let private_nick = super::muc::private_nick(&state.rooms, &m, direction);
     if let Some(r) = take::<receipts::Received>(&mut m)
         && direction == Direction::Incoming
     {
@@ -212,7 +213,10 @@ fn chat_event(
             peer,
             is_room: false,
             direction,
-            sender: String::new(),
+            sender: match direction {
+                Direction::Incoming => private_nick.clone().unwrap_or_default(),
+                Direction::Outgoing => String::new(),
+            },
             body,
             timestamp_ms,
             stanza_id_attr,
@@ -223,6 +227,7 @@ fn chat_event(
                 Direction::Outgoing => Delivery::Sent,
             },
             attachment,
+            private_nick,
         }),
         receipt,
     });

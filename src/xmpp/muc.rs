@@ -20,13 +20,17 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, StanzaError};
 use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 
+pub mod browse;
 mod build;
+pub mod form;
+mod private;
 mod requests;
 #[cfg(test)]
 mod tests;
 mod types;
 
 pub use build::*;
+pub use private::{private_message, private_nick};
 pub use requests::groupchat;
 pub use types::*;
 
@@ -393,6 +397,7 @@ fn room_message(
         origin_id,
         server_id: None,
         delivery: Delivery::Delivered,
+        private_nick: None,
         attachment,
     })
 }
@@ -502,18 +507,21 @@ pub(super) fn answer(
 ) -> Vec<Event> {
     match kind {
         MucIq::Info(room) => {
-            let features = match result {
-                Ok(Some(p)) => xmpp_parsers::disco::DiscoInfoResult::try_from(p)
-                    .map(|r| r.features)
-                    .unwrap_or_default(),
+            let info = match result {
+                Ok(Some(p)) => browse::parse_room_info(&p).unwrap_or_default(),
                 _ => Default::default(),
             };
-            let sid = features.contains(ns::SID);
-            let mam = features.contains(ns::MAM);
+            let has = |f: &str| info.features.iter().any(|x| x == f);
+            let (sid, mam) = (has(ns::SID), has(ns::MAM));
             if let Some(r) = state.rooms.rooms.get_mut(&room) {
                 r.sid = sid;
             }
-            vec![room_event(MucEvent::Features { room, sid, mam })]
+            vec![room_event(MucEvent::Features {
+                room,
+                sid,
+                mam,
+                subject_open: info.subject_open,
+            })]
         }
         MucIq::Instant(room) => {
             let mut events = Vec::new();

@@ -184,7 +184,7 @@ impl Actor {
                 let st = self.proto.muc_kick(&room, &nick, reason.as_deref());
                 self.send(st).await;
             }
-            _ => {}
+            other => self.on_tool_command(other).await,
         }
     }
 
@@ -215,6 +215,7 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
+            private_nick: None,
             attachment: None,
         };
         if !self.store_message(message).await {
@@ -287,7 +288,7 @@ impl Actor {
                 room,
                 nick,
                 occupants,
-                ..
+                created,
             } => {
                 let password = match self.rooms.wanted.get_mut(&room) {
                     Some(w) => {
@@ -305,6 +306,9 @@ impl Actor {
                     nick: nick.clone(),
                     occupants,
                 });
+                if created {
+                    self.emit_room(RoomUpdate::Created { room: room.clone() });
+                }
                 let bookmarked = self.rooms.bookmarks.get(&room).is_some_and(|b| {
                     b.autojoin && b.nick.as_deref() == Some(&nick) && b.password == password
                 });
@@ -403,7 +407,9 @@ impl Actor {
             MucEvent::Refused { room, error } => {
                 self.emit_room(RoomUpdate::Refused { room, error })
             }
-            MucEvent::Features { .. } => {}
+            MucEvent::Features {
+                room, subject_open, ..
+            } => self.emit_room(RoomUpdate::Info { room, subject_open }),
             MucEvent::Archived {
                 queryid, message, ..
             } => {

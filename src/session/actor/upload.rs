@@ -173,12 +173,13 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
+            private_nick: None,
             attachment: Some(Box::new(attachment.clone())),
         };
         if !self.store_message(message).await {
             return;
         }
-        self.transmit_with(to, &attachment.url, id, Some(&attachment.url))
+        self.transmit_with(to, &attachment.url, id, Some(&attachment.url), None)
             .await;
     }
 }

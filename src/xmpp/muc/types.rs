@@ -166,6 +166,8 @@ pub enum MucEvent {
         room: BareJid,
         sid: bool,
         mam: bool,
+        /// Occupants may change the subject (muc#roominfo_changesubject).
+        subject_open: bool,
     },
     /// One message from a room's archive (not yet stored).
     Archived {
