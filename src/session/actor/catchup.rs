@@ -197,45 +197,26 @@ impl Actor {
         let reached = self
             .gap_after
             .is_some_and(|after| backward && oldest.is_some_and(|t| t <= after + 1000));
-        if !self.store_page(batch, backward).await {
+        let Some(new) = self.store_page(batch, backward).await else {
             return;
-        }
+        };
         if failed {
+            self.show(new, backward);
             log::warn!("{}: the archive query failed; catch-up stopped", self.own);
             self.emit(UpdateKind::CaughtUp);
             return;
         }
         let pages = catch_up.pages + 1;
         let complete = complete || reached;
-        // Where the backward fill stands is saved before the cursor moves: a kill between
-        // the two writes must not leave a cursor that hides history never fetched.
-        if backward {
-            let key = backfill_key(&self.account);
-            let oldest = first
-                .clone()
-                .filter(|_| !complete && pages < MAX_BACKFILL_PAGES);
-            if let Some(Err(e)) = self
-                .with_store(move |s| match oldest {
-                    Some(id) => s.set_pref(&key, &id),
-                    None => s.remove_pref(&key),
-                })
-                .await
-            {
-                log::warn!("could not save the history fill position: {e}");
-                return;
-            }
-        }
-        let cursor = if backward && catch_up.pages > 0 {
-            None
-        } else {
-            last.clone()
-        };
-        if let Some(id) = cursor {
-            let key = cursor_key(&self.account);
-            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
-                log::warn!("could not save the archive position: {e}");
-                return;
-            }
+        let saved = self
+            .save_positions(backward, complete, catch_up.pages, &first, &last)
+            .await;
+        // Shown only once the positions are saved too: whoever sees these messages may
+        // quit at once, and the next run must neither fetch them again as old history
+        // nor miss what came after them.
+        self.show(new, backward);
+        if !saved {
+            return;
         }
         if backward && (complete || first.is_none() || pages >= MAX_BACKFILL_PAGES) {
             self.finish_refill(reached).await;
@@ -268,10 +249,71 @@ impl Actor {
         }
     }
 
-    /// Stores one page (one flush) and shows what is new: forward pages as news, older
-    /// history filled in backwards as history that counts as read. False when it could
+    /// Saves where the catch-up stands after a stored page. The backward fill position
+    /// goes first: a kill between the two writes must not leave a cursor that hides
+    /// history never fetched. False when a write failed (then nothing moves on).
+    async fn save_positions(
+        &mut self,
+        backward: bool,
+        complete: bool,
+        page: u32,
+        first: &Option<String>,
+        last: &Option<String>,
+    ) -> bool {
+        if backward {
+            let key = backfill_key(&self.account);
+            let oldest = first
+                .clone()
+                .filter(|_| !complete && page + 1 < MAX_BACKFILL_PAGES);
+            if let Some(Err(e)) = self
+                .with_store(move |s| match oldest {
+                    Some(id) => s.set_pref(&key, &id),
+                    None => s.remove_pref(&key),
+                })
+                .await
+            {
+                log::warn!("could not save the history fill position: {e}");
+                return false;
+            }
+        }
+        // The cursor is the newest archive id stored: forward pages move it, the first
+        // backward page (of a first sign-in or a refill) sets it.
+        let cursor = if backward && page > 0 {
+            None
+        } else {
+            last.clone()
+        };
+        if let Some(id) = cursor {
+            let key = cursor_key(&self.account);
+            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
+                log::warn!("could not save the archive position: {e}");
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Shows what a page added: forward pages as news, older history filled in
+    /// backwards as history that counts as read.
+    fn show(&self, new: Vec<ChatMessage>, backward: bool) {
+        if backward {
+            if !new.is_empty() {
+                self.emit(UpdateKind::History(new));
+            }
+        } else {
+            for message in new {
+                self.emit(UpdateKind::Message(message));
+            }
+        }
+    }
+
+    /// Stores one page (one flush); the messages that were new. `None` when it could
     /// not be stored (the positions must then stay where they are).
-    async fn store_page(&mut self, batch: Vec<ChatMessage>, backward: bool) -> bool {
+    async fn store_page(
+        &mut self,
+        batch: Vec<ChatMessage>,
+        backward: bool,
+    ) -> Option<Vec<ChatMessage>> {
         let stored = if batch.is_empty() {
             Some(Ok(Vec::new()))
         } else if backward {
@@ -283,32 +325,22 @@ impl Actor {
             self.with_store(move |s| s.insert_messages(&to_store)).await
         };
         match stored {
-            Some(Ok(results)) => {
-                let new: Vec<ChatMessage> = batch
+            Some(Ok(results)) => Some(
+                batch
                     .into_iter()
                     .zip(results)
                     .filter(|(_, r)| *r == Inserted::New)
                     .map(|(m, _)| m)
-                    .collect();
-                if backward {
-                    if !new.is_empty() {
-                        self.emit(UpdateKind::History(new));
-                    }
-                } else {
-                    for message in new {
-                        self.emit(UpdateKind::Message(message));
-                    }
-                }
-                true
-            }
+                    .collect(),
+            ),
             Some(Err(e)) => {
                 log::error!("could not store archived messages: {e}");
                 self.emit(UpdateKind::Notice(format!(
                     "Messages from the server archive could not be saved: {e}"
                 )));
-                false
+                None
             }
-            None => false,
+            None => None,
         }
     }
 }
