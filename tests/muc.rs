@@ -281,6 +281,70 @@ async fn bookmarks_come_back_after_restart_and_autojoin() {
     assert_eq!(joined(&mut ua, &room).await, "alice");
 }
 
+/// A room message written while out of the room stays in the outbox across a restart
+/// and goes out once when the room is joined again; a message the room took just before
+/// the app quit (its echo never seen) is confirmed by the room archive, not sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_messages_written_before_a_restart_go_out_once() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("rout-a");
+    let (b, pb) = server.fresh_user("rout-b");
+    let room = fresh_room("outbox");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    {
+        let store = Store::open(dir.path()).expect("store");
+        let (mut ua, ha, _) = online(params(&server, &a, &pa, Some(store.clone()))).await;
+        join(&ha, &room, "alice", None);
+        joined(&mut ua, &room).await;
+        drain(&mut ua, 1).await;
+        // Stored (accepted from the user), then the app quits at once: the room may
+        // or may not have taken it, and its echo is most likely not seen.
+        send(&ha, &room, "sent as the app quit");
+        let account = AccountId(format!("acc-{a}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while history(&store, &account.0, &room).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "never stored");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        drop(ua);
+        drop(ha);
+    }
+    let store = Store::open(dir.path()).expect("store");
+    let account = AccountId(format!("acc-{a}"));
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, Some(store.clone()))).await;
+    // The bookmark brings the room back (autojoin); a message written before that waits.
+    send(&ha, &room, "written before the room was back");
+    joined(&mut ua, &room).await;
+    // Whether the first one left before the quit or only from the outbox now: once.
+    room_message(&mut ub, "sent as the app quit").await;
+    room_message(&mut ub, "written before the room was back").await;
+    let seen = drain(&mut ub, 4).await;
+    let again = seen
+        .iter()
+        .filter(|k| matches!(k, UpdateKind::Message(m) if m.is_room && m.direction == Direction::Incoming))
+        .count();
+    assert_eq!(again, 0, "a room message went out twice: {seen:?}");
+    drain(&mut ua, 1).await;
+    let outbox = store.outbox(&account).expect("outbox");
+    assert!(
+        outbox.is_empty(),
+        "unconfirmed: {:?}",
+        outbox.iter().map(|m| &m.body).collect::<Vec<_>>()
+    );
+    let mine: Vec<String> = history(&store, &account.0, &room)
+        .into_iter()
+        .filter(|m| m.direction == Direction::Outgoing)
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(
+        mine,
+        ["sent as the app quit", "written before the room was back"]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_messages_while_offline_arrive_once_in_order() {
     let server = TestServer::start();

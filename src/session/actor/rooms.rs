@@ -227,7 +227,7 @@ impl Actor {
     }
 
     /// Sends the room's unconfirmed messages (written while out of the room).
-    async fn flush_room_outbox(&mut self, room: &BareJid) {
+    pub(super) async fn flush_room_outbox(&mut self, room: &BareJid) {
         let account = self.account.clone();
         let Some(Ok(pending)) = self.with_store(move |s| s.outbox(&account)).await else {
             return;
@@ -325,7 +325,9 @@ impl Actor {
                     let st = self.proto.bookmark_publish(&b);
                     self.send(st).await;
                 }
-                self.flush_room_outbox(&room).await;
+                // The outbox goes out once the catch-up ended (`release_held`): a message
+                // the room took before we lost it comes back in the archive and is then
+                // confirmed, not sent twice.
                 self.start_room_catch_up(room).await;
             }
             MucEvent::JoinFailed { room, error } => {

@@ -62,6 +62,12 @@ impl Actor {
             return;
         }
         let batch = catch_up.batch;
+        // Our own messages the room took while we were away: confirmed now.
+        let reflections: Vec<_> = batch
+            .iter()
+            .filter(|m| m.direction == crate::model::Direction::Outgoing && m.origin_id.is_some())
+            .map(|m| m.id.clone())
+            .collect();
         let to_store = batch.clone();
         let stored = self.with_store(move |s| s.insert_messages(&to_store)).await;
         let new: Vec<ChatMessage> = match stored {
@@ -80,6 +86,10 @@ impl Actor {
                 return;
             }
         };
+        for id in reflections {
+            self.on_delivery(id, crate::model::Delivery::Delivered, Some(room.clone()))
+                .await;
+        }
         if backward {
             let (account, conversation) = (
                 self.account.clone(),
@@ -140,5 +150,7 @@ impl Actor {
         for m in self.rooms.held.remove(room).unwrap_or_default() {
             self.store_room_message(m).await;
         }
+        // Then what we wrote while out of the room and it never confirmed.
+        self.flush_room_outbox(room).await;
     }
 }
