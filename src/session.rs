@@ -120,6 +120,13 @@ pub enum Command {
         body: String,
         id: LocalMessageId,
     },
+    /// Fetch one page of a room's archive (XEP-0313) before the archive id `before`
+    /// (the newest page when `None`); the new messages are stored, then come back as
+    /// [`UpdateKind::RoomOlder`].
+    RoomLoadOlder {
+        room: BareJid,
+        before: Option<String>,
+    },
     SetSubject {
         room: BareJid,
         subject: String,
@@ -269,6 +276,16 @@ pub enum UpdateKind {
     Notice(String),
     /// Group chat: room state, occupants, invitations, bookmarks.
     Room(rooms::RoomUpdate),
+    /// A page of a room's older history asked for with [`Command::RoomLoadOlder`]:
+    /// the messages that were new to the store (stored already, oldest first), the
+    /// archive id of the page's oldest message (where the next page starts), and
+    /// whether the archive has nothing older.
+    RoomOlder {
+        room: BareJid,
+        messages: Vec<ChatMessage>,
+        first: Option<String>,
+        complete: bool,
+    },
 }
 
 /// Clonable sender of commands to one session.

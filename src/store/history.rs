@@ -104,6 +104,20 @@ impl Store {
     /// Stores a batch atomically with one flush; one result per message, in order.
     /// A message repeated inside the batch is stored once.
     pub fn insert_messages(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
+        self.insert_batch(msgs, true)
+    }
+
+    /// Like [`Store::insert_messages`], for older history fetched on request: the
+    /// messages are not new to the user, so they never count as unread.
+    pub fn insert_older(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
+        self.insert_batch(msgs, false)
+    }
+
+    fn insert_batch(
+        &self,
+        msgs: &[ChatMessage],
+        count_unread: bool,
+    ) -> Result<Vec<Inserted>, StoreError> {
         if msgs.is_empty() {
             return Ok(Vec::new());
         }
@@ -152,7 +166,7 @@ impl Store {
                     if key.as_ref() > summary.last_key.as_slice() {
                         summary.last_key = key.to_vec();
                     }
-                    if p.msg.direction == Direction::Incoming {
+                    if count_unread && p.msg.direction == Direction::Incoming {
                         summary.unread = summary.unread.saturating_add(1);
                     }
                     results.push(Inserted::New);
