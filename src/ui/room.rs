@@ -37,6 +37,16 @@ pub enum Note {
     Nick { old: String, new: String },
 }
 
+/// Whether older messages can be asked for (from the store, then the room's archive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Older {
+    #[default]
+    Available,
+    Loading,
+    /// The beginning of the room's history.
+    Exhausted,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
     Chat(Box<ChatMessage>),
@@ -57,6 +67,8 @@ pub struct Room {
     /// Unread messages, and among them those that mention our nick.
     pub unread: u32,
     pub mentions: u32,
+    /// The "Load older messages" line at the top (set by the room's history pager).
+    pub older: Older,
 }
 
 #[derive(Debug, Clone)]
@@ -64,12 +76,16 @@ pub enum Message {
     Rejoin,
     Draft(String),
     Send,
+    LoadOlder,
+    Scrolled(iced::widget::scrollable::Viewport),
 }
 
 /// What the room view asks of its parent: send this command on the room's account.
 #[derive(Debug, Clone)]
 pub enum Event {
     Command(Command),
+    /// Show the messages before the oldest one on screen.
+    LoadOlder,
 }
 
 /// Does `body` mention `nick` (as a whole word, any case)?
@@ -118,6 +134,7 @@ impl Room {
             draft: String::new(),
             unread: 0,
             mentions: 0,
+            older: Older::default(),
         }
     }
 
@@ -213,6 +230,18 @@ impl Room {
                 self.draft = d;
                 None
             }
+            Message::Scrolled(viewport) => {
+                // Anchored at the bottom: the reversed offset is 0 at the top.
+                let at_top = viewport.absolute_offset_reversed().y <= 2.0;
+                (at_top && self.older == Older::Available).then(|| {
+                    self.older = Older::Loading;
+                    Event::LoadOlder
+                })
+            }
+            Message::LoadOlder => (self.older == Older::Available).then(|| {
+                self.older = Older::Loading;
+                Event::LoadOlder
+            }),
             Message::Rejoin => {
                 self.status = Status::Joining;
                 Some(Event::Command(Command::JoinRoom {
@@ -391,6 +420,17 @@ impl Room {
         .width(Length::Fill)
         .style(theme::bar);
         let mut messages = column![].spacing(6).padding(12);
+        messages = match self.older {
+            Older::Available if !self.lines.is_empty() => messages.push(
+                button(text(tr(lang, T::LoadOlder)).size(13))
+                    .style(theme::link_button)
+                    .on_press(Message::LoadOlder),
+            ),
+            Older::Loading => {
+                messages.push(text(tr(lang, T::LoadingOlder)).size(13).style(theme::muted))
+            }
+            Older::Available | Older::Exhausted => messages,
+        };
         for line in &self.lines {
             messages = messages.push(self.line_view(lang, line));
         }
@@ -401,6 +441,7 @@ impl Room {
         main = main.push(
             scrollable(messages)
                 .anchor_bottom()
+                .on_scroll(Message::Scrolled)
                 .height(Length::Fill)
                 .width(Length::Fill),
         );
