@@ -265,9 +265,75 @@ fn a_room_sits_in_the_inbox_with_its_unread_and_mentions() {
     let entries = loquat::ui::switcher::entries(&[state]);
     assert!(entries.iter().any(|e| e.label == "# tea"), "{entries:?}");
 
-    // Joining another room starts from the inbox.
+    // Joining another room starts from the inbox; with one account, no account picker.
     let _ = click(&mut app, "+ Join a group chat");
     assert!(app.joining_room().is_some());
+    assert!(!shows(&app, "Account:"));
+}
+
+/// "Work" and "Home", both signed in; their sessions' command queues.
+fn two_signed_in() -> (App, Vec<UnboundedReceiver<Command>>, AccountId) {
+    let mut work = Account::new(jid("alice@work.example"));
+    work.id = AccountId("work".into());
+    work.display_name = Some("Work".into());
+    let mut home = Account::new(jid("alice@home.example"));
+    home.id = AccountId("home".into());
+    home.display_name = Some("Home".into());
+    home.position = 1;
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![
+                LoadedAccount::new(work.clone(), Some("pw".into())),
+                LoadedAccount::new(home.clone(), Some("pw".into())),
+            ],
+            ..Startup::default()
+        },
+    );
+    let mut sessions = Vec::new();
+    for account in [&work, &home] {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let _ = app.update(Message::Session(Update {
+            account: account.id.clone(),
+            kind: UpdateKind::Ready(Handle::new(tx)),
+        }));
+        sessions.push(rx);
+    }
+    (app, sessions, home.id)
+}
+
+#[test]
+fn the_join_dialog_picks_the_account_when_several_are_signed_in() {
+    use loquat::ui::rooms::{AccountChoice, Message as RoomsMessage};
+    let (mut app, mut sessions, home) = two_signed_in();
+    let _ = click(&mut app, "+ Join a group chat");
+    assert!(
+        shows(&app, "Account:"),
+        "a picker with two accounts signed in"
+    );
+    let _ = app.update(Message::Rooms(RoomsMessage::JoinAccount(AccountChoice {
+        id: home,
+        label: "Home".into(),
+    })));
+    let messages: Vec<Message> = {
+        let mut ui = sim(&app);
+        ui.click(iced::widget::Id::new(loquat::ui::join::ROOM_ID))
+            .expect("room field");
+        ui.typewrite(ROOM);
+        ui.click(iced::widget::Id::new(loquat::ui::join::NICK_ID))
+            .expect("nick field");
+        ui.typewrite("alice");
+        ui.click("Join").expect("Join");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    assert!(sessions[0].try_recv().is_err(), "nothing went to Work");
+    assert!(
+        matches!(sessions[1].try_recv(), Ok(Command::JoinRoom { room, .. }) if room == jid(ROOM)),
+        "Home joins"
+    );
 }
 
 /// Stores a room's messages as the session would (persist, then emit).
@@ -463,4 +529,14 @@ fn render_inbox_for_review() {
                 .expect("png")
         );
     }
+    let (mut app, _sessions, _) = two_signed_in();
+    let _ = click(&mut app, "+ Join a group chat");
+    let _ = std::fs::remove_file(dir.join("join-account-tiny-skia.png"));
+    let mut ui = sim(&app);
+    let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
+    assert!(
+        snapshot
+            .matches_image(dir.join("join-account"))
+            .expect("png")
+    );
 }
