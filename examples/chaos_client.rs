@@ -110,12 +110,18 @@ async fn main() -> ExitCode {
     }
     // With --until-caught-up (the last run of the test), wait for the catch-up to end
     // however long a loaded machine takes (up to a minute), then linger.
-    if args.iter().any(|a| a == "--until-caught-up") {
-        let _ = tokio::time::timeout(Duration::from_secs(60), caught_up).await;
+    let mut status = ExitCode::SUCCESS;
+    if args.iter().any(|a| a == "--until-caught-up")
+        && tokio::time::timeout(Duration::from_secs(60), caught_up)
+            .await
+            .is_err()
+    {
+        eprintln!("chaos_client: the catch-up did not end within 60 s");
+        status = ExitCode::from(3);
     }
     tokio::time::sleep(Duration::from_secs(linger)).await;
     let _ = handle.send(Command::Disconnect);
     tokio::time::sleep(Duration::from_millis(500)).await;
     drain.abort();
-    ExitCode::SUCCESS
+    status
 }

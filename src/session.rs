@@ -123,6 +123,13 @@ pub enum Command {
         body: String,
         id: LocalMessageId,
     },
+    /// Fetch one page of a room's archive (XEP-0313) before the archive id `before`
+    /// (the newest page when `None`); the new messages are stored, then come back as
+    /// [`UpdateKind::RoomOlder`].
+    RoomLoadOlder {
+        room: BareJid,
+        before: Option<String>,
+    },
     SetSubject {
         room: BareJid,
         subject: String,
@@ -294,6 +301,16 @@ pub enum UpdateKind {
     /// The server archive no longer reached back to where this account's history
     /// stopped: messages in this period may be missing (also kept in the store).
     HistoryGap(crate::store::HistoryGap),
+    /// A page of a room's older history asked for with [`Command::RoomLoadOlder`]:
+    /// the messages that were new to the store (stored already, oldest first), the
+    /// archive id of the page's oldest message (where the next page starts), and
+    /// whether the archive has nothing older.
+    RoomOlder {
+        room: BareJid,
+        messages: Vec<ChatMessage>,
+        first: Option<String>,
+        complete: bool,
+    },
 }
 
 /// Clonable sender of commands to one session.

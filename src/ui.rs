@@ -381,7 +381,11 @@ impl App {
                 let previous =
                     std::mem::replace(self, App::from_startup(self.desk.system_lang(), startup));
                 self.keep_desktop_state(previous);
-                let restore = Task::batch([self.desk_restore(), self.restore_transfers()]);
+                let restore = Task::batch([
+                    self.restore_rooms(),
+                    self.desk_restore(),
+                    self.restore_transfers(),
+                ]);
                 if self.screen == Screen::Onboarding {
                     Task::batch([
                         iced::widget::operation::focus(onboarding::ADDRESS_ID),
@@ -468,6 +472,10 @@ impl App {
                 result,
             } => {
                 let previews = self.previews_for(result.as_deref().unwrap_or_default());
+                if let ConversationId::Room(room) = conversation {
+                    let shown = self.room_history_loaded(account, room, older, result);
+                    return Task::batch([previews, shown]);
+                }
                 if let Some(open) = self
                     .conversation
                     .as_mut()
@@ -580,10 +588,13 @@ impl App {
 
     fn main_view(&self) -> Element<'_, Message> {
         let lang = self.lang;
-        let open = self
-            .conversation
-            .as_ref()
-            .map(|c| (&c.account, c.conversation.jid()));
+        let open = match &self.rooms.open {
+            Some((account, room)) => Some((account, room)),
+            None => self
+                .conversation
+                .as_ref()
+                .map(|c| (&c.account, c.conversation.jid())),
+        };
         let sidebar = self
             .sidebar
             .view(&sidebar::Context {
@@ -592,10 +603,13 @@ impl App {
                 open,
             })
             .map(Message::Sidebar);
-
-        let rooms = self.rooms.list_view(lang).map(Message::Rooms);
-        if let Some(room) = self.rooms.main_view(lang) {
-            return row![sidebar, rooms, room.map(Message::Rooms)]
+        // Invitations to rooms wait above the inbox.
+        let sidebar: Element<'_, Message> = match self.rooms.invitations_view(lang) {
+            Some(invitations) => column![invitations.map(Message::Rooms), sidebar].into(),
+            None => sidebar,
+        };
+        if let Some(room) = self.rooms.main_view(lang, self.join_choices()) {
+            return row![sidebar, room.map(Message::Rooms)]
                 .height(Length::Fill)
                 .into();
         }
@@ -637,34 +651,11 @@ impl App {
                 .center(Length::Fill)
                 .into(),
         };
-        row![sidebar, rooms, main].height(Length::Fill).into()
-    }
-
-    /// Group chat messages: the panel decides, the account's session acts.
-    fn on_rooms(&mut self, message: rooms::Message) -> Task<Message> {
-        let default_account = self
-            .accounts
-            .iter()
-            .find(|a| self.handles.contains_key(&a.account.id))
-            .map(|a| a.account.id.clone());
-        let default_nick = default_account
-            .as_ref()
-            .and_then(|id| self.account_state(id))
-            .and_then(|a| a.account.jid.node().map(|n| n.to_string()));
-        let outgoing = self.rooms.update(message, default_account, default_nick);
-        if self.rooms.shows_something() {
-            self.conversation = None;
-        }
-        if let Some((account, command)) = outgoing
-            && self.send(&account, command).is_err()
-        {
-            self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
-        }
-        self.room_tool_tasks()
+        row![sidebar, main].height(Length::Fill).into()
     }
 
     /// Runs the room panel's queued requests on their accounts' sessions.
-    fn room_tool_tasks(&mut self) -> Task<Message> {
+    pub(in crate::ui) fn room_tool_tasks(&mut self) -> Task<Message> {
         let mut tasks = Vec::new();
         for (account, request) in std::mem::take(&mut self.rooms.requests) {
             let domain = self

@@ -492,3 +492,96 @@ async fn direct_invitation_is_received_and_accepted() {
     })
     .await;
 }
+
+/// "Load older" past the local store: one page of the room's archive before a given
+/// archive id is stored (not as unread) and comes back as `RoomOlder`; before the
+/// oldest, the archive says it is complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn older_room_history_pages_back_from_the_archive() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("pa");
+    let (b, pb) = server.fresh_user("pb");
+    let room = fresh_room("past");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    join(&ha, &room, "alice", None);
+    joined(&mut ua, &room).await;
+    // Bob is in the room while Alice writes: he learns each message's archive id.
+    let mut ids = Vec::new();
+    {
+        let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+        join(&hb, &room, "bob", None);
+        joined(&mut ub, &room).await;
+        for i in 0..12 {
+            let body = format!("line {i:02}");
+            send(&ha, &room, &body);
+            let m = room_message(&mut ub, &body).await;
+            ids.push(m.server_id.expect("the room gives archive ids"));
+        }
+        hb.send(Command::Disconnect).expect("alive");
+        drain(&mut ub, 1).await;
+    }
+    // Bob again, with a store that has nothing of the room but knows where the archive
+    // stood (as after catching up): the catch-up fetches nothing older by itself.
+    let store = Store::open_temporary().expect("store");
+    let account = format!("acc-{b}");
+    store
+        .set_pref(&format!("muc-cursor:{account}:{room}"), &ids[11])
+        .expect("cursor");
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, Some(store.clone()))).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    drain(&mut ub, 2).await;
+    assert!(history(&store, &account, &room).is_empty());
+
+    hb.send(Command::RoomLoadOlder {
+        room: room.clone(),
+        before: Some(ids[11].clone()),
+    })
+    .expect("alive");
+    let (messages, first, complete) = wait_for(&mut ub, 20, "older page", |k| match k {
+        UpdateKind::RoomOlder {
+            room: r,
+            messages,
+            first,
+            complete,
+        } if *r == room => Some((messages.clone(), first.clone(), *complete)),
+        _ => None,
+    })
+    .await;
+    let bodies: Vec<String> = messages.iter().map(|m| m.body.clone()).collect();
+    let expected: Vec<String> = (0..11).map(|i| format!("line {i:02}")).collect();
+    assert_eq!(bodies, expected);
+    assert_eq!(first.as_ref(), Some(&ids[0]));
+    assert!(complete, "the page reached the beginning of the room");
+    // Stored, in order, and not unread.
+    let stored: Vec<String> = history(&store, &account, &room)
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(stored, expected);
+    let conversation = ConversationId::Room(room.clone());
+    assert_eq!(
+        store
+            .unread(&AccountId(account.clone()), &conversation)
+            .expect("unread"),
+        0
+    );
+
+    // Before the oldest: nothing, and the archive says so.
+    hb.send(Command::RoomLoadOlder {
+        room: room.clone(),
+        before: first,
+    })
+    .expect("alive");
+    let (messages, complete) = wait_for(&mut ub, 20, "empty page", |k| match k {
+        UpdateKind::RoomOlder {
+            room: r,
+            messages,
+            complete,
+            ..
+        } if *r == room => Some((messages.len(), *complete)),
+        _ => None,
+    })
+    .await;
+    assert_eq!((messages, complete), (0, true));
+}

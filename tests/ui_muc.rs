@@ -477,7 +477,7 @@ fn app_joins_a_room_and_shows_its_state() {
             let _ = app.update(m);
         }
     };
-    click(&mut app, "Join a group chat");
+    click(&mut app, "+ Join a group chat");
     let messages: Vec<Message> = {
         let mut ui = simulator(app.view());
         ui.click(Id::new(join::ROOM_ID)).expect("room field");
@@ -543,7 +543,9 @@ fn app_joins_a_room_and_shows_its_state() {
         account: account.clone(),
         kind: UpdateKind::Message(message),
     }));
-    assert_eq!(count(app.view(), "welcome alice2!"), 1);
+    // In the room, and as the room's preview in the inbox.
+    assert_eq!(count(app.view(), "welcome alice2!"), 2);
+    assert_eq!(count(app.view(), "bob: welcome alice2!"), 1);
     // Kicked: the room says so, and Rejoin asks the session.
     session(
         &mut app,

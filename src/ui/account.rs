@@ -1,7 +1,7 @@
 //! What the UI knows about one account: its connection, roster, presences, pending
 //! contact requests and conversation list. Plain state and pure logic, no widgets.
 
-use crate::ids::LocalMessageId;
+use crate::ids::{ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Contact, Delivery, Direction, Show};
 use crate::session::SessionError;
 use crate::store::ConversationSummary;
@@ -27,13 +27,26 @@ pub enum Connection {
     Failed(SessionError),
 }
 
-/// One line of the conversation list.
+/// One line of the conversation list: a chat or a group chat room.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationEntry {
     pub peer: BareJid,
+    /// A group chat room (opens the room view; its preview names the sender).
+    pub room: bool,
     pub last_activity_ms: i64,
     pub last_body: String,
     pub unread: u32,
+    /// Of the unread messages of a room, those that mention our nickname.
+    pub mentions: u32,
+}
+
+/// The preview of a message in the list: rooms say who wrote it.
+fn list_body(message: &ChatMessage) -> String {
+    if message.is_room && !message.sender.is_empty() {
+        format!("{}: {}", message.sender, message.body)
+    } else {
+        message.body.clone()
+    }
 }
 
 /// A contact's availability, aggregated over its resources.
@@ -194,9 +207,11 @@ impl AccountState {
             .filter(|s| !matches!(s.conversation, crate::ids::ConversationId::Private { .. }))
             .map(|s| ConversationEntry {
                 peer: s.conversation.jid().clone(),
+                room: matches!(s.conversation, ConversationId::Room(_)),
                 last_activity_ms: s.last.as_ref().map(|m| m.timestamp_ms).unwrap_or(0),
-                last_body: s.last.map(|m| m.body).unwrap_or_default(),
+                last_body: s.last.as_ref().map(list_body).unwrap_or_default(),
                 unread: s.unread,
+                mentions: 0,
             })
             .collect();
         self.sort_conversations();
@@ -212,9 +227,10 @@ impl AccountState {
             .find(|c| c.peer == message.peer)
         {
             Some(entry) => {
+                entry.room = message.is_room;
                 if message.timestamp_ms >= entry.last_activity_ms {
                     entry.last_activity_ms = message.timestamp_ms;
-                    entry.last_body = message.body.clone();
+                    entry.last_body = list_body(message);
                 }
                 if unread {
                     entry.unread = entry.unread.saturating_add(1);
@@ -222,9 +238,11 @@ impl AccountState {
             }
             None => self.conversations.push(ConversationEntry {
                 peer: message.peer.clone(),
+                room: message.is_room,
                 last_activity_ms: message.timestamp_ms,
-                last_body: message.body.clone(),
+                last_body: list_body(message),
                 unread: u32::from(unread),
+                mentions: 0,
             }),
         }
         self.sort_conversations();
@@ -254,14 +272,40 @@ impl AccountState {
         }
     }
 
-    pub fn mark_read(&mut self, peer: &BareJid) {
-        if let Some(entry) = self.conversations.iter_mut().find(|c| &c.peer == peer) {
-            entry.unread = 0;
+    /// An unread room message mentions our nickname.
+    pub fn note_mention(&mut self, room: &BareJid) {
+        if let Some(entry) = self.conversations.iter_mut().find(|c| &c.peer == room) {
+            entry.mentions = entry.mentions.saturating_add(1).min(entry.unread);
         }
     }
 
+    /// At start-up: how many of a room's unread messages mention us (counted from its
+    /// stored history).
+    pub fn set_mentions(&mut self, room: &BareJid, mentions: u32) {
+        if let Some(entry) = self.conversations.iter_mut().find(|c| &c.peer == room) {
+            entry.mentions = mentions.min(entry.unread);
+        }
+    }
+
+    /// Is this peer a group chat room of this account (as far as the list knows)?
+    pub fn is_room(&self, peer: &BareJid) -> bool {
+        self.conversations.iter().any(|c| c.room && &c.peer == peer)
+    }
+
+    pub fn mark_read(&mut self, peer: &BareJid) {
+        if let Some(entry) = self.conversations.iter_mut().find(|c| &c.peer == peer) {
+            entry.unread = 0;
+            entry.mentions = 0;
+        }
+    }
+
+    /// What the title and tray count: unread chat messages, and the messages of rooms
+    /// that mention us (ordinary room traffic only shows on the room's line).
     pub fn unread_total(&self) -> u32 {
-        self.conversations.iter().map(|c| c.unread).sum()
+        self.conversations
+            .iter()
+            .map(|c| if c.room { c.mentions } else { c.unread })
+            .sum()
     }
 
     fn sort_conversations(&mut self) {

@@ -409,10 +409,13 @@ impl App {
     /// none is open); stops at the ends.
     fn step_conversation(&mut self, down: bool) -> Task<super::Message> {
         let order = self.sidebar_order();
-        let current = self
-            .conversation
-            .as_ref()
-            .and_then(|c| order.iter().position(|(a, p)| c.is(a, p)));
+        let current = match &self.rooms.open {
+            Some(open) => order.iter().position(|(a, p)| open.0 == *a && open.1 == *p),
+            None => self
+                .conversation
+                .as_ref()
+                .and_then(|c| order.iter().position(|(a, p)| c.is(a, p))),
+        };
         let target = match (current, down) {
             (None, true) => order.first(),
             (None, false) => order.last(),

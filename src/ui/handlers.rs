@@ -59,6 +59,7 @@ impl App {
         match event {
             sidebar::Event::Open { account, peer } => return self.open_conversation(account, peer),
             sidebar::Event::OpenContact(peer) => return self.open_contact(peer),
+            sidebar::Event::JoinRoom(filter) => return self.open_join(filter),
             sidebar::Event::Command { account, command } => {
                 if self.send(&account, command).is_err() {
                     self.sidebar.set_error(account, T::CommandNotConnected);
@@ -159,6 +160,9 @@ impl App {
     }
 
     pub(super) fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
+        if self.is_room(&account, &peer) {
+            return self.open_room(account, peer);
+        }
         self.rooms.close();
         if self
             .conversation
@@ -367,8 +371,8 @@ impl App {
             UpdateKind::SubscriptionRequest { from } => state.add_request(from),
             UpdateKind::Message(message) => {
                 if message.is_room || message.private_nick.is_some() {
-                    // Rooms have their own list and view (see `rooms`).
-                    self.rooms.push(&message);
+                    // Rooms have their own view (see `rooms`), and a line in the inbox.
+                    self.room_message(&message, false);
                     return Task::none();
                 }
                 let open = self
@@ -392,9 +396,12 @@ impl App {
             UpdateKind::History(messages) => {
                 for message in messages {
                     if message.is_room || message.private_nick.is_some() {
-                        self.rooms.push(&message);
+                        self.room_message(&message, true);
                         continue;
                     }
+                    let Some(state) = self.account_mut(&account) else {
+                        continue;
+                    };
                     state.note_message(&message, true);
                     state.remember(&message);
                     if let Some(conversation) = self
@@ -435,6 +442,12 @@ impl App {
                     open.add_gap(gap);
                 }
             }
+            UpdateKind::RoomOlder {
+                room,
+                messages,
+                first,
+                complete,
+            } => self.room_older_arrived(account, room, messages, first, complete),
         }
         Task::none()
     }

@@ -141,6 +141,7 @@ texts! {
     ComposerPlaceholder => "Write a message (Enter sends, Shift+Enter adds a line)", "输入消息（Enter 发送，Shift+Enter 换行）";
     Send => "Send", "发送";
     LoadingOlder => "Loading older messages…", "正在加载更早的消息…";
+    LoadOlder => "Load older messages", "加载更早的消息";
     NoMessages => "No messages yet. Say hello!", "还没有消息。打个招呼吧！";
     HistoryFailed => "Could not load messages: {detail}", "无法加载消息：{detail}";
     HistoryGap => "Some messages from this time may be missing: the server no longer keeps them", "此段时间的部分消息可能缺失：服务器已不再保存";
@@ -306,7 +307,6 @@ texts! {
     RoomInvitation => "{from} invites you to {room}", "{from} 邀请你加入 {room}";
     RoomInvitationJoin => "Join", "加入";
     RoomInvitationDecline => "Decline", "拒绝";
-    RoomsHeading => "Rooms", "群聊列表";
     // File transfer (issue #4)
     Attach => "Attach", "附件";
     TransferSending => "Sending {name}", "正在发送 {name}";

@@ -53,6 +53,14 @@ pub fn unread<'a, M: 'a>(count: u32, strong: bool) -> Element<'a, M> {
         .into()
 }
 
+/// The count of unread messages that mention us: "@3".
+pub fn mentions<'a, M: 'a>(count: u32) -> Element<'a, M> {
+    container(text(format!("@{count}")).size(11))
+        .padding([1, 7])
+        .style(theme::badge_mention)
+        .into()
+}
+
 /// Errors a person fixes in the account settings (password, certificate) rather than
 /// by trying again.
 pub fn needs_fix(error: &SessionError) -> bool {

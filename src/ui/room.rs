@@ -39,6 +39,16 @@ pub enum Note {
     Nick { old: String, new: String },
 }
 
+/// Whether older messages can be asked for (from the store, then the room's archive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Older {
+    #[default]
+    Available,
+    Loading,
+    /// The beginning of the room's history.
+    Exhausted,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
     Chat(Box<ChatMessage>),
@@ -76,6 +86,8 @@ pub struct Room {
     /// Private conversations with occupants, by nick; `private_open` is on screen.
     pub privates: BTreeMap<String, Private>,
     pub private_open: Option<String>,
+    /// The "Load older messages" line at the top (set by the room's history pager).
+    pub older: Older,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +101,8 @@ pub enum Message {
     UseNick(String),
     OpenPrivate(String),
     Private(private::Message),
+    LoadOlder,
+    Scrolled(iced::widget::scrollable::Viewport),
 }
 
 /// What the room view asks of its parent: send this command on the room's account.
@@ -97,6 +111,8 @@ pub enum Event {
     Command(Command),
     /// Open the owner's configuration dialog.
     Configure,
+    /// Show the messages before the oldest one on screen.
+    LoadOlder,
 }
 
 /// Does `body` mention `nick` (as a whole word, any case)?
@@ -154,6 +170,7 @@ impl Room {
             asked_nick: None,
             privates: BTreeMap::new(),
             private_open: None,
+            older: Older::default(),
         }
     }
 
@@ -287,6 +304,18 @@ impl Room {
                 self.draft = d;
                 None
             }
+            Message::Scrolled(viewport) => {
+                // Anchored at the bottom: the reversed offset is 0 at the top.
+                let at_top = viewport.absolute_offset_reversed().y <= 2.0;
+                (at_top && self.older == Older::Available).then(|| {
+                    self.older = Older::Loading;
+                    Event::LoadOlder
+                })
+            }
+            Message::LoadOlder => (self.older == Older::Available).then(|| {
+                self.older = Older::Loading;
+                Event::LoadOlder
+            }),
             Message::Rejoin => {
                 self.status = Status::Joining;
                 Some(Event::Command(Command::JoinRoom {
@@ -559,6 +588,17 @@ impl Room {
         .width(Length::Fill)
         .style(theme::bar);
         let mut messages = column![].spacing(6).padding(12);
+        messages = match self.older {
+            Older::Available if !self.lines.is_empty() => messages.push(
+                button(text(tr(lang, T::LoadOlder)).size(13))
+                    .style(theme::link_button)
+                    .on_press(Message::LoadOlder),
+            ),
+            Older::Loading => {
+                messages.push(text(tr(lang, T::LoadingOlder)).size(13).style(theme::muted))
+            }
+            Older::Available | Older::Exhausted => messages,
+        };
         for line in &self.lines {
             messages = messages.push(self.line_view(lang, line));
         }
@@ -569,6 +609,7 @@ impl Room {
         main = main.push(
             scrollable(messages)
                 .anchor_bottom()
+                .on_scroll(Message::Scrolled)
                 .height(Length::Fill)
                 .width(Length::Fill),
         );

@@ -1,6 +1,11 @@
-//! The group chat panel: the list of rooms (marked as rooms, unread and mentions counted
-//! apart), the join dialog, and the open room. The app delegates room updates, room
-//! messages and this panel's messages here; it sends the commands this panel returns.
+//! Group chat: the rooms (listed in the inbox with the chats, see `sidebar`), the join
+//! dialog with its account picker, invitations, and the open room. The app delegates
+//! room updates, room messages and this panel's messages here; it sends the commands
+//! this panel returns. Room history (from the store, then the room's archive) is in
+//! `history`.
+
+mod history;
+mod routing;
 
 use super::i18n::{Lang, T, tr, trf};
 use super::parts;
@@ -11,12 +16,28 @@ use crate::ids::AccountId;
 use crate::model::ChatMessage;
 use crate::session::Command;
 use crate::session::rooms::{Invitation, RoomUpdate};
-use iced::widget::{button, column, container, row, scrollable, text};
+use iced::widget::{button, column, container, pick_list, row, text};
 use iced::{Alignment, Element, Length};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
 use xmpp_parsers::jid::BareJid;
 
+pub use history::Paging;
+
 type Key = (AccountId, BareJid);
+
+/// A signed-in account the join dialog can join from, as its picker shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChoice {
+    pub id: AccountId,
+    pub label: String,
+}
+
+impl fmt::Display for AccountChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct Panel {
@@ -30,11 +51,17 @@ pub struct Panel {
     pub config: Option<roomform::State>,
     /// Work for the app to run on an account's session (see `roomtools`).
     pub requests: Vec<(AccountId, Request)>,
+    /// Rooms known from stored history only, not (yet) joined in this run.
+    restored: HashSet<Key>,
+    /// Where each room's history stands (store pages, then the archive).
+    pub paging: HashMap<Key, Paging>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
     OpenJoin,
+    /// The join dialog's account picker.
+    JoinAccount(AccountChoice),
     Join(join::Message),
     Open(AccountId, BareJid),
     Room(room::Message),
@@ -43,8 +70,16 @@ pub enum Message {
     Config(roomform::Message),
 }
 
-/// A command for the session of one account.
-pub type Outgoing = Option<(AccountId, Command)>;
+/// What the panel asks of the app.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// Send this command to the account's session.
+    Command(AccountId, Command),
+    /// Open this room (mark it read in the inbox and the store, load its history).
+    Open(AccountId, BareJid),
+    /// Show older messages of the open room.
+    LoadOlder(AccountId, BareJid),
+}
 
 impl Panel {
     /// Is a room (or the join dialog) in the main area?
@@ -67,8 +102,14 @@ impl Panel {
         message: Message,
         default_account: Option<AccountId>,
         default_nick: Option<String>,
-    ) -> Outgoing {
+    ) -> Option<Outgoing> {
         match message {
+            Message::JoinAccount(choice) => {
+                if let Some((account, _)) = self.joining.as_mut() {
+                    *account = choice.id;
+                }
+                None
+            }
             Message::OpenJoin => {
                 let account = default_account?;
                 let nick = self
@@ -110,7 +151,7 @@ impl Panel {
                             password.clone(),
                         )
                     });
-                Some((
+                Some(Outgoing::Command(
                     account,
                     Command::JoinRoom {
                         room,
@@ -119,15 +160,7 @@ impl Panel {
                     },
                 ))
             }
-            Message::Open(account, jid) => {
-                let key = (account, jid);
-                if let Some(r) = self.rooms.get_mut(&key) {
-                    r.mark_read();
-                    self.joining = None;
-                    self.open = Some(key);
-                }
-                None
-            }
+            Message::Open(account, jid) => Some(Outgoing::Open(account, jid)),
             Message::AcceptInvitation(i) => {
                 if i >= self.invitations.len() {
                     return None;
@@ -152,7 +185,7 @@ impl Panel {
                     });
                 self.joining = None;
                 self.open = Some((account.clone(), inv.room.clone()));
-                Some((
+                Some(Outgoing::Command(
                     account,
                     Command::JoinRoom {
                         room: inv.room,
@@ -168,7 +201,7 @@ impl Panel {
                 let (account, inv) = self.invitations.remove(i);
                 // A direct invitation needs no answer; a mediated one is declined
                 // through the room.
-                (!inv.direct).then_some((
+                (!inv.direct).then_some(Outgoing::Command(
                     account,
                     Command::DeclineInvite {
                         room: inv.room,
@@ -180,7 +213,8 @@ impl Panel {
                 let key = self.open.clone()?;
                 let r = self.rooms.get_mut(&key)?;
                 match r.update(m)? {
-                    room::Event::Command(command) => Some((key.0, command)),
+                    room::Event::Command(command) => Some(Outgoing::Command(key.0, command)),
+                    room::Event::LoadOlder => Some(Outgoing::LoadOlder(key.0, key.1)),
                     room::Event::Configure => {
                         let (account, jid) = key;
                         self.config = Some(roomform::State::new(account.clone(), jid.clone()));
@@ -211,6 +245,31 @@ impl Panel {
         }
     }
 
+    /// Shows a room (known to the panel) in the main area.
+    pub fn show(&mut self, account: AccountId, jid: BareJid) -> bool {
+        let key = (account, jid);
+        match self.rooms.get_mut(&key) {
+            Some(r) => {
+                r.mark_read();
+                self.joining = None;
+                self.open = Some(key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A room known from stored history (at start-up): listed and openable before the
+    /// session joins it again. `nick` is a guess until the session says.
+    pub fn restore(&mut self, account: AccountId, jid: BareJid, nick: String) {
+        let key = (account.clone(), jid.clone());
+        if !self.rooms.contains_key(&key) {
+            self.rooms
+                .insert(key.clone(), room::Room::new(account, jid, nick, None));
+            self.restored.insert(key);
+        }
+    }
+
     /// A room update from a session.
     pub fn apply(&mut self, account: &AccountId, update: &RoomUpdate) {
         let jid = match update {
@@ -235,7 +294,23 @@ impl Panel {
                 }
                 return;
             }
-            RoomUpdate::Bookmarks(_) => return,
+            RoomUpdate::Bookmarks(bookmarks) => {
+                // Restored rooms the session will not join by itself: say we are out.
+                for key in self.restored.iter().filter(|(a, _)| a == account) {
+                    let autojoin = bookmarks.iter().any(|b| b.room == key.1 && b.autojoin);
+                    if let Some(r) = self.rooms.get_mut(key).filter(|_| !autojoin) {
+                        r.status = room::Status::Out {
+                            departure: crate::session::rooms::Departure {
+                                exit: crate::session::rooms::Exit::Left,
+                                reason: None,
+                                actor: None,
+                            },
+                            rejoin_in_secs: None,
+                        };
+                    }
+                }
+                return;
+            }
         };
         let key = (account.clone(), jid.clone());
         // The join dialog learns how its join went.
@@ -253,6 +328,7 @@ impl Panel {
             }
         }
         if let RoomUpdate::Joining { nick, .. } = update {
+            self.restored.remove(&key);
             self.rooms.entry(key.clone()).or_insert_with(|| {
                 room::Room::new(account.clone(), jid.clone(), nick.clone(), None)
             });
@@ -262,23 +338,34 @@ impl Panel {
         }
     }
 
-    /// A stored room message.
-    pub fn push(&mut self, message: &ChatMessage) {
+    /// A stored room message, new to the user. True when it is unread and mentions
+    /// our nickname.
+    pub fn push(&mut self, message: &ChatMessage) -> bool {
         let key = (message.account.clone(), message.peer.clone());
         let open = self.open.as_ref() == Some(&key);
+        let Some(r) = self.rooms.get_mut(&key) else {
+            return false;
+        };
         if message.private_nick.is_some() {
-            if let Some(r) = self.rooms.get_mut(&key) {
-                r.push_private(message.clone());
-            }
-            return;
+            // A private message asks for attention like a mention does.
+            let open = r.private_open.as_deref() == message.private_nick.as_deref();
+            r.push_private(message.clone());
+            return !open;
         }
-        if let Some(r) = self.rooms.get_mut(&key) {
-            r.push(message.clone(), open);
+        if history::contains(r, message) {
+            return false;
         }
+        let before = r.mentions;
+        r.push(message.clone(), open);
+        history::settle_last(r);
+        r.mentions > before
     }
 
-    /// The narrow list of rooms beside the sidebar.
-    pub fn list_view(&self, lang: Lang) -> Element<'_, Message> {
+    /// Invitations waiting for an answer, above the inbox (`None` when there are none).
+    pub fn invitations_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
+        if self.invitations.is_empty() {
+            return None;
+        }
         let mut list = column![].spacing(6);
         for (i, (_, inv)) in self.invitations.iter().enumerate() {
             list = list.push(
@@ -288,8 +375,8 @@ impl Panel {
                             lang,
                             T::RoomInvitation,
                             &[
-                                ("from", &parts::short(inv.from.as_str(), 20)),
-                                ("room", &parts::short(inv.room.as_str(), 20)),
+                                ("from", &parts::short(inv.from.as_str(), 24)),
+                                ("room", &parts::short(inv.room.as_str(), 24)),
                             ],
                         ))
                         .size(13),
@@ -306,53 +393,45 @@ impl Panel {
                     .spacing(6),
                 )
                 .padding(8)
+                .width(Length::Fill)
                 .style(theme::notice_box),
             );
         }
-        list = list.push(text(tr(lang, T::RoomsHeading)).style(theme::heading));
-        for ((account, jid), r) in &self.rooms {
-            let selected = self.open.as_ref() == Some(&(account.clone(), jid.clone()));
-            let name = jid.node().map(|n| n.to_string()).unwrap_or_default();
-            let mut line = row![text(parts::short(&name, 18)).width(Length::Fill)]
-                .spacing(4)
-                .align_y(Alignment::Center);
-            if r.mentions > 0 {
-                line = line.push(parts::unread(r.mentions, true));
-            }
-            if r.unread > r.mentions {
-                line = line.push(parts::unread(r.unread - r.mentions, false));
-            }
-            list = list.push(
-                button(line)
-                    .width(Length::Fill)
-                    .style(theme::list_item(selected))
-                    .on_press(Message::Open(account.clone(), jid.clone())),
-            );
-        }
-        list = list.push(
-            button(text(tr(lang, T::JoinRoomTitle)).size(13))
-                .style(theme::link_button)
-                .on_press(Message::OpenJoin),
-        );
-        container(scrollable(list))
-            .padding(10)
-            .width(190)
-            .height(Length::Fill)
-            .style(theme::sidebar)
-            .into()
+        Some(
+            container(list)
+                .padding([8, 12])
+                .width(300)
+                .style(theme::sidebar)
+                .into(),
+        )
     }
 
-    /// The main area: the join dialog or the open room.
-    pub fn main_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
+    /// The main area: the owner's configuration dialog, the join dialog or the open
+    /// room. `accounts`: the signed-in accounts a join can go from (a picker shows when
+    /// there are several).
+    pub fn main_view(
+        &self,
+        lang: Lang,
+        accounts: Vec<AccountChoice>,
+    ) -> Option<Element<'_, Message>> {
         if let Some(dialog) = &self.config {
             return Some(dialog.view(lang).map(Message::Config));
         }
-        if let Some((_, form)) = &self.joining {
-            return Some(
-                container(form.view(lang).map(Message::Join))
-                    .padding(20)
-                    .into(),
-            );
+        if let Some((account, form)) = &self.joining {
+            let mut dialog = column![].spacing(12);
+            if accounts.len() > 1 {
+                let chosen = accounts.iter().find(|c| &c.id == account).cloned();
+                dialog = dialog.push(
+                    row![
+                        text(tr(lang, T::AccountPrompt)).style(theme::muted),
+                        pick_list(accounts, chosen, Message::JoinAccount),
+                    ]
+                    .spacing(8)
+                    .align_y(Alignment::Center),
+                );
+            }
+            dialog = dialog.push(form.view(lang).map(Message::Join));
+            return Some(container(dialog).padding(20).into());
         }
         let r = self.rooms.get(self.open.as_ref()?)?;
         Some(r.view(lang).map(Message::Room))

@@ -1,7 +1,8 @@
 //! The left panel, one inbox across accounts: the account filter, each account's
-//! connection and own presence, contact requests, recent conversations and contacts of
+//! connection and own presence, contact requests, recent conversations and group chat
+//! rooms together (rooms marked "#", with unread and mention counts) and contacts of
 //! every account (each line says which account it belongs to), with adding, renaming
-//! and removing contacts.
+//! and removing contacts, and the way to join a room.
 
 mod cards;
 mod lists;
@@ -19,6 +20,7 @@ use std::fmt;
 use xmpp_parsers::jid::BareJid;
 
 pub use cards::{account_card_id, filter_id};
+pub use lists::room_label;
 
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -28,6 +30,8 @@ pub enum Message {
     Open(AccountId, BareJid),
     /// A contact line: the app picks the account to write from.
     OpenContact(BareJid),
+    /// The "Join a group chat" button of the conversation list.
+    JoinRoom,
     OpenAccounts,
     Fix(AccountId),
     Enable(AccountId),
@@ -63,6 +67,8 @@ pub enum Event {
     },
     /// Open a contact that may be in several accounts: the app chooses which.
     OpenContact(BareJid),
+    /// Open the join dialog (from the account the list is filtered to, if any).
+    JoinRoom(Option<AccountId>),
     /// Send this command to the account's session.
     Command {
         account: AccountId,
@@ -160,6 +166,7 @@ pub struct Context<'a> {
     pub lang: Lang,
     /// Every account, in the user's order.
     pub accounts: &'a [AccountState],
+    /// The conversation or room on screen.
     pub open: Option<(&'a AccountId, &'a BareJid)>,
 }
 
@@ -261,6 +268,7 @@ impl State {
                 }
                 return Some(Event::OpenContact(peer));
             }
+            Message::JoinRoom => return Some(Event::JoinRoom(self.filter.clone())),
             Message::OpenAccounts => return Some(Event::OpenAccounts),
             Message::Fix(account) => return Some(Event::Fix(account)),
             Message::Enable(account) => return Some(Event::Enable(account)),

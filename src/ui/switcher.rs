@@ -1,5 +1,5 @@
-//! The quick switcher (Ctrl+K): every conversation and contact of every account in
-//! one list; typing filters it, Up/Down choose, Enter opens, Esc closes.
+//! The quick switcher (Ctrl+K): every conversation (rooms marked "#") and contact of
+//! every account in one list; typing filters it, Up/Down choose, Enter opens, Esc closes.
 
 use super::account::AccountState;
 use super::i18n::{Lang, T, tr};
@@ -50,7 +50,11 @@ pub fn entries(accounts: &[AccountState]) -> Vec<Entry> {
     for state in accounts {
         for c in &state.conversations {
             seen.insert((&state.account.id, &c.peer));
-            conversations.push((c.last_activity_ms, entry(state, &c.peer, c.unread)));
+            let mut line = entry(state, &c.peer, c.unread);
+            if c.room {
+                line.label = format!("# {}", super::sidebar::room_label(&c.peer));
+            }
+            conversations.push((c.last_activity_ms, line));
         }
     }
     conversations.sort_by_key(|(at, _)| std::cmp::Reverse(*at));

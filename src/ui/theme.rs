@@ -159,6 +159,28 @@ pub fn badge(theme: &Theme) -> container::Style {
     }
 }
 
+/// The count of unread messages that mention us (stands out from ordinary unread).
+pub fn badge_mention(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.danger.base.color.into()),
+        text_color: Some(palette.danger.base.text),
+        border: border::rounded(9),
+        ..container::Style::default()
+    }
+}
+
+/// The "#" that marks a group chat room in the conversation list.
+pub fn room_mark(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.primary.weak.color.into()),
+        text_color: Some(palette.primary.weak.text),
+        border: border::rounded(4),
+        ..container::Style::default()
+    }
+}
+
 /// The small "not in contacts" tag.
 pub fn tag(theme: &Theme) -> container::Style {
     let palette = theme.extended_palette();

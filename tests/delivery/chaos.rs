@@ -114,12 +114,24 @@ pub async fn run(runs: usize) {
         b.send(&a_jid, format!("chaos b #{next:03}"));
         next += 1;
     }
-    // Once more, to the end: it catches up and sends what it still owes.
-    let mut last = client(&server, &who, 0, "last", 10);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while last.exited().is_none() {
-        assert!(Instant::now() < deadline, "the last client run did not end");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    // Once more, to the end: it catches up and sends what it still owes. A run whose
+    // catch-up did not end within a minute (a loaded machine) is followed by another:
+    // what matters is that nothing is lost for good, which a cursor moved past unfetched
+    // history would be, in every later run too.
+    for attempt in 1..=3 {
+        let mut last = client(&server, &who, 0, "last", 10);
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let status = loop {
+            if let Some(status) = last.exited() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the last client run did not end");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        if status.code() != Some(3) {
+            break;
+        }
+        eprintln!("last run {attempt}: its catch-up did not end within 60 s; running again");
     }
     let store = Store::open(&a_dir).expect("A's store after the runs");
     let account = AccountId(format!("acc-{a_jid}"));

@@ -41,6 +41,9 @@ struct RoomCatchUp {
     room: BareJid,
     batch: Vec<ChatMessage>,
     pages: u32,
+    /// One page of older history the user asked for (not a catch-up: live messages
+    /// do not wait for it).
+    older: bool,
 }
 
 #[derive(Default)]
@@ -82,6 +85,7 @@ impl Actor {
     /// A new stream (not resumed): we are in no room any more. Rejoin what we were in,
     /// and fetch the bookmarks (which autojoin the rest).
     pub(super) async fn rooms_on_reset(&mut self) {
+        self.abandon_older();
         self.rooms.catch_up.clear();
         let held: Vec<BareJid> = self.rooms.held.keys().cloned().collect();
         for room in held {
@@ -147,6 +151,7 @@ impl Actor {
                 }
             }
             Command::SendRoom { room, body, id } => self.send_room(room, body, id).await,
+            Command::RoomLoadOlder { room, before } => self.load_older(room, before).await,
             Command::SetSubject { room, subject } => {
                 self.send(muc::subject(room, &subject)).await;
             }
@@ -246,7 +251,12 @@ impl Actor {
         if let Some(w) = self.rooms.wanted.get_mut(&room) {
             w.last_seen = Instant::now();
         }
-        if self.rooms.catch_up.values().any(|c| c.room == room) {
+        if self
+            .rooms
+            .catch_up
+            .values()
+            .any(|c| c.room == room && !c.older)
+        {
             self.rooms.held.entry(room).or_default().push(message);
             return;
         }

@@ -98,7 +98,17 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
     // Stable: equal times keep the account order.
     entries.sort_by_key(|(_, entry)| std::cmp::Reverse(entry.last_activity_ms));
 
-    let mut list = column![section_title(lang, T::Conversations)].spacing(4);
+    let mut list = column![
+        row![
+            container(section_title(lang, T::Conversations)).width(Length::Fill),
+            button(text(format!("+ {}", tr(lang, T::JoinRoomTitle))).size(13))
+                .padding([2, 4])
+                .style(theme::link_button)
+                .on_press(Message::JoinRoom),
+        ]
+        .align_y(Alignment::Center)
+    ]
+    .spacing(4);
     if entries.is_empty() && cx.multi() {
         list = list.push(
             text(tr(lang, T::NoConversationsHere))
@@ -107,10 +117,14 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
         );
     }
     for (state, entry) in entries {
-        let mut title = row![text(state.peer_label(&entry.peer)).size(14)]
-            .spacing(6)
-            .align_y(Alignment::Center);
-        if !state.in_roster(&entry.peer) {
+        let mut title = if entry.room {
+            row![room_mark(), text(room_label(&entry.peer)).size(14)]
+        } else {
+            row![text(state.peer_label(&entry.peer)).size(14)]
+        }
+        .spacing(6)
+        .align_y(Alignment::Center);
+        if !entry.room && !state.in_roster(&entry.peer) {
             title = title.push(
                 container(text(tr(lang, T::NotInContacts)).size(11))
                     .padding([0, 4])
@@ -131,7 +145,16 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
         ]
         .spacing(6)
         .align_y(Alignment::Center);
-        if entry.unread > 0 {
+        if entry.room {
+            // A mention counts apart, in the strong colour; the rest of the room's
+            // traffic is quieter.
+            if entry.mentions > 0 {
+                second = second.push(parts::mentions(entry.mentions));
+            }
+            if entry.unread > entry.mentions {
+                second = second.push(parts::unread(entry.unread - entry.mentions, false));
+            }
+        } else if entry.unread > 0 {
             second = second.push(parts::unread(entry.unread, true));
         }
         let id = &state.account.id;
@@ -144,6 +167,21 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
         );
     }
     list.into()
+}
+
+/// The mark of a group chat room in the list.
+fn room_mark<'a>() -> Element<'a, Message> {
+    container(text("#").size(12))
+        .padding([0, 5])
+        .style(theme::room_mark)
+        .into()
+}
+
+/// A room's name in the list: the part before the @ (the address if there is none).
+pub fn room_label(room: &BareJid) -> String {
+    room.node()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| room.to_string())
 }
 
 /// One contact, with every shown account that has it in its roster.

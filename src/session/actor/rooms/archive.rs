@@ -1,6 +1,7 @@
 //! Room archive catch-up (XEP-0313 on the room): forward from the last stored archive
 //! id, or the newest pages backwards for a room with no local history. Live messages
-//! that arrive meanwhile wait, so history keeps the archive's order.
+//! that arrive meanwhile wait, so history keeps the archive's order. Also single pages
+//! of older history, on request (`Command::RoomLoadOlder`).
 
 use super::super::Actor;
 use super::{RoomCatchUp, cursor_key};
@@ -23,7 +24,29 @@ impl Actor {
             Some(id) => crate::xmpp::mam::From::After(id),
             None => crate::xmpp::mam::From::Newest,
         };
-        self.query_room_archive(room, from, 0).await;
+        self.query_room_archive(room, from, 0, false).await;
+    }
+
+    /// One page of the room's archive before `before` (the newest page when `None`).
+    pub(super) async fn load_older(&mut self, room: BareJid, before: Option<String>) {
+        let from = match before {
+            Some(id) => crate::xmpp::mam::From::Before(id),
+            None => crate::xmpp::mam::From::Newest,
+        };
+        self.query_room_archive(room, from, 0, true).await;
+    }
+
+    /// A new stream: pages of older history asked for are not coming; say so, so the
+    /// room can be asked again.
+    pub(super) fn abandon_older(&mut self) {
+        for c in self.rooms.catch_up.values().filter(|c| c.older) {
+            self.emit(UpdateKind::RoomOlder {
+                room: c.room.clone(),
+                messages: Vec::new(),
+                first: None,
+                complete: false,
+            });
+        }
     }
 
     async fn query_room_archive(
@@ -31,6 +54,7 @@ impl Actor {
         room: BareJid,
         from: crate::xmpp::mam::From,
         pages: u32,
+        older: bool,
     ) {
         let (queryid, st) = self.proto.muc_mam_query(&room, from);
         self.rooms.catch_up.insert(
@@ -39,9 +63,47 @@ impl Actor {
                 room,
                 batch: Vec::new(),
                 pages,
+                older,
             },
         );
         self.send(st).await;
+    }
+
+    /// A page of older history arrived: store what is new (not as unread), then show it.
+    async fn on_older_page(
+        &mut self,
+        room: BareJid,
+        batch: Vec<ChatMessage>,
+        first: Option<String>,
+        complete: bool,
+        failed: bool,
+    ) {
+        let to_store = batch.clone();
+        let messages = match self
+            .with_store(move |s| s.insert_old_messages(&to_store))
+            .await
+        {
+            Some(Ok(results)) => batch
+                .into_iter()
+                .zip(results)
+                .filter(|(_, r)| *r == Inserted::New)
+                .map(|(m, _)| m)
+                .collect(),
+            None => batch,
+            Some(Err(e)) => {
+                log::error!("could not store older room history: {e}");
+                Vec::new()
+            }
+        };
+        if failed {
+            log::warn!("{}: older archive page of {room} failed", self.own);
+        }
+        self.emit(UpdateKind::RoomOlder {
+            room,
+            messages,
+            first: if failed { None } else { first },
+            complete: complete && !failed,
+        });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -59,6 +121,11 @@ impl Actor {
             return;
         };
         if catch_up.room != room {
+            return;
+        }
+        if catch_up.older {
+            self.on_older_page(room, catch_up.batch, first, complete, failed)
+                .await;
             return;
         }
         let batch = catch_up.batch;
@@ -134,11 +201,11 @@ impl Actor {
         }
         match (backward, first, last) {
             (false, _, Some(last)) => {
-                self.query_room_archive(room, crate::xmpp::mam::From::After(last), pages)
+                self.query_room_archive(room, crate::xmpp::mam::From::After(last), pages, false)
                     .await
             }
             (true, Some(first), _) => {
-                self.query_room_archive(room, crate::xmpp::mam::From::Before(first), pages)
+                self.query_room_archive(room, crate::xmpp::mam::From::Before(first), pages, false)
                     .await
             }
             _ => self.release_held(&room).await,

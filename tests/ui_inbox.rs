@@ -1,0 +1,543 @@
+//! Headless UI tests of group chat rooms in the shared inbox: a room sits among the
+//! chats (marked "#", newest activity first) with its unread and mention counts apart;
+//! its stored history comes back after a restart; "Load older messages" pages through
+//! the store, then asks the room's archive.
+//!
+//! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_inbox`
+//! Screenshots: `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui_inbox -- --ignored`.
+
+#![cfg(feature = "gui")]
+
+use futures::StreamExt;
+use iced::{Rectangle, Settings, Task};
+use iced_test::Simulator;
+use iced_test::selector::Candidate;
+use loquat::ids::{AccountId, LocalMessageId};
+use loquat::model::{Account, ChatMessage, Delivery, Direction};
+use loquat::session::rooms::{Affiliation, Occupant, Role, RoomUpdate};
+use loquat::session::{Command, Handle, Update, UpdateKind};
+use loquat::store::Store;
+use loquat::ui::desk::Message as DeskMessage;
+use loquat::ui::i18n::Lang;
+use loquat::ui::shortcuts::Action;
+use loquat::ui::startup::{LoadedAccount, Startup};
+use loquat::ui::{App, Message};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::UnboundedReceiver;
+use xmpp_parsers::jid::BareJid;
+
+const ROOM: &str = "tea@conference.example.org";
+
+fn sim(app: &App) -> Simulator<'_, Message> {
+    Simulator::with_size(Settings::default(), (1100.0, 800.0), app.view())
+}
+
+fn jid(s: &str) -> BareJid {
+    BareJid::new(s).expect("jid")
+}
+
+/// Every text on screen equal to `needle` (`exact`) or containing it, with where it is.
+fn found(app: &App, needle: &str, exact: bool) -> Vec<Rectangle> {
+    let mut ui = sim(app);
+    let hits = Arc::new(Mutex::new(Vec::new()));
+    let seen = hits.clone();
+    let needle = needle.to_string();
+    let _ = ui.find(move |candidate: Candidate<'_>| -> Option<()> {
+        if let Candidate::Text {
+            content, bounds, ..
+        } = candidate
+            && (content == needle || (!exact && content.contains(&needle)))
+            && let Ok(mut seen) = seen.lock()
+        {
+            seen.push(bounds);
+        }
+        None
+    });
+    hits.lock().map(|f| f.clone()).unwrap_or_default()
+}
+
+fn shows(app: &App, needle: &str) -> bool {
+    !found(app, needle, false).is_empty()
+}
+
+/// Is there a text exactly `line` on screen?
+fn shows_line(app: &App, line: &str) -> bool {
+    !found(app, line, true).is_empty()
+}
+
+/// Where the one text exactly `needle` is (fails when it is not there once).
+fn at(app: &App, needle: &str) -> Rectangle {
+    let hits = found(app, needle, true);
+    assert_eq!(hits.len(), 1, "{needle:?} on screen {} times", hits.len());
+    hits[0]
+}
+
+fn click(app: &mut App, label: &'static str) -> Vec<Task<Message>> {
+    let messages: Vec<Message> = {
+        let mut ui = sim(app);
+        ui.click(label)
+            .unwrap_or_else(|e| panic!("{label:?} not found: {e}"));
+        ui.into_messages().collect()
+    };
+    messages.into_iter().map(|m| app.update(m)).collect()
+}
+
+/// Runs a task's futures (store reads through tokio's blocking pool) and feeds what
+/// they produce back into the app. Widget and window operations are dropped at once,
+/// so what waits for their answer ends instead of waiting for a window.
+fn run(rt: &tokio::runtime::Runtime, app: &mut App, task: Task<Message>) {
+    let Some(mut stream) = iced_runtime::task::into_stream(task) else {
+        return;
+    };
+    let messages = rt.block_on(async move {
+        let mut out = Vec::new();
+        while let Some(action) = stream.next().await {
+            if let iced_runtime::Action::Output(message) = action {
+                out.push(message);
+            }
+        }
+        out
+    });
+    for message in messages {
+        let next = app.update(message);
+        run(rt, app, next);
+    }
+}
+
+fn account() -> Account {
+    let mut account = Account::new(jid("alice@example.org"));
+    account.id = AccountId("acc".into());
+    account
+}
+
+fn message(peer: &str, room: bool, sender: &str, body: &str, ts: i64) -> ChatMessage {
+    ChatMessage {
+        id: LocalMessageId::generate(),
+        account: account().id,
+        peer: jid(peer),
+        is_room: room,
+        direction: if sender == "alice" {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        },
+        sender: sender.into(),
+        body: body.into(),
+        timestamp_ms: ts,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: room.then(|| format!("arch-{ts}")),
+        delivery: Delivery::Delivered,
+        attachment: None,
+        private_nick: None,
+    }
+}
+
+fn feed(app: &mut App, kind: UpdateKind) -> Task<Message> {
+    app.update(Message::Session(Update {
+        account: account().id,
+        kind,
+    }))
+}
+
+/// The app as it starts with this store (the stored conversations listed), its
+/// start-up work run, and a session ready to take commands.
+fn start(
+    rt: &tokio::runtime::Runtime,
+    store: Option<Store>,
+    lang: Lang,
+) -> (App, UnboundedReceiver<Command>) {
+    let mut loaded = LoadedAccount::new(account(), Some("pw".into()));
+    if let Some(store) = &store {
+        loaded.conversations = store.conversations(&account().id).expect("conversations");
+    }
+    let mut app = App::from_startup(lang, Startup::default());
+    let task = app.update(Message::Started(Startup {
+        accounts: vec![loaded],
+        store,
+        ..Startup::default()
+    }));
+    run(rt, &mut app, task);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let _ = feed(&mut app, UpdateKind::Ready(Handle::new(tx)));
+    (app, rx)
+}
+
+fn joined(app: &mut App) {
+    let room = jid(ROOM);
+    let _ = feed(
+        app,
+        UpdateKind::Room(RoomUpdate::Joining {
+            room: room.clone(),
+            nick: "alice".into(),
+        }),
+    );
+    let _ = feed(
+        app,
+        UpdateKind::Room(RoomUpdate::Joined {
+            room,
+            nick: "alice".into(),
+            occupants: vec![Occupant {
+                nick: "alice".into(),
+                role: Role::Participant,
+                affiliation: Affiliation::Member,
+                real_jid: None,
+                show: loquat::model::Show::Online,
+            }],
+        }),
+    );
+}
+
+#[test]
+fn a_room_sits_in_the_inbox_with_its_unread_and_mentions() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (mut app, _commands) = start(&rt, None, Lang::En);
+    let now = chrono::Utc::now().timestamp_millis();
+    let _ = feed(
+        &mut app,
+        UpdateKind::Message(message(
+            "carol@example.org",
+            false,
+            "",
+            "hi there",
+            now - 9_000,
+        )),
+    );
+    joined(&mut app);
+    for (body, ts) in [("tea anyone?", now - 5_000), ("alice, tea?", now - 4_000)] {
+        let _ = feed(
+            &mut app,
+            UpdateKind::Message(message(ROOM, true, "bob", body, ts)),
+        );
+    }
+    // One list: the room (newer) above the chat, marked as a room, with one mention
+    // and one other unread message; no separate column of rooms.
+    let room_line = at(&app, "tea");
+    let chat_line = at(&app, "carol@example.org");
+    assert!(room_line.y < chat_line.y, "{room_line:?} / {chat_line:?}");
+    assert!(shows(&app, "#"));
+    assert!(shows(&app, "@1"), "the mention has its own badge");
+    assert!(
+        shows(&app, "bob: alice, tea?"),
+        "the preview names the sender"
+    );
+    assert!(!shows(&app, "Rooms"));
+    // Chats count their unread messages; rooms only their mentions.
+    assert_eq!(app.title(), "(2) Loquat");
+    // A newer chat message moves the chat up.
+    let _ = feed(
+        &mut app,
+        UpdateKind::Message(message("carol@example.org", false, "", "still there?", now)),
+    );
+    assert!(at(&app, "carol@example.org").y < at(&app, "tea").y);
+
+    // The room opens in the main area from its line; its counts go.
+    for task in click(&mut app, "tea") {
+        run(&rt, &mut app, task);
+    }
+    assert!(shows(&app, "In the room (1)"));
+    assert!(shows(&app, "alice, tea?"));
+    assert!(!shows(&app, "@1"));
+    assert_eq!(app.title(), "(2) Loquat", "carol's two messages are unread");
+    // A message while the room is open is not unread.
+    let _ = feed(
+        &mut app,
+        UpdateKind::Message(message(ROOM, true, "bob", "alice: milk?", now + 1_000)),
+    );
+    assert!(!shows(&app, "@1"));
+    // Alt+Up goes from the room to the chat above it; Alt+Down back to the room.
+    let _ = app.update(Message::Desk(DeskMessage::Shortcut(Action::Previous)));
+    assert_eq!(
+        app.current_conversation().map(|(_, p)| p.clone()),
+        None,
+        "the room is first now"
+    );
+    let _ = app.update(Message::Desk(DeskMessage::Shortcut(Action::Next)));
+    assert_eq!(
+        app.current_conversation().map(|(_, p)| p.clone()),
+        Some(jid("carol@example.org"))
+    );
+    assert!(!shows(&app, "In the room (1)"));
+    let _ = app.update(Message::Desk(DeskMessage::Shortcut(Action::Previous)));
+    assert!(shows(&app, "In the room (1)"), "Alt+Up opens the room");
+
+    // The switcher lists the room too.
+    let state = app.account_state(&account().id).expect("account").clone();
+    let entries = loquat::ui::switcher::entries(&[state]);
+    assert!(entries.iter().any(|e| e.label == "# tea"), "{entries:?}");
+
+    // Joining another room starts from the inbox; with one account, no account picker.
+    let _ = click(&mut app, "+ Join a group chat");
+    assert!(app.joining_room().is_some());
+    assert!(!shows(&app, "Account:"));
+}
+
+/// "Work" and "Home", both signed in; their sessions' command queues.
+fn two_signed_in() -> (App, Vec<UnboundedReceiver<Command>>, AccountId) {
+    let mut work = Account::new(jid("alice@work.example"));
+    work.id = AccountId("work".into());
+    work.display_name = Some("Work".into());
+    let mut home = Account::new(jid("alice@home.example"));
+    home.id = AccountId("home".into());
+    home.display_name = Some("Home".into());
+    home.position = 1;
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![
+                LoadedAccount::new(work.clone(), Some("pw".into())),
+                LoadedAccount::new(home.clone(), Some("pw".into())),
+            ],
+            ..Startup::default()
+        },
+    );
+    let mut sessions = Vec::new();
+    for account in [&work, &home] {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let _ = app.update(Message::Session(Update {
+            account: account.id.clone(),
+            kind: UpdateKind::Ready(Handle::new(tx)),
+        }));
+        sessions.push(rx);
+    }
+    (app, sessions, home.id)
+}
+
+#[test]
+fn the_join_dialog_picks_the_account_when_several_are_signed_in() {
+    use loquat::ui::rooms::{AccountChoice, Message as RoomsMessage};
+    let (mut app, mut sessions, home) = two_signed_in();
+    let _ = click(&mut app, "+ Join a group chat");
+    assert!(
+        shows(&app, "Account:"),
+        "a picker with two accounts signed in"
+    );
+    let _ = app.update(Message::Rooms(RoomsMessage::JoinAccount(AccountChoice {
+        id: home,
+        label: "Home".into(),
+    })));
+    let messages: Vec<Message> = {
+        let mut ui = sim(&app);
+        ui.click(iced::widget::Id::new(loquat::ui::join::ROOM_ID))
+            .expect("room field");
+        ui.typewrite(ROOM);
+        ui.click(iced::widget::Id::new(loquat::ui::join::NICK_ID))
+            .expect("nick field");
+        ui.typewrite("alice");
+        ui.click("Join").expect("Join");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = app.update(m);
+    }
+    assert!(sessions[0].try_recv().is_err(), "nothing went to Work");
+    assert!(
+        matches!(sessions[1].try_recv(), Ok(Command::JoinRoom { room, .. }) if room == jid(ROOM)),
+        "Home joins"
+    );
+}
+
+/// Stores a room's messages as the session would (persist, then emit).
+fn stored_room(store: &Store, count: i64) -> Vec<ChatMessage> {
+    let base = chrono::Utc::now().timestamp_millis() - 100_000;
+    let mut messages: Vec<ChatMessage> = (0..count)
+        .map(|i| message(ROOM, true, "bob", &format!("old line {i}"), base + i * 10))
+        .collect();
+    messages.push(message(
+        ROOM,
+        true,
+        "alice",
+        "my own word",
+        base + count * 10,
+    ));
+    messages.push(message(
+        ROOM,
+        true,
+        "bob",
+        "alice, look",
+        base + count * 10 + 5,
+    ));
+    store.insert_messages(&messages).expect("insert");
+    messages
+}
+
+#[test]
+fn room_history_comes_back_after_a_restart() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = Store::open_temporary().expect("store");
+    let stored = stored_room(&store, 3);
+    store
+        .mark_read(&account().id, &loquat::ids::ConversationId::Room(jid(ROOM)))
+        .expect("read");
+    // One unread message after the restart, and it mentions us.
+    let late = message(
+        ROOM,
+        true,
+        "bob",
+        "alice? tea is ready",
+        stored[4].timestamp_ms + 5,
+    );
+    store.insert_message(&late).expect("insert");
+    let (mut app, _commands) = start(&rt, Some(store.clone()), Lang::En);
+    assert!(
+        shows(&app, "#"),
+        "the room is listed before any session update"
+    );
+    assert!(shows(&app, "@1"));
+    assert_eq!(app.title(), "(1) Loquat");
+    for task in click(&mut app, "tea") {
+        run(&rt, &mut app, task);
+    }
+    for body in [
+        "old line 0",
+        "old line 2",
+        "my own word",
+        "alice, look",
+        "tea is ready",
+    ] {
+        assert!(shows(&app, body), "{body} after the restart");
+    }
+    // The same message live (the session's catch-up) is shown once.
+    let _ = feed(&mut app, UpdateKind::Message(late.clone()));
+    assert_eq!(found(&app, "alice? tea is ready", true).len(), 1);
+    assert_eq!(app.title(), "Loquat");
+}
+
+/// What the "Load older messages" line at the top of the room sends (it is scrolled
+/// out of sight in a long room; scrolling to the top sends the same).
+fn load_older(rt: &tokio::runtime::Runtime, app: &mut App) {
+    use loquat::ui::{room, rooms};
+    assert!(shows(app, "Load older messages"));
+    let task = app.update(Message::Rooms(rooms::Message::Room(
+        room::Message::LoadOlder,
+    )));
+    run(rt, app, task);
+}
+
+#[test]
+fn load_older_pages_the_store_then_the_archive() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = Store::open_temporary().expect("store");
+    let stored = stored_room(&store, 60);
+    let (mut app, mut commands) = start(&rt, Some(store), Lang::En);
+    joined(&mut app);
+    for task in click(&mut app, "tea") {
+        run(&rt, &mut app, task);
+    }
+    // A page of 50: the newest messages, not the oldest.
+    assert!(shows_line(&app, "old line 59"));
+    assert!(!shows_line(&app, "old line 5"));
+    load_older(&rt, &mut app);
+    assert!(shows_line(&app, "old line 5"));
+    assert!(shows_line(&app, "old line 0"));
+    assert!(commands.try_recv().is_err(), "the store had them");
+    // The store has nothing older: the room's archive is asked, before the oldest
+    // archive id on screen.
+    load_older(&rt, &mut app);
+    match commands.try_recv() {
+        Ok(Command::RoomLoadOlder { room, before }) => {
+            assert_eq!(room, jid(ROOM));
+            assert_eq!(before, stored[0].server_id);
+        }
+        other => panic!("expected an archive request, got {other:?}"),
+    }
+    assert!(shows(&app, "Loading older messages…"));
+    let mut archived = message(
+        ROOM,
+        true,
+        "dave",
+        "from the archive",
+        stored[0].timestamp_ms - 50,
+    );
+    archived.server_id = Some("arch-first".into());
+    let _ = feed(
+        &mut app,
+        UpdateKind::RoomOlder {
+            room: jid(ROOM),
+            messages: vec![archived],
+            first: Some("arch-first".into()),
+            complete: true,
+        },
+    );
+    assert!(shows(&app, "from the archive"));
+    // The beginning of the room: nothing more to ask for.
+    assert!(!shows(&app, "Load older messages"));
+    assert!(!shows(&app, "Loading older messages…"));
+    let first = at(&app, "from the archive");
+    assert!(
+        first.y < at(&app, "old line 0").y,
+        "older messages go on top"
+    );
+}
+
+/// The inbox with a room and chats, in English and Chinese, for a person to look at.
+#[test]
+#[ignore = "writes screenshots for review"]
+fn render_inbox_for_review() {
+    let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    for (lang, theme, name) in [
+        (Lang::En, iced::Theme::Light, "inbox-rooms"),
+        (Lang::ZhCn, iced::Theme::Dark, "inbox-rooms-zh"),
+    ] {
+        let (mut app, _commands) = start(&rt, None, lang);
+        let now = chrono::Utc::now().timestamp_millis();
+        let _ = feed(
+            &mut app,
+            UpdateKind::Message(message(
+                "carol@example.org",
+                false,
+                "",
+                "see you at 5",
+                now - 9_000,
+            )),
+        );
+        joined(&mut app);
+        for (body, ts) in [("tea anyone?", now - 5_000), ("alice, tea?", now - 4_000)] {
+            let _ = feed(
+                &mut app,
+                UpdateKind::Message(message(ROOM, true, "bob", body, ts)),
+            );
+        }
+        let _ = feed(
+            &mut app,
+            UpdateKind::Message(message(
+                "dave@example.org",
+                false,
+                "",
+                "早上好",
+                now - 20_000,
+            )),
+        );
+        let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
+        {
+            let mut ui = sim(&app);
+            let snapshot = ui.snapshot(&theme).expect("snapshot");
+            assert!(snapshot.matches_image(dir.join(name)).expect("png"));
+        }
+        for task in click(&mut app, "tea") {
+            run(&rt, &mut app, task);
+        }
+        let _ = std::fs::remove_file(dir.join(format!("{name}-open-tiny-skia.png")));
+        let mut ui = sim(&app);
+        let snapshot = ui.snapshot(&theme).expect("snapshot");
+        assert!(
+            snapshot
+                .matches_image(dir.join(format!("{name}-open")))
+                .expect("png")
+        );
+    }
+    let (mut app, _sessions, _) = two_signed_in();
+    let _ = click(&mut app, "+ Join a group chat");
+    let _ = std::fs::remove_file(dir.join("join-account-tiny-skia.png"));
+    let mut ui = sim(&app);
+    let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
+    assert!(
+        snapshot
+            .matches_image(dir.join("join-account"))
+            .expect("png")
+    );
+}
