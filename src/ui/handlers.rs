@@ -384,7 +384,7 @@ impl App {
                 let incoming = message.direction == Direction::Incoming;
                 if open
                     && let Some(conversation) = self.conversation.as_mut()
-                    && conversation.push(message)
+                    && conversation.push_live(message)
                     && incoming
                 {
                     self.send_displayed();
