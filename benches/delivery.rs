@@ -32,8 +32,9 @@
 //!     `max_archive_query_results` a page (its default is 50, which would cap a first
 //!     sign-in at 10,000): the server here is set to 250 (`LOQUAT_BENCH_MAM_MAX=N`).
 //!
-//! Under `cargo test --all-targets` (no `--bench` argument) it is a smoke run with 200
-//! messages in each part and no figures worth reading.
+//! Under `cargo test --all-targets` (no `--bench` argument) it is a smoke run with 100
+//! messages in each part (SQLite on /dev/shm where there is one) and no figures worth
+//! reading.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -44,6 +45,7 @@ use loquat::model::{Delivery, Direction};
 use loquat::session::{Command, Handle, SessionParams, Update, UpdateKind};
 use loquat::store::Store;
 use std::collections::HashSet;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -531,6 +533,10 @@ async fn part_b(server: &TestServer, m: usize) -> Result<(), Error> {
     let mut count = 0usize;
     let (mut first_page, mut caught_up, mut all) = (None, None, None);
     let mut first_len = 0;
+    // The newest archive page, and messages that came as stored messages (offline
+    // messages the server pushes, forward archive pages).
+    let mut first_history = None;
+    let mut live = 0usize;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120 + m as u64 / 50);
     // After CaughtUp, wait a little for offline messages still on their way.
     let mut quiet_until = None;
@@ -539,8 +545,17 @@ async fn part_b(server: &TestServer, m: usize) -> Result<(), Error> {
         match tokio::time::timeout_at(until, ua.next()).await {
             Ok(Some(u)) => {
                 let got = match &u.kind {
-                    UpdateKind::History(ms) => ms.iter().filter(|m| m.peer == b.bare).count(),
-                    UpdateKind::Message(msg) if msg.peer == b.bare => 1,
+                    UpdateKind::History(ms) => {
+                        let n = ms.iter().filter(|m| m.peer == b.bare).count();
+                        if n > 0 && first_history.is_none() {
+                            first_history = Some((t.elapsed(), n));
+                        }
+                        n
+                    }
+                    UpdateKind::Message(msg) if msg.peer == b.bare => {
+                        live += 1;
+                        1
+                    }
                     UpdateKind::CaughtUp => {
                         caught_up.get_or_insert(t.elapsed());
                         quiet_until = Some(tokio::time::Instant::now() + Duration::from_secs(3));
@@ -571,12 +586,21 @@ async fn part_b(server: &TestServer, m: usize) -> Result<(), Error> {
         .len();
     let opt = |d: Option<Duration>| d.map_or("never".to_owned(), |d| format!("{:.0} ms", ms(d)));
     println!(
-        "(b) first sign-in, empty store: online {:.0} ms; newest page ({first_len} messages) stored {}; \
-         catch-up ended {}; all {m} stored {}",
+        "(b) first sign-in, empty store: online {:.0} ms; first stored ({first_len} messages) {}; \
+         newest archive page {}; catch-up ended {}; all {m} stored {}",
         ms(online),
         opt(first_page),
+        first_history.map_or("never".to_owned(), |(d, n)| format!(
+            "({n} messages) {:.0} ms",
+            ms(d)
+        )),
         opt(caught_up),
         opt(all),
+    );
+    println!(
+        "    {live} of them came as single messages (offline messages pushed by the server, or \
+         forward pages), {} in archive pages filled backwards",
+        count - live
     );
     println!(
         "    A's store holds {in_store} of {m} messages{}; process RSS start {:.1} MiB, peak {:.1} MiB, end {:.1} MiB",
@@ -592,7 +616,7 @@ fn size(var: &str, real_run: bool, real: usize) -> Result<usize, Error> {
     Ok(match std::env::var(var) {
         Ok(v) => v.parse()?,
         Err(_) if real_run => real,
-        Err(_) => 200,
+        Err(_) => 100,
     })
 }
 
@@ -609,8 +633,12 @@ fn main() -> Result<(), Error> {
     let sqlite = std::env::var("LOQUAT_BENCH_STORAGE").map_or(true, |s| s != "internal")
         && sqlite_driver_installed();
     // LOQUAT_BENCH_SQLITE_DIR=/dev/shm puts the database on a RAM disk (no fsync cost).
+    // The smoke run does the same, where there is one, to stay fast.
     let sqlite_dir = match std::env::var("LOQUAT_BENCH_SQLITE_DIR") {
         Ok(d) => Some(tempfile::tempdir_in(d)?),
+        Err(_) if !real_run && Path::new("/dev/shm").is_dir() => {
+            tempfile::tempdir_in("/dev/shm").ok()
+        }
         Err(_) => None,
     };
     let database = sqlite_dir
