@@ -389,3 +389,23 @@ async fn client_killed_many_times() {
 
 #[path = "delivery/chaos.rs"]
 mod chaos;
+
+/// Soak run (ignored by default): for `LOQUAT_SOAK_MINUTES` minutes (default 2) A and B
+/// write to each other at random moments while random faults hit A's link (resets,
+/// black holes of 1 to 20 s, now and then a SIGKILL and restart of Prosody); then
+/// everything is restored and it prints `sent / received / lost / duplicated` per
+/// direction, and the oracle checks both stores and the server archive. Run:
+/// `LOQUAT_SOAK_MINUTES=2 cargo test --test delivery soak_with_random_faults -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "soak: LOQUAT_SOAK_MINUTES (default 2) minutes of random faults"]
+async fn soak_with_random_faults() {
+    let minutes = std::env::var("LOQUAT_SOAK_MINUTES")
+        .ok()
+        .and_then(|m| m.parse::<f64>().ok())
+        .filter(|m| *m > 0.0)
+        .unwrap_or(2.0);
+    soak::run(minutes).await;
+}
+
+#[path = "delivery/soak.rs"]
+mod soak;

@@ -57,10 +57,11 @@ run_step() {
 }
 
 # ---------------------------------------------------------------- Debian packages
-# Servers for integration tests, a Secret Service for the keyring tests, X11/Vulkan/fonts
+# Servers for integration tests (lua-dbi-sqlite3: Prosody storage on SQLite for
+# benches/delivery.rs), a Secret Service for the keyring tests, X11/Vulkan/fonts
 # for the real window under Xvfb, and a C compiler for the crypto crates.
 PACKAGES=(
-    prosody lua-unbound lua-sec ejabberd openssl
+    prosody lua-unbound lua-sec lua-dbi-sqlite3 ejabberd openssl
     dbus gnome-keyring
     xvfb xdotool imagemagick x11-apps fonts-noto-cjk
     mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1
