@@ -7,52 +7,12 @@ mod support;
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::session::rooms::{Exit, MucError, RoomUpdate};
-use loquat::session::{Command, Handle, SessionParams, UpdateKind};
+use loquat::session::{Command, Handle, UpdateKind};
 use loquat::store::Store;
 use support::TestServer;
-use support::session::{Updates, jid, local_params, online, wait_for};
+use support::muc::{fresh_room, join, joined, params};
+use support::session::{Updates, jid, online, wait_for};
 use tokio_xmpp::parsers::jid::BareJid;
-
-fn params(server: &TestServer, user: &str, password: &str, store: Option<Store>) -> SessionParams {
-    local_params(
-        AccountId(format!("acc-{user}")),
-        server.c2s_port(),
-        server.ca_pem(),
-        user,
-        password,
-        store,
-    )
-}
-
-fn fresh_room(prefix: &str) -> BareJid {
-    jid(&format!(
-        "{}@conference.localhost",
-        support::unique_local(prefix)
-    ))
-}
-
-fn join(h: &Handle, room: &BareJid, nick: &str, password: Option<&str>) {
-    h.send(Command::JoinRoom {
-        room: room.clone(),
-        nick: nick.to_owned(),
-        password: password.map(str::to_owned),
-    })
-    .expect("session alive");
-}
-
-/// Waits until we are in `room`; returns our nick.
-async fn joined(u: &mut Updates, room: &BareJid) -> String {
-    wait_for(u, 20, "room joined", |k| match k {
-        UpdateKind::Room(RoomUpdate::Joined { room: r, nick, .. }) if r == room => {
-            Some(nick.clone())
-        }
-        UpdateKind::Room(RoomUpdate::JoinFailed { room: r, error }) if r == room => {
-            panic!("join failed: {error}")
-        }
-        _ => None,
-    })
-    .await
-}
 
 /// Waits for a room message, live or filled in from the room archive.
 async fn room_message(u: &mut Updates, body: &str) -> ChatMessage {

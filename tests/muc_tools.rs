@@ -8,50 +8,13 @@ use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{ChatMessage, Direction};
 use loquat::session::rooms::{MucError, RoomUpdate};
 use loquat::session::roomtools;
-use loquat::session::{Command, Handle, SessionParams, UpdateKind};
+use loquat::session::{Command, Handle, UpdateKind};
 use loquat::store::Store;
 use loquat::xmpp::muc::form::FieldKind;
 use support::TestServer;
-use support::session::{Updates, jid, local_params, online, wait_for};
+use support::muc::{fresh_room, join, joined, params};
+use support::session::{jid, online, wait_for};
 use tokio_xmpp::parsers::jid::BareJid;
-
-fn params(server: &TestServer, user: &str, password: &str, store: Option<Store>) -> SessionParams {
-    local_params(
-        AccountId(format!("acc-{user}")),
-        server.c2s_port(),
-        server.ca_pem(),
-        user,
-        password,
-        store,
-    )
-}
-
-fn fresh_room(prefix: &str) -> BareJid {
-    jid(&format!(
-        "{}@conference.localhost",
-        support::unique_local(prefix)
-    ))
-}
-
-fn join(h: &Handle, room: &BareJid, nick: &str) {
-    h.send(Command::JoinRoom {
-        room: room.clone(),
-        nick: nick.to_owned(),
-        password: None,
-    })
-    .expect("session alive");
-}
-
-async fn joined(u: &mut Updates, room: &BareJid) {
-    wait_for(u, 20, "room joined", |k| match k {
-        UpdateKind::Room(RoomUpdate::Joined { room: r, .. }) if r == room => Some(()),
-        UpdateKind::Room(RoomUpdate::JoinFailed { room: r, error }) if r == room => {
-            panic!("join failed: {error}")
-        }
-        _ => None,
-    })
-    .await
-}
 
 /// Sets fields of the room's own form and sends it back.
 async fn configure(h: &Handle, room: &BareJid, edits: &[(&str, &str)]) {
@@ -81,7 +44,7 @@ async fn owner_changes_name_and_members_only_and_others_see_it() {
     let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
     let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
     let room = fresh_room("conf");
-    join(&ha, &room, "owner");
+    join(&ha, &room, "owner", None);
     joined(&mut ua, &room).await;
 
     // The form is the service's own: every field we promise to show is there.
@@ -115,7 +78,7 @@ async fn owner_changes_name_and_members_only_and_others_see_it() {
     assert_eq!(info.name.as_deref(), Some("Tea and cake 茶"));
     assert!(info.members_only, "{info:?}");
     // …and a stranger is kept out.
-    join(&hb, &room, "stranger");
+    join(&hb, &room, "stranger", None);
     let error = wait_for(&mut ub, 20, "join refused", |k| match k {
         UpdateKind::Room(RoomUpdate::JoinFailed { error, .. }) => Some(error.clone()),
         UpdateKind::Room(RoomUpdate::Joined { .. }) => panic!("joined a members-only room"),
@@ -140,9 +103,9 @@ async fn a_non_owner_is_refused_the_form_in_words() {
     let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
     let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
     let room = fresh_room("notmine");
-    join(&ha, &room, "owner");
+    join(&ha, &room, "owner", None);
     joined(&mut ua, &room).await;
-    join(&hb, &room, "guest");
+    join(&hb, &room, "guest", None);
     joined(&mut ub, &room).await;
     let err = roomtools::config_form(&hb, &room)
         .await
@@ -171,9 +134,9 @@ async fn private_message_between_occupants_is_its_own_conversation() {
     let (mut ua, ha, _) = online(params(&server, &a, &pa, Some(sa.clone()))).await;
     let (mut ub, hb, _) = online(params(&server, &b, &pb, Some(sb.clone()))).await;
     let room = fresh_room("pm");
-    join(&ha, &room, "alice");
+    join(&ha, &room, "alice", None);
     joined(&mut ua, &room).await;
-    join(&hb, &room, "bob");
+    join(&hb, &room, "bob", None);
     joined(&mut ub, &room).await;
 
     ha.send(Command::SendPrivate {
@@ -253,7 +216,7 @@ async fn browsing_lists_a_room_with_its_name_and_occupant_count() {
     let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
     let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
     let room = fresh_room("browse");
-    join(&ha, &room, "alice");
+    join(&ha, &room, "alice", None);
     joined(&mut ua, &room).await;
     configure(
         &ha,
@@ -265,7 +228,7 @@ async fn browsing_lists_a_room_with_its_name_and_occupant_count() {
         ],
     )
     .await;
-    join(&hb, &room, "bob");
+    join(&hb, &room, "bob", None);
     // On joining, the room tells that occupants may change its subject.
     let (mut is_in, mut subject_open) = (false, None);
     while !is_in || subject_open.is_none() {

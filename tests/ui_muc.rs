@@ -5,8 +5,9 @@
 
 #![cfg(feature = "gui")]
 
+mod support;
+
 use iced::widget::Id;
-use iced_test::selector::Candidate;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{ChatMessage, Delivery, Direction, Show};
@@ -15,28 +16,8 @@ use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Occupant, R
 use loquat::ui::i18n::Lang;
 use loquat::ui::join;
 use loquat::ui::room::{self, Room};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use support::view::count;
 use xmpp_parsers::jid::BareJid;
-
-fn count<M>(view: iced::Element<'_, M>, needle: &str) -> usize {
-    let mut ui = simulator(view);
-    let n = Arc::new(AtomicUsize::new(0));
-    let seen = n.clone();
-    let needle = needle.to_owned();
-    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
-        let hit = match c {
-            Candidate::Text { content, .. } => content.contains(&needle),
-            Candidate::TextInput { state, .. } => state.text().contains(&needle),
-            _ => false,
-        };
-        if hit {
-            seen.fetch_add(1, Ordering::SeqCst);
-        }
-        None
-    });
-    n.load(Ordering::SeqCst)
-}
 
 fn jid(s: &str) -> BareJid {
     BareJid::new(s).expect("jid")

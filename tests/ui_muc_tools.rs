@@ -6,8 +6,9 @@
 
 #![cfg(feature = "gui")]
 
+mod support;
+
 use iced::widget::Id;
-use iced_test::selector::Candidate;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{ChatMessage, Delivery, Direction, Show};
@@ -18,29 +19,9 @@ use loquat::ui::room::{self, Room};
 use loquat::ui::{browse, join, roomform};
 use loquat::xmpp::muc::browse::{Listing, RoomInfo};
 use loquat::xmpp::muc::form::DataForm;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use support::view::count;
 use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::minidom::Element;
-
-fn count<M>(view: iced::Element<'_, M>, needle: &str) -> usize {
-    let mut ui = simulator(view);
-    let n = Arc::new(AtomicUsize::new(0));
-    let seen = n.clone();
-    let needle = needle.to_owned();
-    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
-        let hit = match c {
-            Candidate::Text { content, .. } => content.contains(&needle),
-            Candidate::TextInput { state, .. } => state.text().contains(&needle),
-            _ => false,
-        };
-        if hit {
-            seen.fetch_add(1, Ordering::SeqCst);
-        }
-        None
-    });
-    n.load(Ordering::SeqCst)
-}
 
 fn jid(s: &str) -> BareJid {
     BareJid::new(s).expect("jid")

@@ -18,10 +18,13 @@
 
 mod certs;
 mod ejabberd;
+pub mod muc;
 mod prosody;
 mod proxy;
 pub mod session;
 mod tmpfs;
+#[cfg(feature = "gui")]
+pub mod view;
 
 #[allow(unused_imports)]
 pub use certs::Certs;
