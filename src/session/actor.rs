@@ -445,11 +445,6 @@ impl Actor {
             self.proto
                 .request(PendingIq::RosterGet, None, true, xmpp::roster::query(ver));
         self.send(roster_get).await;
-        // The archive is asked before the first presence: the server then keeps the
-        // messages that waited offline in the archive instead of pushing them one by one
-        // (Prosody skips offline delivery for a session that queried the archive). Pushed,
-        // 20,000 of them took 38 s to store and raced the catch-up for their order.
-        self.start_catch_up().await;
         self.send(xmpp::presence::own(
             self.presence.0,
             self.presence.1.as_deref(),
@@ -482,6 +477,7 @@ impl Actor {
         }
         self.online = true;
         self.flush_outbox().await;
+        self.start_catch_up().await;
         self.rooms_on_reset().await;
     }
 
