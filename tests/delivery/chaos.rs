@@ -69,6 +69,13 @@ fn client(server: &TestServer, who: &Who, send: usize, tag: &str, linger: u64) -
     ])
     .stdin(Stdio::null())
     .stdout(Stdio::null());
+    // LOQUAT_CHAOS_LOGS=DIR keeps each run's log (with RUST_LOG) for a post-mortem.
+    if let Some(logs) = std::env::var_os("LOQUAT_CHAOS_LOGS") {
+        let path = Path::new(&logs).join(format!("{tag}.log"));
+        if let Ok(file) = std::fs::File::create(path) {
+            cmd.stderr(file);
+        }
+    }
     if tag == "last" {
         // The last run ends only after its catch-up did: a fixed time was too short on a
         // loaded machine and looked like lost messages.
@@ -135,6 +142,15 @@ pub async fn run(runs: usize) {
     }
     let store = Store::open(&a_dir).expect("A's store after the runs");
     let account = AccountId(format!("acc-{a_jid}"));
+    for key in ["mam-cursor", "mam-backfill", "mam-gap-after"] {
+        let value = store.pref(&format!("{key}:{account}"));
+        eprintln!("A's {key}: {value:?}");
+    }
+    if let Some(logs) = std::env::var_os("LOQUAT_CHAOS_LOGS") {
+        // Keep A's data folder next to the logs.
+        let keep = Path::new(&logs).join("data");
+        let _ = Command::new("cp").arg("-a").arg(&a_dir).arg(&keep).status();
+    }
     let received = bodies(&store, &account, &b.jid, Direction::Incoming);
     let mut got = received.clone();
     got.sort();
