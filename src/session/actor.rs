@@ -38,6 +38,12 @@ struct CatchUp {
     queryid: String,
     batch: Vec<ChatMessage>,
     pages: u32,
+    /// A newest-first query (first sign-in, or a refill): its page sets the cursor.
+    newest: bool,
+    /// The archive id a forward query asked after.
+    after: Option<String>,
+    /// Asked before our first presence on this stream went out (see `on_reset`).
+    before_presence: bool,
 }
 
 fn cursor_key(account: &AccountId) -> String {
@@ -214,6 +220,9 @@ struct Actor {
     gap_oldest: Option<i64>,
     /// Newest message time stored when this stream's catch-up started.
     known_until: Option<i64>,
+    /// Our presence went out on this stream: from then on the server pushes us what
+    /// arrives instead of only archiving it.
+    presence_sent: bool,
     tools: roomtools::Tools,
 }
 
@@ -267,6 +276,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         gap_after: None,
         gap_oldest: None,
         known_until: None,
+        presence_sent: false,
         last_live: std::collections::HashMap::new(),
         tools: roomtools::Tools::default(),
     };
@@ -445,11 +455,19 @@ impl Actor {
             self.proto
                 .request(PendingIq::RosterGet, None, true, xmpp::roster::query(ver));
         self.send(roster_get).await;
+        // The archive is asked before our presence: the server then keeps what waited
+        // for us offline in the archive, and it comes in pages, newest first on a first
+        // sign-in, instead of pushed one stanza at a time (Prosody skips offline delivery
+        // to a session that queried its archive; 20,000 pushed messages took 38 s to
+        // store, and raced the catch-up for their order).
+        self.presence_sent = false;
+        self.start_catch_up().await;
         self.send(xmpp::presence::own(
             self.presence.0,
             self.presence.1.as_deref(),
         ))
         .await;
+        self.presence_sent = true;
         let carbons = self.proto.request(
             PendingIq::CarbonsEnable,
             None,
@@ -477,7 +495,6 @@ impl Actor {
         }
         self.online = true;
         self.flush_outbox().await;
-        self.start_catch_up().await;
         self.rooms_on_reset().await;
     }
 

@@ -72,6 +72,11 @@ impl Actor {
     }
 
     pub(super) async fn query_archive(&mut self, from: xmpp::mam::From, pages: u32) {
+        let newest = matches!(from, xmpp::mam::From::Newest);
+        let after = match &from {
+            xmpp::mam::From::After(id) => Some(id.clone()),
+            _ => None,
+        };
         let query = self.proto.mam_query(from);
         if let Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Set { payload, .. }) = &query {
             let queryid = payload.attr("queryid").unwrap_or_default().to_owned();
@@ -79,6 +84,9 @@ impl Actor {
                 queryid,
                 batch: Vec::new(),
                 pages,
+                newest,
+                after,
+                before_presence: !self.presence_sent,
             });
         }
         self.send(query).await;
@@ -209,7 +217,14 @@ impl Actor {
         let pages = catch_up.pages + 1;
         let complete = complete || reached;
         let saved = self
-            .save_positions(backward, complete, catch_up.pages, &first, &last)
+            .save_positions(
+                backward,
+                catch_up.newest,
+                complete,
+                catch_up.pages,
+                &first,
+                &last,
+            )
             .await;
         // Shown only once the positions are saved too: whoever sees these messages may
         // quit at once, and the next run must neither fetch them again as old history
@@ -221,13 +236,41 @@ impl Actor {
         if backward && (complete || first.is_none() || pages >= MAX_BACKFILL_PAGES) {
             self.finish_refill(reached).await;
         }
+        if catch_up.newest {
+            // The newest page was what the archive held when asked (history on a first
+            // sign-in); what reached it since comes next, forward and as news, then the
+            // older history (from the fill position just saved).
+            match last {
+                Some(last) => {
+                    self.query_archive(xmpp::mam::From::After(last), pages)
+                        .await
+                }
+                // An empty archive, asked before our presence: ask once more, so what
+                // arrived in between (archived, not pushed to us) is not missed.
+                None if catch_up.before_presence => {
+                    self.query_archive(xmpp::mam::From::Newest, pages).await
+                }
+                None => self.emit(UpdateKind::CaughtUp),
+            }
+            return;
+        }
         if complete {
             if !backward {
+                // Asked before our presence went out: a message that reached the server
+                // after this page and before the presence was archived but not pushed.
+                if catch_up.before_presence
+                    && let Some(after) = last.or(catch_up.after)
+                {
+                    self.query_archive(xmpp::mam::From::After(after), pages)
+                        .await;
+                    return;
+                }
                 // Caught up forward; finish a backward fill an earlier run left halfway.
                 let key = backfill_key(&self.account);
                 if let Some(Ok(Some(oldest))) = self.with_store(move |s| s.pref(&key)).await {
+                    // The floor stays: in this stream it is where the newest page ended
+                    // (a new stream starts without one).
                     log::info!("{}: resuming the history fill before {oldest}", self.own);
-                    self.backfill_floor = None;
                     self.query_archive(xmpp::mam::From::Before(oldest), pages)
                         .await;
                     return;
@@ -255,6 +298,7 @@ impl Actor {
     async fn save_positions(
         &mut self,
         backward: bool,
+        newest: bool,
         complete: bool,
         page: u32,
         first: &Option<String>,
@@ -276,9 +320,9 @@ impl Actor {
                 return false;
             }
         }
-        // The cursor is the newest archive id stored: forward pages move it, the first
-        // backward page (of a first sign-in or a refill) sets it.
-        let cursor = if backward && page > 0 {
+        // The cursor is the newest archive id stored: forward pages move it, the newest
+        // page (of a first sign-in or a refill) sets it.
+        let cursor = if backward && !newest {
             None
         } else {
             last.clone()
