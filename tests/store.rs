@@ -533,6 +533,122 @@ fn stored_messages_survive_a_crash() {
     assert_eq!(got[100].id.0, "b99");
 }
 
+/// Set by `killed_at_random_moments_keeps_what_it_flushed` for the writer it starts:
+/// the data folder, and where to start numbering.
+const KILL_DIR_ENV: &str = "LOQUAT_STORE_TEST_KILL_DIR";
+const KILL_START_ENV: &str = "LOQUAT_STORE_TEST_KILL_START";
+
+/// In the child process only: store archive-like pages (1 to 7 messages, one flush each,
+/// as news and as old history in turn), then the position, as the catch-up does, and
+/// print `stored N` after each; until killed.
+#[test]
+fn kill_child_helper() {
+    use std::io::Write;
+    let Some(dir) = std::env::var_os(KILL_DIR_ENV) else {
+        return; // a normal test run: nothing to do
+    };
+    let start: usize = std::env::var(KILL_START_ENV).unwrap().parse().unwrap();
+    let store = Store::open(std::path::Path::new(&dir)).unwrap();
+    let mut out = std::io::stdout();
+    let mut i = start;
+    for page in 0.. {
+        let batch: Vec<_> = (i..i + 1 + page % 7)
+            .map(|k| {
+                let mut m = msg("a", "alice@x.org", &format!("k{k:07}"), T0 + k as i64);
+                m.server_id = Some(format!("arch-{k}"));
+                m
+            })
+            .collect();
+        if page % 2 == 0 {
+            store.insert_messages(&batch).unwrap();
+        } else {
+            store.insert_old_messages(&batch).unwrap();
+        }
+        i += batch.len();
+        store.set_pref("position", &i.to_string()).unwrap();
+        writeln!(out, "stored {i}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+/// SIGKILL in the middle of writing, 25 times: every page the store reported flushed is
+/// there after reopening, each message once, and the position never runs ahead of the
+/// messages (the catch-up's positions rely on both).
+#[test]
+fn killed_at_random_moments_keeps_what_it_flushed() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut acked = 0usize;
+    for run in 0..25u64 {
+        let (stored, position) = {
+            let store = Store::open(dir.path()).unwrap();
+            let got = store
+                .latest(&acct("a"), &chat("alice@x.org"), 1_000_000)
+                .unwrap();
+            let position: usize = store
+                .pref("position")
+                .unwrap()
+                .map_or(0, |p| p.parse().unwrap());
+            let ids: Vec<String> = got.iter().map(|m| m.id.0.clone()).collect();
+            let want: Vec<String> = (0..ids.len()).map(|k| format!("k{k:07}")).collect();
+            assert_eq!(
+                ids, want,
+                "run {run}: messages missing, repeated or out of order"
+            );
+            assert!(
+                ids.len() >= acked,
+                "run {run}: {} messages after the kill, {acked} were reported flushed",
+                ids.len()
+            );
+            assert!(
+                position >= acked && position <= ids.len(),
+                "run {run}: position {position}, {acked} flushed, {} stored",
+                ids.len()
+            );
+            (ids.len(), position)
+        };
+        let _ = stored;
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "kill_child_helper",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(KILL_DIR_ENV, dir.path())
+            .env(KILL_START_ENV, position.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(n) = line.strip_prefix("stored ") {
+                    let _ = tx.send(n.parse::<usize>().unwrap());
+                }
+            }
+        });
+        // Wait for the first page, then let it write for a random while.
+        let first = rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+        acked = acked.max(first);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        std::thread::sleep(std::time::Duration::from_millis(
+            u64::from(nanos % 300) + 10 * (run % 3),
+        ));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        reader.join().unwrap();
+        acked = rx.try_iter().fold(acked, usize::max);
+    }
+    assert!(acked > 25, "the writer hardly wrote: {acked}");
+}
+
 #[test]
 fn a_damaged_database_is_moved_aside_and_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
