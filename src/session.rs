@@ -85,6 +85,11 @@ pub enum Command {
         peer: BareJid,
         id: String,
     },
+    /// The conversation with `peer` is on screen (or none is, for this account): a
+    /// long archive catch-up fetches its newest page first.
+    Viewing {
+        peer: Option<BareJid>,
+    },
     /// Find the account's HTTP upload service and its size limit (XEP-0363).
     FindUploadService {
         reply: files::Reply<

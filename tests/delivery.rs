@@ -160,11 +160,7 @@ async fn five_hundred_messages_while_offline_arrive_once() {
         b.send(&ja, body("away", "b", i));
     }
     // All on the server (B's outbox is empty) before A comes back.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !b.store().outbox(&b.account).expect("outbox").is_empty() {
-        assert!(Instant::now() < deadline, "B's messages never left");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    b.wait_all_sent(&ja, 60).await;
     let start = Instant::now();
     a.reopen_store();
     a.sign_in(&server).await;
@@ -175,6 +171,70 @@ async fn five_hundred_messages_while_offline_arrive_once() {
         "500 offline messages in A's store after {:.1} s",
         start.elapsed().as_secs_f64()
     );
+}
+
+/// Back after 600 messages with the chat on screen: its newest messages are shown
+/// first, not after the catch-up paged through the older ones (12 pages of Prosody's
+/// 50); in the end all are stored once, in order, and count as unread once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_on_screen_gets_its_newest_page_first() {
+    use futures::StreamExt;
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = Side::new(&server, "peek-a", dir.path());
+    let mut b = Side::new(&server, "peek-b", dir.path());
+    b.sign_in(&server).await;
+    let ja = a.jid.clone();
+    b.send(&ja, body("peek", "b", 0));
+    a.sign_in(&server).await;
+    oracle::wait_stored("first message", 20, &b.sent, || {
+        a.stored(&b.jid, Direction::Incoming)
+    })
+    .await;
+    a.quit();
+    for i in 1..=600 {
+        b.send(&ja, body("peek", "b", i));
+    }
+    b.wait_all_sent(&ja, 60).await;
+
+    a.reopen_store();
+    let peer = support::session::jid(&b.jid);
+    let mut updates: support::session::Updates = Box::pin(loquat::session::run(a.params(&server)));
+    // The handle comes before the stream is up: the chat with B is on screen.
+    let mut shown = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let mut _handle = None;
+    while shown.len() < 600 {
+        let Ok(Some(update)) = tokio::time::timeout_at(deadline, updates.next()).await else {
+            panic!("only {} of B's 600 messages were shown", shown.len());
+        };
+        match update.kind {
+            UpdateKind::Ready(h) => {
+                h.send(loquat::session::Command::Viewing {
+                    peer: Some(peer.clone()),
+                })
+                .expect("send");
+                _handle = Some(h);
+            }
+            UpdateKind::Message(m) if m.peer == peer => shown.push(m.body),
+            UpdateKind::History(ms) => panic!("news shown as history: {}", ms.len()),
+            _ => {}
+        }
+    }
+    let at = |i| shown.iter().position(|s| *s == body("peek", "b", i));
+    assert!(
+        at(600) < at(1) && at(551) < at(1),
+        "the newest page was not shown first: #600 at {:?}, #1 at {:?}; shown first: {:?}",
+        at(600),
+        at(1),
+        &shown[..3]
+    );
+    // Stored once each, in sending order, and unread once each (#0 came before A's first
+    // sign-in: history).
+    let stored = a.stored(&b.jid, Direction::Incoming);
+    oracle::assert_once_in_order("A's store", &stored, &b.sent);
+    let conv = loquat::ids::ConversationId::Chat(peer);
+    assert_eq!(a.store().unread(&a.account, &conv).expect("unread"), 600);
 }
 
 /// (6) Three messages written while offline, the app quit, started again with the

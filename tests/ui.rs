@@ -221,6 +221,11 @@ fn typing_and_enter_sends_a_chat_message_and_shows_it_once() {
     };
     apply(&mut app, messages);
     assert!(shows(&app, "bob@example.org"), "the header shows the peer");
+    // The session learns which chat is on screen (its catch-up fetches it first).
+    match commands.try_recv() {
+        Ok(Command::Viewing { peer }) => assert_eq!(peer.as_ref(), Some(&bob)),
+        other => panic!("expected Viewing, got {other:?}"),
+    }
 
     // Type in the composer and press Enter.
     let messages = {

@@ -223,6 +223,12 @@ struct Actor {
     /// Our presence went out on this stream: from then on the server pushes us what
     /// arrives instead of only archiving it.
     presence_sent: bool,
+    /// The chat on screen (`Command::Viewing`).
+    viewing: Option<BareJid>,
+    /// The newest page of that chat, asked ahead of a catch-up (see `catchup.rs`).
+    peek: Option<CatchUp>,
+    /// What that page stored, for the catch-up to sort older messages before it.
+    peek_floor: Option<catchup::PeekFloor>,
     tools: roomtools::Tools,
 }
 
@@ -277,6 +283,9 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         gap_oldest: None,
         known_until: None,
         presence_sent: false,
+        viewing: None,
+        peek: None,
+        peek_floor: None,
         last_live: std::collections::HashMap::new(),
         tools: roomtools::Tools::default(),
     };
@@ -596,6 +605,8 @@ impl Actor {
                 Event::Archived { queryid, message } => {
                     if let Some(c) = self.catch_up.as_mut().filter(|c| c.queryid == queryid) {
                         c.batch.push(*message);
+                    } else if let Some(p) = self.peek.as_mut().filter(|p| p.queryid == queryid) {
+                        p.batch.push(*message);
                     }
                 }
                 Event::ArchivePage {
@@ -794,6 +805,14 @@ impl Actor {
             Command::Resend { id } => self.resend(id).await,
             Command::MarkDisplayed { peer, id } => {
                 self.send(xmpp::message::displayed(peer, id)).await;
+            }
+            Command::Viewing { peer } => {
+                let changed = self.viewing != peer;
+                self.viewing = peer;
+                // Opened while a catch-up runs forward: its newest page now.
+                if changed && self.catch_up.as_ref().is_some_and(|c| c.after.is_some()) {
+                    self.peek_viewed().await;
+                }
             }
             Command::FindUploadService { reply } => self.find_upload_service(reply).await,
             Command::RequestSlot {

@@ -159,6 +159,22 @@ impl App {
         }
     }
 
+    /// Tells the session of the open chat's account which chat is on screen: a long
+    /// catch-up then fetches that chat's newest messages first.
+    pub(super) fn tell_viewing(&self) {
+        let Some(open) = &self.conversation else {
+            return;
+        };
+        let ConversationId::Chat(peer) = &open.conversation else {
+            return;
+        };
+        if let Some(handle) = self.handles.get(&open.account) {
+            let _ = handle.send(Command::Viewing {
+                peer: Some(peer.clone()),
+            });
+        }
+    }
+
     pub(super) fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
         if self.is_room(&account, &peer) {
             return self.open_room(account, peer);
@@ -189,6 +205,7 @@ impl App {
         self.restore_draft(&mut open);
         let conv_id = open.conversation.clone();
         self.conversation = Some(open);
+        self.tell_viewing();
         let focus = iced::widget::operation::focus(conversation::COMPOSER_ID);
         let Some(store) = self.store.clone() else {
             return focus;
@@ -331,6 +348,7 @@ impl App {
                 // A session that was starting while its account got disabled.
                 if state.account.enabled {
                     self.handles.insert(account, handle);
+                    self.tell_viewing();
                 }
             }
             UpdateKind::Connecting { attempt } => {

@@ -3,7 +3,8 @@
 
 use super::message::chat_from_archive;
 use super::{Event, PendingIq, ProtoState};
-use xmpp_parsers::jid::Jid;
+use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType};
+use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::mam::{Fin, Query, QueryId, Result_};
 use xmpp_parsers::message::Message;
 use xmpp_parsers::rsm::SetQuery;
@@ -21,6 +22,9 @@ pub enum From {
     Newest,
     /// The page just older than this archive id.
     Before(String),
+    /// The newest page of the conversation with one contact (the one on screen), ahead of
+    /// a long catch-up.
+    NewestWith(BareJid),
 }
 
 impl ProtoState {
@@ -46,11 +50,25 @@ impl ProtoState {
                 before: Some(id.clone()),
                 index: None,
             },
+            From::NewestWith(_) => SetQuery {
+                max: Some(PAGE),
+                after: None,
+                before: Some(String::new()),
+                index: None,
+            },
+        };
+        let form = match &from {
+            From::NewestWith(with) => Some(DataForm::new(
+                DataFormType::Submit,
+                xmpp_parsers::ns::MAM,
+                vec![Field::new("with", FieldType::JidSingle).with_value(with.as_str())],
+            )),
+            _ => None,
         };
         let query = Query {
             queryid: Some(QueryId(queryid.clone())),
             node: None,
-            form: None,
+            form,
             set: Some(set),
             flip_page: false,
         };
@@ -267,5 +285,25 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<max>250</max>"), "{xml}");
+    }
+
+    #[test]
+    fn newest_page_of_one_conversation_asks_with_that_contact() {
+        let mut s = state();
+        let bob = BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!());
+        let xml = to_xml(&s.mam_query(From::NewestWith(bob)));
+        assert!(
+            xml.contains("<before/>") || xml.contains("<before></before>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("var=\"with\"") || xml.contains("var='with'"),
+            "{xml}"
+        );
+        assert!(xml.contains("<value>bob@example.org</value>"), "{xml}");
+        assert!(xml.contains("<value>urn:xmpp:mam:2</value>"), "{xml}");
+        // The whole archive (no "with") for the other kinds.
+        let xml = to_xml(&s.mam_query(From::After("A1".into())));
+        assert!(!xml.contains("with"), "{xml}");
     }
 }

@@ -73,6 +73,27 @@ impl Side {
         self.store = Some(Store::open(&self.dir).expect("reopen the store"));
     }
 
+    /// Waits until the server confirmed everything this side sent to `to`: all of it
+    /// stored (sending goes through the session, which stores first) and the outbox
+    /// empty. The outbox alone is empty before the session stored anything.
+    pub async fn wait_all_sent(&self, to: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.stored(to, Direction::Outgoing).len() < self.sent.len()
+            || !self
+                .store()
+                .outbox(&self.account)
+                .expect("outbox")
+                .is_empty()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "{}'s messages never left",
+                self.jid
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     pub fn store(&self) -> &Store {
         self.store.as_ref().expect("the store is open")
     }

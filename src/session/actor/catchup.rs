@@ -18,6 +18,13 @@ use crate::store::{HistoryGap, Inserted};
 use crate::xmpp;
 use tokio_xmpp::Stanza;
 
+/// Where the newest page of the chat on screen, stored ahead of the catch-up, begins.
+pub(super) struct PeekFloor {
+    conversation: crate::ids::ConversationId,
+    time: i64,
+    archive_id: String,
+}
+
 /// The end of one archive page, as the protocol reported it.
 pub(super) struct PageEnd {
     pub queryid: String,
@@ -62,34 +69,114 @@ impl Actor {
         let (cursor, gap_after, known) = positions;
         self.known_until = known;
         self.gap_after = gap_after.and_then(|t| t.parse().ok());
+        let returning = cursor.is_some();
         let from = match cursor {
             Some(id) => xmpp::mam::From::After(id),
             None => xmpp::mam::From::Newest,
         };
         self.backfill_floor = None;
         self.gap_oldest = None;
+        self.peek = None;
+        self.peek_floor = None;
+        // Back after a while: the chat on screen shows its newest messages at once, not
+        // after everything older was paged through (asked first, answered first).
+        if returning {
+            self.peek_viewed().await;
+        }
         self.query_archive(from, 0).await;
     }
 
-    pub(super) async fn query_archive(&mut self, from: xmpp::mam::From, pages: u32) {
+    /// Builds an archive query and the state that collects its page.
+    fn open_query(&mut self, from: xmpp::mam::From, pages: u32) -> (Stanza, Option<CatchUp>) {
         let newest = matches!(from, xmpp::mam::From::Newest);
         let after = match &from {
             xmpp::mam::From::After(id) => Some(id.clone()),
             _ => None,
         };
         let query = self.proto.mam_query(from);
-        if let Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Set { payload, .. }) = &query {
-            let queryid = payload.attr("queryid").unwrap_or_default().to_owned();
-            self.catch_up = Some(CatchUp {
-                queryid,
+        let state = match &query {
+            Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Set { payload, .. }) => Some(CatchUp {
+                queryid: payload.attr("queryid").unwrap_or_default().to_owned(),
                 batch: Vec::new(),
                 pages,
                 newest,
                 after,
                 before_presence: !self.presence_sent,
-            });
-        }
+            }),
+            _ => None,
+        };
+        (query, state)
+    }
+
+    pub(super) async fn query_archive(&mut self, from: xmpp::mam::From, pages: u32) {
+        let (query, state) = self.open_query(from, pages);
+        self.catch_up = state;
         self.send(query).await;
+    }
+
+    /// Asks for the newest page of the chat on screen, ahead of the catch-up. It moves no
+    /// position: the catch-up still pages through everything and finds these stored.
+    pub(super) async fn peek_viewed(&mut self) {
+        let Some(peer) = self.viewing.clone() else {
+            return;
+        };
+        if self.store.is_none() {
+            return;
+        }
+        let (query, state) = self.open_query(xmpp::mam::From::NewestWith(peer), 0);
+        self.peek = state;
+        self.send(query).await;
+    }
+
+    /// The newest page of the chat on screen arrived: what is new in it is news (the
+    /// cursor is older than all of it), stored and shown now.
+    async fn on_peek_page(&mut self, failed: bool) {
+        let Some(peek) = self.peek.take() else {
+            return;
+        };
+        if failed {
+            log::debug!(
+                "{}: the archive did not give the chat's newest page",
+                self.own
+            );
+            return;
+        }
+        log::debug!(
+            "{}: newest page of the chat on screen: {} messages",
+            self.own,
+            peek.batch.len()
+        );
+        if let Some(new) = self.store_page(peek.batch, false).await {
+            // The catch-up brings the older ones later; they must sort before these.
+            if let Some(oldest) = new.first()
+                && let Some(id) = oldest.server_id.clone()
+            {
+                self.peek_floor = Some(PeekFloor {
+                    conversation: oldest.conversation(),
+                    time: new.iter().map(|m| m.timestamp_ms).min().unwrap_or(0),
+                    archive_id: id,
+                });
+            }
+            self.show(new, false);
+        }
+    }
+
+    /// Forward pages that reach the chat's messages stored ahead by its newest page: the
+    /// ones before them keep sorting before them, although archive stamps share whole
+    /// seconds (a later insert with the same time would sort after).
+    fn keep_below_peek(&mut self, batch: &mut [ChatMessage]) {
+        let Some(floor) = &self.peek_floor else {
+            return;
+        };
+        for m in batch.iter_mut() {
+            if m.server_id.as_deref() == Some(floor.archive_id.as_str()) {
+                self.peek_floor = None;
+                return;
+            }
+            if m.conversation() == floor.conversation && m.timestamp_ms >= floor.time {
+                m.timestamp_ms = floor.time - 1;
+            }
+        }
     }
 
     /// The archive no longer has our cursor (it keeps history for a limited time, or
@@ -178,6 +265,10 @@ impl Actor {
             failed,
             gone,
         } = end;
+        if self.peek.as_ref().is_some_and(|p| p.queryid == queryid) {
+            self.on_peek_page(failed).await;
+            return;
+        }
         let Some(catch_up) = self.catch_up.take_if(|c| c.queryid == queryid) else {
             return;
         };
@@ -188,6 +279,11 @@ impl Actor {
         let mut batch = catch_up.batch;
         if backward {
             self.backfill_floor = below_floor(&mut batch, self.backfill_floor);
+        } else {
+            self.keep_below_peek(&mut batch);
+            if complete {
+                self.peek_floor = None;
+            }
         }
         log::debug!(
             "{}: archive page {} ({} messages, backward {backward}, complete {complete}, failed {failed})",

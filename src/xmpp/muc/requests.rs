@@ -143,7 +143,8 @@ impl ProtoState {
         let queryid = self.next_id();
         let (after, before) = match &from {
             From::After(id) => (Some(id.clone()), None),
-            From::Newest => (None, Some(String::new())),
+            // A room's archive is one conversation already.
+            From::Newest | From::NewestWith(_) => (None, Some(String::new())),
             From::Before(id) => (None, Some(id.clone())),
         };
         let query = Query {
