@@ -6,9 +6,10 @@
 
 #![cfg(feature = "gui")]
 
+mod support;
+
 use iced::keyboard::{Key, key::Named};
 use iced::widget::Id;
-use iced_test::selector::Candidate;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
@@ -19,29 +20,12 @@ use loquat::ui::onboarding::{self, ADDRESS_ID, PASSWORD_ID};
 use loquat::ui::sessions::CheckReport;
 use loquat::ui::startup::{LoadedAccount, Startup};
 use loquat::ui::{App, Message};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::BareJid;
 
 /// How many text widgets (or text inputs) on screen contain `needle`.
 fn count_text(app: &App, needle: &str) -> usize {
-    let mut ui = simulator(app.view());
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    let needle = needle.to_string();
-    let _ = ui.find(move |candidate: Candidate<'_>| -> Option<()> {
-        let hit = match candidate {
-            Candidate::Text { content, .. } => content.contains(&needle),
-            Candidate::TextInput { state, .. } => state.text().contains(&needle),
-            _ => false,
-        };
-        if hit {
-            seen.fetch_add(1, Ordering::SeqCst);
-        }
-        None
-    });
-    count.load(Ordering::SeqCst)
+    support::view::count(app.view(), needle)
 }
 
 fn shows(app: &App, needle: &str) -> bool {

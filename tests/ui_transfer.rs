@@ -8,8 +8,9 @@
 
 #![cfg(feature = "gui")]
 
+mod support;
+
 use futures::future::BoxFuture;
-use iced_test::selector::Candidate;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, Attachment, ChatMessage, Contact, Delivery, Direction, Subscription};
@@ -41,19 +42,7 @@ impl FilePicker for StubPicker {
 }
 
 fn count_text(app: &App, needle: &str) -> usize {
-    let mut ui = simulator(app.view());
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    let needle = needle.to_string();
-    let _ = ui.find(move |candidate: Candidate<'_>| -> Option<()> {
-        if let Candidate::Text { content, .. } = candidate
-            && content.contains(&needle)
-        {
-            seen.fetch_add(1, Ordering::SeqCst);
-        }
-        None
-    });
-    count.load(Ordering::SeqCst)
+    support::view::count(app.view(), needle)
 }
 
 fn shows(app: &App, needle: &str) -> bool {
