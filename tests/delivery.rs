@@ -424,6 +424,79 @@ async fn an_archive_that_lost_our_position_leaves_a_visible_gap() {
     assert_eq!(a.stored(&jb, Direction::Incoming).len(), 5, "nothing twice");
 }
 
+/// The archive lost A's position, and A had stored a newer message since (live, from
+/// someone else): the refill still reaches back to the position's time, so none of the
+/// 60 messages B sent in between (more than one page) is skipped for the newer one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_position_is_refilled_back_to_its_own_time() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = Side::new(&server, "refill-a", dir.path());
+    let mut b = Side::new(&server, "refill-b", dir.path());
+    b.sign_in(&server).await;
+    let (ja, jb) = (a.jid.clone(), b.jid.clone());
+    let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    let message = |peer: &str, body: &str, time: i64| loquat::model::ChatMessage {
+        id: loquat::ids::LocalMessageId::generate(),
+        account: a.account.clone(),
+        peer: support::session::jid(peer),
+        is_room: false,
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: body.into(),
+        timestamp_ms: time,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: Some(format!("gone-{body}")),
+        delivery: loquat::model::Delivery::Delivered,
+        attachment: None,
+        private_nick: None,
+    };
+    // A's position, an hour old and forgotten by the server.
+    a.store()
+        .insert_message(&message(&jb, "old", hour_ago))
+        .expect("store");
+    a.store()
+        .set_pref(&format!("mam-cursor:{}", a.account), "gone-old")
+        .expect("cursor");
+    a.store()
+        .set_pref(
+            &format!("mam-cursor-time:{}", a.account),
+            &hour_ago.to_string(),
+        )
+        .expect("cursor time");
+    for i in 0..60 {
+        b.send(&ja, body("refill", "b", i));
+    }
+    b.wait_all_sent(&ja, 60).await;
+    // Then a newer message reached A live from someone else.
+    a.store()
+        .insert_message(&message(
+            "carol@localhost",
+            "newer",
+            chrono::Utc::now().timestamp_millis(),
+        ))
+        .expect("store");
+
+    a.sign_in(&server).await;
+    let (updates, _) = a.session.as_mut().expect("signed in");
+    wait_for(updates, 30, "the refill to end", |k| match k {
+        UpdateKind::CaughtUp => Some(()),
+        _ => None,
+    })
+    .await;
+    let received = a.stored(&jb, Direction::Incoming);
+    assert_eq!(received[0], "old");
+    oracle::assert_once_in_order("B's messages after the refill", &received[1..], &b.sent);
+    let gaps = a.store().history_gaps(&a.account).expect("gaps");
+    assert_eq!(
+        gaps.len(),
+        1,
+        "the hour the server forgot is marked: {gaps:?}"
+    );
+    assert_eq!(gaps[0].after_ms, hour_ago);
+}
+
 /// (4) The client process (`examples/chaos_client.rs`) is killed with SIGKILL at random
 /// moments while it writes and B's 500 messages stream in; then it runs once more to the
 /// end. Every message B sent is in A's store once; every message A's store accepted

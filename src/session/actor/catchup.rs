@@ -40,11 +40,19 @@ fn gap_key(account: &crate::ids::AccountId) -> String {
     format!("mam-gap-after:{account}")
 }
 
+/// The newest message time of the page that set the cursor: up to there we have
+/// everything, which is where a gap starts if the archive loses the cursor. (The newest
+/// time stored is no measure: live messages after the cursor are newer.)
+fn cursor_time_key(account: &crate::ids::AccountId) -> String {
+    format!("mam-cursor-time:{account}")
+}
+
 impl Actor {
     /// On every new (not resumed) stream: fetch what the archive has after the last
     /// archive id we stored; with no local history yet, the newest pages backwards.
     pub(super) async fn start_catch_up(&mut self) {
         let (key, gkey) = (cursor_key(&self.account), gap_key(&self.account));
+        let tkey = cursor_time_key(&self.account);
         let account = self.account.clone();
         // What we had before this stream delivered anything (offline messages come right
         // after sign-in): where a gap would start if the archive lost our position.
@@ -52,7 +60,11 @@ impl Actor {
             .with_store(move |s| {
                 let cursor = s.pref(&key)?;
                 let known = match cursor {
-                    Some(_) => s.newest_time(&account)?,
+                    Some(_) => match s.pref(&tkey)?.and_then(|t| t.parse().ok()) {
+                        Some(t) => Some(t),
+                        // Written before the cursor's time was kept.
+                        None => s.newest_time(&account)?,
+                    },
                     None => None,
                 };
                 Ok::<_, crate::store::StoreError>((cursor, s.pref(&gkey)?, known))
@@ -301,6 +313,7 @@ impl Actor {
         let reached = self
             .gap_after
             .is_some_and(|after| backward && oldest.is_some_and(|t| t <= after + 1000));
+        let newest_ms = batch.iter().map(|m| m.timestamp_ms).max();
         let Some(new) = self.store_page(batch, backward).await else {
             return;
         };
@@ -318,8 +331,8 @@ impl Actor {
                 catch_up.newest,
                 complete,
                 catch_up.pages,
-                &first,
-                &last,
+                (&first, &last),
+                newest_ms,
             )
             .await;
         // Shown only once the positions are saved too: whoever sees these messages may
@@ -397,8 +410,8 @@ impl Actor {
         newest: bool,
         complete: bool,
         page: u32,
-        first: &Option<String>,
-        last: &Option<String>,
+        (first, last): (&Option<String>, &Option<String>),
+        newest_ms: Option<i64>,
     ) -> bool {
         if backward {
             let key = backfill_key(&self.account);
@@ -425,7 +438,19 @@ impl Actor {
         };
         if let Some(id) = cursor {
             let key = cursor_key(&self.account);
-            if let Some(Err(e)) = self.with_store(move |s| s.set_pref(&key, &id)).await {
+            // The cursor first: a kill in between leaves an older time, which only
+            // makes a refill reach back further than needed.
+            let tkey = cursor_time_key(&self.account);
+            let saved = self
+                .with_store(move |s| {
+                    s.set_pref(&key, &id)?;
+                    match newest_ms {
+                        Some(t) => s.set_pref(&tkey, &t.to_string()),
+                        None => Ok(()),
+                    }
+                })
+                .await;
+            if let Some(Err(e)) = saved {
                 log::warn!("could not save the archive position: {e}");
                 return false;
             }
