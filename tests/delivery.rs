@@ -497,6 +497,53 @@ async fn a_lost_position_is_refilled_back_to_its_own_time() {
     assert_eq!(gaps[0].after_ms, hour_ago);
 }
 
+/// A database damaged beyond opening, as the app starts it (`Store::open_or_recover`):
+/// moved aside and reported, and the next sign-in fills the new one from the server
+/// archive: nothing the archive kept is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_is_rebuilt_from_the_archive() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut a = Side::new(&server, "damaged-a", dir.path());
+    let mut b = Side::new(&server, "damaged-b", dir.path());
+    a.sign_in(&server).await;
+    b.sign_in(&server).await;
+    let (ja, jb) = (a.jid.clone(), b.jid.clone());
+    for i in 0..3 {
+        b.send(&ja, body("damaged", "b", i));
+        a.send(&jb, body("damaged", "a", i));
+    }
+    oracle::wait_stored("B's messages at A", 20, &b.sent, || {
+        a.stored(&jb, Direction::Incoming)
+    })
+    .await;
+    a.wait_all_sent(&jb, 20).await;
+    a.quit();
+    for entry in std::fs::read_dir(&a.dir)
+        .expect("A's data folder")
+        .flatten()
+    {
+        if entry.path().is_file() {
+            std::fs::write(entry.path(), b"\x00garbage\xffgarbage").expect("scribble");
+        }
+    }
+    let (store, recovered) = loquat::store::Store::open_or_recover(&a.dir).expect("a new database");
+    let recovered = recovered.expect("the damage is reported");
+    assert!(recovered.moved_to.exists(), "the damaged files are kept");
+    assert!(oracle::bodies(&store, &a.account, &jb, Direction::Incoming).is_empty());
+    a.store = Some(store);
+
+    a.sign_in(&server).await;
+    let (updates, _) = a.session.as_mut().expect("signed in");
+    wait_for(updates, 30, "the archive catch-up", |k| match k {
+        UpdateKind::CaughtUp => Some(()),
+        _ => None,
+    })
+    .await;
+    oracle::assert_once_in_order("B's messages", &a.stored(&jb, Direction::Incoming), &b.sent);
+    oracle::assert_once_in_order("A's own", &a.stored(&jb, Direction::Outgoing), &a.sent);
+}
+
 /// (4) The client process (`examples/chaos_client.rs`) is killed with SIGKILL at random
 /// moments while it writes and B's 500 messages stream in; then it runs once more to the
 /// end. Every message B sent is in A's store once; every message A's store accepted
