@@ -10,47 +10,25 @@ mod support;
 use iced::widget::Id;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
-use loquat::model::{ChatMessage, Delivery, Direction, Show};
+use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::session::Command;
-use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Occupant, Role, RoomUpdate};
+use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Role, RoomUpdate};
 use loquat::ui::i18n::Lang;
 use loquat::ui::join;
 use loquat::ui::room::{self, Room};
-use support::view::count;
+use support::view::{count, occupant};
 use xmpp_parsers::jid::BareJid;
 
 fn jid(s: &str) -> BareJid {
     BareJid::new(s).expect("jid")
 }
 
-fn occupant(nick: &str, role: Role, affiliation: Affiliation) -> Occupant {
-    Occupant {
-        nick: nick.into(),
-        role,
-        affiliation,
-        real_jid: None,
-        show: Show::Online,
-    }
-}
-
 fn joined_room() -> Room {
-    let room_jid = jid("tea@conference.example.org");
-    let mut room = Room::new(
-        AccountId("acc".into()),
-        room_jid.clone(),
-        "alice".into(),
-        None,
-    );
-    room.apply(&RoomUpdate::Joined {
-        room: room_jid.clone(),
-        nick: "alice".into(),
-        occupants: vec![
-            occupant("alice", Role::Participant, Affiliation::Member),
-            occupant("bob", Role::Moderator, Affiliation::Owner),
-            occupant("carol", Role::Visitor, Affiliation::None),
-        ],
-    });
-    room
+    support::view::joined_room(vec![
+        occupant("alice", Role::Participant, Affiliation::Member),
+        occupant("bob", Role::Moderator, Affiliation::Owner),
+        occupant("carol", Role::Visitor, Affiliation::None),
+    ])
 }
 
 #[test]

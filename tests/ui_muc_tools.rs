@@ -11,15 +11,15 @@ mod support;
 use iced::widget::Id;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
-use loquat::model::{ChatMessage, Delivery, Direction, Show};
+use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::session::Command;
-use loquat::session::rooms::{Affiliation, MucError, Occupant, Role, RoomUpdate};
+use loquat::session::rooms::{Affiliation, MucError, Role, RoomUpdate};
 use loquat::ui::i18n::Lang;
 use loquat::ui::room::{self, Room};
 use loquat::ui::{browse, join, roomform};
 use loquat::xmpp::muc::browse::{Listing, RoomInfo};
 use loquat::xmpp::muc::form::DataForm;
-use support::view::count;
+use support::view::{count, occupant};
 use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::minidom::Element;
 
@@ -176,34 +176,12 @@ fn config_form_renders_every_field_and_submits_the_changes() {
     assert_eq!(events, vec![roomform::Event::Close]);
 }
 
-fn occupant(nick: &str, role: Role, affiliation: Affiliation) -> Occupant {
-    Occupant {
-        nick: nick.into(),
-        role,
-        affiliation,
-        real_jid: None,
-        show: Show::Online,
-    }
-}
-
 /// Alice is the owner; Bob is there too.
 fn owned_room() -> Room {
-    let room_jid = jid("tea@conference.example.org");
-    let mut room = Room::new(
-        AccountId("acc".into()),
-        room_jid.clone(),
-        "alice".into(),
-        None,
-    );
-    room.apply(&RoomUpdate::Joined {
-        room: room_jid.clone(),
-        nick: "alice".into(),
-        occupants: vec![
-            occupant("alice", Role::Moderator, Affiliation::Owner),
-            occupant("bob", Role::Participant, Affiliation::None),
-        ],
-    });
-    room
+    support::view::joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Owner),
+        occupant("bob", Role::Participant, Affiliation::None),
+    ])
 }
 
 fn click_room(room: &mut Room, target: &str) -> Vec<room::Event> {

@@ -24,3 +24,37 @@ pub fn count<M>(view: iced::Element<'_, M>, needle: &str) -> usize {
     });
     n.load(Ordering::SeqCst)
 }
+
+/// An occupant of a room, online, for the room views' tests.
+pub fn occupant(
+    nick: &str,
+    role: loquat::session::rooms::Role,
+    affiliation: loquat::session::rooms::Affiliation,
+) -> loquat::session::rooms::Occupant {
+    loquat::session::rooms::Occupant {
+        nick: nick.into(),
+        role,
+        affiliation,
+        real_jid: None,
+        show: loquat::model::Show::Online,
+    }
+}
+
+/// The room `tea@conference.example.org` of account `acc`, joined as alice with these
+/// occupants.
+pub fn joined_room(occupants: Vec<loquat::session::rooms::Occupant>) -> loquat::ui::room::Room {
+    let room_jid = xmpp_parsers::jid::BareJid::new("tea@conference.example.org")
+        .expect("a valid room address");
+    let mut room = loquat::ui::room::Room::new(
+        loquat::ids::AccountId("acc".into()),
+        room_jid.clone(),
+        "alice".into(),
+        None,
+    );
+    room.apply(&loquat::session::rooms::RoomUpdate::Joined {
+        room: room_jid,
+        nick: "alice".into(),
+        occupants,
+    });
+    room
+}
