@@ -68,19 +68,9 @@ async fn next_matching<T>(
     updates: &mut Updates,
     secs: u64,
     what: &str,
-    mut pick: impl FnMut(&UpdateKind) -> Option<T>,
+    pick: impl FnMut(&UpdateKind) -> Option<T>,
 ) -> Result<T, Error> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        match tokio::time::timeout_at(deadline, updates.next()).await {
-            Ok(Some(u)) => {
-                if let Some(t) = pick(&u.kind) {
-                    return Ok(t);
-                }
-            }
-            _ => return Err(format!("no {what} within {secs} s").into()),
-        }
-    }
+    Ok(support::session::next_matching(updates, secs, what, pick).await?)
 }
 
 async fn start(p: SessionParams) -> Result<(Updates, Handle), Error> {

@@ -94,3 +94,24 @@ pub async fn online(p: SessionParams) -> (Updates, Handle, String) {
     .await;
     (updates, handle, mechanism)
 }
+
+/// The first update `pick` accepts within `secs`; an error naming `what` otherwise (the
+/// benchmarks report it instead of panicking).
+pub async fn next_matching<T>(
+    updates: &mut Updates,
+    secs: u64,
+    what: &str,
+    mut pick: impl FnMut(&UpdateKind) -> Option<T>,
+) -> Result<T, String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, updates.next()).await {
+            Ok(Some(u)) => {
+                if let Some(t) = pick(&u.kind) {
+                    return Ok(t);
+                }
+            }
+            _ => return Err(format!("no {what} within {secs} s")),
+        }
+    }
+}
