@@ -357,23 +357,12 @@ async fn an_archive_that_lost_our_position_leaves_a_visible_gap() {
     // What A had stored an hour ago; the server has forgotten it.
     let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
     for i in 0..2 {
-        let m = loquat::model::ChatMessage {
-            id: loquat::ids::LocalMessageId::generate(),
-            account: a.account.clone(),
-            peer: support::session::jid(&jb),
-            is_room: false,
-            direction: Direction::Incoming,
-            sender: String::new(),
-            body: format!("forgotten #{i}"),
-            timestamp_ms: hour_ago + i,
-            stanza_id_attr: None,
-            origin_id: None,
-            server_id: Some(format!("long-gone-{i}")),
-            delivery: loquat::model::Delivery::Delivered,
-            attachment: None,
-            private_nick: None,
-        };
-        a.store().insert_message(&m).expect("store");
+        a.store_received(
+            &jb,
+            &format!("forgotten #{i}"),
+            hour_ago + i,
+            &format!("long-gone-{i}"),
+        );
     }
     let cursor = format!("mam-cursor:{}", a.account);
     a.store().set_pref(&cursor, "long-gone-1").expect("cursor");
@@ -436,26 +425,8 @@ async fn a_lost_position_is_refilled_back_to_its_own_time() {
     b.sign_in(&server).await;
     let (ja, jb) = (a.jid.clone(), b.jid.clone());
     let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
-    let message = |peer: &str, body: &str, time: i64| loquat::model::ChatMessage {
-        id: loquat::ids::LocalMessageId::generate(),
-        account: a.account.clone(),
-        peer: support::session::jid(peer),
-        is_room: false,
-        direction: Direction::Incoming,
-        sender: String::new(),
-        body: body.into(),
-        timestamp_ms: time,
-        stanza_id_attr: None,
-        origin_id: None,
-        server_id: Some(format!("gone-{body}")),
-        delivery: loquat::model::Delivery::Delivered,
-        attachment: None,
-        private_nick: None,
-    };
     // A's position, an hour old and forgotten by the server.
-    a.store()
-        .insert_message(&message(&jb, "old", hour_ago))
-        .expect("store");
+    a.store_received(&jb, "old", hour_ago, "gone-old");
     a.store()
         .set_pref(&format!("mam-cursor:{}", a.account), "gone-old")
         .expect("cursor");
@@ -470,13 +441,8 @@ async fn a_lost_position_is_refilled_back_to_its_own_time() {
     }
     b.wait_all_sent(&ja, 60).await;
     // Then a newer message reached A live from someone else.
-    a.store()
-        .insert_message(&message(
-            "carol@localhost",
-            "newer",
-            chrono::Utc::now().timestamp_millis(),
-        ))
-        .expect("store");
+    let now = chrono::Utc::now().timestamp_millis();
+    a.store_received("carol@localhost", "newer", now, "gone-newer");
 
     a.sign_in(&server).await;
     let (updates, _) = a.session.as_mut().expect("signed in");

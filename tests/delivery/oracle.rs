@@ -94,6 +94,28 @@ impl Side {
         }
     }
 
+    /// Stores, as if received long ago, a message from `peer` with the archive id
+    /// `server_id` (which the test server never had).
+    pub fn store_received(&self, peer: &str, body: &str, time_ms: i64, server_id: &str) {
+        let m = loquat::model::ChatMessage {
+            id: LocalMessageId::generate(),
+            account: self.account.clone(),
+            peer: crate::support::session::jid(peer),
+            is_room: false,
+            direction: Direction::Incoming,
+            sender: String::new(),
+            body: body.into(),
+            timestamp_ms: time_ms,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: Some(server_id.into()),
+            delivery: Delivery::Delivered,
+            attachment: None,
+            private_nick: None,
+        };
+        self.store().insert_message(&m).expect("store a message");
+    }
+
     pub fn store(&self) -> &Store {
         self.store.as_ref().expect("the store is open")
     }
