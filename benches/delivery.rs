@@ -51,6 +51,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use support::TestServer;
+use support::session::next_matching;
 use xmpp_parsers::jid::BareJid;
 
 type Error = Box<dyn std::error::Error>;
@@ -137,15 +138,6 @@ fn params(
     store: Option<Store>,
 ) -> SessionParams {
     support::session::local_params(account, server.c2s_port(), server.ca_pem(), jid, pw, store)
-}
-
-async fn next_matching<T>(
-    updates: &mut Updates,
-    secs: u64,
-    what: &str,
-    pick: impl FnMut(&UpdateKind) -> Option<T>,
-) -> Result<T, Error> {
-    Ok(support::session::next_matching(updates, secs, what, pick).await?)
 }
 
 /// Starts a session and waits until it is online; every update on the way goes to

@@ -27,6 +27,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 use support::TestServer;
+use support::muc::params;
+use support::session::next_matching;
 use xmpp_parsers::jid::BareJid;
 
 type Error = Box<dyn std::error::Error>;
@@ -53,26 +55,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn params(server: &TestServer, user: &str, password: &str, store: Option<Store>) -> SessionParams {
-    support::session::local_params(
-        AccountId(format!("acc-{user}")),
-        server.c2s_port(),
-        server.ca_pem(),
-        user,
-        password,
-        store,
-    )
-}
-
-async fn next_matching<T>(
-    updates: &mut Updates,
-    secs: u64,
-    what: &str,
-    pick: impl FnMut(&UpdateKind) -> Option<T>,
-) -> Result<T, Error> {
-    Ok(support::session::next_matching(updates, secs, what, pick).await?)
-}
-
 async fn start(p: SessionParams) -> Result<(Updates, Handle), Error> {
     let mut u: Updates = Box::pin(loquat::session::run(p));
     let h = next_matching(&mut u, 10, "Ready", |k| match k {
@@ -97,10 +79,10 @@ fn join(h: &Handle, room: &BareJid, nick: &str) -> Result<(), Error> {
 }
 
 async fn joined(u: &mut Updates) -> Result<(), Error> {
-    next_matching(u, 30, "Joined", |k| {
+    Ok(next_matching(u, 30, "Joined", |k| {
         matches!(k, UpdateKind::Room(RoomUpdate::Joined { .. })).then_some(())
     })
-    .await
+    .await?)
 }
 
 fn ms(d: Duration) -> f64 {

@@ -6,27 +6,17 @@ use futures::StreamExt;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Delivery, Direction, Subscription};
 use loquat::session::connect::{self, ConnectConfig};
-use loquat::session::{Command, Handle, SessionError, SessionParams, UpdateKind};
+use loquat::session::{Command, Handle, SessionError, UpdateKind};
 use loquat::store::Store;
 use std::time::Duration;
 use support::TestServer;
+use support::muc::params;
 use tokio_xmpp::stanzastream::{Event as RawEvent, StanzaStream, StreamEvent};
 
-use support::session::{Updates, jid, local_config, local_params, online, wait_for};
+use support::session::{Updates, jid, local_config, online, wait_for};
 
 fn config(server: &TestServer, user: &str, password: &str) -> ConnectConfig {
     local_config(server.c2s_port(), server.ca_pem(), user, password)
-}
-
-fn params(server: &TestServer, user: &str, password: &str, store: Option<Store>) -> SessionParams {
-    local_params(
-        AccountId(format!("acc-{user}")),
-        server.c2s_port(),
-        server.ca_pem(),
-        user,
-        password,
-        store,
-    )
 }
 
 /// A bare stanza stream for playing a misbehaving peer.
