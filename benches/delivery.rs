@@ -36,6 +36,8 @@
 //! messages in each part (SQLite on /dev/shm where there is one) and no figures worth
 //! reading.
 
+#[path = "delivery/pager.rs"]
+mod pager;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -63,6 +65,24 @@ fn sqlite_lua(database: &str) -> String {
     format!(
         "default_storage = \"sql\"\nsql = {{ driver = \"SQLite3\", database = \"{database}\" }}"
     )
+}
+
+/// CPU seconds (user + system) a process used so far (`self` or a pid), from
+/// /proc/<pid>/stat at 100 ticks a second (Linux's USER_HZ).
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// CPU seconds Prosody and this process used while `f` ran.
+async fn cpu_during<T>(server: &TestServer, f: impl Future<Output = T>) -> (T, f64, f64) {
+    let pid = server.pid().to_string();
+    let (p0, s0) = (cpu_secs(&pid), cpu_secs("self"));
+    let out = f.await;
+    let used = |a: Option<f64>, b: Option<f64>| a.zip(b).map_or(f64::NAN, |(a, b)| b - a);
+    (out, used(p0, cpu_secs(&pid)), used(s0, cpu_secs("self")))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -525,6 +545,8 @@ async fn part_b(server: &TestServer, m: usize) -> Result<(), Error> {
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("a"))?;
     let sampler = RssSampler::start();
+    let pid = server.pid().to_string();
+    let cpu0 = (cpu_secs(&pid), cpu_secs("self"));
     let t = Instant::now();
     let (mut ua, _ha) = start(
         params(server, a.id.clone(), &a.jid, &a.pw, Some(store.clone())),
@@ -583,6 +605,15 @@ async fn part_b(server: &TestServer, m: usize) -> Result<(), Error> {
         }
     }
     let rss = sampler.finish();
+    let used = |a: Option<f64>, b: Option<f64>| a.zip(b).map_or(f64::NAN, |(a, b)| b - a);
+    let (signin_prosody, signin_self) =
+        (used(cpu0.0, cpu_secs(&pid)), used(cpu0.1, cpu_secs("self")));
+    // The reference: a bare client pages through the same archive (after Loquat, so any
+    // cold cache on the server's side is Loquat's to pay).
+    let pager_params = params(server, a.id.clone(), &a.jid, &a.pw, None);
+    let (paged, ref_prosody, ref_self) =
+        cpu_during(server, pager::page_through(&pager_params)).await;
+    let (paged, paged_in) = paged?;
     let in_store = store
         .latest(&a.id, &ConversationId::Chat(b.bare.clone()), m * 3)?
         .len();
@@ -598,6 +629,19 @@ async fn part_b(server: &TestServer, m: usize) -> Result<(), Error> {
         )),
         opt(caught_up),
         opt(all),
+    );
+    println!(
+        "    reference: a bare client (no store, no model) paged through the same archive \
+         ({paged} results) in {:.0} ms; all stored took {}",
+        ms(paged_in),
+        all.map_or("-".to_owned(), |d| format!(
+            "{:.2}x that",
+            d.as_secs_f64() / paged_in.as_secs_f64().max(1e-9)
+        )),
+    );
+    println!(
+        "    CPU seconds, Prosody / this process: Loquat's sign-in {signin_prosody:.1} / \
+         {signin_self:.1}; the reference {ref_prosody:.1} / {ref_self:.1}"
     );
     println!(
         "    {live} of them came as single messages (offline messages pushed by the server, or \
