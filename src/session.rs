@@ -85,6 +85,17 @@ pub enum Command {
         peer: BareJid,
         id: String,
     },
+    /// Fetch one page of the conversation with `peer` from the account's archive
+    /// (XEP-0313, `with` the contact) before the archive id `before` (its newest page
+    /// when `None`); what is new is stored (not as unread), then comes back as
+    /// [`UpdateKind::ChatOlder`]. Older history than a first sign-in fetched, on request.
+    ChatLoadOlder {
+        peer: BareJid,
+        before: Option<String>,
+        /// The oldest message time on screen: the page sorts before it (archive stamps
+        /// have whole seconds, so one may share its second).
+        below_ms: Option<i64>,
+    },
     /// The conversation with `peer` is on screen (or none is, for this account): a
     /// long archive catch-up fetches its newest page first.
     Viewing {
@@ -315,6 +326,16 @@ pub enum UpdateKind {
         messages: Vec<ChatMessage>,
         first: Option<String>,
         complete: bool,
+    },
+    /// A page of a chat's older history asked for with [`Command::ChatLoadOlder`], as
+    /// [`UpdateKind::RoomOlder`] is for a room. `failed`: the page did not come (no
+    /// archive, an error, or a new stream); it can be asked again.
+    ChatOlder {
+        peer: BareJid,
+        messages: Vec<ChatMessage>,
+        first: Option<String>,
+        complete: bool,
+        failed: bool,
     },
 }
 

@@ -484,6 +484,9 @@ impl App {
                     open.history_loaded(older, result);
                     if !older {
                         self.send_displayed();
+                    } else if let Some(next) = open.continue_in_archive() {
+                        // The store ran out: the same "load older" goes on to the archive.
+                        return Task::batch([previews, self.on_conversation(next)]);
                     }
                 }
                 previews

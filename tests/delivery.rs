@@ -234,6 +234,102 @@ async fn the_chat_on_screen_gets_its_newest_page_first() {
     assert_eq!(a.store().unread(&a.account, &conv).expect("unread"), 600);
 }
 
+/// Older history than the store has comes from the archive on request, one page at a
+/// time, filtered to the chat: stored once, in order, as history (not unread, not news).
+/// Here A's store knows where the archive stands but holds nothing of the 301 messages,
+/// as after a first sign-in that fetched only so many pages, or a lost database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_reaches_back_into_the_archive_on_request() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut a, b) = away_while_b_sends(&server, dir.path(), "older", 300).await;
+    // Catch up once, to learn the archive's position, then start over on a new folder
+    // that has that position and no messages.
+    a.reopen_store();
+    a.sign_in(&server).await;
+    oracle::wait_stored("the catch-up", 60, &b.sent, || {
+        a.stored(&b.jid, Direction::Incoming)
+    })
+    .await;
+    let keys = [
+        format!("mam-cursor:{}", a.account),
+        format!("mam-cursor-time:{}", a.account),
+    ];
+    let positions: Vec<_> = keys
+        .iter()
+        .map(|k| a.store().pref(k).expect("read a position"))
+        .collect();
+    assert!(positions[0].is_some(), "no archive position was saved");
+    a.quit();
+    a.dir = dir.path().join("older-a-new");
+    std::fs::create_dir_all(&a.dir).expect("new folder");
+    a.reopen_store();
+    for (k, v) in keys.iter().zip(&positions) {
+        if let Some(v) = v {
+            a.store().set_pref(k, v).expect("write a position");
+        }
+    }
+    let mut updates: support::session::Updates = Box::pin(loquat::session::run(a.params(&server)));
+    let handle = wait_for(&mut updates, 10, "Ready", |k| match k {
+        UpdateKind::Ready(h) => Some(h.clone()),
+        _ => None,
+    })
+    .await;
+    wait_for(&mut updates, 30, "the catch-up", |k| {
+        matches!(k, UpdateKind::CaughtUp).then_some(())
+    })
+    .await;
+    assert!(a.stored(&b.jid, Direction::Incoming).is_empty());
+
+    let peer = support::session::jid(&b.jid);
+    let (mut before, mut pages, mut got) = (None, 0, 0);
+    loop {
+        handle
+            .send(loquat::session::Command::ChatLoadOlder {
+                peer: peer.clone(),
+                before: before.clone(),
+                below_ms: None,
+            })
+            .expect("send");
+        let (n, first, complete) = wait_for(&mut updates, 30, "an older page", |k| match k {
+            UpdateKind::ChatOlder {
+                peer: p,
+                messages,
+                first,
+                complete,
+                failed,
+            } if *p == peer => {
+                assert!(!failed, "the older page failed");
+                assert!(messages.iter().all(|m| m.peer == peer));
+                Some((messages.len(), first.clone(), *complete))
+            }
+            UpdateKind::Message(m) => panic!("history shown as news: {}", m.body),
+            _ => None,
+        })
+        .await;
+        pages += 1;
+        got += n;
+        if complete {
+            break;
+        }
+        assert!(
+            first.is_some() && first != before,
+            "the page did not move back"
+        );
+        before = first;
+        assert!(pages < 20, "too many pages");
+    }
+    assert_eq!(got, 301, "every message, once, in {pages} pages");
+    assert!(
+        pages >= 2,
+        "one page at a time (the test server gives 50 a page)"
+    );
+    let stored = a.stored(&b.jid, Direction::Incoming);
+    oracle::assert_once_in_order("A's store", &stored, &b.sent);
+    let conv = loquat::ids::ConversationId::Chat(peer);
+    assert_eq!(a.store().unread(&a.account, &conv).expect("unread"), 0);
+}
+
 /// (6) Three messages written while offline, the app quit, started again with the
 /// network back: sent once each, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use xmpp_parsers::jid::BareJid;
 
 const ROOM: &str = "tea@conference.example.org";
+const BOB: &str = "bob@example.org";
 
 fn sim(app: &App) -> Simulator<'_, Message> {
     Simulator::with_size(Settings::default(), (1100.0, 800.0), app.view())
@@ -468,6 +469,74 @@ fn load_older_pages_the_store_then_the_archive() {
         first.y < at(&app, "old line 0").y,
         "older messages go on top"
     );
+}
+
+/// A chat pages older history from the store, then (once the store has nothing older)
+/// from the account's archive, as a room does: the user sees the archive's messages on
+/// top, and no more "Load older messages" at the archive's beginning.
+#[test]
+fn a_chat_loads_older_from_the_store_then_the_archive() {
+    use loquat::ui::conversation;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = Store::open_temporary().expect("store");
+    let base = chrono::Utc::now().timestamp_millis() - 100_000;
+    let stored: Vec<ChatMessage> = (0..60)
+        .map(|i| {
+            let mut m = message(BOB, false, "bob", &format!("chat line {i}"), base + i * 10);
+            m.server_id = Some(format!("arch-{i}"));
+            m
+        })
+        .collect();
+    store.insert_messages(&stored).expect("insert");
+    let (mut app, mut commands) = start(&rt, Some(store), Lang::En);
+    for task in click(&mut app, BOB) {
+        run(&rt, &mut app, task);
+    }
+    assert!(shows_line(&app, "chat line 59"));
+    assert!(!shows_line(&app, "chat line 5"));
+    let older = |app: &mut App| app.update(Message::Conversation(conversation::Message::LoadOlder));
+    // Scrolled to the top (or the line there clicked): the rest of the store, and the
+    // archive asked at once for what is before it.
+    let task = older(&mut app);
+    run(&rt, &mut app, task);
+    assert!(shows_line(&app, "chat line 0"));
+    let asked = loop {
+        match commands.try_recv() {
+            Ok(Command::Viewing { .. }) => continue,
+            Ok(Command::ChatLoadOlder {
+                peer,
+                before,
+                below_ms,
+            }) => break (peer, before, below_ms),
+            other => panic!("expected an archive request, got {other:?}"),
+        }
+    };
+    assert_eq!(asked.0, jid(BOB));
+    assert_eq!(asked.1.as_deref(), Some("arch-0"));
+    assert_eq!(asked.2, Some(base));
+    assert!(shows(&app, "Loading older messages…"));
+    let mut archived = message(BOB, false, "bob", "from the archive", base - 50);
+    archived.server_id = Some("arch-older".into());
+    let _ = feed(
+        &mut app,
+        UpdateKind::ChatOlder {
+            peer: jid(BOB),
+            messages: vec![archived],
+            first: Some("arch-older".into()),
+            complete: true,
+            failed: false,
+        },
+    );
+    assert!(shows(&app, "from the archive"));
+    assert!(!shows(&app, "Load older messages"));
+    assert!(!shows(&app, "Loading older messages…"));
+    assert!(
+        at(&app, "from the archive").y < at(&app, "chat line 0").y,
+        "older messages go on top"
+    );
+    let task = older(&mut app);
+    run(&rt, &mut app, task);
+    assert!(commands.try_recv().is_err(), "the archive's beginning was reached");
 }
 
 /// The inbox with a room and chats, in English and Chinese, for a person to look at.

@@ -2,6 +2,7 @@
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
 mod catchup;
+mod older;
 mod rooms;
 mod roomtools;
 
@@ -236,6 +237,11 @@ struct Actor {
     peek: Option<CatchUp>,
     /// What that page stored, for the catch-up to sort older messages before it.
     peek_floor: Option<catchup::PeekFloor>,
+    /// Pages of chats' older history asked for (`Command::ChatLoadOlder`).
+    older: Vec<older::OlderQuery>,
+    /// Where each of those pages ended (its first archive id → its oldest time): the
+    /// page before it sorts below that.
+    older_floors: std::collections::HashMap<String, i64>,
     tools: roomtools::Tools,
 }
 
@@ -294,6 +300,8 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         viewing: None,
         peek: None,
         peek_floor: None,
+        older: Vec::new(),
+        older_floors: std::collections::HashMap::new(),
         last_live: std::collections::HashMap::new(),
         tools: roomtools::Tools::default(),
     };
@@ -538,6 +546,7 @@ impl Actor {
         }
         self.online = true;
         self.flush_outbox().await;
+        self.abandon_chat_older();
         self.rooms_on_reset().await;
     }
 
@@ -641,6 +650,8 @@ impl Actor {
                         c.batch.push(*message);
                     } else if let Some(p) = self.peek.as_mut().filter(|p| p.queryid == queryid) {
                         p.batch.push(*message);
+                    } else {
+                        self.older_result(&queryid, *message);
                     }
                 }
                 Event::ArchivePage {
@@ -652,6 +663,12 @@ impl Actor {
                     failed,
                     gone,
                 } => {
+                    if self
+                        .older_page(&queryid, complete, first.clone(), failed)
+                        .await
+                    {
+                        continue;
+                    }
                     self.on_archive_page(catchup::PageEnd {
                         queryid,
                         backward,
@@ -877,6 +894,11 @@ impl Actor {
             Command::MarkDisplayed { peer, id } => {
                 self.send(xmpp::message::displayed(peer, id)).await;
             }
+            Command::ChatLoadOlder {
+                peer,
+                before,
+                below_ms,
+            } => self.chat_load_older(peer, before, below_ms).await,
             Command::Viewing { peer } => {
                 let changed = self.viewing != peer;
                 self.viewing = peer;

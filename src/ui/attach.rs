@@ -211,7 +211,8 @@ impl App {
     pub(super) fn previews_for_update(&mut self, update: &crate::session::Update) -> Task<Message> {
         match &update.kind {
             crate::session::UpdateKind::Message(m) => self.previews_for(std::slice::from_ref(m)),
-            crate::session::UpdateKind::History(ms) => self.previews_for(ms),
+            crate::session::UpdateKind::History(ms)
+            | crate::session::UpdateKind::ChatOlder { messages: ms, .. } => self.previews_for(ms),
             _ => Task::none(),
         }
     }

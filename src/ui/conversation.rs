@@ -53,6 +53,8 @@ pub enum Message {
     SaveAs(LocalMessageId),
     /// A transfer card's button.
     Transfers(super::transfers::Message),
+    /// "Load older messages" at the top of the list.
+    LoadOlder,
 }
 
 /// What the conversation asks of the app.
@@ -62,6 +64,13 @@ pub enum Event {
     Send(String),
     /// Load the page before this message.
     LoadOlder(LocalMessageId),
+    /// The store has nothing older: ask the server archive for the page before this
+    /// archive id (its newest page with this contact when `None`), to sort below
+    /// `below_ms` (the oldest time on screen).
+    LoadOlderArchive {
+        before: Option<String>,
+        below_ms: Option<i64>,
+    },
     OpenLink(String),
     /// Continue this conversation from another account.
     WriteAs(AccountId),
@@ -83,6 +92,8 @@ pub enum Problem {
     NotConnected,
     History(String),
     Link(String),
+    /// The server archive did not give older messages.
+    Archive,
 }
 
 /// What the view borrows from the app.
@@ -106,8 +117,15 @@ pub struct Context<'a> {
     pub previews: Option<&'a super::previews::Previews>,
 }
 
-/// Most messages a conversation keeps on screen while new ones arrive.
+/// Most messages a conversation keeps on screen while new ones arrive and the reader
+/// has scrolled up (reading older ones).
 pub const MAX_SHOWN: usize = 500;
+
+/// Most messages kept on screen while the reader follows the newest end: enough to fill
+/// a tall window several times over. Every frame lays out all messages kept, so during a
+/// flood this is what a frame costs (`benches/delivery.rs`); scrolling up pages the
+/// older ones back in from the store.
+pub const FOLLOW_SHOWN: usize = 120;
 
 pub struct State {
     pub account: AccountId,
@@ -123,6 +141,12 @@ pub struct State {
     problem: Option<Problem>,
     /// Periods of the account's history the server archive could not give us.
     gaps: Vec<crate::store::HistoryGap>,
+    /// The list is scrolled to its newest end (where new messages come in).
+    following: bool,
+    /// The store has nothing older than what is on screen: the server archive is next.
+    store_done: bool,
+    /// Where the next older archive page starts (the oldest archive id it gave).
+    archive_cursor: Option<String>,
 }
 
 impl State {
@@ -141,6 +165,9 @@ impl State {
             stored: has_history,
             problem: None,
             gaps: Vec::new(),
+            following: true,
+            store_done: !has_history,
+            archive_cursor: None,
         }
     }
 
@@ -185,14 +212,16 @@ impl State {
                 Some(Event::Send(body.to_string()))
             }
             Message::Scrolled(viewport) => {
+                // Anchored at the bottom: the offset is 0 at the newest end, the
+                // reversed offset 0 at the top.
+                self.following = viewport.absolute_offset().y <= 2.0;
                 let at_top = viewport.absolute_offset_reversed().y <= 2.0;
-                let oldest = self.messages.first()?;
-                if at_top && self.loaded && !self.loading_older && !self.exhausted {
-                    self.loading_older = true;
-                    return Some(Event::LoadOlder(oldest.id.clone()));
+                if at_top && !self.messages.is_empty() {
+                    return self.load_older();
                 }
                 None
             }
+            Message::LoadOlder => self.load_older(),
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
             Message::Retry(id) => Some(Event::Retry(id)),
             Message::ToggleMute => Some(Event::ToggleMute),
@@ -216,6 +245,62 @@ impl State {
                 None
             }
         }
+    }
+
+    /// The next older page: from the store while it has one, then from the server
+    /// archive (`None` while one is on its way, or when there is nothing older).
+    fn load_older(&mut self) -> Option<Event> {
+        if !self.loaded || self.loading_older || self.exhausted {
+            return None;
+        }
+        let event = match self.messages.first() {
+            Some(oldest) if !self.store_done => Event::LoadOlder(oldest.id.clone()),
+            _ => Event::LoadOlderArchive {
+                before: self
+                    .archive_cursor
+                    .clone()
+                    .or_else(|| self.messages.iter().find_map(|m| m.server_id.clone())),
+                below_ms: self.messages.first().map(|m| m.timestamp_ms),
+            },
+        };
+        self.loading_older = true;
+        Some(event)
+    }
+
+    /// A page of older history from the server archive (stored already). True when it
+    /// added nothing here but the archive goes on: ask for the next page at once.
+    pub fn archive_page(
+        &mut self,
+        messages: Vec<ChatMessage>,
+        first: Option<String>,
+        complete: bool,
+        failed: bool,
+    ) -> bool {
+        self.loading_older = false;
+        if failed {
+            self.problem = Some(Problem::Archive);
+            return false;
+        }
+        let moved = first.is_some() && first != self.archive_cursor;
+        if first.is_some() {
+            self.archive_cursor = first;
+        }
+        // Nothing older in the archive, or no way to ask further back.
+        self.exhausted = complete || !moved;
+        let mut added = false;
+        for message in messages {
+            added |= self.push(message);
+        }
+        !added && !self.exhausted
+    }
+
+    /// Asks for the older page from the server archive right after the store ran out
+    /// (`LoadOlderArchive`), so one "load older" reaches past the store.
+    pub fn continue_in_archive(&mut self) -> Option<Event> {
+        if self.store_done && !self.exhausted && !self.loading_older {
+            return self.load_older();
+        }
+        None
     }
 
     /// The message went to the session: empty the composer.
@@ -242,22 +327,29 @@ impl State {
         true
     }
 
-    /// A live message: shown at its place, and the oldest ones beyond [`MAX_SHOWN`]
-    /// leave the view (they stay in the store and come back on scrolling up). Without
+    /// A live message: shown at its place, and the oldest ones beyond [`FOLLOW_SHOWN`]
+    /// (while the reader follows the newest end) or [`MAX_SHOWN`] (while scrolled up)
+    /// leave the view; they stay in the store and come back on scrolling up. Without
     /// this a flood kept every message in memory and laid all of them out each frame
     /// (100 MiB more and 200 ms frames after 5,000 messages, `benches/delivery.rs`).
     pub fn push_live(&mut self, message: ChatMessage) -> bool {
         if !self.push(message) {
             return false;
         }
-        if self.messages.len() > MAX_SHOWN && !self.loading_older {
-            let excess = self.messages.len() - MAX_SHOWN;
+        let keep = if self.following {
+            FOLLOW_SHOWN
+        } else {
+            MAX_SHOWN
+        };
+        if self.messages.len() > keep && !self.loading_older {
+            let excess = self.messages.len() - keep;
             for gone in self.messages.drain(..excess) {
                 self.ids.remove(&gone.id);
             }
             // Older messages are in the store, to be paged back in on scrolling up.
             if self.stored {
                 self.exhausted = false;
+                self.store_done = false;
             }
         }
         true
@@ -278,8 +370,11 @@ impl State {
         }
         match result {
             Ok(page) => {
+                // The store ran out; older history may still be in the server archive
+                // (a first sign-in fetches only so much, and not past a gap).
                 if page.len() < PAGE {
-                    self.exhausted = true;
+                    self.store_done = true;
+                    self.exhausted = !self.stored;
                 }
                 for message in page {
                     self.push(message);
@@ -352,6 +447,10 @@ impl State {
 
         let top = if self.loading_older || !self.loaded {
             Some(T::LoadingOlder)
+        } else if self.store_done && !self.exhausted {
+            // The server archive may have more than the store: a button (a short list
+            // does not scroll, so scrolling up cannot ask).
+            Some(T::LoadOlder)
         } else if self.messages.is_empty() {
             Some(T::NoMessages)
         } else {
@@ -370,6 +469,7 @@ impl State {
                 Problem::NotConnected => tr(lang, T::NotConnected).to_string(),
                 Problem::History(detail) => trf(lang, T::HistoryFailed, &[("detail", detail)]),
                 Problem::Link(detail) => trf(lang, T::LinkOpenFailed, &[("detail", detail)]),
+                Problem::Archive => tr(lang, T::ArchiveOlderFailed).to_string(),
             };
             body = body.push(
                 container(
@@ -532,23 +632,88 @@ mod tests {
         }
     }
 
+    fn archived(id: &str, ts: i64) -> ChatMessage {
+        ChatMessage {
+            server_id: Some(format!("arch-{id}")),
+            ..message(id, ts)
+        }
+    }
+
     #[test]
-    fn a_short_first_page_means_no_older_history() {
+    fn a_short_first_page_sends_load_older_to_the_server_archive() {
         let mut s = state();
-        s.history_loaded(false, Ok(vec![message("a", 1), message("b", 2)]));
+        s.history_loaded(false, Ok(vec![archived("a", 1_000), message("b", 2_000)]));
         assert_eq!(s.messages().len(), 2);
+        assert!(s.store_done && !s.exhausted, "the archive may have more");
+        match s.update(Message::LoadOlder) {
+            Some(Event::LoadOlderArchive { before, below_ms }) => {
+                assert_eq!(before.as_deref(), Some("arch-a"));
+                assert_eq!(below_ms, Some(1_000));
+            }
+            other => panic!("expected an archive request, got {other:?}"),
+        }
+        assert!(s.update(Message::LoadOlder).is_none(), "one at a time");
+        // A page with older messages: shown in place; the next asks before its start.
+        let again = s.archive_page(
+            vec![archived("z", 500)],
+            Some("arch-z".into()),
+            false,
+            false,
+        );
+        assert!(!again);
+        assert_eq!(s.messages().first().map(|m| m.id.0.as_str()), Some("z"));
+        match s.update(Message::LoadOlder) {
+            Some(Event::LoadOlderArchive { before, .. }) => {
+                assert_eq!(before.as_deref(), Some("arch-z"))
+            }
+            other => panic!("expected an archive request, got {other:?}"),
+        }
+        // A page of messages already here, with more before it: ask on at once.
+        let again = s.archive_page(
+            vec![archived("z", 500)],
+            Some("arch-y".into()),
+            false,
+            false,
+        );
+        assert!(again);
+        assert!(s.continue_in_archive().is_some());
+        // The beginning of the archive: no more asking.
+        assert!(!s.archive_page(Vec::new(), None, true, false));
         assert!(s.exhausted);
+        assert!(s.update(Message::LoadOlder).is_none());
+    }
+
+    #[test]
+    fn a_failed_archive_page_says_so_and_can_be_asked_again() {
+        let mut s = state();
+        s.history_loaded(false, Ok(Vec::new()));
+        assert!(matches!(
+            s.update(Message::LoadOlder),
+            Some(Event::LoadOlderArchive { before: None, .. })
+        ));
+        assert!(!s.archive_page(Vec::new(), None, false, true));
+        assert_eq!(s.problem, Some(Problem::Archive));
+        assert!(s.update(Message::LoadOlder).is_some());
+    }
+
+    #[test]
+    fn without_a_store_there_is_nothing_older_to_ask_for() {
+        let peer = BareJid::new("bob@example.org").unwrap();
+        let mut s = State::new(AccountId("a".into()), ConversationId::Chat(peer), false);
+        s.push(message("a", 1));
+        assert!(s.update(Message::LoadOlder).is_none());
     }
 
     #[test]
     fn a_flood_keeps_the_newest_on_screen_and_the_rest_in_the_store() {
         let mut s = state();
         s.history_loaded(false, Ok(vec![message("first", 1)]));
-        assert!(s.exhausted);
+        s.exhausted = true;
         for i in 0..MAX_SHOWN + 20 {
             assert!(s.push_live(message(&format!("m{i}"), 10 + i as i64)));
         }
-        assert_eq!(s.messages().len(), MAX_SHOWN);
+        // Following the newest end: only what fills a window is laid out.
+        assert_eq!(s.messages().len(), FOLLOW_SHOWN);
         let last = format!("m{}", MAX_SHOWN + 19);
         assert_eq!(
             s.messages().last().map(|m| m.id.0.as_str()),
@@ -558,5 +723,21 @@ mod tests {
         // A message that left the view can come back (from the store) at its place.
         assert!(s.push(message("first", 1)));
         assert_eq!(s.messages().first().map(|m| m.id.0.as_str()), Some("first"));
+    }
+
+    #[test]
+    fn a_reader_scrolled_up_keeps_more_of_a_flood_on_screen() {
+        let mut s = state();
+        s.history_loaded(false, Ok(vec![message("first", 1)]));
+        s.following = false;
+        for i in 0..MAX_SHOWN + 20 {
+            assert!(s.push_live(message(&format!("m{i}"), 10 + i as i64)));
+        }
+        assert_eq!(s.messages().len(), MAX_SHOWN);
+        // Back at the newest end, the next message trims to what fills a window.
+        s.following = true;
+        assert!(s.push_live(message("late", 10_000)));
+        assert_eq!(s.messages().len(), FOLLOW_SHOWN);
+        assert_eq!(s.messages().last().map(|m| m.id.0.as_str()), Some("late"));
     }
 }

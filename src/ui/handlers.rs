@@ -315,6 +315,21 @@ impl App {
                     },
                 )
             }
+            conversation::Event::LoadOlderArchive { before, below_ms } => {
+                let (account, peer) = (open.account.clone(), open.conversation.jid().clone());
+                let command = Command::ChatLoadOlder {
+                    peer,
+                    before,
+                    below_ms,
+                };
+                if self.send(&account, command).is_err()
+                    && let Some(open) = self.conversation.as_mut()
+                {
+                    open.archive_page(Vec::new(), None, false, true);
+                    open.set_problem(Problem::NotConnected);
+                }
+                Task::none()
+            }
             conversation::Event::OpenLink(url) => Task::perform(
                 blocking(move || ::open::that_detached(&url).map_err(|e| e.to_string())),
                 |result| Message::LinkOpened(result.and_then(|r| r)),
@@ -466,6 +481,24 @@ impl App {
                 first,
                 complete,
             } => self.room_older_arrived(account, room, messages, first, complete),
+            UpdateKind::ChatOlder {
+                peer,
+                messages,
+                first,
+                complete,
+                failed,
+            } => {
+                let Some(open) = self.conversation.as_mut().filter(|c| {
+                    c.account == account && c.conversation == ConversationId::Chat(peer.clone())
+                }) else {
+                    return Task::none();
+                };
+                if open.archive_page(messages, first, complete, failed)
+                    && let Some(next) = open.continue_in_archive()
+                {
+                    return self.on_conversation(next);
+                }
+            }
         }
         Task::none()
     }

@@ -144,6 +144,7 @@ texts! {
     LoadOlder => "Load older messages", "加载更早的消息";
     NoMessages => "No messages yet. Say hello!", "还没有消息。打个招呼吧！";
     HistoryFailed => "Could not load messages: {detail}", "无法加载消息：{detail}";
+    ArchiveOlderFailed => "The server did not send older messages (not connected, or it keeps no archive). Try again later.", "服务器没有发送更早的消息（未连接，或服务器不保存存档）。请稍后再试。";
     HistoryGap => "Some messages from this time may be missing: the server no longer keeps them", "此段时间的部分消息可能缺失：服务器已不再保存";
     Today => "Today", "今天";
     Yesterday => "Yesterday", "昨天";

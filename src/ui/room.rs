@@ -88,6 +88,8 @@ pub struct Room {
     pub private_open: Option<String>,
     /// The "Load older messages" line at the top (set by the room's history pager).
     pub older: Older,
+    /// The message list is scrolled to its newest end.
+    pub following: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +173,7 @@ impl Room {
             privates: BTreeMap::new(),
             private_open: None,
             older: Older::default(),
+            following: true,
         }
     }
 
@@ -305,7 +308,9 @@ impl Room {
                 None
             }
             Message::Scrolled(viewport) => {
-                // Anchored at the bottom: the reversed offset is 0 at the top.
+                // Anchored at the bottom: the offset is 0 at the newest end, the
+                // reversed offset 0 at the top.
+                self.following = viewport.absolute_offset().y <= 2.0;
                 let at_top = viewport.absolute_offset_reversed().y <= 2.0;
                 (at_top && self.older == Older::Available).then(|| {
                     self.older = Older::Loading;

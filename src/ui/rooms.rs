@@ -358,6 +358,10 @@ impl Panel {
         let before = r.mentions;
         r.push(message.clone(), open);
         history::settle_last(r);
+        if history::trim(r) {
+            // What left the screen is in the store, to be paged back in.
+            self.paging.entry(key).or_default().store_done = false;
+        }
         r.mentions > before
     }
 

@@ -25,6 +25,9 @@ pub enum From {
     /// The newest page of the conversation with one contact (the one on screen), ahead of
     /// a long catch-up.
     NewestWith(BareJid),
+    /// The page of the conversation with one contact just older than this archive id
+    /// (its newest page when `None`): a chat's older history on request.
+    BeforeWith(BareJid, Option<String>),
 }
 
 impl ProtoState {
@@ -56,9 +59,15 @@ impl ProtoState {
                 before: Some(String::new()),
                 index: None,
             },
+            From::BeforeWith(_, before) => SetQuery {
+                max: Some(PAGE),
+                after: None,
+                before: Some(before.clone().unwrap_or_default()),
+                index: None,
+            },
         };
         let form = match &from {
-            From::NewestWith(with) => Some(DataForm::new(
+            From::NewestWith(with) | From::BeforeWith(with, _) => Some(DataForm::new(
                 DataFormType::Submit,
                 xmpp_parsers::ns::MAM,
                 vec![Field::new("with", FieldType::JidSingle).with_value(with.as_str())],
@@ -285,6 +294,20 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<max>250</max>"), "{xml}");
+    }
+
+    #[test]
+    fn older_page_of_one_conversation_asks_before_an_id_with_that_contact() {
+        let mut s = state();
+        let bob = BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!());
+        let xml = to_xml(&s.mam_query(From::BeforeWith(bob.clone(), Some("A7".into()))));
+        assert!(xml.contains("<before>A7</before>"), "{xml}");
+        assert!(xml.contains("<value>bob@example.org</value>"), "{xml}");
+        let xml = to_xml(&s.mam_query(From::BeforeWith(bob, None)));
+        assert!(
+            xml.contains("<before/>") || xml.contains("<before></before>"),
+            "{xml}"
+        );
     }
 
     #[test]

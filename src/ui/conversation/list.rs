@@ -47,12 +47,17 @@ pub fn view<'a>(
     let today = Local::now().date_naive();
     let mut rows: Vec<(Key, Element<'a, Message>)> = Vec::with_capacity(messages.len() * 2 + 1);
     if let Some(top) = top {
+        let line: Element<'a, Message> = if top == T::LoadOlder {
+            button(text(tr(cx.lang, top)).size(13))
+                .style(theme::link_button)
+                .on_press(Message::LoadOlder)
+                .into()
+        } else {
+            text(tr(cx.lang, top)).size(13).style(theme::muted).into()
+        };
         rows.push((
             Key::Top,
-            container(text(tr(cx.lang, top)).size(13).style(theme::muted))
-                .center_x(Length::Fill)
-                .padding(8)
-                .into(),
+            container(line).center_x(Length::Fill).padding(8).into(),
         ));
     }
     let mut last_day: Option<NaiveDate> = None;

@@ -3,7 +3,7 @@
 //! by page from the store, then from the room's archive once the store has nothing
 //! older. Messages merge by id and sit in time order.
 
-use super::super::conversation::PAGE;
+use super::super::conversation::{FOLLOW_SHOWN, MAX_SHOWN, PAGE};
 use super::super::i18n::{T, tr};
 use super::super::room::{Line, Older, Room};
 use super::super::startup::blocking;
@@ -62,6 +62,42 @@ pub(super) fn settle_last(room: &mut Room) {
     let at = chat_time(&line).map(|t| slot(&room.lines, t));
     let index = at.unwrap_or(room.lines.len());
     room.lines.insert(index, line);
+}
+
+/// The oldest lines leave the screen once more than [`FOLLOW_SHOWN`] messages (while
+/// the reader follows the newest end) or [`MAX_SHOWN`] (while scrolled up) are on it, as
+/// in a chat: every frame lays out every line, and a busy room would otherwise grow
+/// without end. True when lines were dropped (they are in the store).
+pub(super) fn trim(room: &mut Room) -> bool {
+    if room.older == Older::Loading {
+        return false;
+    }
+    let keep = if room.following {
+        FOLLOW_SHOWN
+    } else {
+        MAX_SHOWN
+    };
+    let chats = room
+        .lines
+        .iter()
+        .filter(|l| matches!(l, Line::Chat(_)))
+        .count();
+    if chats <= keep {
+        return false;
+    }
+    let mut excess = chats - keep;
+    let mut cut = 0;
+    for line in &room.lines {
+        match line {
+            Line::Chat(_) if excess == 0 => break,
+            Line::Chat(_) => excess -= 1,
+            Line::Notes(_) => {}
+        }
+        cut += 1;
+    }
+    room.lines.drain(..cut);
+    room.older = Older::Available;
+    true
 }
 
 /// Adds messages that are not new to the user (stored history), each in its place.
@@ -386,5 +422,32 @@ mod tests {
         settle_last(&mut room);
         assert_eq!(times(&room), [10, 15, 20, 30]);
         assert_eq!(oldest(&room).0.map(|m| m.id.clone()), Some(a.id));
+    }
+
+    #[test]
+    fn a_busy_room_keeps_a_window_of_lines_and_the_rest_in_the_store() {
+        let m = msg(0);
+        let mut room = Room::new(m.account.clone(), m.peer.clone(), "alice".into(), None);
+        room.older = Older::Exhausted;
+        room.lines
+            .push(Line::Notes(vec![crate::ui::room::Note::Joined(
+                "bob".into(),
+            )]));
+        for i in 0..FOLLOW_SHOWN + 10 {
+            room.push(msg(i as i64), true);
+            trim(&mut room);
+        }
+        let kept = times(&room);
+        assert_eq!(kept.len(), FOLLOW_SHOWN);
+        assert_eq!(kept.first(), Some(&10), "the oldest left the screen");
+        assert!(matches!(room.lines.first(), Some(Line::Chat(_))));
+        assert_eq!(room.older, Older::Available, "they can be paged back in");
+        // Scrolled up: more is kept, up to the larger cap.
+        room.following = false;
+        for i in 0..MAX_SHOWN {
+            room.push(msg(1_000 + i as i64), true);
+            trim(&mut room);
+        }
+        assert_eq!(times(&room).len(), MAX_SHOWN);
     }
 }

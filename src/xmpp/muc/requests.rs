@@ -146,6 +146,7 @@ impl ProtoState {
             // A room's archive is one conversation already.
             From::Newest | From::NewestWith(_) => (None, Some(String::new())),
             From::Before(id) => (None, Some(id.clone())),
+            From::BeforeWith(_, id) => (None, Some(id.clone().unwrap_or_default())),
         };
         let query = Query {
             queryid: Some(QueryId(queryid.clone())),
