@@ -536,7 +536,10 @@ fn a_chat_loads_older_from_the_store_then_the_archive() {
     );
     let task = older(&mut app);
     run(&rt, &mut app, task);
-    assert!(commands.try_recv().is_err(), "the archive's beginning was reached");
+    assert!(
+        commands.try_recv().is_err(),
+        "the archive's beginning was reached"
+    );
 }
 
 /// The inbox with a room and chats, in English and Chinese, for a person to look at.
@@ -598,6 +601,28 @@ fn render_inbox_for_review() {
                 .matches_image(dir.join(format!("{name}-open")))
                 .expect("png")
         );
+    }
+    // A short chat: the store has nothing older, the archive may ("Load older messages").
+    for (lang, theme, name) in [
+        (Lang::En, iced::Theme::Light, "chat-load-older"),
+        (Lang::ZhCn, iced::Theme::Dark, "chat-load-older-zh"),
+    ] {
+        let store = Store::open_temporary().expect("store");
+        let now = chrono::Utc::now().timestamp_millis();
+        let lines: Vec<ChatMessage> = ["hi Alice", "are you there?", "你好"]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| message(BOB, false, "bob", b, now - 60_000 + i as i64 * 1_000))
+            .collect();
+        store.insert_messages(&lines).expect("insert");
+        let (mut app, _commands) = start(&rt, Some(store), lang);
+        for task in click(&mut app, BOB) {
+            run(&rt, &mut app, task);
+        }
+        let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
+        let mut ui = sim(&app);
+        let snapshot = ui.snapshot(&theme).expect("snapshot");
+        assert!(snapshot.matches_image(dir.join(name)).expect("png"));
     }
     let (mut app, _sessions, _) = two_signed_in();
     let _ = click(&mut app, "+ Join a group chat");
