@@ -471,6 +471,38 @@ fn load_older_pages_the_store_then_the_archive() {
     );
 }
 
+/// The session is told which chat is on screen (its newest page comes first after a
+/// long time away), and told again when a room takes its place.
+#[test]
+fn opening_a_room_withdraws_the_chat_on_screen() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (mut app, mut commands) = start(&rt, None, Lang::En);
+    let now = chrono::Utc::now().timestamp_millis();
+    let _ = feed(
+        &mut app,
+        UpdateKind::Message(message(BOB, false, "bob", "hello", now)),
+    );
+    joined(&mut app);
+    let _ = feed(
+        &mut app,
+        UpdateKind::Message(message(ROOM, true, "bob", "tea anyone?", now)),
+    );
+    for task in click(&mut app, BOB) {
+        run(&rt, &mut app, task);
+    }
+    match commands.try_recv() {
+        Ok(Command::Viewing { peer }) => assert_eq!(peer, Some(jid(BOB))),
+        other => panic!("expected Viewing, got {other:?}"),
+    }
+    for task in click(&mut app, "tea") {
+        run(&rt, &mut app, task);
+    }
+    match commands.try_recv() {
+        Ok(Command::Viewing { peer }) => assert_eq!(peer, None),
+        other => panic!("expected Viewing withdrawn, got {other:?}"),
+    }
+}
+
 /// A chat pages older history from the store, then (once the store has nothing older)
 /// from the account's archive, as a room does: the user sees the archive's messages on
 /// top, and no more "Load older messages" at the archive's beginning.

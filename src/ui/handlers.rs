@@ -175,10 +175,25 @@ impl App {
         }
     }
 
+    /// The chat on screen leaves it for a room or another account's chat: its session
+    /// stops fetching that chat's newest page first.
+    pub(super) fn withdraw_viewing(&self, next: Option<&AccountId>) {
+        let Some(open) = &self.conversation else {
+            return;
+        };
+        if matches!(open.conversation, ConversationId::Chat(_))
+            && Some(&open.account) != next
+            && let Some(handle) = self.handles.get(&open.account)
+        {
+            let _ = handle.send(Command::Viewing { peer: None });
+        }
+    }
+
     pub(super) fn open_conversation(&mut self, account: AccountId, peer: BareJid) -> Task<Message> {
         if self.is_room(&account, &peer) {
             return self.open_room(account, peer);
         }
+        self.withdraw_viewing(Some(&account));
         self.rooms.close();
         if self
             .conversation

@@ -205,6 +205,7 @@ impl App {
             return Task::none();
         }
         self.stash_draft();
+        self.withdraw_viewing(None);
         self.conversation = None;
         if let Some(state) = self.account_mut(&account) {
             state.mark_read(&room);
