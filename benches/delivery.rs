@@ -17,8 +17,9 @@
 //!       first to last stored);
 //!     - to A', the same plus the app's state: every update goes through `App::update`
 //!       (iced, built with `--features gui`, the default) with the conversation with B
-//!       open and the window focused, and a frame (view built and laid out with
-//!       iced_test, tiny-skia) at most every 16 ms. Tasks `App::update` returns (marking
+//!       open and the window focused, and a frame (view built, laid out and drawn into
+//!       tiny-skia primitives, one renderer and layout cache for all frames as the iced
+//!       runtime keeps them; no rasterising) at most every 16 ms. Tasks `App::update` returns (marking
 //!       messages read in the store) are not run.
 //!     For each: rate, ratio to the reference, and this process's RSS (VmRSS, sampled
 //!     every 250 ms): start, peak, end. All sessions live in this one process on the
@@ -218,14 +219,21 @@ fn send(h: &Handle, to: &BareJid, body: String) -> Result<(), Error> {
 #[cfg(feature = "gui")]
 struct Screen {
     app: loquat::ui::App,
+    /// One renderer and one layout cache for all frames, as the iced runtime keeps them.
+    renderer: iced::Renderer,
+    cache: Option<iced_runtime::user_interface::Cache>,
     last_frame: Option<Instant>,
     frames: usize,
     drawing: Duration,
+    /// Updates fed to `App::update`, and the time they took.
+    updates: usize,
+    updating: Duration,
 }
 
 #[cfg(feature = "gui")]
 impl Screen {
-    fn new(account: &loquat::model::Account, store: Store) -> Screen {
+    fn new(account: &loquat::model::Account, store: Store) -> Result<Screen, Error> {
+        use iced_runtime::core::renderer::Headless;
         use loquat::ui::startup::{LoadedAccount, Startup};
         let app = loquat::ui::App::from_startup(
             loquat::ui::i18n::Lang::En,
@@ -235,16 +243,29 @@ impl Screen {
                 ..Startup::default()
             },
         );
-        Screen {
+        let renderer = futures::executor::block_on(<iced::Renderer as Headless>::new(
+            iced::Font::DEFAULT,
+            iced::Pixels(16.0),
+            Some("tiny-skia"),
+        ))
+        .ok_or("no tiny-skia renderer")?;
+        Ok(Screen {
             app,
+            renderer,
+            cache: None,
             last_frame: None,
             frames: 0,
             drawing: Duration::ZERO,
-        }
+            updates: 0,
+            updating: Duration::ZERO,
+        })
     }
 
     fn update(&mut self, u: &Update) {
+        let t = Instant::now();
         let _ = self.app.update(loquat::ui::Message::Session(u.clone()));
+        self.updating += t.elapsed();
+        self.updates += 1;
     }
 
     /// Opens the conversation as a click on a notification would, window focused.
@@ -271,8 +292,19 @@ impl Screen {
             return;
         }
         let t = Instant::now();
-        let ui = iced_test::simulator(self.app.view());
-        drop(ui);
+        let mut ui = iced_runtime::UserInterface::build(
+            self.app.view(),
+            iced::Size::new(1280.0, 800.0),
+            self.cache.take().unwrap_or_default(),
+            &mut self.renderer,
+        );
+        ui.draw(
+            &mut self.renderer,
+            &self.app.theme().unwrap_or(iced::Theme::Light),
+            &iced_runtime::core::renderer::Style::default(),
+            iced::mouse::Cursor::Unavailable,
+        );
+        self.cache = Some(ui.into_cache());
         self.drawing += t.elapsed();
         self.frames += 1;
         self.last_frame = Some(Instant::now());
@@ -284,6 +316,8 @@ impl Screen {
 struct Screen {
     frames: usize,
     drawing: Duration,
+    updates: usize,
+    updating: Duration,
 }
 
 #[cfg(not(feature = "gui"))]
@@ -302,7 +336,7 @@ struct Flood {
     acked: Option<Duration>,
     received: usize,
     rss: (u64, u64, u64, usize),
-    frames: Option<(usize, Duration)>,
+    frames: Option<(usize, Duration, usize, Duration)>,
 }
 
 impl Flood {
@@ -371,7 +405,7 @@ async fn flood(
     let total = t0.elapsed();
     let frames = screen.map(|s| {
         s.maybe_draw(true);
-        (s.frames, s.drawing)
+        (s.frames, s.drawing, s.updates, s.updating)
     });
     // A little longer, so memory after the flood shows too.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -411,11 +445,14 @@ fn print_flood(what: &str, f: &Flood, reference: Option<f64>) {
         mib(peak),
         mib(end)
     );
-    if let Some((frames, drawing)) = f.frames {
+    if let Some((frames, drawing, updates, updating)) = f.frames {
         println!(
-            "    UI: {frames} frames drawn (view + layout), {:.1} ms each on average, {:.2} s in all",
+            "    UI: {frames} frames (view + layout + draw), {:.1} ms each on average, {:.2} s in all; \
+             {updates} updates through App::update, {:.2} ms each, {:.2} s in all",
             ms(drawing) / frames.max(1) as f64,
-            drawing.as_secs_f64()
+            drawing.as_secs_f64(),
+            ms(updating) / updates.max(1) as f64,
+            updating.as_secs_f64()
         );
     }
 }
@@ -475,7 +512,7 @@ async fn part_a(server: &TestServer, n: usize) -> Result<(), Error> {
         let account = loquat::model::Account::new(a2.bare.clone());
         let dir = tempfile::tempdir()?;
         let store = Store::open(&dir.path().join("a-ui"))?;
-        let mut screen = Screen::new(&account, store.clone());
+        let mut screen = Screen::new(&account, store.clone())?;
         let (mut ua, _ha) = start(
             params(
                 server,

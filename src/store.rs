@@ -59,6 +59,18 @@ pub enum Inserted {
     Duplicate,
 }
 
+impl Inserted {
+    /// The messages of a batch that its insert (`results`, in the same order) added.
+    pub fn only_new(batch: Vec<ChatMessage>, results: Vec<Inserted>) -> Vec<ChatMessage> {
+        batch
+            .into_iter()
+            .zip(results)
+            .filter(|(_, r)| *r == Inserted::New)
+            .map(|(m, _)| m)
+            .collect()
+    }
+}
+
 /// One line of the conversation list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationSummary {

@@ -515,14 +515,7 @@ impl Actor {
             self.with_store(move |s| s.insert_messages(&to_store)).await
         };
         match stored {
-            Some(Ok(results)) => Some(
-                batch
-                    .into_iter()
-                    .zip(results)
-                    .filter(|(_, r)| *r == Inserted::New)
-                    .map(|(m, _)| m)
-                    .collect(),
-            ),
+            Some(Ok(results)) => Some(Inserted::only_new(batch, results)),
             Some(Err(e)) => {
                 log::error!("could not store archived messages: {e}");
                 self.emit(UpdateKind::Notice(format!(

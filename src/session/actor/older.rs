@@ -95,15 +95,7 @@ impl Actor {
             .with_store(move |s| s.insert_old_messages(&to_store))
             .await
         {
-            Some(Ok(results)) => (
-                batch
-                    .into_iter()
-                    .zip(results)
-                    .filter(|(_, r)| *r == Inserted::New)
-                    .map(|(m, _)| m)
-                    .collect(),
-                failed,
-            ),
+            Some(Ok(results)) => (Inserted::only_new(batch, results), failed),
             None => (batch, failed),
             Some(Err(e)) => {
                 log::error!("could not store older history: {e}");

@@ -83,12 +83,7 @@ impl Actor {
             .with_store(move |s| s.insert_old_messages(&to_store))
             .await
         {
-            Some(Ok(results)) => batch
-                .into_iter()
-                .zip(results)
-                .filter(|(_, r)| *r == Inserted::New)
-                .map(|(m, _)| m)
-                .collect(),
+            Some(Ok(results)) => Inserted::only_new(batch, results),
             None => batch,
             Some(Err(e)) => {
                 log::error!("could not store older room history: {e}");
@@ -138,12 +133,7 @@ impl Actor {
         let to_store = batch.clone();
         let stored = self.with_store(move |s| s.insert_messages(&to_store)).await;
         let new: Vec<ChatMessage> = match stored {
-            Some(Ok(results)) => batch
-                .into_iter()
-                .zip(results)
-                .filter(|(_, r)| *r == Inserted::New)
-                .map(|(m, _)| m)
-                .collect(),
+            Some(Ok(results)) => Inserted::only_new(batch, results),
             None => batch,
             Some(Err(e)) => {
                 log::error!("could not store room history: {e}");
