@@ -139,6 +139,8 @@ pub enum Message {
     },
     /// The window gained or lost the keyboard focus.
     WindowFocused(bool),
+    /// The pause between displayed markers while messages stream in is over.
+    DisplayedDue,
     /// Second launches, notification clicks, the tray.
     Desktop(desktop::Event),
     /// Settings > General, shortcuts, switcher, help, window state and drafts.
@@ -194,6 +196,9 @@ pub struct App {
     pending_uri: Option<String>,
     /// The last displayed marker sent: (account, peer, stanza id).
     last_displayed: Option<(AccountId, BareJid, String)>,
+    /// When that marker went out, and whether a later one waits for the pause to end.
+    displayed_at: Option<std::time::Instant>,
+    displayed_waiting: bool,
     desk: desk::Desk,
     /// Group chat rooms (see `rooms`).
     rooms: rooms::Panel,
@@ -289,6 +294,8 @@ impl App {
             tray_unread: None,
             pending_uri: None,
             last_displayed: None,
+            displayed_at: None,
+            displayed_waiting: false,
             desk,
             rooms: rooms::Panel::default(),
             transfers: transfers::State::default(),
@@ -525,6 +532,11 @@ impl App {
             }
             Message::WindowFocused(focused) => {
                 self.window_focused = focused;
+                self.send_displayed();
+                Task::none()
+            }
+            Message::DisplayedDue => {
+                self.displayed_waiting = false;
                 self.send_displayed();
                 Task::none()
             }

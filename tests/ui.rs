@@ -542,6 +542,51 @@ fn read_markers_go_out_only_while_the_window_has_the_focus() {
     assert!(commands.try_recv().is_err(), "one marker per message");
 }
 
+/// Messages streaming into the chat on screen get one displayed marker at once, then
+/// at most one a second, for the newest (markers are cumulative): a flood does not send
+/// one marker back per message.
+#[test]
+fn a_stream_of_messages_gets_one_displayed_marker_a_second() {
+    let (mut app, account, bob, mut commands) = main_screen_app();
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Bob").expect("Bob in the contact list");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    while commands.try_recv().is_ok() {}
+    let incoming = |id: &str| {
+        let mut m = chat(
+            &account,
+            &bob,
+            LocalMessageId::generate(),
+            id,
+            Direction::Incoming,
+        );
+        m.stanza_id_attr = Some(id.into());
+        Message::Session(Update {
+            account: account.clone(),
+            kind: UpdateKind::Message(m),
+        })
+    };
+    let _ = app.update(incoming("s1"));
+    match commands.try_recv() {
+        Ok(Command::MarkDisplayed { id, .. }) => assert_eq!(id, "s1"),
+        other => panic!("expected a displayed marker, got {other:?}"),
+    }
+    for id in ["s2", "s3", "s4"] {
+        let _ = app.update(incoming(id));
+    }
+    assert!(commands.try_recv().is_err(), "no marker during the pause");
+    // The pause ends: one marker, for the newest.
+    let _ = app.update(Message::DisplayedDue);
+    match commands.try_recv() {
+        Ok(Command::MarkDisplayed { id, .. }) => assert_eq!(id, "s4"),
+        other => panic!("expected a displayed marker, got {other:?}"),
+    }
+    assert!(commands.try_recv().is_err(), "one marker");
+}
+
 #[test]
 fn a_history_gap_shows_between_the_messages_around_it_and_nowhere_else() {
     let (mut app, account, bob, _commands) = main_screen_app();

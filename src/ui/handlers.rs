@@ -10,6 +10,9 @@ use crate::model::{Account, Direction, Show};
 use crate::session::{Command, NotConnected, Update, UpdateKind};
 use iced::Task;
 use iced::widget::operation::RelativeOffset;
+
+/// Least time between two displayed markers sent because messages arrived.
+pub const MARKER_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 use xmpp_parsers::jid::BareJid;
 
 impl App {
@@ -156,6 +159,33 @@ impl App {
                 .is_ok()
         {
             self.last_displayed = Some(key);
+            self.displayed_at = Some(std::time::Instant::now());
+        }
+    }
+
+    /// A displayed marker for a message that just arrived in the chat on screen: at
+    /// once, unless one went out less than [`MARKER_PAUSE`] ago; then one marker for the
+    /// newest message when the pause ends (markers are cumulative, XEP-0333). A flood
+    /// of 5,000 sent 5,000 markers back, and the sender handled each one.
+    pub(super) fn displayed_soon(&mut self) -> Task<Message> {
+        let since = self.displayed_at.map(|t| t.elapsed());
+        match since {
+            Some(since) if since < MARKER_PAUSE => {
+                if self.displayed_waiting {
+                    return Task::none();
+                }
+                self.displayed_waiting = true;
+                // The timer is made when the runtime polls it (not here, where there
+                // may be no runtime).
+                let pause = MARKER_PAUSE - since;
+                Task::perform(async move { tokio::time::sleep(pause).await }, |_| {
+                    Message::DisplayedDue
+                })
+            }
+            _ => {
+                self.send_displayed();
+                Task::none()
+            }
         }
     }
 
@@ -435,10 +465,11 @@ impl App {
                     && conversation.push_live(message)
                     && incoming
                 {
-                    self.send_displayed();
+                    let marker = self.displayed_soon();
                     if let Some(store) = self.store.clone() {
-                        return self.mark_read_task(store);
+                        return Task::batch([marker, self.mark_read_task(store)]);
                     }
+                    return marker;
                 }
             }
             UpdateKind::History(messages) => {
