@@ -136,6 +136,33 @@ fn onboarding_rejects_an_invalid_address_and_shows_login_errors() {
     assert!(app.pending_login().is_some(), "trusting retries the login");
 }
 
+/// Clicks Bob in the contact list, and forgets the commands that sent.
+fn open_bob(app: &mut App, commands: &mut mpsc::UnboundedReceiver<Command>) {
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Bob").expect("Bob in the contact list");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(app, messages);
+    while commands.try_recv().is_ok() {}
+}
+
+/// A message from the peer with the stanza id `id`, as the session reports it.
+fn incoming(account: &AccountId, peer: &BareJid, id: &str, body: &str) -> Message {
+    let mut m = chat(
+        account,
+        peer,
+        LocalMessageId::generate(),
+        body,
+        Direction::Incoming,
+    );
+    m.stanza_id_attr = Some(id.into());
+    Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(m),
+    })
+}
+
 fn main_screen_app() -> (App, AccountId, BareJid, mpsc::UnboundedReceiver<Command>) {
     let account = Account::new(BareJid::new("alice@example.org").expect("jid"));
     let id = account.id.clone();
@@ -359,13 +386,7 @@ fn archived_history_lists_the_conversation_without_unread() {
 #[test]
 fn a_failed_message_says_why_and_offers_retry() {
     let (mut app, account, bob, mut commands) = main_screen_app();
-    let messages = {
-        let mut ui = simulator(app.view());
-        ui.click("Bob").expect("Bob in the contact list");
-        ui.into_messages().collect::<Vec<_>>()
-    };
-    apply(&mut app, messages);
-    while commands.try_recv().is_ok() {}
+    open_bob(&mut app, &mut commands);
     let id = LocalMessageId::generate();
     let _ = app.update(Message::Session(Update {
         account: account.clone(),
@@ -498,28 +519,9 @@ fn render_main_screen_for_review() {
 #[test]
 fn read_markers_go_out_only_while_the_window_has_the_focus() {
     let (mut app, account, bob, mut commands) = main_screen_app();
-    let messages = {
-        let mut ui = simulator(app.view());
-        ui.click("Bob").expect("Bob in the contact list");
-        ui.into_messages().collect::<Vec<_>>()
-    };
-    apply(&mut app, messages);
-    while commands.try_recv().is_ok() {}
+    open_bob(&mut app, &mut commands);
 
-    let incoming = |id: &str, body: &str| {
-        let mut m = chat(
-            &account,
-            &bob,
-            LocalMessageId::generate(),
-            body,
-            Direction::Incoming,
-        );
-        m.stanza_id_attr = Some(id.into());
-        Message::Session(Update {
-            account: account.clone(),
-            kind: UpdateKind::Message(m),
-        })
-    };
+    let incoming = |id: &str, body: &str| incoming(&account, &bob, id, body);
     // On screen, window focused: Bob learns we saw it.
     let _ = app.update(incoming("s1", "are you there?"));
     match commands.try_recv() {
@@ -548,27 +550,8 @@ fn read_markers_go_out_only_while_the_window_has_the_focus() {
 #[test]
 fn a_stream_of_messages_gets_one_displayed_marker_a_second() {
     let (mut app, account, bob, mut commands) = main_screen_app();
-    let messages = {
-        let mut ui = simulator(app.view());
-        ui.click("Bob").expect("Bob in the contact list");
-        ui.into_messages().collect::<Vec<_>>()
-    };
-    apply(&mut app, messages);
-    while commands.try_recv().is_ok() {}
-    let incoming = |id: &str| {
-        let mut m = chat(
-            &account,
-            &bob,
-            LocalMessageId::generate(),
-            id,
-            Direction::Incoming,
-        );
-        m.stanza_id_attr = Some(id.into());
-        Message::Session(Update {
-            account: account.clone(),
-            kind: UpdateKind::Message(m),
-        })
-    };
+    open_bob(&mut app, &mut commands);
+    let incoming = |id: &str| incoming(&account, &bob, id, id);
     let _ = app.update(incoming("s1"));
     match commands.try_recv() {
         Ok(Command::MarkDisplayed { id, .. }) => assert_eq!(id, "s1"),
