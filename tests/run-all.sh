@@ -68,6 +68,7 @@ PACKAGES=(
     libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
     curl ca-certificates gcc libc6-dev
     desktop-file-utils appstream
+    python3 python3-venv
 )
 
 install_packages() {
@@ -106,6 +107,22 @@ if [[ "${LOQUAT_ONLY_INSTALL:-0}" == 1 ]]; then
     echo "LOQUAT_ONLY_INSTALL=1: stopping after the package check"
     exit 0
 fi
+
+# ---------------------------------------------------------------- clients we did not write
+# slixmpp (PyPI) plays the other side in interoperability tests (tests/peers), from a
+# venv outside the clone. Pinned: a new release must not change a test's peer unseen.
+SLIXMPP_VERSION=1.8.5
+export LOQUAT_VENV="${LOQUAT_VENV:-$HOME/.cache/loquat/venv}"
+make_venv() {
+    if "$LOQUAT_VENV/bin/python" -c "import slixmpp, sys; sys.exit(slixmpp.__version__ != '$SLIXMPP_VERSION')" 2>/dev/null; then
+        echo "slixmpp $SLIXMPP_VERSION is in $LOQUAT_VENV"
+        return 0
+    fi
+    /usr/bin/python3 -m venv "$LOQUAT_VENV" || return 1
+    "$LOQUAT_VENV/bin/pip" install --quiet --disable-pip-version-check "slixmpp==$SLIXMPP_VERSION" || return 1
+    "$LOQUAT_VENV/bin/python" -c "import slixmpp; print('slixmpp', slixmpp.__version__, 'in $LOQUAT_VENV')"
+}
+run_step "slixmpp venv (the other side of interoperability tests)" make_venv
 
 # ---------------------------------------------------------------- Rust toolchain
 # Kept explicit: the keyring step below gives the tests a private HOME, which would

@@ -22,6 +22,7 @@ pub mod muc;
 mod prosody;
 mod proxy;
 pub mod session;
+pub mod slix;
 mod tmpfs;
 #[cfg(feature = "gui")]
 pub mod view;
