@@ -3,8 +3,10 @@
 //! Layout (schema version 1, see [`schema`]):
 //! - `accounts`: account id -> JSON [`Account`];
 //! - `roster`: account id -> JSON roster version and contacts;
-//! - `history`: `account | conversation | time | seq` -> JSON [`ChatMessage`], so one
-//!   conversation is a contiguous, time-ordered key range read from its end;
+//! - `history`: `account | conversation | position | seq` -> JSON [`ChatMessage`], so one
+//!   conversation is a contiguous key range in its one order, read from its end. The
+//!   ordering rule (arrival order live, the archive's order for archive pages, never
+//!   whole-second stamps) is written in [`order`];
 //! - `local_ids`: `account | local id` -> history key;
 //! - `dedupe`: server stanza-id / origin-id / stanza id attribute keys -> history key;
 //! - `summaries`: `account | conversation` -> unread count and the key of the last message;
@@ -32,6 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 mod gaps;
 mod history;
 mod keys;
+mod order;
 mod prefs;
 mod schema;
 #[cfg(test)]
@@ -39,6 +42,7 @@ mod tests;
 mod transfers;
 
 pub use gaps::HistoryGap;
+pub use order::PageOrder;
 pub use schema::SCHEMA_VERSION;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

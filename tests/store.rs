@@ -431,9 +431,10 @@ fn conversations_are_newest_first_with_unread_counts() {
     assert_eq!(rows[2].last.as_ref().unwrap().id.0, "al2");
     assert!(rows.iter().all(|r| r.account == a));
 
-    // An older message (archive catch-up) does not become the last one.
+    // An older message (an archive page of older history) does not become the last one.
+    let mut older = store.page_order(true).unwrap();
     store
-        .insert_message(&msg("a", "alice@x.org", "al0", T0 + 1))
+        .insert_page(&[msg("a", "alice@x.org", "al0", T0 + 1)], &mut older, false)
         .unwrap();
     store.mark_read(&a, &chat("alice@x.org")).unwrap();
     let rows = store.conversations(&a).unwrap();

@@ -214,11 +214,14 @@ struct Actor {
     /// Group chat rooms this session wants to be in (see `rooms.rs`).
     rooms: rooms::SessionRooms,
     uploads: upload::Uploads,
-    /// Newest time given to a live message per conversation and direction (see
-    /// `keep_arrival_order`).
-    last_live: order::LastLive,
-    /// Oldest time stored by the backward pages of this catch-up so far.
-    backfill_floor: Option<i64>,
+    /// Walks through archives, so each page continues the one before (`order.rs`).
+    walks: order::Walks,
+    /// The forward catch-up of this stream is complete: live messages move the archive
+    /// position from now on.
+    live_moves_cursor: bool,
+    /// When this stream's catch-up began: on a first sign-in, what the archive stamped
+    /// from that second on is news, older is history.
+    catch_up_started_ms: i64,
     /// Refilling after the archive lost our position: the newest time we had stored.
     gap_after: Option<i64>,
     /// Oldest time the refill has stored so far.
@@ -235,13 +238,8 @@ struct Actor {
     viewing: Option<BareJid>,
     /// The newest page of that chat, asked ahead of a catch-up (see `catchup.rs`).
     peek: Option<CatchUp>,
-    /// What that page stored, for the catch-up to sort older messages before it.
-    peek_floor: Option<catchup::PeekFloor>,
     /// Pages of chats' older history asked for (`Command::ChatLoadOlder`).
     older: Vec<older::OlderQuery>,
-    /// Where each of those pages ended (its first archive id → its oldest time): the
-    /// page before it sorts below that.
-    older_floors: std::collections::HashMap<String, i64>,
     tools: roomtools::Tools,
 }
 
@@ -291,7 +289,9 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         catch_up: None,
         rooms: rooms::SessionRooms::default(),
         uploads: upload::Uploads::default(),
-        backfill_floor: None,
+        walks: order::Walks::default(),
+        catch_up_started_ms: 0,
+        live_moves_cursor: false,
         gap_after: None,
         gap_oldest: None,
         known_until: None,
@@ -299,10 +299,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         live: Vec::new(),
         viewing: None,
         peek: None,
-        peek_floor: None,
         older: Vec::new(),
-        older_floors: std::collections::HashMap::new(),
-        last_live: std::collections::HashMap::new(),
         tools: roomtools::Tools::default(),
     };
     a.load_cached_roster().await;
@@ -424,8 +421,44 @@ impl Actor {
         });
     }
 
-    fn keep_arrival_order(&mut self, m: &mut ChatMessage) {
-        order::keep_arrival_order(&mut self.last_live, m);
+    /// Starts `walk` afresh: what is stored after this counts as arrived meanwhile.
+    async fn start_walk(&mut self, walk: order::Walk) {
+        let backward = walk.backward();
+        match self.with_store(move |s| s.page_order(backward)).await {
+            Some(Ok(o)) => self.walks.put(walk, o),
+            Some(Err(e)) => log::warn!("could not start an archive walk: {e}"),
+            None => {}
+        }
+    }
+
+    /// Stores one archive page of `walk` (one flush), in the archive's order; the
+    /// insert results, as `Store::insert_page` gives them.
+    async fn store_walk_page(
+        &mut self,
+        walk: order::Walk,
+        batch: Vec<ChatMessage>,
+        count_unread: bool,
+    ) -> Option<Result<Vec<crate::store::Inserted>, crate::store::StoreError>> {
+        let existing = self.walks.take(&walk);
+        let backward = walk.backward();
+        let result = self
+            .with_store(move |s| {
+                let mut order = match existing {
+                    Some(o) => o,
+                    None => s.page_order(backward)?,
+                };
+                let results = s.insert_page(&batch, &mut order, count_unread)?;
+                Ok((order, results))
+            })
+            .await;
+        match result {
+            Some(Ok((order, results))) => {
+                self.walks.put(walk, order);
+                Some(Ok(results))
+            }
+            Some(Err(e)) => Some(Err(e)),
+            None => None,
+        }
     }
 
     /// Replaces the stanza stream by a fresh one (no stream-management state). What the
@@ -603,11 +636,7 @@ impl Actor {
                 Event::Message { message, .. } if message.is_room => {
                     self.on_room_message(*message).await
                 }
-                Event::Message {
-                    mut message,
-                    receipt,
-                } => {
-                    self.keep_arrival_order(&mut message);
+                Event::Message { message, receipt } => {
                     self.live.push((*message, receipt));
                 }
                 Event::Roster { version, items } => {
@@ -707,7 +736,33 @@ impl Actor {
         }
         let batch = std::mem::take(&mut self.live);
         let messages: Vec<ChatMessage> = batch.iter().map(|(m, _)| m.clone()).collect();
-        match self.with_store(move |s| s.insert_messages(&messages)).await {
+        // Once the catch-up has everything before them, the archive position follows
+        // what arrives live: the next start asks only for what came after (as news),
+        // not for the newest page as if this device had never signed in.
+        let follow = self
+            .live_moves_cursor
+            .then(|| {
+                messages
+                    .iter()
+                    .rev()
+                    .find_map(|m| Some((m.server_id.clone()?, m.timestamp_ms)))
+            })
+            .flatten();
+        let (key, tkey) = (
+            cursor_key(&self.account),
+            catchup::cursor_time_key(&self.account),
+        );
+        let stored = self
+            .with_store(move |s| {
+                let results = s.insert_messages(&messages)?;
+                if let Some((id, time)) = follow {
+                    s.set_pref(&key, &id)?;
+                    s.set_pref(&tkey, &time.to_string())?;
+                }
+                Ok(results)
+            })
+            .await;
+        match stored {
             None => {
                 for (message, receipt) in batch {
                     self.emit(UpdateKind::Message(message));
@@ -894,11 +949,12 @@ impl Actor {
             Command::MarkDisplayed { peer, id } => {
                 self.send(xmpp::message::displayed(peer, id)).await;
             }
+            // The store places older pages by the archive's order, not by time.
             Command::ChatLoadOlder {
                 peer,
                 before,
-                below_ms,
-            } => self.chat_load_older(peer, before, below_ms).await,
+                below_ms: _,
+            } => self.chat_load_older(peer, before).await,
             Command::Viewing { peer } => {
                 let changed = self.viewing != peer;
                 self.viewing = peer;

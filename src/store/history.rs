@@ -1,6 +1,7 @@
 //! Messages: insert with deduplication, paged reads from the newest end, delivery
 //! updates, and the per-conversation summaries behind the conversation list.
 
+use super::order::{self, PageOrder};
 use super::{ConversationSummary, Inserted, Store, StoreError, io_error, keys};
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{ChatMessage, Delivery, Direction};
@@ -8,7 +9,7 @@ use sled::IVec;
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
 /// Per-conversation summary value: `[format = 1][unread: u32 BE][history key of the last
@@ -42,6 +43,10 @@ impl Summary {
         })
     }
 }
+
+/// One conversation's part of a batch: its prefix, the batch indexes of its messages,
+/// and the stored key of each one that is already stored.
+type Group<'a> = (&'a [u8], Vec<usize>, Vec<Option<Vec<u8>>>);
 
 /// A message encoded outside the transaction, so retries only redo the index work.
 struct Prepared<'a> {
@@ -101,27 +106,122 @@ impl Store {
             .ok_or_else(|| StoreError::Io("insert returned no result".into()))
     }
 
-    /// Stores a batch atomically with one flush; one result per message, in order.
+    /// Stores a batch that arrived live (or that we send) atomically with one flush,
+    /// after everything stored in its conversations; one result per message, in order.
     /// A message repeated inside the batch is stored once.
     pub fn insert_messages(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
-        self.insert_batch(msgs, true)
+        self.insert_batch(msgs, None, true)
     }
 
-    /// Like `insert_messages`, for older history filled in from an archive: it is not
-    /// news, so nothing counts as unread (and what is unread stays so).
+    /// Like `insert_messages` for what is not news: nothing counts as unread (and what
+    /// is unread stays so).
     pub fn insert_old_messages(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
-        self.insert_batch(msgs, false)
+        self.insert_batch(msgs, None, false)
+    }
+
+    /// Stores one page of archive results, in the archive's order, where the archive
+    /// says they belong (see `store::order`); `order` carries the walk from page to
+    /// page. With `count_unread` the new incoming ones count as unread.
+    pub fn insert_page(
+        &self,
+        msgs: &[ChatMessage],
+        order: &mut PageOrder,
+        count_unread: bool,
+    ) -> Result<Vec<Inserted>, StoreError> {
+        self.insert_batch(msgs, Some(order), count_unread)
+    }
+
+    /// The stored key of a message already stored (by local id or a dedupe key).
+    fn stored_key(&self, p: &Prepared<'_>) -> Result<Option<IVec>, StoreError> {
+        if let Some(k) = self.local_ids.get(&p.local_id).map_err(io_error)? {
+            return Ok(Some(k));
+        }
+        for key in &p.dedupe {
+            if let Some(k) = self.dedupe.get(key).map_err(io_error)? {
+                return Ok(Some(k));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Picks the history key of every new message of a batch (`None` for those already
+    /// stored or repeated in the batch), and notes where the page ended.
+    fn place(
+        &self,
+        prepared: &[Prepared<'_>],
+        msgs: &[ChatMessage],
+        mut order: Option<&mut PageOrder>,
+    ) -> Result<Vec<Option<IVec>>, StoreError> {
+        let mut keys_out: Vec<Option<IVec>> = vec![None; prepared.len()];
+        let mut seen: HashSet<&[u8]> = HashSet::new();
+        // Per conversation, in first-seen order: members and their stored keys.
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        for (i, p) in prepared.iter().enumerate() {
+            let repeated = !seen.insert(p.local_id.as_slice())
+                || p.dedupe.iter().any(|k| !seen.insert(k.as_slice()));
+            if repeated {
+                continue;
+            }
+            let stored = self.stored_key(p)?.map(|k| k.to_vec());
+            let group = match groups.iter().position(|g| g.0 == p.prefix.as_slice()) {
+                Some(g) => g,
+                None => {
+                    groups.push((p.prefix.as_slice(), Vec::new(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            if let Some((_, members, anchors)) = groups.get_mut(group) {
+                members.push(i);
+                anchors.push(stored);
+            }
+        }
+        let mut crowded = false;
+        for (prefix, members, anchors) in &groups {
+            let runs = self.plan_runs(prefix, members, anchors, msgs, order.as_deref())?;
+            for run in runs {
+                let first_time = run
+                    .members
+                    .first()
+                    .and_then(|i| msgs.get(*i))
+                    .map_or(0, |m| m.timestamp_ms);
+                let (positions, room) = order::spread(run.gap, run.members.len(), first_time);
+                crowded |= !room;
+                for (i, pos) in run.members.iter().zip(positions) {
+                    let seq = self.db.generate_id().map_err(io_error)?;
+                    if let Some(slot) = keys_out.get_mut(*i) {
+                        *slot = Some(IVec::from(keys::history(prefix, pos, seq)));
+                    }
+                }
+            }
+            if let Some(order) = order.as_deref_mut() {
+                let page_keys: Vec<Vec<u8>> = members
+                    .iter()
+                    .zip(anchors)
+                    .filter_map(|(i, a)| {
+                        a.clone()
+                            .or_else(|| keys_out.get(*i).cloned().flatten().map(|k| k.to_vec()))
+                    })
+                    .collect();
+                order.reach(prefix, &page_keys);
+            }
+        }
+        if crowded {
+            log::warn!("store: no room left between two messages; ordering by insertion");
+        }
+        Ok(keys_out)
     }
 
     fn insert_batch(
         &self,
         msgs: &[ChatMessage],
+        order: Option<&mut PageOrder>,
         count_unread: bool,
     ) -> Result<Vec<Inserted>, StoreError> {
         if msgs.is_empty() {
             return Ok(Vec::new());
         }
         let prepared = msgs.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+        let placed = self.place(&prepared, msgs, order)?;
         let trees = (
             &self.history,
             &self.local_ids,
@@ -133,17 +233,19 @@ impl Store {
             .transaction(|(history, local_ids, dedupe, summaries, outbox)| {
                 let mut results = Vec::with_capacity(prepared.len());
                 let mut touched: HashMap<&[u8], Option<Summary>> = HashMap::new();
-                for p in &prepared {
+                for (p, key) in prepared.iter().zip(&placed) {
+                    let Some(key) = key else {
+                        results.push(Inserted::Duplicate);
+                        continue;
+                    };
                     let mut duplicate = local_ids.get(&p.local_id)?.is_some();
-                    for key in &p.dedupe {
-                        duplicate = duplicate || dedupe.get(key)?.is_some();
+                    for k in &p.dedupe {
+                        duplicate = duplicate || dedupe.get(k)?.is_some();
                     }
                     if duplicate {
                         results.push(Inserted::Duplicate);
                         continue;
                     }
-                    let seq = history.generate_id()?;
-                    let key = IVec::from(keys::history(&p.prefix, p.msg.timestamp_ms, seq));
                     history.insert(key.clone(), p.value.clone())?;
                     local_ids.insert(p.local_id.as_slice(), key.clone())?;
                     for k in &p.dedupe {
@@ -185,7 +287,7 @@ impl Store {
     }
 
     /// Decodes one history record, counting the read; `None` (with a warning) if damaged.
-    fn decode_message(&self, key: &[u8], value: &[u8]) -> Option<ChatMessage> {
+    pub(super) fn decode_message(&self, key: &[u8], value: &[u8]) -> Option<ChatMessage> {
         self.records_read.fetch_add(1, Ordering::Relaxed);
         match serde_json::from_slice::<ChatMessage>(value) {
             Ok(msg) => Some(msg),
@@ -385,7 +487,11 @@ impl Store {
                 Some(value) => self.decode_message(&summary.last_key, &value),
                 None => None,
             };
-            let order = keys::history_tail(&summary.last_key).unwrap_or_default();
+            // Positions order one conversation only: across them, the newest time.
+            let order = (
+                last.as_ref().map_or(i64::MIN, |m| m.timestamp_ms),
+                order::seq(&summary.last_key).unwrap_or_default(),
+            );
             rows.push((
                 order,
                 ConversationSummary {

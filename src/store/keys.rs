@@ -8,7 +8,7 @@ use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{ChatMessage, Direction};
 use sha2::{Digest, Sha256};
 
-/// Length of the `timestamp | seq` tail of a history key.
+/// Length of the `position | seq` tail of a history key.
 pub(super) const HISTORY_TAIL: usize = 16;
 
 /// Appends one length-prefixed text component.
@@ -57,15 +57,15 @@ pub(super) fn parse_conversation(key: &[u8]) -> Option<ConversationId> {
 }
 
 /// Maps an `i64` to a `u64` whose big-endian bytes sort in numeric order (sign bit flipped).
-fn order_i64(value: i64) -> u64 {
+pub(super) fn order_i64(value: i64) -> u64 {
     (value as u64) ^ (1 << 63)
 }
 
-/// `account | conversation | timestamp | seq`.
-pub(super) fn history(prefix: &[u8], timestamp_ms: i64, seq: u64) -> Vec<u8> {
+/// `account | conversation | position | seq` (see `store::order` for the position).
+pub(super) fn history(prefix: &[u8], position: u64, seq: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(prefix.len() + HISTORY_TAIL);
     out.extend_from_slice(prefix);
-    out.extend_from_slice(&order_i64(timestamp_ms).to_be_bytes());
+    out.extend_from_slice(&position.to_be_bytes());
     out.extend_from_slice(&seq.to_be_bytes());
     out
 }
@@ -161,11 +161,12 @@ mod tests {
     }
 
     #[test]
-    fn history_keys_sort_by_time_then_seq() {
+    fn history_keys_sort_by_position_then_seq() {
         let p = b"prefix".to_vec();
         let times = [i64::MIN, -5, -1, 0, 1, 1_700_000_000_000, i64::MAX];
         for pair in times.windows(2) {
-            assert!(history(&p, pair[0], u64::MAX) < history(&p, pair[1], 0));
+            let (a, b) = (order_i64(pair[0]), order_i64(pair[1]));
+            assert!(history(&p, a, u64::MAX) < history(&p, b, 0));
         }
         assert!(history(&p, 7, 1) < history(&p, 7, 2));
     }

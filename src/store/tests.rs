@@ -122,3 +122,124 @@ fn database_from_a_newer_schema_is_refused() {
     assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
     assert!(err.to_string().contains("newer version of Loquat"), "{err}");
 }
+
+/// Bodies of a conversation as stored, in its order.
+fn stored_bodies(store: &Store) -> Vec<String> {
+    store
+        .latest(&account(), &msg(0).conversation(), 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect()
+}
+
+/// `msg(n)` with every stamp in the same whole second (archives give whole seconds).
+fn same_second(n: i64) -> ChatMessage {
+    let mut m = msg(n);
+    m.timestamp_ms = 1_700_000_000_999;
+    m
+}
+
+fn bodies(ns: impl IntoIterator<Item = i64>) -> Vec<String> {
+    ns.into_iter().map(|n| format!("message {n}")).collect()
+}
+
+#[test]
+fn live_messages_keep_arrival_order_whatever_their_stamps() {
+    let store = Store::open_temporary().unwrap();
+    // Delay stamps of a resumed stream may go backwards and share seconds.
+    for (n, t) in [(1, 5_000), (2, 1_000), (3, 1_000), (4, 3_000)] {
+        let mut m = msg(n);
+        m.timestamp_ms = t;
+        store.insert_messages(&[m]).unwrap();
+    }
+    store
+        .insert_messages(&[same_second(5), same_second(6)])
+        .unwrap();
+    assert_eq!(stored_bodies(&store), bodies(1..=6));
+}
+
+#[test]
+fn forward_pages_go_before_what_arrived_live_during_the_walk() {
+    let store = Store::open_temporary().unwrap();
+    store.insert_messages(&[same_second(1)]).unwrap();
+    let mut walk = store.page_order(false).unwrap();
+    // Live during the catch-up, before the archive pages that precede it arrive.
+    store.insert_messages(&[same_second(9)]).unwrap();
+    // Page 1 has no anchor: after what was stored before the walk, before message 9.
+    store
+        .insert_page(&[same_second(2), same_second(3)], &mut walk, true)
+        .unwrap();
+    // Page 2 continues page 1, then reaches message 9 (an anchor) and goes past it.
+    let page = [
+        same_second(4),
+        same_second(5),
+        same_second(9),
+        same_second(10),
+    ];
+    let got = store.insert_page(&page, &mut walk, true).unwrap();
+    assert_eq!(got[2], Inserted::Duplicate);
+    assert_eq!(
+        stored_bodies(&store),
+        bodies([1, 2, 3, 4, 5, 9, 10]),
+        "archive order, not arrival order, for the catch-up"
+    );
+    assert_eq!(store.unread(&account(), &msg(0).conversation()).unwrap(), 7);
+}
+
+#[test]
+fn backward_pages_go_before_what_the_walk_stored() {
+    let store = Store::open_temporary().unwrap();
+    let mut walk = store.page_order(true).unwrap();
+    // Newest page first, then older ones, all stamped in one second.
+    for page in [(201..=300), (101..=200), (1..=100)] {
+        let batch: Vec<_> = page.map(same_second).collect();
+        store.insert_page(&batch, &mut walk, false).unwrap();
+    }
+    assert_eq!(stored_bodies(&store), bodies(1..=300));
+    assert_eq!(store.unread(&account(), &msg(0).conversation()).unwrap(), 0);
+}
+
+#[test]
+fn a_newest_page_stored_first_is_found_by_the_catch_up_in_its_place() {
+    let store = Store::open_temporary().unwrap();
+    store.insert_messages(&[same_second(1)]).unwrap();
+    let mut catch_up = store.page_order(false).unwrap();
+    // The chat on screen: its newest page, asked ahead of the catch-up.
+    let mut peek = store.page_order(false).unwrap();
+    let newest: Vec<_> = (551..=600).map(same_second).collect();
+    store.insert_page(&newest, &mut peek, true).unwrap();
+    // The catch-up pages through 2..=600 in pages of 50.
+    for start in (2..=600).step_by(50) {
+        let page: Vec<_> = (start..(start + 50).min(601)).map(same_second).collect();
+        store.insert_page(&page, &mut catch_up, true).unwrap();
+    }
+    assert_eq!(stored_bodies(&store), bodies(1..=600));
+}
+
+#[test]
+fn a_backward_walk_with_no_anchor_keeps_older_stored_history_before_it() {
+    let store = Store::open_temporary().unwrap();
+    // Old history up to t=1000, then a gap, then live messages at t=9000.
+    let at = |n: i64, t: i64| {
+        let mut m = msg(n);
+        m.timestamp_ms = t;
+        m
+    };
+    store.insert_messages(&[at(1, 500), at(2, 1_000)]).unwrap();
+    store
+        .insert_messages(&[at(8, 9_000), at(9, 9_000)])
+        .unwrap();
+    let mut fill = store.page_order(true).unwrap();
+    store
+        .insert_page(&[at(6, 5_000), at(7, 9_000)], &mut fill, false)
+        .unwrap();
+    store
+        .insert_page(
+            &[at(3, 2_000), at(4, 3_000), at(5, 4_000)],
+            &mut fill,
+            false,
+        )
+        .unwrap();
+    assert_eq!(stored_bodies(&store), bodies(1..=9));
+}

@@ -152,22 +152,11 @@ pub async fn run(runs: usize) {
         let _ = Command::new("cp").arg("-a").arg(&a_dir).arg(&keep).status();
     }
     let received = bodies(&store, &account, &b.jid, Direction::Incoming);
-    let mut got = received.clone();
-    got.sort();
-    let mut want = b.sent.clone();
-    want.sort();
-    assert_once_in_order("A's store after the kills (B's messages)", &got, &want);
-    if received != b.sent {
-        let i = received
-            .iter()
-            .zip(&b.sent)
-            .position(|(g, e)| g != e)
-            .unwrap_or(0);
-        eprintln!(
-            "B's messages are all in A's store once, but not in sending order: #{i} is {:?}, expected {:?}",
-            received[i], b.sent[i]
-        );
-    }
+    assert_once_in_order(
+        "A's store after the kills (B's messages)",
+        &received,
+        &b.sent,
+    );
     let accepted = bodies(&store, &account, &b.jid, Direction::Outgoing);
     let outbox = store.outbox(&account).expect("outbox");
     assert!(

@@ -165,6 +165,6 @@ pub async fn run(minutes: f64) {
     // Then the oracle's full check (outboxes empty, nothing failed, the server archive
     // read by a new device). Order is reported, not required: after the server was
     // killed it is not guaranteed (README, "Delivery guarantees").
-    oracle::check_full(&server, &a, &b, 120, false, false).await;
+    oracle::check_with(&server, &a, &b, 120, false).await;
     eprintln!("soak run: {:.1} s in all", started.elapsed().as_secs_f64());
 }

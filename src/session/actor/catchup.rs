@@ -13,17 +13,10 @@
 
 use super::{Actor, CatchUp, MAX_BACKFILL_PAGES, UpdateKind, backfill_key, cursor_key};
 use crate::model::ChatMessage;
-use crate::session::order::below_floor;
+use crate::session::order::Walk;
 use crate::store::{HistoryGap, Inserted};
 use crate::xmpp;
 use tokio_xmpp::Stanza;
-
-/// Where the newest page of the chat on screen, stored ahead of the catch-up, begins.
-pub(super) struct PeekFloor {
-    conversation: crate::ids::ConversationId,
-    time: i64,
-    archive_id: String,
-}
 
 /// The end of one archive page, as the protocol reported it.
 pub(super) struct PageEnd {
@@ -43,7 +36,7 @@ fn gap_key(account: &crate::ids::AccountId) -> String {
 /// The newest message time of the page that set the cursor: up to there we have
 /// everything, which is where a gap starts if the archive loses the cursor. (The newest
 /// time stored is no measure: live messages after the cursor are newer.)
-fn cursor_time_key(account: &crate::ids::AccountId) -> String {
+pub(super) fn cursor_time_key(account: &crate::ids::AccountId) -> String {
     format!("mam-cursor-time:{account}")
 }
 
@@ -86,10 +79,14 @@ impl Actor {
             Some(id) => xmpp::mam::From::After(id),
             None => xmpp::mam::From::Newest,
         };
-        self.backfill_floor = None;
         self.gap_oldest = None;
         self.peek = None;
-        self.peek_floor = None;
+        // Pages of this stream continue each other; what arrives live from now on sorts
+        // after what the archive had before it.
+        self.walks.end(&Walk::Backward);
+        self.start_walk(Walk::Forward).await;
+        self.catch_up_started_ms = super::now_ms();
+        self.live_moves_cursor = false;
         // Back after a while: the chat on screen shows its newest messages at once, not
         // after everything older was paged through (asked first, answered first).
         if returning {
@@ -135,6 +132,7 @@ impl Actor {
         if self.store.is_none() {
             return;
         }
+        self.start_walk(Walk::Peek).await;
         let (query, state) = self.open_query(xmpp::mam::From::NewestWith(peer), 0);
         self.peek = state;
         self.send(query).await;
@@ -158,36 +156,9 @@ impl Actor {
             self.own,
             peek.batch.len()
         );
-        if let Some(new) = self.store_page(peek.batch, false).await {
-            // The catch-up brings the older ones later; they must sort before these.
-            if let Some(oldest) = new.first()
-                && let Some(id) = oldest.server_id.clone()
-            {
-                self.peek_floor = Some(PeekFloor {
-                    conversation: oldest.conversation(),
-                    time: new.iter().map(|m| m.timestamp_ms).min().unwrap_or(0),
-                    archive_id: id,
-                });
-            }
+        // The catch-up brings the older ones later and finds these in its pages.
+        if let Some(new) = self.store_page(peek.batch, Walk::Peek, true).await {
             self.show(new, false);
-        }
-    }
-
-    /// Forward pages that reach the chat's messages stored ahead by its newest page: the
-    /// ones before them keep sorting before them, although archive stamps share whole
-    /// seconds (a later insert with the same time would sort after).
-    fn keep_below_peek(&mut self, batch: &mut [ChatMessage]) {
-        let Some(floor) = &self.peek_floor else {
-            return;
-        };
-        for m in batch.iter_mut() {
-            if m.server_id.as_deref() == Some(floor.archive_id.as_str()) {
-                self.peek_floor = None;
-                return;
-            }
-            if m.conversation() == floor.conversation && m.timestamp_ms >= floor.time {
-                m.timestamp_ms = floor.time - 1;
-            }
         }
     }
 
@@ -218,7 +189,9 @@ impl Actor {
                 );
                 self.gap_after = Some(after);
                 self.gap_oldest = None;
-                self.backfill_floor = None;
+                self.live_moves_cursor = false;
+                self.walks.end(&Walk::Backward);
+                self.start_walk(Walk::Forward).await;
                 self.query_archive(xmpp::mam::From::Newest, 0).await;
             }
             Some(Err(e)) => log::warn!("could not reset the archive position: {e}"),
@@ -289,14 +262,6 @@ impl Actor {
             return;
         }
         let mut batch = catch_up.batch;
-        if backward {
-            self.backfill_floor = below_floor(&mut batch, self.backfill_floor);
-        } else {
-            self.keep_below_peek(&mut batch);
-            if complete {
-                self.peek_floor = None;
-            }
-        }
         log::debug!(
             "{}: archive page {} ({} messages, backward {backward}, complete {complete}, failed {failed})",
             self.own,
@@ -331,14 +296,39 @@ impl Actor {
         if let Some(from) = ahead {
             self.query_archive(from, pages).await;
         }
-        let Some(new) = self.store_page(batch, backward).await else {
+        // The newest page (a first sign-in, a refill) is what the archive held: history,
+        // but for what reached it from the second this catch-up began on, which is news.
+        // Forward pages continue it, backward ones go before it.
+        let walk = if backward && !catch_up.newest {
+            Walk::Backward
+        } else {
+            Walk::Forward
+        };
+        let since = self.catch_up_started_ms - self.catch_up_started_ms.rem_euclid(1000);
+        let split = match (backward, catch_up.newest) {
+            (false, _) => 0,
+            (true, true) => batch
+                .iter()
+                .position(|m| m.timestamp_ms >= since)
+                .unwrap_or(batch.len()),
+            (true, false) => batch.len(),
+        };
+        let news = batch.split_off(split);
+        let stored = match self.store_page(batch, walk.clone(), false).await {
+            Some(old) => self
+                .store_page(news, walk, true)
+                .await
+                .map(|news| (old, news)),
+            None => None,
+        };
+        let Some(new) = stored else {
             if prefetched {
                 self.catch_up = None;
             }
             return;
         };
         if failed {
-            self.show(new, backward);
+            self.show_split(new);
             log::warn!("{}: the archive query failed; catch-up stopped", self.own);
             self.emit(UpdateKind::CaughtUp);
             return;
@@ -357,7 +347,7 @@ impl Actor {
         // Shown only once the positions are saved too: whoever sees these messages may
         // quit at once, and the next run must neither fetch them again as old history
         // nor miss what came after them.
-        self.show(new, backward);
+        self.show_split(new);
         if !saved {
             if prefetched {
                 self.catch_up = None;
@@ -384,7 +374,11 @@ impl Actor {
                 None if catch_up.before_presence => {
                     self.query_archive(xmpp::mam::From::Newest, pages).await
                 }
-                None => self.emit(UpdateKind::CaughtUp),
+                // An empty archive: everything from now on comes live.
+                None => {
+                    self.live_moves_cursor = true;
+                    self.emit(UpdateKind::CaughtUp)
+                }
             }
             return;
         }
@@ -400,6 +394,7 @@ impl Actor {
                     return;
                 }
                 // Caught up forward; finish a backward fill an earlier run left halfway.
+                self.live_moves_cursor = true;
                 let key = backfill_key(&self.account);
                 if let Some(Ok(Some(oldest))) = self.with_store(move |s| s.pref(&key)).await {
                     // The floor stays: in this stream it is where the newest page ended
@@ -497,22 +492,26 @@ impl Actor {
         }
     }
 
-    /// Stores one page (one flush); the messages that were new. `None` when it could
-    /// not be stored (the positions must then stay where they are).
+    /// Shows a page's history, then its news.
+    fn show_split(&self, (history, news): (Vec<ChatMessage>, Vec<ChatMessage>)) {
+        self.show(history, true);
+        self.show(news, false);
+    }
+
+    /// Stores one page of `walk` (one flush), new incoming messages as unread when they
+    /// are news; the messages that were new. `None` when it could not be stored (the
+    /// positions must then stay where they are).
     async fn store_page(
         &mut self,
         batch: Vec<ChatMessage>,
-        backward: bool,
+        walk: Walk,
+        news: bool,
     ) -> Option<Vec<ChatMessage>> {
         let stored = if batch.is_empty() {
             Some(Ok(Vec::new()))
-        } else if backward {
-            let to_store = batch.clone();
-            self.with_store(move |s| s.insert_old_messages(&to_store))
-                .await
         } else {
             let to_store = batch.clone();
-            self.with_store(move |s| s.insert_messages(&to_store)).await
+            self.store_walk_page(walk, to_store, news).await
         };
         match stored {
             Some(Ok(results)) => Some(Inserted::only_new(batch, results)),

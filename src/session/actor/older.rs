@@ -7,7 +7,7 @@
 use super::Actor;
 use crate::model::ChatMessage;
 use crate::session::UpdateKind;
-use crate::session::order::below_floor;
+use crate::session::order::Walk;
 use crate::store::Inserted;
 use crate::xmpp;
 use tokio_xmpp::Stanza;
@@ -17,27 +17,11 @@ use tokio_xmpp::parsers::jid::BareJid;
 pub(super) struct OlderQuery {
     queryid: String,
     peer: BareJid,
-    below_ms: Option<i64>,
     batch: Vec<ChatMessage>,
 }
 
 impl Actor {
-    pub(super) async fn chat_load_older(
-        &mut self,
-        peer: BareJid,
-        before: Option<String>,
-        below_ms: Option<i64>,
-    ) {
-        // Archive stamps have whole seconds: a page continuing an earlier one sorts
-        // below where that one ended, even if the UI did not say so.
-        let floor = before
-            .as_ref()
-            .and_then(|id| self.older_floors.get(id))
-            .copied();
-        let below_ms = match (below_ms, floor) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+    pub(super) async fn chat_load_older(&mut self, peer: BareJid, before: Option<String>) {
         let query = self
             .proto
             .mam_query(xmpp::mam::From::BeforeWith(peer.clone(), before));
@@ -48,7 +32,6 @@ impl Actor {
         self.older.push(OlderQuery {
             queryid,
             peer,
-            below_ms,
             batch: Vec::new(),
         });
         self.send(query).await;
@@ -79,22 +62,18 @@ impl Actor {
             return false;
         };
         let OlderQuery {
-            peer,
-            below_ms,
-            mut batch,
-            ..
+            peer, mut batch, ..
         } = self.older.swap_remove(at);
         // Only this contact's messages (a server that ignored the filter gives others).
         batch.retain(|m| !m.is_room && m.peer == peer);
-        let floor = below_floor(&mut batch, below_ms);
-        if let (Some(first), Some(floor)) = (&first, floor) {
-            self.older_floors.insert(first.clone(), floor);
-        }
-        let to_store = batch.clone();
-        let (messages, failed) = match self
-            .with_store(move |s| s.insert_old_messages(&to_store))
-            .await
-        {
+        // Each page goes before the one asked before it (the store's order rule).
+        let walk = Walk::Older(crate::ids::ConversationId::Chat(peer.clone()));
+        let stored = if batch.is_empty() {
+            Some(Ok(Vec::new()))
+        } else {
+            self.store_walk_page(walk, batch.clone(), false).await
+        };
+        let (messages, failed) = match stored {
             Some(Ok(results)) => (Inserted::only_new(batch, results), failed),
             None => (batch, failed),
             Some(Err(e)) => {

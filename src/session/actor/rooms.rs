@@ -319,6 +319,13 @@ impl Actor {
                 if created {
                     self.emit_room(RoomUpdate::Created { room: room.clone() });
                 }
+                // A room that did not exist when we asked before joining (we created it,
+                // or it was gone) could not say it stamps stanza-ids: ask again, or its
+                // messages would not be recognised in its archive (stored twice).
+                if !self.proto.muc_trusts_ids(&room) {
+                    let info = self.proto.muc_info(&room);
+                    self.send(info).await;
+                }
                 let bookmarked = self.rooms.bookmarks.get(&room).is_some_and(|b| {
                     b.autojoin && b.nick.as_deref() == Some(&nick) && b.password == password
                 });

@@ -18,12 +18,7 @@ impl ProtoState {
     /// Join a room: ask what it supports, then enter with history suppressed (the
     /// archive fills the gap). Returns the stanzas to send, in order.
     pub fn muc_join(&mut self, room: BareJid, nick: &str, password: Option<&str>) -> Vec<Stanza> {
-        let info = self.request(
-            PendingIq::Muc(MucIq::Info(room.clone())),
-            Some(Jid::from(room.clone())),
-            true,
-            crate::xmpp::disco::info_query(),
-        );
+        let info = self.muc_info(&room);
         self.rooms.rooms.insert(
             room.clone(),
             Room {
@@ -34,6 +29,21 @@ impl ProtoState {
             },
         );
         vec![info, build::join_presence(&room, nick, password)]
+    }
+
+    /// Asks a room what it supports (its answer sets whether its stanza-ids are trusted).
+    pub fn muc_info(&mut self, room: &BareJid) -> Stanza {
+        self.request(
+            PendingIq::Muc(MucIq::Info(room.clone())),
+            Some(Jid::from(room.clone())),
+            true,
+            crate::xmpp::disco::info_query(),
+        )
+    }
+
+    /// Whether we trust the stanza-ids `room` stamps (it said it stamps them).
+    pub fn muc_trusts_ids(&self, room: &BareJid) -> bool {
+        self.rooms.rooms.get(room).is_some_and(|r| r.sid)
     }
 
     /// Leave a room; the room's answer ends it (a `Left` event).

@@ -5,8 +5,10 @@
 
 use super::super::Actor;
 use super::{RoomCatchUp, cursor_key};
+use crate::ids::ConversationId;
 use crate::model::ChatMessage;
 use crate::session::UpdateKind;
+use crate::session::order::Walk;
 use crate::store::Inserted;
 use tokio_xmpp::parsers::jid::BareJid;
 
@@ -24,6 +26,8 @@ impl Actor {
             Some(id) => crate::xmpp::mam::From::After(id),
             None => crate::xmpp::mam::From::Newest,
         };
+        // Pages continue each other in the store's order (live messages wait meanwhile).
+        self.start_walk(Walk::Room(room.clone())).await;
         self.query_room_archive(room, from, 0, false).await;
     }
 
@@ -78,11 +82,13 @@ impl Actor {
         complete: bool,
         failed: bool,
     ) {
-        let to_store = batch.clone();
-        let messages = match self
-            .with_store(move |s| s.insert_old_messages(&to_store))
-            .await
-        {
+        let walk = Walk::Older(ConversationId::Room(room.clone()));
+        let stored = if batch.is_empty() {
+            Some(Ok(Vec::new()))
+        } else {
+            self.store_walk_page(walk, batch.clone(), false).await
+        };
+        let messages = match stored {
             Some(Ok(results)) => Inserted::only_new(batch, results),
             None => batch,
             Some(Err(e)) => {
@@ -124,14 +130,30 @@ impl Actor {
             return;
         }
         let batch = catch_up.batch;
+        log::debug!(
+            "{}: archive page {} of {room} ({} messages, backward {backward}, complete {complete}, failed {failed})",
+            self.own,
+            catch_up.pages,
+            batch.len()
+        );
         // Our own messages the room took while we were away: confirmed now.
         let reflections: Vec<_> = batch
             .iter()
             .filter(|m| m.direction == crate::model::Direction::Outgoing && m.origin_id.is_some())
             .map(|m| m.id.clone())
             .collect();
-        let to_store = batch.clone();
-        let stored = self.with_store(move |s| s.insert_messages(&to_store)).await;
+        // The newest page and forward pages continue each other; pages before the
+        // newest go before it.
+        let walk = if backward && catch_up.pages > 0 {
+            Walk::Older(ConversationId::Room(room.clone()))
+        } else {
+            Walk::Room(room.clone())
+        };
+        let stored = if batch.is_empty() {
+            Some(Ok(Vec::new()))
+        } else {
+            self.store_walk_page(walk, batch.clone(), !backward).await
+        };
         let new: Vec<ChatMessage> = match stored {
             Some(Ok(results)) => Inserted::only_new(batch, results),
             None => batch,
