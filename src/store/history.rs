@@ -90,6 +90,46 @@ fn load_summary(
     }))
 }
 
+/// Where `place` put one message of a batch.
+#[derive(Debug, Clone)]
+enum Placed {
+    /// Already stored (or repeated in the batch): stays where it is.
+    Stored,
+    /// New, at this key.
+    New(IVec),
+    /// Stored meanwhile at `from`; the page puts it at `to`.
+    Move { from: IVec, to: IVec },
+}
+
+/// Moves a stored message from one history key to another, with every index that
+/// points at it. Inside the insert's transaction.
+fn move_record(
+    history: &TransactionalTree,
+    local_ids: &TransactionalTree,
+    dedupe: &TransactionalTree,
+    outbox: &TransactionalTree,
+    from: &IVec,
+    to: &IVec,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    let Some(value) = history.remove(from)? else {
+        return Ok(());
+    };
+    let Ok(msg) = serde_json::from_slice::<ChatMessage>(&value) else {
+        // Unreadable: leave it where it was.
+        history.insert(from, value)?;
+        return Ok(());
+    };
+    history.insert(to, value)?;
+    local_ids.insert(keys::local_id(&msg.account, &msg.id), to.clone())?;
+    for k in keys::dedupe(&msg) {
+        dedupe.insert(k, to.clone())?;
+    }
+    if let Some(id) = outbox.remove(from)? {
+        outbox.insert(to, id)?;
+    }
+    Ok(())
+}
+
 /// An outgoing message stays in the outbox until the server confirmed it (or it failed).
 pub(super) fn in_outbox(msg: &ChatMessage) -> bool {
     msg.direction == Direction::Outgoing
@@ -146,13 +186,19 @@ impl Store {
 
     /// Picks the history key of every new message of a batch (`None` for those already
     /// stored or repeated in the batch), and notes where the page ended.
+    ///
+    /// Walking forward, a result that was stored after the walk began (it arrived live
+    /// meanwhile, or a page of another walk brought it) is not an anchor: it moves to
+    /// where this page says it belongs, and its old key is returned beside the new one.
     fn place(
         &self,
         prepared: &[Prepared<'_>],
         msgs: &[ChatMessage],
         mut order: Option<&mut PageOrder>,
-    ) -> Result<Vec<Option<IVec>>, StoreError> {
+    ) -> Result<Vec<Placed>, StoreError> {
         let mut keys_out: Vec<Option<IVec>> = vec![None; prepared.len()];
+        let mut moved: Vec<Option<IVec>> = vec![None; prepared.len()];
+        let meanwhile = order.as_deref().and_then(|o| o.meanwhile());
         let mut seen: HashSet<&[u8]> = HashSet::new();
         // Per conversation, in first-seen order: members and their stored keys.
         let mut groups: Vec<Group<'_>> = Vec::new();
@@ -162,7 +208,15 @@ impl Store {
             if repeated {
                 continue;
             }
-            let stored = self.stored_key(p)?.map(|k| k.to_vec());
+            let mut stored = self.stored_key(p)?.map(|k| k.to_vec());
+            if let (Some(since), Some(k)) = (meanwhile, &stored)
+                && order::seq(k).is_some_and(|s| s >= since)
+            {
+                if let Some(slot) = moved.get_mut(i) {
+                    *slot = Some(IVec::from(k.as_slice()));
+                }
+                stored = None;
+            }
             let group = match groups.iter().position(|g| g.0 == p.prefix.as_slice()) {
                 Some(g) => g,
                 None => {
@@ -208,7 +262,15 @@ impl Store {
         if crowded {
             log::warn!("store: no room left between two messages; ordering by insertion");
         }
-        Ok(keys_out)
+        Ok(keys_out
+            .into_iter()
+            .zip(moved)
+            .map(|(key, from)| match (key, from) {
+                (Some(key), Some(from)) => Placed::Move { from, to: key },
+                (Some(key), None) => Placed::New(key),
+                (None, _) => Placed::Stored,
+            })
+            .collect())
     }
 
     fn insert_batch(
@@ -222,6 +284,12 @@ impl Store {
         }
         let prepared = msgs.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
         let placed = self.place(&prepared, msgs, order)?;
+        let moved_in: HashSet<&[u8]> = prepared
+            .iter()
+            .zip(&placed)
+            .filter(|(_, place)| matches!(place, Placed::Move { .. }))
+            .map(|(p, _)| p.prefix.as_slice())
+            .collect();
         let trees = (
             &self.history,
             &self.local_ids,
@@ -233,10 +301,18 @@ impl Store {
             .transaction(|(history, local_ids, dedupe, summaries, outbox)| {
                 let mut results = Vec::with_capacity(prepared.len());
                 let mut touched: HashMap<&[u8], Option<Summary>> = HashMap::new();
-                for (p, key) in prepared.iter().zip(&placed) {
-                    let Some(key) = key else {
-                        results.push(Inserted::Duplicate);
-                        continue;
+                for (p, place) in prepared.iter().zip(&placed) {
+                    let key = match place {
+                        Placed::Stored => {
+                            results.push(Inserted::Duplicate);
+                            continue;
+                        }
+                        Placed::Move { from, to } => {
+                            move_record(history, local_ids, dedupe, outbox, from, to)?;
+                            results.push(Inserted::Duplicate);
+                            continue;
+                        }
+                        Placed::New(key) => key,
                     };
                     let mut duplicate = local_ids.get(&p.local_id)?.is_some();
                     for k in &p.dedupe {
@@ -281,9 +357,32 @@ impl Store {
                 Ok(results)
             })
             .map_err(transaction_error)?;
+        // A moved message may have been the conversation's last one.
+        for prefix in &moved_in {
+            self.refresh_last(prefix)?;
+        }
         // Also when everything was a duplicate: the first copy may not be on disk yet.
         self.flush()?;
         Ok(results)
+    }
+
+    /// Points a conversation's summary at its last message again.
+    fn refresh_last(&self, prefix: &[u8]) -> Result<(), StoreError> {
+        let Some(last) = self.history.scan_prefix(prefix).keys().next_back() else {
+            return Ok(());
+        };
+        let last = last.map_err(io_error)?;
+        self.summaries
+            .transaction(|summaries| {
+                if let Some(mut summary) = load_summary(summaries, prefix)?
+                    && summary.last_key != last.as_ref()
+                {
+                    summary.last_key = last.to_vec();
+                    summaries.insert(prefix, summary.encode())?;
+                }
+                Ok(())
+            })
+            .map_err(transaction_error)
     }
 
     /// Decodes one history record, counting the read; `None` (with a warning) if damaged.

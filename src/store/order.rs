@@ -51,6 +51,12 @@ pub struct PageOrder {
 }
 
 impl PageOrder {
+    /// Walking forward: the insertion counter from which stored messages arrived while
+    /// the walk went on (they move to where its pages say).
+    pub(super) fn meanwhile(&self) -> Option<u64> {
+        (!self.backward).then_some(self.since)
+    }
+
     /// Whether this walk goes from newer to older pages.
     pub fn backward(&self) -> bool {
         self.backward

@@ -243,3 +243,56 @@ fn a_backward_walk_with_no_anchor_keeps_older_stored_history_before_it() {
         .unwrap();
     assert_eq!(stored_bodies(&store), bodies(1..=9));
 }
+
+#[test]
+fn what_arrived_out_of_order_during_a_walk_moves_to_where_the_archive_has_it() {
+    let store = Store::open_temporary().unwrap();
+    store.insert_messages(&[same_second(1)]).unwrap();
+    let mut walk = store.page_order(false).unwrap();
+    // During the catch-up the server re-delivers what an earlier stream never
+    // acknowledged, after newer messages: live order is not the archive's order here.
+    store.insert_messages(&[same_second(6)]).unwrap();
+    store.insert_messages(&[same_second(3)]).unwrap();
+    let page: Vec<_> = (2..=6).map(same_second).collect();
+    let got = store.insert_page(&page, &mut walk, true).unwrap();
+    assert_eq!(
+        got,
+        [
+            Inserted::New,
+            Inserted::Duplicate,
+            Inserted::New,
+            Inserted::New,
+            Inserted::Duplicate
+        ]
+    );
+    assert_eq!(stored_bodies(&store), bodies(1..=6));
+    let conv = msg(0).conversation();
+    assert_eq!(
+        store.unread(&account(), &conv).unwrap(),
+        6,
+        "each counted once"
+    );
+    // The indexes follow the move: found by id, deduplicated, last in the summary.
+    assert_eq!(
+        store.insert_messages(&[same_second(3)]).unwrap(),
+        [Inserted::Duplicate]
+    );
+    let found = store
+        .find_message(&account(), &LocalMessageId("m3".into()))
+        .unwrap();
+    assert_eq!(found.map(|m| m.body), Some("message 3".into()));
+    let rows = store.conversations(&account()).unwrap();
+    assert_eq!(
+        rows[0].last.as_ref().map(|m| m.body.clone()),
+        Some("message 6".into())
+    );
+    assert_eq!(
+        store
+            .before(&account(), &conv, &LocalMessageId("m3".into()), 10)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect::<Vec<_>>(),
+        bodies(1..=2)
+    );
+}
