@@ -387,3 +387,22 @@ pub async fn sign_out_all(handles: Vec<Handle>) {
         log::warn!("a session did not finish signing out in time");
     }
 }
+
+/// The resource an account asks for: the same at every start of this account on
+/// this device, so a session left behind by a crash (kept by the server for
+/// resumption) is replaced by the next sign-in instead of staying beside it as a
+/// second, ghost resource (servers close the old session of a resource taken
+/// again). Other devices have other account ids, so they do not push each other out.
+pub fn stable_resource(account: &AccountId) -> String {
+    let tag: String = account
+        .0
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
+    if tag.is_empty() {
+        "loquat".to_owned()
+    } else {
+        format!("loquat.{tag}")
+    }
+}

@@ -1,6 +1,7 @@
 //! Signing out against a real Prosody, as a contact (a plain tokio-xmpp client, not
 //! Loquat) and the server's own session list see it: quitting through the app's real
-//! quit path (Ctrl+Q) ends the session within 2 s.
+//! quit path (Ctrl+Q) ends the session within 2 s; an app killed and started again
+//! comes back as one session, not beside a ghost of the last one.
 //!
 //! Each "app" runs on its own tokio runtime: shutting that runtime down is the process
 //! ending (its sockets closed, nothing more written), as after `iced::exit()` or a kill.
@@ -178,6 +179,56 @@ fn quit_signs_out() {
     assert!(watcher.available(&user).is_empty());
     let left = server.sessions_of(&user);
     assert!(left.is_empty(), "the server still holds {left:?}");
+}
+
+#[test]
+fn a_killed_app_comes_back_as_one_session_not_beside_a_ghost() {
+    let server = TestServer::start();
+    let (user, password) = server.fresh_user("alice");
+    let (contact, contact_password) = server.fresh_user("bob");
+    let test_rt = runtime();
+    let watcher = test_rt.block_on(Watcher::start(&server, &contact, &contact_password));
+    let state = AccountState::new(account(&server, &user), Some(password));
+
+    let first = runtime();
+    let rx = start_session(&first, &state);
+    online_and_watched(&test_rt, &rx, None, &watcher, &user, &contact);
+    let before = watcher.available(&user);
+
+    // Killed: the connection drops without a goodbye; the server keeps the session for
+    // a resumption (that is what a crash leaves), and the contact still sees it.
+    first.shutdown_background();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        server.sessions_of(&user).len(),
+        1,
+        "the kill left no session?"
+    );
+    assert_eq!(watcher.available(&user), before);
+
+    // Started again, as the app would start it.
+    let restarted = Instant::now();
+    let second = runtime();
+    let rx = start_session(&second, &state);
+    next(&rx, None, "Online", |k| {
+        matches!(k, UpdateKind::Online { .. }).then_some(())
+    });
+    let back = test_rt.block_on(watcher.wait(20, |seen| {
+        seen.iter()
+            .any(|s| s.available && s.at > restarted && s.from.starts_with(&format!("{user}/")))
+    }));
+    assert!(back, "the contact never saw {user} come back");
+    // Anything still on its way settles.
+    std::thread::sleep(Duration::from_secs(1));
+    let resources = watcher.available(&user);
+    let sessions = server.sessions_of(&user);
+    eprintln!("before the kill {before:?}; after the restart {resources:?}, sessions {sessions:?}");
+    assert_eq!(
+        resources.len(),
+        1,
+        "the contact sees {user} online as {resources:?}"
+    );
+    assert_eq!(sessions.len(), 1, "the server holds {sessions:?}");
 }
 
 #[test]
