@@ -6,6 +6,7 @@
 use crate::ids::{AccountId, LocalMessageId};
 use crate::model::{ChatMessage, Contact, Delivery, ServerOverride, Show, Trust};
 use std::fmt;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 
@@ -357,5 +358,51 @@ impl Handle {
 
     pub fn send(&self, command: Command) -> Result<(), NotConnected> {
         self.tx.send(command).map_err(|_| NotConnected)
+    }
+
+    /// Signs out: unavailable presence, then a clean close of the stream (so the
+    /// server ends the session instead of keeping it for a resumption). Resolves when
+    /// the session has ended, at once when it already had. The session bounds its own
+    /// close ([`CLOSE_WAIT`]), but a session busy elsewhere may take longer: callers
+    /// that must not wait bound this too (see [`sign_out_all`]).
+    pub async fn sign_out(&self) {
+        if self.send(Command::Disconnect).is_ok() {
+            // The session drops its end of the command channel when it has ended.
+            self.tx.closed().await;
+        }
+    }
+}
+
+/// How long a session gives the server to answer the close of its stream.
+pub const CLOSE_WAIT: Duration = Duration::from_millis(1500);
+
+/// Longest a quitting app waits for its sessions to sign out.
+pub const SIGN_OUT_WAIT: Duration = Duration::from_secs(2);
+
+/// Signs every session out at once and waits until all have ended, but never longer
+/// than [`SIGN_OUT_WAIT`] (a server that does not answer must not hold up quitting).
+pub async fn sign_out_all(handles: Vec<Handle>) {
+    let all = futures::future::join_all(handles.iter().map(Handle::sign_out));
+    if tokio::time::timeout(SIGN_OUT_WAIT, all).await.is_err() {
+        log::warn!("a session did not finish signing out in time");
+    }
+}
+
+/// The resource an account asks for: the same at every start of this account on
+/// this device, so a session left behind by a crash (kept by the server for
+/// resumption) is replaced by the next sign-in instead of staying beside it as a
+/// second, ghost resource (servers close the old session of a resource taken
+/// again). Other devices have other account ids, so they do not push each other out.
+pub fn stable_resource(account: &AccountId) -> String {
+    let tag: String = account
+        .0
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
+    if tag.is_empty() {
+        "loquat".to_owned()
+    } else {
+        format!("loquat.{tag}")
     }
 }

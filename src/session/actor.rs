@@ -395,6 +395,9 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
             },
             c = cmd_rx.recv(), if commands_open => match c {
                 Some(Command::Disconnect) => {
+                    // Signing out: say so, then close the stream below. A closed stream
+                    // ends the session on the server; one that merely drops is kept
+                    // for a resumption, and contacts see us online until it expires.
                     a.send(xmpp::presence::own(Show::Offline, None)).await;
                     break;
                 }
@@ -404,12 +407,23 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
             Some((id, state)) = delivery_rx.recv() => a.on_delivery(id, state, None).await,
         }
     }
-    // Give a clean stream close a moment; dropping the halves ends the stream anyway.
+    // Close the stream: what is queued goes out (the unavailable presence), then
+    // `</stream:stream>`, and the server's answer is awaited, but not for ever.
+    // Only then does the session end (`Handle::sign_out` waits for that).
     let Actor { sender, out, .. } = a;
     drop(out);
-    if let Ok(sender) = Arc::try_unwrap(sender) {
-        let stream = StanzaStream::reunite(sender, receiver);
-        let _ = tokio::time::timeout(Duration::from_secs(3), stream.close()).await;
+    match Arc::try_unwrap(sender) {
+        Ok(sender) => {
+            let stream = StanzaStream::reunite(sender, receiver);
+            if tokio::time::timeout(super::CLOSE_WAIT, stream.close())
+                .await
+                .is_err()
+            {
+                log::info!("the server did not answer the close of the stream in time");
+            }
+        }
+        // Dropping the halves still closes the stream, in the background.
+        Err(_) => log::warn!("stream still shared at the end of the session"),
     }
 }
 

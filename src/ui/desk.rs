@@ -494,15 +494,23 @@ impl App {
             .map(|position| super::Message::Desk(Message::Quit(position)))
     }
 
+    /// Saves what changed and signs every account out (unavailable presence, the
+    /// stream closed, so the server ends the session rather than keeping it for a
+    /// resumption), both at once; exits when both are done. Signing out is bounded
+    /// (`session::SIGN_OUT_WAIT`): a server that does not answer never holds up quitting.
     fn save_and_exit(&mut self) -> Task<super::Message> {
-        match self.write_changes() {
-            Some(task) => task.then(|result| {
+        let save = match self.write_changes() {
+            Some(task) => task.map(|result| {
                 if let Err(e) = result {
                     log::warn!("window state or drafts not saved: {e}");
                 }
-                iced::exit()
             }),
-            None => iced::exit(),
-        }
+            None => Task::none(),
+        };
+        let handles = self.handles.values().cloned().collect();
+        let sign_out = Task::future(crate::session::sign_out_all(handles));
+        Task::batch([save, sign_out])
+            .collect()
+            .then(|_| iced::exit())
     }
 }

@@ -40,7 +40,9 @@ pub fn params_for(state: &AccountState, store: Option<&Store>) -> Option<Session
         password,
         server: state.account.server.clone(),
         trust: state.account.trust.clone(),
-        resource: None,
+        // The same resource at every start: a session a crash left on the server is
+        // replaced by the next sign-in, not joined by a second one.
+        resource: Some(session::stable_resource(&state.account.id)),
         store: store.cloned(),
         verify_only: false,
     })
@@ -137,5 +139,22 @@ mod tests {
         assert_eq!(before, hash_of(&key(&state)));
         state.reconnect();
         assert_ne!(before, hash_of(&key(&state)));
+    }
+
+    #[test]
+    fn an_account_asks_for_the_same_resource_at_every_start() {
+        let jid = xmpp_parsers::jid::BareJid::new("me@example.org").unwrap();
+        let state = AccountState::new(crate::model::Account::new(jid.clone()), Some("pw".into()));
+        let resource = params_for(&state, None).unwrap().resource.unwrap();
+        assert!(resource.starts_with("loquat."), "{resource}");
+        let again = AccountState::new(state.account.clone(), Some("new password".into()));
+        assert_eq!(
+            params_for(&again, None).unwrap().resource,
+            Some(resource.clone())
+        );
+        // Another account (here: the same address added again, or on another device)
+        // has another id, so its sessions never push this one out.
+        let other = AccountState::new(crate::model::Account::new(jid), Some("pw".into()));
+        assert_ne!(params_for(&other, None).unwrap().resource, Some(resource));
     }
 }

@@ -19,8 +19,11 @@
 mod certs;
 mod ejabberd;
 pub mod muc;
+pub mod presence;
 mod prosody;
 mod proxy;
+#[cfg(feature = "gui")]
+pub mod quit;
 pub mod session;
 pub mod slix;
 mod tmpfs;

@@ -195,6 +195,27 @@ impl TestServer {
             .stdin(Stdio::null()))
     }
 
+    /// The client sessions of `bare` the server holds, as their full JIDs, hibernating
+    /// ones (kept for a stream-management resumption) included: the admin shell's
+    /// `c2s:show()`.
+    pub fn sessions_of(&self, bare: &str) -> Vec<String> {
+        let out = self
+            .prosodyctl(&[
+                "shell",
+                "c2s:show(nil, { { title = 'JID', key = 'full_jid', width = 90 }, 'smacks' })",
+            ])
+            .unwrap_or_else(|e| panic!("prosodyctl shell c2s:show() failed: {e}"));
+        assert!(
+            out.contains("c2s sessions shown"),
+            "unexpected c2s:show() output:\n{out}"
+        );
+        let prefix = format!("{bare}/");
+        out.split_whitespace()
+            .filter(|word| word.starts_with(&prefix))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Creates `user@domain` (or resets its password: that is what `prosodyctl
     /// register` does for an existing user).
     pub fn try_register(&self, user: &str, domain: &str, password: &str) -> Result<(), String> {

@@ -159,11 +159,13 @@ fn pipe(from: &TcpStream, to: &TcpStream, holed: Arc<AtomicBool>) {
                 }
             }
         }
-        // A black-holed connection stays open on the other side: silence, not a close.
+        // A black-holed connection stays open on both sides: silence, not a close (not
+        // even when one side finishes writing: a client that closes its stream must
+        // hear nothing back). `restore`, `cut_all` or drop close it.
         if !holed.load(Ordering::Relaxed) {
             let _ = to.shutdown(Shutdown::Both);
+            let _ = from.shutdown(Shutdown::Both);
         }
-        let _ = from.shutdown(Shutdown::Both);
     });
 }
 
