@@ -17,7 +17,7 @@ use iced_test::Simulator;
 use iced_test::selector::Candidate;
 use loquat::ids::{AccountId, ConversationId};
 use loquat::model::{Account, ChatMessage};
-use loquat::session::{Command, Handle, UpdateKind};
+use loquat::session::{Handle, UpdateKind};
 use loquat::store::Store;
 use loquat::ui::i18n::Lang;
 use loquat::ui::startup::{LoadedAccount, Startup};
@@ -59,9 +59,10 @@ async fn start(server: &TestServer, dir: &Path, user: &str, password: &str) -> R
     }
 }
 
-/// The quit path: the session signs out and ends; the store is closed.
+/// The app's quit path (`session::sign_out_all`): the session signs out and ends;
+/// then the store is closed.
 async fn quit(mut r: Running) {
-    r.handle.send(Command::Disconnect).expect("session alive");
+    loquat::session::sign_out_all(vec![r.handle.clone()]).await;
     let ended = tokio::time::timeout(Duration::from_secs(10), async {
         while r.updates.next().await.is_some() {}
     })

@@ -279,17 +279,40 @@ pub async fn check_with(server: &TestServer, a: &Side, b: &Side, secs: u64, arch
     // the two archives may differ in order (each is written when the message passes).
     let (b_to_a, _) = archive(server, a, b, secs, archive_order).await;
     let (a_to_b, _) = archive(server, b, a, secs, archive_order).await;
-    // What each side received reads in the order its archive holds it.
-    assert_once_in_order(
+    // What each side received reads in the order its archive holds it. After a server
+    // kill this is reported, not required: the one case where the archives' own order
+    // (each read by a new device) is not settled (see README, "Not guaranteed yet").
+    let compare = if archive_order {
+        assert_once_in_order
+    } else {
+        report_order
+    };
+    compare(
         "B received from A",
         &b.stored(&a.jid, Direction::Incoming),
         &a_to_b,
     );
-    assert_once_in_order(
+    compare(
         "A received from B",
         &a.stored(&b.jid, Direction::Incoming),
         &b_to_a,
     );
+}
+
+/// Everything once (that fails); a different order is printed, not a failure.
+fn report_order(what: &str, got: &[String], expected: &[String]) {
+    let mut sorted = got.to_vec();
+    sorted.sort();
+    let mut want = expected.to_vec();
+    want.sort();
+    assert_once_in_order(what, &sorted, &want);
+    if let Some(i) = got.iter().zip(expected).position(|(g, e)| g != e) {
+        eprintln!(
+            "{what}: ORDER DIFFERS (reported, not required here) at #{i}: got {:?}, expected {:?}",
+            &got[i..(i + 3).min(got.len())],
+            &expected[i..(i + 3).min(expected.len())],
+        );
+    }
 }
 
 fn other<'a>(side: &Side, a: &'a Side, b: &'a Side) -> &'a str {

@@ -111,6 +111,18 @@ fn merge(room: &mut Room, messages: Vec<ChatMessage>) {
     }
 }
 
+/// A page of older messages (oldest first, from the store or the room's archive): above
+/// every line, in the page's order, which is the store's (by time they could land among
+/// lines of the same second: archive stamps have whole seconds).
+fn merge_older(room: &mut Room, messages: Vec<ChatMessage>) {
+    let fresh: Vec<Line> = messages
+        .into_iter()
+        .filter(|m| !contains(room, m))
+        .map(|m| Line::Chat(Box::new(m)))
+        .collect();
+    room.lines.splice(0..0, fresh);
+}
+
 /// The oldest message on screen, and the oldest archive id among those on screen.
 fn oldest(room: &Room) -> (Option<&ChatMessage>, Option<String>) {
     let mut chats = room.lines.iter().filter_map(|l| match l {
@@ -282,7 +294,7 @@ impl App {
             return Task::none();
         };
         let added = page.iter().filter(|m| !contains(r, m)).count();
-        merge(r, page);
+        merge_older(r, page);
         if older && added == 0 && short {
             // Nothing more in the store: ask the archive at once.
             return self.room_archive_page(account, room);
@@ -370,7 +382,7 @@ impl App {
             paging.cursor = first;
         }
         if let Some(r) = self.rooms.rooms.get_mut(&key) {
-            merge(r, messages);
+            merge_older(r, messages);
             r.older = if complete {
                 Older::Exhausted
             } else {
