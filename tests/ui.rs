@@ -198,6 +198,7 @@ fn chat(
     direction: Direction,
 ) -> ChatMessage {
     ChatMessage {
+        truncated: false,
         id,
         account: account.clone(),
         peer: peer.clone(),

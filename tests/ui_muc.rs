@@ -224,6 +224,7 @@ fn occupant_list_shows_roles_affiliations_and_changes() {
 fn mentions_count_apart_from_ordinary_unread() {
     let mut room = joined_room();
     let msg = |body: &str| ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: room.account.clone(),
         peer: room.jid.clone(),
@@ -274,6 +275,7 @@ fn render_room_screens_for_review() {
     ] {
         room.push(
             ChatMessage {
+                truncated: false,
                 id: LocalMessageId::generate(),
                 account: room.account.clone(),
                 peer: room.jid.clone(),
@@ -357,6 +359,7 @@ fn render_room_screens_for_review() {
         feed(
             &mut app,
             UpdateKind::Message(ChatMessage {
+                truncated: false,
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: jid(&format!("{room_name}@conference.example.org")),
@@ -483,6 +486,7 @@ fn app_joins_a_room_and_shows_its_state() {
     );
     assert_eq!(count(app.view(), "In the room (1)"), 1);
     let message = ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: room_jid.clone(),
