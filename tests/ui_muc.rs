@@ -586,3 +586,50 @@ fn invitation_offers_join_and_decline() {
     );
     assert_eq!(count(app.view(), "invites you to"), 0);
 }
+
+#[test]
+fn a_100_kb_room_message_shows_folded_until_show_more() {
+    let mut room = joined_room();
+    let body: String = (0..1000)
+        .map(|i| format!("line {i:04} {}\n", "x".repeat(89)))
+        .collect();
+    let id = LocalMessageId::generate();
+    room.push(
+        ChatMessage {
+            id: id.clone(),
+            account: room.account.clone(),
+            peer: room.jid.clone(),
+            is_room: true,
+            direction: Direction::Incoming,
+            sender: "bob".into(),
+            body,
+            timestamp_ms: 0,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            private_nick: None,
+            attachment: None,
+            truncated: true,
+        },
+        true,
+    );
+    let more = "Show more (98000 more characters)";
+    assert_eq!(count(room.view(Lang::En), more), 1);
+    assert_eq!(count(room.view(Lang::En), "line 0999"), 0, "folded");
+    assert_eq!(
+        count(room.view(Lang::En), "cut at 256 kB by Loquat's size limit"),
+        1
+    );
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click(more).expect("the Show more button");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        assert!(room.update(m).is_none(), "unfolding is the view's business");
+    }
+    assert_eq!(count(room.view(Lang::En), "line 0999"), 1, "unfolded");
+    assert_eq!(count(room.view(Lang::En), "Show less"), 1);
+    assert_eq!(count(room.view(Lang::ZhCn), "收起"), 1, "and in Chinese");
+}
