@@ -25,6 +25,7 @@ type Error = Box<dyn std::error::Error>;
 
 fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
     ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

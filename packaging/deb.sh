@@ -12,6 +12,8 @@
 # The package lands in $CARGO_TARGET_DIR/debian/, a screenshot in $LOQUAT_E2E_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tests/xvfb.sh
+source tests/xvfb.sh
 
 : "${CARGO_TARGET_DIR:=$HOME/.cache/loquat/target}"
 export CARGO_TARGET_DIR
@@ -90,23 +92,8 @@ command -v "${EXEC%% *}" >/dev/null || fail "the .desktop entry runs '$EXEC', wh
 loquat --version | grep -q "loquat " || fail "the installed loquat does not run"
 
 echo "--- starting the installed app from its .desktop entry under Xvfb"
-DISP=""
-for n in $(seq 130 160); do
-    if [[ ! -e /tmp/.X11-unix/X$n && ! -e /tmp/.X$n-lock ]]; then
-        DISP=$n
-        break
-    fi
-done
-[[ -n "$DISP" ]] || fail "no free X display"
-Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
-PIDS+=($!)
-export DISPLAY=":$DISP"
-# Xvfb can take a few seconds to come up on a loaded machine.
-for _ in $(seq 1 200); do
-    xdotool getdisplaygeometry >/dev/null 2>&1 && break
-    sleep 0.1
-done
-xdotool getdisplaygeometry >/dev/null 2>&1 || fail "Xvfb did not start on $DISPLAY"
+start_xvfb "$WORK/xvfb.log" || fail "Xvfb did not start"
+PIDS+=("$XVFB_PID")
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$WORK/run}
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 LOQUAT_LANG=zh_CN LOQUAT_DATA_DIR=$WORK/data bash -c "exec $EXEC" >"$WORK/app.log" 2>&1 &

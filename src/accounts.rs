@@ -127,6 +127,7 @@ mod tests {
     fn message(account: &AccountId, peer: &str, body: &str) -> ChatMessage {
         let id = LocalMessageId::generate();
         ChatMessage {
+            truncated: false,
             id: id.clone(),
             account: account.clone(),
             peer: jid(peer),

@@ -178,6 +178,10 @@ pub struct ChatMessage {
     /// nick. Such messages form a conversation of their own, never the room's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_nick: Option<String>,
+    /// The body was longer than Loquat stores (`xmpp::message::MAX_BODY_BYTES`) and was
+    /// cut there; the timeline says so. Absent (false) in old records.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 impl ChatMessage {
@@ -192,5 +196,43 @@ impl ChatMessage {
         } else {
             ConversationId::Chat(self.peer.clone())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_without_the_truncated_flag_still_load_and_whole_ones_do_not_store_it() {
+        let peer = BareJid::new("bob@example.org").unwrap();
+        let message = ChatMessage {
+            id: LocalMessageId("m1".into()),
+            account: AccountId("acc".into()),
+            peer,
+            is_room: false,
+            direction: Direction::Incoming,
+            sender: String::new(),
+            body: "hi".into(),
+            timestamp_ms: 1,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            attachment: None,
+            private_nick: None,
+            truncated: false,
+        };
+        let json = serde_json::to_string(&message).unwrap();
+        assert!(!json.contains("truncated"), "{json}");
+        let old: ChatMessage = serde_json::from_str(&json).unwrap();
+        assert_eq!(old, message, "a record from before the flag loads as whole");
+        let cut = ChatMessage {
+            truncated: true,
+            ..message
+        };
+        let json = serde_json::to_string(&cut).unwrap();
+        let back: ChatMessage = serde_json::from_str(&json).unwrap();
+        assert!(back.truncated);
     }
 }

@@ -8,6 +8,7 @@ pub mod browse;
 pub mod conversation;
 pub mod desk;
 pub mod desktop;
+pub mod fold;
 mod handlers;
 pub mod help;
 pub mod i18n;

@@ -48,6 +48,7 @@ fn one_account_app() -> loquat::ui::App {
 fn from_bob(body: &str, timestamp_ms: i64) -> loquat::model::ChatMessage {
     use loquat::model::{ChatMessage, Delivery, Direction};
     ChatMessage {
+        truncated: false,
         id: loquat::ids::LocalMessageId::generate(),
         account: loquat::ids::AccountId("a".into()),
         peer: jid("bob@example.org"),

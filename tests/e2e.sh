@@ -10,6 +10,8 @@
 # Needs: xvfb xdotool imagemagick prosody (installed by tests/run-all.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=tests/xvfb.sh
+source tests/xvfb.sh
 
 : "${CARGO_TARGET_DIR:=$HOME/.cache/loquat/target}"
 OUT=${LOQUAT_E2E_OUT:-$CARGO_TARGET_DIR/e2e}
@@ -67,23 +69,8 @@ CA=$(awk '/extra trusted root:/ {print $4}' "$WORK/server.log")
 [[ -n "$ALICE_PW" && -n "$BOB_PW" && -f "$CA" ]] || fail "could not read the test server's accounts"
 
 # --- a virtual screen
-DISP=""
-for n in $(seq 90 120); do
-    if [[ ! -e /tmp/.X11-unix/X$n && ! -e /tmp/.X$n-lock ]]; then
-        DISP=$n
-        break
-    fi
-done
-[[ -n "$DISP" ]] || fail "no free X display"
-Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
-PIDS+=($!)
-export DISPLAY=":$DISP"
-# Xvfb can take a few seconds to come up on a loaded machine.
-for _ in $(seq 1 200); do
-    xdotool getdisplaygeometry >/dev/null 2>&1 && break
-    sleep 0.1
-done
-xdotool getdisplaygeometry >/dev/null 2>&1 || fail "Xvfb did not start on $DISPLAY"
+start_xvfb "$WORK/xvfb.log" || fail "Xvfb did not start"
+PIDS+=("$XVFB_PID")
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$WORK/run}
 mkdir -p "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"

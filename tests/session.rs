@@ -625,3 +625,43 @@ async fn a_failed_message_can_be_sent_again_with_its_id() {
         .expect("stored");
     assert_eq!(stored.delivery, Delivery::Delivered);
 }
+
+/// Issue 14: a 100 kB message is legal (Prosody takes stanzas up to 256 KiB); it
+/// arrives and is stored whole, without the "cut by Loquat's limit" flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_100_kb_message_arrives_and_is_stored_whole() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("long");
+    let (b, pb) = server.fresh_user("reader");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let (_ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, _hb, _) = online(params(&server, &b, &pb, Some(store.clone()))).await;
+    // 1,000 lines of 100 bytes (the last without its line break, which sending trims).
+    let body = (0..1000)
+        .map(|i| format!("line {i:04} {}", "x".repeat(89)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(body.len(), 99_999);
+    ha.send(Command::SendChat {
+        to: jid(&b),
+        body: body.clone(),
+        id: LocalMessageId::generate(),
+    })
+    .expect("send");
+    let got = wait_for(&mut ub, 20, "the 100 kB message", |k| match k {
+        UpdateKind::Message(m) if m.direction == Direction::Incoming => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got.body.len(), body.len(), "no byte lost");
+    assert!(got.body == body, "the body arrives as sent");
+    assert!(!got.truncated);
+    let stored = store
+        .latest(&got.account, &got.conversation(), 5)
+        .expect("history");
+    assert!(
+        stored.iter().any(|m| m.body == body && !m.truncated),
+        "stored whole"
+    );
+}

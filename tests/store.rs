@@ -29,6 +29,7 @@ fn chat(s: &str) -> ConversationId {
 /// An incoming 1:1 message with no protocol ids; tests add what they need.
 fn msg(account: &str, peer: &str, id: &str, ts: i64) -> ChatMessage {
     ChatMessage {
+        truncated: false,
         id: LocalMessageId(id.into()),
         account: acct(account),
         peer: jid(peer),

@@ -198,6 +198,7 @@ fn chat(
     direction: Direction,
 ) -> ChatMessage {
     ChatMessage {
+        truncated: false,
         id,
         account: account.clone(),
         peer: peer.clone(),
@@ -500,6 +501,22 @@ fn render_main_screen_for_review() {
     shoot(&app, "main-light", iced::Theme::Light);
     shoot(&app, "main-dark", iced::Theme::Dark);
 
+    // A 100 kB message, folded, and one cut by the storage limit.
+    let _ = app.update(incoming(&account, &bob, "huge", &huge_body()));
+    let mut cut = chat(
+        &account,
+        &bob,
+        LocalMessageId::generate(),
+        "the start of something longer than 256 kB",
+        Direction::Incoming,
+    );
+    cut.truncated = true;
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(cut),
+    }));
+    shoot(&app, "main-folded", iced::Theme::Light);
+
     // The contact forms: add, then rename / remove with its confirmation.
     for (label, name) in [
         ("+ Add contact", "form-add"),
@@ -625,5 +642,68 @@ fn a_history_gap_shows_between_the_messages_around_it_and_nowhere_else() {
         count_text(&app, marker),
         1,
         "one marker between the two messages"
+    );
+}
+
+/// 100 kB in numbered lines of 100 characters, so any part of it can be looked for.
+fn huge_body() -> String {
+    (0..1000)
+        .map(|i| format!("line {i:04} {}\n", "x".repeat(89)))
+        .collect()
+}
+
+#[test]
+fn a_100_kb_message_shows_folded_with_the_hidden_amount_until_show_more() {
+    let (mut app, account, bob, mut commands) = main_screen_app();
+    open_bob(&mut app, &mut commands);
+    let body = huge_body();
+    assert_eq!(body.len(), 100_000);
+    let _ = app.update(incoming(&account, &bob, "huge", &body));
+
+    // Folded: the first 2,000 characters (20 lines), and how much more there is.
+    assert!(shows(&app, "line 0000"), "the start shows");
+    assert!(shows(&app, "line 0019"));
+    assert!(!shows(&app, "line 0020"), "the rest is folded away");
+    assert!(!shows(&app, "line 0999"));
+    assert_eq!(count_text(&app, "Show more (98000 more characters)"), 1);
+    assert!(!shows(&app, "cut at"), "a 100 kB body is whole: no note");
+
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Show more (98000 more characters)")
+            .expect("the Show more button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    assert!(shows(&app, "line 0999"), "Show more shows the whole body");
+    assert!(!shows(&app, "Show more"));
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Show less").expect("the Show less button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    assert!(!shows(&app, "line 0999"), "Show less folds it again");
+    assert_eq!(count_text(&app, "Show more (98000 more characters)"), 1);
+
+    // A body the storage limit cut says so on its bubble.
+    let mut cut = chat(
+        &account,
+        &bob,
+        LocalMessageId::generate(),
+        "the start of something very long",
+        Direction::Incoming,
+    );
+    cut.truncated = true;
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(cut),
+    }));
+    assert_eq!(
+        count_text(
+            &app,
+            "This message was cut at 256 kB by Loquat's size limit"
+        ),
+        1
     );
 }

@@ -132,6 +132,7 @@ fn bob() -> Contact {
 
 fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage {
     ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

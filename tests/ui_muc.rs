@@ -224,6 +224,7 @@ fn occupant_list_shows_roles_affiliations_and_changes() {
 fn mentions_count_apart_from_ordinary_unread() {
     let mut room = joined_room();
     let msg = |body: &str| ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: room.account.clone(),
         peer: room.jid.clone(),
@@ -274,6 +275,7 @@ fn render_room_screens_for_review() {
     ] {
         room.push(
             ChatMessage {
+                truncated: false,
                 id: LocalMessageId::generate(),
                 account: room.account.clone(),
                 peer: room.jid.clone(),
@@ -357,6 +359,7 @@ fn render_room_screens_for_review() {
         feed(
             &mut app,
             UpdateKind::Message(ChatMessage {
+                truncated: false,
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: jid(&format!("{room_name}@conference.example.org")),
@@ -483,6 +486,7 @@ fn app_joins_a_room_and_shows_its_state() {
     );
     assert_eq!(count(app.view(), "In the room (1)"), 1);
     let message = ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: room_jid.clone(),
@@ -581,4 +585,51 @@ fn invitation_offers_join_and_decline() {
         matches!(commands.try_recv(), Ok(Command::DeclineInvite { room, inviter }) if room.as_str() == "club@conference.example.org" && inviter.as_str() == "bob@example.org")
     );
     assert_eq!(count(app.view(), "invites you to"), 0);
+}
+
+#[test]
+fn a_100_kb_room_message_shows_folded_until_show_more() {
+    let mut room = joined_room();
+    let body: String = (0..1000)
+        .map(|i| format!("line {i:04} {}\n", "x".repeat(89)))
+        .collect();
+    let id = LocalMessageId::generate();
+    room.push(
+        ChatMessage {
+            id: id.clone(),
+            account: room.account.clone(),
+            peer: room.jid.clone(),
+            is_room: true,
+            direction: Direction::Incoming,
+            sender: "bob".into(),
+            body,
+            timestamp_ms: 0,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            private_nick: None,
+            attachment: None,
+            truncated: true,
+        },
+        true,
+    );
+    let more = "Show more (98000 more characters)";
+    assert_eq!(count(room.view(Lang::En), more), 1);
+    assert_eq!(count(room.view(Lang::En), "line 0999"), 0, "folded");
+    assert_eq!(
+        count(room.view(Lang::En), "cut at 256 kB by Loquat's size limit"),
+        1
+    );
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click(more).expect("the Show more button");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        assert!(room.update(m).is_none(), "unfolding is the view's business");
+    }
+    assert_eq!(count(room.view(Lang::En), "line 0999"), 1, "unfolded");
+    assert_eq!(count(room.view(Lang::En), "Show less"), 1);
+    assert_eq!(count(room.view(Lang::ZhCn), "收起"), 1, "and in Chinese");
 }

@@ -334,6 +334,7 @@ fn message_privately_opens_its_own_conversation() {
     // Bob's answer lands here, not among the room's lines.
     let lines_before = room.lines.len();
     room.push_private(ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: room.account.clone(),
         peer: room.jid.clone(),

@@ -189,6 +189,7 @@ fn a_failed_upload_says_why_and_retries() {
 fn with_file(account: &AccountId, peer: &BareJid) -> ChatMessage {
     let url = "https://upload.example.org/abc/photo%201.jpg".to_owned();
     ChatMessage {
+        truncated: false,
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

@@ -1002,6 +1002,7 @@ impl Actor {
             return;
         }
         let message = ChatMessage {
+            truncated: false,
             id: id.clone(),
             account: self.account.clone(),
             peer: to.clone(),

@@ -22,6 +22,7 @@ fn peer() -> BareJid {
 
 fn msg(n: i64) -> ChatMessage {
     ChatMessage {
+        truncated: false,
         id: LocalMessageId(format!("m{n}")),
         account: account(),
         peer: peer(),

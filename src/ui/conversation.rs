@@ -55,6 +55,8 @@ pub enum Message {
     Transfers(super::transfers::Message),
     /// "Load older messages" at the top of the list.
     LoadOlder,
+    /// "Show more" (true) or "Show less" (false) on a long message.
+    Unfold(LocalMessageId, bool),
 }
 
 /// What the conversation asks of the app.
@@ -147,6 +149,8 @@ pub struct State {
     store_done: bool,
     /// Where the next older archive page starts (the oldest archive id it gave).
     archive_cursor: Option<String>,
+    /// Long messages the reader unfolded ("Show more"); the others show folded.
+    unfolded: HashSet<LocalMessageId>,
 }
 
 impl State {
@@ -168,6 +172,7 @@ impl State {
             following: true,
             store_done: !has_history,
             archive_cursor: None,
+            unfolded: HashSet::new(),
         }
     }
 
@@ -242,6 +247,14 @@ impl State {
             }
             Message::DismissError => {
                 self.problem = None;
+                None
+            }
+            Message::Unfold(id, unfold) => {
+                if unfold {
+                    self.unfolded.insert(id);
+                } else {
+                    self.unfolded.remove(&id);
+                }
                 None
             }
         }
@@ -357,6 +370,7 @@ impl State {
             let excess = self.messages.len() - keep;
             for gone in self.messages.drain(..excess) {
                 self.ids.remove(&gone.id);
+                self.unfolded.remove(&gone.id);
             }
             // Older messages are in the store, to be paged back in on scrolling up.
             if self.stored {
@@ -468,12 +482,18 @@ impl State {
         } else {
             None
         };
-        let messages = scrollable(list::view(&cx, &self.messages, &self.gaps, top))
-            .id(LIST_ID)
-            .anchor_bottom()
-            .on_scroll(Message::Scrolled)
-            .width(Length::Fill)
-            .height(Length::Fill);
+        let messages = scrollable(list::view(
+            &cx,
+            &self.messages,
+            &self.unfolded,
+            &self.gaps,
+            top,
+        ))
+        .id(LIST_ID)
+        .anchor_bottom()
+        .on_scroll(Message::Scrolled)
+        .width(Length::Fill)
+        .height(Length::Fill);
 
         let mut body = column![header, messages];
         if let Some(problem) = &self.problem {
@@ -599,6 +619,7 @@ mod tests {
 
     fn message(id: &str, ts: i64) -> ChatMessage {
         ChatMessage {
+            truncated: false,
             id: LocalMessageId(id.into()),
             account: AccountId("a".into()),
             peer: BareJid::new("bob@example.org").unwrap(),

@@ -156,6 +156,9 @@ texts! {
     DeliveryRead => "✓✓ read", "✓✓ 已读";
     DeliveryFailed => "not delivered: {reason}", "未送达：{reason}";
     Retry => "Retry", "重试";
+    ShowMore => "Show more ({count} more characters)", "显示更多（还有 {count} 个字符）";
+    ShowLess => "Show less", "收起";
+    MessageCut => "This message was cut at {size} kB by Loquat's size limit", "此消息超过 Loquat 的长度上限，已在 {size} kB 处截断";
     LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";
     AccountNotice => "{account}: {notice}", "{account}：{notice}";
     AllAccounts => "All accounts", "全部帐号";

@@ -1,6 +1,7 @@
 //! A private conversation with one occupant of a room (`room@service/nick`), shown in
 //! place of the room's messages: its own lines, its own composer, a way back.
 
+use super::fold;
 use super::i18n::{Lang, T, tr, trf};
 use super::theme;
 use crate::ids::LocalMessageId;
@@ -8,6 +9,7 @@ use crate::model::{ChatMessage, Direction};
 use crate::session::Command;
 use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
 use iced::{Alignment, Element, Length};
+use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
 
 pub const PRIVATE_COMPOSER_ID: &str = "private-composer";
@@ -17,6 +19,8 @@ pub struct Private {
     pub lines: Vec<ChatMessage>,
     pub draft: String,
     pub unread: u32,
+    /// Long messages the reader unfolded ("Show more"); the others show folded.
+    pub unfolded: HashSet<LocalMessageId>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +28,8 @@ pub enum Message {
     Draft(String),
     Send,
     Back,
+    /// "Show more" (true) or "Show less" (false) on a long message.
+    Unfold(LocalMessageId, bool),
 }
 
 impl Private {
@@ -56,6 +62,13 @@ impl Private {
                 });
             }
             Message::Back => {}
+            Message::Unfold(id, unfold) => {
+                if unfold {
+                    self.unfolded.insert(id);
+                } else {
+                    self.unfolded.remove(&id);
+                }
+            }
         }
         None
     }
@@ -103,9 +116,15 @@ impl Private {
                 bubble = bubble.push(text(who).size(13));
             }
             lines = lines.push(
-                container(bubble.push(text(m.body.as_str())))
-                    .padding(8)
-                    .style(style),
+                container(bubble.push(fold::body(
+                    lang,
+                    m,
+                    self.unfolded.contains(&m.id),
+                    fold::plain,
+                    |unfold| Message::Unfold(m.id.clone(), unfold),
+                )))
+                .padding(8)
+                .style(style),
             );
         }
         let mut main = column![header];

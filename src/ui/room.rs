@@ -3,6 +3,7 @@
 //! roles and affiliations, and the room's true state (joining, in, kicked, lost…) with
 //! the reason and a Rejoin button.
 
+use super::fold;
 use super::i18n::{Lang, T, tr, trf};
 use super::private::{self, Private};
 use super::roomedit::{self, Edit};
@@ -14,7 +15,7 @@ use crate::session::Command;
 use crate::session::rooms::{Affiliation, Departure, Exit, MucError, Occupant, Role, RoomUpdate};
 use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
 use iced::{Alignment, Element, Length};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use xmpp_parsers::jid::BareJid;
 
 pub const COMPOSER_ID: &str = "room-composer";
@@ -90,6 +91,8 @@ pub struct Room {
     pub older: Older,
     /// The message list is scrolled to its newest end.
     pub following: bool,
+    /// Long messages the reader unfolded ("Show more"); the others show folded.
+    pub unfolded: HashSet<LocalMessageId>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +108,8 @@ pub enum Message {
     Private(private::Message),
     LoadOlder,
     Scrolled(iced::widget::scrollable::Viewport),
+    /// "Show more" (true) or "Show less" (false) on a long message.
+    Unfold(LocalMessageId, bool),
 }
 
 /// What the room view asks of its parent: send this command on the room's account.
@@ -174,6 +179,7 @@ impl Room {
             private_open: None,
             older: Older::default(),
             following: true,
+            unfolded: HashSet::new(),
         }
     }
 
@@ -316,6 +322,14 @@ impl Room {
                     self.older = Older::Loading;
                     Event::LoadOlder
                 })
+            }
+            Message::Unfold(id, unfold) => {
+                if unfold {
+                    self.unfolded.insert(id);
+                } else {
+                    self.unfolded.remove(&id);
+                }
+                None
             }
             Message::LoadOlder => (self.older == Older::Available).then(|| {
                 self.older = Older::Loading;
@@ -512,7 +526,7 @@ impl Room {
             .into()
     }
 
-    fn line_view(&self, lang: Lang, line: &'_ Line) -> Element<'_, Message> {
+    fn line_view<'a>(&'a self, lang: Lang, line: &'a Line) -> Element<'a, Message> {
         match line {
             Line::Chat(m) => {
                 // Our own bubble is coloured already: our nick stays plain there, so it
@@ -529,7 +543,14 @@ impl Room {
                         text(m.sender.clone()).size(13).style(theme::nick(colour)),
                     )
                 };
-                container(column![sender, text(m.body.clone())].spacing(2))
+                let body = fold::body(
+                    lang,
+                    m,
+                    self.unfolded.contains(&m.id),
+                    fold::plain,
+                    |unfold| Message::Unfold(m.id.clone(), unfold),
+                );
+                container(column![sender, body].spacing(2))
                     .padding(8)
                     .style(bubble)
                     .into()

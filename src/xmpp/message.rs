@@ -17,8 +17,27 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::StanzaError;
 use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 
-/// Longest body we keep; anything longer is cut (a hostile peer can send megabytes).
-pub const MAX_BODY_CHARS: usize = 64 * 1024;
+/// Longest body we store, in bytes of UTF-8: 256 KiB. That is what the servers let
+/// through anyway (Prosody's `c2s_stanza_size_limit` and ejabberd's `max_stanza_size`
+/// default to 256 KiB for a whole stanza), so a message a server delivers is stored
+/// whole; only a server configured for more (or a broken one) gets a body cut here,
+/// and that message carries [`ChatMessage::truncated`] so the timeline says so. The
+/// timeline folds long bodies itself (`ui::fold`): this limit is about storage and
+/// memory, not about drawing.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// `body` cut to [`MAX_BODY_BYTES`] on a character boundary, and whether it was cut.
+pub fn limit_body(mut body: String) -> (String, bool) {
+    if body.len() <= MAX_BODY_BYTES {
+        return (body, false);
+    }
+    let mut cut = MAX_BODY_BYTES;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    body.truncate(cut);
+    (body, true)
+}
 
 /// A delay stamp with whole seconds (Prosody's) means "some time in that second". Taking
 /// its start sorted a message the server held back (resent after a stream resumption,
@@ -183,7 +202,7 @@ fn chat_event(
     let Some((_, body)) = m.get_best_body_cloned(vec!["en", ""]) else {
         return events;
     };
-    let body: String = body.chars().take(MAX_BODY_CHARS).collect();
+    let (body, truncated) = limit_body(body);
     let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
         return events;
@@ -228,6 +247,7 @@ fn chat_event(
             },
             attachment,
             private_nick,
+            truncated,
         }),
         receipt,
     });
@@ -513,17 +533,47 @@ mod tests {
         assert!(xml.contains("hi &lt;b&gt;"), "{xml}");
     }
 
-    #[test]
-    fn huge_body_is_cut() {
+    fn incoming_body(body: &str) -> ChatMessage {
         let mut s = state();
-        let body = "x".repeat(MAX_BODY_CHARS + 10);
         let ev = s.handle(
             stanza(&format!(
                 "<message xmlns='jabber:client' type='chat' from='bob@example.org/p'><body>{body}</body></message>"
             )),
             5,
         );
-        let (m, _) = only_message(ev);
-        assert_eq!(m.body.chars().count(), MAX_BODY_CHARS);
+        only_message(ev).0
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_stored_cut_and_says_so() {
+        // Three-byte characters, so the limit falls inside one: the cut keeps whole ones.
+        let body = "中".repeat(MAX_BODY_BYTES / 3 + 100);
+        let m = incoming_body(&body);
+        assert!(m.truncated, "a cut body carries the flag");
+        assert!(m.body.len() <= MAX_BODY_BYTES);
+        assert!(
+            m.body.len() > MAX_BODY_BYTES - 4,
+            "cut at the limit, not before"
+        );
+        assert!(
+            body.starts_with(&m.body),
+            "the stored part is the body's start"
+        );
+    }
+
+    #[test]
+    fn a_100_kb_body_is_stored_whole() {
+        let body = "0123456789".repeat(10_000);
+        let m = incoming_body(&body);
+        assert_eq!(m.body, body, "every byte of a 100 kB body is kept");
+        assert!(!m.truncated);
+        let exact = "x".repeat(MAX_BODY_BYTES);
+        let m = incoming_body(&exact);
+        assert_eq!(
+            m.body.len(),
+            MAX_BODY_BYTES,
+            "a body of exactly the limit is whole"
+        );
+        assert!(!m.truncated);
     }
 }

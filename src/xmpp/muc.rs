@@ -363,7 +363,7 @@ fn room_message(
     let origin_id = m.extract_payload::<OriginId>().ok().flatten().map(|o| o.id);
     let oob = m.extract_payload::<xmpp_parsers::oob::Oob>().ok().flatten();
     let (_, body) = m.get_best_body_cloned(vec!["en", ""])?;
-    let body: String = body.chars().take(super::message::MAX_BODY_CHARS).collect();
+    let (body, truncated) = super::message::limit_body(body);
     let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
         return None;
@@ -398,6 +398,7 @@ fn room_message(
         server_id: None,
         delivery: Delivery::Delivered,
         private_nick: None,
+        truncated,
         attachment,
     })
 }

@@ -98,6 +98,7 @@ impl Side {
     /// `server_id` (which the test server never had).
     pub fn store_received(&self, peer: &str, body: &str, time_ms: i64, server_id: &str) {
         let m = loquat::model::ChatMessage {
+            truncated: false,
             id: LocalMessageId::generate(),
             account: self.account.clone(),
             peer: crate::support::session::jid(peer),

@@ -207,6 +207,7 @@ impl Actor {
             .unwrap_or_default();
         let now = now_ms();
         let message = ChatMessage {
+            truncated: false,
             id: id.clone(),
             account: self.account.clone(),
             peer: room.clone(),

@@ -82,6 +82,7 @@ impl Actor {
             return;
         }
         let message = ChatMessage {
+            truncated: false,
             id: id.clone(),
             account: self.account.clone(),
             peer: room.clone(),

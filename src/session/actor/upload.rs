@@ -161,6 +161,7 @@ impl Actor {
         id: LocalMessageId,
     ) {
         let message = ChatMessage {
+            truncated: false,
             id: id.clone(),
             account: self.account.clone(),
             peer: to.clone(),

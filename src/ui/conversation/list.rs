@@ -2,14 +2,18 @@
 
 use super::links::{Segment, segments};
 use super::{Context, Message};
+use crate::ids::LocalMessageId;
 use crate::model::{ChatMessage, Delivery, Direction};
 use crate::store::HistoryGap;
+use crate::ui::fold;
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
 use crate::ui::timefmt;
 use chrono::{DateTime, Datelike, Local, NaiveDate};
+use iced::widget::text::Wrapping;
 use iced::widget::{button, column, container, keyed_column, rich_text, row, space, span, text};
 use iced::{Alignment, Element, Length};
+use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
@@ -41,6 +45,7 @@ fn key_of(message: &ChatMessage) -> Key {
 pub fn view<'a>(
     cx: &Context<'a>,
     messages: &'a [ChatMessage],
+    unfolded: &HashSet<LocalMessageId>,
     gaps: &[HistoryGap],
     top: Option<T>,
 ) -> Element<'a, Message> {
@@ -89,7 +94,8 @@ pub fn view<'a>(
                 .into(),
             ));
         }
-        rows.push((key_of(message), bubble(cx, message, time)));
+        let unfolded = unfolded.contains(&message.id);
+        rows.push((key_of(message), bubble(cx, message, unfolded, time)));
     }
     // iced's keyed column diffs a row whose key moved against whatever state sits at
     // its new place, without checking the kind of widget. A bare container shares its
@@ -117,6 +123,7 @@ fn gap_marker<'a>(lang: Lang) -> Element<'a, Message> {
 fn bubble<'a>(
     cx: &Context<'a>,
     message: &'a ChatMessage,
+    unfolded: bool,
     time: Option<DateTime<Local>>,
 ) -> Element<'a, Message> {
     let own = message.direction == Direction::Outgoing;
@@ -150,7 +157,9 @@ fn bubble<'a>(
                     Message::SaveAs(message.id.clone()),
                 ),
             },
-            None => body(message),
+            None => fold::body(cx.lang, message, unfolded, body, |unfold| {
+                Message::Unfold(message.id.clone(), unfold)
+            }),
         },
     ]
     .spacing(3);
@@ -212,11 +221,12 @@ fn bubble<'a>(
     }
 }
 
-/// The body as plain text, or as rich text with clickable links.
-fn body<'a>(message: &'a ChatMessage) -> Element<'a, Message> {
-    let parts = segments(&message.body);
+/// The body (or the part of it shown) as plain text, or as rich text with clickable
+/// links.
+fn body(shown: &str) -> Element<'_, Message> {
+    let parts = segments(shown);
     if !parts.iter().any(|p| matches!(p, Segment::Link(_))) {
-        return text(&message.body).size(15).into();
+        return text(shown).size(15).wrapping(Wrapping::WordOrGlyph).into();
     }
     let spans: Vec<_> = parts
         .into_iter()
@@ -228,6 +238,7 @@ fn body<'a>(message: &'a ChatMessage) -> Element<'a, Message> {
     rich_text(spans)
         .on_link_click(Message::OpenLink)
         .size(15)
+        .wrapping(Wrapping::WordOrGlyph)
         .into()
 }
 

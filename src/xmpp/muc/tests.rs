@@ -544,3 +544,22 @@ fn outgoing_stanzas() {
     let xml = to_xml(&change_nick(&room(), "newme").unwrap_or_else(|| unreachable!()));
     assert!(xml.contains(&format!("to='{ROOM}/newme'")), "{xml}");
 }
+
+#[test]
+fn a_room_body_over_the_limit_is_stored_cut_and_says_so() {
+    use crate::xmpp::message::MAX_BODY_BYTES;
+    let mut s = joined();
+    let body = |text: &str| {
+        stanza(&format!(
+            "<message xmlns='jabber:client' type='groupchat' from='{ROOM}/bob'><body>{text}</body></message>"
+        ))
+    };
+    let long = "y".repeat(MAX_BODY_BYTES + 1);
+    let m = message_of(s.handle(body(&long), 5));
+    assert_eq!(m.body.len(), MAX_BODY_BYTES);
+    assert!(m.truncated);
+    let whole = "z".repeat(100_000);
+    let m = message_of(s.handle(body(&whole), 5));
+    assert_eq!(m.body, whole);
+    assert!(!m.truncated);
+}

@@ -1,0 +1,351 @@
+//! Frame time of the chat timeline with a huge message on screen (issue 14); a plain
+//! binary (`harness = false`) that prints its figures. No server: the app's state is
+//! fed the updates a session would send.
+//!
+//! `cargo bench --bench timeline`
+//!
+//! Conversations in one run, each open in a 1280x800 window:
+//! - reference: 60 ordinary messages;
+//! - the same plus one message of 2,000 characters: what a folded message shows;
+//! - the same plus one 100 kB message among the newest, folded as the timeline shows it;
+//! - that one after "Show more" (the whole 100 kB laid out and drawn).
+//!
+//! The 100 kB message is once 1,000 lines of 100 characters, once one "word" of
+//! 100,000 digits without a space or a line break (broken anywhere).
+//!
+//! Each frame is what the iced runtime does while the reader scrolls: a mouse wheel
+//! event over the message list (3 lines up for 10 frames, then down for 10), the
+//! messages it produced through `App::update`, the view built and laid out again, drawn
+//! and rasterised with tiny-skia; one renderer and one layout cache for all frames, as
+//! the runtime keeps them. Printed: the first frame (text shaped anew), the mean and
+//! the slowest of the others in ms (and how much of the mean is rasterising), and the
+//! ratio of the means to the reference. `LOQUAT_BENCH_FRAMES=N` sets the frames per
+//! conversation (default 200; at most 20 for the unfolded ones).
+//!
+//! Under `cargo test --all-targets` (no `--bench` argument) it is a smoke run with a few
+//! frames and no figures worth reading.
+
+use iced::mouse;
+use iced_runtime::core::clipboard;
+use iced_runtime::core::renderer::Headless;
+use loquat::ids::{AccountId, LocalMessageId};
+use loquat::model::{Account, ChatMessage, Delivery, Direction};
+use loquat::session::{Handle, Update, UpdateKind};
+use loquat::ui::startup::{LoadedAccount, Startup};
+use loquat::ui::{App, Message};
+use std::time::{Duration, Instant};
+use xmpp_parsers::jid::BareJid;
+
+type Error = Box<dyn std::error::Error>;
+
+const WINDOW: iced::Size = iced::Size::new(1280.0, 800.0);
+/// Over the message list (right of the sidebar, above the composer).
+const OVER_LIST: iced::Point = iced::Point::new(800.0, 400.0);
+
+type Ui<'a> = iced_runtime::UserInterface<'a, Message, iced::Theme, iced::Renderer>;
+
+fn build<'a>(
+    app: &'a App,
+    renderer: &mut iced::Renderer,
+    cache: iced_runtime::user_interface::Cache,
+) -> Ui<'a> {
+    iced_runtime::UserInterface::build(app.view(), WINDOW, cache, renderer)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Screen {
+    app: App,
+    renderer: iced::Renderer,
+    cache: Option<iced_runtime::user_interface::Cache>,
+    account: AccountId,
+    peer: BareJid,
+    /// Keeps the session's command channel open.
+    _commands: tokio::sync::mpsc::UnboundedReceiver<loquat::session::Command>,
+}
+
+impl Screen {
+    fn new() -> Result<Screen, Error> {
+        let account = Account::new(BareJid::new("alice@example.org")?);
+        let id = account.id.clone();
+        let peer = BareJid::new("bob@example.org")?;
+        let mut app = App::from_startup(
+            loquat::ui::i18n::Lang::En,
+            Startup {
+                accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+                ..Startup::default()
+            },
+        );
+        let (tx, commands) = tokio::sync::mpsc::unbounded_channel();
+        let _ = app.update(Message::Session(Update {
+            account: id.clone(),
+            kind: UpdateKind::Ready(Handle::new(tx)),
+        }));
+        let _ = app.update(Message::WindowFocused(true));
+        let _ = app.update(Message::Desktop(loquat::ui::desktop::Event::Open {
+            account: id.clone(),
+            peer: peer.clone(),
+            room: false,
+        }));
+        let renderer = futures::executor::block_on(<iced::Renderer as Headless>::new(
+            iced::Font::DEFAULT,
+            iced::Pixels(16.0),
+            Some("tiny-skia"),
+        ))
+        .ok_or("no tiny-skia renderer")?;
+        Ok(Screen {
+            app,
+            renderer,
+            cache: None,
+            account: id,
+            peer,
+            _commands: commands,
+        })
+    }
+
+    /// A message from the peer, `age_s` seconds old; the time `App::update` took.
+    fn receive(&mut self, body: String, age_s: i64) -> Duration {
+        let message = ChatMessage {
+            id: LocalMessageId::generate(),
+            account: self.account.clone(),
+            peer: self.peer.clone(),
+            is_room: false,
+            direction: Direction::Incoming,
+            sender: String::new(),
+            body,
+            timestamp_ms: chrono::Utc::now().timestamp_millis() - age_s * 1000,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            attachment: None,
+            private_nick: None,
+            truncated: false,
+        };
+        let t = Instant::now();
+        let _ = self.app.update(Message::Session(Update {
+            account: self.account.clone(),
+            kind: UpdateKind::Message(message),
+        }));
+        t.elapsed()
+    }
+
+    /// One frame: `events` over the list, their messages through `App::update`, the
+    /// view built, laid out, drawn and rasterised. Returns how many messages the events
+    /// produced, and the time rasterising took.
+    fn frame(&mut self, events: &[iced::Event]) -> (usize, Duration) {
+        let cursor = mouse::Cursor::Available(OVER_LIST);
+        let mut ui = build(
+            &self.app,
+            &mut self.renderer,
+            self.cache.take().unwrap_or_default(),
+        );
+        let mut produced = Vec::new();
+        if !events.is_empty() {
+            let _ = ui.update(
+                events,
+                cursor,
+                &mut self.renderer,
+                &mut clipboard::Null,
+                &mut produced,
+            );
+        }
+        if !produced.is_empty() {
+            let cache = ui.into_cache();
+            for message in produced.iter().cloned() {
+                let _ = self.app.update(message);
+            }
+            ui = build(&self.app, &mut self.renderer, cache);
+        }
+        ui.draw(
+            &mut self.renderer,
+            &self.app.theme().unwrap_or(iced::Theme::Light),
+            &iced_runtime::core::renderer::Style::default(),
+            cursor,
+        );
+        self.cache = Some(ui.into_cache());
+        let t = Instant::now();
+        let pixels = self.renderer.screenshot(
+            iced::Size::new(WINDOW.width as u32, WINDOW.height as u32),
+            1.0,
+            iced::Color::WHITE,
+        );
+        std::hint::black_box(pixels);
+        (produced.len(), t.elapsed())
+    }
+
+    /// Clicks the button labelled `label` (through the simulator).
+    fn click(&mut self, label: &str) -> Result<(), Error> {
+        let messages: Vec<Message> = {
+            let mut ui = iced_test::simulator(self.app.view());
+            ui.click(label).map_err(|e| format!("{label}: {e:?}"))?;
+            ui.into_messages().collect()
+        };
+        for message in messages {
+            let _ = self.app.update(message);
+        }
+        Ok(())
+    }
+}
+
+struct Figures {
+    first: Duration,
+    mean: Duration,
+    /// Of which rasterising, on average.
+    raster: Duration,
+    slowest: Duration,
+    frames: usize,
+    scrolled: usize,
+}
+
+/// `frames` scrolling frames after a first one.
+fn scroll(screen: &mut Screen, frames: usize) -> Figures {
+    let t = Instant::now();
+    screen.frame(&[]);
+    let first = t.elapsed();
+    let (mut total, mut slowest, mut scrolled) = (Duration::ZERO, Duration::ZERO, 0);
+    let mut raster = Duration::ZERO;
+    for n in 0..frames {
+        let lines = if (n / 10) % 2 == 0 { 3.0 } else { -3.0 };
+        let wheel = iced::Event::Mouse(mouse::Event::WheelScrolled {
+            delta: mouse::ScrollDelta::Lines { x: 0.0, y: lines },
+        });
+        let t = Instant::now();
+        let (produced, rasterising) = screen.frame(&[wheel]);
+        let took = t.elapsed();
+        scrolled += produced;
+        raster += rasterising;
+        total += took;
+        slowest = slowest.max(took);
+    }
+    Figures {
+        first,
+        mean: total / frames.max(1) as u32,
+        raster: raster / frames.max(1) as u32,
+        slowest,
+        frames,
+        scrolled,
+    }
+}
+
+fn ordinary(i: usize) -> String {
+    let words = "an ordinary message with a few words in it, as people write them";
+    format!(
+        "message {i}: {}",
+        &words[..20 + (i * 7) % (words.len() - 20)]
+    )
+}
+
+/// 100 kB in 1,000 lines of 100 characters.
+fn huge_lines() -> String {
+    (0..1000)
+        .map(|i| format!("line {i:04} {}\n", "x".repeat(89)))
+        .collect()
+}
+
+/// 100 kB without a space or a line break (the text has to be broken anywhere).
+fn huge_word() -> String {
+    "0123456789".repeat(10_000)
+}
+
+fn conversation(huge: Option<String>) -> Result<(Screen, Duration), Error> {
+    let mut screen = Screen::new()?;
+    let mut arrival = Duration::ZERO;
+    let mut huge = huge;
+    for i in 0..60 {
+        screen.receive(ordinary(i), 600 - i as i64);
+        if i == 55
+            && let Some(body) = huge.take()
+        {
+            arrival = screen.receive(body, 600 - i as i64);
+        }
+    }
+    Ok((screen, arrival))
+}
+
+fn print(what: &str, f: &Figures, reference: Option<&Figures>) {
+    let ratio = reference
+        .map(|r| {
+            format!(
+                ", {:.2}x the reference",
+                f.mean.as_secs_f64() / r.mean.as_secs_f64().max(1e-9)
+            )
+        })
+        .unwrap_or_default();
+    println!(
+        "  {what:<46} first frame {:>8.2} ms; {} scrolling frames: {:>7.2} ms each on average{ratio} \
+         (rasterising {:.2} ms), slowest {:.2} ms ({} scroll messages)",
+        ms(f.first),
+        f.frames,
+        ms(f.mean),
+        ms(f.raster),
+        ms(f.slowest),
+        f.scrolled,
+    );
+}
+
+fn main() -> Result<(), Error> {
+    let real_run = std::env::args().any(|a| a == "--bench");
+    let frames = match std::env::var("LOQUAT_BENCH_FRAMES") {
+        Ok(n) => n.parse()?,
+        Err(_) if real_run => 200,
+        Err(_) => 4,
+    };
+    println!(
+        "timeline frame time, 1280x800, rasterised with tiny-skia ({} build)",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "optimised"
+        }
+    );
+
+    let (mut reference, _) = conversation(None)?;
+    let reference = scroll(&mut reference, frames);
+    print("60 ordinary messages (reference)", &reference, None);
+
+    let mut scrolled = reference.scrolled;
+    for (what, body) in [
+        ("1,000 lines", huge_lines()),
+        ("one 100 kB word", huge_word()),
+    ] {
+        // What the folded message shows, as a message of its own (not folded).
+        let shown: String = body.chars().take(2_000).collect();
+        let (mut same, _) = conversation(Some(shown))?;
+        let same = scroll(&mut same, frames);
+        print(
+            "+ its first 2,000 characters as a message",
+            &same,
+            Some(&reference),
+        );
+        let (mut screen, arrival) = conversation(Some(body))?;
+        let folded = scroll(&mut screen, frames);
+        print(
+            &format!("+ 100 kB ({what}), folded"),
+            &folded,
+            Some(&reference),
+        );
+        println!(
+            "    folded 100 kB / its first 2,000 characters as a message: {:.2}x",
+            folded.mean.as_secs_f64() / same.mean.as_secs_f64().max(1e-9)
+        );
+        screen.click("Show more (98000 more characters)")?;
+        let unfolded = scroll(&mut screen, frames.min(20));
+        print(
+            &format!("+ 100 kB ({what}), after \"Show more\""),
+            &unfolded,
+            Some(&reference),
+        );
+        println!(
+            "    App::update for the 100 kB message's arrival: {:.2} ms",
+            ms(arrival)
+        );
+        scrolled = scrolled.min(folded.scrolled);
+    }
+    if scrolled == 0 {
+        return Err("the wheel events did not scroll the list".into());
+    }
+    Ok(())
+}
