@@ -188,15 +188,33 @@ fn what_the_ui_shows(
     label: &str,
     prefixes: &[&str],
 ) -> (String, Vec<String>) {
+    what_the_ui_shows_after(store, user, label, prefixes, None)
+}
+
+/// [`what_the_ui_shows`], after "Load older messages" in the opened room as often as
+/// it is offered (at most `older` times).
+fn what_the_ui_shows_after(
+    store: &Store,
+    user: &str,
+    label: &str,
+    prefixes: &[&str],
+    older: Option<usize>,
+) -> (String, Vec<String>) {
     // Its own thread: the app's tasks run on a runtime of their own, as in the app.
     std::thread::scope(|s| {
-        s.spawn(|| ui_shows(store, user, label, prefixes))
+        s.spawn(|| ui_shows(store, user, label, prefixes, older))
             .join()
             .expect("the UI thread")
     })
 }
 
-fn ui_shows(store: &Store, user: &str, label: &str, prefixes: &[&str]) -> (String, Vec<String>) {
+fn ui_shows(
+    store: &Store,
+    user: &str,
+    label: &str,
+    prefixes: &[&str],
+    older: Option<usize>,
+) -> (String, Vec<String>) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mut account = Account::new(jid(user));
     account.id = account_id(user);
@@ -220,7 +238,27 @@ fn ui_shows(store: &Store, user: &str, label: &str, prefixes: &[&str]) -> (Strin
         let task = app.update(m);
         run(&rt, &mut app, task);
     }
+    for _ in 0..older.unwrap_or(0) {
+        if !shows_text(&app, "Load older messages") {
+            break;
+        }
+        let task = app.update(Message::Rooms(loquat::ui::rooms::Message::Room(
+            loquat::ui::room::Message::LoadOlder,
+        )));
+        run(&rt, &mut app, task);
+    }
     (title, lines_on_screen(&app, prefixes))
+}
+
+/// Whether some text on screen is exactly `needle`.
+fn shows_text(app: &App, needle: &str) -> bool {
+    let mut ui = Simulator::with_size(Settings::default(), (1100.0, 4000.0), app.view());
+    let needle = needle.to_owned();
+    ui.find(move |c: Candidate<'_>| match c {
+        Candidate::Text { content, .. } if content == needle => Some(()),
+        _ => None,
+    })
+    .is_ok()
 }
 
 fn assert_same_order(what: &str, got: &[String], want: &[String]) {
@@ -397,6 +435,16 @@ async fn room_order_survives_a_restart_with(count: u32, first: Option<&str>) {
     let label = room.node().map(|n| n.to_string()).unwrap_or_default();
     let (_, on_screen) = what_the_ui_shows(&store, &alice, &label, &["flood ", "hello room"]);
     assert_shows_the_newest(&on_screen, &sent);
+    // "Load older messages" reaches back to the first message, in order (it stopped
+    // at an earlier point after a flood, with an endless spinner).
+    let (_, all) = what_the_ui_shows_after(
+        &store,
+        &alice,
+        &label,
+        &["flood ", "hello room"],
+        Some(sent.len() / 50 + 2),
+    );
+    assert_same_order("after a restart, paged back on screen", &all, &sent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
