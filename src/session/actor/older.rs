@@ -10,14 +10,21 @@ use crate::session::UpdateKind;
 use crate::session::order::Walk;
 use crate::store::Inserted;
 use crate::xmpp;
+use std::time::{Duration, Instant};
 use tokio_xmpp::Stanza;
 use tokio_xmpp::parsers::jid::BareJid;
+
+/// How long a page of older history the user asked for may take before it counts as
+/// failed (said in words, with Retry): a server that never answers must not leave the
+/// spinner turning.
+pub(super) const OLDER_WAIT: Duration = Duration::from_secs(30);
 
 /// One open query for a chat's older history.
 pub(super) struct OlderQuery {
     queryid: String,
     peer: BareJid,
     batch: Vec<ChatMessage>,
+    asked: Instant,
 }
 
 impl Actor {
@@ -33,6 +40,7 @@ impl Actor {
             queryid,
             peer,
             batch: Vec::new(),
+            asked: Instant::now(),
         });
         self.send(query).await;
     }
@@ -95,6 +103,29 @@ impl Actor {
             failed,
         });
         true
+    }
+
+    /// Pages asked for longer than [`OLDER_WAIT`] ago count as failed: said so, so they
+    /// can be asked again.
+    pub(super) fn expire_older(&mut self) {
+        let (late, waiting) = std::mem::take(&mut self.older)
+            .into_iter()
+            .partition::<Vec<_>, _>(|q| q.asked.elapsed() > OLDER_WAIT);
+        self.older = waiting;
+        for q in late {
+            log::warn!(
+                "{}: no older archive page with {} in time",
+                self.own,
+                q.peer
+            );
+            self.emit(UpdateKind::ChatOlder {
+                peer: q.peer,
+                messages: Vec::new(),
+                first: None,
+                complete: false,
+                failed: true,
+            });
+        }
     }
 
     /// A new stream: the pages asked for are not coming; say so, so they can be asked

@@ -44,6 +44,8 @@ struct RoomCatchUp {
     /// One page of older history the user asked for (not a catch-up: live messages
     /// do not wait for it).
     older: bool,
+    /// When it was asked (pages of older history give up after `older::OLDER_WAIT`).
+    asked: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -543,6 +545,8 @@ impl Actor {
     /// Every few seconds: rejoin rooms whose wait is over; self-ping quiet rooms; treat
     /// an unanswered ping as a lost room.
     pub(super) async fn rooms_tick(&mut self) {
+        self.expire_older();
+        self.expire_room_older();
         if self.proto.bound.is_none() {
             return;
         }

@@ -376,6 +376,11 @@ impl App {
         first: Option<String>,
         complete: bool,
     ) {
+        // Nothing, no position and not the end: the page failed (not connected, no
+        // answer in time, an error). Say so; the button stays to try again.
+        if messages.is_empty() && first.is_none() && !complete {
+            self.notice(tr(self.lang, T::ArchiveOlderFailed).to_owned());
+        }
         let key: Key = (account, room);
         let paging = self.rooms.paging.entry(key.clone()).or_default();
         if first.is_some() {

@@ -40,6 +40,30 @@ impl Actor {
         self.query_room_archive(room, from, 0, true).await;
     }
 
+    /// Pages of older history asked for longer than `OLDER_WAIT` ago count as failed:
+    /// said so, so they can be asked again.
+    pub(in crate::session::actor) fn expire_room_older(&mut self) {
+        let wait = crate::session::actor::older::OLDER_WAIT;
+        let late: Vec<String> = self
+            .rooms
+            .catch_up
+            .iter()
+            .filter(|(_, c)| c.older && c.asked.elapsed() > wait)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in late {
+            if let Some(c) = self.rooms.catch_up.remove(&id) {
+                log::warn!("{}: no older archive page of {} in time", self.own, c.room);
+                self.emit(UpdateKind::RoomOlder {
+                    room: c.room,
+                    messages: Vec::new(),
+                    first: None,
+                    complete: false,
+                });
+            }
+        }
+    }
+
     /// A new stream: pages of older history asked for are not coming; say so, so the
     /// room can be asked again.
     pub(super) fn abandon_older(&mut self) {
@@ -68,6 +92,7 @@ impl Actor {
                 batch: Vec::new(),
                 pages,
                 older,
+                asked: std::time::Instant::now(),
             },
         );
         self.send(st).await;
