@@ -12,7 +12,7 @@
 mod support;
 
 use futures::StreamExt;
-use iced::{Settings, Task};
+use iced::Settings;
 use iced_test::Simulator;
 use iced_test::selector::Candidate;
 use loquat::ids::{AccountId, ConversationId};
@@ -28,6 +28,7 @@ use std::time::Duration;
 use support::TestServer;
 use support::session::{Updates, jid, wait_for};
 use support::slix::{To, flood};
+use support::view::run_tasks;
 use tokio_xmpp::parsers::jid::BareJid;
 
 /// One signed-in Loquat on a data folder.
@@ -135,26 +136,6 @@ fn stored(store: &Store, account: &AccountId, conversation: &ConversationId) -> 
         .collect()
 }
 
-/// Runs a task's futures and feeds their messages back, as the runtime would.
-fn run(rt: &tokio::runtime::Runtime, app: &mut App, task: Task<Message>) {
-    let Some(mut stream) = iced_runtime::task::into_stream(task) else {
-        return;
-    };
-    let messages = rt.block_on(async move {
-        let mut out = Vec::new();
-        while let Some(action) = stream.next().await {
-            if let iced_runtime::Action::Output(message) = action {
-                out.push(message);
-            }
-        }
-        out
-    });
-    for message in messages {
-        let next = app.update(message);
-        run(rt, app, next);
-    }
-}
-
 /// Texts on screen that start with one of `prefixes`, top to bottom.
 fn lines_on_screen(app: &App, prefixes: &[&str]) -> Vec<String> {
     let mut ui = Simulator::with_size(Settings::default(), (1100.0, 4000.0), app.view());
@@ -226,7 +207,7 @@ fn ui_shows(
         store: Some(store.clone()),
         ..Startup::default()
     }));
-    run(&rt, &mut app, task);
+    run_tasks(&rt, &mut app, task);
     let title = app.title();
     let clicked: Vec<Message> = {
         let mut ui = Simulator::with_size(Settings::default(), (1100.0, 800.0), app.view());
@@ -236,7 +217,7 @@ fn ui_shows(
     };
     for m in clicked {
         let task = app.update(m);
-        run(&rt, &mut app, task);
+        run_tasks(&rt, &mut app, task);
     }
     for _ in 0..older.unwrap_or(0) {
         if !shows_text(&app, "Load older messages") {
@@ -245,7 +226,7 @@ fn ui_shows(
         let task = app.update(Message::Rooms(loquat::ui::rooms::Message::Room(
             loquat::ui::room::Message::LoadOlder,
         )));
-        run(&rt, &mut app, task);
+        run_tasks(&rt, &mut app, task);
     }
     (title, lines_on_screen(&app, prefixes))
 }
@@ -309,14 +290,27 @@ async fn chat_order_survives_a_restart_with(count: u32) {
     let sent = expected(None, "msg", 1..=count);
     assert_same_order("live, stored", &stored(&loquat.store, &me, &chat), &sent);
     quit(loquat).await;
+    chat_reads_the_same_after_a_restart(&server, data.path(), (&alice, &alice_pw), &bob, &sent)
+        .await;
+}
 
-    let loquat = start(&server, data.path(), &alice, &alice_pw).await;
-    let after = stored(&loquat.store, &me, &chat);
+/// Starts Loquat again on `dir` and quits: the chat with `peer` must read `sent`, in
+/// the store and on screen.
+async fn chat_reads_the_same_after_a_restart(
+    server: &TestServer,
+    dir: &Path,
+    (user, password): (&str, &str),
+    peer: &str,
+    sent: &[String],
+) {
+    let chat = ConversationId::Chat(jid(peer));
+    let loquat = start(server, dir, user, password).await;
+    let after = stored(&loquat.store, &account_id(user), &chat);
     quit(loquat).await;
-    assert_same_order("after a restart, stored", &after, &sent);
-    let store = Store::open(data.path()).expect("reopen");
-    let (_, on_screen) = what_the_ui_shows(&store, &alice, &bob, &["msg "]);
-    assert_shows_the_newest(&on_screen, &sent);
+    assert_same_order("after a restart, stored", &after, sent);
+    let store = Store::open(dir).expect("reopen");
+    let (_, on_screen) = what_the_ui_shows(&store, user, peer, &["msg "]);
+    assert_shows_the_newest(&on_screen, sent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,14 +360,8 @@ async fn chat_order_holds_when_a_flood_meets_the_sign_in() {
     let sent = expected(None, "msg", 1..=count);
     assert_same_order("live, stored", &stored(&loquat.store, &me, &chat), &sent);
     quit(loquat).await;
-
-    let loquat = start(&server, data.path(), &alice, &alice_pw).await;
-    let after = stored(&loquat.store, &me, &chat);
-    quit(loquat).await;
-    assert_same_order("after a restart, stored", &after, &sent);
-    let store = Store::open(data.path()).expect("reopen");
-    let (_, on_screen) = what_the_ui_shows(&store, &alice, &bob, &["msg "]);
-    assert_shows_the_newest(&on_screen, &sent);
+    chat_reads_the_same_after_a_restart(&server, data.path(), (&alice, &alice_pw), &bob, &sent)
+        .await;
 }
 
 /// Joins `room` as `nick` and waits until the join (and the room's catch-up) is done.

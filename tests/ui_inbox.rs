@@ -8,7 +8,8 @@
 
 #![cfg(feature = "gui")]
 
-use futures::StreamExt;
+mod support;
+
 use iced::{Rectangle, Settings, Task};
 use iced_test::Simulator;
 use iced_test::selector::Candidate;
@@ -23,6 +24,7 @@ use loquat::ui::shortcuts::Action;
 use loquat::ui::startup::{LoadedAccount, Startup};
 use loquat::ui::{App, Message};
 use std::sync::{Arc, Mutex};
+use support::view::run_tasks as run;
 use tokio::sync::mpsc::UnboundedReceiver;
 use xmpp_parsers::jid::BareJid;
 
@@ -81,28 +83,6 @@ fn click(app: &mut App, label: &'static str) -> Vec<Task<Message>> {
         ui.into_messages().collect()
     };
     messages.into_iter().map(|m| app.update(m)).collect()
-}
-
-/// Runs a task's futures (store reads through tokio's blocking pool) and feeds what
-/// they produce back into the app. Widget and window operations are dropped at once,
-/// so what waits for their answer ends instead of waiting for a window.
-fn run(rt: &tokio::runtime::Runtime, app: &mut App, task: Task<Message>) {
-    let Some(mut stream) = iced_runtime::task::into_stream(task) else {
-        return;
-    };
-    let messages = rt.block_on(async move {
-        let mut out = Vec::new();
-        while let Some(action) = stream.next().await {
-            if let iced_runtime::Action::Output(message) = action {
-                out.push(message);
-            }
-        }
-        out
-    });
-    for message in messages {
-        let next = app.update(message);
-        run(rt, app, next);
-    }
 }
 
 fn account() -> Account {

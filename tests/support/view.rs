@@ -1,9 +1,36 @@
 //! Reading what a view shows, for the headless UI tests (`iced_test`).
 
+use futures::StreamExt;
 use iced_test::selector::Candidate;
 use iced_test::simulator;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Runs a task's futures (store reads through tokio's blocking pool) and feeds what
+/// they produce back into the app, as the runtime would. Widget and window operations
+/// are dropped at once, so what waits for their answer ends instead of waiting.
+pub fn run_tasks(
+    rt: &tokio::runtime::Runtime,
+    app: &mut loquat::ui::App,
+    task: iced::Task<loquat::ui::Message>,
+) {
+    let Some(mut stream) = iced_runtime::task::into_stream(task) else {
+        return;
+    };
+    let messages = rt.block_on(async move {
+        let mut out = Vec::new();
+        while let Some(action) = stream.next().await {
+            if let iced_runtime::Action::Output(message) = action {
+                out.push(message);
+            }
+        }
+        out
+    });
+    for message in messages {
+        let next = app.update(message);
+        run_tasks(rt, app, next);
+    }
+}
 
 /// How many text widgets (or text inputs) of `view` contain `needle`.
 pub fn count<M>(view: iced::Element<'_, M>, needle: &str) -> usize {

@@ -118,27 +118,26 @@ impl Actor {
                 self.own,
                 q.peer
             );
-            self.emit(UpdateKind::ChatOlder {
-                peer: q.peer,
-                messages: Vec::new(),
-                first: None,
-                complete: false,
-                failed: true,
-            });
+            self.older_failed(q.peer);
         }
+    }
+
+    /// Tells the UI a page of older history with `peer` is not coming.
+    fn older_failed(&self, peer: BareJid) {
+        self.emit(UpdateKind::ChatOlder {
+            peer,
+            messages: Vec::new(),
+            first: None,
+            complete: false,
+            failed: true,
+        });
     }
 
     /// A new stream: the pages asked for are not coming; say so, so they can be asked
     /// again.
     pub(super) fn abandon_chat_older(&mut self) {
         for q in std::mem::take(&mut self.older) {
-            self.emit(UpdateKind::ChatOlder {
-                peer: q.peer,
-                messages: Vec::new(),
-                first: None,
-                complete: false,
-                failed: true,
-            });
+            self.older_failed(q.peer);
         }
     }
 }
