@@ -445,13 +445,14 @@ impl Actor {
         }
     }
 
-    /// Stores one archive page of `walk` (one flush), in the archive's order; the
-    /// insert results, as `Store::insert_page` gives them.
+    /// Stores one archive page of `walk` (one flush), in the archive's order, the new
+    /// incoming messages from index `news_from` on as unread; the insert results, as
+    /// `Store::insert_page` gives them.
     async fn store_walk_page(
         &mut self,
         walk: order::Walk,
         batch: Vec<ChatMessage>,
-        count_unread: bool,
+        news_from: usize,
     ) -> Option<Result<Vec<crate::store::Inserted>, crate::store::StoreError>> {
         let existing = self.walks.take(&walk);
         let backward = walk.backward();
@@ -461,7 +462,7 @@ impl Actor {
                     Some(o) => o,
                     None => s.page_order(backward)?,
                 };
-                let results = s.insert_page(&batch, &mut order, count_unread)?;
+                let results = s.insert_page_news_from(&batch, &mut order, news_from)?;
                 Ok((order, results))
             })
             .await;

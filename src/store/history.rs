@@ -150,25 +150,40 @@ impl Store {
     /// after everything stored in its conversations; one result per message, in order.
     /// A message repeated inside the batch is stored once.
     pub fn insert_messages(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
-        self.insert_batch(msgs, None, true)
+        self.insert_batch(msgs, None, 0)
     }
 
     /// Like `insert_messages` for what is not news: nothing counts as unread (and what
     /// is unread stays so).
     pub fn insert_old_messages(&self, msgs: &[ChatMessage]) -> Result<Vec<Inserted>, StoreError> {
-        self.insert_batch(msgs, None, false)
+        self.insert_batch(msgs, None, msgs.len())
     }
 
     /// Stores one page of archive results, in the archive's order, where the archive
     /// says they belong (see `store::order`); `order` carries the walk from page to
     /// page. With `count_unread` the new incoming ones count as unread.
+    ///
+    /// A page is stored in one call, whatever counts as news in it: its results are
+    /// anchors for each other.
     pub fn insert_page(
         &self,
         msgs: &[ChatMessage],
         order: &mut PageOrder,
         count_unread: bool,
     ) -> Result<Vec<Inserted>, StoreError> {
-        self.insert_batch(msgs, Some(order), count_unread)
+        let news_from = if count_unread { 0 } else { msgs.len() };
+        self.insert_batch(msgs, Some(order), news_from)
+    }
+
+    /// [`Store::insert_page`] where only the results from index `news_from` on are news
+    /// (a first sign-in's newest page: what the archive had before is history).
+    pub fn insert_page_news_from(
+        &self,
+        msgs: &[ChatMessage],
+        order: &mut PageOrder,
+        news_from: usize,
+    ) -> Result<Vec<Inserted>, StoreError> {
+        self.insert_batch(msgs, Some(order), news_from)
     }
 
     /// The stored key of a message already stored (by local id or a dedupe key).
@@ -277,7 +292,7 @@ impl Store {
         &self,
         msgs: &[ChatMessage],
         order: Option<&mut PageOrder>,
-        count_unread: bool,
+        news_from: usize,
     ) -> Result<Vec<Inserted>, StoreError> {
         if msgs.is_empty() {
             return Ok(Vec::new());
@@ -301,7 +316,7 @@ impl Store {
             .transaction(|(history, local_ids, dedupe, summaries, outbox)| {
                 let mut results = Vec::with_capacity(prepared.len());
                 let mut touched: HashMap<&[u8], Option<Summary>> = HashMap::new();
-                for (p, place) in prepared.iter().zip(&placed) {
+                for (index, (p, place)) in prepared.iter().zip(&placed).enumerate() {
                     let key = match place {
                         Placed::Stored => {
                             results.push(Inserted::Duplicate);
@@ -344,7 +359,7 @@ impl Store {
                     if key.as_ref() > summary.last_key.as_slice() {
                         summary.last_key = key.to_vec();
                     }
-                    if count_unread && p.msg.direction == Direction::Incoming {
+                    if index >= news_from && p.msg.direction == Direction::Incoming {
                         summary.unread = summary.unread.saturating_add(1);
                     }
                     results.push(Inserted::New);

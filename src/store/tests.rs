@@ -297,3 +297,21 @@ fn what_arrived_out_of_order_during_a_walk_moves_to_where_the_archive_has_it() {
         bodies(1..=2)
     );
 }
+
+#[test]
+fn a_page_part_history_part_news_is_one_insert_around_its_anchors() {
+    // A first sign-in after a kill: message 9 came live in the run that was killed;
+    // the newest page has 0..=9, of which 0..=4 were archived before this sign-in began.
+    let store = Store::open_temporary().unwrap();
+    store.insert_messages(&[same_second(9)]).unwrap();
+    let mut walk = store.page_order(false).unwrap();
+    let page: Vec<_> = (0..=9).map(same_second).collect();
+    store.insert_page_news_from(&page, &mut walk, 5).unwrap();
+    assert_eq!(stored_bodies(&store), bodies(0..=9));
+    let conv = msg(0).conversation();
+    assert_eq!(
+        store.unread(&account(), &conv).unwrap(),
+        5,
+        "5..=8 from the page, 9 from before"
+    );
+}

@@ -301,7 +301,7 @@ pub async fn check_with(server: &TestServer, a: &Side, b: &Side, secs: u64, arch
 }
 
 /// Everything once (that fails); a different order is printed, not a failure.
-fn report_order(what: &str, got: &[String], expected: &[String]) {
+pub fn report_order(what: &str, got: &[String], expected: &[String]) {
     let mut sorted = got.to_vec();
     sorted.sort();
     let mut want = expected.to_vec();

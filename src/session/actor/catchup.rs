@@ -157,8 +157,8 @@ impl Actor {
             peek.batch.len()
         );
         // The catch-up brings the older ones later and finds these in its pages.
-        if let Some(new) = self.store_page(peek.batch, Walk::Peek, true).await {
-            self.show(new, false);
+        if let Some(new) = self.store_page(peek.batch, Walk::Peek, 0).await {
+            self.show_split(new);
         }
     }
 
@@ -261,7 +261,7 @@ impl Actor {
             self.position_gone().await;
             return;
         }
-        let mut batch = catch_up.batch;
+        let batch = catch_up.batch;
         log::debug!(
             "{}: archive page {} ({} messages, backward {backward}, complete {complete}, failed {failed})",
             self.own,
@@ -313,15 +313,8 @@ impl Actor {
                 .unwrap_or(batch.len()),
             (true, false) => batch.len(),
         };
-        let news = batch.split_off(split);
-        let stored = match self.store_page(batch, walk.clone(), false).await {
-            Some(old) => self
-                .store_page(news, walk, true)
-                .await
-                .map(|news| (old, news)),
-            None => None,
-        };
-        let Some(new) = stored else {
+        // One page, one insert: its results are anchors for each other.
+        let Some(new) = self.store_page(batch, walk, split).await else {
             if prefetched {
                 self.catch_up = None;
             }
@@ -498,23 +491,32 @@ impl Actor {
         self.show(news, false);
     }
 
-    /// Stores one page of `walk` (one flush), new incoming messages as unread when they
-    /// are news; the messages that were new. `None` when it could not be stored (the
-    /// positions must then stay where they are).
+    /// Stores one page of `walk` (one flush), the new incoming messages from index
+    /// `news_from` on as unread; the messages that were new, split into history (before
+    /// `news_from`) and news. `None` when it could not be stored (the positions must
+    /// then stay where they are).
     async fn store_page(
         &mut self,
-        batch: Vec<ChatMessage>,
+        mut batch: Vec<ChatMessage>,
         walk: Walk,
-        news: bool,
-    ) -> Option<Vec<ChatMessage>> {
+        news_from: usize,
+    ) -> Option<(Vec<ChatMessage>, Vec<ChatMessage>)> {
         let stored = if batch.is_empty() {
             Some(Ok(Vec::new()))
         } else {
             let to_store = batch.clone();
-            self.store_walk_page(walk, to_store, news).await
+            self.store_walk_page(walk, to_store, news_from).await
         };
         match stored {
-            Some(Ok(results)) => Some(Inserted::only_new(batch, results)),
+            Some(Ok(mut results)) => {
+                let news_from = news_from.min(batch.len()).min(results.len());
+                let news = batch.split_off(news_from);
+                let news_results = results.split_off(news_from);
+                Some((
+                    Inserted::only_new(batch, results),
+                    Inserted::only_new(news, news_results),
+                ))
+            }
             Some(Err(e)) => {
                 log::error!("could not store archived messages: {e}");
                 self.emit(UpdateKind::Notice(format!(

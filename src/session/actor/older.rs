@@ -79,7 +79,7 @@ impl Actor {
         let stored = if batch.is_empty() {
             Some(Ok(Vec::new()))
         } else {
-            self.store_walk_page(walk, batch.clone(), false).await
+            self.store_walk_page(walk, batch.clone(), batch.len()).await
         };
         let (messages, failed) = match stored {
             Some(Ok(results)) => (Inserted::only_new(batch, results), failed),

@@ -111,7 +111,7 @@ impl Actor {
         let stored = if batch.is_empty() {
             Some(Ok(Vec::new()))
         } else {
-            self.store_walk_page(walk, batch.clone(), false).await
+            self.store_walk_page(walk, batch.clone(), batch.len()).await
         };
         let messages = match stored {
             Some(Ok(results)) => Inserted::only_new(batch, results),
@@ -177,7 +177,8 @@ impl Actor {
         let stored = if batch.is_empty() {
             Some(Ok(Vec::new()))
         } else {
-            self.store_walk_page(walk, batch.clone(), !backward).await
+            let news_from = if backward { batch.len() } else { 0 };
+            self.store_walk_page(walk, batch.clone(), news_from).await
         };
         let new: Vec<ChatMessage> = match stored {
             Some(Ok(results)) => Inserted::only_new(batch, results),
