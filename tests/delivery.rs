@@ -109,11 +109,9 @@ async fn black_hole_beyond_resumption_is_noticed_and_caught_up() {
         !resumed,
         "the server should have forgotten the session by now"
     );
-    // Everything once, each side's own messages in the order written; what each side
-    // received is compared with its archive and a different order reported, not
-    // required: a message sent into the dead session can come again later, after
-    // newer ones, and it stays where it arrived (README, "Not guaranteed yet"; out of
-    // order in 1 run of 6 while it was required).
+    // Everything once, each side's own messages in the order written, and what each
+    // side received in the order of its own archive (a message sent into the dead
+    // session comes again later, and goes where the archive has it).
     oracle::check_with(&server, &a, &b, 60, false).await;
     eprintln!("black hole run: {:.1} s", start.elapsed().as_secs_f64());
 }

@@ -224,7 +224,27 @@ impl Store {
                 continue;
             }
             let mut stored = self.stored_key(p)?.map(|k| k.to_vec());
-            if let (Some(since), Some(k)) = (meanwhile, &stored)
+            // What this device wrote sits where it was written, which is not where the
+            // archive has it when it was sent later (written offline, sent again after
+            // a kill): it neither moves nor places the others' messages of a page.
+            if order.is_some() && stored.is_some() && p.msg.direction == Direction::Outgoing {
+                continue;
+            }
+            // The same message twice in an archive (sent again after a fault, with a new
+            // archive id): it stays at its first place, whichever way the walk reads.
+            let by_this_walk = match (&order, &stored) {
+                (Some(o), Some(k)) => order::seq(k).is_some_and(|s| o.placed(s)),
+                _ => false,
+            };
+            if by_this_walk && !order.as_deref().is_some_and(PageOrder::backward) {
+                continue;
+            }
+            if let (Some(k), true) = (&stored, by_this_walk) {
+                if let Some(slot) = moved.get_mut(i) {
+                    *slot = Some(IVec::from(k.as_slice()));
+                }
+                stored = None;
+            } else if let (Some(since), Some(k)) = (meanwhile, &stored)
                 && order::seq(k).is_some_and(|s| s >= since)
             {
                 if let Some(slot) = moved.get_mut(i) {
@@ -257,6 +277,9 @@ impl Store {
                 crowded |= !room;
                 for (i, pos) in run.members.iter().zip(positions) {
                     let seq = self.db.generate_id().map_err(io_error)?;
+                    if let Some(order) = order.as_deref_mut() {
+                        order.note_placed(seq);
+                    }
                     if let Some(slot) = keys_out.get_mut(*i) {
                         *slot = Some(IVec::from(keys::history(prefix, pos, seq)));
                     }

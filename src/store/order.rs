@@ -18,6 +18,13 @@
 //!    meanwhile stay after it), and walking backward, before what is stored that is not
 //!    older than it.
 //!
+//! 3. **Where it was written for what this device wrote.** Our own message is stored
+//!    when the user writes it (rule 1), and may reach the server much later (written
+//!    offline, sent again after a kill), after messages the archive then has before it.
+//!    An archive page therefore neither moves a stored message of ours nor places the
+//!    others' messages by it: they go by the others' messages around them and by the
+//!    walk. Among themselves, the others' messages keep the archive's order.
+//!
 //! Times never decide order, except in that last case (the first backward page of a
 //! conversation the walk found no anchor in), where they say which stored messages are
 //! older. Whole-second archive stamps therefore cannot reorder a conversation.
@@ -30,7 +37,7 @@
 use super::keys;
 use super::{Store, StoreError, io_error};
 use crate::model::ChatMessage;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 
 /// Distance between positions appended at either end of a conversation.
@@ -48,6 +55,9 @@ pub struct PageOrder {
     /// Per conversation prefix: the history key where the previous page ended (its
     /// newest message walking forward, its oldest walking backward).
     reached: HashMap<Vec<u8>, Vec<u8>>,
+    /// Insertion counters of what this walk stored (or moved): found again in a later
+    /// page, it is a second copy in the archive, and the first place wins.
+    placed: HashSet<u64>,
 }
 
 impl PageOrder {
@@ -55,6 +65,15 @@ impl PageOrder {
     /// the walk went on (they move to where its pages say).
     pub(super) fn meanwhile(&self) -> Option<u64> {
         (!self.backward).then_some(self.since)
+    }
+
+    /// Whether this walk stored the message with insertion counter `seq`.
+    pub(super) fn placed(&self, seq: u64) -> bool {
+        self.placed.contains(&seq)
+    }
+
+    pub(super) fn note_placed(&mut self, seq: u64) {
+        self.placed.insert(seq);
     }
 
     /// Whether this walk goes from newer to older pages.
@@ -145,6 +164,7 @@ impl Store {
             backward,
             since: self.db.generate_id().map_err(io_error)?,
             reached: HashMap::new(),
+            placed: HashSet::new(),
         })
     }
 

@@ -315,3 +315,92 @@ fn a_page_part_history_part_news_is_one_insert_around_its_anchors() {
         "5..=8 from the page, 9 from before"
     );
 }
+
+/// Our own message as this device wrote it: stored when written, sent later.
+fn ours(n: i64) -> ChatMessage {
+    let mut m = same_second(n);
+    m.direction = Direction::Outgoing;
+    m.body = format!("ours {n}");
+    m
+}
+
+fn incoming_bodies(store: &Store) -> Vec<String> {
+    store
+        .latest(&account(), &msg(0).conversation(), 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.direction == Direction::Incoming)
+        .map(|m| m.body)
+        .collect()
+}
+
+#[test]
+fn what_we_wrote_offline_does_not_place_what_others_wrote() {
+    // The chaos run: written while signed out, ours 100 is stored before the peer's
+    // 1..=2 reach us, but the archive has it after them (it was sent later). A page
+    // that holds ours 100 and then the peer's 3 must put 3 after 2, not right after
+    // where 100 was written.
+    let store = Store::open_temporary().unwrap();
+    store.insert_messages(&[ours(100)]).unwrap();
+    let mut walk = store.page_order(false).unwrap();
+    store
+        .insert_page(&[same_second(1), same_second(2)], &mut walk, true)
+        .unwrap();
+    store
+        .insert_page(&[ours(100), same_second(3)], &mut walk, true)
+        .unwrap();
+    assert_eq!(incoming_bodies(&store), bodies(1..=3));
+    // The next page continues after 3, not after ours 100.
+    store
+        .insert_page(&[same_second(4), ours(100)], &mut walk, true)
+        .unwrap();
+    store
+        .insert_page(&[same_second(5)], &mut walk, true)
+        .unwrap();
+    assert_eq!(incoming_bodies(&store), bodies(1..=5));
+    // What we wrote stays where we wrote it.
+    assert_eq!(stored_bodies(&store)[0], "ours 100");
+}
+
+/// The archive holds `n` a second time: sent again after a fault, with another archive
+/// id (the same origin id).
+fn again(n: i64) -> ChatMessage {
+    let mut m = same_second(n);
+    m.id = LocalMessageId(format!("m{n}-again"));
+    m.origin_id = Some(format!("o{n}"));
+    m.server_id = Some(format!("s{n}-again"));
+    m
+}
+
+fn first_copy(n: i64) -> ChatMessage {
+    let mut m = same_second(n);
+    m.origin_id = Some(format!("o{n}"));
+    m
+}
+
+#[test]
+fn a_message_the_archive_holds_twice_keeps_its_first_place_both_ways() {
+    // Archive: 1 2 3 4 5 6 2' 7, in pages of four.
+    let archive = [
+        first_copy(1),
+        first_copy(2),
+        first_copy(3),
+        first_copy(4),
+        first_copy(5),
+        first_copy(6),
+        again(2),
+        first_copy(7),
+    ];
+    let forward = Store::open_temporary().unwrap();
+    let mut walk = forward.page_order(false).unwrap();
+    for page in archive.chunks(4) {
+        forward.insert_page(page, &mut walk, true).unwrap();
+    }
+    assert_eq!(stored_bodies(&forward), bodies(1..=7), "read forward");
+    let backward = Store::open_temporary().unwrap();
+    let mut walk = backward.page_order(true).unwrap();
+    for page in archive.chunks(4).rev() {
+        backward.insert_page(page, &mut walk, false).unwrap();
+    }
+    assert_eq!(stored_bodies(&backward), bodies(1..=7), "read backward");
+}
