@@ -37,6 +37,8 @@
 //! messages in each part (SQLite on /dev/shm where there is one) and no figures worth
 //! reading.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 #[path = "delivery/pager.rs"]
 mod pager;
 #[path = "../tests/support/mod.rs"]

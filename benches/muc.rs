@@ -14,6 +14,8 @@
 //! Under `cargo test --all-targets` (no `--bench` argument) it is a smoke run with 300
 //! archived messages.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 

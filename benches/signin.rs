@@ -15,6 +15,8 @@
 //! Under `cargo test --all-targets` (no `--bench` argument) it does a single loopback
 //! round as a smoke test. `LOQUAT_BENCH_ROUNDS=N` sets the number of measured rounds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 

@@ -8,6 +8,8 @@
 //! (b) Inbound throughput under the durability rule: `insert_message` (one flush per
 //!     message) and `insert_messages` in batches of 100 (one flush per batch).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::store::{Inserted, Store};

@@ -25,6 +25,8 @@
 //! Under `cargo test --all-targets` (no `--bench` argument) it is a smoke run with a few
 //! frames and no figures worth reading.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use iced::mouse;
 use iced_runtime::core::clipboard;
 use iced_runtime::core::renderer::Headless;

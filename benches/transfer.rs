@@ -14,6 +14,8 @@
 //! Under `cargo test --all-targets` (no `--bench` argument) it does a quick smoke run
 //! with 2 MiB files. `LOQUAT_BENCH_MIB=N` sets the large file's size.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 

@@ -6,6 +6,8 @@
 //! chaos_client --jid a@localhost --password pw --port 5222 --ca ca.crt --data DIR \
 //!     --peer b@localhost --send 20 --tag run3 --linger 5
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use futures::StreamExt;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{ServerOverride, Trust};

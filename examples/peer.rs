@@ -6,6 +6,8 @@
 //!      [--send-to alice@localhost --send "hello"] [--expect-from alice@localhost --expect "hi"] \
 //!      [--timeout 60]
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use futures::StreamExt;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Direction, ServerOverride, Trust};

@@ -3,8 +3,6 @@
 //! Everything here may block (sled flushes, D-Bus round trips to the keyring): call it
 //! off the UI thread.
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use crate::ids::AccountId;
 use crate::model::Account;
 use crate::secrets::{SecretError, SecretStore};

@@ -5,8 +5,6 @@
 //! run while the stream is alive: dropping the stream cancels the transfer (the UI wraps
 //! them in abortable tasks). Every failure says why in plain words ([`TransferError`]).
 
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use crate::model::Trust;
 use crate::xmpp::upload::{SlotError, human_size};
 use futures::Stream;

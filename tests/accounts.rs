@@ -6,6 +6,8 @@
 //! (`tests/run-all.sh` provides one with an unlocked gnome-keyring), else passwords in
 //! memory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use futures::future::join_all;

@@ -5,6 +5,8 @@
 //!
 //! Run: `cargo test --test delivery -- --test-threads=2`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 #[path = "delivery/oracle.rs"]
 mod oracle;
 mod support;

@@ -1,6 +1,8 @@
 //! Desktop integration seen from outside: `xmpp:` links, the single-instance hand-over
 //! between two real processes, notification text, and the translations.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use loquat::instance::{self, Request, Start};
 use loquat::uri::{self, UriError, XmppUri};
 use std::process::{Command, Stdio};

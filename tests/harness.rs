@@ -2,6 +2,8 @@
 //! present a certificate that rustls accepts with only the test CA as root, and
 //! register users.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::io::{Read, Write};

@@ -1,5 +1,7 @@
 //! The same login, roster and message exchange against ejabberd 23.01.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use loquat::ids::{AccountId, LocalMessageId};

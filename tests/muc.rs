@@ -2,6 +2,8 @@
 //! muc_mam): joining, messages, subject, errors, bookmarks, catch-up, kicks, restarts,
 //! invitations.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};

@@ -2,6 +2,8 @@
 //! owner's configuration form, private messages between occupants, browsing the
 //! service's rooms. The group chat basics are in `tests/muc.rs`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};

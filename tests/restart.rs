@@ -7,6 +7,7 @@
 //! `cargo test --test restart` (needs Prosody and the slixmpp venv that
 //! `tests/run-all.sh` makes).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
 mod support;

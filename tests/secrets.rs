@@ -7,6 +7,8 @@
 //! The "no keyring" cases change process-wide environment variables, so they run this
 //! same test binary again as a child process (see [`run_probe`]).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use loquat::ids::AccountId;
 use loquat::secrets::{KeyringSecrets, SecretError, SecretStore};
 use std::io::Read;

@@ -1,5 +1,7 @@
 //! Sessions against a real Prosody started by the test (see tests/support).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use futures::StreamExt;

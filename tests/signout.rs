@@ -6,6 +6,7 @@
 //! Each "app" runs on its own tokio runtime: shutting that runtime down is the process
 //! ending (its sockets closed, nothing more written), as after `iced::exit()` or a kill.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
 mod support;

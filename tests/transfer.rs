@@ -2,6 +2,8 @@
 //! test CA (see tests/support): upload, share, receive, download, thumbnails, limits,
 //! cancellation, server errors, hostile names and decompression bombs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use futures::StreamExt;

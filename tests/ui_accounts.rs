@@ -4,6 +4,7 @@
 //!
 //! Run with `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_accounts`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
 use iced::keyboard::{Key, key::Named};

@@ -5,6 +5,7 @@
 //! Run with `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_desktop`.
 //! Screenshots: `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui_desktop -- --ignored`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
 use futures::StreamExt;

@@ -3,6 +3,7 @@
 //!
 //! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_muc`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
 mod support;

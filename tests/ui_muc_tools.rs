@@ -4,6 +4,7 @@
 //!
 //! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_muc_tools`
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
 mod support;
