@@ -56,6 +56,12 @@ fn cursor_key(account: &AccountId) -> String {
 /// during its first catch-up resumed only forward from the newest page, and the history
 /// between that page and what it had stored was never fetched (77 to 147 of 500
 /// messages lost, `tests/delivery.rs`, client killed at random moments).
+/// Where the account catch-up's pages ended in each conversation, saved with its
+/// position while it is not complete (see `Store::page_order_continuing`).
+fn frontier_key(account: &AccountId) -> String {
+    format!("mam-frontier:{account}")
+}
+
 fn backfill_key(account: &AccountId) -> String {
     format!("mam-backfill:{account}")
 }
@@ -435,10 +441,17 @@ impl Actor {
         });
     }
 
-    /// Starts `walk` afresh: what is stored after this counts as arrived meanwhile.
-    async fn start_walk(&mut self, walk: order::Walk) {
+    /// Starts `walk` afresh: what is stored after this counts as arrived meanwhile. A
+    /// forward walk with a `frontier` continues where an earlier run's walk ended.
+    async fn start_walk(&mut self, walk: order::Walk, frontier: Option<String>) {
         let backward = walk.backward();
-        match self.with_store(move |s| s.page_order(backward)).await {
+        let started = self
+            .with_store(move |s| match frontier {
+                Some(f) if !backward => s.page_order_continuing(&f),
+                _ => s.page_order(backward),
+            })
+            .await;
+        match started {
             Some(Ok(o)) => self.walks.put(walk, o),
             Some(Err(e)) => log::warn!("could not start an archive walk: {e}"),
             None => {}
@@ -767,12 +780,14 @@ impl Actor {
             cursor_key(&self.account),
             catchup::cursor_time_key(&self.account),
         );
+        let fkey = frontier_key(&self.account);
         let stored = self
             .with_store(move |s| {
                 let results = s.insert_messages(&messages)?;
                 if let Some((id, time)) = follow {
                     s.set_pref(&key, &id)?;
                     s.set_pref(&tkey, &time.to_string())?;
+                    s.remove_pref(&fkey)?;
                 }
                 Ok(results)
             })

@@ -40,6 +40,10 @@ impl Walks {
         self.open.remove(walk)
     }
 
+    pub(super) fn get(&self, walk: &Walk) -> Option<&PageOrder> {
+        self.open.get(walk)
+    }
+
     pub(super) fn put(&mut self, walk: Walk, order: PageOrder) {
         self.open.insert(walk, order);
     }

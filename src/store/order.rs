@@ -76,6 +76,19 @@ impl PageOrder {
         self.placed.insert(seq);
     }
 
+    /// Where this walk's pages ended in each conversation, as text (for a preference):
+    /// a later walk can continue from there ([`Store::page_order_continuing`]).
+    pub fn frontier(&self) -> String {
+        let mut out = String::new();
+        for (prefix, key) in &self.reached {
+            out.push_str(&hex(prefix));
+            out.push(':');
+            out.push_str(&hex(key));
+            out.push(';');
+        }
+        out
+    }
+
     /// Whether this walk goes from newer to older pages.
     pub fn backward(&self) -> bool {
         self.backward
@@ -166,6 +179,22 @@ impl Store {
             reached: HashMap::new(),
             placed: HashSet::new(),
         })
+    }
+
+    /// A forward walk that continues where an earlier one ended ([`PageOrder::frontier`]),
+    /// though that run was cut short: in each conversation it reached, its first page
+    /// goes right after where that walk ended, before what arrived live ahead of it.
+    /// (A walk from scratch would put it after everything stored before it began.)
+    pub fn page_order_continuing(&self, frontier: &str) -> Result<PageOrder, StoreError> {
+        let mut order = self.page_order(false)?;
+        for pair in frontier.split(';') {
+            if let Some((prefix, key)) = pair.split_once(':')
+                && let (Some(prefix), Some(key)) = (unhex(prefix), unhex(key))
+            {
+                order.reached.insert(prefix, key);
+            }
+        }
+        Ok(order)
     }
 
     /// The stored key right after `key` in its conversation.
@@ -351,6 +380,20 @@ impl PageOrder {
             self.reached.insert(prefix.to_vec(), k.clone());
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]

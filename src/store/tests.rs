@@ -404,3 +404,32 @@ fn a_message_the_archive_holds_twice_keeps_its_first_place_both_ways() {
     }
     assert_eq!(stored_bodies(&backward), bodies(1..=7), "read backward");
 }
+
+#[test]
+fn a_catch_up_cut_short_continues_where_its_pages_ended() {
+    // Run 1: the catch-up stores 1..=2, then 5 and 6 arrive live ahead of it, and the
+    // app is killed. Run 2 catches up from there: 3 and 4 in a page of their own.
+    let store = Store::open_temporary().unwrap();
+    let mut walk = store.page_order(false).unwrap();
+    store
+        .insert_page(&[same_second(1), same_second(2)], &mut walk, true)
+        .unwrap();
+    store
+        .insert_messages(&[same_second(5), same_second(6)])
+        .unwrap();
+    let frontier = walk.frontier();
+    let mut walk = store.page_order_continuing(&frontier).unwrap();
+    store
+        .insert_page(&[same_second(3), same_second(4)], &mut walk, true)
+        .unwrap();
+    store
+        .insert_page(
+            &[same_second(5), same_second(6), same_second(7)],
+            &mut walk,
+            true,
+        )
+        .unwrap();
+    assert_eq!(stored_bodies(&store), bodies(1..=7));
+    // A frontier that cannot be read is no frontier.
+    assert!(store.page_order_continuing("zz:1;").is_ok());
+}

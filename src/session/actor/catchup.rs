@@ -11,7 +11,9 @@
 //! backfill position before the cursor, so a kill between writes never leaves a cursor
 //! past history that was not fetched.
 
-use super::{Actor, CatchUp, MAX_BACKFILL_PAGES, UpdateKind, backfill_key, cursor_key};
+use super::{
+    Actor, CatchUp, MAX_BACKFILL_PAGES, UpdateKind, backfill_key, cursor_key, frontier_key,
+};
 use crate::model::ChatMessage;
 use crate::session::order::Walk;
 use crate::store::{HistoryGap, Inserted};
@@ -46,6 +48,7 @@ impl Actor {
     pub(super) async fn start_catch_up(&mut self) {
         let (key, gkey) = (cursor_key(&self.account), gap_key(&self.account));
         let tkey = cursor_time_key(&self.account);
+        let fkey = frontier_key(&self.account);
         let account = self.account.clone();
         // What we had before this stream delivered anything (offline messages come right
         // after sign-in): where a gap would start if the archive lost our position.
@@ -60,7 +63,11 @@ impl Actor {
                     },
                     None => None,
                 };
-                Ok::<_, crate::store::StoreError>((cursor, s.pref(&gkey)?, known))
+                let frontier = match cursor {
+                    Some(_) => s.pref(&fkey)?,
+                    None => None,
+                };
+                Ok::<_, crate::store::StoreError>((cursor, s.pref(&gkey)?, known, frontier))
             })
             .await
         {
@@ -68,10 +75,10 @@ impl Actor {
             Some(Ok(c)) => c,
             Some(Err(e)) => {
                 log::warn!("could not read the archive position: {e}");
-                (None, None, None)
+                (None, None, None, None)
             }
         };
-        let (cursor, gap_after, known) = positions;
+        let (cursor, gap_after, known, frontier) = positions;
         self.known_until = known;
         self.gap_after = gap_after.and_then(|t| t.parse().ok());
         let returning = cursor.is_some();
@@ -83,8 +90,10 @@ impl Actor {
         self.peek = None;
         // Pages of this stream continue each other; what arrives live from now on sorts
         // after what the archive had before it.
+        // A catch-up a kill cut short continues where its pages ended, before what
+        // arrived live ahead of them.
         self.walks.end(&Walk::Backward);
-        self.start_walk(Walk::Forward).await;
+        self.start_walk(Walk::Forward, frontier).await;
         self.catch_up_started_ms = super::now_ms();
         self.live_moves_cursor = false;
         // Back after a while: the chat on screen shows its newest messages at once, not
@@ -132,7 +141,7 @@ impl Actor {
         if self.store.is_none() {
             return;
         }
-        self.start_walk(Walk::Peek).await;
+        self.start_walk(Walk::Peek, None).await;
         let (query, state) = self.open_query(xmpp::mam::From::NewestWith(peer), 0);
         self.peek = state;
         self.send(query).await;
@@ -191,7 +200,7 @@ impl Actor {
                 self.gap_oldest = None;
                 self.live_moves_cursor = false;
                 self.walks.end(&Walk::Backward);
-                self.start_walk(Walk::Forward).await;
+                self.start_walk(Walk::Forward, None).await;
                 self.query_archive(xmpp::mam::From::Newest, 0).await;
             }
             Some(Err(e)) => log::warn!("could not reset the archive position: {e}"),
@@ -454,9 +463,21 @@ impl Actor {
             // The cursor first: a kill in between leaves an older time, which only
             // makes a refill reach back further than needed.
             let tkey = cursor_time_key(&self.account);
+            // Until the catch-up is complete, where its pages ended goes with the
+            // position: what arrives live meanwhile is ahead of it, also after a kill.
+            let fkey = frontier_key(&self.account);
+            let frontier = self
+                .walks
+                .get(&Walk::Forward)
+                .filter(|_| backward || !complete)
+                .map(|o| o.frontier());
             let saved = self
                 .with_store(move |s| {
                     s.set_pref(&key, &id)?;
+                    match frontier {
+                        Some(f) => s.set_pref(&fkey, &f)?,
+                        None => s.remove_pref(&fkey)?,
+                    }
                     match newest_ms {
                         Some(t) => s.set_pref(&tkey, &t.to_string()),
                         None => Ok(()),

@@ -27,7 +27,7 @@ impl Actor {
             None => crate::xmpp::mam::From::Newest,
         };
         // Pages continue each other in the store's order (live messages wait meanwhile).
-        self.start_walk(Walk::Room(room.clone())).await;
+        self.start_walk(Walk::Room(room.clone()), None).await;
         self.query_room_archive(room, from, 0, false).await;
     }
 
