@@ -15,8 +15,11 @@
 //!    continues where the previous page of the same walk through the archive left off
 //!    (its [`PageOrder`]); on the walk's first page it goes, walking forward, after
 //!    everything that was stored before the walk began (messages that arrived live
-//!    meanwhile stay after it), and walking backward, before what is stored that is not
-//!    older than it.
+//!    meanwhile stay after it; a catch-up that a kill cut short continues, in each
+//!    conversation, where its pages ended: [`Store::page_order_continuing`]), and walking
+//!    backward, before what is stored that is not older than it. A message an archive
+//!    holds twice (sent again after a fault, under a second archive id) keeps its first
+//!    place, whichever way the walk reads.
 //!
 //! 3. **Where it was written for what this device wrote.** Our own message is stored
 //!    when the user writes it (rule 1), and may reach the server much later (written
