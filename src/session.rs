@@ -140,6 +140,13 @@ pub enum Command {
         body: String,
         id: LocalMessageId,
     },
+    /// Share an uploaded file in a room: a groupchat message with the URL as body and
+    /// an OOB element; stored first, acknowledged when the room reflects it.
+    SendRoomAttachment {
+        room: BareJid,
+        attachment: crate::model::Attachment,
+        id: LocalMessageId,
+    },
     /// Fetch one page of a room's archive (XEP-0313) before the archive id `before`
     /// (the newest page when `None`); the new messages are stored, then come back as
     /// [`UpdateKind::RoomOlder`].

@@ -152,7 +152,15 @@ impl Actor {
                     self.send(st).await;
                 }
             }
-            Command::SendRoom { room, body, id } => self.send_room(room, body, id).await,
+            Command::SendRoom { room, body, id } => self.send_room(room, body, id, None).await,
+            Command::SendRoomAttachment {
+                room,
+                attachment,
+                id,
+            } => {
+                let body = attachment.url.clone();
+                self.send_room(room, body, id, Some(attachment)).await
+            }
             Command::RoomLoadOlder { room, before } => self.load_older(room, before).await,
             Command::SetSubject { room, subject } => {
                 self.send(muc::subject(room, &subject)).await;
@@ -196,7 +204,14 @@ impl Actor {
     }
 
     /// Stored first (it is in the outbox until the room reflects it), sent when joined.
-    async fn send_room(&mut self, room: BareJid, body: String, id: crate::ids::LocalMessageId) {
+    /// With an `attachment`, `body` is its URL and the message carries an OOB element.
+    async fn send_room(
+        &mut self,
+        room: BareJid,
+        body: String,
+        id: crate::ids::LocalMessageId,
+        attachment: Option<crate::model::Attachment>,
+    ) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() {
             return;
@@ -224,13 +239,15 @@ impl Actor {
             server_id: None,
             delivery: Delivery::Pending,
             private_nick: None,
-            attachment: None,
+            attachment: attachment.map(Box::new),
         };
+        let oob = message.attachment.as_ref().map(|a| a.url.clone());
         if !self.store_message(message).await {
             return;
         }
         if self.proto.rooms.get(&room).is_some_and(|r| r.joined) {
-            self.send(muc::groupchat(room, &body, &id)).await;
+            self.send(room_stanza(room, &body, &id, oob.as_deref()))
+                .await;
         }
     }
 
@@ -242,7 +259,8 @@ impl Actor {
         };
         for m in pending {
             if m.is_room && m.peer == *room && m.delivery == Delivery::Pending {
-                self.send(muc::groupchat(room.clone(), &m.body, &m.id))
+                let oob = m.attachment.as_ref().map(|a| a.url.as_str());
+                self.send(room_stanza(room.clone(), &m.body, &m.id, oob))
                     .await;
             }
         }
@@ -586,4 +604,18 @@ impl Actor {
             }
         }
     }
+}
+
+/// A groupchat message, with an OOB element when it shares a file.
+fn room_stanza(
+    room: BareJid,
+    body: &str,
+    id: &crate::ids::LocalMessageId,
+    oob: Option<&str>,
+) -> xmpp_parsers::stanza::Stanza {
+    let mut stanza = muc::groupchat(room, body, id);
+    if let Some(url) = oob {
+        crate::xmpp::upload::add_oob(&mut stanza, url);
+    }
+    stanza
 }
