@@ -505,7 +505,9 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
         matches!(requests.as_slice(), [(a, Request::ConfigForm(r))] if *a == key.0 && *r == key.1),
         "{requests:?}"
     );
-    let shown = panel.main_view(Lang::En, Vec::new()).expect("dialog");
+    let shown = panel
+        .main_view(Lang::En, Vec::new(), Default::default())
+        .expect("dialog");
     assert_eq!(count(shown, "Asking the room for its settings"), 1);
     let el: Element = FORM.parse().expect("xml");
     let form = DataForm::from_owner_query(&el).expect("form");
@@ -518,7 +520,9 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
     );
     panel.update(P::Config(roomform::Message::Saved(Ok(()))), None, None);
     assert!(panel.config.is_none());
-    let shown = panel.main_view(Lang::En, Vec::new()).expect("room");
+    let shown = panel
+        .main_view(Lang::En, Vec::new(), Default::default())
+        .expect("room");
     assert_eq!(count(shown, "The room settings were saved."), 1);
 }
 

@@ -1,24 +1,21 @@
 //! One open conversation: header, message history and composer.
 
-mod links;
-mod list;
-
 use super::account::Availability;
 use super::i18n::{Lang, T, tr, trf};
 use super::parts;
 use super::sidebar::show_text;
 use super::theme;
+use super::timeline;
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Delivery};
-use iced::keyboard::{Key, key::Named};
 use iced::widget::scrollable::Viewport;
-use iced::widget::text_editor::{self, Binding, KeyPress};
+use iced::widget::text_editor;
 use iced::widget::{Id, button, column, container, row, scrollable, space, text};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
 
-pub use links::{Segment, has_link, segments};
+pub use super::timeline::{Segment, has_link, segments};
 
 /// The widget id of the composer (tests click it).
 pub const COMPOSER_ID: &str = "conversation-composer";
@@ -57,6 +54,25 @@ pub enum Message {
     LoadOlder,
     /// "Show more" (true) or "Show less" (false) on a long message.
     Unfold(LocalMessageId, bool),
+}
+
+impl From<timeline::Message> for Message {
+    fn from(message: timeline::Message) -> Self {
+        match message {
+            timeline::Message::OpenLink(url) => Message::OpenLink(url),
+            timeline::Message::LoadOlder => Message::LoadOlder,
+            timeline::Message::Unfold(id, unfold) => Message::Unfold(id, unfold),
+            timeline::Message::Download(id) => Message::Download(id),
+            timeline::Message::SaveAs(id) => Message::SaveAs(id),
+            timeline::Message::Retry(id) => Message::Retry(id),
+            timeline::Message::Preview(m) => {
+                Message::Transfers(super::transfers::Message::Preview(m))
+            }
+            timeline::Message::Edit(action) => Message::Edit(action),
+            timeline::Message::Send => Message::Send,
+            timeline::Message::Attach => Message::Attach,
+        }
+    }
 }
 
 /// What the conversation asks of the app.
@@ -208,14 +224,7 @@ impl State {
                 self.composer.perform(action);
                 None
             }
-            Message::Send => {
-                let text = self.composer.text();
-                let body = text.trim_end().trim_start_matches(['\n', '\r']);
-                if body.trim().is_empty() {
-                    return None;
-                }
-                Some(Event::Send(body.to_string()))
-            }
+            Message::Send => timeline::to_send(&self.composer).map(Event::Send),
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
                 // reversed offset 0 at the top.
@@ -472,28 +481,37 @@ impl State {
             .style(theme::bar);
 
         let top = if self.loading_older || !self.loaded {
-            Some(T::LoadingOlder)
+            Some(timeline::Top::Loading)
         } else if self.store_done && !self.exhausted {
             // The server archive may have more than the store: a button (a short list
             // does not scroll, so scrolling up cannot ask).
-            Some(T::LoadOlder)
+            Some(timeline::Top::LoadOlder)
         } else if self.messages.is_empty() {
-            Some(T::NoMessages)
+            Some(timeline::Top::Empty)
         } else {
             None
         };
-        let messages = scrollable(list::view(
-            &cx,
-            &self.messages,
+        let list_cx = timeline::Context {
+            lang,
+            kind: timeline::Kind::Chat,
+            peer_label: cx.peer_label.clone(),
+            previews: cx.previews,
+        };
+        let list = timeline::list(
+            &list_cx,
+            self.messages.iter().map(timeline::Entry::Message),
             &self.unfolded,
             &self.gaps,
             top,
-        ))
-        .id(LIST_ID)
-        .anchor_bottom()
-        .on_scroll(Message::Scrolled)
-        .width(Length::Fill)
-        .height(Length::Fill);
+            None,
+        )
+        .map(Message::from);
+        let messages = scrollable(list)
+            .id(LIST_ID)
+            .anchor_bottom()
+            .on_scroll(Message::Scrolled)
+            .width(Length::Fill)
+            .height(Length::Fill);
 
         let mut body = column![header, messages];
         if let Some(problem) = &self.problem {
@@ -570,46 +588,21 @@ impl State {
                     .style(theme::warning_text),
             );
         }
-        let editor = iced::widget::text_editor(&self.composer)
-            .id(COMPOSER_ID)
-            .placeholder(tr(lang, T::ComposerPlaceholder))
-            .on_action(Message::Edit)
-            .key_binding(composer_binding)
-            .padding(8)
-            .size(15)
-            .max_height(160)
-            .style(theme::composer);
-        let send = button(text(tr(lang, T::Send)))
-            .padding([8, 16])
-            .style(theme::primary_button)
-            .on_press(Message::Send);
-        let attach = button(text(tr(lang, T::Attach)))
-            .padding([8, 12])
-            .style(theme::secondary_button)
-            .on_press(Message::Attach);
-        container(
-            column![
-                as_line,
-                row![attach, editor, send]
-                    .spacing(8)
-                    .align_y(Alignment::End)
-            ]
-            .spacing(6),
+        let composer = timeline::composer(
+            lang,
+            &self.composer,
+            COMPOSER_ID,
+            tr(lang, T::ComposerPlaceholder).to_owned(),
+            true,
+            true,
         )
-        .padding(10)
-        .width(Length::Fill)
-        .style(theme::bar)
-        .into()
+        .map(Message::from);
+        container(column![as_line, composer].spacing(6))
+            .padding(10)
+            .width(Length::Fill)
+            .style(theme::bar)
+            .into()
     }
-}
-
-/// Enter sends; Shift+Enter (and everything else) keeps the editor's own behaviour.
-fn composer_binding(press: KeyPress) -> Option<Binding<Message>> {
-    let focused = matches!(press.status, text_editor::Status::Focused { .. });
-    if focused && matches!(press.key, Key::Named(Named::Enter)) && !press.modifiers.shift() {
-        return Some(Binding::Custom(Message::Send));
-    }
-    Binding::from_key_press(press)
 }
 
 #[cfg(test)]

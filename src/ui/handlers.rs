@@ -299,6 +299,14 @@ impl App {
         )
     }
 
+    /// Opens a link from a message in the system's browser.
+    pub(super) fn open_link(&self, url: String) -> Task<Message> {
+        Task::perform(
+            blocking(move || ::open::that_detached(&url).map_err(|e| e.to_string())),
+            |result| Message::LinkOpened(result.and_then(|r| r)),
+        )
+    }
+
     pub(super) fn on_conversation(&mut self, event: conversation::Event) -> Task<Message> {
         let Some(open) = &self.conversation else {
             return Task::none();
@@ -375,10 +383,7 @@ impl App {
                 }
                 Task::none()
             }
-            conversation::Event::OpenLink(url) => Task::perform(
-                blocking(move || ::open::that_detached(&url).map_err(|e| e.to_string())),
-                |result| Message::LinkOpened(result.and_then(|r| r)),
-            ),
+            conversation::Event::OpenLink(url) => self.open_link(url),
             conversation::Event::WriteAs(account) => self.write_as(account),
             e @ (conversation::Event::Attach
             | conversation::Event::Download(_)
@@ -497,6 +502,7 @@ impl App {
                 state: delivery,
             } => {
                 state.set_delivery(&id, &delivery);
+                self.rooms.set_delivery(&account, &id, &delivery);
                 if let Some(conversation) =
                     self.conversation.as_mut().filter(|c| c.account == account)
                 {

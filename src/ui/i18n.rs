@@ -155,6 +155,9 @@ texts! {
     DeliveryDelivered => "✓✓", "✓✓ 已送达";
     DeliveryRead => "✓✓ read", "✓✓ 已读";
     DeliveryFailed => "not delivered: {reason}", "未送达：{reason}";
+    DeliveryReflected => "✓ in the room", "✓ 已到群聊";
+    UnreadLine => "New messages", "新消息";
+    PreviewPhoto => "Photo", "图片";
     Retry => "Retry", "重试";
     ShowMore => "Show more ({count} more characters)", "显示更多（还有 {count} 个字符）";
     ShowLess => "Show less", "收起";

@@ -3,22 +3,27 @@
 //! roles and affiliations, and the room's true state (joining, in, kicked, lost…) with
 //! the reason and a Rejoin button.
 
-use super::fold;
 use super::i18n::{Lang, T, tr, trf};
+use super::previews::Previews;
 use super::private::{self, Private};
 use super::roomedit::{self, Edit};
 use super::theme;
+use super::timeline;
+use super::transfers;
 use crate::colors::consistent_color;
 use crate::ids::{AccountId, LocalMessageId};
-use crate::model::{ChatMessage, Direction};
+use crate::model::{ChatMessage, Delivery, Direction};
 use crate::session::Command;
 use crate::session::rooms::{Affiliation, Departure, Exit, MucError, Occupant, Role, RoomUpdate};
-use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
+use iced::widget::text_editor;
+use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Alignment, Element, Length};
 use std::collections::{BTreeMap, HashSet};
 use xmpp_parsers::jid::BareJid;
 
 pub const COMPOSER_ID: &str = "room-composer";
+/// The widget id of the room's message list.
+pub const LIST_ID: &str = "room-list";
 
 /// Where we stand with the room.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +71,11 @@ pub struct Room {
     pub subject: Option<String>,
     pub occupants: BTreeMap<String, Occupant>,
     pub lines: Vec<Line>,
-    pub draft: String,
+    /// The multi-line composer (Enter sends, Shift+Enter adds a line).
+    pub composer: text_editor::Content,
+    /// The first message that was unread when the room was opened: the unread line
+    /// shows above it.
+    pub unread_from: Option<LocalMessageId>,
     /// Unread messages, and among them those that mention our nick.
     pub unread: u32,
     pub mentions: u32,
@@ -98,8 +107,13 @@ pub struct Room {
 #[derive(Debug, Clone)]
 pub enum Message {
     Rejoin,
-    Draft(String),
+    /// The composer's editor.
+    Compose(text_editor::Action),
     Send,
+    /// Something done in the timeline (a link, a file card, an image, attach...).
+    Timeline(timeline::Message),
+    /// A transfer card's button.
+    Transfers(transfers::Message),
     Edit(roomedit::Message),
     Configure,
     KeepDefaults,
@@ -120,6 +134,35 @@ pub enum Event {
     Configure,
     /// Show the messages before the oldest one on screen.
     LoadOlder,
+    OpenLink(String),
+    /// Choose files to send to the room.
+    Attach,
+    /// Download the file of this message.
+    Download(Box<ChatMessage>),
+    /// Ask where, then download the file of this message there.
+    SaveAs(Box<ChatMessage>),
+    Transfers(transfers::Message),
+}
+
+impl From<timeline::Message> for Message {
+    fn from(message: timeline::Message) -> Self {
+        match message {
+            timeline::Message::LoadOlder => Message::LoadOlder,
+            timeline::Message::Unfold(id, unfold) => Message::Unfold(id, unfold),
+            timeline::Message::Edit(action) => Message::Compose(action),
+            timeline::Message::Send => Message::Send,
+            other => Message::Timeline(other),
+        }
+    }
+}
+
+/// What the room view borrows from the app.
+pub struct Context<'a> {
+    pub lang: Lang,
+    /// Inline image previews of received files.
+    pub previews: Option<&'a Previews>,
+    /// The room's file transfers, shown above the composer.
+    pub transfers: Option<Element<'a, transfers::Message>>,
 }
 
 /// Does `body` mention `nick` (as a whole word, any case)?
@@ -165,7 +208,8 @@ impl Room {
             subject: None,
             occupants: BTreeMap::new(),
             lines: Vec::new(),
-            draft: String::new(),
+            composer: text_editor::Content::new(),
+            unread_from: None,
             unread: 0,
             mentions: 0,
             created: false,
@@ -303,16 +347,34 @@ impl Room {
     }
 
     pub fn mark_read(&mut self) {
+        // The unread line goes above the first of the messages not read yet.
+        let unread = usize::try_from(self.unread).unwrap_or(usize::MAX);
+        self.unread_from = (unread > 0)
+            .then(|| {
+                self.lines
+                    .iter()
+                    .rev()
+                    .filter_map(|l| match l {
+                        Line::Chat(m) if m.direction == Direction::Incoming => Some(&m.id),
+                        _ => None,
+                    })
+                    .take(unread)
+                    .last()
+                    .cloned()
+            })
+            .flatten();
         self.unread = 0;
         self.mentions = 0;
     }
 
     pub fn update(&mut self, message: Message) -> Option<Event> {
         match message {
-            Message::Draft(d) => {
-                self.draft = d;
+            Message::Compose(action) => {
+                self.composer.perform(action);
                 None
             }
+            Message::Timeline(m) => self.on_timeline(m),
+            Message::Transfers(m) => Some(Event::Transfers(m)),
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
                 // reversed offset 0 at the top.
@@ -344,11 +406,11 @@ impl Room {
                 }))
             }
             Message::Send => {
-                let body = self.draft.trim().to_owned();
-                if body.is_empty() || self.status != Status::Joined {
+                if self.status != Status::Joined {
                     return None;
                 }
-                self.draft.clear();
+                let body = timeline::to_send(&self.composer)?;
+                self.composer = text_editor::Content::new();
                 Some(Event::Command(Command::SendRoom {
                     room: self.jid.clone(),
                     body,
@@ -404,9 +466,68 @@ impl Room {
             Message::Private(m) => {
                 let nick = self.private_open.clone()?;
                 let p = self.privates.get_mut(&nick)?;
-                p.update(m, &self.jid, &nick).map(Event::Command)
+                match p.update(m, &self.jid, &nick)? {
+                    private::Outcome::Command(c) => Some(Event::Command(c)),
+                    private::Outcome::Timeline(m) => self.on_timeline(m),
+                }
             }
         }
+    }
+
+    /// What the timeline asks (of the room or of a private chat in it).
+    fn on_timeline(&mut self, message: timeline::Message) -> Option<Event> {
+        match message {
+            timeline::Message::OpenLink(url) => Some(Event::OpenLink(url)),
+            timeline::Message::Attach => (self.status == Status::Joined
+                && self.private_open.is_none())
+            .then_some(Event::Attach),
+            timeline::Message::Download(id) => {
+                self.find(&id).map(|m| Event::Download(Box::new(m.clone())))
+            }
+            timeline::Message::SaveAs(id) => {
+                self.find(&id).map(|m| Event::SaveAs(Box::new(m.clone())))
+            }
+            timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
+            timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
+            m @ (timeline::Message::LoadOlder
+            | timeline::Message::Unfold(..)
+            | timeline::Message::Edit(_)
+            | timeline::Message::Send) => self.update(Message::from(m)),
+        }
+    }
+
+    /// A message of the room or of one of its private chats.
+    fn find(&self, id: &LocalMessageId) -> Option<&ChatMessage> {
+        self.lines
+            .iter()
+            .find_map(|l| match l {
+                Line::Chat(m) if &m.id == id => Some(m.as_ref()),
+                _ => None,
+            })
+            .or_else(|| {
+                self.privates
+                    .values()
+                    .find_map(|p| p.lines.iter().find(|m| &m.id == id))
+            })
+    }
+
+    /// Our message moved on (sent, reflected by the room, failed).
+    pub fn set_delivery(&mut self, id: &LocalMessageId, state: &Delivery) -> bool {
+        for line in &mut self.lines {
+            if let Line::Chat(m) = line
+                && &m.id == id
+            {
+                m.delivery = state.clone();
+                return true;
+            }
+        }
+        for p in self.privates.values_mut() {
+            if let Some(m) = p.lines.iter_mut().find(|m| &m.id == id) {
+                m.delivery = state.clone();
+                return true;
+            }
+        }
+        false
     }
 
     /// The state line when we are not (or not yet) in the room; `None` when joined.
@@ -526,52 +647,32 @@ impl Room {
             .into()
     }
 
-    fn line_view<'a>(&'a self, lang: Lang, line: &'a Line) -> Element<'a, Message> {
-        match line {
-            Line::Chat(m) => {
-                // Our own bubble is coloured already: our nick stays plain there, so it
-                // never lands a low-contrast colour on the accent.
-                let (bubble, sender) = if m.direction == Direction::Outgoing {
-                    (
-                        theme::bubble_own as fn(&iced::Theme) -> _,
-                        text(m.sender.clone()).size(13),
-                    )
-                } else {
-                    let colour = consistent_color(&m.sender);
-                    (
-                        theme::bubble_other as fn(&iced::Theme) -> _,
-                        text(m.sender.clone()).size(13).style(theme::nick(colour)),
-                    )
-                };
-                let body = fold::body(
-                    lang,
-                    m,
-                    self.unfolded.contains(&m.id),
-                    fold::plain,
-                    |unfold| Message::Unfold(m.id.clone(), unfold),
-                );
-                container(column![sender, body].spacing(2))
-                    .padding(8)
-                    .style(bubble)
-                    .into()
-            }
-            Line::Notes(notes) => {
-                let words: Vec<String> = notes
-                    .iter()
-                    .map(|n| match n {
-                        Note::Joined(nick) => trf(lang, T::RoomJoinedLine, &[("nick", nick)]),
-                        Note::Left(nick) => trf(lang, T::RoomLeftLine, &[("nick", nick)]),
-                        Note::Nick { old, new } => {
-                            trf(lang, T::RoomNickLine, &[("old", old), ("new", new)])
-                        }
-                    })
-                    .collect();
-                text(words.join(" · ")).size(12).style(theme::muted).into()
-            }
-        }
+    /// The words of a line of joins, leaves and nick changes.
+    fn notes_words(lang: Lang, notes: &[Note]) -> String {
+        let words: Vec<String> = notes
+            .iter()
+            .map(|n| match n {
+                Note::Joined(nick) => trf(lang, T::RoomJoinedLine, &[("nick", nick)]),
+                Note::Left(nick) => trf(lang, T::RoomLeftLine, &[("nick", nick)]),
+                Note::Nick { old, new } => {
+                    trf(lang, T::RoomNickLine, &[("old", old), ("new", new)])
+                }
+            })
+            .collect();
+        words.join(" · ")
     }
 
+    /// The room without inline images or transfers (tests, previews of the layout).
     pub fn view(&self, lang: Lang) -> Element<'_, Message> {
+        self.view_in(Context {
+            lang,
+            previews: None,
+            transfers: None,
+        })
+    }
+
+    pub fn view_in<'a>(&'a self, cx: Context<'a>) -> Element<'a, Message> {
+        let lang = cx.lang;
         if let Some(nick) = &self.private_open
             && let Some(p) = self.privates.get(nick)
         {
@@ -579,6 +680,7 @@ impl Room {
             let main = p
                 .view(
                     lang,
+                    cx.previews,
                     &self.jid,
                     nick,
                     present,
@@ -613,45 +715,62 @@ impl Room {
         .padding(12)
         .width(Length::Fill)
         .style(theme::bar);
-        let mut messages = column![].spacing(6).padding(12);
-        messages = match self.older {
-            Older::Available if !self.lines.is_empty() => messages.push(
-                button(text(tr(lang, T::LoadOlder)).size(13))
-                    .style(theme::link_button)
-                    .on_press(Message::LoadOlder),
-            ),
-            Older::Loading => {
-                messages.push(text(tr(lang, T::LoadingOlder)).size(13).style(theme::muted))
-            }
-            Older::Available | Older::Exhausted => messages,
+        let top = match self.older {
+            Older::Available if !self.lines.is_empty() => Some(timeline::Top::LoadOlder),
+            Older::Loading => Some(timeline::Top::Loading),
+            _ if self.lines.is_empty() => Some(timeline::Top::Empty),
+            Older::Available | Older::Exhausted => None,
         };
-        for line in &self.lines {
-            messages = messages.push(self.line_view(lang, line));
-        }
+        let list_cx = timeline::Context {
+            lang,
+            kind: timeline::Kind::Room,
+            peer_label: self.jid.to_string(),
+            previews: cx.previews,
+        };
+        let entries = self.lines.iter().map(|line| match line {
+            Line::Chat(m) => timeline::Entry::Message(m),
+            Line::Notes(notes) => timeline::Entry::Note(Self::notes_words(lang, notes)),
+        });
+        let list = timeline::list(
+            &list_cx,
+            entries,
+            &self.unfolded,
+            &[],
+            top,
+            self.unread_from.as_ref(),
+        )
+        .map(Message::from);
         let mut main = column![header].spacing(0);
         if let Some(status) = self.status_view(lang) {
             main = main.push(container(status).padding(8));
         }
         main = main.push(
-            scrollable(messages)
+            scrollable(list)
+                .id(LIST_ID)
                 .anchor_bottom()
                 .on_scroll(Message::Scrolled)
                 .height(Length::Fill)
                 .width(Length::Fill),
         );
-        let room_name = self.jid.node().map(|n| n.to_string()).unwrap_or_default();
-        let mut input = text_input(
-            &trf(lang, T::RoomComposerPlaceholder, &[("room", &room_name)]),
-            &self.draft,
-        )
-        .id(Id::new(COMPOSER_ID))
-        .style(theme::input);
-        let mut send = button(text(tr(lang, T::RoomSend))).style(theme::primary_button);
-        if self.status == Status::Joined {
-            input = input.on_input(Message::Draft).on_submit(Message::Send);
-            send = send.on_press(Message::Send);
+        if let Some(transfers) = cx.transfers {
+            main = main.push(transfers.map(Message::Transfers));
         }
-        main = main.push(container(row![input, send].spacing(8)).padding(10));
+        let room_name = self.jid.node().map(|n| n.to_string()).unwrap_or_default();
+        let composer = timeline::composer(
+            lang,
+            &self.composer,
+            COMPOSER_ID,
+            trf(lang, T::RoomComposerPlaceholder, &[("room", &room_name)]),
+            self.status == Status::Joined,
+            true,
+        )
+        .map(Message::from);
+        main = main.push(
+            container(composer)
+                .padding(10)
+                .width(Length::Fill)
+                .style(theme::bar),
+        );
         row![main.width(Length::Fill), self.occupants_view(lang)].into()
     }
 }
@@ -666,5 +785,37 @@ mod tests {
         assert!(mentions("alice: tea", "Alice"));
         assert!(!mentions("malice aforethought", "alice"));
         assert!(!mentions("anything", ""));
+    }
+
+    #[test]
+    fn the_unread_line_goes_above_the_first_message_not_read() {
+        let jid = BareJid::new("tea@conference.example.org").unwrap();
+        let mut room = Room::new(AccountId("a".into()), jid.clone(), "alice".into(), None);
+        let message = |id: &str| ChatMessage {
+            truncated: false,
+            id: LocalMessageId(id.into()),
+            account: AccountId("a".into()),
+            peer: jid.clone(),
+            is_room: true,
+            direction: Direction::Incoming,
+            sender: "bob".into(),
+            body: id.into(),
+            timestamp_ms: 0,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            private_nick: None,
+            attachment: None,
+        };
+        room.push(message("read"), true);
+        room.push(message("new-1"), false);
+        room.note(Note::Joined("carol".into()));
+        room.push(message("new-2"), false);
+        room.mark_read();
+        assert_eq!(room.unread_from, Some(LocalMessageId("new-1".into())));
+        // Opened again with nothing new: no line.
+        room.mark_read();
+        assert_eq!(room.unread_from, None);
     }
 }

@@ -26,6 +26,13 @@ pub use history::Paging;
 
 type Key = (AccountId, BareJid);
 
+/// What the open room shows of files: inline images and its transfer cards.
+#[derive(Default, Clone, Copy)]
+pub struct RoomFiles<'a> {
+    pub previews: Option<&'a super::previews::Previews>,
+    pub transfers: Option<&'a super::transfers::State>,
+}
+
 /// A signed-in account the join dialog can join from, as its picker shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountChoice {
@@ -79,6 +86,8 @@ pub enum Outgoing {
     Open(AccountId, BareJid),
     /// Show older messages of the open room.
     LoadOlder(AccountId, BareJid),
+    /// A link, a file or an image in the open room (or one of its private chats).
+    Timeline(room::Event),
 }
 
 impl Panel {
@@ -215,6 +224,11 @@ impl Panel {
                 match r.update(m)? {
                     room::Event::Command(command) => Some(Outgoing::Command(key.0, command)),
                     room::Event::LoadOlder => Some(Outgoing::LoadOlder(key.0, key.1)),
+                    e @ (room::Event::OpenLink(_)
+                    | room::Event::Attach
+                    | room::Event::Download(_)
+                    | room::Event::SaveAs(_)
+                    | room::Event::Transfers(_)) => Some(Outgoing::Timeline(e)),
                     room::Event::Configure => {
                         let (account, jid) = key;
                         self.config = Some(roomform::State::new(account.clone(), jid.clone()));
@@ -413,11 +427,12 @@ impl Panel {
     /// The main area: the owner's configuration dialog, the join dialog or the open
     /// room. `accounts`: the signed-in accounts a join can go from (a picker shows when
     /// there are several).
-    pub fn main_view(
-        &self,
+    pub fn main_view<'a>(
+        &'a self,
         lang: Lang,
         accounts: Vec<AccountChoice>,
-    ) -> Option<Element<'_, Message>> {
+        files: RoomFiles<'a>,
+    ) -> Option<Element<'a, Message>> {
         if let Some(dialog) = &self.config {
             return Some(dialog.view(lang).map(Message::Config));
         }
@@ -437,7 +452,34 @@ impl Panel {
             dialog = dialog.push(form.view(lang).map(Message::Join));
             return Some(container(dialog).padding(20).into());
         }
-        let r = self.rooms.get(self.open.as_ref()?)?;
-        Some(r.view(lang).map(Message::Room))
+        let key = self.open.as_ref()?;
+        let r = self.rooms.get(key)?;
+        let cx = room::Context {
+            lang,
+            previews: files.previews,
+            transfers: files.transfers.and_then(|t| t.view(lang, &key.0, &key.1)),
+        };
+        Some(r.view_in(cx).map(Message::Room))
+    }
+
+    /// The open room, when files dropped or pasted go to it (not to a private chat).
+    pub fn file_target(&self) -> Option<&Key> {
+        let key = self.open.as_ref()?;
+        let r = self.rooms.get(key)?;
+        (r.status == room::Status::Joined && r.private_open.is_none()).then_some(key)
+    }
+
+    /// Our message in a room moved on (sent, reflected, failed).
+    pub fn set_delivery(
+        &mut self,
+        account: &AccountId,
+        id: &crate::ids::LocalMessageId,
+        state: &crate::model::Delivery,
+    ) {
+        for ((a, _), r) in self.rooms.iter_mut() {
+            if a == account && r.set_delivery(id, state) {
+                return;
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
-//! The message list: day separators, bubbles, times, delivery ticks and links.
+//! The message list: day separators, bubbles grouped by sender, times, delivery ticks,
+//! links, file cards and inline images, the gap marker and the unread line.
 
 use super::links::{Segment, segments};
-use super::{Context, Message};
+use super::{Context, Entry, Kind, Message, Top};
+use crate::colors::consistent_color;
 use crate::ids::LocalMessageId;
 use crate::model::{ChatMessage, Delivery, Direction};
 use crate::store::HistoryGap;
@@ -11,11 +13,16 @@ use crate::ui::theme;
 use crate::ui::timefmt;
 use chrono::{DateTime, Datelike, Local, NaiveDate};
 use iced::widget::text::Wrapping;
-use iced::widget::{button, column, container, keyed_column, rich_text, row, space, span, text};
+use iced::widget::{
+    button, column, container, keyed_column, rich_text, row, space, span, text, tooltip,
+};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+
+/// Messages from one sender this close together share one name line.
+pub const GROUP_MS: i64 = 5 * 60 * 1000;
 
 /// Keys of the rows, so rows keep their state when older pages are prepended.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +31,8 @@ enum Key {
     Day(i32),
     Message(u64),
     Gap(i64),
+    Note(u64),
+    Unread,
 }
 
 fn local_time(timestamp_ms: i64) -> Option<DateTime<Local>> {
@@ -41,24 +50,50 @@ fn key_of(message: &ChatMessage) -> Key {
     Key::Message(hasher.finish())
 }
 
-/// The rows of the list, oldest first.
+/// Does `message` continue the run of `previous` (same sender, same side, within
+/// [`GROUP_MS`])? Then its bubble shows no name line.
+fn continues(previous: Option<&ChatMessage>, message: &ChatMessage) -> bool {
+    previous.is_some_and(|p| {
+        p.direction == message.direction
+            && p.sender == message.sender
+            && (0..=GROUP_MS).contains(&(message.timestamp_ms - p.timestamp_ms))
+    })
+}
+
+/// A centred small line on the window background (day, gap, note, unread).
+fn marker<'a>(line: Element<'a, Message>) -> Element<'a, Message> {
+    container(container(line).padding([2, 10]).style(theme::day_separator))
+        .center_x(Length::Fill)
+        .padding([6, 0])
+        .into()
+}
+
+/// The rows of the list, oldest first. `unread_from`: the first message not read when
+/// the conversation was opened (the unread line goes above it).
 pub fn view<'a>(
     cx: &Context<'a>,
-    messages: &'a [ChatMessage],
+    entries: impl IntoIterator<Item = Entry<'a>>,
     unfolded: &HashSet<LocalMessageId>,
     gaps: &[HistoryGap],
-    top: Option<T>,
+    top: Option<Top>,
+    unread_from: Option<&LocalMessageId>,
 ) -> Element<'a, Message> {
     let today = Local::now().date_naive();
-    let mut rows: Vec<(Key, Element<'a, Message>)> = Vec::with_capacity(messages.len() * 2 + 1);
+    let mut rows: Vec<(Key, Element<'a, Message>)> = Vec::new();
     if let Some(top) = top {
-        let line: Element<'a, Message> = if top == T::LoadOlder {
-            button(text(tr(cx.lang, top)).size(13))
+        let line: Element<'a, Message> = match top {
+            Top::LoadOlder => button(text(tr(cx.lang, T::LoadOlder)).size(13))
                 .style(theme::link_button)
                 .on_press(Message::LoadOlder)
-                .into()
-        } else {
-            text(tr(cx.lang, top)).size(13).style(theme::muted).into()
+                .into(),
+            Top::Loading => text(tr(cx.lang, T::LoadingOlder))
+                .size(13)
+                .style(theme::muted)
+                .into(),
+            Top::Empty => text(tr(cx.lang, T::NoMessages))
+                .size(13)
+                .style(theme::muted)
+                .into(),
         };
         rows.push((
             Key::Top,
@@ -67,7 +102,24 @@ pub fn view<'a>(
     }
     let mut last_day: Option<NaiveDate> = None;
     let mut previous: Option<i64> = None;
-    for message in messages {
+    // The message the next one may group with (none after a marker or a note).
+    let mut run: Option<&'a ChatMessage> = None;
+    for (index, entry) in entries.into_iter().enumerate() {
+        let message = match entry {
+            Entry::Message(message) => message,
+            Entry::Note(words) => {
+                let mut hasher = DefaultHasher::new();
+                (index, &words).hash(&mut hasher);
+                rows.push((
+                    Key::Note(hasher.finish()),
+                    container(text(words).size(12).style(theme::muted))
+                        .padding([0, 4])
+                        .into(),
+                ));
+                run = None;
+                continue;
+            }
+        };
         // A gap shows between the last message before it and the first one after it.
         if let Some(prev) = previous
             && let Some(gap) = gaps
@@ -75,6 +127,7 @@ pub fn view<'a>(
                 .find(|g| prev <= g.after_ms && message.timestamp_ms >= g.before_ms)
         {
             rows.push((Key::Gap(gap.after_ms), gap_marker(cx.lang)));
+            run = None;
         }
         previous = Some(message.timestamp_ms);
         let time = local_time(message.timestamp_ms);
@@ -84,18 +137,29 @@ pub fn view<'a>(
             last_day = Some(day);
             rows.push((
                 Key::Day(day.num_days_from_ce()),
-                container(
-                    container(text(day_label(cx.lang, day, today)).size(12))
-                        .padding([2, 10])
-                        .style(theme::day_separator),
-                )
-                .center_x(Length::Fill)
-                .padding([6, 0])
-                .into(),
+                marker(text(day_label(cx.lang, day, today)).size(12).into()),
             ));
+            run = None;
         }
+        if unread_from == Some(&message.id) {
+            rows.push((
+                Key::Unread,
+                marker(
+                    text(tr(cx.lang, T::UnreadLine))
+                        .size(12)
+                        .style(theme::warning_text)
+                        .into(),
+                ),
+            ));
+            run = None;
+        }
+        let grouped = continues(run, message);
+        run = Some(message);
         let unfolded = unfolded.contains(&message.id);
-        rows.push((key_of(message), bubble(cx, message, unfolded, time)));
+        rows.push((
+            key_of(message),
+            bubble(cx, message, unfolded, time, grouped),
+        ));
     }
     // iced's keyed column diffs a row whose key moved against whatever state sits at
     // its new place, without checking the kind of widget. A bare container shares its
@@ -120,80 +184,97 @@ fn gap_marker<'a>(lang: Lang) -> Element<'a, Message> {
     .into()
 }
 
+/// How our own message's delivery reads (`None` for a failure, said below the bubble).
+fn tick<'a>(cx: &Context<'a>, delivery: &Delivery) -> Option<iced::widget::Text<'a>> {
+    let room = cx.kind == Kind::Room;
+    let lang = cx.lang;
+    Some(match delivery {
+        Delivery::Pending => text(tr(lang, T::DeliveryPending)).style(theme::muted),
+        Delivery::Sent => text(tr(lang, T::DeliverySent)).style(theme::muted),
+        // A room confirms by reflecting the message; it has no receipts.
+        Delivery::Acked if room => text(tr(lang, T::DeliverySent)).style(theme::muted),
+        Delivery::Delivered | Delivery::Read if room => {
+            text(tr(lang, T::DeliveryReflected)).style(theme::good_text)
+        }
+        Delivery::Acked => text(tr(lang, T::DeliveryAcked)).style(theme::muted),
+        Delivery::Delivered => text(tr(lang, T::DeliveryDelivered)).style(theme::good_text),
+        Delivery::Read => text(tr(lang, T::DeliveryRead)).style(theme::good_text),
+        Delivery::Failed(_) => return None,
+    })
+}
+
 fn bubble<'a>(
     cx: &Context<'a>,
     message: &'a ChatMessage,
     unfolded: bool,
     time: Option<DateTime<Local>>,
+    grouped: bool,
 ) -> Element<'a, Message> {
     let own = message.direction == Direction::Outgoing;
-    let sender = if own {
-        tr(cx.lang, T::Me).to_string()
-    } else if !message.sender.trim().is_empty() {
-        message.sender.clone()
-    } else {
-        cx.peer_label.clone()
-    };
     let time = time.map(|t| timefmt::time(&t)).unwrap_or_default();
 
-    let mut content: iced::widget::Column<'a, Message> = column![
-        row![
-            text(sender).size(13).style(theme::heading),
-            text(time).size(11).style(theme::muted),
-        ]
-        .spacing(8)
-        .align_y(Alignment::Center),
-        match message.attachment.as_deref() {
-            Some(file) => match cx.previews.and_then(|p| {
-                p.thumbnail(&file.url, |m| {
-                    Message::Transfers(super::super::transfers::Message::Preview(m))
-                })
-            }) {
-                Some(thumbnail) => thumbnail,
-                None => super::super::transfers::file_card(
-                    cx.lang,
-                    file,
-                    Message::Download(message.id.clone()),
-                    Message::SaveAs(message.id.clone()),
-                ),
-            },
-            None => fold::body(cx.lang, message, unfolded, body, |unfold| {
-                Message::Unfold(message.id.clone(), unfold)
-            }),
+    let attachment: Element<'a, Message> = match message.attachment.as_deref() {
+        Some(file) => match cx
+            .previews
+            .and_then(|p| p.thumbnail(&file.url, Message::Preview))
+        {
+            Some(thumbnail) => thumbnail,
+            None => crate::ui::transfers::file_card(
+                cx.lang,
+                file,
+                Message::Download(message.id.clone()),
+                Message::SaveAs(message.id.clone()),
+            ),
         },
-    ]
-    .spacing(3);
+        None => fold::body(cx.lang, message, unfolded, body, |unfold| {
+            Message::Unfold(message.id.clone(), unfold)
+        }),
+    };
+    let mut content: iced::widget::Column<'a, Message> = column![].spacing(3);
+    if !grouped {
+        let sender = if own {
+            text(tr(cx.lang, T::Me).to_string()).style(theme::heading)
+        } else if message.sender.trim().is_empty() {
+            text(cx.peer_label.clone()).style(theme::heading)
+        } else if cx.kind == Kind::Chat {
+            text(message.sender.clone()).style(theme::heading)
+        } else {
+            // Our own bubble is coloured already: only others' nicks get colours,
+            // so a low-contrast colour never lands on the accent.
+            let colour = consistent_color(&message.sender);
+            text(message.sender.clone()).style(theme::nick(colour))
+        };
+        content = content.push(
+            row![
+                sender.size(13).wrapping(Wrapping::WordOrGlyph),
+                text(time.clone()).size(11).style(theme::muted),
+            ]
+            .spacing(8)
+            .align_y(Alignment::Center),
+        );
+    }
+    content = content.push(attachment);
 
     // A failed message says why, and offers Retry, below its bubble where the text
     // reads on the window background instead of on the bubble colour.
     let mut failure = None;
     if own {
-        let tick = match &message.delivery {
-            Delivery::Pending => Some(text(tr(cx.lang, T::DeliveryPending)).style(theme::muted)),
-            Delivery::Sent => Some(text(tr(cx.lang, T::DeliverySent)).style(theme::muted)),
-            Delivery::Acked => Some(text(tr(cx.lang, T::DeliveryAcked)).style(theme::muted)),
-            Delivery::Delivered => {
-                Some(text(tr(cx.lang, T::DeliveryDelivered)).style(theme::good_text))
-            }
-            Delivery::Read => Some(text(tr(cx.lang, T::DeliveryRead)).style(theme::good_text)),
-            Delivery::Failed(reason) => {
-                failure = Some(
-                    row![
-                        text(trf(cx.lang, T::DeliveryFailed, &[("reason", reason)]))
-                            .size(12)
-                            .style(theme::error_text),
-                        button(text(tr(cx.lang, T::Retry)).size(12))
-                            .padding([2, 6])
-                            .style(theme::link_button)
-                            .on_press(Message::Retry(message.id.clone())),
-                    ]
-                    .spacing(6)
-                    .align_y(Alignment::Center),
-                );
-                None
-            }
-        };
-        if let Some(tick) = tick {
+        if let Delivery::Failed(reason) = &message.delivery {
+            failure = Some(
+                row![
+                    text(trf(cx.lang, T::DeliveryFailed, &[("reason", reason)]))
+                        .size(12)
+                        .style(theme::error_text),
+                    button(text(tr(cx.lang, T::Retry)).size(12))
+                        .padding([2, 6])
+                        .style(theme::link_button)
+                        .on_press(Message::Retry(message.id.clone())),
+                ]
+                .spacing(6)
+                .align_y(Alignment::Center),
+            );
+        }
+        if let Some(tick) = tick(cx, &message.delivery) {
             // Right under the body, on the right, without widening the bubble.
             content = column![content, tick.size(11)].align_x(Alignment::End);
         }
@@ -208,6 +289,17 @@ fn bubble<'a>(
         .padding([6, 10])
         .max_width(560)
         .style(style);
+    // A message in a run shows its time on hover.
+    let bubble: Element<'a, Message> = if grouped {
+        tooltip(
+            bubble,
+            container(text(time).size(11)).padding(4).style(theme::tag),
+            tooltip::Position::Left,
+        )
+        .into()
+    } else {
+        bubble.into()
+    };
     if own {
         let right = row![space::horizontal(), bubble];
         match failure {
@@ -245,6 +337,40 @@ fn body(shown: &str) -> Element<'_, Message> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(sender: &str, direction: Direction, ts: i64) -> ChatMessage {
+        ChatMessage {
+            truncated: false,
+            id: LocalMessageId::generate(),
+            account: crate::ids::AccountId("a".into()),
+            peer: xmpp_parsers::jid::BareJid::new("tea@conference.example.org").unwrap(),
+            is_room: true,
+            direction,
+            sender: sender.into(),
+            body: "hi".into(),
+            timestamp_ms: ts,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            private_nick: None,
+            attachment: None,
+        }
+    }
+
+    #[test]
+    fn a_run_from_one_sender_within_minutes_is_grouped() {
+        let first = message("bob", Direction::Incoming, 1_000_000);
+        let soon = message("bob", Direction::Incoming, 1_000_000 + GROUP_MS);
+        let late = message("bob", Direction::Incoming, 1_000_001 + GROUP_MS);
+        let other = message("carol", Direction::Incoming, 1_000_100);
+        let mine = message("bob", Direction::Outgoing, 1_000_100);
+        assert!(continues(Some(&first), &soon));
+        assert!(!continues(Some(&first), &late));
+        assert!(!continues(Some(&first), &other));
+        assert!(!continues(Some(&first), &mine));
+        assert!(!continues(None, &first));
+    }
 
     #[test]
     fn days_are_named_relative_to_today() {
