@@ -131,8 +131,19 @@ pub enum Command {
         nick: String,
         password: Option<String>,
     },
+    /// Leave a room; its bookmark stays but no longer joins by itself.
     LeaveRoom {
         room: BareJid,
+    },
+    /// Remove a room's bookmark (XEP-0402, or private storage on older servers): the
+    /// next sign-in does not join it.
+    ForgetBookmark {
+        room: BareJid,
+    },
+    /// Turn joining at sign-in on or off for a bookmarked room.
+    SetBookmarkAutojoin {
+        room: BareJid,
+        autojoin: bool,
     },
     /// Send a groupchat message; stored first, acknowledged when the room reflects it.
     SendRoom {

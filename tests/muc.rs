@@ -241,6 +241,110 @@ async fn bookmarks_come_back_after_restart_and_autojoin() {
     assert_eq!(joined(&mut ua, &room).await, "alice");
 }
 
+/// The bookmark list a new session of `user` fetches, and whether it joins `room` by
+/// itself within a few seconds.
+async fn next_sign_in(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    room: &BareJid,
+) -> (Vec<loquat::session::rooms::Bookmark>, bool) {
+    let (mut u, h, _) = online(params(server, user, password, None)).await;
+    let list = wait_for(&mut u, 20, "bookmarks", |k| match k {
+        UpdateKind::Room(RoomUpdate::Bookmarks(list)) => Some(list.clone()),
+        _ => None,
+    })
+    .await;
+    let joins = drain(&mut u, 3).await.iter().any(|k| {
+        matches!(k, UpdateKind::Room(RoomUpdate::Joining { room: r, .. }
+            | RoomUpdate::Joined { room: r, .. }) if r == room)
+    });
+    h.send(Command::Disconnect).expect("alive");
+    drain(&mut u, 1).await;
+    (list, joins)
+}
+
+/// Leave tells the room (another occupant sees us go); "leave for now" keeps the
+/// bookmark without autojoin, "forget" removes it: neither comes back at the next
+/// sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_tells_the_room_and_forgetting_removes_the_bookmark() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("leave-a");
+    let (b, pb) = server.fresh_user("leave-b");
+    let room = fresh_room("leaving");
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    {
+        let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+        join(&ha, &room, "alice", None);
+        joined(&mut ua, &room).await;
+        wait_for(&mut ub, 20, "alice in the room", |k| match k {
+            UpdateKind::Room(RoomUpdate::Occupant { occupant, .. }) if occupant.nick == "alice" => {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+        // The autojoin bookmark the join published.
+        drain(&mut ua, 2).await;
+        ha.send(Command::LeaveRoom { room: room.clone() })
+            .expect("alive");
+        wait_for(&mut ub, 20, "alice leaving", |k| match k {
+            UpdateKind::Room(RoomUpdate::OccupantLeft { nick, .. }) if nick == "alice" => Some(()),
+            _ => None,
+        })
+        .await;
+        let left = wait_for(&mut ua, 20, "our own exit", |k| match k {
+            UpdateKind::Room(RoomUpdate::Left {
+                room: r, departure, ..
+            }) if *r == room => Some(departure.exit.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(left, Exit::Left);
+        drain(&mut ua, 2).await;
+        ha.send(Command::Disconnect).expect("alive");
+        drain(&mut ua, 1).await;
+    }
+    // Left for now: still bookmarked, not joined by itself.
+    let (list, joins) = next_sign_in(&server, &a, &pa, &room).await;
+    assert!(
+        list.iter().any(|b| b.room == room && !b.autojoin),
+        "{list:?}"
+    );
+    assert!(!joins, "a room left is not joined again at sign-in");
+
+    // Forgotten: the bookmark is gone for the next sign-in.
+    {
+        let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+        wait_for(&mut ua, 20, "bookmarks", |k| match k {
+            UpdateKind::Room(RoomUpdate::Bookmarks(list))
+                if list.iter().any(|b| b.room == room) =>
+            {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+        ha.send(Command::ForgetBookmark { room: room.clone() })
+            .expect("alive");
+        let list = wait_for(&mut ua, 20, "the list without it", |k| match k {
+            UpdateKind::Room(RoomUpdate::Bookmarks(list)) => Some(list.clone()),
+            _ => None,
+        })
+        .await;
+        assert!(!list.iter().any(|b| b.room == room), "{list:?}");
+        drain(&mut ua, 2).await;
+        ha.send(Command::Disconnect).expect("alive");
+        drain(&mut ua, 1).await;
+    }
+    let (list, joins) = next_sign_in(&server, &a, &pa, &room).await;
+    assert!(!list.iter().any(|b| b.room == room), "{list:?}");
+    assert!(!joins);
+}
+
 /// A room message written while out of the room stays in the outbox across a restart
 /// and goes out once when the room is joined again; a message the room took just before
 /// the app quit (its echo never seen) is confirmed by the room archive, not sent twice.

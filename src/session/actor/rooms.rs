@@ -143,14 +143,17 @@ impl Actor {
                     }),
                 }
                 // Keep the bookmark, but do not come back by itself.
-                if let Some(mut b) = self.rooms.bookmarks.get(&room).cloned()
-                    && b.autojoin
-                {
-                    b.autojoin = false;
-                    self.rooms.bookmarks.insert(room, b.clone());
-                    let st = self.proto.bookmark_publish(&b);
+                self.set_autojoin(room, false).await;
+            }
+            Command::ForgetBookmark { room } => {
+                if self.rooms.bookmarks.remove(&room).is_some() {
+                    let st = self.proto.bookmark_retract(&room);
                     self.send(st).await;
+                    self.emit_bookmarks();
                 }
+            }
+            Command::SetBookmarkAutojoin { room, autojoin } => {
+                self.set_autojoin(room, autojoin).await;
             }
             Command::SendRoom { room, body, id } => self.send_room(room, body, id, None).await,
             Command::SendRoomAttachment {
@@ -362,6 +365,7 @@ impl Actor {
                     self.rooms.bookmarks.insert(room.clone(), b.clone());
                     let st = self.proto.bookmark_publish(&b);
                     self.send(st).await;
+                    self.emit_bookmarks();
                 }
                 // The outbox goes out once the catch-up ended (`release_held`): a message
                 // the room took before we lost it comes back in the archive and is then
@@ -508,6 +512,26 @@ impl Actor {
         self.join_room(room).await;
     }
 
+    /// Changes a bookmark's autojoin (published, and the new list shown).
+    async fn set_autojoin(&mut self, room: BareJid, autojoin: bool) {
+        if let Some(mut b) = self.rooms.bookmarks.get(&room).cloned()
+            && b.autojoin != autojoin
+        {
+            b.autojoin = autojoin;
+            self.rooms.bookmarks.insert(room, b.clone());
+            let st = self.proto.bookmark_publish(&b);
+            self.send(st).await;
+            self.emit_bookmarks();
+        }
+    }
+
+    /// The bookmark list as the session knows it, sorted by room.
+    fn emit_bookmarks(&self) {
+        let mut list: Vec<Bookmark> = self.rooms.bookmarks.values().cloned().collect();
+        list.sort_by(|a, b| a.room.cmp(&b.room));
+        self.emit_room(RoomUpdate::Bookmarks(list));
+    }
+
     async fn on_bookmarks(&mut self, event: BookmarkEvent) {
         let mut autojoin = Vec::new();
         match event {
@@ -531,9 +555,7 @@ impl Actor {
                 return;
             }
         }
-        let mut list: Vec<Bookmark> = self.rooms.bookmarks.values().cloned().collect();
-        list.sort_by(|a, b| a.room.cmp(&b.room));
-        self.emit_room(RoomUpdate::Bookmarks(list));
+        self.emit_bookmarks();
         let default_nick = self
             .own
             .node()
