@@ -571,6 +571,53 @@ fn render_timelines_for_review() {
         &dir,
         "timeline-room",
     );
+    r.leaving = true;
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            room_view(&r, &previews),
+        ),
+        &dir,
+        "room-leave",
+    );
+    let mut panel = rooms::Panel::default();
+    let account = AccountId("acc".into());
+    panel.update(
+        rooms::Message::OpenJoin,
+        Some(account.clone()),
+        Some("alice".into()),
+    );
+    panel.apply(
+        &account,
+        &RoomUpdate::Bookmarks(vec![
+            loquat::session::rooms::Bookmark {
+                room: jid("tea@conference.example.org"),
+                name: Some("Tea lovers".into()),
+                nick: Some("alice".into()),
+                password: None,
+                autojoin: true,
+            },
+            loquat::session::rooms::Bookmark {
+                room: jid("coffee@conference.example.org"),
+                name: None,
+                nick: None,
+                password: None,
+                autojoin: false,
+            },
+        ]),
+    );
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            panel
+                .main_view(Lang::En, Vec::new(), Default::default())
+                .expect("join dialog"),
+        ),
+        &dir,
+        "bookmarks",
+    );
     let chat = chat_with_bob();
     shoot(
         iced_test::simulator::Simulator::with_size(

@@ -158,6 +158,14 @@ texts! {
     DeliveryReflected => "✓ in the room", "✓ 已到群聊";
     UnreadLine => "New messages", "新消息";
     PreviewPhoto => "Photo", "图片";
+    RoomLeave => "Leave", "退出";
+    RoomLeaveAsk => "Leave this room? Leaving for now keeps its bookmark, without joining at sign-in.", "退出此群聊？暂时退出会保留书签，但登录时不再自动加入。";
+    RoomLeaveForNow => "Leave for now", "暂时退出";
+    RoomLeaveForget => "Leave and forget the bookmark", "退出并删除书签";
+    BookmarksHeading => "Bookmarked rooms", "已收藏的群聊";
+    BookmarksNone => "No bookmarked rooms yet: rooms you join are bookmarked.", "还没有收藏的群聊：加入的群聊会被收藏。";
+    BookmarkAutojoin => "Join at sign-in", "登录时加入";
+    BookmarkRemove => "Remove bookmark", "删除书签";
     Retry => "Retry", "重试";
     ShowMore => "Show more ({count} more characters)", "显示更多（还有 {count} 个字符）";
     ShowLess => "Show less", "收起";

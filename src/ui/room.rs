@@ -100,6 +100,8 @@ pub struct Room {
     pub older: Older,
     /// The message list is scrolled to its newest end.
     pub following: bool,
+    /// "Leave" was pressed: the choice (forget the bookmark or not) shows.
+    pub leaving: bool,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
 }
@@ -114,6 +116,11 @@ pub enum Message {
     Timeline(timeline::Message),
     /// A transfer card's button.
     Transfers(transfers::Message),
+    /// The header's Leave: asks whether to forget the bookmark.
+    Leave,
+    /// Leave and forget the bookmark (`Some(true)`), leave for now (`Some(false)`),
+    /// or stay (`None`).
+    LeaveChosen(Option<bool>),
     Edit(roomedit::Message),
     Configure,
     KeepDefaults,
@@ -142,6 +149,10 @@ pub enum Event {
     /// Ask where, then download the file of this message there.
     SaveAs(Box<ChatMessage>),
     Transfers(transfers::Message),
+    /// Leave the room; `forget` also removes its bookmark.
+    Leave {
+        forget: bool,
+    },
 }
 
 impl From<timeline::Message> for Message {
@@ -223,6 +234,7 @@ impl Room {
             private_open: None,
             older: Older::default(),
             following: true,
+            leaving: false,
             unfolded: HashSet::new(),
         }
     }
@@ -374,6 +386,14 @@ impl Room {
                 None
             }
             Message::Timeline(m) => self.on_timeline(m),
+            Message::Leave => {
+                self.leaving = true;
+                None
+            }
+            Message::LeaveChosen(choice) => {
+                self.leaving = false;
+                choice.map(|forget| Event::Leave { forget })
+            }
             Message::Transfers(m) => Some(Event::Transfers(m)),
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the

@@ -192,7 +192,30 @@ pub fn tools_view(room: &super::room::Room, lang: Lang) -> Element<'_, super::ro
         if room.is_owner() {
             bar = bar.push(small(T::ConfigOpen, M::Configure));
         }
+        bar = bar.push(small(T::RoomLeave, M::Leave));
         col = col.push(bar);
+    }
+    if room.leaving {
+        col = col.push(
+            container(
+                row![
+                    text(tr(lang, T::RoomLeaveAsk)).width(Length::Fill),
+                    button(text(tr(lang, T::RoomLeaveForNow)).size(13))
+                        .style(theme::secondary_button)
+                        .on_press(M::LeaveChosen(Some(false))),
+                    button(text(tr(lang, T::RoomLeaveForget)).size(13))
+                        .style(theme::primary_button)
+                        .on_press(M::LeaveChosen(Some(true))),
+                    button(text(tr(lang, T::Cancel)).size(13))
+                        .style(theme::link_button)
+                        .on_press(M::LeaveChosen(None)),
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center),
+            )
+            .padding(10)
+            .style(theme::notice_box),
+        );
     }
     if room.created && room.is_owner() {
         col = col.push(
