@@ -213,6 +213,21 @@ pub enum Command {
         nick: String,
         reason: Option<String>,
     },
+    /// As a moderator, give an occupant a role: voice (participant), no voice
+    /// (visitor), moderator, or none (a kick).
+    SetRole {
+        room: BareJid,
+        nick: String,
+        role: rooms::Role,
+        reason: Option<String>,
+    },
+    /// As an admin or owner, set a user's affiliation with the room (outcast bans).
+    SetAffiliation {
+        room: BareJid,
+        jid: BareJid,
+        affiliation: rooms::Affiliation,
+        reason: Option<String>,
+    },
 }
 
 /// Why a session is not working, in a form the UI can put in words.

@@ -649,3 +649,99 @@ async fn older_room_history_pages_back_from_the_archive() {
     .await;
     assert_eq!((messages, complete), (0, true));
 }
+
+/// Waits until `watcher` sees `nick`'s role in the room become `role`.
+async fn sees_role(watcher: &mut Updates, nick: &str, role: loquat::session::rooms::Role) {
+    wait_for(watcher, 20, &format!("{nick} as {role:?}"), |k| match k {
+        UpdateKind::Room(RoomUpdate::Occupant { occupant, .. })
+            if occupant.nick == nick && occupant.role == role =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await
+}
+
+/// The owner takes voice, gives it back, makes a moderator and bans: another occupant
+/// sees each change; a change the room refuses comes back in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_moderator_and_ban_take_effect_for_everyone() {
+    use loquat::session::rooms::{Affiliation, Role};
+    let server = TestServer::start();
+    let (o, po) = server.fresh_user("mod-o");
+    let (b, pb) = server.fresh_user("mod-b");
+    let (c, pc) = server.fresh_user("mod-c");
+    let (mut uo, ho, _) = online(params(&server, &o, &po, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let (mut uc, hc, _) = online(params(&server, &c, &pc, None)).await;
+    let room = fresh_room("moderated");
+    join(&ho, &room, "owner", None);
+    joined(&mut uo, &room).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    join(&hc, &room, "carol", None);
+    joined(&mut uc, &room).await;
+    let role = |nick: &str, role, reason: Option<&str>| Command::SetRole {
+        room: room.clone(),
+        nick: nick.into(),
+        role,
+        reason: reason.map(str::to_owned),
+    };
+    ho.send(role("bob", Role::Visitor, Some("calm down")))
+        .expect("alive");
+    sees_role(&mut uc, "bob", Role::Visitor).await;
+    ho.send(role("bob", Role::Participant, None))
+        .expect("alive");
+    sees_role(&mut uc, "bob", Role::Participant).await;
+    ho.send(role("bob", Role::Moderator, None)).expect("alive");
+    sees_role(&mut uc, "bob", Role::Moderator).await;
+
+    // Carol is no moderator: the room refuses, and says so.
+    hc.send(role("bob", Role::Visitor, None)).expect("alive");
+    let refused = wait_for(&mut uc, 20, "refusal", |k| match k {
+        UpdateKind::Room(RoomUpdate::Refused { error, .. }) => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        matches!(
+            refused,
+            MucError::NotAllowed | MucError::Banned | MucError::Other(_)
+        ),
+        "{refused:?}"
+    );
+
+    // Banned by address: bob leaves as banned, and cannot come back.
+    ho.send(Command::SetAffiliation {
+        room: room.clone(),
+        jid: jid(&b),
+        affiliation: Affiliation::Outcast,
+        reason: Some("spam".into()),
+    })
+    .expect("alive");
+    let exit = wait_for(&mut uc, 20, "bob banned", |k| match k {
+        UpdateKind::Room(RoomUpdate::OccupantLeft {
+            nick, departure, ..
+        }) if nick == "bob" => Some(departure.exit.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(exit, Exit::Banned);
+    let (exit, reason) = wait_for(&mut ub, 20, "our ban", |k| match k {
+        UpdateKind::Room(RoomUpdate::Left { departure, .. }) => {
+            Some((departure.exit.clone(), departure.reason.clone()))
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!((exit, reason.as_deref()), (Exit::Banned, Some("spam")));
+    join(&hb, &room, "bob", None);
+    let error = wait_for(&mut ub, 20, "join refused", |k| match k {
+        UpdateKind::Room(RoomUpdate::JoinFailed { error, .. }) => Some(error.clone()),
+        UpdateKind::Room(RoomUpdate::Joined { .. }) => panic!("a banned user joined"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(error, MucError::Banned);
+}

@@ -202,6 +202,28 @@ impl Actor {
                 let st = self.proto.muc_kick(&room, &nick, reason.as_deref());
                 self.send(st).await;
             }
+            Command::SetRole {
+                room,
+                nick,
+                role,
+                reason,
+            } => {
+                let st = self
+                    .proto
+                    .muc_set_role(&room, &nick, role, reason.as_deref());
+                self.send(st).await;
+            }
+            Command::SetAffiliation {
+                room,
+                jid,
+                affiliation,
+                reason,
+            } => {
+                let st =
+                    self.proto
+                        .muc_set_affiliation(&room, &jid, affiliation, reason.as_deref());
+                self.send(st).await;
+            }
             other => self.on_tool_command(other).await,
         }
     }
