@@ -581,6 +581,28 @@ fn render_timelines_for_review() {
         &dir,
         "room-leave",
     );
+    let mut owned = joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Owner),
+        loquat::session::rooms::Occupant {
+            real_jid: Some(jid("bob@example.org")),
+            ..occupant("bob", Role::Participant, Affiliation::None)
+        },
+        occupant("carol", Role::Visitor, Affiliation::None),
+    ]);
+    owned.lines = r.lines.clone();
+    owned.moderating = Some(room::moderation::Moderating {
+        nick: "bob".into(),
+        reason: "too loud".into(),
+    });
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            room_view(&owned, &previews),
+        ),
+        &dir,
+        "room-moderation",
+    );
     let mut panel = rooms::Panel::default();
     let account = AccountId("acc".into());
     panel.update(

@@ -166,6 +166,15 @@ texts! {
     BookmarksNone => "No bookmarked rooms yet: rooms you join are bookmarked.", "还没有收藏的群聊：加入的群聊会被收藏。";
     BookmarkAutojoin => "Join at sign-in", "登录时加入";
     BookmarkRemove => "Remove bookmark", "删除书签";
+    ModModerate => "Moderate…", "管理…";
+    ModHeading => "Moderate {nick}", "管理 {nick}";
+    ModReason => "Reason (optional)", "原因（可选）";
+    ModKick => "Kick", "踢出";
+    ModBan => "Ban", "封禁";
+    ModVoiceGive => "Give voice", "允许发言";
+    ModVoiceTake => "Take voice", "禁止发言";
+    ModMakeModerator => "Make moderator", "设为主持人";
+    ModRemoveModerator => "Remove moderator", "取消主持人";
     Retry => "Retry", "重试";
     ShowMore => "Show more ({count} more characters)", "显示更多（还有 {count} 个字符）";
     ShowLess => "Show less", "收起";

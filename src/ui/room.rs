@@ -3,6 +3,8 @@
 //! roles and affiliations, and the room's true state (joining, in, kicked, lost…) with
 //! the reason and a Rejoin button.
 
+pub mod moderation;
+
 use super::i18n::{Lang, T, tr, trf};
 use super::previews::Previews;
 use super::private::{self, Private};
@@ -102,6 +104,8 @@ pub struct Room {
     pub following: bool,
     /// "Leave" was pressed: the choice (forget the bookmark or not) shows.
     pub leaving: bool,
+    /// The occupant whose moderation box is open.
+    pub moderating: Option<moderation::Moderating>,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
 }
@@ -121,6 +125,8 @@ pub enum Message {
     /// Leave and forget the bookmark (`Some(true)`), leave for now (`Some(false)`),
     /// or stay (`None`).
     LeaveChosen(Option<bool>),
+    /// An occupant's moderation box.
+    Moderate(moderation::Message),
     Edit(roomedit::Message),
     Configure,
     KeepDefaults,
@@ -235,6 +241,7 @@ impl Room {
             older: Older::default(),
             following: true,
             leaving: false,
+            moderating: None,
             unfolded: HashSet::new(),
         }
     }
@@ -390,6 +397,7 @@ impl Room {
                 self.leaving = true;
                 None
             }
+            Message::Moderate(m) => self.moderate(m),
             Message::LeaveChosen(choice) => {
                 self.leaving = false;
                 choice.map(|forget| Event::Leave { forget })
@@ -490,6 +498,34 @@ impl Room {
                     private::Outcome::Command(c) => Some(Event::Command(c)),
                     private::Outcome::Timeline(m) => self.on_timeline(m),
                 }
+            }
+        }
+    }
+
+    fn moderate(&mut self, message: moderation::Message) -> Option<Event> {
+        match message {
+            moderation::Message::Open(nick) => {
+                self.moderating = Some(moderation::Moderating {
+                    nick,
+                    reason: String::new(),
+                });
+                None
+            }
+            moderation::Message::Reason(reason) => {
+                if let Some(m) = self.moderating.as_mut() {
+                    m.reason = reason;
+                }
+                None
+            }
+            moderation::Message::Close => {
+                self.moderating = None;
+                None
+            }
+            moderation::Message::Act(action) => {
+                let state = self.moderating.take()?;
+                let target = self.occupants.get(&state.nick)?;
+                self.refusal = None;
+                moderation::command(&self.jid, target, action, &state.reason).map(Event::Command)
             }
         }
     }
@@ -640,6 +676,27 @@ impl Room {
                         .style(theme::link_button)
                         .on_press(Message::OpenPrivate(o.nick.clone())),
                 );
+                let actions = self
+                    .me()
+                    .map(|me| moderation::allowed(me, o))
+                    .unwrap_or_default();
+                match &self.moderating {
+                    Some(m) if m.nick == o.nick && !actions.is_empty() => {
+                        entry =
+                            entry.push(moderation::view(lang, m, &actions).map(Message::Moderate));
+                    }
+                    _ if !actions.is_empty() => {
+                        entry = entry.push(
+                            button(text(tr(lang, T::ModModerate)).size(12))
+                                .padding([0, 0])
+                                .style(theme::link_button)
+                                .on_press(Message::Moderate(moderation::Message::Open(
+                                    o.nick.clone(),
+                                ))),
+                        );
+                    }
+                    _ => {}
+                }
             }
             col = col.push(entry);
         }
