@@ -167,6 +167,10 @@ pub struct State {
     archive_cursor: Option<String>,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     unfolded: HashSet<LocalMessageId>,
+    /// Messages that were unread when the chat was opened, until the history shows.
+    unread: usize,
+    /// The first of them: the unread line shows above it.
+    unread_from: Option<LocalMessageId>,
 }
 
 impl State {
@@ -189,7 +193,38 @@ impl State {
             store_done: !has_history,
             archive_cursor: None,
             unfolded: HashSet::new(),
+            unread: 0,
+            unread_from: None,
         }
+    }
+
+    /// `count` messages were unread when the chat was opened: the unread line goes
+    /// above the first of them once the history is on screen.
+    pub fn set_unread(&mut self, count: u32) {
+        self.unread = usize::try_from(count).unwrap_or(usize::MAX);
+        if self.loaded {
+            self.settle_unread();
+        }
+    }
+
+    fn settle_unread(&mut self) {
+        if self.unread == 0 {
+            return;
+        }
+        self.unread_from = self
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.direction == crate::model::Direction::Incoming)
+            .take(self.unread)
+            .last()
+            .map(|m| m.id.clone());
+        self.unread = 0;
+    }
+
+    /// Where the unread line is (the first message unread on opening).
+    pub fn unread_from(&self) -> Option<&LocalMessageId> {
+        self.unread_from.as_ref()
     }
 
     /// A period of this account's history that may be missing messages.
@@ -398,6 +433,7 @@ impl State {
 
     /// A page of history arrived (the latest page, or one before the oldest shown).
     pub fn history_loaded(&mut self, older: bool, result: Result<Vec<ChatMessage>, String>) {
+        let first = !older;
         if older {
             self.loading_older = false;
         } else {
@@ -414,6 +450,9 @@ impl State {
                 // The newest page (on opening) or the one before the oldest shown: either
                 // way older than anything shown, which came live meanwhile.
                 self.push_older(page);
+                if first {
+                    self.settle_unread();
+                }
             }
             Err(detail) => {
                 self.exhausted = true;
@@ -503,7 +542,7 @@ impl State {
             &self.unfolded,
             &self.gaps,
             top,
-            None,
+            self.unread_from.as_ref(),
         )
         .map(Message::from);
         let messages = scrollable(list)
@@ -644,6 +683,28 @@ mod tests {
         assert!(s.push(message("c", 30)));
         let ids: Vec<&str> = s.messages().iter().map(|m| m.id.0.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_unread_line_goes_above_the_first_unread_message_once_history_shows() {
+        let mut s = state();
+        s.set_unread(2);
+        assert_eq!(s.unread_from(), None, "no history yet");
+        let mut mine = message("mine", 25);
+        mine.direction = Direction::Outgoing;
+        s.history_loaded(
+            false,
+            Ok(vec![
+                message("a", 10),
+                message("b", 20),
+                mine,
+                message("c", 30),
+            ]),
+        );
+        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
+        // A message arriving later does not move it.
+        s.push_live(message("d", 40));
+        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
     }
 
     #[test]

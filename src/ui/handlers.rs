@@ -238,6 +238,11 @@ impl App {
         let Some(state) = self.account_mut(&account) else {
             return Task::none();
         };
+        let unread = state
+            .conversations
+            .iter()
+            .find(|c| c.peer == peer)
+            .map_or(0, |c| c.unread);
         state.mark_read(&peer);
         let mut open = conversation::State::new(
             account.clone(),
@@ -247,6 +252,7 @@ impl App {
         for message in state.recent(&peer) {
             open.push(message.clone());
         }
+        open.set_unread(unread);
         self.restore_draft(&mut open);
         let conv_id = open.conversation.clone();
         self.conversation = Some(open);
