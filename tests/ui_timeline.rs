@@ -561,6 +561,36 @@ fn render_timelines_for_review() {
             true,
         );
     }
+    for name in [
+        "quarterly_tea_import_statistics_for_the_whole_region_2026_final_v3_really_final.pdf",
+        "invoice\u{202E}fdp.exe",
+    ] {
+        r.push(
+            ChatMessage {
+                truncated: false,
+                id: LocalMessageId::generate(),
+                account: account.clone(),
+                peer: room_jid.clone(),
+                is_room: true,
+                direction: Direction::Incoming,
+                sender: "dave".into(),
+                body: format!("https://files.example.org/up/{name}"),
+                timestamp_ms: now,
+                stanza_id_attr: None,
+                origin_id: None,
+                server_id: None,
+                delivery: Delivery::Delivered,
+                private_nick: None,
+                attachment: Some(Box::new(Attachment {
+                    url: format!("https://files.example.org/up/{name}"),
+                    name: name.into(),
+                    size: None,
+                    mime: None,
+                })),
+            },
+            true,
+        );
+    }
     let size = iced::Size::new(1100.0, 900.0);
     shoot(
         iced_test::simulator::Simulator::with_size(
