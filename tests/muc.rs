@@ -745,3 +745,34 @@ async fn voice_moderator_and_ban_take_effect_for_everyone() {
     .await;
     assert_eq!(error, MucError::Banned);
 }
+
+/// A room joined on another device (a second session of the same account) shows in
+/// this session's bookmark list without a new sign-in (PEP `+notify` in our caps).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bookmark_added_on_another_device_arrives() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("bk-two");
+    let room = fresh_room("elsewhere");
+    let (mut desk, _hd, _) = online(params(&server, &a, &pa, None)).await;
+    // The first list (empty) from the sign-in fetch.
+    wait_for(&mut desk, 20, "first bookmarks", |k| match k {
+        UpdateKind::Room(RoomUpdate::Bookmarks(_)) => Some(()),
+        _ => None,
+    })
+    .await;
+    drain(&mut desk, 1).await;
+    let (mut phone, hp, _) = online(params(&server, &a, &pa, None)).await;
+    join(&hp, &room, "alice", None);
+    joined(&mut phone, &room).await;
+    let list = wait_for(&mut desk, 20, "the phone's bookmark", |k| match k {
+        UpdateKind::Room(RoomUpdate::Bookmarks(list)) if list.iter().any(|b| b.room == room) => {
+            Some(list.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        list.iter().any(|b| b.room == room && b.autojoin),
+        "{list:?}"
+    );
+}
