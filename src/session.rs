@@ -221,6 +221,11 @@ pub enum Command {
         role: rooms::Role,
         reason: Option<String>,
     },
+    /// As the owner, destroy the room; everyone in it is told the reason.
+    DestroyRoom {
+        room: BareJid,
+        reason: Option<String>,
+    },
     /// As an admin or owner, set a user's affiliation with the room (outcast bans).
     SetAffiliation {
         room: BareJid,

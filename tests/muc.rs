@@ -776,3 +776,30 @@ async fn a_bookmark_added_on_another_device_arrives() {
         "{list:?}"
     );
 }
+
+/// The owner destroys the room: the others are told it is gone, and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_destroys_a_room_and_occupants_learn_why() {
+    let server = TestServer::start();
+    let (o, po) = server.fresh_user("destroy-o");
+    let (b, pb) = server.fresh_user("destroy-b");
+    let (mut uo, ho, _) = online(params(&server, &o, &po, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let room = fresh_room("doomed");
+    join(&ho, &room, "owner", None);
+    joined(&mut uo, &room).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    ho.send(Command::DestroyRoom {
+        room: room.clone(),
+        reason: Some("moved to tea2".into()),
+    })
+    .expect("alive");
+    let departure = wait_for(&mut ub, 20, "the room gone", |k| match k {
+        UpdateKind::Room(RoomUpdate::Left { departure, .. }) => Some(departure.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(departure.exit, Exit::Destroyed);
+    assert_eq!(departure.reason.as_deref(), Some("moved to tea2"));
+}

@@ -652,3 +652,34 @@ fn a_moderator_takes_voice_with_a_reason_and_bans_from_the_occupant_list() {
     ]);
     assert_eq!(count(plain.view(Lang::En), "Moderate…"), 0);
 }
+
+#[test]
+fn the_owner_destroys_the_room_with_a_reason_after_confirming() {
+    let mut room = owned_room();
+    assert!(click_room(&mut room, "Destroy…").is_empty(), "only asks");
+    assert!(click_room(&mut room, "Cancel").is_empty());
+    assert_eq!(count(room.view(Lang::En), "Destroy room"), 0);
+    click_room(&mut room, "Destroy…");
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click(Id::new(loquat::ui::roomedit::DESTROY_REASON_ID))
+            .expect("reason");
+        ui.typewrite("moved to tea2");
+        ui.click("Destroy room").expect("Destroy room");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| room.update(m))
+        .collect();
+    assert!(
+        matches!(events.as_slice(), [room::Event::Command(Command::DestroyRoom { reason: Some(r), .. })] if r == "moved to tea2"),
+        "{events:?}"
+    );
+    // Not offered to others.
+    let plain = support::view::joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Admin),
+        occupant("bob", Role::Participant, Affiliation::None),
+    ]);
+    assert_eq!(count(plain.view(Lang::En), "Destroy…"), 0);
+}

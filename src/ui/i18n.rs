@@ -167,6 +167,10 @@ texts! {
     BookmarkAutojoin => "Join at sign-in", "登录时加入";
     BookmarkRemove => "Remove bookmark", "删除书签";
     ModModerate => "Moderate…", "管理…";
+    RoomDestroy => "Destroy…", "解散…";
+    RoomDestroyAsk => "Destroy this room for everyone? This cannot be undone.", "为所有人解散此群聊？此操作无法撤销。";
+    RoomDestroyReason => "Reason (optional, shown to everyone)", "原因（可选，所有人可见）";
+    RoomDestroyConfirm => "Destroy room", "解散群聊";
     ModHeading => "Moderate {nick}", "管理 {nick}";
     ModReason => "Reason (optional)", "原因（可选）";
     ModKick => "Kick", "踢出";

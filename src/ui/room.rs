@@ -106,6 +106,8 @@ pub struct Room {
     pub leaving: bool,
     /// The occupant whose moderation box is open.
     pub moderating: Option<moderation::Moderating>,
+    /// The owner pressed Destroy: the reason typed so far, until confirmed.
+    pub destroying: Option<String>,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
 }
@@ -127,6 +129,11 @@ pub enum Message {
     LeaveChosen(Option<bool>),
     /// An occupant's moderation box.
     Moderate(moderation::Message),
+    /// The owner's Destroy: asks for a reason and a confirmation.
+    Destroy,
+    DestroyReason(String),
+    /// Destroy (true) or keep the room (false).
+    DestroyChosen(bool),
     Edit(roomedit::Message),
     Configure,
     KeepDefaults,
@@ -242,6 +249,7 @@ impl Room {
             following: true,
             leaving: false,
             moderating: None,
+            destroying: None,
             unfolded: HashSet::new(),
         }
     }
@@ -398,6 +406,27 @@ impl Room {
                 None
             }
             Message::Moderate(m) => self.moderate(m),
+            Message::Destroy => {
+                self.destroying = Some(String::new());
+                None
+            }
+            Message::DestroyReason(reason) => {
+                if let Some(r) = self.destroying.as_mut() {
+                    *r = reason;
+                }
+                None
+            }
+            Message::DestroyChosen(confirmed) => {
+                let reason = self.destroying.take()?;
+                let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
+                (confirmed && self.is_owner()).then(|| {
+                    self.refusal = None;
+                    Event::Command(Command::DestroyRoom {
+                        room: self.jid.clone(),
+                        reason,
+                    })
+                })
+            }
             Message::LeaveChosen(choice) => {
                 self.leaving = false;
                 choice.map(|forget| Event::Leave { forget })

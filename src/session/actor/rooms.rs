@@ -213,6 +213,10 @@ impl Actor {
                     .muc_set_role(&room, &nick, role, reason.as_deref());
                 self.send(st).await;
             }
+            Command::DestroyRoom { room, reason } => {
+                let st = self.proto.muc_destroy(&room, reason.as_deref());
+                self.send(st).await;
+            }
             Command::SetAffiliation {
                 room,
                 jid,

@@ -173,6 +173,23 @@ impl ProtoState {
         self.muc_admin_item(room, item, reason)
     }
 
+    /// As the owner, destroy a room (XEP-0045 §10.9); the occupants are told why.
+    pub fn muc_destroy(&mut self, room: &BareJid, reason: Option<&str>) -> Stanza {
+        let mut destroy = Element::builder("destroy", NS_MUC_OWNER);
+        if let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+            destroy = destroy.append(Element::builder("reason", NS_MUC_OWNER).append(r).build());
+        }
+        let payload = Element::builder("query", NS_MUC_OWNER)
+            .append(destroy.build())
+            .build();
+        self.request(
+            PendingIq::Muc(MucIq::Action(room.clone())),
+            Some(Jid::from(room.clone())),
+            false,
+            payload,
+        )
+    }
+
     fn muc_admin_item(
         &mut self,
         room: &BareJid,

@@ -614,3 +614,15 @@ fn moderation_requests_name_the_role_or_affiliation_and_the_reason() {
         "{ev:?}"
     );
 }
+
+#[test]
+fn destroy_is_an_owner_request_with_the_reason() {
+    let mut s = joined();
+    let xml = to_xml(&s.muc_destroy(&room(), Some("moved to tea2")));
+    assert!(
+        xml.contains("http://jabber.org/protocol/muc#owner"),
+        "{xml}"
+    );
+    assert!(xml.contains("<destroy"), "{xml}");
+    assert!(xml.contains(">moved to tea2</reason>"), "{xml}");
+}
