@@ -84,7 +84,7 @@ pub fn preview(body: &str) -> String {
 }
 
 /// Characters that reorder text and can make a preview lie about what it says.
-fn is_bidi_control(c: char) -> bool {
+pub fn is_bidi_control(c: char) -> bool {
     matches!(
         c,
         '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'

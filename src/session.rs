@@ -131,13 +131,31 @@ pub enum Command {
         nick: String,
         password: Option<String>,
     },
+    /// Leave a room; its bookmark stays but no longer joins by itself.
     LeaveRoom {
         room: BareJid,
+    },
+    /// Remove a room's bookmark (XEP-0402, or private storage on older servers): the
+    /// next sign-in does not join it.
+    ForgetBookmark {
+        room: BareJid,
+    },
+    /// Turn joining at sign-in on or off for a bookmarked room.
+    SetBookmarkAutojoin {
+        room: BareJid,
+        autojoin: bool,
     },
     /// Send a groupchat message; stored first, acknowledged when the room reflects it.
     SendRoom {
         room: BareJid,
         body: String,
+        id: LocalMessageId,
+    },
+    /// Share an uploaded file in a room: a groupchat message with the URL as body and
+    /// an OOB element; stored first, acknowledged when the room reflects it.
+    SendRoomAttachment {
+        room: BareJid,
+        attachment: crate::model::Attachment,
         id: LocalMessageId,
     },
     /// Fetch one page of a room's archive (XEP-0313) before the archive id `before`
@@ -193,6 +211,26 @@ pub enum Command {
     KickOccupant {
         room: BareJid,
         nick: String,
+        reason: Option<String>,
+    },
+    /// As a moderator, give an occupant a role: voice (participant), no voice
+    /// (visitor), moderator, or none (a kick).
+    SetRole {
+        room: BareJid,
+        nick: String,
+        role: rooms::Role,
+        reason: Option<String>,
+    },
+    /// As the owner, destroy the room; everyone in it is told the reason.
+    DestroyRoom {
+        room: BareJid,
+        reason: Option<String>,
+    },
+    /// As an admin or owner, set a user's affiliation with the room (outcast bans).
+    SetAffiliation {
+        room: BareJid,
+        jid: BareJid,
+        affiliation: rooms::Affiliation,
         reason: Option<String>,
     },
 }

@@ -21,7 +21,10 @@ pub mod thumb;
 mod upload;
 
 pub use download::{DownloadLimits, default_download_dir, download, is_private_host};
-pub use send::{PreparedUpload, find_service, prepare_upload, send_file, send_file_message};
+pub use send::{
+    PreparedUpload, Recipient, find_service, prepare_upload, send_file, send_file_message,
+    send_file_to, share,
+};
 pub use upload::upload;
 
 /// Why a transfer failed, in plain words. `Clone` so it can travel in UI messages.

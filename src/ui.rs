@@ -31,6 +31,7 @@ pub mod startup;
 pub mod switcher;
 pub mod theme;
 pub mod timefmt;
+pub mod timeline;
 pub mod transfers;
 
 use crate::ids::{AccountId, ConversationId};
@@ -624,7 +625,17 @@ impl App {
             Some(invitations) => column![invitations.map(Message::Rooms), sidebar].into(),
             None => sidebar,
         };
-        if let Some(room) = self.rooms.main_view(lang, self.join_choices()) {
+        let files = rooms::RoomFiles {
+            previews: Some(&self.transfers.previews),
+            transfers: Some(&self.transfers),
+        };
+        if self.rooms.open.is_some()
+            && let Some(full) = self.transfers.previews.full_view(lang)
+        {
+            let full = full.map(|m| Message::Transfers(transfers::Message::Preview(m)));
+            return row![sidebar, full].height(Length::Fill).into();
+        }
+        if let Some(room) = self.rooms.main_view(lang, self.join_choices(), files) {
             return row![sidebar, room.map(Message::Rooms)]
                 .height(Length::Fill)
                 .into();

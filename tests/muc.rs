@@ -243,6 +243,110 @@ async fn bookmarks_come_back_after_restart_and_autojoin() {
     assert_eq!(joined(&mut ua, &room).await, "alice");
 }
 
+/// The bookmark list a new session of `user` fetches, and whether it joins `room` by
+/// itself within a few seconds.
+async fn next_sign_in(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    room: &BareJid,
+) -> (Vec<loquat::session::rooms::Bookmark>, bool) {
+    let (mut u, h, _) = online(params(server, user, password, None)).await;
+    let list = wait_for(&mut u, 20, "bookmarks", |k| match k {
+        UpdateKind::Room(RoomUpdate::Bookmarks(list)) => Some(list.clone()),
+        _ => None,
+    })
+    .await;
+    let joins = drain(&mut u, 3).await.iter().any(|k| {
+        matches!(k, UpdateKind::Room(RoomUpdate::Joining { room: r, .. }
+            | RoomUpdate::Joined { room: r, .. }) if r == room)
+    });
+    h.send(Command::Disconnect).expect("alive");
+    drain(&mut u, 1).await;
+    (list, joins)
+}
+
+/// Leave tells the room (another occupant sees us go); "leave for now" keeps the
+/// bookmark without autojoin, "forget" removes it: neither comes back at the next
+/// sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_tells_the_room_and_forgetting_removes_the_bookmark() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("leave-a");
+    let (b, pb) = server.fresh_user("leave-b");
+    let room = fresh_room("leaving");
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    {
+        let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+        join(&ha, &room, "alice", None);
+        joined(&mut ua, &room).await;
+        wait_for(&mut ub, 20, "alice in the room", |k| match k {
+            UpdateKind::Room(RoomUpdate::Occupant { occupant, .. }) if occupant.nick == "alice" => {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+        // The autojoin bookmark the join published.
+        drain(&mut ua, 2).await;
+        ha.send(Command::LeaveRoom { room: room.clone() })
+            .expect("alive");
+        wait_for(&mut ub, 20, "alice leaving", |k| match k {
+            UpdateKind::Room(RoomUpdate::OccupantLeft { nick, .. }) if nick == "alice" => Some(()),
+            _ => None,
+        })
+        .await;
+        let left = wait_for(&mut ua, 20, "our own exit", |k| match k {
+            UpdateKind::Room(RoomUpdate::Left {
+                room: r, departure, ..
+            }) if *r == room => Some(departure.exit.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(left, Exit::Left);
+        drain(&mut ua, 2).await;
+        ha.send(Command::Disconnect).expect("alive");
+        drain(&mut ua, 1).await;
+    }
+    // Left for now: still bookmarked, not joined by itself.
+    let (list, joins) = next_sign_in(&server, &a, &pa, &room).await;
+    assert!(
+        list.iter().any(|b| b.room == room && !b.autojoin),
+        "{list:?}"
+    );
+    assert!(!joins, "a room left is not joined again at sign-in");
+
+    // Forgotten: the bookmark is gone for the next sign-in.
+    {
+        let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+        wait_for(&mut ua, 20, "bookmarks", |k| match k {
+            UpdateKind::Room(RoomUpdate::Bookmarks(list))
+                if list.iter().any(|b| b.room == room) =>
+            {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+        ha.send(Command::ForgetBookmark { room: room.clone() })
+            .expect("alive");
+        let list = wait_for(&mut ua, 20, "the list without it", |k| match k {
+            UpdateKind::Room(RoomUpdate::Bookmarks(list)) => Some(list.clone()),
+            _ => None,
+        })
+        .await;
+        assert!(!list.iter().any(|b| b.room == room), "{list:?}");
+        drain(&mut ua, 2).await;
+        ha.send(Command::Disconnect).expect("alive");
+        drain(&mut ua, 1).await;
+    }
+    let (list, joins) = next_sign_in(&server, &a, &pa, &room).await;
+    assert!(!list.iter().any(|b| b.room == room), "{list:?}");
+    assert!(!joins);
+}
+
 /// A room message written while out of the room stays in the outbox across a restart
 /// and goes out once when the room is joined again; a message the room took just before
 /// the app quit (its echo never seen) is confirmed by the room archive, not sent twice.
@@ -546,4 +650,158 @@ async fn older_room_history_pages_back_from_the_archive() {
     })
     .await;
     assert_eq!((messages, complete), (0, true));
+}
+
+/// Waits until `watcher` sees `nick`'s role in the room become `role`.
+async fn sees_role(watcher: &mut Updates, nick: &str, role: loquat::session::rooms::Role) {
+    wait_for(watcher, 20, &format!("{nick} as {role:?}"), |k| match k {
+        UpdateKind::Room(RoomUpdate::Occupant { occupant, .. })
+            if occupant.nick == nick && occupant.role == role =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await
+}
+
+/// The owner takes voice, gives it back, makes a moderator and bans: another occupant
+/// sees each change; a change the room refuses comes back in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_moderator_and_ban_take_effect_for_everyone() {
+    use loquat::session::rooms::{Affiliation, Role};
+    let server = TestServer::start();
+    let (o, po) = server.fresh_user("mod-o");
+    let (b, pb) = server.fresh_user("mod-b");
+    let (c, pc) = server.fresh_user("mod-c");
+    let (mut uo, ho, _) = online(params(&server, &o, &po, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let (mut uc, hc, _) = online(params(&server, &c, &pc, None)).await;
+    let room = fresh_room("moderated");
+    join(&ho, &room, "owner", None);
+    joined(&mut uo, &room).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    join(&hc, &room, "carol", None);
+    joined(&mut uc, &room).await;
+    let role = |nick: &str, role, reason: Option<&str>| Command::SetRole {
+        room: room.clone(),
+        nick: nick.into(),
+        role,
+        reason: reason.map(str::to_owned),
+    };
+    ho.send(role("bob", Role::Visitor, Some("calm down")))
+        .expect("alive");
+    sees_role(&mut uc, "bob", Role::Visitor).await;
+    ho.send(role("bob", Role::Participant, None))
+        .expect("alive");
+    sees_role(&mut uc, "bob", Role::Participant).await;
+    ho.send(role("bob", Role::Moderator, None)).expect("alive");
+    sees_role(&mut uc, "bob", Role::Moderator).await;
+
+    // Carol is no moderator: the room refuses, and says so.
+    hc.send(role("bob", Role::Visitor, None)).expect("alive");
+    let refused = wait_for(&mut uc, 20, "refusal", |k| match k {
+        UpdateKind::Room(RoomUpdate::Refused { error, .. }) => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        matches!(
+            refused,
+            MucError::NotAllowed | MucError::Banned | MucError::Other(_)
+        ),
+        "{refused:?}"
+    );
+
+    // Banned by address: bob leaves as banned, and cannot come back.
+    ho.send(Command::SetAffiliation {
+        room: room.clone(),
+        jid: jid(&b),
+        affiliation: Affiliation::Outcast,
+        reason: Some("spam".into()),
+    })
+    .expect("alive");
+    let exit = wait_for(&mut uc, 20, "bob banned", |k| match k {
+        UpdateKind::Room(RoomUpdate::OccupantLeft {
+            nick, departure, ..
+        }) if nick == "bob" => Some(departure.exit.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(exit, Exit::Banned);
+    let (exit, reason) = wait_for(&mut ub, 20, "our ban", |k| match k {
+        UpdateKind::Room(RoomUpdate::Left { departure, .. }) => {
+            Some((departure.exit.clone(), departure.reason.clone()))
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!((exit, reason.as_deref()), (Exit::Banned, Some("spam")));
+    join(&hb, &room, "bob", None);
+    let error = wait_for(&mut ub, 20, "join refused", |k| match k {
+        UpdateKind::Room(RoomUpdate::JoinFailed { error, .. }) => Some(error.clone()),
+        UpdateKind::Room(RoomUpdate::Joined { .. }) => panic!("a banned user joined"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(error, MucError::Banned);
+}
+
+/// A room joined on another device (a second session of the same account) shows in
+/// this session's bookmark list without a new sign-in (PEP `+notify` in our caps).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bookmark_added_on_another_device_arrives() {
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("bk-two");
+    let room = fresh_room("elsewhere");
+    let (mut desk, _hd, _) = online(params(&server, &a, &pa, None)).await;
+    // The first list (empty) from the sign-in fetch.
+    wait_for(&mut desk, 20, "first bookmarks", |k| match k {
+        UpdateKind::Room(RoomUpdate::Bookmarks(_)) => Some(()),
+        _ => None,
+    })
+    .await;
+    drain(&mut desk, 1).await;
+    let (mut phone, hp, _) = online(params(&server, &a, &pa, None)).await;
+    join(&hp, &room, "alice", None);
+    joined(&mut phone, &room).await;
+    let list = wait_for(&mut desk, 20, "the phone's bookmark", |k| match k {
+        UpdateKind::Room(RoomUpdate::Bookmarks(list)) if list.iter().any(|b| b.room == room) => {
+            Some(list.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        list.iter().any(|b| b.room == room && b.autojoin),
+        "{list:?}"
+    );
+}
+
+/// The owner destroys the room: the others are told it is gone, and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_destroys_a_room_and_occupants_learn_why() {
+    let server = TestServer::start();
+    let (o, po) = server.fresh_user("destroy-o");
+    let (b, pb) = server.fresh_user("destroy-b");
+    let (mut uo, ho, _) = online(params(&server, &o, &po, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let room = fresh_room("doomed");
+    join(&ho, &room, "owner", None);
+    joined(&mut uo, &room).await;
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    ho.send(Command::DestroyRoom {
+        room: room.clone(),
+        reason: Some("moved to tea2".into()),
+    })
+    .expect("alive");
+    let departure = wait_for(&mut ub, 20, "the room gone", |k| match k {
+        UpdateKind::Room(RoomUpdate::Left { departure, .. }) => Some(departure.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(departure.exit, Exit::Destroyed);
+    assert_eq!(departure.reason.as_deref(), Some("moved to tea2"));
 }

@@ -708,3 +708,18 @@ fn a_100_kb_message_shows_folded_with_the_hidden_amount_until_show_more() {
         1
     );
 }
+
+#[test]
+fn a_chat_opened_with_unread_messages_shows_where_they_start() {
+    let (mut app, account, bob, _commands) = main_screen_app();
+    let _ = app.update(incoming(&account, &bob, "u1", "are you there?"));
+    let _ = app.update(incoming(&account, &bob, "u2", "hello?"));
+    assert!(!shows(&app, "New messages"), "nothing open yet");
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click("Bob").expect("Bob");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    assert_eq!(count_text(&app, "New messages"), 1);
+}

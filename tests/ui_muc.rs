@@ -634,3 +634,130 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
     assert_eq!(count(room.view(Lang::En), "Show less"), 1);
     assert_eq!(count(room.view(Lang::ZhCn), "收起"), 1, "and in Chinese");
 }
+
+/// Clicks `label` in the panel's main area and returns what the panel asks of the app.
+fn click_panel(
+    panel: &mut loquat::ui::rooms::Panel,
+    label: &str,
+) -> Vec<loquat::ui::rooms::Outgoing> {
+    let messages: Vec<loquat::ui::rooms::Message> = {
+        let view = panel
+            .main_view(Lang::En, Vec::new(), Default::default())
+            .expect("something shown");
+        let mut ui = simulator(view);
+        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+        ui.into_messages().collect()
+    };
+    messages
+        .into_iter()
+        .filter_map(|m| panel.update(m, None, None))
+        .collect()
+}
+
+#[test]
+fn leave_asks_whether_to_forget_the_bookmark() {
+    use loquat::ui::rooms::{Outgoing, Panel};
+    let mut panel = Panel::default();
+    let r = joined_room();
+    let key = (r.account.clone(), r.jid.clone());
+    panel.rooms.insert(key.clone(), r);
+    panel.open = Some(key.clone());
+    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::rooms::Message> {
+        panel
+            .main_view(Lang::En, Vec::new(), Default::default())
+            .expect("room")
+    }
+    assert_eq!(count(main(&panel), "Leave for now"), 0);
+    assert!(click_panel(&mut panel, "Leave").is_empty(), "only asks");
+    assert_eq!(count(main(&panel), "Leave for now"), 1);
+    // Cancel: nothing sent, the question goes.
+    assert!(click_panel(&mut panel, "Cancel").is_empty());
+    assert_eq!(count(main(&panel), "Leave for now"), 0);
+    // Leave for now: unavailable presence only (the session keeps the bookmark).
+    click_panel(&mut panel, "Leave");
+    let asks = click_panel(&mut panel, "Leave for now");
+    assert!(
+        matches!(asks.as_slice(), [Outgoing::Commands(a, c)] if *a == key.0
+            && matches!(c.as_slice(), [Command::LeaveRoom { room }] if *room == key.1)),
+        "{asks:?}"
+    );
+    // Leave and forget: the bookmark goes too.
+    click_panel(&mut panel, "Leave");
+    let asks = click_panel(&mut panel, "Leave and forget the bookmark");
+    assert!(
+        matches!(asks.as_slice(), [Outgoing::Commands(_, c)]
+            if matches!(c.as_slice(), [Command::LeaveRoom { .. }, Command::ForgetBookmark { room }] if *room == key.1)),
+        "{asks:?}"
+    );
+    // And in Chinese.
+    panel.rooms.get_mut(&key).expect("room").leaving = true;
+    let zh = panel
+        .main_view(Lang::ZhCn, Vec::new(), Default::default())
+        .expect("room");
+    assert_eq!(count(zh, "退出并删除书签"), 1);
+}
+
+#[test]
+fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
+    use loquat::session::rooms::Bookmark;
+    use loquat::ui::rooms::{Message as P, Outgoing, Panel};
+    let account = AccountId("acc".into());
+    let mut panel = Panel::default();
+    panel.update(P::OpenJoin, Some(account.clone()), Some("alice".into()));
+    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::rooms::Message> {
+        panel
+            .main_view(Lang::En, Vec::new(), Default::default())
+            .expect("join dialog")
+    }
+    assert_eq!(count(main(&panel), "No bookmarked rooms yet"), 1);
+    let bookmark = |room: &str, name: Option<&str>, autojoin| Bookmark {
+        room: jid(room),
+        name: name.map(str::to_owned),
+        nick: Some("alice".into()),
+        password: None,
+        autojoin,
+    };
+    panel.apply(
+        &account,
+        &RoomUpdate::Bookmarks(vec![
+            bookmark("tea@conference.example.org", Some("Tea lovers"), true),
+            bookmark("coffee@conference.example.org", None, false),
+        ]),
+    );
+    assert_eq!(count(main(&panel), "Tea lovers"), 1);
+    assert_eq!(count(main(&panel), "coffee@conference.example.org"), 1);
+    assert_eq!(count(main(&panel), "No bookmarked rooms yet"), 0);
+    let asks = click_panel(&mut panel, "Tea lovers");
+    assert!(asks.is_empty(), "the name is not a button: {asks:?}");
+    let asks = {
+        let messages: Vec<P> = {
+            let mut ui = simulator(main(&panel));
+            ui.click("Remove bookmark").expect("Remove bookmark");
+            ui.into_messages().collect()
+        };
+        messages
+            .into_iter()
+            .filter_map(|m| panel.update(m, None, None))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        matches!(asks.as_slice(), [Outgoing::Command(a, Command::ForgetBookmark { room })]
+            if *a == account && room.as_str() == "tea@conference.example.org"),
+        "{asks:?}"
+    );
+    let asks = panel.update(
+        P::BookmarkAutojoin(account.clone(), jid("coffee@conference.example.org"), true),
+        None,
+        None,
+    );
+    assert!(
+        matches!(
+            asks,
+            Some(Outgoing::Command(
+                _,
+                Command::SetBookmarkAutojoin { autojoin: true, .. }
+            ))
+        ),
+        "{asks:?}"
+    );
+}

@@ -506,7 +506,9 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
         matches!(requests.as_slice(), [(a, Request::ConfigForm(r))] if *a == key.0 && *r == key.1),
         "{requests:?}"
     );
-    let shown = panel.main_view(Lang::En, Vec::new()).expect("dialog");
+    let shown = panel
+        .main_view(Lang::En, Vec::new(), Default::default())
+        .expect("dialog");
     assert_eq!(count(shown, "Asking the room for its settings"), 1);
     let el: Element = FORM.parse().expect("xml");
     let form = DataForm::from_owner_query(&el).expect("form");
@@ -519,7 +521,9 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
     );
     panel.update(P::Config(roomform::Message::Saved(Ok(()))), None, None);
     assert!(panel.config.is_none());
-    let shown = panel.main_view(Lang::En, Vec::new()).expect("room");
+    let shown = panel
+        .main_view(Lang::En, Vec::new(), Default::default())
+        .expect("room");
     assert_eq!(count(shown, "The room settings were saved."), 1);
 }
 
@@ -595,4 +599,88 @@ fn app_browses_rooms_through_the_session() {
     assert_eq!(count(app.view(), "Tea room"), 1);
     assert_eq!(count(app.view(), "2 in the room"), 1);
     assert_eq!(count(app.view(), "coffee@conference.example.org"), 1);
+}
+
+#[test]
+fn a_moderator_takes_voice_with_a_reason_and_bans_from_the_occupant_list() {
+    use loquat::ui::room::moderation::REASON_ID;
+    let mut room = support::view::joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Owner),
+        loquat::session::rooms::Occupant {
+            real_jid: Some(BareJid::new("bob@example.org").expect("jid")),
+            ..occupant("bob", Role::Participant, Affiliation::None)
+        },
+        occupant("carol", Role::Moderator, Affiliation::Admin),
+    ]);
+    // Admins and owners are not for a moderator's buttons: one "Moderate…", bob's.
+    assert_eq!(count(room.view(Lang::En), "Moderate…"), 1);
+    assert!(click_room(&mut room, "Moderate…").is_empty());
+    for action in ["Kick", "Take voice", "Make moderator", "Ban"] {
+        assert_eq!(count(room.view(Lang::En), action), 1, "{action}");
+    }
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click(iced::widget::Id::new(REASON_ID)).expect("reason");
+        ui.typewrite("too loud");
+        ui.click("Take voice").expect("Take voice");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| room.update(m))
+        .collect();
+    assert!(
+        matches!(events.as_slice(), [room::Event::Command(Command::SetRole { nick, role: Role::Visitor, reason: Some(r), .. })]
+            if nick == "bob" && r == "too loud"),
+        "{events:?}"
+    );
+    assert_eq!(
+        count(room.view(Lang::En), "Take voice"),
+        0,
+        "the box closes"
+    );
+    click_room(&mut room, "Moderate…");
+    let events = click_room(&mut room, "Ban");
+    assert!(
+        matches!(events.as_slice(), [room::Event::Command(Command::SetAffiliation { jid, affiliation: Affiliation::Outcast, reason: None, .. })]
+            if jid.as_str() == "bob@example.org"),
+        "{events:?}"
+    );
+    // A plain participant sees no moderation at all.
+    let plain = support::view::joined_room(vec![
+        occupant("alice", Role::Participant, Affiliation::None),
+        occupant("bob", Role::Participant, Affiliation::None),
+    ]);
+    assert_eq!(count(plain.view(Lang::En), "Moderate…"), 0);
+}
+
+#[test]
+fn the_owner_destroys_the_room_with_a_reason_after_confirming() {
+    let mut room = owned_room();
+    assert!(click_room(&mut room, "Destroy…").is_empty(), "only asks");
+    assert!(click_room(&mut room, "Cancel").is_empty());
+    assert_eq!(count(room.view(Lang::En), "Destroy room"), 0);
+    click_room(&mut room, "Destroy…");
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click(Id::new(loquat::ui::roomedit::DESTROY_REASON_ID))
+            .expect("reason");
+        ui.typewrite("moved to tea2");
+        ui.click("Destroy room").expect("Destroy room");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| room.update(m))
+        .collect();
+    assert!(
+        matches!(events.as_slice(), [room::Event::Command(Command::DestroyRoom { reason: Some(r), .. })] if r == "moved to tea2"),
+        "{events:?}"
+    );
+    // Not offered to others.
+    let plain = support::view::joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Admin),
+        occupant("bob", Role::Participant, Affiliation::None),
+    ]);
+    assert_eq!(count(plain.view(Lang::En), "Destroy…"), 0);
 }

@@ -84,10 +84,26 @@ pub async fn prepare_upload(handle: &Handle, path: &Path) -> Result<PreparedUplo
     })
 }
 
+/// Where a file is shared: a contact (a chat message) or a room (a groupchat message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Chat(BareJid),
+    Room(BareJid),
+}
+
 /// Shares an uploaded file with `to` (URL as body and OOB element).
 pub fn send_file_message(
     handle: &Handle,
     to: BareJid,
+    prepared: &PreparedUpload,
+) -> Result<LocalMessageId, TransferError> {
+    share(handle, Recipient::Chat(to), prepared)
+}
+
+/// Shares an uploaded file with a contact or in a room (URL as body and OOB element).
+pub fn share(
+    handle: &Handle,
+    to: Recipient,
     prepared: &PreparedUpload,
 ) -> Result<LocalMessageId, TransferError> {
     let id = LocalMessageId::generate();
@@ -97,12 +113,20 @@ pub fn send_file_message(
         size: Some(prepared.size),
         mime: Some(prepared.content_type.clone()),
     };
-    handle
-        .send(Command::SendAttachment {
+    let command = match to {
+        Recipient::Chat(to) => Command::SendAttachment {
             to,
             attachment,
             id: id.clone(),
-        })
+        },
+        Recipient::Room(room) => Command::SendRoomAttachment {
+            room,
+            attachment,
+            id: id.clone(),
+        },
+    };
+    handle
+        .send(command)
         .map_err(|_| TransferError::NotConnected)?;
     Ok(id)
 }
@@ -113,6 +137,16 @@ pub fn send_file(
     handle: Handle,
     client: reqwest::Client,
     to: BareJid,
+    path: PathBuf,
+) -> TransferStream {
+    send_file_to(handle, client, Recipient::Chat(to), path)
+}
+
+/// [`send_file`] to a contact or a room.
+pub fn send_file_to(
+    handle: Handle,
+    client: reqwest::Client,
+    to: Recipient,
     path: PathBuf,
 ) -> TransferStream {
     TransferStream::spawn(move |tx| async move {
@@ -126,7 +160,7 @@ pub fn send_file(
             tx.clone(),
         )
         .await?;
-        send_file_message(&handle, to, &prepared)?;
+        share(&handle, to, &prepared)?;
         Ok(None)
     })
 }

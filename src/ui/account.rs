@@ -35,18 +35,45 @@ pub struct ConversationEntry {
     pub room: bool,
     pub last_activity_ms: i64,
     pub last_body: String,
+    /// The last message shared a file: the list says so instead of its URL.
+    pub last_file: Option<LastFile>,
     pub unread: u32,
     /// Of the unread messages of a room, those that mention our nickname.
     pub mentions: u32,
 }
 
-/// The preview of a message in the list: rooms say who wrote it.
+/// A file in the last message of a conversation, as the list previews it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastFile {
+    /// An image ("🖼 Photo").
+    Photo,
+    /// Another file, by name ("📎 name").
+    File(String),
+}
+
+/// The preview of a message in the list: rooms say who wrote it. With a file, the
+/// body is only that prefix (the file is in [`last_file`]).
 fn list_body(message: &ChatMessage) -> String {
-    if message.is_room && !message.sender.is_empty() {
-        format!("{}: {}", message.sender, message.body)
+    let body = if message.attachment.is_some() {
+        ""
     } else {
-        message.body.clone()
+        message.body.as_str()
+    };
+    if message.is_room && !message.sender.is_empty() {
+        format!("{}: {}", message.sender, body)
+    } else {
+        body.to_owned()
     }
+}
+
+/// The file of a message, for the list.
+pub fn last_file(message: &ChatMessage) -> Option<LastFile> {
+    let file = message.attachment.as_deref()?;
+    Some(if file.is_image() {
+        LastFile::Photo
+    } else {
+        LastFile::File(file.name.clone())
+    })
 }
 
 /// A contact's availability, aggregated over its resources.
@@ -210,6 +237,7 @@ impl AccountState {
                 room: matches!(s.conversation, ConversationId::Room(_)),
                 last_activity_ms: s.last.as_ref().map(|m| m.timestamp_ms).unwrap_or(0),
                 last_body: s.last.as_ref().map(list_body).unwrap_or_default(),
+                last_file: s.last.as_ref().and_then(last_file),
                 unread: s.unread,
                 mentions: 0,
             })
@@ -231,6 +259,7 @@ impl AccountState {
                 if message.timestamp_ms >= entry.last_activity_ms {
                     entry.last_activity_ms = message.timestamp_ms;
                     entry.last_body = list_body(message);
+                    entry.last_file = last_file(message);
                 }
                 if unread {
                     entry.unread = entry.unread.saturating_add(1);
@@ -241,6 +270,7 @@ impl AccountState {
                 room: message.is_room,
                 last_activity_ms: message.timestamp_ms,
                 last_body: list_body(message),
+                last_file: last_file(message),
                 unread: u32::from(unread),
                 mentions: 0,
             }),

@@ -53,7 +53,7 @@ fn clipboard_image_to_file() -> Result<Option<PathBuf>, String> {
 impl App {
     /// Ctrl+V in a conversation: an image on the clipboard is sent like a chosen file.
     pub(super) fn paste_image(&mut self) -> Task<Message> {
-        if self.conversation.is_none() {
+        if self.conversation.is_none() && self.rooms.file_target().is_none() {
             return Task::none();
         }
         Task::perform(blocking(clipboard_image_to_file), |r| match r {
@@ -90,10 +90,15 @@ impl App {
 
     /// Files to send to the open conversation (from the dialog or dropped on the window).
     pub(super) fn files_chosen(&mut self, paths: Vec<PathBuf>) -> Task<Message> {
-        let Some(open) = &self.conversation else {
+        // The open chat, else the open room (files go to the room as groupchat
+        // messages, see `start_transfer`).
+        let target = match &self.conversation {
+            Some(open) => Some((open.account.clone(), open.conversation.jid().clone())),
+            None => self.rooms.file_target().cloned(),
+        };
+        let Some((account, peer)) = target else {
             return Task::none();
         };
-        let (account, peer) = (open.account.clone(), open.conversation.jid().clone());
         let tasks: Vec<_> = paths
             .into_iter()
             .filter(|p| p.is_file())
@@ -212,7 +217,8 @@ impl App {
         match &update.kind {
             crate::session::UpdateKind::Message(m) => self.previews_for(std::slice::from_ref(m)),
             crate::session::UpdateKind::History(ms)
-            | crate::session::UpdateKind::ChatOlder { messages: ms, .. } => self.previews_for(ms),
+            | crate::session::UpdateKind::ChatOlder { messages: ms, .. }
+            | crate::session::UpdateKind::RoomOlder { messages: ms, .. } => self.previews_for(ms),
             _ => Task::none(),
         }
     }
@@ -276,7 +282,12 @@ impl App {
                     self.transfers.show(item);
                     return Task::none();
                 };
-                transfer::send_file(handle, client, item.peer.clone(), item.path.clone())
+                let to = if self.is_room(&item.account, &item.peer) {
+                    transfer::Recipient::Room(item.peer.clone())
+                } else {
+                    transfer::Recipient::Chat(item.peer.clone())
+                };
+                transfer::send_file_to(handle, client, to, item.path.clone())
             }
             TransferDirection::Download => {
                 let url = item.url.clone().unwrap_or_default();

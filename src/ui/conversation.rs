@@ -1,24 +1,21 @@
 //! One open conversation: header, message history and composer.
 
-mod links;
-mod list;
-
 use super::account::Availability;
 use super::i18n::{Lang, T, tr, trf};
 use super::parts;
 use super::sidebar::show_text;
 use super::theme;
+use super::timeline;
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Delivery};
-use iced::keyboard::{Key, key::Named};
 use iced::widget::scrollable::Viewport;
-use iced::widget::text_editor::{self, Binding, KeyPress};
+use iced::widget::text_editor;
 use iced::widget::{Id, button, column, container, row, scrollable, space, text};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
 
-pub use links::{Segment, has_link, segments};
+pub use super::timeline::{Segment, has_link, segments};
 
 /// The widget id of the composer (tests click it).
 pub const COMPOSER_ID: &str = "conversation-composer";
@@ -57,6 +54,25 @@ pub enum Message {
     LoadOlder,
     /// "Show more" (true) or "Show less" (false) on a long message.
     Unfold(LocalMessageId, bool),
+}
+
+impl From<timeline::Message> for Message {
+    fn from(message: timeline::Message) -> Self {
+        match message {
+            timeline::Message::OpenLink(url) => Message::OpenLink(url),
+            timeline::Message::LoadOlder => Message::LoadOlder,
+            timeline::Message::Unfold(id, unfold) => Message::Unfold(id, unfold),
+            timeline::Message::Download(id) => Message::Download(id),
+            timeline::Message::SaveAs(id) => Message::SaveAs(id),
+            timeline::Message::Retry(id) => Message::Retry(id),
+            timeline::Message::Preview(m) => {
+                Message::Transfers(super::transfers::Message::Preview(m))
+            }
+            timeline::Message::Edit(action) => Message::Edit(action),
+            timeline::Message::Send => Message::Send,
+            timeline::Message::Attach => Message::Attach,
+        }
+    }
 }
 
 /// What the conversation asks of the app.
@@ -151,6 +167,10 @@ pub struct State {
     archive_cursor: Option<String>,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     unfolded: HashSet<LocalMessageId>,
+    /// Messages that were unread when the chat was opened, until the history shows.
+    unread: usize,
+    /// The first of them: the unread line shows above it.
+    unread_from: Option<LocalMessageId>,
 }
 
 impl State {
@@ -173,7 +193,38 @@ impl State {
             store_done: !has_history,
             archive_cursor: None,
             unfolded: HashSet::new(),
+            unread: 0,
+            unread_from: None,
         }
+    }
+
+    /// `count` messages were unread when the chat was opened: the unread line goes
+    /// above the first of them once the history is on screen.
+    pub fn set_unread(&mut self, count: u32) {
+        self.unread = usize::try_from(count).unwrap_or(usize::MAX);
+        if self.loaded {
+            self.settle_unread();
+        }
+    }
+
+    fn settle_unread(&mut self) {
+        if self.unread == 0 {
+            return;
+        }
+        self.unread_from = self
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.direction == crate::model::Direction::Incoming)
+            .take(self.unread)
+            .last()
+            .map(|m| m.id.clone());
+        self.unread = 0;
+    }
+
+    /// Where the unread line is (the first message unread on opening).
+    pub fn unread_from(&self) -> Option<&LocalMessageId> {
+        self.unread_from.as_ref()
     }
 
     /// A period of this account's history that may be missing messages.
@@ -208,14 +259,7 @@ impl State {
                 self.composer.perform(action);
                 None
             }
-            Message::Send => {
-                let text = self.composer.text();
-                let body = text.trim_end().trim_start_matches(['\n', '\r']);
-                if body.trim().is_empty() {
-                    return None;
-                }
-                Some(Event::Send(body.to_string()))
-            }
+            Message::Send => timeline::to_send(&self.composer).map(Event::Send),
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
                 // reversed offset 0 at the top.
@@ -389,6 +433,7 @@ impl State {
 
     /// A page of history arrived (the latest page, or one before the oldest shown).
     pub fn history_loaded(&mut self, older: bool, result: Result<Vec<ChatMessage>, String>) {
+        let first = !older;
         if older {
             self.loading_older = false;
         } else {
@@ -405,6 +450,9 @@ impl State {
                 // The newest page (on opening) or the one before the oldest shown: either
                 // way older than anything shown, which came live meanwhile.
                 self.push_older(page);
+                if first {
+                    self.settle_unread();
+                }
             }
             Err(detail) => {
                 self.exhausted = true;
@@ -472,28 +520,37 @@ impl State {
             .style(theme::bar);
 
         let top = if self.loading_older || !self.loaded {
-            Some(T::LoadingOlder)
+            Some(timeline::Top::Loading)
         } else if self.store_done && !self.exhausted {
             // The server archive may have more than the store: a button (a short list
             // does not scroll, so scrolling up cannot ask).
-            Some(T::LoadOlder)
+            Some(timeline::Top::LoadOlder)
         } else if self.messages.is_empty() {
-            Some(T::NoMessages)
+            Some(timeline::Top::Empty)
         } else {
             None
         };
-        let messages = scrollable(list::view(
-            &cx,
-            &self.messages,
+        let list_cx = timeline::Context {
+            lang,
+            kind: timeline::Kind::Chat,
+            peer_label: cx.peer_label.clone(),
+            previews: cx.previews,
+        };
+        let list = timeline::list(
+            &list_cx,
+            self.messages.iter().map(timeline::Entry::Message),
             &self.unfolded,
             &self.gaps,
             top,
-        ))
-        .id(LIST_ID)
-        .anchor_bottom()
-        .on_scroll(Message::Scrolled)
-        .width(Length::Fill)
-        .height(Length::Fill);
+            self.unread_from.as_ref(),
+        )
+        .map(Message::from);
+        let messages = scrollable(list)
+            .id(LIST_ID)
+            .anchor_bottom()
+            .on_scroll(Message::Scrolled)
+            .width(Length::Fill)
+            .height(Length::Fill);
 
         let mut body = column![header, messages];
         if let Some(problem) = &self.problem {
@@ -570,46 +627,21 @@ impl State {
                     .style(theme::warning_text),
             );
         }
-        let editor = iced::widget::text_editor(&self.composer)
-            .id(COMPOSER_ID)
-            .placeholder(tr(lang, T::ComposerPlaceholder))
-            .on_action(Message::Edit)
-            .key_binding(composer_binding)
-            .padding(8)
-            .size(15)
-            .max_height(160)
-            .style(theme::composer);
-        let send = button(text(tr(lang, T::Send)))
-            .padding([8, 16])
-            .style(theme::primary_button)
-            .on_press(Message::Send);
-        let attach = button(text(tr(lang, T::Attach)))
-            .padding([8, 12])
-            .style(theme::secondary_button)
-            .on_press(Message::Attach);
-        container(
-            column![
-                as_line,
-                row![attach, editor, send]
-                    .spacing(8)
-                    .align_y(Alignment::End)
-            ]
-            .spacing(6),
+        let composer = timeline::composer(
+            lang,
+            &self.composer,
+            COMPOSER_ID,
+            tr(lang, T::ComposerPlaceholder).to_owned(),
+            true,
+            true,
         )
-        .padding(10)
-        .width(Length::Fill)
-        .style(theme::bar)
-        .into()
+        .map(Message::from);
+        container(column![as_line, composer].spacing(6))
+            .padding(10)
+            .width(Length::Fill)
+            .style(theme::bar)
+            .into()
     }
-}
-
-/// Enter sends; Shift+Enter (and everything else) keeps the editor's own behaviour.
-fn composer_binding(press: KeyPress) -> Option<Binding<Message>> {
-    let focused = matches!(press.status, text_editor::Status::Focused { .. });
-    if focused && matches!(press.key, Key::Named(Named::Enter)) && !press.modifiers.shift() {
-        return Some(Binding::Custom(Message::Send));
-    }
-    Binding::from_key_press(press)
 }
 
 #[cfg(test)]
@@ -651,6 +683,28 @@ mod tests {
         assert!(s.push(message("c", 30)));
         let ids: Vec<&str> = s.messages().iter().map(|m| m.id.0.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_unread_line_goes_above_the_first_unread_message_once_history_shows() {
+        let mut s = state();
+        s.set_unread(2);
+        assert_eq!(s.unread_from(), None, "no history yet");
+        let mut mine = message("mine", 25);
+        mine.direction = Direction::Outgoing;
+        s.history_loaded(
+            false,
+            Ok(vec![
+                message("a", 10),
+                message("b", 20),
+                mine,
+                message("c", 30),
+            ]),
+        );
+        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
+        // A message arriving later does not move it.
+        s.push_live(message("d", 40));
+        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
     }
 
     #[test]

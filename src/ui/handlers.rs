@@ -238,6 +238,11 @@ impl App {
         let Some(state) = self.account_mut(&account) else {
             return Task::none();
         };
+        let unread = state
+            .conversations
+            .iter()
+            .find(|c| c.peer == peer)
+            .map_or(0, |c| c.unread);
         state.mark_read(&peer);
         let mut open = conversation::State::new(
             account.clone(),
@@ -247,6 +252,7 @@ impl App {
         for message in state.recent(&peer) {
             open.push(message.clone());
         }
+        open.set_unread(unread);
         self.restore_draft(&mut open);
         let conv_id = open.conversation.clone();
         self.conversation = Some(open);
@@ -296,6 +302,14 @@ impl App {
                     .map_err(|e| e.to_string())
             }),
             |result| Message::Background(result.and_then(|r| r)),
+        )
+    }
+
+    /// Opens a link from a message in the system's browser.
+    pub(super) fn open_link(&self, url: String) -> Task<Message> {
+        Task::perform(
+            blocking(move || ::open::that_detached(&url).map_err(|e| e.to_string())),
+            |result| Message::LinkOpened(result.and_then(|r| r)),
         )
     }
 
@@ -375,10 +389,7 @@ impl App {
                 }
                 Task::none()
             }
-            conversation::Event::OpenLink(url) => Task::perform(
-                blocking(move || ::open::that_detached(&url).map_err(|e| e.to_string())),
-                |result| Message::LinkOpened(result.and_then(|r| r)),
-            ),
+            conversation::Event::OpenLink(url) => self.open_link(url),
             conversation::Event::WriteAs(account) => self.write_as(account),
             e @ (conversation::Event::Attach
             | conversation::Event::Download(_)
@@ -497,6 +508,7 @@ impl App {
                 state: delivery,
             } => {
                 state.set_delivery(&id, &delivery);
+                self.rooms.set_delivery(&account, &id, &delivery);
                 if let Some(conversation) =
                     self.conversation.as_mut().filter(|c| c.account == account)
                 {

@@ -1,13 +1,14 @@
 //! A private conversation with one occupant of a room (`room@service/nick`), shown in
 //! place of the room's messages: its own lines, its own composer, a way back.
 
-use super::fold;
 use super::i18n::{Lang, T, tr, trf};
+use super::previews::Previews;
 use super::theme;
+use super::timeline;
 use crate::ids::LocalMessageId;
 use crate::model::{ChatMessage, Direction};
 use crate::session::Command;
-use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
+use iced::widget::{button, column, container, row, scrollable, text, text_editor};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
@@ -17,7 +18,7 @@ pub const PRIVATE_COMPOSER_ID: &str = "private-composer";
 #[derive(Debug, Clone, Default)]
 pub struct Private {
     pub lines: Vec<ChatMessage>,
-    pub draft: String,
+    pub composer: text_editor::Content,
     pub unread: u32,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
@@ -25,11 +26,16 @@ pub struct Private {
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Draft(String),
-    Send,
+    Timeline(timeline::Message),
     Back,
-    /// "Show more" (true) or "Show less" (false) on a long message.
-    Unfold(LocalMessageId, bool),
+}
+
+/// What the private chat asks of its room.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Command(Command),
+    /// A link, a file card or an image: the room acts on it.
+    Timeline(timeline::Message),
 }
 
 impl Private {
@@ -44,31 +50,34 @@ impl Private {
         self.lines.push(message);
     }
 
-    /// The command to send, if any (`Back` is the room's business).
-    pub fn update(&mut self, message: Message, room: &BareJid, nick: &str) -> Option<Command> {
+    /// What to do (`Back` is the room's business).
+    pub fn update(&mut self, message: Message, room: &BareJid, nick: &str) -> Option<Outcome> {
+        let message = match message {
+            Message::Back => return None,
+            Message::Timeline(m) => m,
+        };
         match message {
-            Message::Draft(d) => self.draft = d,
-            Message::Send => {
-                let body = self.draft.trim().to_owned();
-                if body.is_empty() {
-                    return None;
-                }
-                self.draft.clear();
-                return Some(Command::SendPrivate {
+            timeline::Message::Edit(action) => self.composer.perform(action),
+            timeline::Message::Send => {
+                let body = timeline::to_send(&self.composer)?;
+                self.composer = text_editor::Content::new();
+                return Some(Outcome::Command(Command::SendPrivate {
                     room: room.clone(),
                     nick: nick.to_owned(),
                     body,
                     id: LocalMessageId::generate(),
-                });
+                }));
             }
-            Message::Back => {}
-            Message::Unfold(id, unfold) => {
+            timeline::Message::Unfold(id, unfold) => {
                 if unfold {
                     self.unfolded.insert(id);
                 } else {
                     self.unfolded.remove(&id);
                 }
             }
+            // The room's history pages hold no private messages.
+            timeline::Message::LoadOlder => {}
+            other => return Some(Outcome::Timeline(other)),
         }
         None
     }
@@ -76,6 +85,7 @@ impl Private {
     pub fn view<'a>(
         &'a self,
         lang: Lang,
+        previews: Option<&'a Previews>,
         room: &BareJid,
         nick: &'a str,
         present: bool,
@@ -101,32 +111,22 @@ impl Private {
         .padding(12)
         .width(Length::Fill)
         .style(theme::bar);
-        let mut lines = column![].spacing(6).padding(12);
-        for m in &self.lines {
-            let (style, who) = if m.direction == Direction::Outgoing {
-                (theme::bubble_own as fn(&iced::Theme) -> _, String::new())
-            } else {
-                (
-                    theme::bubble_other as fn(&iced::Theme) -> _,
-                    nick.to_owned(),
-                )
-            };
-            let mut bubble = column![].spacing(2);
-            if !who.is_empty() {
-                bubble = bubble.push(text(who).size(13));
-            }
-            lines = lines.push(
-                container(bubble.push(fold::body(
-                    lang,
-                    m,
-                    self.unfolded.contains(&m.id),
-                    fold::plain,
-                    |unfold| Message::Unfold(m.id.clone(), unfold),
-                )))
-                .padding(8)
-                .style(style),
-            );
-        }
+        let cx = timeline::Context {
+            lang,
+            kind: timeline::Kind::RoomPrivate,
+            peer_label: nick.to_owned(),
+            previews,
+        };
+        let top = self.lines.is_empty().then_some(timeline::Top::Empty);
+        let list = timeline::list(
+            &cx,
+            self.lines.iter().map(timeline::Entry::Message),
+            &self.unfolded,
+            &[],
+            top,
+            None,
+        )
+        .map(Message::Timeline);
         let mut main = column![header];
         if !present {
             main = main.push(
@@ -136,23 +136,27 @@ impl Private {
             );
         }
         main = main.push(
-            scrollable(lines)
+            scrollable(list)
                 .anchor_bottom()
                 .height(Length::Fill)
                 .width(Length::Fill),
         );
-        let mut input = text_input(
-            &trf(lang, T::PrivatePlaceholder, &[("nick", nick)]),
-            &self.draft,
+        // Files go to the room, not (yet) privately: no attach button here.
+        let composer = timeline::composer(
+            lang,
+            &self.composer,
+            PRIVATE_COMPOSER_ID,
+            trf(lang, T::PrivatePlaceholder, &[("nick", nick)]),
+            can_send,
+            false,
         )
-        .id(Id::new(PRIVATE_COMPOSER_ID))
-        .style(theme::input);
-        let mut send = button(text(tr(lang, T::RoomSend))).style(theme::primary_button);
-        if can_send {
-            input = input.on_input(Message::Draft).on_submit(Message::Send);
-            send = send.on_press(Message::Send);
-        }
-        main.push(container(row![input, send].spacing(8)).padding(10))
-            .into()
+        .map(Message::Timeline);
+        main.push(
+            container(composer)
+                .padding(10)
+                .width(Length::Fill)
+                .style(theme::bar),
+        )
+        .into()
     }
 }

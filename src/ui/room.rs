@@ -3,22 +3,27 @@
 //! roles and affiliations, and the room's true state (joining, in, kicked, lost…) with
 //! the reason and a Rejoin button.
 
-use super::fold;
-use super::i18n::{Lang, T, tr, trf};
+pub mod moderation;
+mod view;
+
+use super::i18n::{Lang, T, tr};
+use super::previews::Previews;
 use super::private::{self, Private};
 use super::roomedit::{self, Edit};
-use super::theme;
-use crate::colors::consistent_color;
+use super::timeline;
+use super::transfers;
 use crate::ids::{AccountId, LocalMessageId};
-use crate::model::{ChatMessage, Direction};
+use crate::model::{ChatMessage, Delivery, Direction};
 use crate::session::Command;
-use crate::session::rooms::{Affiliation, Departure, Exit, MucError, Occupant, Role, RoomUpdate};
-use iced::widget::{Id, button, column, container, row, scrollable, text, text_input};
-use iced::{Alignment, Element, Length};
+use crate::session::rooms::{Affiliation, Departure, MucError, Occupant, Role, RoomUpdate};
+use iced::Element;
+use iced::widget::text_editor;
 use std::collections::{BTreeMap, HashSet};
 use xmpp_parsers::jid::BareJid;
 
 pub const COMPOSER_ID: &str = "room-composer";
+/// The widget id of the room's message list.
+pub const LIST_ID: &str = "room-list";
 
 /// Where we stand with the room.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +71,11 @@ pub struct Room {
     pub subject: Option<String>,
     pub occupants: BTreeMap<String, Occupant>,
     pub lines: Vec<Line>,
-    pub draft: String,
+    /// The multi-line composer (Enter sends, Shift+Enter adds a line).
+    pub composer: text_editor::Content,
+    /// The first message that was unread when the room was opened: the unread line
+    /// shows above it.
+    pub unread_from: Option<LocalMessageId>,
     /// Unread messages, and among them those that mention our nick.
     pub unread: u32,
     pub mentions: u32,
@@ -91,6 +100,12 @@ pub struct Room {
     pub older: Older,
     /// The message list is scrolled to its newest end.
     pub following: bool,
+    /// "Leave" was pressed: the choice (forget the bookmark or not) shows.
+    pub leaving: bool,
+    /// The occupant whose moderation box is open.
+    pub moderating: Option<moderation::Moderating>,
+    /// The owner pressed Destroy: the reason typed so far, until confirmed.
+    pub destroying: Option<String>,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
 }
@@ -98,8 +113,25 @@ pub struct Room {
 #[derive(Debug, Clone)]
 pub enum Message {
     Rejoin,
-    Draft(String),
+    /// The composer's editor.
+    Compose(text_editor::Action),
     Send,
+    /// Something done in the timeline (a link, a file card, an image, attach...).
+    Timeline(timeline::Message),
+    /// A transfer card's button.
+    Transfers(transfers::Message),
+    /// The header's Leave: asks whether to forget the bookmark.
+    Leave,
+    /// Leave and forget the bookmark (`Some(true)`), leave for now (`Some(false)`),
+    /// or stay (`None`).
+    LeaveChosen(Option<bool>),
+    /// An occupant's moderation box.
+    Moderate(moderation::Message),
+    /// The owner's Destroy: asks for a reason and a confirmation.
+    Destroy,
+    DestroyReason(String),
+    /// Destroy (true) or keep the room (false).
+    DestroyChosen(bool),
     Edit(roomedit::Message),
     Configure,
     KeepDefaults,
@@ -120,6 +152,39 @@ pub enum Event {
     Configure,
     /// Show the messages before the oldest one on screen.
     LoadOlder,
+    OpenLink(String),
+    /// Choose files to send to the room.
+    Attach,
+    /// Download the file of this message.
+    Download(Box<ChatMessage>),
+    /// Ask where, then download the file of this message there.
+    SaveAs(Box<ChatMessage>),
+    Transfers(transfers::Message),
+    /// Leave the room; `forget` also removes its bookmark.
+    Leave {
+        forget: bool,
+    },
+}
+
+impl From<timeline::Message> for Message {
+    fn from(message: timeline::Message) -> Self {
+        match message {
+            timeline::Message::LoadOlder => Message::LoadOlder,
+            timeline::Message::Unfold(id, unfold) => Message::Unfold(id, unfold),
+            timeline::Message::Edit(action) => Message::Compose(action),
+            timeline::Message::Send => Message::Send,
+            other => Message::Timeline(other),
+        }
+    }
+}
+
+/// What the room view borrows from the app.
+pub struct Context<'a> {
+    pub lang: Lang,
+    /// Inline image previews of received files.
+    pub previews: Option<&'a Previews>,
+    /// The room's file transfers, shown above the composer.
+    pub transfers: Option<Element<'a, transfers::Message>>,
 }
 
 /// Does `body` mention `nick` (as a whole word, any case)?
@@ -165,7 +230,8 @@ impl Room {
             subject: None,
             occupants: BTreeMap::new(),
             lines: Vec::new(),
-            draft: String::new(),
+            composer: text_editor::Content::new(),
+            unread_from: None,
             unread: 0,
             mentions: 0,
             created: false,
@@ -179,6 +245,9 @@ impl Room {
             private_open: None,
             older: Older::default(),
             following: true,
+            leaving: false,
+            moderating: None,
+            destroying: None,
             unfolded: HashSet::new(),
         }
     }
@@ -303,16 +372,64 @@ impl Room {
     }
 
     pub fn mark_read(&mut self) {
+        // The unread line goes above the first of the messages not read yet.
+        let unread = usize::try_from(self.unread).unwrap_or(usize::MAX);
+        self.unread_from = (unread > 0)
+            .then(|| {
+                self.lines
+                    .iter()
+                    .rev()
+                    .filter_map(|l| match l {
+                        Line::Chat(m) if m.direction == Direction::Incoming => Some(&m.id),
+                        _ => None,
+                    })
+                    .take(unread)
+                    .last()
+                    .cloned()
+            })
+            .flatten();
         self.unread = 0;
         self.mentions = 0;
     }
 
     pub fn update(&mut self, message: Message) -> Option<Event> {
         match message {
-            Message::Draft(d) => {
-                self.draft = d;
+            Message::Compose(action) => {
+                self.composer.perform(action);
                 None
             }
+            Message::Timeline(m) => self.on_timeline(m),
+            Message::Leave => {
+                self.leaving = true;
+                None
+            }
+            Message::Moderate(m) => self.moderate(m),
+            Message::Destroy => {
+                self.destroying = Some(String::new());
+                None
+            }
+            Message::DestroyReason(reason) => {
+                if let Some(r) = self.destroying.as_mut() {
+                    *r = reason;
+                }
+                None
+            }
+            Message::DestroyChosen(confirmed) => {
+                let reason = self.destroying.take()?;
+                let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
+                (confirmed && self.is_owner()).then(|| {
+                    self.refusal = None;
+                    Event::Command(Command::DestroyRoom {
+                        room: self.jid.clone(),
+                        reason,
+                    })
+                })
+            }
+            Message::LeaveChosen(choice) => {
+                self.leaving = false;
+                choice.map(|forget| Event::Leave { forget })
+            }
+            Message::Transfers(m) => Some(Event::Transfers(m)),
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
                 // reversed offset 0 at the top.
@@ -344,11 +461,11 @@ impl Room {
                 }))
             }
             Message::Send => {
-                let body = self.draft.trim().to_owned();
-                if body.is_empty() || self.status != Status::Joined {
+                if self.status != Status::Joined {
                     return None;
                 }
-                self.draft.clear();
+                let body = timeline::to_send(&self.composer)?;
+                self.composer = text_editor::Content::new();
                 Some(Event::Command(Command::SendRoom {
                     room: self.jid.clone(),
                     body,
@@ -404,255 +521,96 @@ impl Room {
             Message::Private(m) => {
                 let nick = self.private_open.clone()?;
                 let p = self.privates.get_mut(&nick)?;
-                p.update(m, &self.jid, &nick).map(Event::Command)
-            }
-        }
-    }
-
-    /// The state line when we are not (or not yet) in the room; `None` when joined.
-    fn status_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
-        let (words, reason, rejoin) = match &self.status {
-            Status::Joined => return None,
-            Status::Joining => (tr(lang, T::JoiningRoom).to_owned(), None, false),
-            Status::Failed(e) => (super::join::describe(lang, e, &self.nick), None, true),
-            Status::Out {
-                departure,
-                rejoin_in_secs,
-            } => {
-                let secs = rejoin_in_secs.map(|s| s.to_string()).unwrap_or_default();
-                let words = match (&departure.exit, rejoin_in_secs) {
-                    (Exit::Kicked, _) => match &departure.actor {
-                        Some(actor) => trf(lang, T::RoomKicked, &[("actor", actor)]),
-                        None => tr(lang, T::RoomKickedNoActor).to_owned(),
-                    },
-                    (Exit::Banned, _) => tr(lang, T::RoomBannedState).to_owned(),
-                    (Exit::Left, _) => tr(lang, T::RoomLeftState).to_owned(),
-                    (Exit::Destroyed, _) => tr(lang, T::RoomDestroyed).to_owned(),
-                    (Exit::MembersOnly | Exit::AffiliationChanged, _) => {
-                        tr(lang, T::RoomMembersOnlyNow).to_owned()
-                    }
-                    (Exit::Shutdown, Some(_)) => trf(lang, T::RoomShutdown, &[("secs", &secs)]),
-                    (Exit::Lost, Some(_)) => trf(lang, T::RoomLost, &[("secs", &secs)]),
-                    (Exit::Shutdown | Exit::Lost, None) => tr(lang, T::RoomLostNoRetry).to_owned(),
-                };
-                (
-                    words,
-                    departure.reason.clone(),
-                    rejoin_in_secs.is_none() && departure.exit != Exit::Banned,
-                )
-            }
-        };
-        let mut body = column![text(words)].spacing(4);
-        if let Some(reason) = reason {
-            body = body
-                .push(text(trf(lang, T::RoomReason, &[("reason", &reason)])).style(theme::muted));
-        }
-        let mut line = row![body.width(Length::Fill)]
-            .spacing(12)
-            .align_y(Alignment::Center);
-        if rejoin {
-            line = line.push(
-                button(text(tr(lang, T::RoomRejoin)))
-                    .style(theme::primary_button)
-                    .on_press(Message::Rejoin),
-            );
-        }
-        let style = match self.status {
-            Status::Joining => theme::notice_box,
-            _ => theme::error_box,
-        };
-        Some(container(line).padding(10).style(style).into())
-    }
-
-    fn occupants_view(&self, lang: Lang) -> Element<'_, Message> {
-        let mut list: Vec<&Occupant> = self.occupants.values().collect();
-        list.sort_by(|a, b| {
-            (a.role, a.affiliation, &a.nick).cmp(&(b.role, b.affiliation, &b.nick))
-        });
-        let mut col = column![
-            text(trf(
-                lang,
-                T::RoomOccupants,
-                &[("count", &list.len().to_string())]
-            ))
-            .style(theme::heading)
-        ]
-        .spacing(6);
-        for o in list {
-            let colour = consistent_color(&o.nick);
-            let detail: Vec<&str> = [
-                affiliation_word(lang, o.affiliation),
-                role_word(lang, o.role),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            let mut entry = column![
-                text(o.nick.clone()).style(theme::nick(colour)),
-                text(detail.join(" · ")).size(12).style(theme::muted),
-            ]
-            .spacing(0);
-            if o.nick != self.nick && self.status == Status::Joined {
-                entry = entry.push(
-                    button(text(tr(lang, T::PrivateMessage)).size(12))
-                        .padding([0, 0])
-                        .style(theme::link_button)
-                        .on_press(Message::OpenPrivate(o.nick.clone())),
-                );
-            }
-            col = col.push(entry);
-        }
-        if !self.privates.is_empty() {
-            col = col.push(text(tr(lang, T::PrivateChats)).style(theme::heading));
-            for (nick, p) in &self.privates {
-                let mut line = row![text(nick.clone()).width(Length::Fill)].spacing(4);
-                if p.unread > 0 {
-                    line = line.push(super::parts::unread(p.unread, false));
+                match p.update(m, &self.jid, &nick)? {
+                    private::Outcome::Command(c) => Some(Event::Command(c)),
+                    private::Outcome::Timeline(m) => self.on_timeline(m),
                 }
-                let selected = self.private_open.as_deref() == Some(nick.as_str());
-                col = col.push(
-                    button(line)
-                        .width(Length::Fill)
-                        .style(theme::list_item(selected))
-                        .on_press(Message::OpenPrivate(nick.clone())),
-                );
-            }
-        }
-        container(scrollable(col).height(Length::Fill))
-            .padding(10)
-            .width(220)
-            .height(Length::Fill)
-            .style(theme::sidebar)
-            .into()
-    }
-
-    fn line_view<'a>(&'a self, lang: Lang, line: &'a Line) -> Element<'a, Message> {
-        match line {
-            Line::Chat(m) => {
-                // Our own bubble is coloured already: our nick stays plain there, so it
-                // never lands a low-contrast colour on the accent.
-                let (bubble, sender) = if m.direction == Direction::Outgoing {
-                    (
-                        theme::bubble_own as fn(&iced::Theme) -> _,
-                        text(m.sender.clone()).size(13),
-                    )
-                } else {
-                    let colour = consistent_color(&m.sender);
-                    (
-                        theme::bubble_other as fn(&iced::Theme) -> _,
-                        text(m.sender.clone()).size(13).style(theme::nick(colour)),
-                    )
-                };
-                let body = fold::body(
-                    lang,
-                    m,
-                    self.unfolded.contains(&m.id),
-                    fold::plain,
-                    |unfold| Message::Unfold(m.id.clone(), unfold),
-                );
-                container(column![sender, body].spacing(2))
-                    .padding(8)
-                    .style(bubble)
-                    .into()
-            }
-            Line::Notes(notes) => {
-                let words: Vec<String> = notes
-                    .iter()
-                    .map(|n| match n {
-                        Note::Joined(nick) => trf(lang, T::RoomJoinedLine, &[("nick", nick)]),
-                        Note::Left(nick) => trf(lang, T::RoomLeftLine, &[("nick", nick)]),
-                        Note::Nick { old, new } => {
-                            trf(lang, T::RoomNickLine, &[("old", old), ("new", new)])
-                        }
-                    })
-                    .collect();
-                text(words.join(" · ")).size(12).style(theme::muted).into()
             }
         }
     }
 
-    pub fn view(&self, lang: Lang) -> Element<'_, Message> {
-        if let Some(nick) = &self.private_open
-            && let Some(p) = self.privates.get(nick)
-        {
-            let present = self.occupants.contains_key(nick);
-            let main = p
-                .view(
-                    lang,
-                    &self.jid,
+    fn moderate(&mut self, message: moderation::Message) -> Option<Event> {
+        match message {
+            moderation::Message::Open(nick) => {
+                self.moderating = Some(moderation::Moderating {
                     nick,
-                    present,
-                    self.status == Status::Joined,
-                )
-                .map(Message::Private);
-            return row![
-                iced::widget::container(main).width(Length::Fill),
-                self.occupants_view(lang)
-            ]
-            .into();
-        }
-        let subject = match &self.subject {
-            Some(s) => text(s.clone()),
-            None => text(tr(lang, T::RoomNoSubject)).style(theme::muted),
-        };
-        let header = container(
-            column![
-                row![
-                    text(self.jid.to_string()).size(18).style(theme::heading),
-                    container(text(tr(lang, T::RoomBadge)).size(12))
-                        .padding([1, 6])
-                        .style(theme::tag),
-                ]
-                .spacing(8)
-                .align_y(Alignment::Center),
-                subject,
-                roomedit::tools_view(self, lang),
-            ]
-            .spacing(4),
-        )
-        .padding(12)
-        .width(Length::Fill)
-        .style(theme::bar);
-        let mut messages = column![].spacing(6).padding(12);
-        messages = match self.older {
-            Older::Available if !self.lines.is_empty() => messages.push(
-                button(text(tr(lang, T::LoadOlder)).size(13))
-                    .style(theme::link_button)
-                    .on_press(Message::LoadOlder),
-            ),
-            Older::Loading => {
-                messages.push(text(tr(lang, T::LoadingOlder)).size(13).style(theme::muted))
+                    reason: String::new(),
+                });
+                None
             }
-            Older::Available | Older::Exhausted => messages,
-        };
-        for line in &self.lines {
-            messages = messages.push(self.line_view(lang, line));
+            moderation::Message::Reason(reason) => {
+                if let Some(m) = self.moderating.as_mut() {
+                    m.reason = reason;
+                }
+                None
+            }
+            moderation::Message::Close => {
+                self.moderating = None;
+                None
+            }
+            moderation::Message::Act(action) => {
+                let state = self.moderating.take()?;
+                let target = self.occupants.get(&state.nick)?;
+                self.refusal = None;
+                moderation::command(&self.jid, target, action, &state.reason).map(Event::Command)
+            }
         }
-        let mut main = column![header].spacing(0);
-        if let Some(status) = self.status_view(lang) {
-            main = main.push(container(status).padding(8));
+    }
+
+    /// What the timeline asks (of the room or of a private chat in it).
+    fn on_timeline(&mut self, message: timeline::Message) -> Option<Event> {
+        match message {
+            timeline::Message::OpenLink(url) => Some(Event::OpenLink(url)),
+            timeline::Message::Attach => (self.status == Status::Joined
+                && self.private_open.is_none())
+            .then_some(Event::Attach),
+            timeline::Message::Download(id) => {
+                self.find(&id).map(|m| Event::Download(Box::new(m.clone())))
+            }
+            timeline::Message::SaveAs(id) => {
+                self.find(&id).map(|m| Event::SaveAs(Box::new(m.clone())))
+            }
+            timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
+            timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
+            m @ (timeline::Message::LoadOlder
+            | timeline::Message::Unfold(..)
+            | timeline::Message::Edit(_)
+            | timeline::Message::Send) => self.update(Message::from(m)),
         }
-        main = main.push(
-            scrollable(messages)
-                .anchor_bottom()
-                .on_scroll(Message::Scrolled)
-                .height(Length::Fill)
-                .width(Length::Fill),
-        );
-        let room_name = self.jid.node().map(|n| n.to_string()).unwrap_or_default();
-        let mut input = text_input(
-            &trf(lang, T::RoomComposerPlaceholder, &[("room", &room_name)]),
-            &self.draft,
-        )
-        .id(Id::new(COMPOSER_ID))
-        .style(theme::input);
-        let mut send = button(text(tr(lang, T::RoomSend))).style(theme::primary_button);
-        if self.status == Status::Joined {
-            input = input.on_input(Message::Draft).on_submit(Message::Send);
-            send = send.on_press(Message::Send);
+    }
+
+    /// A message of the room or of one of its private chats.
+    fn find(&self, id: &LocalMessageId) -> Option<&ChatMessage> {
+        self.lines
+            .iter()
+            .find_map(|l| match l {
+                Line::Chat(m) if &m.id == id => Some(m.as_ref()),
+                _ => None,
+            })
+            .or_else(|| {
+                self.privates
+                    .values()
+                    .find_map(|p| p.lines.iter().find(|m| &m.id == id))
+            })
+    }
+
+    /// Our message moved on (sent, reflected by the room, failed).
+    pub fn set_delivery(&mut self, id: &LocalMessageId, state: &Delivery) -> bool {
+        for line in &mut self.lines {
+            if let Line::Chat(m) = line
+                && &m.id == id
+            {
+                m.delivery = state.clone();
+                return true;
+            }
         }
-        main = main.push(container(row![input, send].spacing(8)).padding(10));
-        row![main.width(Length::Fill), self.occupants_view(lang)].into()
+        for p in self.privates.values_mut() {
+            if let Some(m) = p.lines.iter_mut().find(|m| &m.id == id) {
+                m.delivery = state.clone();
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -666,5 +624,37 @@ mod tests {
         assert!(mentions("alice: tea", "Alice"));
         assert!(!mentions("malice aforethought", "alice"));
         assert!(!mentions("anything", ""));
+    }
+
+    #[test]
+    fn the_unread_line_goes_above_the_first_message_not_read() {
+        let jid = BareJid::new("tea@conference.example.org").unwrap();
+        let mut room = Room::new(AccountId("a".into()), jid.clone(), "alice".into(), None);
+        let message = |id: &str| ChatMessage {
+            truncated: false,
+            id: LocalMessageId(id.into()),
+            account: AccountId("a".into()),
+            peer: jid.clone(),
+            is_room: true,
+            direction: Direction::Incoming,
+            sender: "bob".into(),
+            body: id.into(),
+            timestamp_ms: 0,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            private_nick: None,
+            attachment: None,
+        };
+        room.push(message("read"), true);
+        room.push(message("new-1"), false);
+        room.note(Note::Joined("carol".into()));
+        room.push(message("new-2"), false);
+        room.mark_read();
+        assert_eq!(room.unread_from, Some(LocalMessageId("new-1".into())));
+        // Opened again with nothing new: no line.
+        room.mark_read();
+        assert_eq!(room.unread_from, None);
     }
 }

@@ -171,6 +171,9 @@ pub fn view(edit: &Edit, lang: Lang) -> Element<'_, Message> {
 }
 
 /// The room's tool buttons (what our role allows) and what came of the last edit.
+/// The widget id of the reason asked before destroying a room.
+pub const DESTROY_REASON_ID: &str = "room-destroy-reason";
+
 pub fn tools_view(room: &super::room::Room, lang: Lang) -> Element<'_, super::room::Message> {
     use super::room::Message as M;
     let mut col = column![].spacing(6);
@@ -191,8 +194,57 @@ pub fn tools_view(room: &super::room::Room, lang: Lang) -> Element<'_, super::ro
         bar = bar.push(small(T::RoomInvite, M::Edit(Message::Start(Kind::Invite))));
         if room.is_owner() {
             bar = bar.push(small(T::ConfigOpen, M::Configure));
+            bar = bar.push(small(T::RoomDestroy, M::Destroy));
         }
+        bar = bar.push(small(T::RoomLeave, M::Leave));
         col = col.push(bar);
+    }
+    if let Some(reason) = &room.destroying {
+        col = col.push(
+            container(
+                column![
+                    text(tr(lang, T::RoomDestroyAsk)),
+                    iced::widget::text_input(tr(lang, T::RoomDestroyReason), reason)
+                        .id(iced::widget::Id::new(DESTROY_REASON_ID))
+                        .on_input(M::DestroyReason)
+                        .style(theme::input),
+                    row![
+                        button(text(tr(lang, T::RoomDestroyConfirm)).size(13))
+                            .style(theme::danger_button)
+                            .on_press(M::DestroyChosen(true)),
+                        button(text(tr(lang, T::Cancel)).size(13))
+                            .style(theme::link_button)
+                            .on_press(M::DestroyChosen(false)),
+                    ]
+                    .spacing(8),
+                ]
+                .spacing(6),
+            )
+            .padding(10)
+            .style(theme::notice_box),
+        );
+    }
+    if room.leaving {
+        col = col.push(
+            container(
+                row![
+                    text(tr(lang, T::RoomLeaveAsk)).width(Length::Fill),
+                    button(text(tr(lang, T::RoomLeaveForNow)).size(13))
+                        .style(theme::secondary_button)
+                        .on_press(M::LeaveChosen(Some(false))),
+                    button(text(tr(lang, T::RoomLeaveForget)).size(13))
+                        .style(theme::primary_button)
+                        .on_press(M::LeaveChosen(Some(true))),
+                    button(text(tr(lang, T::Cancel)).size(13))
+                        .style(theme::link_button)
+                        .on_press(M::LeaveChosen(None)),
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center),
+            )
+            .padding(10)
+            .style(theme::notice_box),
+        );
     }
     if room.created && room.is_owner() {
         col = col.push(

@@ -15,8 +15,8 @@ use super::{join, room, roomform};
 use crate::ids::AccountId;
 use crate::model::ChatMessage;
 use crate::session::Command;
-use crate::session::rooms::{Invitation, RoomUpdate};
-use iced::widget::{button, column, container, pick_list, row, text};
+use crate::session::rooms::{Bookmark, Invitation, RoomUpdate};
+use iced::widget::{button, column, container, pick_list, row, scrollable, text, toggler};
 use iced::{Alignment, Element, Length};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -25,6 +25,13 @@ use xmpp_parsers::jid::BareJid;
 pub use history::Paging;
 
 type Key = (AccountId, BareJid);
+
+/// What the open room shows of files: inline images and its transfer cards.
+#[derive(Default, Clone, Copy)]
+pub struct RoomFiles<'a> {
+    pub previews: Option<&'a super::previews::Previews>,
+    pub transfers: Option<&'a super::transfers::State>,
+}
 
 /// A signed-in account the join dialog can join from, as its picker shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +62,8 @@ pub struct Panel {
     restored: HashSet<Key>,
     /// Where each room's history stands (store pages, then the archive).
     pub paging: HashMap<Key, Paging>,
+    /// Each account's room bookmarks, as its session last listed them.
+    pub bookmarks: HashMap<AccountId, Vec<Bookmark>>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +77,9 @@ pub enum Message {
     AcceptInvitation(usize),
     DeclineInvitation(usize),
     Config(roomform::Message),
+    /// Turn joining at sign-in on or off for a bookmarked room.
+    BookmarkAutojoin(AccountId, BareJid, bool),
+    BookmarkRemove(AccountId, BareJid),
 }
 
 /// What the panel asks of the app.
@@ -79,6 +91,10 @@ pub enum Outgoing {
     Open(AccountId, BareJid),
     /// Show older messages of the open room.
     LoadOlder(AccountId, BareJid),
+    /// A link, a file or an image in the open room (or one of its private chats).
+    Timeline(room::Event),
+    /// Send these commands, in order, to the account's session.
+    Commands(AccountId, Vec<Command>),
 }
 
 impl Panel {
@@ -215,6 +231,19 @@ impl Panel {
                 match r.update(m)? {
                     room::Event::Command(command) => Some(Outgoing::Command(key.0, command)),
                     room::Event::LoadOlder => Some(Outgoing::LoadOlder(key.0, key.1)),
+                    room::Event::Leave { forget } => {
+                        let (account, room) = key;
+                        let mut commands = vec![Command::LeaveRoom { room: room.clone() }];
+                        if forget {
+                            commands.push(Command::ForgetBookmark { room });
+                        }
+                        Some(Outgoing::Commands(account, commands))
+                    }
+                    e @ (room::Event::OpenLink(_)
+                    | room::Event::Attach
+                    | room::Event::Download(_)
+                    | room::Event::SaveAs(_)
+                    | room::Event::Transfers(_)) => Some(Outgoing::Timeline(e)),
                     room::Event::Configure => {
                         let (account, jid) = key;
                         self.config = Some(roomform::State::new(account.clone(), jid.clone()));
@@ -222,6 +251,13 @@ impl Panel {
                         None
                     }
                 }
+            }
+            Message::BookmarkAutojoin(account, room, autojoin) => Some(Outgoing::Command(
+                account,
+                Command::SetBookmarkAutojoin { room, autojoin },
+            )),
+            Message::BookmarkRemove(account, room) => {
+                Some(Outgoing::Command(account, Command::ForgetBookmark { room }))
             }
             Message::Config(m) => {
                 let dialog = self.config.as_mut()?;
@@ -295,6 +331,7 @@ impl Panel {
                 return;
             }
             RoomUpdate::Bookmarks(bookmarks) => {
+                self.bookmarks.insert(account.clone(), bookmarks.clone());
                 // Restored rooms the session will not join by itself: say we are out.
                 for key in self.restored.iter().filter(|(a, _)| a == account) {
                     let autojoin = bookmarks.iter().any(|b| b.room == key.1 && b.autojoin);
@@ -413,11 +450,12 @@ impl Panel {
     /// The main area: the owner's configuration dialog, the join dialog or the open
     /// room. `accounts`: the signed-in accounts a join can go from (a picker shows when
     /// there are several).
-    pub fn main_view(
-        &self,
+    pub fn main_view<'a>(
+        &'a self,
         lang: Lang,
         accounts: Vec<AccountChoice>,
-    ) -> Option<Element<'_, Message>> {
+        files: RoomFiles<'a>,
+    ) -> Option<Element<'a, Message>> {
         if let Some(dialog) = &self.config {
             return Some(dialog.view(lang).map(Message::Config));
         }
@@ -435,9 +473,90 @@ impl Panel {
                 );
             }
             dialog = dialog.push(form.view(lang).map(Message::Join));
-            return Some(container(dialog).padding(20).into());
+            dialog = dialog.push(self.bookmarks_view(lang, account));
+            return Some(container(scrollable(dialog)).padding(20).into());
         }
-        let r = self.rooms.get(self.open.as_ref()?)?;
-        Some(r.view(lang).map(Message::Room))
+        let key = self.open.as_ref()?;
+        let r = self.rooms.get(key)?;
+        let cx = room::Context {
+            lang,
+            previews: files.previews,
+            transfers: files.transfers.and_then(|t| t.view(lang, &key.0, &key.1)),
+        };
+        Some(r.view_in(cx).map(Message::Room))
+    }
+
+    /// The account's bookmarked rooms: name, address, autojoin on/off, remove.
+    fn bookmarks_view<'a>(&'a self, lang: Lang, account: &AccountId) -> Element<'a, Message> {
+        let mut list = column![text(tr(lang, T::BookmarksHeading)).style(theme::heading)]
+            .spacing(8)
+            .max_width(640);
+        let bookmarks = self
+            .bookmarks
+            .get(account)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if bookmarks.is_empty() {
+            list = list.push(
+                text(tr(lang, T::BookmarksNone))
+                    .size(13)
+                    .style(theme::muted),
+            );
+        }
+        for b in bookmarks {
+            let name = b
+                .name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .or_else(|| b.room.node().map(|n| n.to_string()))
+                .unwrap_or_else(|| b.room.to_string());
+            let (a, room) = (account.clone(), b.room.clone());
+            list = list.push(
+                container(
+                    row![
+                        column![
+                            text(name).wrapping(iced::widget::text::Wrapping::WordOrGlyph),
+                            text(b.room.as_str()).size(12).style(theme::muted),
+                        ]
+                        .spacing(2)
+                        .width(Length::Fill),
+                        toggler(b.autojoin)
+                            .label(tr(lang, T::BookmarkAutojoin))
+                            .on_toggle(move |on| {
+                                Message::BookmarkAutojoin(a.clone(), room.clone(), on)
+                            }),
+                        button(text(tr(lang, T::BookmarkRemove)).size(13))
+                            .style(theme::secondary_button)
+                            .on_press(Message::BookmarkRemove(account.clone(), b.room.clone())),
+                    ]
+                    .spacing(12)
+                    .align_y(Alignment::Center),
+                )
+                .padding([8, 12])
+                .style(theme::card),
+            );
+        }
+        list.into()
+    }
+
+    /// The open room, when files dropped or pasted go to it (not to a private chat).
+    pub fn file_target(&self) -> Option<&Key> {
+        let key = self.open.as_ref()?;
+        let r = self.rooms.get(key)?;
+        (r.status == room::Status::Joined && r.private_open.is_none()).then_some(key)
+    }
+
+    /// Our message in a room moved on (sent, reflected, failed).
+    pub fn set_delivery(
+        &mut self,
+        account: &AccountId,
+        id: &crate::ids::LocalMessageId,
+        state: &crate::model::Delivery,
+    ) {
+        for ((a, _), r) in self.rooms.iter_mut() {
+            if a == account && r.set_delivery(id, state) {
+                return;
+            }
+        }
     }
 }

@@ -365,7 +365,7 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
                 } else {
                     T::TransferReceiving
                 },
-                &[("name", &item.name)],
+                &[("name", &shown_name(&item.name))],
             );
             let (value, total, line) = match progress {
                 Some(p) => (
@@ -377,7 +377,7 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
             };
             (
                 column![
-                    text(title).size(14),
+                    text(title).size(14).wrapping(WRAP),
                     progress_bar(0.0..=total, value).girth(6),
                     text(line).size(12).style(theme::muted),
                 ]
@@ -395,9 +395,10 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
                 } else {
                     T::TransferDownloadFailed
                 },
-                &[("name", &item.name), ("reason", reason)],
+                &[("name", &shown_name(&item.name)), ("reason", reason)],
             ))
             .size(14)
+            .wrapping(WRAP)
             .into(),
             vec![
                 button(text(tr(lang, T::Retry)).size(13))
@@ -410,9 +411,14 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
             theme::card_error,
         ),
         Status::Interrupted => (
-            text(trf(lang, T::TransferInterrupted, &[("name", &item.name)]))
-                .size(14)
-                .into(),
+            text(trf(
+                lang,
+                T::TransferInterrupted,
+                &[("name", &shown_name(&item.name))],
+            ))
+            .size(14)
+            .wrapping(WRAP)
+            .into(),
             vec![
                 button(text(tr(lang, T::Retry)).size(13))
                     .padding([4, 10])
@@ -427,7 +433,7 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
             let shown = path
                 .as_ref()
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|| item.name.clone());
+                .unwrap_or_else(|| shown_name(&item.name));
             let mut actions: Vec<Element<'a, Message>> = Vec::new();
             if let Some(p) = path {
                 actions.push(small(tr(lang, T::OpenFile), Message::Open(p.clone())).into());
@@ -436,6 +442,7 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
             (
                 text(trf(lang, T::TransferSaved, &[("path", &shown)]))
                     .size(14)
+                    .wrapping(WRAP)
                     .into(),
                 actions,
                 theme::card,
@@ -455,6 +462,17 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
     .width(Length::Fill)
     .style(style)
     .into()
+}
+
+/// Long names and paths break anywhere rather than run under the buttons.
+const WRAP: iced::widget::text::Wrapping = iced::widget::text::Wrapping::WordOrGlyph;
+
+/// A file name as shown: without bidirectional controls, so "invoice\u{202E}fdp.exe"
+/// cannot pass for "invoiceexe.pdf".
+pub fn shown_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !crate::notify::is_bidi_control(*c))
+        .collect()
 }
 
 /// A file received in a message: type icon, name, size when known, and Download.
@@ -481,7 +499,7 @@ pub fn file_card<'a, M: Clone + 'a>(
                 .padding([4, 6])
                 .style(theme::tag),
             column![
-                text(attachment.name.as_str()).size(14),
+                text(shown_name(&attachment.name)).size(14).wrapping(WRAP),
                 text(size).size(12).style(theme::muted),
             ]
             .spacing(2)
@@ -502,4 +520,15 @@ pub fn file_card<'a, M: Clone + 'a>(
     .max_width(420)
     .style(theme::card)
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_shown_without_bidi_controls() {
+        assert_eq!(shown_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(shown_name("menu.pdf"), "menu.pdf");
+    }
 }

@@ -10,6 +10,11 @@ use xmpp_parsers::minidom::Element;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza::Stanza;
 
+/// Chat markers (XEP-0333).
+const CHAT_MARKERS: &str = "urn:xmpp:chat-markers:0";
+/// Interest in bookmark notifications (XEP-0402 with XEP-0163 `+notify`).
+const BOOKMARKS_NOTIFY: &str = "urn:xmpp:bookmarks:1+notify";
+
 /// The node of our capabilities.
 pub const CAPS_NODE: &str = "https://loquat.im";
 
@@ -26,6 +31,14 @@ pub fn info(node: Option<String>) -> DiscoInfoResult {
             ns::PING,
             ns::SID,
             ns::CHATSTATES,
+            ns::OOB,
+            ns::MUC,
+            // Direct invitations (XEP-0249), handled in `muc`.
+            super::muc::NS_CONFERENCE,
+            // Displayed markers (XEP-0333), handled in `message`.
+            CHAT_MARKERS,
+            // Bookmark changes made on another device arrive as PEP notifications.
+            BOOKMARKS_NOTIFY,
         ]
         .into_iter()
         .map(str::to_owned)
@@ -98,6 +111,25 @@ mod tests {
                 assert!(xml.contains("to='bob@example.org/x'"), "{xml}");
             }
             other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn everything_handled_is_advertised() {
+        let features = info(None).features;
+        for feature in [
+            "urn:xmpp:receipts",
+            "urn:xmpp:carbons:2",
+            "urn:xmpp:chat-markers:0",
+            "jabber:x:conference",
+            "jabber:x:oob",
+            "http://jabber.org/protocol/muc",
+            "urn:xmpp:bookmarks:1+notify",
+        ] {
+            assert!(
+                features.iter().any(|f| f == feature),
+                "{feature}: {features:?}"
+            );
         }
     }
 

@@ -143,16 +143,27 @@ impl Actor {
                     }),
                 }
                 // Keep the bookmark, but do not come back by itself.
-                if let Some(mut b) = self.rooms.bookmarks.get(&room).cloned()
-                    && b.autojoin
-                {
-                    b.autojoin = false;
-                    self.rooms.bookmarks.insert(room, b.clone());
-                    let st = self.proto.bookmark_publish(&b);
+                self.set_autojoin(room, false).await;
+            }
+            Command::ForgetBookmark { room } => {
+                if self.rooms.bookmarks.remove(&room).is_some() {
+                    let st = self.proto.bookmark_retract(&room);
                     self.send(st).await;
+                    self.emit_bookmarks();
                 }
             }
-            Command::SendRoom { room, body, id } => self.send_room(room, body, id).await,
+            Command::SetBookmarkAutojoin { room, autojoin } => {
+                self.set_autojoin(room, autojoin).await;
+            }
+            Command::SendRoom { room, body, id } => self.send_room(room, body, id, None).await,
+            Command::SendRoomAttachment {
+                room,
+                attachment,
+                id,
+            } => {
+                let body = attachment.url.clone();
+                self.send_room(room, body, id, Some(attachment)).await
+            }
             Command::RoomLoadOlder { room, before } => self.load_older(room, before).await,
             Command::SetSubject { room, subject } => {
                 self.send(muc::subject(room, &subject)).await;
@@ -191,12 +202,45 @@ impl Actor {
                 let st = self.proto.muc_kick(&room, &nick, reason.as_deref());
                 self.send(st).await;
             }
+            Command::SetRole {
+                room,
+                nick,
+                role,
+                reason,
+            } => {
+                let st = self
+                    .proto
+                    .muc_set_role(&room, &nick, role, reason.as_deref());
+                self.send(st).await;
+            }
+            Command::DestroyRoom { room, reason } => {
+                let st = self.proto.muc_destroy(&room, reason.as_deref());
+                self.send(st).await;
+            }
+            Command::SetAffiliation {
+                room,
+                jid,
+                affiliation,
+                reason,
+            } => {
+                let st =
+                    self.proto
+                        .muc_set_affiliation(&room, &jid, affiliation, reason.as_deref());
+                self.send(st).await;
+            }
             other => self.on_tool_command(other).await,
         }
     }
 
     /// Stored first (it is in the outbox until the room reflects it), sent when joined.
-    async fn send_room(&mut self, room: BareJid, body: String, id: crate::ids::LocalMessageId) {
+    /// With an `attachment`, `body` is its URL and the message carries an OOB element.
+    async fn send_room(
+        &mut self,
+        room: BareJid,
+        body: String,
+        id: crate::ids::LocalMessageId,
+        attachment: Option<crate::model::Attachment>,
+    ) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() {
             return;
@@ -224,13 +268,15 @@ impl Actor {
             server_id: None,
             delivery: Delivery::Pending,
             private_nick: None,
-            attachment: None,
+            attachment: attachment.map(Box::new),
         };
+        let oob = message.attachment.as_ref().map(|a| a.url.clone());
         if !self.store_message(message).await {
             return;
         }
         if self.proto.rooms.get(&room).is_some_and(|r| r.joined) {
-            self.send(muc::groupchat(room, &body, &id)).await;
+            self.send(room_stanza(room, &body, &id, oob.as_deref()))
+                .await;
         }
     }
 
@@ -242,7 +288,8 @@ impl Actor {
         };
         for m in pending {
             if m.is_room && m.peer == *room && m.delivery == Delivery::Pending {
-                self.send(muc::groupchat(room.clone(), &m.body, &m.id))
+                let oob = m.attachment.as_ref().map(|a| a.url.as_str());
+                self.send(room_stanza(room.clone(), &m.body, &m.id, oob))
                     .await;
             }
         }
@@ -344,6 +391,7 @@ impl Actor {
                     self.rooms.bookmarks.insert(room.clone(), b.clone());
                     let st = self.proto.bookmark_publish(&b);
                     self.send(st).await;
+                    self.emit_bookmarks();
                 }
                 // The outbox goes out once the catch-up ended (`release_held`): a message
                 // the room took before we lost it comes back in the archive and is then
@@ -490,6 +538,26 @@ impl Actor {
         self.join_room(room).await;
     }
 
+    /// Changes a bookmark's autojoin (published, and the new list shown).
+    async fn set_autojoin(&mut self, room: BareJid, autojoin: bool) {
+        if let Some(mut b) = self.rooms.bookmarks.get(&room).cloned()
+            && b.autojoin != autojoin
+        {
+            b.autojoin = autojoin;
+            self.rooms.bookmarks.insert(room, b.clone());
+            let st = self.proto.bookmark_publish(&b);
+            self.send(st).await;
+            self.emit_bookmarks();
+        }
+    }
+
+    /// The bookmark list as the session knows it, sorted by room.
+    fn emit_bookmarks(&self) {
+        let mut list: Vec<Bookmark> = self.rooms.bookmarks.values().cloned().collect();
+        list.sort_by(|a, b| a.room.cmp(&b.room));
+        self.emit_room(RoomUpdate::Bookmarks(list));
+    }
+
     async fn on_bookmarks(&mut self, event: BookmarkEvent) {
         let mut autojoin = Vec::new();
         match event {
@@ -513,9 +581,7 @@ impl Actor {
                 return;
             }
         }
-        let mut list: Vec<Bookmark> = self.rooms.bookmarks.values().cloned().collect();
-        list.sort_by(|a, b| a.room.cmp(&b.room));
-        self.emit_room(RoomUpdate::Bookmarks(list));
+        self.emit_bookmarks();
         let default_nick = self
             .own
             .node()
@@ -586,4 +652,18 @@ impl Actor {
             }
         }
     }
+}
+
+/// A groupchat message, with an OOB element when it shares a file.
+fn room_stanza(
+    room: BareJid,
+    body: &str,
+    id: &crate::ids::LocalMessageId,
+    oob: Option<&str>,
+) -> xmpp_parsers::stanza::Stanza {
+    let mut stanza = muc::groupchat(room, body, id);
+    if let Some(url) = oob {
+        crate::xmpp::upload::add_oob(&mut stanza, url);
+    }
+    stanza
 }

@@ -30,9 +30,35 @@ impl App {
             }
             Some(Outgoing::Open(account, room)) => self.open_room(account, room),
             Some(Outgoing::LoadOlder(account, room)) => self.room_load_older(account, room),
+            Some(Outgoing::Timeline(event)) => self.on_room_timeline(event),
+            Some(Outgoing::Commands(account, commands)) => {
+                for command in commands {
+                    if self.send(&account, command).is_err() {
+                        self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
+                        break;
+                    }
+                }
+                Task::none()
+            }
             None => Task::none(),
         };
         Task::batch([task, self.room_tool_tasks()])
+    }
+
+    /// Links, files and images in a room: handled as in a chat.
+    fn on_room_timeline(&mut self, event: super::super::room::Event) -> Task<Message> {
+        use super::super::{conversation, room};
+        match event {
+            room::Event::OpenLink(url) => self.open_link(url),
+            room::Event::Attach => self.on_file_event(conversation::Event::Attach),
+            room::Event::Download(m) => self.on_file_event(conversation::Event::Download(m)),
+            room::Event::SaveAs(m) => self.on_file_event(conversation::Event::SaveAs(m)),
+            room::Event::Transfers(m) => self.on_transfers(m),
+            room::Event::Command(_)
+            | room::Event::Configure
+            | room::Event::LoadOlder
+            | room::Event::Leave { .. } => Task::none(),
+        }
     }
 
     /// The join dialog, joining from `preferred` (the inbox's filter) when it is signed

@@ -17,6 +17,31 @@ use xmpp_parsers::jid::BareJid;
 /// How many characters of an account label fit on a list line.
 const TAG_CHARS: usize = 14;
 
+/// The list's line for a conversation's last message: its text, or the file it
+/// shared ("📎 name", "🖼 Photo") instead of the file's URL.
+fn entry_preview(
+    lang: crate::ui::i18n::Lang,
+    entry: &crate::ui::account::ConversationEntry,
+) -> String {
+    use crate::ui::account::LastFile;
+    match &entry.last_file {
+        None => preview(&entry.last_body),
+        Some(LastFile::Photo) => format!(
+            "{}🖼 {}",
+            entry.last_body,
+            crate::ui::i18n::tr(lang, crate::ui::i18n::T::PreviewPhoto)
+        ),
+        Some(LastFile::File(name)) => {
+            // A right-to-left override in a name would show it as the spoof it is.
+            let name: String = name
+                .chars()
+                .filter(|c| !crate::notify::is_bidi_control(*c))
+                .collect();
+            preview(&format!("{}📎 {name}", entry.last_body))
+        }
+    }
+}
+
 /// The first line of a message, cut to fit one line of the list.
 fn preview(body: &str) -> String {
     const MAX: usize = 30;
@@ -138,7 +163,7 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
             first = first.push(tag);
         }
         let mut second = row![
-            text(preview(&entry.last_body))
+            text(entry_preview(cx.lang, entry))
                 .size(12)
                 .style(theme::muted)
                 .width(Length::Fill)
@@ -467,5 +492,27 @@ mod tests {
         let long = "x".repeat(50);
         assert_eq!(preview(&long), format!("{}…", "x".repeat(30)));
         assert_eq!(preview(""), "");
+    }
+
+    #[test]
+    fn a_shared_file_previews_as_its_name_or_photo_not_its_url() {
+        use crate::ui::account::{ConversationEntry, LastFile};
+        use crate::ui::i18n::Lang;
+        let entry = |body: &str, file| ConversationEntry {
+            peer: xmpp_parsers::jid::BareJid::new("tea@conference.example.org").unwrap(),
+            room: true,
+            last_activity_ms: 0,
+            last_body: body.into(),
+            last_file: file,
+            unread: 0,
+            mentions: 0,
+        };
+        let photo = entry("bob: ", Some(LastFile::Photo));
+        assert_eq!(super::entry_preview(Lang::En, &photo), "bob: 🖼 Photo");
+        assert_eq!(super::entry_preview(Lang::ZhCn, &photo), "bob: 🖼 图片");
+        // A right-to-left override cannot make "invoice\u{202E}fdp.exe" read as a pdf.
+        let file = entry("", Some(LastFile::File("invoice\u{202E}fdp.exe".into())));
+        assert_eq!(super::entry_preview(Lang::En, &file), "📎 invoicefdp.exe");
+        assert_eq!(super::entry_preview(Lang::En, &entry("hi", None)), "hi");
     }
 }

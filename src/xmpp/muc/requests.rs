@@ -126,10 +126,77 @@ impl ProtoState {
 
     /// Removes an occupant (role none), as a moderator.
     pub fn muc_kick(&mut self, room: &BareJid, nick: &str, reason: Option<&str>) -> Stanza {
-        let mut item = Element::builder("item", NS_MUC_ADMIN)
+        self.muc_set_role(room, nick, super::Role::None, reason)
+    }
+
+    /// As a moderator, give an occupant a role (XEP-0045 §8: `none` kicks, `visitor`
+    /// takes voice, `participant` gives it, `moderator` grants moderation). An error
+    /// comes back as `MucEvent::Refused`.
+    pub fn muc_set_role(
+        &mut self,
+        room: &BareJid,
+        nick: &str,
+        role: super::Role,
+        reason: Option<&str>,
+    ) -> Stanza {
+        let role = match role {
+            super::Role::Moderator => "moderator",
+            super::Role::Participant => "participant",
+            super::Role::Visitor => "visitor",
+            super::Role::None => "none",
+        };
+        let item = Element::builder("item", NS_MUC_ADMIN)
             .a("nick", nick)
-            .a("role", "none");
-        if let Some(r) = reason {
+            .a("role", role);
+        self.muc_admin_item(room, item, reason)
+    }
+
+    /// As an admin or owner, set a user's affiliation by their address (§9-10:
+    /// `outcast` bans, `none` removes, `member`, `admin`, `owner`).
+    pub fn muc_set_affiliation(
+        &mut self,
+        room: &BareJid,
+        jid: &BareJid,
+        affiliation: super::Affiliation,
+        reason: Option<&str>,
+    ) -> Stanza {
+        let affiliation = match affiliation {
+            super::Affiliation::Owner => "owner",
+            super::Affiliation::Admin => "admin",
+            super::Affiliation::Member => "member",
+            super::Affiliation::None => "none",
+            super::Affiliation::Outcast => "outcast",
+        };
+        let item = Element::builder("item", NS_MUC_ADMIN)
+            .a("jid", jid.as_str())
+            .a("affiliation", affiliation);
+        self.muc_admin_item(room, item, reason)
+    }
+
+    /// As the owner, destroy a room (XEP-0045 §10.9); the occupants are told why.
+    pub fn muc_destroy(&mut self, room: &BareJid, reason: Option<&str>) -> Stanza {
+        let mut destroy = Element::builder("destroy", NS_MUC_OWNER);
+        if let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) {
+            destroy = destroy.append(Element::builder("reason", NS_MUC_OWNER).append(r).build());
+        }
+        let payload = Element::builder("query", NS_MUC_OWNER)
+            .append(destroy.build())
+            .build();
+        self.request(
+            PendingIq::Muc(MucIq::Action(room.clone())),
+            Some(Jid::from(room.clone())),
+            false,
+            payload,
+        )
+    }
+
+    fn muc_admin_item(
+        &mut self,
+        room: &BareJid,
+        mut item: xmpp_parsers::minidom::ElementBuilder,
+        reason: Option<&str>,
+    ) -> Stanza {
+        if let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) {
             item = item.append(Element::builder("reason", NS_MUC_ADMIN).append(r).build());
         }
         let payload = Element::builder("query", NS_MUC_ADMIN)

@@ -563,3 +563,66 @@ fn a_room_body_over_the_limit_is_stored_cut_and_says_so() {
     assert_eq!(m.body, whole);
     assert!(!m.truncated);
 }
+
+#[test]
+fn moderation_requests_name_the_role_or_affiliation_and_the_reason() {
+    let mut s = joined();
+    let xml = to_xml(&s.muc_set_role(&room(), "bob", Role::Visitor, Some(" be calm ")));
+    assert!(
+        xml.contains("type='set'") || xml.contains("type=\"set\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("http://jabber.org/protocol/muc#admin"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("nick='bob'") || xml.contains("nick=\"bob\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("role='visitor'") || xml.contains("role=\"visitor\""),
+        "{xml}"
+    );
+    assert!(xml.contains(">be calm</reason>"), "{xml}");
+    let xml = to_xml(&s.muc_set_role(&room(), "bob", Role::Moderator, Some("  ")));
+    assert!(
+        xml.contains("moderator") && !xml.contains("reason"),
+        "{xml}"
+    );
+    let bob = BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!());
+    let xml = to_xml(&s.muc_set_affiliation(&room(), &bob, Affiliation::Outcast, None));
+    assert!(
+        xml.contains("jid='bob@example.org'") || xml.contains("jid=\"bob@example.org\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("affiliation='outcast'") || xml.contains("affiliation=\"outcast\""),
+        "{xml}"
+    );
+    // A refusal comes back in words for the room.
+    let id = iq_id(&s.muc_set_role(&room(), "bob", Role::None, None));
+    let ev = s.handle(
+        stanza(&format!(
+            "<iq xmlns='jabber:client' type='error' id='{id}' from='{ROOM}'>\
+             <error type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
+        )),
+        0,
+    );
+    assert!(
+        matches!(muc(&ev).as_slice(), [MucEvent::Refused { error, .. }] if *error == MucError::NotAllowed),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn destroy_is_an_owner_request_with_the_reason() {
+    let mut s = joined();
+    let xml = to_xml(&s.muc_destroy(&room(), Some("moved to tea2")));
+    assert!(
+        xml.contains("http://jabber.org/protocol/muc#owner"),
+        "{xml}"
+    );
+    assert!(xml.contains("<destroy"), "{xml}");
+    assert!(xml.contains(">moved to tea2</reason>"), "{xml}");
+}

@@ -1,0 +1,140 @@
+//! THE message list, drawn the same for 1:1 chats, rooms and room private chats:
+//! day separators, bubbles grouped by sender, times, delivery state, clickable links,
+//! file cards and inline images, "Load older messages", the history-gap marker and the
+//! unread line; and the composer (attach, multi-line editor, send) under it.
+//!
+//! A feature that shows on messages is written here once. Each conversation view maps
+//! [`Message`] into its own messages and acts on it (open the link, start the download,
+//! send the text...).
+
+pub mod links;
+mod list;
+
+use super::i18n::{Lang, T, tr};
+use super::previews::{self, Previews};
+use super::theme;
+use crate::ids::LocalMessageId;
+use crate::model::ChatMessage;
+use iced::keyboard::{Key, key::Named};
+use iced::widget::text_editor::{self, Binding, KeyPress};
+use iced::widget::{button, row};
+use iced::{Alignment, Element};
+
+pub use links::{Segment, has_link, segments};
+pub use list::{day_label, view as list};
+
+/// What a person does in the timeline or its composer.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A link in a message body was clicked.
+    OpenLink(String),
+    /// "Load older messages" at the top of the list.
+    LoadOlder,
+    /// "Show more" (true) or "Show less" (false) on a long message.
+    Unfold(LocalMessageId, bool),
+    /// Download the file a message carries.
+    Download(LocalMessageId),
+    /// Download it to a place the user chooses.
+    SaveAs(LocalMessageId),
+    /// Try a message that failed again.
+    Retry(LocalMessageId),
+    /// An inline image (its full view).
+    Preview(previews::Message),
+    /// The composer's editor.
+    Edit(text_editor::Action),
+    Send,
+    Attach,
+}
+
+/// What kind of conversation the timeline shows: decides the sender's colour and how
+/// delivery reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Chat,
+    /// Senders are nicks in their XEP-0392 colours; our own messages are "sent" until
+    /// the room reflects them.
+    Room,
+    RoomPrivate,
+}
+
+/// What the list borrows from its conversation.
+pub struct Context<'a> {
+    pub lang: Lang,
+    pub kind: Kind,
+    /// Who an incoming message without a sender is from (the contact of a chat).
+    pub peer_label: String,
+    /// Inline image previews of received files.
+    pub previews: Option<&'a Previews>,
+}
+
+/// One row of the list.
+#[derive(Debug, Clone)]
+pub enum Entry<'a> {
+    Message(&'a ChatMessage),
+    /// Something that happened (joins, leaves...), in words, shown small.
+    Note(String),
+}
+
+/// What sits at the top of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Top {
+    LoadOlder,
+    Loading,
+    Empty,
+}
+
+/// The composer: attach (when `attach`), the multi-line editor and send. Enter sends,
+/// Shift+Enter adds a line. A disabled composer (`enabled` false) takes no input.
+pub fn composer<'a>(
+    lang: Lang,
+    content: &'a text_editor::Content,
+    id: &'static str,
+    placeholder: String,
+    enabled: bool,
+    attach: bool,
+) -> Element<'a, Message> {
+    let mut editor = iced::widget::text_editor(content)
+        .id(id)
+        .placeholder(placeholder)
+        .padding(8)
+        .size(15)
+        .max_height(160)
+        .style(theme::composer);
+    if enabled {
+        editor = editor.on_action(Message::Edit).key_binding(binding);
+    }
+    let mut send = button(iced::widget::text(tr(lang, T::Send)))
+        .padding([8, 16])
+        .style(theme::primary_button);
+    if enabled {
+        send = send.on_press(Message::Send);
+    }
+    let mut line = row![].spacing(8).align_y(Alignment::End);
+    if attach {
+        let mut button = button(iced::widget::text(tr(lang, T::Attach)))
+            .padding([8, 12])
+            .style(theme::secondary_button);
+        if enabled {
+            button = button.on_press(Message::Attach);
+        }
+        line = line.push(button);
+    }
+    line.push(editor).push(send).into()
+}
+
+/// The text to send from a composer: without leading empty lines and trailing
+/// whitespace; `None` when there is nothing to send.
+pub fn to_send(content: &text_editor::Content) -> Option<String> {
+    let text = content.text();
+    let body = text.trim_end().trim_start_matches(['\n', '\r']);
+    (!body.trim().is_empty()).then(|| body.to_string())
+}
+
+/// Enter sends; Shift+Enter (and everything else) keeps the editor's own behaviour.
+fn binding(press: KeyPress) -> Option<Binding<Message>> {
+    let focused = matches!(press.status, text_editor::Status::Focused { .. });
+    if focused && matches!(press.key, Key::Named(Named::Enter)) && !press.modifiers.shift() {
+        return Some(Binding::Custom(Message::Send));
+    }
+    Binding::from_key_press(press)
+}

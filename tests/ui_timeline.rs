@@ -1,0 +1,683 @@
+//! One timeline for every conversation (issue #15): a chat and a room draw the same
+//! message the same way (sender, time, clickable link, file card, inline image), a
+//! room's link opens, and a file dropped on a room is uploaded and shared in the room
+//! as a groupchat message (against Prosody with http_file_share).
+//!
+//! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_timeline`; screenshots for review:
+//! `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui_timeline -- --ignored`.
+
+#![cfg(feature = "gui")]
+
+mod support;
+
+use iced::{Point, Rectangle};
+use iced_test::selector::Candidate;
+use iced_test::simulator;
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
+use loquat::model::{Account, Attachment, ChatMessage, Delivery, Direction, Trust};
+use loquat::session::UpdateKind;
+use loquat::session::rooms::{Affiliation, Role, RoomUpdate};
+use loquat::ui::i18n::Lang;
+use loquat::ui::previews::{self, Previews};
+use loquat::ui::startup::{LoadedAccount, Startup};
+use loquat::ui::{App, Message, conversation, room, rooms};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::view::{joined_room, occupant};
+use xmpp_parsers::jid::BareJid;
+
+const LINK: &str = "https://example.org/tea";
+const IMAGE_URL: &str = "https://files.example.org/up/cup.png";
+
+fn jid(s: &str) -> BareJid {
+    BareJid::new(s).expect("jid")
+}
+
+/// Bob's messages, five minutes and more apart so each shows its name: a link, an
+/// image and a document.
+fn bobs_messages(account: &AccountId, peer: &BareJid, room: bool) -> Vec<ChatMessage> {
+    let start = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    let file = |url: &str, name: &str, mime: &str| Attachment {
+        url: url.into(),
+        name: name.into(),
+        size: Some(48_000),
+        mime: Some(mime.into()),
+    };
+    [
+        (format!("{LINK} is open today"), None),
+        (
+            IMAGE_URL.to_owned(),
+            Some(file(IMAGE_URL, "cup.png", "image/png")),
+        ),
+        (
+            "https://files.example.org/up/menu.pdf".to_owned(),
+            Some(file(
+                "https://files.example.org/up/menu.pdf",
+                "menu.pdf",
+                "application/pdf",
+            )),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (body, attachment))| ChatMessage {
+        truncated: false,
+        id: LocalMessageId::generate(),
+        account: account.clone(),
+        peer: peer.clone(),
+        is_room: room,
+        direction: Direction::Incoming,
+        sender: "bob".into(),
+        body,
+        timestamp_ms: start + i as i64 * 600_000,
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+        private_nick: None,
+        attachment: attachment.map(Box::new),
+    })
+    .collect()
+}
+
+fn picture() -> previews::Picture {
+    let px: Vec<u8> = (0..120 * 80).flat_map(|_| [200u8, 120, 60, 255]).collect();
+    previews::Picture {
+        handle: iced::widget::image::Handle::from_rgba(120, 80, px),
+        file: PathBuf::from("/tmp/cup.png"),
+    }
+}
+
+fn loaded_previews() -> Previews {
+    let mut p = Previews::default();
+    let _ = p.update(previews::Message::Loaded(IMAGE_URL.into(), Ok(picture())));
+    p
+}
+
+/// What a view shows of the messages: its texts (left of `max_x`, so a room's
+/// occupant list is not counted) and where bob's name lines are, top to bottom.
+struct Shown {
+    texts: Vec<String>,
+    names: Vec<Rectangle>,
+}
+
+fn shown<M>(view: iced::Element<'_, M>, max_x: f32) -> Shown {
+    let mut ui = simulator(view);
+    let found = Arc::new(Mutex::new((Vec::new(), Vec::new())));
+    let seen = found.clone();
+    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
+        if let Candidate::Text {
+            content, bounds, ..
+        } = c
+            && bounds.x < max_x
+            && let Ok(mut f) = seen.lock()
+        {
+            f.0.push(content.to_owned());
+            if content == "bob" {
+                f.1.push(bounds);
+            }
+        }
+        None
+    });
+    let (texts, mut names) = std::mem::take(&mut *found.lock().expect("lock"));
+    names.sort_by(|a: &Rectangle, b: &Rectangle| a.y.total_cmp(&b.y));
+    Shown { texts, names }
+}
+
+/// Clicks just below bob's `n`th name line (on the start of that message's body) and
+/// returns what the view produced.
+fn click_body<M>(view: iced::Element<'_, M>, name: Rectangle) -> Vec<M> {
+    let mut ui = simulator(view);
+    ui.point_at(Point::new(name.x + 8.0, name.y + name.height + 12.0));
+    let _ = ui.simulate(iced_test::simulator::click());
+    ui.into_messages().collect()
+}
+
+struct Chat {
+    state: conversation::State,
+    account: Account,
+}
+
+fn chat_with_bob() -> Chat {
+    let account = Account::new(jid("alice@example.org"));
+    let bob = jid("bob@example.org");
+    let mut state = conversation::State::new(account.id.clone(), ConversationId::Chat(bob), false);
+    for m in bobs_messages(&account.id, &jid("bob@example.org"), false) {
+        state.push(m);
+    }
+    Chat { state, account }
+}
+
+fn chat_view<'a>(
+    chat: &'a Chat,
+    previews: &'a Previews,
+) -> iced::Element<'a, conversation::Message> {
+    chat.state.view(conversation::Context {
+        lang: Lang::En,
+        peer_label: "Bob".into(),
+        peer: chat.state.conversation.jid(),
+        availability: loquat::ui::account::Availability {
+            show: loquat::model::Show::Online,
+            status: None,
+        },
+        in_roster: true,
+        account: &chat.account,
+        write_as: Vec::new(),
+        account_online: true,
+        muted: false,
+        transfers: None,
+        previews: Some(previews),
+    })
+}
+
+fn tea_room() -> room::Room {
+    let mut r = joined_room(vec![
+        occupant("alice", Role::Participant, Affiliation::None),
+        occupant("bob", Role::Participant, Affiliation::None),
+    ]);
+    let (account, jid) = (r.account.clone(), r.jid.clone());
+    for m in bobs_messages(&account, &jid, true) {
+        r.push(m, true);
+    }
+    r
+}
+
+fn room_view<'a>(r: &'a room::Room, previews: &'a Previews) -> iced::Element<'a, room::Message> {
+    r.view_in(room::Context {
+        lang: Lang::En,
+        previews: Some(previews),
+        transfers: None,
+    })
+}
+
+#[test]
+fn a_link_an_image_and_a_file_show_the_same_in_a_chat_and_in_a_room() {
+    let previews = loaded_previews();
+    let chat = chat_with_bob();
+    let r = tea_room();
+    let in_chat = shown(chat_view(&chat, &previews), 700.0);
+    let in_room = shown(room_view(&r, &previews), 700.0);
+
+    // The same parts: bob's name over each message, its time, the document's card
+    // (name, size, Download, Save as) and no card for the image (it shows inline).
+    let time = |m: &ChatMessage| {
+        loquat::ui::timefmt::local(m.timestamp_ms)
+            .map(|t| loquat::ui::timefmt::time(&t))
+            .expect("a local time")
+    };
+    let messages = bobs_messages(&chat.account.id, &jid("bob@example.org"), false);
+    for shown in [&in_chat, &in_room] {
+        assert_eq!(
+            shown.names.len(),
+            3,
+            "a name line per message: {:?}",
+            shown.texts
+        );
+        for m in &messages {
+            assert!(shown.texts.contains(&time(m)), "{:?}", shown.texts);
+        }
+        for part in ["menu.pdf", "Download", "Today"] {
+            assert_eq!(
+                shown.texts.iter().filter(|t| t.as_str() == part).count(),
+                1,
+                "{part}: {:?}",
+                shown.texts
+            );
+        }
+        assert!(
+            !shown.texts.iter().any(|t| t.contains("cup.png")),
+            "the image shows inline, not as a card or its URL: {:?}",
+            shown.texts
+        );
+    }
+
+    // The link is a link in both: a click on it asks to open its address.
+    let chat_click = click_body(chat_view(&chat, &previews), in_chat.names[0]);
+    assert!(
+        chat_click
+            .iter()
+            .any(|m| matches!(m, conversation::Message::OpenLink(u) if u == LINK)),
+        "{chat_click:?}"
+    );
+    let room_click = click_body(room_view(&r, &previews), in_room.names[0]);
+    assert!(
+        room_click.iter().any(|m| matches!(
+            m,
+            room::Message::Timeline(loquat::ui::timeline::Message::OpenLink(u)) if u == LINK
+        )),
+        "{room_click:?}"
+    );
+
+    // The image is the picture in both: a click opens its full view.
+    let chat_click = click_body(chat_view(&chat, &previews), in_chat.names[1]);
+    assert!(
+        chat_click.iter().any(|m| matches!(
+            m,
+            conversation::Message::Transfers(loquat::ui::transfers::Message::Preview(
+                previews::Message::ShowFull(u)
+            )) if u == IMAGE_URL
+        )),
+        "{chat_click:?}"
+    );
+    let room_click = click_body(room_view(&r, &previews), in_room.names[1]);
+    assert!(
+        room_click.iter().any(|m| matches!(
+            m,
+            room::Message::Timeline(loquat::ui::timeline::Message::Preview(
+                previews::Message::ShowFull(u)
+            )) if u == IMAGE_URL
+        )),
+        "{room_click:?}"
+    );
+}
+
+#[test]
+fn a_room_link_opens_and_a_file_card_downloads() {
+    let previews = loaded_previews();
+    let mut panel = rooms::Panel::default();
+    let r = tea_room();
+    let key = (r.account.clone(), r.jid.clone());
+    panel.rooms.insert(key.clone(), r);
+    panel.open = Some(key.clone());
+    let names = {
+        let r = &panel.rooms[&key];
+        shown(room_view(r, &previews), 700.0).names
+    };
+    let clicked = click_body(room_view(&panel.rooms[&key], &previews), names[0]);
+    let asks: Vec<_> = clicked
+        .into_iter()
+        .filter_map(|m| panel.update(rooms::Message::Room(m), None, None))
+        .collect();
+    assert!(
+        matches!(asks.as_slice(), [rooms::Outgoing::Timeline(room::Event::OpenLink(u))] if u == LINK),
+        "{asks:?}"
+    );
+    // The document's Download button asks for that message's file.
+    let clicked = {
+        let mut ui = simulator(room_view(&panel.rooms[&key], &previews));
+        ui.click("Download").expect("Download");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    let asks: Vec<_> = clicked
+        .into_iter()
+        .filter_map(|m| panel.update(rooms::Message::Room(m), None, None))
+        .collect();
+    assert!(
+        matches!(asks.as_slice(), [rooms::Outgoing::Timeline(room::Event::Download(m))]
+            if m.attachment.as_ref().is_some_and(|a| a.name == "menu.pdf")),
+        "{asks:?}"
+    );
+}
+
+#[test]
+fn a_room_has_the_multi_line_composer_and_attach() {
+    let mut r = tea_room();
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(r.view(Lang::En));
+        ui.click(iced::widget::Id::new(room::COMPOSER_ID))
+            .expect("composer");
+        ui.typewrite("first line");
+        ui.tap_key(iced::keyboard::Key::Named(
+            iced::keyboard::key::Named::Enter,
+        ));
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages.into_iter().filter_map(|m| r.update(m)).collect();
+    assert!(
+        matches!(events.as_slice(), [room::Event::Command(loquat::session::Command::SendRoom { body, .. })] if body == "first line"),
+        "Enter sends: {events:?}"
+    );
+    let messages: Vec<room::Message> = {
+        let mut ui = simulator(r.view(Lang::En));
+        ui.click("Attach").expect("Attach");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages.into_iter().filter_map(|m| r.update(m)).collect();
+    assert!(
+        matches!(events.as_slice(), [room::Event::Attach]),
+        "{events:?}"
+    );
+}
+
+/// Drives the app with alice's session until `done` says so (or fails after `secs`).
+fn pump<T>(
+    rt: &tokio::runtime::Runtime,
+    app: &mut App,
+    updates: &mut support::session::Updates,
+    secs: u64,
+    what: &str,
+    mut done: impl FnMut(&App, &UpdateKind) -> Option<T>,
+) -> T {
+    use futures::StreamExt;
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let next = rt.block_on(async { tokio::time::timeout(left, updates.next()).await });
+        let update = match next {
+            Ok(Some(u)) => u,
+            Ok(None) => panic!("alice's session ended while waiting for {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        };
+        let kind = update.kind.clone();
+        let task = app.update(Message::Session(update));
+        support::view::run_tasks(rt, app, task);
+        if let Some(t) = done(app, &kind) {
+            return t;
+        }
+    }
+}
+
+#[test]
+fn a_file_dropped_on_a_room_is_shared_in_the_room() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = support::TestServer::start();
+    let (a, pa) = server.fresh_user("alice");
+    let (b, pb) = server.fresh_user("bob");
+    let room_jid = support::muc::fresh_room("files");
+
+    // Bob is in the room.
+    let (mut b_updates, b_handle) = rt.block_on(async {
+        let (mut u, h, _) =
+            support::session::online(support::muc::params(&server, &b, &pb, None)).await;
+        support::muc::join(&h, &room_jid, "bob", None);
+        support::muc::joined(&mut u, &room_jid).await;
+        (u, h)
+    });
+
+    // Alice's app, with her real session.
+    let mut account = Account::new(jid(&a));
+    account.trust = Trust {
+        extra_roots_pem: Some(server.ca_pem()),
+        pinned_sha256: Vec::new(),
+    };
+    let id = account.id.clone();
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some(pa.clone()))],
+            ..Startup::default()
+        },
+    );
+    let params = support::session::local_params(
+        id.clone(),
+        server.c2s_port(),
+        server.ca_pem(),
+        &a,
+        &pa,
+        None,
+    );
+    let mut a_updates: support::session::Updates = Box::pin(loquat::session::run(params));
+    let a_handle = pump(&rt, &mut app, &mut a_updates, 10, "ready", |_, k| match k {
+        UpdateKind::Ready(h) => Some(h.clone()),
+        _ => None,
+    });
+    pump(
+        &rt,
+        &mut app,
+        &mut a_updates,
+        20,
+        "online",
+        |_, k| match k {
+            UpdateKind::Online { .. } => Some(()),
+            UpdateKind::Failed(e) => panic!("login failed: {e}"),
+            _ => None,
+        },
+    );
+    // Joined through the session, then opened from the inbox.
+    support::muc::join(&a_handle, &room_jid, "alice", None);
+    pump(
+        &rt,
+        &mut app,
+        &mut a_updates,
+        20,
+        "joined",
+        |_, k| match k {
+            UpdateKind::Room(RoomUpdate::Joined { room, .. }) if *room == room_jid => Some(()),
+            _ => None,
+        },
+    );
+    let open = app.update(Message::Rooms(rooms::Message::Open(
+        id.clone(),
+        room_jid.clone(),
+    )));
+    support::view::run_tasks(&rt, &mut app, open);
+
+    // The file is dropped on the window: uploaded, then shared in the room.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tea-menu.txt");
+    std::fs::write(&path, "sencha, gyokuro, matcha\n").expect("write");
+    let upload = app.update(Message::FilesChosen(vec![path]));
+    support::view::run_tasks(&rt, &mut app, upload);
+
+    // Bob sees it in the room, as a file from alice.
+    let got = rt.block_on(support::session::wait_for(
+        &mut b_updates,
+        20,
+        "the file in the room",
+        |k| match k {
+            UpdateKind::Message(m) if m.is_room && m.attachment.is_some() => Some(m.clone()),
+            _ => None,
+        },
+    ));
+    assert_eq!(got.peer, room_jid);
+    assert_eq!(got.sender, "alice");
+    assert_eq!(
+        got.attachment.as_ref().map(|f| f.name.as_str()),
+        Some("tea-menu.txt")
+    );
+    // Alice's room shows her file once the room reflected it.
+    pump(
+        &rt,
+        &mut app,
+        &mut a_updates,
+        20,
+        "reflected",
+        |_, k| match k {
+            UpdateKind::Delivery {
+                state: Delivery::Delivered,
+                ..
+            } => Some(()),
+            _ => None,
+        },
+    );
+    assert!(support::view::count(app.view(), "tea-menu.txt") >= 1);
+    assert_eq!(support::view::count(app.view(), "✓ in the room"), 1);
+    drop(b_handle);
+}
+
+fn shoot<M>(mut ui: iced_test::simulator::Simulator<'_, M>, dir: &std::path::Path, name: &str) {
+    let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(path.with_file_name(format!("{name}-tiny-skia.png")));
+    assert!(snapshot.matches_image(&path).expect("write png"));
+}
+
+/// Renders a room and a chat with the same messages to PNG for a person to look at.
+#[test]
+#[ignore = "writes screenshots for review"]
+fn render_timelines_for_review() {
+    let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let previews = loaded_previews();
+    let mut r = tea_room();
+    let (account, room_jid) = (r.account.clone(), r.jid.clone());
+    r.apply(&RoomUpdate::Subject {
+        room: room_jid.clone(),
+        subject: "Green tea only 🍵".into(),
+        by: Some("bob".into()),
+    });
+    let now = chrono::Utc::now().timestamp_millis();
+    for (sender, body, direction, at, delivery) in [
+        (
+            "carol",
+            "Hi all — 大家好",
+            Direction::Incoming,
+            now - 120_000,
+            Delivery::Delivered,
+        ),
+        (
+            "carol",
+            "A very long word: https://example.org/a/really/long/path/that/does/not/fit/in/one/line/of/the/bubble/at/all",
+            Direction::Incoming,
+            now - 100_000,
+            Delivery::Delivered,
+        ),
+        (
+            "alice",
+            "Sencha for me.",
+            Direction::Outgoing,
+            now - 60_000,
+            Delivery::Delivered,
+        ),
+        (
+            "alice",
+            "And one still on its way",
+            Direction::Outgoing,
+            now,
+            Delivery::Sent,
+        ),
+    ] {
+        r.push(
+            ChatMessage {
+                truncated: false,
+                id: LocalMessageId::generate(),
+                account: account.clone(),
+                peer: room_jid.clone(),
+                is_room: true,
+                direction,
+                sender: sender.into(),
+                body: body.into(),
+                timestamp_ms: at,
+                stanza_id_attr: None,
+                origin_id: None,
+                server_id: None,
+                delivery,
+                private_nick: None,
+                attachment: None,
+            },
+            true,
+        );
+    }
+    for name in [
+        "quarterly_tea_import_statistics_for_the_whole_region_2026_final_v3_really_final.pdf",
+        "invoice\u{202E}fdp.exe",
+    ] {
+        r.push(
+            ChatMessage {
+                truncated: false,
+                id: LocalMessageId::generate(),
+                account: account.clone(),
+                peer: room_jid.clone(),
+                is_room: true,
+                direction: Direction::Incoming,
+                sender: "dave".into(),
+                body: format!("https://files.example.org/up/{name}"),
+                timestamp_ms: now,
+                stanza_id_attr: None,
+                origin_id: None,
+                server_id: None,
+                delivery: Delivery::Delivered,
+                private_nick: None,
+                attachment: Some(Box::new(Attachment {
+                    url: format!("https://files.example.org/up/{name}"),
+                    name: name.into(),
+                    size: None,
+                    mime: None,
+                })),
+            },
+            true,
+        );
+    }
+    let size = iced::Size::new(1100.0, 900.0);
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            room_view(&r, &previews),
+        ),
+        &dir,
+        "timeline-room",
+    );
+    r.leaving = true;
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            room_view(&r, &previews),
+        ),
+        &dir,
+        "room-leave",
+    );
+    let mut owned = joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Owner),
+        loquat::session::rooms::Occupant {
+            real_jid: Some(jid("bob@example.org")),
+            ..occupant("bob", Role::Participant, Affiliation::None)
+        },
+        occupant("carol", Role::Visitor, Affiliation::None),
+    ]);
+    owned.lines = r.lines.clone();
+    owned.moderating = Some(room::moderation::Moderating {
+        nick: "bob".into(),
+        reason: "too loud".into(),
+    });
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            room_view(&owned, &previews),
+        ),
+        &dir,
+        "room-moderation",
+    );
+    let mut panel = rooms::Panel::default();
+    let account = AccountId("acc".into());
+    panel.update(
+        rooms::Message::OpenJoin,
+        Some(account.clone()),
+        Some("alice".into()),
+    );
+    panel.apply(
+        &account,
+        &RoomUpdate::Bookmarks(vec![
+            loquat::session::rooms::Bookmark {
+                room: jid("tea@conference.example.org"),
+                name: Some("Tea lovers".into()),
+                nick: Some("alice".into()),
+                password: None,
+                autojoin: true,
+            },
+            loquat::session::rooms::Bookmark {
+                room: jid("coffee@conference.example.org"),
+                name: None,
+                nick: None,
+                password: None,
+                autojoin: false,
+            },
+        ]),
+    );
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            panel
+                .main_view(Lang::En, Vec::new(), Default::default())
+                .expect("join dialog"),
+        ),
+        &dir,
+        "bookmarks",
+    );
+    let chat = chat_with_bob();
+    shoot(
+        iced_test::simulator::Simulator::with_size(
+            Default::default(),
+            size,
+            chat_view(&chat, &previews),
+        ),
+        &dir,
+        "timeline-chat",
+    );
+}
