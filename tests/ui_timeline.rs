@@ -6,6 +6,7 @@
 //! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_timeline`; screenshots for review:
 //! `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui_timeline -- --ignored`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
 mod support;

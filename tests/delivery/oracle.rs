@@ -276,10 +276,6 @@ pub async fn check_with(server: &TestServer, a: &Side, b: &Side, secs: u64, arch
             .count();
         assert_eq!(failed, 0, "{}: messages shown as failed", side.jid);
     }
-    // Each side's own archive, read by a new device of that side: after a server kill
-    // the two archives may differ in order (each is written when the message passes).
-    let (b_to_a, _) = archive(server, a, b, secs, archive_order).await;
-    let (a_to_b, _) = archive(server, b, a, secs, archive_order).await;
     // LOQUAT_KEEP_RUN=DIR keeps the server's folder (its archive files) and both sides'
     // data folders for a post-mortem (a sled database each).
     if let Some(keep) = std::env::var_os("LOQUAT_KEEP_RUN") {
@@ -291,6 +287,10 @@ pub async fn check_with(server: &TestServer, a: &Side, b: &Side, secs: u64, arch
                 .status();
         }
     }
+    // Each side's own archive, read by a new device of that side: after a server kill
+    // the two archives may differ in order (each is written when the message passes).
+    let (b_to_a, _) = archive(server, a, b, secs, archive_order).await;
+    let (a_to_b, _) = archive(server, b, a, secs, archive_order).await;
     // What each side received reads in the order its own archive holds it, always:
     // one order everywhere, also after the faults.
     assert_once_in_order(
