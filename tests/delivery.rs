@@ -43,7 +43,12 @@ async fn reset_mid_burst_loses_and_duplicates_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
-    check(&server, &a, &b, 60).await;
+    // The archive may hold A's messages in another order than written: what A wrote
+    // before it noticed the cut waits in the stream's queue and goes out on the new
+    // stream before the older ones the dead link swallowed are sent again (1 run in
+    // about 25; README, "Not guaranteed yet"). Both sides must still read what they
+    // received in the archive's order, and A its own in the order written.
+    oracle::check_with(&server, &a, &b, 60, false).await;
 }
 
 /// (2) A's link goes silent (no reset, no data) for longer than the server keeps a
