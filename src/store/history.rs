@@ -199,6 +199,20 @@ impl Store {
         Ok(None)
     }
 
+    /// Whether the message stored at `key` has an archive id, and not `msg`'s.
+    fn stored_under_another_id(&self, key: &[u8], msg: &ChatMessage) -> bool {
+        let Some(id) = &msg.server_id else {
+            return false;
+        };
+        match self.history.get(key) {
+            Ok(Some(value)) => self
+                .decode_message(key, &value)
+                .and_then(|m| m.server_id)
+                .is_some_and(|stored| stored != *id),
+            _ => false,
+        }
+    }
+
     /// Picks the history key of every new message of a batch (`None` for those already
     /// stored or repeated in the batch), and notes where the page ended.
     ///
@@ -237,6 +251,17 @@ impl Store {
                 _ => false,
             };
             if by_this_walk && !order.as_deref().is_some_and(PageOrder::backward) {
+                continue;
+            }
+            // Found by its origin id under another archive id: a second copy (stored from
+            // the other copy, live or from a page). Where it is says nothing about where
+            // this copy is, so it is no anchor; it stays at its first place.
+            let other_copy = order.is_some()
+                && !by_this_walk
+                && stored
+                    .as_deref()
+                    .is_some_and(|k| self.stored_under_another_id(k, p.msg));
+            if other_copy {
                 continue;
             }
             if let (Some(k), true) = (&stored, by_this_walk) {

@@ -433,3 +433,22 @@ fn a_catch_up_cut_short_continues_where_its_pages_ended() {
     // A frontier that cannot be read is no frontier.
     assert!(store.page_order_continuing("zz:1;").is_ok());
 }
+
+#[test]
+fn a_second_copy_in_a_page_places_nothing() {
+    // Live before a server kill: 1 and 2. The archive then has 1 2 3 4 | 1' 2' 5 (1 and 2
+    // sent again after the kill, under new archive ids). The catch-up's first page is 3 4;
+    // the next page's 1' 2' must not pull 5 up to where 1 and 2 were received.
+    let store = Store::open_temporary().unwrap();
+    store
+        .insert_messages(&[first_copy(1), first_copy(2)])
+        .unwrap();
+    let mut walk = store.page_order(false).unwrap();
+    store
+        .insert_page(&[first_copy(3), first_copy(4)], &mut walk, true)
+        .unwrap();
+    store
+        .insert_page(&[again(1), again(2), first_copy(5)], &mut walk, true)
+        .unwrap();
+    assert_eq!(stored_bodies(&store), bodies(1..=5));
+}
