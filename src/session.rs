@@ -18,6 +18,7 @@ mod outgoing;
 pub mod rooms;
 pub mod roomtools;
 mod sm_fix;
+pub mod xml_guard;
 
 pub use actor::run;
 

@@ -116,7 +116,9 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let tls_stream = open_tls(&domain, &cfg.server, &tls, timeouts).await?;
 
     let stream = initiate_stream(
-        BufStream::new(super::sm_fix::SmFailedFix::new(tls_stream)),
+        BufStream::new(super::sm_fix::SmFailedFix::new(
+            super::xml_guard::XmlGuard::new(tls_stream),
+        )),
         ns::JABBER_CLIENT,
         header(&domain),
         timeouts,
@@ -265,7 +267,7 @@ async fn starttls(
     timeouts: Timeouts,
 ) -> Result<TlsStream<TcpStream>, SessionError> {
     let stream = initiate_stream(
-        BufStream::new(tcp),
+        BufStream::new(super::xml_guard::XmlGuard::new(tcp)),
         ns::JABBER_CLIENT,
         header(domain),
         timeouts,
@@ -313,7 +315,7 @@ async fn starttls(
             Some(Err(ReadError::StreamFooterReceived)) | None => return Err(closed()),
         }
     }
-    let tcp = stream.into_inner().into_inner();
+    let tcp = stream.into_inner().into_inner().into_inner();
     tls.handshake(tcp, domain).await
 }
 
