@@ -57,3 +57,62 @@ async fn deeply_nested_stanza_from_a_contact_is_dropped_and_the_stream_survives(
         "the deep message itself must not arrive"
     );
 }
+
+/// Mode bits of `path` for group and others.
+fn others_bits(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o077
+}
+
+/// Every file and folder under `dir` (and `dir`) that group or others may read.
+fn readable_by_others(dir: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    if others_bits(dir) != 0 {
+        found.push(dir.display().to_string());
+    }
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            found.extend(readable_by_others(&path));
+        } else if others_bits(&path) != 0 {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+/// Under the common umask 022, the database (history, outbox, pins), the cache of
+/// thumbnails and the instance socket's folder are for this user only: folders 0700,
+/// files 0600.
+#[test]
+fn data_and_cache_folders_are_private_under_umask_022() {
+    // SAFETY: umask only changes the mode of files created later in this process.
+    unsafe { libc::umask(0o022) };
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    let db = data.join("db");
+    {
+        let store = loquat::store::Store::open(&db).expect("open store");
+        store.set_pref("theme", "dark").expect("write");
+        store.flush().expect("flush");
+    }
+    // Reopened: files sled wrote during the first run (its snapshot on close) are
+    // narrowed too.
+    let store = loquat::store::Store::open(&db).expect("reopen store");
+    let bad = readable_by_others(&data);
+    assert!(bad.is_empty(), "readable by others: {bad:?}");
+    drop(store);
+
+    let cache = root.path().join("cache").join("thumbnails");
+    let src = root.path().join("picture.png");
+    image::RgbaImage::from_pixel(300, 200, image::Rgba([200, 10, 10, 255]))
+        .save(&src)
+        .expect("write a picture");
+    loquat::transfer::thumb::thumbnail_blocking(&src, &cache, "abc").expect("thumbnail");
+    let bad = readable_by_others(&root.path().join("cache"));
+    assert!(bad.is_empty(), "readable by others: {bad:?}");
+}
