@@ -17,6 +17,7 @@ mod order;
 mod outgoing;
 pub mod rooms;
 pub mod roomtools;
+mod sasl_login;
 mod sm_fix;
 pub mod xml_guard;
 

@@ -5,8 +5,10 @@ mod support;
 
 use loquat::ids::AccountId;
 use loquat::model::Direction;
-use loquat::session::UpdateKind;
+use loquat::session::connect;
+use loquat::session::{SessionError, UpdateKind};
 use support::TestServer;
+use support::liar::{Liar, Lie};
 use support::session::{local_params, online, wait_for};
 
 /// Nesting a contact's message gets through Prosody 0.12 with: Prosody itself drops
@@ -115,4 +117,75 @@ fn data_and_cache_folders_are_private_under_umask_022() {
     loquat::transfer::thumb::thumbnail_blocking(&src, &cache, "abc").expect("thumbnail");
     let bad = readable_by_others(&root.path().join("cache"));
     assert!(bad.is_empty(), "readable by others: {bad:?}");
+}
+
+/// Connects to a lying server as `user@localhost`; the error, and how long it took.
+async fn connect_to_liar(liar: &support::liar::Liar) -> (SessionError, std::time::Duration) {
+    let cfg =
+        support::session::local_config(liar.port, liar.ca_pem.clone(), "user@localhost", PASSWORD);
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(60), connect::connect(&cfg))
+        .await
+        .expect("connect must end on its own");
+    match result {
+        Ok(_) => panic!("logged in to a lying server"),
+        Err(e) => (e, started.elapsed()),
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_without_starttls_gets_no_login() {
+    let liar = Liar::start(Lie::NoStarttls).await;
+    let (e, _) = connect_to_liar(&liar).await;
+    assert!(matches!(e, SessionError::InsecureLogin { .. }), "{e:?}");
+    assert!(!liar.heard().contains("<auth"), "{}", liar.heard());
+}
+
+/// Only PLAIN offered after TLS: refused (the account did not allow it), and the
+/// password never leaves the client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_offering_only_plain_does_not_get_the_password() {
+    let liar = Liar::start(Lie::OnlyPlain).await;
+    let (e, _) = connect_to_liar(&liar).await;
+    assert!(
+        matches!(&e, SessionError::InsecureLogin { detail } if detail.contains("PLAIN")),
+        "{e:?}"
+    );
+    assert!(!liar.heard().contains(PASSWORD), "{}", liar.heard());
+    assert!(!liar.heard().contains("<auth"), "{}", liar.heard());
+}
+
+/// `i=4294967295`: refused at once instead of hashing for hours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_with_an_absurd_scram_iteration_count_is_refused_quickly() {
+    let liar = Liar::start(Lie::ScramIterations(u32::MAX)).await;
+    let (e, took) = connect_to_liar(&liar).await;
+    assert!(
+        matches!(&e, SessionError::InsecureLogin { detail } if detail.contains("4294967295")),
+        "{e:?}"
+    );
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    assert!(!liar.heard().contains("<response"), "{}", liar.heard());
+}
+
+/// The server accepts any proof and cannot prove it knows the password: the login
+/// is refused as a possible impostor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_with_a_wrong_scram_server_signature_is_refused() {
+    let liar = Liar::start(Lie::WrongServerSignature).await;
+    let (e, _) = connect_to_liar(&liar).await;
+    assert!(
+        matches!(&e, SessionError::InsecureLogin { detail } if detail.contains("prove")),
+        "{e:?}"
+    );
+}
+
+/// 40,000 levels before the stream features: an error, not a crash of the process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_sending_a_deep_stanza_does_not_crash_the_client() {
+    let liar = Liar::start(Lie::DeepStanza(40_000)).await;
+    let (e, _) = connect_to_liar(&liar).await;
+    assert!(!matches!(e, SessionError::Auth { .. }), "{e:?}");
 }

@@ -27,6 +27,7 @@ pub async fn page_through(p: &SessionParams) -> Result<(usize, Duration), Error>
         server: p.server.clone(),
         trust: p.trust.clone(),
         resource: Some("pager".to_owned()),
+        allow_plain: false,
     };
     let mut stream = StanzaStream::new(
         Box::new(move |_, slot| {

@@ -31,6 +31,7 @@ pub fn local_config(port: u16, ca_pem: String, user: &str, password: &str) -> Co
             pinned_sha256: Vec::new(),
         },
         resource: None,
+        allow_plain: false,
     }
 }
 
