@@ -189,3 +189,52 @@ async fn liar_sending_a_deep_stanza_does_not_crash_the_client() {
     let (e, _) = connect_to_liar(&liar).await;
     assert!(!matches!(e, SessionError::Auth { .. }), "{e:?}");
 }
+
+/// Downloads `https://HOST:PORT/start` with the client for automatic fetches, whose
+/// account's own upload host is `host`; returns the outcome and the paths the server
+/// saw.
+async fn fetch_through_redirect(
+    host: &str,
+    location: &'static str,
+) -> (Result<(), String>, Vec<String>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (port, ca_pem, paths) = support::liar::redirecting_https(dir.path(), location).await;
+    let trust = loquat::model::Trust {
+        extra_roots_pem: Some(ca_pem),
+        pinned_sha256: Vec::new(),
+    };
+    let client = loquat::transfer::http_client_public(&trust, Some(host)).expect("client");
+    let out = dir.path().join("out");
+    let result = loquat::transfer::download(
+        client,
+        format!("https://{host}:{port}/start"),
+        out,
+        "f.bin".into(),
+        loquat::transfer::DownloadLimits::default(),
+    )
+    .finish()
+    .await;
+    let seen = paths.lock().map(|p| p.clone()).unwrap_or_default();
+    (result.map(|_| ()).map_err(|e| e.to_string()), seen)
+}
+
+/// A file on the account's own upload host redirects to another address on this
+/// computer or a private network: the hop is checked and never requested.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_fetch_does_not_follow_a_redirect_to_a_private_address() {
+    for (own, location) in [
+        ("localhost", "https://127.0.0.1:{port}/secret"),
+        ("localhost", "https://[::ffff:127.0.0.1]:{port}/secret"),
+        // A name that resolves to this computer: refused in the resolver's answer.
+        ("127.0.0.1", "https://localhost:{port}/secret"),
+    ] {
+        let (result, seen) = fetch_through_redirect(own, location).await;
+        let e = result.expect_err(location);
+        assert!(e.contains("private network"), "{location}: {e}");
+        assert_eq!(seen, ["/start"], "{location}");
+    }
+    // The own upload host itself may be private (a server on the local network).
+    let (result, seen) = fetch_through_redirect("localhost", "https://localhost:{port}/file").await;
+    assert_eq!(result, Ok(()));
+    assert_eq!(seen, ["/start", "/file"]);
+}

@@ -45,22 +45,7 @@ impl Liar {
     /// `lie` until the test ends.
     pub async fn start(lie: Lie) -> Liar {
         let dir = tempfile::tempdir().expect("temp dir");
-        let certs = Certs::make(dir.path());
-        let certs_chain: Vec<CertificateDer<'static>> =
-            CertificateDer::pem_file_iter(&certs.cert_path)
-                .expect("read the leaf")
-                .collect::<Result<_, _>>()
-                .expect("parse the leaf");
-        let key = PrivateKeyDer::from_pem_file(&certs.key_path).expect("read the key");
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(certs_chain, key)
-        .expect("server certificate");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let (acceptor, certs) = tls_acceptor(dir.path(), &[]);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let heard = Arc::new(Mutex::new(Vec::new()));
@@ -85,6 +70,72 @@ impl Liar {
     pub fn heard(&self) -> String {
         self.heard.lock().map(|h| h.concat()).unwrap_or_default()
     }
+}
+
+/// A TLS acceptor with a fresh throwaway CA's leaf for `localhost` and 127.0.0.1
+/// (`alpn`: protocols to offer, e.g. `http/1.1`).
+pub fn tls_acceptor(dir: &std::path::Path, alpn: &[&str]) -> (tokio_rustls::TlsAcceptor, Certs) {
+    let certs = Certs::make(dir);
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&certs.cert_path)
+        .expect("read the leaf")
+        .collect::<Result<_, _>>()
+        .expect("parse the leaf");
+    let key = PrivateKeyDer::from_pem_file(&certs.key_path).expect("read the key");
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server certificate");
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), certs)
+}
+
+/// An HTTPS server on loopback whose `/start` redirects to `location` (with `{port}`
+/// replaced by its own port) and whose other paths answer 200 `secret`. Returns its
+/// port, the CA to trust, and the paths requested so far.
+pub async fn redirecting_https(
+    dir: &std::path::Path,
+    location: &'static str,
+) -> (u16, String, Arc<Mutex<Vec<String>>>) {
+    let (acceptor, certs) = tls_acceptor(dir, &["http/1.1"]);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let quiet = Mutex::new(Vec::new());
+                let mut buf = Vec::new();
+                let Some(head) = until(&mut tls, &mut buf, "\r\n\r\n", &quiet).await else {
+                    return;
+                };
+                let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                if let Ok(mut s) = seen.lock() {
+                    s.push(path.clone());
+                }
+                let answer = if path == "/start" {
+                    let to = location.replace("{port}", &port.to_string());
+                    format!(
+                        "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecret"
+                        .to_owned()
+                };
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, certs.ca_pem, paths)
 }
 
 /// Reads until `buf` holds `pat`; returns what came up to and including it.
