@@ -238,3 +238,103 @@ async fn automatic_fetch_does_not_follow_a_redirect_to_a_private_address() {
     assert_eq!(result, Ok(()));
     assert_eq!(seen, ["/start", "/file"]);
 }
+
+/// Everything logged in this test process, at the most verbose level, through the
+/// same redacting logger the app installs.
+fn captured_log() -> &'static std::sync::Mutex<String> {
+    use std::sync::{Mutex, OnceLock};
+    static LOG: OnceLock<&'static Mutex<String>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        struct Capture(&'static Mutex<String>);
+        impl log::Log for Capture {
+            fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+                true
+            }
+            fn log(&self, record: &log::Record<'_>) {
+                if let Ok(mut s) = self.0.lock() {
+                    s.push_str(&format!(
+                        "{} {} {}\n",
+                        record.level(),
+                        record.target(),
+                        record.args()
+                    ));
+                }
+            }
+            fn flush(&self) {}
+        }
+        let sink: &'static Mutex<String> = Box::leak(Box::new(Mutex::new(String::new())));
+        let logger = loquat::logging::Redacting::new(Box::new(Capture(sink)));
+        log::set_boxed_logger(Box::new(logger)).expect("the only logger");
+        log::set_max_level(log::LevelFilter::Trace);
+        sink
+    })
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path)
+            .expect("read file")
+            .windows(needle.len())
+            .any(|w| w == needle)
+        {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+/// A sign-in at trace level (a real Prosody with SCRAM and a store, then a PLAIN login
+/// the account allowed, to a lying server): the password is nowhere in the log or the
+/// data folder, not even base64-encoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_at_trace_level_logs_no_password() {
+    use base64::Engine;
+    let log = captured_log();
+    let server = TestServer::start();
+    let secret = "Unique-passw0rd-4711-zebra";
+    server.register("secretive", "localhost", secret);
+    let a = "secretive@localhost".to_owned();
+    let data = tempfile::tempdir().expect("temp dir");
+    let store = loquat::store::Store::open(&data.path().join("db")).expect("store");
+    let p = local_params(
+        AccountId::generate(),
+        server.c2s_port(),
+        server.ca_pem(),
+        &a,
+        secret,
+        Some(store.clone()),
+    );
+    let (updates, handle, _) = online(p).await;
+    drop(handle);
+    drop(updates);
+    store.flush().expect("flush");
+
+    let liar = Liar::start(Lie::OnlyPlain).await;
+    let mut cfg =
+        support::session::local_config(liar.port, liar.ca_pem.clone(), "user@localhost", secret);
+    cfg.allow_plain = true;
+    let e = connect::connect(&cfg)
+        .await
+        .err()
+        .expect("the liar refuses");
+    assert!(matches!(e, SessionError::Auth { .. }), "{e:?}");
+    assert!(
+        liar.heard().contains(secret),
+        "PLAIN was not used: {}",
+        liar.heard()
+    );
+
+    let text = log.lock().map(|l| l.clone()).unwrap_or_default();
+    assert!(text.contains("SEND"), "trace logging was not on");
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0user\0{secret}"));
+    for needle in [secret, plain.as_str()] {
+        assert!(!text.contains(needle), "the log holds {needle:?}");
+        let files = files_containing(data.path(), needle.as_bytes());
+        assert!(files.is_empty(), "{needle:?} in {files:?}");
+    }
+}

@@ -254,7 +254,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
     let (report_tx, mut report_rx) = mpsc::unbounded_channel();
     let cfg = ConnectConfig {
         jid: params.jid.clone(),
-        password: params.password.clone(),
+        password: params.password.clone().into(),
         server: params.server.clone(),
         trust: params.trust.clone(),
         resource: params.resource.clone(),

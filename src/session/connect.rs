@@ -47,11 +47,12 @@ pub fn timeouts() -> Timeouts {
     }
 }
 
-/// Everything needed to open an authenticated stream for one account.
+/// Everything needed to open an authenticated stream for one account. No `Debug`:
+/// it holds the password, which is wiped from memory when the value is dropped.
 #[derive(Clone)]
 pub struct ConnectConfig {
     pub jid: BareJid,
-    pub password: String,
+    pub password: zeroize::Zeroizing<String>,
     pub server: ServerOverride,
     pub trust: Trust,
     pub resource: Option<String>,
@@ -155,7 +156,8 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let mechanism = choose_mechanism(&features.sasl_mechanisms, cfg.allow_plain)?;
     let creds = Credentials::default()
         .with_username(node)
-        .with_password(cfg.password.clone())
+        // The sasl crate keeps its own copy for the login and does not wipe it.
+        .with_password(cfg.password.as_str().to_owned())
         .with_channel_binding(ChannelBinding::None);
     let stream = super::sasl_login::login(stream, mechanism, creds).await?;
     let stream = stream
