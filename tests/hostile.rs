@@ -338,3 +338,41 @@ async fn sign_in_at_trace_level_logs_no_password() {
         assert!(files.is_empty(), "{needle:?} in {files:?}");
     }
 }
+
+/// IQ results to ids never sent (one naming a stranger as a contact) change nothing
+/// and do not break the session: the next message arrives. Also the path of a PLAIN
+/// login the account allowed (its store preference), which the liar accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_answering_an_iq_never_sent_changes_nothing() {
+    let liar = Liar::start(Lie::UnknownIqResult).await;
+    let store = loquat::store::Store::open_temporary().expect("store");
+    let account = AccountId::generate();
+    store
+        .set_pref(&connect::allow_plain_pref(&account), "true")
+        .expect("allow PLAIN");
+    let p = local_params(
+        account,
+        liar.port,
+        liar.ca_pem.clone(),
+        "user@localhost",
+        PASSWORD,
+        Some(store),
+    );
+    let (mut updates, _handle, mechanism) = online(p).await;
+    assert_eq!(mechanism, "PLAIN");
+    let got = wait_for(&mut updates, 20, "the message after the IQs", |k| match k {
+        UpdateKind::Message(m) => Some(m.body.clone()),
+        UpdateKind::ContactChanged(c) if c.jid.as_str() == "mallory@localhost" => {
+            panic!("a roster result nobody asked for was taken: {k:?}")
+        }
+        UpdateKind::Roster(list) if list.iter().any(|c| c.jid.as_str() == "mallory@localhost") => {
+            panic!("a roster result nobody asked for was taken: {k:?}")
+        }
+        UpdateKind::Disconnected { .. } | UpdateKind::Failed(_) => {
+            panic!("the session fell over: {k:?}")
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, "still here");
+}

@@ -28,6 +28,9 @@ pub enum Lie {
     WrongServerSignature,
     /// After TLS, a stanza nested this deep before the stream features.
     DeepStanza(usize),
+    /// Accepts any PLAIN login and binds, then answers an IQ nobody sent (a roster
+    /// result naming `mallory@localhost`) and sends a chat message "still here".
+    UnknownIqResult,
 }
 
 pub struct Liar {
@@ -269,6 +272,32 @@ async fn serve(
             tls.write_all(text.as_bytes()).await.ok()?;
             // A client that believed it restarts the stream; say nothing more.
             until(&mut tls, &mut buf, "<stream:stream", &heard).await?;
+            Some(())
+        }
+        Lie::UnknownIqResult => {
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+            until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+                .await
+                .ok()?;
+            let bind = "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>";
+            header(&mut tls, &mut buf, &heard, bind).await?;
+            let iq = until(&mut tls, &mut buf, "</iq>", &heard).await?;
+            let at = iq.find("id=")? + 3;
+            let quote = iq[at..].chars().next()?;
+            let id: String = iq[at + 1..].chars().take_while(|c| *c != quote).collect();
+            let text = format!(
+                "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                 <jid>user@localhost/liar</jid></bind></iq>\
+                 <iq type='result' id='never-sent-42' from='localhost'>\
+                 <query xmlns='jabber:iq:roster'><item jid='mallory@localhost' subscription='both'/></query></iq>\
+                 <iq type='result' id='never-sent-43'/>\
+                 <message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+                 <body>still here</body></message>"
+            );
+            tls.write_all(text.as_bytes()).await.ok()?;
+            // Keep the connection open, reading whatever the client says.
+            until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
             Some(())
         }
         Lie::DeepStanza(depth) => {
