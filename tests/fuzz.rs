@@ -517,3 +517,74 @@ fn fuzz_xmpp_uris() {
         Ok(())
     });
 }
+
+// ---------------------------------------------------------------- sm_fix
+
+/// Hands out `chunks` one read at a time.
+struct Chunks(std::collections::VecDeque<Vec<u8>>);
+
+impl tokio::io::AsyncRead for Chunks {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if let Some(mut c) = self.0.pop_front() {
+            let n = c.len().min(buf.remaining());
+            buf.put_slice(&c[..n]);
+            if n < c.len() {
+                self.0.push_front(c.split_off(n));
+            }
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+fn through_sm_fix(chunks: Vec<Vec<u8>>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut fix = loquat::session::sm_fix::SmFailedFix::new(Chunks(chunks.into()));
+    let mut out = Vec::new();
+    let _ = futures::executor::block_on(fix.read_to_end(&mut out));
+    out
+}
+
+#[test]
+fn fuzz_sm_fix_in_random_chunks() {
+    const SM: &[&str] = &[
+        "<failed xmlns='urn:xmpp:sm:3'>",
+        "<failed xmlns=\"urn:xmpp:sm:3\"/>",
+        "<failed xmlns='urn:xmpp:sm:3' h='4'/>",
+        "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>",
+        "</failed>",
+    ];
+    fuzz("sm_fix", |u| {
+        let mut input = Vec::new();
+        for _ in 0..u.int_in_range(0..=60)? {
+            if u.ratio(1, 3)? {
+                input.extend_from_slice(u.choose(SM)?.as_bytes());
+            } else {
+                input.extend_from_slice(token_soup_piece(u)?);
+            }
+        }
+        let whole = through_sm_fix(vec![input.clone()]);
+        let mut chunks = Vec::new();
+        let mut rest = &input[..];
+        while !rest.is_empty() {
+            let n = u.int_in_range(1..=rest.len().min(40))?;
+            chunks.push(rest[..n].to_vec());
+            rest = &rest[n..];
+        }
+        let chunked = through_sm_fix(chunks);
+        assert_eq!(
+            String::from_utf8_lossy(&whole),
+            String::from_utf8_lossy(&chunked),
+            "input {:?}",
+            String::from_utf8_lossy(&input)
+        );
+        Ok(())
+    });
+}
+
+fn token_soup_piece<'a>(u: &mut Unstructured<'a>) -> Result<&'static [u8]> {
+    Ok(u.choose(XML_TOKENS)?.as_bytes())
+}
