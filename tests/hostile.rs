@@ -117,6 +117,17 @@ fn data_and_cache_folders_are_private_under_umask_022() {
     loquat::transfer::thumb::thumbnail_blocking(&src, &cache, "abc").expect("thumbnail");
     let bad = readable_by_others(&root.path().join("cache"));
     assert!(bad.is_empty(), "readable by others: {bad:?}");
+
+    // The single-instance socket lives in a folder only we can enter, so nobody can
+    // reach it in the moment between its creation and its chmod.
+    let run = root.path().join("run");
+    let start = loquat::instance::acquire(
+        &loquat::instance::socket_path(&run),
+        &loquat::instance::Request::from_args(Vec::<String>::new()),
+    )
+    .expect("acquire");
+    assert!(matches!(start, loquat::instance::Start::Primary(_)));
+    assert_eq!(others_bits(&run), 0, "the socket's folder");
 }
 
 /// Connects to a lying server as `user@localhost`; the error, and how long it took.
