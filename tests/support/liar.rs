@@ -26,11 +26,8 @@ pub enum Lie {
     ScramIterations(u32),
     /// SCRAM-SHA-1 that accepts any proof and answers with a wrong server signature.
     WrongServerSignature,
-    /// After TLS, a stanza nested this deep before the stream features.
-    DeepStanza(usize),
-    /// Accepts any PLAIN login and binds, then answers an IQ nobody sent (a roster
-    /// result naming `mallory@localhost`) and sends a chat message "still here".
-    UnknownIqResult,
+    /// Accepts any PLAIN login and binds `user@localhost/liar`, then sends this XML.
+    AfterBind(String),
 }
 
 pub struct Liar {
@@ -274,7 +271,7 @@ async fn serve(
             until(&mut tls, &mut buf, "<stream:stream", &heard).await?;
             Some(())
         }
-        Lie::UnknownIqResult => {
+        Lie::AfterBind(xml) => {
             header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
             until(&mut tls, &mut buf, "</auth>", &heard).await?;
             tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
@@ -288,32 +285,11 @@ async fn serve(
             let id: String = iq[at + 1..].chars().take_while(|c| *c != quote).collect();
             let text = format!(
                 "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
-                 <jid>user@localhost/liar</jid></bind></iq>\
-                 <iq type='result' id='never-sent-42' from='localhost'>\
-                 <query xmlns='jabber:iq:roster'><item jid='mallory@localhost' subscription='both'/></query></iq>\
-                 <iq type='result' id='never-sent-43'/>\
-                 <message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
-                 <body>still here</body></message>"
+                 <jid>user@localhost/liar</jid></bind></iq>{xml}"
             );
             tls.write_all(text.as_bytes()).await.ok()?;
             // Keep the connection open, reading whatever the client says.
             until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
-            Some(())
-        }
-        Lie::DeepStanza(depth) => {
-            until(&mut tls, &mut buf, "<stream:stream", &heard).await?;
-            until(&mut tls, &mut buf, ">", &heard).await?;
-            let mut text = String::from(HEADER);
-            text.push_str("<message from='evil@localhost/x' type='chat'><body>deep</body>");
-            text.push_str(&"<a>".repeat(depth));
-            text.push_str(&"</a>".repeat(depth));
-            text.push_str("</message>");
-            text.push_str(&format!(
-                "<stream:features>{}</stream:features>",
-                mechanisms(&["PLAIN"])
-            ));
-            tls.write_all(text.as_bytes()).await.ok()?;
-            until(&mut tls, &mut buf, "</auth>", &heard).await?;
             Some(())
         }
     }
