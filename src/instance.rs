@@ -147,7 +147,9 @@ mod unix {
                 Err(e) => return Err(io(e)),
             }
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(io)?;
+                // 0700: nobody else can reach the socket between its creation and
+                // the chmod below.
+                crate::paths::ensure_private_dir(dir).map_err(io)?;
             }
             match UnixListener::bind(path) {
                 Ok(listener) => {

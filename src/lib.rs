@@ -6,6 +6,7 @@ pub mod colors;
 pub mod config;
 pub mod ids;
 pub mod instance;
+pub mod logging;
 pub mod model;
 pub mod notify;
 pub mod paths;

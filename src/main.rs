@@ -14,7 +14,13 @@ Environment:
   LOQUAT_LANG       the interface language (en, zh_CN)";
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // Through the redacting logger: at trace level tokio-xmpp logs the SASL exchange.
+    let logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).build();
+    let level = logger.filter();
+    if log::set_boxed_logger(Box::new(loquat::logging::Redacting::new(Box::new(logger)))).is_ok() {
+        log::set_max_level(level);
+    }
 
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -256,10 +256,24 @@ fn classify_io_error(io: &std::io::Error) -> SecretError {
     }
 }
 
-/// Passwords in memory: for unit tests, and for a session without a keyring.
-#[derive(Debug, Default)]
+/// Passwords in memory: for unit tests, and for a session without a keyring. Its
+/// `Debug` names the accounts only; a password is wiped when replaced or removed.
+#[derive(Default)]
 pub struct MemorySecrets {
-    passwords: Mutex<HashMap<AccountId, String>>,
+    passwords: Mutex<HashMap<AccountId, zeroize::Zeroizing<String>>>,
+}
+
+impl std::fmt::Debug for MemorySecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let accounts: Vec<AccountId> = self
+            .passwords
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        f.debug_struct("MemorySecrets")
+            .field("accounts", &accounts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MemorySecrets {
@@ -269,7 +283,7 @@ impl MemorySecrets {
 
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut HashMap<AccountId, String>) -> T,
+        f: impl FnOnce(&mut HashMap<AccountId, zeroize::Zeroizing<String>>) -> T,
     ) -> Result<T, SecretError> {
         let mut map = self
             .passwords
@@ -281,12 +295,12 @@ impl MemorySecrets {
 
 impl SecretStore for MemorySecrets {
     fn get(&self, account: &AccountId) -> Result<Option<String>, SecretError> {
-        self.with(|m| m.get(account).cloned())
+        self.with(|m| m.get(account).map(|p| p.as_str().to_owned()))
     }
 
     fn set(&self, account: &AccountId, password: &str) -> Result<(), SecretError> {
         self.with(|m| {
-            m.insert(account.clone(), password.to_owned());
+            m.insert(account.clone(), password.to_owned().into());
         })
     }
 
@@ -372,5 +386,16 @@ mod tests {
             e.to_string()
                 .starts_with("no keyring is available: no Secret Service")
         );
+    }
+
+    #[test]
+    fn memory_secrets_debug_shows_no_password() {
+        let s = MemorySecrets::new();
+        let id = AccountId("acc-1".into());
+        s.set(&id, "hunter2-very-secret").unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("acc-1"), "{shown}");
+        assert_eq!(s.get(&id).unwrap().as_deref(), Some("hunter2-very-secret"));
     }
 }

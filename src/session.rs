@@ -17,7 +17,9 @@ mod order;
 mod outgoing;
 pub mod rooms;
 pub mod roomtools;
-mod sm_fix;
+mod sasl_login;
+pub mod sm_fix;
+pub mod xml_guard;
 
 pub use actor::run;
 

@@ -151,7 +151,9 @@ impl Store {
     /// schema. Fails with a plain message when another process holds it or when a newer
     /// Loquat wrote it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(path)
+        // For this user only: history, trust pins and the outbox (folders 0700, files
+        // 0600, whatever the umask).
+        crate::paths::ensure_private_dir(path)
             .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display())))?;
         // sled releases its file lock a moment after the last handle is dropped (its
         // flusher thread lets go last), so a quick reopen, in tests or when Loquat is
@@ -181,6 +183,11 @@ impl Store {
             )),
             corrupt => corrupt,
         })?;
+        // Files sled wrote under the umask (by an older Loquat, or snapshots of the last
+        // run; the folder kept them from others meanwhile).
+        if let Err(e) = crate::paths::restrict_tree(path) {
+            log::warn!("store: could not make {} private: {e}", path.display());
+        }
         Store::from_db(db)
     }
 

@@ -16,11 +16,13 @@ use tokio::task::JoinHandle;
 
 mod download;
 pub mod names;
+pub mod public;
 mod send;
 pub mod thumb;
 mod upload;
 
 pub use download::{DownloadLimits, default_download_dir, download, is_private_host};
+pub use public::http_client_public;
 pub use send::{
     PreparedUpload, Recipient, find_service, prepare_upload, send_file, send_file_message,
     send_file_to, share,
@@ -77,6 +79,9 @@ impl TransferError {
         let mut chain = String::new();
         let mut source: Option<&dyn std::error::Error> = e.source();
         while let Some(s) = source {
+            if let Some(p) = s.downcast_ref::<public::PrivateAddress>() {
+                return TransferError::PrivateHost(p.0.clone());
+            }
             chain.push_str(&s.to_string());
             chain.push_str("; ");
             source = s.source();

@@ -11,6 +11,7 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
 pub mod bookmarks;
+mod delay;
 pub mod disco;
 pub mod mam;
 pub mod message;

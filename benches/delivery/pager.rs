@@ -23,10 +23,11 @@ type Error = Box<dyn std::error::Error>;
 pub async fn page_through(p: &SessionParams) -> Result<(usize, Duration), Error> {
     let cfg = ConnectConfig {
         jid: p.jid.clone(),
-        password: p.password.clone(),
+        password: p.password.clone().into(),
         server: p.server.clone(),
         trust: p.trust.clone(),
         resource: Some("pager".to_owned()),
+        allow_plain: false,
     };
     let mut stream = StanzaStream::new(
         Box::new(move |_, slot| {

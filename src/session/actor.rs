@@ -260,10 +260,18 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
     let (report_tx, mut report_rx) = mpsc::unbounded_channel();
     let cfg = ConnectConfig {
         jid: params.jid.clone(),
-        password: params.password.clone(),
+        password: params.password.clone().into(),
         server: params.server.clone(),
         trust: params.trust.clone(),
         resource: params.resource.clone(),
+        // Off unless the user allowed it for this account (a store preference).
+        allow_plain: params.store.as_ref().is_some_and(|s| {
+            s.pref(&super::connect::allow_plain_pref(&params.account))
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some("true")
+        }),
     };
     let no_retry = params.verify_only;
     let open = move || {

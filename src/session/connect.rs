@@ -47,14 +47,24 @@ pub fn timeouts() -> Timeouts {
     }
 }
 
-/// Everything needed to open an authenticated stream for one account.
+/// Everything needed to open an authenticated stream for one account. No `Debug`:
+/// it holds the password, which is wiped from memory when the value is dropped.
 #[derive(Clone)]
 pub struct ConnectConfig {
     pub jid: BareJid,
-    pub password: String,
+    pub password: zeroize::Zeroizing<String>,
     pub server: ServerOverride,
     pub trust: Trust,
     pub resource: Option<String>,
+    /// The account allows PLAIN login when the server offers no SCRAM (off unless the
+    /// user turned it on: see [`allow_plain_pref`]).
+    pub allow_plain: bool,
+}
+
+/// The store preference (`"true"` or absent) that allows PLAIN login for `account`
+/// when its server offers no SCRAM.
+pub fn allow_plain_pref(account: &crate::ids::AccountId) -> String {
+    format!("account.{}.allow_plain_login", account.0)
 }
 
 /// A stream ready for resource binding, and what was negotiated.
@@ -64,27 +74,42 @@ pub struct Authenticated {
     pub mechanism: String,
 }
 
-/// SASL mechanisms in order of preference. PLAIN is only ever offered to the server
-/// over TLS whose certificate we verified (the only kind of stream we build);
-/// ANONYMOUS is never used, since we always log in with a password.
-const MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"];
+/// SASL mechanisms in order of preference. ANONYMOUS is never used, since we always
+/// log in with a password.
+const MECHANISMS: [&str; 2] = ["SCRAM-SHA-256", "SCRAM-SHA-1"];
 
-/// Picks the mechanism we will use from what the server offers.
-pub fn choose_mechanism(offered: &BTreeSet<String>) -> Result<&'static str, SessionError> {
-    MECHANISMS
-        .iter()
-        .copied()
-        .find(|m| offered.contains(*m))
-        .ok_or_else(|| SessionError::InsecureLogin {
-            detail: if offered.is_empty() {
-                "the server offers no way to log in".to_owned()
-            } else {
-                format!(
-                    "the server only offers {}",
-                    offered.iter().cloned().collect::<Vec<_>>().join(", ")
-                )
-            },
-        })
+/// Picks the mechanism we will use from what the server offers. PLAIN hands the
+/// password itself to whoever is at the other end of the TLS connection (a pinned
+/// certificate or a compromised CA makes that a man in the middle who offers only
+/// PLAIN): only when the server offers no SCRAM and the account allows it.
+pub fn choose_mechanism(
+    offered: &BTreeSet<String>,
+    allow_plain: bool,
+) -> Result<&'static str, SessionError> {
+    if let Some(m) = MECHANISMS.iter().copied().find(|m| offered.contains(*m)) {
+        return Ok(m);
+    }
+    if offered.contains("PLAIN") {
+        return if allow_plain {
+            Ok("PLAIN")
+        } else {
+            Err(SessionError::InsecureLogin {
+                detail: "the server only offers PLAIN login, which sends your password \
+                         itself; Loquat uses it only if you allow it for this account"
+                    .to_owned(),
+            })
+        };
+    }
+    Err(SessionError::InsecureLogin {
+        detail: if offered.is_empty() {
+            "the server offers no way to log in".to_owned()
+        } else {
+            format!(
+                "the server only offers {}",
+                offered.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        },
+    })
 }
 
 /// Opens a TLS stream to the account's server and authenticates.
@@ -116,7 +141,9 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let tls_stream = open_tls(&domain, &cfg.server, &tls, timeouts).await?;
 
     let stream = initiate_stream(
-        BufStream::new(super::sm_fix::SmFailedFix::new(tls_stream)),
+        BufStream::new(super::sm_fix::SmFailedFix::new(
+            super::xml_guard::XmlGuard::new(tls_stream),
+        )),
         ns::JABBER_CLIENT,
         header(&domain),
         timeouts,
@@ -126,15 +153,13 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let (features, stream): (_, XmppStream<_>) =
         stream.recv_features().await.map_err(recv_features_error)?;
 
-    let mechanism = choose_mechanism(&features.sasl_mechanisms)?;
+    let mechanism = choose_mechanism(&features.sasl_mechanisms, cfg.allow_plain)?;
     let creds = Credentials::default()
         .with_username(node)
-        .with_password(cfg.password.clone())
+        // The sasl crate keeps its own copy for the login and does not wipe it.
+        .with_password(cfg.password.as_str().to_owned())
         .with_channel_binding(ChannelBinding::None);
-    let only: BTreeSet<String> = [mechanism.to_owned()].into_iter().collect();
-    let stream = tokio_xmpp::client_login(stream, only, creds)
-        .await
-        .map_err(auth_error)?;
+    let stream = super::sasl_login::login(stream, mechanism, creds).await?;
     let stream = stream
         .send_header(header(&domain))
         .await
@@ -265,7 +290,7 @@ async fn starttls(
     timeouts: Timeouts,
 ) -> Result<TlsStream<TcpStream>, SessionError> {
     let stream = initiate_stream(
-        BufStream::new(tcp),
+        BufStream::new(super::xml_guard::XmlGuard::new(tcp)),
         ns::JABBER_CLIENT,
         header(domain),
         timeouts,
@@ -313,7 +338,7 @@ async fn starttls(
             Some(Err(ReadError::StreamFooterReceived)) | None => return Err(closed()),
         }
     }
-    let tcp = stream.into_inner().into_inner();
+    let tcp = stream.into_inner().into_inner().into_inner();
     tls.handshake(tcp, domain).await
 }
 
@@ -338,27 +363,7 @@ fn recv_features_error(e: tokio_xmpp::xmlstream::RecvFeaturesError) -> SessionEr
     }
 }
 
-fn auth_error(e: tokio_xmpp::Error) -> SessionError {
-    use tokio_xmpp::error::AuthError;
-    match e {
-        tokio_xmpp::Error::Auth(AuthError::Fail(cond)) => SessionError::Auth {
-            condition: sasl_condition_name(&cond),
-        },
-        tokio_xmpp::Error::Auth(AuthError::NoMechanism) => SessionError::InsecureLogin {
-            detail: "no common login mechanism".to_owned(),
-        },
-        tokio_xmpp::Error::Auth(other) => SessionError::Auth {
-            condition: other.to_string(),
-        },
-        tokio_xmpp::Error::Io(io) => io_unreachable(io),
-        tokio_xmpp::Error::Disconnected => closed(),
-        other => SessionError::Protocol {
-            detail: other.to_string(),
-        },
-    }
-}
-
-fn sasl_condition_name(cond: &tokio_xmpp::parsers::sasl::DefinedCondition) -> String {
+pub(super) fn sasl_condition_name(cond: &tokio_xmpp::parsers::sasl::DefinedCondition) -> String {
     use tokio_xmpp::parsers::sasl::DefinedCondition as C;
     match cond {
         C::Aborted => "aborted",
@@ -619,22 +624,36 @@ mod tests {
 
     #[test]
     fn prefers_scram_and_never_anonymous() {
-        assert_eq!(
-            choose_mechanism(&set(&["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"])),
-            Ok("SCRAM-SHA-256")
-        );
-        assert_eq!(
-            choose_mechanism(&set(&["PLAIN", "SCRAM-SHA-1"])),
-            Ok("SCRAM-SHA-1")
-        );
+        for allow_plain in [false, true] {
+            assert_eq!(
+                choose_mechanism(
+                    &set(&["PLAIN", "SCRAM-SHA-1", "SCRAM-SHA-256"]),
+                    allow_plain
+                ),
+                Ok("SCRAM-SHA-256")
+            );
+            assert_eq!(
+                choose_mechanism(&set(&["PLAIN", "SCRAM-SHA-1"]), allow_plain),
+                Ok("SCRAM-SHA-1")
+            );
+            assert!(matches!(
+                choose_mechanism(&set(&["ANONYMOUS"]), allow_plain),
+                Err(SessionError::InsecureLogin { .. })
+            ));
+            assert!(matches!(
+                choose_mechanism(&set(&[]), allow_plain),
+                Err(SessionError::InsecureLogin { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn plain_only_when_the_account_allows_it() {
         assert!(matches!(
-            choose_mechanism(&set(&["ANONYMOUS"])),
-            Err(SessionError::InsecureLogin { .. })
+            choose_mechanism(&set(&["PLAIN"]), false),
+            Err(SessionError::InsecureLogin { detail }) if detail.contains("PLAIN")
         ));
-        assert!(matches!(
-            choose_mechanism(&set(&[])),
-            Err(SessionError::InsecureLogin { .. })
-        ));
+        assert_eq!(choose_mechanism(&set(&["PLAIN"]), true), Ok("PLAIN"));
     }
 
     #[test]

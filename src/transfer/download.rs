@@ -141,30 +141,6 @@ async fn fetch(
     Ok(())
 }
 
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                // 100.64.0.0/10, carrier-grade NAT
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            v6.is_loopback()
-                || v6.is_unspecified()
-                // fc00::/7 unique local, fe80::/10 link local
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-        }
-    }
-}
-
 /// Does the URL's host resolve to this computer or a private network (or not at all)?
 /// Such files are never fetched automatically.
 pub async fn is_private_host(url: &str) -> bool {
@@ -176,13 +152,13 @@ pub async fn is_private_host(url: &str) -> bool {
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return is_private(ip);
+        return super::public::is_private(ip);
     }
     let port = parsed.port_or_known_default().unwrap_or(443);
     match tokio::net::lookup_host((host, port)).await {
         Ok(addrs) => {
             let addrs: Vec<_> = addrs.collect();
-            addrs.is_empty() || addrs.iter().any(|a| is_private(a.ip()))
+            addrs.is_empty() || addrs.iter().any(|a| super::public::is_private(a.ip()))
         }
         Err(_) => true,
     }

@@ -69,16 +69,20 @@ pub fn scaled_blocking(
     } else {
         image.thumbnail(side, side)
     };
-    std::fs::create_dir_all(cache_dir).map_err(TransferError::io)?;
+    crate::paths::ensure_private_dir(cache_dir).map_err(TransferError::io)?;
     let safe_key: String = key
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .take(64)
         .collect();
     let path = cache_dir.join(format!("thumb-{safe_key}-{side}.png"));
+    // 0600: the pictures people sent are nobody else's business.
+    let file = crate::paths::create_private_file(&path).map_err(TransferError::io)?;
+    let mut writer = std::io::BufWriter::new(file);
     thumb
-        .save_with_format(&path, image::ImageFormat::Png)
+        .write_to(&mut writer, image::ImageFormat::Png)
         .map_err(|e| TransferError::Image(e.to_string()))?;
+    std::io::Write::flush(&mut writer).map_err(TransferError::io)?;
     Ok(Thumbnail {
         path,
         width: thumb.width(),

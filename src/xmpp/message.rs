@@ -195,7 +195,10 @@ fn chat_event(
         });
     }
     let wants_receipt = take::<receipts::Request>(&mut m).is_some();
-    let delay = take::<Delay>(&mut m).or(outer_delay);
+    // The archive's or carbon's own delay first; inside the message, only our
+    // server's (offline storage): a sender's stamp must not back-date it.
+    let own_delay = super::delay::take_trusted(&mut m, &super::delay::own_server(&state.own));
+    let delay = outer_delay.or(own_delay);
     let origin_id = take::<OriginId>(&mut m).map(|o| o.id);
     let server_id = server_id(state, &mut m);
     let oob = take::<xmpp_parsers::oob::Oob>(&mut m);
@@ -401,7 +404,7 @@ mod tests {
         let ev = s.handle(
             stanza(
                 "<message xmlns='jabber:client' type='chat' from='bob@example.org/phone'>\
-                 <body>late</body><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/></message>",
+                 <body>late</body><delay xmlns='urn:xmpp:delay' from='example.org' stamp='2020-01-01T00:00:00Z'/></message>",
             ),
             2_000_000_000_000,
         );

@@ -319,7 +319,9 @@ pub(super) fn message(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> O
     let own_nick = room.nick.clone();
     let sid = room.sid;
     let server_id = room_stanza_id(m, &room_jid, sid);
-    let delay = m.extract_payload::<Delay>().ok().flatten();
+    // Only the room's own delay (its history on join) dates a message; a sender's
+    // would back-date it into old history.
+    let delay = super::delay::take_trusted(m, &Jid::from(room_jid.clone()));
     Some(
         room_message(state, m.clone(), room_jid, nick, &own_nick, delay, now_ms)
             .map(|mut message| {

@@ -47,6 +47,9 @@ class Peer(slixmpp.ClientXMPP):
 
     async def run(self):
         a = self.args
+        if a.command == "deep":
+            await self.deep()
+            return
         self.send_presence()
         await self.get_roster()
         sent = 0
@@ -70,6 +73,20 @@ class Peer(slixmpp.ClientXMPP):
         print(f"sent {sent}", flush=True)
 
 
+    async def deep(self):
+        """Sends one chat message nested `--depth` levels deep (written as raw XML, as a
+        hostile client would), then an ordinary message `--then`."""
+        a = self.args
+        inner = "<a>" * a.depth + "</a>" * a.depth
+        self.send_raw(
+            f"<message to='{a.to}' type='chat' id='deep-1'><body>deep</body>"
+            f"<x xmlns='urn:loquat:test:deep'>{inner}</x></message>"
+        )
+        self.send_message(mto=a.to, mbody=a.then, mtype="chat")
+        await self["xep_0199"].ping(jid=self.boundjid.domain, timeout=60)
+        print("sent 2", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--jid", required=True)
@@ -85,6 +102,10 @@ def main():
     f.add_argument("--first")
     f.add_argument("--count", type=int, default=50)
     f.add_argument("--prefix", default="msg")
+    d = sub.add_parser("deep")
+    d.add_argument("--to", required=True)
+    d.add_argument("--depth", type=int, default=40000)
+    d.add_argument("--then", default="after the deep one")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
     peer = Peer(args)

@@ -18,6 +18,7 @@
 
 mod certs;
 mod ejabberd;
+pub mod liar;
 pub mod muc;
 pub mod presence;
 mod prosody;

@@ -20,7 +20,7 @@ pub fn jid(s: &str) -> BareJid {
 pub fn local_config(port: u16, ca_pem: String, user: &str, password: &str) -> ConnectConfig {
     ConnectConfig {
         jid: jid(user),
-        password: password.to_owned(),
+        password: password.to_owned().into(),
         server: ServerOverride {
             host: Some("127.0.0.1".into()),
             port: Some(port),
@@ -31,6 +31,7 @@ pub fn local_config(port: u16, ca_pem: String, user: &str, password: &str) -> Co
             pinned_sha256: Vec::new(),
         },
         resource: None,
+        allow_plain: false,
     }
 }
 
@@ -47,7 +48,7 @@ pub fn local_params(
     SessionParams {
         account,
         jid: c.jid,
-        password: c.password,
+        password: c.password.as_str().to_owned(),
         server: c.server,
         trust: c.trust,
         resource: None,

@@ -79,3 +79,34 @@ pub fn flood(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `user` sends `to` a chat message nested `depth` levels deep (raw XML, as a hostile
+/// client would), then an ordinary message `then`; returns once the server handled both.
+pub fn deep(
+    port: u16,
+    ca: &std::path::Path,
+    user: &str,
+    password: &str,
+    to: &str,
+    depth: u32,
+    then: &str,
+) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/slix_peer.py");
+    let out = Command::new(python())
+        .arg(script)
+        .args(["--jid", user, "--password", password])
+        .args(["--port", &port.to_string()])
+        .arg("--ca")
+        .arg(ca)
+        .arg("deep")
+        .args(["--to", to, "--depth", &depth.to_string(), "--then", then])
+        .output()
+        .expect("run the slixmpp peer");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("sent 2"),
+        "the slixmpp peer failed ({}): {stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -626,3 +626,49 @@ fn destroy_is_an_owner_request_with_the_reason() {
     assert!(xml.contains("<destroy"), "{xml}");
     assert!(xml.contains(">moved to tea2</reason>"), "{xml}");
 }
+
+/// A groupchat message from bob carrying a delay `from` someone, stamped in 2020.
+fn delayed_groupchat(delay_from: &str) -> Stanza {
+    stanza(&format!(
+        "<message xmlns='jabber:client' from='{ROOM}/bob' to='me@example.org/desk' type='groupchat'>\
+         <body>old news</body><delay xmlns='urn:xmpp:delay' {delay_from} stamp='2020-01-01T00:00:00Z'/></message>"
+    ))
+}
+
+fn room_message_time(ev: &[Event]) -> i64 {
+    ev.iter()
+        .find_map(|e| match e {
+            Event::Message { message, .. } => Some(message.timestamp_ms),
+            _ => None,
+        })
+        .unwrap_or_else(|| unreachable!("no message: {ev:?}"))
+}
+
+#[test]
+fn a_senders_delay_does_not_back_date_a_room_message() {
+    let now = 2_000_000_000_123;
+    for from in [
+        "",
+        "from='bob@example.org/x'",
+        &format!("from='{ROOM}/bob'"),
+    ] {
+        let mut s = joined();
+        let ev = s.handle(delayed_groupchat(from), now);
+        // Live room messages keep whole seconds (see room_message).
+        assert_eq!(
+            room_message_time(&ev),
+            2_000_000_000_000,
+            "delay {from:?} was believed"
+        );
+    }
+}
+
+#[test]
+fn the_rooms_own_delay_dates_its_history() {
+    let mut s = joined();
+    let ev = s.handle(
+        delayed_groupchat(&format!("from='{ROOM}'")),
+        2_000_000_000_123,
+    );
+    assert_eq!(room_message_time(&ev), 1_577_836_800_000);
+}

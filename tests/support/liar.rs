@@ -1,0 +1,296 @@
+//! A lying XMPP server on loopback, for what an honest Prosody never does (issue #20).
+//!
+//! It speaks just enough of RFC 6120 to reach the point of each lie: a stream header,
+//! STARTTLS with a certificate from a throwaway CA (the client trusts it as an extra
+//! root, as with the real test servers), then SASL. What the client sent is recorded
+//! in [`Liar::heard`], so a test can check, e.g., that no password left the client.
+
+use super::Certs;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// What the server lies about.
+#[derive(Clone, Debug)]
+pub enum Lie {
+    /// Offers no STARTTLS, only PLAIN on the plain-text stream.
+    NoStarttls,
+    /// After TLS, offers only PLAIN.
+    OnlyPlain,
+    /// SCRAM-SHA-1 with this iteration count in its first challenge.
+    ScramIterations(u32),
+    /// SCRAM-SHA-1 that accepts any proof and answers with a wrong server signature.
+    WrongServerSignature,
+    /// Accepts any PLAIN login and binds `user@localhost/liar`, then sends this XML.
+    AfterBind(String),
+}
+
+pub struct Liar {
+    pub port: u16,
+    pub ca_pem: String,
+    heard: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+    xmlns:stream='http://etherx.jabber.org/streams' id='liar' from='localhost' version='1.0'>";
+
+impl Liar {
+    /// Starts the server on a free loopback port; it answers every connection with
+    /// `lie` until the test ends.
+    pub async fn start(lie: Lie) -> Liar {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (acceptor, certs) = tls_acceptor(dir.path(), &[]);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let h = heard.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, lie, h) = (acceptor.clone(), lie.clone(), h.clone());
+                tokio::spawn(async move {
+                    let _ = serve(tcp, acceptor, lie, h).await;
+                });
+            }
+        });
+        Liar {
+            port,
+            ca_pem: certs.ca_pem,
+            heard,
+            _dir: dir,
+        }
+    }
+
+    /// Everything the client sent, as text, connection after connection.
+    pub fn heard(&self) -> String {
+        self.heard.lock().map(|h| h.concat()).unwrap_or_default()
+    }
+}
+
+/// A TLS acceptor with a fresh throwaway CA's leaf for `localhost` and 127.0.0.1
+/// (`alpn`: protocols to offer, e.g. `http/1.1`).
+pub fn tls_acceptor(dir: &std::path::Path, alpn: &[&str]) -> (tokio_rustls::TlsAcceptor, Certs) {
+    let certs = Certs::make(dir);
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&certs.cert_path)
+        .expect("read the leaf")
+        .collect::<Result<_, _>>()
+        .expect("parse the leaf");
+    let key = PrivateKeyDer::from_pem_file(&certs.key_path).expect("read the key");
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server certificate");
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(config)), certs)
+}
+
+/// An HTTPS server on loopback whose `/start` redirects to `location` (with `{port}`
+/// replaced by its own port) and whose other paths answer 200 `secret`. Returns its
+/// port, the CA to trust, and the paths requested so far.
+pub async fn redirecting_https(
+    dir: &std::path::Path,
+    location: &'static str,
+) -> (u16, String, Arc<Mutex<Vec<String>>>) {
+    let (acceptor, certs) = tls_acceptor(dir, &["http/1.1"]);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, seen) = (acceptor.clone(), seen.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let quiet = Mutex::new(Vec::new());
+                let mut buf = Vec::new();
+                let Some(head) = until(&mut tls, &mut buf, "\r\n\r\n", &quiet).await else {
+                    return;
+                };
+                let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                if let Ok(mut s) = seen.lock() {
+                    s.push(path.clone());
+                }
+                let answer = if path == "/start" {
+                    let to = location.replace("{port}", &port.to_string());
+                    format!(
+                        "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecret"
+                        .to_owned()
+                };
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, certs.ca_pem, paths)
+}
+
+/// Reads until `buf` holds `pat`; returns what came up to and including it.
+async fn until<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    pat: &str,
+    heard: &Mutex<Vec<String>>,
+) -> Option<String> {
+    loop {
+        if let Some(i) = buf.windows(pat.len()).position(|w| w == pat.as_bytes()) {
+            let rest = buf.split_off(i + pat.len());
+            let got = std::mem::replace(buf, rest);
+            return Some(String::from_utf8_lossy(&got).into_owned());
+        }
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        if let Ok(mut h) = heard.lock() {
+            h.push(String::from_utf8_lossy(&chunk[..n]).into_owned());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The base64 text of the last element in `xml` (`<auth …>TEXT</auth>`), decoded.
+fn payload(xml: &str) -> String {
+    let end = xml.rfind("</").unwrap_or(xml.len());
+    let start = xml[..end].rfind('>').map_or(0, |i| i + 1);
+    let bytes = B64.decode(xml[start..end].trim()).unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+async fn header<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    heard: &Mutex<Vec<String>>,
+    features: &str,
+) -> Option<()> {
+    until(s, buf, "<stream:stream", heard).await?;
+    until(s, buf, ">", heard).await?;
+    let text = format!("{HEADER}<stream:features>{features}</stream:features>");
+    s.write_all(text.as_bytes()).await.ok()
+}
+
+fn mechanisms(names: &[&str]) -> String {
+    let list: String = names
+        .iter()
+        .map(|n| format!("<mechanism>{n}</mechanism>"))
+        .collect();
+    format!("<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{list}</mechanisms>")
+}
+
+async fn serve(
+    mut tcp: TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+    lie: Lie,
+    heard: Arc<Mutex<Vec<String>>>,
+) -> Option<()> {
+    let mut buf = Vec::new();
+    if matches!(lie, Lie::NoStarttls) {
+        header(&mut tcp, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+        // Whatever the client sends now is recorded; it must not be a login.
+        until(&mut tcp, &mut buf, "</auth>", &heard).await?;
+        return Some(());
+    }
+    let starttls = "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>";
+    header(&mut tcp, &mut buf, &heard, starttls).await?;
+    until(&mut tcp, &mut buf, "<starttls", &heard).await?;
+    until(&mut tcp, &mut buf, ">", &heard).await?;
+    tcp.write_all(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        .await
+        .ok()?;
+    let mut tls = acceptor.accept(tcp).await.ok()?;
+    let mut buf = Vec::new();
+    match lie {
+        Lie::NoStarttls => None,
+        Lie::OnlyPlain => {
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+            let auth = until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            if let Ok(mut h) = heard.lock() {
+                h.push(format!("[PLAIN decoded: {}]", payload(&auth)));
+            }
+            tls.write_all(
+                b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>",
+            )
+            .await
+            .ok()
+        }
+        Lie::ScramIterations(i) => {
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["SCRAM-SHA-1"])).await?;
+            let auth = until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            let first = payload(&auth);
+            let nonce = first
+                .split(',')
+                .find_map(|p| p.strip_prefix("r="))?
+                .to_owned();
+            let challenge = format!("r={nonce}liar,s={},i={i}", B64.encode(b"salt"));
+            let text = format!(
+                "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
+                B64.encode(challenge)
+            );
+            tls.write_all(text.as_bytes()).await.ok()?;
+            // Wait for an answer the client should never send.
+            until(&mut tls, &mut buf, "</response>", &heard).await?;
+            Some(())
+        }
+        Lie::WrongServerSignature => {
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["SCRAM-SHA-1"])).await?;
+            let auth = until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            let first = payload(&auth);
+            let nonce = first
+                .split(',')
+                .find_map(|p| p.strip_prefix("r="))?
+                .to_owned();
+            let challenge = format!("r={nonce}liar,s={},i=4096", B64.encode(b"salt"));
+            let text = format!(
+                "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
+                B64.encode(challenge)
+            );
+            tls.write_all(text.as_bytes()).await.ok()?;
+            until(&mut tls, &mut buf, "</response>", &heard).await?;
+            // Any proof is "fine"; the signature is twenty zero bytes.
+            let success = format!("v={}", B64.encode([0u8; 20]));
+            let text = format!(
+                "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
+                B64.encode(success)
+            );
+            tls.write_all(text.as_bytes()).await.ok()?;
+            // A client that believed it restarts the stream; say nothing more.
+            until(&mut tls, &mut buf, "<stream:stream", &heard).await?;
+            Some(())
+        }
+        Lie::AfterBind(xml) => {
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+            until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+                .await
+                .ok()?;
+            let bind = "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>";
+            header(&mut tls, &mut buf, &heard, bind).await?;
+            let iq = until(&mut tls, &mut buf, "</iq>", &heard).await?;
+            let at = iq.find("id=")? + 3;
+            let quote = iq[at..].chars().next()?;
+            let id: String = iq[at + 1..].chars().take_while(|c| *c != quote).collect();
+            let text = format!(
+                "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                 <jid>user@localhost/liar</jid></bind></iq>{xml}"
+            );
+            tls.write_all(text.as_bytes()).await.ok()?;
+            // Keep the connection open, reading whatever the client says.
+            until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
+            Some(())
+        }
+    }
+}
