@@ -208,11 +208,19 @@ impl Drop for TransferStream {
 
 /// An HTTPS client trusting the system roots plus the account's extra roots.
 pub fn http_client(trust: &Trust) -> Result<reqwest::Client, TransferError> {
-    let mut builder = reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(20))
         .https_only(true)
         .redirect(reqwest::redirect::Policy::limited(5))
         .user_agent(concat!("Loquat/", env!("CARGO_PKG_VERSION")));
+    build_client(builder, trust)
+}
+
+/// Adds the account's extra roots to `builder` and builds the client.
+pub(crate) fn build_client(
+    mut builder: reqwest::ClientBuilder,
+    trust: &Trust,
+) -> Result<reqwest::Client, TransferError> {
     if let Some(pem) = &trust.extra_roots_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
             .map_err(|e| TransferError::Tls(format!("the account's extra roots: {e}")))?;
@@ -225,15 +233,8 @@ pub fn http_client(trust: &Trust) -> Result<reqwest::Client, TransferError> {
 
 /// A client for a download the user asked for over plain http.
 pub fn http_client_allowing_http(trust: &Trust) -> Result<reqwest::Client, TransferError> {
-    let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(20));
-    if let Some(pem) = &trust.extra_roots_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|e| TransferError::Tls(format!("the account's extra roots: {e}")))?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder
-        .build()
-        .map_err(|e| TransferError::Tls(format!("could not set up HTTPS: {e}")))
+    let builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(20));
+    build_client(builder, trust)
 }
 
 #[allow(dead_code)]

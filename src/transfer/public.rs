@@ -138,20 +138,13 @@ pub fn http_client_public(
             None => attempt.follow(),
         }
     });
-    let mut builder = reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(20))
         .https_only(true)
         .redirect(policy)
         .dns_resolver(Arc::new(PublicOnly { own_host: own }))
         .user_agent(concat!("Loquat/", env!("CARGO_PKG_VERSION")));
-    if let Some(pem) = &trust.extra_roots_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|e| TransferError::Tls(format!("the account's extra roots: {e}")))?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder
-        .build()
-        .map_err(|e| TransferError::Tls(format!("could not set up HTTPS: {e}")))
+    super::build_client(builder, trust)
 }
 
 #[cfg(test)]
