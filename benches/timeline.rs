@@ -33,7 +33,7 @@ use iced_runtime::core::renderer::Headless;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Delivery, Direction};
 use loquat::session::{Handle, Update, UpdateKind};
-use loquat::ui::startup::{LoadedAccount, Startup};
+use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::{App, Message};
 use std::time::{Duration, Instant};
 use xmpp_parsers::jid::BareJid;

@@ -1,45 +1,29 @@
 //! The iced application: app state, the top `Message`, `update`, `view` and the session
 //! subscriptions. Screens and panels live in their own modules; the handlers of what
-//! they ask for live in `handlers`.
+//! they ask for live in `app::handlers`.
 
-pub mod account;
-mod attach;
-pub mod browse;
-pub mod conversation;
-pub mod desk;
+pub mod app;
+pub mod chat;
 pub mod desktop;
-pub mod fold;
-mod handlers;
-pub mod help;
 pub mod i18n;
-pub mod join;
-mod manage;
-pub mod onboarding;
-pub mod parts;
-pub mod previews;
-pub mod private;
 pub mod room;
-pub mod roomedit;
-pub mod roomform;
-pub mod rooms;
-pub mod roomtools;
-pub mod sessions;
-pub mod settings;
-pub mod shortcuts;
-pub mod sidebar;
-pub mod startup;
-pub mod switcher;
+pub mod screen;
 pub mod theme;
-pub mod timefmt;
 pub mod timeline;
-pub mod transfers;
+pub mod widgets;
+
+use app::account_state::AccountState;
+use app::{session_bridge, startup};
+use desktop::restore;
+use room::tasks;
+use screen::{onboarding, settings, sidebar};
+use timeline::{attach, transfers};
 
 use crate::ids::{AccountId, ConversationId};
 use crate::model::ChatMessage;
 use crate::secrets::{SecretError, SecretStore};
 use crate::session::{Handle, Update};
 use crate::store::Store;
-use account::AccountState;
 use i18n::{Lang, T, tr, trf};
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Length, Size, Subscription, Task, window};
@@ -100,7 +84,7 @@ pub enum Message {
     Started(Startup),
     Onboarding(onboarding::Message),
     Sidebar(sidebar::Message),
-    Conversation(conversation::Message),
+    Conversation(chat::Message),
     /// Settings > Accounts.
     Settings(settings::Message),
     /// Something happened in a session.
@@ -146,9 +130,9 @@ pub enum Message {
     /// Second launches, notification clicks, the tray.
     Desktop(desktop::Event),
     /// Settings > General, shortcuts, switcher, help, window state and drafts.
-    Desk(desk::Message),
+    Desk(restore::Message),
     /// Group chat: room list, join dialog, open room.
-    Rooms(rooms::Message),
+    Rooms(room::Message),
     /// File transfers (issue #4).
     Transfers(transfers::Message),
     /// Files to send to the open conversation (chosen or dropped on the window).
@@ -182,7 +166,7 @@ pub struct App {
     notices: Vec<String>,
     onboarding: onboarding::State,
     sidebar: sidebar::State,
-    conversation: Option<conversation::State>,
+    conversation: Option<chat::State>,
     settings: settings::State,
     /// Per contact: the account last chosen to write from (`None`: looked, nothing).
     send_as: HashMap<BareJid, Option<AccountId>>,
@@ -201,9 +185,9 @@ pub struct App {
     /// When that marker went out, and whether a later one waits for the pause to end.
     displayed_at: Option<std::time::Instant>,
     displayed_waiting: bool,
-    desk: desk::Desk,
-    /// Group chat rooms (see `rooms`).
-    rooms: rooms::Panel,
+    desk: restore::Desk,
+    /// Group chat rooms (see `room`).
+    rooms: room::Panel,
     transfers: transfers::State,
     /// The attach button's file dialog (a stub in tests).
     picker: Arc<dyn transfers::FilePicker>,
@@ -228,7 +212,7 @@ impl App {
     /// the main screen otherwise. Tests build apps this way too.
     pub fn from_startup(lang: Lang, mut startup: Startup) -> Self {
         // `lang` is the system's; the settings may choose another.
-        let desk = desk::Desk::new(lang, *std::mem::take(&mut startup.desk));
+        let desk = restore::Desk::new(lang, *std::mem::take(&mut startup.desk));
         let lang = desk.lang();
         let mut notices = Vec::new();
         if let Some(detail) = &startup.store_error {
@@ -299,7 +283,7 @@ impl App {
             displayed_at: None,
             displayed_waiting: false,
             desk,
-            rooms: rooms::Panel::default(),
+            rooms: room::Panel::default(),
             transfers: transfers::State::default(),
             picker: Arc::new(transfers::SystemPicker),
         }
@@ -378,7 +362,7 @@ impl App {
             tab,
             focus,
             attach::paste_subscription(),
-            sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
+            session_bridge::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
             desktop::subscription().map(Message::Desktop),
             self.desk_subscription(),
         ])
@@ -518,7 +502,7 @@ impl App {
             }
             Message::LinkOpened(result) => {
                 if let (Err(detail), Some(open)) = (result, self.conversation.as_mut()) {
-                    open.set_problem(conversation::Problem::Link(detail));
+                    open.set_problem(chat::Problem::Link(detail));
                 }
                 Task::none()
             }
@@ -625,7 +609,7 @@ impl App {
             Some(invitations) => column![invitations.map(Message::Rooms), sidebar].into(),
             None => sidebar,
         };
-        let files = rooms::RoomFiles {
+        let files = room::RoomFiles {
             previews: Some(&self.transfers.previews),
             transfers: Some(&self.transfers),
         };
@@ -653,7 +637,7 @@ impl App {
                     .filter(|a| a.in_roster(peer))
                     .map(|a| &a.account)
                     .collect();
-                let cx = conversation::Context {
+                let cx = chat::Context {
                     lang,
                     peer_label: state.peer_label(peer),
                     peer,
@@ -667,7 +651,7 @@ impl App {
                     transfers: self
                         .transfers
                         .view(lang, &open.account, peer)
-                        .map(|e| e.map(conversation::Message::Transfers)),
+                        .map(|e| e.map(chat::Message::Transfers)),
                 };
                 match self.transfers.previews.full_view(lang) {
                     Some(full) => full.map(|m| Message::Transfers(transfers::Message::Preview(m))),
@@ -690,7 +674,7 @@ impl App {
                 .and_then(|a| BareJid::new(a.account.jid.domain().as_str()).ok());
             match (self.handles.get(&account).cloned(), domain) {
                 (Some(handle), Some(domain)) => {
-                    tasks.push(roomtools::task(handle, domain, request).map(Message::Rooms))
+                    tasks.push(tasks::task(handle, domain, request).map(Message::Rooms))
                 }
                 _ => self.notice(tr(self.lang, T::CommandNotConnected).to_owned()),
             }

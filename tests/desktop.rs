@@ -34,7 +34,7 @@ fn session_bus_turn() -> std::sync::MutexGuard<'static, ()> {
 fn one_account_app() -> loquat::ui::App {
     use loquat::ids::AccountId;
     use loquat::model::Account;
-    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::app::startup::{LoadedAccount, Startup};
     let mut account = Account::new(jid("alice@example.org"));
     account.id = AccountId("a".into());
     loquat::ui::App::from_startup(

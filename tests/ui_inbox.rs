@@ -19,10 +19,10 @@ use loquat::model::{Account, ChatMessage, Delivery, Direction};
 use loquat::session::rooms::{Affiliation, Occupant, Role, RoomUpdate};
 use loquat::session::{Command, Handle, Update, UpdateKind};
 use loquat::store::Store;
-use loquat::ui::desk::Message as DeskMessage;
+use loquat::ui::app::startup::{LoadedAccount, Startup};
+use loquat::ui::desktop::restore::Message as DeskMessage;
+use loquat::ui::desktop::shortcuts::Action;
 use loquat::ui::i18n::Lang;
-use loquat::ui::shortcuts::Action;
-use loquat::ui::startup::{LoadedAccount, Startup};
 use loquat::ui::{App, Message};
 use std::sync::{Arc, Mutex};
 use support::view::run_tasks as run;
@@ -246,7 +246,7 @@ fn a_room_sits_in_the_inbox_with_its_unread_and_mentions() {
 
     // The switcher lists the room too.
     let state = app.account_state(&account().id).expect("account").clone();
-    let entries = loquat::ui::switcher::entries(&[state]);
+    let entries = loquat::ui::desktop::switcher::entries(&[state]);
     assert!(entries.iter().any(|e| e.label == "# tea"), "{entries:?}");
 
     // Joining another room starts from the inbox; with one account, no account picker.
@@ -288,7 +288,7 @@ fn two_signed_in() -> (App, Vec<UnboundedReceiver<Command>>, AccountId) {
 
 #[test]
 fn the_join_dialog_picks_the_account_when_several_are_signed_in() {
-    use loquat::ui::rooms::{AccountChoice, Message as RoomsMessage};
+    use loquat::ui::room::{AccountChoice, Message as RoomsMessage};
     let (mut app, mut sessions, home) = two_signed_in();
     let _ = click(&mut app, "+ Join a group chat");
     assert!(
@@ -301,10 +301,10 @@ fn the_join_dialog_picks_the_account_when_several_are_signed_in() {
     })));
     let messages: Vec<Message> = {
         let mut ui = sim(&app);
-        ui.click(iced::widget::Id::new(loquat::ui::join::ROOM_ID))
+        ui.click(iced::widget::Id::new(loquat::ui::room::join::ROOM_ID))
             .expect("room field");
         ui.typewrite(ROOM);
-        ui.click(iced::widget::Id::new(loquat::ui::join::NICK_ID))
+        ui.click(iced::widget::Id::new(loquat::ui::room::join::NICK_ID))
             .expect("nick field");
         ui.typewrite("alice");
         ui.click("Join").expect("Join");
@@ -389,10 +389,11 @@ fn room_history_comes_back_after_a_restart() {
 /// What the "Load older messages" line at the top of the room sends (it is scrolled
 /// out of sight in a long room; scrolling to the top sends the same).
 fn load_older(rt: &tokio::runtime::Runtime, app: &mut App) {
-    use loquat::ui::{room, rooms};
+    use loquat::ui::room;
+    use loquat::ui::room::joined;
     assert!(shows(app, "Load older messages"));
-    let task = app.update(Message::Rooms(rooms::Message::Room(
-        room::Message::LoadOlder,
+    let task = app.update(Message::Rooms(room::Message::Room(
+        joined::Message::LoadOlder,
     )));
     run(rt, app, task);
 }
@@ -490,7 +491,7 @@ fn opening_a_room_withdraws_the_chat_on_screen() {
 /// top, and no more "Load older messages" at the archive's beginning.
 #[test]
 fn a_chat_loads_older_from_the_store_then_the_archive() {
-    use loquat::ui::conversation;
+    use loquat::ui::chat;
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let store = Store::open_temporary().expect("store");
     let base = chrono::Utc::now().timestamp_millis() - 100_000;
@@ -508,7 +509,7 @@ fn a_chat_loads_older_from_the_store_then_the_archive() {
     }
     assert!(shows_line(&app, "chat line 59"));
     assert!(!shows_line(&app, "chat line 5"));
-    let older = |app: &mut App| app.update(Message::Conversation(conversation::Message::LoadOlder));
+    let older = |app: &mut App| app.update(Message::Conversation(chat::Message::LoadOlder));
     // Scrolled to the top (or the line there clicked): the rest of the store, and the
     // archive asked at once for what is before it.
     let task = older(&mut app);

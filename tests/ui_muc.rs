@@ -15,8 +15,8 @@ use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::session::Command;
 use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Role, RoomUpdate};
 use loquat::ui::i18n::Lang;
-use loquat::ui::join;
-use loquat::ui::room::{self, Room};
+use loquat::ui::room::join;
+use loquat::ui::room::joined::{self, Room};
 use support::view::{count, occupant};
 use xmpp_parsers::jid::BareJid;
 
@@ -132,7 +132,7 @@ fn kicked_state_shows_reason_and_rejoin() {
     assert_eq!(count(view(), "You were removed from this room by bob."), 1);
     assert_eq!(count(view(), "Reason: Be nice"), 1);
     assert_eq!(count(room.view(Lang::En), "In the room (0)"), 1);
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
         ui.click("Rejoin").expect("Rejoin button");
         ui.into_messages().collect()
@@ -142,7 +142,7 @@ fn kicked_state_shows_reason_and_rejoin() {
         .filter_map(|m| room.update(m))
         .collect();
     match events.as_slice() {
-        [room::Event::Command(Command::JoinRoom { room: r, nick, .. })] => {
+        [joined::Event::Command(Command::JoinRoom { room: r, nick, .. })] => {
             assert_eq!(r.as_str(), "tea@conference.example.org");
             assert_eq!(nick, "alice");
         }
@@ -204,9 +204,9 @@ fn occupant_list_shows_roles_affiliations_and_changes() {
     // Joins and leaves fold into one compact line.
     assert_eq!(count(room.view(Lang::En), "carol left · dave joined"), 1);
     // Sending goes through the session, with the text typed.
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
-        ui.click(Id::new(room::COMPOSER_ID)).expect("composer");
+        ui.click(Id::new(joined::COMPOSER_ID)).expect("composer");
         ui.typewrite("hello all");
         ui.click("Send").expect("Send");
         ui.into_messages().collect()
@@ -216,7 +216,7 @@ fn occupant_list_shows_roles_affiliations_and_changes() {
         .filter_map(|m| room.update(m))
         .collect();
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::SendRoom { body, .. })] if body == "hello all"),
+        matches!(events.as_slice(), [joined::Event::Command(Command::SendRoom { body, .. })] if body == "hello all"),
         "{events:?}"
     );
 }
@@ -256,7 +256,7 @@ fn render_room_screens_for_review() {
         return;
     };
     let dir = std::path::PathBuf::from(dir);
-    let shoot = |view: iced::Element<'_, room::Message>, name: &str, theme: iced::Theme| {
+    let shoot = |view: iced::Element<'_, joined::Message>, name: &str, theme: iced::Theme| {
         let mut ui = simulator(view);
         let snapshot = ui.snapshot(&theme).expect("snapshot");
         let path = dir.join(name);
@@ -388,7 +388,7 @@ fn render_room_screens_for_review() {
             direct: true,
         })),
     );
-    let _ = app.update(Message::Rooms(loquat::ui::rooms::Message::Open(
+    let _ = app.update(Message::Rooms(loquat::ui::room::Message::Open(
         account.clone(),
         jid("tea@conference.example.org"),
     )));
@@ -405,7 +405,7 @@ fn app_with_account() -> (
 ) {
     use loquat::model::Account;
     use loquat::session::{Handle, Update, UpdateKind};
-    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::app::startup::{LoadedAccount, Startup};
     use loquat::ui::{App, Message};
     let account = Account::new(jid("alice@example.org"));
     let id = account.id.clone();
@@ -622,7 +622,7 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
         count(room.view(Lang::En), "cut at 256 kB by Loquat's size limit"),
         1
     );
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
         ui.click(more).expect("the Show more button");
         ui.into_messages().collect()
@@ -637,10 +637,10 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
 
 /// Clicks `label` in the panel's main area and returns what the panel asks of the app.
 fn click_panel(
-    panel: &mut loquat::ui::rooms::Panel,
+    panel: &mut loquat::ui::room::Panel,
     label: &str,
-) -> Vec<loquat::ui::rooms::Outgoing> {
-    let messages: Vec<loquat::ui::rooms::Message> = {
+) -> Vec<loquat::ui::room::Outgoing> {
+    let messages: Vec<loquat::ui::room::Message> = {
         let view = panel
             .main_view(Lang::En, Vec::new(), Default::default())
             .expect("something shown");
@@ -656,13 +656,13 @@ fn click_panel(
 
 #[test]
 fn leave_asks_whether_to_forget_the_bookmark() {
-    use loquat::ui::rooms::{Outgoing, Panel};
+    use loquat::ui::room::{Outgoing, Panel};
     let mut panel = Panel::default();
     let r = joined_room();
     let key = (r.account.clone(), r.jid.clone());
     panel.rooms.insert(key.clone(), r);
     panel.open = Some(key.clone());
-    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::rooms::Message> {
+    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::room::Message> {
         panel
             .main_view(Lang::En, Vec::new(), Default::default())
             .expect("room")
@@ -700,11 +700,11 @@ fn leave_asks_whether_to_forget_the_bookmark() {
 #[test]
 fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
     use loquat::session::rooms::Bookmark;
-    use loquat::ui::rooms::{Message as P, Outgoing, Panel};
+    use loquat::ui::room::{Message as P, Outgoing, Panel};
     let account = AccountId("acc".into());
     let mut panel = Panel::default();
     panel.update(P::OpenJoin, Some(account.clone()), Some("alice".into()));
-    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::rooms::Message> {
+    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::room::Message> {
         panel
             .main_view(Lang::En, Vec::new(), Default::default())
             .expect("join dialog")

@@ -17,9 +17,9 @@ use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, Attachment, ChatMessage, Contact, Delivery, Direction, Subscription};
 use loquat::session::{Command, Handle, Update, UpdateKind};
 use loquat::transfer::{Progress, TransferError};
+use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::i18n::Lang;
-use loquat::ui::startup::{LoadedAccount, Startup};
-use loquat::ui::transfers::{self, FilePicker, Status};
+use loquat::ui::timeline::transfers::{self, FilePicker, Status};
 use loquat::ui::{App, Message};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -243,14 +243,14 @@ fn a_received_file_shows_a_card_with_download() {
     assert_eq!(app.transfers().items().len(), before);
 }
 
-fn picture() -> loquat::ui::previews::Picture {
+fn picture() -> loquat::ui::timeline::previews::Picture {
     let mut px = Vec::new();
     for y in 0..90u32 {
         for x in 0..160u32 {
             px.extend_from_slice(&[(x * 255 / 160) as u8, (y * 255 / 90) as u8, 160, 255]);
         }
     }
-    loquat::ui::previews::Picture {
+    loquat::ui::timeline::previews::Picture {
         handle: iced::widget::image::Handle::from_rgba(160, 90, px),
         file: PathBuf::from("/tmp/photo 1.jpg"),
     }
@@ -258,7 +258,7 @@ fn picture() -> loquat::ui::previews::Picture {
 
 #[test]
 fn a_received_image_shows_inline_and_opens_full_size() {
-    use loquat::ui::previews::Message as P;
+    use loquat::ui::timeline::previews::Message as P;
     let (mut app, account, bob, _rx, _) = app_with_bob();
     let message = with_file(&account, &bob);
     let url = message.attachment.as_ref().expect("file").url.clone();
@@ -310,7 +310,7 @@ fn render_transfers_for_review() {
         kind: UpdateKind::Message(image_message),
     }));
     let _ = app.update(Message::Transfers(transfers::Message::Preview(
-        loquat::ui::previews::Message::Loaded(image_url, Ok(picture())),
+        loquat::ui::timeline::previews::Message::Loaded(image_url, Ok(picture())),
     )));
     let tmp = tempfile::tempdir().expect("tempdir");
     let _ = app.update(Message::FilesChosen(vec![

@@ -4,6 +4,8 @@
 //! compile error, and the tests below check that no translation is empty, that the
 //! Chinese text is really Chinese, and that both sides use the same `{placeholders}`.
 
+pub mod timefmt;
+
 use std::fmt;
 
 /// The language of the interface.

@@ -69,10 +69,12 @@ pub fn occupant(
 
 /// The room `tea@conference.example.org` of account `acc`, joined as alice with these
 /// occupants.
-pub fn joined_room(occupants: Vec<loquat::session::rooms::Occupant>) -> loquat::ui::room::Room {
+pub fn joined_room(
+    occupants: Vec<loquat::session::rooms::Occupant>,
+) -> loquat::ui::room::joined::Room {
     let room_jid = xmpp_parsers::jid::BareJid::new("tea@conference.example.org")
         .expect("a valid room address");
-    let mut room = loquat::ui::room::Room::new(
+    let mut room = loquat::ui::room::joined::Room::new(
         loquat::ids::AccountId("acc".into()),
         room_jid.clone(),
         "alice".into(),
