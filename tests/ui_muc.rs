@@ -17,6 +17,7 @@ use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Role, RoomU
 use loquat::ui::i18n::Lang;
 use loquat::ui::room::join;
 use loquat::ui::room::joined::{self, Room};
+use loquat::ui::screen::main_area::MainArea;
 use support::view::{count, occupant};
 use xmpp_parsers::jid::BareJid;
 
@@ -638,11 +639,12 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
 /// Clicks `label` in the panel's main area and returns what the panel asks of the app.
 fn click_panel(
     panel: &mut loquat::ui::room::Panel,
+    main: &mut MainArea,
     label: &str,
 ) -> Vec<loquat::ui::room::Outgoing> {
     let messages: Vec<loquat::ui::room::Message> = {
         let view = panel
-            .main_view(Lang::En, Vec::new(), Default::default())
+            .main_view(main, Lang::En, Vec::new(), Default::default())
             .expect("something shown");
         let mut ui = simulator(view);
         ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
@@ -650,7 +652,7 @@ fn click_panel(
     };
     messages
         .into_iter()
-        .filter_map(|m| panel.update(m, None, None))
+        .filter_map(|m| panel.update(main, m, None, None))
         .collect()
 }
 
@@ -661,29 +663,35 @@ fn leave_asks_whether_to_forget_the_bookmark() {
     let r = joined_room();
     let key = (r.account.clone(), r.jid.clone());
     panel.rooms.insert(key.clone(), r);
-    panel.open = Some(key.clone());
-    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::room::Message> {
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
+    fn main<'a>(
+        panel: &'a Panel,
+        area: &'a MainArea,
+    ) -> iced::Element<'a, loquat::ui::room::Message> {
         panel
-            .main_view(Lang::En, Vec::new(), Default::default())
+            .main_view(area, Lang::En, Vec::new(), Default::default())
             .expect("room")
     }
-    assert_eq!(count(main(&panel), "Leave for now"), 0);
-    assert!(click_panel(&mut panel, "Leave").is_empty(), "only asks");
-    assert_eq!(count(main(&panel), "Leave for now"), 1);
+    assert_eq!(count(main(&panel, &area), "Leave for now"), 0);
+    assert!(
+        click_panel(&mut panel, &mut area, "Leave").is_empty(),
+        "only asks"
+    );
+    assert_eq!(count(main(&panel, &area), "Leave for now"), 1);
     // Cancel: nothing sent, the question goes.
-    assert!(click_panel(&mut panel, "Cancel").is_empty());
-    assert_eq!(count(main(&panel), "Leave for now"), 0);
+    assert!(click_panel(&mut panel, &mut area, "Cancel").is_empty());
+    assert_eq!(count(main(&panel, &area), "Leave for now"), 0);
     // Leave for now: unavailable presence only (the session keeps the bookmark).
-    click_panel(&mut panel, "Leave");
-    let asks = click_panel(&mut panel, "Leave for now");
+    click_panel(&mut panel, &mut area, "Leave");
+    let asks = click_panel(&mut panel, &mut area, "Leave for now");
     assert!(
         matches!(asks.as_slice(), [Outgoing::Commands(a, c)] if *a == key.0
             && matches!(c.as_slice(), [Command::LeaveRoom { room }] if *room == key.1)),
         "{asks:?}"
     );
     // Leave and forget: the bookmark goes too.
-    click_panel(&mut panel, "Leave");
-    let asks = click_panel(&mut panel, "Leave and forget the bookmark");
+    click_panel(&mut panel, &mut area, "Leave");
+    let asks = click_panel(&mut panel, &mut area, "Leave and forget the bookmark");
     assert!(
         matches!(asks.as_slice(), [Outgoing::Commands(_, c)]
             if matches!(c.as_slice(), [Command::LeaveRoom { .. }, Command::ForgetBookmark { room }] if *room == key.1)),
@@ -692,7 +700,7 @@ fn leave_asks_whether_to_forget_the_bookmark() {
     // And in Chinese.
     panel.rooms.get_mut(&key).expect("room").leaving = true;
     let zh = panel
-        .main_view(Lang::ZhCn, Vec::new(), Default::default())
+        .main_view(&area, Lang::ZhCn, Vec::new(), Default::default())
         .expect("room");
     assert_eq!(count(zh, "退出并删除书签"), 1);
 }
@@ -703,13 +711,22 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
     use loquat::ui::room::{Message as P, Outgoing, Panel};
     let account = AccountId("acc".into());
     let mut panel = Panel::default();
-    panel.update(P::OpenJoin, Some(account.clone()), Some("alice".into()));
-    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::room::Message> {
+    let mut area = MainArea::Nothing;
+    panel.update(
+        &mut area,
+        P::OpenJoin,
+        Some(account.clone()),
+        Some("alice".into()),
+    );
+    fn main<'a>(
+        panel: &'a Panel,
+        area: &'a MainArea,
+    ) -> iced::Element<'a, loquat::ui::room::Message> {
         panel
-            .main_view(Lang::En, Vec::new(), Default::default())
+            .main_view(area, Lang::En, Vec::new(), Default::default())
             .expect("join dialog")
     }
-    assert_eq!(count(main(&panel), "No bookmarked rooms yet"), 1);
+    assert_eq!(count(main(&panel, &area), "No bookmarked rooms yet"), 1);
     let bookmark = |room: &str, name: Option<&str>, autojoin| Bookmark {
         room: jid(room),
         name: name.map(str::to_owned),
@@ -718,26 +735,30 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
         autojoin,
     };
     panel.apply(
+        &mut area,
         &account,
         &RoomUpdate::Bookmarks(vec![
             bookmark("tea@conference.example.org", Some("Tea lovers"), true),
             bookmark("coffee@conference.example.org", None, false),
         ]),
     );
-    assert_eq!(count(main(&panel), "Tea lovers"), 1);
-    assert_eq!(count(main(&panel), "coffee@conference.example.org"), 1);
-    assert_eq!(count(main(&panel), "No bookmarked rooms yet"), 0);
-    let asks = click_panel(&mut panel, "Tea lovers");
+    assert_eq!(count(main(&panel, &area), "Tea lovers"), 1);
+    assert_eq!(
+        count(main(&panel, &area), "coffee@conference.example.org"),
+        1
+    );
+    assert_eq!(count(main(&panel, &area), "No bookmarked rooms yet"), 0);
+    let asks = click_panel(&mut panel, &mut area, "Tea lovers");
     assert!(asks.is_empty(), "the name is not a button: {asks:?}");
     let asks = {
         let messages: Vec<P> = {
-            let mut ui = simulator(main(&panel));
+            let mut ui = simulator(main(&panel, &area));
             ui.click("Remove bookmark").expect("Remove bookmark");
             ui.into_messages().collect()
         };
         messages
             .into_iter()
-            .filter_map(|m| panel.update(m, None, None))
+            .filter_map(|m| panel.update(&mut area, m, None, None))
             .collect::<Vec<_>>()
     };
     assert!(
@@ -746,6 +767,7 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
         "{asks:?}"
     );
     let asks = panel.update(
+        &mut area,
         P::BookmarkAutojoin(account.clone(), jid("coffee@conference.example.org"), true),
         None,
         None,

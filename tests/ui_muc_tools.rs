@@ -20,6 +20,7 @@ use loquat::ui::room::browse;
 use loquat::ui::room::form;
 use loquat::ui::room::join;
 use loquat::ui::room::joined::{self, Room};
+use loquat::ui::screen::main_area::MainArea;
 use loquat::xmpp::muc::browse::{Listing, RoomInfo};
 use loquat::xmpp::muc::form::DataForm;
 use support::view::{count, occupant};
@@ -497,10 +498,10 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
     let room = owned_room();
     let key = (room.account.clone(), room.jid.clone());
     panel.rooms.insert(key.clone(), room);
-    panel.open = Some(key.clone());
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
     assert!(
         panel
-            .update(P::Room(joined::Message::Configure), None, None)
+            .update(&mut area, P::Room(joined::Message::Configure), None, None)
             .is_none()
     );
     let requests = std::mem::take(&mut panel.requests);
@@ -509,22 +510,32 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
         "{requests:?}"
     );
     let shown = panel
-        .main_view(Lang::En, Vec::new(), Default::default())
+        .main_view(&area, Lang::En, Vec::new(), Default::default())
         .expect("dialog");
     assert_eq!(count(shown, "Asking the room for its settings"), 1);
     let el: Element = FORM.parse().expect("xml");
     let form = DataForm::from_owner_query(&el).expect("form");
-    panel.update(P::Config(form::Message::Loaded(Ok(form))), None, None);
-    panel.update(P::Config(form::Message::Save), None, None);
+    panel.update(
+        &mut area,
+        P::Config(form::Message::Loaded(Ok(form))),
+        None,
+        None,
+    );
+    panel.update(&mut area, P::Config(form::Message::Save), None, None);
     let requests = std::mem::take(&mut panel.requests);
     assert!(
         matches!(requests.as_slice(), [(_, Request::SubmitConfig(r, _))] if *r == key.1),
         "{requests:?}"
     );
-    panel.update(P::Config(form::Message::Saved(Ok(()))), None, None);
-    assert!(panel.config.is_none());
+    panel.update(
+        &mut area,
+        P::Config(form::Message::Saved(Ok(()))),
+        None,
+        None,
+    );
+    assert!(matches!(area, MainArea::Room(..)), "back to the room");
     let shown = panel
-        .main_view(Lang::En, Vec::new(), Default::default())
+        .main_view(&area, Lang::En, Vec::new(), Default::default())
         .expect("room");
     assert_eq!(count(shown, "The room settings were saved."), 1);
 }

@@ -23,6 +23,7 @@ use loquat::ui::chat;
 use loquat::ui::i18n::Lang;
 use loquat::ui::room;
 use loquat::ui::room::joined;
+use loquat::ui::screen::main_area::MainArea;
 use loquat::ui::timeline::previews::{self, Previews};
 use loquat::ui::{App, Message};
 use std::path::PathBuf;
@@ -283,7 +284,7 @@ fn a_room_link_opens_and_a_file_card_downloads() {
     let r = tea_room();
     let key = (r.account.clone(), r.jid.clone());
     panel.rooms.insert(key.clone(), r);
-    panel.open = Some(key.clone());
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
     let names = {
         let r = &panel.rooms[&key];
         shown(room_view(r, &previews), 700.0).names
@@ -291,7 +292,7 @@ fn a_room_link_opens_and_a_file_card_downloads() {
     let clicked = click_body(room_view(&panel.rooms[&key], &previews), names[0]);
     let asks: Vec<_> = clicked
         .into_iter()
-        .filter_map(|m| panel.update(room::Message::Room(m), None, None))
+        .filter_map(|m| panel.update(&mut area, room::Message::Room(m), None, None))
         .collect();
     assert!(
         matches!(asks.as_slice(), [room::Outgoing::Timeline(joined::Event::OpenLink(u))] if u == LINK),
@@ -305,7 +306,7 @@ fn a_room_link_opens_and_a_file_card_downloads() {
     };
     let asks: Vec<_> = clicked
         .into_iter()
-        .filter_map(|m| panel.update(room::Message::Room(m), None, None))
+        .filter_map(|m| panel.update(&mut area, room::Message::Room(m), None, None))
         .collect();
     assert!(
         matches!(asks.as_slice(), [room::Outgoing::Timeline(joined::Event::Download(m))]
@@ -639,12 +640,15 @@ fn render_timelines_for_review() {
     );
     let mut panel = room::Panel::default();
     let account = AccountId("acc".into());
+    let mut area = MainArea::Nothing;
     panel.update(
+        &mut area,
         room::Message::OpenJoin,
         Some(account.clone()),
         Some("alice".into()),
     );
     panel.apply(
+        &mut area,
         &account,
         &RoomUpdate::Bookmarks(vec![
             loquat::session::rooms::Bookmark {
@@ -668,7 +672,7 @@ fn render_timelines_for_review() {
             Default::default(),
             size,
             panel
-                .main_view(Lang::En, Vec::new(), Default::default())
+                .main_view(&area, Lang::En, Vec::new(), Default::default())
                 .expect("join dialog"),
         ),
         &dir,

@@ -7,6 +7,7 @@
 use crate::ids::{AccountId, ConversationId};
 use crate::instance::{Listener, Request};
 use crate::model::{ChatMessage, Show};
+use crate::ui::screen::main_area::MainArea;
 use crate::ui::{App, Message, Screen};
 use crate::uri::{self, XmppUri};
 use futures::channel::mpsc;
@@ -166,16 +167,12 @@ impl App {
             return Task::none();
         };
         let open_room = self
-            .rooms
-            .open
-            .as_ref()
+            .main
+            .room()
             .map(|(account, room)| (account, ConversationId::Room(room.clone())));
         let open = match &open_room {
             Some((account, room)) => Some((*account, room)),
-            None => self
-                .conversation
-                .as_ref()
-                .map(|c| (&c.account, &c.conversation)),
+            None => self.main.chat().map(|c| (&c.account, &c.conversation)),
         };
         let room = message
             .is_room
@@ -352,7 +349,7 @@ impl App {
                     return Task::none();
                 };
                 let task = self.open_conversation(account, jid.clone());
-                if let (Some(body), Some(open)) = (body, self.conversation.as_mut())
+                if let (Some(body), Some(open)) = (body, self.main.chat_mut())
                     && open.conversation == ConversationId::Chat(jid)
                 {
                     open.set_draft(&body);
@@ -423,10 +420,10 @@ impl App {
 
     /// The join dialog, when open: the room address and password typed so far (tests).
     pub fn joining_room(&self) -> Option<(&str, &str)> {
-        self.rooms
-            .joining
-            .as_ref()
-            .map(|(_, form)| (form.room.as_str(), form.password.as_str()))
+        match &self.main {
+            MainArea::Join(_, form) => Some((form.room.as_str(), form.password.as_str())),
+            _ => None,
+        }
     }
 
     /// The add-contact form, when open: address and name (tests).

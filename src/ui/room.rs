@@ -20,6 +20,7 @@ use crate::session::Command;
 use crate::session::rooms::{Bookmark, Invitation, RoomUpdate};
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::room::tasks::Request;
+use crate::ui::screen::main_area::MainArea;
 use crate::ui::theme;
 use crate::ui::widgets;
 use iced::widget::{button, column, container, pick_list, row, scrollable, text, toggler};
@@ -55,13 +56,8 @@ impl fmt::Display for AccountChoice {
 #[derive(Debug, Default)]
 pub struct Panel {
     pub rooms: BTreeMap<Key, joined::Room>,
-    /// The join dialog, with the account it joins from.
-    pub joining: Option<(AccountId, join::State)>,
-    pub open: Option<Key>,
     /// Invitations waiting for Join or Decline.
     pub invitations: Vec<(AccountId, Invitation)>,
-    /// An owner's configuration dialog (shown over the room).
-    pub config: Option<form::State>,
     /// Work for the app to run on an account's session (see `tasks`).
     pub requests: Vec<(AccountId, Request)>,
     /// Rooms known from stored history only, not (yet) joined in this run.
@@ -104,30 +100,19 @@ pub enum Outgoing {
 }
 
 impl Panel {
-    /// Is a room (or the join dialog) in the main area?
-    pub fn shows_something(&self) -> bool {
-        self.joining.is_some() || self.open.is_some() || self.config.is_some()
-    }
-
-    /// The conversation view took the main area.
-    pub fn close(&mut self) {
-        self.open = None;
-        self.joining = None;
-        self.config = None;
-    }
-
     /// `default_account`: where a new join goes (the first account signed in).
     /// `default_nick`: the nickname for a room joined from an invitation when no other
     /// room of that account suggests one.
     pub fn update(
         &mut self,
+        main: &mut MainArea,
         message: Message,
         default_account: Option<AccountId>,
         default_nick: Option<String>,
     ) -> Option<Outgoing> {
         match message {
             Message::JoinAccount(choice) => {
-                if let Some((account, _)) = self.joining.as_mut() {
+                if let Some((account, _)) = main.join_mut() {
                     *account = choice.id;
                 }
                 None
@@ -140,12 +125,11 @@ impl Panel {
                     .find(|((a, _), _)| *a == account)
                     .map(|(_, r)| r.nick.clone())
                     .unwrap_or_default();
-                self.open = None;
-                self.joining = Some((account, join::State::new(&nick)));
+                *main = MainArea::Join(account, Box::new(join::State::new(&nick)));
                 None
             }
             Message::Join(m) => {
-                let (account, form) = self.joining.as_mut()?;
+                let (account, form) = main.join_mut()?;
                 let (room, nick, password) = match form.update(m)? {
                     join::Event::Join {
                         room,
@@ -205,8 +189,7 @@ impl Panel {
                             inv.password.clone(),
                         )
                     });
-                self.joining = None;
-                self.open = Some((account.clone(), inv.room.clone()));
+                *main = MainArea::Room(account.clone(), inv.room.clone());
                 Some(Outgoing::Command(
                     account,
                     Command::JoinRoom {
@@ -232,7 +215,7 @@ impl Panel {
                 ))
             }
             Message::Room(m) => {
-                let key = self.open.clone()?;
+                let key = main.room().map(|(a, r)| (a.clone(), r.clone()))?;
                 let r = self.rooms.get_mut(&key)?;
                 match r.update(m)? {
                     joined::Event::Command(command) => Some(Outgoing::Command(key.0, command)),
@@ -252,7 +235,10 @@ impl Panel {
                     | joined::Event::Transfers(_)) => Some(Outgoing::Timeline(e)),
                     joined::Event::Configure => {
                         let (account, jid) = key;
-                        self.config = Some(form::State::new(account.clone(), jid.clone()));
+                        *main = MainArea::RoomSettings(Box::new(form::State::new(
+                            account.clone(),
+                            jid.clone(),
+                        )));
                         self.requests.push((account, Request::ConfigForm(jid)));
                         None
                     }
@@ -266,17 +252,21 @@ impl Panel {
                 Some(Outgoing::Command(account, Command::ForgetBookmark { room }))
             }
             Message::Config(m) => {
-                let dialog = self.config.as_mut()?;
+                let MainArea::RoomSettings(dialog) = main else {
+                    return None;
+                };
                 match dialog.update(m)? {
                     form::Event::Submit(form) => {
                         let (account, jid) = (dialog.account.clone(), dialog.room.clone());
                         self.requests
                             .push((account, Request::SubmitConfig(jid, form)));
                     }
-                    form::Event::Close => self.config = None,
+                    form::Event::Close => {
+                        *main = MainArea::Room(dialog.account.clone(), dialog.room.clone());
+                    }
                     form::Event::Saved => {
                         let key = (dialog.account.clone(), dialog.room.clone());
-                        self.config = None;
+                        *main = MainArea::Room(key.0.clone(), key.1.clone());
                         if let Some(r) = self.rooms.get_mut(&key) {
                             r.saved = true;
                         }
@@ -288,17 +278,21 @@ impl Panel {
     }
 
     /// Shows a room (known to the panel) in the main area.
-    pub fn show(&mut self, account: AccountId, jid: BareJid) -> bool {
+    pub fn show(&mut self, main: &mut MainArea, account: AccountId, jid: BareJid) -> bool {
         let key = (account, jid);
         match self.rooms.get_mut(&key) {
             Some(r) => {
                 r.mark_read();
-                self.joining = None;
-                self.open = Some(key);
+                *main = MainArea::Room(key.0, key.1);
                 true
             }
             None => false,
         }
+    }
+
+    /// Is this room known to the panel?
+    pub fn contains(&self, account: &AccountId, jid: &BareJid) -> bool {
+        self.rooms.contains_key(&(account.clone(), jid.clone()))
     }
 
     /// A room known from stored history (at start-up): listed and openable before the
@@ -313,7 +307,7 @@ impl Panel {
     }
 
     /// A room update from a session.
-    pub fn apply(&mut self, account: &AccountId, update: &RoomUpdate) {
+    pub fn apply(&mut self, main: &mut MainArea, account: &AccountId, update: &RoomUpdate) {
         let jid = match update {
             RoomUpdate::Joining { room, .. }
             | RoomUpdate::Joined { room, .. }
@@ -357,15 +351,14 @@ impl Panel {
         };
         let key = (account.clone(), jid.clone());
         // The join dialog learns how its join went.
-        if let Some((a, form)) = self.joining.as_mut()
+        if let Some((a, form)) = main.join_mut()
             && a == account
             && BareJid::new(form.room.trim()).ok().as_ref() == Some(&jid)
         {
             match update {
                 RoomUpdate::JoinFailed { error, .. } => form.failed(error.clone()),
                 RoomUpdate::Joined { .. } => {
-                    self.joining = None;
-                    self.open = Some(key.clone());
+                    *main = MainArea::Room(key.0.clone(), key.1.clone());
                 }
                 _ => {}
             }
@@ -382,10 +375,9 @@ impl Panel {
     }
 
     /// A stored room message, new to the user. True when it is unread and mentions
-    /// our nickname.
-    pub fn push(&mut self, message: &ChatMessage) -> bool {
+    /// our nickname. `open`: the room is on screen.
+    pub fn push(&mut self, message: &ChatMessage, open: bool) -> bool {
         let key = (message.account.clone(), message.peer.clone());
-        let open = self.open.as_ref() == Some(&key);
         let Some(r) = self.rooms.get_mut(&key) else {
             return false;
         };
@@ -458,14 +450,39 @@ impl Panel {
     /// there are several).
     pub fn main_view<'a>(
         &'a self,
+        main: &'a MainArea,
         lang: Lang,
         accounts: Vec<AccountChoice>,
         files: RoomFiles<'a>,
     ) -> Option<Element<'a, Message>> {
-        if let Some(dialog) = &self.config {
-            return Some(dialog.view(lang).map(Message::Config));
-        }
-        if let Some((account, form)) = &self.joining {
+        let (account, room) = match main {
+            MainArea::RoomSettings(dialog) => {
+                return Some(dialog.view(lang).map(Message::Config));
+            }
+            MainArea::Join(account, form) => {
+                return Some(self.join_view(lang, account, form, accounts));
+            }
+            MainArea::Room(account, room) => (account, room),
+            MainArea::Chat(_) | MainArea::Nothing => return None,
+        };
+        let key = (account.clone(), room.clone());
+        let r = self.rooms.get(&key)?;
+        let cx = joined::Context {
+            lang,
+            previews: files.previews,
+            transfers: files.transfers.and_then(|t| t.view(lang, account, room)),
+        };
+        Some(r.view_in(cx).map(Message::Room))
+    }
+
+    fn join_view<'a>(
+        &'a self,
+        lang: Lang,
+        account: &'a AccountId,
+        form: &'a join::State,
+        accounts: Vec<AccountChoice>,
+    ) -> Element<'a, Message> {
+        {
             let mut dialog = column![].spacing(12);
             if accounts.len() > 1 {
                 let chosen = accounts.iter().find(|c| &c.id == account).cloned();
@@ -480,16 +497,8 @@ impl Panel {
             }
             dialog = dialog.push(form.view(lang).map(Message::Join));
             dialog = dialog.push(self.bookmarks_view(lang, account));
-            return Some(container(scrollable(dialog)).padding(20).into());
+            container(scrollable(dialog)).padding(20).into()
         }
-        let key = self.open.as_ref()?;
-        let r = self.rooms.get(key)?;
-        let cx = joined::Context {
-            lang,
-            previews: files.previews,
-            transfers: files.transfers.and_then(|t| t.view(lang, &key.0, &key.1)),
-        };
-        Some(r.view_in(cx).map(Message::Room))
     }
 
     /// The account's bookmarked rooms: name, address, autojoin on/off, remove.
@@ -546,9 +555,10 @@ impl Panel {
     }
 
     /// The open room, when files dropped or pasted go to it (not to a private chat).
-    pub fn file_target(&self) -> Option<&Key> {
-        let key = self.open.as_ref()?;
-        let r = self.rooms.get(key)?;
+    pub fn file_target(&self, main: &MainArea) -> Option<Key> {
+        let (account, room) = main.room()?;
+        let key = (account.clone(), room.clone());
+        let r = self.rooms.get(&key)?;
         (r.status == joined::Status::Joined && r.private_open.is_none()).then_some(key)
     }
 

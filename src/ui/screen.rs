@@ -2,6 +2,7 @@
 //! the settings. The main area beside the sidebar shows a chat (`ui::chat`) or a room
 //! (`ui::room`).
 
+pub mod main_area;
 pub mod onboarding;
 pub mod settings;
 pub mod sidebar;

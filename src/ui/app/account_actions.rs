@@ -266,12 +266,8 @@ impl App {
         }
         self.accounts.retain(|a| a.account.id != account);
         self.handles.remove(&account);
-        if self
-            .conversation
-            .as_ref()
-            .is_some_and(|c| c.account == account)
-        {
-            self.conversation = None;
+        if self.main.chat().is_some_and(|c| c.account == account) {
+            self.main.close_chat();
         }
         self.sidebar.forget(&account);
         self.settings.forget(&account);
@@ -376,7 +372,7 @@ impl App {
     /// Continues the open conversation from another account (its draft comes along),
     /// and remembers the choice for this contact.
     pub(in crate::ui) fn write_as(&mut self, account: AccountId) -> Task<Message> {
-        let Some(open) = &self.conversation else {
+        let Some(open) = self.main.chat() else {
             return Task::none();
         };
         let peer = open.conversation.jid().clone();
@@ -390,7 +386,7 @@ impl App {
         }
         self.send_as.insert(peer.clone(), Some(account.clone()));
         let opened = self.open_conversation(account.clone(), peer.clone());
-        if let Some(open) = self.conversation.as_mut() {
+        if let Some(open) = self.main.chat_mut() {
             open.set_draft(&draft);
         }
         // The draft moved with the conversation.

@@ -142,7 +142,7 @@ impl App {
         if !self.window_focused {
             return;
         }
-        let Some(conversation) = &self.conversation else {
+        let Some(conversation) = self.main.chat() else {
             return;
         };
         let Some(last) = conversation
@@ -202,7 +202,7 @@ impl App {
     /// Tells the session of the open chat's account which chat is on screen: a long
     /// catch-up then fetches that chat's newest messages first.
     pub(in crate::ui) fn tell_viewing(&self) {
-        let Some(open) = &self.conversation else {
+        let Some(open) = self.main.chat() else {
             return;
         };
         let ConversationId::Chat(peer) = &open.conversation else {
@@ -218,7 +218,7 @@ impl App {
     /// The chat on screen leaves it for a room or another account's chat: its session
     /// stops fetching that chat's newest page first.
     pub(in crate::ui) fn withdraw_viewing(&self, next: Option<&AccountId>) {
-        let Some(open) = &self.conversation else {
+        let Some(open) = self.main.chat() else {
             return;
         };
         if matches!(open.conversation, ConversationId::Chat(_))
@@ -238,12 +238,8 @@ impl App {
             return self.open_room(account, peer);
         }
         self.withdraw_viewing(Some(&account));
-        self.rooms.close();
-        if self
-            .conversation
-            .as_ref()
-            .is_some_and(|c| c.is(&account, &peer))
-        {
+        self.main.close_rooms();
+        if self.main.chat().is_some_and(|c| c.is(&account, &peer)) {
             // Already open (e.g. restored at start-up): clicking it still means "write".
             return iced::widget::operation::focus(chat::COMPOSER_ID);
         }
@@ -269,7 +265,7 @@ impl App {
         open.set_unread(unread);
         self.restore_draft(&mut open);
         let conv_id = open.conversation.clone();
-        self.conversation = Some(open);
+        self.main.show_chat(open);
         self.tell_viewing();
         let focus = iced::widget::operation::focus(chat::COMPOSER_ID);
         let Some(store) = self.store.clone() else {
@@ -305,7 +301,7 @@ impl App {
 
     /// Marks the open conversation read in the store, off the UI thread.
     fn mark_read_task(&self, store: crate::store::Store) -> Task<Message> {
-        let Some(open) = &self.conversation else {
+        let Some(open) = self.main.chat() else {
             return Task::none();
         };
         let (account, conversation) = (open.account.clone(), open.conversation.clone());
@@ -328,7 +324,7 @@ impl App {
     }
 
     pub(in crate::ui) fn on_conversation(&mut self, event: chat::Event) -> Task<Message> {
-        let Some(open) = &self.conversation else {
+        let Some(open) = self.main.chat() else {
             return Task::none();
         };
         match event {
@@ -347,7 +343,7 @@ impl App {
                     id: LocalMessageId::generate(),
                 };
                 let result = self.send(&open.account, command);
-                let Some(open) = self.conversation.as_mut() else {
+                let Some(open) = self.main.chat_mut() else {
                     return Task::none();
                 };
                 match result {
@@ -396,7 +392,7 @@ impl App {
                     below_ms,
                 };
                 if self.send(&account, command).is_err()
-                    && let Some(open) = self.conversation.as_mut()
+                    && let Some(open) = self.main.chat_mut()
                 {
                     open.archive_page(Vec::new(), None, false, true);
                     open.set_problem(Problem::NotConnected);
@@ -412,7 +408,7 @@ impl App {
             chat::Event::Retry(id) => {
                 let account = open.account.clone();
                 if self.send(&account, Command::Resend { id }).is_err()
-                    && let Some(open) = self.conversation.as_mut()
+                    && let Some(open) = self.main.chat_mut()
                 {
                     open.set_problem(Problem::NotConnected);
                 }
@@ -479,14 +475,14 @@ impl App {
                     return Task::none();
                 }
                 let open = self
-                    .conversation
-                    .as_ref()
+                    .main
+                    .chat()
                     .is_some_and(|c| c.is(&account, &message.peer) && !message.is_room);
                 state.note_message(&message, open);
                 state.remember(&message);
                 let incoming = message.direction == Direction::Incoming;
                 if open
-                    && let Some(conversation) = self.conversation.as_mut()
+                    && let Some(conversation) = self.main.chat_mut()
                     && conversation.push_live(message)
                     && incoming
                 {
@@ -509,8 +505,8 @@ impl App {
                     state.note_message(&message, true);
                     state.remember(&message);
                     if let Some(conversation) = self
-                        .conversation
-                        .as_mut()
+                        .main
+                        .chat_mut()
                         .filter(|c| c.is(&account, &message.peer) && !message.is_room)
                     {
                         conversation.push(message);
@@ -523,9 +519,7 @@ impl App {
             } => {
                 state.set_delivery(&id, &delivery);
                 self.rooms.set_delivery(&account, &id, &delivery);
-                if let Some(conversation) =
-                    self.conversation.as_mut().filter(|c| c.account == account)
-                {
+                if let Some(conversation) = self.main.chat_mut().filter(|c| c.account == account) {
                     conversation.set_delivery(&id, delivery);
                 }
             }
@@ -537,11 +531,11 @@ impl App {
                     &[("account", &label), ("notice", &notice)],
                 ));
             }
-            UpdateKind::Room(update) => self.rooms.apply(&account, &update),
+            UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
             // History already arrived message by message.
             UpdateKind::CaughtUp => {}
             UpdateKind::HistoryGap(gap) => {
-                if let Some(open) = self.conversation.as_mut()
+                if let Some(open) = self.main.chat_mut()
                     && open.account == account
                 {
                     open.add_gap(gap);
@@ -560,7 +554,7 @@ impl App {
                 complete,
                 failed,
             } => {
-                let Some(open) = self.conversation.as_mut().filter(|c| {
+                let Some(open) = self.main.chat_mut().filter(|c| {
                     c.account == account && c.conversation == ConversationId::Chat(peer.clone())
                 }) else {
                     return Task::none();

@@ -159,7 +159,7 @@ impl App {
 
     /// The composer's text in the open conversation.
     pub fn composer_text(&self) -> Option<String> {
-        self.conversation.as_ref().map(|c| c.composer_text())
+        self.main.chat().map(|c| c.composer_text())
     }
 
     pub(in crate::ui) fn desk_subscription(&self) -> Subscription<crate::ui::Message> {
@@ -177,7 +177,7 @@ impl App {
     /// conversation closes or another one opens).
     pub(in crate::ui) fn stash_draft(&mut self) {
         self.desk.touch();
-        if let Some(open) = &self.conversation {
+        if let Some(open) = self.main.chat() {
             let text = open.composer_text();
             self.desk
                 .drafts
@@ -376,7 +376,7 @@ impl App {
             }
             Action::CloseConversation if on_main && !self.overlay_open() => {
                 self.stash_draft();
-                self.conversation = None;
+                self.main.close_chat();
             }
             Action::Quit => return self.flush_and_quit(),
             _ => {}
@@ -410,13 +410,10 @@ impl App {
     /// none is open); stops at the ends.
     fn step_conversation(&mut self, down: bool) -> Task<crate::ui::Message> {
         let order = self.sidebar_order();
-        let current = match &self.rooms.open {
-            Some(open) => order.iter().position(|(a, p)| open.0 == *a && open.1 == *p),
-            None => self
-                .conversation
-                .as_ref()
-                .and_then(|c| order.iter().position(|(a, p)| c.is(a, p))),
-        };
+        let current = self
+            .main
+            .open()
+            .and_then(|(account, peer)| order.iter().position(|(a, p)| a == account && p == peer));
         let target = match (current, down) {
             (None, true) => order.first(),
             (None, false) => order.last(),
@@ -432,7 +429,7 @@ impl App {
     /// The window state and drafts as they are now.
     fn current_window(&self) -> WindowState {
         WindowState {
-            open: self.conversation.as_ref().map(|c| OpenConversation {
+            open: self.main.chat().map(|c| OpenConversation {
                 account: c.account.clone(),
                 peer: c.conversation.jid().clone(),
             }),
@@ -451,7 +448,7 @@ impl App {
     /// The write of what changed, if anything did (and there is a store).
     fn write_changes(&mut self) -> Option<Task<Result<(), String>>> {
         self.desk.dirty = false;
-        if let Some(open) = &self.conversation {
+        if let Some(open) = self.main.chat() {
             let text = open.composer_text();
             self.desk
                 .drafts

@@ -213,12 +213,13 @@ impl App {
         if listed {
             self.rooms.restore(account.clone(), room.clone(), nick);
         }
-        if !self.rooms.show(account.clone(), room.clone()) {
+        if !self.rooms.contains(&account, &room) {
             return Task::none();
         }
         self.stash_draft();
         self.withdraw_viewing(None);
-        self.conversation = None;
+        self.rooms
+            .show(&mut self.main, account.clone(), room.clone());
         if let Some(state) = self.account_mut(&account) {
             state.mark_read(&room);
         }

@@ -16,11 +16,11 @@ impl App {
             .as_ref()
             .and_then(|id| self.account_state(id))
             .and_then(|a| a.account.jid.node().map(|n| n.to_string()));
-        let outgoing = self.rooms.update(message, default_account, default_nick);
-        if self.rooms.shows_something() && self.conversation.is_some() {
-            self.stash_draft();
-            self.conversation = None;
-        }
+        // The panel may put a room or a dialog in place of the chat: keep its draft.
+        self.stash_draft();
+        let outgoing = self
+            .rooms
+            .update(&mut self.main, message, default_account, default_nick);
         let task = match outgoing {
             Some(Outgoing::Command(account, command)) => {
                 if self.send(&account, command).is_err() {
@@ -70,13 +70,13 @@ impl App {
             .as_ref()
             .and_then(|id| self.account_state(id))
             .and_then(|a| a.account.jid.node().map(|n| n.to_string()));
-        let _ = self
-            .rooms
-            .update(crate::ui::room::Message::OpenJoin, account, nick);
-        if self.rooms.shows_something() && self.conversation.is_some() {
-            self.stash_draft();
-            self.conversation = None;
-        }
+        self.stash_draft();
+        let _ = self.rooms.update(
+            &mut self.main,
+            crate::ui::room::Message::OpenJoin,
+            account,
+            nick,
+        );
         Task::none()
     }
 
@@ -119,12 +119,13 @@ impl App {
     /// unread and mention counts. `history`: fetched from the archive, not new.
     pub(in crate::ui) fn room_message(&mut self, message: &ChatMessage, history: bool) {
         let key = (message.account.clone(), message.peer.clone());
-        let open = history || self.rooms.open.as_ref() == Some(&key);
+        let shown = self.main.is_room(&key.0, &key.1);
+        let open = history || shown;
         let mention = if history && message.private_nick.is_none() {
             self.rooms.merge_history(message);
             false
         } else {
-            self.rooms.push(message)
+            self.rooms.push(message, shown)
         };
         if let Some(state) = self.account_mut(&message.account) {
             let unread = state.note_message(message, open);

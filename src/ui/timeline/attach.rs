@@ -54,7 +54,7 @@ fn clipboard_image_to_file() -> Result<Option<PathBuf>, String> {
 impl App {
     /// Ctrl+V in a conversation: an image on the clipboard is sent like a chosen file.
     pub(in crate::ui) fn paste_image(&mut self) -> Task<Message> {
-        if self.conversation.is_none() && self.rooms.file_target().is_none() {
+        if self.main.chat().is_none() && self.rooms.file_target(&self.main).is_none() {
             return Task::none();
         }
         Task::perform(blocking(clipboard_image_to_file), |r| match r {
@@ -93,9 +93,9 @@ impl App {
     pub(in crate::ui) fn files_chosen(&mut self, paths: Vec<PathBuf>) -> Task<Message> {
         // The open chat, else the open room (files go to the room as groupchat
         // messages, see `start_transfer`).
-        let target = match &self.conversation {
+        let target = match self.main.chat() {
             Some(open) => Some((open.account.clone(), open.conversation.jid().clone())),
-            None => self.rooms.file_target().cloned(),
+            None => self.rooms.file_target(&self.main),
         };
         let Some((account, peer)) = target else {
             return Task::none();
