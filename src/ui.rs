@@ -16,6 +16,7 @@ use app::account_state::AccountState;
 use app::{session_bridge, startup};
 use desktop::restore;
 use room::tasks;
+use screen::main_area::MainArea;
 use screen::{onboarding, settings, sidebar};
 use timeline::{attach, transfers};
 
@@ -166,7 +167,8 @@ pub struct App {
     notices: Vec<String>,
     onboarding: onboarding::State,
     sidebar: sidebar::State,
-    conversation: Option<chat::State>,
+    /// What the main area shows (a chat, a room, the join dialog...).
+    main: MainArea,
     settings: settings::State,
     /// Per contact: the account last chosen to write from (`None`: looked, nothing).
     send_as: HashMap<BareJid, Option<AccountId>>,
@@ -267,7 +269,7 @@ impl App {
             notices,
             onboarding: onboarding::State::new(),
             sidebar: sidebar::State::with_filter(filter),
-            conversation: None,
+            main: MainArea::Nothing,
             settings: settings::State::new(),
             send_as: startup
                 .send_as
@@ -306,9 +308,7 @@ impl App {
 
     /// The open conversation: the account it is written from and the peer.
     pub fn current_conversation(&self) -> Option<(&AccountId, &BareJid)> {
-        self.conversation
-            .as_ref()
-            .map(|c| (&c.account, c.conversation.jid()))
+        self.main.chat().map(|c| (&c.account, c.conversation.jid()))
     }
 
     /// Is Settings > Accounts showing?
@@ -412,7 +412,7 @@ impl App {
             },
             Message::Conversation(message) => {
                 self.desk.touch();
-                let event = self.conversation.as_mut().and_then(|c| c.update(message));
+                let event = self.main.chat_mut().and_then(|c| c.update(message));
                 match event {
                     Some(event) => self.on_conversation(event),
                     None => Task::none(),
@@ -449,7 +449,7 @@ impl App {
             }
             Message::Desktop(event) => self.on_desktop(event),
             Message::GapsLoaded { account, gaps } => {
-                if let Some(open) = self.conversation.as_mut()
+                if let Some(open) = self.main.chat_mut()
                     && open.account == account
                 {
                     for gap in gaps {
@@ -470,8 +470,8 @@ impl App {
                     return Task::batch([previews, shown]);
                 }
                 if let Some(open) = self
-                    .conversation
-                    .as_mut()
+                    .main
+                    .chat_mut()
                     .filter(|c| c.account == account && c.conversation == conversation)
                 {
                     open.history_loaded(older, result);
@@ -501,7 +501,7 @@ impl App {
                 Task::none()
             }
             Message::LinkOpened(result) => {
-                if let (Err(detail), Some(open)) = (result, self.conversation.as_mut()) {
+                if let (Err(detail), Some(open)) = (result, self.main.chat_mut()) {
                     open.set_problem(chat::Problem::Link(detail));
                 }
                 Task::none()
@@ -589,13 +589,7 @@ impl App {
 
     fn main_view(&self) -> Element<'_, Message> {
         let lang = self.lang;
-        let open = match &self.rooms.open {
-            Some((account, room)) => Some((account, room)),
-            None => self
-                .conversation
-                .as_ref()
-                .map(|c| (&c.account, c.conversation.jid())),
-        };
+        let open = self.main.open();
         let sidebar = self
             .sidebar
             .view(&sidebar::Context {
@@ -613,18 +607,21 @@ impl App {
             previews: Some(&self.transfers.previews),
             transfers: Some(&self.transfers),
         };
-        if self.rooms.open.is_some()
+        if self.main.room().is_some()
             && let Some(full) = self.transfers.previews.full_view(lang)
         {
             let full = full.map(|m| Message::Transfers(transfers::Message::Preview(m)));
             return row![sidebar, full].height(Length::Fill).into();
         }
-        if let Some(room) = self.rooms.main_view(lang, self.join_choices(), files) {
+        if let Some(room) = self
+            .rooms
+            .main_view(&self.main, lang, self.join_choices(), files)
+        {
             return row![sidebar, room.map(Message::Rooms)]
                 .height(Length::Fill)
                 .into();
         }
-        let main: Element<'_, Message> = match self.conversation.as_ref().and_then(|open| {
+        let main: Element<'_, Message> = match self.main.chat().and_then(|open| {
             let state = self.account_state(&open.account)?;
             Some((open, state))
         }) {

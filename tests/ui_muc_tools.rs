@@ -698,3 +698,130 @@ fn the_owner_destroys_the_room_with_a_reason_after_confirming() {
     ]);
     assert_eq!(count(plain.view(Lang::En), "Destroy…"), 0);
 }
+
+/// Clicks `label` in what the panel shows and feeds the messages back to the panel.
+fn click_main(panel: &mut loquat::ui::room::Panel, area: &mut MainArea, lang: Lang, label: &str) {
+    let messages: Vec<loquat::ui::room::Message> = {
+        let view = panel
+            .main_view(area, lang, Vec::new(), Default::default())
+            .expect("something shown");
+        let mut ui = simulator(view);
+        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        panel.update(area, m, None, None);
+    }
+}
+
+fn shows(panel: &loquat::ui::room::Panel, area: &MainArea, lang: Lang, what: &str) -> usize {
+    count(
+        panel
+            .main_view(area, lang, Vec::new(), Default::default())
+            .expect("something shown"),
+        what,
+    )
+}
+
+#[test]
+fn members_and_bans_lists_entries_bans_with_a_reason_and_says_a_refusal() {
+    use loquat::session::roomtools::{Condition, QueryError};
+    use loquat::ui::room::members::Message as Mm;
+    use loquat::ui::room::tasks::Request;
+    use loquat::ui::room::{Message as P, Panel};
+    use loquat::xmpp::muc::affiliations::Affiliated;
+    let mut panel = Panel::default();
+    let room = owned_room();
+    let key = (room.account.clone(), room.jid.clone());
+    panel.rooms.insert(key.clone(), room);
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
+
+    // A participant sees no such button; the owner does, and it asks for the members.
+    let guest = support::view::joined_room(vec![occupant(
+        "alice",
+        Role::Participant,
+        Affiliation::Member,
+    )]);
+    assert_eq!(count(guest.view(Lang::En), "Members and bans"), 0);
+    click_main(&mut panel, &mut area, Lang::En, "Members and bans");
+    assert!(matches!(area, MainArea::RoomMembers(_)));
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(requests.as_slice(), [(_, Request::AffiliationList(r, Affiliation::Member))] if *r == key.1),
+        "{requests:?}"
+    );
+    panel.update(
+        &mut area,
+        P::Members(Mm::Loaded(
+            Affiliation::Member,
+            Ok(vec![Affiliated {
+                jid: jid("bob@localhost"),
+                nick: Some("bob".into()),
+                reason: None,
+            }]),
+        )),
+        None,
+        None,
+    );
+    assert_eq!(shows(&panel, &area, Lang::En, "bob@localhost"), 1);
+
+    // The Banned list: an address and a reason, Ban.
+    click_main(&mut panel, &mut area, Lang::En, "Banned");
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(
+            requests.as_slice(),
+            [(_, Request::AffiliationList(_, Affiliation::Outcast))]
+        ),
+        "{requests:?}"
+    );
+    panel.update(
+        &mut area,
+        P::Members(Mm::Address("spam@evil.example".into())),
+        None,
+        None,
+    );
+    panel.update(&mut area, P::Members(Mm::Reason("spam".into())), None, None);
+    click_main(&mut panel, &mut area, Lang::En, "Ban");
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(requests.as_slice(), [(_, Request::SetAffiliation(r, who, Affiliation::Outcast, Some(why)))]
+            if *r == key.1 && who.as_str() == "spam@evil.example" && why == "spam"),
+        "{requests:?}"
+    );
+    // The room refuses: said in words, in Chinese too.
+    panel.update(
+        &mut area,
+        P::Members(Mm::Changed(
+            jid("spam@evil.example"),
+            Affiliation::Outcast,
+            Err(QueryError::Refused {
+                condition: Condition::Forbidden,
+                text: None,
+            }),
+        )),
+        None,
+        None,
+    );
+    assert_eq!(
+        shows(
+            &panel,
+            &area,
+            Lang::En,
+            "The room refused the change for spam@evil.example: You are not allowed to do this in this room."
+        ),
+        1
+    );
+    assert_eq!(
+        shows(
+            &panel,
+            &area,
+            Lang::ZhCn,
+            "群聊拒绝了对 spam@evil.example 的更改：你无权在此群聊中这样做。"
+        ),
+        1
+    );
+    // Back to the room.
+    click_main(&mut panel, &mut area, Lang::En, "Back to the room");
+    assert!(matches!(&area, MainArea::Room(a, r) if *a == key.0 && *r == key.1));
+}

@@ -10,6 +10,7 @@ pub mod form;
 mod history;
 pub mod join;
 pub mod joined;
+pub mod members;
 pub mod private;
 mod routing;
 pub mod tasks;
@@ -79,6 +80,7 @@ pub enum Message {
     AcceptInvitation(usize),
     DeclineInvitation(usize),
     Config(form::Message),
+    Members(members::Message),
     /// Turn joining at sign-in on or off for a bookmarked room.
     BookmarkAutojoin(AccountId, BareJid, bool),
     BookmarkRemove(AccountId, BareJid),
@@ -233,6 +235,15 @@ impl Panel {
                     | joined::Event::Download(_)
                     | joined::Event::SaveAs(_)
                     | joined::Event::Transfers(_)) => Some(Outgoing::Timeline(e)),
+                    joined::Event::Members => {
+                        let (account, jid) = key;
+                        let dialog = members::State::new(account.clone(), jid.clone());
+                        let list = dialog.list;
+                        *main = MainArea::RoomMembers(Box::new(dialog));
+                        self.requests
+                            .push((account, Request::AffiliationList(jid, list)));
+                        None
+                    }
                     joined::Event::Configure => {
                         let (account, jid) = key;
                         *main = MainArea::RoomSettings(Box::new(form::State::new(
@@ -250,6 +261,24 @@ impl Panel {
             )),
             Message::BookmarkRemove(account, room) => {
                 Some(Outgoing::Command(account, Command::ForgetBookmark { room }))
+            }
+            Message::Members(m) => {
+                let MainArea::RoomMembers(dialog) = main else {
+                    return None;
+                };
+                let (account, room) = (dialog.account.clone(), dialog.room.clone());
+                match dialog.update(m)? {
+                    members::Event::Load(list) => {
+                        self.requests
+                            .push((account, Request::AffiliationList(room, list)));
+                    }
+                    members::Event::Change(jid, to, reason) => {
+                        self.requests
+                            .push((account, Request::SetAffiliation(room, jid, to, reason)));
+                    }
+                    members::Event::Close => *main = MainArea::Room(account, room),
+                }
+                None
             }
             Message::Config(m) => {
                 let MainArea::RoomSettings(dialog) = main else {
@@ -458,6 +487,9 @@ impl Panel {
         let (account, room) = match main {
             MainArea::RoomSettings(dialog) => {
                 return Some(dialog.view(lang).map(Message::Config));
+            }
+            MainArea::RoomMembers(dialog) => {
+                return Some(dialog.view(lang).map(Message::Members));
             }
             MainArea::Join(account, form) => {
                 return Some(self.join_view(lang, account, form, accounts));

@@ -20,6 +20,7 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, StanzaError};
 use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 
+pub mod affiliations;
 pub mod browse;
 mod build;
 pub mod form;

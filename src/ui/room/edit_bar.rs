@@ -195,6 +195,9 @@ pub fn tools_view(
         }
         bar = bar.push(small(T::RoomEditNick, M::Edit(Message::Start(Kind::Nick))));
         bar = bar.push(small(T::RoomInvite, M::Edit(Message::Start(Kind::Invite))));
+        if room.is_admin() {
+            bar = bar.push(small(T::MembersOpen, M::Members));
+        }
         if room.is_owner() {
             bar = bar.push(small(T::ConfigOpen, M::Configure));
             bar = bar.push(small(T::RoomDestroy, M::Destroy));

@@ -134,6 +134,8 @@ pub enum Message {
     DestroyChosen(bool),
     Edit(edit_bar::Message),
     Configure,
+    /// An owner's or admin's "Members and bans".
+    Members,
     KeepDefaults,
     UseNick(String),
     OpenPrivate(String),
@@ -150,6 +152,8 @@ pub enum Event {
     Command(Command),
     /// Open the owner's configuration dialog.
     Configure,
+    /// Open "Members and bans" (owners and admins).
+    Members,
     /// Show the messages before the oldest one on screen.
     LoadOlder,
     OpenLink(String),
@@ -363,6 +367,12 @@ impl Room {
             .is_some_and(|o| o.affiliation == Affiliation::Owner)
     }
 
+    /// Owners and admins keep the room's member and ban lists.
+    pub fn is_admin(&self) -> bool {
+        self.me()
+            .is_some_and(|o| matches!(o.affiliation, Affiliation::Owner | Affiliation::Admin))
+    }
+
     /// Moderators may change the subject, and everyone (not visitors) when the room
     /// says so.
     pub fn may_change_subject(&self) -> bool {
@@ -494,6 +504,7 @@ impl Room {
                 self.created = false;
                 Some(Event::Configure)
             }
+            Message::Members => Some(Event::Members),
             Message::KeepDefaults => {
                 self.created = false;
                 None

@@ -57,6 +57,7 @@ impl App {
             joined::Event::Transfers(m) => self.on_transfers(m),
             joined::Event::Command(_)
             | joined::Event::Configure
+            | joined::Event::Members
             | joined::Event::LoadOlder
             | joined::Event::Leave { .. } => Task::none(),
         }

@@ -8,6 +8,8 @@ use crate::ui::room::Message;
 use crate::ui::room::browse;
 use crate::ui::room::form;
 use crate::ui::room::join;
+use crate::ui::room::members;
+use crate::xmpp::muc::Affiliation;
 use crate::xmpp::muc::form::DataForm;
 use iced::Task;
 use xmpp_parsers::jid::BareJid;
@@ -19,6 +21,10 @@ pub enum Request {
     /// Find the group chat service of the account's server and list its rooms.
     Browse,
     RoomInfos(Vec<BareJid>),
+    /// One affiliation list of a room.
+    AffiliationList(BareJid, Affiliation),
+    /// Put an address on an affiliation list (`None`: off every list).
+    SetAffiliation(BareJid, BareJid, Affiliation, Option<String>),
 }
 
 /// Runs one request on a session (`domain`: the account's server); the answer is a
@@ -40,6 +46,18 @@ pub fn task(handle: Handle, domain: BareJid, request: Request) -> Task<Message> 
                 Ok((service, rooms))
             },
             |r| Message::Join(join::Message::Browse(browse::Message::Listed(r))),
+        ),
+        Request::AffiliationList(room, list) => Task::perform(
+            async move { tools::affiliation_list(&handle, &room, list).await },
+            move |r| Message::Members(members::Message::Loaded(list, r)),
+        ),
+        Request::SetAffiliation(room, jid, to, reason) => Task::perform(
+            async move {
+                let result =
+                    tools::set_affiliation(&handle, &room, &jid, to, reason.as_deref()).await;
+                (jid, result)
+            },
+            move |(jid, r)| Message::Members(members::Message::Changed(jid, to, r)),
         ),
         Request::RoomInfos(rooms) => Task::perform(
             async move { tools::room_infos(&handle, rooms).await },

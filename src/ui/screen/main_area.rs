@@ -4,7 +4,7 @@
 
 use crate::ids::AccountId;
 use crate::ui::chat;
-use crate::ui::room::{form, join};
+use crate::ui::room::{form, join, members};
 use xmpp_parsers::jid::BareJid;
 
 #[derive(Default)]
@@ -20,6 +20,8 @@ pub enum MainArea {
     Join(AccountId, Box<join::State>),
     /// An owner's configuration dialog of a room.
     RoomSettings(Box<form::State>),
+    /// The member and ban lists of a room (owners and admins).
+    RoomMembers(Box<members::State>),
 }
 
 impl MainArea {

@@ -160,16 +160,9 @@ impl ProtoState {
         affiliation: super::Affiliation,
         reason: Option<&str>,
     ) -> Stanza {
-        let affiliation = match affiliation {
-            super::Affiliation::Owner => "owner",
-            super::Affiliation::Admin => "admin",
-            super::Affiliation::Member => "member",
-            super::Affiliation::None => "none",
-            super::Affiliation::Outcast => "outcast",
-        };
         let item = Element::builder("item", NS_MUC_ADMIN)
             .a("jid", jid.as_str())
-            .a("affiliation", affiliation);
+            .a("affiliation", super::affiliations::word(affiliation));
         self.muc_admin_item(room, item, reason)
     }
 
