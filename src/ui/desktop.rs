@@ -16,6 +16,7 @@ use iced::{Subscription, Task, window};
 use std::sync::{Mutex, OnceLock};
 use xmpp_parsers::jid::BareJid;
 
+pub mod display;
 pub mod help;
 pub mod restore;
 pub mod shortcuts;
