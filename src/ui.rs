@@ -566,7 +566,7 @@ impl App {
         if self.notices.is_empty() {
             return body;
         }
-        let mut notices = column![].spacing(6).padding([8, 12]);
+        let mut notices = column![].spacing(6).padding([8, 12]).max_width(460);
         for (index, notice) in self.notices.iter().enumerate() {
             notices = notices.push(
                 container(
@@ -584,7 +584,15 @@ impl App {
                 .style(theme::notice_box),
             );
         }
-        column![notices, body].into()
+        // Over the screen's top-right corner, not above it: a notice that comes or goes
+        // never moves the messages (the next click lands where the person aimed).
+        iced::widget::stack![
+            body,
+            container(notices)
+                .align_right(Length::Fill)
+                .align_top(Length::Shrink)
+        ]
+        .into()
     }
 
     fn main_view(&self) -> Element<'_, Message> {

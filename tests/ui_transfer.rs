@@ -42,6 +42,66 @@ impl FilePicker for StubPicker {
     }
 }
 
+/// A desktop with no file dialog at all.
+struct NoChooser;
+
+impl FilePicker for NoChooser {
+    fn pick(&self) -> BoxFuture<'static, Vec<PathBuf>> {
+        Box::pin(async { Vec::new() })
+    }
+
+    fn save_as(&self, _name: String) -> BoxFuture<'static, Option<PathBuf>> {
+        Box::pin(async { None })
+    }
+
+    fn missing(&self) -> Option<transfers::ChooserMissing> {
+        Some(transfers::ChooserMissing::NoChooser)
+    }
+}
+
+#[test]
+fn attach_without_any_file_dialog_says_what_to_install_and_what_works_instead() {
+    let (mut app, _, _, _rx, _) = app_with_bob();
+    app.set_file_picker(Arc::new(NoChooser));
+    assert!(!shows(&app, "No file dialog can open"));
+    let before = texts_at(&app);
+    click(&mut app, "Attach");
+    assert!(shows(&app, "xdg-desktop-portal-gtk"), "names the packages");
+    assert!(
+        shows(&app, "drag files onto the window"),
+        "and the way that works now"
+    );
+    // The notice floats over the corner: nothing that was on screen moved.
+    let after = texts_at(&app);
+    assert!(!before.is_empty());
+    for (text, at) in &before {
+        assert!(
+            after.iter().any(|(t, a)| t == text && a == at),
+            "{text:?} moved from {at:?}: {after:?}"
+        );
+    }
+}
+
+/// Every text on screen with where it is drawn.
+fn texts_at(app: &App) -> Vec<(String, iced::Rectangle)> {
+    use iced_test::selector::Candidate;
+    use std::sync::Mutex;
+    let mut ui = simulator(app.view());
+    let found = Arc::new(Mutex::new(Vec::new()));
+    let seen = found.clone();
+    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
+        if let Candidate::Text {
+            content, bounds, ..
+        } = c
+            && let Ok(mut f) = seen.lock()
+        {
+            f.push((content.to_owned(), bounds));
+        }
+        None
+    });
+    std::mem::take(&mut *found.lock().expect("lock"))
+}
+
 fn count_text(app: &App, needle: &str) -> usize {
     support::view::count(app.view(), needle)
 }

@@ -6,6 +6,7 @@ use crate::model::transfer::TransferDirection;
 use crate::transfer::{self, DownloadLimits};
 use crate::ui::app::startup::blocking;
 use crate::ui::chat;
+use crate::ui::i18n::{T, tr};
 use crate::ui::timeline::transfers::{self, Item, Status};
 use crate::ui::{App, Message};
 use iced::Task;
@@ -112,6 +113,14 @@ impl App {
     pub(in crate::ui) fn on_file_event(&mut self, event: chat::Event) -> Task<Message> {
         match event {
             chat::Event::Attach => {
+                if let Some(why) = self.picker.missing() {
+                    let key = match why {
+                        transfers::ChooserMissing::NoChooser => T::NoFileChooser,
+                        transfers::ChooserMissing::NoSessionBus => T::NoFileChooserBus,
+                    };
+                    self.notice(tr(self.lang, key).to_owned());
+                    return Task::none();
+                }
                 let picker = self.picker.clone();
                 Task::perform(async move { picker.pick().await }, Message::FilesChosen)
             }

@@ -26,6 +26,20 @@ pub trait FilePicker: Send + Sync {
     fn pick(&self) -> BoxFuture<'static, Vec<PathBuf>>;
     /// Where to save a received file called `name`; `None` when cancelled.
     fn save_as(&self, name: String) -> BoxFuture<'static, Option<PathBuf>>;
+    /// What is missing for a dialog to open at all (`None`: it can open). Without
+    /// this, a missing dialog looks like one cancelled at once: nothing happens.
+    fn missing(&self) -> Option<ChooserMissing> {
+        None
+    }
+}
+
+/// Why no file dialog can open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChooserMissing {
+    /// Neither a portal with a file chooser nor zenity is installed.
+    NoChooser,
+    /// No D-Bus session to reach a portal on, and no zenity.
+    NoSessionBus,
 }
 
 /// The system file dialog (xdg-desktop-portal on Linux). With no portal running it
@@ -43,6 +57,14 @@ impl FilePicker for SystemPicker {
         })
     }
 
+    fn missing(&self) -> Option<ChooserMissing> {
+        file_chooser_missing(
+            &data_dirs(),
+            std::env::var_os("PATH").as_deref(),
+            session_bus(),
+        )
+    }
+
     fn save_as(&self, name: String) -> BoxFuture<'static, Option<PathBuf>> {
         Box::pin(async move {
             rfd::AsyncFileDialog::new()
@@ -52,6 +74,50 @@ impl FilePicker for SystemPicker {
                 .map(|f| f.path().to_path_buf())
         })
     }
+}
+
+/// Where desktop files live (`$XDG_DATA_DIRS`, or the default).
+fn data_dirs() -> Vec<PathBuf> {
+    let dirs = std::env::var_os("XDG_DATA_DIRS")
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/usr/local/share:/usr/share".into());
+    std::env::split_paths(&dirs).collect()
+}
+
+/// Is there a D-Bus session for the portal to be reached on?
+fn session_bus() -> bool {
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
+        || std::env::var_os("XDG_RUNTIME_DIR")
+            .is_some_and(|dir| std::path::Path::new(&dir).join("bus").exists())
+}
+
+/// rfd asks the desktop portal's file chooser and falls back to zenity: one of them
+/// must be there. Says which packages would help, in words, when neither is.
+fn file_chooser_missing(
+    data_dirs: &[PathBuf],
+    path: Option<&std::ffi::OsStr>,
+    bus: bool,
+) -> Option<ChooserMissing> {
+    let portal = bus
+        && data_dirs.iter().any(|dir| {
+            std::fs::read_dir(dir.join("xdg-desktop-portal/portals"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|entry| {
+                    std::fs::read_to_string(entry.path())
+                        .is_ok_and(|text| text.contains("org.freedesktop.impl.portal.FileChooser"))
+                })
+        });
+    let zenity = path.is_some_and(|p| std::env::split_paths(p).any(|d| d.join("zenity").is_file()));
+    if portal || zenity {
+        return None;
+    }
+    Some(if bus {
+        ChooserMissing::NoChooser
+    } else {
+        ChooserMissing::NoSessionBus
+    })
 }
 
 /// Where one transfer stands on screen.
@@ -530,5 +596,40 @@ mod tests {
     fn file_names_are_shown_without_bidi_controls() {
         assert_eq!(shown_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
         assert_eq!(shown_name("menu.pdf"), "menu.pdf");
+    }
+
+    #[test]
+    fn a_missing_file_chooser_is_named_and_either_way_out_is_enough() {
+        let data = tempfile::tempdir().expect("dir");
+        let bin = tempfile::tempdir().expect("dir");
+        let dirs = vec![data.path().to_path_buf()];
+        let path = bin.path().as_os_str();
+        assert_eq!(
+            file_chooser_missing(&dirs, Some(path), true),
+            Some(ChooserMissing::NoChooser)
+        );
+        assert_eq!(
+            file_chooser_missing(&dirs, Some(path), false),
+            Some(ChooserMissing::NoSessionBus)
+        );
+        // A portal without a file chooser (the keyring's) does not count.
+        let portals = data.path().join("xdg-desktop-portal/portals");
+        std::fs::create_dir_all(&portals).expect("dir");
+        std::fs::write(
+            portals.join("gnome-keyring.portal"),
+            "[portal]\nInterfaces=org.freedesktop.impl.portal.Secret\n",
+        )
+        .expect("write");
+        assert!(file_chooser_missing(&dirs, Some(path), true).is_some());
+        std::fs::write(
+            portals.join("gtk.portal"),
+            "[portal]\nInterfaces=org.freedesktop.impl.portal.FileChooser;\n",
+        )
+        .expect("write");
+        assert_eq!(file_chooser_missing(&dirs, Some(path), true), None);
+        // zenity alone is enough too (rfd falls back to it).
+        let dirs = vec![bin.path().join("nothing")];
+        std::fs::write(bin.path().join("zenity"), b"").expect("write");
+        assert_eq!(file_chooser_missing(&dirs, Some(path), false), None);
     }
 }
