@@ -303,6 +303,36 @@ fn a_received_file_shows_a_card_with_download() {
     assert_eq!(app.transfers().items().len(), before);
 }
 
+#[test]
+fn a_file_sent_without_its_size_shows_the_size_once_downloaded() {
+    let (mut app, account, bob, _rx, _) = app_with_bob();
+    let mut message = with_file(&account, &bob);
+    if let Some(a) = message.attachment.as_mut() {
+        a.size = None;
+    }
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(message),
+    }));
+    assert!(shows(&app, "size unknown"));
+    click(&mut app, "Download");
+    let id = app.transfers().items().last().expect("download").id.clone();
+    let _ = app.update(Message::Transfers(transfers::Message::Progress(
+        id.clone(),
+        Progress {
+            done: 3 * 1024 * 1024,
+            total: None,
+            elapsed_ms: 1000,
+        },
+    )));
+    let _ = app.update(Message::Transfers(transfers::Message::Finished(
+        id,
+        Ok(Some(PathBuf::from("/tmp/photo 1.jpg"))),
+    )));
+    assert!(!shows(&app, "size unknown"), "the card learnt the size");
+    assert!(shows(&app, "3 MiB"));
+}
+
 fn picture() -> loquat::ui::timeline::previews::Picture {
     let mut px = Vec::new();
     for y in 0..90u32 {

@@ -222,6 +222,8 @@ fn bubble<'a>(
             None => crate::ui::timeline::transfers::file_card(
                 cx.lang,
                 file,
+                file.size
+                    .or_else(|| cx.previews.and_then(|p| p.known_size(&file.url))),
                 Message::Download(message.id.clone()),
                 Message::SaveAs(message.id.clone()),
             ),

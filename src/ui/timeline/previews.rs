@@ -43,6 +43,8 @@ pub enum Message {
 pub struct Previews {
     map: HashMap<String, Preview>,
     full: Option<(String, Option<Picture>)>,
+    /// Sizes learnt by downloading files whose message did not say (by URL).
+    sizes: HashMap<String, u64>,
 }
 
 fn cache_root() -> PathBuf {
@@ -77,6 +79,15 @@ fn cached(root: &std::path::Path, key: &str) -> Option<Picture> {
 impl Previews {
     pub fn get(&self, url: &str) -> Option<&Preview> {
         self.map.get(url)
+    }
+
+    /// The size of the file at `url`, once a download has told.
+    pub fn known_size(&self, url: &str) -> Option<u64> {
+        self.sizes.get(url).copied()
+    }
+
+    pub fn note_size(&mut self, url: String, size: u64) {
+        self.sizes.insert(url, size);
     }
 
     pub fn is_full_open(&self) -> bool {

@@ -310,6 +310,21 @@ impl State {
                 let Some(item) = self.find(&id) else {
                     return Vec::new();
                 };
+                // A finished download's bytes are the file's size: its card (and the
+                // message's) stop saying "size unknown".
+                if result.is_ok()
+                    && item.direction == TransferDirection::Download
+                    && let Status::Running(Some(p)) = &item.status
+                {
+                    let size = p.total.unwrap_or(p.done);
+                    item.size = item.size.or(Some(size));
+                    if let Some(url) = item.url.clone() {
+                        self.previews.note_size(url, size);
+                    }
+                }
+                let Some(item) = self.find(&id) else {
+                    return Vec::new();
+                };
                 item.status = match result {
                     Ok(path) => Status::Done(path),
                     Err(TransferError::Cancelled) => return Vec::new(),
@@ -545,6 +560,7 @@ pub fn shown_name(name: &str) -> String {
 pub fn file_card<'a, M: Clone + 'a>(
     lang: Lang,
     attachment: &'a Attachment,
+    size: Option<u64>,
     download: M,
     save_as: M,
 ) -> Element<'a, M> {
@@ -555,8 +571,7 @@ pub fn file_card<'a, M: Clone + 'a>(
         .map(|(_, e)| e.to_uppercase())
         .filter(|e| !e.is_empty() && e.len() <= 5)
         .unwrap_or_else(|| "FILE".to_owned());
-    let size = attachment
-        .size
+    let size = size
         .map(human_size)
         .unwrap_or_else(|| tr(lang, T::FileSizeUnknown).to_owned());
     container(
