@@ -678,6 +678,42 @@ fn render_timelines_for_review() {
         &dir,
         "bookmarks",
     );
+    // Members and bans, on the ban list with one entry and a refusal said in words.
+    {
+        use loquat::ui::room::members;
+        use loquat::xmpp::muc::affiliations::Affiliated;
+        let mut dialog = members::State::new(account.clone(), jid("tea@conference.example.org"));
+        dialog.update(members::Message::Show(Affiliation::Outcast));
+        dialog.update(members::Message::Loaded(
+            Affiliation::Outcast,
+            Ok(vec![Affiliated {
+                jid: jid("spammer@evil.example"),
+                nick: Some("sp4m".into()),
+                reason: Some("links to a shop, again".into()),
+            }]),
+        ));
+        dialog.update(members::Message::Address("troll@bad.example".into()));
+        dialog.update(members::Message::Changed(
+            jid("troll@bad.example"),
+            Affiliation::Outcast,
+            Err(loquat::session::roomtools::QueryError::Refused {
+                condition: loquat::session::roomtools::Condition::Forbidden,
+                text: None,
+            }),
+        ));
+        let area = MainArea::RoomMembers(Box::new(dialog));
+        shoot(
+            iced_test::simulator::Simulator::with_size(
+                Default::default(),
+                size,
+                panel
+                    .main_view(&area, Lang::En, Vec::new(), Default::default())
+                    .expect("members dialog"),
+            ),
+            &dir,
+            "room-members",
+        );
+    }
     let chat = chat_with_bob();
     shoot(
         iced_test::simulator::Simulator::with_size(
