@@ -63,7 +63,7 @@ run_step() {
 PACKAGES=(
     prosody lua-unbound lua-sec lua-dbi-sqlite3 ejabberd openssl
     dbus gnome-keyring
-    xvfb xdotool imagemagick x11-apps fonts-noto-cjk
+    xvfb xdotool imagemagick x11-apps fonts-noto-cjk fonts-noto-color-emoji
     mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1
     libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
     curl ca-certificates gcc libc6-dev
