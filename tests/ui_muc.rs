@@ -18,7 +18,7 @@ use loquat::ui::i18n::Lang;
 use loquat::ui::room::join;
 use loquat::ui::room::joined::{self, Room};
 use loquat::ui::screen::main_area::MainArea;
-use support::view::{count, occupant};
+use support::view::{click_panel, count, occupant};
 use xmpp_parsers::jid::BareJid;
 
 fn jid(s: &str) -> BareJid {
@@ -634,26 +634,6 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
     assert_eq!(count(room.view(Lang::En), "line 0999"), 1, "unfolded");
     assert_eq!(count(room.view(Lang::En), "Show less"), 1);
     assert_eq!(count(room.view(Lang::ZhCn), "收起"), 1, "and in Chinese");
-}
-
-/// Clicks `label` in the panel's main area and returns what the panel asks of the app.
-fn click_panel(
-    panel: &mut loquat::ui::room::Panel,
-    main: &mut MainArea,
-    label: &str,
-) -> Vec<loquat::ui::room::Outgoing> {
-    let messages: Vec<loquat::ui::room::Message> = {
-        let view = panel
-            .main_view(main, Lang::En, Vec::new(), Default::default())
-            .expect("something shown");
-        let mut ui = simulator(view);
-        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-        ui.into_messages().collect()
-    };
-    messages
-        .into_iter()
-        .filter_map(|m| panel.update(main, m, None, None))
-        .collect()
 }
 
 #[test]

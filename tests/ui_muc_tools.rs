@@ -23,7 +23,7 @@ use loquat::ui::room::joined::{self, Room};
 use loquat::ui::screen::main_area::MainArea;
 use loquat::xmpp::muc::browse::{Listing, RoomInfo};
 use loquat::xmpp::muc::form::DataForm;
-use support::view::{count, occupant};
+use support::view::{click_panel, count, occupant};
 use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::minidom::Element;
 
@@ -699,21 +699,6 @@ fn the_owner_destroys_the_room_with_a_reason_after_confirming() {
     assert_eq!(count(plain.view(Lang::En), "Destroy…"), 0);
 }
 
-/// Clicks `label` in what the panel shows and feeds the messages back to the panel.
-fn click_main(panel: &mut loquat::ui::room::Panel, area: &mut MainArea, lang: Lang, label: &str) {
-    let messages: Vec<loquat::ui::room::Message> = {
-        let view = panel
-            .main_view(area, lang, Vec::new(), Default::default())
-            .expect("something shown");
-        let mut ui = simulator(view);
-        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-        ui.into_messages().collect()
-    };
-    for m in messages {
-        panel.update(area, m, None, None);
-    }
-}
-
 fn shows(panel: &loquat::ui::room::Panel, area: &MainArea, lang: Lang, what: &str) -> usize {
     count(
         panel
@@ -743,7 +728,7 @@ fn members_and_bans_lists_entries_bans_with_a_reason_and_says_a_refusal() {
         Affiliation::Member,
     )]);
     assert_eq!(count(guest.view(Lang::En), "Members and bans"), 0);
-    click_main(&mut panel, &mut area, Lang::En, "Members and bans");
+    click_panel(&mut panel, &mut area, "Members and bans");
     assert!(matches!(area, MainArea::RoomMembers(_)));
     let requests = std::mem::take(&mut panel.requests);
     assert!(
@@ -766,7 +751,7 @@ fn members_and_bans_lists_entries_bans_with_a_reason_and_says_a_refusal() {
     assert_eq!(shows(&panel, &area, Lang::En, "bob@localhost"), 1);
 
     // The Banned list: an address and a reason, Ban.
-    click_main(&mut panel, &mut area, Lang::En, "Banned");
+    click_panel(&mut panel, &mut area, "Banned");
     let requests = std::mem::take(&mut panel.requests);
     assert!(
         matches!(
@@ -782,7 +767,7 @@ fn members_and_bans_lists_entries_bans_with_a_reason_and_says_a_refusal() {
         None,
     );
     panel.update(&mut area, P::Members(Mm::Reason("spam".into())), None, None);
-    click_main(&mut panel, &mut area, Lang::En, "Ban");
+    click_panel(&mut panel, &mut area, "Ban");
     let requests = std::mem::take(&mut panel.requests);
     assert!(
         matches!(requests.as_slice(), [(_, Request::SetAffiliation(r, who, Affiliation::Outcast, Some(why)))]
@@ -822,6 +807,6 @@ fn members_and_bans_lists_entries_bans_with_a_reason_and_says_a_refusal() {
         1
     );
     // Back to the room.
-    click_main(&mut panel, &mut area, Lang::En, "Back to the room");
+    click_panel(&mut panel, &mut area, "Back to the room");
     assert!(matches!(&area, MainArea::Room(a, r) if *a == key.0 && *r == key.1));
 }

@@ -491,7 +491,8 @@ fn a_file_dropped_on_a_room_is_shared_in_the_room() {
     drop(b_handle);
 }
 
-fn shoot<M>(mut ui: iced_test::simulator::Simulator<'_, M>, dir: &std::path::Path, name: &str) {
+fn shoot<M>(view: iced::Element<'_, M>, size: iced::Size, dir: &std::path::Path, name: &str) {
+    let mut ui = iced_test::simulator::Simulator::with_size(Default::default(), size, view);
     let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
     let path = dir.join(name);
     let _ = std::fs::remove_file(path.with_file_name(format!("{name}-tiny-skia.png")));
@@ -597,25 +598,9 @@ fn render_timelines_for_review() {
         );
     }
     let size = iced::Size::new(1100.0, 900.0);
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            room_view(&r, &previews),
-        ),
-        &dir,
-        "timeline-room",
-    );
+    shoot(room_view(&r, &previews), size, &dir, "timeline-room");
     r.leaving = true;
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            room_view(&r, &previews),
-        ),
-        &dir,
-        "room-leave",
-    );
+    shoot(room_view(&r, &previews), size, &dir, "room-leave");
     let mut owned = joined_room(vec![
         occupant("alice", Role::Moderator, Affiliation::Owner),
         loquat::session::rooms::Occupant {
@@ -629,15 +614,7 @@ fn render_timelines_for_review() {
         nick: "bob".into(),
         reason: "too loud".into(),
     });
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            room_view(&owned, &previews),
-        ),
-        &dir,
-        "room-moderation",
-    );
+    shoot(room_view(&owned, &previews), size, &dir, "room-moderation");
     let mut panel = room::Panel::default();
     let account = AccountId("acc".into());
     let mut area = MainArea::Nothing;
@@ -668,13 +645,10 @@ fn render_timelines_for_review() {
         ]),
     );
     shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            panel
-                .main_view(&area, Lang::En, Vec::new(), Default::default())
-                .expect("join dialog"),
-        ),
+        panel
+            .main_view(&area, Lang::En, Vec::new(), Default::default())
+            .expect("join dialog"),
+        size,
         &dir,
         "bookmarks",
     );
@@ -703,25 +677,14 @@ fn render_timelines_for_review() {
         ));
         let area = MainArea::RoomMembers(Box::new(dialog));
         shoot(
-            iced_test::simulator::Simulator::with_size(
-                Default::default(),
-                size,
-                panel
-                    .main_view(&area, Lang::En, Vec::new(), Default::default())
-                    .expect("members dialog"),
-            ),
+            panel
+                .main_view(&area, Lang::En, Vec::new(), Default::default())
+                .expect("members dialog"),
+            size,
             &dir,
             "room-members",
         );
     }
     let chat = chat_with_bob();
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            chat_view(&chat, &previews),
-        ),
-        &dir,
-        "timeline-chat",
-    );
+    shoot(chat_view(&chat, &previews), size, &dir, "timeline-chat");
 }

@@ -87,3 +87,29 @@ pub fn joined_room(
     });
     room
 }
+
+/// Clicks `label` in what the room panel shows in the main area (English) and feeds the
+/// messages back to the panel; returns what the panel asks of the app.
+pub fn click_panel(
+    panel: &mut loquat::ui::room::Panel,
+    area: &mut loquat::ui::screen::main_area::MainArea,
+    label: &str,
+) -> Vec<loquat::ui::room::Outgoing> {
+    let messages: Vec<loquat::ui::room::Message> = {
+        let view = panel
+            .main_view(
+                area,
+                loquat::ui::i18n::Lang::En,
+                Vec::new(),
+                Default::default(),
+            )
+            .expect("something shown");
+        let mut ui = simulator(view);
+        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+        ui.into_messages().collect()
+    };
+    messages
+        .into_iter()
+        .filter_map(|m| panel.update(area, m, None, None))
+        .collect()
+}
