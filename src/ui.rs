@@ -469,6 +469,10 @@ impl App {
                     let shown = self.room_history_loaded(account, room, older, result);
                     return Task::batch([previews, shown]);
                 }
+                if let ConversationId::Private { room, nick } = conversation {
+                    self.private_history_loaded(account, room, nick, result);
+                    return previews;
+                }
                 if let Some(open) = self
                     .main
                     .chat_mut()

@@ -650,3 +650,47 @@ fn render_inbox_for_review() {
             .expect("png")
     );
 }
+
+/// Private messages with an occupant come back after a restart: the newest page when
+/// the private chat opens, older ones with "Load older messages", in time order.
+#[test]
+fn room_private_messages_come_back_from_the_store_page_by_page() {
+    use loquat::ui::room;
+    use loquat::ui::room::{joined, private};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = Store::open_temporary().expect("store");
+    stored_room(&store, 1);
+    let base = chrono::Utc::now().timestamp_millis() - 50_000;
+    let privates: Vec<ChatMessage> = (0..60)
+        .map(|i| {
+            let mut m = message(ROOM, true, "bob", &format!("pm {i}"), base + i * 10);
+            m.private_nick = Some("bob".into());
+            m.server_id = None;
+            m
+        })
+        .collect();
+    store.insert_messages(&privates).expect("insert");
+    let (mut app, _commands) = start(&rt, Some(store), Lang::En);
+    joined(&mut app);
+    for task in click(&mut app, "tea") {
+        run(&rt, &mut app, task);
+    }
+    assert!(!shows_line(&app, "pm 59"), "not among the room's messages");
+    let task = app.update(Message::Rooms(room::Message::Room(
+        joined::Message::OpenPrivate("bob".into()),
+    )));
+    run(&rt, &mut app, task);
+    assert!(shows_line(&app, "pm 59"), "the newest page");
+    assert!(!shows_line(&app, "pm 5"));
+    assert!(shows(&app, "Load older messages"));
+    let task = app.update(Message::Rooms(room::Message::Room(
+        joined::Message::Private(private::Message::Timeline(
+            loquat::ui::timeline::Message::LoadOlder,
+        )),
+    )));
+    run(&rt, &mut app, task);
+    assert!(shows_line(&app, "pm 0"));
+    assert!(!shows(&app, "Load older messages"), "the store has no more");
+    assert!(at(&app, "pm 0").y < at(&app, "pm 1").y, "time order");
+    assert!(at(&app, "pm 49").y < at(&app, "pm 50").y);
+}

@@ -316,7 +316,12 @@ fn subject_and_invitation_are_sent_from_the_room() {
 #[test]
 fn message_privately_opens_its_own_conversation() {
     let mut room = owned_room();
-    assert!(click_room(&mut room, "Message privately").is_empty());
+    // Opening it the first time asks for its stored history.
+    let events = click_room(&mut room, "Message privately");
+    assert!(
+        matches!(events.as_slice(), [joined::Event::LoadPrivate { nick, before: None }] if nick == "bob"),
+        "{events:?}"
+    );
     assert_eq!(count(room.view(Lang::En), "Private with bob in tea"), 1);
     let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));

@@ -95,6 +95,13 @@ pub enum Outgoing {
     Open(AccountId, BareJid),
     /// Show older messages of the open room.
     LoadOlder(AccountId, BareJid),
+    /// Read a stored page of a private chat in a room (before this message).
+    LoadPrivate(
+        AccountId,
+        BareJid,
+        String,
+        Option<crate::ids::LocalMessageId>,
+    ),
     /// A link, a file or an image in the open room (or one of its private chats).
     Timeline(joined::Event),
     /// Send these commands, in order, to the account's session.
@@ -222,6 +229,9 @@ impl Panel {
                 match r.update(m)? {
                     joined::Event::Command(command) => Some(Outgoing::Command(key.0, command)),
                     joined::Event::LoadOlder => Some(Outgoing::LoadOlder(key.0, key.1)),
+                    joined::Event::LoadPrivate { nick, before } => {
+                        Some(Outgoing::LoadPrivate(key.0, key.1, nick, before))
+                    }
                     joined::Event::Leave { forget } => {
                         let (account, room) = key;
                         let mut commands = vec![Command::LeaveRoom { room: room.clone() }];

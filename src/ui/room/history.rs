@@ -342,6 +342,60 @@ impl App {
         )
     }
 
+    /// Reads a stored page of a room private chat (the newest, or the one before
+    /// `before`).
+    pub(in crate::ui) fn private_load(
+        &mut self,
+        account: AccountId,
+        room: BareJid,
+        nick: String,
+        before: Option<crate::ids::LocalMessageId>,
+    ) -> Task<Message> {
+        let Some(store) = self.store.clone() else {
+            self.private_history_loaded(account, room, nick, Ok(Vec::new()));
+            return Task::none();
+        };
+        let conversation = ConversationId::Private { room, nick };
+        let (a, c) = (account.clone(), conversation.clone());
+        Task::perform(
+            blocking(move || {
+                match &before {
+                    Some(id) => store.before(&a, &c, id, PAGE),
+                    None => store.latest(&a, &c, PAGE),
+                }
+                .map_err(|e| e.to_string())
+            }),
+            move |result| Message::HistoryLoaded {
+                account: account.clone(),
+                conversation: conversation.clone(),
+                older: true,
+                result: result.and_then(|r| r),
+            },
+        )
+    }
+
+    /// A stored page of a room private chat arrived.
+    pub(in crate::ui) fn private_history_loaded(
+        &mut self,
+        account: AccountId,
+        room: BareJid,
+        nick: String,
+        result: Result<Vec<ChatMessage>, String>,
+    ) {
+        let page = result.unwrap_or_else(|e| {
+            log::warn!("stored private messages with {nick} in {room}: {e}");
+            Vec::new()
+        });
+        if let Some(p) = self
+            .rooms
+            .rooms
+            .get_mut(&(account, room))
+            .and_then(|r| r.privates.get_mut(&nick))
+        {
+            p.stored(page, PAGE);
+        }
+    }
+
     /// Asks the room's archive for the page before the oldest archive id known.
     fn room_archive_page(&mut self, account: AccountId, room: BareJid) -> Task<Message> {
         let key: Key = (account.clone(), room.clone());

@@ -154,6 +154,11 @@ pub enum Event {
     Configure,
     /// Open "Members and bans" (owners and admins).
     Members,
+    /// Read a stored page of a private chat (before this message; `None`: the newest).
+    LoadPrivate {
+        nick: String,
+        before: Option<LocalMessageId>,
+    },
     /// Show the messages before the oldest one on screen.
     LoadOlder,
     OpenLink(String),
@@ -518,12 +523,16 @@ impl Room {
                 }))
             }
             Message::OpenPrivate(nick) => {
-                if let Some(p) = self.privates.get_mut(&nick) {
-                    p.unread = 0;
+                let p = self.privates.entry(nick.clone()).or_default();
+                p.unread = 0;
+                let load = p.opened();
+                self.private_open = Some(nick.clone());
+                match load? {
+                    private::Outcome::LoadStored(before) => {
+                        Some(Event::LoadPrivate { nick, before })
+                    }
+                    _ => None,
                 }
-                self.privates.entry(nick.clone()).or_default();
-                self.private_open = Some(nick);
-                None
             }
             Message::Private(private::Message::Back) => {
                 self.private_open = None;
@@ -534,6 +543,9 @@ impl Room {
                 let p = self.privates.get_mut(&nick)?;
                 match p.update(m, &self.jid, &nick)? {
                     private::Outcome::Command(c) => Some(Event::Command(c)),
+                    private::Outcome::LoadStored(before) => {
+                        Some(Event::LoadPrivate { nick, before })
+                    }
                     private::Outcome::Timeline(m) => self.on_timeline(m),
                 }
             }

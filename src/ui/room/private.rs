@@ -22,6 +22,21 @@ pub struct Private {
     pub unread: u32,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
+    /// Where the stored history stands.
+    pub history: History,
+}
+
+/// The stored history of a private chat: read when it first opens, older pages on
+/// request, until the store has nothing older.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum History {
+    #[default]
+    NotRead,
+    Loading,
+    /// More may be stored before the oldest line.
+    More,
+    /// Everything stored is on screen.
+    All,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +49,8 @@ pub enum Message {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Command(Command),
+    /// Read the stored page before this message (`None`: the newest page).
+    LoadStored(Option<LocalMessageId>),
     /// A link, a file card or an image: the room acts on it.
     Timeline(timeline::Message),
 }
@@ -47,7 +64,36 @@ impl Private {
         if !open && message.direction == Direction::Incoming {
             self.unread += 1;
         }
-        self.lines.push(message);
+        let at = self
+            .lines
+            .iter()
+            .rposition(|m| m.timestamp_ms <= message.timestamp_ms)
+            .map_or(0, |i| i + 1);
+        self.lines.insert(at, message);
+    }
+
+    /// Asks for the newest stored page the first time the chat opens.
+    pub fn opened(&mut self) -> Option<Outcome> {
+        (self.history == History::NotRead).then(|| {
+            self.history = History::Loading;
+            Outcome::LoadStored(None)
+        })
+    }
+
+    /// A stored page (oldest first) arrived: merged in time order, once each.
+    pub fn stored(&mut self, page: Vec<ChatMessage>, page_size: usize) {
+        let full = page.len() >= page_size;
+        for message in page {
+            if !self.lines.iter().any(|m| m.id == message.id) {
+                let at = self
+                    .lines
+                    .iter()
+                    .position(|m| m.timestamp_ms > message.timestamp_ms)
+                    .unwrap_or(self.lines.len());
+                self.lines.insert(at, message);
+            }
+        }
+        self.history = if full { History::More } else { History::All };
     }
 
     /// What to do (`Back` is the room's business).
@@ -75,8 +121,15 @@ impl Private {
                     self.unfolded.remove(&id);
                 }
             }
-            // The room's history pages hold no private messages.
-            timeline::Message::LoadOlder => {}
+            timeline::Message::LoadOlder => {
+                if self.history != History::More {
+                    return None;
+                }
+                self.history = History::Loading;
+                return Some(Outcome::LoadStored(
+                    self.lines.first().map(|m| m.id.clone()),
+                ));
+            }
             other => return Some(Outcome::Timeline(other)),
         }
         None
@@ -117,7 +170,11 @@ impl Private {
             peer_label: nick.to_owned(),
             previews,
         };
-        let top = self.lines.is_empty().then_some(timeline::Top::Empty);
+        let top = match self.history {
+            History::Loading => Some(timeline::Top::Loading),
+            History::More if !self.lines.is_empty() => Some(timeline::Top::LoadOlder),
+            _ => self.lines.is_empty().then_some(timeline::Top::Empty),
+        };
         let list = timeline::list(
             &cx,
             self.lines.iter().map(timeline::Entry::Message),

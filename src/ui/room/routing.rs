@@ -30,6 +30,9 @@ impl App {
             }
             Some(Outgoing::Open(account, room)) => self.open_room(account, room),
             Some(Outgoing::LoadOlder(account, room)) => self.room_load_older(account, room),
+            Some(Outgoing::LoadPrivate(account, room, nick, before)) => {
+                self.private_load(account, room, nick, before)
+            }
             Some(Outgoing::Timeline(event)) => self.on_room_timeline(event),
             Some(Outgoing::Commands(account, commands)) => {
                 for command in commands {
@@ -58,6 +61,7 @@ impl App {
             joined::Event::Command(_)
             | joined::Event::Configure
             | joined::Event::Members
+            | joined::Event::LoadPrivate { .. }
             | joined::Event::LoadOlder
             | joined::Event::Leave { .. } => Task::none(),
         }
