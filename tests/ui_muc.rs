@@ -638,7 +638,7 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
 
 #[test]
 fn leave_asks_whether_to_forget_the_bookmark() {
-    use loquat::ui::room::{Outgoing, Panel};
+    use loquat::ui::room::{Event, Panel};
     let mut panel = Panel::default();
     let r = joined_room();
     let key = (r.account.clone(), r.jid.clone());
@@ -665,7 +665,7 @@ fn leave_asks_whether_to_forget_the_bookmark() {
     click_panel(&mut panel, &mut area, "Leave");
     let asks = click_panel(&mut panel, &mut area, "Leave for now");
     assert!(
-        matches!(asks.as_slice(), [Outgoing::Commands(a, c)] if *a == key.0
+        matches!(asks.as_slice(), [Event::Commands(a, c)] if *a == key.0
             && matches!(c.as_slice(), [Command::LeaveRoom { room }] if *room == key.1)),
         "{asks:?}"
     );
@@ -673,7 +673,7 @@ fn leave_asks_whether_to_forget_the_bookmark() {
     click_panel(&mut panel, &mut area, "Leave");
     let asks = click_panel(&mut panel, &mut area, "Leave and forget the bookmark");
     assert!(
-        matches!(asks.as_slice(), [Outgoing::Commands(_, c)]
+        matches!(asks.as_slice(), [Event::Commands(_, c)]
             if matches!(c.as_slice(), [Command::LeaveRoom { .. }, Command::ForgetBookmark { room }] if *room == key.1)),
         "{asks:?}"
     );
@@ -688,7 +688,7 @@ fn leave_asks_whether_to_forget_the_bookmark() {
 #[test]
 fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
     use loquat::session::rooms::Bookmark;
-    use loquat::ui::room::{Message as P, Outgoing, Panel};
+    use loquat::ui::room::{Event, Message as P, Panel};
     let account = AccountId("acc".into());
     let mut panel = Panel::default();
     let mut area = MainArea::Nothing;
@@ -742,7 +742,7 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
             .collect::<Vec<_>>()
     };
     assert!(
-        matches!(asks.as_slice(), [Outgoing::Command(a, Command::ForgetBookmark { room })]
+        matches!(asks.as_slice(), [Event::Command(a, Command::ForgetBookmark { room })]
             if *a == account && room.as_str() == "tea@conference.example.org"),
         "{asks:?}"
     );
@@ -755,7 +755,7 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
     assert!(
         matches!(
             asks,
-            Some(Outgoing::Command(
+            Some(Event::Command(
                 _,
                 Command::SetBookmarkAutojoin { autojoin: true, .. }
             ))

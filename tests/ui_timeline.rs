@@ -295,7 +295,7 @@ fn a_room_link_opens_and_a_file_card_downloads() {
         .filter_map(|m| panel.update(&mut area, room::Message::Room(m), None, None))
         .collect();
     assert!(
-        matches!(asks.as_slice(), [room::Outgoing::Timeline(joined::Event::OpenLink(u))] if u == LINK),
+        matches!(asks.as_slice(), [room::Event::Timeline(joined::Event::OpenLink(u))] if u == LINK),
         "{asks:?}"
     );
     // The document's Download button asks for that message's file.
@@ -309,7 +309,7 @@ fn a_room_link_opens_and_a_file_card_downloads() {
         .filter_map(|m| panel.update(&mut area, room::Message::Room(m), None, None))
         .collect();
     assert!(
-        matches!(asks.as_slice(), [room::Outgoing::Timeline(joined::Event::Download(m))]
+        matches!(asks.as_slice(), [room::Event::Timeline(joined::Event::Download(m))]
             if m.attachment.as_ref().is_some_and(|a| a.name == "menu.pdf")),
         "{asks:?}"
     );

@@ -88,7 +88,7 @@ pub enum Message {
 
 /// What the panel asks of the app.
 #[derive(Debug, Clone)]
-pub enum Outgoing {
+pub enum Event {
     /// Send this command to the account's session.
     Command(AccountId, Command),
     /// Open this room (mark it read in the inbox and the store, load its history).
@@ -118,7 +118,7 @@ impl Panel {
         message: Message,
         default_account: Option<AccountId>,
         default_nick: Option<String>,
-    ) -> Option<Outgoing> {
+    ) -> Option<Event> {
         match message {
             Message::JoinAccount(choice) => {
                 if let Some((account, _)) = main.join_mut() {
@@ -166,7 +166,7 @@ impl Panel {
                             password.clone(),
                         )
                     });
-                Some(Outgoing::Command(
+                Some(Event::Command(
                     account,
                     Command::JoinRoom {
                         room,
@@ -175,7 +175,7 @@ impl Panel {
                     },
                 ))
             }
-            Message::Open(account, jid) => Some(Outgoing::Open(account, jid)),
+            Message::Open(account, jid) => Some(Event::Open(account, jid)),
             Message::AcceptInvitation(i) => {
                 if i >= self.invitations.len() {
                     return None;
@@ -199,7 +199,7 @@ impl Panel {
                         )
                     });
                 *main = MainArea::Room(account.clone(), inv.room.clone());
-                Some(Outgoing::Command(
+                Some(Event::Command(
                     account,
                     Command::JoinRoom {
                         room: inv.room,
@@ -215,7 +215,7 @@ impl Panel {
                 let (account, inv) = self.invitations.remove(i);
                 // A direct invitation needs no answer; a mediated one is declined
                 // through the room.
-                (!inv.direct).then_some(Outgoing::Command(
+                (!inv.direct).then_some(Event::Command(
                     account,
                     Command::DeclineInvite {
                         room: inv.room,
@@ -227,10 +227,10 @@ impl Panel {
                 let key = main.room().map(|(a, r)| (a.clone(), r.clone()))?;
                 let r = self.rooms.get_mut(&key)?;
                 match r.update(m)? {
-                    joined::Event::Command(command) => Some(Outgoing::Command(key.0, command)),
-                    joined::Event::LoadOlder => Some(Outgoing::LoadOlder(key.0, key.1)),
+                    joined::Event::Command(command) => Some(Event::Command(key.0, command)),
+                    joined::Event::LoadOlder => Some(Event::LoadOlder(key.0, key.1)),
                     joined::Event::LoadPrivate { nick, before } => {
-                        Some(Outgoing::LoadPrivate(key.0, key.1, nick, before))
+                        Some(Event::LoadPrivate(key.0, key.1, nick, before))
                     }
                     joined::Event::Leave { forget } => {
                         let (account, room) = key;
@@ -238,13 +238,13 @@ impl Panel {
                         if forget {
                             commands.push(Command::ForgetBookmark { room });
                         }
-                        Some(Outgoing::Commands(account, commands))
+                        Some(Event::Commands(account, commands))
                     }
                     e @ (joined::Event::OpenLink(_)
                     | joined::Event::Attach
                     | joined::Event::Download(_)
                     | joined::Event::SaveAs(_)
-                    | joined::Event::Transfers(_)) => Some(Outgoing::Timeline(e)),
+                    | joined::Event::Transfers(_)) => Some(Event::Timeline(e)),
                     joined::Event::Members => {
                         let (account, jid) = key;
                         let dialog = members::State::new(account.clone(), jid.clone());
@@ -265,12 +265,12 @@ impl Panel {
                     }
                 }
             }
-            Message::BookmarkAutojoin(account, room, autojoin) => Some(Outgoing::Command(
+            Message::BookmarkAutojoin(account, room, autojoin) => Some(Event::Command(
                 account,
                 Command::SetBookmarkAutojoin { room, autojoin },
             )),
             Message::BookmarkRemove(account, room) => {
-                Some(Outgoing::Command(account, Command::ForgetBookmark { room }))
+                Some(Event::Command(account, Command::ForgetBookmark { room }))
             }
             Message::Members(m) => {
                 let MainArea::RoomMembers(dialog) = main else {

@@ -94,7 +94,7 @@ pub fn click_panel(
     panel: &mut loquat::ui::room::Panel,
     area: &mut loquat::ui::screen::main_area::MainArea,
     label: &str,
-) -> Vec<loquat::ui::room::Outgoing> {
+) -> Vec<loquat::ui::room::Event> {
     let messages: Vec<loquat::ui::room::Message> = {
         let view = panel
             .main_view(

@@ -40,7 +40,7 @@ pub enum Message {
 
 /// What an edit asks for.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub enum Event {
     Command(Command),
     /// An invitation went out to this address.
     Invited(BareJid, Command),
@@ -53,7 +53,7 @@ pub fn update(
     room: &BareJid,
     subject: &str,
     nick: &str,
-) -> Option<Outcome> {
+) -> Option<Event> {
     match message {
         Message::Start(Kind::Subject) => *edit = Some(Edit::Subject(subject.to_owned())),
         Message::Start(Kind::Nick) => *edit = Some(Edit::Nick(nick.to_owned())),
@@ -79,7 +79,7 @@ pub fn update(
         Message::Cancel => *edit = None,
         Message::Save => {
             let outcome = match edit.as_mut()? {
-                Edit::Subject(s) => Outcome::Command(Command::SetSubject {
+                Edit::Subject(s) => Event::Command(Command::SetSubject {
                     room: room.clone(),
                     subject: s.trim().to_owned(),
                 }),
@@ -89,7 +89,7 @@ pub fn update(
                         *edit = None;
                         return None;
                     }
-                    Outcome::Command(Command::ChangeNick {
+                    Event::Command(Command::ChangeNick {
                         room: room.clone(),
                         nick: n.to_owned(),
                     })
@@ -105,7 +105,7 @@ pub fn update(
                         return None;
                     };
                     let reason = reason.trim();
-                    Outcome::Invited(
+                    Event::Invited(
                         jid.clone(),
                         Command::InviteToRoom {
                             room: room.clone(),

@@ -493,13 +493,13 @@ impl Room {
                 self.saved = false;
                 let subject = self.subject.clone().unwrap_or_default();
                 match edit_bar::update(&mut self.editing, m, &self.jid, &subject, &self.nick)? {
-                    edit_bar::Outcome::Command(c) => {
+                    edit_bar::Event::Command(c) => {
                         if let Command::ChangeNick { nick, .. } = &c {
                             self.asked_nick = Some(nick.clone());
                         }
                         Some(Event::Command(c))
                     }
-                    edit_bar::Outcome::Invited(to, c) => {
+                    edit_bar::Event::Invited(to, c) => {
                         self.invited = Some(to);
                         Some(Event::Command(c))
                     }
@@ -528,9 +528,7 @@ impl Room {
                 let load = p.opened();
                 self.private_open = Some(nick.clone());
                 match load? {
-                    private::Outcome::LoadStored(before) => {
-                        Some(Event::LoadPrivate { nick, before })
-                    }
+                    private::Event::LoadStored(before) => Some(Event::LoadPrivate { nick, before }),
                     _ => None,
                 }
             }
@@ -542,11 +540,9 @@ impl Room {
                 let nick = self.private_open.clone()?;
                 let p = self.privates.get_mut(&nick)?;
                 match p.update(m, &self.jid, &nick)? {
-                    private::Outcome::Command(c) => Some(Event::Command(c)),
-                    private::Outcome::LoadStored(before) => {
-                        Some(Event::LoadPrivate { nick, before })
-                    }
-                    private::Outcome::Timeline(m) => self.on_timeline(m),
+                    private::Event::Command(c) => Some(Event::Command(c)),
+                    private::Event::LoadStored(before) => Some(Event::LoadPrivate { nick, before }),
+                    private::Event::Timeline(m) => self.on_timeline(m),
                 }
             }
         }

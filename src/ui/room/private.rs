@@ -47,7 +47,7 @@ pub enum Message {
 
 /// What the private chat asks of its room.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub enum Event {
     Command(Command),
     /// Read the stored page before this message (`None`: the newest page).
     LoadStored(Option<LocalMessageId>),
@@ -73,10 +73,10 @@ impl Private {
     }
 
     /// Asks for the newest stored page the first time the chat opens.
-    pub fn opened(&mut self) -> Option<Outcome> {
+    pub fn opened(&mut self) -> Option<Event> {
         (self.history == History::NotRead).then(|| {
             self.history = History::Loading;
-            Outcome::LoadStored(None)
+            Event::LoadStored(None)
         })
     }
 
@@ -97,7 +97,7 @@ impl Private {
     }
 
     /// What to do (`Back` is the room's business).
-    pub fn update(&mut self, message: Message, room: &BareJid, nick: &str) -> Option<Outcome> {
+    pub fn update(&mut self, message: Message, room: &BareJid, nick: &str) -> Option<Event> {
         let message = match message {
             Message::Back => return None,
             Message::Timeline(m) => m,
@@ -107,7 +107,7 @@ impl Private {
             timeline::Message::Send => {
                 let body = timeline::to_send(&self.composer)?;
                 self.composer = text_editor::Content::new();
-                return Some(Outcome::Command(Command::SendPrivate {
+                return Some(Event::Command(Command::SendPrivate {
                     room: room.clone(),
                     nick: nick.to_owned(),
                     body,
@@ -126,11 +126,9 @@ impl Private {
                     return None;
                 }
                 self.history = History::Loading;
-                return Some(Outcome::LoadStored(
-                    self.lines.first().map(|m| m.id.clone()),
-                ));
+                return Some(Event::LoadStored(self.lines.first().map(|m| m.id.clone())));
             }
-            other => return Some(Outcome::Timeline(other)),
+            other => return Some(Event::Timeline(other)),
         }
         None
     }

@@ -4,7 +4,7 @@
 use crate::ids::AccountId;
 use crate::model::ChatMessage;
 use crate::ui::i18n::{T, tr};
-use crate::ui::room::{AccountChoice, Outgoing};
+use crate::ui::room::{AccountChoice, Event};
 use crate::ui::{App, Message};
 use iced::Task;
 
@@ -22,19 +22,19 @@ impl App {
             .rooms
             .update(&mut self.main, message, default_account, default_nick);
         let task = match outgoing {
-            Some(Outgoing::Command(account, command)) => {
+            Some(Event::Command(account, command)) => {
                 if self.send(&account, command).is_err() {
                     self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
                 }
                 Task::none()
             }
-            Some(Outgoing::Open(account, room)) => self.open_room(account, room),
-            Some(Outgoing::LoadOlder(account, room)) => self.room_load_older(account, room),
-            Some(Outgoing::LoadPrivate(account, room, nick, before)) => {
+            Some(Event::Open(account, room)) => self.open_room(account, room),
+            Some(Event::LoadOlder(account, room)) => self.room_load_older(account, room),
+            Some(Event::LoadPrivate(account, room, nick, before)) => {
                 self.private_load(account, room, nick, before)
             }
-            Some(Outgoing::Timeline(event)) => self.on_room_timeline(event),
-            Some(Outgoing::Commands(account, commands)) => {
+            Some(Event::Timeline(event)) => self.on_room_timeline(event),
+            Some(Event::Commands(account, commands)) => {
                 for command in commands {
                     if self.send(&account, command).is_err() {
                         self.notice(tr(self.lang, T::CommandNotConnected).to_owned());

@@ -170,12 +170,12 @@ impl State {
                 let (task, outcome) = form.update(message);
                 let task = task.map(Message::Form);
                 let event = match outcome {
-                    Some(edit::Outcome::Saved(saved)) => {
+                    Some(edit::Event::Saved(saved)) => {
                         self.edit = None;
                         self.errors.remove(&saved.account.id);
                         Some(Event::Save(saved))
                     }
-                    Some(edit::Outcome::Cancelled) => {
+                    Some(edit::Event::Cancelled) => {
                         self.edit = None;
                         None
                     }

@@ -173,35 +173,34 @@ impl App {
                 None => task,
             };
         }
-        let mut tasks = Vec::new();
-        for event in self.transfers.update(message) {
-            tasks.push(match event {
-                transfers::Event::Start(item) => self.start_transfer(item),
-                transfers::Event::Persist(record) => match self.store.clone() {
-                    Some(store) => Task::perform(
-                        blocking(move || store.save_transfer(&record).map_err(|e| e.to_string())),
-                        |r| Message::Background(r.and_then(|r| r)),
-                    ),
-                    None => Task::none(),
-                },
-                transfers::Event::Forget(account, id) => match self.store.clone() {
-                    Some(store) => Task::perform(
-                        blocking(move || {
-                            store
-                                .remove_transfer(&account, &id)
-                                .map_err(|e| e.to_string())
-                        }),
-                        |r| Message::Background(r.and_then(|r| r)),
-                    ),
-                    None => Task::none(),
-                },
-                transfers::Event::Open(path) => Task::perform(
-                    blocking(move || ::open::that_detached(&path).map_err(|e| e.to_string())),
-                    |r| Message::LinkOpened(r.and_then(|r| r)),
+        let Some(event) = self.transfers.update(message) else {
+            return Task::none();
+        };
+        match event {
+            transfers::Event::Start(item) => self.start_transfer(item),
+            transfers::Event::Persist(record) => match self.store.clone() {
+                Some(store) => Task::perform(
+                    blocking(move || store.save_transfer(&record).map_err(|e| e.to_string())),
+                    |r| Message::Background(r.and_then(|r| r)),
                 ),
-            });
+                None => Task::none(),
+            },
+            transfers::Event::Forget(account, id) => match self.store.clone() {
+                Some(store) => Task::perform(
+                    blocking(move || {
+                        store
+                            .remove_transfer(&account, &id)
+                            .map_err(|e| e.to_string())
+                    }),
+                    |r| Message::Background(r.and_then(|r| r)),
+                ),
+                None => Task::none(),
+            },
+            transfers::Event::Open(path) => Task::perform(
+                blocking(move || ::open::that_detached(&path).map_err(|e| e.to_string())),
+                |r| Message::LinkOpened(r.and_then(|r| r)),
+            ),
         }
-        Task::batch(tasks)
     }
 
     /// Fetches previews of received images (only incoming ones are fetched on their own).

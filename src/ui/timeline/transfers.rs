@@ -297,19 +297,17 @@ impl State {
         self.items.iter_mut().find(|i| &i.id == id)
     }
 
-    pub fn update(&mut self, message: Message) -> Vec<Event> {
+    pub fn update(&mut self, message: Message) -> Option<Event> {
         match message {
             Message::Progress(id, p) => {
                 if let Some(item) = self.find(&id) {
                     item.status = Status::Running(Some(p));
                 }
-                Vec::new()
+                None
             }
             Message::Finished(id, result) => {
                 self.running.remove(&id);
-                let Some(item) = self.find(&id) else {
-                    return Vec::new();
-                };
+                let item = self.find(&id)?;
                 // A finished download's bytes are the file's size: its card (and the
                 // message's) stop saying "size unknown".
                 if result.is_ok()
@@ -322,12 +320,10 @@ impl State {
                         self.previews.note_size(url, size);
                     }
                 }
-                let Some(item) = self.find(&id) else {
-                    return Vec::new();
-                };
+                let item = self.find(&id)?;
                 item.status = match result {
                     Ok(path) => Status::Done(path),
-                    Err(TransferError::Cancelled) => return Vec::new(),
+                    Err(TransferError::Cancelled) => return None,
                     Err(e) => Status::Failed(e.to_string()),
                 };
                 let record = item.record();
@@ -337,44 +333,38 @@ impl State {
                     // The message in the conversation shows the sent file now.
                     let account = item.account.clone();
                     self.items.retain(|i| i.id != id);
-                    return vec![Event::Forget(account, id)];
+                    return Some(Event::Forget(account, id));
                 }
-                vec![Event::Persist(record)]
+                Some(Event::Persist(record))
             }
             Message::Cancel(id) => {
                 // Dropping the handle aborts the task and with it the transfer.
                 self.running.remove(&id);
                 let account = self.find(&id).map(|i| i.account.clone());
                 self.items.retain(|i| i.id != id);
-                account
-                    .map(|a| vec![Event::Forget(a, id)])
-                    .unwrap_or_default()
+                account.map(|a| Event::Forget(a, id))
             }
             Message::Retry(id) => {
-                let Some(item) = self.find(&id) else {
-                    return Vec::new();
-                };
+                let item = self.find(&id)?;
                 item.status = Status::Running(None);
-                vec![Event::Start(item.clone())]
+                Some(Event::Start(item.clone()))
             }
             Message::Dismiss(id) => {
                 self.running.remove(&id);
                 let account = self.find(&id).map(|i| i.account.clone());
                 self.items.retain(|i| i.id != id);
-                account
-                    .map(|a| vec![Event::Forget(a, id)])
-                    .unwrap_or_default()
+                account.map(|a| Event::Forget(a, id))
             }
-            Message::Open(path) => vec![Event::Open(path)],
+            Message::Open(path) => Some(Event::Open(path)),
             // Handled by the app with `previews` (it starts tasks).
-            Message::Preview(_) => Vec::new(),
+            Message::Preview(_) => None,
             Message::Restored(records) => {
                 for r in records {
                     if !self.items.iter().any(|i| i.id == r.id) {
                         self.items.push(Item::from_record(r));
                     }
                 }
-                Vec::new()
+                None
             }
         }
     }

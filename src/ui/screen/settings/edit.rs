@@ -42,7 +42,7 @@ pub struct Saved {
 
 /// How the editor ended.
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub enum Event {
     Saved(Saved),
     Cancelled,
 }
@@ -96,7 +96,7 @@ impl Form {
         &self.original.id
     }
 
-    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Outcome>) {
+    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
         match message {
             Message::NameChanged(value) => self.name = value,
             Message::ColourPicked(colour) => self.colour = colour,
@@ -119,7 +119,7 @@ impl Form {
                 return self.save();
             }
             Message::Save => return self.save(),
-            Message::Cancel => return (Task::none(), Some(Outcome::Cancelled)),
+            Message::Cancel => return (Task::none(), Some(Event::Cancelled)),
             Message::CaRead(result) => {
                 if !self.reading {
                     return (Task::none(), None);
@@ -143,7 +143,7 @@ impl Form {
         (Task::none(), None)
     }
 
-    fn save(&mut self) -> (Task<Message>, Option<Outcome>) {
+    fn save(&mut self) -> (Task<Message>, Option<Event>) {
         if self.reading {
             return (Task::none(), None);
         }
@@ -173,7 +173,7 @@ impl Form {
         (task, None)
     }
 
-    fn finish(&mut self, extra_roots_pem: Option<String>) -> Option<Outcome> {
+    fn finish(&mut self, extra_roots_pem: Option<String>) -> Option<Event> {
         let port = parse_port(&self.port).ok()?;
         let mut account = self.original.clone();
         let name = self.name.trim();
@@ -189,7 +189,7 @@ impl Form {
             extra_roots_pem,
             pinned_sha256: self.pinned.clone(),
         };
-        Some(Outcome::Saved(Saved {
+        Some(Event::Saved(Saved {
             account,
             password: (!self.password.is_empty()).then(|| self.password.clone()),
         }))
@@ -412,7 +412,7 @@ mod tests {
 
     fn saved(form: &mut Form) -> Saved {
         match form.update(Message::Save).1 {
-            Some(Outcome::Saved(saved)) => saved,
+            Some(Event::Saved(saved)) => saved,
             other => panic!("expected a save, got {other:?}"),
         }
     }
@@ -454,7 +454,7 @@ mod tests {
         assert_eq!(form.error, Some(EditError::InvalidPort));
         let _ = form.update(Message::PortChanged(String::new()));
         match form.update(Message::TrustCertificate("ab12".into())).1 {
-            Some(Outcome::Saved(saved)) => {
+            Some(Event::Saved(saved)) => {
                 assert_eq!(saved.account.trust.pinned_sha256, ["ab12"]);
             }
             other => panic!("expected a save, got {other:?}"),
