@@ -413,3 +413,53 @@ async fn liar_sending_a_deep_stanza_does_not_crash_the_session() {
     );
     assert_eq!(liar_session_then_message(deep).await, "still here");
 }
+
+/// A picture nobody clicked, from a URL on this computer (or redirecting there): the
+/// preview fetch refuses it in words, whether the first address or a redirect hop is
+/// private, and nothing lands in the cache. Only the account's own upload host may be
+/// on the local network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_fetch_refuses_private_addresses_and_keeps_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (port, ca_pem, paths) =
+        support::liar::redirecting_https(dir.path(), "https://127.0.0.1:{port}/secret").await;
+    let trust = loquat::model::Trust {
+        extra_roots_pem: Some(ca_pem),
+        pinned_sha256: Vec::new(),
+    };
+    let cache = dir.path().join("cache");
+    let fetch = |url: String, own: Option<&str>| {
+        let own = own.map(str::to_owned);
+        let client = loquat::transfer::http_client_public(&trust, own.as_deref()).expect("client");
+        loquat::transfer::cache::fetch_preview(
+            client,
+            url,
+            "a.png".into(),
+            1 << 20,
+            cache.clone(),
+            own,
+            loquat::transfer::cache::DEFAULT_CAP,
+        )
+    };
+    // Not the account's host: refused before any request.
+    let e = fetch(format!("https://localhost:{port}/start"), None)
+        .await
+        .expect_err("a private host");
+    assert!(e.to_string().contains("private network"), "{e}");
+    assert!(paths.lock().unwrap().is_empty());
+    // The account's own host, redirecting to a private address: the hop is refused.
+    let e = fetch(format!("https://localhost:{port}/start"), Some("localhost"))
+        .await
+        .expect_err("a private redirect");
+    assert!(e.to_string().contains("private network"), "{e}");
+    assert_eq!(*paths.lock().unwrap(), ["/start"]);
+    let files = cache.join("files");
+    let kept = std::fs::read_dir(&files)
+        .map(|d| {
+            d.flatten()
+                .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten())
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(kept, 0, "nothing kept in {}", files.display());
+}
