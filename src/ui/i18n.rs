@@ -99,8 +99,8 @@ texts! {
         "系统密钥环不可用（{detail}）。密码只保存在内存中，关闭 Loquat 后需要重新输入。";
     StoreUnavailable => "Could not open the local database ({detail}). Messages and accounts are not saved.",
         "无法打开本地数据库（{detail}）。消息和帐号不会被保存。";
-    StoreRecovered => "The local database was damaged ({detail}). It was moved to {path} and a new one was started; your accounts need to be added again, and your history comes back from the server archive where it has one.",
-        "本地数据库已损坏（{detail}）。它已被移到 {path}，并新建了数据库；需要重新添加帐号，服务器存档中的聊天记录会重新下载。";
+    StoreRecovered => "The local database was damaged ({detail}). It was moved to {path} and a new one was started with what could be read: {accounts} accounts (with their trusted certificates), {settings} settings and {outbox} unsent messages, which are sent once you are online. Your history comes back from the server archive where it has one.",
+        "本地数据库已损坏（{detail}）。它已被移到 {path}，并用仍可读取的内容新建了数据库：{accounts} 个帐号（包括其信任的证书）、{settings} 项设置和 {outbox} 条未发送的消息（上线后会发送）。服务器存档中的聊天记录会重新下载。";
     AccountSaveFailed => "Could not save the account: {detail}", "无法保存帐号：{detail}";
     Loading => "Starting…", "正在启动…";
     Dismiss => "Dismiss", "关闭";
