@@ -344,14 +344,15 @@ async fn sign_in_at_trace_level_logs_no_password() {
     }
 }
 
-/// A message that arrives after `xml`, in a session with a lying server that takes
-/// any PLAIN login (allowed through the account's store preference).
-async fn liar_session_then_message(xml: String) -> String {
-    let liar = Liar::start(Lie::AfterBind(format!(
-        "{xml}<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
-         <body>still here</body></message>"
-    )))
-    .await;
+/// A session with a lying server that takes any PLAIN login (allowed through the
+/// account's store preference) and sends `xml` right after the bind.
+async fn liar_session(xml: String) -> (Liar, support::session::Updates) {
+    liar_session_lying(Lie::AfterBind(xml)).await
+}
+
+/// A session with a lying server that takes any PLAIN login and then tells `lie`.
+async fn liar_session_lying(lie: Lie) -> (Liar, support::session::Updates) {
+    let liar = Liar::start(lie).await;
     let store = loquat::store::Store::open_temporary().expect("store");
     let account = AccountId::generate();
     store
@@ -368,7 +369,20 @@ async fn liar_session_then_message(xml: String) -> String {
     // The liar offers only PLAIN: being online means the allowed PLAIN login was used.
     // (Not checked through `Online { mechanism }`: against a server this quick the
     // actor may report Online before it has heard which mechanism was used.)
-    let (mut updates, _handle, _) = online(p).await;
+    let (updates, handle, _) = online(p).await;
+    // The handle lives as long as the stream's test needs it.
+    std::mem::forget(handle);
+    (liar, updates)
+}
+
+/// A message that arrives after `xml`, in a session with a lying server (see
+/// `liar_session`).
+async fn liar_session_then_message(xml: String) -> String {
+    let (_liar, mut updates) = liar_session(format!(
+        "{xml}<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+         <body>still here</body></message>"
+    ))
+    .await;
     wait_for(&mut updates, 20, "the message after the lie", |k| match k {
         UpdateKind::Message(m) => Some(m.body.clone()),
         UpdateKind::ContactChanged(c) if c.jid.as_str() == "mallory@localhost" => {
@@ -462,4 +476,81 @@ async fn preview_fetch_refuses_private_addresses_and_keeps_nothing() {
         })
         .unwrap_or(0);
     assert_eq!(kept, 0, "nothing kept in {}", files.display());
+}
+
+/// Resident memory of this process, in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Issue #20, weakness 9: 50,000 presences from 50,000 addresses while the UI takes
+/// nothing. The channel to the UI holds at most `PRESENCE_BACKLOG` updates (without
+/// the bound: all 50,000), the message after the flood still arrives, and memory is
+/// measured (printed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_presence_flood_does_not_fill_the_channel() {
+    use futures::{FutureExt, StreamExt};
+    const FLOOD: usize = 50_000;
+    let before = rss_kib();
+    let mut xml = String::with_capacity(FLOOD * 100);
+    for i in 0..FLOOD {
+        xml.push_str(&format!(
+            "<presence from='s{i}@flood.localhost/r{i}' to='user@localhost/liar'><show>away</show></presence>"
+        ));
+    }
+    xml.push_str(
+        "<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+         <body>after the flood</body></message>",
+    );
+    let (_liar, mut updates) = liar_session_lying(Lie::Later(xml, 1000)).await;
+    // The UI is busy: nothing is taken while the flood arrives.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let during = rss_kib();
+    let mut waiting = 0;
+    let mut presences = 0;
+    let mut message = None;
+    // Unconstrained: tokio's cooperative budget would end the loop after 128 polls.
+    while let Some(Some(u)) =
+        tokio::task::unconstrained(async { updates.next().now_or_never() }).await
+    {
+        waiting += 1;
+        match u.kind {
+            UpdateKind::Presence { .. } => presences += 1,
+            UpdateKind::Message(m) => message = Some(m.body),
+            _ => {}
+        }
+    }
+    eprintln!(
+        "presence flood of {FLOOD}: {waiting} updates waiting ({presences} presences, message {}); \
+         RSS {before} KiB before, {during} KiB during",
+        message.is_some()
+    );
+    assert!(
+        presences <= loquat::session::flood::PRESENCE_BACKLOG,
+        "{presences} presences waited in the channel"
+    );
+    let body = match message {
+        Some(b) => b,
+        None => {
+            wait_for(
+                &mut updates,
+                30,
+                "the message after the flood",
+                |k| match k {
+                    UpdateKind::Message(m) => Some(m.body.clone()),
+                    UpdateKind::Disconnected { .. } | UpdateKind::Failed(_) => {
+                        panic!("the session fell over: {k:?}")
+                    }
+                    _ => None,
+                },
+            )
+            .await
+        }
+    };
+    assert_eq!(body, "after the flood");
 }

@@ -40,6 +40,11 @@ pub const NS_MUC_OWNER: &str = "http://jabber.org/protocol/muc#owner";
 pub const NS_MUC_ADMIN: &str = "http://jabber.org/protocol/muc#admin";
 pub const NS_CONFERENCE: &str = "jabber:x:conference";
 
+/// Occupants listed per room. A room (or whoever floods it with joins) cannot grow
+/// our memory past this: further newcomers are not listed (their messages still
+/// show) until someone leaves. Far above the rooms people chat in.
+pub const MAX_OCCUPANTS: usize = 5_000;
+
 /// `ElementBuilder::attr` with a plain attribute name (minidom wants an `NcName`).
 pub(crate) trait AttrExt {
     fn a(self, name: &str, value: &str) -> Self;
@@ -245,6 +250,12 @@ pub(super) fn presence(state: &mut ProtoState, p: &Presence) -> Option<Vec<Event
         }
         Type::None => {
             let created = info.codes.contains(&201);
+            if !own && room.occupants.len() >= MAX_OCCUPANTS && !room.occupants.contains_key(&nick)
+            {
+                return Some(vec![Event::Dropped(format!(
+                    "{room_jid} has more than {MAX_OCCUPANTS} occupants; {nick} is not listed"
+                ))]);
+            }
             let is_new = room
                 .occupants
                 .insert(nick.clone(), occupant.clone())

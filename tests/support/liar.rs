@@ -28,6 +28,9 @@ pub enum Lie {
     WrongServerSignature,
     /// Accepts any PLAIN login and binds `user@localhost/liar`, then sends this XML.
     AfterBind(String),
+    /// Like `AfterBind`, but the XML comes this many milliseconds after the bind (once
+    /// the session is online).
+    Later(String, u64),
 }
 
 pub struct Liar {
@@ -271,7 +274,12 @@ async fn serve(
             until(&mut tls, &mut buf, "<stream:stream", &heard).await?;
             Some(())
         }
-        Lie::AfterBind(xml) => {
+        Lie::AfterBind(_) | Lie::Later(..) => {
+            let (xml, wait_ms) = match lie {
+                Lie::Later(xml, ms) => (xml, ms),
+                Lie::AfterBind(xml) => (xml, 0),
+                _ => return None,
+            };
             header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
             until(&mut tls, &mut buf, "</auth>", &heard).await?;
             tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
@@ -283,11 +291,13 @@ async fn serve(
             let at = iq.find("id=")? + 3;
             let quote = iq[at..].chars().next()?;
             let id: String = iq[at + 1..].chars().take_while(|c| *c != quote).collect();
-            let text = format!(
+            let bound = format!(
                 "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
-                 <jid>user@localhost/liar</jid></bind></iq>{xml}"
+                 <jid>user@localhost/liar</jid></bind></iq>"
             );
-            tls.write_all(text.as_bytes()).await.ok()?;
+            tls.write_all(bound.as_bytes()).await.ok()?;
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+            tls.write_all(xml.as_bytes()).await.ok()?;
             // Keep the connection open, reading whatever the client says.
             until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
             Some(())
