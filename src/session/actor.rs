@@ -339,6 +339,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         tokio::select! {
             _ = room_tick.tick() => {
                 super::flood::release(&a.tx, &mut a.held_presences, &a.account);
+                a.expire_requests().await;
                 a.rooms_tick().await
             }
             ev = async {
@@ -677,7 +678,21 @@ impl Actor {
     }
 
     async fn on_stanza(&mut self, stanza: Stanza) {
-        for event in self.proto.handle(stanza, now_ms()) {
+        let events = self.proto.handle(stanza, now_ms());
+        self.on_events(events).await;
+    }
+
+    /// Requests that waited too long fail (see `ProtoState::expire`).
+    async fn expire_requests(&mut self) {
+        let events = self.proto.expire(now_ms());
+        if !events.is_empty() {
+            self.on_events(events).await;
+            self.flush_live().await;
+        }
+    }
+
+    async fn on_events(&mut self, events: Vec<Event>) {
+        for event in events {
             // Anything else may depend on the chat messages before it being stored (a
             // receipt for a carbon of our own message, say): store them first.
             if !matches!(&event, Event::Message { message, .. } if !message.is_room) {
