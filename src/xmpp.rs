@@ -396,6 +396,25 @@ impl ProtoState {
     }
 }
 
+/// Longest status text, room subject, reason or roster name kept, in characters.
+pub const MAX_SHORT_TEXT: usize = 1024;
+
+/// A short text from the network as we keep it: bidirectional controls removed (they
+/// can make a name or status read as something else), at most [`MAX_SHORT_TEXT`]
+/// characters (cut with "…"), so nobody can hand us a megabyte-long status.
+pub fn short_text(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .filter(|c| !crate::notify::is_bidi_control(*c))
+        .take(MAX_SHORT_TEXT + 1)
+        .collect();
+    if out.chars().count() > MAX_SHORT_TEXT {
+        out = out.chars().take(MAX_SHORT_TEXT - 1).collect();
+        out.push('…');
+    }
+    out
+}
+
 pub fn result_reply(to: Option<Jid>, id: String) -> Stanza {
     Stanza::Iq(Iq::Result {
         from: None,
@@ -526,6 +545,53 @@ mod tests {
         assert!(
             matches!(ev.as_slice(), [Event::Dropped(d)] if d.contains("roster")),
             "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn short_texts_are_capped_and_lose_bidi_controls() {
+        assert_eq!(short_text("ok"), "ok");
+        assert_eq!(short_text("in\u{202E}voice"), "invoice");
+        let long = short_text(&"字".repeat(1_000_000));
+        assert_eq!(long.chars().count(), MAX_SHORT_TEXT);
+        assert!(long.ends_with('…'));
+        assert_eq!(
+            short_text(&"a".repeat(MAX_SHORT_TEXT)),
+            "a".repeat(MAX_SHORT_TEXT)
+        );
+    }
+
+    /// Status texts, subjects, reasons and roster names from the network go through
+    /// `short_text`.
+    #[test]
+    fn network_texts_are_capped_where_they_enter() {
+        let huge = "x".repeat(5_000);
+        let rlo = '\u{202E}';
+        let mut s = state();
+        let ev = s.handle(
+            stanza(&format!(
+                "<presence xmlns='jabber:client' from='bob@example.org/a'><status>{rlo}{huge}</status></presence>"
+            )),
+            0,
+        );
+        assert!(
+            matches!(ev.as_slice(), [Event::Presence { status: Some(t), .. }] if t.chars().count() == MAX_SHORT_TEXT && !t.contains('\u{202E}')),
+            "{:?}",
+            ev.iter()
+                .map(|e| format!("{e:?}").len())
+                .collect::<Vec<_>>()
+        );
+        let ev = s.handle(
+            stanza(&format!(
+                "<iq xmlns='jabber:client' type='set' id='p1'><query xmlns='jabber:iq:roster'>\
+                 <item jid='c@x' name='{huge}' subscription='both'/></query></iq>"
+            )),
+            0,
+        );
+        assert!(
+            ev.iter().any(|e| matches!(e, Event::ContactChanged { contact, .. } if contact.name.as_ref().is_some_and(|n| n.chars().count() == MAX_SHORT_TEXT))),
+            "{:?}",
+            ev.iter().map(|e| format!("{e:?}").len()).collect::<Vec<_>>()
         );
     }
 

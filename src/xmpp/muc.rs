@@ -123,14 +123,14 @@ fn user_info(payloads: &[Element]) -> Option<UserInfo> {
             .and_then(|j| Jid::new(j).ok())
             .map(|j| j.to_bare());
         info.new_nick = item.attr("nick").map(str::to_owned);
-        info.reason = text_of(item, "reason", NS_MUC_USER);
+        info.reason = text_of(item, "reason", NS_MUC_USER).map(|r| super::short_text(&r));
         info.actor = item
             .get_child("actor", NS_MUC_USER)
             .and_then(|a| a.attr("nick"))
             .map(str::to_owned);
     }
     if let Some(d) = x.get_child("destroy", NS_MUC_USER) {
-        info.destroyed = Some(text_of(d, "reason", NS_MUC_USER));
+        info.destroyed = Some(text_of(d, "reason", NS_MUC_USER).map(|r| super::short_text(&r)));
     }
     Some(info)
 }
@@ -319,7 +319,7 @@ pub(super) fn message(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> O
     if !has_body && let Some(subject) = m.subjects.values().next() {
         return Some(vec![room_event(MucEvent::Subject {
             room: room_jid,
-            subject: subject.trim().to_owned(),
+            subject: super::short_text(subject.trim()),
             by: nick,
         })]);
     }
@@ -484,7 +484,7 @@ fn invitation(state: &ProtoState, m: &Message) -> Option<Vec<Event>> {
             from: from.to_bare(),
             reason: x
                 .attr("reason")
-                .map(str::to_owned)
+                .map(super::short_text)
                 .filter(|r| !r.is_empty()),
             password: x.attr("password").map(str::to_owned),
             direct: true,
@@ -507,7 +507,7 @@ fn invitation(state: &ProtoState, m: &Message) -> Option<Vec<Event>> {
     Some(vec![room_event(MucEvent::Invitation(Invitation {
         room: from.to_bare(),
         from: inviter,
-        reason: text_of(invite, "reason", NS_MUC_USER),
+        reason: text_of(invite, "reason", NS_MUC_USER).map(|r| super::short_text(&r)),
         password: text_of(x, "password", NS_MUC_USER),
         direct: false,
     }))])
