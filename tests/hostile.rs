@@ -352,6 +352,19 @@ async fn liar_session(xml: String) -> (Liar, support::session::Updates) {
 
 /// A session with a lying server that takes any PLAIN login and then tells `lie`.
 async fn liar_session_lying(lie: Lie) -> (Liar, support::session::Updates) {
+    let (liar, updates, _, _) = liar_session_stored(lie).await;
+    (liar, updates)
+}
+
+/// [`liar_session_lying`], with the session's store.
+async fn liar_session_stored(
+    lie: Lie,
+) -> (
+    Liar,
+    support::session::Updates,
+    loquat::store::Store,
+    AccountId,
+) {
     let liar = Liar::start(lie).await;
     let store = loquat::store::Store::open_temporary().expect("store");
     let account = AccountId::generate();
@@ -359,12 +372,12 @@ async fn liar_session_lying(lie: Lie) -> (Liar, support::session::Updates) {
         .set_pref(&connect::allow_plain_pref(&account), "true")
         .expect("allow PLAIN");
     let p = local_params(
-        account,
+        account.clone(),
         liar.port,
         liar.ca_pem.clone(),
         "user@localhost",
         PASSWORD,
-        Some(store),
+        Some(store.clone()),
     );
     // The liar offers only PLAIN: being online means the allowed PLAIN login was used.
     // (Not checked through `Online { mechanism }`: against a server this quick the
@@ -372,7 +385,7 @@ async fn liar_session_lying(lie: Lie) -> (Liar, support::session::Updates) {
     let (updates, handle, _) = online(p).await;
     // The handle lives as long as the stream's test needs it.
     std::mem::forget(handle);
-    (liar, updates)
+    (liar, updates, store, account)
 }
 
 /// A message that arrives after `xml`, in a session with a lying server (see
@@ -553,4 +566,95 @@ async fn liar_presence_flood_does_not_fill_the_channel() {
         }
     };
     assert_eq!(body, "after the flood");
+}
+
+/// A certificate for another name, or one that has expired (signed by a root the
+/// account trusts, so only the name or the date is wrong): refused before any login,
+/// in words that say which, and the password never leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_with_a_wrong_name_or_expired_certificate_is_refused() {
+    for (san, days, expect) in [
+        ("DNS:other.example", "825", "name"),
+        (support::LEAF_SAN, "-1", "expired"),
+    ] {
+        let liar = Liar::start_with_leaf(Lie::OnlyPlain, san, days).await;
+        let (e, took) = connect_to_liar(&liar).await;
+        match &e {
+            SessionError::Certificate { reason, .. } => {
+                assert!(reason.to_lowercase().contains(expect), "{expect}: {e}")
+            }
+            other => panic!("{expect}: not a certificate error: {other:?}"),
+        }
+        assert!(
+            e.is_fatal(),
+            "{expect}: waits for the user instead of retrying"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{expect}: took {took:?}"
+        );
+        assert!(
+            !liar.heard().contains("<auth"),
+            "{expect}: {}",
+            liar.heard()
+        );
+    }
+}
+
+/// The server breaks off in the middle of a stanza with a stream error (the XML no
+/// longer fits together). The message before it is stored once (also after the
+/// reconnection, when the liar sends it again), the cut one never shows, and the
+/// session says in words that the connection broke, then reconnects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_breaking_off_mid_stanza_loses_nothing_and_says_so() {
+    let (_liar, mut updates, store, account) = liar_session_stored(Lie::AfterBind(
+        "<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m0'>\
+         <body>before the break</body></message>\
+         <message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+         <body>cut in the midd<stream:error><internal-server-error \
+         xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"
+            .to_owned(),
+    ))
+    .await;
+    let mut saw_before = false;
+    let detail = wait_for(&mut updates, 30, "the break, in words", |k| match k {
+        UpdateKind::Message(m) => {
+            assert_ne!(m.body, "cut in the midd", "half a stanza was taken");
+            saw_before |= m.body == "before the break";
+            None
+        }
+        UpdateKind::Disconnected { error, .. } | UpdateKind::Failed(error) => {
+            Some(error.to_string())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(!detail.trim().is_empty());
+    eprintln!("mid-stanza break reported as: {detail}");
+    // Back online (the liar tells the same story again), the first message is still
+    // stored once.
+    wait_for(&mut updates, 30, "back online", |k| match k {
+        UpdateKind::Online { .. } => Some(()),
+        UpdateKind::Message(m) => {
+            assert_ne!(m.body, "cut in the midd", "half a stanza was taken");
+            saw_before |= m.body == "before the break";
+            None
+        }
+        _ => None,
+    })
+    .await;
+    assert!(saw_before, "the message before the break arrived");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let friend = support::session::jid("friend@localhost");
+    let stored: Vec<String> = store
+        .latest(&account, &loquat::ids::ConversationId::Chat(friend), 10)
+        .expect("read the store")
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(
+        stored,
+        ["before the break"],
+        "stored once, the cut one never"
+    );
 }

@@ -47,8 +47,14 @@ impl Liar {
     /// Starts the server on a free loopback port; it answers every connection with
     /// `lie` until the test ends.
     pub async fn start(lie: Lie) -> Liar {
+        Liar::start_with_leaf(lie, super::LEAF_SAN, "825").await
+    }
+
+    /// Like [`Liar::start`], with a certificate for the names `san`, valid for `days`
+    /// (`-1`: expired).
+    pub async fn start_with_leaf(lie: Lie, san: &str, days: &str) -> Liar {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (acceptor, certs) = tls_acceptor(dir.path(), &[]);
+        let (acceptor, certs) = tls_acceptor_with(dir.path(), &[], san, days);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let heard = Arc::new(Mutex::new(Vec::new()));
@@ -78,7 +84,17 @@ impl Liar {
 /// A TLS acceptor with a fresh throwaway CA's leaf for `localhost` and 127.0.0.1
 /// (`alpn`: protocols to offer, e.g. `http/1.1`).
 pub fn tls_acceptor(dir: &std::path::Path, alpn: &[&str]) -> (tokio_rustls::TlsAcceptor, Certs) {
-    let certs = Certs::make(dir);
+    tls_acceptor_with(dir, alpn, super::LEAF_SAN, "825")
+}
+
+/// [`tls_acceptor`] with a leaf for the names `san`, valid for `days`.
+pub fn tls_acceptor_with(
+    dir: &std::path::Path,
+    alpn: &[&str],
+    san: &str,
+    days: &str,
+) -> (tokio_rustls::TlsAcceptor, Certs) {
+    let certs = Certs::make_leaf(dir, san, days);
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&certs.cert_path)
         .expect("read the leaf")
         .collect::<Result<_, _>>()
