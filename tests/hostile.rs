@@ -658,3 +658,50 @@ async fn liar_breaking_off_mid_stanza_loses_nothing_and_says_so() {
         "stored once, the cut one never"
     );
 }
+
+/// The connection drops after stream management was enabled; the resumption is
+/// answered with garbage (an `h` that is not a number, then bytes that are not XML).
+/// The session does not hang on it: it starts a new stream, says it is online again,
+/// and the message after that arrives; the one before it is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_answering_a_resumption_with_garbage_starts_over() {
+    for garbage in [
+        "<resumed xmlns='urn:xmpp:sm:3' previd='sm-liar' h='banana'/>",
+        "\u{1}\u{2} this is not XML <<<>>> &&&",
+    ] {
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (liar, mut updates, store, account) =
+            liar_session_stored(Lie::ResumeGarbage(garbage.to_owned(), connections.clone())).await;
+        let mut bodies = Vec::new();
+        wait_for(
+            &mut updates,
+            90,
+            "the message after the garbage",
+            |k| match k {
+                UpdateKind::Message(m) => {
+                    bodies.push(m.body.clone());
+                    (m.body == "second").then_some(())
+                }
+                UpdateKind::Failed(e) => panic!("{garbage}: gave up: {e}"),
+                _ => None,
+            },
+        )
+        .await;
+        assert!(
+            liar.heard().contains("<resume"),
+            "{garbage}: no resumption was tried"
+        );
+        assert!(
+            connections.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+            "{garbage}: a new stream after the garbage"
+        );
+        let friend = support::session::jid("friend@localhost");
+        let stored: Vec<String> = store
+            .latest(&account, &loquat::ids::ConversationId::Chat(friend), 10)
+            .expect("read the store")
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(stored, ["first", "second"], "{garbage}: {bodies:?}");
+    }
+}

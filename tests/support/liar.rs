@@ -31,6 +31,11 @@ pub enum Lie {
     /// Like `AfterBind`, but the XML comes this many milliseconds after the bind (once
     /// the session is online).
     Later(String, u64),
+    /// Offers stream management: the first connection enables resumption, sends
+    /// "first" and drops; the second answers the client's `<resume/>` with this
+    /// garbage; later ones are honest and send "second". The counter counts
+    /// connections.
+    ResumeGarbage(String, Arc<std::sync::atomic::AtomicUsize>),
 }
 
 pub struct Liar {
@@ -182,6 +187,42 @@ async fn until<S: AsyncRead + Unpin>(
     }
 }
 
+/// Reads until `buf` holds `a` or `b`; returns what came up to and including the one
+/// found first.
+async fn until_either<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    a: &str,
+    b: &str,
+    heard: &Mutex<Vec<String>>,
+) -> Option<String> {
+    loop {
+        let find = |p: &str| {
+            buf.windows(p.len())
+                .position(|w| w == p.as_bytes())
+                .map(|i| i + p.len())
+        };
+        let end = match (find(a), find(b)) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        if let Some(end) = end {
+            let rest = buf.split_off(end);
+            let got = std::mem::replace(buf, rest);
+            return Some(String::from_utf8_lossy(&got).into_owned());
+        }
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        if let Ok(mut h) = heard.lock() {
+            h.push(String::from_utf8_lossy(&chunk[..n]).into_owned());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 /// The base64 text of the last element in `xml` (`<auth …>TEXT</auth>`), decoded.
 fn payload(xml: &str) -> String {
     let end = xml.rfind("</").unwrap_or(xml.len());
@@ -288,6 +329,57 @@ async fn serve(
             tls.write_all(text.as_bytes()).await.ok()?;
             // A client that believed it restarts the stream; say nothing more.
             until(&mut tls, &mut buf, "<stream:stream", &heard).await?;
+            Some(())
+        }
+        Lie::ResumeGarbage(garbage, count) => {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+            until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+                .await
+                .ok()?;
+            let features =
+                "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/>";
+            header(&mut tls, &mut buf, &heard, features).await?;
+            let first = until_either(&mut tls, &mut buf, "<resume", "</iq>", &heard).await?;
+            if first.contains("<resume") {
+                until(&mut tls, &mut buf, ">", &heard).await?;
+                tls.write_all(garbage.as_bytes()).await.ok()?;
+                until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
+                return Some(());
+            }
+            let at = first.find("id=")? + 3;
+            let quote = first[at..].chars().next()?;
+            let id: String = first[at + 1..]
+                .chars()
+                .take_while(|c| *c != quote)
+                .collect();
+            let bound = format!(
+                "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                 <jid>user@localhost/liar</jid></bind></iq>"
+            );
+            tls.write_all(bound.as_bytes()).await.ok()?;
+            let wait = std::time::Duration::from_secs(3);
+            if let Ok(Some(_)) =
+                tokio::time::timeout(wait, until(&mut tls, &mut buf, "<enable", &heard)).await
+            {
+                until(&mut tls, &mut buf, ">", &heard).await?;
+                tls.write_all(b"<enabled xmlns='urn:xmpp:sm:3' id='sm-liar' resume='true'/>")
+                    .await
+                    .ok()?;
+            }
+            let body = if n == 0 { "first" } else { "second" };
+            let text = format!(
+                "<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='r{n}'>\
+                 <body>{body}</body></message>"
+            );
+            tls.write_all(text.as_bytes()).await.ok()?;
+            if n == 0 {
+                // Lost, without a word: the client will try to resume.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                return None;
+            }
+            until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
             Some(())
         }
         Lie::AfterBind(_) | Lie::Later(..) => {
