@@ -705,3 +705,33 @@ async fn liar_answering_a_resumption_with_garbage_starts_over() {
         assert_eq!(stored, ["first", "second"], "{garbage}: {bodies:?}");
     }
 }
+
+/// Archive pages that contradict themselves: every page says "not complete" and ends
+/// where the query began (and repeats the same message). The catch-up notices that it
+/// does not move, says it has caught up, and stops asking (without the check it asked
+/// again and again, as fast as the liar answered); the message is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_archive_that_never_moves_does_not_loop() {
+    let queries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (_liar, mut updates, store, account) =
+        liar_session_stored(Lie::ArchiveStuck(queries.clone())).await;
+    wait_for(&mut updates, 30, "the end of the catch-up", |k| match k {
+        UpdateKind::CaughtUp => Some(()),
+        UpdateKind::Failed(e) => panic!("gave up: {e}"),
+        _ => None,
+    })
+    .await;
+    let after_caught_up = queries.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let later = queries.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!("archive queries: {after_caught_up} until caught up, {later} three seconds later");
+    assert!(later <= 4, "{later} queries: the catch-up kept asking");
+    let friend = support::session::jid("friend@localhost");
+    let stored: Vec<String> = store
+        .latest(&account, &loquat::ids::ConversationId::Chat(friend), 10)
+        .expect("read the store")
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(stored, ["archived once"]);
+}

@@ -43,6 +43,8 @@ struct CatchUp {
     newest: bool,
     /// The archive id a forward query asked after.
     after: Option<String>,
+    /// The archive id a backward query asked before.
+    before: Option<String>,
     /// Asked before our first presence on this stream went out (see `on_reset`).
     before_presence: bool,
 }

@@ -36,6 +36,10 @@ pub enum Lie {
     /// garbage; later ones are honest and send "second". The counter counts
     /// connections.
     ResumeGarbage(String, Arc<std::sync::atomic::AtomicUsize>),
+    /// After the bind, answers every archive query with one message (always the same
+    /// archive id) and a `<fin>` that says "not complete" and ends at `c0` whatever
+    /// was asked: a forward walk that never moves. The counter counts the queries.
+    ArchiveStuck(Arc<std::sync::atomic::AtomicUsize>),
 }
 
 pub struct Liar {
@@ -381,6 +385,55 @@ async fn serve(
             }
             until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
             Some(())
+        }
+        Lie::ArchiveStuck(queries) => {
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+            until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+                .await
+                .ok()?;
+            header(
+                &mut tls,
+                &mut buf,
+                &heard,
+                "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>",
+            )
+            .await?;
+            let mut bound = false;
+            loop {
+                let chunk = until(&mut tls, &mut buf, "</iq>", &heard).await?;
+                let iq = &chunk[chunk.rfind("<iq")?..];
+                let attr = |name: &str| -> Option<String> {
+                    let at = iq.find(&format!(" {name}="))? + name.len() + 2;
+                    let quote = iq[at..].chars().next()?;
+                    Some(iq[at + 1..].chars().take_while(|c| *c != quote).collect())
+                };
+                let id = attr("id")?;
+                if !bound {
+                    bound = true;
+                    let text = format!(
+                        "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                         <jid>user@localhost/liar</jid></bind></iq>"
+                    );
+                    tls.write_all(text.as_bytes()).await.ok()?;
+                    continue;
+                }
+                if !iq.contains("urn:xmpp:mam:2") {
+                    continue;
+                }
+                queries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let queryid = attr("queryid").unwrap_or_default();
+                let text = format!(
+                    "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='a1'>\
+                     <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
+                     <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='old'>\
+                     <body>archived once</body></message></forwarded></result></message>\
+                     <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
+                     <set xmlns='http://jabber.org/protocol/rsm'><first>a1</first><last>c0</last><count>1000</count></set>\
+                     </fin></iq>"
+                );
+                tls.write_all(text.as_bytes()).await.ok()?;
+            }
         }
         Lie::AfterBind(_) | Lie::Later(..) => {
             let (xml, wait_ms) = match lie {
