@@ -14,6 +14,7 @@ mod actor;
 pub mod connect;
 pub mod files;
 pub mod flood;
+pub mod insecure;
 mod order;
 mod outgoing;
 pub mod rooms;

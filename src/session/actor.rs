@@ -575,9 +575,9 @@ impl Actor {
         };
         if bound.to_bare() != self.own {
             // Never act as someone else (e.g. an ANONYMOUS login slipped through).
-            self.emit(UpdateKind::Failed(SessionError::InsecureLogin {
-                detail: format!("the server signed us in as {bound}"),
-            }));
+            self.emit(UpdateKind::Failed(
+                super::insecure::Insecure::BoundAs(bound.to_string()).error(),
+            ));
             return;
         }
         self.proto.reset(bound.clone());

@@ -92,6 +92,19 @@ texts! {
     CertNoNames => "Issued for: (no names)", "颁发给：（无名称）";
     TrustCertificate => "Trust this certificate", "信任此证书";
     ErrInsecure => "The server refuses a secure login: {detail}", "服务器不支持安全登录：{detail}";
+    InsecurePlainOnly => "the server only offers PLAIN login, which sends your password itself; Loquat uses it only if you allow it for this account",
+        "服务器只提供 PLAIN 登录，这会直接发送你的密码；只有在你为此帐号允许时 Loquat 才会使用它";
+    InsecureNoStarttls => "the server does not offer an encrypted connection (STARTTLS)",
+        "服务器不提供加密连接（STARTTLS）";
+    InsecureStarttlsRefused => "the server refused to start TLS", "服务器拒绝启动 TLS 加密";
+    InsecureNoMechanism => "the server offers no way to log in", "服务器没有提供任何登录方式";
+    InsecureOnlyOffers => "the server only offers {list}", "服务器只提供 {list}";
+    InsecureUnsupported => "the login mechanism {name} is not supported", "不支持登录方式 {name}";
+    InsecureIterations => "the server asked for {count} rounds of password hashing; Loquat does at most {max}, so this is not a server it should trust",
+        "服务器要求进行 {count} 轮密码哈希；Loquat 最多只做 {max} 轮，因此不应信任这个服务器";
+    InsecureNotProven => "the server could not prove that it knows your password ({why}); it may be an impostor",
+        "服务器无法证明它知道你的密码（{why}）；它可能是冒充的";
+    InsecureBoundAs => "the server signed us in as {jid}", "服务器让我们以 {jid} 的身份登录";
     ErrProtocol => "The server answered in a way Loquat did not expect: {detail}", "服务器的应答不符合预期：{detail}";
     ErrTimeout => "The server did not answer in time.", "服务器没有及时应答。";
     ErrCheckEnded => "The connection ended before the sign-in finished.", "登录完成前连接已中断。";
