@@ -4,6 +4,7 @@ use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use serde::{Deserialize, Serialize};
 use xmpp_parsers::jid::BareJid;
 
+pub mod presences;
 pub mod transfer;
 pub use transfer::Attachment;
 

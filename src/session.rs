@@ -13,6 +13,8 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 mod actor;
 pub mod connect;
 pub mod files;
+pub mod flood;
+pub mod insecure;
 mod order;
 mod outgoing;
 pub mod rooms;

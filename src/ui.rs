@@ -227,6 +227,9 @@ impl App {
                 &[
                     ("detail", &r.reason),
                     ("path", &r.moved_to.display().to_string()),
+                    ("accounts", &r.salvaged.accounts.to_string()),
+                    ("settings", &r.salvaged.prefs.to_string()),
+                    ("outbox", &r.salvaged.outbox.to_string()),
                 ],
             ));
         }

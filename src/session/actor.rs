@@ -43,6 +43,8 @@ struct CatchUp {
     newest: bool,
     /// The archive id a forward query asked after.
     after: Option<String>,
+    /// The archive id a backward query asked before.
+    before: Option<String>,
     /// Asked before our first presence on this stream went out (see `on_reset`).
     before_presence: bool,
 }
@@ -84,17 +86,21 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// ends the session.
 pub fn run(params: SessionParams) -> impl Stream<Item = Update> + Send + 'static {
     let (tx, rx) = mpsc::unbounded_channel();
+    let (outlet, backlog) = super::flood::Outlet::new(tx);
     SessionStream {
-        start: Some((params, tx)),
+        start: Some((params, outlet)),
         task: None,
         rx,
+        backlog,
     }
 }
 
 struct SessionStream {
-    start: Option<(SessionParams, mpsc::UnboundedSender<Update>)>,
+    start: Option<(SessionParams, super::flood::Outlet)>,
     task: Option<JoinHandle<()>>,
     rx: mpsc::UnboundedReceiver<Update>,
+    /// Updates sent and not taken yet (see `flood`).
+    backlog: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Stream for SessionStream {
@@ -106,7 +112,7 @@ impl Stream for SessionStream {
             match tokio::runtime::Handle::try_current() {
                 Ok(rt) => self.task = Some(rt.spawn(actor(params, tx))),
                 Err(_) => {
-                    let _ = tx.send(Update {
+                    tx.send(Update {
                         account: params.account.clone(),
                         kind: UpdateKind::Failed(SessionError::Protocol {
                             detail: "no async runtime to run the session".to_owned(),
@@ -115,7 +121,11 @@ impl Stream for SessionStream {
                 }
             }
         }
-        self.rx.poll_recv(cx)
+        let polled = self.rx.poll_recv(cx);
+        if let Poll::Ready(Some(_)) = &polled {
+            super::flood::Outlet::taken(&self.backlog);
+        }
+        polled
     }
 }
 
@@ -197,7 +207,9 @@ fn now_ms() -> i64 {
 struct Actor {
     account: AccountId,
     own: BareJid,
-    tx: mpsc::UnboundedSender<Update>,
+    tx: super::flood::Outlet,
+    /// Contact presences held back while the UI is behind (see `flood`).
+    held_presences: super::flood::HeldPresences,
     store: Option<Store>,
     proto: ProtoState,
     sender: Arc<StanzaSender>,
@@ -249,10 +261,10 @@ struct Actor {
     tools: roomtools::Tools,
 }
 
-async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
+async fn actor(params: SessionParams, tx: super::flood::Outlet) {
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel();
     let account = params.account.clone();
-    let _ = tx.send(Update {
+    tx.send(Update {
         account: account.clone(),
         kind: UpdateKind::Ready(Handle::new(cmd_tx)),
     });
@@ -288,6 +300,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         account: account.clone(),
         own: params.jid.clone(),
         tx,
+        held_presences: Default::default(),
         store: params.store.clone(),
         proto: ProtoState::new(account, params.jid.clone()),
         out: Outgoing::start(sender.clone()),
@@ -326,7 +339,11 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
     let mut held: Option<Option<StreamEvent>> = None;
     loop {
         tokio::select! {
-            _ = room_tick.tick() => a.rooms_tick().await,
+            _ = room_tick.tick() => {
+                super::flood::release(&a.tx, &mut a.held_presences, &a.account);
+                a.expire_requests().await;
+                a.rooms_tick().await
+            }
             ev = async {
                 match held.take() {
                     Some(ev) => ev,
@@ -350,6 +367,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
                         }
                     }
                     a.flush_live().await;
+                    super::flood::release(&a.tx, &mut a.held_presences, &a.account);
                 }
                 Some(StreamEvent::Stream(StreamStatus::Reset { bound_jid, features })) => {
                     a.sm_enabled = features.stream_management.is_some();
@@ -443,7 +461,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
 
 impl Actor {
     fn emit(&self, kind: UpdateKind) {
-        let _ = self.tx.send(Update {
+        self.tx.send(Update {
             account: self.account.clone(),
             kind,
         });
@@ -557,9 +575,9 @@ impl Actor {
         };
         if bound.to_bare() != self.own {
             // Never act as someone else (e.g. an ANONYMOUS login slipped through).
-            self.emit(UpdateKind::Failed(SessionError::InsecureLogin {
-                detail: format!("the server signed us in as {bound}"),
-            }));
+            self.emit(UpdateKind::Failed(
+                super::insecure::Insecure::BoundAs(bound.to_string()).error(),
+            ));
             return;
         }
         self.proto.reset(bound.clone());
@@ -662,7 +680,21 @@ impl Actor {
     }
 
     async fn on_stanza(&mut self, stanza: Stanza) {
-        for event in self.proto.handle(stanza, now_ms()) {
+        let events = self.proto.handle(stanza, now_ms());
+        self.on_events(events).await;
+    }
+
+    /// Requests that waited too long fail (see `ProtoState::expire`).
+    async fn expire_requests(&mut self) {
+        let events = self.proto.expire(now_ms());
+        if !events.is_empty() {
+            self.on_events(events).await;
+            self.flush_live().await;
+        }
+    }
+
+    async fn on_events(&mut self, events: Vec<Event>) {
+        for event in events {
             // Anything else may depend on the chat messages before it being stored (a
             // receipt for a carbon of our own message, say): store them first.
             if !matches!(&event, Event::Message { message, .. } if !message.is_room) {
@@ -700,9 +732,14 @@ impl Actor {
                     self.save_roster().await;
                     self.emit(UpdateKind::ContactRemoved(jid));
                 }
-                Event::Presence { from, show, status } => {
-                    self.emit(UpdateKind::Presence { from, show, status })
-                }
+                Event::Presence { from, show, status } => super::flood::presence(
+                    &self.tx,
+                    &mut self.held_presences,
+                    &self.account,
+                    from,
+                    show,
+                    status,
+                ),
                 Event::SubscriptionRequest(from) => {
                     self.emit(UpdateKind::SubscriptionRequest { from })
                 }

@@ -345,6 +345,9 @@ impl Store {
         if msgs.is_empty() {
             return Ok(Vec::new());
         }
+        if msgs.iter().any(in_outbox) {
+            self.keep_changed();
+        }
         let prepared = msgs.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
         let placed = self.place(&prepared, msgs, order)?;
         let moved_in: HashSet<&[u8]> = prepared
@@ -584,12 +587,19 @@ impl Store {
         match &updated {
             Some(msg) if in_outbox(msg) => {
                 // Sent again after a failure: unconfirmed once more.
-                self.outbox
+                if self
+                    .outbox
                     .insert(&key, msg.id.0.as_bytes())
-                    .map_err(io_error)?;
+                    .map_err(io_error)?
+                    .is_none()
+                {
+                    self.keep_changed();
+                }
             }
             _ => {
-                self.outbox.remove(&key).map_err(io_error)?;
+                if self.outbox.remove(&key).map_err(io_error)?.is_some() {
+                    self.keep_changed();
+                }
             }
         }
         self.flush()?;
@@ -604,7 +614,9 @@ impl Store {
         id: &LocalMessageId,
     ) -> Result<(), StoreError> {
         if let Some(key) = self.history_key(account, id)? {
-            self.outbox.remove(&key).map_err(io_error)?;
+            if self.outbox.remove(&key).map_err(io_error)?.is_some() {
+                self.keep_changed();
+            }
             self.flush()?;
         }
         Ok(())

@@ -41,6 +41,11 @@ pub const NS_MUC_OWNER: &str = "http://jabber.org/protocol/muc#owner";
 pub const NS_MUC_ADMIN: &str = "http://jabber.org/protocol/muc#admin";
 pub const NS_CONFERENCE: &str = "jabber:x:conference";
 
+/// Occupants listed per room. A room (or whoever floods it with joins) cannot grow
+/// our memory past this: further newcomers are not listed (their messages still
+/// show) until someone leaves. Far above the rooms people chat in.
+pub const MAX_OCCUPANTS: usize = 5_000;
+
 /// `ElementBuilder::attr` with a plain attribute name (minidom wants an `NcName`).
 pub(crate) trait AttrExt {
     fn a(self, name: &str, value: &str) -> Self;
@@ -119,14 +124,14 @@ fn user_info(payloads: &[Element]) -> Option<UserInfo> {
             .and_then(|j| Jid::new(j).ok())
             .map(|j| j.to_bare());
         info.new_nick = item.attr("nick").map(str::to_owned);
-        info.reason = text_of(item, "reason", NS_MUC_USER);
+        info.reason = text_of(item, "reason", NS_MUC_USER).map(|r| super::short_text(&r));
         info.actor = item
             .get_child("actor", NS_MUC_USER)
             .and_then(|a| a.attr("nick"))
             .map(str::to_owned);
     }
     if let Some(d) = x.get_child("destroy", NS_MUC_USER) {
-        info.destroyed = Some(text_of(d, "reason", NS_MUC_USER));
+        info.destroyed = Some(text_of(d, "reason", NS_MUC_USER).map(|r| super::short_text(&r)));
     }
     Some(info)
 }
@@ -246,6 +251,12 @@ pub(super) fn presence(state: &mut ProtoState, p: &Presence) -> Option<Vec<Event
         }
         Type::None => {
             let created = info.codes.contains(&201);
+            if !own && room.occupants.len() >= MAX_OCCUPANTS && !room.occupants.contains_key(&nick)
+            {
+                return Some(vec![Event::Dropped(format!(
+                    "{room_jid} has more than {MAX_OCCUPANTS} occupants; {nick} is not listed"
+                ))]);
+            }
             let is_new = room
                 .occupants
                 .insert(nick.clone(), occupant.clone())
@@ -309,7 +320,7 @@ pub(super) fn message(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> O
     if !has_body && let Some(subject) = m.subjects.values().next() {
         return Some(vec![room_event(MucEvent::Subject {
             room: room_jid,
-            subject: subject.trim().to_owned(),
+            subject: super::short_text(subject.trim()),
             by: nick,
         })]);
     }
@@ -474,7 +485,7 @@ fn invitation(state: &ProtoState, m: &Message) -> Option<Vec<Event>> {
             from: from.to_bare(),
             reason: x
                 .attr("reason")
-                .map(str::to_owned)
+                .map(super::short_text)
                 .filter(|r| !r.is_empty()),
             password: x.attr("password").map(str::to_owned),
             direct: true,
@@ -497,7 +508,7 @@ fn invitation(state: &ProtoState, m: &Message) -> Option<Vec<Event>> {
     Some(vec![room_event(MucEvent::Invitation(Invitation {
         room: from.to_bare(),
         from: inviter,
-        reason: text_of(invite, "reason", NS_MUC_USER),
+        reason: text_of(invite, "reason", NS_MUC_USER).map(|r| super::short_text(&r)),
         password: text_of(x, "password", NS_MUC_USER),
         direct: false,
     }))])

@@ -111,6 +111,10 @@ impl Actor {
             xmpp::mam::From::After(id) => Some(id.clone()),
             _ => None,
         };
+        let before = match &from {
+            xmpp::mam::From::Before(id) => Some(id.clone()),
+            _ => None,
+        };
         let query = self.proto.mam_query(from);
         let state = match &query {
             Stanza::Iq(tokio_xmpp::parsers::iq::Iq::Set { payload, .. }) => Some(CatchUp {
@@ -119,6 +123,7 @@ impl Actor {
                 pages,
                 newest,
                 after,
+                before,
                 before_presence: !self.presence_sent,
             }),
             _ => None,
@@ -271,6 +276,29 @@ impl Actor {
             return;
         }
         let batch = catch_up.batch;
+        // A page that says "not complete" but does not move (it ends where we asked it
+        // to begin, or says nothing of where it ends, or is empty) would be asked for
+        // again and again: the archive contradicts itself, so take it as the end
+        // (issue #20: a lying server was asked for the same page without end forward,
+        // and 200 times backward).
+        let stuck = !complete
+            && !failed
+            && !catch_up.newest
+            && (batch.is_empty()
+                || if backward {
+                    first.is_none() || first == catch_up.before
+                } else {
+                    last.is_none() || last == catch_up.after
+                });
+        if stuck {
+            log::warn!(
+                "{}: the archive says there is more (after {:?}, before {:?}) but gives nothing new; this walk ends here",
+                self.own,
+                catch_up.after,
+                catch_up.before
+            );
+        }
+        let complete = complete || stuck;
         log::debug!(
             "{}: archive page {} ({} messages, backward {backward}, complete {complete}, failed {failed})",
             self.own,
@@ -389,6 +417,7 @@ impl Actor {
                 // Asked before our presence went out: a message that reached the server
                 // after this page and before the presence was archived but not pushed.
                 if catch_up.before_presence
+                    && !stuck
                     && let Some(after) = last.or(catch_up.after)
                 {
                     self.query_archive(xmpp::mam::From::After(after), pages)

@@ -93,7 +93,8 @@ pub struct AccountState {
     pub generation: u64,
     pub connection: Connection,
     pub contacts: BTreeMap<BareJid, Contact>,
-    presences: HashMap<BareJid, BTreeMap<String, Availability>>,
+    /// Bounded against floods (`model::presences`).
+    presences: crate::model::presences::PresenceBook<Availability>,
     pub requests: Vec<BareJid>,
     pub conversations: Vec<ConversationEntry>,
     /// The latest messages of each conversation seen in this run, so a conversation
@@ -119,7 +120,7 @@ impl AccountState {
             generation: 0,
             connection,
             contacts: BTreeMap::new(),
-            presences: HashMap::new(),
+            presences: Default::default(),
             requests: Vec::new(),
             conversations: Vec::new(),
             recent: HashMap::new(),
@@ -182,28 +183,16 @@ impl AccountState {
 
     /// Records the presence of one resource.
     pub fn set_presence(&mut self, from: &Jid, show: Show, status: Option<String>) {
-        let bare = from.to_bare();
-        let resource = from.resource().map(|r| r.to_string()).unwrap_or_default();
-        let resources = self.presences.entry(bare.clone()).or_default();
-        if show == Show::Offline {
-            if resource.is_empty() {
-                resources.clear();
-            } else {
-                resources.remove(&resource);
-            }
-        } else {
-            resources.insert(resource, Availability { show, status });
-        }
-        if resources.is_empty() {
-            self.presences.remove(&bare);
-        }
+        let in_roster = self.contacts.contains_key(&from.to_bare());
+        let value = (show != Show::Offline).then_some(Availability { show, status });
+        self.presences.set(from, value, in_roster);
     }
 
     /// The most available resource wins; no resource means offline.
     pub fn availability(&self, jid: &BareJid) -> Availability {
         self.presences
-            .get(jid)
-            .and_then(|resources| resources.values().min_by_key(|a| a.show))
+            .resources(jid)
+            .min_by_key(|a| a.show)
             .cloned()
             .unwrap_or(Availability {
                 show: Show::Offline,
@@ -217,9 +206,7 @@ impl AccountState {
     }
 
     pub fn add_request(&mut self, from: BareJid) {
-        if !self.requests.contains(&from) {
-            self.requests.push(from);
-        }
+        crate::model::presences::add_request(&mut self.requests, from);
     }
 
     pub fn remove_request(&mut self, from: &BareJid) {

@@ -495,9 +495,38 @@ pub fn session_error_text(lang: Lang, error: &SessionError) -> String {
             trf(lang, T::ErrCertificate, &[("reason", reason)])
         }
         SessionError::Unreachable { detail } => trf(lang, T::ErrUnreachable, &[("detail", detail)]),
-        SessionError::InsecureLogin { detail } => trf(lang, T::ErrInsecure, &[("detail", detail)]),
+        SessionError::InsecureLogin { detail } => trf(
+            lang,
+            T::ErrInsecure,
+            &[("detail", &insecure_text(lang, detail))],
+        ),
         SessionError::Protocol { detail } => trf(lang, T::ErrProtocol, &[("detail", detail)]),
         SessionError::Timeout => tr(lang, T::ErrTimeout).into(),
+    }
+}
+
+/// Why a login was refused, in the user's language (the session's English words
+/// when they are not a known reason).
+fn insecure_text(lang: Lang, detail: &str) -> String {
+    use crate::session::insecure::Insecure as I;
+    match I::from_detail(detail) {
+        Some(I::PlainOnly) => tr(lang, T::InsecurePlainOnly).into(),
+        Some(I::NoStarttls) => tr(lang, T::InsecureNoStarttls).into(),
+        Some(I::StarttlsRefused) => tr(lang, T::InsecureStarttlsRefused).into(),
+        Some(I::NoMechanism) => tr(lang, T::InsecureNoMechanism).into(),
+        Some(I::OnlyOffers(list)) => trf(lang, T::InsecureOnlyOffers, &[("list", &list)]),
+        Some(I::Unsupported(name)) => trf(lang, T::InsecureUnsupported, &[("name", &name)]),
+        Some(I::Iterations(count)) => trf(
+            lang,
+            T::InsecureIterations,
+            &[
+                ("count", &count.to_string()),
+                ("max", &crate::session::insecure::MAX_ITERATIONS.to_string()),
+            ],
+        ),
+        Some(I::NotProven(why)) => trf(lang, T::InsecureNotProven, &[("why", &why)]),
+        Some(I::BoundAs(jid)) => trf(lang, T::InsecureBoundAs, &[("jid", &jid)]),
+        None => detail.to_owned(),
     }
 }
 
@@ -533,6 +562,34 @@ pub(crate) fn group_fingerprint(hex: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every reason a login is refused as unsafe reads in Chinese, not in the
+    /// session's English words.
+    #[test]
+    fn insecure_login_reasons_are_translated() {
+        use crate::session::insecure::Insecure as I;
+        for r in [
+            I::PlainOnly,
+            I::NoStarttls,
+            I::StarttlsRefused,
+            I::NoMechanism,
+            I::OnlyOffers("ANONYMOUS".into()),
+            I::Unsupported("X-FOO".into()),
+            I::Iterations(4_294_967_295),
+            I::NotProven("wrong server signature".into()),
+            I::BoundAs("mallory@evil.example/x".into()),
+        ] {
+            let zh = session_error_text(Lang::ZhCn, &r.error());
+            assert!(!zh.contains(&r.detail()), "{r:?}: {zh}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+            let en = session_error_text(Lang::En, &r.error());
+            assert!(en.contains(&r.detail()), "{r:?}: {en}");
+        }
+        assert!(session_error_text(Lang::ZhCn, &I::Iterations(7).error()).contains("1000000"));
+    }
 
     #[test]
     fn addresses_need_a_node() {

@@ -39,10 +39,15 @@ fn clipboard_image_to_file() -> Result<Option<PathBuf>, String> {
     let Some(rgba) = ::image::RgbaImage::from_raw(w, h, image.bytes.into_owned()) else {
         return Err("the clipboard image has an unexpected size".to_owned());
     };
-    let dir = transfer::thumb::cache_dir()
-        .unwrap_or_else(|| std::env::temp_dir().join("loquat-cache"))
+    // Never a shared temporary folder: others could read or replace the picture.
+    let dir = transfer::cache::root()
+        .map_err(|_| {
+            "no private folder to keep the pasted picture in (the system names no home \
+             folder)"
+                .to_owned()
+        })?
         .join("pasted");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    crate::paths::ensure_private_dir(&dir).map_err(|e| e.to_string())?;
     let name = chrono::Local::now()
         .format("screenshot-%Y%m%d-%H%M%S.png")
         .to_string();
@@ -128,12 +133,17 @@ impl App {
                 let Some(attachment) = message.attachment.as_deref() else {
                     return Task::none();
                 };
-                let dir = self
+                // Never a shared temporary folder: others could read or replace it.
+                let Some(dir) = self
                     .settings()
                     .download_dir
                     .clone()
                     .or_else(transfer::default_download_dir)
-                    .unwrap_or_else(|| std::env::temp_dir().join("loquat-downloads"));
+                else {
+                    return Task::done(Message::Background(Err(
+                        transfer::TransferError::NoDownloadFolder.to_string(),
+                    )));
+                };
                 let item = Item::download(
                     message.account.clone(),
                     message.peer.clone(),
@@ -213,12 +223,30 @@ impl App {
             let Some(file) = m.attachment.as_deref() else {
                 continue;
             };
-            let trust = self
-                .account_state(&m.account)
-                .map(|a| a.account.trust.clone())
-                .unwrap_or_default();
+            let Some(state) = self.account_state(&m.account) else {
+                continue;
+            };
+            let (trust, domain) = (state.account.trust.clone(), state.account.jid.domain());
+            let in_roster = state.in_roster(&m.peer);
+            let in_room = self
+                .rooms
+                .rooms
+                .get(&(m.account.clone(), m.peer.clone()))
+                .is_some_and(|r| {
+                    matches!(
+                        r.status,
+                        crate::ui::room::joined::Status::Joined
+                            | crate::ui::room::joined::Status::Joining
+                    )
+                });
+            let origin = transfer::auto::Origin::of(m, in_roster, in_room);
             let max = self.settings().auto_image_max;
-            if let Some(task) = self.transfers.previews.fetch(file, &trust, max) {
+            let domain = domain.to_string();
+            if let Some(task) = self
+                .transfers
+                .previews
+                .fetch(file, &origin, &trust, &domain, max)
+            {
                 tasks.push(task.map(|p| Message::Transfers(transfers::Message::Preview(p))));
             }
         }

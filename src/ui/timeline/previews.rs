@@ -4,7 +4,7 @@
 //! thumbnail, and shown in the message; a click opens the full image inside the app.
 
 use crate::model::{Attachment, Trust};
-use crate::transfer::{self, DownloadLimits, TransferError, thumb};
+use crate::transfer::{self, TransferError, auto};
 use crate::ui::i18n::{Lang, T, tr};
 use crate::ui::theme;
 use iced::widget::image::Handle;
@@ -12,7 +12,6 @@ use iced::widget::{button, column, container, image, row, text};
 use iced::{Alignment, ContentFit, Element, Length, Task};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// A decoded picture ready for the screen.
 #[derive(Debug, Clone)]
@@ -43,12 +42,10 @@ pub enum Message {
 pub struct Previews {
     map: HashMap<String, Preview>,
     full: Option<(String, Option<Picture>)>,
+    /// Who may make us fetch, how many at once and how often (`transfer::auto`).
+    gate: auto::Gate<Job>,
     /// Sizes learnt by downloading files whose message did not say (by URL).
     sizes: HashMap<String, u64>,
-}
-
-fn cache_root() -> PathBuf {
-    thumb::cache_dir().unwrap_or_else(|| std::env::temp_dir().join("loquat-cache"))
 }
 
 /// Decodes a PNG thumbnail we wrote ourselves into pixels for iced.
@@ -62,18 +59,43 @@ fn pixels(path: &std::path::Path) -> Result<Handle, TransferError> {
     ))
 }
 
-/// A thumbnail and its file cached by an earlier fetch of the same URL.
-fn cached(root: &std::path::Path, key: &str) -> Option<Picture> {
-    let thumb = root
-        .join("thumbnails")
-        .join(format!("thumb-{key}-{}.png", thumb::THUMB_SIDE));
-    let file = std::fs::read_dir(root.join("files").join(key))
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.is_file())?;
-    let handle = pixels(&thumb).ok()?;
-    Some(Picture { handle, file })
+/// A fetch allowed by the gate, waiting for its turn or starting now.
+struct Job {
+    url: String,
+    name: String,
+    client: reqwest::Client,
+    max_bytes: u64,
+    own_host: Option<String>,
+}
+
+impl Job {
+    fn run(self) -> Task<Message> {
+        let url = self.url.clone();
+        Task::perform(
+            async move {
+                let root = transfer::cache::root()?;
+                let c = transfer::cache::fetch_preview(
+                    self.client,
+                    self.url,
+                    self.name,
+                    self.max_bytes,
+                    root,
+                    self.own_host,
+                    transfer::cache::DEFAULT_CAP,
+                )
+                .await?;
+                let t = c.thumbnail;
+                let handle = tokio::task::spawn_blocking(move || pixels(&t))
+                    .await
+                    .map_err(|e| TransferError::Image(e.to_string()))??;
+                Ok(Picture {
+                    handle,
+                    file: c.file,
+                })
+            },
+            move |r| Message::Loaded(url.clone(), r),
+        )
+    }
 }
 
 impl Previews {
@@ -95,12 +117,16 @@ impl Previews {
     }
 
     /// Starts fetching a preview for `attachment` when it is an image we may fetch
-    /// on our own; `None` otherwise (or when one is known already).
-    /// `max_bytes` is the user's automatic image download limit (Settings; 0: never).
+    /// on our own from `origin` (see `transfer::auto`); `None` otherwise (or when one
+    /// is known already, or it waits for a free place). `max_bytes` is the user's
+    /// automatic image download limit (Settings; 0: never); `account_domain` names the
+    /// account's server, whose upload host may be on the local network.
     pub fn fetch(
         &mut self,
         attachment: &Attachment,
+        origin: &auto::Origin,
         trust: &Trust,
+        account_domain: &str,
         max_bytes: u64,
     ) -> Option<Task<Message>> {
         if max_bytes == 0
@@ -111,46 +137,36 @@ impl Previews {
         {
             return None;
         }
-        let client = transfer::http_client(trust).ok()?;
-        let url = attachment.url.clone();
-        let name = attachment.name.clone();
-        self.map.insert(url.clone(), Preview::Loading);
-        let key = thumb::cache_key(&url);
-        let u = url.clone();
-        Some(Task::perform(
-            async move {
-                if transfer::is_private_host(&u).await {
-                    return Err(TransferError::PrivateHost(u));
-                }
-                let root = cache_root();
-                // Cached from an earlier run: the thumbnail and the file next to it.
-                let (r, k) = (root.clone(), key.clone());
-                if let Ok(Some(hit)) = tokio::task::spawn_blocking(move || cached(&r, &k)).await {
-                    return Ok(hit);
-                }
-                let limits = DownloadLimits {
-                    max_bytes,
-                    idle: Duration::from_secs(30),
-                    total: Duration::from_secs(120),
-                };
-                let file =
-                    transfer::download(client, u, root.join("files").join(&key), name, limits)
-                        .finish()
-                        .await?
-                        .ok_or_else(|| TransferError::Io("no file".into()))?;
-                let t = thumb::make_thumbnail(file.clone(), root.join("thumbnails"), key).await?;
-                let handle = tokio::task::spawn_blocking(move || pixels(&t.path))
-                    .await
-                    .map_err(|e| TransferError::Image(e.to_string()))??;
-                Ok(Picture { handle, file })
-            },
-            move |r| Message::Loaded(url.clone(), r),
-        ))
+        let own_host = transfer::cache::own_upload_host(account_domain, &attachment.url);
+        let client = transfer::http_client_public(trust, own_host.as_deref()).ok()?;
+        let job = Job {
+            url: attachment.url.clone(),
+            name: attachment.name.clone(),
+            client,
+            max_bytes,
+            own_host,
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        match self.gate.offer(origin, job, now) {
+            auto::Verdict::Start(job) => {
+                self.map.insert(attachment.url.clone(), Preview::Loading);
+                Some(job.run())
+            }
+            auto::Verdict::Queued => {
+                self.map.insert(attachment.url.clone(), Preview::Loading);
+                None
+            }
+            auto::Verdict::Refused(why) => {
+                log::debug!("no automatic fetch of {}: {why}", attachment.url);
+                None
+            }
+        }
     }
 
     pub fn update(&mut self, message: Message) -> (Task<Message>, Option<PathBuf>) {
         match message {
             Message::Loaded(url, r) => {
+                let next = self.gate.done().map(Job::run).unwrap_or_else(Task::none);
                 let preview = match r {
                     Ok(p) => Preview::Ready(p),
                     Err(e) => {
@@ -159,7 +175,7 @@ impl Previews {
                     }
                 };
                 self.map.insert(url, preview);
-                (Task::none(), None)
+                (next, None)
             }
             Message::ShowFull(url) => {
                 let Some(Preview::Ready(p)) = self.map.get(&url) else {
@@ -169,9 +185,9 @@ impl Previews {
                 self.full = Some((url.clone(), None));
                 let task = Task::perform(
                     async move {
-                        let cache = cache_root().join("full");
+                        let cache = transfer::cache::root()?.join("full");
                         // Decoded under the same limits; shown fitted to the window.
-                        let t = thumb::make_full(file.clone(), cache).await?;
+                        let t = transfer::thumb::make_full(file.clone(), cache).await?;
                         let handle = tokio::task::spawn_blocking(move || pixels(&t))
                             .await
                             .map_err(|e| TransferError::Image(e.to_string()))??;
