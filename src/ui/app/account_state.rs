@@ -144,14 +144,6 @@ impl AccountState {
         };
     }
 
-    /// The password prompt shows when there is no password or it was refused.
-    pub fn needs_password(&self) -> bool {
-        self.password.is_none()
-            || matches!(
-                self.connection,
-                Connection::Failed(SessionError::Auth { .. })
-            )
-    }
 
     pub fn is_online(&self) -> bool {
         matches!(self.connection, Connection::Online { .. })

@@ -112,10 +112,6 @@ impl Previews {
         self.sizes.insert(url, size);
     }
 
-    pub fn is_full_open(&self) -> bool {
-        self.full.is_some()
-    }
-
     /// Starts fetching a preview for `attachment` when it is an image we may fetch
     /// on our own from `origin` (see `transfer::auto`); `None` otherwise (or when one
     /// is known already, or it waits for a free place). `max_bytes` is the user's
