@@ -12,6 +12,9 @@
 //! - `summaries`: `account | conversation` -> unread count and the key of the last message;
 //! - `outbox` (schema 2): history key -> local id of each outgoing message the server has
 //!   not confirmed yet, so it can be sent again after a restart.
+//! - `refs` (schema 3): every id a message is known by -> its local id, so corrections,
+//!   reactions and retractions find it; `pending_changes`: those that came before their
+//!   message (see [`changes`]).
 //!
 //! Durability rule: a message counts as stored only after a flush, and the insert
 //! functions flush before they return. Calls block on disk I/O: run them off the UI thread.
@@ -26,6 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod changes;
 mod gaps;
 mod history;
 mod keys;
@@ -36,6 +40,7 @@ mod schema;
 mod tests;
 mod transfers;
 
+pub use changes::ChangeOutcome;
 pub use gaps::HistoryGap;
 pub use order::PageOrder;
 pub use schema::SCHEMA_VERSION;
@@ -99,6 +104,8 @@ pub struct Store {
     dedupe: sled::Tree,
     summaries: sled::Tree,
     outbox: sled::Tree,
+    refs: sled::Tree,
+    pending: sled::Tree,
     /// History records decoded since open, shared by all clones.
     records_read: Arc<AtomicU64>,
 }
@@ -244,6 +251,8 @@ impl Store {
             dedupe: tree(&db, schema::DEDUPE)?,
             summaries: tree(&db, schema::SUMMARIES)?,
             outbox: tree(&db, schema::OUTBOX)?,
+            refs: tree(&db, schema::REFS)?,
+            pending: tree(&db, schema::PENDING)?,
             db,
             records_read: Arc::new(AtomicU64::new(0)),
         })
@@ -300,6 +309,8 @@ impl Store {
                 &self.history,
                 &self.local_ids,
                 &self.dedupe,
+                &self.refs,
+                &self.pending,
             ] {
                 delete_prefix(tree, &prefix)?;
             }

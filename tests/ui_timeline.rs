@@ -67,6 +67,7 @@ fn bobs_messages(account: &AccountId, peer: &BareJid, room: bool) -> Vec<ChatMes
     .enumerate()
     .map(|(i, (body, attachment))| ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),
@@ -547,6 +548,7 @@ fn render_timelines_for_review() {
         r.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: room_jid.clone(),
@@ -572,6 +574,7 @@ fn render_timelines_for_review() {
         r.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: room_jid.clone(),

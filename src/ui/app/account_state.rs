@@ -358,6 +358,7 @@ mod tests {
     fn message(peer: &str, ts: i64, direction: Direction) -> ChatMessage {
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId::generate(),
             account: AccountId("a".into()),
             peer: BareJid::new(peer).unwrap(),

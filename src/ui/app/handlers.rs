@@ -540,6 +540,7 @@ impl App {
             UpdateKind::Room(update) => self.rooms.apply(&account, &update),
             // History already arrived message by message.
             UpdateKind::CaughtUp => {}
+            UpdateKind::MessageChanged(_) | UpdateKind::ChatState { .. } => {}
             UpdateKind::HistoryGap(gap) => {
                 if let Some(open) = self.conversation.as_mut()
                     && open.account == account
