@@ -294,7 +294,13 @@ async fn loquat_does_it_all(r: &mut Running, peer: &mut Peer, conversation: &Con
 }
 
 /// What slixmpp's own plugins read from Loquat's stanzas.
-fn check_peer_saw(peer: &Peer, reacted_id: &str, hello_id: &str, retracted_id: &str) {
+fn check_peer_saw(
+    peer: &Peer,
+    reacted_id: &str,
+    hello_id: &str,
+    retracted_id: &str,
+    fallback: &str,
+) {
     let seen = peer.seen_json();
     let find = |what: &str| -> &serde_json::Value {
         seen.iter()
@@ -312,7 +318,7 @@ fn check_peer_saw(peer: &Peer, reacted_id: &str, hello_id: &str, retracted_id: &
     let reply = find("reply");
     assert_eq!(reply["reply"][0], hello_id);
     assert_eq!(
-        reply["reply"][2], "> hello\n",
+        reply["reply"][2], fallback,
         "the fallback quote slixmpp reads"
     );
     assert!(reply["body"].as_str().unwrap().ends_with("sure"), "{reply}");
@@ -381,7 +387,7 @@ async fn modern_xmpp_with_slixmpp_in_a_chat_live_after_a_restart_and_from_the_ar
         .clone()
         .unwrap();
     loquat_does_it_all(&mut r, &mut peer, &conversation).await;
-    check_peer_saw(&peer, &reacted_id, "m1", "loquat-oops");
+    check_peer_saw(&peer, &reacted_id, "m1", "loquat-oops", "> hello\n");
     check_own_changes(&history(&r, &conversation));
     assert_eq!(r.store.pending_changes(), 0);
     quit(r).await;
@@ -404,5 +410,162 @@ async fn modern_xmpp_with_slixmpp_in_a_chat_live_after_a_restart_and_from_the_ar
         0,
         "every archived change found its message"
     );
+    quit(r).await;
+}
+
+/// Someone else in the room (slixmpp as `mallory`) tries to correct and retract the
+/// peer's messages.
+fn forge(server: &TestServer, user: &str, password: &str, room: &str) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/slix_peer.py");
+    let out = std::process::Command::new(support::slix::python())
+        .arg(script)
+        .args(["--jid", user, "--password", password])
+        .args(["--port", &server.c2s_port().to_string()])
+        .arg("--ca")
+        .arg(server.ca_path())
+        .args(["forge", "--room", room, "--nick", "mallory"])
+        .output()
+        .expect("run the slixmpp peer");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("sent 2"),
+        "the forging peer failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Waits until the store's history of `conversation` passes `ready`.
+async fn stored_until(
+    r: &Running,
+    conversation: &ConversationId,
+    what: &str,
+    ready: impl Fn(&[ChatMessage]) -> bool,
+) {
+    for _ in 0..300 {
+        if ready(&history(r, conversation)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: {:#?}", history(r, conversation));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modern_xmpp_with_slixmpp_in_a_room_live_after_a_restart_and_from_the_archive() {
+    // The room (and its archive) outlives its occupants, for the fresh data folder.
+    let server = TestServer::start_with("muc_room_default_persistent = true");
+    let (alice, pa) = server.fresh_user("alice");
+    let (bob, pb) = server.fresh_user("bob");
+    let (mallory, pm) = server.fresh_user("mallory");
+    let room = support::muc::fresh_room("modern");
+    let conversation = ConversationId::Room(room.clone());
+    let data = tempfile::tempdir().unwrap();
+    let from_peer = |m: &ChatMessage| m.sender == "peer";
+
+    let mut r = start(&server, data.path(), "acc-alice", &alice, &pa).await;
+    support::muc::join(&r.handle, &room, "alice", None);
+    support::muc::joined(&mut r.updates, &room).await;
+    let mut peer = Peer::start(
+        &server,
+        &bob,
+        &pb,
+        &[
+            "--room",
+            room.as_str(),
+            "--nick",
+            "peer",
+            "--other",
+            "alice",
+        ],
+    );
+    tokio::task::block_in_place(|| peer.wait_line("sent", 60));
+    let mut states = Vec::new();
+    while !states.contains(&ChatState::Paused) {
+        let state = wait_for(&mut r.updates, 20, "the peer's chat states", |k| match k {
+            UpdateKind::ChatState {
+                conversation: c,
+                nick: Some(nick),
+                state,
+            } if *c == conversation && nick == "peer" => Some(state.clone()),
+            _ => None,
+        })
+        .await;
+        states.push(state);
+    }
+    assert_eq!(states, [ChatState::Composing, ChatState::Paused]);
+    stored_until(&r, &conversation, "the peer's changes", |h| {
+        h.iter().filter(|m| from_peer(m)).count() == 4
+    })
+    .await;
+    check_peer_changes(&history(&r, &conversation), from_peer);
+    let hist = history(&r, &conversation);
+    let hello = by_body(&hist, "hello");
+    assert!(
+        hello.extras.occupant_id.is_some(),
+        "Prosody stamps occupant ids: {hello:#?}"
+    );
+    let reacted = by_body(&hist, "react to me");
+    assert!(
+        reacted.extras.reactions[0].reactor.starts_with("oid:"),
+        "a room reaction counts under the occupant id: {reacted:#?}"
+    );
+
+    // Someone else cannot correct or retract the peer's messages.
+    tokio::task::block_in_place(|| forge(&server, &mallory, &pm, room.as_str()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    check_peer_changes(&history(&r, &conversation), from_peer);
+    assert!(
+        !history(&r, &conversation)
+            .iter()
+            .any(|m| m.body == "forged"),
+        "a correction of someone else's message is not a message either"
+    );
+
+    // Loquat does everything in the room.
+    let reacted_id = reacted.server_id.clone().expect("the room's stanza-id");
+    let hello_id = hello.server_id.clone().expect("the room's stanza-id");
+    loquat_does_it_all(&mut r, &mut peer, &conversation).await;
+    // The room reflects in order: once "bye" is back, our reaction's reflection was too.
+    wait_for(&mut r.updates, 20, "the reflection of bye", |k| {
+        matches!(k, UpdateKind::Delivery { id, .. } if id.0 == "loquat-bye").then_some(())
+    })
+    .await;
+    let hist = history(&r, &conversation);
+    let oops_sid = hist
+        .iter()
+        .find(|m| m.id.0 == "loquat-oops")
+        .and_then(|m| m.server_id.clone())
+        .expect("our retracted message learnt its stanza-id from the reflection");
+    // In a room the quote names its author.
+    check_peer_saw(
+        &peer,
+        &reacted_id,
+        &hello_id,
+        &oops_sid,
+        "> peer:\n> hello\n",
+    );
+    check_own_changes(&hist);
+    quit(r).await;
+
+    // After a restart on the same data folder: the same.
+    let r = start(&server, data.path(), "acc-alice", &alice, &pa).await;
+    let after_restart = history(&r, &conversation);
+    check_peer_changes(&after_restart, from_peer);
+    check_own_changes(&after_restart);
+    quit(r).await;
+
+    // A fresh data folder: joining fills the room from its archive; the same.
+    let fresh = tempfile::tempdir().unwrap();
+    let mut r = start(&server, fresh.path(), "acc-alice-fresh", &alice, &pa).await;
+    support::muc::join(&r.handle, &room, "alice", None);
+    support::muc::joined(&mut r.updates, &room).await;
+    stored_until(&r, &conversation, "the room's archive", |h| {
+        h.iter().any(|m| m.body == "bye")
+    })
+    .await;
+    let archived = history(&r, &conversation);
+    check_peer_changes(&archived, from_peer);
+    check_own_changes(&archived);
+    assert!(!archived.iter().any(|m| m.body == "forged"));
     quit(r).await;
 }

@@ -10,15 +10,21 @@ it was handled by the server, and signs out. Prints `sent N` and exits 0, or pri
 the error and exits 1. Messages are numbered `<prefix> 0001` and so on.
 
     python slix_peer.py ... modern --to alice@localhost [--listen]
-    python slix_peer.py ... modern --room r@conference.localhost --nick peer [--listen]
+    python slix_peer.py ... modern --room r@conference.localhost --nick peer [--listen] [--other alice]
 
 Modern XMPP with slixmpp's own plugins (tests/modern.rs): sends a message `m1` "helo"
 and its correction (XEP-0308) "hello", `m2` "react to me" and reactions to it
 (XEP-0444), `m3` "delete me" and its retraction (XEP-0424), a reply to `m1`
 (XEP-0461 with the XEP-0428 fallback), then composing and paused (XEP-0085). In a room
 the reaction names the room's stanza-id of `m2`, as XEP-0444 asks. Prints `sent N`.
-With `--listen` it then stays, printing `RECV <xml>` for every message from the other
-side until one with the body `bye`, and `done`.
+With `--listen` it then stays, printing `SEEN <json>` (what slixmpp's plugins read)
+and `RECV <xml>` for every message from the other side until one with the body `bye`,
+and `done`.
+
+    python slix_peer.py ... forge --room r@conference.localhost --nick mallory
+
+Someone else in the room tries to correct `m1` and retract `m2` of another occupant;
+prints `sent 2`.
 """
 
 import argparse
@@ -42,7 +48,7 @@ class Peer(slixmpp.ClientXMPP):
         self.register_plugin("xep_0030")
         self.register_plugin("xep_0045")
         self.register_plugin("xep_0199")
-        if args.command == "modern":
+        if args.command in ("modern", "forge"):
             for plugin in ("xep_0085", "xep_0308", "xep_0359", "xep_0421", "xep_0424",
                            "xep_0428", "xep_0444", "xep_0461", "xep_0334"):
                 self.register_plugin(plugin)
@@ -71,6 +77,9 @@ class Peer(slixmpp.ClientXMPP):
             return
         if a.command == "modern":
             await self.modern()
+            return
+        if a.command == "forge":
+            await self.forge()
             return
         self.send_presence()
         await self.get_roster()
@@ -124,6 +133,8 @@ class Peer(slixmpp.ClientXMPP):
                 if msg["from"].resource == a.nick:
                     # Our own message back from the room: its stanza-id by the room.
                     reflected[msg["origin_id"]["id"] or msg["id"]] = msg["stanza_id"]["id"]
+                    return
+                if a.other and msg["from"].resource != a.other:
                     return
             elif msg["from"].bare != a.to:
                 return
@@ -205,6 +216,19 @@ class Peer(slixmpp.ClientXMPP):
             print("done", flush=True)
 
 
+    async def forge(self):
+        a = self.args
+        self.send_presence()
+        await self["xep_0045"].join_muc_wait(a.room, a.nick, maxstanzas=0, timeout=20)
+        forged = self.make_message(mto=a.room, mbody="forged", mtype="groupchat")
+        forged["replace"]["id"] = "m1"
+        forged.send()
+        self["xep_0424"].send_retraction(JID(a.room), "m2", mtype="groupchat")
+        await self["xep_0199"].ping(jid=self.boundjid.domain, timeout=60)
+        await self["xep_0030"].get_info(jid=a.room, timeout=60)
+        print("sent 2", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--jid", required=True)
@@ -229,6 +253,10 @@ def main():
     m.add_argument("--room")
     m.add_argument("--nick", default="peer")
     m.add_argument("--listen", action="store_true")
+    m.add_argument("--other", help="in a room, listen to this occupant only")
+    fo = sub.add_parser("forge")
+    fo.add_argument("--room", required=True)
+    fo.add_argument("--nick", default="mallory")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
     peer = Peer(args)
