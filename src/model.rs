@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use xmpp_parsers::jid::BareJid;
 
 pub mod extras;
+pub mod styling;
 pub mod transfer;
 pub use extras::{Applied, Author, Change, Extras, Modification, ReplyTo};
 pub use transfer::Attachment;
