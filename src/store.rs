@@ -106,6 +106,9 @@ pub struct Store {
     outbox: sled::Tree,
     refs: sled::Tree,
     pending: sled::Tree,
+    /// Messages that changes waiting for them altered as they were stored, until the
+    /// session takes them (so what it shows is what was stored), by `account | id`.
+    absorbed: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, ChatMessage>>>,
     /// History records decoded since open, shared by all clones.
     records_read: Arc<AtomicU64>,
 }
@@ -253,6 +256,7 @@ impl Store {
             outbox: tree(&db, schema::OUTBOX)?,
             refs: tree(&db, schema::REFS)?,
             pending: tree(&db, schema::PENDING)?,
+            absorbed: Arc::default(),
             db,
             records_read: Arc::new(AtomicU64::new(0)),
         })

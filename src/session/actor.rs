@@ -443,7 +443,25 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
 }
 
 impl Actor {
-    fn emit(&self, kind: UpdateKind) {
+    fn emit(&self, mut kind: UpdateKind) {
+        // A message that changes waiting for it altered as it was stored is shown as
+        // stored (a retracted one without its text), not as it arrived.
+        if let Some(store) = &self.store
+            && store.has_absorbed()
+        {
+            let fix = |m: &mut ChatMessage| {
+                if let Some(stored) = store.take_absorbed(m) {
+                    *m = stored;
+                }
+            };
+            match &mut kind {
+                UpdateKind::Message(m) => fix(m),
+                UpdateKind::History(ms)
+                | UpdateKind::RoomOlder { messages: ms, .. }
+                | UpdateKind::ChatOlder { messages: ms, .. } => ms.iter_mut().for_each(fix),
+                _ => {}
+            }
+        }
         let _ = self.tx.send(Update {
             account: self.account.clone(),
             kind,

@@ -191,6 +191,28 @@ impl Store {
         Ok(())
     }
 
+    /// Notes that `msg` was stored changed by waiting changes (see `take_absorbed`).
+    pub(super) fn note_absorbed(&self, msg: &ChatMessage) {
+        if let Ok(mut map) = self.absorbed.lock() {
+            map.insert(keys::local_id(&msg.account, &msg.id), msg.clone());
+        }
+    }
+
+    /// Whether any stored message was changed on its way in and not taken yet.
+    pub fn has_absorbed(&self) -> bool {
+        self.absorbed.lock().map(|m| !m.is_empty()).unwrap_or(false)
+    }
+
+    /// The message as stored, when changes that waited for it altered it on its way
+    /// in (a retraction, a correction, reactions that came first): the session shows
+    /// this instead of what arrived. Each is given once. No disk access.
+    pub fn take_absorbed(&self, msg: &ChatMessage) -> Option<ChatMessage> {
+        self.absorbed
+            .lock()
+            .ok()?
+            .remove(&keys::local_id(&msg.account, &msg.id))
+    }
+
     /// How many changes wait for their message (tests, diagnostics).
     pub fn pending_changes(&self) -> usize {
         self.pending.len()

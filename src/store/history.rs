@@ -448,8 +448,11 @@ impl Store {
         for (i, result) in results.iter().enumerate() {
             match result {
                 Inserted::New => {
-                    if let Some(t) = taken.get(i) {
+                    if let Some(t) = taken.get(i).filter(|t| !t.is_empty()) {
                         self.drop_pending(t)?;
+                        if let Some(m) = absorbed.get(i) {
+                            self.note_absorbed(m);
+                        }
                     }
                 }
                 Inserted::Duplicate => {
