@@ -125,6 +125,7 @@ impl Screen {
             attachment: None,
             private_nick: None,
             truncated: false,
+            extras: Default::default(),
         };
         let t = Instant::now();
         let _ = self.app.update(Message::Session(Update {

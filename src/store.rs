@@ -12,6 +12,9 @@
 //! - `summaries`: `account | conversation` -> unread count and the key of the last message;
 //! - `outbox` (schema 2): history key -> local id of each outgoing message the server has
 //!   not confirmed yet, so it can be sent again after a restart.
+//! - `refs` (schema 3): every id a message is known by -> its local id, so corrections,
+//!   reactions and retractions find it; `pending_changes`: those that came before their
+//!   message (see [`changes`]).
 //!
 //! Durability rule: a message counts as stored only after a flush, and the insert
 //! functions flush before they return. Calls block on disk I/O: run them off the UI thread.
@@ -26,6 +29,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod changes;
 mod gaps;
 mod history;
 mod keys;
@@ -37,6 +41,7 @@ mod schema;
 mod tests;
 mod transfers;
 
+pub use changes::ChangeOutcome;
 pub use gaps::HistoryGap;
 pub use order::PageOrder;
 pub use recover::{Salvaged, keep_path};
@@ -103,6 +108,11 @@ pub struct Store {
     dedupe: sled::Tree,
     summaries: sled::Tree,
     outbox: sled::Tree,
+    refs: sled::Tree,
+    pending: sled::Tree,
+    /// Messages that changes waiting for them altered as they were stored, until the
+    /// session takes them (so what it shows is what was stored), by `account | id`.
+    absorbed: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, ChatMessage>>>,
     /// History records decoded since open, shared by all clones.
     records_read: Arc<AtomicU64>,
     /// The keep file (accounts, settings, outbox) of an on-disk store.
@@ -273,6 +283,9 @@ impl Store {
             dedupe: tree(&db, schema::DEDUPE)?,
             summaries: tree(&db, schema::SUMMARIES)?,
             outbox: tree(&db, schema::OUTBOX)?,
+            refs: tree(&db, schema::REFS)?,
+            pending: tree(&db, schema::PENDING)?,
+            absorbed: Arc::default(),
             db,
             records_read: Arc::new(AtomicU64::new(0)),
             keeper: None,
@@ -331,6 +344,8 @@ impl Store {
                 &self.history,
                 &self.local_ids,
                 &self.dedupe,
+                &self.refs,
+                &self.pending,
             ] {
                 delete_prefix(tree, &prefix)?;
             }

@@ -11,12 +11,18 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
 pub mod bookmarks;
+pub mod changes;
+pub mod chatstates;
+pub mod correction;
 mod delay;
 pub mod disco;
 pub mod mam;
 pub mod message;
 pub mod muc;
 pub mod presence;
+pub mod reactions;
+pub mod reply;
+pub mod retraction;
 pub mod roster;
 pub mod upload;
 
@@ -140,6 +146,16 @@ pub enum Event {
     Dropped(String),
     /// Group chat and bookmarks.
     Muc(muc::MucEvent),
+    /// A change to an earlier message: a correction, reactions, a retraction or a
+    /// moderation, live or from an archive (applied by the store, also to a message
+    /// that arrives after it).
+    Modify(Box<crate::model::Modification>),
+    /// Someone is typing, paused, or left a conversation (`nick`: who, in a room).
+    ChatState {
+        conversation: crate::ids::ConversationId,
+        nick: Option<String>,
+        state: xmpp_parsers::chatstates::ChatState,
+    },
     /// The answer to a [`PendingIq::Query`], from the entity it was sent to.
     Answer {
         token: u64,

@@ -51,6 +51,7 @@ fn from_bob(body: &str, timestamp_ms: i64) -> loquat::model::ChatMessage {
     use loquat::model::{ChatMessage, Delivery, Direction};
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: loquat::ids::LocalMessageId::generate(),
         account: loquat::ids::AccountId("a".into()),
         peer: jid("bob@example.org"),

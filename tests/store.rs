@@ -30,6 +30,7 @@ fn chat(s: &str) -> ConversationId {
 fn msg(account: &str, peer: &str, id: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId(id.into()),
         account: acct(account),
         peer: jid(peer),

@@ -200,6 +200,7 @@ fn chat(
 ) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id,
         account: account.clone(),
         peer: peer.clone(),

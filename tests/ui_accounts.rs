@@ -134,6 +134,7 @@ fn bob() -> Contact {
 fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

@@ -122,6 +122,7 @@ fn contact(jid_: &str, name: &str) -> Contact {
 fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

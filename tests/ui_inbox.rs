@@ -95,6 +95,7 @@ fn account() -> Account {
 fn message(peer: &str, room: bool, sender: &str, body: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account().id,
         peer: jid(peer),

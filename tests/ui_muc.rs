@@ -227,6 +227,7 @@ fn mentions_count_apart_from_ordinary_unread() {
     let mut room = joined_room();
     let msg = |body: &str| ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: room.account.clone(),
         peer: room.jid.clone(),
@@ -278,6 +279,7 @@ fn render_room_screens_for_review() {
         room.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: room.account.clone(),
                 peer: room.jid.clone(),
@@ -362,6 +364,7 @@ fn render_room_screens_for_review() {
             &mut app,
             UpdateKind::Message(ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: jid(&format!("{room_name}@conference.example.org")),
@@ -489,6 +492,7 @@ fn app_joins_a_room_and_shows_its_state() {
     assert_eq!(count(app.view(), "In the room (1)"), 1);
     let message = ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: room_jid.clone(),
@@ -613,6 +617,7 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
             private_nick: None,
             attachment: None,
             truncated: true,
+            extras: Default::default(),
         },
         true,
     );

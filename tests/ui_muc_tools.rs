@@ -344,6 +344,7 @@ fn message_privately_opens_its_own_conversation() {
     let lines_before = room.lines.len();
     room.push_private(ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: room.account.clone(),
         peer: room.jid.clone(),

@@ -68,6 +68,7 @@ fn bobs_messages(account: &AccountId, peer: &BareJid, room: bool) -> Vec<ChatMes
     .enumerate()
     .map(|(i, (body, attachment))| ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),
@@ -549,6 +550,7 @@ fn render_timelines_for_review() {
         r.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: room_jid.clone(),
@@ -574,6 +576,7 @@ fn render_timelines_for_review() {
         r.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: room_jid.clone(),

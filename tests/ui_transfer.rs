@@ -251,6 +251,7 @@ fn with_file(account: &AccountId, peer: &BareJid) -> ChatMessage {
     let url = "https://upload.example.org/abc/photo%201.jpg".to_owned();
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

@@ -2,6 +2,7 @@
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
 mod catchup;
+mod changes;
 mod older;
 mod rooms;
 mod roomtools;
@@ -460,7 +461,25 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
 }
 
 impl Actor {
-    fn emit(&self, kind: UpdateKind) {
+    fn emit(&self, mut kind: UpdateKind) {
+        // A message that changes waiting for it altered as it was stored is shown as
+        // stored (a retracted one without its text), not as it arrived.
+        if let Some(store) = &self.store
+            && store.has_absorbed()
+        {
+            let fix = |m: &mut ChatMessage| {
+                if let Some(stored) = store.take_absorbed(m) {
+                    *m = stored;
+                }
+            };
+            match &mut kind {
+                UpdateKind::Message(m) => fix(m),
+                UpdateKind::History(ms)
+                | UpdateKind::RoomOlder { messages: ms, .. }
+                | UpdateKind::ChatOlder { messages: ms, .. } => ms.iter_mut().for_each(fix),
+                _ => {}
+            }
+        }
         self.tx.send(Update {
             account: self.account.clone(),
             kind,
@@ -661,6 +680,7 @@ impl Actor {
                 m.id,
                 oob.as_deref(),
                 m.private_nick.as_deref(),
+                m.extras.reply_to.as_ref(),
             )
             .await;
         }
@@ -795,6 +815,16 @@ impl Actor {
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
                 Event::Muc(e) => self.on_muc(e).await,
                 Event::Answer { token, result } => self.on_answer(token, result),
+                Event::Modify(m) => self.on_modify(*m).await,
+                Event::ChatState {
+                    conversation,
+                    nick,
+                    state,
+                } => self.emit(UpdateKind::ChatState {
+                    conversation,
+                    nick,
+                    state,
+                }),
             }
         }
     }
@@ -965,7 +995,7 @@ impl Actor {
 
     async fn on_command(&mut self, command: Command) {
         match command {
-            Command::SendChat { to, body, id } => self.send_chat(to, body, id).await,
+            Command::SendChat { to, body, id } => self.send_chat(to, body, id, None).await,
             Command::SetPresence { show, status } => {
                 self.presence = (show, status);
                 self.send(xmpp::presence::own(show, self.presence.1.as_deref()))
@@ -1053,17 +1083,52 @@ impl Actor {
                 self.send_attachment(to, attachment, id).await
             }
             Command::Disconnect => {}
+            Command::Correct {
+                conversation,
+                target,
+                body,
+                id,
+            } => self.correct(conversation, target, body, id).await,
+            Command::React {
+                conversation,
+                target,
+                emojis,
+            } => self.react(conversation, target, emojis).await,
+            Command::Retract {
+                conversation,
+                target,
+            } => self.retract(conversation, target).await,
+            Command::Reply {
+                conversation,
+                to,
+                body,
+                id,
+            } => self.reply(conversation, to, body, id).await,
+            Command::SendChatState {
+                conversation,
+                state,
+            } => self.send_chat_state(conversation, state).await,
             room => self.on_room_command(room).await,
         }
     }
 
-    async fn send_chat(&mut self, to: BareJid, body: String, id: LocalMessageId) {
+    pub(super) async fn send_chat(
+        &mut self,
+        to: BareJid,
+        body: String,
+        id: LocalMessageId,
+        reply: Option<crate::model::ReplyTo>,
+    ) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() {
             return;
         }
         let message = ChatMessage {
             truncated: false,
+            extras: crate::model::Extras {
+                reply_to: reply.clone(),
+                ..Default::default()
+            },
             id: id.clone(),
             account: self.account.clone(),
             peer: to.clone(),
@@ -1089,7 +1154,8 @@ impl Actor {
         // case). Holding it back there lost it outright (`a_cut_connection_loses_nothing_
         // either_way`, whenever the cut was noticed before the message was written).
         if self.online || self.store.is_none() {
-            self.transmit(to, &body, id).await;
+            self.transmit_with(to, &body, id, None, None, reply.as_ref())
+                .await;
         }
     }
 
@@ -1136,17 +1202,15 @@ impl Actor {
                 id,
                 oob.as_deref(),
                 message.private_nick.as_deref(),
+                message.extras.reply_to.as_ref(),
             )
             .await;
         }
     }
 
-    /// Hands a stored message to the stream and follows it to "sent" and "acked".
-    async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
-        self.transmit_with(to, body, id, None, None).await
-    }
-
-    /// [`Actor::transmit`], with an OOB URL (XEP-0066) when the message shares a file.
+    /// Hands a stored message to the stream and follows it to "sent" and "acked"; with
+    /// an OOB URL (XEP-0066) when the message shares a file, to an occupant when it is
+    /// private, as a reply (XEP-0461) when it is one.
     async fn transmit_with(
         &mut self,
         to: BareJid,
@@ -1154,6 +1218,7 @@ impl Actor {
         id: LocalMessageId,
         oob: Option<&str>,
         private_nick: Option<&str>,
+        reply: Option<&crate::model::ReplyTo>,
     ) {
         self.in_flight.insert(id.clone());
         // A private message goes to the occupant, never to the room's bare address.
@@ -1162,6 +1227,9 @@ impl Actor {
             Some(st) => st,
             None => xmpp::message::chat(to, body, &id),
         };
+        if let Some(reply) = reply {
+            xmpp::reply::add_to(&mut chat, reply);
+        }
         if let Some(url) = oob {
             xmpp::upload::add_oob(&mut chat, url);
         }

@@ -312,6 +312,7 @@ mod tests {
             delivery: crate::model::Delivery::Delivered,
             attachment: None,
             private_nick: None,
+            extras: Default::default(),
             truncated: false,
         }
     }

@@ -652,6 +652,7 @@ mod tests {
     fn message(id: &str, ts: i64) -> ChatMessage {
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId(id.into()),
             account: AccountId("a".into()),
             peer: BareJid::new("bob@example.org").unwrap(),

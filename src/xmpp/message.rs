@@ -2,8 +2,8 @@
 //! stable ids (XEP-0359), delayed delivery (XEP-0203), error bounces.
 
 use super::{Event, ProtoState};
-use crate::ids::LocalMessageId;
-use crate::model::{ChatMessage, Delivery, Direction};
+use crate::ids::{ConversationId, LocalMessageId};
+use crate::model::{ChatMessage, Delivery, Direction, Extras};
 use xmpp_parsers::carbons;
 use xmpp_parsers::chatstates::ChatState;
 use xmpp_parsers::delay::Delay;
@@ -130,38 +130,50 @@ pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event>
     chat_event(state, m, peer, Direction::Incoming, None, now_ms, true)
 }
 
-/// One message from our own archive, with the archive id as its trusted server id.
+/// One message from our own archive, with the archive id as its trusted server id: a
+/// message to store (`Event::Message`) or a change to an earlier one (`Event::Modify`).
 pub(super) fn chat_from_archive(
     state: &ProtoState,
     inner: Message,
     archive_id: String,
     delay: Option<Delay>,
     now_ms: i64,
-) -> Option<ChatMessage> {
+) -> Vec<Event> {
     if matches!(
         inner.type_,
         MessageType::Groupchat | MessageType::Error | MessageType::Headline
     ) {
-        return None;
+        return Vec::new();
     }
     let from = inner.from.as_ref().map(Jid::to_bare);
     let (peer, direction) = if from.as_ref() == Some(&state.own) {
-        (inner.to.as_ref().map(Jid::to_bare)?, Direction::Outgoing)
+        match inner.to.as_ref().map(Jid::to_bare) {
+            Some(to) => (to, Direction::Outgoing),
+            None => return Vec::new(),
+        }
     } else {
-        (from?, Direction::Incoming)
+        match from {
+            Some(from) => (from, Direction::Incoming),
+            None => return Vec::new(),
+        }
     };
     chat_event(state, inner, peer, direction, delay, now_ms, false)
         .into_iter()
-        .find_map(|e| match e {
+        .filter_map(|e| match e {
             Event::Message { mut message, .. } => {
                 message.server_id = Some(archive_id.clone());
                 if message.direction == Direction::Outgoing {
                     message.delivery = Delivery::Acked;
                 }
-                Some(*message)
+                Some(Event::Message {
+                    message,
+                    receipt: None,
+                })
             }
+            Event::Modify(m) => Some(Event::Modify(m)),
             _ => None,
         })
+        .collect()
 }
 
 /// Turns one (unwrapped) message into events: a delivery receipt, a body to store.
@@ -201,20 +213,69 @@ fn chat_event(
     let delay = outer_delay.or(own_delay);
     let origin_id = take::<OriginId>(&mut m).map(|o| o.id);
     let server_id = server_id(state, &mut m);
+    let timestamp_ms = delay
+        .map(|d| d.stamp.0.timestamp_millis())
+        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .map(|t| end_of_second(t, now_ms))
+        .unwrap_or(now_ms);
+    let conversation = match &private_nick {
+        Some(nick) => ConversationId::Private {
+            room: peer.clone(),
+            nick: nick.clone(),
+        },
+        None => ConversationId::Chat(peer.clone()),
+    };
+    if live
+        && direction == Direction::Incoming
+        && let Some(chat_state) = super::chatstates::parse(&m)
+    {
+        events.push(Event::ChatState {
+            conversation: conversation.clone(),
+            nick: None,
+            state: chat_state,
+        });
+    }
+    if let Some(found) = super::changes::detect(&m) {
+        if matches!(found, super::changes::Found::Moderate { .. }) {
+            events.push(Event::Dropped(format!(
+                "moderation from {peer} ignored (only a room moderates)"
+            )));
+            return events;
+        }
+        let own = state.own.to_string();
+        events.push(Event::Modify(Box::new(super::changes::into_modification(
+            found,
+            super::changes::Context {
+                account: &state.account,
+                own: &own,
+                conversation,
+                direction,
+                nick: private_nick.as_deref().unwrap_or_default(),
+                occupant_id: None,
+                id: origin_id
+                    .clone()
+                    .or_else(|| m.id.as_ref().map(|i| i.0.clone())),
+                at_ms: timestamp_ms,
+            },
+        ))));
+        return events;
+    }
     let oob = take::<xmpp_parsers::oob::Oob>(&mut m);
     let Some((_, body)) = m.get_best_body_cloned(vec!["en", ""]) else {
         return events;
+    };
+    let reply_to = super::reply::parse(&m);
+    let body = match &reply_to {
+        Some(_) => Some(super::reply::strip_fallback(&m, &body))
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or(body),
+        None => body,
     };
     let (body, truncated) = limit_body(body);
     let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
         return events;
     }
-    let timestamp_ms = delay
-        .map(|d| d.stamp.0.timestamp_millis())
-        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
-        .map(|t| end_of_second(t, now_ms))
-        .unwrap_or(now_ms);
     let stanza_id_attr = m.id.as_ref().map(|i| i.0.clone());
     // Our own sent messages keep our id, so receipts and markers find them.
     let id = match (direction, &origin_id, &stanza_id_attr) {
@@ -251,6 +312,10 @@ fn chat_event(
             attachment,
             private_nick,
             truncated,
+            extras: Extras {
+                reply_to,
+                ..Extras::default()
+            },
         }),
         receipt,
     });

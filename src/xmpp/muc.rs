@@ -324,27 +324,120 @@ pub(super) fn message(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> O
             by: nick,
         })]);
     }
-    let Some(nick) = nick else {
-        // Messages from the room itself (status notes) carry no sender nick.
-        return Some(Vec::new());
-    };
     let own_nick = room.nick.clone();
     let sid = room.sid;
+    let occupant_id = occupant_id(m, room.oid);
     let server_id = room_stanza_id(m, &room_jid, sid);
     // Only the room's own delay (its history on join) dates a message; a sender's
     // would back-date it into old history.
     let delay = super::delay::take_trusted(m, &Jid::from(room_jid.clone()));
-    Some(
-        room_message(state, m.clone(), room_jid, nick, &own_nick, delay, now_ms)
-            .map(|mut message| {
+    let mut events = Vec::new();
+    if let Some(n) = nick.as_deref()
+        && n != own_nick
+        && let Some(chat_state) = super::chatstates::parse(m)
+    {
+        events.push(Event::ChatState {
+            conversation: crate::ids::ConversationId::Room(room_jid.clone()),
+            nick: Some(n.to_owned()),
+            state: chat_state,
+        });
+    }
+    let at_ms = delay
+        .as_ref()
+        .map(|d| d.stamp.0.timestamp_millis())
+        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .unwrap_or(now_ms);
+    if let Some(change) = room_change(
+        state,
+        m,
+        &room_jid,
+        nick.as_deref(),
+        &own_nick,
+        occupant_id.as_deref(),
+        at_ms,
+    ) {
+        events.extend(change);
+        return Some(events);
+    }
+    let Some(nick) = nick else {
+        // Messages from the room itself (status notes) carry no sender nick.
+        return Some(events);
+    };
+    events.extend(
+        room_message(state, m.clone(), room_jid, nick, &own_nick, delay, now_ms).map(
+            |mut message| {
                 message.server_id = server_id;
-                vec![Event::Message {
+                message.extras.occupant_id = occupant_id;
+                Event::Message {
                     message: Box::new(message),
                     receipt: None,
-                }]
-            })
-            .unwrap_or_default(),
-    )
+                }
+            },
+        ),
+    );
+    Some(events)
+}
+
+/// The sender's occupant id (XEP-0421), only from a room that says it stamps them
+/// (elsewhere anyone could claim one); removed from `m` either way.
+fn occupant_id(m: &mut Message, trusted: bool) -> Option<String> {
+    let found = m
+        .extract_payload::<xmpp_parsers::occupant_id::OccupantId>()
+        .ok()
+        .flatten()
+        .map(|o| o.id)
+        .filter(|id| !id.is_empty());
+    if trusted { found } else { None }
+}
+
+/// A correction, reactions, retraction or moderation in a room, as a modification of
+/// the room's message; `None` when `m` carries none. A moderation counts only from the
+/// room itself (no nick), everything else only from an occupant.
+fn room_change(
+    state: &ProtoState,
+    m: &Message,
+    room: &BareJid,
+    nick: Option<&str>,
+    own_nick: &str,
+    occupant_id: Option<&str>,
+    at_ms: i64,
+) -> Option<Vec<Event>> {
+    let found = super::changes::detect(m)?;
+    let moderation = matches!(found, super::changes::Found::Moderate { .. });
+    if moderation != nick.is_none() {
+        return Some(vec![Event::Dropped(format!(
+            "{} in {room} from {} ignored",
+            if moderation { "moderation" } else { "change" },
+            nick.unwrap_or("the room itself")
+        ))]);
+    }
+    let nick = nick.unwrap_or_default();
+    let direction = if !moderation && nick == own_nick {
+        Direction::Outgoing
+    } else {
+        Direction::Incoming
+    };
+    let origin_id = m
+        .payloads
+        .iter()
+        .find(|p| p.is("origin-id", ns::SID))
+        .and_then(|p| p.attr("id"))
+        .map(str::to_owned);
+    let own = state.own.to_string();
+    let modification = super::changes::into_modification(
+        found,
+        super::changes::Context {
+            account: &state.account,
+            own: &own,
+            conversation: crate::ids::ConversationId::Room(room.clone()),
+            direction,
+            nick,
+            occupant_id,
+            id: origin_id.or_else(|| m.id.as_ref().map(|i| i.0.clone())),
+            at_ms,
+        },
+    );
+    Some(vec![Event::Modify(Box::new(modification))])
 }
 
 /// A room's stanza-id, only when `by` is the room and the room says it stamps them.
@@ -377,6 +470,13 @@ fn room_message(
     let origin_id = m.extract_payload::<OriginId>().ok().flatten().map(|o| o.id);
     let oob = m.extract_payload::<xmpp_parsers::oob::Oob>().ok().flatten();
     let (_, body) = m.get_best_body_cloned(vec!["en", ""])?;
+    let reply_to = super::reply::parse(&m);
+    let body = match &reply_to {
+        Some(_) => Some(super::reply::strip_fallback(&m, &body))
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or(body),
+        None => body,
+    };
     let (body, truncated) = super::message::limit_body(body);
     let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
@@ -414,6 +514,10 @@ fn room_message(
         private_nick: None,
         truncated,
         attachment,
+        extras: crate::model::Extras {
+            reply_to,
+            ..Default::default()
+        },
     })
 }
 
@@ -447,19 +551,39 @@ fn room_archive_result(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> 
             "room archive entry from elsewhere".into(),
         )]);
     }
-    let Some(nick) = inner_from.and_then(|f| f.resource().map(|r| r.to_string())) else {
-        return Some(Vec::new());
-    };
-    let own_nick = state
+    let nick = inner_from.and_then(|f| f.resource().map(|r| r.to_string()));
+    let (own_nick, oid) = state
         .rooms
         .rooms
         .get(&room)
-        .map(|r| r.nick.clone())
+        .map(|r| (r.nick.clone(), r.oid))
         .unwrap_or_default();
+    let mut inner = inner;
+    let occupant_id = occupant_id(&mut inner, oid);
+    let at_ms = delay
+        .as_ref()
+        .map(|d| d.stamp.0.timestamp_millis())
+        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .unwrap_or(now_ms);
+    if let Some(change) = room_change(
+        state,
+        &inner,
+        &room,
+        nick.as_deref(),
+        &own_nick,
+        occupant_id.as_deref(),
+        at_ms,
+    ) {
+        return Some(change);
+    }
+    let Some(nick) = nick else {
+        return Some(Vec::new());
+    };
     Some(
         room_message(state, inner, room.clone(), nick, &own_nick, delay, now_ms)
             .map(|mut message| {
                 message.server_id = Some(result.id);
+                message.extras.occupant_id = occupant_id;
                 room_event(MucEvent::Archived {
                     room,
                     queryid,
@@ -530,6 +654,7 @@ pub(super) fn answer(
             let (sid, mam) = (has(ns::SID), has(ns::MAM));
             if let Some(r) = state.rooms.rooms.get_mut(&room) {
                 r.sid = sid;
+                r.oid = has(ns::OID);
             }
             vec![room_event(MucEvent::Features {
                 room,

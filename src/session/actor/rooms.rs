@@ -155,14 +155,16 @@ impl Actor {
             Command::SetBookmarkAutojoin { room, autojoin } => {
                 self.set_autojoin(room, autojoin).await;
             }
-            Command::SendRoom { room, body, id } => self.send_room(room, body, id, None).await,
+            Command::SendRoom { room, body, id } => {
+                self.send_room(room, body, id, None, None).await
+            }
             Command::SendRoomAttachment {
                 room,
                 attachment,
                 id,
             } => {
                 let body = attachment.url.clone();
-                self.send_room(room, body, id, Some(attachment)).await
+                self.send_room(room, body, id, Some(attachment), None).await
             }
             Command::RoomLoadOlder { room, before } => self.load_older(room, before).await,
             Command::SetSubject { room, subject } => {
@@ -234,12 +236,13 @@ impl Actor {
 
     /// Stored first (it is in the outbox until the room reflects it), sent when joined.
     /// With an `attachment`, `body` is its URL and the message carries an OOB element.
-    async fn send_room(
+    pub(super) async fn send_room(
         &mut self,
         room: BareJid,
         body: String,
         id: crate::ids::LocalMessageId,
         attachment: Option<crate::model::Attachment>,
+        reply: Option<crate::model::ReplyTo>,
     ) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() {
@@ -254,6 +257,10 @@ impl Actor {
         let now = now_ms();
         let message = ChatMessage {
             truncated: false,
+            extras: crate::model::Extras {
+                reply_to: reply.clone(),
+                ..Default::default()
+            },
             id: id.clone(),
             account: self.account.clone(),
             peer: room.clone(),
@@ -275,8 +282,14 @@ impl Actor {
             return;
         }
         if self.proto.rooms.get(&room).is_some_and(|r| r.joined) {
-            self.send(room_stanza(room, &body, &id, oob.as_deref()))
-                .await;
+            self.send(room_stanza(
+                room,
+                &body,
+                &id,
+                oob.as_deref(),
+                reply.as_ref(),
+            ))
+            .await;
         }
     }
 
@@ -289,8 +302,14 @@ impl Actor {
         for m in pending {
             if m.is_room && m.peer == *room && m.delivery == Delivery::Pending {
                 let oob = m.attachment.as_ref().map(|a| a.url.as_str());
-                self.send(room_stanza(room.clone(), &m.body, &m.id, oob))
-                    .await;
+                self.send(room_stanza(
+                    room.clone(),
+                    &m.body,
+                    &m.id,
+                    oob,
+                    m.extras.reply_to.as_ref(),
+                ))
+                .await;
             }
         }
     }
@@ -655,15 +674,19 @@ impl Actor {
 }
 
 /// A groupchat message, with an OOB element when it shares a file.
-fn room_stanza(
+pub(super) fn room_stanza(
     room: BareJid,
     body: &str,
     id: &crate::ids::LocalMessageId,
     oob: Option<&str>,
+    reply: Option<&crate::model::ReplyTo>,
 ) -> xmpp_parsers::stanza::Stanza {
     let mut stanza = muc::groupchat(room, body, id);
     if let Some(url) = oob {
         crate::xmpp::upload::add_oob(&mut stanza, url);
+    }
+    if let Some(reply) = reply {
+        crate::xmpp::reply::add_to(&mut stanza, reply);
     }
     stanza
 }

@@ -144,7 +144,6 @@ impl AccountState {
         };
     }
 
-
     pub fn is_online(&self) -> bool {
         matches!(self.connection, Connection::Online { .. })
     }
@@ -337,6 +336,7 @@ mod tests {
     fn message(peer: &str, ts: i64, direction: Direction) -> ChatMessage {
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId::generate(),
             account: AccountId("a".into()),
             peer: BareJid::new(peer).unwrap(),

@@ -534,6 +534,7 @@ impl App {
             UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
             // History already arrived message by message.
             UpdateKind::CaughtUp => {}
+            UpdateKind::MessageChanged(_) | UpdateKind::ChatState { .. } => {}
             UpdateKind::HistoryGap(gap) => {
                 if let Some(open) = self.main.chat_mut()
                     && open.account == account

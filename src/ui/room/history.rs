@@ -461,6 +461,7 @@ mod tests {
     fn msg(at: i64) -> ChatMessage {
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId::generate(),
             account: AccountId("a".into()),
             peer: BareJid::new("tea@muc.example.org").unwrap_or_else(|_| unreachable!()),

@@ -651,6 +651,7 @@ mod tests {
         let mut room = Room::new(AccountId("a".into()), jid.clone(), "alice".into(), None);
         let message = |id: &str| ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId(id.into()),
             account: AccountId("a".into()),
             peer: jid.clone(),

@@ -343,6 +343,7 @@ mod tests {
     fn message(sender: &str, direction: Direction, ts: i64) -> ChatMessage {
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId::generate(),
             account: crate::ids::AccountId("a".into()),
             peer: xmpp_parsers::jid::BareJid::new("tea@conference.example.org").unwrap(),

@@ -25,6 +25,7 @@ impl ProtoState {
                 nick: nick.to_owned(),
                 joined: false,
                 sid: false,
+                oid: false,
                 occupants: BTreeMap::new(),
             },
         );
