@@ -11,6 +11,8 @@
 
 mod support;
 
+use support::session::jid;
+
 use iced::{Point, Rectangle};
 use iced_test::selector::Candidate;
 use iced_test::simulator;
@@ -34,10 +36,6 @@ use xmpp_parsers::jid::BareJid;
 
 const LINK: &str = "https://example.org/tea";
 const IMAGE_URL: &str = "https://files.example.org/up/cup.png";
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("jid")
-}
 
 /// Bob's messages, five minutes and more apart so each shows its name: a link, an
 /// image and a document.
