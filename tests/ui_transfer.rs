@@ -439,3 +439,51 @@ fn render_transfers_for_review() {
         assert!(snapshot.matches_image(&path).expect("write png"));
     }
 }
+
+/// XEP-0085 both ways in the open chat: Bob's "composing" shows under the messages
+/// until his message arrives; our typing sends "composing" once, not per keystroke.
+#[test]
+fn typing_shows_who_writes_and_ours_is_sent_once_per_burst() {
+    use loquat::ids::ConversationId;
+    use loquat::session::ChatState;
+    let (mut app, account, bob, mut rx, _) = app_with_bob();
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::ChatState {
+            conversation: ConversationId::Chat(bob.clone()),
+            nick: None,
+            state: ChatState::Composing,
+        },
+    }));
+    assert!(shows(&app, "Bob is typing…"));
+    let mut message = with_file(&account, &bob);
+    message.attachment = None;
+    message.body = "here it is".into();
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(message),
+    }));
+    assert!(!shows(&app, "is typing"), "his message ends it");
+
+    while rx.try_recv().is_ok() {}
+    for c in ['h', 'e', 'y'] {
+        let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+            iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Insert(c)),
+        )));
+    }
+    let mut states = Vec::new();
+    while let Ok(command) = rx.try_recv() {
+        if let Command::SendChatState {
+            conversation,
+            state,
+        } = command
+        {
+            states.push((conversation, state));
+        }
+    }
+    assert_eq!(
+        states,
+        vec![(ConversationId::Chat(bob), ChatState::Composing)],
+        "one 'composing' for three keystrokes"
+    );
+}

@@ -105,6 +105,8 @@ pub enum Event {
     /// Ask where, then download the file of this message there.
     SaveAs(Box<ChatMessage>),
     Transfers(crate::ui::timeline::transfers::Message),
+    /// Tell the contact we are typing (throttled here).
+    Composing,
     /// Our whole set of reactions to this message is now `emojis`.
     React {
         target: LocalMessageId,
@@ -179,6 +181,10 @@ pub struct State {
     unread: usize,
     /// The first of them: the unread line shows above it.
     unread_from: Option<LocalMessageId>,
+    /// The contact is typing (XEP-0085).
+    pub typing: timeline::typing::Typing,
+    /// When we last said we are typing.
+    composing: timeline::typing::Composing,
 }
 
 impl State {
@@ -203,6 +209,8 @@ impl State {
             unfolded: HashSet::new(),
             unread: 0,
             unread_from: None,
+            typing: Default::default(),
+            composing: Default::default(),
         }
     }
 
@@ -264,10 +272,18 @@ impl State {
     pub fn update(&mut self, message: Message) -> Option<Event> {
         match message {
             Message::Edit(action) => {
+                let edit = action.is_edit();
                 self.composer.perform(action);
-                None
+                (edit
+                    && !self.composer.text().trim().is_empty()
+                    && self.composing.keystroke(std::time::Instant::now()))
+                .then_some(Event::Composing)
             }
-            Message::Send => timeline::to_send(&self.composer).map(Event::Send),
+            Message::Send => {
+                let body = timeline::to_send(&self.composer)?;
+                self.composing.sent();
+                Some(Event::Send(body))
+            }
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
                 // reversed offset 0 at the top.
@@ -430,6 +446,10 @@ impl State {
         // Live messages come in the store's order: after everything.
         if !self.ids.insert(message.id.clone()) {
             return false;
+        }
+        if message.direction == crate::model::Direction::Incoming {
+            // Their message is what they were typing.
+            self.typing.clear("");
         }
         self.messages.push(message);
         let keep = if self.following {
@@ -663,7 +683,11 @@ impl State {
             true,
         )
         .map(Message::from);
-        container(column![as_line, composer].spacing(6))
+        let mut bar = column![].spacing(6);
+        if let Some(line) = self.typing.line(lang, &cx.peer_label) {
+            bar = bar.push(text(line).size(12).style(theme::muted));
+        }
+        container(bar.push(as_line).push(composer))
             .padding(10)
             .width(Length::Fill)
             .style(theme::bar)

@@ -14,6 +14,7 @@ pub mod links;
 mod list;
 pub mod previews;
 pub mod transfers;
+pub mod typing;
 
 use crate::ids::LocalMessageId;
 use crate::model::ChatMessage;

@@ -328,6 +328,15 @@ impl App {
             return Task::none();
         };
         match event {
+            chat::Event::Composing => {
+                // Best effort: not being able to say "typing" is not worth a word.
+                let command = Command::SendChatState {
+                    conversation: open.conversation.clone(),
+                    state: crate::session::ChatState::Composing,
+                };
+                let _ = self.send(&open.account.clone(), command);
+                Task::none()
+            }
             chat::Event::React { target, emojis } => {
                 let (account, conversation) = (open.account.clone(), open.conversation.clone());
                 let command = Command::React {
@@ -563,7 +572,23 @@ impl App {
                     r.replace(&message);
                 }
             }
-            UpdateKind::ChatState { .. } => {}
+            UpdateKind::ChatState {
+                conversation,
+                nick,
+                state,
+            } => {
+                if let Some(open) = self.main.chat_mut()
+                    && open.account == account
+                    && open.conversation == conversation
+                {
+                    open.typing.set("", state.clone());
+                }
+                if let (crate::ids::ConversationId::Room(room), Some(nick)) = (&conversation, &nick)
+                    && let Some(r) = self.rooms.rooms.get_mut(&(account.clone(), room.clone()))
+                {
+                    r.typing.set(nick, state);
+                }
+            }
             UpdateKind::HistoryGap(gap) => {
                 if let Some(open) = self.main.chat_mut()
                     && open.account == account

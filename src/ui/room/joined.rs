@@ -63,6 +63,10 @@ pub enum Line {
 
 #[derive(Debug, Clone)]
 pub struct Room {
+    /// Who is typing in the room (XEP-0085), by nick.
+    pub typing: timeline::typing::Typing,
+    /// When we last said we are typing.
+    composing: timeline::typing::Composing,
     pub account: AccountId,
     pub jid: BareJid,
     pub nick: String,
@@ -231,6 +235,8 @@ fn affiliation_word(lang: Lang, a: Affiliation) -> Option<&'static str> {
 impl Room {
     pub fn new(account: AccountId, jid: BareJid, nick: String, password: Option<String>) -> Self {
         Room {
+            typing: Default::default(),
+            composing: Default::default(),
             account,
             jid,
             nick,
@@ -344,6 +350,7 @@ impl Room {
 
     /// A stored message of this room; `open` when the room is on screen.
     pub fn push(&mut self, message: ChatMessage, open: bool) {
+        self.typing.clear(&message.sender);
         if !open && message.direction == Direction::Incoming {
             self.unread += 1;
             if mentions(&message.body, &self.nick) {
@@ -410,8 +417,18 @@ impl Room {
     pub fn update(&mut self, message: Message) -> Option<Event> {
         match message {
             Message::Compose(action) => {
+                let edit = action.is_edit();
                 self.composer.perform(action);
-                None
+                (edit
+                    && self.status == Status::Joined
+                    && !self.composer.text().trim().is_empty()
+                    && self.composing.keystroke(std::time::Instant::now()))
+                .then(|| {
+                    Event::Command(Command::SendChatState {
+                        conversation: crate::ids::ConversationId::Room(self.jid.clone()),
+                        state: crate::session::ChatState::Composing,
+                    })
+                })
             }
             Message::Timeline(m) => self.on_timeline(m),
             Message::Leave => {

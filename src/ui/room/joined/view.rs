@@ -274,8 +274,12 @@ impl Room {
             true,
         )
         .map(Message::from);
+        let mut bar = column![].spacing(6);
+        if let Some(line) = self.typing.line(lang, "") {
+            bar = bar.push(text(line).size(12).style(theme::muted));
+        }
         main = main.push(
-            container(composer)
+            container(bar.push(composer))
                 .padding(10)
                 .width(Length::Fill)
                 .style(theme::bar),

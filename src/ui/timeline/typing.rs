@@ -1,0 +1,112 @@
+//! "Typing…" both ways (XEP-0085): who is writing in the open conversation, in words
+//! ("Bob is typing…", "A and B are typing…"), and when to tell the other side that we
+//! are (once on the first keystroke, then at most every [`COMPOSING_EVERY`] while we go
+//! on; the message itself says we are active again).
+
+use crate::session::ChatState;
+use crate::ui::i18n::{Lang, T, tr, trf};
+use std::time::{Duration, Instant};
+
+/// How often "composing" goes out again while we keep typing.
+pub const COMPOSING_EVERY: Duration = Duration::from_secs(10);
+
+/// Who is typing, by the name shown (empty: the contact of a chat).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Typing {
+    who: Vec<String>,
+}
+
+impl Typing {
+    /// Someone's chat state changed.
+    pub fn set(&mut self, name: &str, state: ChatState) {
+        self.who.retain(|w| w != name);
+        if state == ChatState::Composing {
+            self.who.push(name.to_owned());
+        }
+    }
+
+    /// A message from them arrived: they stopped typing it.
+    pub fn clear(&mut self, name: &str) {
+        self.who.retain(|w| w != name);
+    }
+
+    /// The line under the messages, or `None` when nobody types. `contact`: what a
+    /// nameless typer (the chat's contact) is called.
+    pub fn line(&self, lang: Lang, contact: &str) -> Option<String> {
+        let name = |w: &String| {
+            if w.is_empty() {
+                contact.to_owned()
+            } else {
+                w.clone()
+            }
+        };
+        match self.who.as_slice() {
+            [] => None,
+            [one] => Some(trf(lang, T::TypingOne, &[("who", &name(one))])),
+            [a, b] => Some(trf(lang, T::TypingTwo, &[("a", &name(a)), ("b", &name(b))])),
+            _ => Some(tr(lang, T::TypingMany).to_owned()),
+        }
+    }
+}
+
+/// When our own "composing" goes out.
+#[derive(Debug, Clone, Default)]
+pub struct Composing {
+    last: Option<Instant>,
+}
+
+impl Composing {
+    /// A keystroke that changed the text at `now`: true when "composing" should be
+    /// sent (the first one, or [`COMPOSING_EVERY`] after the last one sent).
+    pub fn keystroke(&mut self, now: Instant) -> bool {
+        let due = self
+            .last
+            .is_none_or(|at| now.duration_since(at) >= COMPOSING_EVERY);
+        if due {
+            self.last = Some(now);
+        }
+        due
+    }
+
+    /// The message went out (it carries "active"): the next keystroke starts anew.
+    pub fn sent(&mut self) {
+        self.last = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn who_types_is_said_in_words_and_stops_with_their_message() {
+        let mut t = Typing::default();
+        assert_eq!(t.line(Lang::En, "Bob"), None);
+        t.set("", ChatState::Composing);
+        assert_eq!(t.line(Lang::En, "Bob").as_deref(), Some("Bob is typing…"));
+        t.clear("");
+        t.set("anna", ChatState::Composing);
+        t.set("ben", ChatState::Composing);
+        assert_eq!(
+            t.line(Lang::En, "").as_deref(),
+            Some("anna and ben are typing…")
+        );
+        t.set("cleo", ChatState::Composing);
+        assert_eq!(t.line(Lang::ZhCn, "").as_deref(), Some("好几个人正在输入…"));
+        t.set("cleo", ChatState::Paused);
+        t.set("ben", ChatState::Gone);
+        assert_eq!(t.line(Lang::En, "").as_deref(), Some("anna is typing…"));
+    }
+
+    #[test]
+    fn composing_goes_out_once_then_every_ten_seconds_and_again_after_a_send() {
+        let mut c = Composing::default();
+        let t0 = Instant::now();
+        assert!(c.keystroke(t0));
+        assert!(!c.keystroke(t0 + Duration::from_secs(3)));
+        assert!(!c.keystroke(t0 + Duration::from_secs(9)));
+        assert!(c.keystroke(t0 + Duration::from_secs(10)));
+        c.sent();
+        assert!(c.keystroke(t0 + Duration::from_secs(11)));
+    }
+}
