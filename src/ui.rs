@@ -142,7 +142,16 @@ pub enum Message {
     PasteImage,
     /// Where to save a received file (from the save dialog; `None`: cancelled).
     SaveTo(Box<ChatMessage>, Option<std::path::PathBuf>),
+    /// A frame was drawn (listened to only for `LOQUAT_LOG_FIRST_FRAME`).
+    FrameDrawn,
 }
+
+/// `LOQUAT_LOG_FIRST_FRAME=1` prints the wall-clock time of the first frame drawn after
+/// loading (the start-up bench reads it); cleared once printed.
+static FIRST_FRAME_PENDING: std::sync::LazyLock<std::sync::atomic::AtomicBool> =
+    std::sync::LazyLock::new(|| {
+        std::sync::atomic::AtomicBool::new(std::env::var_os("LOQUAT_LOG_FIRST_FRAME").is_some())
+    });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Screen {
@@ -368,6 +377,13 @@ impl App {
             session_bridge::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
             desktop::subscription().map(Message::Desktop),
             self.desk_subscription(),
+            if self.screen != Screen::Loading
+                && FIRST_FRAME_PENDING.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                window::frames().map(|_| Message::FrameDrawn)
+            } else {
+                Subscription::none()
+            },
         ])
     }
 
@@ -536,6 +552,15 @@ impl App {
             Message::FocusNext { backwards: true } => iced::widget::operation::focus_previous(),
             Message::FocusNext { backwards: false } => iced::widget::operation::focus_next(),
             Message::Desk(message) => self.desk_update(message),
+            Message::FrameDrawn => {
+                if FIRST_FRAME_PENDING.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                    let at = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap_or_default();
+                    println!("first-frame {:?} unix_us={}", self.screen, at.as_micros());
+                }
+                Task::none()
+            }
             Message::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);
