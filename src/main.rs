@@ -11,9 +11,13 @@ group chat or contact it names (xmpp:someone@example.org?message;body=Hello).
 
 Environment:
   LOQUAT_DATA_DIR   where the local history and settings live
-  LOQUAT_LANG       the interface language (en, zh_CN)";
+  LOQUAT_LANG       the interface language (en, zh_CN)
+  LOQUAT_RENDERER   gpu: draw with the graphics card (wgpu); default: software
+                    (tiny-skia), lighter and quicker to start for a chat window.
+                    ICED_BACKEND (wgpu, tiny-skia), when set, wins over both";
 
 fn main() -> ExitCode {
+    choose_renderer();
     // Through the redacting logger: at trace level tokio-xmpp logs the SASL exchange.
     let logger =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).build();
@@ -66,5 +70,20 @@ fn main() -> ExitCode {
             eprintln!("Loquat could not open its window: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Software drawing (tiny-skia) unless the person asks for the GPU: on machines without
+/// a graphics card wgpu runs on a software Vulkan driver that costs about 100 MiB more
+/// and paints later, and a chat window gains nothing from a GPU elsewhere either.
+/// iced reads its choice from `ICED_BACKEND`, which is left alone when already set.
+fn choose_renderer() {
+    if std::env::var_os("ICED_BACKEND").is_some() {
+        return;
+    }
+    let gpu = std::env::var("LOQUAT_RENDERER").is_ok_and(|r| r.eq_ignore_ascii_case("gpu"));
+    if !gpu {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::set_var("ICED_BACKEND", "tiny-skia") };
     }
 }
