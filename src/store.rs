@@ -130,8 +130,19 @@ impl fmt::Debug for Store {
 /// How many times (50 ms apart) `open` waits for another handle's file lock to go.
 const LOCK_RETRIES: u32 = 60;
 
-/// Page cache size: plenty for a messenger, far below sled's 1 GiB default.
-const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+/// Page cache size. sled keeps every page it wrote or read in memory up to this size (its
+/// default is 1 GiB), and a first sign-in writes the whole archive catch-up: 128 MiB held
+/// all of a 20,000-message catch-up in memory (issue #21; `cargo bench --bench memory`).
+/// A conversation opens from one short key range, which a small cache serves as well.
+/// `LOQUAT_STORE_CACHE_MB` overrides it (the memory bench measures the old size).
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn cache_bytes() -> u64 {
+    std::env::var("LOQUAT_STORE_CACHE_MB")
+        .ok()
+        .and_then(|mb| mb.parse::<u64>().ok())
+        .map_or(CACHE_BYTES, |mb| mb.saturating_mul(1024 * 1024))
+}
 
 fn io_error(e: sled::Error) -> StoreError {
     match e {
@@ -178,7 +189,7 @@ impl Store {
         let opened = loop {
             match sled::Config::new()
                 .path(path)
-                .cache_capacity(CACHE_BYTES)
+                .cache_capacity(cache_bytes())
                 .open()
             {
                 // sled reports this as an `Other` I/O error with this text.
