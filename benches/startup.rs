@@ -103,6 +103,7 @@ fn message(account: &AccountId, peer: &BareJid, conv: usize, n: usize, t0: i64) 
         delivery: Delivery::Delivered,
         attachment: None,
         private_nick: None,
+        extras: Default::default(),
         truncated: false,
     }
 }
