@@ -486,4 +486,21 @@ fn typing_shows_who_writes_and_ours_is_sent_once_per_burst() {
         vec![(ConversationId::Chat(bob), ChatState::Composing)],
         "one 'composing' for three keystrokes"
     );
+
+    // With "Tell people when I am typing" off, nothing goes out.
+    let _ = app.update(Message::Desk(
+        loquat::ui::desktop::restore::Message::General(
+            loquat::ui::screen::settings::general::Message::ChatStates(false),
+        ),
+    ));
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Send));
+    while rx.try_recv().is_ok() {}
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+        iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Insert('!')),
+    )));
+    assert!(
+        !std::iter::from_fn(|| rx.try_recv().ok())
+            .any(|c| matches!(c, Command::SendChatState { .. })),
+        "the privacy setting is respected"
+    );
 }

@@ -329,6 +329,9 @@ impl App {
         };
         match event {
             chat::Event::Composing => {
+                if !self.settings().chat_states {
+                    return Task::none();
+                }
                 // Best effort: not being able to say "typing" is not worth a word.
                 let command = Command::SendChatState {
                     conversation: open.conversation.clone(),

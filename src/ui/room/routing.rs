@@ -3,6 +3,7 @@
 
 use crate::ids::AccountId;
 use crate::model::ChatMessage;
+use crate::session::Command;
 use crate::ui::i18n::{T, tr};
 use crate::ui::room::{AccountChoice, Event};
 use crate::ui::{App, Message};
@@ -22,6 +23,16 @@ impl App {
             .rooms
             .update(&mut self.main, message, default_account, default_nick);
         let task = match outgoing {
+            Some(Event::Command(_, Command::SendChatState { .. }))
+                if !self.settings().chat_states =>
+            {
+                Task::none()
+            }
+            Some(Event::Command(account, command @ Command::SendChatState { .. })) => {
+                // Best effort, as in chats: no notice when it cannot go out.
+                let _ = self.send(&account, command);
+                Task::none()
+            }
             Some(Event::Command(account, command)) => {
                 if self.send(&account, command).is_err() {
                     self.notice(tr(self.lang, T::CommandNotConnected).to_owned());

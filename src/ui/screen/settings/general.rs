@@ -33,6 +33,8 @@ pub enum Message {
     ImageMaxInput(String),
     CloseToTray(bool),
     StartMinimised(bool),
+    /// Tell people when I am typing (XEP-0085).
+    ChatStates(bool),
 }
 
 /// What the page asks of the app.
@@ -109,6 +111,7 @@ impl State {
             }
             Message::CloseToTray(on) => s.close_to_tray = on,
             Message::StartMinimised(on) => s.start_minimised = on,
+            Message::ChatStates(on) => s.chat_states = on,
         }
         (s != *current).then_some(Event::Changed(s))
     }
@@ -199,6 +202,10 @@ impl State {
                     .label(tr(lang, T::NotificationsToggle))
                     .text_size(14)
                     .on_toggle(Message::Notifications),
+                checkbox(s.chat_states)
+                    .label(tr(lang, T::ChatStatesToggle))
+                    .text_size(14)
+                    .on_toggle(Message::ChatStates),
                 muted,
             ]
             .spacing(12),
