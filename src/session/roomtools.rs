@@ -135,18 +135,6 @@ pub async fn submit_config(
     .map(|_| ())
 }
 
-/// Leaves the configuration unchanged (a new, locked room is destroyed by this).
-pub async fn cancel_config(handle: &Handle, room: &BareJid) -> Result<(), QueryError> {
-    query(
-        handle,
-        Jid::from(room.clone()),
-        false,
-        form::config_cancel(),
-    )
-    .await
-    .map(|_| ())
-}
-
 async fn disco_items(handle: &Handle, to: Jid) -> Result<Vec<browse::Item>, QueryError> {
     let answer = query(handle, to, true, browse::items_query()).await?;
     answer

@@ -327,12 +327,21 @@ pub fn receipt_for(to: Jid, id: String) -> Stanza {
     Stanza::Message(m)
 }
 
-/// An outgoing chat message with our id as stanza id and origin-id, asking for a receipt.
-pub fn chat(to: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
-    let mut m = Message::chat(Some(Jid::from(to)));
+/// The one shape of a message we write (chat, room, room private): `type_`, our id as
+/// stanza id and as origin-id (XEP-0359, how a reflection, a carbon or an archive copy
+/// is matched to what we stored), and the body. Callers add what their kind asks for.
+pub fn outgoing(to: Jid, type_: MessageType, body: &str, id: &LocalMessageId) -> Message {
+    let mut m = Message::new(Some(to));
+    m.type_ = type_;
     m.id = Some(Id(id.0.clone()));
     m.bodies.insert(Lang(String::new()), body.to_owned());
     m.payloads.push(OriginId { id: id.0.clone() }.into());
+    m
+}
+
+/// An outgoing chat message with our id as stanza id and origin-id, asking for a receipt.
+pub fn chat(to: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
+    let mut m = outgoing(Jid::from(to), MessageType::Chat, body, id);
     m.payloads.push(receipts::Request.into());
     m.payloads.push(Markable.into());
     m.payloads.push(ChatState::Active.into());
