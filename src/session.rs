@@ -18,7 +18,6 @@ mod outgoing;
 pub mod rooms;
 pub mod roomtools;
 mod sasl_login;
-pub mod sm_fix;
 pub mod xml_guard;
 
 pub use actor::run;

@@ -274,14 +274,10 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         }),
     };
     let no_retry = params.verify_only;
-    let open = move || {
-        StanzaStream::new(
-            Box::new(reconnector(cfg.clone(), report_tx.clone(), no_retry)),
-            QUEUE_DEPTH,
-        )
-        .split()
-    };
-    let (sender, mut receiver) = open();
+    // A failed resumption (`<failed/>`, also without `h`: see `xml_guard/sm_failed.rs`)
+    // is handled inside this stream: it binds afresh and reports a reset.
+    let (sender, mut receiver) =
+        StanzaStream::new(Box::new(reconnector(cfg, report_tx, no_retry)), QUEUE_DEPTH).split();
     let sender = Arc::new(sender);
     let (delivery_tx, mut delivery_rx) = mpsc::unbounded_channel();
     let mut a = Actor {
@@ -320,8 +316,6 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
 
     let mut commands_open = true;
     let mut room_tick = tokio::time::interval(rooms::TICK);
-    // Logins since the last new or resumed stream.
-    let mut logins = 0u32;
     // A stream event taken while looking for more stanzas (see below), not handled yet.
     let mut held: Option<Option<StreamEvent>> = None;
     loop {
@@ -353,13 +347,9 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
                 }
                 Some(StreamEvent::Stream(StreamStatus::Reset { bound_jid, features })) => {
                     a.sm_enabled = features.stream_management.is_some();
-                    logins = 0;
                     a.on_reset(bound_jid).await;
                 }
-                Some(StreamEvent::Stream(StreamStatus::Resumed)) => {
-                    logins = 0;
-                    a.on_resumed().await
-                }
+                Some(StreamEvent::Stream(StreamStatus::Resumed)) => a.on_resumed().await,
                 Some(StreamEvent::Stream(StreamStatus::Suspended)) => {
                     a.online = false;
                     a.emit(UpdateKind::Disconnected {
@@ -378,25 +368,7 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
             },
             r = report_rx.recv() => match r {
                 Some(Report::Attempt(n)) => a.emit(UpdateKind::Connecting { attempt: n }),
-                Some(Report::Authenticated(m)) => {
-                    a.mechanism = m;
-                    logins += 1;
-                    if logins >= 2 {
-                        // A login that led to neither a new nor a resumed stream: after a
-                        // server restart Prosody answers the resumption with <failed/>
-                        // without 'h', which the library cannot read; it then retried
-                        // the same resumption forever, about ten logins a second, and
-                        // nothing was sent or received again (tests/delivery.rs, server
-                        // killed). Start over with a fresh stream; the outbox re-sends.
-                        log::warn!("{}: resumption keeps failing; starting a new stream", a.own);
-                        logins = 0;
-                        let (sender, r) = open();
-                        receiver = r;
-                        // What was held came from the old stream.
-                        held = None;
-                        a.restart_stream(Arc::new(sender)).await;
-                    }
-                }
+                Some(Report::Authenticated(m)) => a.mechanism = m,
                 Some(Report::Retry(error, wait)) => a.emit(UpdateKind::Disconnected {
                     error,
                     retry_in_secs: Some(wait.as_secs().max(1)),
@@ -495,16 +467,6 @@ impl Actor {
             Some(Err(e)) => Some(Err(e)),
             None => None,
         }
-    }
-
-    /// Replaces the stanza stream by a fresh one (no stream-management state). What the
-    /// old one held is gone: every unconfirmed message goes out again from the outbox
-    /// once the new stream is up.
-    async fn restart_stream(&mut self, sender: Arc<StanzaSender>) {
-        self.out = Outgoing::start(sender.clone());
-        self.sender = sender;
-        self.in_flight.clear();
-        self.online = false;
     }
 
     /// Hands a stanza to the stream; false when the stream is broken.
