@@ -13,6 +13,7 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 mod actor;
 pub mod connect;
 pub mod files;
+mod history_sync;
 mod order;
 mod outgoing;
 pub mod rooms;

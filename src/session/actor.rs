@@ -1,12 +1,12 @@
 //! The session actor: owns the stanza stream of one account, turns stanzas into
 //! [`Update`]s (persist, then emit) and [`Command`]s into stanzas.
 
-mod catchup;
-mod older;
 mod rooms;
 mod roomtools;
+mod sync;
 
 use super::connect::{self, ConnectConfig};
+use super::history_sync::{HistorySync, PageEnd};
 use super::order;
 use super::outgoing::Outgoing;
 use super::{Command, Handle, SessionError, SessionParams, Update, UpdateKind};
@@ -30,41 +30,6 @@ use tokio_xmpp::stanzastream::{
 };
 
 mod upload;
-
-/// Most archive pages fetched backwards on a first sign-in (250 messages each).
-const MAX_BACKFILL_PAGES: u32 = 200;
-
-/// Archive catch-up in progress.
-struct CatchUp {
-    queryid: String,
-    batch: Vec<ChatMessage>,
-    pages: u32,
-    /// A newest-first query (first sign-in, or a refill): its page sets the cursor.
-    newest: bool,
-    /// The archive id a forward query asked after.
-    after: Option<String>,
-    /// Asked before our first presence on this stream went out (see `on_reset`).
-    before_presence: bool,
-}
-
-fn cursor_key(account: &AccountId) -> String {
-    format!("mam-cursor:{account}")
-}
-
-/// Where an unfinished backward fill of history stands: the oldest archive id stored.
-/// The forward cursor is set by the first backward page, so without this an app killed
-/// during its first catch-up resumed only forward from the newest page, and the history
-/// between that page and what it had stored was never fetched (77 to 147 of 500
-/// messages lost, `tests/delivery.rs`, client killed at random moments).
-/// Where the account catch-up's pages ended in each conversation, saved with its
-/// position while it is not complete (see `Store::page_order_continuing`).
-fn frontier_key(account: &AccountId) -> String {
-    format!("mam-frontier:{account}")
-}
-
-fn backfill_key(account: &AccountId) -> String {
-    format!("mam-backfill:{account}")
-}
 
 /// At most this many stanzas that already arrived are handled before the incoming chat
 /// messages among them are stored together (see `Actor::flush_live`).
@@ -216,36 +181,16 @@ struct Actor {
     /// Messages handed to the stanza stream by this session; its queue (and stream
     /// management) owns them now, so the outbox does not send them a second time.
     in_flight: HashSet<LocalMessageId>,
-    catch_up: Option<CatchUp>,
+    /// Archive catch-up, the peek at the chat on screen, chats' older history.
+    sync: HistorySync,
     /// Group chat rooms this session wants to be in (see `rooms.rs`).
     rooms: rooms::SessionRooms,
     uploads: upload::Uploads,
     /// Walks through archives, so each page continues the one before (`order.rs`).
     walks: order::Walks,
-    /// The forward catch-up of this stream is complete: live messages move the archive
-    /// position from now on.
-    live_moves_cursor: bool,
-    /// When this stream's catch-up began: on a first sign-in, what the archive stamped
-    /// from that second on is news, older is history.
-    catch_up_started_ms: i64,
-    /// Refilling after the archive lost our position: the newest time we had stored.
-    gap_after: Option<i64>,
-    /// Oldest time the refill has stored so far.
-    gap_oldest: Option<i64>,
-    /// Newest message time stored when this stream's catch-up started.
-    known_until: Option<i64>,
-    /// Our presence went out on this stream: from then on the server pushes us what
-    /// arrives instead of only archiving it.
-    presence_sent: bool,
     /// Incoming chat messages (with the receipt each asks for) waiting to be stored
     /// together at the end of a run of stanzas that arrived at once.
     live: Vec<(ChatMessage, Option<Box<Stanza>>)>,
-    /// The chat on screen (`Command::Viewing`).
-    viewing: Option<BareJid>,
-    /// The newest page of that chat, asked ahead of a catch-up (see `catchup.rs`).
-    peek: Option<CatchUp>,
-    /// Pages of chats' older history asked for (`Command::ChatLoadOlder`).
-    older: Vec<older::OlderQuery>,
     tools: roomtools::Tools,
 }
 
@@ -296,20 +241,11 @@ async fn actor(params: SessionParams, tx: mpsc::UnboundedSender<Update>) {
         roster: Vec::new(),
         sm_enabled: false,
         in_flight: HashSet::new(),
-        catch_up: None,
+        sync: HistorySync::new(params.store.is_some()),
         rooms: rooms::SessionRooms::default(),
         uploads: upload::Uploads::default(),
         walks: order::Walks::default(),
-        catch_up_started_ms: 0,
-        live_moves_cursor: false,
-        gap_after: None,
-        gap_oldest: None,
-        known_until: None,
-        presence_sent: false,
         live: Vec::new(),
-        viewing: None,
-        peek: None,
-        older: Vec::new(),
         tools: roomtools::Tools::default(),
     };
     a.load_cached_roster().await;
@@ -542,14 +478,13 @@ impl Actor {
         // sign-in, instead of pushed one stanza at a time (Prosody skips offline delivery
         // to a session that queried its archive; 20,000 pushed messages took 38 s to
         // store, and raced the catch-up for their order).
-        self.presence_sent = false;
         self.start_catch_up().await;
         self.send(xmpp::presence::own(
             self.presence.0,
             self.presence.1.as_deref(),
         ))
         .await;
-        self.presence_sent = true;
+        self.sync.presence_sent();
         let carbons = self.proto.request(
             PendingIq::CarbonsEnable,
             None,
@@ -577,7 +512,8 @@ impl Actor {
         }
         self.online = true;
         self.flush_outbox().await;
-        self.abandon_chat_older();
+        let abandoned = self.sync.abandon_older();
+        self.run_sync(abandoned).await;
         self.rooms_on_reset().await;
     }
 
@@ -673,13 +609,7 @@ impl Actor {
                         .await
                 }
                 Event::Archived { queryid, message } => {
-                    if let Some(c) = self.catch_up.as_mut().filter(|c| c.queryid == queryid) {
-                        c.batch.push(*message);
-                    } else if let Some(p) = self.peek.as_mut().filter(|p| p.queryid == queryid) {
-                        p.batch.push(*message);
-                    } else {
-                        self.older_result(&queryid, *message);
-                    }
+                    self.sync.archived(&queryid, *message);
                 }
                 Event::ArchivePage {
                     queryid,
@@ -690,13 +620,7 @@ impl Actor {
                     failed,
                     gone,
                 } => {
-                    if self
-                        .older_page(&queryid, complete, first.clone(), failed)
-                        .await
-                    {
-                        continue;
-                    }
-                    self.on_archive_page(catchup::PageEnd {
+                    self.on_archive_page(PageEnd {
                         queryid,
                         backward,
                         complete,
@@ -737,20 +661,12 @@ impl Actor {
         // Once the catch-up has everything before them, the archive position follows
         // what arrives live: the next start asks only for what came after (as news),
         // not for the newest page as if this device had never signed in.
-        let follow = self
-            .live_moves_cursor
-            .then(|| {
-                messages
-                    .iter()
-                    .rev()
-                    .find_map(|m| Some((m.server_id.clone()?, m.timestamp_ms)))
-            })
-            .flatten();
+        let follow = self.sync.live_cursor(&messages);
         let (key, tkey) = (
-            cursor_key(&self.account),
-            catchup::cursor_time_key(&self.account),
+            sync::cursor_key(&self.account),
+            sync::cursor_time_key(&self.account),
         );
-        let fkey = frontier_key(&self.account);
+        let fkey = sync::frontier_key(&self.account);
         let stored = self
             .with_store(move |s| {
                 let results = s.insert_messages(&messages)?;
@@ -954,14 +870,15 @@ impl Actor {
                 peer,
                 before,
                 below_ms: _,
-            } => self.chat_load_older(peer, before).await,
+            } => {
+                let query = self
+                    .sync
+                    .load_older(peer, before, std::time::Instant::now());
+                self.run_sync(vec![query]).await;
+            }
             Command::Viewing { peer } => {
-                let changed = self.viewing != peer;
-                self.viewing = peer;
-                // Opened while a catch-up runs forward: its newest page now.
-                if changed && self.catch_up.as_ref().is_some_and(|c| c.after.is_some()) {
-                    self.peek_viewed().await;
-                }
+                let peek = self.sync.viewing(peer);
+                self.run_sync(peek).await;
             }
             Command::FindUploadService { reply } => self.find_upload_service(reply).await,
             Command::RequestSlot {

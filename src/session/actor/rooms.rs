@@ -44,7 +44,7 @@ struct RoomCatchUp {
     /// One page of older history the user asked for (not a catch-up: live messages
     /// do not wait for it).
     older: bool,
-    /// When it was asked (pages of older history give up after `older::OLDER_WAIT`).
+    /// When it was asked (pages of older history give up after `history_sync::OLDER_WAIT`).
     asked: std::time::Instant,
 }
 
@@ -611,7 +611,8 @@ impl Actor {
     /// Every few seconds: rejoin rooms whose wait is over; self-ping quiet rooms; treat
     /// an unanswered ping as a lost room.
     pub(super) async fn rooms_tick(&mut self) {
-        self.expire_older();
+        let late = self.sync.expire_older(Instant::now());
+        self.run_sync(late).await;
         self.expire_room_older();
         if self.proto.bound.is_none() {
             return;
