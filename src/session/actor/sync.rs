@@ -1,6 +1,7 @@
 //! Carries out what the history sync (`session/history_sync.rs`) decides: archive
 //! queries, page stores, position writes in the store's preferences, and what the UI is
-//! shown. Every decision is there; this file only does I/O and answers it.
+//! shown. Every decision is there; this file only does I/O and answers it. Also the
+//! walks through archives that pages are stored in (shared with the rooms' catch-up).
 
 use super::{Actor, UpdateKind};
 use crate::ids::AccountId;
@@ -319,6 +320,54 @@ impl Actor {
                 log::warn!("could not reset the archive position: {e}");
                 None
             }
+            None => None,
+        }
+    }
+
+    /// Starts `walk` afresh: what is stored after this counts as arrived meanwhile. A
+    /// forward walk with a `frontier` continues where an earlier run's walk ended.
+    pub(super) async fn start_walk(&mut self, walk: Walk, frontier: Option<String>) {
+        let backward = walk.backward();
+        let started = self
+            .with_store(move |s| match frontier {
+                Some(f) if !backward => s.page_order_continuing(&f),
+                _ => s.page_order(backward),
+            })
+            .await;
+        match started {
+            Some(Ok(o)) => self.walks.put(walk, o),
+            Some(Err(e)) => log::warn!("could not start an archive walk: {e}"),
+            None => {}
+        }
+    }
+
+    /// Stores one archive page of `walk` (one flush), in the archive's order, the new
+    /// incoming messages from index `news_from` on as unread; the insert results, as
+    /// `Store::insert_page` gives them.
+    pub(super) async fn store_walk_page(
+        &mut self,
+        walk: Walk,
+        batch: Vec<ChatMessage>,
+        news_from: usize,
+    ) -> Option<Result<Vec<crate::store::Inserted>, crate::store::StoreError>> {
+        let existing = self.walks.take(&walk);
+        let backward = walk.backward();
+        let result = self
+            .with_store(move |s| {
+                let mut order = match existing {
+                    Some(o) => o,
+                    None => s.page_order(backward)?,
+                };
+                let results = s.insert_page_news_from(&batch, &mut order, news_from)?;
+                Ok((order, results))
+            })
+            .await;
+        match result {
+            Some(Ok((order, results))) => {
+                self.walks.put(walk, order);
+                Some(Ok(results))
+            }
+            Some(Err(e)) => Some(Err(e)),
             None => None,
         }
     }
