@@ -2,7 +2,7 @@
 //! stable ids (XEP-0359), delayed delivery (XEP-0203), error bounces.
 
 use super::{Event, ProtoState};
-use crate::ids::LocalMessageId;
+use crate::ids::{ConversationId, LocalMessageId};
 use crate::model::{ChatMessage, Delivery, Direction};
 use xmpp_parsers::carbons;
 use xmpp_parsers::chatstates::ChatState;
@@ -339,6 +339,29 @@ pub fn outgoing(to: Jid, type_: MessageType, body: &str, id: &LocalMessageId) ->
     m
 }
 
+/// Every message we write, to any conversation: a chat message (asking for a receipt
+/// and a marker), a room's groupchat, or a private message to one occupant (to
+/// `room/nick`, never the room's bare address); with an OOB element (XEP-0066) when its
+/// body is the URL of a file it shares. `None` when the nick makes no valid address.
+pub fn compose(
+    to: &ConversationId,
+    body: &str,
+    id: &LocalMessageId,
+    oob: Option<&str>,
+) -> Option<Stanza> {
+    let mut stanza = match to {
+        ConversationId::Chat(jid) => chat(jid.clone(), body, id),
+        ConversationId::Room(room) => super::muc::groupchat(room.clone(), body, id),
+        ConversationId::Private { room, nick } => {
+            super::muc::private_message(room, nick, body, id)?
+        }
+    };
+    if let Some(url) = oob {
+        super::upload::add_oob(&mut stanza, url);
+    }
+    Some(stanza)
+}
+
 /// An outgoing chat message with our id as stanza id and origin-id, asking for a receipt.
 pub fn chat(to: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
     let mut m = outgoing(Jid::from(to), MessageType::Chat, body, id);
@@ -587,5 +610,72 @@ mod tests {
             "a body of exactly the limit is whole"
         );
         assert!(!m.truncated);
+    }
+}
+
+#[cfg(test)]
+mod compose_tests {
+    use super::*;
+
+    fn bare(s: &str) -> BareJid {
+        BareJid::new(s).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn message(st: Option<Stanza>) -> Message {
+        match st {
+            Some(Stanza::Message(m)) => m,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_constructor_for_chats_rooms_and_room_private_messages() {
+        let id = LocalMessageId("L1".to_owned());
+        let room = bare("tea@conference.example.org");
+        let cases = [
+            (
+                ConversationId::Chat(bare("bob@example.org")),
+                MessageType::Chat,
+                "bob@example.org",
+            ),
+            (
+                ConversationId::Room(room.clone()),
+                MessageType::Groupchat,
+                "tea@conference.example.org",
+            ),
+            (
+                ConversationId::Private {
+                    room: room.clone(),
+                    nick: "bob".to_owned(),
+                },
+                MessageType::Chat,
+                "tea@conference.example.org/bob",
+            ),
+        ];
+        for (to, type_, address) in cases {
+            let url = "https://up.example.org/a/cat.png";
+            let m = message(compose(&to, url, &id, Some(url)));
+            assert_eq!(m.type_, type_, "{to:?}");
+            assert_eq!(
+                m.to.as_ref().map(|j| j.to_string()).as_deref(),
+                Some(address)
+            );
+            // Our id as stanza id and origin-id: how a reflection, a carbon or an archive
+            // copy is matched to what we stored.
+            assert_eq!(m.id, Some(Id("L1".to_owned())));
+            assert!(
+                m.payloads
+                    .iter()
+                    .any(|p| p.is("origin-id", ns::SID) && p.attr("id") == Some("L1"))
+            );
+            assert_eq!(m.bodies.values().next().map(String::as_str), Some(url));
+            assert!(m.payloads.iter().any(|p| p.is("x", ns::OOB)));
+            // Only a chat asks for a receipt.
+            let receipt = m.payloads.iter().any(|p| p.is("request", ns::RECEIPTS));
+            assert_eq!(receipt, matches!(to, ConversationId::Chat(_)), "{to:?}");
+        }
+        // No OOB unless a file is shared.
+        let m = message(compose(&ConversationId::Room(room), "hi", &id, None));
+        assert!(!m.payloads.iter().any(|p| p.is("x", ns::OOB)));
     }
 }

@@ -3,7 +3,7 @@
 //! acked, delivered and read, never backwards.
 
 use super::{Actor, now_ms};
-use crate::ids::LocalMessageId;
+use crate::ids::{ConversationId, LocalMessageId};
 use crate::model::{ChatMessage, Delivery, Direction};
 use crate::session::UpdateKind;
 use crate::xmpp;
@@ -221,15 +221,21 @@ impl Actor {
         private_nick: Option<&str>,
     ) {
         self.in_flight.insert(id.clone());
-        // A private message goes to the occupant, never to the room's bare address.
-        let private = private_nick.and_then(|n| xmpp::muc::private_message(&to, n, body, &id));
-        let mut chat = match private {
-            Some(st) => st,
-            None => xmpp::message::chat(to, body, &id),
+        let to = match private_nick {
+            Some(nick) => ConversationId::Private {
+                room: to,
+                nick: nick.to_owned(),
+            },
+            None => ConversationId::Chat(to),
         };
-        if let Some(url) = oob {
-            xmpp::upload::add_oob(&mut chat, url);
-        }
+        // A private message goes to the occupant, never to the room's bare address.
+        let Some(chat) = xmpp::message::compose(&to, body, &id, oob) else {
+            let _ = self.delivery_tx.send((
+                id,
+                Delivery::Failed("the occupant's nickname is not a valid address".to_owned()),
+            ));
+            return;
+        };
         if !self
             .out
             .send_tracked(chat, id.clone(), self.delivery_tx.clone())

@@ -6,9 +6,11 @@
 mod archive;
 
 use super::{Actor, now_ms};
+use crate::ids::ConversationId;
 use crate::model::{ChatMessage, Delivery, Direction};
 use crate::session::rooms::RoomUpdate;
 use crate::session::{Command, UpdateKind};
+use crate::xmpp;
 use crate::xmpp::bookmarks::{Bookmark, BookmarkEvent};
 use crate::xmpp::muc::{self, Departure, Exit, MucError, MucEvent};
 use std::collections::{HashMap, HashSet};
@@ -275,8 +277,10 @@ impl Actor {
             return;
         }
         if self.proto.rooms.get(&room).is_some_and(|r| r.joined) {
-            self.send(room_stanza(room, &body, &id, oob.as_deref()))
-                .await;
+            let to = ConversationId::Room(room);
+            if let Some(st) = xmpp::message::compose(&to, &body, &id, oob.as_deref()) {
+                self.send(st).await;
+            }
         }
     }
 
@@ -289,8 +293,10 @@ impl Actor {
         for m in pending {
             if m.is_room && m.peer == *room && m.delivery == Delivery::Pending {
                 let oob = m.attachment.as_ref().map(|a| a.url.as_str());
-                self.send(room_stanza(room.clone(), &m.body, &m.id, oob))
-                    .await;
+                let to = ConversationId::Room(room.clone());
+                if let Some(st) = xmpp::message::compose(&to, &m.body, &m.id, oob) {
+                    self.send(st).await;
+                }
             }
         }
     }
@@ -653,18 +659,4 @@ impl Actor {
             }
         }
     }
-}
-
-/// A groupchat message, with an OOB element when it shares a file.
-fn room_stanza(
-    room: BareJid,
-    body: &str,
-    id: &crate::ids::LocalMessageId,
-    oob: Option<&str>,
-) -> xmpp_parsers::stanza::Stanza {
-    let mut stanza = muc::groupchat(room, body, id);
-    if let Some(url) = oob {
-        crate::xmpp::upload::add_oob(&mut stanza, url);
-    }
-    stanza
 }
