@@ -20,15 +20,19 @@
 //! was not fetched. An action that needs an answer (storing, saving, reading) is the last
 //! of its batch; its answer (`stored`, `saved`, ...) gives the next actions.
 
+mod actions;
+mod older;
 #[cfg(test)]
 mod tests;
 
+pub use actions::{Action, CursorSave, PageEnd, Positions, Saved, Stored};
+use older::Older;
+
 use super::order::Walk;
-use crate::ids::ConversationId;
 use crate::model::ChatMessage;
 use crate::store::HistoryGap;
 use crate::xmpp::mam::From;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use xmpp_parsers::jid::BareJid;
 
 /// Most archive pages fetched in one catch-up (250 messages each).
@@ -43,118 +47,6 @@ pub const OLDER_WAIT: Duration = Duration::from_secs(30);
 /// time" is within a second.
 const SAME_SECOND_MS: i64 = 1000;
 
-/// What was saved of the account's catch-up, read when a new stream starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Saved {
-    /// The newest archive id stored.
-    pub cursor: Option<String>,
-    /// With a cursor: the newest time we have everything up to (the cursor's page's
-    /// newest message, or the newest stored time when that was not kept).
-    pub known_until: Option<i64>,
-    /// A refill after a lost position did not finish: the time it must reach back to.
-    pub gap_after: Option<i64>,
-    /// Where an unfinished catch-up's pages ended (see the module doc).
-    pub frontier: Option<String>,
-}
-
-/// The end of one archive page, as the protocol reported it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PageEnd {
-    pub queryid: String,
-    pub backward: bool,
-    pub complete: bool,
-    /// The RSM set's first and last archive ids.
-    pub first: Option<String>,
-    pub last: Option<String>,
-    /// The query failed (an error answer or a timeout).
-    pub failed: bool,
-    /// ... with item-not-found: the archive does not know the id we asked after.
-    pub gone: bool,
-}
-
-/// What the store made of a page ([`Action::StorePage`]).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stored {
-    /// Stored; the messages that were new, those before `news_from` and those after.
-    New {
-        history: Vec<ChatMessage>,
-        news: Vec<ChatMessage>,
-    },
-    /// This session has no store: nothing was kept.
-    NoStore,
-    /// Could not be stored (the actor said why): positions must stay where they are.
-    Failed,
-}
-
-/// The cursor write of [`Positions`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CursorSave {
-    pub id: String,
-    /// Save the forward walk's frontier with it (else remove the saved one).
-    pub keep_frontier: bool,
-    /// The newest message time of the page that set it.
-    pub time: Option<i64>,
-}
-
-/// Positions to save after a stored page, in this order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Positions {
-    /// The fill position: set (`Some(id)`) or remove (`None`); untouched when absent.
-    pub fill: Option<Option<String>>,
-    pub cursor: Option<CursorSave>,
-}
-
-/// What the actor is asked to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Ask the account's archive (`ProtoState::mam_query_as`).
-    Query {
-        queryid: String,
-        from: From,
-    },
-    /// Start a walk afresh (a forward one continuing `frontier` when given).
-    StartWalk {
-        walk: Walk,
-        frontier: Option<String>,
-    },
-    EndWalk(Walk),
-    /// Store one page of `walk` (one flush), the new incoming ones from `news_from` on
-    /// as unread. Answer: [`HistorySync::stored`].
-    StorePage {
-        walk: Walk,
-        messages: Vec<ChatMessage>,
-        news_from: usize,
-    },
-    /// Answer: [`HistorySync::saved`].
-    SavePositions(Positions),
-    /// The archive lost our position: save the pending gap's start (`known_until`, or
-    /// the newest stored time), then remove the cursor. Answer:
-    /// [`HistorySync::position_forgotten`].
-    ForgetPosition {
-        known_until: Option<i64>,
-    },
-    /// A refill ended: record `gap` if any, remove the pending gap, and show the gap
-    /// once it is saved.
-    FinishRefill(Option<HistoryGap>),
-    /// Read the fill position. Answer: [`HistorySync::fill_position`].
-    ReadFillPosition,
-    /// Show what a page added: older history (read), then news.
-    Show {
-        history: Vec<ChatMessage>,
-        news: Vec<ChatMessage>,
-    },
-    /// The catch-up of this stream is over.
-    CaughtUp,
-    /// A page of a chat's older history, for the UI (`UpdateKind::ChatOlder`).
-    OlderPage {
-        peer: BareJid,
-        messages: Vec<ChatMessage>,
-        first: Option<String>,
-        complete: bool,
-        failed: bool,
-    },
-}
-
 /// One open query and the messages of its page so far.
 #[derive(Debug)]
 struct Open {
@@ -168,15 +60,6 @@ struct Open {
     after: Option<String>,
     /// Asked before our first presence on this stream went out.
     before_presence: bool,
-}
-
-/// One open query for a chat's older history.
-#[derive(Debug)]
-struct Older {
-    queryid: String,
-    peer: BareJid,
-    batch: Vec<ChatMessage>,
-    asked: Instant,
 }
 
 /// A catch-up page between its end and its last write.
@@ -530,29 +413,6 @@ impl HistorySync {
         }]
     }
 
-    fn older_page(&mut self, q: Older, end: PageEnd) -> Vec<Action> {
-        let Older {
-            peer, mut batch, ..
-        } = q;
-        // Only this contact's messages (a server that ignored the filter gives others).
-        batch.retain(|m| !m.is_room && m.peer == peer);
-        self.waiting = Waiting::OlderStored {
-            peer: peer.clone(),
-            batch: batch.clone(),
-            first: end.first,
-            complete: end.complete,
-            failed: end.failed,
-        };
-        // Each page goes before the one asked before it (the store's order rule), and
-        // all of it is old history, never unread.
-        let news_from = batch.len();
-        vec![Action::StorePage {
-            walk: Walk::Older(ConversationId::Chat(peer)),
-            messages: batch,
-            news_from,
-        }]
-    }
-
     /// What the store made of the page of the last [`Action::StorePage`].
     pub fn stored(&mut self, result: Stored) -> Vec<Action> {
         match std::mem::take(&mut self.waiting) {
@@ -771,54 +631,5 @@ impl HistorySync {
                 before_ms,
             });
         Some(Action::FinishRefill(gap))
-    }
-
-    /// A chat's older history on request: one page of the account's archive filtered
-    /// to `peer`, before an archive id (its newest page when `None`). This is how a
-    /// conversation reaches back past what a first sign-in fetched, or past a history
-    /// gap; nothing moves the catch-up's positions.
-    pub fn load_older(&mut self, peer: BareJid, before: Option<String>, now: Instant) -> Action {
-        let (queryid, action) = self.query(From::BeforeWith(peer.clone(), before));
-        self.older.push(Older {
-            queryid,
-            peer,
-            batch: Vec::new(),
-            asked: now,
-        });
-        action
-    }
-
-    /// Pages of older history asked for longer than [`OLDER_WAIT`] before `now` count as
-    /// failed: said so, so they can be asked again.
-    pub fn expire_older(&mut self, now: Instant) -> Vec<Action> {
-        let (late, waiting) = std::mem::take(&mut self.older)
-            .into_iter()
-            .partition::<Vec<_>, _>(|q| now.saturating_duration_since(q.asked) > OLDER_WAIT);
-        self.older = waiting;
-        late.into_iter()
-            .map(|q| {
-                log::warn!("no older archive page with {} in time", q.peer);
-                older_failed(q.peer)
-            })
-            .collect()
-    }
-
-    /// A new stream: the pages of older history asked for are not coming; say so, so
-    /// they can be asked again.
-    pub fn abandon_older(&mut self) -> Vec<Action> {
-        std::mem::take(&mut self.older)
-            .into_iter()
-            .map(|q| older_failed(q.peer))
-            .collect()
-    }
-}
-
-fn older_failed(peer: BareJid) -> Action {
-    Action::OlderPage {
-        peer,
-        messages: Vec::new(),
-        first: None,
-        complete: false,
-        failed: true,
     }
 }

@@ -8,6 +8,7 @@ use super::*;
 use crate::ids::{AccountId, LocalMessageId};
 use crate::model::{Delivery, Direction};
 use std::collections::{HashSet, VecDeque};
+use std::time::Instant;
 
 const ME: &str = "me@example.org";
 /// "Now" of the sign-ins: archive times are before it unless a test says otherwise.
