@@ -236,7 +236,7 @@ struct Screen {
 impl Screen {
     fn new(account: &loquat::model::Account, store: Store) -> Result<Screen, Error> {
         use iced_runtime::core::renderer::Headless;
-        use loquat::ui::startup::{LoadedAccount, Startup};
+        use loquat::ui::app::startup::{LoadedAccount, Startup};
         let app = loquat::ui::App::from_startup(
             loquat::ui::i18n::Lang::En,
             Startup {

@@ -212,7 +212,7 @@ fn occupants() -> Result<(), Error> {
     use loquat::model::Show;
     use loquat::session::rooms::{Affiliation, Occupant, Role};
     use loquat::ui::i18n::Lang;
-    use loquat::ui::room::Room;
+    use loquat::ui::room::joined::Room;
     const N: usize = 500;
     let room = BareJid::new("big@conference.example.org")?;
     let occupants: Vec<Occupant> = (0..N)

@@ -28,6 +28,7 @@ type Error = Box<dyn std::error::Error>;
 fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

@@ -33,7 +33,7 @@ use iced_runtime::core::renderer::Headless;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Delivery, Direction};
 use loquat::session::{Handle, Update, UpdateKind};
-use loquat::ui::startup::{LoadedAccount, Startup};
+use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::{App, Message};
 use std::time::{Duration, Instant};
 use xmpp_parsers::jid::BareJid;
@@ -125,6 +125,7 @@ impl Screen {
             attachment: None,
             private_nick: None,
             truncated: false,
+            extras: Default::default(),
         };
         let t = Instant::now();
         let _ = self.app.update(Message::Session(Update {

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
     libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
-    libvulkan1 mesa-vulkan-drivers libgl1-mesa-dri libegl1 fonts-noto-cjk
+    libvulkan1 mesa-vulkan-drivers libgl1-mesa-dri libegl1 fonts-noto-cjk fonts-noto-color-emoji
     dbus gnome-keyring gcc libc6-dev ca-certificates
 )
 missing=()

@@ -126,6 +126,7 @@ mod tests {
         let id = LocalMessageId::generate();
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: id.clone(),
             account: account.clone(),
             peer: jid(peer),

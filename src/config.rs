@@ -80,6 +80,9 @@ pub struct Settings {
     pub close_to_tray: bool,
     /// Start with the window minimised.
     pub start_minimised: bool,
+    /// Tell the people we write to when we are typing (XEP-0085 chat states). The
+    /// session sends none while this is off, whatever the UI asks.
+    pub chat_states: bool,
 }
 
 impl Default for Settings {
@@ -93,6 +96,7 @@ impl Default for Settings {
             auto_image_max: DEFAULT_IMAGE_MAX,
             close_to_tray: false,
             start_minimised: false,
+            chat_states: true,
         }
     }
 }
@@ -137,6 +141,7 @@ impl Settings {
             auto_image_max: field(&o, "auto_image_max", d.auto_image_max),
             close_to_tray: field(&o, "close_to_tray", d.close_to_tray),
             start_minimised: field(&o, "start_minimised", d.start_minimised),
+            chat_states: field(&o, "chat_states", d.chat_states),
         }
     }
 
@@ -150,6 +155,7 @@ impl Settings {
             "auto_image_max": self.auto_image_max,
             "close_to_tray": self.close_to_tray,
             "start_minimised": self.start_minimised,
+            "chat_states": self.chat_states,
         });
         Ok(serde_json::to_string(&value)?)
     }

@@ -42,6 +42,11 @@ impl ConversationId {
         }
     }
 
+    /// A group chat's own conversation (not a private one with an occupant).
+    pub fn is_room(&self) -> bool {
+        matches!(self, ConversationId::Room(_))
+    }
+
     /// Stable text form used as a storage key component.
     pub fn key(&self) -> String {
         match self {

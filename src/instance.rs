@@ -33,7 +33,8 @@ impl Request {
             .map_or(Request::Show, Request::Open)
     }
 
-    fn encode(&self) -> String {
+    /// The request as the line a second launch writes.
+    pub fn encode(&self) -> String {
         match self {
             Request::Show => "show\n".to_owned(),
             // A URI never holds a raw line break (they are percent-encoded); drop any.
@@ -41,7 +42,8 @@ impl Request {
         }
     }
 
-    fn decode(line: &str) -> Option<Request> {
+    /// A line read from the socket (anyone of this user may write one), as a request.
+    pub fn decode(line: &str) -> Option<Request> {
         let line = line.trim_end_matches(['\r', '\n']);
         if line == "show" {
             Some(Request::Show)

@@ -55,6 +55,11 @@ fn main() -> ExitCode {
         None => None,
     };
 
+    // iced panics inside winit when there is no display: say it in one sentence.
+    if let Some(why) = loquat::ui::desktop::display::problem() {
+        eprintln!("Loquat could not open its window: {why}.");
+        return ExitCode::FAILURE;
+    }
     match loquat::ui::run(loquat::ui::Launch { listener, request }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

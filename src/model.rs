@@ -4,7 +4,11 @@ use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use serde::{Deserialize, Serialize};
 use xmpp_parsers::jid::BareJid;
 
+pub mod extras;
+pub mod presences;
+pub mod styling;
 pub mod transfer;
+pub use extras::{Applied, Author, Change, Extras, Modification, ReplyTo};
 pub use transfer::Attachment;
 
 /// How to reach an account's server when SRV records are not enough.
@@ -182,6 +186,10 @@ pub struct ChatMessage {
     /// cut there; the timeline says so. Absent (false) in old records.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// Corrections, reactions, retraction, reply reference (see [`extras`]); absent in
+    /// old records and in messages nothing changed.
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    pub extras: Extras,
 }
 
 impl ChatMessage {
@@ -222,6 +230,7 @@ mod tests {
             attachment: None,
             private_nick: None,
             truncated: false,
+            extras: Extras::default(),
         };
         let json = serde_json::to_string(&message).unwrap();
         assert!(!json.contains("truncated"), "{json}");

@@ -101,6 +101,7 @@ mod tests {
     fn msg(direction: Direction, is_room: bool) -> ChatMessage {
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId("m".into()),
             account: AccountId("a".into()),
             peer: BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!()),

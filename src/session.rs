@@ -3,17 +3,21 @@
 //! No iced here: the UI wraps [`run`] in a subscription. `actor` owns the stanza stream
 //! alone; `connect` is our own transport (trust, SASL policy); `xmpp` does the protocol.
 
-use crate::ids::{AccountId, LocalMessageId};
+use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{ChatMessage, Contact, Delivery, ServerOverride, Show, Trust};
 use std::fmt;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 
+pub use xmpp_parsers::chatstates::ChatState;
+
 mod actor;
 pub mod connect;
 pub mod files;
+pub mod flood;
 mod history_sync;
+pub mod insecure;
 mod order;
 mod outgoing;
 pub mod rooms;
@@ -123,6 +127,42 @@ pub enum Command {
         to: BareJid,
         attachment: crate::model::Attachment,
         id: LocalMessageId,
+    },
+    /// Correct our message `target` (XEP-0308): its text becomes `body` (the earlier
+    /// ones are kept as versions), stored first, then sent as a correction with id `id`.
+    Correct {
+        conversation: ConversationId,
+        target: LocalMessageId,
+        body: String,
+        id: LocalMessageId,
+    },
+    /// Set our reactions to message `target` (XEP-0444): `emojis` is our whole set
+    /// (empty removes ours). In chats stored at once; in rooms when the room reflects it
+    /// (it says which occupant id the reaction is under).
+    React {
+        conversation: ConversationId,
+        target: LocalMessageId,
+        emojis: Vec<String>,
+    },
+    /// Retract our message `target` for everyone (XEP-0424); its text is removed from
+    /// the store first.
+    Retract {
+        conversation: ConversationId,
+        target: LocalMessageId,
+    },
+    /// Send `body` as a reply to message `to` (XEP-0461), with a quote of it as a
+    /// fallback (XEP-0428) for clients without replies; stored first, like a message.
+    Reply {
+        conversation: ConversationId,
+        to: LocalMessageId,
+        body: String,
+        id: LocalMessageId,
+    },
+    /// Tell the conversation we are typing, paused, active… (XEP-0085). Sent only while
+    /// `config::Settings::chat_states` is on; the UI throttles.
+    SendChatState {
+        conversation: ConversationId,
+        state: ChatState,
     },
     /// End the session cleanly.
     Disconnect,
@@ -350,6 +390,16 @@ pub enum UpdateKind {
     },
     /// Something the user should read that is not tied to a message.
     Notice(String),
+    /// A stored message changed (corrected, reacted to, retracted, moderated): the
+    /// message as it is stored now, to put in place of the one shown.
+    MessageChanged(ChatMessage),
+    /// Someone is typing (or paused, or left) in a conversation: not stored. `nick`
+    /// says who in a room.
+    ChatState {
+        conversation: ConversationId,
+        nick: Option<String>,
+        state: ChatState,
+    },
     /// Group chat: room state, occupants, invitations, bookmarks.
     Room(rooms::RoomUpdate),
     /// The archive catch-up of this stream has ended: everything the server archive

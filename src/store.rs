@@ -12,6 +12,9 @@
 //! - `summaries`: `account | conversation` -> unread count and the key of the last message;
 //! - `outbox` (schema 2): history key -> local id of each outgoing message the server has
 //!   not confirmed yet, so it can be sent again after a restart.
+//! - `refs` (schema 3): every id a message is known by -> its local id, so corrections,
+//!   reactions and retractions find it; `pending_changes`: those that came before their
+//!   message (see [`changes`]).
 //!
 //! Durability rule: a message counts as stored only after a flush, and the insert
 //! functions flush before they return. Calls block on disk I/O: run them off the UI thread.
@@ -26,18 +29,22 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+mod changes;
 mod gaps;
 mod history;
 mod keys;
 mod order;
 mod prefs;
+mod recover;
 mod schema;
 #[cfg(test)]
 mod tests;
 mod transfers;
 
+pub use changes::ChangeOutcome;
 pub use gaps::HistoryGap;
 pub use order::PageOrder;
+pub use recover::{Salvaged, keep_path};
 pub use schema::SCHEMA_VERSION;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +93,8 @@ pub struct Recovered {
     pub moved_to: std::path::PathBuf,
     /// What was wrong, in the storage engine's words.
     pub reason: String,
+    /// What was carried over into the new database.
+    pub salvaged: Salvaged,
 }
 
 /// Handle to the database; cheap to clone, shareable across threads.
@@ -99,8 +108,15 @@ pub struct Store {
     dedupe: sled::Tree,
     summaries: sled::Tree,
     outbox: sled::Tree,
+    refs: sled::Tree,
+    pending: sled::Tree,
+    /// Messages that changes waiting for them altered as they were stored, until the
+    /// session takes them (so what it shows is what was stored), by `account | id`.
+    absorbed: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, ChatMessage>>>,
     /// History records decoded since open, shared by all clones.
     records_read: Arc<AtomicU64>,
+    /// The keep file (accounts, settings, outbox) of an on-disk store.
+    keeper: Option<Arc<recover::Keeper>>,
 }
 
 impl fmt::Debug for Store {
@@ -188,7 +204,9 @@ impl Store {
         if let Err(e) = crate::paths::restrict_tree(path) {
             log::warn!("store: could not make {} private: {e}", path.display());
         }
-        Store::from_db(db)
+        let mut store = Store::from_db(db)?;
+        store.keeper = Some(Arc::new(recover::Keeper::new(path)));
+        Ok(store)
     }
 
     /// Like [`Store::open`], but a damaged database is not the end: it is moved aside
@@ -209,7 +227,14 @@ impl Store {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "db".to_owned());
-        let moved_to = path.with_file_name(format!("{name}.damaged-{stamp}"));
+        // A second recovery within the same second must not meet the first one's.
+        let mut moved_to = path.with_file_name(format!("{name}.damaged-{stamp}"));
+        for n in 1..1000 {
+            if !moved_to.exists() {
+                break;
+            }
+            moved_to = path.with_file_name(format!("{name}.damaged-{stamp}-{n}"));
+        }
         std::fs::rename(path, &moved_to).map_err(|e| {
             StoreError::Io(format!(
                 "the database in {} is damaged ({reason}) and could not be moved aside: {e}",
@@ -221,7 +246,21 @@ impl Store {
             moved_to.display()
         );
         let store = Store::open(path)?;
-        Ok((store, Some(Recovered { moved_to, reason })))
+        let salvaged = store.salvage(&moved_to);
+        log::info!(
+            "store: recovered {} accounts, {} settings and {} unsent messages",
+            salvaged.accounts,
+            salvaged.prefs,
+            salvaged.outbox
+        );
+        Ok((
+            store,
+            Some(Recovered {
+                moved_to,
+                reason,
+                salvaged,
+            }),
+        ))
     }
 
     /// A database that lives only as long as this handle and its clones (tests, demos).
@@ -244,8 +283,12 @@ impl Store {
             dedupe: tree(&db, schema::DEDUPE)?,
             summaries: tree(&db, schema::SUMMARIES)?,
             outbox: tree(&db, schema::OUTBOX)?,
+            refs: tree(&db, schema::REFS)?,
+            pending: tree(&db, schema::PENDING)?,
+            absorbed: Arc::default(),
             db,
             records_read: Arc::new(AtomicU64::new(0)),
+            keeper: None,
         })
     }
 
@@ -283,6 +326,7 @@ impl Store {
         self.accounts
             .insert(keys::account(&account.id), value)
             .map_err(io_error)?;
+        self.keep_changed();
         self.flush()
     }
 
@@ -300,12 +344,15 @@ impl Store {
                 &self.history,
                 &self.local_ids,
                 &self.dedupe,
+                &self.refs,
+                &self.pending,
             ] {
                 delete_prefix(tree, &prefix)?;
             }
         }
         self.roster.remove(&prefix).map_err(io_error)?;
         self.accounts.remove(&prefix).map_err(io_error)?;
+        self.keep_changed();
         self.flush()
     }
 
@@ -350,6 +397,7 @@ impl Store {
     /// Writes everything to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(io_error)?;
+        self.write_keep();
         Ok(())
     }
 }

@@ -14,6 +14,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+pub mod auto;
+pub mod cache;
 mod download;
 pub mod names;
 pub mod public;
@@ -58,6 +60,10 @@ pub enum TransferError {
     Timeout,
     #[error("cancelled")]
     Cancelled,
+    #[error(
+        "no download folder is known (the system names no home folder): choose one in Settings"
+    )]
+    NoDownloadFolder,
     #[error("the image is too large to show ({0})")]
     ImageTooLarge(String),
     #[error("the image could not be read: {0}")]

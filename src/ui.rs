@@ -1,45 +1,30 @@
 //! The iced application: app state, the top `Message`, `update`, `view` and the session
 //! subscriptions. Screens and panels live in their own modules; the handlers of what
-//! they ask for live in `handlers`.
+//! they ask for live in `app::handlers`.
 
-pub mod account;
-mod attach;
-pub mod browse;
-pub mod conversation;
-pub mod desk;
+pub mod app;
+pub mod chat;
 pub mod desktop;
-pub mod fold;
-mod handlers;
-pub mod help;
 pub mod i18n;
-pub mod join;
-mod manage;
-pub mod onboarding;
-pub mod parts;
-pub mod previews;
-pub mod private;
 pub mod room;
-pub mod roomedit;
-pub mod roomform;
-pub mod rooms;
-pub mod roomtools;
-pub mod sessions;
-pub mod settings;
-pub mod shortcuts;
-pub mod sidebar;
-pub mod startup;
-pub mod switcher;
+pub mod screen;
 pub mod theme;
-pub mod timefmt;
 pub mod timeline;
-pub mod transfers;
+pub mod widgets;
+
+use app::account_state::AccountState;
+use app::{session_bridge, startup};
+use desktop::restore;
+use room::tasks;
+use screen::main_area::MainArea;
+use screen::{onboarding, settings, sidebar};
+use timeline::{attach, transfers};
 
 use crate::ids::{AccountId, ConversationId};
 use crate::model::ChatMessage;
 use crate::secrets::{SecretError, SecretStore};
 use crate::session::{Handle, Update};
 use crate::store::Store;
-use account::AccountState;
 use i18n::{Lang, T, tr, trf};
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Length, Size, Subscription, Task, window};
@@ -100,7 +85,7 @@ pub enum Message {
     Started(Startup),
     Onboarding(onboarding::Message),
     Sidebar(sidebar::Message),
-    Conversation(conversation::Message),
+    Conversation(chat::Message),
     /// Settings > Accounts.
     Settings(settings::Message),
     /// Something happened in a session.
@@ -146,9 +131,9 @@ pub enum Message {
     /// Second launches, notification clicks, the tray.
     Desktop(desktop::Event),
     /// Settings > General, shortcuts, switcher, help, window state and drafts.
-    Desk(desk::Message),
+    Desk(restore::Message),
     /// Group chat: room list, join dialog, open room.
-    Rooms(rooms::Message),
+    Rooms(room::Message),
     /// File transfers (issue #4).
     Transfers(transfers::Message),
     /// Files to send to the open conversation (chosen or dropped on the window).
@@ -182,7 +167,8 @@ pub struct App {
     notices: Vec<String>,
     onboarding: onboarding::State,
     sidebar: sidebar::State,
-    conversation: Option<conversation::State>,
+    /// What the main area shows (a chat, a room, the join dialog...).
+    main: MainArea,
     settings: settings::State,
     /// Per contact: the account last chosen to write from (`None`: looked, nothing).
     send_as: HashMap<BareJid, Option<AccountId>>,
@@ -201,9 +187,9 @@ pub struct App {
     /// When that marker went out, and whether a later one waits for the pause to end.
     displayed_at: Option<std::time::Instant>,
     displayed_waiting: bool,
-    desk: desk::Desk,
-    /// Group chat rooms (see `rooms`).
-    rooms: rooms::Panel,
+    desk: restore::Desk,
+    /// Group chat rooms (see `room`).
+    rooms: room::Panel,
     transfers: transfers::State,
     /// The attach button's file dialog (a stub in tests).
     picker: Arc<dyn transfers::FilePicker>,
@@ -228,7 +214,7 @@ impl App {
     /// the main screen otherwise. Tests build apps this way too.
     pub fn from_startup(lang: Lang, mut startup: Startup) -> Self {
         // `lang` is the system's; the settings may choose another.
-        let desk = desk::Desk::new(lang, *std::mem::take(&mut startup.desk));
+        let desk = restore::Desk::new(lang, *std::mem::take(&mut startup.desk));
         let lang = desk.lang();
         let mut notices = Vec::new();
         if let Some(detail) = &startup.store_error {
@@ -241,6 +227,9 @@ impl App {
                 &[
                     ("detail", &r.reason),
                     ("path", &r.moved_to.display().to_string()),
+                    ("accounts", &r.salvaged.accounts.to_string()),
+                    ("settings", &r.salvaged.prefs.to_string()),
+                    ("outbox", &r.salvaged.outbox.to_string()),
                 ],
             ));
         }
@@ -283,7 +272,7 @@ impl App {
             notices,
             onboarding: onboarding::State::new(),
             sidebar: sidebar::State::with_filter(filter),
-            conversation: None,
+            main: MainArea::Nothing,
             settings: settings::State::new(),
             send_as: startup
                 .send_as
@@ -299,7 +288,7 @@ impl App {
             displayed_at: None,
             displayed_waiting: false,
             desk,
-            rooms: rooms::Panel::default(),
+            rooms: room::Panel::default(),
             transfers: transfers::State::default(),
             picker: Arc::new(transfers::SystemPicker),
         }
@@ -322,9 +311,7 @@ impl App {
 
     /// The open conversation: the account it is written from and the peer.
     pub fn current_conversation(&self) -> Option<(&AccountId, &BareJid)> {
-        self.conversation
-            .as_ref()
-            .map(|c| (&c.account, c.conversation.jid()))
+        self.main.chat().map(|c| (&c.account, c.conversation.jid()))
     }
 
     /// Is Settings > Accounts showing?
@@ -378,7 +365,7 @@ impl App {
             tab,
             focus,
             attach::paste_subscription(),
-            sessions::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
+            session_bridge::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
             desktop::subscription().map(Message::Desktop),
             self.desk_subscription(),
         ])
@@ -428,7 +415,7 @@ impl App {
             },
             Message::Conversation(message) => {
                 self.desk.touch();
-                let event = self.conversation.as_mut().and_then(|c| c.update(message));
+                let event = self.main.chat_mut().and_then(|c| c.update(message));
                 match event {
                     Some(event) => self.on_conversation(event),
                     None => Task::none(),
@@ -465,7 +452,7 @@ impl App {
             }
             Message::Desktop(event) => self.on_desktop(event),
             Message::GapsLoaded { account, gaps } => {
-                if let Some(open) = self.conversation.as_mut()
+                if let Some(open) = self.main.chat_mut()
                     && open.account == account
                 {
                     for gap in gaps {
@@ -485,9 +472,13 @@ impl App {
                     let shown = self.room_history_loaded(account, room, older, result);
                     return Task::batch([previews, shown]);
                 }
+                if let ConversationId::Private { room, nick } = conversation {
+                    self.private_history_loaded(account, room, nick, result);
+                    return previews;
+                }
                 if let Some(open) = self
-                    .conversation
-                    .as_mut()
+                    .main
+                    .chat_mut()
                     .filter(|c| c.account == account && c.conversation == conversation)
                 {
                     open.history_loaded(older, result);
@@ -517,8 +508,8 @@ impl App {
                 Task::none()
             }
             Message::LinkOpened(result) => {
-                if let (Err(detail), Some(open)) = (result, self.conversation.as_mut()) {
-                    open.set_problem(conversation::Problem::Link(detail));
+                if let (Err(detail), Some(open)) = (result, self.main.chat_mut()) {
+                    open.set_problem(chat::Problem::Link(detail));
                 }
                 Task::none()
             }
@@ -582,7 +573,7 @@ impl App {
         if self.notices.is_empty() {
             return body;
         }
-        let mut notices = column![].spacing(6).padding([8, 12]);
+        let mut notices = column![].spacing(6).padding([8, 12]).max_width(460);
         for (index, notice) in self.notices.iter().enumerate() {
             notices = notices.push(
                 container(
@@ -600,18 +591,20 @@ impl App {
                 .style(theme::notice_box),
             );
         }
-        column![notices, body].into()
+        // Over the screen's top-right corner, not above it: a notice that comes or goes
+        // never moves the messages (the next click lands where the person aimed).
+        iced::widget::stack![
+            body,
+            container(notices)
+                .align_right(Length::Fill)
+                .align_top(Length::Shrink)
+        ]
+        .into()
     }
 
     fn main_view(&self) -> Element<'_, Message> {
         let lang = self.lang;
-        let open = match &self.rooms.open {
-            Some((account, room)) => Some((account, room)),
-            None => self
-                .conversation
-                .as_ref()
-                .map(|c| (&c.account, c.conversation.jid())),
-        };
+        let open = self.main.open();
         let sidebar = self
             .sidebar
             .view(&sidebar::Context {
@@ -625,22 +618,25 @@ impl App {
             Some(invitations) => column![invitations.map(Message::Rooms), sidebar].into(),
             None => sidebar,
         };
-        let files = rooms::RoomFiles {
+        let files = room::RoomFiles {
             previews: Some(&self.transfers.previews),
             transfers: Some(&self.transfers),
         };
-        if self.rooms.open.is_some()
+        if self.main.room().is_some()
             && let Some(full) = self.transfers.previews.full_view(lang)
         {
             let full = full.map(|m| Message::Transfers(transfers::Message::Preview(m)));
             return row![sidebar, full].height(Length::Fill).into();
         }
-        if let Some(room) = self.rooms.main_view(lang, self.join_choices(), files) {
+        if let Some(room) = self
+            .rooms
+            .main_view(&self.main, lang, self.join_choices(), files)
+        {
             return row![sidebar, room.map(Message::Rooms)]
                 .height(Length::Fill)
                 .into();
         }
-        let main: Element<'_, Message> = match self.conversation.as_ref().and_then(|open| {
+        let main: Element<'_, Message> = match self.main.chat().and_then(|open| {
             let state = self.account_state(&open.account)?;
             Some((open, state))
         }) {
@@ -653,7 +649,7 @@ impl App {
                     .filter(|a| a.in_roster(peer))
                     .map(|a| &a.account)
                     .collect();
-                let cx = conversation::Context {
+                let cx = chat::Context {
                     lang,
                     peer_label: state.peer_label(peer),
                     peer,
@@ -667,7 +663,7 @@ impl App {
                     transfers: self
                         .transfers
                         .view(lang, &open.account, peer)
-                        .map(|e| e.map(conversation::Message::Transfers)),
+                        .map(|e| e.map(chat::Message::Transfers)),
                 };
                 match self.transfers.previews.full_view(lang) {
                     Some(full) => full.map(|m| Message::Transfers(transfers::Message::Preview(m))),
@@ -690,7 +686,7 @@ impl App {
                 .and_then(|a| BareJid::new(a.account.jid.domain().as_str()).ok());
             match (self.handles.get(&account).cloned(), domain) {
                 (Some(handle), Some(domain)) => {
-                    tasks.push(roomtools::task(handle, domain, request).map(Message::Rooms))
+                    tasks.push(tasks::task(handle, domain, request).map(Message::Rooms))
                 }
                 _ => self.notice(tr(self.lang, T::CommandNotConnected).to_owned()),
             }

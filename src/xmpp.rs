@@ -11,12 +11,18 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
 pub mod bookmarks;
+pub mod changes;
+pub mod chatstates;
+pub mod correction;
 mod delay;
 pub mod disco;
 pub mod mam;
 pub mod message;
 pub mod muc;
 pub mod presence;
+pub mod reactions;
+pub mod reply;
+pub mod retraction;
 pub mod roster;
 pub mod upload;
 
@@ -47,7 +53,15 @@ struct Pending {
     kind: PendingIq,
     /// Who must answer: `None` means our own account (no `to` on the request).
     to: Option<Jid>,
+    /// When [`ProtoState::expire`] first saw it waiting.
+    seen_ms: Option<i64>,
 }
+
+/// How long an IQ request waits for its answer before it fails as
+/// `remote-server-timeout` (issue #20: a server that never answers must not leave a
+/// catch-up, an upload or a room form waiting for ever). Archive pages of large
+/// archives are the slowest answers; they take seconds, not minutes.
+pub const IQ_TIMEOUT_MS: i64 = 90_000;
 
 /// Protocol state of one session.
 pub struct ProtoState {
@@ -132,6 +146,16 @@ pub enum Event {
     Dropped(String),
     /// Group chat and bookmarks.
     Muc(muc::MucEvent),
+    /// A change to an earlier message: a correction, reactions, a retraction or a
+    /// moderation, live or from an archive (applied by the store, also to a message
+    /// that arrives after it).
+    Modify(Box<crate::model::Modification>),
+    /// Someone is typing, paused, or left a conversation (`nick`: who, in a room).
+    ChatState {
+        conversation: crate::ids::ConversationId,
+        nick: Option<String>,
+        state: xmpp_parsers::chatstates::ChatState,
+    },
     /// The answer to a [`PendingIq::Query`], from the entity it was sent to.
     Answer {
         token: u64,
@@ -180,6 +204,7 @@ impl ProtoState {
             Pending {
                 kind,
                 to: to.clone(),
+                seen_ms: None,
             },
         );
         let iq = if get {
@@ -222,6 +247,36 @@ impl ProtoState {
             None => true,
             Some(f) => f.resource().is_none() && f.to_bare() == self.own,
         }
+    }
+
+    /// Requests that waited [`IQ_TIMEOUT_MS`] fail as if their server had answered
+    /// `remote-server-timeout`; what waited on them learns it the usual way. Call it
+    /// now and then (the session does every few seconds): a request's clock starts at
+    /// the first call that sees it.
+    pub fn expire(&mut self, now_ms: i64) -> Vec<Event> {
+        let mut late = Vec::new();
+        for (id, p) in &mut self.pending {
+            match p.seen_ms {
+                None => p.seen_ms = Some(now_ms),
+                Some(t) if now_ms.saturating_sub(t) >= IQ_TIMEOUT_MS => {
+                    late.push((id.clone(), p.to.clone()))
+                }
+                Some(_) => {}
+            }
+        }
+        late.sort();
+        let mut events = Vec::new();
+        for (id, to) in late {
+            log::warn!("no answer to IQ {id} in {} s", IQ_TIMEOUT_MS / 1000);
+            let e = StanzaError::new(
+                ErrorType::Wait,
+                DefinedCondition::RemoteServerTimeout,
+                "en",
+                "no answer in time",
+            );
+            events.extend(self.answer(to, id, Err(e)));
+        }
+        events
     }
 
     /// Handles one stanza. `now_ms` stamps messages that carry no delay.
@@ -357,6 +412,25 @@ impl ProtoState {
     }
 }
 
+/// Longest status text, room subject, reason or roster name kept, in characters.
+pub const MAX_SHORT_TEXT: usize = 1024;
+
+/// A short text from the network as we keep it: bidirectional controls removed (they
+/// can make a name or status read as something else), at most [`MAX_SHORT_TEXT`]
+/// characters (cut with "…"), so nobody can hand us a megabyte-long status.
+pub fn short_text(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .filter(|c| !crate::notify::is_bidi_control(*c))
+        .take(MAX_SHORT_TEXT + 1)
+        .collect();
+    if out.chars().count() > MAX_SHORT_TEXT {
+        out = out.chars().take(MAX_SHORT_TEXT - 1).collect();
+        out.push('…');
+    }
+    out
+}
+
 pub fn result_reply(to: Option<Jid>, id: String) -> Stanza {
     Stanza::Iq(Iq::Result {
         from: None,
@@ -454,6 +528,86 @@ mod tests {
         assert!(
             matches!(ev.as_slice(), [Event::Roster { version: Some(v), items: Some(items) }] if v == "v1" && items.len() == 1),
             "{ev:?}"
+        );
+    }
+
+    /// Issue #20: a request nobody answers fails after `IQ_TIMEOUT_MS` as a timeout,
+    /// to a room's server as to our own; a late answer then changes nothing.
+    #[test]
+    fn unanswered_requests_time_out() {
+        let mut s = state();
+        let room = Jid::new("tea@conference.example.org").unwrap_or_else(|_| unreachable!());
+        let req = s.request(PendingIq::Query(7), Some(room), true, roster::query(None));
+        let Stanza::Iq(Iq::Get { id, .. }) = req else {
+            unreachable!()
+        };
+        let t0 = 1_000_000;
+        assert!(s.expire(t0).is_empty(), "the clock starts");
+        assert!(s.expire(t0 + IQ_TIMEOUT_MS - 1).is_empty());
+        let ev = s.expire(t0 + IQ_TIMEOUT_MS);
+        assert!(
+            matches!(ev.as_slice(), [Event::Answer { token: 7, result: Err(e) }] if e.defined_condition == DefinedCondition::RemoteServerTimeout),
+            "{ev:?}"
+        );
+        assert!(s.expire(t0 + 10 * IQ_TIMEOUT_MS).is_empty(), "once");
+        let late = stanza(&format!(
+            "<iq xmlns='jabber:client' type='result' id='{id}' from='tea@conference.example.org'/>"
+        ));
+        assert!(matches!(s.handle(late, 0).as_slice(), [Event::Dropped(_)]));
+        // Our own server's silence too: the roster request gives up in words.
+        s.request(PendingIq::RosterGet, None, true, roster::query(None));
+        s.expire(0);
+        let ev = s.expire(IQ_TIMEOUT_MS);
+        assert!(
+            matches!(ev.as_slice(), [Event::Dropped(d)] if d.contains("roster")),
+            "{ev:?}"
+        );
+    }
+
+    #[test]
+    fn short_texts_are_capped_and_lose_bidi_controls() {
+        assert_eq!(short_text("ok"), "ok");
+        assert_eq!(short_text("in\u{202E}voice"), "invoice");
+        let long = short_text(&"字".repeat(1_000_000));
+        assert_eq!(long.chars().count(), MAX_SHORT_TEXT);
+        assert!(long.ends_with('…'));
+        assert_eq!(
+            short_text(&"a".repeat(MAX_SHORT_TEXT)),
+            "a".repeat(MAX_SHORT_TEXT)
+        );
+    }
+
+    /// Status texts, subjects, reasons and roster names from the network go through
+    /// `short_text`.
+    #[test]
+    fn network_texts_are_capped_where_they_enter() {
+        let huge = "x".repeat(5_000);
+        let rlo = '\u{202E}';
+        let mut s = state();
+        let ev = s.handle(
+            stanza(&format!(
+                "<presence xmlns='jabber:client' from='bob@example.org/a'><status>{rlo}{huge}</status></presence>"
+            )),
+            0,
+        );
+        assert!(
+            matches!(ev.as_slice(), [Event::Presence { status: Some(t), .. }] if t.chars().count() == MAX_SHORT_TEXT && !t.contains('\u{202E}')),
+            "{:?}",
+            ev.iter()
+                .map(|e| format!("{e:?}").len())
+                .collect::<Vec<_>>()
+        );
+        let ev = s.handle(
+            stanza(&format!(
+                "<iq xmlns='jabber:client' type='set' id='p1'><query xmlns='jabber:iq:roster'>\
+                 <item jid='c@x' name='{huge}' subscription='both'/></query></iq>"
+            )),
+            0,
+        );
+        assert!(
+            ev.iter().any(|e| matches!(e, Event::ContactChanged { contact, .. } if contact.name.as_ref().is_some_and(|n| n.chars().count() == MAX_SHORT_TEXT))),
+            "{:?}",
+            ev.iter().map(|e| format!("{e:?}").len()).collect::<Vec<_>>()
         );
     }
 

@@ -34,7 +34,7 @@ fn session_bus_turn() -> std::sync::MutexGuard<'static, ()> {
 fn one_account_app() -> loquat::ui::App {
     use loquat::ids::AccountId;
     use loquat::model::Account;
-    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::app::startup::{LoadedAccount, Startup};
     let mut account = Account::new(jid("alice@example.org"));
     account.id = AccountId("a".into());
     loquat::ui::App::from_startup(
@@ -51,6 +51,7 @@ fn from_bob(body: &str, timestamp_ms: i64) -> loquat::model::ChatMessage {
     use loquat::model::{ChatMessage, Delivery, Direction};
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: loquat::ids::LocalMessageId::generate(),
         account: loquat::ids::AccountId("a".into()),
         peer: jid("bob@example.org"),

@@ -4,7 +4,7 @@
 //! that ever failed, as files of raw bytes).
 //!
 //!   cargo test --test fuzz -- --nocapture                  about 1 s per target
-//!   LOQUAT_FUZZ_MS=10000 cargo test --test fuzz -- --nocapture   (tests/run-all.sh)
+//!   LOQUAT_FUZZ_MS=8000  cargo test --test fuzz -- --nocapture   (tests/run-all.sh)
 //!   LOQUAT_FUZZ_MS=3600000 cargo test --release --test fuzz -- --nocapture --test-threads 1
 //!                                                          an hour per target
 //!   LOQUAT_FUZZ_SEED=0x… cargo test --test fuzz TARGET     replay a failure's seed
@@ -581,4 +581,258 @@ fn fuzz_sm_fix_in_random_chunks() {
 
 fn token_soup_piece<'a>(u: &mut Unstructured<'a>) -> Result<&'static [u8]> {
     Ok(u.choose(XML_TOKENS)?.as_bytes())
+}
+
+// ---------------------------------------------------------------- more entry points
+
+/// URL-ish text: schemes, hosts, paths and the characters that break parsers.
+const URL_PIECES: &[&str] = &[
+    "https://",
+    "http://",
+    "ftp://",
+    "javascript:",
+    "file:///",
+    "xmpp:",
+    "example.org",
+    "[::1]",
+    "127.0.0.1",
+    ":443",
+    "/",
+    "/a.png",
+    ".jpg",
+    "%2F",
+    "%00",
+    "%E2%80%AE",
+    "%",
+    "?x=1",
+    "#frag",
+    "..",
+    "\u{202E}",
+    " ",
+    "\n",
+    "\t",
+    "\"",
+    "<",
+    ">",
+    ")",
+    "(",
+    ".",
+    ",",
+    "字",
+    "name.tar.gz",
+    "a",
+    "@",
+];
+
+fn url_soup(u: &mut Unstructured<'_>) -> Result<String> {
+    let mut s = String::new();
+    for _ in 0..u.int_in_range(0..=24)? {
+        if u.ratio(1, 6)? {
+            s.push_str(u.arbitrary::<&str>()?);
+        } else {
+            s.push_str(u.choose(URL_PIECES)?);
+        }
+    }
+    Ok(s)
+}
+
+/// OOB URLs and bare-URL bodies become attachments only for http(s), with a name
+/// that is safe as a file name once sanitised.
+#[test]
+fn fuzz_oob_attachments() {
+    use loquat::xmpp::upload::attachment;
+    fuzz("oob_attachment", |u| {
+        let body = url_soup(u)?;
+        let oob = if u.arbitrary()? {
+            Some(xmpp_parsers::oob::Oob {
+                url: url_soup(u)?,
+                desc: None,
+            })
+        } else {
+            None
+        };
+        let oob_url = oob.as_ref().map(|o| o.url.clone());
+        if let Some(a) = attachment(oob, &body) {
+            assert!(
+                a.url.starts_with("https://") || a.url.starts_with("http://"),
+                "{a:?} from {oob_url:?} / {body:?}"
+            );
+            assert!(!a.name.is_empty(), "{a:?}");
+            let safe = loquat::transfer::names::safe_file_name(&a.name);
+            assert!(
+                !safe.contains('/') && safe != ".." && safe != "." && !safe.is_empty(),
+                "{safe:?}"
+            );
+        }
+        Ok(())
+    });
+}
+
+/// The single-instance socket's lines: anything decodes to a request or nothing, a
+/// request never carries a line break, and what we encode decodes to itself.
+#[test]
+fn fuzz_instance_socket_lines() {
+    use loquat::instance::{MAX_REQUEST, Request};
+    fuzz("instance_socket", |u| {
+        let line: String = if u.arbitrary()? {
+            format!("open {}\n", url_soup(u)?)
+        } else {
+            u.arbitrary()?
+        };
+        if let Some(Request::Open(uri)) = Request::decode(&line) {
+            assert!(!uri.ends_with('\n'), "{uri:?}");
+        }
+        let uri = url_soup(u)?;
+        if uri.len() < MAX_REQUEST {
+            let r = Request::Open(uri.clone());
+            let back = Request::decode(&r.encode());
+            assert_eq!(
+                back,
+                Some(Request::Open(uri.replace(['\r', '\n'], ""))),
+                "{uri:?}"
+            );
+        }
+        Ok(())
+    });
+}
+
+/// Stored records and settings decode from any bytes without a panic; settings
+/// decoding is tolerant (always a value).
+#[test]
+fn fuzz_store_record_decoders() {
+    const JSON: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"id\"",
+        "\"jid\"",
+        "\"body\"",
+        "\"delivery\"",
+        "\"Pending\"",
+        "\"theme\"",
+        "\"auto_image_max\"",
+        "\"width\"",
+        "null",
+        "true",
+        "1e999",
+        "-1",
+        "18446744073709551616",
+        "\"\\ud800\"",
+        "\"a@b\"",
+        "{\"Failed\":\"x\"}",
+    ];
+    fuzz("store_records", |u| {
+        let mut text = String::new();
+        for _ in 0..u.int_in_range(0..=40)? {
+            if u.ratio(1, 5)? {
+                text.push_str(u.arbitrary::<&str>()?);
+            } else {
+                text.push_str(u.choose(JSON)?);
+            }
+        }
+        let _ = serde_json::from_str::<loquat::model::ChatMessage>(&text);
+        let _ = serde_json::from_str::<loquat::model::Account>(&text);
+        let _ = serde_json::from_str::<loquat::model::transfer::Attachment>(&text);
+        let _ = loquat::config::Settings::decode(&text);
+        let _ = loquat::config::WindowState::decode(&text);
+        let _ = loquat::config::Drafts::decode(&text);
+        Ok(())
+    });
+}
+
+/// Thumbnails of hostile files (real headers, random rest): an image or an error in
+/// words, never a panic, never larger than the thumbnail side.
+#[test]
+fn fuzz_thumbnails() {
+    use loquat::transfer::thumb;
+    const HEADERS: &[&[u8]] = &[
+        b"\x89PNG\r\n\x1a\n",
+        b"GIF89a",
+        b"GIF87a",
+        b"\xff\xd8\xff\xe0",
+        b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+        b"BM",
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("in");
+    let out = dir.path().join("out");
+    fuzz("thumbnails", |u| {
+        let mut bytes = u.choose(HEADERS)?.to_vec();
+        // A valid small PNG now and then, then damaged in one place.
+        if u.ratio(1, 4)? {
+            let (w, h) = (u.int_in_range(1..=400)?, u.int_in_range(1..=400)?);
+            let mut png = Vec::new();
+            image::RgbaImage::new(w, h)
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .expect("encode");
+            if !png.is_empty() && u.arbitrary()? {
+                let at = u.choose_index(png.len())?;
+                png[at] ^= u.arbitrary::<u8>()? | 1;
+            }
+            bytes = png;
+        } else {
+            bytes.extend_from_slice(u.bytes(u.len().min(2048))?);
+        }
+        std::fs::write(&src, &bytes).expect("write");
+        if let Ok(t) = thumb::thumbnail_blocking(&src, &out, "k") {
+            assert!(
+                t.width <= thumb::THUMB_SIDE && t.height <= thumb::THUMB_SIDE,
+                "{t:?}"
+            );
+        }
+        Ok(())
+    });
+}
+
+/// Link segmentation gives back the body exactly, and every link is http(s).
+#[test]
+fn fuzz_link_segments() {
+    use loquat::ui::timeline::links::{Segment, segments};
+    fuzz("link_segments", |u| {
+        let body = url_soup(u)?;
+        let mut joined = String::new();
+        for s in segments(&body) {
+            match s {
+                Segment::Text(t) => joined.push_str(t),
+                Segment::Link(l) => {
+                    let lower = l.to_ascii_lowercase();
+                    assert!(
+                        lower.starts_with("https://") || lower.starts_with("http://"),
+                        "{l:?} in {body:?}"
+                    );
+                    joined.push_str(l);
+                }
+            }
+        }
+        assert_eq!(joined, body);
+        Ok(())
+    });
+}
+
+/// Notification previews: one line, no bidirectional or control characters, markup
+/// escaped, at most `PREVIEW_CHARS` characters and an ellipsis.
+#[test]
+fn fuzz_notification_previews() {
+    use loquat::notify::{PREVIEW_CHARS, is_bidi_control, preview};
+    fuzz("notification_preview", |u| {
+        let mut body = url_soup(u)?;
+        if u.arbitrary()? {
+            body.push_str(&"<b>&x</b>\u{2067}".repeat(u.int_in_range(0..=100)?));
+        }
+        let p = preview(&body);
+        assert!(
+            !p.chars().any(|c| c.is_control() || is_bidi_control(c)),
+            "{p:?}"
+        );
+        assert!(!p.contains('<') && !p.contains('>'), "{p:?}");
+        let unescaped = p
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        assert!(unescaped.chars().count() <= PREVIEW_CHARS + 1, "{p:?}");
+        Ok(())
+    });
 }

@@ -344,31 +344,58 @@ async fn sign_in_at_trace_level_logs_no_password() {
     }
 }
 
-/// A message that arrives after `xml`, in a session with a lying server that takes
-/// any PLAIN login (allowed through the account's store preference).
-async fn liar_session_then_message(xml: String) -> String {
-    let liar = Liar::start(Lie::AfterBind(format!(
-        "{xml}<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
-         <body>still here</body></message>"
-    )))
-    .await;
+/// A session with a lying server that takes any PLAIN login (allowed through the
+/// account's store preference) and sends `xml` right after the bind.
+async fn liar_session(xml: String) -> (Liar, support::session::Updates) {
+    liar_session_lying(Lie::AfterBind(xml)).await
+}
+
+/// A session with a lying server that takes any PLAIN login and then tells `lie`.
+async fn liar_session_lying(lie: Lie) -> (Liar, support::session::Updates) {
+    let (liar, updates, _, _) = liar_session_stored(lie).await;
+    (liar, updates)
+}
+
+/// [`liar_session_lying`], with the session's store.
+async fn liar_session_stored(
+    lie: Lie,
+) -> (
+    Liar,
+    support::session::Updates,
+    loquat::store::Store,
+    AccountId,
+) {
+    let liar = Liar::start(lie).await;
     let store = loquat::store::Store::open_temporary().expect("store");
     let account = AccountId::generate();
     store
         .set_pref(&connect::allow_plain_pref(&account), "true")
         .expect("allow PLAIN");
     let p = local_params(
-        account,
+        account.clone(),
         liar.port,
         liar.ca_pem.clone(),
         "user@localhost",
         PASSWORD,
-        Some(store),
+        Some(store.clone()),
     );
     // The liar offers only PLAIN: being online means the allowed PLAIN login was used.
     // (Not checked through `Online { mechanism }`: against a server this quick the
     // actor may report Online before it has heard which mechanism was used.)
-    let (mut updates, _handle, _) = online(p).await;
+    let (updates, handle, _) = online(p).await;
+    // The handle lives as long as the stream's test needs it.
+    std::mem::forget(handle);
+    (liar, updates, store, account)
+}
+
+/// A message that arrives after `xml`, in a session with a lying server (see
+/// `liar_session`).
+async fn liar_session_then_message(xml: String) -> String {
+    let (_liar, mut updates) = liar_session(format!(
+        "{xml}<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+         <body>still here</body></message>"
+    ))
+    .await;
     wait_for(&mut updates, 20, "the message after the lie", |k| match k {
         UpdateKind::Message(m) => Some(m.body.clone()),
         UpdateKind::ContactChanged(c) if c.jid.as_str() == "mallory@localhost" => {
@@ -412,4 +439,299 @@ async fn liar_sending_a_deep_stanza_does_not_crash_the_session() {
         "</a>".repeat(depth)
     );
     assert_eq!(liar_session_then_message(deep).await, "still here");
+}
+
+/// A picture nobody clicked, from a URL on this computer (or redirecting there): the
+/// preview fetch refuses it in words, whether the first address or a redirect hop is
+/// private, and nothing lands in the cache. Only the account's own upload host may be
+/// on the local network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_fetch_refuses_private_addresses_and_keeps_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (port, ca_pem, paths) =
+        support::liar::redirecting_https(dir.path(), "https://127.0.0.1:{port}/secret").await;
+    let trust = loquat::model::Trust {
+        extra_roots_pem: Some(ca_pem),
+        pinned_sha256: Vec::new(),
+    };
+    let cache = dir.path().join("cache");
+    let fetch = |url: String, own: Option<&str>| {
+        let own = own.map(str::to_owned);
+        let client = loquat::transfer::http_client_public(&trust, own.as_deref()).expect("client");
+        loquat::transfer::cache::fetch_preview(
+            client,
+            url,
+            "a.png".into(),
+            1 << 20,
+            cache.clone(),
+            own,
+            loquat::transfer::cache::DEFAULT_CAP,
+        )
+    };
+    // Not the account's host: refused before any request.
+    let e = fetch(format!("https://localhost:{port}/start"), None)
+        .await
+        .expect_err("a private host");
+    assert!(e.to_string().contains("private network"), "{e}");
+    assert!(paths.lock().unwrap().is_empty());
+    // The account's own host, redirecting to a private address: the hop is refused.
+    let e = fetch(format!("https://localhost:{port}/start"), Some("localhost"))
+        .await
+        .expect_err("a private redirect");
+    assert!(e.to_string().contains("private network"), "{e}");
+    assert_eq!(*paths.lock().unwrap(), ["/start"]);
+    let files = cache.join("files");
+    let kept = std::fs::read_dir(&files)
+        .map(|d| {
+            d.flatten()
+                .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten())
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(kept, 0, "nothing kept in {}", files.display());
+}
+
+/// Resident memory of this process, in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Issue #20, weakness 9: 50,000 presences from 50,000 addresses while the UI takes
+/// nothing. The channel to the UI holds at most `PRESENCE_BACKLOG` updates (without
+/// the bound: all 50,000), the message after the flood still arrives, and memory is
+/// measured (printed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_presence_flood_does_not_fill_the_channel() {
+    use futures::{FutureExt, StreamExt};
+    const FLOOD: usize = 50_000;
+    let before = rss_kib();
+    let mut xml = String::with_capacity(FLOOD * 100);
+    for i in 0..FLOOD {
+        xml.push_str(&format!(
+            "<presence from='s{i}@flood.localhost/r{i}' to='user@localhost/liar'><show>away</show></presence>"
+        ));
+    }
+    xml.push_str(
+        "<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+         <body>after the flood</body></message>",
+    );
+    let (_liar, mut updates) = liar_session_lying(Lie::Later(xml, 1000)).await;
+    // The UI is busy: nothing is taken while the flood arrives.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let during = rss_kib();
+    let mut waiting = 0;
+    let mut presences = 0;
+    let mut message = None;
+    // Unconstrained: tokio's cooperative budget would end the loop after 128 polls.
+    while let Some(Some(u)) =
+        tokio::task::unconstrained(async { updates.next().now_or_never() }).await
+    {
+        waiting += 1;
+        match u.kind {
+            UpdateKind::Presence { .. } => presences += 1,
+            UpdateKind::Message(m) => message = Some(m.body),
+            _ => {}
+        }
+    }
+    eprintln!(
+        "presence flood of {FLOOD}: {waiting} updates waiting ({presences} presences, message {}); \
+         RSS {before} KiB before, {during} KiB during",
+        message.is_some()
+    );
+    assert!(
+        presences <= loquat::session::flood::PRESENCE_BACKLOG,
+        "{presences} presences waited in the channel"
+    );
+    let body = match message {
+        Some(b) => b,
+        None => {
+            wait_for(
+                &mut updates,
+                30,
+                "the message after the flood",
+                |k| match k {
+                    UpdateKind::Message(m) => Some(m.body.clone()),
+                    UpdateKind::Disconnected { .. } | UpdateKind::Failed(_) => {
+                        panic!("the session fell over: {k:?}")
+                    }
+                    _ => None,
+                },
+            )
+            .await
+        }
+    };
+    assert_eq!(body, "after the flood");
+}
+
+/// A certificate for another name, or one that has expired (signed by a root the
+/// account trusts, so only the name or the date is wrong): refused before any login,
+/// in words that say which, and the password never leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_with_a_wrong_name_or_expired_certificate_is_refused() {
+    for (san, days, expect) in [
+        ("DNS:other.example", "825", "name"),
+        (support::LEAF_SAN, "-1", "expired"),
+    ] {
+        let liar = Liar::start_with_leaf(Lie::OnlyPlain, san, days).await;
+        let (e, took) = connect_to_liar(&liar).await;
+        match &e {
+            SessionError::Certificate { reason, .. } => {
+                assert!(reason.to_lowercase().contains(expect), "{expect}: {e}")
+            }
+            other => panic!("{expect}: not a certificate error: {other:?}"),
+        }
+        assert!(
+            e.is_fatal(),
+            "{expect}: waits for the user instead of retrying"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{expect}: took {took:?}"
+        );
+        assert!(
+            !liar.heard().contains("<auth"),
+            "{expect}: {}",
+            liar.heard()
+        );
+    }
+}
+
+/// The server breaks off in the middle of a stanza with a stream error (the XML no
+/// longer fits together). The message before it is stored once (also after the
+/// reconnection, when the liar sends it again), the cut one never shows, and the
+/// session says in words that the connection broke, then reconnects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_breaking_off_mid_stanza_loses_nothing_and_says_so() {
+    let (_liar, mut updates, store, account) = liar_session_stored(Lie::AfterBind(
+        "<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m0'>\
+         <body>before the break</body></message>\
+         <message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+         <body>cut in the midd<stream:error><internal-server-error \
+         xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"
+            .to_owned(),
+    ))
+    .await;
+    let mut saw_before = false;
+    let detail = wait_for(&mut updates, 30, "the break, in words", |k| match k {
+        UpdateKind::Message(m) => {
+            assert_ne!(m.body, "cut in the midd", "half a stanza was taken");
+            saw_before |= m.body == "before the break";
+            None
+        }
+        UpdateKind::Disconnected { error, .. } | UpdateKind::Failed(error) => {
+            Some(error.to_string())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(!detail.trim().is_empty());
+    eprintln!("mid-stanza break reported as: {detail}");
+    // Back online (the liar tells the same story again), the first message is still
+    // stored once.
+    wait_for(&mut updates, 30, "back online", |k| match k {
+        UpdateKind::Online { .. } => Some(()),
+        UpdateKind::Message(m) => {
+            assert_ne!(m.body, "cut in the midd", "half a stanza was taken");
+            saw_before |= m.body == "before the break";
+            None
+        }
+        _ => None,
+    })
+    .await;
+    assert!(saw_before, "the message before the break arrived");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let friend = support::session::jid("friend@localhost");
+    let stored: Vec<String> = store
+        .latest(&account, &loquat::ids::ConversationId::Chat(friend), 10)
+        .expect("read the store")
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(
+        stored,
+        ["before the break"],
+        "stored once, the cut one never"
+    );
+}
+
+/// The connection drops after stream management was enabled; the resumption is
+/// answered with garbage (an `h` that is not a number, then bytes that are not XML).
+/// The session does not hang on it: it starts a new stream, says it is online again,
+/// and the message after that arrives; the one before it is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_answering_a_resumption_with_garbage_starts_over() {
+    for garbage in [
+        "<resumed xmlns='urn:xmpp:sm:3' previd='sm-liar' h='banana'/>",
+        "\u{1}\u{2} this is not XML <<<>>> &&&",
+    ] {
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (liar, mut updates, store, account) =
+            liar_session_stored(Lie::ResumeGarbage(garbage.to_owned(), connections.clone())).await;
+        let mut bodies = Vec::new();
+        wait_for(
+            &mut updates,
+            90,
+            "the message after the garbage",
+            |k| match k {
+                UpdateKind::Message(m) => {
+                    bodies.push(m.body.clone());
+                    (m.body == "second").then_some(())
+                }
+                UpdateKind::Failed(e) => panic!("{garbage}: gave up: {e}"),
+                _ => None,
+            },
+        )
+        .await;
+        assert!(
+            liar.heard().contains("<resume"),
+            "{garbage}: no resumption was tried"
+        );
+        assert!(
+            connections.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+            "{garbage}: a new stream after the garbage"
+        );
+        let friend = support::session::jid("friend@localhost");
+        let stored: Vec<String> = store
+            .latest(&account, &loquat::ids::ConversationId::Chat(friend), 10)
+            .expect("read the store")
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(stored, ["first", "second"], "{garbage}: {bodies:?}");
+    }
+}
+
+/// Archive pages that contradict themselves: every page says "not complete" and ends
+/// where the query began (and repeats the same message). The catch-up notices that it
+/// does not move, says it has caught up, and stops asking (without the check it asked
+/// again and again, as fast as the liar answered); the message is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_archive_that_never_moves_does_not_loop() {
+    let queries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (_liar, mut updates, store, account) =
+        liar_session_stored(Lie::ArchiveStuck(queries.clone())).await;
+    wait_for(&mut updates, 30, "the end of the catch-up", |k| match k {
+        UpdateKind::CaughtUp => Some(()),
+        UpdateKind::Failed(e) => panic!("gave up: {e}"),
+        _ => None,
+    })
+    .await;
+    let after_caught_up = queries.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let later = queries.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!("archive queries: {after_caught_up} until caught up, {later} three seconds later");
+    assert!(later <= 4, "{later} queries: the catch-up kept asking");
+    let friend = support::session::jid("friend@localhost");
+    let stored: Vec<String> = store
+        .latest(&account, &loquat::ids::ConversationId::Chat(friend), 10)
+        .expect("read the store")
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(stored, ["archived once"]);
 }

@@ -266,3 +266,82 @@ async fn browsing_lists_a_room_with_its_name_and_occupant_count() {
     assert_eq!(infos[0].1.name.as_deref(), Some("Browse me"));
     assert_eq!(infos[0].1.occupants, Some(2));
 }
+
+/// "Members and bans": the owner puts one user on the member list and bans another
+/// with a reason; the lists read back from the room say so, the banned user cannot
+/// join (checked from their own session), taking the member off empties the list
+/// again, and a user who is not an admin is refused the list in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_keeps_member_and_ban_lists_and_the_room_enforces_them() {
+    use loquat::session::rooms::Affiliation;
+    let server = TestServer::start();
+    let (a, pa) = server.fresh_user("ma");
+    let (b, pb) = server.fresh_user("mb");
+    let (c, pc) = server.fresh_user("mc");
+    let (mut ua, ha, _) = online(params(&server, &a, &pa, None)).await;
+    let (mut ub, hb, _) = online(params(&server, &b, &pb, None)).await;
+    let (mut uc, hc, _) = online(params(&server, &c, &pc, None)).await;
+    let room = fresh_room("lists");
+    join(&ha, &room, "owner", None);
+    joined(&mut ua, &room).await;
+    let bob = jid(&b);
+    let carol = jid(&c);
+
+    roomtools::set_affiliation(&ha, &room, &bob, Affiliation::Member, None)
+        .await
+        .expect("member added");
+    roomtools::set_affiliation(&ha, &room, &carol, Affiliation::Outcast, Some("spam"))
+        .await
+        .expect("ban accepted");
+    let members = roomtools::affiliation_list(&ha, &room, Affiliation::Member)
+        .await
+        .expect("member list");
+    assert_eq!(
+        members.iter().map(|m| &m.jid).collect::<Vec<_>>(),
+        vec![&bob]
+    );
+    let banned = roomtools::affiliation_list(&ha, &room, Affiliation::Outcast)
+        .await
+        .expect("ban list");
+    assert_eq!(banned.len(), 1, "{banned:?}");
+    assert_eq!(banned[0].jid, carol);
+    // (Prosody keeps no reason in its list answer; reading one is tested on literal XML.)
+    let owners = roomtools::affiliation_list(&ha, &room, Affiliation::Owner)
+        .await
+        .expect("owner list");
+    assert!(owners.iter().any(|o| o.jid.as_str() == a), "{owners:?}");
+
+    // The room enforces the ban: carol's join is refused as banned.
+    join(&hc, &room, "carol", None);
+    let error = wait_for(&mut uc, 20, "carol refused", |k| match k {
+        UpdateKind::Room(RoomUpdate::JoinFailed { room: r, error }) if *r == room => {
+            Some(error.clone())
+        }
+        UpdateKind::Room(RoomUpdate::Joined { room: r, .. }) if *r == room => {
+            panic!("a banned user joined")
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(error, MucError::Banned);
+
+    // Bob, a member but not an admin, may not read the ban list.
+    join(&hb, &room, "bob", None);
+    joined(&mut ub, &room).await;
+    let err = roomtools::affiliation_list(&hb, &room, Affiliation::Outcast)
+        .await
+        .expect_err("a member gets no ban list");
+    assert!(
+        matches!(err, roomtools::QueryError::Refused { .. }),
+        "{err:?}"
+    );
+
+    // Taking bob off the member list.
+    roomtools::set_affiliation(&ha, &room, &bob, Affiliation::None, None)
+        .await
+        .expect("member removed");
+    let members = roomtools::affiliation_list(&ha, &room, Affiliation::Member)
+        .await
+        .expect("member list");
+    assert!(members.is_empty(), "{members:?}");
+}

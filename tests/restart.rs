@@ -20,8 +20,8 @@ use loquat::ids::{AccountId, ConversationId};
 use loquat::model::{Account, ChatMessage};
 use loquat::session::{Handle, UpdateKind};
 use loquat::store::Store;
+use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::i18n::Lang;
-use loquat::ui::startup::{LoadedAccount, Startup};
 use loquat::ui::{App, Message};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -224,8 +224,8 @@ fn ui_shows(
         if !shows_text(&app, "Load older messages") {
             break;
         }
-        let task = app.update(Message::Rooms(loquat::ui::rooms::Message::Room(
-            loquat::ui::room::Message::LoadOlder,
+        let task = app.update(Message::Rooms(loquat::ui::room::Message::Room(
+            loquat::ui::room::joined::Message::LoadOlder,
         )));
         run_tasks(&rt, &mut app, task);
     }

@@ -63,7 +63,7 @@ run_step() {
 PACKAGES=(
     prosody lua-unbound lua-sec lua-dbi-sqlite3 ejabberd openssl
     dbus gnome-keyring
-    xvfb xdotool imagemagick x11-apps fonts-noto-cjk
+    xvfb xdotool imagemagick x11-apps fonts-noto-cjk fonts-noto-color-emoji
     mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1
     libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
     curl ca-certificates gcc libc6-dev
@@ -197,10 +197,10 @@ fi
 run_step "core library without GUI: build" cargo build --lib --no-default-features
 run_step "core library without GUI: unit tests" cargo test --no-default-features --lib
 run_step "all tests (unit, integration, UI) with a Secret Service" with_keyring cargo test --all-targets
-# Bounded fuzzing: every target 15 s after replaying its corpus (8 targets, as many at
+# Bounded fuzzing: every target 8 s after replaying its corpus (14 targets, as many at
 # once as there are cores: about 60 s on 2 cores).
-run_step "fuzzing (tests/fuzz.rs, 15 s per target)" \
-    env LOQUAT_FUZZ_MS=15000 cargo test --test fuzz -- --nocapture
+run_step "fuzzing (tests/fuzz.rs, 8 s per target)" \
+    env LOQUAT_FUZZ_MS=8000 cargo test --test fuzz -- --nocapture
 if [[ -f tests/e2e.sh ]]; then
     run_step "end-to-end (tests/e2e.sh)" with_keyring bash tests/e2e.sh
 fi

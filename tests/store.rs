@@ -30,6 +30,7 @@ fn chat(s: &str) -> ConversationId {
 fn msg(account: &str, peer: &str, id: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId(id.into()),
         account: acct(account),
         peer: jid(peer),
@@ -701,4 +702,150 @@ fn a_database_in_use_is_not_moved_aside() {
     assert!(path.exists());
     let siblings: Vec<_> = std::fs::read_dir(dir.path()).expect("read_dir").collect();
     assert_eq!(siblings.len(), 1, "nothing was moved aside");
+}
+
+/// A store with what a recovery must keep (an account with trust pins, settings, a
+/// per-account choice, an unsent message) and what it must not (a received message,
+/// an archive cursor: history is rebuilt from the archive).
+fn populate(path: &std::path::Path) -> (Account, ChatMessage) {
+    let store = Store::open(path).unwrap();
+    let mut account = Account::new(jid("me@x.org"));
+    account.trust.pinned_sha256 = vec!["ab".repeat(32)];
+    store.save_account(&account).unwrap();
+    store.set_pref("settings", "{\"theme\":\"dark\"}").unwrap();
+    store
+        .set_pref(
+            &format!("account.{}.allow_plain_login", account.id.0),
+            "true",
+        )
+        .unwrap();
+    store.set_pref("mam-cursor:whatever", "id-42").unwrap();
+    let mut unsent = msg(&account.id.0, "bob@x.org", "unsent-1", T0);
+    unsent.direction = Direction::Outgoing;
+    unsent.delivery = Delivery::Pending;
+    store.insert_message(&unsent).unwrap();
+    store
+        .insert_message(&msg(&account.id.0, "bob@x.org", "received-1", T0 + 1))
+        .unwrap();
+    store.flush().unwrap();
+    (account, unsent)
+}
+
+/// Opens sled directly (the store's lock may linger a moment after it is dropped).
+fn raw_sled(path: &std::path::Path) -> sled::Db {
+    for _ in 0..100 {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    panic!("sled did not open {}", path.display())
+}
+
+fn scribble_sled_files(path: &std::path::Path) {
+    for entry in walk(path) {
+        if entry.file_name().is_some_and(|n| n != "loquat-keep.json") {
+            std::fs::write(&entry, b"\x00garbage\xffgarbage").expect("scribble");
+        }
+    }
+}
+
+/// Issue #20, weakness 6: a damaged database no longer takes the account list, its
+/// trust pins, the settings and the unsent messages with it. Damaged three ways: one
+/// of our records (sled still opens: read from the damaged database itself, with the
+/// keep file gone), sled's own files (from the keep file), and both sled's files and
+/// the keep file (a new, empty database; no crash).
+#[test]
+fn recovery_keeps_accounts_pins_settings_and_the_outbox() {
+    for damage in ["schema record", "sled files", "sled files and keep file"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let (account, unsent) = populate(&path);
+        match damage {
+            "schema record" => {
+                std::fs::remove_file(loquat::store::keep_path(&path)).unwrap();
+                let db = raw_sled(&path);
+                db.open_tree("meta")
+                    .unwrap()
+                    .insert("schema_version", &b"??"[..])
+                    .unwrap();
+                db.flush().unwrap();
+            }
+            "sled files" => scribble_sled_files(&path),
+            _ => {
+                scribble_sled_files(&path);
+                let keep = loquat::store::keep_path(&path);
+                let half = std::fs::read(&keep).unwrap();
+                std::fs::write(&keep, &half[..half.len() / 2]).unwrap();
+            }
+        }
+        let (store, recovered) = Store::open_or_recover(&path).expect(damage);
+        let recovered = recovered.expect("the damage is reported");
+        assert!(
+            recovered.moved_to.exists(),
+            "{damage}: damaged files are kept"
+        );
+        if damage == "sled files and keep file" {
+            assert!(store.accounts().unwrap().is_empty(), "{damage}");
+            assert_eq!(recovered.salvaged, loquat::store::Salvaged::default());
+            continue;
+        }
+        assert_eq!(
+            store.accounts().unwrap(),
+            std::slice::from_ref(&account),
+            "{damage}"
+        );
+        assert_eq!(
+            store.pref("settings").unwrap().as_deref(),
+            Some("{\"theme\":\"dark\"}"),
+            "{damage}"
+        );
+        assert_eq!(
+            store
+                .pref(&format!("account.{}.allow_plain_login", account.id.0))
+                .unwrap()
+                .as_deref(),
+            Some("true"),
+            "{damage}"
+        );
+        assert_eq!(
+            store.pref("mam-cursor:whatever").unwrap(),
+            None,
+            "{damage}: archive positions start over"
+        );
+        assert_eq!(
+            ids(&store.outbox(&account.id).unwrap()),
+            std::slice::from_ref(&unsent.id.0),
+            "{damage}"
+        );
+        assert_eq!(
+            ids(&store.latest(&account.id, &chat("bob@x.org"), 10).unwrap()),
+            ["unsent-1"],
+            "{damage}: received history comes back from the archive"
+        );
+        assert_eq!(
+            recovered.salvaged,
+            loquat::store::Salvaged {
+                accounts: 1,
+                prefs: 2,
+                outbox: 1
+            },
+            "{damage}"
+        );
+        // The new store keeps its own copy: damaged again, it recovers again.
+        drop(store);
+        scribble_sled_files(&path);
+        let (store, again) = Store::open_or_recover(&path).expect("again");
+        assert!(again.is_some());
+        assert_eq!(
+            store.accounts().unwrap(),
+            std::slice::from_ref(&account),
+            "{damage}, twice"
+        );
+        assert_eq!(
+            store.outbox(&account.id).unwrap().len(),
+            1,
+            "{damage}, twice"
+        );
+    }
 }

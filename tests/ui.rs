@@ -15,11 +15,11 @@ use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
 use loquat::session::{Command, Handle, SessionError, Update, UpdateKind};
-use loquat::ui::conversation::COMPOSER_ID;
+use loquat::ui::app::session_bridge::CheckReport;
+use loquat::ui::app::startup::{LoadedAccount, Startup};
+use loquat::ui::chat::COMPOSER_ID;
 use loquat::ui::i18n::Lang;
-use loquat::ui::onboarding::{self, ADDRESS_ID, PASSWORD_ID};
-use loquat::ui::sessions::CheckReport;
-use loquat::ui::startup::{LoadedAccount, Startup};
+use loquat::ui::screen::onboarding::{self, ADDRESS_ID, PASSWORD_ID};
 use loquat::ui::{App, Message};
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::BareJid;
@@ -200,6 +200,7 @@ fn chat(
 ) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id,
         account: account.clone(),
         peer: peer.clone(),

@@ -15,11 +15,11 @@ use iced_test::selector::{Candidate, Target};
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Show, Subscription};
 use loquat::session::{Command, Handle, SessionError, Update, UpdateKind};
-use loquat::ui::conversation::{COMPOSER_ID, write_as_id};
+use loquat::ui::app::startup::{LoadedAccount, Startup};
+use loquat::ui::chat::{COMPOSER_ID, write_as_id};
 use loquat::ui::i18n::Lang;
-use loquat::ui::settings::{self, edit};
-use loquat::ui::sidebar::{self, ShowChoice, account_card_id, filter_id};
-use loquat::ui::startup::{LoadedAccount, Startup};
+use loquat::ui::screen::settings::{self, edit};
+use loquat::ui::screen::sidebar::{self, ShowChoice, account_card_id, filter_id};
 use loquat::ui::{App, Message};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -134,6 +134,7 @@ fn bob() -> Contact {
 fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),

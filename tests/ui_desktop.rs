@@ -20,12 +20,12 @@ use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
 use loquat::session::{Handle, Update, UpdateKind};
 use loquat::store::Store;
-use loquat::ui::conversation::COMPOSER_ID;
-use loquat::ui::desk::{self, Message as DeskMessage};
+use loquat::ui::app::startup::{LoadedAccount, Startup};
+use loquat::ui::chat::COMPOSER_ID;
+use loquat::ui::desktop::restore::{self, Message as DeskMessage};
+use loquat::ui::desktop::shortcuts::Action;
+use loquat::ui::desktop::switcher::{INPUT_ID, PANEL_ID};
 use loquat::ui::i18n::Lang;
-use loquat::ui::shortcuts::Action;
-use loquat::ui::startup::{LoadedAccount, Startup};
-use loquat::ui::switcher::{INPUT_ID, PANEL_ID};
 use loquat::ui::{App, Message};
 use std::sync::{Arc, Mutex};
 use xmpp_parsers::jid::BareJid;
@@ -122,6 +122,7 @@ fn contact(jid_: &str, name: &str) -> Contact {
 fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),
@@ -163,7 +164,7 @@ fn startup(store: Option<Store>) -> Startup {
         contact("erin@example.org", "Erin 李"),
         contact("bob@example.org", "Bob"),
     ];
-    let desk = Box::new(store.as_ref().map(desk::load).unwrap_or_default());
+    let desk = Box::new(store.as_ref().map(restore::load).unwrap_or_default());
     Startup {
         accounts: vec![loaded_work, loaded_home],
         store,
@@ -413,7 +414,7 @@ fn notification_and_download_settings_apply() {
     click(&mut app, "General settings");
     assert_eq!(app.settings().auto_image_max, 10 * 1024 * 1024);
     interact(&mut app, |ui| {
-        ui.click(Id::new(loquat::ui::settings::general::IMAGE_MAX_ID))
+        ui.click(Id::new(loquat::ui::screen::settings::general::IMAGE_MAX_ID))
             .expect("image max");
         ui.tap_key(Key::Named(Named::Backspace));
         ui.tap_key(Key::Named(Named::Backspace));
@@ -421,7 +422,7 @@ fn notification_and_download_settings_apply() {
     });
     assert_eq!(app.settings().auto_image_max, 25 * 1024 * 1024);
     interact(&mut app, |ui| {
-        ui.click(Id::new(loquat::ui::settings::general::IMAGE_MAX_ID))
+        ui.click(Id::new(loquat::ui::screen::settings::general::IMAGE_MAX_ID))
             .expect("image max");
         ui.typewrite("x");
     });
@@ -429,7 +430,7 @@ fn notification_and_download_settings_apply() {
     assert_eq!(app.settings().auto_image_max, 25 * 1024 * 1024, "kept");
 
     interact(&mut app, |ui| {
-        ui.click(Id::new(loquat::ui::settings::general::MUTE_ID))
+        ui.click(Id::new(loquat::ui::screen::settings::general::MUTE_ID))
             .expect("mute field");
         ui.typewrite("carol@example.org");
         ui.tap_key(Key::Named(Named::Enter));
@@ -520,7 +521,7 @@ fn a_draft_moves_with_write_as_instead_of_staying_behind() {
         ui.typewrite("moving draft");
     });
     interact(&mut app, |ui| {
-        ui.click(loquat::ui::conversation::write_as_id(&home))
+        ui.click(loquat::ui::chat::write_as_id(&home))
             .expect("write as Home");
     });
     assert_eq!(open(&app), Some((home.clone(), bob.clone())));

@@ -19,10 +19,10 @@ use loquat::model::{Account, ChatMessage, Delivery, Direction};
 use loquat::session::rooms::{Affiliation, Occupant, Role, RoomUpdate};
 use loquat::session::{Command, Handle, Update, UpdateKind};
 use loquat::store::Store;
-use loquat::ui::desk::Message as DeskMessage;
+use loquat::ui::app::startup::{LoadedAccount, Startup};
+use loquat::ui::desktop::restore::Message as DeskMessage;
+use loquat::ui::desktop::shortcuts::Action;
 use loquat::ui::i18n::Lang;
-use loquat::ui::shortcuts::Action;
-use loquat::ui::startup::{LoadedAccount, Startup};
 use loquat::ui::{App, Message};
 use std::sync::{Arc, Mutex};
 use support::view::run_tasks as run;
@@ -95,6 +95,7 @@ fn account() -> Account {
 fn message(peer: &str, room: bool, sender: &str, body: &str, ts: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account().id,
         peer: jid(peer),
@@ -246,7 +247,7 @@ fn a_room_sits_in_the_inbox_with_its_unread_and_mentions() {
 
     // The switcher lists the room too.
     let state = app.account_state(&account().id).expect("account").clone();
-    let entries = loquat::ui::switcher::entries(&[state]);
+    let entries = loquat::ui::desktop::switcher::entries(&[state]);
     assert!(entries.iter().any(|e| e.label == "# tea"), "{entries:?}");
 
     // Joining another room starts from the inbox; with one account, no account picker.
@@ -288,7 +289,7 @@ fn two_signed_in() -> (App, Vec<UnboundedReceiver<Command>>, AccountId) {
 
 #[test]
 fn the_join_dialog_picks_the_account_when_several_are_signed_in() {
-    use loquat::ui::rooms::{AccountChoice, Message as RoomsMessage};
+    use loquat::ui::room::{AccountChoice, Message as RoomsMessage};
     let (mut app, mut sessions, home) = two_signed_in();
     let _ = click(&mut app, "+ Join a group chat");
     assert!(
@@ -301,10 +302,10 @@ fn the_join_dialog_picks_the_account_when_several_are_signed_in() {
     })));
     let messages: Vec<Message> = {
         let mut ui = sim(&app);
-        ui.click(iced::widget::Id::new(loquat::ui::join::ROOM_ID))
+        ui.click(iced::widget::Id::new(loquat::ui::room::join::ROOM_ID))
             .expect("room field");
         ui.typewrite(ROOM);
-        ui.click(iced::widget::Id::new(loquat::ui::join::NICK_ID))
+        ui.click(iced::widget::Id::new(loquat::ui::room::join::NICK_ID))
             .expect("nick field");
         ui.typewrite("alice");
         ui.click("Join").expect("Join");
@@ -389,10 +390,11 @@ fn room_history_comes_back_after_a_restart() {
 /// What the "Load older messages" line at the top of the room sends (it is scrolled
 /// out of sight in a long room; scrolling to the top sends the same).
 fn load_older(rt: &tokio::runtime::Runtime, app: &mut App) {
-    use loquat::ui::{room, rooms};
+    use loquat::ui::room;
+    use loquat::ui::room::joined;
     assert!(shows(app, "Load older messages"));
-    let task = app.update(Message::Rooms(rooms::Message::Room(
-        room::Message::LoadOlder,
+    let task = app.update(Message::Rooms(room::Message::Room(
+        joined::Message::LoadOlder,
     )));
     run(rt, app, task);
 }
@@ -490,7 +492,7 @@ fn opening_a_room_withdraws_the_chat_on_screen() {
 /// top, and no more "Load older messages" at the archive's beginning.
 #[test]
 fn a_chat_loads_older_from_the_store_then_the_archive() {
-    use loquat::ui::conversation;
+    use loquat::ui::chat;
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let store = Store::open_temporary().expect("store");
     let base = chrono::Utc::now().timestamp_millis() - 100_000;
@@ -508,7 +510,7 @@ fn a_chat_loads_older_from_the_store_then_the_archive() {
     }
     assert!(shows_line(&app, "chat line 59"));
     assert!(!shows_line(&app, "chat line 5"));
-    let older = |app: &mut App| app.update(Message::Conversation(conversation::Message::LoadOlder));
+    let older = |app: &mut App| app.update(Message::Conversation(chat::Message::LoadOlder));
     // Scrolled to the top (or the line there clicked): the rest of the store, and the
     // archive asked at once for what is before it.
     let task = older(&mut app);
@@ -648,4 +650,48 @@ fn render_inbox_for_review() {
             .matches_image(dir.join("join-account"))
             .expect("png")
     );
+}
+
+/// Private messages with an occupant come back after a restart: the newest page when
+/// the private chat opens, older ones with "Load older messages", in time order.
+#[test]
+fn room_private_messages_come_back_from_the_store_page_by_page() {
+    use loquat::ui::room;
+    use loquat::ui::room::{joined, private};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = Store::open_temporary().expect("store");
+    stored_room(&store, 1);
+    let base = chrono::Utc::now().timestamp_millis() - 50_000;
+    let privates: Vec<ChatMessage> = (0..60)
+        .map(|i| {
+            let mut m = message(ROOM, true, "bob", &format!("pm {i}"), base + i * 10);
+            m.private_nick = Some("bob".into());
+            m.server_id = None;
+            m
+        })
+        .collect();
+    store.insert_messages(&privates).expect("insert");
+    let (mut app, _commands) = start(&rt, Some(store), Lang::En);
+    joined(&mut app);
+    for task in click(&mut app, "tea") {
+        run(&rt, &mut app, task);
+    }
+    assert!(!shows_line(&app, "pm 59"), "not among the room's messages");
+    let task = app.update(Message::Rooms(room::Message::Room(
+        joined::Message::OpenPrivate("bob".into()),
+    )));
+    run(&rt, &mut app, task);
+    assert!(shows_line(&app, "pm 59"), "the newest page");
+    assert!(!shows_line(&app, "pm 5"));
+    assert!(shows(&app, "Load older messages"));
+    let task = app.update(Message::Rooms(room::Message::Room(
+        joined::Message::Private(private::Message::Timeline(
+            loquat::ui::timeline::Message::LoadOlder,
+        )),
+    )));
+    run(&rt, &mut app, task);
+    assert!(shows_line(&app, "pm 0"));
+    assert!(!shows(&app, "Load older messages"), "the store has no more");
+    assert!(at(&app, "pm 0").y < at(&app, "pm 1").y, "time order");
+    assert!(at(&app, "pm 49").y < at(&app, "pm 50").y);
 }

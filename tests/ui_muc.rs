@@ -15,9 +15,10 @@ use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::session::Command;
 use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Role, RoomUpdate};
 use loquat::ui::i18n::Lang;
-use loquat::ui::join;
-use loquat::ui::room::{self, Room};
-use support::view::{count, occupant};
+use loquat::ui::room::join;
+use loquat::ui::room::joined::{self, Room};
+use loquat::ui::screen::main_area::MainArea;
+use support::view::{click_panel, count, occupant};
 use xmpp_parsers::jid::BareJid;
 
 fn jid(s: &str) -> BareJid {
@@ -132,7 +133,7 @@ fn kicked_state_shows_reason_and_rejoin() {
     assert_eq!(count(view(), "You were removed from this room by bob."), 1);
     assert_eq!(count(view(), "Reason: Be nice"), 1);
     assert_eq!(count(room.view(Lang::En), "In the room (0)"), 1);
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
         ui.click("Rejoin").expect("Rejoin button");
         ui.into_messages().collect()
@@ -142,7 +143,7 @@ fn kicked_state_shows_reason_and_rejoin() {
         .filter_map(|m| room.update(m))
         .collect();
     match events.as_slice() {
-        [room::Event::Command(Command::JoinRoom { room: r, nick, .. })] => {
+        [joined::Event::Command(Command::JoinRoom { room: r, nick, .. })] => {
             assert_eq!(r.as_str(), "tea@conference.example.org");
             assert_eq!(nick, "alice");
         }
@@ -204,9 +205,9 @@ fn occupant_list_shows_roles_affiliations_and_changes() {
     // Joins and leaves fold into one compact line.
     assert_eq!(count(room.view(Lang::En), "carol left · dave joined"), 1);
     // Sending goes through the session, with the text typed.
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
-        ui.click(Id::new(room::COMPOSER_ID)).expect("composer");
+        ui.click(Id::new(joined::COMPOSER_ID)).expect("composer");
         ui.typewrite("hello all");
         ui.click("Send").expect("Send");
         ui.into_messages().collect()
@@ -216,7 +217,7 @@ fn occupant_list_shows_roles_affiliations_and_changes() {
         .filter_map(|m| room.update(m))
         .collect();
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::SendRoom { body, .. })] if body == "hello all"),
+        matches!(events.as_slice(), [joined::Event::Command(Command::SendRoom { body, .. })] if body == "hello all"),
         "{events:?}"
     );
 }
@@ -226,6 +227,7 @@ fn mentions_count_apart_from_ordinary_unread() {
     let mut room = joined_room();
     let msg = |body: &str| ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: room.account.clone(),
         peer: room.jid.clone(),
@@ -256,7 +258,7 @@ fn render_room_screens_for_review() {
         return;
     };
     let dir = std::path::PathBuf::from(dir);
-    let shoot = |view: iced::Element<'_, room::Message>, name: &str, theme: iced::Theme| {
+    let shoot = |view: iced::Element<'_, joined::Message>, name: &str, theme: iced::Theme| {
         let mut ui = simulator(view);
         let snapshot = ui.snapshot(&theme).expect("snapshot");
         let path = dir.join(name);
@@ -277,6 +279,7 @@ fn render_room_screens_for_review() {
         room.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: room.account.clone(),
                 peer: room.jid.clone(),
@@ -361,6 +364,7 @@ fn render_room_screens_for_review() {
             &mut app,
             UpdateKind::Message(ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: jid(&format!("{room_name}@conference.example.org")),
@@ -388,7 +392,7 @@ fn render_room_screens_for_review() {
             direct: true,
         })),
     );
-    let _ = app.update(Message::Rooms(loquat::ui::rooms::Message::Open(
+    let _ = app.update(Message::Rooms(loquat::ui::room::Message::Open(
         account.clone(),
         jid("tea@conference.example.org"),
     )));
@@ -405,7 +409,7 @@ fn app_with_account() -> (
 ) {
     use loquat::model::Account;
     use loquat::session::{Handle, Update, UpdateKind};
-    use loquat::ui::startup::{LoadedAccount, Startup};
+    use loquat::ui::app::startup::{LoadedAccount, Startup};
     use loquat::ui::{App, Message};
     let account = Account::new(jid("alice@example.org"));
     let id = account.id.clone();
@@ -488,6 +492,7 @@ fn app_joins_a_room_and_shows_its_state() {
     assert_eq!(count(app.view(), "In the room (1)"), 1);
     let message = ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: room_jid.clone(),
@@ -612,6 +617,7 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
             private_nick: None,
             attachment: None,
             truncated: true,
+            extras: Default::default(),
         },
         true,
     );
@@ -622,7 +628,7 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
         count(room.view(Lang::En), "cut at 256 kB by Loquat's size limit"),
         1
     );
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
         ui.click(more).expect("the Show more button");
         ui.into_messages().collect()
@@ -635,64 +641,51 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
     assert_eq!(count(room.view(Lang::ZhCn), "收起"), 1, "and in Chinese");
 }
 
-/// Clicks `label` in the panel's main area and returns what the panel asks of the app.
-fn click_panel(
-    panel: &mut loquat::ui::rooms::Panel,
-    label: &str,
-) -> Vec<loquat::ui::rooms::Outgoing> {
-    let messages: Vec<loquat::ui::rooms::Message> = {
-        let view = panel
-            .main_view(Lang::En, Vec::new(), Default::default())
-            .expect("something shown");
-        let mut ui = simulator(view);
-        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-        ui.into_messages().collect()
-    };
-    messages
-        .into_iter()
-        .filter_map(|m| panel.update(m, None, None))
-        .collect()
-}
-
 #[test]
 fn leave_asks_whether_to_forget_the_bookmark() {
-    use loquat::ui::rooms::{Outgoing, Panel};
+    use loquat::ui::room::{Event, Panel};
     let mut panel = Panel::default();
     let r = joined_room();
     let key = (r.account.clone(), r.jid.clone());
     panel.rooms.insert(key.clone(), r);
-    panel.open = Some(key.clone());
-    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::rooms::Message> {
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
+    fn main<'a>(
+        panel: &'a Panel,
+        area: &'a MainArea,
+    ) -> iced::Element<'a, loquat::ui::room::Message> {
         panel
-            .main_view(Lang::En, Vec::new(), Default::default())
+            .main_view(area, Lang::En, Vec::new(), Default::default())
             .expect("room")
     }
-    assert_eq!(count(main(&panel), "Leave for now"), 0);
-    assert!(click_panel(&mut panel, "Leave").is_empty(), "only asks");
-    assert_eq!(count(main(&panel), "Leave for now"), 1);
-    // Cancel: nothing sent, the question goes.
-    assert!(click_panel(&mut panel, "Cancel").is_empty());
-    assert_eq!(count(main(&panel), "Leave for now"), 0);
-    // Leave for now: unavailable presence only (the session keeps the bookmark).
-    click_panel(&mut panel, "Leave");
-    let asks = click_panel(&mut panel, "Leave for now");
+    assert_eq!(count(main(&panel, &area), "Leave for now"), 0);
     assert!(
-        matches!(asks.as_slice(), [Outgoing::Commands(a, c)] if *a == key.0
+        click_panel(&mut panel, &mut area, "Leave").is_empty(),
+        "only asks"
+    );
+    assert_eq!(count(main(&panel, &area), "Leave for now"), 1);
+    // Cancel: nothing sent, the question goes.
+    assert!(click_panel(&mut panel, &mut area, "Cancel").is_empty());
+    assert_eq!(count(main(&panel, &area), "Leave for now"), 0);
+    // Leave for now: unavailable presence only (the session keeps the bookmark).
+    click_panel(&mut panel, &mut area, "Leave");
+    let asks = click_panel(&mut panel, &mut area, "Leave for now");
+    assert!(
+        matches!(asks.as_slice(), [Event::Commands(a, c)] if *a == key.0
             && matches!(c.as_slice(), [Command::LeaveRoom { room }] if *room == key.1)),
         "{asks:?}"
     );
     // Leave and forget: the bookmark goes too.
-    click_panel(&mut panel, "Leave");
-    let asks = click_panel(&mut panel, "Leave and forget the bookmark");
+    click_panel(&mut panel, &mut area, "Leave");
+    let asks = click_panel(&mut panel, &mut area, "Leave and forget the bookmark");
     assert!(
-        matches!(asks.as_slice(), [Outgoing::Commands(_, c)]
+        matches!(asks.as_slice(), [Event::Commands(_, c)]
             if matches!(c.as_slice(), [Command::LeaveRoom { .. }, Command::ForgetBookmark { room }] if *room == key.1)),
         "{asks:?}"
     );
     // And in Chinese.
     panel.rooms.get_mut(&key).expect("room").leaving = true;
     let zh = panel
-        .main_view(Lang::ZhCn, Vec::new(), Default::default())
+        .main_view(&area, Lang::ZhCn, Vec::new(), Default::default())
         .expect("room");
     assert_eq!(count(zh, "退出并删除书签"), 1);
 }
@@ -700,16 +693,25 @@ fn leave_asks_whether_to_forget_the_bookmark() {
 #[test]
 fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
     use loquat::session::rooms::Bookmark;
-    use loquat::ui::rooms::{Message as P, Outgoing, Panel};
+    use loquat::ui::room::{Event, Message as P, Panel};
     let account = AccountId("acc".into());
     let mut panel = Panel::default();
-    panel.update(P::OpenJoin, Some(account.clone()), Some("alice".into()));
-    fn main(panel: &Panel) -> iced::Element<'_, loquat::ui::rooms::Message> {
+    let mut area = MainArea::Nothing;
+    panel.update(
+        &mut area,
+        P::OpenJoin,
+        Some(account.clone()),
+        Some("alice".into()),
+    );
+    fn main<'a>(
+        panel: &'a Panel,
+        area: &'a MainArea,
+    ) -> iced::Element<'a, loquat::ui::room::Message> {
         panel
-            .main_view(Lang::En, Vec::new(), Default::default())
+            .main_view(area, Lang::En, Vec::new(), Default::default())
             .expect("join dialog")
     }
-    assert_eq!(count(main(&panel), "No bookmarked rooms yet"), 1);
+    assert_eq!(count(main(&panel, &area), "No bookmarked rooms yet"), 1);
     let bookmark = |room: &str, name: Option<&str>, autojoin| Bookmark {
         room: jid(room),
         name: name.map(str::to_owned),
@@ -718,34 +720,39 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
         autojoin,
     };
     panel.apply(
+        &mut area,
         &account,
         &RoomUpdate::Bookmarks(vec![
             bookmark("tea@conference.example.org", Some("Tea lovers"), true),
             bookmark("coffee@conference.example.org", None, false),
         ]),
     );
-    assert_eq!(count(main(&panel), "Tea lovers"), 1);
-    assert_eq!(count(main(&panel), "coffee@conference.example.org"), 1);
-    assert_eq!(count(main(&panel), "No bookmarked rooms yet"), 0);
-    let asks = click_panel(&mut panel, "Tea lovers");
+    assert_eq!(count(main(&panel, &area), "Tea lovers"), 1);
+    assert_eq!(
+        count(main(&panel, &area), "coffee@conference.example.org"),
+        1
+    );
+    assert_eq!(count(main(&panel, &area), "No bookmarked rooms yet"), 0);
+    let asks = click_panel(&mut panel, &mut area, "Tea lovers");
     assert!(asks.is_empty(), "the name is not a button: {asks:?}");
     let asks = {
         let messages: Vec<P> = {
-            let mut ui = simulator(main(&panel));
+            let mut ui = simulator(main(&panel, &area));
             ui.click("Remove bookmark").expect("Remove bookmark");
             ui.into_messages().collect()
         };
         messages
             .into_iter()
-            .filter_map(|m| panel.update(m, None, None))
+            .filter_map(|m| panel.update(&mut area, m, None, None))
             .collect::<Vec<_>>()
     };
     assert!(
-        matches!(asks.as_slice(), [Outgoing::Command(a, Command::ForgetBookmark { room })]
+        matches!(asks.as_slice(), [Event::Command(a, Command::ForgetBookmark { room })]
             if *a == account && room.as_str() == "tea@conference.example.org"),
         "{asks:?}"
     );
     let asks = panel.update(
+        &mut area,
         P::BookmarkAutojoin(account.clone(), jid("coffee@conference.example.org"), true),
         None,
         None,
@@ -753,7 +760,7 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
     assert!(
         matches!(
             asks,
-            Some(Outgoing::Command(
+            Some(Event::Command(
                 _,
                 Command::SetBookmarkAutojoin { autojoin: true, .. }
             ))

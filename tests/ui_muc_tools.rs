@@ -16,11 +16,14 @@ use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::session::Command;
 use loquat::session::rooms::{Affiliation, MucError, Role, RoomUpdate};
 use loquat::ui::i18n::Lang;
-use loquat::ui::room::{self, Room};
-use loquat::ui::{browse, join, roomform};
+use loquat::ui::room::browse;
+use loquat::ui::room::form;
+use loquat::ui::room::join;
+use loquat::ui::room::joined::{self, Room};
+use loquat::ui::screen::main_area::MainArea;
 use loquat::xmpp::muc::browse::{Listing, RoomInfo};
 use loquat::xmpp::muc::form::DataForm;
-use support::view::{count, occupant};
+use support::view::{click_panel, count, occupant};
 use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::minidom::Element;
 
@@ -46,15 +49,15 @@ const FORM: &str = "<query xmlns='http://jabber.org/protocol/muc#owner'>\
   <field type='jid-multi' label='Room admins' var='muc#roomconfig_roomadmins'/>\
   </x></query>";
 
-fn loaded_form() -> roomform::State {
+fn loaded_form() -> form::State {
     let el: Element = FORM.parse().expect("xml");
     let form = DataForm::from_owner_query(&el).expect("form");
-    let mut state = roomform::State::new(AccountId("acc".into()), jid("tea@conference.localhost"));
+    let mut state = form::State::new(AccountId("acc".into()), jid("tea@conference.localhost"));
     assert_eq!(
         count(state.view(Lang::En), "Asking the room for its settings"),
         1
     );
-    state.update(roomform::Message::Loaded(Ok(form)));
+    state.update(form::Message::Loaded(Ok(form)));
     state
 }
 
@@ -82,7 +85,7 @@ fn config_form_renders_every_field_and_submits_the_changes() {
     assert_eq!(count(state.view(Lang::En), "muc#roomconfig"), 0);
 
     // Tick the boolean, change the name, pick from the list, then Save.
-    let messages: Vec<roomform::Message> = {
+    let messages: Vec<form::Message> = {
         let mut ui = simulator(state.view(Lang::En));
         ui.click("Only allow members to join").expect("checkbox");
         ui.into_messages().collect()
@@ -109,21 +112,21 @@ fn config_form_renders_every_field_and_submits_the_changes() {
                 .position(|x| x.var == "muc#roomconfig_whois")
         })
         .expect("whois field");
-    state.update(roomform::Message::Text(name, "Green tea".into()));
+    state.update(form::Message::Text(name, "Green tea".into()));
     // The list's choices are all in sight; clicking one picks it.
-    let messages: Vec<roomform::Message> = {
+    let messages: Vec<form::Message> = {
         let mut ui = simulator(state.view(Lang::En));
         ui.click("Anyone").expect("list choice");
         ui.into_messages().collect()
     };
     assert!(
-        matches!(messages.as_slice(), [roomform::Message::Pick(i, v)] if *i == whois && v == "anyone"),
+        matches!(messages.as_slice(), [form::Message::Pick(i, v)] if *i == whois && v == "anyone"),
         "{messages:?}"
     );
     for m in messages {
         state.update(m);
     }
-    let messages: Vec<roomform::Message> = {
+    let messages: Vec<form::Message> = {
         let mut ui = simulator(state.view(Lang::En));
         ui.click("Save").expect("Save");
         ui.into_messages().collect()
@@ -132,7 +135,7 @@ fn config_form_renders_every_field_and_submits_the_changes() {
         .into_iter()
         .filter_map(|m| state.update(m))
         .collect();
-    let [roomform::Event::Submit(form)] = events.as_slice() else {
+    let [form::Event::Submit(form)] = events.as_slice() else {
         panic!("Save did not submit: {events:?}");
     };
     let value = |var: &str| {
@@ -151,7 +154,7 @@ fn config_form_renders_every_field_and_submits_the_changes() {
     assert_eq!(count(state.view(Lang::En), "Saving…"), 1);
 
     // The service says no: the words, not a code; then Cancel closes.
-    state.update(roomform::Message::Saved(Err(
+    state.update(form::Message::Saved(Err(
         loquat::session::roomtools::QueryError::Refused {
             condition: loquat::session::roomtools::Condition::Forbidden,
             text: None,
@@ -165,7 +168,7 @@ fn config_form_renders_every_field_and_submits_the_changes() {
         1
     );
     assert_eq!(count(state.view(Lang::ZhCn), "你无权在此群聊中这样做"), 1);
-    let messages: Vec<roomform::Message> = {
+    let messages: Vec<form::Message> = {
         let mut ui = simulator(state.view(Lang::En));
         ui.click("Cancel").expect("Cancel");
         ui.into_messages().collect()
@@ -174,7 +177,7 @@ fn config_form_renders_every_field_and_submits_the_changes() {
         .into_iter()
         .filter_map(|m| state.update(m))
         .collect();
-    assert_eq!(events, vec![roomform::Event::Close]);
+    assert_eq!(events, vec![form::Event::Close]);
 }
 
 /// Alice is the owner; Bob is there too.
@@ -185,8 +188,8 @@ fn owned_room() -> Room {
     ])
 }
 
-fn click_room(room: &mut Room, target: &str) -> Vec<room::Event> {
-    let messages: Vec<room::Message> = {
+fn click_room(room: &mut Room, target: &str) -> Vec<joined::Event> {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
         ui.click(target).unwrap_or_else(|_| panic!("no {target}"));
         ui.into_messages().collect()
@@ -213,7 +216,7 @@ fn owner_sees_configure_and_a_new_room_offers_it() {
     );
     let events = click_room(&mut room, "Configure now");
     assert!(
-        matches!(events.as_slice(), [room::Event::Configure]),
+        matches!(events.as_slice(), [joined::Event::Configure]),
         "{events:?}"
     );
     assert_eq!(count(room.view(Lang::En), "You created this room"), 0);
@@ -234,9 +237,9 @@ fn owner_sees_configure_and_a_new_room_offers_it() {
 fn nick_in_use_offers_another_nick() {
     let mut room = owned_room();
     assert!(click_room(&mut room, "Nickname").is_empty());
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
-        ui.click(Id::new(loquat::ui::roomedit::EDIT_ID))
+        ui.click(Id::new(loquat::ui::room::edit_bar::EDIT_ID))
             .expect("edit field");
         ui.typewrite("x");
         ui.into_messages().collect()
@@ -244,12 +247,12 @@ fn nick_in_use_offers_another_nick() {
     for m in messages {
         room.update(m);
     }
-    room.update(room::Message::Edit(loquat::ui::roomedit::Message::Text(
-        "bob".into(),
-    )));
+    room.update(joined::Message::Edit(
+        loquat::ui::room::edit_bar::Message::Text("bob".into()),
+    ));
     let events = click_room(&mut room, "Save");
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::ChangeNick { nick, .. })] if nick == "bob"),
+        matches!(events.as_slice(), [joined::Event::Command(Command::ChangeNick { nick, .. })] if nick == "bob"),
         "{events:?}"
     );
     room.apply(&RoomUpdate::Refused {
@@ -265,7 +268,7 @@ fn nick_in_use_offers_another_nick() {
     );
     let events = click_room(&mut room, "Use bob_");
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::ChangeNick { nick, .. })] if nick == "bob_"),
+        matches!(events.as_slice(), [joined::Event::Command(Command::ChangeNick { nick, .. })] if nick == "bob_"),
         "{events:?}"
     );
     assert_eq!(count(room.view(Lang::En), "already taken"), 0);
@@ -275,32 +278,32 @@ fn nick_in_use_offers_another_nick() {
 fn subject_and_invitation_are_sent_from_the_room() {
     let mut room = owned_room();
     click_room(&mut room, "Subject");
-    room.update(room::Message::Edit(loquat::ui::roomedit::Message::Text(
-        "Oolong today".into(),
-    )));
+    room.update(joined::Message::Edit(
+        loquat::ui::room::edit_bar::Message::Text("Oolong today".into()),
+    ));
     let events = click_room(&mut room, "Save");
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::SetSubject { subject, .. })] if subject == "Oolong today"),
+        matches!(events.as_slice(), [joined::Event::Command(Command::SetSubject { subject, .. })] if subject == "Oolong today"),
         "{events:?}"
     );
     click_room(&mut room, "Invite");
-    room.update(room::Message::Edit(loquat::ui::roomedit::Message::Text(
-        "not a jid".into(),
-    )));
+    room.update(joined::Message::Edit(
+        loquat::ui::room::edit_bar::Message::Text("not a jid".into()),
+    ));
     assert!(click_room(&mut room, "Send invitation").is_empty());
     assert_eq!(
         count(room.view(Lang::En), "This is not a valid address."),
         1
     );
-    room.update(room::Message::Edit(loquat::ui::roomedit::Message::Text(
-        "dave@example.org".into(),
-    )));
-    room.update(room::Message::Edit(loquat::ui::roomedit::Message::Reason(
-        "join us".into(),
-    )));
+    room.update(joined::Message::Edit(
+        loquat::ui::room::edit_bar::Message::Text("dave@example.org".into()),
+    ));
+    room.update(joined::Message::Edit(
+        loquat::ui::room::edit_bar::Message::Reason("join us".into()),
+    ));
     let events = click_room(&mut room, "Send invitation");
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::InviteToRoom { to, reason: Some(r), direct: true, .. })]
+        matches!(events.as_slice(), [joined::Event::Command(Command::InviteToRoom { to, reason: Some(r), direct: true, .. })]
             if to.as_str() == "dave@example.org" && r == "join us"),
         "{events:?}"
     );
@@ -313,11 +316,16 @@ fn subject_and_invitation_are_sent_from_the_room() {
 #[test]
 fn message_privately_opens_its_own_conversation() {
     let mut room = owned_room();
-    assert!(click_room(&mut room, "Message privately").is_empty());
+    // Opening it the first time asks for its stored history.
+    let events = click_room(&mut room, "Message privately");
+    assert!(
+        matches!(events.as_slice(), [joined::Event::LoadPrivate { nick, before: None }] if nick == "bob"),
+        "{events:?}"
+    );
     assert_eq!(count(room.view(Lang::En), "Private with bob in tea"), 1);
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
-        ui.click(Id::new(loquat::ui::private::PRIVATE_COMPOSER_ID))
+        ui.click(Id::new(loquat::ui::room::private::PRIVATE_COMPOSER_ID))
             .expect("composer");
         ui.typewrite("psst, bob");
         ui.click("Send").expect("Send");
@@ -328,7 +336,7 @@ fn message_privately_opens_its_own_conversation() {
         .filter_map(|m| room.update(m))
         .collect();
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::SendPrivate { nick, body, .. })]
+        matches!(events.as_slice(), [joined::Event::Command(Command::SendPrivate { nick, body, .. })]
             if nick == "bob" && body == "psst, bob"),
         "{events:?}"
     );
@@ -336,6 +344,7 @@ fn message_privately_opens_its_own_conversation() {
     let lines_before = room.lines.len();
     room.push_private(ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: room.account.clone(),
         peer: room.jid.clone(),
@@ -455,16 +464,16 @@ fn render_room_tool_screens_for_review() {
         room.apply(&RoomUpdate::Created {
             room: room.jid.clone(),
         });
-        room.update(room::Message::Edit(loquat::ui::roomedit::Message::Start(
-            loquat::ui::roomedit::Kind::Invite,
-        )));
+        room.update(joined::Message::Edit(
+            loquat::ui::room::edit_bar::Message::Start(loquat::ui::room::edit_bar::Kind::Invite),
+        ));
         room.asked_nick = Some("bob".into());
         room.apply(&RoomUpdate::Refused {
             room: room.jid.clone(),
             error: MucError::NicknameInUse,
         });
         shoot(&dir, room.view(lang), &format!("room-tools-{tag}"));
-        room.update(room::Message::OpenPrivate("bob".into()));
+        room.update(joined::Message::OpenPrivate("bob".into()));
         shoot(&dir, room.view(lang), &format!("private-{tag}"));
         let mut form = join::State::new("alice");
         form.update(join::Message::OpenBrowse);
@@ -489,16 +498,16 @@ fn render_room_tool_screens_for_review() {
 
 #[test]
 fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
-    use loquat::ui::rooms::{Message as P, Panel};
-    use loquat::ui::roomtools::Request;
+    use loquat::ui::room::tasks::Request;
+    use loquat::ui::room::{Message as P, Panel};
     let mut panel = Panel::default();
     let room = owned_room();
     let key = (room.account.clone(), room.jid.clone());
     panel.rooms.insert(key.clone(), room);
-    panel.open = Some(key.clone());
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
     assert!(
         panel
-            .update(P::Room(room::Message::Configure), None, None)
+            .update(&mut area, P::Room(joined::Message::Configure), None, None)
             .is_none()
     );
     let requests = std::mem::take(&mut panel.requests);
@@ -507,22 +516,32 @@ fn the_panel_asks_for_the_form_and_says_when_it_is_saved() {
         "{requests:?}"
     );
     let shown = panel
-        .main_view(Lang::En, Vec::new(), Default::default())
+        .main_view(&area, Lang::En, Vec::new(), Default::default())
         .expect("dialog");
     assert_eq!(count(shown, "Asking the room for its settings"), 1);
     let el: Element = FORM.parse().expect("xml");
     let form = DataForm::from_owner_query(&el).expect("form");
-    panel.update(P::Config(roomform::Message::Loaded(Ok(form))), None, None);
-    panel.update(P::Config(roomform::Message::Save), None, None);
+    panel.update(
+        &mut area,
+        P::Config(form::Message::Loaded(Ok(form))),
+        None,
+        None,
+    );
+    panel.update(&mut area, P::Config(form::Message::Save), None, None);
     let requests = std::mem::take(&mut panel.requests);
     assert!(
         matches!(requests.as_slice(), [(_, Request::SubmitConfig(r, _))] if *r == key.1),
         "{requests:?}"
     );
-    panel.update(P::Config(roomform::Message::Saved(Ok(()))), None, None);
-    assert!(panel.config.is_none());
+    panel.update(
+        &mut area,
+        P::Config(form::Message::Saved(Ok(()))),
+        None,
+        None,
+    );
+    assert!(matches!(area, MainArea::Room(..)), "back to the room");
     let shown = panel
-        .main_view(Lang::En, Vec::new(), Default::default())
+        .main_view(&area, Lang::En, Vec::new(), Default::default())
         .expect("room");
     assert_eq!(count(shown, "The room settings were saved."), 1);
 }
@@ -534,8 +553,9 @@ fn app_browses_rooms_through_the_session() {
     use futures::StreamExt;
     use loquat::model::Account;
     use loquat::session::{Handle, Update, UpdateKind};
-    use loquat::ui::startup::{LoadedAccount, Startup};
-    use loquat::ui::{App, Message, rooms};
+    use loquat::ui::app::startup::{LoadedAccount, Startup};
+    use loquat::ui::room;
+    use loquat::ui::{App, Message};
     let account = Account::new(jid("alice@example.org"));
     let id = account.id.clone();
     let mut app = App::from_startup(
@@ -589,9 +609,9 @@ fn app_browses_rooms_through_the_session() {
             }
         }
     }
-    let task = app.update(Message::Rooms(rooms::Message::OpenJoin));
+    let task = app.update(Message::Rooms(room::Message::OpenJoin));
     run(&rt, &mut app, task);
-    let task = app.update(Message::Rooms(rooms::Message::Join(
+    let task = app.update(Message::Rooms(room::Message::Join(
         join::Message::OpenBrowse,
     )));
     run(&rt, &mut app, task);
@@ -603,7 +623,7 @@ fn app_browses_rooms_through_the_session() {
 
 #[test]
 fn a_moderator_takes_voice_with_a_reason_and_bans_from_the_occupant_list() {
-    use loquat::ui::room::moderation::REASON_ID;
+    use loquat::ui::room::joined::moderation::REASON_ID;
     let mut room = support::view::joined_room(vec![
         occupant("alice", Role::Moderator, Affiliation::Owner),
         loquat::session::rooms::Occupant {
@@ -618,7 +638,7 @@ fn a_moderator_takes_voice_with_a_reason_and_bans_from_the_occupant_list() {
     for action in ["Kick", "Take voice", "Make moderator", "Ban"] {
         assert_eq!(count(room.view(Lang::En), action), 1, "{action}");
     }
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
         ui.click(iced::widget::Id::new(REASON_ID)).expect("reason");
         ui.typewrite("too loud");
@@ -630,7 +650,7 @@ fn a_moderator_takes_voice_with_a_reason_and_bans_from_the_occupant_list() {
         .filter_map(|m| room.update(m))
         .collect();
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::SetRole { nick, role: Role::Visitor, reason: Some(r), .. })]
+        matches!(events.as_slice(), [joined::Event::Command(Command::SetRole { nick, role: Role::Visitor, reason: Some(r), .. })]
             if nick == "bob" && r == "too loud"),
         "{events:?}"
     );
@@ -642,7 +662,7 @@ fn a_moderator_takes_voice_with_a_reason_and_bans_from_the_occupant_list() {
     click_room(&mut room, "Moderate…");
     let events = click_room(&mut room, "Ban");
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::SetAffiliation { jid, affiliation: Affiliation::Outcast, reason: None, .. })]
+        matches!(events.as_slice(), [joined::Event::Command(Command::SetAffiliation { jid, affiliation: Affiliation::Outcast, reason: None, .. })]
             if jid.as_str() == "bob@example.org"),
         "{events:?}"
     );
@@ -661,9 +681,9 @@ fn the_owner_destroys_the_room_with_a_reason_after_confirming() {
     assert!(click_room(&mut room, "Cancel").is_empty());
     assert_eq!(count(room.view(Lang::En), "Destroy room"), 0);
     click_room(&mut room, "Destroy…");
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(room.view(Lang::En));
-        ui.click(Id::new(loquat::ui::roomedit::DESTROY_REASON_ID))
+        ui.click(Id::new(loquat::ui::room::edit_bar::DESTROY_REASON_ID))
             .expect("reason");
         ui.typewrite("moved to tea2");
         ui.click("Destroy room").expect("Destroy room");
@@ -674,7 +694,7 @@ fn the_owner_destroys_the_room_with_a_reason_after_confirming() {
         .filter_map(|m| room.update(m))
         .collect();
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(Command::DestroyRoom { reason: Some(r), .. })] if r == "moved to tea2"),
+        matches!(events.as_slice(), [joined::Event::Command(Command::DestroyRoom { reason: Some(r), .. })] if r == "moved to tea2"),
         "{events:?}"
     );
     // Not offered to others.
@@ -683,4 +703,116 @@ fn the_owner_destroys_the_room_with_a_reason_after_confirming() {
         occupant("bob", Role::Participant, Affiliation::None),
     ]);
     assert_eq!(count(plain.view(Lang::En), "Destroy…"), 0);
+}
+
+fn shows(panel: &loquat::ui::room::Panel, area: &MainArea, lang: Lang, what: &str) -> usize {
+    count(
+        panel
+            .main_view(area, lang, Vec::new(), Default::default())
+            .expect("something shown"),
+        what,
+    )
+}
+
+#[test]
+fn members_and_bans_lists_entries_bans_with_a_reason_and_says_a_refusal() {
+    use loquat::session::roomtools::{Condition, QueryError};
+    use loquat::ui::room::members::Message as Mm;
+    use loquat::ui::room::tasks::Request;
+    use loquat::ui::room::{Message as P, Panel};
+    use loquat::xmpp::muc::affiliations::Affiliated;
+    let mut panel = Panel::default();
+    let room = owned_room();
+    let key = (room.account.clone(), room.jid.clone());
+    panel.rooms.insert(key.clone(), room);
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
+
+    // A participant sees no such button; the owner does, and it asks for the members.
+    let guest = support::view::joined_room(vec![occupant(
+        "alice",
+        Role::Participant,
+        Affiliation::Member,
+    )]);
+    assert_eq!(count(guest.view(Lang::En), "Members and bans"), 0);
+    click_panel(&mut panel, &mut area, "Members and bans");
+    assert!(matches!(area, MainArea::RoomMembers(_)));
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(requests.as_slice(), [(_, Request::AffiliationList(r, Affiliation::Member))] if *r == key.1),
+        "{requests:?}"
+    );
+    panel.update(
+        &mut area,
+        P::Members(Mm::Loaded(
+            Affiliation::Member,
+            Ok(vec![Affiliated {
+                jid: jid("bob@localhost"),
+                nick: Some("bob".into()),
+                reason: None,
+            }]),
+        )),
+        None,
+        None,
+    );
+    assert_eq!(shows(&panel, &area, Lang::En, "bob@localhost"), 1);
+
+    // The Banned list: an address and a reason, Ban.
+    click_panel(&mut panel, &mut area, "Banned");
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(
+            requests.as_slice(),
+            [(_, Request::AffiliationList(_, Affiliation::Outcast))]
+        ),
+        "{requests:?}"
+    );
+    panel.update(
+        &mut area,
+        P::Members(Mm::Address("spam@evil.example".into())),
+        None,
+        None,
+    );
+    panel.update(&mut area, P::Members(Mm::Reason("spam".into())), None, None);
+    click_panel(&mut panel, &mut area, "Ban");
+    let requests = std::mem::take(&mut panel.requests);
+    assert!(
+        matches!(requests.as_slice(), [(_, Request::SetAffiliation(r, who, Affiliation::Outcast, Some(why)))]
+            if *r == key.1 && who.as_str() == "spam@evil.example" && why == "spam"),
+        "{requests:?}"
+    );
+    // The room refuses: said in words, in Chinese too.
+    panel.update(
+        &mut area,
+        P::Members(Mm::Changed(
+            jid("spam@evil.example"),
+            Affiliation::Outcast,
+            Err(QueryError::Refused {
+                condition: Condition::Forbidden,
+                text: None,
+            }),
+        )),
+        None,
+        None,
+    );
+    assert_eq!(
+        shows(
+            &panel,
+            &area,
+            Lang::En,
+            "The room refused the change for spam@evil.example: You are not allowed to do this in this room."
+        ),
+        1
+    );
+    assert_eq!(
+        shows(
+            &panel,
+            &area,
+            Lang::ZhCn,
+            "群聊拒绝了对 spam@evil.example 的更改：你无权在此群聊中这样做。"
+        ),
+        1
+    );
+    // Back to the room.
+    click_panel(&mut panel, &mut area, "Back to the room");
+    assert!(matches!(&area, MainArea::Room(a, r) if *a == key.0 && *r == key.1));
 }

@@ -18,10 +18,14 @@ use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, Attachment, ChatMessage, Delivery, Direction, Trust};
 use loquat::session::UpdateKind;
 use loquat::session::rooms::{Affiliation, Role, RoomUpdate};
+use loquat::ui::app::startup::{LoadedAccount, Startup};
+use loquat::ui::chat;
 use loquat::ui::i18n::Lang;
-use loquat::ui::previews::{self, Previews};
-use loquat::ui::startup::{LoadedAccount, Startup};
-use loquat::ui::{App, Message, conversation, room, rooms};
+use loquat::ui::room;
+use loquat::ui::room::joined;
+use loquat::ui::screen::main_area::MainArea;
+use loquat::ui::timeline::previews::{self, Previews};
+use loquat::ui::{App, Message};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -64,6 +68,7 @@ fn bobs_messages(account: &AccountId, peer: &BareJid, room: bool) -> Vec<ChatMes
     .enumerate()
     .map(|(i, (body, attachment))| ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),
@@ -136,29 +141,26 @@ fn click_body<M>(view: iced::Element<'_, M>, name: Rectangle) -> Vec<M> {
 }
 
 struct Chat {
-    state: conversation::State,
+    state: chat::State,
     account: Account,
 }
 
 fn chat_with_bob() -> Chat {
     let account = Account::new(jid("alice@example.org"));
     let bob = jid("bob@example.org");
-    let mut state = conversation::State::new(account.id.clone(), ConversationId::Chat(bob), false);
+    let mut state = chat::State::new(account.id.clone(), ConversationId::Chat(bob), false);
     for m in bobs_messages(&account.id, &jid("bob@example.org"), false) {
         state.push(m);
     }
     Chat { state, account }
 }
 
-fn chat_view<'a>(
-    chat: &'a Chat,
-    previews: &'a Previews,
-) -> iced::Element<'a, conversation::Message> {
-    chat.state.view(conversation::Context {
+fn chat_view<'a>(chat: &'a Chat, previews: &'a Previews) -> iced::Element<'a, chat::Message> {
+    chat.state.view(chat::Context {
         lang: Lang::En,
         peer_label: "Bob".into(),
         peer: chat.state.conversation.jid(),
-        availability: loquat::ui::account::Availability {
+        availability: loquat::ui::app::account_state::Availability {
             show: loquat::model::Show::Online,
             status: None,
         },
@@ -172,7 +174,7 @@ fn chat_view<'a>(
     })
 }
 
-fn tea_room() -> room::Room {
+fn tea_room() -> joined::Room {
     let mut r = joined_room(vec![
         occupant("alice", Role::Participant, Affiliation::None),
         occupant("bob", Role::Participant, Affiliation::None),
@@ -184,8 +186,11 @@ fn tea_room() -> room::Room {
     r
 }
 
-fn room_view<'a>(r: &'a room::Room, previews: &'a Previews) -> iced::Element<'a, room::Message> {
-    r.view_in(room::Context {
+fn room_view<'a>(
+    r: &'a joined::Room,
+    previews: &'a Previews,
+) -> iced::Element<'a, joined::Message> {
+    r.view_in(joined::Context {
         lang: Lang::En,
         previews: Some(previews),
         transfers: None,
@@ -203,8 +208,8 @@ fn a_link_an_image_and_a_file_show_the_same_in_a_chat_and_in_a_room() {
     // The same parts: bob's name over each message, its time, the document's card
     // (name, size, Download, Save as) and no card for the image (it shows inline).
     let time = |m: &ChatMessage| {
-        loquat::ui::timefmt::local(m.timestamp_ms)
-            .map(|t| loquat::ui::timefmt::time(&t))
+        loquat::ui::i18n::timefmt::local(m.timestamp_ms)
+            .map(|t| loquat::ui::i18n::timefmt::time(&t))
             .expect("a local time")
     };
     let messages = bobs_messages(&chat.account.id, &jid("bob@example.org"), false);
@@ -238,14 +243,14 @@ fn a_link_an_image_and_a_file_show_the_same_in_a_chat_and_in_a_room() {
     assert!(
         chat_click
             .iter()
-            .any(|m| matches!(m, conversation::Message::OpenLink(u) if u == LINK)),
+            .any(|m| matches!(m, chat::Message::OpenLink(u) if u == LINK)),
         "{chat_click:?}"
     );
     let room_click = click_body(room_view(&r, &previews), in_room.names[0]);
     assert!(
         room_click.iter().any(|m| matches!(
             m,
-            room::Message::Timeline(loquat::ui::timeline::Message::OpenLink(u)) if u == LINK
+            joined::Message::Timeline(loquat::ui::timeline::Message::OpenLink(u)) if u == LINK
         )),
         "{room_click:?}"
     );
@@ -255,7 +260,7 @@ fn a_link_an_image_and_a_file_show_the_same_in_a_chat_and_in_a_room() {
     assert!(
         chat_click.iter().any(|m| matches!(
             m,
-            conversation::Message::Transfers(loquat::ui::transfers::Message::Preview(
+            chat::Message::Transfers(loquat::ui::timeline::transfers::Message::Preview(
                 previews::Message::ShowFull(u)
             )) if u == IMAGE_URL
         )),
@@ -265,7 +270,7 @@ fn a_link_an_image_and_a_file_show_the_same_in_a_chat_and_in_a_room() {
     assert!(
         room_click.iter().any(|m| matches!(
             m,
-            room::Message::Timeline(loquat::ui::timeline::Message::Preview(
+            joined::Message::Timeline(loquat::ui::timeline::Message::Preview(
                 previews::Message::ShowFull(u)
             )) if u == IMAGE_URL
         )),
@@ -276,11 +281,11 @@ fn a_link_an_image_and_a_file_show_the_same_in_a_chat_and_in_a_room() {
 #[test]
 fn a_room_link_opens_and_a_file_card_downloads() {
     let previews = loaded_previews();
-    let mut panel = rooms::Panel::default();
+    let mut panel = room::Panel::default();
     let r = tea_room();
     let key = (r.account.clone(), r.jid.clone());
     panel.rooms.insert(key.clone(), r);
-    panel.open = Some(key.clone());
+    let mut area = MainArea::Room(key.0.clone(), key.1.clone());
     let names = {
         let r = &panel.rooms[&key];
         shown(room_view(r, &previews), 700.0).names
@@ -288,10 +293,10 @@ fn a_room_link_opens_and_a_file_card_downloads() {
     let clicked = click_body(room_view(&panel.rooms[&key], &previews), names[0]);
     let asks: Vec<_> = clicked
         .into_iter()
-        .filter_map(|m| panel.update(rooms::Message::Room(m), None, None))
+        .filter_map(|m| panel.update(&mut area, room::Message::Room(m), None, None))
         .collect();
     assert!(
-        matches!(asks.as_slice(), [rooms::Outgoing::Timeline(room::Event::OpenLink(u))] if u == LINK),
+        matches!(asks.as_slice(), [room::Event::Timeline(joined::Event::OpenLink(u))] if u == LINK),
         "{asks:?}"
     );
     // The document's Download button asks for that message's file.
@@ -302,10 +307,10 @@ fn a_room_link_opens_and_a_file_card_downloads() {
     };
     let asks: Vec<_> = clicked
         .into_iter()
-        .filter_map(|m| panel.update(rooms::Message::Room(m), None, None))
+        .filter_map(|m| panel.update(&mut area, room::Message::Room(m), None, None))
         .collect();
     assert!(
-        matches!(asks.as_slice(), [rooms::Outgoing::Timeline(room::Event::Download(m))]
+        matches!(asks.as_slice(), [room::Event::Timeline(joined::Event::Download(m))]
             if m.attachment.as_ref().is_some_and(|a| a.name == "menu.pdf")),
         "{asks:?}"
     );
@@ -314,9 +319,9 @@ fn a_room_link_opens_and_a_file_card_downloads() {
 #[test]
 fn a_room_has_the_multi_line_composer_and_attach() {
     let mut r = tea_room();
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(r.view(Lang::En));
-        ui.click(iced::widget::Id::new(room::COMPOSER_ID))
+        ui.click(iced::widget::Id::new(joined::COMPOSER_ID))
             .expect("composer");
         ui.typewrite("first line");
         ui.tap_key(iced::keyboard::Key::Named(
@@ -326,17 +331,17 @@ fn a_room_has_the_multi_line_composer_and_attach() {
     };
     let events: Vec<_> = messages.into_iter().filter_map(|m| r.update(m)).collect();
     assert!(
-        matches!(events.as_slice(), [room::Event::Command(loquat::session::Command::SendRoom { body, .. })] if body == "first line"),
+        matches!(events.as_slice(), [joined::Event::Command(loquat::session::Command::SendRoom { body, .. })] if body == "first line"),
         "Enter sends: {events:?}"
     );
-    let messages: Vec<room::Message> = {
+    let messages: Vec<joined::Message> = {
         let mut ui = simulator(r.view(Lang::En));
         ui.click("Attach").expect("Attach");
         ui.into_messages().collect()
     };
     let events: Vec<_> = messages.into_iter().filter_map(|m| r.update(m)).collect();
     assert!(
-        matches!(events.as_slice(), [room::Event::Attach]),
+        matches!(events.as_slice(), [joined::Event::Attach]),
         "{events:?}"
     );
 }
@@ -438,7 +443,7 @@ fn a_file_dropped_on_a_room_is_shared_in_the_room() {
             _ => None,
         },
     );
-    let open = app.update(Message::Rooms(rooms::Message::Open(
+    let open = app.update(Message::Rooms(room::Message::Open(
         id.clone(),
         room_jid.clone(),
     )));
@@ -487,7 +492,8 @@ fn a_file_dropped_on_a_room_is_shared_in_the_room() {
     drop(b_handle);
 }
 
-fn shoot<M>(mut ui: iced_test::simulator::Simulator<'_, M>, dir: &std::path::Path, name: &str) {
+fn shoot<M>(view: iced::Element<'_, M>, size: iced::Size, dir: &std::path::Path, name: &str) {
+    let mut ui = iced_test::simulator::Simulator::with_size(Default::default(), size, view);
     let snapshot = ui.snapshot(&iced::Theme::Light).expect("snapshot");
     let path = dir.join(name);
     let _ = std::fs::remove_file(path.with_file_name(format!("{name}-tiny-skia.png")));
@@ -544,6 +550,7 @@ fn render_timelines_for_review() {
         r.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: room_jid.clone(),
@@ -569,6 +576,7 @@ fn render_timelines_for_review() {
         r.push(
             ChatMessage {
                 truncated: false,
+                extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
                 peer: room_jid.clone(),
@@ -593,25 +601,9 @@ fn render_timelines_for_review() {
         );
     }
     let size = iced::Size::new(1100.0, 900.0);
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            room_view(&r, &previews),
-        ),
-        &dir,
-        "timeline-room",
-    );
+    shoot(room_view(&r, &previews), size, &dir, "timeline-room");
     r.leaving = true;
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            room_view(&r, &previews),
-        ),
-        &dir,
-        "room-leave",
-    );
+    shoot(room_view(&r, &previews), size, &dir, "room-leave");
     let mut owned = joined_room(vec![
         occupant("alice", Role::Moderator, Affiliation::Owner),
         loquat::session::rooms::Occupant {
@@ -621,27 +613,22 @@ fn render_timelines_for_review() {
         occupant("carol", Role::Visitor, Affiliation::None),
     ]);
     owned.lines = r.lines.clone();
-    owned.moderating = Some(room::moderation::Moderating {
+    owned.moderating = Some(joined::moderation::Moderating {
         nick: "bob".into(),
         reason: "too loud".into(),
     });
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            room_view(&owned, &previews),
-        ),
-        &dir,
-        "room-moderation",
-    );
-    let mut panel = rooms::Panel::default();
+    shoot(room_view(&owned, &previews), size, &dir, "room-moderation");
+    let mut panel = room::Panel::default();
     let account = AccountId("acc".into());
+    let mut area = MainArea::Nothing;
     panel.update(
-        rooms::Message::OpenJoin,
+        &mut area,
+        room::Message::OpenJoin,
         Some(account.clone()),
         Some("alice".into()),
     );
     panel.apply(
+        &mut area,
         &account,
         &RoomUpdate::Bookmarks(vec![
             loquat::session::rooms::Bookmark {
@@ -661,24 +648,46 @@ fn render_timelines_for_review() {
         ]),
     );
     shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
-            size,
-            panel
-                .main_view(Lang::En, Vec::new(), Default::default())
-                .expect("join dialog"),
-        ),
+        panel
+            .main_view(&area, Lang::En, Vec::new(), Default::default())
+            .expect("join dialog"),
+        size,
         &dir,
         "bookmarks",
     );
-    let chat = chat_with_bob();
-    shoot(
-        iced_test::simulator::Simulator::with_size(
-            Default::default(),
+    // Members and bans, on the ban list with one entry and a refusal said in words.
+    {
+        use loquat::ui::room::members;
+        use loquat::xmpp::muc::affiliations::Affiliated;
+        let mut dialog = members::State::new(account.clone(), jid("tea@conference.example.org"));
+        dialog.update(members::Message::Show(Affiliation::Outcast));
+        dialog.update(members::Message::Loaded(
+            Affiliation::Outcast,
+            Ok(vec![Affiliated {
+                jid: jid("spammer@evil.example"),
+                nick: Some("sp4m".into()),
+                reason: Some("links to a shop, again".into()),
+            }]),
+        ));
+        dialog.update(members::Message::Address("troll@bad.example".into()));
+        dialog.update(members::Message::Changed(
+            jid("troll@bad.example"),
+            Affiliation::Outcast,
+            Err(loquat::session::roomtools::QueryError::Refused {
+                condition: loquat::session::roomtools::Condition::Forbidden,
+                text: None,
+            }),
+        ));
+        let area = MainArea::RoomMembers(Box::new(dialog));
+        shoot(
+            panel
+                .main_view(&area, Lang::En, Vec::new(), Default::default())
+                .expect("members dialog"),
             size,
-            chat_view(&chat, &previews),
-        ),
-        &dir,
-        "timeline-chat",
-    );
+            &dir,
+            "room-members",
+        );
+    }
+    let chat = chat_with_bob();
+    shoot(chat_view(&chat, &previews), size, &dir, "timeline-chat");
 }

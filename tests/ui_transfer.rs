@@ -17,9 +17,9 @@ use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, Attachment, ChatMessage, Contact, Delivery, Direction, Subscription};
 use loquat::session::{Command, Handle, Update, UpdateKind};
 use loquat::transfer::{Progress, TransferError};
+use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::i18n::Lang;
-use loquat::ui::startup::{LoadedAccount, Startup};
-use loquat::ui::transfers::{self, FilePicker, Status};
+use loquat::ui::timeline::transfers::{self, FilePicker, Status};
 use loquat::ui::{App, Message};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +40,66 @@ impl FilePicker for StubPicker {
         self.0.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { None })
     }
+}
+
+/// A desktop with no file dialog at all.
+struct NoChooser;
+
+impl FilePicker for NoChooser {
+    fn pick(&self) -> BoxFuture<'static, Vec<PathBuf>> {
+        Box::pin(async { Vec::new() })
+    }
+
+    fn save_as(&self, _name: String) -> BoxFuture<'static, Option<PathBuf>> {
+        Box::pin(async { None })
+    }
+
+    fn missing(&self) -> Option<transfers::ChooserMissing> {
+        Some(transfers::ChooserMissing::NoChooser)
+    }
+}
+
+#[test]
+fn attach_without_any_file_dialog_says_what_to_install_and_what_works_instead() {
+    let (mut app, _, _, _rx, _) = app_with_bob();
+    app.set_file_picker(Arc::new(NoChooser));
+    assert!(!shows(&app, "No file dialog can open"));
+    let before = texts_at(&app);
+    click(&mut app, "Attach");
+    assert!(shows(&app, "xdg-desktop-portal-gtk"), "names the packages");
+    assert!(
+        shows(&app, "drag files onto the window"),
+        "and the way that works now"
+    );
+    // The notice floats over the corner: nothing that was on screen moved.
+    let after = texts_at(&app);
+    assert!(!before.is_empty());
+    for (text, at) in &before {
+        assert!(
+            after.iter().any(|(t, a)| t == text && a == at),
+            "{text:?} moved from {at:?}: {after:?}"
+        );
+    }
+}
+
+/// Every text on screen with where it is drawn.
+fn texts_at(app: &App) -> Vec<(String, iced::Rectangle)> {
+    use iced_test::selector::Candidate;
+    use std::sync::Mutex;
+    let mut ui = simulator(app.view());
+    let found = Arc::new(Mutex::new(Vec::new()));
+    let seen = found.clone();
+    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
+        if let Candidate::Text {
+            content, bounds, ..
+        } = c
+            && let Ok(mut f) = seen.lock()
+        {
+            f.push((content.to_owned(), bounds));
+        }
+        None
+    });
+    std::mem::take(&mut *found.lock().expect("lock"))
 }
 
 fn count_text(app: &App, needle: &str) -> usize {
@@ -191,6 +251,7 @@ fn with_file(account: &AccountId, peer: &BareJid) -> ChatMessage {
     let url = "https://upload.example.org/abc/photo%201.jpg".to_owned();
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
         peer: peer.clone(),
@@ -243,14 +304,44 @@ fn a_received_file_shows_a_card_with_download() {
     assert_eq!(app.transfers().items().len(), before);
 }
 
-fn picture() -> loquat::ui::previews::Picture {
+#[test]
+fn a_file_sent_without_its_size_shows_the_size_once_downloaded() {
+    let (mut app, account, bob, _rx, _) = app_with_bob();
+    let mut message = with_file(&account, &bob);
+    if let Some(a) = message.attachment.as_mut() {
+        a.size = None;
+    }
+    let _ = app.update(Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Message(message),
+    }));
+    assert!(shows(&app, "size unknown"));
+    click(&mut app, "Download");
+    let id = app.transfers().items().last().expect("download").id.clone();
+    let _ = app.update(Message::Transfers(transfers::Message::Progress(
+        id.clone(),
+        Progress {
+            done: 3 * 1024 * 1024,
+            total: None,
+            elapsed_ms: 1000,
+        },
+    )));
+    let _ = app.update(Message::Transfers(transfers::Message::Finished(
+        id,
+        Ok(Some(PathBuf::from("/tmp/photo 1.jpg"))),
+    )));
+    assert!(!shows(&app, "size unknown"), "the card learnt the size");
+    assert!(shows(&app, "3 MiB"));
+}
+
+fn picture() -> loquat::ui::timeline::previews::Picture {
     let mut px = Vec::new();
     for y in 0..90u32 {
         for x in 0..160u32 {
             px.extend_from_slice(&[(x * 255 / 160) as u8, (y * 255 / 90) as u8, 160, 255]);
         }
     }
-    loquat::ui::previews::Picture {
+    loquat::ui::timeline::previews::Picture {
         handle: iced::widget::image::Handle::from_rgba(160, 90, px),
         file: PathBuf::from("/tmp/photo 1.jpg"),
     }
@@ -258,7 +349,7 @@ fn picture() -> loquat::ui::previews::Picture {
 
 #[test]
 fn a_received_image_shows_inline_and_opens_full_size() {
-    use loquat::ui::previews::Message as P;
+    use loquat::ui::timeline::previews::Message as P;
     let (mut app, account, bob, _rx, _) = app_with_bob();
     let message = with_file(&account, &bob);
     let url = message.attachment.as_ref().expect("file").url.clone();
@@ -310,7 +401,7 @@ fn render_transfers_for_review() {
         kind: UpdateKind::Message(image_message),
     }));
     let _ = app.update(Message::Transfers(transfers::Message::Preview(
-        loquat::ui::previews::Message::Loaded(image_url, Ok(picture())),
+        loquat::ui::timeline::previews::Message::Loaded(image_url, Ok(picture())),
     )));
     let tmp = tempfile::tempdir().expect("tempdir");
     let _ = app.update(Message::FilesChosen(vec![

@@ -93,22 +93,16 @@ pub fn choose_mechanism(
         return if allow_plain {
             Ok("PLAIN")
         } else {
-            Err(SessionError::InsecureLogin {
-                detail: "the server only offers PLAIN login, which sends your password \
-                         itself; Loquat uses it only if you allow it for this account"
-                    .to_owned(),
-            })
+            Err(super::insecure::Insecure::PlainOnly.error())
         };
     }
-    Err(SessionError::InsecureLogin {
-        detail: if offered.is_empty() {
-            "the server offers no way to log in".to_owned()
-        } else {
-            format!(
-                "the server only offers {}",
-                offered.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
-        },
+    Err(if offered.is_empty() {
+        super::insecure::Insecure::NoMechanism.error()
+    } else {
+        super::insecure::Insecure::OnlyOffers(
+            offered.iter().cloned().collect::<Vec<_>>().join(", "),
+        )
+        .error()
     })
 }
 
@@ -298,9 +292,7 @@ async fn starttls(
     let (features, mut stream): (_, XmppStream<_>) =
         stream.recv_features().await.map_err(recv_features_error)?;
     if !features.can_starttls() {
-        return Err(SessionError::InsecureLogin {
-            detail: "the server does not offer an encrypted connection (STARTTLS)".to_owned(),
-        });
+        return Err(super::insecure::Insecure::NoStarttls.error());
     }
     stream
         .send(&XmppStreamElement::Starttls(starttls::Nonza::Request(
@@ -313,9 +305,7 @@ async fn starttls(
             Some(Ok(el)) => match el.into_read_error() {
                 Ok(XmppStreamElement::Starttls(starttls::Nonza::Proceed(_))) => break,
                 Ok(XmppStreamElement::Starttls(_)) => {
-                    return Err(SessionError::InsecureLogin {
-                        detail: "the server refused to start TLS".to_owned(),
-                    });
+                    return Err(super::insecure::Insecure::StarttlsRefused.error());
                 }
                 Ok(_) | Err(ReadError::SoftTimeout) => continue,
                 Err(ReadError::HardError(e)) => return Err(io_unreachable(e)),

@@ -58,6 +58,8 @@ struct Open {
     newest: bool,
     /// The archive id a forward query asked after.
     after: Option<String>,
+    /// The archive id a backward query asked before.
+    before: Option<String>,
     /// Asked before our first presence on this stream went out.
     before_presence: bool,
 }
@@ -77,6 +79,9 @@ struct Page {
     newest: bool,
     after: Option<String>,
     before_presence: bool,
+    /// The archive said "not complete" but the page did not move (see [`stuck`]): the
+    /// walk ends here, and no query follows it.
+    stuck: bool,
     /// The next page was asked for before this one was stored.
     prefetched: bool,
 }
@@ -171,6 +176,10 @@ impl HistorySync {
             From::After(id) => Some(id.clone()),
             _ => None,
         };
+        let before = match &from {
+            From::Before(id) => Some(id.clone()),
+            _ => None,
+        };
         let (queryid, action) = self.query(from);
         self.catch_up = Some(Open {
             queryid,
@@ -178,6 +187,7 @@ impl HistorySync {
             pages,
             newest,
             after,
+            before,
             before_presence: !self.presence_sent,
         });
         action
@@ -252,6 +262,7 @@ impl HistorySync {
             pages: 0,
             newest: true,
             after: None,
+            before: None,
             before_presence: !self.presence_sent,
         });
         vec![
@@ -324,9 +335,22 @@ impl HistorySync {
             pages: page,
             newest,
             after,
+            before,
             before_presence,
             ..
         } = catch_up;
+        // A page that says "not complete" but does not move would be asked for again and
+        // again: the archive contradicts itself, so take it as the end.
+        let stuck = !complete
+            && !failed
+            && !newest
+            && stuck(backward, batch.is_empty(), &first, &last, &before, &after);
+        if stuck {
+            log::warn!(
+                "the archive says there is more (after {after:?}, before {before:?}) but gives nothing new; this walk ends here"
+            );
+        }
+        let complete = complete || stuck;
         // A refill after a lost position stops once it reaches the time we had.
         let oldest = batch.iter().map(|m| m.timestamp_ms).min();
         if let Some(t) = oldest {
@@ -383,6 +407,7 @@ impl HistorySync {
             newest,
             after,
             before_presence,
+            stuck,
             prefetched,
         });
         // One page, one insert: its results are anchors for each other.
@@ -552,7 +577,9 @@ impl HistorySync {
             if !page.backward {
                 // Asked before our presence went out: a message that reached the server
                 // after this page and before the presence was archived but not pushed.
+                // Not after a page that did not move: it would be asked for again.
                 if page.before_presence
+                    && !page.stuck
                     && let Some(after) = page.last.or(page.after)
                 {
                     actions.push(self.query_archive(From::After(after), pages));
@@ -632,4 +659,26 @@ impl HistorySync {
             });
         Some(Action::FinishRefill(gap))
     }
+}
+
+/// Whether a catch-up page the archive says is "not complete" does not move: it is
+/// empty, or says nothing of where it ends, or ends where we asked it to begin (a
+/// backward page whose first id is the one we asked before, a forward page whose last
+/// id is the one we asked after). Asked for again it would come back the same, without
+/// end (issue #20: a lying archive was asked for the same forward page without end, and
+/// for the same backward page 200 times).
+fn stuck(
+    backward: bool,
+    empty: bool,
+    first: &Option<String>,
+    last: &Option<String>,
+    before: &Option<String>,
+    after: &Option<String>,
+) -> bool {
+    empty
+        || if backward {
+            first.is_none() || first == before
+        } else {
+            last.is_none() || last == after
+        }
 }

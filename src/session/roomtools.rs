@@ -1,10 +1,12 @@
 //! Room tools as plain async calls on a session [`Handle`]: an owner's configuration
-//! form (get, submit, cancel), finding the account's group chat service, listing its
+//! form (get, submit), its affiliation lists, finding the account's group chat service, listing its
 //! rooms and what each room says about itself. No UI types: the UI runs these as tasks,
 //! tests call them directly. Every call gives up after [`TIMEOUT`].
 
 use super::files::Reply;
 use super::{Command, Handle};
+use crate::xmpp::muc::Affiliation;
+use crate::xmpp::muc::affiliations::{self, Affiliated};
 use crate::xmpp::muc::browse::{self, Listing, RoomInfo};
 use crate::xmpp::muc::form::{self, DataForm};
 use std::time::Duration;
@@ -130,6 +132,44 @@ pub async fn submit_config(
         Jid::from(room.clone()),
         false,
         form::config_submit(form),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// One affiliation list of a room (members, admins, owners or outcasts), sorted.
+pub async fn affiliation_list(
+    handle: &Handle,
+    room: &BareJid,
+    affiliation: Affiliation,
+) -> Result<Vec<Affiliated>, QueryError> {
+    let answer = query(
+        handle,
+        Jid::from(room.clone()),
+        true,
+        affiliations::list_request(affiliation),
+    )
+    .await?;
+    answer
+        .as_ref()
+        .and_then(affiliations::parse_list)
+        .ok_or(QueryError::Malformed)
+}
+
+/// Puts an address on an affiliation list (`Affiliation::None` takes it off), and says
+/// whether the room agreed.
+pub async fn set_affiliation(
+    handle: &Handle,
+    room: &BareJid,
+    jid: &BareJid,
+    affiliation: Affiliation,
+    reason: Option<&str>,
+) -> Result<(), QueryError> {
+    query(
+        handle,
+        Jid::from(room.clone()),
+        false,
+        affiliations::change_request(jid, affiliation, reason),
     )
     .await
     .map(|_| ())

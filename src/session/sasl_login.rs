@@ -33,9 +33,7 @@ fn mechanism_for(name: &str, creds: Credentials) -> Result<BoxedMechanism, Sessi
         "SCRAM-SHA-1" => Scram::<Sha1>::from_credentials(creds).map(|m| Box::new(m) as _),
         "PLAIN" => Plain::from_credentials(creds).map(|m| Box::new(m) as _),
         other => {
-            return Err(SessionError::InsecureLogin {
-                detail: format!("the login mechanism {other} is not supported"),
-            });
+            return Err(super::insecure::Insecure::Unsupported(other.to_owned()).error());
         }
     };
     built.map_err(|e| SessionError::Protocol {
@@ -57,12 +55,7 @@ pub fn scram_iterations(challenge: &[u8]) -> Option<u64> {
 pub fn check_server_first(challenge: &[u8]) -> Result<(), SessionError> {
     match scram_iterations(challenge) {
         Some(i) if i > 0 && i <= u64::from(MAX_SCRAM_ITERATIONS) => Ok(()),
-        Some(i) => Err(SessionError::InsecureLogin {
-            detail: format!(
-                "the server asked for {i} rounds of password hashing; Loquat does at most \
-                 {MAX_SCRAM_ITERATIONS}, so this is not a server it should trust"
-            ),
-        }),
+        Some(i) => Err(super::insecure::Insecure::Iterations(i).error()),
         None => Err(SessionError::Protocol {
             detail: "the server's login challenge is malformed".to_owned(),
         }),
@@ -70,12 +63,7 @@ pub fn check_server_first(challenge: &[u8]) -> Result<(), SessionError> {
 }
 
 fn not_authenticated(detail: &str) -> SessionError {
-    SessionError::InsecureLogin {
-        detail: format!(
-            "the server could not prove that it knows your password ({detail}); it may be \
-             an impostor"
-        ),
-    }
+    super::insecure::Insecure::NotProven(detail.to_owned()).error()
 }
 
 enum Step {

@@ -54,17 +54,22 @@ struct Prepared<'a> {
     prefix: Vec<u8>,
     local_id: Vec<u8>,
     dedupe: Vec<Vec<u8>>,
+    references: Vec<Vec<u8>>,
     value: IVec,
 }
 
-fn prepare(msg: &ChatMessage) -> Result<Prepared<'_>, StoreError> {
+/// `msg` as it is written (with the changes that waited for it); `arrived` as it came,
+/// whose ids and text make the dedupe keys (so the archive's copy of a message that was
+/// corrected meanwhile is still the same message).
+fn prepare<'a>(msg: &'a ChatMessage, arrived: &ChatMessage) -> Result<Prepared<'a>, StoreError> {
     let value = serde_json::to_vec(msg)
         .map_err(|e| StoreError::Io(format!("cannot encode message: {e}")))?;
     Ok(Prepared {
         msg,
         prefix: keys::conversation(&msg.account, &msg.conversation()),
         local_id: keys::local_id(&msg.account, &msg.id),
-        dedupe: keys::dedupe(msg),
+        dedupe: keys::dedupe(arrived),
+        references: keys::references(msg),
         value: IVec::from(value),
     })
 }
@@ -345,7 +350,22 @@ impl Store {
         if msgs.is_empty() {
             return Ok(Vec::new());
         }
-        let prepared = msgs.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+        if msgs.iter().any(in_outbox) {
+            self.keep_changed();
+        }
+        // Changes that came before their message are applied before it is written.
+        let mut absorbed = msgs.to_vec();
+        let mut taken = Vec::new();
+        if !self.pending.is_empty() {
+            for m in &mut absorbed {
+                taken.push(self.absorb_pending(m)?);
+            }
+        }
+        let prepared = absorbed
+            .iter()
+            .zip(msgs)
+            .map(|(m, arrived)| prepare(m, arrived))
+            .collect::<Result<Vec<_>, _>>()?;
         let placed = self.place(&prepared, msgs, order)?;
         let moved_in: HashSet<&[u8]> = prepared
             .iter()
@@ -359,9 +379,10 @@ impl Store {
             &self.dedupe,
             &self.summaries,
             &self.outbox,
+            &self.refs,
         );
         let results = trees
-            .transaction(|(history, local_ids, dedupe, summaries, outbox)| {
+            .transaction(|(history, local_ids, dedupe, summaries, outbox, refs)| {
                 let mut results = Vec::with_capacity(prepared.len());
                 let mut touched: HashMap<&[u8], Option<Summary>> = HashMap::new();
                 for (index, (p, place)) in prepared.iter().zip(&placed).enumerate() {
@@ -389,6 +410,9 @@ impl Store {
                     local_ids.insert(p.local_id.as_slice(), key.clone())?;
                     for k in &p.dedupe {
                         dedupe.insert(k.as_slice(), key.clone())?;
+                    }
+                    for r in &p.references {
+                        refs.insert(r.as_slice(), &[])?;
                     }
                     if in_outbox(p.msg) {
                         outbox.insert(key.clone(), p.msg.id.0.as_bytes())?;
@@ -423,6 +447,26 @@ impl Store {
         // A moved message may have been the conversation's last one.
         for prefix in &moved_in {
             self.refresh_last(prefix)?;
+        }
+        for (i, result) in results.iter().enumerate() {
+            match result {
+                Inserted::New => {
+                    if let Some(t) = taken.get(i).filter(|t| !t.is_empty()) {
+                        self.drop_pending(t)?;
+                        if let Some(m) = absorbed.get(i) {
+                            self.note_absorbed(m);
+                        }
+                    }
+                }
+                Inserted::Duplicate => {
+                    if let Some(m) = msgs.get(i)
+                        && m.is_room
+                        && m.direction == Direction::Outgoing
+                    {
+                        self.learn_room_ids(m)?;
+                    }
+                }
+            }
         }
         // Also when everything was a duplicate: the first copy may not be on disk yet.
         self.flush()?;
@@ -584,12 +628,19 @@ impl Store {
         match &updated {
             Some(msg) if in_outbox(msg) => {
                 // Sent again after a failure: unconfirmed once more.
-                self.outbox
+                if self
+                    .outbox
                     .insert(&key, msg.id.0.as_bytes())
-                    .map_err(io_error)?;
+                    .map_err(io_error)?
+                    .is_none()
+                {
+                    self.keep_changed();
+                }
             }
             _ => {
-                self.outbox.remove(&key).map_err(io_error)?;
+                if self.outbox.remove(&key).map_err(io_error)?.is_some() {
+                    self.keep_changed();
+                }
             }
         }
         self.flush()?;
@@ -604,7 +655,9 @@ impl Store {
         id: &LocalMessageId,
     ) -> Result<(), StoreError> {
         if let Some(key) = self.history_key(account, id)? {
-            self.outbox.remove(&key).map_err(io_error)?;
+            if self.outbox.remove(&key).map_err(io_error)?.is_some() {
+                self.keep_changed();
+            }
             self.flush()?;
         }
         Ok(())

@@ -84,6 +84,65 @@ pub(super) fn local_id(account_id: &AccountId, id: &LocalMessageId) -> Vec<u8> {
     out
 }
 
+/// `account | conversation | id`: where the references to one id (any kind) start, in
+/// the `refs` and `pending` trees.
+pub(super) fn reference(
+    account_id: &AccountId,
+    conversation: &ConversationId,
+    id: &str,
+) -> Vec<u8> {
+    let conv = conversation.key();
+    let mut out = Vec::with_capacity(12 + account_id.0.len() + conv.len() + id.len());
+    put_str(&mut out, &account_id.0);
+    put_str(&mut out, &conv);
+    put_str(&mut out, id);
+    out
+}
+
+/// Kinds of id a message is known by in the `refs` tree.
+pub(super) const REF_SERVER: u8 = b'S';
+pub(super) const REF_ORIGIN: u8 = b'O';
+pub(super) const REF_ATTR: u8 = b'A';
+/// The id of a correction applied to the message (a later correction may name it).
+pub(super) const REF_CORRECTION: u8 = b'C';
+
+/// `reference | kind | local id` -> empty: message `local` is known by that id.
+pub(super) fn reference_entry(prefix: &[u8], kind: u8, local: &LocalMessageId) -> Vec<u8> {
+    let mut out = Vec::with_capacity(prefix.len() + 5 + local.0.len());
+    out.extend_from_slice(prefix);
+    out.push(kind);
+    put_str(&mut out, &local.0);
+    out
+}
+
+/// Reads `(kind, local id)` back from the part of a `refs` key after its prefix.
+pub(super) fn parse_reference_tail(tail: &[u8]) -> Option<(u8, LocalMessageId)> {
+    let (kind, rest) = tail.split_first()?;
+    let (local, rest) = take_str(rest)?;
+    rest.is_empty()
+        .then(|| (*kind, LocalMessageId(local.to_owned())))
+}
+
+/// Every `refs` key of one message: by its server stanza-id, origin-id, stanza `id`
+/// and the ids of corrections applied to it.
+pub(super) fn references(msg: &ChatMessage) -> Vec<Vec<u8>> {
+    let conv = msg.conversation();
+    let mut out = Vec::new();
+    let mut add = |kind: u8, id: Option<&str>| {
+        if let Some(id) = id.filter(|i| !i.is_empty()) {
+            let prefix = reference(&msg.account, &conv, id);
+            out.push(reference_entry(&prefix, kind, &msg.id));
+        }
+    };
+    add(REF_SERVER, msg.server_id.as_deref());
+    add(REF_ORIGIN, msg.origin_id.as_deref());
+    add(REF_ATTR, msg.stanza_id_attr.as_deref());
+    for v in &msg.extras.versions {
+        add(REF_CORRECTION, v.id.as_deref());
+    }
+    out
+}
+
 const SERVER_ID: u8 = b'S';
 const ORIGIN_ID: u8 = b'O';
 const STANZA_ATTR: u8 = b'A';

@@ -8,7 +8,7 @@
 use super::{Store, StoreError, io_error, tree};
 
 /// Name of the sled tree holding the preferences.
-const PREFS: &str = "prefs";
+pub(super) const PREFS: &str = "prefs";
 
 impl Store {
     fn prefs_tree(&self) -> Result<sled::Tree, StoreError> {
@@ -33,6 +33,9 @@ impl Store {
         self.prefs_tree()?
             .insert(key.as_bytes(), value.as_bytes())
             .map_err(io_error)?;
+        if super::recover::kept_pref(key) {
+            self.keep_changed();
+        }
         self.flush()
     }
 
@@ -44,6 +47,9 @@ impl Store {
             .map_err(io_error)?
             .is_some()
         {
+            if super::recover::kept_pref(key) {
+                self.keep_changed();
+            }
             self.flush()?;
         }
         Ok(())

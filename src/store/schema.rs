@@ -8,7 +8,7 @@
 use super::{StoreError, io_error, tree};
 
 /// The layout this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(super) const META: &str = "meta";
 pub(super) const ACCOUNTS: &str = "accounts";
@@ -18,6 +18,8 @@ pub(super) const LOCAL_IDS: &str = "local_ids";
 pub(super) const DEDUPE: &str = "dedupe";
 pub(super) const SUMMARIES: &str = "summaries";
 pub(super) const OUTBOX: &str = "outbox";
+pub(super) const REFS: &str = "refs";
+pub(super) const PENDING: &str = "pending_changes";
 
 const VERSION_KEY: &[u8] = b"schema_version";
 
@@ -28,6 +30,11 @@ type Migration = fn(&sled::Db) -> Result<(), StoreError>;
 const MIGRATIONS: &[(u32, &str, Migration)] = &[
     (1, "initial layout", initial_layout),
     (2, "outbox of unconfirmed outgoing messages", outbox_index),
+    (
+        3,
+        "message references for corrections, reactions, retractions",
+        references,
+    ),
 ];
 
 /// Version 1: accounts and roster (JSON values); history keyed
@@ -52,6 +59,28 @@ fn outbox_index(db: &sled::Db) -> Result<(), StoreError> {
         };
         if super::history::in_outbox(&msg) {
             outbox.insert(key, msg.id.0.as_bytes()).map_err(io_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Version 3: `refs`, `account | conversation | id | kind | local id` for every id a
+/// message is known by (server stanza-id, origin-id, stanza id, applied corrections),
+/// filled from the existing history; and `pending_changes`, changes that arrived
+/// before their message (`account | conversation | id | seq` -> JSON `Modification`).
+/// Message records keep their format: what changes add (`ChatMessage::extras`) is an
+/// optional field that older records simply lack.
+fn references(db: &sled::Db) -> Result<(), StoreError> {
+    let history = tree(db, HISTORY)?;
+    let refs = tree(db, REFS)?;
+    tree(db, PENDING)?;
+    for item in history.iter() {
+        let (_, value) = item.map_err(io_error)?;
+        let Ok(msg) = serde_json::from_slice::<crate::model::ChatMessage>(&value) else {
+            continue;
+        };
+        for key in super::keys::references(&msg) {
+            refs.insert(key, &[]).map_err(io_error)?;
         }
     }
     Ok(())
@@ -115,6 +144,34 @@ mod tests {
         assert!(versions.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(versions.first(), Some(&1));
         assert_eq!(versions.last(), Some(&SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn a_version_2_history_gets_its_references() {
+        use crate::ids::{AccountId, ConversationId};
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        initial_layout(&db).unwrap();
+        outbox_index(&db).unwrap();
+        set_version(&db, 2).unwrap();
+        // A record as Loquat wrote it before schema 3 (no `extras`).
+        let old = r#"{"id":"L1","account":"acc","peer":"bob@example.org","is_room":false,
+            "direction":"Incoming","sender":"","body":"hi","timestamp_ms":5,
+            "stanza_id_attr":"s1","origin_id":"o1","server_id":null,"delivery":"Delivered"}"#;
+        tree(&db, HISTORY)
+            .unwrap()
+            .insert(b"some history key", old.as_bytes())
+            .unwrap();
+        migrate(&db).unwrap();
+        assert_eq!(stored_version(&db).unwrap(), 3);
+        let refs = tree(&db, REFS).unwrap();
+        let conv =
+            ConversationId::Chat(xmpp_parsers::jid::BareJid::new("bob@example.org").unwrap());
+        for id in ["s1", "o1"] {
+            let prefix = super::super::keys::reference(&AccountId("acc".into()), &conv, id);
+            let found: Vec<_> = refs.scan_prefix(&prefix).keys().collect();
+            assert_eq!(found.len(), 1, "{id}");
+        }
+        assert!(tree(&db, PENDING).unwrap().is_empty());
     }
 
     #[test]

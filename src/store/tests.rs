@@ -23,6 +23,7 @@ fn peer() -> BareJid {
 fn msg(n: i64) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId(format!("m{n}")),
         account: account(),
         peer: peer(),

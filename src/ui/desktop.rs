@@ -4,10 +4,11 @@
 //! These come from threads and D-Bus callbacks outside iced, so they all post into one
 //! channel that a single subscription turns into [`Event`]s.
 
-use super::{App, Message, Screen};
 use crate::ids::{AccountId, ConversationId};
 use crate::instance::{Listener, Request};
 use crate::model::{ChatMessage, Show};
+use crate::ui::screen::main_area::MainArea;
+use crate::ui::{App, Message, Screen};
 use crate::uri::{self, XmppUri};
 use futures::channel::mpsc;
 use futures::stream::{self, Stream, StreamExt};
@@ -15,6 +16,11 @@ use iced::{Subscription, Task, window};
 use std::sync::{Mutex, OnceLock};
 use xmpp_parsers::jid::BareJid;
 
+pub mod display;
+pub mod help;
+pub mod restore;
+pub mod shortcuts;
+pub mod switcher;
 mod tray;
 
 /// Something the desktop asked of the app.
@@ -94,7 +100,7 @@ pub fn listen(listener: Listener) {
 }
 
 /// Starts the tray icon (Linux); reports [`Event::TrayStarted`].
-pub fn start_tray(lang: super::i18n::Lang) -> Task<Message> {
+pub fn start_tray(lang: crate::ui::i18n::Lang) -> Task<Message> {
     Task::perform(tray::start(lang), |up| {
         Message::Desktop(Event::TrayStarted(up))
     })
@@ -157,21 +163,17 @@ async fn show_note(note: Note) -> Option<Event> {
 impl App {
     /// A notification for `message` when the policy says so (not on screen, not muted,
     /// not in do-not-disturb).
-    pub(super) fn notify_task(&self, message: &ChatMessage) -> Task<Message> {
+    pub(in crate::ui) fn notify_task(&self, message: &ChatMessage) -> Task<Message> {
         let Some(state) = self.account_state(&message.account) else {
             return Task::none();
         };
         let open_room = self
-            .rooms
-            .open
-            .as_ref()
+            .main
+            .room()
             .map(|(account, room)| (account, ConversationId::Room(room.clone())));
         let open = match &open_room {
             Some((account, room)) => Some((*account, room)),
-            None => self
-                .conversation
-                .as_ref()
-                .map(|c| (&c.account, &c.conversation)),
+            None => self.main.chat().map(|c| (&c.account, &c.conversation)),
         };
         let room = message
             .is_room
@@ -190,7 +192,8 @@ impl App {
             open,
             own_presence: state.own_show,
             muted: !self.settings().notifies(&message.peer),
-            mention: room.is_some_and(|r| super::room::mentions(&message.body, &r.nick)),
+            mention: room
+                .is_some_and(|r| crate::ui::room::joined::mentions(&message.body, &r.nick)),
         };
         if !crate::notify::should_notify(message, &ctx) {
             return Task::none();
@@ -201,7 +204,7 @@ impl App {
                 "{} · {} ({})",
                 crate::notify::preview(nick),
                 crate::notify::preview(&message.peer.to_string()),
-                super::i18n::tr(self.lang, super::i18n::T::PrivateMessage)
+                crate::ui::i18n::tr(self.lang, crate::ui::i18n::T::PrivateMessage)
             )
         } else if message.is_room {
             // "nick in room"
@@ -237,7 +240,7 @@ impl App {
     }
 
     /// Keeps the tray's unread count in step with the title.
-    pub(super) fn sync_tray(&mut self) -> Task<Message> {
+    pub(in crate::ui) fn sync_tray(&mut self) -> Task<Message> {
         let unread = self.unread_total();
         if self.tray_unread == Some(unread) || !self.tray_up {
             return Task::none();
@@ -246,7 +249,7 @@ impl App {
         Task::future(tray::set_unread(unread)).discard()
     }
 
-    pub(super) fn on_desktop(&mut self, event: Event) -> Task<Message> {
+    pub(in crate::ui) fn on_desktop(&mut self, event: Event) -> Task<Message> {
         match event {
             Event::Request(Request::Show) => self.show_window(),
             Event::Request(Request::Open(text)) => {
@@ -258,7 +261,9 @@ impl App {
                 room: true,
             } => {
                 self.screen = Screen::Main;
-                let open = self.update(Message::Rooms(super::rooms::Message::Open(account, peer)));
+                let open = self.update(Message::Rooms(crate::ui::room::Message::Open(
+                    account, peer,
+                )));
                 Task::batch([self.show_window(), open])
             }
             Event::Open { account, peer, .. } => {
@@ -286,7 +291,7 @@ impl App {
     }
 
     /// Start-up replaces the whole app state; what the desktop told us stays.
-    pub(super) fn keep_desktop_state(&mut self, previous: App) {
+    pub(in crate::ui) fn keep_desktop_state(&mut self, previous: App) {
         self.window_focused = previous.window_focused;
         self.window_shown = previous.window_shown;
         self.tray_up = previous.tray_up;
@@ -298,7 +303,7 @@ impl App {
 
     /// Closing the window: hide it to the tray when the user wants that and a tray
     /// host shows our icon (`None`: quit as usual).
-    pub(super) fn close_to_tray(&mut self) -> Option<Task<Message>> {
+    pub(in crate::ui) fn close_to_tray(&mut self) -> Option<Task<Message>> {
         if !(self.settings().close_to_tray && self.tray_up) {
             return None;
         }
@@ -318,7 +323,7 @@ impl App {
         let parsed = match uri::parse(text) {
             Ok(parsed) => parsed,
             Err(e) => {
-                use super::i18n::{T, tr, trf};
+                use crate::ui::i18n::{T, tr, trf};
                 let notice = match e {
                     uri::UriError::NotXmpp => tr(self.lang, T::UriNotXmpp).to_owned(),
                     uri::UriError::BadAddress => tr(self.lang, T::UriBadAddress).to_owned(),
@@ -345,7 +350,7 @@ impl App {
                     return Task::none();
                 };
                 let task = self.open_conversation(account, jid.clone());
-                if let (Some(body), Some(open)) = (body, self.conversation.as_mut())
+                if let (Some(body), Some(open)) = (body, self.main.chat_mut())
                     && open.conversation == ConversationId::Chat(jid)
                 {
                     open.set_draft(&body);
@@ -356,13 +361,14 @@ impl App {
             XmppUri::Roster { jid, name } => self.start_add_contact(jid, name),
             XmppUri::Subscribe { jid } => self.start_add_contact(jid, None),
             XmppUri::Join { room, password } => {
-                use super::{join, rooms};
+                use crate::ui::room;
+                use crate::ui::room::join;
                 let mut steps = vec![
-                    rooms::Message::OpenJoin,
-                    rooms::Message::Join(join::Message::Room(room.to_string())),
+                    room::Message::OpenJoin,
+                    room::Message::Join(join::Message::Room(room.to_string())),
                 ];
                 if let Some(password) = password {
-                    steps.push(rooms::Message::Join(join::Message::Password(password)));
+                    steps.push(room::Message::Join(join::Message::Password(password)));
                 }
                 Task::batch(
                     steps
@@ -402,7 +408,7 @@ impl App {
     }
 
     fn start_add_contact(&mut self, jid: BareJid, name: Option<String>) -> Task<Message> {
-        use super::sidebar::Message as S;
+        use crate::ui::screen::sidebar::Message as S;
         for message in [
             S::StartAdd,
             S::AddJidInput(jid.to_string()),
@@ -415,10 +421,10 @@ impl App {
 
     /// The join dialog, when open: the room address and password typed so far (tests).
     pub fn joining_room(&self) -> Option<(&str, &str)> {
-        self.rooms
-            .joining
-            .as_ref()
-            .map(|(_, form)| (form.room.as_str(), form.password.as_str()))
+        match &self.main {
+            MainArea::Join(_, form) => Some((form.room.as_str(), form.password.as_str())),
+            _ => None,
+        }
     }
 
     /// The add-contact form, when open: address and name (tests).
@@ -429,7 +435,7 @@ impl App {
     fn unread_total(&self) -> u32 {
         self.accounts
             .iter()
-            .map(super::account::AccountState::unread_total)
+            .map(crate::ui::app::account_state::AccountState::unread_total)
             .sum()
     }
 }

@@ -4,6 +4,8 @@
 //! compile error, and the tests below check that no translation is empty, that the
 //! Chinese text is really Chinese, and that both sides use the same `{placeholders}`.
 
+pub mod timefmt;
+
 use std::fmt;
 
 /// The language of the interface.
@@ -92,6 +94,19 @@ texts! {
     CertNoNames => "Issued for: (no names)", "颁发给：（无名称）";
     TrustCertificate => "Trust this certificate", "信任此证书";
     ErrInsecure => "The server refuses a secure login: {detail}", "服务器不支持安全登录：{detail}";
+    InsecurePlainOnly => "the server only offers PLAIN login, which sends your password itself; Loquat uses it only if you allow it for this account",
+        "服务器只提供 PLAIN 登录，这会直接发送你的密码；只有在你为此帐号允许时 Loquat 才会使用它";
+    InsecureNoStarttls => "the server does not offer an encrypted connection (STARTTLS)",
+        "服务器不提供加密连接（STARTTLS）";
+    InsecureStarttlsRefused => "the server refused to start TLS", "服务器拒绝启动 TLS 加密";
+    InsecureNoMechanism => "the server offers no way to log in", "服务器没有提供任何登录方式";
+    InsecureOnlyOffers => "the server only offers {list}", "服务器只提供 {list}";
+    InsecureUnsupported => "the login mechanism {name} is not supported", "不支持登录方式 {name}";
+    InsecureIterations => "the server asked for {count} rounds of password hashing; Loquat does at most {max}, so this is not a server it should trust",
+        "服务器要求进行 {count} 轮密码哈希；Loquat 最多只做 {max} 轮，因此不应信任这个服务器";
+    InsecureNotProven => "the server could not prove that it knows your password ({why}); it may be an impostor",
+        "服务器无法证明它知道你的密码（{why}）；它可能是冒充的";
+    InsecureBoundAs => "the server signed us in as {jid}", "服务器让我们以 {jid} 的身份登录";
     ErrProtocol => "The server answered in a way Loquat did not expect: {detail}", "服务器的应答不符合预期：{detail}";
     ErrTimeout => "The server did not answer in time.", "服务器没有及时应答。";
     ErrCheckEnded => "The connection ended before the sign-in finished.", "登录完成前连接已中断。";
@@ -99,8 +114,8 @@ texts! {
         "系统密钥环不可用（{detail}）。密码只保存在内存中，关闭 Loquat 后需要重新输入。";
     StoreUnavailable => "Could not open the local database ({detail}). Messages and accounts are not saved.",
         "无法打开本地数据库（{detail}）。消息和帐号不会被保存。";
-    StoreRecovered => "The local database was damaged ({detail}). It was moved to {path} and a new one was started; your accounts need to be added again, and your history comes back from the server archive where it has one.",
-        "本地数据库已损坏（{detail}）。它已被移到 {path}，并新建了数据库；需要重新添加帐号，服务器存档中的聊天记录会重新下载。";
+    StoreRecovered => "The local database was damaged ({detail}). It was moved to {path} and a new one was started with what could be read: {accounts} accounts (with their trusted certificates), {settings} settings and {outbox} unsent messages, which are sent once you are online. Your history comes back from the server archive where it has one.",
+        "本地数据库已损坏（{detail}）。它已被移到 {path}，并用仍可读取的内容新建了数据库：{accounts} 个帐号（包括其信任的证书）、{settings} 项设置和 {outbox} 条未发送的消息（上线后会发送）。服务器存档中的聊天记录会重新下载。";
     AccountSaveFailed => "Could not save the account: {detail}", "无法保存帐号：{detail}";
     Loading => "Starting…", "正在启动…";
     Dismiss => "Dismiss", "关闭";
@@ -366,6 +381,27 @@ texts! {
     ConfigMissing => "Please fill in: {fields}", "请填写：{fields}";
     ConfigOpen => "Configure", "设置";
     ConfigSaved => "The room settings were saved.", "群聊设置已保存。";
+    NoFileChooser => "No file dialog can open: install a desktop portal with a file chooser (xdg-desktop-portal-gtk, -gnome or -kde) or zenity. Until then, drag files onto the window or paste them.", "无法打开文件选择框：请安装带文件选择功能的桌面门户（xdg-desktop-portal-gtk、-gnome 或 -kde）或 zenity。在此之前，可以把文件拖到窗口中或直接粘贴。";
+    NoFileChooserBus => "No file dialog can open: there is no D-Bus session for the desktop portal, and zenity is not installed. Drag files onto the window or paste them instead.", "无法打开文件选择框：没有可供桌面门户使用的 D-Bus 会话，也未安装 zenity。请把文件拖到窗口中或直接粘贴。";
+    MembersOpen => "Members and bans", "成员与封禁";
+    MembersTitle => "Members and bans of {room}", "{room} 的成员与封禁";
+    MembersListMembers => "Members", "成员";
+    MembersListAdmins => "Admins", "管理员";
+    MembersListOwners => "Owners", "群主";
+    MembersListBanned => "Banned", "已封禁";
+    MembersLoading => "Asking the room for this list…", "正在获取此列表…";
+    MembersEmpty => "Nobody is on this list.", "此列表为空。";
+    MembersAddress => "Address (name@server)", "地址（name@server）";
+    MembersReason => "Reason (optional)", "原因（可选）";
+    MembersAdd => "Add", "添加";
+    MembersBan => "Ban", "封禁";
+    MembersRemove => "Remove", "移除";
+    MembersClose => "Back to the room", "返回群聊";
+    MembersWorking => "Asking the room…", "正在请求群聊…";
+    MembersBadAddress => "That is not an address like name@server.", "这不是 name@server 形式的地址。";
+    MembersAdded => "{who} is now on the list {list}.", "{who} 已加入“{list}”列表。";
+    MembersRemoved => "{who} was taken off the list {list}.", "{who} 已从“{list}”列表移除。";
+    MembersRefused => "The room refused the change for {who}: {why}", "群聊拒绝了对 {who} 的更改：{why}";
     RoomCreatedNote => "You created this room. It is open with the default settings.", "你创建了此群聊，当前使用默认设置。";
     RoomCreatedConfigure => "Configure now", "立即设置";
     RoomCreatedKeep => "Keep defaults", "保留默认设置";

@@ -1,660 +1,620 @@
-//! One group chat room on screen: subject, messages with nicks in their XEP-0392
-//! colours, joins/leaves/nick changes folded into compact lines, the occupant list with
-//! roles and affiliations, and the room's true state (joining, in, kicked, lost…) with
-//! the reason and a Rejoin button.
+//! Group chat: the rooms (listed in the inbox with the chats, see `sidebar`), the join
+//! dialog with its account picker, invitations, and the open room. The app delegates
+//! room updates, room messages and this panel's messages here; it sends the commands
+//! this panel returns. Room history (from the store, then the room's archive) is in
+//! `history`.
 
-pub mod moderation;
-mod view;
+pub mod browse;
+pub mod edit_bar;
+pub mod form;
+mod history;
+pub mod join;
+pub mod joined;
+pub mod members;
+pub mod private;
+mod routing;
+pub mod tasks;
 
-use super::i18n::{Lang, T, tr};
-use super::previews::Previews;
-use super::private::{self, Private};
-use super::roomedit::{self, Edit};
-use super::timeline;
-use super::transfers;
-use crate::ids::{AccountId, LocalMessageId};
-use crate::model::{ChatMessage, Delivery, Direction};
+use crate::ids::AccountId;
+use crate::model::ChatMessage;
 use crate::session::Command;
-use crate::session::rooms::{Affiliation, Departure, MucError, Occupant, Role, RoomUpdate};
-use iced::Element;
-use iced::widget::text_editor;
-use std::collections::{BTreeMap, HashSet};
+use crate::session::rooms::{Bookmark, Invitation, RoomUpdate};
+use crate::ui::i18n::{Lang, T, tr, trf};
+use crate::ui::room::tasks::Request;
+use crate::ui::screen::main_area::MainArea;
+use crate::ui::theme;
+use crate::ui::widgets;
+use iced::widget::{button, column, container, pick_list, row, scrollable, text, toggler};
+use iced::{Alignment, Element, Length};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
 use xmpp_parsers::jid::BareJid;
 
-pub const COMPOSER_ID: &str = "room-composer";
-/// The widget id of the room's message list.
-pub const LIST_ID: &str = "room-list";
+pub use history::Paging;
 
-/// Where we stand with the room.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Status {
-    Joining,
-    Joined,
-    Out {
-        departure: Departure,
-        rejoin_in_secs: Option<u64>,
-    },
-    Failed(MucError),
+type Key = (AccountId, BareJid);
+
+/// What the open room shows of files: inline images and its transfer cards.
+#[derive(Default, Clone, Copy)]
+pub struct RoomFiles<'a> {
+    pub previews: Option<&'a crate::ui::timeline::previews::Previews>,
+    pub transfers: Option<&'a crate::ui::timeline::transfers::State>,
 }
 
-/// Something that happened in the room, shown compactly between messages.
+/// A signed-in account the join dialog can join from, as its picker shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
-    Joined(String),
-    Left(String),
-    Nick { old: String, new: String },
+pub struct AccountChoice {
+    pub id: AccountId,
+    pub label: String,
 }
 
-/// Whether older messages can be asked for (from the store, then the room's archive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Older {
-    #[default]
-    Available,
-    Loading,
-    /// The beginning of the room's history.
-    Exhausted,
+impl fmt::Display for AccountChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
+    }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Line {
-    Chat(Box<ChatMessage>),
-    Notes(Vec<Note>),
-}
-
-#[derive(Debug, Clone)]
-pub struct Room {
-    pub account: AccountId,
-    pub jid: BareJid,
-    pub nick: String,
-    pub password: Option<String>,
-    pub status: Status,
-    pub subject: Option<String>,
-    pub occupants: BTreeMap<String, Occupant>,
-    pub lines: Vec<Line>,
-    /// The multi-line composer (Enter sends, Shift+Enter adds a line).
-    pub composer: text_editor::Content,
-    /// The first message that was unread when the room was opened: the unread line
-    /// shows above it.
-    pub unread_from: Option<LocalMessageId>,
-    /// Unread messages, and among them those that mention our nick.
-    pub unread: u32,
-    pub mentions: u32,
-    /// We created this room (status 201): offer its settings.
-    pub created: bool,
-    /// The room lets every occupant change the subject.
-    pub subject_open: bool,
-    /// The subject, nick or invitation being edited.
-    pub editing: Option<Edit>,
-    /// What the room last refused (nick change, subject, invitation…).
-    pub refusal: Option<MucError>,
-    /// The last invitation sent, to confirm it.
-    pub invited: Option<BareJid>,
-    /// The owner's settings were saved (said once, until the next edit).
-    pub saved: bool,
-    /// The nickname we last asked for (to suggest another when it is taken).
-    pub asked_nick: Option<String>,
-    /// Private conversations with occupants, by nick; `private_open` is on screen.
-    pub privates: BTreeMap<String, Private>,
-    pub private_open: Option<String>,
-    /// The "Load older messages" line at the top (set by the room's history pager).
-    pub older: Older,
-    /// The message list is scrolled to its newest end.
-    pub following: bool,
-    /// "Leave" was pressed: the choice (forget the bookmark or not) shows.
-    pub leaving: bool,
-    /// The occupant whose moderation box is open.
-    pub moderating: Option<moderation::Moderating>,
-    /// The owner pressed Destroy: the reason typed so far, until confirmed.
-    pub destroying: Option<String>,
-    /// Long messages the reader unfolded ("Show more"); the others show folded.
-    pub unfolded: HashSet<LocalMessageId>,
+#[derive(Debug, Default)]
+pub struct Panel {
+    pub rooms: BTreeMap<Key, joined::Room>,
+    /// Invitations waiting for Join or Decline.
+    pub invitations: Vec<(AccountId, Invitation)>,
+    /// Work for the app to run on an account's session (see `tasks`).
+    pub requests: Vec<(AccountId, Request)>,
+    /// Rooms known from stored history only, not (yet) joined in this run.
+    restored: HashSet<Key>,
+    /// Where each room's history stands (store pages, then the archive).
+    pub paging: HashMap<Key, Paging>,
+    /// Each account's room bookmarks, as its session last listed them.
+    pub bookmarks: HashMap<AccountId, Vec<Bookmark>>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
-    Rejoin,
-    /// The composer's editor.
-    Compose(text_editor::Action),
-    Send,
-    /// Something done in the timeline (a link, a file card, an image, attach...).
-    Timeline(timeline::Message),
-    /// A transfer card's button.
-    Transfers(transfers::Message),
-    /// The header's Leave: asks whether to forget the bookmark.
-    Leave,
-    /// Leave and forget the bookmark (`Some(true)`), leave for now (`Some(false)`),
-    /// or stay (`None`).
-    LeaveChosen(Option<bool>),
-    /// An occupant's moderation box.
-    Moderate(moderation::Message),
-    /// The owner's Destroy: asks for a reason and a confirmation.
-    Destroy,
-    DestroyReason(String),
-    /// Destroy (true) or keep the room (false).
-    DestroyChosen(bool),
-    Edit(roomedit::Message),
-    Configure,
-    KeepDefaults,
-    UseNick(String),
-    OpenPrivate(String),
-    Private(private::Message),
-    LoadOlder,
-    Scrolled(iced::widget::scrollable::Viewport),
-    /// "Show more" (true) or "Show less" (false) on a long message.
-    Unfold(LocalMessageId, bool),
+    OpenJoin,
+    /// The join dialog's account picker.
+    JoinAccount(AccountChoice),
+    Join(join::Message),
+    Open(AccountId, BareJid),
+    Room(joined::Message),
+    AcceptInvitation(usize),
+    DeclineInvitation(usize),
+    Config(form::Message),
+    Members(members::Message),
+    /// Turn joining at sign-in on or off for a bookmarked room.
+    BookmarkAutojoin(AccountId, BareJid, bool),
+    BookmarkRemove(AccountId, BareJid),
 }
 
-/// What the room view asks of its parent: send this command on the room's account.
+/// What the panel asks of the app.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Command(Command),
-    /// Open the owner's configuration dialog.
-    Configure,
-    /// Show the messages before the oldest one on screen.
-    LoadOlder,
-    OpenLink(String),
-    /// Choose files to send to the room.
-    Attach,
-    /// Download the file of this message.
-    Download(Box<ChatMessage>),
-    /// Ask where, then download the file of this message there.
-    SaveAs(Box<ChatMessage>),
-    Transfers(transfers::Message),
-    /// Leave the room; `forget` also removes its bookmark.
-    Leave {
-        forget: bool,
-    },
+    /// Send this command to the account's session.
+    Command(AccountId, Command),
+    /// Open this room (mark it read in the inbox and the store, load its history).
+    Open(AccountId, BareJid),
+    /// Show older messages of the open room.
+    LoadOlder(AccountId, BareJid),
+    /// Read a stored page of a private chat in a room (before this message).
+    LoadPrivate(
+        AccountId,
+        BareJid,
+        String,
+        Option<crate::ids::LocalMessageId>,
+    ),
+    /// A link, a file or an image in the open room (or one of its private chats).
+    Timeline(joined::Event),
+    /// Send these commands, in order, to the account's session.
+    Commands(AccountId, Vec<Command>),
 }
 
-impl From<timeline::Message> for Message {
-    fn from(message: timeline::Message) -> Self {
+impl Panel {
+    /// `default_account`: where a new join goes (the first account signed in).
+    /// `default_nick`: the nickname for a room joined from an invitation when no other
+    /// room of that account suggests one.
+    pub fn update(
+        &mut self,
+        main: &mut MainArea,
+        message: Message,
+        default_account: Option<AccountId>,
+        default_nick: Option<String>,
+    ) -> Option<Event> {
         match message {
-            timeline::Message::LoadOlder => Message::LoadOlder,
-            timeline::Message::Unfold(id, unfold) => Message::Unfold(id, unfold),
-            timeline::Message::Edit(action) => Message::Compose(action),
-            timeline::Message::Send => Message::Send,
-            other => Message::Timeline(other),
-        }
-    }
-}
-
-/// What the room view borrows from the app.
-pub struct Context<'a> {
-    pub lang: Lang,
-    /// Inline image previews of received files.
-    pub previews: Option<&'a Previews>,
-    /// The room's file transfers, shown above the composer.
-    pub transfers: Option<Element<'a, transfers::Message>>,
-}
-
-/// Does `body` mention `nick` (as a whole word, any case)?
-pub fn mentions(body: &str, nick: &str) -> bool {
-    let nick = nick.trim().to_lowercase();
-    if nick.is_empty() {
-        return false;
-    }
-    let body = body.to_lowercase();
-    body.match_indices(&nick).any(|(i, _)| {
-        let before = body[..i].chars().next_back();
-        let after = body[i + nick.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
-}
-
-fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
-    match role {
-        Role::Moderator => Some(tr(lang, T::RoleModerator)),
-        Role::Participant => Some(tr(lang, T::RoleParticipant)),
-        Role::Visitor => Some(tr(lang, T::RoleVisitor)),
-        Role::None => None,
-    }
-}
-
-fn affiliation_word(lang: Lang, a: Affiliation) -> Option<&'static str> {
-    match a {
-        Affiliation::Owner => Some(tr(lang, T::AffOwner)),
-        Affiliation::Admin => Some(tr(lang, T::AffAdmin)),
-        Affiliation::Member => Some(tr(lang, T::AffMember)),
-        Affiliation::None | Affiliation::Outcast => None,
-    }
-}
-
-impl Room {
-    pub fn new(account: AccountId, jid: BareJid, nick: String, password: Option<String>) -> Self {
-        Room {
-            account,
-            jid,
-            nick,
-            password,
-            status: Status::Joining,
-            subject: None,
-            occupants: BTreeMap::new(),
-            lines: Vec::new(),
-            composer: text_editor::Content::new(),
-            unread_from: None,
-            unread: 0,
-            mentions: 0,
-            created: false,
-            subject_open: false,
-            editing: None,
-            refusal: None,
-            invited: None,
-            saved: false,
-            asked_nick: None,
-            privates: BTreeMap::new(),
-            private_open: None,
-            older: Older::default(),
-            following: true,
-            leaving: false,
-            moderating: None,
-            destroying: None,
-            unfolded: HashSet::new(),
-        }
-    }
-
-    fn note(&mut self, note: Note) {
-        if let Some(Line::Notes(notes)) = self.lines.last_mut() {
-            notes.push(note);
-        } else {
-            self.lines.push(Line::Notes(vec![note]));
-        }
-    }
-
-    /// A room update from the session (for this room).
-    pub fn apply(&mut self, update: &RoomUpdate) {
-        match update {
-            RoomUpdate::Joining { nick, .. } => {
-                self.nick = nick.clone();
-                self.status = Status::Joining;
+            Message::JoinAccount(choice) => {
+                if let Some((account, _)) = main.join_mut() {
+                    *account = choice.id;
+                }
+                None
             }
-            RoomUpdate::Joined {
-                nick, occupants, ..
-            } => {
-                self.nick = nick.clone();
-                self.status = Status::Joined;
-                self.occupants = occupants
+            Message::OpenJoin => {
+                let account = default_account?;
+                let nick = self
+                    .rooms
                     .iter()
-                    .map(|o| (o.nick.clone(), o.clone()))
-                    .collect();
+                    .find(|((a, _), _)| *a == account)
+                    .map(|(_, r)| r.nick.clone())
+                    .unwrap_or_default();
+                *main = MainArea::Join(account, Box::new(join::State::new(&nick)));
+                None
             }
-            RoomUpdate::JoinFailed { error, .. } => self.status = Status::Failed(error.clone()),
-            RoomUpdate::Occupant {
-                occupant, joined, ..
-            } => {
-                if *joined {
-                    self.note(Note::Joined(occupant.nick.clone()));
-                }
-                self.occupants
-                    .insert(occupant.nick.clone(), occupant.clone());
-            }
-            RoomUpdate::OccupantLeft { nick, .. } => {
-                self.occupants.remove(nick);
-                self.note(Note::Left(nick.clone()));
-            }
-            RoomUpdate::NickChanged { old, new, own, .. } => {
-                if let Some(mut o) = self.occupants.remove(old) {
-                    o.nick = new.clone();
-                    self.occupants.insert(new.clone(), o);
-                }
-                if *own {
-                    self.nick = new.clone();
-                    self.refusal = None;
-                }
-                // Their private conversation follows them.
-                if let Some(p) = self.privates.remove(old) {
-                    self.privates.insert(new.clone(), p);
-                    if self.private_open.as_deref() == Some(old) {
-                        self.private_open = Some(new.clone());
+            Message::Join(m) => {
+                let (account, form) = main.join_mut()?;
+                let (room, nick, password) = match form.update(m)? {
+                    join::Event::Join {
+                        room,
+                        nick,
+                        password,
+                    } => (room, nick, password),
+                    join::Event::Browse => {
+                        self.requests.push((account.clone(), Request::Browse));
+                        return None;
                     }
-                }
-                self.note(Note::Nick {
-                    old: old.clone(),
-                    new: new.clone(),
-                });
-            }
-            RoomUpdate::Subject { subject, .. } => {
-                self.subject = Some(subject.clone()).filter(|s| !s.trim().is_empty());
-            }
-            RoomUpdate::Left {
-                departure,
-                rejoin_in_secs,
-                ..
-            } => {
-                self.occupants.clear();
-                self.status = Status::Out {
-                    departure: departure.clone(),
-                    rejoin_in_secs: *rejoin_in_secs,
+                    join::Event::RoomInfos(rooms) => {
+                        self.requests
+                            .push((account.clone(), Request::RoomInfos(rooms)));
+                        return None;
+                    }
                 };
+                let account = account.clone();
+                self.rooms
+                    .entry((account.clone(), room.clone()))
+                    .or_insert_with(|| {
+                        joined::Room::new(
+                            account.clone(),
+                            room.clone(),
+                            nick.clone(),
+                            password.clone(),
+                        )
+                    });
+                Some(Event::Command(
+                    account,
+                    Command::JoinRoom {
+                        room,
+                        nick,
+                        password,
+                    },
+                ))
             }
-            RoomUpdate::Refused { error, .. } => self.refusal = Some(error.clone()),
-            RoomUpdate::Created { .. } => self.created = true,
-            RoomUpdate::Info { subject_open, .. } => self.subject_open = *subject_open,
-            RoomUpdate::Invitation(_) | RoomUpdate::Bookmarks(_) => {}
-        }
-    }
-
-    /// A stored message of this room; `open` when the room is on screen.
-    pub fn push(&mut self, message: ChatMessage, open: bool) {
-        if !open && message.direction == Direction::Incoming {
-            self.unread += 1;
-            if mentions(&message.body, &self.nick) {
-                self.mentions += 1;
-            }
-        }
-        self.lines.push(Line::Chat(Box::new(message)));
-    }
-
-    /// A stored private message with one occupant.
-    pub fn push_private(&mut self, message: ChatMessage) {
-        let Some(nick) = message.private_nick.clone() else {
-            return;
-        };
-        let open = self.private_open.as_deref() == Some(nick.as_str());
-        self.privates.entry(nick).or_default().push(message, open);
-    }
-
-    /// Our own occupant entry.
-    pub fn me(&self) -> Option<&Occupant> {
-        self.occupants.get(&self.nick)
-    }
-
-    pub fn is_owner(&self) -> bool {
-        self.me()
-            .is_some_and(|o| o.affiliation == Affiliation::Owner)
-    }
-
-    /// Moderators may change the subject, and everyone (not visitors) when the room
-    /// says so.
-    pub fn may_change_subject(&self) -> bool {
-        self.me().is_some_and(|o| {
-            o.role == Role::Moderator || (self.subject_open && o.role == Role::Participant)
-        })
-    }
-
-    pub fn mark_read(&mut self) {
-        // The unread line goes above the first of the messages not read yet.
-        let unread = usize::try_from(self.unread).unwrap_or(usize::MAX);
-        self.unread_from = (unread > 0)
-            .then(|| {
-                self.lines
-                    .iter()
-                    .rev()
-                    .filter_map(|l| match l {
-                        Line::Chat(m) if m.direction == Direction::Incoming => Some(&m.id),
-                        _ => None,
-                    })
-                    .take(unread)
-                    .last()
-                    .cloned()
-            })
-            .flatten();
-        self.unread = 0;
-        self.mentions = 0;
-    }
-
-    pub fn update(&mut self, message: Message) -> Option<Event> {
-        match message {
-            Message::Compose(action) => {
-                self.composer.perform(action);
-                None
-            }
-            Message::Timeline(m) => self.on_timeline(m),
-            Message::Leave => {
-                self.leaving = true;
-                None
-            }
-            Message::Moderate(m) => self.moderate(m),
-            Message::Destroy => {
-                self.destroying = Some(String::new());
-                None
-            }
-            Message::DestroyReason(reason) => {
-                if let Some(r) = self.destroying.as_mut() {
-                    *r = reason;
-                }
-                None
-            }
-            Message::DestroyChosen(confirmed) => {
-                let reason = self.destroying.take()?;
-                let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
-                (confirmed && self.is_owner()).then(|| {
-                    self.refusal = None;
-                    Event::Command(Command::DestroyRoom {
-                        room: self.jid.clone(),
-                        reason,
-                    })
-                })
-            }
-            Message::LeaveChosen(choice) => {
-                self.leaving = false;
-                choice.map(|forget| Event::Leave { forget })
-            }
-            Message::Transfers(m) => Some(Event::Transfers(m)),
-            Message::Scrolled(viewport) => {
-                // Anchored at the bottom: the offset is 0 at the newest end, the
-                // reversed offset 0 at the top.
-                self.following = viewport.absolute_offset().y <= 2.0;
-                let at_top = viewport.absolute_offset_reversed().y <= 2.0;
-                (at_top && self.older == Older::Available).then(|| {
-                    self.older = Older::Loading;
-                    Event::LoadOlder
-                })
-            }
-            Message::Unfold(id, unfold) => {
-                if unfold {
-                    self.unfolded.insert(id);
-                } else {
-                    self.unfolded.remove(&id);
-                }
-                None
-            }
-            Message::LoadOlder => (self.older == Older::Available).then(|| {
-                self.older = Older::Loading;
-                Event::LoadOlder
-            }),
-            Message::Rejoin => {
-                self.status = Status::Joining;
-                Some(Event::Command(Command::JoinRoom {
-                    room: self.jid.clone(),
-                    nick: self.nick.clone(),
-                    password: self.password.clone(),
-                }))
-            }
-            Message::Send => {
-                if self.status != Status::Joined {
+            Message::Open(account, jid) => Some(Event::Open(account, jid)),
+            Message::AcceptInvitation(i) => {
+                if i >= self.invitations.len() {
                     return None;
                 }
-                let body = timeline::to_send(&self.composer)?;
-                self.composer = text_editor::Content::new();
-                Some(Event::Command(Command::SendRoom {
-                    room: self.jid.clone(),
-                    body,
-                    id: LocalMessageId::generate(),
-                }))
+                let (account, inv) = self.invitations.remove(i);
+                let nick = self
+                    .rooms
+                    .iter()
+                    .find(|((a, _), _)| *a == account)
+                    .map(|(_, r)| r.nick.clone())
+                    .or(default_nick)
+                    .unwrap_or_else(|| "me".to_owned());
+                self.rooms
+                    .entry((account.clone(), inv.room.clone()))
+                    .or_insert_with(|| {
+                        joined::Room::new(
+                            account.clone(),
+                            inv.room.clone(),
+                            nick.clone(),
+                            inv.password.clone(),
+                        )
+                    });
+                *main = MainArea::Room(account.clone(), inv.room.clone());
+                Some(Event::Command(
+                    account,
+                    Command::JoinRoom {
+                        room: inv.room,
+                        nick,
+                        password: inv.password,
+                    },
+                ))
             }
-            Message::Edit(m) => {
-                self.refusal = None;
-                self.invited = None;
-                self.saved = false;
-                let subject = self.subject.clone().unwrap_or_default();
-                match roomedit::update(&mut self.editing, m, &self.jid, &subject, &self.nick)? {
-                    roomedit::Outcome::Command(c) => {
-                        if let Command::ChangeNick { nick, .. } = &c {
-                            self.asked_nick = Some(nick.clone());
+            Message::DeclineInvitation(i) => {
+                if i >= self.invitations.len() {
+                    return None;
+                }
+                let (account, inv) = self.invitations.remove(i);
+                // A direct invitation needs no answer; a mediated one is declined
+                // through the room.
+                (!inv.direct).then_some(Event::Command(
+                    account,
+                    Command::DeclineInvite {
+                        room: inv.room,
+                        inviter: inv.from,
+                    },
+                ))
+            }
+            Message::Room(m) => {
+                let key = main.room().map(|(a, r)| (a.clone(), r.clone()))?;
+                let r = self.rooms.get_mut(&key)?;
+                match r.update(m)? {
+                    joined::Event::Command(command) => Some(Event::Command(key.0, command)),
+                    joined::Event::LoadOlder => Some(Event::LoadOlder(key.0, key.1)),
+                    joined::Event::LoadPrivate { nick, before } => {
+                        Some(Event::LoadPrivate(key.0, key.1, nick, before))
+                    }
+                    joined::Event::Leave { forget } => {
+                        let (account, room) = key;
+                        let mut commands = vec![Command::LeaveRoom { room: room.clone() }];
+                        if forget {
+                            commands.push(Command::ForgetBookmark { room });
                         }
-                        Some(Event::Command(c))
+                        Some(Event::Commands(account, commands))
                     }
-                    roomedit::Outcome::Invited(to, c) => {
-                        self.invited = Some(to);
-                        Some(Event::Command(c))
+                    e @ (joined::Event::OpenLink(_)
+                    | joined::Event::Attach
+                    | joined::Event::Download(_)
+                    | joined::Event::SaveAs(_)
+                    | joined::Event::Transfers(_)) => Some(Event::Timeline(e)),
+                    joined::Event::Members => {
+                        let (account, jid) = key;
+                        let dialog = members::State::new(account.clone(), jid.clone());
+                        let list = dialog.list;
+                        *main = MainArea::RoomMembers(Box::new(dialog));
+                        self.requests
+                            .push((account, Request::AffiliationList(jid, list)));
+                        None
+                    }
+                    joined::Event::Configure => {
+                        let (account, jid) = key;
+                        *main = MainArea::RoomSettings(Box::new(form::State::new(
+                            account.clone(),
+                            jid.clone(),
+                        )));
+                        self.requests.push((account, Request::ConfigForm(jid)));
+                        None
                     }
                 }
             }
-            Message::Configure => {
-                self.created = false;
-                Some(Event::Configure)
+            Message::BookmarkAutojoin(account, room, autojoin) => Some(Event::Command(
+                account,
+                Command::SetBookmarkAutojoin { room, autojoin },
+            )),
+            Message::BookmarkRemove(account, room) => {
+                Some(Event::Command(account, Command::ForgetBookmark { room }))
             }
-            Message::KeepDefaults => {
-                self.created = false;
-                None
-            }
-            Message::UseNick(nick) => {
-                self.refusal = None;
-                self.asked_nick = Some(nick.clone());
-                Some(Event::Command(Command::ChangeNick {
-                    room: self.jid.clone(),
-                    nick,
-                }))
-            }
-            Message::OpenPrivate(nick) => {
-                if let Some(p) = self.privates.get_mut(&nick) {
-                    p.unread = 0;
-                }
-                self.privates.entry(nick.clone()).or_default();
-                self.private_open = Some(nick);
-                None
-            }
-            Message::Private(private::Message::Back) => {
-                self.private_open = None;
-                None
-            }
-            Message::Private(m) => {
-                let nick = self.private_open.clone()?;
-                let p = self.privates.get_mut(&nick)?;
-                match p.update(m, &self.jid, &nick)? {
-                    private::Outcome::Command(c) => Some(Event::Command(c)),
-                    private::Outcome::Timeline(m) => self.on_timeline(m),
-                }
-            }
-        }
-    }
-
-    fn moderate(&mut self, message: moderation::Message) -> Option<Event> {
-        match message {
-            moderation::Message::Open(nick) => {
-                self.moderating = Some(moderation::Moderating {
-                    nick,
-                    reason: String::new(),
-                });
-                None
-            }
-            moderation::Message::Reason(reason) => {
-                if let Some(m) = self.moderating.as_mut() {
-                    m.reason = reason;
+            Message::Members(m) => {
+                let MainArea::RoomMembers(dialog) = main else {
+                    return None;
+                };
+                let (account, room) = (dialog.account.clone(), dialog.room.clone());
+                match dialog.update(m)? {
+                    members::Event::Load(list) => {
+                        self.requests
+                            .push((account, Request::AffiliationList(room, list)));
+                    }
+                    members::Event::Change(jid, to, reason) => {
+                        self.requests
+                            .push((account, Request::SetAffiliation(room, jid, to, reason)));
+                    }
+                    members::Event::Close => *main = MainArea::Room(account, room),
                 }
                 None
             }
-            moderation::Message::Close => {
-                self.moderating = None;
+            Message::Config(m) => {
+                let MainArea::RoomSettings(dialog) = main else {
+                    return None;
+                };
+                match dialog.update(m)? {
+                    form::Event::Submit(form) => {
+                        let (account, jid) = (dialog.account.clone(), dialog.room.clone());
+                        self.requests
+                            .push((account, Request::SubmitConfig(jid, form)));
+                    }
+                    form::Event::Close => {
+                        *main = MainArea::Room(dialog.account.clone(), dialog.room.clone());
+                    }
+                    form::Event::Saved => {
+                        let key = (dialog.account.clone(), dialog.room.clone());
+                        *main = MainArea::Room(key.0.clone(), key.1.clone());
+                        if let Some(r) = self.rooms.get_mut(&key) {
+                            r.saved = true;
+                        }
+                    }
+                }
                 None
             }
-            moderation::Message::Act(action) => {
-                let state = self.moderating.take()?;
-                let target = self.occupants.get(&state.nick)?;
-                self.refusal = None;
-                moderation::command(&self.jid, target, action, &state.reason).map(Event::Command)
-            }
         }
     }
 
-    /// What the timeline asks (of the room or of a private chat in it).
-    fn on_timeline(&mut self, message: timeline::Message) -> Option<Event> {
-        match message {
-            timeline::Message::OpenLink(url) => Some(Event::OpenLink(url)),
-            timeline::Message::Attach => (self.status == Status::Joined
-                && self.private_open.is_none())
-            .then_some(Event::Attach),
-            timeline::Message::Download(id) => {
-                self.find(&id).map(|m| Event::Download(Box::new(m.clone())))
+    /// Shows a room (known to the panel) in the main area.
+    pub fn show(&mut self, main: &mut MainArea, account: AccountId, jid: BareJid) -> bool {
+        let key = (account, jid);
+        match self.rooms.get_mut(&key) {
+            Some(r) => {
+                r.mark_read();
+                *main = MainArea::Room(key.0, key.1);
+                true
             }
-            timeline::Message::SaveAs(id) => {
-                self.find(&id).map(|m| Event::SaveAs(Box::new(m.clone())))
-            }
-            timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
-            timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
-            m @ (timeline::Message::LoadOlder
-            | timeline::Message::Unfold(..)
-            | timeline::Message::Edit(_)
-            | timeline::Message::Send) => self.update(Message::from(m)),
+            None => false,
         }
     }
 
-    /// A message of the room or of one of its private chats.
-    fn find(&self, id: &LocalMessageId) -> Option<&ChatMessage> {
-        self.lines
-            .iter()
-            .find_map(|l| match l {
-                Line::Chat(m) if &m.id == id => Some(m.as_ref()),
-                _ => None,
-            })
-            .or_else(|| {
-                self.privates
-                    .values()
-                    .find_map(|p| p.lines.iter().find(|m| &m.id == id))
-            })
+    /// Is this room known to the panel?
+    pub fn contains(&self, account: &AccountId, jid: &BareJid) -> bool {
+        self.rooms.contains_key(&(account.clone(), jid.clone()))
     }
 
-    /// Our message moved on (sent, reflected by the room, failed).
-    pub fn set_delivery(&mut self, id: &LocalMessageId, state: &Delivery) -> bool {
-        for line in &mut self.lines {
-            if let Line::Chat(m) = line
-                && &m.id == id
-            {
-                m.delivery = state.clone();
-                return true;
-            }
+    /// A room known from stored history (at start-up): listed and openable before the
+    /// session joins it again. `nick` is a guess until the session says.
+    pub fn restore(&mut self, account: AccountId, jid: BareJid, nick: String) {
+        let key = (account.clone(), jid.clone());
+        if !self.rooms.contains_key(&key) {
+            self.rooms
+                .insert(key.clone(), joined::Room::new(account, jid, nick, None));
+            self.restored.insert(key);
         }
-        for p in self.privates.values_mut() {
-            if let Some(m) = p.lines.iter_mut().find(|m| &m.id == id) {
-                m.delivery = state.clone();
-                return true;
+    }
+
+    /// A room update from a session.
+    pub fn apply(&mut self, main: &mut MainArea, account: &AccountId, update: &RoomUpdate) {
+        let jid = match update {
+            RoomUpdate::Joining { room, .. }
+            | RoomUpdate::Joined { room, .. }
+            | RoomUpdate::JoinFailed { room, .. }
+            | RoomUpdate::Occupant { room, .. }
+            | RoomUpdate::OccupantLeft { room, .. }
+            | RoomUpdate::NickChanged { room, .. }
+            | RoomUpdate::Subject { room, .. }
+            | RoomUpdate::Left { room, .. }
+            | RoomUpdate::Refused { room, .. }
+            | RoomUpdate::Created { room }
+            | RoomUpdate::Info { room, .. } => room.clone(),
+            RoomUpdate::Invitation(inv) => {
+                let known = self
+                    .invitations
+                    .iter()
+                    .any(|(a, i)| a == account && i.room == inv.room);
+                if !known {
+                    self.invitations.push((account.clone(), inv.clone()));
+                }
+                return;
             }
-        }
-        false
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mentions_are_whole_words() {
-        assert!(mentions("hey Alice, tea?", "alice"));
-        assert!(mentions("alice: tea", "Alice"));
-        assert!(!mentions("malice aforethought", "alice"));
-        assert!(!mentions("anything", ""));
-    }
-
-    #[test]
-    fn the_unread_line_goes_above_the_first_message_not_read() {
-        let jid = BareJid::new("tea@conference.example.org").unwrap();
-        let mut room = Room::new(AccountId("a".into()), jid.clone(), "alice".into(), None);
-        let message = |id: &str| ChatMessage {
-            truncated: false,
-            id: LocalMessageId(id.into()),
-            account: AccountId("a".into()),
-            peer: jid.clone(),
-            is_room: true,
-            direction: Direction::Incoming,
-            sender: "bob".into(),
-            body: id.into(),
-            timestamp_ms: 0,
-            stanza_id_attr: None,
-            origin_id: None,
-            server_id: None,
-            delivery: Delivery::Delivered,
-            private_nick: None,
-            attachment: None,
+            RoomUpdate::Bookmarks(bookmarks) => {
+                self.bookmarks.insert(account.clone(), bookmarks.clone());
+                // Restored rooms the session will not join by itself: say we are out.
+                for key in self.restored.iter().filter(|(a, _)| a == account) {
+                    let autojoin = bookmarks.iter().any(|b| b.room == key.1 && b.autojoin);
+                    if let Some(r) = self.rooms.get_mut(key).filter(|_| !autojoin) {
+                        r.status = joined::Status::Out {
+                            departure: crate::session::rooms::Departure {
+                                exit: crate::session::rooms::Exit::Left,
+                                reason: None,
+                                actor: None,
+                            },
+                            rejoin_in_secs: None,
+                        };
+                    }
+                }
+                return;
+            }
         };
-        room.push(message("read"), true);
-        room.push(message("new-1"), false);
-        room.note(Note::Joined("carol".into()));
-        room.push(message("new-2"), false);
-        room.mark_read();
-        assert_eq!(room.unread_from, Some(LocalMessageId("new-1".into())));
-        // Opened again with nothing new: no line.
-        room.mark_read();
-        assert_eq!(room.unread_from, None);
+        let key = (account.clone(), jid.clone());
+        // The join dialog learns how its join went.
+        if let Some((a, form)) = main.join_mut()
+            && a == account
+            && BareJid::new(form.room.trim()).ok().as_ref() == Some(&jid)
+        {
+            match update {
+                RoomUpdate::JoinFailed { error, .. } => form.failed(error.clone()),
+                RoomUpdate::Joined { .. } => {
+                    *main = MainArea::Room(key.0.clone(), key.1.clone());
+                }
+                _ => {}
+            }
+        }
+        if let RoomUpdate::Joining { nick, .. } = update {
+            self.restored.remove(&key);
+            self.rooms.entry(key.clone()).or_insert_with(|| {
+                joined::Room::new(account.clone(), jid.clone(), nick.clone(), None)
+            });
+        }
+        if let Some(r) = self.rooms.get_mut(&key) {
+            r.apply(update);
+        }
+    }
+
+    /// A stored room message, new to the user. True when it is unread and mentions
+    /// our nickname. `open`: the room is on screen.
+    pub fn push(&mut self, message: &ChatMessage, open: bool) -> bool {
+        let key = (message.account.clone(), message.peer.clone());
+        let Some(r) = self.rooms.get_mut(&key) else {
+            return false;
+        };
+        if message.private_nick.is_some() {
+            // A private message asks for attention like a mention does.
+            let open = r.private_open.as_deref() == message.private_nick.as_deref();
+            r.push_private(message.clone());
+            return !open;
+        }
+        if history::contains(r, message) {
+            return false;
+        }
+        let before = r.mentions;
+        r.push(message.clone(), open);
+        history::settle_last(r);
+        if history::trim(r) {
+            // What left the screen is in the store, to be paged back in.
+            self.paging.entry(key).or_default().store_done = false;
+        }
+        r.mentions > before
+    }
+
+    /// Invitations waiting for an answer, above the inbox (`None` when there are none).
+    pub fn invitations_view(&self, lang: Lang) -> Option<Element<'_, Message>> {
+        if self.invitations.is_empty() {
+            return None;
+        }
+        let mut list = column![].spacing(6);
+        for (i, (_, inv)) in self.invitations.iter().enumerate() {
+            list = list.push(
+                container(
+                    column![
+                        text(trf(
+                            lang,
+                            T::RoomInvitation,
+                            &[
+                                ("from", &widgets::short(inv.from.as_str(), 24)),
+                                ("room", &widgets::short(inv.room.as_str(), 24)),
+                            ],
+                        ))
+                        .size(13),
+                        row![
+                            button(text(tr(lang, T::RoomInvitationJoin)).size(13))
+                                .style(theme::primary_button)
+                                .on_press(Message::AcceptInvitation(i)),
+                            button(text(tr(lang, T::RoomInvitationDecline)).size(13))
+                                .style(theme::secondary_button)
+                                .on_press(Message::DeclineInvitation(i)),
+                        ]
+                        .spacing(6),
+                    ]
+                    .spacing(6),
+                )
+                .padding(8)
+                .width(Length::Fill)
+                .style(theme::notice_box),
+            );
+        }
+        Some(
+            container(list)
+                .padding([8, 12])
+                .width(300)
+                .style(theme::sidebar)
+                .into(),
+        )
+    }
+
+    /// The main area: the owner's configuration dialog, the join dialog or the open
+    /// room. `accounts`: the signed-in accounts a join can go from (a picker shows when
+    /// there are several).
+    pub fn main_view<'a>(
+        &'a self,
+        main: &'a MainArea,
+        lang: Lang,
+        accounts: Vec<AccountChoice>,
+        files: RoomFiles<'a>,
+    ) -> Option<Element<'a, Message>> {
+        let (account, room) = match main {
+            MainArea::RoomSettings(dialog) => {
+                return Some(dialog.view(lang).map(Message::Config));
+            }
+            MainArea::RoomMembers(dialog) => {
+                return Some(dialog.view(lang).map(Message::Members));
+            }
+            MainArea::Join(account, form) => {
+                return Some(self.join_view(lang, account, form, accounts));
+            }
+            MainArea::Room(account, room) => (account, room),
+            MainArea::Chat(_) | MainArea::Nothing => return None,
+        };
+        let key = (account.clone(), room.clone());
+        let r = self.rooms.get(&key)?;
+        let cx = joined::Context {
+            lang,
+            previews: files.previews,
+            transfers: files.transfers.and_then(|t| t.view(lang, account, room)),
+        };
+        Some(r.view_in(cx).map(Message::Room))
+    }
+
+    fn join_view<'a>(
+        &'a self,
+        lang: Lang,
+        account: &'a AccountId,
+        form: &'a join::State,
+        accounts: Vec<AccountChoice>,
+    ) -> Element<'a, Message> {
+        {
+            let mut dialog = column![].spacing(12);
+            if accounts.len() > 1 {
+                let chosen = accounts.iter().find(|c| &c.id == account).cloned();
+                dialog = dialog.push(
+                    row![
+                        text(tr(lang, T::AccountPrompt)).style(theme::muted),
+                        pick_list(accounts, chosen, Message::JoinAccount),
+                    ]
+                    .spacing(8)
+                    .align_y(Alignment::Center),
+                );
+            }
+            dialog = dialog.push(form.view(lang).map(Message::Join));
+            dialog = dialog.push(self.bookmarks_view(lang, account));
+            container(scrollable(dialog)).padding(20).into()
+        }
+    }
+
+    /// The account's bookmarked rooms: name, address, autojoin on/off, remove.
+    fn bookmarks_view<'a>(&'a self, lang: Lang, account: &AccountId) -> Element<'a, Message> {
+        let mut list = column![text(tr(lang, T::BookmarksHeading)).style(theme::heading)]
+            .spacing(8)
+            .max_width(640);
+        let bookmarks = self
+            .bookmarks
+            .get(account)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if bookmarks.is_empty() {
+            list = list.push(
+                text(tr(lang, T::BookmarksNone))
+                    .size(13)
+                    .style(theme::muted),
+            );
+        }
+        for b in bookmarks {
+            let name = b
+                .name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .or_else(|| b.room.node().map(|n| n.to_string()))
+                .unwrap_or_else(|| b.room.to_string());
+            let (a, room) = (account.clone(), b.room.clone());
+            list = list.push(
+                container(
+                    row![
+                        column![
+                            text(name).wrapping(iced::widget::text::Wrapping::WordOrGlyph),
+                            text(b.room.as_str()).size(12).style(theme::muted),
+                        ]
+                        .spacing(2)
+                        .width(Length::Fill),
+                        toggler(b.autojoin)
+                            .label(tr(lang, T::BookmarkAutojoin))
+                            .on_toggle(move |on| {
+                                Message::BookmarkAutojoin(a.clone(), room.clone(), on)
+                            }),
+                        button(text(tr(lang, T::BookmarkRemove)).size(13))
+                            .style(theme::secondary_button)
+                            .on_press(Message::BookmarkRemove(account.clone(), b.room.clone())),
+                    ]
+                    .spacing(12)
+                    .align_y(Alignment::Center),
+                )
+                .padding([8, 12])
+                .style(theme::card),
+            );
+        }
+        list.into()
+    }
+
+    /// The open room, when files dropped or pasted go to it (not to a private chat).
+    pub fn file_target(&self, main: &MainArea) -> Option<Key> {
+        let (account, room) = main.room()?;
+        let key = (account.clone(), room.clone());
+        let r = self.rooms.get(&key)?;
+        (r.status == joined::Status::Joined && r.private_open.is_none()).then_some(key)
+    }
+
+    /// Our message in a room moved on (sent, reflected, failed).
+    pub fn set_delivery(
+        &mut self,
+        account: &AccountId,
+        id: &crate::ids::LocalMessageId,
+        state: &crate::model::Delivery,
+    ) {
+        for ((a, _), r) in self.rooms.iter_mut() {
+            if a == account && r.set_delivery(id, state) {
+                return;
+            }
+        }
     }
 }

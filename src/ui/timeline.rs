@@ -7,18 +7,22 @@
 //! [`Message`] into its own messages and acts on it (open the link, start the download,
 //! send the text...).
 
+pub(crate) mod attach;
+pub mod fold;
 pub mod links;
 mod list;
+pub mod previews;
+pub mod transfers;
 
-use super::i18n::{Lang, T, tr};
-use super::previews::{self, Previews};
-use super::theme;
 use crate::ids::LocalMessageId;
 use crate::model::ChatMessage;
+use crate::ui::i18n::{Lang, T, tr};
+use crate::ui::theme;
 use iced::keyboard::{Key, key::Named};
 use iced::widget::text_editor::{self, Binding, KeyPress};
 use iced::widget::{button, row};
 use iced::{Alignment, Element};
+use previews::Previews;
 
 pub use links::{Segment, has_link, segments};
 pub use list::{day_label, view as list};

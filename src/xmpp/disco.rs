@@ -39,6 +39,16 @@ pub fn info(node: Option<String>) -> DiscoInfoResult {
             CHAT_MARKERS,
             // Bookmark changes made on another device arrive as PEP notifications.
             BOOKMARKS_NOTIFY,
+            // Corrections (XEP-0308), in `correction` and `store::changes`.
+            ns::MESSAGE_CORRECT,
+            // Reactions (XEP-0444), in `reactions`.
+            ns::REACTIONS,
+            // Retraction (XEP-0424), both versions in use, in `retraction`.
+            super::retraction::NS_RETRACT,
+            super::retraction::NS_RETRACT_0,
+            // Replies (XEP-0461) and the fallback indication they use (XEP-0428).
+            super::reply::NS_REPLY,
+            super::reply::NS_FALLBACK,
         ]
         .into_iter()
         .map(str::to_owned)
@@ -125,6 +135,13 @@ mod tests {
             "jabber:x:oob",
             "http://jabber.org/protocol/muc",
             "urn:xmpp:bookmarks:1+notify",
+            "http://jabber.org/protocol/chatstates",
+            "urn:xmpp:message-correct:0",
+            "urn:xmpp:reactions:0",
+            "urn:xmpp:message-retract:1",
+            "urn:xmpp:message-retract:0",
+            "urn:xmpp:reply:0",
+            "urn:xmpp:fallback:0",
         ] {
             assert!(
                 features.iter().any(|f| f == feature),

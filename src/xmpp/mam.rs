@@ -122,11 +122,14 @@ impl ProtoState {
         let inner = result.forwarded.message;
         Some(
             chat_from_archive(self, inner, result.id, delay, now_ms)
-                .map(|message| Event::Archived {
-                    queryid,
-                    message: Box::new(message),
-                })
                 .into_iter()
+                .map(|e| match e {
+                    Event::Message { message, .. } => Event::Archived {
+                        queryid: queryid.clone(),
+                        message,
+                    },
+                    other => other,
+                })
                 .collect(),
         )
     }

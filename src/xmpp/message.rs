@@ -3,7 +3,7 @@
 
 use super::{Event, ProtoState};
 use crate::ids::{ConversationId, LocalMessageId};
-use crate::model::{ChatMessage, Delivery, Direction};
+use crate::model::{ChatMessage, Delivery, Direction, Extras};
 use xmpp_parsers::carbons;
 use xmpp_parsers::chatstates::ChatState;
 use xmpp_parsers::delay::Delay;
@@ -130,38 +130,50 @@ pub fn handle(state: &mut ProtoState, mut m: Message, now_ms: i64) -> Vec<Event>
     chat_event(state, m, peer, Direction::Incoming, None, now_ms, true)
 }
 
-/// One message from our own archive, with the archive id as its trusted server id.
+/// One message from our own archive, with the archive id as its trusted server id: a
+/// message to store (`Event::Message`) or a change to an earlier one (`Event::Modify`).
 pub(super) fn chat_from_archive(
     state: &ProtoState,
     inner: Message,
     archive_id: String,
     delay: Option<Delay>,
     now_ms: i64,
-) -> Option<ChatMessage> {
+) -> Vec<Event> {
     if matches!(
         inner.type_,
         MessageType::Groupchat | MessageType::Error | MessageType::Headline
     ) {
-        return None;
+        return Vec::new();
     }
     let from = inner.from.as_ref().map(Jid::to_bare);
     let (peer, direction) = if from.as_ref() == Some(&state.own) {
-        (inner.to.as_ref().map(Jid::to_bare)?, Direction::Outgoing)
+        match inner.to.as_ref().map(Jid::to_bare) {
+            Some(to) => (to, Direction::Outgoing),
+            None => return Vec::new(),
+        }
     } else {
-        (from?, Direction::Incoming)
+        match from {
+            Some(from) => (from, Direction::Incoming),
+            None => return Vec::new(),
+        }
     };
     chat_event(state, inner, peer, direction, delay, now_ms, false)
         .into_iter()
-        .find_map(|e| match e {
+        .filter_map(|e| match e {
             Event::Message { mut message, .. } => {
                 message.server_id = Some(archive_id.clone());
                 if message.direction == Direction::Outgoing {
                     message.delivery = Delivery::Acked;
                 }
-                Some(*message)
+                Some(Event::Message {
+                    message,
+                    receipt: None,
+                })
             }
+            Event::Modify(m) => Some(Event::Modify(m)),
             _ => None,
         })
+        .collect()
 }
 
 /// Turns one (unwrapped) message into events: a delivery receipt, a body to store.
@@ -201,20 +213,69 @@ fn chat_event(
     let delay = outer_delay.or(own_delay);
     let origin_id = take::<OriginId>(&mut m).map(|o| o.id);
     let server_id = server_id(state, &mut m);
+    let timestamp_ms = delay
+        .map(|d| d.stamp.0.timestamp_millis())
+        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .map(|t| end_of_second(t, now_ms))
+        .unwrap_or(now_ms);
+    let conversation = match &private_nick {
+        Some(nick) => ConversationId::Private {
+            room: peer.clone(),
+            nick: nick.clone(),
+        },
+        None => ConversationId::Chat(peer.clone()),
+    };
+    if live
+        && direction == Direction::Incoming
+        && let Some(chat_state) = super::chatstates::parse(&m)
+    {
+        events.push(Event::ChatState {
+            conversation: conversation.clone(),
+            nick: None,
+            state: chat_state,
+        });
+    }
+    if let Some(found) = super::changes::detect(&m) {
+        if matches!(found, super::changes::Found::Moderate { .. }) {
+            events.push(Event::Dropped(format!(
+                "moderation from {peer} ignored (only a room moderates)"
+            )));
+            return events;
+        }
+        let own = state.own.to_string();
+        events.push(Event::Modify(Box::new(super::changes::into_modification(
+            found,
+            super::changes::Context {
+                account: &state.account,
+                own: &own,
+                conversation,
+                direction,
+                nick: private_nick.as_deref().unwrap_or_default(),
+                occupant_id: None,
+                id: origin_id
+                    .clone()
+                    .or_else(|| m.id.as_ref().map(|i| i.0.clone())),
+                at_ms: timestamp_ms,
+            },
+        ))));
+        return events;
+    }
     let oob = take::<xmpp_parsers::oob::Oob>(&mut m);
     let Some((_, body)) = m.get_best_body_cloned(vec!["en", ""]) else {
         return events;
+    };
+    let reply_to = super::reply::parse(&m);
+    let body = match &reply_to {
+        Some(_) => Some(super::reply::strip_fallback(&m, &body))
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or(body),
+        None => body,
     };
     let (body, truncated) = limit_body(body);
     let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
         return events;
     }
-    let timestamp_ms = delay
-        .map(|d| d.stamp.0.timestamp_millis())
-        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
-        .map(|t| end_of_second(t, now_ms))
-        .unwrap_or(now_ms);
     let stanza_id_attr = m.id.as_ref().map(|i| i.0.clone());
     // Our own sent messages keep our id, so receipts and markers find them.
     let id = match (direction, &origin_id, &stanza_id_attr) {
@@ -251,6 +312,10 @@ fn chat_event(
             attachment,
             private_nick,
             truncated,
+            extras: Extras {
+                reply_to,
+                ..Extras::default()
+            },
         }),
         receipt,
     });
@@ -342,12 +407,14 @@ pub fn outgoing(to: Jid, type_: MessageType, body: &str, id: &LocalMessageId) ->
 /// Every message we write, to any conversation: a chat message (asking for a receipt
 /// and a marker), a room's groupchat, or a private message to one occupant (to
 /// `room/nick`, never the room's bare address); with an OOB element (XEP-0066) when its
-/// body is the URL of a file it shares. `None` when the nick makes no valid address.
+/// body is the URL of a file it shares, and a reply element (XEP-0461) when it answers an
+/// earlier message. `None` when the nick makes no valid address.
 pub fn compose(
     to: &ConversationId,
     body: &str,
     id: &LocalMessageId,
     oob: Option<&str>,
+    reply: Option<&crate::model::ReplyTo>,
 ) -> Option<Stanza> {
     let mut stanza = match to {
         ConversationId::Chat(jid) => chat(jid.clone(), body, id),
@@ -356,6 +423,9 @@ pub fn compose(
             super::muc::private_message(room, nick, body, id)?
         }
     };
+    if let Some(reply) = reply {
+        super::reply::add_to(&mut stanza, reply);
+    }
     if let Some(url) = oob {
         super::upload::add_oob(&mut stanza, url);
     }
@@ -654,7 +724,7 @@ mod compose_tests {
         ];
         for (to, type_, address) in cases {
             let url = "https://up.example.org/a/cat.png";
-            let m = message(compose(&to, url, &id, Some(url)));
+            let m = message(compose(&to, url, &id, Some(url), None));
             assert_eq!(m.type_, type_, "{to:?}");
             assert_eq!(
                 m.to.as_ref().map(|j| j.to_string()).as_deref(),
@@ -675,7 +745,30 @@ mod compose_tests {
             assert_eq!(receipt, matches!(to, ConversationId::Chat(_)), "{to:?}");
         }
         // No OOB unless a file is shared.
-        let m = message(compose(&ConversationId::Room(room), "hi", &id, None));
+        let m = message(compose(
+            &ConversationId::Room(room.clone()),
+            "hi",
+            &id,
+            None,
+            None,
+        ));
         assert!(!m.payloads.iter().any(|p| p.is("x", ns::OOB)));
+        // A reply (XEP-0461) names the message it answers, in chats and rooms alike.
+        let reply = crate::model::ReplyTo {
+            id: "S9".to_owned(),
+            to: None,
+            fallback: None,
+        };
+        for to in [
+            ConversationId::Chat(bare("bob@example.org")),
+            ConversationId::Room(room),
+        ] {
+            let m = message(compose(&to, "yes", &id, None, Some(&reply)));
+            assert_eq!(
+                super::super::reply::parse(&m),
+                Some(reply.clone()),
+                "{to:?}"
+            );
+        }
     }
 }

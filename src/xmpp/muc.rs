@@ -20,6 +20,7 @@ use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, StanzaError};
 use xmpp_parsers::stanza_id::{OriginId, StanzaId};
 
+pub mod affiliations;
 pub mod browse;
 mod build;
 pub mod form;
@@ -39,6 +40,11 @@ pub const NS_MUC_USER: &str = "http://jabber.org/protocol/muc#user";
 pub const NS_MUC_OWNER: &str = "http://jabber.org/protocol/muc#owner";
 pub const NS_MUC_ADMIN: &str = "http://jabber.org/protocol/muc#admin";
 pub const NS_CONFERENCE: &str = "jabber:x:conference";
+
+/// Occupants listed per room. A room (or whoever floods it with joins) cannot grow
+/// our memory past this: further newcomers are not listed (their messages still
+/// show) until someone leaves. Far above the rooms people chat in.
+pub const MAX_OCCUPANTS: usize = 5_000;
 
 /// `ElementBuilder::attr` with a plain attribute name (minidom wants an `NcName`).
 pub(crate) trait AttrExt {
@@ -118,14 +124,14 @@ fn user_info(payloads: &[Element]) -> Option<UserInfo> {
             .and_then(|j| Jid::new(j).ok())
             .map(|j| j.to_bare());
         info.new_nick = item.attr("nick").map(str::to_owned);
-        info.reason = text_of(item, "reason", NS_MUC_USER);
+        info.reason = text_of(item, "reason", NS_MUC_USER).map(|r| super::short_text(&r));
         info.actor = item
             .get_child("actor", NS_MUC_USER)
             .and_then(|a| a.attr("nick"))
             .map(str::to_owned);
     }
     if let Some(d) = x.get_child("destroy", NS_MUC_USER) {
-        info.destroyed = Some(text_of(d, "reason", NS_MUC_USER));
+        info.destroyed = Some(text_of(d, "reason", NS_MUC_USER).map(|r| super::short_text(&r)));
     }
     Some(info)
 }
@@ -245,6 +251,12 @@ pub(super) fn presence(state: &mut ProtoState, p: &Presence) -> Option<Vec<Event
         }
         Type::None => {
             let created = info.codes.contains(&201);
+            if !own && room.occupants.len() >= MAX_OCCUPANTS && !room.occupants.contains_key(&nick)
+            {
+                return Some(vec![Event::Dropped(format!(
+                    "{room_jid} has more than {MAX_OCCUPANTS} occupants; {nick} is not listed"
+                ))]);
+            }
             let is_new = room
                 .occupants
                 .insert(nick.clone(), occupant.clone())
@@ -308,31 +320,124 @@ pub(super) fn message(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> O
     if !has_body && let Some(subject) = m.subjects.values().next() {
         return Some(vec![room_event(MucEvent::Subject {
             room: room_jid,
-            subject: subject.trim().to_owned(),
+            subject: super::short_text(subject.trim()),
             by: nick,
         })]);
     }
-    let Some(nick) = nick else {
-        // Messages from the room itself (status notes) carry no sender nick.
-        return Some(Vec::new());
-    };
     let own_nick = room.nick.clone();
     let sid = room.sid;
+    let occupant_id = occupant_id(m, room.oid);
     let server_id = room_stanza_id(m, &room_jid, sid);
     // Only the room's own delay (its history on join) dates a message; a sender's
     // would back-date it into old history.
     let delay = super::delay::take_trusted(m, &Jid::from(room_jid.clone()));
-    Some(
-        room_message(state, m.clone(), room_jid, nick, &own_nick, delay, now_ms)
-            .map(|mut message| {
+    let mut events = Vec::new();
+    if let Some(n) = nick.as_deref()
+        && n != own_nick
+        && let Some(chat_state) = super::chatstates::parse(m)
+    {
+        events.push(Event::ChatState {
+            conversation: crate::ids::ConversationId::Room(room_jid.clone()),
+            nick: Some(n.to_owned()),
+            state: chat_state,
+        });
+    }
+    let at_ms = delay
+        .as_ref()
+        .map(|d| d.stamp.0.timestamp_millis())
+        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .unwrap_or(now_ms);
+    if let Some(change) = room_change(
+        state,
+        m,
+        &room_jid,
+        nick.as_deref(),
+        &own_nick,
+        occupant_id.as_deref(),
+        at_ms,
+    ) {
+        events.extend(change);
+        return Some(events);
+    }
+    let Some(nick) = nick else {
+        // Messages from the room itself (status notes) carry no sender nick.
+        return Some(events);
+    };
+    events.extend(
+        room_message(state, m.clone(), room_jid, nick, &own_nick, delay, now_ms).map(
+            |mut message| {
                 message.server_id = server_id;
-                vec![Event::Message {
+                message.extras.occupant_id = occupant_id;
+                Event::Message {
                     message: Box::new(message),
                     receipt: None,
-                }]
-            })
-            .unwrap_or_default(),
-    )
+                }
+            },
+        ),
+    );
+    Some(events)
+}
+
+/// The sender's occupant id (XEP-0421), only from a room that says it stamps them
+/// (elsewhere anyone could claim one); removed from `m` either way.
+fn occupant_id(m: &mut Message, trusted: bool) -> Option<String> {
+    let found = m
+        .extract_payload::<xmpp_parsers::occupant_id::OccupantId>()
+        .ok()
+        .flatten()
+        .map(|o| o.id)
+        .filter(|id| !id.is_empty());
+    if trusted { found } else { None }
+}
+
+/// A correction, reactions, retraction or moderation in a room, as a modification of
+/// the room's message; `None` when `m` carries none. A moderation counts only from the
+/// room itself (no nick), everything else only from an occupant.
+fn room_change(
+    state: &ProtoState,
+    m: &Message,
+    room: &BareJid,
+    nick: Option<&str>,
+    own_nick: &str,
+    occupant_id: Option<&str>,
+    at_ms: i64,
+) -> Option<Vec<Event>> {
+    let found = super::changes::detect(m)?;
+    let moderation = matches!(found, super::changes::Found::Moderate { .. });
+    if moderation != nick.is_none() {
+        return Some(vec![Event::Dropped(format!(
+            "{} in {room} from {} ignored",
+            if moderation { "moderation" } else { "change" },
+            nick.unwrap_or("the room itself")
+        ))]);
+    }
+    let nick = nick.unwrap_or_default();
+    let direction = if !moderation && nick == own_nick {
+        Direction::Outgoing
+    } else {
+        Direction::Incoming
+    };
+    let origin_id = m
+        .payloads
+        .iter()
+        .find(|p| p.is("origin-id", ns::SID))
+        .and_then(|p| p.attr("id"))
+        .map(str::to_owned);
+    let own = state.own.to_string();
+    let modification = super::changes::into_modification(
+        found,
+        super::changes::Context {
+            account: &state.account,
+            own: &own,
+            conversation: crate::ids::ConversationId::Room(room.clone()),
+            direction,
+            nick,
+            occupant_id,
+            id: origin_id.or_else(|| m.id.as_ref().map(|i| i.0.clone())),
+            at_ms,
+        },
+    );
+    Some(vec![Event::Modify(Box::new(modification))])
 }
 
 /// A room's stanza-id, only when `by` is the room and the room says it stamps them.
@@ -365,6 +470,13 @@ fn room_message(
     let origin_id = m.extract_payload::<OriginId>().ok().flatten().map(|o| o.id);
     let oob = m.extract_payload::<xmpp_parsers::oob::Oob>().ok().flatten();
     let (_, body) = m.get_best_body_cloned(vec!["en", ""])?;
+    let reply_to = super::reply::parse(&m);
+    let body = match &reply_to {
+        Some(_) => Some(super::reply::strip_fallback(&m, &body))
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or(body),
+        None => body,
+    };
     let (body, truncated) = super::message::limit_body(body);
     let attachment = super::upload::attachment(oob, &body).map(Box::new);
     if body.trim().is_empty() {
@@ -402,6 +514,10 @@ fn room_message(
         private_nick: None,
         truncated,
         attachment,
+        extras: crate::model::Extras {
+            reply_to,
+            ..Default::default()
+        },
     })
 }
 
@@ -435,19 +551,39 @@ fn room_archive_result(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> 
             "room archive entry from elsewhere".into(),
         )]);
     }
-    let Some(nick) = inner_from.and_then(|f| f.resource().map(|r| r.to_string())) else {
-        return Some(Vec::new());
-    };
-    let own_nick = state
+    let nick = inner_from.and_then(|f| f.resource().map(|r| r.to_string()));
+    let (own_nick, oid) = state
         .rooms
         .rooms
         .get(&room)
-        .map(|r| r.nick.clone())
+        .map(|r| (r.nick.clone(), r.oid))
         .unwrap_or_default();
+    let mut inner = inner;
+    let occupant_id = occupant_id(&mut inner, oid);
+    let at_ms = delay
+        .as_ref()
+        .map(|d| d.stamp.0.timestamp_millis())
+        .filter(|t| *t > 0 && *t <= now_ms + 60_000)
+        .unwrap_or(now_ms);
+    if let Some(change) = room_change(
+        state,
+        &inner,
+        &room,
+        nick.as_deref(),
+        &own_nick,
+        occupant_id.as_deref(),
+        at_ms,
+    ) {
+        return Some(change);
+    }
+    let Some(nick) = nick else {
+        return Some(Vec::new());
+    };
     Some(
         room_message(state, inner, room.clone(), nick, &own_nick, delay, now_ms)
             .map(|mut message| {
                 message.server_id = Some(result.id);
+                message.extras.occupant_id = occupant_id;
                 room_event(MucEvent::Archived {
                     room,
                     queryid,
@@ -473,7 +609,7 @@ fn invitation(state: &ProtoState, m: &Message) -> Option<Vec<Event>> {
             from: from.to_bare(),
             reason: x
                 .attr("reason")
-                .map(str::to_owned)
+                .map(super::short_text)
                 .filter(|r| !r.is_empty()),
             password: x.attr("password").map(str::to_owned),
             direct: true,
@@ -496,7 +632,7 @@ fn invitation(state: &ProtoState, m: &Message) -> Option<Vec<Event>> {
     Some(vec![room_event(MucEvent::Invitation(Invitation {
         room: from.to_bare(),
         from: inviter,
-        reason: text_of(invite, "reason", NS_MUC_USER),
+        reason: text_of(invite, "reason", NS_MUC_USER).map(|r| super::short_text(&r)),
         password: text_of(x, "password", NS_MUC_USER),
         direct: false,
     }))])
@@ -518,6 +654,7 @@ pub(super) fn answer(
             let (sid, mam) = (has(ns::SID), has(ns::MAM));
             if let Some(r) = state.rooms.rooms.get_mut(&room) {
                 r.sid = sid;
+                r.oid = has(ns::OID);
             }
             vec![room_event(MucEvent::Features {
                 room,

@@ -14,7 +14,7 @@ pub fn handle(state: &mut ProtoState, p: Presence) -> Vec<Event> {
         .statuses
         .values()
         .next()
-        .cloned()
+        .map(|s| super::short_text(s))
         .filter(|s| !s.trim().is_empty());
     match p.type_ {
         Type::None => vec![Event::Presence {

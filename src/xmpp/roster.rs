@@ -57,7 +57,7 @@ fn contact(item: Item) -> Option<Contact> {
     };
     Some(Contact {
         jid: item.jid,
-        name: item.name,
+        name: item.name.map(|n| super::short_text(&n)),
         subscription,
         pending_out: matches!(item.ask, Ask::Subscribe),
         groups: item.groups.into_iter().map(|g| g.0).collect(),

@@ -99,6 +99,7 @@ impl Side {
     pub fn store_received(&self, peer: &str, body: &str, time_ms: i64, server_id: &str) {
         let m = loquat::model::ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId::generate(),
             account: self.account.clone(),
             peer: crate::support::session::jid(peer),

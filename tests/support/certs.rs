@@ -24,6 +24,12 @@ pub struct Certs {
 impl Certs {
     /// Writes `ca.crt`, `ca.key`, `localhost.crt` and `localhost.key` into `dir`.
     pub fn make(dir: &Path) -> Certs {
+        Certs::make_leaf(dir, LEAF_SAN, "825")
+    }
+
+    /// Like [`Certs::make`], with the leaf's names `san` and its validity in `days`
+    /// (`-1`: expired a day before it was issued).
+    pub fn make_leaf(dir: &Path, san: &str, days: &str) -> Certs {
         let openssl = require_binary("openssl", "openssl");
         std::fs::create_dir_all(dir).expect("create the certificate folder");
         let ca_key = dir.join("ca.key");
@@ -79,7 +85,7 @@ impl Certs {
         std::fs::write(
             &ext,
             format!(
-                "subjectAltName={LEAF_SAN}\n\
+                "subjectAltName={san}\n\
                  basicConstraints=critical,CA:FALSE\n\
                  keyUsage=critical,digitalSignature\n\
                  extendedKeyUsage=serverAuth,clientAuth\n"
@@ -99,7 +105,7 @@ impl Certs {
             "-set_serial",
             &serial,
             "-days",
-            "825",
+            days,
             "-extfile",
             path_str(&ext),
             "-out",

@@ -28,6 +28,18 @@ pub enum Lie {
     WrongServerSignature,
     /// Accepts any PLAIN login and binds `user@localhost/liar`, then sends this XML.
     AfterBind(String),
+    /// Like `AfterBind`, but the XML comes this many milliseconds after the bind (once
+    /// the session is online).
+    Later(String, u64),
+    /// Offers stream management: the first connection enables resumption, sends
+    /// "first" and drops; the second answers the client's `<resume/>` with this
+    /// garbage; later ones are honest and send "second". The counter counts
+    /// connections.
+    ResumeGarbage(String, Arc<std::sync::atomic::AtomicUsize>),
+    /// After the bind, answers every archive query with one message (always the same
+    /// archive id) and a `<fin>` that says "not complete" and ends at `c0` whatever
+    /// was asked: a forward walk that never moves. The counter counts the queries.
+    ArchiveStuck(Arc<std::sync::atomic::AtomicUsize>),
 }
 
 pub struct Liar {
@@ -44,8 +56,14 @@ impl Liar {
     /// Starts the server on a free loopback port; it answers every connection with
     /// `lie` until the test ends.
     pub async fn start(lie: Lie) -> Liar {
+        Liar::start_with_leaf(lie, super::LEAF_SAN, "825").await
+    }
+
+    /// Like [`Liar::start`], with a certificate for the names `san`, valid for `days`
+    /// (`-1`: expired).
+    pub async fn start_with_leaf(lie: Lie, san: &str, days: &str) -> Liar {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (acceptor, certs) = tls_acceptor(dir.path(), &[]);
+        let (acceptor, certs) = tls_acceptor_with(dir.path(), &[], san, days);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let heard = Arc::new(Mutex::new(Vec::new()));
@@ -75,7 +93,17 @@ impl Liar {
 /// A TLS acceptor with a fresh throwaway CA's leaf for `localhost` and 127.0.0.1
 /// (`alpn`: protocols to offer, e.g. `http/1.1`).
 pub fn tls_acceptor(dir: &std::path::Path, alpn: &[&str]) -> (tokio_rustls::TlsAcceptor, Certs) {
-    let certs = Certs::make(dir);
+    tls_acceptor_with(dir, alpn, super::LEAF_SAN, "825")
+}
+
+/// [`tls_acceptor`] with a leaf for the names `san`, valid for `days`.
+pub fn tls_acceptor_with(
+    dir: &std::path::Path,
+    alpn: &[&str],
+    san: &str,
+    days: &str,
+) -> (tokio_rustls::TlsAcceptor, Certs) {
+    let certs = Certs::make_leaf(dir, san, days);
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&certs.cert_path)
         .expect("read the leaf")
         .collect::<Result<_, _>>()
@@ -148,6 +176,42 @@ async fn until<S: AsyncRead + Unpin>(
     loop {
         if let Some(i) = buf.windows(pat.len()).position(|w| w == pat.as_bytes()) {
             let rest = buf.split_off(i + pat.len());
+            let got = std::mem::replace(buf, rest);
+            return Some(String::from_utf8_lossy(&got).into_owned());
+        }
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        if let Ok(mut h) = heard.lock() {
+            h.push(String::from_utf8_lossy(&chunk[..n]).into_owned());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Reads until `buf` holds `a` or `b`; returns what came up to and including the one
+/// found first.
+async fn until_either<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    a: &str,
+    b: &str,
+    heard: &Mutex<Vec<String>>,
+) -> Option<String> {
+    loop {
+        let find = |p: &str| {
+            buf.windows(p.len())
+                .position(|w| w == p.as_bytes())
+                .map(|i| i + p.len())
+        };
+        let end = match (find(a), find(b)) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        if let Some(end) = end {
+            let rest = buf.split_off(end);
             let got = std::mem::replace(buf, rest);
             return Some(String::from_utf8_lossy(&got).into_owned());
         }
@@ -271,7 +335,112 @@ async fn serve(
             until(&mut tls, &mut buf, "<stream:stream", &heard).await?;
             Some(())
         }
-        Lie::AfterBind(xml) => {
+        Lie::ResumeGarbage(garbage, count) => {
+            let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+            until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+                .await
+                .ok()?;
+            let features =
+                "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/>";
+            header(&mut tls, &mut buf, &heard, features).await?;
+            let first = until_either(&mut tls, &mut buf, "<resume", "</iq>", &heard).await?;
+            if first.contains("<resume") {
+                until(&mut tls, &mut buf, ">", &heard).await?;
+                tls.write_all(garbage.as_bytes()).await.ok()?;
+                until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
+                return Some(());
+            }
+            let at = first.find("id=")? + 3;
+            let quote = first[at..].chars().next()?;
+            let id: String = first[at + 1..]
+                .chars()
+                .take_while(|c| *c != quote)
+                .collect();
+            let bound = format!(
+                "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                 <jid>user@localhost/liar</jid></bind></iq>"
+            );
+            tls.write_all(bound.as_bytes()).await.ok()?;
+            let wait = std::time::Duration::from_secs(3);
+            if let Ok(Some(_)) =
+                tokio::time::timeout(wait, until(&mut tls, &mut buf, "<enable", &heard)).await
+            {
+                until(&mut tls, &mut buf, ">", &heard).await?;
+                tls.write_all(b"<enabled xmlns='urn:xmpp:sm:3' id='sm-liar' resume='true'/>")
+                    .await
+                    .ok()?;
+            }
+            let body = if n == 0 { "first" } else { "second" };
+            let text = format!(
+                "<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='r{n}'>\
+                 <body>{body}</body></message>"
+            );
+            tls.write_all(text.as_bytes()).await.ok()?;
+            if n == 0 {
+                // Lost, without a word: the client will try to resume.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                return None;
+            }
+            until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
+            Some(())
+        }
+        Lie::ArchiveStuck(queries) => {
+            header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
+            until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+                .await
+                .ok()?;
+            header(
+                &mut tls,
+                &mut buf,
+                &heard,
+                "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>",
+            )
+            .await?;
+            let mut bound = false;
+            loop {
+                let chunk = until(&mut tls, &mut buf, "</iq>", &heard).await?;
+                let iq = &chunk[chunk.rfind("<iq")?..];
+                let attr = |name: &str| -> Option<String> {
+                    let at = iq.find(&format!(" {name}="))? + name.len() + 2;
+                    let quote = iq[at..].chars().next()?;
+                    Some(iq[at + 1..].chars().take_while(|c| *c != quote).collect())
+                };
+                let id = attr("id")?;
+                if !bound {
+                    bound = true;
+                    let text = format!(
+                        "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                         <jid>user@localhost/liar</jid></bind></iq>"
+                    );
+                    tls.write_all(text.as_bytes()).await.ok()?;
+                    continue;
+                }
+                if !iq.contains("urn:xmpp:mam:2") {
+                    continue;
+                }
+                queries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let queryid = attr("queryid").unwrap_or_default();
+                let text = format!(
+                    "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='a1'>\
+                     <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
+                     <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='old'>\
+                     <body>archived once</body></message></forwarded></result></message>\
+                     <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
+                     <set xmlns='http://jabber.org/protocol/rsm'><first>a1</first><last>c0</last><count>1000</count></set>\
+                     </fin></iq>"
+                );
+                tls.write_all(text.as_bytes()).await.ok()?;
+            }
+        }
+        Lie::AfterBind(_) | Lie::Later(..) => {
+            let (xml, wait_ms) = match lie {
+                Lie::Later(xml, ms) => (xml, ms),
+                Lie::AfterBind(xml) => (xml, 0),
+                _ => return None,
+            };
             header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
             until(&mut tls, &mut buf, "</auth>", &heard).await?;
             tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
@@ -283,11 +452,13 @@ async fn serve(
             let at = iq.find("id=")? + 3;
             let quote = iq[at..].chars().next()?;
             let id: String = iq[at + 1..].chars().take_while(|c| *c != quote).collect();
-            let text = format!(
+            let bound = format!(
                 "<iq type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
-                 <jid>user@localhost/liar</jid></bind></iq>{xml}"
+                 <jid>user@localhost/liar</jid></bind></iq>"
             );
-            tls.write_all(text.as_bytes()).await.ok()?;
+            tls.write_all(bound.as_bytes()).await.ok()?;
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
+            tls.write_all(xml.as_bytes()).await.ok()?;
             // Keep the connection open, reading whatever the client says.
             until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
             Some(())

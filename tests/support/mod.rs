@@ -32,7 +32,7 @@ mod tmpfs;
 pub mod view;
 
 #[allow(unused_imports)]
-pub use certs::Certs;
+pub use certs::{Certs, LEAF_SAN};
 #[allow(unused_imports)]
 pub use ejabberd::Ejabberd;
 #[allow(unused_imports)]

@@ -4,8 +4,8 @@
 
 use futures::StreamExt;
 use iced::Task;
-use loquat::ui::desk::Message as DeskMessage;
-use loquat::ui::shortcuts::Action;
+use loquat::ui::desktop::restore::Message as DeskMessage;
+use loquat::ui::desktop::shortcuts::Action;
 use loquat::ui::{App, Message};
 use std::time::{Duration, Instant};
 

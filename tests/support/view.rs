@@ -69,10 +69,12 @@ pub fn occupant(
 
 /// The room `tea@conference.example.org` of account `acc`, joined as alice with these
 /// occupants.
-pub fn joined_room(occupants: Vec<loquat::session::rooms::Occupant>) -> loquat::ui::room::Room {
+pub fn joined_room(
+    occupants: Vec<loquat::session::rooms::Occupant>,
+) -> loquat::ui::room::joined::Room {
     let room_jid = xmpp_parsers::jid::BareJid::new("tea@conference.example.org")
         .expect("a valid room address");
-    let mut room = loquat::ui::room::Room::new(
+    let mut room = loquat::ui::room::joined::Room::new(
         loquat::ids::AccountId("acc".into()),
         room_jid.clone(),
         "alice".into(),
@@ -84,4 +86,30 @@ pub fn joined_room(occupants: Vec<loquat::session::rooms::Occupant>) -> loquat::
         occupants,
     });
     room
+}
+
+/// Clicks `label` in what the room panel shows in the main area (English) and feeds the
+/// messages back to the panel; returns what the panel asks of the app.
+pub fn click_panel(
+    panel: &mut loquat::ui::room::Panel,
+    area: &mut loquat::ui::screen::main_area::MainArea,
+    label: &str,
+) -> Vec<loquat::ui::room::Event> {
+    let messages: Vec<loquat::ui::room::Message> = {
+        let view = panel
+            .main_view(
+                area,
+                loquat::ui::i18n::Lang::En,
+                Vec::new(),
+                Default::default(),
+            )
+            .expect("something shown");
+        let mut ui = simulator(view);
+        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+        ui.into_messages().collect()
+    };
+    messages
+        .into_iter()
+        .filter_map(|m| panel.update(area, m, None, None))
+        .collect()
 }

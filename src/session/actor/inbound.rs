@@ -12,7 +12,21 @@ use tokio_xmpp::Stanza;
 
 impl Actor {
     pub(super) async fn on_stanza(&mut self, stanza: Stanza) {
-        for event in self.proto.handle(stanza, now_ms()) {
+        let events = self.proto.handle(stanza, now_ms());
+        self.on_events(events).await;
+    }
+
+    /// Requests that waited too long fail (see `ProtoState::expire`).
+    pub(super) async fn expire_requests(&mut self) {
+        let events = self.proto.expire(now_ms());
+        if !events.is_empty() {
+            self.on_events(events).await;
+            self.flush_live().await;
+        }
+    }
+
+    async fn on_events(&mut self, events: Vec<Event>) {
+        for event in events {
             // Anything else may depend on the chat messages before it being stored (a
             // receipt for a carbon of our own message, say): store them first.
             if !matches!(&event, Event::Message { message, .. } if !message.is_room) {
@@ -28,9 +42,14 @@ impl Actor {
                 roster @ (Event::Roster { .. }
                 | Event::ContactChanged { .. }
                 | Event::ContactRemoved { .. }) => self.on_roster_event(roster).await,
-                Event::Presence { from, show, status } => {
-                    self.emit(UpdateKind::Presence { from, show, status })
-                }
+                Event::Presence { from, show, status } => crate::session::flood::presence(
+                    &self.tx,
+                    &mut self.held_presences,
+                    &self.account,
+                    from,
+                    show,
+                    status,
+                ),
                 Event::SubscriptionRequest(from) => {
                     self.emit(UpdateKind::SubscriptionRequest { from })
                 }
@@ -74,6 +93,16 @@ impl Actor {
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
                 Event::Muc(e) => self.on_muc(e).await,
                 Event::Answer { token, result } => self.on_answer(token, result),
+                Event::Modify(m) => self.on_modify(*m).await,
+                Event::ChatState {
+                    conversation,
+                    nick,
+                    state,
+                } => self.emit(UpdateKind::ChatState {
+                    conversation,
+                    nick,
+                    state,
+                }),
             }
         }
     }

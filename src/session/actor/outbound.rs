@@ -4,7 +4,7 @@
 
 use super::{Actor, now_ms};
 use crate::ids::{ConversationId, LocalMessageId};
-use crate::model::{ChatMessage, Delivery, Direction};
+use crate::model::{ChatMessage, Delivery, Direction, Extras, ReplyTo};
 use crate::session::UpdateKind;
 use crate::xmpp;
 use tokio_xmpp::parsers::jid::BareJid;
@@ -34,6 +34,7 @@ impl Actor {
                 m.id,
                 oob.as_deref(),
                 m.private_nick.as_deref(),
+                m.extras.reply_to.as_ref(),
             )
             .await;
         }
@@ -122,13 +123,24 @@ impl Actor {
         }
     }
 
-    pub(super) async fn send_chat(&mut self, to: BareJid, body: String, id: LocalMessageId) {
+    /// A chat message (a reply (XEP-0461) to an earlier one when `reply` names it).
+    pub(super) async fn send_chat(
+        &mut self,
+        to: BareJid,
+        body: String,
+        id: LocalMessageId,
+        reply: Option<ReplyTo>,
+    ) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() {
             return;
         }
         let message = ChatMessage {
             truncated: false,
+            extras: Extras {
+                reply_to: reply.clone(),
+                ..Default::default()
+            },
             id: id.clone(),
             account: self.account.clone(),
             peer: to.clone(),
@@ -154,7 +166,8 @@ impl Actor {
         // case). Holding it back there lost it outright (`a_cut_connection_loses_nothing_
         // either_way`, whenever the cut was noticed before the message was written).
         if self.online || self.store.is_none() {
-            self.transmit(to, &body, id).await;
+            self.transmit_with(to, &body, id, None, None, reply.as_ref())
+                .await;
         }
     }
 
@@ -201,17 +214,15 @@ impl Actor {
                 id,
                 oob.as_deref(),
                 message.private_nick.as_deref(),
+                message.extras.reply_to.as_ref(),
             )
             .await;
         }
     }
 
-    /// Hands a stored message to the stream and follows it to "sent" and "acked".
-    pub(super) async fn transmit(&mut self, to: BareJid, body: &str, id: LocalMessageId) {
-        self.transmit_with(to, body, id, None, None).await
-    }
-
-    /// [`Actor::transmit`], with an OOB URL (XEP-0066) when the message shares a file.
+    /// Hands a stored message to the stream and follows it to "sent" and "acked"; with
+    /// an OOB URL (XEP-0066) when the message shares a file, to an occupant when it is
+    /// private, as a reply (XEP-0461) when it is one.
     pub(super) async fn transmit_with(
         &mut self,
         to: BareJid,
@@ -219,6 +230,7 @@ impl Actor {
         id: LocalMessageId,
         oob: Option<&str>,
         private_nick: Option<&str>,
+        reply: Option<&ReplyTo>,
     ) {
         self.in_flight.insert(id.clone());
         let to = match private_nick {
@@ -229,7 +241,7 @@ impl Actor {
             None => ConversationId::Chat(to),
         };
         // A private message goes to the occupant, never to the room's bare address.
-        let Some(chat) = xmpp::message::compose(&to, body, &id, oob) else {
+        let Some(chat) = xmpp::message::compose(&to, body, &id, oob, reply) else {
             let _ = self.delivery_tx.send((
                 id,
                 Delivery::Failed("the occupant's nickname is not a valid address".to_owned()),

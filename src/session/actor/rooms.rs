@@ -157,14 +157,16 @@ impl Actor {
             Command::SetBookmarkAutojoin { room, autojoin } => {
                 self.set_autojoin(room, autojoin).await;
             }
-            Command::SendRoom { room, body, id } => self.send_room(room, body, id, None).await,
+            Command::SendRoom { room, body, id } => {
+                self.send_room(room, body, id, None, None).await
+            }
             Command::SendRoomAttachment {
                 room,
                 attachment,
                 id,
             } => {
                 let body = attachment.url.clone();
-                self.send_room(room, body, id, Some(attachment)).await
+                self.send_room(room, body, id, Some(attachment), None).await
             }
             Command::RoomLoadOlder { room, before } => self.load_older(room, before).await,
             Command::SetSubject { room, subject } => {
@@ -236,12 +238,13 @@ impl Actor {
 
     /// Stored first (it is in the outbox until the room reflects it), sent when joined.
     /// With an `attachment`, `body` is its URL and the message carries an OOB element.
-    async fn send_room(
+    pub(super) async fn send_room(
         &mut self,
         room: BareJid,
         body: String,
         id: crate::ids::LocalMessageId,
         attachment: Option<crate::model::Attachment>,
+        reply: Option<crate::model::ReplyTo>,
     ) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() {
@@ -256,6 +259,10 @@ impl Actor {
         let now = now_ms();
         let message = ChatMessage {
             truncated: false,
+            extras: crate::model::Extras {
+                reply_to: reply.clone(),
+                ..Default::default()
+            },
             id: id.clone(),
             account: self.account.clone(),
             peer: room.clone(),
@@ -278,7 +285,9 @@ impl Actor {
         }
         if self.proto.rooms.get(&room).is_some_and(|r| r.joined) {
             let to = ConversationId::Room(room);
-            if let Some(st) = xmpp::message::compose(&to, &body, &id, oob.as_deref()) {
+            if let Some(st) =
+                xmpp::message::compose(&to, &body, &id, oob.as_deref(), reply.as_ref())
+            {
                 self.send(st).await;
             }
         }
@@ -294,7 +303,9 @@ impl Actor {
             if m.is_room && m.peer == *room && m.delivery == Delivery::Pending {
                 let oob = m.attachment.as_ref().map(|a| a.url.as_str());
                 let to = ConversationId::Room(room.clone());
-                if let Some(st) = xmpp::message::compose(&to, &m.body, &m.id, oob) {
+                if let Some(st) =
+                    xmpp::message::compose(&to, &m.body, &m.id, oob, m.extras.reply_to.as_ref())
+                {
                     self.send(st).await;
                 }
             }

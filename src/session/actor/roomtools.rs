@@ -83,6 +83,7 @@ impl Actor {
         }
         let message = ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: id.clone(),
             account: self.account.clone(),
             peer: room.clone(),
@@ -101,6 +102,7 @@ impl Actor {
         if !self.store_message(message).await {
             return;
         }
-        self.transmit_with(room, &body, id, None, Some(&nick)).await;
+        self.transmit_with(room, &body, id, None, Some(&nick), None)
+            .await;
     }
 }

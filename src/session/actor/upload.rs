@@ -162,6 +162,7 @@ impl Actor {
     ) {
         let message = ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: id.clone(),
             account: self.account.clone(),
             peer: to.clone(),
@@ -180,7 +181,7 @@ impl Actor {
         if !self.store_message(message).await {
             return;
         }
-        self.transmit_with(to, &attachment.url, id, Some(&attachment.url), None)
+        self.transmit_with(to, &attachment.url, id, Some(&attachment.url), None, None)
             .await;
     }
 }

@@ -30,6 +30,7 @@ struct Archived {
 fn message(a: &Archived) -> ChatMessage {
     ChatMessage {
         truncated: false,
+        extras: Default::default(),
         id: LocalMessageId(format!("m-{}", a.body)),
         account: AccountId(ME.to_owned()),
         peer: a.peer.clone(),
@@ -82,6 +83,9 @@ struct Sim {
     store_fails: bool,
     /// A page with this archive id repeats it (a server that sends a result twice).
     repeat_in_page: Option<String>,
+    /// A lying archive: every query, whatever it asks, gets this one message and
+    /// "not complete".
+    liar: Option<Archived>,
 }
 
 impl Sim {
@@ -103,6 +107,7 @@ impl Sim {
             older_pages: Vec::new(),
             store_fails: false,
             repeat_in_page: None,
+            liar: None,
         }
     }
 
@@ -234,6 +239,22 @@ impl Sim {
         let Some((queryid, from)) = self.queries.pop_front() else {
             return false;
         };
+        if let Some(lie) = self.liar.clone() {
+            let backward = !matches!(from, From::After(_));
+            self.sync.archived(&queryid, message(&lie));
+            let end = PageEnd {
+                queryid,
+                backward,
+                complete: false,
+                first: Some(lie.id.clone()),
+                last: Some(lie.id.clone()),
+                failed: false,
+                gone: false,
+            };
+            let actions = self.sync.page_end(end);
+            self.run(actions);
+            return true;
+        }
         let index = |id: &str| self.archive.iter().position(|a| a.id == id);
         let with =
             |peer: &Option<BareJid>, a: &Archived| peer.as_ref().is_none_or(|p| *p == a.peer);
@@ -708,4 +729,42 @@ fn live_messages_move_the_position_only_after_the_catch_up() {
     assert_eq!(sim.sync.live_cursor(&[message(&live[0])]), None);
     sim.serve_all();
     assert!(sim.sync.live_cursor(&[message(&live[0])]).is_some());
+}
+
+/// An archive that says "not complete" but whose pages do not move (every answer is the
+/// same message, ending where the query began) ends the walk: the newest page, one
+/// forward page, one backward page, caught up (issue #20: the same forward page was asked
+/// for without end, the same backward page 200 times). Returning with a saved position,
+/// a stuck page asked before our presence is not asked for once more either.
+#[test]
+fn a_lying_archive_whose_pages_do_not_move_ends_the_walk() {
+    let lie = archive(1, 1).remove(0);
+    let mut sim = Sim::new(Vec::new(), 3);
+    sim.liar = Some(lie.clone());
+    sim.sign_in();
+    let answered = sim.serve(50);
+    assert_eq!(
+        sim.asked,
+        vec![
+            From::Newest,
+            From::After(lie.id.clone()),
+            From::Before(lie.id.clone())
+        ],
+        "{answered} queries answered"
+    );
+    assert_eq!(sim.caught_up, 1);
+    assert_eq!(sim.stored_bodies, vec![lie.body.clone()]);
+    assert_eq!(sim.prefs.cursor.as_deref(), Some(lie.id.as_str()));
+    assert_eq!(sim.prefs.fill, None, "the stuck fill is over");
+
+    // Back later: the forward page after the saved position is stuck too. It was asked
+    // before our presence went out, and still no second forward query follows it.
+    sim.kill();
+    sim.liar = Some(lie.clone());
+    let before = sim.asked.len();
+    sim.sign_in();
+    sim.serve(50);
+    assert_eq!(sim.asked[before..], [From::After(lie.id.clone())]);
+    assert_eq!(sim.caught_up, 2);
+    assert_eq!(sim.stored_bodies, vec![lie.body]);
 }

@@ -9,7 +9,10 @@
 //! start tag whole (whatever the reads split), so it hands such a tag here, and we add
 //! `h='0'`. tokio-xmpp treats `h` on a failed resumption as an optimisation only, binds
 //! a fresh session on the same connection and reports a new stream; the outbox then
-//! sends again what the old stream never confirmed.
+//! sends again what the old stream never confirmed. (A resumption answered with
+//! something else the library cannot read, an `h` that is not a number or bytes that
+//! are not XML, is the actor's case: after two logins that led to neither a new nor a
+//! resumed stream it starts a fresh stream.)
 //!
 //! The element is recognised by what it is, not by how it is spelt: any prefix bound to
 //! the SM namespace (on the element or on the stream header), attributes in any order,

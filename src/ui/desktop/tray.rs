@@ -2,7 +2,7 @@
 //! most other Linux desktops) with the unread count, Show/Hide, presence and Quit.
 //! Elsewhere, and when no tray host runs, there is no icon and closing the window quits.
 
-use super::super::i18n::Lang;
+use crate::ui::i18n::Lang;
 
 #[cfg(target_os = "linux")]
 pub use linux::{set_unread, start};
@@ -17,11 +17,11 @@ pub async fn set_unread(_unread: u32) {}
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use super::super::{Event, post};
-    use super::Lang;
     use crate::model::Show;
+    use crate::ui::desktop::tray::Lang;
+    use crate::ui::desktop::{Event, post};
     use crate::ui::i18n::{T, tr, trf};
-    use crate::ui::sidebar::show_text;
+    use crate::ui::screen::sidebar::show_text;
     use ksni::menu::{StandardItem, SubMenu};
     use ksni::{MenuItem, TrayMethods};
     use std::sync::OnceLock;

@@ -99,8 +99,8 @@ fn count(s: &str, c: char) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::Segment::{Link, Text};
     use super::*;
+    use crate::ui::timeline::links::Segment::{Link, Text};
 
     #[test]
     fn plain_text_has_no_links() {

@@ -1,16 +1,16 @@
 //! The message list: day separators, bubbles grouped by sender, times, delivery ticks,
 //! links, file cards and inline images, the gap marker and the unread line.
 
-use super::links::{Segment, segments};
-use super::{Context, Entry, Kind, Message, Top};
 use crate::colors::consistent_color;
 use crate::ids::LocalMessageId;
 use crate::model::{ChatMessage, Delivery, Direction};
 use crate::store::HistoryGap;
-use crate::ui::fold;
+use crate::ui::i18n::timefmt;
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
-use crate::ui::timefmt;
+use crate::ui::timeline::fold;
+use crate::ui::timeline::links::{Segment, segments};
+use crate::ui::timeline::{Context, Entry, Kind, Message, Top};
 use chrono::{DateTime, Datelike, Local, NaiveDate};
 use iced::widget::text::Wrapping;
 use iced::widget::{
@@ -219,9 +219,11 @@ fn bubble<'a>(
             .and_then(|p| p.thumbnail(&file.url, Message::Preview))
         {
             Some(thumbnail) => thumbnail,
-            None => crate::ui::transfers::file_card(
+            None => crate::ui::timeline::transfers::file_card(
                 cx.lang,
                 file,
+                file.size
+                    .or_else(|| cx.previews.and_then(|p| p.known_size(&file.url))),
                 Message::Download(message.id.clone()),
                 Message::SaveAs(message.id.clone()),
             ),
@@ -341,6 +343,7 @@ mod tests {
     fn message(sender: &str, direction: Direction, ts: i64) -> ChatMessage {
         ChatMessage {
             truncated: false,
+            extras: Default::default(),
             id: LocalMessageId::generate(),
             account: crate::ids::AccountId("a".into()),
             peer: xmpp_parsers::jid::BareJid::new("tea@conference.example.org").unwrap(),

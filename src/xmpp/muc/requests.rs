@@ -23,6 +23,7 @@ impl ProtoState {
                 nick: nick.to_owned(),
                 joined: false,
                 sid: false,
+                oid: false,
                 occupants: BTreeMap::new(),
             },
         );
@@ -158,16 +159,9 @@ impl ProtoState {
         affiliation: super::Affiliation,
         reason: Option<&str>,
     ) -> Stanza {
-        let affiliation = match affiliation {
-            super::Affiliation::Owner => "owner",
-            super::Affiliation::Admin => "admin",
-            super::Affiliation::Member => "member",
-            super::Affiliation::None => "none",
-            super::Affiliation::Outcast => "outcast",
-        };
         let item = Element::builder("item", NS_MUC_ADMIN)
             .a("jid", jid.as_str())
-            .a("affiliation", affiliation);
+            .a("affiliation", super::affiliations::word(affiliation));
         self.muc_admin_item(room, item, reason)
     }
 

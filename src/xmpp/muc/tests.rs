@@ -672,3 +672,64 @@ fn the_rooms_own_delay_dates_its_history() {
     );
     assert_eq!(room_message_time(&ev), 1_577_836_800_000);
 }
+
+/// Issue #20, weakness 9: a flood of joins (distinct nicks) lists at most
+/// `MAX_OCCUPANTS`; known occupants still update, and a place freed by a departure
+/// is taken by the next newcomer.
+#[test]
+fn a_join_flood_lists_at_most_max_occupants() {
+    let mut s = joined();
+    let flood = MAX_OCCUPANTS + 500;
+    let mut listed = 0;
+    for i in 0..flood {
+        let ev = s.handle(
+            pres(
+                &format!("n{i}"),
+                "",
+                "<item affiliation='none' role='participant'/>",
+            ),
+            0,
+        );
+        if matches!(
+            muc(&ev).as_slice(),
+            [MucEvent::Occupant { joined: true, .. }]
+        ) {
+            listed += 1;
+        }
+    }
+    let occupants = |s: &ProtoState| s.rooms.rooms.get(&room()).map_or(0, |r| r.occupants.len());
+    assert_eq!(occupants(&s), MAX_OCCUPANTS);
+    assert_eq!(listed, MAX_OCCUPANTS - 2, "bob and me were there first");
+    // bob (listed before the flood) still updates.
+    let ev = s.handle(
+        pres("bob", "", "<item affiliation='owner' role='visitor'/>"),
+        0,
+    );
+    assert!(
+        matches!(
+            muc(&ev).as_slice(),
+            [MucEvent::Occupant { joined: false, .. }]
+        ),
+        "{ev:?}"
+    );
+    s.handle(
+        pres(
+            "n0",
+            "type='unavailable'",
+            "<item affiliation='none' role='none'/>",
+        ),
+        0,
+    );
+    let ev = s.handle(
+        pres("late", "", "<item affiliation='none' role='participant'/>"),
+        0,
+    );
+    assert!(
+        matches!(
+            muc(&ev).as_slice(),
+            [MucEvent::Occupant { joined: true, .. }]
+        ),
+        "{ev:?}"
+    );
+    assert_eq!(occupants(&s), MAX_OCCUPANTS);
+}

@@ -199,6 +199,8 @@ pub struct Room {
     pub nick: String,
     pub joined: bool,
     pub sid: bool,
+    /// The room stamps occupant ids (XEP-0421): only then is one believed.
+    pub oid: bool,
     pub occupants: BTreeMap<String, Occupant>,
 }
 

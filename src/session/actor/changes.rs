@@ -1,0 +1,315 @@
+//! Corrections, reactions, retractions, replies and chat states: the session's side.
+//! Incoming changes are applied by the store (persist, then emit
+//! [`UpdateKind::MessageChanged`]); our own are applied to the store first, then sent.
+
+use super::{Actor, now_ms};
+use crate::config::Settings;
+use crate::ids::{ConversationId, LocalMessageId};
+use crate::model::{Author, Change, ChatMessage, Direction, Modification, ReplyTo};
+use crate::session::UpdateKind;
+use crate::store::ChangeOutcome;
+use crate::xmpp;
+use xmpp_parsers::chatstates::ChatState;
+use xmpp_parsers::jid::Jid;
+use xmpp_parsers::message::{Id, Lang, Message, MessageType};
+use xmpp_parsers::stanza::Stanza;
+use xmpp_parsers::stanza_id::OriginId;
+
+/// The id others name a message by: the room's stanza-id in rooms (when we know it),
+/// the sender's id in chats.
+fn reference_id(m: &ChatMessage) -> Option<String> {
+    let sender_ids = || m.stanza_id_attr.clone().or_else(|| m.origin_id.clone());
+    if m.is_room && m.private_nick.is_none() {
+        m.server_id.clone().or_else(sender_ids)
+    } else {
+        sender_ids().or_else(|| m.server_id.clone())
+    }
+}
+
+/// An empty message to the conversation (type chat, groupchat for a room), with
+/// our id as stanza id and origin-id.
+fn empty_to(conversation: &ConversationId, id: &LocalMessageId) -> Option<Message> {
+    let (to, type_) = match conversation {
+        ConversationId::Chat(j) => (Jid::from(j.clone()), MessageType::Chat),
+        ConversationId::Room(r) => (Jid::from(r.clone()), MessageType::Groupchat),
+        ConversationId::Private { room, nick } => (
+            Jid::from(room.with_resource_str(nick).ok()?),
+            MessageType::Chat,
+        ),
+    };
+    let mut m = Message::new(Some(to));
+    m.type_ = type_;
+    m.id = Some(Id(id.0.clone()));
+    m.payloads.push(OriginId { id: id.0.clone() }.into());
+    if matches!(conversation, ConversationId::Private { .. }) {
+        m.payloads
+            .push(xmpp_parsers::minidom::Element::builder("x", xmpp::muc::NS_MUC_USER).build());
+    }
+    Some(m)
+}
+
+impl Actor {
+    /// A change from someone (live or from an archive): applied by the store.
+    pub(super) async fn on_modify(&mut self, m: Modification) {
+        let m2 = m.clone();
+        match self.with_store(move |s| s.apply_change(&m2)).await {
+            Some(Ok(ChangeOutcome::Changed(message))) => {
+                self.emit(UpdateKind::MessageChanged(*message))
+            }
+            Some(Ok(ChangeOutcome::Refused)) => log::warn!(
+                "{}: a change to message {} in {} from someone who did not send it was ignored",
+                self.own,
+                m.target,
+                m.conversation
+            ),
+            Some(Ok(ChangeOutcome::Pending | ChangeOutcome::Unchanged)) | None => {}
+            Some(Err(e)) => log::warn!("could not apply a change to a message: {e}"),
+        }
+    }
+
+    /// Our stored message `id` in `conversation`, if it is there.
+    async fn stored(
+        &self,
+        conversation: &ConversationId,
+        id: &LocalMessageId,
+    ) -> Option<ChatMessage> {
+        let (account, id2) = (self.account.clone(), id.clone());
+        match self
+            .with_store(move |s| s.find_message(&account, &id2))
+            .await
+        {
+            Some(Ok(Some(m))) if m.conversation() == *conversation => Some(m),
+            Some(Err(e)) => {
+                log::warn!("could not read message {id}: {e}");
+                None
+            }
+            _ => {
+                self.emit(UpdateKind::Notice(format!(
+                    "The message to change ({id}) is not stored here."
+                )));
+                None
+            }
+        }
+    }
+
+    /// Applies our own change to the store, shows it, and sends `stanza`.
+    async fn apply_own(&mut self, target: &ChatMessage, change: Change, stanza: Option<Stanza>) {
+        let Some(reference) = reference_id(target) else {
+            return;
+        };
+        let m = Modification {
+            account: self.account.clone(),
+            conversation: target.conversation(),
+            target: reference,
+            author: Author {
+                direction: Direction::Outgoing,
+                nick: target.sender.clone(),
+                occupant_id: target.extras.occupant_id.clone(),
+            },
+            change,
+            at_ms: now_ms(),
+        };
+        // Stored first: what the user changed is never only in memory.
+        match self.with_store(move |s| s.apply_change(&m)).await {
+            Some(Ok(ChangeOutcome::Changed(message))) => {
+                self.emit(UpdateKind::MessageChanged(*message))
+            }
+            Some(Ok(_)) | None => {}
+            Some(Err(e)) => {
+                self.emit(UpdateKind::Notice(format!(
+                    "Your change was not sent, because it could not be saved first: {e}"
+                )));
+                return;
+            }
+        }
+        if let Some(st) = stanza {
+            self.send_now(st).await;
+        }
+    }
+
+    /// Sends a stanza that is not a message body of its own (a change, a state).
+    async fn send_now(&mut self, stanza: Stanza) {
+        if !self.online || !self.send(stanza).await {
+            self.emit(UpdateKind::Notice(
+                "Not connected: the change is saved here but was not sent.".to_owned(),
+            ));
+        }
+    }
+
+    pub(super) async fn correct(
+        &mut self,
+        conversation: ConversationId,
+        target: LocalMessageId,
+        body: String,
+        id: LocalMessageId,
+    ) {
+        let body = body.trim_end().to_owned();
+        if body.trim().is_empty() {
+            return;
+        }
+        let Some(original) = self.stored(&conversation, &target).await else {
+            return;
+        };
+        if original.direction != Direction::Outgoing || original.extras.retracted.is_some() {
+            return;
+        }
+        // XEP-0308 names the original's own id, in rooms too.
+        let Some(named) = original
+            .stanza_id_attr
+            .clone()
+            .or_else(|| original.origin_id.clone())
+        else {
+            return;
+        };
+        let stanza = empty_to(&conversation, &id).map(|mut m| {
+            m.bodies.insert(Lang(String::new()), body.clone());
+            xmpp::correction::mark(&mut m, &named);
+            Stanza::Message(m)
+        });
+        let change = Change::Correct {
+            body,
+            id: Some(id.0.clone()),
+        };
+        self.apply_own(&original, change, stanza).await;
+    }
+
+    pub(super) async fn react(
+        &mut self,
+        conversation: ConversationId,
+        target: LocalMessageId,
+        emojis: Vec<String>,
+    ) {
+        let Some(message) = self.stored(&conversation, &target).await else {
+            return;
+        };
+        let Some(named) = reference_id(&message) else {
+            return;
+        };
+        let id = LocalMessageId::generate();
+        let stanza = empty_to(&conversation, &id).map(|mut m| {
+            xmpp::reactions::mark(&mut m, &named, &emojis);
+            Stanza::Message(m)
+        });
+        if conversation.is_room() {
+            // The room's reflection says under which occupant id it counts.
+            if let Some(st) = stanza {
+                self.send_now(st).await;
+            }
+            return;
+        }
+        let own = self.own.to_string();
+        let change = Change::React {
+            reactor: crate::model::extras::reactor_key(
+                &conversation,
+                Direction::Outgoing,
+                &own,
+                "",
+                None,
+            ),
+            name: String::new(),
+            emojis,
+        };
+        self.apply_own(&message, change, stanza).await;
+    }
+
+    pub(super) async fn retract(&mut self, conversation: ConversationId, target: LocalMessageId) {
+        let Some(message) = self.stored(&conversation, &target).await else {
+            return;
+        };
+        if message.direction != Direction::Outgoing || message.extras.retracted.is_some() {
+            return;
+        }
+        // XEP-0424: the origin-id in chats; in rooms the room's stanza-id when known.
+        let named = if conversation.is_room() {
+            message
+                .server_id
+                .clone()
+                .or_else(|| message.origin_id.clone())
+        } else {
+            message
+                .origin_id
+                .clone()
+                .or_else(|| message.stanza_id_attr.clone())
+        };
+        let Some(named) = named else {
+            return;
+        };
+        let id = LocalMessageId::generate();
+        let stanza = empty_to(&conversation, &id).map(|mut m| {
+            xmpp::retraction::mark(&mut m, &named);
+            Stanza::Message(m)
+        });
+        self.apply_own(&message, Change::Retract, stanza).await;
+    }
+
+    pub(super) async fn reply(
+        &mut self,
+        conversation: ConversationId,
+        to: LocalMessageId,
+        body: String,
+        id: LocalMessageId,
+    ) {
+        let Some(quoted) = self.stored(&conversation, &to).await else {
+            return;
+        };
+        let Some(named) = reference_id(&quoted) else {
+            return;
+        };
+        let (author_jid, author_name) = match (&conversation, quoted.direction) {
+            (ConversationId::Room(room), _) => (
+                room.with_resource_str(&quoted.sender)
+                    .ok()
+                    .map(|j| j.to_string()),
+                Some(quoted.sender.clone()),
+            ),
+            (_, Direction::Outgoing) => (Some(self.own.to_string()), None),
+            (c, Direction::Incoming) => (Some(c.jid().to_string()), None),
+        };
+        let fallback = if quoted.extras.retracted.is_some() {
+            String::new()
+        } else {
+            xmpp::reply::quote(author_name.as_deref(), &quoted.body)
+        };
+        let reply = ReplyTo {
+            id: named,
+            to: author_jid,
+            fallback: Some(fallback).filter(|f| !f.is_empty()),
+        };
+        match conversation {
+            ConversationId::Chat(peer) => self.send_chat(peer, body, id, Some(reply)).await,
+            ConversationId::Room(room) => self.send_room(room, body, id, None, Some(reply)).await,
+            ConversationId::Private { .. } => self.emit(UpdateKind::Notice(
+                "Replies to private messages in rooms are not supported yet.".to_owned(),
+            )),
+        }
+    }
+
+    pub(super) async fn send_chat_state(&mut self, conversation: ConversationId, state: ChatState) {
+        // The privacy setting is the session's to keep, whatever the UI asks.
+        let allowed = self
+            .with_store(|s| {
+                Settings::load(s)
+                    .map(|settings| settings.chat_states)
+                    .map_err(|e| crate::store::StoreError::Io(e.to_string()))
+            })
+            .await;
+        if !matches!(allowed, Some(Ok(true)) | None) || !self.online {
+            return;
+        }
+        let (to, room) = match &conversation {
+            ConversationId::Chat(j) => (Jid::from(j.clone()), false),
+            ConversationId::Room(r) => {
+                if !self.proto.rooms.get(r).is_some_and(|r| r.joined) {
+                    return;
+                }
+                (Jid::from(r.clone()), true)
+            }
+            ConversationId::Private { room, nick } => match room.with_resource_str(nick) {
+                Ok(j) => (Jid::from(j), false),
+                Err(_) => return,
+            },
+        };
+        self.send(xmpp::chatstates::standalone(to, room, state))
+            .await;
+    }
+}

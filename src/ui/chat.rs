@@ -1,0 +1,843 @@
+//! One open conversation: header, message history and composer.
+
+use crate::ids::{AccountId, ConversationId, LocalMessageId};
+use crate::model::{Account, ChatMessage, Delivery};
+use crate::ui::app::account_state::Availability;
+use crate::ui::i18n::{Lang, T, tr, trf};
+use crate::ui::screen::sidebar::show_text;
+use crate::ui::theme;
+use crate::ui::timeline;
+use crate::ui::widgets;
+use iced::widget::scrollable::Viewport;
+use iced::widget::text_editor;
+use iced::widget::{Id, button, column, container, row, scrollable, space, text};
+use iced::{Alignment, Element, Length};
+use std::collections::HashSet;
+use xmpp_parsers::jid::BareJid;
+
+pub use crate::ui::timeline::{Segment, has_link, segments};
+
+/// The widget id of the composer (tests click it).
+pub const COMPOSER_ID: &str = "conversation-composer";
+/// The widget id of the message list.
+pub const LIST_ID: &str = "conversation-list";
+/// How many messages one history page holds.
+pub const PAGE: usize = 50;
+
+/// The widget id of the "write as" choice of an account in the header.
+pub fn write_as_id(account: &AccountId) -> Id {
+    Id::from(format!("conversation-write-as-{account}"))
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Edit(text_editor::Action),
+    Send,
+    Scrolled(Viewport),
+    OpenLink(String),
+    DismissError,
+    /// Write from this account instead (the contact is in its roster too).
+    WriteAs(AccountId),
+    /// Try a message that failed again.
+    Retry(LocalMessageId),
+    /// Mute or unmute this conversation's notifications.
+    ToggleMute,
+    /// The attach button.
+    Attach,
+    /// Download the file a message carries.
+    Download(LocalMessageId),
+    /// Download it to a place the user chooses.
+    SaveAs(LocalMessageId),
+    /// A transfer card's button.
+    Transfers(crate::ui::timeline::transfers::Message),
+    /// "Load older messages" at the top of the list.
+    LoadOlder,
+    /// "Show more" (true) or "Show less" (false) on a long message.
+    Unfold(LocalMessageId, bool),
+}
+
+impl From<timeline::Message> for Message {
+    fn from(message: timeline::Message) -> Self {
+        match message {
+            timeline::Message::OpenLink(url) => Message::OpenLink(url),
+            timeline::Message::LoadOlder => Message::LoadOlder,
+            timeline::Message::Unfold(id, unfold) => Message::Unfold(id, unfold),
+            timeline::Message::Download(id) => Message::Download(id),
+            timeline::Message::SaveAs(id) => Message::SaveAs(id),
+            timeline::Message::Retry(id) => Message::Retry(id),
+            timeline::Message::Preview(m) => {
+                Message::Transfers(crate::ui::timeline::transfers::Message::Preview(m))
+            }
+            timeline::Message::Edit(action) => Message::Edit(action),
+            timeline::Message::Send => Message::Send,
+            timeline::Message::Attach => Message::Attach,
+        }
+    }
+}
+
+/// What the conversation asks of the app.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Send this text (already checked to be non-empty).
+    Send(String),
+    /// Load the page before this message.
+    LoadOlder(LocalMessageId),
+    /// The store has nothing older: ask the server archive for the page before this
+    /// archive id (its newest page with this contact when `None`), to sort below
+    /// `below_ms` (the oldest time on screen).
+    LoadOlderArchive {
+        before: Option<String>,
+        below_ms: Option<i64>,
+    },
+    OpenLink(String),
+    /// Continue this conversation from another account.
+    WriteAs(AccountId),
+    /// Send this failed message again.
+    Retry(LocalMessageId),
+    ToggleMute,
+    /// Choose files to send.
+    Attach,
+    /// Download the file of this message.
+    Download(Box<ChatMessage>),
+    /// Ask where, then download the file of this message there.
+    SaveAs(Box<ChatMessage>),
+    Transfers(crate::ui::timeline::transfers::Message),
+}
+
+/// A problem shown above the composer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    NotConnected,
+    History(String),
+    Link(String),
+    /// The server archive did not give older messages.
+    Archive,
+}
+
+/// What the view borrows from the app.
+pub struct Context<'a> {
+    pub lang: Lang,
+    pub peer_label: String,
+    pub peer: &'a BareJid,
+    pub availability: Availability,
+    pub in_roster: bool,
+    /// The account this conversation is written from.
+    pub account: &'a Account,
+    /// Every account with this contact in its roster, when there are two or more.
+    pub write_as: Vec<&'a Account>,
+    /// Is that account connected (else the "as" line says it is not)?
+    pub account_online: bool,
+    /// Its notifications are muted.
+    pub muted: bool,
+    /// The conversation's file transfers, shown above the composer.
+    pub transfers: Option<Element<'a, Message>>,
+    /// Inline image previews of received files.
+    pub previews: Option<&'a crate::ui::timeline::previews::Previews>,
+}
+
+/// Most messages a conversation keeps on screen while new ones arrive and the reader
+/// has scrolled up (reading older ones).
+pub const MAX_SHOWN: usize = 500;
+
+/// Most messages kept on screen while the reader follows the newest end: enough to fill
+/// a tall window several times over. Every frame lays out all messages kept, so during a
+/// flood this is what a frame costs (`benches/delivery.rs`); scrolling up pages the
+/// older ones back in from the store.
+pub const FOLLOW_SHOWN: usize = 120;
+
+pub struct State {
+    pub account: AccountId,
+    pub conversation: ConversationId,
+    messages: Vec<ChatMessage>,
+    ids: HashSet<LocalMessageId>,
+    composer: text_editor::Content,
+    loaded: bool,
+    loading_older: bool,
+    exhausted: bool,
+    /// History is stored (older messages can be paged back in).
+    stored: bool,
+    problem: Option<Problem>,
+    /// Periods of the account's history the server archive could not give us.
+    gaps: Vec<crate::store::HistoryGap>,
+    /// The list is scrolled to its newest end (where new messages come in).
+    following: bool,
+    /// The store has nothing older than what is on screen: the server archive is next.
+    store_done: bool,
+    /// Where the next older archive page starts (the oldest archive id it gave).
+    archive_cursor: Option<String>,
+    /// Long messages the reader unfolded ("Show more"); the others show folded.
+    unfolded: HashSet<LocalMessageId>,
+    /// Messages that were unread when the chat was opened, until the history shows.
+    unread: usize,
+    /// The first of them: the unread line shows above it.
+    unread_from: Option<LocalMessageId>,
+}
+
+impl State {
+    /// A conversation whose history is being loaded (`has_history`), or one without
+    /// stored history (no store).
+    pub fn new(account: AccountId, conversation: ConversationId, has_history: bool) -> Self {
+        State {
+            account,
+            conversation,
+            messages: Vec::new(),
+            ids: HashSet::new(),
+            composer: text_editor::Content::new(),
+            loaded: !has_history,
+            loading_older: false,
+            exhausted: !has_history,
+            stored: has_history,
+            problem: None,
+            gaps: Vec::new(),
+            following: true,
+            store_done: !has_history,
+            archive_cursor: None,
+            unfolded: HashSet::new(),
+            unread: 0,
+            unread_from: None,
+        }
+    }
+
+    /// `count` messages were unread when the chat was opened: the unread line goes
+    /// above the first of them once the history is on screen.
+    pub fn set_unread(&mut self, count: u32) {
+        self.unread = usize::try_from(count).unwrap_or(usize::MAX);
+        if self.loaded {
+            self.settle_unread();
+        }
+    }
+
+    fn settle_unread(&mut self) {
+        if self.unread == 0 {
+            return;
+        }
+        self.unread_from = self
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m.direction == crate::model::Direction::Incoming)
+            .take(self.unread)
+            .last()
+            .map(|m| m.id.clone());
+        self.unread = 0;
+    }
+
+    /// Where the unread line is (the first message unread on opening).
+    pub fn unread_from(&self) -> Option<&LocalMessageId> {
+        self.unread_from.as_ref()
+    }
+
+    /// A period of this account's history that may be missing messages.
+    pub fn add_gap(&mut self, gap: crate::store::HistoryGap) {
+        if !self.gaps.contains(&gap) {
+            self.gaps.push(gap);
+        }
+    }
+
+    pub fn is(&self, account: &AccountId, peer: &BareJid) -> bool {
+        &self.account == account && self.conversation.jid() == peer
+    }
+
+    pub fn messages(&self) -> &[ChatMessage] {
+        &self.messages
+    }
+
+    pub fn composer_text(&self) -> String {
+        self.composer.text()
+    }
+
+    /// Puts a draft in the composer (kept when switching the account to write from).
+    pub fn set_draft(&mut self, draft: &str) {
+        if !draft.trim().is_empty() {
+            self.composer = text_editor::Content::with_text(draft);
+        }
+    }
+
+    pub fn update(&mut self, message: Message) -> Option<Event> {
+        match message {
+            Message::Edit(action) => {
+                self.composer.perform(action);
+                None
+            }
+            Message::Send => timeline::to_send(&self.composer).map(Event::Send),
+            Message::Scrolled(viewport) => {
+                // Anchored at the bottom: the offset is 0 at the newest end, the
+                // reversed offset 0 at the top.
+                self.following = viewport.absolute_offset().y <= 2.0;
+                let at_top = viewport.absolute_offset_reversed().y <= 2.0;
+                if at_top && !self.messages.is_empty() {
+                    return self.load_older();
+                }
+                None
+            }
+            Message::LoadOlder => self.load_older(),
+            Message::OpenLink(url) => Some(Event::OpenLink(url)),
+            Message::Retry(id) => Some(Event::Retry(id)),
+            Message::ToggleMute => Some(Event::ToggleMute),
+            Message::Attach => Some(Event::Attach),
+            Message::Download(id) => self
+                .messages
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| Event::Download(Box::new(m.clone()))),
+            Message::SaveAs(id) => self
+                .messages
+                .iter()
+                .find(|m| m.id == id)
+                .map(|m| Event::SaveAs(Box::new(m.clone()))),
+            Message::Transfers(m) => Some(Event::Transfers(m)),
+            Message::WriteAs(account) => {
+                (account != self.account).then_some(Event::WriteAs(account))
+            }
+            Message::DismissError => {
+                self.problem = None;
+                None
+            }
+            Message::Unfold(id, unfold) => {
+                if unfold {
+                    self.unfolded.insert(id);
+                } else {
+                    self.unfolded.remove(&id);
+                }
+                None
+            }
+        }
+    }
+
+    /// The next older page: from the store while it has one, then from the server
+    /// archive (`None` while one is on its way, or when there is nothing older).
+    fn load_older(&mut self) -> Option<Event> {
+        if !self.loaded || self.loading_older || self.exhausted {
+            return None;
+        }
+        let event = match self.messages.first() {
+            Some(oldest) if !self.store_done => Event::LoadOlder(oldest.id.clone()),
+            _ => Event::LoadOlderArchive {
+                before: self
+                    .archive_cursor
+                    .clone()
+                    .or_else(|| self.messages.iter().find_map(|m| m.server_id.clone())),
+                below_ms: self.messages.first().map(|m| m.timestamp_ms),
+            },
+        };
+        self.loading_older = true;
+        Some(event)
+    }
+
+    /// A page of older history from the server archive (stored already). True when it
+    /// added nothing here but the archive goes on: ask for the next page at once.
+    pub fn archive_page(
+        &mut self,
+        messages: Vec<ChatMessage>,
+        first: Option<String>,
+        complete: bool,
+        failed: bool,
+    ) -> bool {
+        self.loading_older = false;
+        if failed {
+            self.problem = Some(Problem::Archive);
+            return false;
+        }
+        let moved = first.is_some() && first != self.archive_cursor;
+        if first.is_some() {
+            self.archive_cursor = first;
+        }
+        // Nothing older in the archive, or no way to ask further back.
+        self.exhausted = complete || !moved;
+        let added = self.push_older(messages);
+        !added && !self.exhausted
+    }
+
+    /// A page of older messages (oldest first, from the store or the archive): above
+    /// everything shown, in the page's order, which is the store's. By time they could
+    /// land among messages of the same second (archive stamps have whole seconds).
+    fn push_older(&mut self, page: Vec<ChatMessage>) -> bool {
+        let fresh: Vec<ChatMessage> = page
+            .into_iter()
+            .filter(|m| self.ids.insert(m.id.clone()))
+            .collect();
+        let added = !fresh.is_empty();
+        self.messages.splice(0..0, fresh);
+        added
+    }
+
+    /// Asks for the older page from the server archive right after the store ran out
+    /// (`LoadOlderArchive`), so one "load older" reaches past the store.
+    pub fn continue_in_archive(&mut self) -> Option<Event> {
+        if self.store_done && !self.exhausted && !self.loading_older {
+            return self.load_older();
+        }
+        None
+    }
+
+    /// The message went to the session: empty the composer.
+    pub fn sent(&mut self) {
+        self.composer = text_editor::Content::new();
+        if self.problem == Some(Problem::NotConnected) {
+            self.problem = None;
+        }
+    }
+
+    pub fn set_problem(&mut self, problem: Problem) {
+        self.problem = Some(problem);
+    }
+
+    /// Adds a message unless it is already shown; keeps time order.
+    pub fn push(&mut self, message: ChatMessage) -> bool {
+        if !self.ids.insert(message.id.clone()) {
+            return false;
+        }
+        let at = self
+            .messages
+            .partition_point(|m| m.timestamp_ms <= message.timestamp_ms);
+        self.messages.insert(at, message);
+        true
+    }
+
+    /// A live message: shown at its place, and the oldest ones beyond [`FOLLOW_SHOWN`]
+    /// (while the reader follows the newest end) or [`MAX_SHOWN`] (while scrolled up)
+    /// leave the view; they stay in the store and come back on scrolling up. Without
+    /// this a flood kept every message in memory and laid all of them out each frame
+    /// (100 MiB more and 200 ms frames after 5,000 messages, `benches/delivery.rs`).
+    pub fn push_live(&mut self, message: ChatMessage) -> bool {
+        // Live messages come in the store's order: after everything.
+        if !self.ids.insert(message.id.clone()) {
+            return false;
+        }
+        self.messages.push(message);
+        let keep = if self.following {
+            FOLLOW_SHOWN
+        } else {
+            MAX_SHOWN
+        };
+        if self.messages.len() > keep && !self.loading_older {
+            let excess = self.messages.len() - keep;
+            for gone in self.messages.drain(..excess) {
+                self.ids.remove(&gone.id);
+                self.unfolded.remove(&gone.id);
+            }
+            // Older messages are in the store, to be paged back in on scrolling up.
+            if self.stored {
+                self.exhausted = false;
+                self.store_done = false;
+            }
+        }
+        true
+    }
+
+    pub fn set_delivery(&mut self, id: &LocalMessageId, state: Delivery) {
+        if let Some(message) = self.messages.iter_mut().find(|m| &m.id == id) {
+            message.delivery = state;
+        }
+    }
+
+    /// A page of history arrived (the latest page, or one before the oldest shown).
+    pub fn history_loaded(&mut self, older: bool, result: Result<Vec<ChatMessage>, String>) {
+        let first = !older;
+        if older {
+            self.loading_older = false;
+        } else {
+            self.loaded = true;
+        }
+        match result {
+            Ok(page) => {
+                // The store ran out; older history may still be in the server archive
+                // (a first sign-in fetches only so much, and not past a gap).
+                if page.len() < PAGE {
+                    self.store_done = true;
+                    self.exhausted = !self.stored;
+                }
+                // The newest page (on opening) or the one before the oldest shown: either
+                // way older than anything shown, which came live meanwhile.
+                self.push_older(page);
+                if first {
+                    self.settle_unread();
+                }
+            }
+            Err(detail) => {
+                self.exhausted = true;
+                self.problem = Some(Problem::History(detail));
+            }
+        }
+    }
+
+    pub fn view<'a>(&'a self, mut cx: Context<'a>) -> Element<'a, Message> {
+        let lang = cx.lang;
+        let status = cx
+            .availability
+            .status
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| format!("{} · {s}", tr(lang, show_text(cx.availability.show))))
+            .unwrap_or_else(|| tr(lang, show_text(cx.availability.show)).to_string());
+        let mut subtitle = row![text(cx.peer.as_str()).size(12).style(theme::muted)]
+            .spacing(8)
+            .align_y(Alignment::Center);
+        if cx.in_roster {
+            subtitle = subtitle.push(text(status).size(12).style(theme::muted));
+        } else {
+            subtitle = subtitle.push(
+                container(text(tr(lang, T::NotInContacts)).size(11))
+                    .padding([0, 4])
+                    .style(theme::tag),
+            );
+        }
+        let mut top = row![
+            container(space())
+                .width(12)
+                .height(12)
+                .style(theme::presence_dot(cx.availability.show)),
+            column![
+                text(cx.peer_label.clone()).size(18).style(theme::heading),
+                subtitle
+            ]
+            .spacing(2)
+            .width(Length::Fill),
+        ]
+        .spacing(10)
+        .align_y(Alignment::Center);
+        if cx.write_as.len() > 1 {
+            top = top.push(self.write_as_view(&cx));
+        }
+        let (mute_label, mute_hint) = if cx.muted {
+            (T::Unmute, T::MutedHint)
+        } else {
+            (T::Mute, T::MuteHint)
+        };
+        top = top.push(iced::widget::tooltip(
+            button(text(tr(lang, mute_label)).size(12))
+                .padding([4, 8])
+                .style(theme::link_button)
+                .on_press(Message::ToggleMute),
+            container(text(tr(lang, mute_hint)).size(12))
+                .padding(6)
+                .style(theme::tag),
+            iced::widget::tooltip::Position::Bottom,
+        ));
+        let header = container(top)
+            .padding([10, 16])
+            .width(Length::Fill)
+            .style(theme::bar);
+
+        let top = if self.loading_older || !self.loaded {
+            Some(timeline::Top::Loading)
+        } else if self.store_done && !self.exhausted {
+            // The server archive may have more than the store: a button (a short list
+            // does not scroll, so scrolling up cannot ask).
+            Some(timeline::Top::LoadOlder)
+        } else if self.messages.is_empty() {
+            Some(timeline::Top::Empty)
+        } else {
+            None
+        };
+        let list_cx = timeline::Context {
+            lang,
+            kind: timeline::Kind::Chat,
+            peer_label: cx.peer_label.clone(),
+            previews: cx.previews,
+        };
+        let list = timeline::list(
+            &list_cx,
+            self.messages.iter().map(timeline::Entry::Message),
+            &self.unfolded,
+            &self.gaps,
+            top,
+            self.unread_from.as_ref(),
+        )
+        .map(Message::from);
+        let messages = scrollable(list)
+            .id(LIST_ID)
+            .anchor_bottom()
+            .on_scroll(Message::Scrolled)
+            .width(Length::Fill)
+            .height(Length::Fill);
+
+        let mut body = column![header, messages];
+        if let Some(problem) = &self.problem {
+            let line = match problem {
+                Problem::NotConnected => tr(lang, T::NotConnected).to_string(),
+                Problem::History(detail) => trf(lang, T::HistoryFailed, &[("detail", detail)]),
+                Problem::Link(detail) => trf(lang, T::LinkOpenFailed, &[("detail", detail)]),
+                Problem::Archive => tr(lang, T::ArchiveOlderFailed).to_string(),
+            };
+            body = body.push(
+                container(
+                    row![
+                        text(line).size(13).width(Length::Fill),
+                        button(text(tr(lang, T::Dismiss)).size(13))
+                            .style(theme::link_button)
+                            .on_press(Message::DismissError),
+                    ]
+                    .align_y(Alignment::Center),
+                )
+                .padding([6, 10])
+                .width(Length::Fill)
+                .style(theme::error_box),
+            );
+        }
+        if let Some(transfers) = cx.transfers.take() {
+            body = body.push(transfers);
+        }
+        body.push(self.composer_view(&cx)).into()
+    }
+
+    /// "Write as" with one pill per account that has this contact.
+    fn write_as_view<'a>(&self, cx: &Context<'a>) -> Element<'a, Message> {
+        let mut pills = row![text(tr(cx.lang, T::WriteAs)).size(12).style(theme::muted)]
+            .spacing(6)
+            .align_y(Alignment::Center);
+        for account in &cx.write_as {
+            pills = pills.push(
+                container(
+                    button(
+                        row![
+                            widgets::chip(account.colour(), 10),
+                            text(widgets::short(&account.label(), 20)).size(13),
+                        ]
+                        .spacing(6)
+                        .align_y(Alignment::Center),
+                    )
+                    .padding([3, 10])
+                    .style(theme::pill(account.id == self.account))
+                    .on_press(Message::WriteAs(account.id.clone())),
+                )
+                .id(write_as_id(&account.id)),
+            );
+        }
+        pills.into()
+    }
+
+    fn composer_view<'a>(&'a self, cx: &Context<'a>) -> Element<'a, Message> {
+        let lang = cx.lang;
+        // Who this is sent as, always: chip, label, and the address when it differs.
+        let label = cx.account.label();
+        let mut as_line = row![
+            widgets::chip(cx.account.colour(), 10),
+            text(trf(lang, T::SendAs, &[("account", &label)])).size(12),
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center);
+        if label != cx.account.jid.as_str() {
+            as_line = as_line.push(text(cx.account.jid.as_str()).size(12).style(theme::muted));
+        }
+        if !cx.account_online {
+            as_line = as_line.push(
+                text(tr(lang, T::AccountNotOnline))
+                    .size(12)
+                    .style(theme::warning_text),
+            );
+        }
+        let composer = timeline::composer(
+            lang,
+            &self.composer,
+            COMPOSER_ID,
+            tr(lang, T::ComposerPlaceholder).to_owned(),
+            true,
+            true,
+        )
+        .map(Message::from);
+        container(column![as_line, composer].spacing(6))
+            .padding(10)
+            .width(Length::Fill)
+            .style(theme::bar)
+            .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Direction;
+
+    fn message(id: &str, ts: i64) -> ChatMessage {
+        ChatMessage {
+            truncated: false,
+            extras: Default::default(),
+            id: LocalMessageId(id.into()),
+            account: AccountId("a".into()),
+            peer: BareJid::new("bob@example.org").unwrap(),
+            is_room: false,
+            direction: Direction::Incoming,
+            sender: String::new(),
+            body: id.into(),
+            timestamp_ms: ts,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            private_nick: None,
+            attachment: None,
+        }
+    }
+
+    fn state() -> State {
+        let peer = BareJid::new("bob@example.org").unwrap();
+        State::new(AccountId("a".into()), ConversationId::Chat(peer), true)
+    }
+
+    #[test]
+    fn messages_are_deduplicated_and_kept_in_time_order() {
+        let mut s = state();
+        assert!(s.push(message("b", 20)));
+        assert!(s.push(message("a", 10)));
+        assert!(!s.push(message("b", 20)));
+        assert!(s.push(message("c", 30)));
+        let ids: Vec<&str> = s.messages().iter().map(|m| m.id.0.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_unread_line_goes_above_the_first_unread_message_once_history_shows() {
+        let mut s = state();
+        s.set_unread(2);
+        assert_eq!(s.unread_from(), None, "no history yet");
+        let mut mine = message("mine", 25);
+        mine.direction = Direction::Outgoing;
+        s.history_loaded(
+            false,
+            Ok(vec![
+                message("a", 10),
+                message("b", 20),
+                mine,
+                message("c", 30),
+            ]),
+        );
+        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
+        // A message arriving later does not move it.
+        s.push_live(message("d", 40));
+        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
+    }
+
+    #[test]
+    fn whitespace_only_is_not_sent() {
+        let mut s = state();
+        s.composer = text_editor::Content::with_text("  \n\t ");
+        assert!(s.update(Message::Send).is_none());
+        s.composer = text_editor::Content::with_text("\nhi there\n\n");
+        match s.update(Message::Send) {
+            Some(Event::Send(body)) => assert_eq!(body, "hi there"),
+            other => panic!("expected a send, got {other:?}"),
+        }
+    }
+
+    fn archived(id: &str, ts: i64) -> ChatMessage {
+        ChatMessage {
+            server_id: Some(format!("arch-{id}")),
+            ..message(id, ts)
+        }
+    }
+
+    #[test]
+    fn a_short_first_page_sends_load_older_to_the_server_archive() {
+        let mut s = state();
+        s.history_loaded(false, Ok(vec![archived("a", 1_000), message("b", 2_000)]));
+        assert_eq!(s.messages().len(), 2);
+        assert!(s.store_done && !s.exhausted, "the archive may have more");
+        match s.update(Message::LoadOlder) {
+            Some(Event::LoadOlderArchive { before, below_ms }) => {
+                assert_eq!(before.as_deref(), Some("arch-a"));
+                assert_eq!(below_ms, Some(1_000));
+            }
+            other => panic!("expected an archive request, got {other:?}"),
+        }
+        assert!(s.update(Message::LoadOlder).is_none(), "one at a time");
+        // A page with older messages: shown in place; the next asks before its start.
+        let again = s.archive_page(
+            vec![archived("z", 500)],
+            Some("arch-z".into()),
+            false,
+            false,
+        );
+        assert!(!again);
+        assert_eq!(s.messages().first().map(|m| m.id.0.as_str()), Some("z"));
+        match s.update(Message::LoadOlder) {
+            Some(Event::LoadOlderArchive { before, .. }) => {
+                assert_eq!(before.as_deref(), Some("arch-z"))
+            }
+            other => panic!("expected an archive request, got {other:?}"),
+        }
+        // A page of messages already here, with more before it: ask on at once.
+        let again = s.archive_page(
+            vec![archived("z", 500)],
+            Some("arch-y".into()),
+            false,
+            false,
+        );
+        assert!(again);
+        assert!(s.continue_in_archive().is_some());
+        // The beginning of the archive: no more asking.
+        assert!(!s.archive_page(Vec::new(), None, true, false));
+        assert!(s.exhausted);
+        assert!(s.update(Message::LoadOlder).is_none());
+    }
+
+    #[test]
+    fn a_failed_archive_page_says_so_and_can_be_asked_again() {
+        let mut s = state();
+        s.history_loaded(false, Ok(Vec::new()));
+        assert!(matches!(
+            s.update(Message::LoadOlder),
+            Some(Event::LoadOlderArchive { before: None, .. })
+        ));
+        assert!(!s.archive_page(Vec::new(), None, false, true));
+        assert_eq!(s.problem, Some(Problem::Archive));
+        assert!(s.update(Message::LoadOlder).is_some());
+    }
+
+    #[test]
+    fn pages_keep_the_stores_order_within_one_second() {
+        // One second of archive stamps, as a flood has: order is the store's.
+        let mut s = state();
+        s.history_loaded(false, Ok(vec![message("x", 5_000), message("y", 5_000)]));
+        assert!(s.push_live(message("z", 4_000)), "a live one goes last");
+        s.history_loaded(true, Ok(vec![message("a", 5_000), message("b", 5_000)]));
+        let _ = s.archive_page(vec![message("0", 5_000)], Some("s0".into()), false, false);
+        let ids: Vec<&str> = s.messages().iter().map(|m| m.id.0.as_str()).collect();
+        assert_eq!(ids, ["0", "a", "b", "x", "y", "z"]);
+    }
+
+    #[test]
+    fn without_a_store_there_is_nothing_older_to_ask_for() {
+        let peer = BareJid::new("bob@example.org").unwrap();
+        let mut s = State::new(AccountId("a".into()), ConversationId::Chat(peer), false);
+        s.push(message("a", 1));
+        assert!(s.update(Message::LoadOlder).is_none());
+    }
+
+    #[test]
+    fn a_flood_keeps_the_newest_on_screen_and_the_rest_in_the_store() {
+        let mut s = state();
+        s.history_loaded(false, Ok(vec![message("first", 1)]));
+        s.exhausted = true;
+        for i in 0..MAX_SHOWN + 20 {
+            assert!(s.push_live(message(&format!("m{i}"), 10 + i as i64)));
+        }
+        // Following the newest end: only what fills a window is laid out.
+        assert_eq!(s.messages().len(), FOLLOW_SHOWN);
+        let last = format!("m{}", MAX_SHOWN + 19);
+        assert_eq!(
+            s.messages().last().map(|m| m.id.0.as_str()),
+            Some(last.as_str())
+        );
+        assert!(!s.exhausted, "scrolling up pages the older ones back in");
+        // A message that left the view can come back (from the store) at its place.
+        assert!(s.push(message("first", 1)));
+        assert_eq!(s.messages().first().map(|m| m.id.0.as_str()), Some("first"));
+    }
+
+    #[test]
+    fn a_reader_scrolled_up_keeps_more_of_a_flood_on_screen() {
+        let mut s = state();
+        s.history_loaded(false, Ok(vec![message("first", 1)]));
+        s.following = false;
+        for i in 0..MAX_SHOWN + 20 {
+            assert!(s.push_live(message(&format!("m{i}"), 10 + i as i64)));
+        }
+        assert_eq!(s.messages().len(), MAX_SHOWN);
+        // Back at the newest end, the next message trims to what fills a window.
+        s.following = true;
+        assert!(s.push_live(message("late", 10_000)));
+        assert_eq!(s.messages().len(), FOLLOW_SHOWN);
+        assert_eq!(s.messages().last().map(|m| m.id.0.as_str()), Some("late"));
+    }
+}

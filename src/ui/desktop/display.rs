@@ -1,0 +1,148 @@
+//! Is there a display to open a window on? Checked before iced starts, because iced's
+//! event loop panics (with a backtrace inside winit) when there is none, and a person
+//! who started Loquat over SSH or from a service should read one sentence instead.
+
+use std::path::{Path, PathBuf};
+
+/// Why no window can open, or `None` when a display looks reachable (or cannot be
+/// checked, e.g. X over TCP: then iced tries).
+pub fn problem() -> Option<String> {
+    problem_with(
+        std::env::var_os("WAYLAND_DISPLAY").map(PathBuf::from),
+        std::env::var("DISPLAY").ok(),
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        Path::new("/tmp/.X11-unix"),
+    )
+}
+
+fn problem_with(
+    wayland: Option<PathBuf>,
+    x11: Option<String>,
+    runtime_dir: Option<PathBuf>,
+    x11_sockets: &Path,
+) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let wayland = wayland.filter(|w| !w.as_os_str().is_empty());
+    let x11 = x11.filter(|d| !d.trim().is_empty());
+    if let Some(name) = &wayland {
+        let socket = match (name.is_absolute(), &runtime_dir) {
+            (true, _) => Some(name.clone()),
+            (false, Some(dir)) => Some(dir.join(name)),
+            (false, None) => None,
+        };
+        if socket.as_deref().is_some_and(Path::exists) {
+            return None;
+        }
+    }
+    if let Some(display) = &x11 {
+        // ":0", ":0.0", "unix:0": a local socket we can look for; anything else (a host
+        // name) is left to X itself.
+        let local = display
+            .strip_prefix("unix:")
+            .or_else(|| display.strip_prefix(':'));
+        let number = local.map(|n| n.split('.').next().unwrap_or(n))?;
+        if x11_sockets.join(format!("X{number}")).exists() || abstract_x11_socket(number) {
+            return None;
+        }
+        return Some(format!(
+            "no X server answers on DISPLAY={display} (no socket {})",
+            x11_sockets.join(format!("X{number}")).display()
+        ));
+    }
+    match wayland {
+        Some(name) => Some(format!(
+            "the Wayland display {} is not running",
+            name.display()
+        )),
+        None => Some(
+            "there is no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set)".into(),
+        ),
+    }
+}
+
+/// X servers on Linux also listen on an abstract socket (seen where `/tmp` is private).
+#[cfg(target_os = "linux")]
+fn abstract_x11_socket(number: &str) -> bool {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixStream};
+    let name = format!("/tmp/.X11-unix/X{number}");
+    SocketAddr::from_abstract_name(name.as_bytes())
+        .and_then(|addr| UnixStream::connect_addr(&addr))
+        .is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn abstract_x11_socket(_number: &str) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_display_at_all_is_said_in_words() {
+        let dir = tempfile::tempdir().expect("dir");
+        let why = problem_with(None, None, None, dir.path()).expect("a problem");
+        assert!(why.contains("no graphical display"), "{why}");
+        let why = problem_with(Some("".into()), Some(" ".into()), None, dir.path());
+        assert!(why.is_some(), "empty values count as unset");
+    }
+
+    #[test]
+    fn a_local_x_display_needs_its_socket() {
+        let dir = tempfile::tempdir().expect("dir");
+        let why = problem_with(None, Some(":479.0".into()), None, dir.path()).expect("no socket");
+        assert!(why.contains("DISPLAY=:479.0"), "{why}");
+        std::fs::write(dir.path().join("X479"), b"").expect("socket stand-in");
+        assert_eq!(
+            problem_with(None, Some(":479.0".into()), None, dir.path()),
+            None
+        );
+        assert_eq!(
+            problem_with(None, Some("unix:479".into()), None, dir.path()),
+            None
+        );
+        // A remote display cannot be checked here: iced tries.
+        assert_eq!(
+            problem_with(None, Some("otherhost:0".into()), None, dir.path()),
+            None
+        );
+    }
+
+    #[test]
+    fn wayland_is_found_in_the_runtime_dir_or_x_is_used() {
+        let run = tempfile::tempdir().expect("dir");
+        let x = tempfile::tempdir().expect("dir");
+        let why = problem_with(
+            Some("wayland-1".into()),
+            None,
+            Some(run.path().into()),
+            x.path(),
+        );
+        assert!(why.expect("not running").contains("wayland-1"));
+        std::fs::write(run.path().join("wayland-1"), b"").expect("socket stand-in");
+        assert_eq!(
+            problem_with(
+                Some("wayland-1".into()),
+                None,
+                Some(run.path().into()),
+                x.path()
+            ),
+            None
+        );
+        // A dead Wayland name with a live X display: X it is.
+        std::fs::write(x.path().join("X0"), b"").expect("socket stand-in");
+        assert_eq!(
+            problem_with(
+                Some("gone".into()),
+                Some(":0".into()),
+                Some(run.path().into()),
+                x.path()
+            ),
+            None
+        );
+    }
+}

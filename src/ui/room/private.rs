@@ -1,0 +1,217 @@
+//! A private conversation with one occupant of a room (`room@service/nick`), shown in
+//! place of the room's messages: its own lines, its own composer, a way back.
+
+use crate::ids::LocalMessageId;
+use crate::model::{ChatMessage, Direction};
+use crate::session::Command;
+use crate::ui::i18n::{Lang, T, tr, trf};
+use crate::ui::theme;
+use crate::ui::timeline;
+use crate::ui::timeline::previews::Previews;
+use iced::widget::{button, column, container, row, scrollable, text, text_editor};
+use iced::{Alignment, Element, Length};
+use std::collections::HashSet;
+use xmpp_parsers::jid::BareJid;
+
+pub const PRIVATE_COMPOSER_ID: &str = "private-composer";
+
+#[derive(Debug, Clone, Default)]
+pub struct Private {
+    pub lines: Vec<ChatMessage>,
+    pub composer: text_editor::Content,
+    pub unread: u32,
+    /// Long messages the reader unfolded ("Show more"); the others show folded.
+    pub unfolded: HashSet<LocalMessageId>,
+    /// Where the stored history stands.
+    pub history: History,
+}
+
+/// The stored history of a private chat: read when it first opens, older pages on
+/// request, until the store has nothing older.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum History {
+    #[default]
+    NotRead,
+    Loading,
+    /// More may be stored before the oldest line.
+    More,
+    /// Everything stored is on screen.
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Timeline(timeline::Message),
+    Back,
+}
+
+/// What the private chat asks of its room.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Command(Command),
+    /// Read the stored page before this message (`None`: the newest page).
+    LoadStored(Option<LocalMessageId>),
+    /// A link, a file card or an image: the room acts on it.
+    Timeline(timeline::Message),
+}
+
+impl Private {
+    /// A stored message of this conversation (ours or theirs), once.
+    pub fn push(&mut self, message: ChatMessage, open: bool) {
+        if self.lines.iter().any(|m| m.id == message.id) {
+            return;
+        }
+        if !open && message.direction == Direction::Incoming {
+            self.unread += 1;
+        }
+        let at = self
+            .lines
+            .iter()
+            .rposition(|m| m.timestamp_ms <= message.timestamp_ms)
+            .map_or(0, |i| i + 1);
+        self.lines.insert(at, message);
+    }
+
+    /// Asks for the newest stored page the first time the chat opens.
+    pub fn opened(&mut self) -> Option<Event> {
+        (self.history == History::NotRead).then(|| {
+            self.history = History::Loading;
+            Event::LoadStored(None)
+        })
+    }
+
+    /// A stored page (oldest first) arrived: merged in time order, once each.
+    pub fn stored(&mut self, page: Vec<ChatMessage>, page_size: usize) {
+        let full = page.len() >= page_size;
+        for message in page {
+            if !self.lines.iter().any(|m| m.id == message.id) {
+                let at = self
+                    .lines
+                    .iter()
+                    .position(|m| m.timestamp_ms > message.timestamp_ms)
+                    .unwrap_or(self.lines.len());
+                self.lines.insert(at, message);
+            }
+        }
+        self.history = if full { History::More } else { History::All };
+    }
+
+    /// What to do (`Back` is the room's business).
+    pub fn update(&mut self, message: Message, room: &BareJid, nick: &str) -> Option<Event> {
+        let message = match message {
+            Message::Back => return None,
+            Message::Timeline(m) => m,
+        };
+        match message {
+            timeline::Message::Edit(action) => self.composer.perform(action),
+            timeline::Message::Send => {
+                let body = timeline::to_send(&self.composer)?;
+                self.composer = text_editor::Content::new();
+                return Some(Event::Command(Command::SendPrivate {
+                    room: room.clone(),
+                    nick: nick.to_owned(),
+                    body,
+                    id: LocalMessageId::generate(),
+                }));
+            }
+            timeline::Message::Unfold(id, unfold) => {
+                if unfold {
+                    self.unfolded.insert(id);
+                } else {
+                    self.unfolded.remove(&id);
+                }
+            }
+            timeline::Message::LoadOlder => {
+                if self.history != History::More {
+                    return None;
+                }
+                self.history = History::Loading;
+                return Some(Event::LoadStored(self.lines.first().map(|m| m.id.clone())));
+            }
+            other => return Some(Event::Timeline(other)),
+        }
+        None
+    }
+
+    pub fn view<'a>(
+        &'a self,
+        lang: Lang,
+        previews: Option<&'a Previews>,
+        room: &BareJid,
+        nick: &'a str,
+        present: bool,
+        can_send: bool,
+    ) -> Element<'a, Message> {
+        let room_name = room.node().map(|n| n.to_string()).unwrap_or_default();
+        let header = container(
+            row![
+                text(trf(
+                    lang,
+                    T::PrivateHeading,
+                    &[("nick", nick), ("room", &room_name)]
+                ))
+                .size(18)
+                .style(theme::heading)
+                .width(Length::Fill),
+                button(text(tr(lang, T::PrivateBack)))
+                    .style(theme::secondary_button)
+                    .on_press(Message::Back),
+            ]
+            .align_y(Alignment::Center),
+        )
+        .padding(12)
+        .width(Length::Fill)
+        .style(theme::bar);
+        let cx = timeline::Context {
+            lang,
+            kind: timeline::Kind::RoomPrivate,
+            peer_label: nick.to_owned(),
+            previews,
+        };
+        let top = match self.history {
+            History::Loading => Some(timeline::Top::Loading),
+            History::More if !self.lines.is_empty() => Some(timeline::Top::LoadOlder),
+            _ => self.lines.is_empty().then_some(timeline::Top::Empty),
+        };
+        let list = timeline::list(
+            &cx,
+            self.lines.iter().map(timeline::Entry::Message),
+            &self.unfolded,
+            &[],
+            top,
+            None,
+        )
+        .map(Message::Timeline);
+        let mut main = column![header];
+        if !present {
+            main = main.push(
+                container(text(trf(lang, T::PrivateGone, &[("nick", nick)])))
+                    .padding(8)
+                    .style(theme::notice_box),
+            );
+        }
+        main = main.push(
+            scrollable(list)
+                .anchor_bottom()
+                .height(Length::Fill)
+                .width(Length::Fill),
+        );
+        // Files go to the room, not (yet) privately: no attach button here.
+        let composer = timeline::composer(
+            lang,
+            &self.composer,
+            PRIVATE_COMPOSER_ID,
+            trf(lang, T::PrivatePlaceholder, &[("nick", nick)]),
+            can_send,
+            false,
+        )
+        .map(Message::Timeline);
+        main.push(
+            container(composer)
+                .padding(10)
+                .width(Length::Fill)
+                .style(theme::bar),
+        )
+        .into()
+    }
+}

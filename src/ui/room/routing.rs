@@ -1,0 +1,142 @@
+//! What the app does for group chat: the panel's messages and requests, the join
+//! dialog's accounts, and room messages from the sessions (into the room and the inbox).
+
+use crate::ids::AccountId;
+use crate::model::ChatMessage;
+use crate::ui::i18n::{T, tr};
+use crate::ui::room::{AccountChoice, Event};
+use crate::ui::{App, Message};
+use iced::Task;
+
+impl App {
+    /// Group chat messages: the panel decides, the account's session acts.
+    pub(in crate::ui) fn on_rooms(&mut self, message: crate::ui::room::Message) -> Task<Message> {
+        let default_account = self.join_account(None);
+        let default_nick = default_account
+            .as_ref()
+            .and_then(|id| self.account_state(id))
+            .and_then(|a| a.account.jid.node().map(|n| n.to_string()));
+        // The panel may put a room or a dialog in place of the chat: keep its draft.
+        self.stash_draft();
+        let outgoing = self
+            .rooms
+            .update(&mut self.main, message, default_account, default_nick);
+        let task = match outgoing {
+            Some(Event::Command(account, command)) => {
+                if self.send(&account, command).is_err() {
+                    self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
+                }
+                Task::none()
+            }
+            Some(Event::Open(account, room)) => self.open_room(account, room),
+            Some(Event::LoadOlder(account, room)) => self.room_load_older(account, room),
+            Some(Event::LoadPrivate(account, room, nick, before)) => {
+                self.private_load(account, room, nick, before)
+            }
+            Some(Event::Timeline(event)) => self.on_room_timeline(event),
+            Some(Event::Commands(account, commands)) => {
+                for command in commands {
+                    if self.send(&account, command).is_err() {
+                        self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
+                        break;
+                    }
+                }
+                Task::none()
+            }
+            None => Task::none(),
+        };
+        Task::batch([task, self.room_tool_tasks()])
+    }
+
+    /// Links, files and images in a room: handled as in a chat.
+    fn on_room_timeline(&mut self, event: crate::ui::room::joined::Event) -> Task<Message> {
+        use crate::ui::chat;
+        use crate::ui::room::joined;
+        match event {
+            joined::Event::OpenLink(url) => self.open_link(url),
+            joined::Event::Attach => self.on_file_event(chat::Event::Attach),
+            joined::Event::Download(m) => self.on_file_event(chat::Event::Download(m)),
+            joined::Event::SaveAs(m) => self.on_file_event(chat::Event::SaveAs(m)),
+            joined::Event::Transfers(m) => self.on_transfers(m),
+            joined::Event::Command(_)
+            | joined::Event::Configure
+            | joined::Event::Members
+            | joined::Event::LoadPrivate { .. }
+            | joined::Event::LoadOlder
+            | joined::Event::Leave { .. } => Task::none(),
+        }
+    }
+
+    /// The join dialog, joining from `preferred` (the inbox's filter) when it is signed
+    /// in, else from the first account signed in.
+    pub(in crate::ui) fn open_join(&mut self, preferred: Option<AccountId>) -> Task<Message> {
+        let account = self.join_account(preferred);
+        let nick = account
+            .as_ref()
+            .and_then(|id| self.account_state(id))
+            .and_then(|a| a.account.jid.node().map(|n| n.to_string()));
+        self.stash_draft();
+        let _ = self.rooms.update(
+            &mut self.main,
+            crate::ui::room::Message::OpenJoin,
+            account,
+            nick,
+        );
+        Task::none()
+    }
+
+    fn join_account(&self, preferred: Option<AccountId>) -> Option<AccountId> {
+        preferred
+            .filter(|id| self.handles.contains_key(id))
+            .or_else(|| {
+                self.accounts
+                    .iter()
+                    .find(|a| self.handles.contains_key(&a.account.id))
+                    .map(|a| a.account.id.clone())
+            })
+    }
+
+    /// The accounts a room can be joined from: those with a session.
+    pub(in crate::ui) fn join_choices(&self) -> Vec<AccountChoice> {
+        self.accounts
+            .iter()
+            .filter(|a| self.handles.contains_key(&a.account.id))
+            .map(|a| AccountChoice {
+                id: a.account.id.clone(),
+                label: a.account.label(),
+            })
+            .collect()
+    }
+
+    /// Is this a group chat room of the account (listed as one, or known to the panel)?
+    pub(in crate::ui) fn is_room(
+        &self,
+        account: &AccountId,
+        peer: &xmpp_parsers::jid::BareJid,
+    ) -> bool {
+        self.rooms
+            .rooms
+            .contains_key(&(account.clone(), peer.clone()))
+            || self.account_state(account).is_some_and(|a| a.is_room(peer))
+    }
+
+    /// A stored room message from a session: into the room, and up the inbox with its
+    /// unread and mention counts. `history`: fetched from the archive, not new.
+    pub(in crate::ui) fn room_message(&mut self, message: &ChatMessage, history: bool) {
+        let key = (message.account.clone(), message.peer.clone());
+        let shown = self.main.is_room(&key.0, &key.1);
+        let open = history || shown;
+        let mention = if history && message.private_nick.is_none() {
+            self.rooms.merge_history(message);
+            false
+        } else {
+            self.rooms.push(message, shown)
+        };
+        if let Some(state) = self.account_mut(&message.account) {
+            let unread = state.note_message(message, open);
+            if unread && mention {
+                state.note_mention(&message.peer);
+            }
+        }
+    }
+}
