@@ -7,6 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
+mod support;
+
+use support::session::jid;
+
 use iced::keyboard::{Key, key::Named};
 use iced::widget::Id;
 use iced::{Rectangle, Settings};
@@ -21,7 +25,6 @@ use loquat::ui::i18n::Lang;
 use loquat::ui::screen::settings::{self, edit};
 use loquat::ui::screen::sidebar::{self, ShowChoice, account_card_id, filter_id};
 use loquat::ui::{App, Message};
-use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 /// The next command a session got, past the notes of which chat is on screen
@@ -43,28 +46,9 @@ fn sim(app: &App) -> Simulator<'_, Message> {
     Simulator::with_size(Settings::default(), (1100.0, 1400.0), app.view())
 }
 
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("jid")
-}
-
 /// Every text on screen containing `needle`, with where it is.
 fn texts(app: &App, needle: &str) -> Vec<Rectangle> {
-    let mut ui = sim(app);
-    let found = Arc::new(Mutex::new(Vec::new()));
-    let seen = found.clone();
-    let needle = needle.to_string();
-    let _ = ui.find(move |candidate: Candidate<'_>| -> Option<()> {
-        if let Candidate::Text {
-            content, bounds, ..
-        } = candidate
-            && content.contains(&needle)
-            && let Ok(mut seen) = seen.lock()
-        {
-            seen.push(bounds);
-        }
-        None
-    });
-    found.lock().map(|f| f.clone()).unwrap_or_default()
+    support::view::found_in(sim(app), needle, false)
 }
 
 fn shows(app: &App, needle: &str) -> bool {

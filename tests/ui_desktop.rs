@@ -8,13 +8,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
+mod support;
+
+use support::session::jid;
+
 use futures::StreamExt;
 use iced::Task;
 use iced::keyboard::{Key, key::Named};
 use iced::widget::Id;
 use iced::{Rectangle, Settings, Theme};
 use iced_test::Simulator;
-use iced_test::selector::Candidate;
 use loquat::config::{LanguageChoice, Settings as AppSettings, ThemeChoice, WindowState};
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
@@ -27,35 +30,15 @@ use loquat::ui::desktop::shortcuts::Action;
 use loquat::ui::desktop::switcher::{INPUT_ID, PANEL_ID};
 use loquat::ui::i18n::Lang;
 use loquat::ui::{App, Message};
-use std::sync::{Arc, Mutex};
 use xmpp_parsers::jid::BareJid;
 
 fn sim(app: &App) -> Simulator<'_, Message> {
     Simulator::with_size(Settings::default(), (1100.0, 800.0), app.view())
 }
 
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("jid")
-}
-
 /// Every text on screen containing `needle`, with where it is.
 fn texts(app: &App, needle: &str) -> Vec<Rectangle> {
-    let mut ui = sim(app);
-    let found = Arc::new(Mutex::new(Vec::new()));
-    let seen = found.clone();
-    let needle = needle.to_string();
-    let _ = ui.find(move |candidate: Candidate<'_>| -> Option<()> {
-        if let Candidate::Text {
-            content, bounds, ..
-        } = candidate
-            && content.contains(&needle)
-            && let Ok(mut seen) = seen.lock()
-        {
-            seen.push(bounds);
-        }
-        None
-    });
-    found.lock().map(|f| f.clone()).unwrap_or_default()
+    support::view::found_in(sim(app), needle, false)
 }
 
 fn shows(app: &App, needle: &str) -> bool {

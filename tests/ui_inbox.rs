@@ -11,9 +11,10 @@
 
 mod support;
 
+use support::session::jid;
+
 use iced::{Rectangle, Settings, Task};
 use iced_test::Simulator;
-use iced_test::selector::Candidate;
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Delivery, Direction};
 use loquat::session::rooms::{Affiliation, Occupant, Role, RoomUpdate};
@@ -24,10 +25,8 @@ use loquat::ui::desktop::restore::Message as DeskMessage;
 use loquat::ui::desktop::shortcuts::Action;
 use loquat::ui::i18n::Lang;
 use loquat::ui::{App, Message};
-use std::sync::{Arc, Mutex};
 use support::view::run_tasks as run;
 use tokio::sync::mpsc::UnboundedReceiver;
-use xmpp_parsers::jid::BareJid;
 
 const ROOM: &str = "tea@conference.example.org";
 const BOB: &str = "bob@example.org";
@@ -36,28 +35,9 @@ fn sim(app: &App) -> Simulator<'_, Message> {
     Simulator::with_size(Settings::default(), (1100.0, 800.0), app.view())
 }
 
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("jid")
-}
-
 /// Every text on screen equal to `needle` (`exact`) or containing it, with where it is.
 fn found(app: &App, needle: &str, exact: bool) -> Vec<Rectangle> {
-    let mut ui = sim(app);
-    let hits = Arc::new(Mutex::new(Vec::new()));
-    let seen = hits.clone();
-    let needle = needle.to_string();
-    let _ = ui.find(move |candidate: Candidate<'_>| -> Option<()> {
-        if let Candidate::Text {
-            content, bounds, ..
-        } = candidate
-            && (content == needle || (!exact && content.contains(&needle)))
-            && let Ok(mut seen) = seen.lock()
-        {
-            seen.push(bounds);
-        }
-        None
-    });
-    hits.lock().map(|f| f.clone()).unwrap_or_default()
+    support::view::found_in(sim(app), needle, exact)
 }
 
 fn shows(app: &App, needle: &str) -> bool {

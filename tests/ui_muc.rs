@@ -8,6 +8,8 @@
 
 mod support;
 
+use support::session::jid;
+
 use iced::widget::Id;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
@@ -19,11 +21,6 @@ use loquat::ui::room::join;
 use loquat::ui::room::joined::{self, Room};
 use loquat::ui::screen::main_area::MainArea;
 use support::view::{click_panel, count, occupant};
-use xmpp_parsers::jid::BareJid;
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("jid")
-}
 
 fn joined_room() -> Room {
     support::view::joined_room(vec![

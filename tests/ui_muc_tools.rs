@@ -9,6 +9,8 @@
 
 mod support;
 
+use support::session::jid;
+
 use iced::widget::Id;
 use iced_test::simulator;
 use loquat::ids::{AccountId, LocalMessageId};
@@ -26,10 +28,6 @@ use loquat::xmpp::muc::form::DataForm;
 use support::view::{click_panel, count, occupant};
 use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::minidom::Element;
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("jid")
-}
 
 const FORM: &str = "<query xmlns='http://jabber.org/protocol/muc#owner'>\
   <x xmlns='jabber:x:data' type='form'><title>Configuration for tea@conference.localhost</title>\

@@ -11,13 +11,15 @@
 
 mod support;
 
+use support::session::jid;
+
 use iced::{Point, Rectangle};
 use iced_test::selector::Candidate;
 use iced_test::simulator;
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, Attachment, ChatMessage, Delivery, Direction, Trust};
-use loquat::session::UpdateKind;
 use loquat::session::rooms::{Affiliation, Role, RoomUpdate};
+use loquat::session::{Command, UpdateKind};
 use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::chat;
 use loquat::ui::i18n::Lang;
@@ -34,10 +36,6 @@ use xmpp_parsers::jid::BareJid;
 
 const LINK: &str = "https://example.org/tea";
 const IMAGE_URL: &str = "https://files.example.org/up/cup.png";
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("jid")
-}
 
 /// Bob's messages, five minutes and more apart so each shows its name: a link, an
 /// image and a document.
@@ -655,6 +653,27 @@ fn render_timelines_for_review() {
         &dir,
         "bookmarks",
     );
+    // Corrected, reacted to and deleted messages.
+    {
+        let mut changed_room = tea_room();
+        let originals: Vec<ChatMessage> = changed_room
+            .lines
+            .iter()
+            .filter_map(|l| match l {
+                joined::Line::Chat(m) => Some((**m).clone()),
+                _ => None,
+            })
+            .collect();
+        for m in changed(originals) {
+            changed_room.replace(&m);
+        }
+        shoot(
+            room_view(&changed_room, &previews),
+            size,
+            &dir,
+            "timeline-changes",
+        );
+    }
     // Members and bans, on the ban list with one entry and a refusal said in words.
     {
         use loquat::ui::room::members;
@@ -690,4 +709,120 @@ fn render_timelines_for_review() {
     }
     let chat = chat_with_bob();
     shoot(chat_view(&chat, &previews), size, &dir, "timeline-chat");
+}
+
+/// Bob's first message corrected and reacted to (by bob and by us), his last one
+/// retracted, as the session hands changed messages over (`MessageChanged`).
+fn changed(mut messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
+    use loquat::model::extras::{Reactions, Retraction, Version};
+    let first = &mut messages[0];
+    first.extras.versions = vec![
+        Version {
+            body: "https://example.org/tea is opne today".into(),
+            at_ms: first.timestamp_ms,
+            id: None,
+        },
+        Version {
+            body: first.body.clone(),
+            at_ms: first.timestamp_ms + 1000,
+            id: Some("fix-1".into()),
+        },
+    ];
+    first.extras.reactions = vec![
+        Reactions {
+            reactor: "bob".into(),
+            name: "bob".into(),
+            mine: false,
+            emojis: vec!["👍".into(), "🍵".into()],
+            at_ms: 1,
+        },
+        Reactions {
+            reactor: "me".into(),
+            name: String::new(),
+            mine: true,
+            emojis: vec!["👍".into()],
+            at_ms: 2,
+        },
+    ];
+    let last = messages.last_mut().expect("a message");
+    last.body.clear();
+    last.attachment = None;
+    last.extras.retracted = Some(Retraction {
+        at_ms: 3,
+        moderated: false,
+        by: None,
+        reason: None,
+    });
+    messages
+}
+
+#[test]
+fn edits_reactions_and_deletions_show_the_same_in_a_chat_and_a_room_and_a_click_toggles_ours() {
+    let previews = loaded_previews();
+    let mut chat = chat_with_bob();
+    let mut r = tea_room();
+    let originals: Vec<ChatMessage> = chat.state.messages().to_vec();
+    let room_originals: Vec<ChatMessage> = r
+        .lines
+        .iter()
+        .filter_map(|l| match l {
+            joined::Line::Chat(m) => Some((**m).clone()),
+            _ => None,
+        })
+        .collect();
+    // The session's MessageChanged: the stored versions replace the shown ones.
+    for m in changed(originals) {
+        assert!(chat.state.replace(&m));
+    }
+    let room_messages = changed(room_originals);
+    for m in &room_messages {
+        assert!(r.replace(m));
+    }
+    for texts in [
+        shown(chat_view(&chat, &previews), 2000.0).texts,
+        shown(room_view(&r, &previews), 700.0).texts,
+    ] {
+        for wanted in ["👍 2", "🍵 1", "edited", "This message was deleted."] {
+            assert!(texts.iter().any(|t| t == wanted), "{wanted:?} in {texts:?}");
+        }
+        assert!(
+            !texts.iter().any(|t| t.contains("menu.pdf")),
+            "the deleted file is gone"
+        );
+    }
+    // Clicking our 👍 takes it away; clicking 🍵 adds it to ours.
+    let clicked: Vec<chat::Message> = {
+        let mut ui = simulator(chat_view(&chat, &previews));
+        ui.click("👍 2").expect("chip");
+        ui.into_messages().collect()
+    };
+    let events: Vec<chat::Event> = clicked
+        .into_iter()
+        .filter_map(|m| chat.state.update(m))
+        .collect();
+    assert!(
+        matches!(events.as_slice(), [chat::Event::React { emojis, .. }] if emojis.is_empty()),
+        "{events:?}"
+    );
+    let clicked: Vec<joined::Message> = {
+        let mut ui = simulator(room_view(&r, &previews));
+        ui.click("🍵 1").expect("chip");
+        ui.into_messages().collect()
+    };
+    let events: Vec<joined::Event> = clicked.into_iter().filter_map(|m| r.update(m)).collect();
+    assert!(
+        matches!(events.as_slice(), [joined::Event::Command(Command::React { emojis, conversation: ConversationId::Room(_), .. })]
+            if *emojis == vec!["👍".to_owned(), "🍵".to_owned()]),
+        "{events:?}"
+    );
+    // A later change (a correction arriving) replaces the text in place.
+    let mut fixed = room_messages[0].clone();
+    fixed.body = "the cup, again".into();
+    assert!(r.replace(&fixed));
+    assert!(
+        shown(room_view(&r, &previews), 700.0)
+            .texts
+            .iter()
+            .any(|t| t == "the cup, again")
+    );
 }

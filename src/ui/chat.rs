@@ -54,6 +54,8 @@ pub enum Message {
     LoadOlder,
     /// "Show more" (true) or "Show less" (false) on a long message.
     Unfold(LocalMessageId, bool),
+    /// Toggle our reaction with this emoji on a message.
+    React(LocalMessageId, String),
 }
 
 impl From<timeline::Message> for Message {
@@ -71,6 +73,7 @@ impl From<timeline::Message> for Message {
             timeline::Message::Edit(action) => Message::Edit(action),
             timeline::Message::Send => Message::Send,
             timeline::Message::Attach => Message::Attach,
+            timeline::Message::React(id, emoji) => Message::React(id, emoji),
         }
     }
 }
@@ -102,6 +105,11 @@ pub enum Event {
     /// Ask where, then download the file of this message there.
     SaveAs(Box<ChatMessage>),
     Transfers(crate::ui::timeline::transfers::Message),
+    /// Our whole set of reactions to this message is now `emojis`.
+    React {
+        target: LocalMessageId,
+        emojis: Vec<String>,
+    },
 }
 
 /// A problem shown above the composer.
@@ -273,6 +281,13 @@ impl State {
             Message::LoadOlder => self.load_older(),
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
             Message::Retry(id) => Some(Event::Retry(id)),
+            Message::React(id, emoji) => {
+                let message = self.messages.iter().find(|m| m.id == id)?;
+                Some(Event::React {
+                    emojis: crate::ui::timeline::changes::toggled(message, &emoji),
+                    target: id,
+                })
+            }
             Message::ToggleMute => Some(Event::ToggleMute),
             Message::Attach => Some(Event::Attach),
             Message::Download(id) => self
@@ -383,6 +398,18 @@ impl State {
     }
 
     /// Adds a message unless it is already shown; keeps time order.
+    /// A shown message changed (corrected, reacted to, retracted): the stored version
+    /// takes its place. False when it is not on screen.
+    pub fn replace(&mut self, message: &ChatMessage) -> bool {
+        match self.messages.iter_mut().find(|m| m.id == message.id) {
+            Some(shown) => {
+                *shown = message.clone();
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn push(&mut self, message: ChatMessage) -> bool {
         if !self.ids.insert(message.id.clone()) {
             return false;

@@ -383,6 +383,11 @@ texts! {
     ConfigSaved => "The room settings were saved.", "群聊设置已保存。";
     NoFileChooser => "No file dialog can open: install a desktop portal with a file chooser (xdg-desktop-portal-gtk, -gnome or -kde) or zenity. Until then, drag files onto the window or paste them.", "无法打开文件选择框：请安装带文件选择功能的桌面门户（xdg-desktop-portal-gtk、-gnome 或 -kde）或 zenity。在此之前，可以把文件拖到窗口中或直接粘贴。";
     NoFileChooserBus => "No file dialog can open: there is no D-Bus session for the desktop portal, and zenity is not installed. Drag files onto the window or paste them instead.", "无法打开文件选择框：没有可供桌面门户使用的 D-Bus 会话，也未安装 zenity。请把文件拖到窗口中或直接粘贴。";
+    MessageDeleted => "This message was deleted.", "此消息已被删除。";
+    MessageModerated => "Removed by a moderator.", "已被管理员移除。";
+    MessageModeratedWhy => "Removed by a moderator: {reason}", "已被管理员移除：{reason}";
+    MessageEdited => "edited", "已编辑";
+    MessageEarlier => "Earlier versions:", "之前的版本：";
     MembersOpen => "Members and bans", "成员与封禁";
     MembersTitle => "Members and bans of {room}", "{room} 的成员与封禁";
     MembersListMembers => "Members", "成员";

@@ -8,6 +8,7 @@
 //! send the text...).
 
 pub(crate) mod attach;
+pub mod changes;
 pub mod fold;
 pub mod links;
 mod list;
@@ -48,6 +49,8 @@ pub enum Message {
     Edit(text_editor::Action),
     Send,
     Attach,
+    /// A reaction chip under a message: toggle ours with this emoji.
+    React(LocalMessageId, String),
 }
 
 /// What kind of conversation the timeline shows: decides the sender's colour and how

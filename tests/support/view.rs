@@ -113,3 +113,26 @@ pub fn click_panel(
         .filter_map(|m| panel.update(area, m, None, None))
         .collect()
 }
+
+/// Every text `ui` shows equal to `needle` (`exact`) or containing it, with where it is.
+pub fn found_in<M>(
+    mut ui: iced_test::Simulator<'_, M>,
+    needle: &str,
+    exact: bool,
+) -> Vec<iced::Rectangle> {
+    let hits = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = hits.clone();
+    let needle = needle.to_string();
+    let _ = ui.find(move |candidate: Candidate<'_>| -> Option<()> {
+        if let Candidate::Text {
+            content, bounds, ..
+        } = candidate
+            && (content == needle || (!exact && content.contains(&needle)))
+            && let Ok(mut seen) = seen.lock()
+        {
+            seen.push(bounds);
+        }
+        None
+    });
+    hits.lock().map(|f| f.clone()).unwrap_or_default()
+}

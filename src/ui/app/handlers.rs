@@ -328,6 +328,20 @@ impl App {
             return Task::none();
         };
         match event {
+            chat::Event::React { target, emojis } => {
+                let (account, conversation) = (open.account.clone(), open.conversation.clone());
+                let command = Command::React {
+                    conversation,
+                    target,
+                    emojis,
+                };
+                if self.send(&account, command).is_err()
+                    && let Some(open) = self.main.chat_mut()
+                {
+                    open.set_problem(Problem::NotConnected);
+                }
+                Task::none()
+            }
             chat::Event::ToggleMute => {
                 let peer = open.conversation.jid().clone();
                 let mut settings = self.settings().clone();
@@ -534,7 +548,22 @@ impl App {
             UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
             // History already arrived message by message.
             UpdateKind::CaughtUp => {}
-            UpdateKind::MessageChanged(_) | UpdateKind::ChatState { .. } => {}
+            UpdateKind::MessageChanged(message) => {
+                if let Some(open) = self.main.chat_mut()
+                    && open.account == account
+                {
+                    open.replace(&message);
+                }
+                if message.is_room
+                    && let Some(r) = self
+                        .rooms
+                        .rooms
+                        .get_mut(&(account.clone(), message.peer.clone()))
+                {
+                    r.replace(&message);
+                }
+            }
+            UpdateKind::ChatState { .. } => {}
             UpdateKind::HistoryGap(gap) => {
                 if let Some(open) = self.main.chat_mut()
                     && open.account == account

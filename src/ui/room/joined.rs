@@ -591,6 +591,14 @@ impl Room {
             }
             timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
             timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
+            timeline::Message::React(id, emoji) => {
+                let message = self.find(&id)?;
+                Some(Event::Command(Command::React {
+                    conversation: message.conversation(),
+                    emojis: crate::ui::timeline::changes::toggled(message, &emoji),
+                    target: id,
+                }))
+            }
             m @ (timeline::Message::LoadOlder
             | timeline::Message::Unfold(..)
             | timeline::Message::Edit(_)
@@ -614,6 +622,26 @@ impl Room {
     }
 
     /// Our message moved on (sent, reflected by the room, failed).
+    /// A message changed (corrected, reacted to, retracted): the stored version takes
+    /// the place of the one shown, in the room or a private chat. False when not shown.
+    pub fn replace(&mut self, message: &ChatMessage) -> bool {
+        for line in &mut self.lines {
+            if let Line::Chat(m) = line
+                && m.id == message.id
+            {
+                **m = message.clone();
+                return true;
+            }
+        }
+        for p in self.privates.values_mut() {
+            if let Some(m) = p.lines.iter_mut().find(|m| m.id == message.id) {
+                *m = message.clone();
+                return true;
+            }
+        }
+        false
+    }
+
     pub fn set_delivery(&mut self, id: &LocalMessageId, state: &Delivery) -> bool {
         for line in &mut self.lines {
             if let Line::Chat(m) = line

@@ -214,6 +214,11 @@ fn bubble<'a>(
     let time = time.map(|t| timefmt::time(&t)).unwrap_or_default();
 
     let attachment: Element<'a, Message> = match message.attachment.as_deref() {
+        // Deleted by its sender or removed by a moderator: no text, no file.
+        _ if message.extras.retracted.is_some() => match &message.extras.retracted {
+            Some(r) => crate::ui::timeline::changes::retracted(cx.lang, r),
+            None => column![].into(),
+        },
         Some(file) => match cx
             .previews
             .and_then(|p| p.thumbnail(&file.url, Message::Preview))
@@ -256,6 +261,19 @@ fn bubble<'a>(
         );
     }
     content = content.push(attachment);
+    let mut footer = row![].spacing(8).align_y(Alignment::Center);
+    let mut has_footer = false;
+    if let Some(chips) = crate::ui::timeline::changes::reactions(cx.lang, message, &cx.peer_label) {
+        footer = footer.push(chips);
+        has_footer = true;
+    }
+    if let Some(mark) = crate::ui::timeline::changes::edited(cx.lang, message) {
+        footer = footer.push(mark);
+        has_footer = true;
+    }
+    if has_footer {
+        content = content.push(footer);
+    }
 
     // A failed message says why, and offers Retry, below its bubble where the text
     // reads on the window background instead of on the bubble colour.
