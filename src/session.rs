@@ -16,13 +16,13 @@ mod actor;
 pub mod connect;
 pub mod files;
 pub mod flood;
+mod history_sync;
 pub mod insecure;
 mod order;
 mod outgoing;
 pub mod rooms;
 pub mod roomtools;
 mod sasl_login;
-pub mod sm_fix;
 pub mod xml_guard;
 
 pub use actor::run;

@@ -135,9 +135,7 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let tls_stream = open_tls(&domain, &cfg.server, &tls, timeouts).await?;
 
     let stream = initiate_stream(
-        BufStream::new(super::sm_fix::SmFailedFix::new(
-            super::xml_guard::XmlGuard::new(tls_stream),
-        )),
+        BufStream::new(super::xml_guard::XmlGuard::new(tls_stream)),
         ns::JABBER_CLIENT,
         header(&domain),
         timeouts,

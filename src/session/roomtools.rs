@@ -1,5 +1,5 @@
 //! Room tools as plain async calls on a session [`Handle`]: an owner's configuration
-//! form (get, submit, cancel), finding the account's group chat service, listing its
+//! form (get, submit), its affiliation lists, finding the account's group chat service, listing its
 //! rooms and what each room says about itself. No UI types: the UI runs these as tasks,
 //! tests call them directly. Every call gives up after [`TIMEOUT`].
 
@@ -132,18 +132,6 @@ pub async fn submit_config(
         Jid::from(room.clone()),
         false,
         form::config_submit(form),
-    )
-    .await
-    .map(|_| ())
-}
-
-/// Leaves the configuration unchanged (a new, locked room is destroyed by this).
-pub async fn cancel_config(handle: &Handle, room: &BareJid) -> Result<(), QueryError> {
-    query(
-        handle,
-        Jid::from(room.clone()),
-        false,
-        form::config_cancel(),
     )
     .await
     .map(|_| ())

@@ -15,6 +15,11 @@
 //! start tags (with quoted attribute values, which may contain `>`), end tags,
 //! processing instructions, comments, CDATA and declarations. What it does not
 //! understand it passes on, and the real parser then rejects it.
+//!
+//! Since it sees every top-level start tag whole, it also carries the one workaround
+//! for stream management's `<failed/>` without `h` (see `xml_guard/sm_failed.rs`).
+
+mod sm_failed;
 
 use std::io;
 use std::pin::Pin;
@@ -105,6 +110,8 @@ pub struct Guard {
     /// The kind of the stanza being read (message, presence, iq), if it is one.
     kind: Option<&'static str>,
     head: String,
+    /// What the stream header declared, for the top-level elements.
+    stream_ns: sm_failed::StreamNamespaces,
 }
 
 impl Default for Guard {
@@ -126,6 +133,7 @@ impl Guard {
             stanza: Vec::new(),
             kind: None,
             head: String::new(),
+            stream_ns: sm_failed::StreamNamespaces::default(),
         }
     }
 
@@ -321,6 +329,9 @@ impl Guard {
                     // The stream header, also when the stream restarts after TLS or
                     // authentication.
                     self.depth = 1;
+                    if self.mode == Mode::Between {
+                        self.stream_ns = sm_failed::StreamNamespaces::from_header(&self.pending);
+                    }
                     self.release_pending(out);
                     self.mode = Mode::Between;
                     return None;
@@ -331,6 +342,11 @@ impl Guard {
                     match self.mode {
                         Mode::Between => {
                             self.stanza = std::mem::take(&mut self.pending);
+                            // The whole start tag of a top-level element, however the
+                            // reads split it.
+                            if let Some(patched) = sm_failed::patch(&self.stanza, &self.stream_ns) {
+                                self.stanza = patched;
+                            }
                             self.mode = Mode::Buffer;
                         }
                         Mode::Buffer | Mode::Discard(_) => {}

@@ -34,6 +34,12 @@ impl ProtoState {
     /// Builds one archive query and opens its query id.
     pub fn mam_query(&mut self, from: From) -> Stanza {
         let queryid = self.next_id();
+        self.mam_query_as(from, queryid)
+    }
+
+    /// [`ProtoState::mam_query`] with the caller's query id (the history sync names its
+    /// own queries, so it can be driven without a stream).
+    pub fn mam_query_as(&mut self, from: From, queryid: String) -> Stanza {
         let set = match &from {
             From::After(id) => SetQuery {
                 max: Some(PAGE),

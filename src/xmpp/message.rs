@@ -392,12 +392,49 @@ pub fn receipt_for(to: Jid, id: String) -> Stanza {
     Stanza::Message(m)
 }
 
-/// An outgoing chat message with our id as stanza id and origin-id, asking for a receipt.
-pub fn chat(to: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
-    let mut m = Message::chat(Some(Jid::from(to)));
+/// The one shape of a message we write (chat, room, room private): `type_`, our id as
+/// stanza id and as origin-id (XEP-0359, how a reflection, a carbon or an archive copy
+/// is matched to what we stored), and the body. Callers add what their kind asks for.
+pub fn outgoing(to: Jid, type_: MessageType, body: &str, id: &LocalMessageId) -> Message {
+    let mut m = Message::new(Some(to));
+    m.type_ = type_;
     m.id = Some(Id(id.0.clone()));
     m.bodies.insert(Lang(String::new()), body.to_owned());
     m.payloads.push(OriginId { id: id.0.clone() }.into());
+    m
+}
+
+/// Every message we write, to any conversation: a chat message (asking for a receipt
+/// and a marker), a room's groupchat, or a private message to one occupant (to
+/// `room/nick`, never the room's bare address); with an OOB element (XEP-0066) when its
+/// body is the URL of a file it shares, and a reply element (XEP-0461) when it answers an
+/// earlier message. `None` when the nick makes no valid address.
+pub fn compose(
+    to: &ConversationId,
+    body: &str,
+    id: &LocalMessageId,
+    oob: Option<&str>,
+    reply: Option<&crate::model::ReplyTo>,
+) -> Option<Stanza> {
+    let mut stanza = match to {
+        ConversationId::Chat(jid) => chat(jid.clone(), body, id),
+        ConversationId::Room(room) => super::muc::groupchat(room.clone(), body, id),
+        ConversationId::Private { room, nick } => {
+            super::muc::private_message(room, nick, body, id)?
+        }
+    };
+    if let Some(reply) = reply {
+        super::reply::add_to(&mut stanza, reply);
+    }
+    if let Some(url) = oob {
+        super::upload::add_oob(&mut stanza, url);
+    }
+    Some(stanza)
+}
+
+/// An outgoing chat message with our id as stanza id and origin-id, asking for a receipt.
+pub fn chat(to: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
+    let mut m = outgoing(Jid::from(to), MessageType::Chat, body, id);
     m.payloads.push(receipts::Request.into());
     m.payloads.push(Markable.into());
     m.payloads.push(ChatState::Active.into());
@@ -643,5 +680,95 @@ mod tests {
             "a body of exactly the limit is whole"
         );
         assert!(!m.truncated);
+    }
+}
+
+#[cfg(test)]
+mod compose_tests {
+    use super::*;
+
+    fn bare(s: &str) -> BareJid {
+        BareJid::new(s).unwrap_or_else(|_| unreachable!())
+    }
+
+    fn message(st: Option<Stanza>) -> Message {
+        match st {
+            Some(Stanza::Message(m)) => m,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_constructor_for_chats_rooms_and_room_private_messages() {
+        let id = LocalMessageId("L1".to_owned());
+        let room = bare("tea@conference.example.org");
+        let cases = [
+            (
+                ConversationId::Chat(bare("bob@example.org")),
+                MessageType::Chat,
+                "bob@example.org",
+            ),
+            (
+                ConversationId::Room(room.clone()),
+                MessageType::Groupchat,
+                "tea@conference.example.org",
+            ),
+            (
+                ConversationId::Private {
+                    room: room.clone(),
+                    nick: "bob".to_owned(),
+                },
+                MessageType::Chat,
+                "tea@conference.example.org/bob",
+            ),
+        ];
+        for (to, type_, address) in cases {
+            let url = "https://up.example.org/a/cat.png";
+            let m = message(compose(&to, url, &id, Some(url), None));
+            assert_eq!(m.type_, type_, "{to:?}");
+            assert_eq!(
+                m.to.as_ref().map(|j| j.to_string()).as_deref(),
+                Some(address)
+            );
+            // Our id as stanza id and origin-id: how a reflection, a carbon or an archive
+            // copy is matched to what we stored.
+            assert_eq!(m.id, Some(Id("L1".to_owned())));
+            assert!(
+                m.payloads
+                    .iter()
+                    .any(|p| p.is("origin-id", ns::SID) && p.attr("id") == Some("L1"))
+            );
+            assert_eq!(m.bodies.values().next().map(String::as_str), Some(url));
+            assert!(m.payloads.iter().any(|p| p.is("x", ns::OOB)));
+            // Only a chat asks for a receipt.
+            let receipt = m.payloads.iter().any(|p| p.is("request", ns::RECEIPTS));
+            assert_eq!(receipt, matches!(to, ConversationId::Chat(_)), "{to:?}");
+        }
+        // No OOB unless a file is shared.
+        let m = message(compose(
+            &ConversationId::Room(room.clone()),
+            "hi",
+            &id,
+            None,
+            None,
+        ));
+        assert!(!m.payloads.iter().any(|p| p.is("x", ns::OOB)));
+        // A reply (XEP-0461) names the message it answers, in chats and rooms alike.
+        let reply = crate::model::ReplyTo {
+            id: "S9".to_owned(),
+            to: None,
+            fallback: None,
+        };
+        for to in [
+            ConversationId::Chat(bare("bob@example.org")),
+            ConversationId::Room(room),
+        ] {
+            let m = message(compose(&to, "yes", &id, None, Some(&reply)));
+            assert_eq!(
+                super::super::reply::parse(&m),
+                Some(reply.clone()),
+                "{to:?}"
+            );
+        }
     }
 }

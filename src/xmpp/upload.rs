@@ -12,7 +12,6 @@ use xmpp_parsers::data_forms::DataForm;
 use xmpp_parsers::disco::{DiscoInfoQuery, DiscoInfoResult, DiscoItemsQuery, DiscoItemsResult};
 use xmpp_parsers::http_upload::{HeaderName, SlotRequest, SlotResult};
 use xmpp_parsers::jid::Jid;
-use xmpp_parsers::message::Message;
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::ns;
 use xmpp_parsers::oob::Oob;
@@ -317,15 +316,6 @@ pub fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Does a message carry OOB data (for tests and tools)?
-pub fn oob_url(m: &Message) -> Option<String> {
-    m.payloads
-        .iter()
-        .find(|p| p.is("x", ns::OOB))
-        .and_then(|p| Oob::try_from(p.clone()).ok())
-        .map(|o| o.url)
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@
 mod archive;
 
 use super::{Actor, now_ms};
+use crate::ids::ConversationId;
 use crate::model::{ChatMessage, Delivery, Direction};
 use crate::session::rooms::RoomUpdate;
 use crate::session::{Command, UpdateKind};
+use crate::xmpp;
 use crate::xmpp::bookmarks::{Bookmark, BookmarkEvent};
 use crate::xmpp::muc::{self, Departure, Exit, MucError, MucEvent};
 use std::collections::{HashMap, HashSet};
@@ -44,7 +46,7 @@ struct RoomCatchUp {
     /// One page of older history the user asked for (not a catch-up: live messages
     /// do not wait for it).
     older: bool,
-    /// When it was asked (pages of older history give up after `older::OLDER_WAIT`).
+    /// When it was asked (pages of older history give up after `history_sync::OLDER_WAIT`).
     asked: std::time::Instant,
 }
 
@@ -282,14 +284,12 @@ impl Actor {
             return;
         }
         if self.proto.rooms.get(&room).is_some_and(|r| r.joined) {
-            self.send(room_stanza(
-                room,
-                &body,
-                &id,
-                oob.as_deref(),
-                reply.as_ref(),
-            ))
-            .await;
+            let to = ConversationId::Room(room);
+            if let Some(st) =
+                xmpp::message::compose(&to, &body, &id, oob.as_deref(), reply.as_ref())
+            {
+                self.send(st).await;
+            }
         }
     }
 
@@ -302,14 +302,12 @@ impl Actor {
         for m in pending {
             if m.is_room && m.peer == *room && m.delivery == Delivery::Pending {
                 let oob = m.attachment.as_ref().map(|a| a.url.as_str());
-                self.send(room_stanza(
-                    room.clone(),
-                    &m.body,
-                    &m.id,
-                    oob,
-                    m.extras.reply_to.as_ref(),
-                ))
-                .await;
+                let to = ConversationId::Room(room.clone());
+                if let Some(st) =
+                    xmpp::message::compose(&to, &m.body, &m.id, oob, m.extras.reply_to.as_ref())
+                {
+                    self.send(st).await;
+                }
             }
         }
     }
@@ -630,7 +628,8 @@ impl Actor {
     /// Every few seconds: rejoin rooms whose wait is over; self-ping quiet rooms; treat
     /// an unanswered ping as a lost room.
     pub(super) async fn rooms_tick(&mut self) {
-        self.expire_older();
+        let late = self.sync.expire_older(Instant::now());
+        self.run_sync(late).await;
         self.expire_room_older();
         if self.proto.bound.is_none() {
             return;
@@ -671,22 +670,4 @@ impl Actor {
             }
         }
     }
-}
-
-/// A groupchat message, with an OOB element when it shares a file.
-pub(super) fn room_stanza(
-    room: BareJid,
-    body: &str,
-    id: &crate::ids::LocalMessageId,
-    oob: Option<&str>,
-    reply: Option<&crate::model::ReplyTo>,
-) -> xmpp_parsers::stanza::Stanza {
-    let mut stanza = muc::groupchat(room, body, id);
-    if let Some(url) = oob {
-        crate::xmpp::upload::add_oob(&mut stanza, url);
-    }
-    if let Some(reply) = reply {
-        crate::xmpp::reply::add_to(&mut stanza, reply);
-    }
-    stanza
 }

@@ -6,10 +6,9 @@ use super::{NS_MUC_USER, Rooms};
 use crate::ids::LocalMessageId;
 use crate::model::Direction;
 use xmpp_parsers::jid::{BareJid, Jid};
-use xmpp_parsers::message::{Id, Lang, Message, MessageType};
+use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza::Stanza;
-use xmpp_parsers::stanza_id::OriginId;
 
 /// The occupant's nick when `m` (a 1:1 message, already unwrapped from a carbon or an
 /// archive) is a private message in a room: the other side is a full address whose
@@ -41,10 +40,7 @@ pub fn private_message(
     id: &LocalMessageId,
 ) -> Option<Stanza> {
     let to = Jid::from(room.with_resource_str(nick).ok()?);
-    let mut m = Message::chat(Some(to));
-    m.id = Some(Id(id.0.clone()));
-    m.bodies.insert(Lang(String::new()), body.to_owned());
-    m.payloads.push(OriginId { id: id.0.clone() }.into());
+    let mut m = crate::xmpp::message::outgoing(to, MessageType::Chat, body, id);
     m.payloads.push(Element::builder("x", NS_MUC_USER).build());
     Some(Stanza::Message(m))
 }

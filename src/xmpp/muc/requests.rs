@@ -6,13 +6,11 @@ use crate::xmpp::{PendingIq, ProtoState};
 use std::collections::BTreeMap;
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::mam::{Query, QueryId};
-use xmpp_parsers::message::{Id, Lang, Message};
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::ns;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::rsm::SetQuery;
 use xmpp_parsers::stanza::Stanza;
-use xmpp_parsers::stanza_id::OriginId;
 
 impl ProtoState {
     /// Join a room: ask what it supports, then enter with history suppressed (the
@@ -249,9 +247,10 @@ impl ProtoState {
 /// A groupchat message with our id as stanza id and origin-id (the reflection is
 /// matched by origin-id).
 pub fn groupchat(room: BareJid, body: &str, id: &LocalMessageId) -> Stanza {
-    let mut m = Message::groupchat(Some(Jid::from(room)));
-    m.id = Some(Id(id.0.clone()));
-    m.bodies.insert(Lang(String::new()), body.to_owned());
-    m.payloads.push(OriginId { id: id.0.clone() }.into());
-    Stanza::Message(m)
+    Stanza::Message(crate::xmpp::message::outgoing(
+        Jid::from(room),
+        xmpp_parsers::message::MessageType::Groupchat,
+        body,
+        id,
+    ))
 }

@@ -43,7 +43,7 @@ impl Actor {
     /// Pages of older history asked for longer than `OLDER_WAIT` ago count as failed:
     /// said so, so they can be asked again.
     pub(in crate::session::actor) fn expire_room_older(&mut self) {
-        let wait = crate::session::actor::older::OLDER_WAIT;
+        let wait = crate::session::history_sync::OLDER_WAIT;
         let late: Vec<String> = self
             .rooms
             .catch_up
