@@ -251,6 +251,13 @@ fn typing_and_enter_sends_a_chat_message_and_shows_it_once() {
     };
     apply(&mut app, messages);
 
+    // Typing said "composing" once (XEP-0085), then Enter sent the message.
+    match commands.try_recv() {
+        Ok(Command::SendChatState { state, .. }) => {
+            assert_eq!(state, loquat::session::ChatState::Composing)
+        }
+        other => panic!("expected SendChatState, got {other:?}"),
+    }
     let command = commands
         .try_recv()
         .expect("a command was sent to the session");
@@ -259,7 +266,7 @@ fn typing_and_enter_sends_a_chat_message_and_shows_it_once() {
     };
     assert_eq!(to, bob);
     assert_eq!(body, "hello 世界");
-    assert!(commands.try_recv().is_err(), "exactly one command");
+    assert!(commands.try_recv().is_err(), "exactly one message");
     assert!(
         !shows(&app, "hello 世界"),
         "shown only once the session stored it"
