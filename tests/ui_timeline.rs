@@ -329,7 +329,7 @@ fn a_room_has_the_multi_line_composer_and_attach() {
     };
     let events: Vec<_> = messages.into_iter().filter_map(|m| r.update(m)).collect();
     assert!(
-        matches!(events.as_slice(), [joined::Event::Command(loquat::session::Command::SendRoom { body, .. })] if body == "first line"),
+        matches!(events.as_slice(), [joined::Event::Command(loquat::session::Command::SendChatState { .. }), joined::Event::Command(loquat::session::Command::SendRoom { body, .. })] if body == "first line"),
         "Enter sends: {events:?}"
     );
     let messages: Vec<joined::Message> = {
