@@ -341,10 +341,8 @@ impl HistorySync {
         } = catch_up;
         // A page that says "not complete" but does not move would be asked for again and
         // again: the archive contradicts itself, so take it as the end.
-        let stuck = !complete
-            && !failed
-            && !newest
-            && stuck(backward, batch.is_empty(), &first, &last, &before, &after);
+        let stuck =
+            !complete && !failed && !newest && stuck(backward, &first, &last, &before, &after);
         if stuck {
             log::warn!(
                 "the archive says there is more (after {after:?}, before {before:?}) but gives nothing new; this walk ends here"
@@ -661,24 +659,24 @@ impl HistorySync {
     }
 }
 
-/// Whether a catch-up page the archive says is "not complete" does not move: it is
-/// empty, or says nothing of where it ends, or ends where we asked it to begin (a
+/// Whether a catch-up page the archive says is "not complete" does not move: it says
+/// nothing of where it ends (no ids: an empty page), or ends where we asked it to begin (a
 /// backward page whose first id is the one we asked before, a forward page whose last
 /// id is the one we asked after). Asked for again it would come back the same, without
 /// end (issue #20: a lying archive was asked for the same forward page without end, and
 /// for the same backward page 200 times).
 fn stuck(
     backward: bool,
-    empty: bool,
     first: &Option<String>,
     last: &Option<String>,
     before: &Option<String>,
     after: &Option<String>,
 ) -> bool {
-    empty
-        || if backward {
-            first.is_none() || first == before
-        } else {
-            last.is_none() || last == after
-        }
+    // Not "no message in it": a page of receipts or markers only has nothing to store
+    // and still moves (a_page_of_receipts_only_does_not_end_the_fill).
+    if backward {
+        first.is_none() || first == before
+    } else {
+        last.is_none() || last == after
+    }
 }
