@@ -17,7 +17,7 @@ use app::{session_bridge, startup};
 use desktop::restore;
 use room::tasks;
 use screen::main_area::MainArea;
-use screen::{onboarding, settings, sidebar};
+use screen::{notices, onboarding, settings, sidebar};
 use timeline::{attach, transfers};
 
 use crate::ids::{AccountId, ConversationId};
@@ -26,8 +26,8 @@ use crate::secrets::{SecretError, SecretStore};
 use crate::session::{Handle, Update};
 use crate::store::Store;
 use i18n::{Lang, T, tr, trf};
-use iced::widget::{button, column, container, row, text};
-use iced::{Alignment, Element, Length, Size, Subscription, Task, window};
+use iced::widget::{column, container, row, text};
+use iced::{Element, Length, Size, Subscription, Task, window};
 use startup::{Startup, blocking};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -119,7 +119,7 @@ pub enum Message {
     LinkOpened(Result<(), String>),
     /// A background write finished (only failures are logged).
     Background(Result<(), String>),
-    DismissNotice(usize),
+    Notices(notices::Message),
     /// Tab / Shift+Tab moves the keyboard focus to the next / previous field.
     FocusNext {
         backwards: bool,
@@ -173,7 +173,7 @@ pub struct App {
     accounts: Vec<AccountState>,
     handles: HashMap<AccountId, Handle>,
     /// Banners in plain words (keyring unavailable, server notices, ...).
-    notices: Vec<String>,
+    notices: notices::State,
     onboarding: onboarding::State,
     sidebar: sidebar::State,
     /// What the main area shows (a chat, a room, the join dialog...).
@@ -278,7 +278,7 @@ impl App {
             keyring_error: startup.keyring_error,
             accounts,
             handles: HashMap::new(),
-            notices,
+            notices: notices::State::new(notices),
             onboarding: onboarding::State::new(),
             sidebar: sidebar::State::with_filter(filter),
             main: MainArea::Nothing,
@@ -561,10 +561,8 @@ impl App {
                 }
                 Task::none()
             }
-            Message::DismissNotice(index) => {
-                if index < self.notices.len() {
-                    self.notices.remove(index);
-                }
+            Message::Notices(message) => {
+                self.notices.update(message);
                 Task::none()
             }
         }
@@ -572,9 +570,7 @@ impl App {
 
     /// Adds a banner unless the same one is already showing.
     fn notice(&mut self, text: String) {
-        if !self.notices.contains(&text) {
-            self.notices.push(text);
-        }
+        self.notices.push(text);
     }
 
     pub fn view(&self) -> Element<'_, Message> {
@@ -595,36 +591,14 @@ impl App {
             Screen::General => self.general_view(),
         };
         let body = self.with_overlays(body);
-        if self.notices.is_empty() {
-            return body;
+        match self.screen {
+            Screen::Loading | Screen::Onboarding => {
+                self.notices.above(lang, body, Message::Notices)
+            }
+            Screen::Main | Screen::Accounts | Screen::General => {
+                self.notices.under(lang, body, Message::Notices)
+            }
         }
-        let mut notices = column![].spacing(6).padding([8, 12]).max_width(460);
-        for (index, notice) in self.notices.iter().enumerate() {
-            notices = notices.push(
-                container(
-                    row![
-                        text(notice).size(13).width(Length::Fill),
-                        button(text(tr(lang, T::Dismiss)).size(13))
-                            .style(theme::link_button)
-                            .on_press(Message::DismissNotice(index)),
-                    ]
-                    .spacing(8)
-                    .align_y(Alignment::Center),
-                )
-                .padding([6, 10])
-                .width(Length::Fill)
-                .style(theme::notice_box),
-            );
-        }
-        // Over the screen's top-right corner, not above it: a notice that comes or goes
-        // never moves the messages (the next click lands where the person aimed).
-        iced::widget::stack![
-            body,
-            container(notices)
-                .align_right(Length::Fill)
-                .align_top(Length::Shrink)
-        ]
-        .into()
     }
 
     fn main_view(&self) -> Element<'_, Message> {

@@ -71,7 +71,8 @@ fn attach_without_any_file_dialog_says_what_to_install_and_what_works_instead() 
         shows(&app, "drag files onto the window"),
         "and the way that works now"
     );
-    // The notice floats over the corner: nothing that was on screen moved.
+    // The notice sits in the strip kept for it: nothing that was on screen moved,
+    // and nothing is covered by it.
     let after = texts_at(&app);
     assert!(!before.is_empty());
     for (text, at) in &before {
@@ -80,6 +81,21 @@ fn attach_without_any_file_dialog_says_what_to_install_and_what_works_instead() 
             "{text:?} moved from {at:?}: {after:?}"
         );
     }
+    let (_, notice) = after
+        .iter()
+        .find(|(t, _)| t.starts_with("No file dialog can open"))
+        .expect("the notice is drawn");
+    for (text, at) in &before {
+        assert!(
+            !at.intersects(notice),
+            "the notice at {notice:?} covers {text:?} at {at:?}"
+        );
+    }
+    // The whole list opens on demand, and Dismiss takes the notice away.
+    click(&mut app, "Read all");
+    click(&mut app, "Hide");
+    click(&mut app, "Dismiss");
+    assert!(!shows(&app, "No file dialog can open"));
 }
 
 /// Every text on screen with where it is drawn.

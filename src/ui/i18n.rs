@@ -119,6 +119,9 @@ texts! {
     AccountSaveFailed => "Could not save the account: {detail}", "无法保存帐号：{detail}";
     Loading => "Starting…", "正在启动…";
     Dismiss => "Dismiss", "关闭";
+    AllNotices => "All notices ({count})", "全部通知（{count}）";
+    ReadNotice => "Read all", "查看全文";
+    HideNotices => "Hide", "收起";
     Contacts => "Contacts", "联系人";
     NoContacts => "No contacts yet.", "还没有联系人。";
     Conversations => "Conversations", "会话";

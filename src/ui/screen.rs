@@ -3,6 +3,7 @@
 //! (`ui::room`).
 
 pub mod main_area;
+pub mod notices;
 pub mod onboarding;
 pub mod settings;
 pub mod sidebar;
