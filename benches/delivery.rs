@@ -609,13 +609,13 @@ async fn part_b(server: &TestServer, m: usize) -> Result<(), Error> {
             Ok(Some(u)) => {
                 let got = match &u.kind {
                     UpdateKind::History(ms) => {
-                        let n = ms.iter().filter(|m| m.peer == b.bare).count();
+                        let n = ms.iter().filter(|m| *m.peer() == b.bare).count();
                         if n > 0 && first_history.is_none() {
                             first_history = Some((t.elapsed(), n));
                         }
                         n
                     }
-                    UpdateKind::Message(msg) if msg.peer == b.bare => {
+                    UpdateKind::Message(msg) if *msg.peer() == b.bare => {
                         live += 1;
                         1
                     }

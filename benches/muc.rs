@@ -176,7 +176,7 @@ async fn archive(n: usize) -> Result<(), Error> {
     while count < n {
         match tokio::time::timeout_at(deadline, ua.next()).await {
             Ok(Some(u)) => match u.kind {
-                UpdateKind::Message(m) if m.is_room => {
+                UpdateKind::Message(m) if m.conversation.is_room() => {
                     count += 1;
                     first_shown.get_or_insert_with(|| t.elapsed());
                 }

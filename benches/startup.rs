@@ -87,8 +87,7 @@ fn message(account: &AccountId, peer: &BareJid, conv: usize, n: usize, t0: i64) 
     ChatMessage {
         id: LocalMessageId::generate(),
         account: account.clone(),
-        peer: peer.clone(),
-        is_room: false,
+        conversation: loquat::ids::ConversationId::Chat(peer.clone()),
         direction: if incoming {
             Direction::Incoming
         } else {
@@ -102,7 +101,6 @@ fn message(account: &AccountId, peer: &BareJid, conv: usize, n: usize, t0: i64) 
         server_id: Some(format!("archive-{conv}-{n}")),
         delivery: Delivery::Delivered,
         attachment: None,
-        private_nick: None,
         extras: Default::default(),
         truncated: false,
     }

@@ -31,8 +31,7 @@ fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
-        peer: peer.clone(),
-        is_room: false,
+        conversation: ConversationId::Chat(peer.clone()),
         direction: if n.is_multiple_of(3) {
             Direction::Outgoing
         } else {
@@ -46,7 +45,6 @@ fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
         server_id: Some(format!("archive-{n}-{}", peer.as_str())),
         delivery: Delivery::Delivered,
         attachment: None,
-        private_nick: None,
     }
 }
 

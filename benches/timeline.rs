@@ -112,8 +112,7 @@ impl Screen {
         let message = ChatMessage {
             id: LocalMessageId::generate(),
             account: self.account.clone(),
-            peer: self.peer.clone(),
-            is_room: false,
+            conversation: loquat::ids::ConversationId::Chat(self.peer.clone()),
             direction: Direction::Incoming,
             sender: String::new(),
             body,
@@ -123,7 +122,6 @@ impl Screen {
             server_id: None,
             delivery: Delivery::Delivered,
             attachment: None,
-            private_nick: None,
             truncated: false,
             extras: Default::default(),
         };

@@ -97,9 +97,9 @@ async fn main() -> ExitCode {
                     }
                 }
                 UpdateKind::Message(m) if m.direction == Direction::Incoming => {
-                    println!("received from {}: {}", m.peer, m.body);
+                    println!("received from {}: {}", m.peer(), m.body);
                     if let Some((from, body)) = &expect
-                        && m.peer == *from
+                        && *m.peer() == *from
                         && m.body == *body
                     {
                         return true;

@@ -129,8 +129,7 @@ mod tests {
             extras: Default::default(),
             id: id.clone(),
             account: account.clone(),
-            peer: jid(peer),
-            is_room: false,
+            conversation: ConversationId::Chat(jid(peer)),
             direction: Direction::Incoming,
             sender: String::new(),
             body: body.to_owned(),
@@ -139,7 +138,6 @@ mod tests {
             origin_id: Some(id.0),
             server_id: None,
             delivery: Delivery::Delivered,
-            private_nick: None,
             attachment: None,
         }
     }

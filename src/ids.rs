@@ -47,6 +47,19 @@ impl ConversationId {
         matches!(self, ConversationId::Room(_))
     }
 
+    /// A room, or a private chat with one of its occupants: what happens inside a room.
+    pub fn in_room(&self) -> bool {
+        !matches!(self, ConversationId::Chat(_))
+    }
+
+    /// The occupant's nick in a private chat inside a room.
+    pub fn private_nick(&self) -> Option<&str> {
+        match self {
+            ConversationId::Private { nick, .. } => Some(nick),
+            _ => None,
+        }
+    }
+
     /// Stable text form used as a storage key component.
     pub fn key(&self) -> String {
         match self {

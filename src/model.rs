@@ -155,13 +155,13 @@ pub enum Delivery {
 
 /// One stored message. Incoming messages have `Delivery::Delivered`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "record::Record", into = "record::Record")]
 pub struct ChatMessage {
     /// Our local key; equals the stanza id and origin-id for messages we sent.
     pub id: LocalMessageId,
     pub account: AccountId,
-    /// Bare JID of the conversation partner (or room).
-    pub peer: BareJid,
-    pub is_room: bool,
+    /// The chat, room or room private chat it belongs to.
+    pub conversation: ConversationId,
     pub direction: Direction,
     /// Display name of the sender (the nick in rooms); empty means "the peer" or "me".
     pub sender: String,
@@ -176,33 +176,110 @@ pub struct ChatMessage {
     pub server_id: Option<String>,
     pub delivery: Delivery,
     /// A file the message points at (XEP-0066 / HTTP upload); absent in old records.
-    #[serde(default)]
     pub attachment: Option<Box<Attachment>>,
-    /// A private message with one occupant of the room `peer` (XEP-0045 §7.5): their
-    /// nick. Such messages form a conversation of their own, never the room's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub private_nick: Option<String>,
     /// The body was longer than Loquat stores (`xmpp::message::MAX_BODY_BYTES`) and was
-    /// cut there; the timeline says so. Absent (false) in old records.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    /// cut there; the timeline says so.
     pub truncated: bool,
-    /// Corrections, reactions, retraction, reply reference (see [`extras`]); absent in
-    /// old records and in messages nothing changed.
-    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    /// Corrections, reactions, retraction, reply reference (see [`extras`]).
     pub extras: Extras,
 }
 
 impl ChatMessage {
+    /// The conversation, owned (for keys and commands).
     pub fn conversation(&self) -> ConversationId {
-        if let Some(nick) = &self.private_nick {
-            ConversationId::Private {
-                room: self.peer.clone(),
-                nick: nick.clone(),
+        self.conversation.clone()
+    }
+
+    /// The contact's or room's bare address (a room private chat's room).
+    pub fn peer(&self) -> &BareJid {
+        self.conversation.jid()
+    }
+}
+
+/// How a message is written in the store: the fields of the first version, so records
+/// written by every version still load and older versions can read new ones.
+mod record {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Record {
+        id: LocalMessageId,
+        account: AccountId,
+        /// Bare JID of the conversation partner (or room).
+        peer: BareJid,
+        is_room: bool,
+        direction: Direction,
+        sender: String,
+        body: String,
+        timestamp_ms: i64,
+        stanza_id_attr: Option<String>,
+        origin_id: Option<String>,
+        server_id: Option<String>,
+        delivery: Delivery,
+        #[serde(default)]
+        attachment: Option<Box<Attachment>>,
+        /// A private message with one occupant of the room `peer`: their nick.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        private_nick: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
+        #[serde(default, skip_serializing_if = "Extras::is_empty")]
+        extras: Extras,
+    }
+
+    impl From<Record> for ChatMessage {
+        fn from(r: Record) -> Self {
+            let conversation = match (r.private_nick, r.is_room) {
+                (Some(nick), _) => ConversationId::Private { room: r.peer, nick },
+                (None, true) => ConversationId::Room(r.peer),
+                (None, false) => ConversationId::Chat(r.peer),
+            };
+            ChatMessage {
+                id: r.id,
+                account: r.account,
+                conversation,
+                direction: r.direction,
+                sender: r.sender,
+                body: r.body,
+                timestamp_ms: r.timestamp_ms,
+                stanza_id_attr: r.stanza_id_attr,
+                origin_id: r.origin_id,
+                server_id: r.server_id,
+                delivery: r.delivery,
+                attachment: r.attachment,
+                truncated: r.truncated,
+                extras: r.extras,
             }
-        } else if self.is_room {
-            ConversationId::Room(self.peer.clone())
-        } else {
-            ConversationId::Chat(self.peer.clone())
+        }
+    }
+
+    impl From<ChatMessage> for Record {
+        fn from(m: ChatMessage) -> Self {
+            // A private chat is stored under its room with the occupant's nick, and
+            // `is_room` false, as the first version wrote it.
+            let (peer, is_room, private_nick) = match m.conversation {
+                ConversationId::Chat(peer) => (peer, false, None),
+                ConversationId::Room(room) => (room, true, None),
+                ConversationId::Private { room, nick } => (room, false, Some(nick)),
+            };
+            Record {
+                id: m.id,
+                account: m.account,
+                peer,
+                is_room,
+                direction: m.direction,
+                sender: m.sender,
+                body: m.body,
+                timestamp_ms: m.timestamp_ms,
+                stanza_id_attr: m.stanza_id_attr,
+                origin_id: m.origin_id,
+                server_id: m.server_id,
+                delivery: m.delivery,
+                attachment: m.attachment,
+                private_nick,
+                truncated: m.truncated,
+                extras: m.extras,
+            }
         }
     }
 }
@@ -217,8 +294,7 @@ mod tests {
         let message = ChatMessage {
             id: LocalMessageId("m1".into()),
             account: AccountId("acc".into()),
-            peer,
-            is_room: false,
+            conversation: ConversationId::Chat(peer),
             direction: Direction::Incoming,
             sender: String::new(),
             body: "hi".into(),
@@ -228,7 +304,6 @@ mod tests {
             server_id: None,
             delivery: Delivery::Delivered,
             attachment: None,
-            private_nick: None,
             truncated: false,
             extras: Extras::default(),
         };
@@ -243,5 +318,38 @@ mod tests {
         let json = serde_json::to_string(&cut).unwrap();
         let back: ChatMessage = serde_json::from_str(&json).unwrap();
         assert!(back.truncated);
+    }
+
+    #[test]
+    fn every_kind_of_conversation_is_stored_as_the_first_version_wrote_it() {
+        // A record of a room private chat as version 0.1 wrote it.
+        let old = r#"{"id":"m2","account":"acc","peer":"room@muc.example.org","is_room":false,
+            "direction":"Incoming","sender":"bob","body":"psst","timestamp_ms":5,
+            "stanza_id_attr":null,"origin_id":null,"server_id":null,"delivery":"Delivered",
+            "private_nick":"bob"}"#;
+        let private: ChatMessage = serde_json::from_str(old).unwrap();
+        let room = BareJid::new("room@muc.example.org").unwrap();
+        assert_eq!(
+            private.conversation,
+            ConversationId::Private {
+                room: room.clone(),
+                nick: "bob".into()
+            }
+        );
+        for conversation in [
+            ConversationId::Chat(BareJid::new("bob@example.org").unwrap()),
+            ConversationId::Room(room.clone()),
+            private.conversation.clone(),
+        ] {
+            let message = ChatMessage {
+                conversation: conversation.clone(),
+                ..private.clone()
+            };
+            let json: serde_json::Value = serde_json::to_value(&message).unwrap();
+            assert_eq!(json["peer"], conversation.jid().to_string());
+            assert_eq!(json["is_room"], conversation.is_room());
+            let back: ChatMessage = serde_json::from_value(json).unwrap();
+            assert_eq!(back.conversation, conversation);
+        }
     }
 }

@@ -36,7 +36,7 @@ pub fn should_notify(msg: &ChatMessage, ctx: &Context<'_>) -> bool {
     if ctx.own_presence == Show::DoNotDisturb {
         return false;
     }
-    if msg.is_room {
+    if msg.conversation.is_room() {
         // In rooms only mentions notify, and a mute silences even those.
         return ctx.mention && !ctx.muted;
     }
@@ -104,8 +104,14 @@ mod tests {
             extras: Default::default(),
             id: LocalMessageId("m".into()),
             account: AccountId("a".into()),
-            peer: BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!()),
-            is_room,
+            conversation: {
+                let peer = BareJid::new("bob@example.org").unwrap_or_else(|_| unreachable!());
+                if is_room {
+                    ConversationId::Room(peer)
+                } else {
+                    ConversationId::Chat(peer)
+                }
+            },
             direction,
             sender: String::new(),
             body: "hi".into(),
@@ -114,7 +120,6 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
-            private_nick: None,
             attachment: None,
         }
     }

@@ -216,9 +216,12 @@ async fn deliver(from: &Session, to: &mut Session, body: &str) -> ChatMessage {
     from.send_chat(&to.jid, body);
     let m = to.receive(body).await;
     assert_eq!(
-        m.peer, from.jid,
+        *m.peer(),
+        from.jid,
         "{}: {body:?} arrived as from {}, sent by {}",
-        to.jid, m.peer, from.jid
+        to.jid,
+        *m.peer(),
+        from.jid
     );
     assert_eq!(
         m.account, to.id,
@@ -658,7 +661,7 @@ async fn contact_in_two_accounts_sees_the_account_that_wrote() {
 
     // Written from account 2: the contact sees account 2's address, not account 1's.
     let got = deliver(&second, &mut contact, "written as the second account").await;
-    assert_ne!(got.peer, first.jid);
+    assert_ne!(*got.peer(), first.jid);
     let at_contact = bodies(&contact_store, &contact_id, &second.jid);
     assert_eq!(at_contact, ["written as the second account"]);
     assert!(bodies(&contact_store, &contact_id, &first.jid).is_empty());

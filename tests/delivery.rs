@@ -228,7 +228,7 @@ async fn the_chat_on_screen_gets_its_newest_page_first() {
                 .expect("send");
                 _handle = Some(h);
             }
-            UpdateKind::Message(m) if m.peer == peer => shown.push(m.body),
+            UpdateKind::Message(m) if *m.peer() == peer => shown.push(m.body),
             UpdateKind::History(ms) => panic!("news shown as history: {}", ms.len()),
             _ => {}
         }
@@ -315,7 +315,7 @@ async fn a_chat_reaches_back_into_the_archive_on_request() {
                 failed,
             } if *p == peer => {
                 assert!(!failed, "the older page failed");
-                assert!(messages.iter().all(|m| m.peer == peer));
+                assert!(messages.iter().all(|m| *m.peer() == peer));
                 Some((messages.len(), first.clone(), *complete))
             }
             UpdateKind::Message(m) => panic!("history shown as news: {}", m.body),

@@ -54,8 +54,7 @@ fn from_bob(body: &str, timestamp_ms: i64) -> loquat::model::ChatMessage {
         extras: Default::default(),
         id: loquat::ids::LocalMessageId::generate(),
         account: loquat::ids::AccountId("a".into()),
-        peer: jid("bob@example.org"),
-        is_room: false,
+        conversation: loquat::ids::ConversationId::Chat(jid("bob@example.org")),
         direction: Direction::Incoming,
         sender: String::new(),
         body: body.into(),
@@ -64,7 +63,6 @@ fn from_bob(body: &str, timestamp_ms: i64) -> loquat::model::ChatMessage {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: None,
     }
 }

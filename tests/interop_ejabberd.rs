@@ -69,5 +69,5 @@ async fn ejabberd_login_roster_and_messages() {
     })
     .await;
     assert_eq!(m.body, "hello over ejabberd");
-    assert_eq!(m.peer.as_str(), a);
+    assert_eq!(m.peer().as_str(), a);
 }

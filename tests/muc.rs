@@ -19,8 +19,11 @@ use tokio_xmpp::parsers::jid::BareJid;
 /// Waits for a room message, live or filled in from the room archive.
 async fn room_message(u: &mut Updates, body: &str) -> ChatMessage {
     wait_for(u, 20, body, |k| match k {
-        UpdateKind::Message(m) if m.is_room && m.body == body => Some(m.clone()),
-        UpdateKind::History(ms) => ms.iter().find(|m| m.is_room && m.body == body).cloned(),
+        UpdateKind::Message(m) if m.conversation.is_room() && m.body == body => Some(m.clone()),
+        UpdateKind::History(ms) => ms
+            .iter()
+            .find(|m| m.conversation.is_room() && m.body == body)
+            .cloned(),
         _ => None,
     })
     .await
@@ -390,7 +393,7 @@ async fn room_messages_written_before_a_restart_go_out_once() {
     let seen = drain(&mut ub, 4).await;
     let again = seen
         .iter()
-        .filter(|k| matches!(k, UpdateKind::Message(m) if m.is_room && m.direction == Direction::Incoming))
+        .filter(|k| matches!(k, UpdateKind::Message(m) if m.conversation.is_room() && m.direction == Direction::Incoming))
         .count();
     assert_eq!(again, 0, "a room message went out twice: {seen:?}");
     drain(&mut ua, 1).await;
@@ -443,7 +446,7 @@ async fn three_hundred_messages_while_offline_arrive_once_in_order() {
         use futures::StreamExt;
         match tokio::time::timeout_at(deadline, ua.next()).await {
             Ok(Some(u)) => match u.kind {
-                UpdateKind::Message(m) if m.is_room => seen.push(m.body),
+                UpdateKind::Message(m) if m.conversation.is_room() => seen.push(m.body),
                 UpdateKind::History(ms) => seen.extend(ms.into_iter().map(|m| m.body)),
                 _ => {}
             },

@@ -153,9 +153,9 @@ async fn private_message_between_occupants_is_its_own_conversation() {
         _ => None,
     })
     .await;
-    assert_eq!(at_b.private_nick.as_deref(), Some("alice"));
+    assert_eq!(at_b.conversation.private_nick(), Some("alice"));
     assert_eq!(at_b.sender, "alice");
-    assert!(!at_b.is_room);
+    assert!(!at_b.conversation.is_room());
     assert_eq!(at_b.direction, Direction::Incoming);
     assert_eq!(
         at_b.conversation(),
@@ -177,7 +177,7 @@ async fn private_message_between_occupants_is_its_own_conversation() {
         _ => None,
     })
     .await;
-    assert_eq!(at_a.private_nick.as_deref(), Some("bob"));
+    assert_eq!(at_a.conversation.private_nick(), Some("bob"));
 
     let private_a = ConversationId::Private {
         room: room.clone(),

@@ -182,7 +182,7 @@ async fn subscription_roster_push_and_messages_both_ways() {
     })
     .await;
     assert_eq!(got.body, "Hello Bob, 你好");
-    assert_eq!(got.peer, jid(&a));
+    assert_eq!(*got.peer(), jid(&a));
     // Bob's client sent a receipt: Alice sees it delivered.
     wait_for(&mut ua, 10, "delivery receipt", |k| match k {
         UpdateKind::Delivery {
@@ -270,7 +270,7 @@ async fn second_resource_sees_own_message_as_carbon() {
     })
     .await;
     assert_eq!(m.direction, Direction::Outgoing);
-    assert_eq!(m.peer, jid(&b));
+    assert_eq!(*m.peer(), jid(&b));
     assert_eq!(m.id, id, "the carbon keeps our message id");
 }
 

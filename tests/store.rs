@@ -33,8 +33,7 @@ fn msg(account: &str, peer: &str, id: &str, ts: i64) -> ChatMessage {
         extras: Default::default(),
         id: LocalMessageId(id.into()),
         account: acct(account),
-        peer: jid(peer),
-        is_room: false,
+        conversation: ConversationId::Chat(jid(peer)),
         direction: Direction::Incoming,
         sender: String::new(),
         body: format!("body of {id}"),
@@ -43,7 +42,6 @@ fn msg(account: &str, peer: &str, id: &str, ts: i64) -> ChatMessage {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: None,
     }
 }
@@ -152,7 +150,7 @@ fn origin_id_dedupes_per_peer_and_sender() {
     let room = ConversationId::Room(jid("room@muc.x.org"));
     let in_room = |id: &str, nick: &str| {
         let mut m = msg("a", "room@muc.x.org", id, T0);
-        m.is_room = true;
+        m.conversation = ConversationId::Room(m.peer().clone());
         m.sender = nick.into();
         m.origin_id = Some("origin-r".into());
         m
@@ -406,7 +404,7 @@ fn conversations_are_newest_first_with_unread_counts() {
         .insert_message(&msg("a", "bob@x.org", "bo1", T0 + 30))
         .unwrap();
     let mut room_msg = msg("a", "room@muc.x.org", "ro1", T0 + 5);
-    room_msg.is_room = true;
+    room_msg.conversation = ConversationId::Room(room_msg.peer().clone());
     room_msg.sender = "carol".into();
     store.insert_message(&room_msg).unwrap();
     let mut sent = msg("a", "carl@x.org", "ca1", T0 + 25);

@@ -203,8 +203,7 @@ fn chat(
         extras: Default::default(),
         id,
         account: account.clone(),
-        peer: peer.clone(),
-        is_room: false,
+        conversation: loquat::ids::ConversationId::Chat(peer.clone()),
         direction,
         sender: String::new(),
         body: body.into(),
@@ -217,7 +216,6 @@ fn chat(
         } else {
             Delivery::Delivered
         },
-        private_nick: None,
         attachment: None,
     }
 }

@@ -122,8 +122,7 @@ fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
-        peer: peer.clone(),
-        is_room: false,
+        conversation: loquat::ids::ConversationId::Chat(peer.clone()),
         direction: Direction::Incoming,
         sender: String::new(),
         body: body.into(),
@@ -132,7 +131,6 @@ fn chat(account: &AccountId, peer: &BareJid, body: &str, ts: i64) -> ChatMessage
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: None,
     }
 }

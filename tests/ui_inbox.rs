@@ -15,7 +15,7 @@ use support::session::jid;
 
 use iced::{Rectangle, Settings, Task};
 use iced_test::Simulator;
-use loquat::ids::{AccountId, LocalMessageId};
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Delivery, Direction};
 use loquat::session::rooms::{Affiliation, Occupant, Role, RoomUpdate};
 use loquat::session::{Command, Handle, Update, UpdateKind};
@@ -78,8 +78,11 @@ fn message(peer: &str, room: bool, sender: &str, body: &str, ts: i64) -> ChatMes
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account().id,
-        peer: jid(peer),
-        is_room: room,
+        conversation: if room {
+            ConversationId::Room(jid(peer))
+        } else {
+            ConversationId::Chat(jid(peer))
+        },
         direction: if sender == "alice" {
             Direction::Outgoing
         } else {
@@ -93,7 +96,6 @@ fn message(peer: &str, room: bool, sender: &str, body: &str, ts: i64) -> ChatMes
         server_id: room.then(|| format!("arch-{ts}")),
         delivery: Delivery::Delivered,
         attachment: None,
-        private_nick: None,
     }
 }
 
@@ -645,7 +647,10 @@ fn room_private_messages_come_back_from_the_store_page_by_page() {
     let privates: Vec<ChatMessage> = (0..60)
         .map(|i| {
             let mut m = message(ROOM, true, "bob", &format!("pm {i}"), base + i * 10);
-            m.private_nick = Some("bob".into());
+            m.conversation = ConversationId::Private {
+                room: jid(ROOM),
+                nick: "bob".into(),
+            };
             m.server_id = None;
             m
         })

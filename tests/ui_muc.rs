@@ -228,8 +228,7 @@ fn mentions_count_apart_from_ordinary_unread() {
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: room.account.clone(),
-        peer: room.jid.clone(),
-        is_room: true,
+        conversation: loquat::ids::ConversationId::Room(room.jid.clone()),
         direction: Direction::Incoming,
         sender: "bob".into(),
         body: body.into(),
@@ -238,7 +237,6 @@ fn mentions_count_apart_from_ordinary_unread() {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: None,
     };
     let (a, b) = (msg("tea anyone?"), msg("alice, tea?"));
@@ -280,8 +278,7 @@ fn render_room_screens_for_review() {
                 extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: room.account.clone(),
-                peer: room.jid.clone(),
-                is_room: true,
+                conversation: loquat::ids::ConversationId::Room(room.jid.clone()),
                 direction: dir,
                 sender: sender.into(),
                 body: body.into(),
@@ -290,7 +287,6 @@ fn render_room_screens_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery: Delivery::Delivered,
-                private_nick: None,
                 attachment: None,
             },
             true,
@@ -365,8 +361,9 @@ fn render_room_screens_for_review() {
                 extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
-                peer: jid(&format!("{room_name}@conference.example.org")),
-                is_room: true,
+                conversation: loquat::ids::ConversationId::Room(jid(&format!(
+                    "{room_name}@conference.example.org"
+                ))),
                 direction: Direction::Incoming,
                 sender: "bob".into(),
                 body: body.into(),
@@ -375,7 +372,6 @@ fn render_room_screens_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery: Delivery::Delivered,
-                private_nick: None,
                 attachment: None,
             }),
         );
@@ -493,8 +489,7 @@ fn app_joins_a_room_and_shows_its_state() {
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
-        peer: room_jid.clone(),
-        is_room: true,
+        conversation: loquat::ids::ConversationId::Room(room_jid.clone()),
         direction: Direction::Incoming,
         sender: "bob".into(),
         body: "welcome alice2!".into(),
@@ -503,7 +498,6 @@ fn app_joins_a_room_and_shows_its_state() {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: None,
     };
     let _ = app.update(Message::Session(Update {
@@ -602,8 +596,7 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
         ChatMessage {
             id: id.clone(),
             account: room.account.clone(),
-            peer: room.jid.clone(),
-            is_room: true,
+            conversation: loquat::ids::ConversationId::Room(room.jid.clone()),
             direction: Direction::Incoming,
             sender: "bob".into(),
             body,
@@ -612,7 +605,6 @@ fn a_100_kb_room_message_shows_folded_until_show_more() {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
-            private_nick: None,
             attachment: None,
             truncated: true,
             extras: Default::default(),

@@ -345,8 +345,10 @@ fn message_privately_opens_its_own_conversation() {
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: room.account.clone(),
-        peer: room.jid.clone(),
-        is_room: false,
+        conversation: loquat::ids::ConversationId::Private {
+            room: room.jid.clone(),
+            nick: "bob".into(),
+        },
         direction: Direction::Incoming,
         sender: "bob".into(),
         body: "what is it?".into(),
@@ -356,7 +358,6 @@ fn message_privately_opens_its_own_conversation() {
         server_id: None,
         delivery: Delivery::Delivered,
         attachment: None,
-        private_nick: Some("bob".into()),
     });
     assert_eq!(room.lines.len(), lines_before);
     assert_eq!(count(room.view(Lang::En), "what is it?"), 1);

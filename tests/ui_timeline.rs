@@ -69,8 +69,11 @@ fn bobs_messages(account: &AccountId, peer: &BareJid, room: bool) -> Vec<ChatMes
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
-        peer: peer.clone(),
-        is_room: room,
+        conversation: if room {
+            ConversationId::Room(peer.clone())
+        } else {
+            ConversationId::Chat(peer.clone())
+        },
         direction: Direction::Incoming,
         sender: "bob".into(),
         body,
@@ -79,7 +82,6 @@ fn bobs_messages(account: &AccountId, peer: &BareJid, room: bool) -> Vec<ChatMes
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: attachment.map(Box::new),
     })
     .collect()
@@ -460,11 +462,13 @@ fn a_file_dropped_on_a_room_is_shared_in_the_room() {
         20,
         "the file in the room",
         |k| match k {
-            UpdateKind::Message(m) if m.is_room && m.attachment.is_some() => Some(m.clone()),
+            UpdateKind::Message(m) if m.conversation.is_room() && m.attachment.is_some() => {
+                Some(m.clone())
+            }
             _ => None,
         },
     ));
-    assert_eq!(got.peer, room_jid);
+    assert_eq!(*got.peer(), room_jid);
     assert_eq!(got.sender, "alice");
     assert_eq!(
         got.attachment.as_ref().map(|f| f.name.as_str()),
@@ -551,8 +555,7 @@ fn render_timelines_for_review() {
                 extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
-                peer: room_jid.clone(),
-                is_room: true,
+                conversation: ConversationId::Room(room_jid.clone()),
                 direction,
                 sender: sender.into(),
                 body: body.into(),
@@ -561,7 +564,6 @@ fn render_timelines_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery,
-                private_nick: None,
                 attachment: None,
             },
             true,
@@ -577,8 +579,7 @@ fn render_timelines_for_review() {
                 extras: Default::default(),
                 id: LocalMessageId::generate(),
                 account: account.clone(),
-                peer: room_jid.clone(),
-                is_room: true,
+                conversation: ConversationId::Room(room_jid.clone()),
                 direction: Direction::Incoming,
                 sender: "dave".into(),
                 body: format!("https://files.example.org/up/{name}"),
@@ -587,7 +588,6 @@ fn render_timelines_for_review() {
                 origin_id: None,
                 server_id: None,
                 delivery: Delivery::Delivered,
-                private_nick: None,
                 attachment: Some(Box::new(Attachment {
                     url: format!("https://files.example.org/up/{name}"),
                     name: name.into(),

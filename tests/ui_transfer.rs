@@ -270,8 +270,7 @@ fn with_file(account: &AccountId, peer: &BareJid) -> ChatMessage {
         extras: Default::default(),
         id: LocalMessageId::generate(),
         account: account.clone(),
-        peer: peer.clone(),
-        is_room: false,
+        conversation: loquat::ids::ConversationId::Chat(peer.clone()),
         direction: Direction::Incoming,
         sender: String::new(),
         body: url.clone(),
@@ -280,7 +279,6 @@ fn with_file(account: &AccountId, peer: &BareJid) -> ChatMessage {
         origin_id: None,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: Some(Box::new(Attachment {
             url,
             name: "photo 1.jpg".into(),

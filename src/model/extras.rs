@@ -180,7 +180,7 @@ impl ChatMessage {
         if author.direction != self.direction {
             return false;
         }
-        if !self.is_room || self.private_nick.is_some() {
+        if !self.conversation.in_room() {
             return true;
         }
         match (&self.extras.occupant_id, &author.occupant_id) {
@@ -355,8 +355,11 @@ mod tests {
         ChatMessage {
             id: LocalMessageId("m1".into()),
             account: AccountId("acc".into()),
-            peer: BareJid::new("bob@example.org").unwrap(),
-            is_room: room,
+            conversation: if room {
+                ConversationId::Room(BareJid::new("bob@example.org").unwrap())
+            } else {
+                ConversationId::Chat(BareJid::new("bob@example.org").unwrap())
+            },
             direction: Direction::Incoming,
             sender: if room { "bob".into() } else { String::new() },
             body: "helo".into(),
@@ -366,7 +369,6 @@ mod tests {
             server_id: None,
             delivery: Delivery::Delivered,
             attachment: None,
-            private_nick: None,
             truncated: false,
             extras: Extras::default(),
         }

@@ -233,7 +233,7 @@ impl Store {
         let Some(mut stored) = self.decode_message(&key, &value) else {
             return Ok(());
         };
-        if stored.server_id.is_some() || !stored.is_room {
+        if stored.server_id.is_some() || !stored.conversation.is_room() {
             return Ok(());
         }
         stored.server_id = Some(server_id.clone());
@@ -269,12 +269,11 @@ mod tests {
         ChatMessage {
             id: LocalMessageId(format!("L-{id}")),
             account: AccountId("acc".into()),
-            peer: if is_room {
-                room()
+            conversation: if is_room {
+                ConversationId::Room(room())
             } else {
-                BareJid::new("bob@example.org").unwrap()
+                ConversationId::Chat(BareJid::new("bob@example.org").unwrap())
             },
-            is_room,
             direction,
             sender: sender.into(),
             body: format!("text of {id}"),
@@ -284,7 +283,6 @@ mod tests {
             server_id: None,
             delivery: Delivery::Delivered,
             attachment: None,
-            private_nick: None,
             truncated: false,
             extras: Default::default(),
         }

@@ -460,7 +460,7 @@ impl Store {
                 }
                 Inserted::Duplicate => {
                     if let Some(m) = msgs.get(i)
-                        && m.is_room
+                        && m.conversation.is_room()
                         && m.direction == Direction::Outgoing
                     {
                         self.learn_room_ids(m)?;

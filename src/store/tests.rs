@@ -26,8 +26,7 @@ fn msg(n: i64) -> ChatMessage {
         extras: Default::default(),
         id: LocalMessageId(format!("m{n}")),
         account: account(),
-        peer: peer(),
-        is_room: false,
+        conversation: ConversationId::Chat(peer()),
         direction: Direction::Incoming,
         sender: String::new(),
         body: format!("message {n}"),
@@ -36,7 +35,6 @@ fn msg(n: i64) -> ChatMessage {
         origin_id: None,
         server_id: Some(format!("s{n}")),
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: None,
     }
 }
@@ -104,7 +102,7 @@ fn damaged_account_roster_and_summary_are_skipped() {
 
     // A damaged summary is rebuilt by the next insert instead of failing it.
     let mut to_bob = msg(2);
-    to_bob.peer = bob.jid().clone();
+    to_bob.conversation = ConversationId::Chat(bob.jid().clone());
     assert_eq!(store.insert_message(&to_bob).unwrap(), Inserted::New);
     assert_eq!(store.conversations(&account()).unwrap().len(), 2);
 }

@@ -54,18 +54,18 @@ impl Origin {
     /// `in_room`: its peer is a room we are in now.
     pub fn of(message: &ChatMessage, in_roster: bool, in_room: bool) -> Origin {
         let ours = message.direction == Direction::Outgoing;
-        if message.is_room || message.private_nick.is_some() {
+        if message.conversation.in_room() {
             let nick = message
-                .private_nick
-                .as_deref()
+                .conversation
+                .private_nick()
                 .unwrap_or(message.sender.as_str());
             Origin {
-                sender: format!("{}/{nick}", message.peer),
+                sender: format!("{}/{nick}", message.peer()),
                 known: ours || in_room,
             }
         } else {
             Origin {
-                sender: message.peer.to_string(),
+                sender: message.peer().to_string(),
                 known: ours || in_roster,
             }
         }
@@ -300,8 +300,14 @@ mod tests {
         ChatMessage {
             id: crate::ids::LocalMessageId("m".into()),
             account: crate::ids::AccountId("a".into()),
-            peer: xmpp_parsers::jid::BareJid::new(peer).unwrap_or_else(|_| unreachable!()),
-            is_room,
+            conversation: {
+                let peer = xmpp_parsers::jid::BareJid::new(peer).unwrap_or_else(|_| unreachable!());
+                if is_room {
+                    crate::ids::ConversationId::Room(peer)
+                } else {
+                    crate::ids::ConversationId::Chat(peer)
+                }
+            },
             direction,
             sender: sender.into(),
             body: String::new(),
@@ -311,7 +317,6 @@ mod tests {
             server_id: None,
             delivery: crate::model::Delivery::Delivered,
             attachment: None,
-            private_nick: None,
             extras: Default::default(),
             truncated: false,
         }
@@ -333,7 +338,10 @@ mod tests {
             "r@muc.example.org/alice"
         );
         let mut private = message("r@muc.example.org", false, "", Direction::Incoming);
-        private.private_nick = Some("eve".into());
+        private.conversation = crate::ids::ConversationId::Private {
+            room: private.peer().clone(),
+            nick: "eve".into(),
+        };
         assert!(!Origin::of(&private, false, false).known);
         assert_eq!(
             Origin::of(&private, false, true).sender,

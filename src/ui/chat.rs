@@ -706,8 +706,7 @@ mod tests {
             extras: Default::default(),
             id: LocalMessageId(id.into()),
             account: AccountId("a".into()),
-            peer: BareJid::new("bob@example.org").unwrap(),
-            is_room: false,
+            conversation: ConversationId::Chat(BareJid::new("bob@example.org").unwrap()),
             direction: Direction::Incoming,
             sender: String::new(),
             body: id.into(),
@@ -716,7 +715,6 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
-            private_nick: None,
             attachment: None,
         }
     }

@@ -176,11 +176,12 @@ impl App {
             None => self.main.chat().map(|c| (&c.account, &c.conversation)),
         };
         let room = message
-            .is_room
+            .conversation
+            .is_room()
             .then(|| {
                 self.rooms
                     .rooms
-                    .get(&(message.account.clone(), message.peer.clone()))
+                    .get(&(message.account.clone(), message.peer().clone()))
             })
             .flatten();
         // Our own messages echoed by the room never notify.
@@ -191,30 +192,30 @@ impl App {
             window_focused: self.window_focused && self.window_shown,
             open,
             own_presence: state.own_show,
-            muted: !self.settings().notifies(&message.peer),
+            muted: !self.settings().notifies(message.peer()),
             mention: room
                 .is_some_and(|r| crate::ui::room::joined::mentions(&message.body, &r.nick)),
         };
         if !crate::notify::should_notify(message, &ctx) {
             return Task::none();
         }
-        let sender = if let Some(nick) = &message.private_nick {
+        let sender = if let Some(nick) = message.conversation.private_nick() {
             // A private message in a room: never labelled as the room's bare address.
             format!(
                 "{} · {} ({})",
                 crate::notify::preview(nick),
-                crate::notify::preview(&message.peer.to_string()),
+                crate::notify::preview(&message.peer().to_string()),
                 crate::ui::i18n::tr(self.lang, crate::ui::i18n::T::PrivateMessage)
             )
-        } else if message.is_room {
+        } else if message.conversation.is_room() {
             // "nick in room"
             format!(
                 "{} · {}",
                 crate::notify::preview(&message.sender),
-                crate::notify::preview(&message.peer.to_string())
+                crate::notify::preview(&message.peer().to_string())
             )
         } else {
-            crate::notify::preview(&state.peer_label(&message.peer))
+            crate::notify::preview(&state.peer_label(message.peer()))
         };
         // With several accounts, say which one the message came to.
         let title = if self.accounts.len() > 1 {
@@ -227,9 +228,9 @@ impl App {
         };
         let note = Note {
             account: message.account.clone(),
-            peer: message.peer.clone(),
+            peer: message.peer().clone(),
             // A private message opens its room (where its conversation is listed).
-            room: message.is_room || message.private_nick.is_some(),
+            room: message.conversation.in_room(),
             title,
             body: crate::notify::preview(&message.body),
         };

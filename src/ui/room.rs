@@ -416,13 +416,13 @@ impl Panel {
     /// A stored room message, new to the user. True when it is unread and mentions
     /// our nickname. `open`: the room is on screen.
     pub fn push(&mut self, message: &ChatMessage, open: bool) -> bool {
-        let key = (message.account.clone(), message.peer.clone());
+        let key = (message.account.clone(), message.peer().clone());
         let Some(r) = self.rooms.get_mut(&key) else {
             return false;
         };
-        if message.private_nick.is_some() {
+        if message.conversation.private_nick().is_some() {
             // A private message asks for attention like a mention does.
-            let open = r.private_open.as_deref() == message.private_nick.as_deref();
+            let open = r.private_open.as_deref() == message.conversation.private_nick();
             r.push_private(message.clone());
             return !open;
         }

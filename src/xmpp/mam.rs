@@ -220,7 +220,7 @@ mod tests {
                 assert_eq!(message.body, "old news");
                 assert_eq!(message.server_id.as_deref(), Some("A1"));
                 assert_eq!(message.direction, Direction::Incoming);
-                assert_eq!(message.peer.as_str(), "bob@example.org");
+                assert_eq!(message.peer().as_str(), "bob@example.org");
                 assert_eq!(message.timestamp_ms, 1_714_557_600_999);
             }
             other => unreachable!("{other:?}"),
@@ -238,7 +238,7 @@ mod tests {
             i64::MAX / 2,
         );
         assert!(
-            matches!(ev.as_slice(), [Event::Archived { message, .. }] if message.direction == Direction::Outgoing && message.peer.as_str() == "bob@example.org"),
+            matches!(ev.as_slice(), [Event::Archived { message, .. }] if message.direction == Direction::Outgoing && message.peer().as_str() == "bob@example.org"),
             "{ev:?}"
         );
         let fin = stanza(&format!(

@@ -293,8 +293,7 @@ fn chat_event(
         message: Box::new(ChatMessage {
             id,
             account: state.account.clone(),
-            peer,
-            is_room: false,
+            conversation: conversation.clone(),
             direction,
             sender: match direction {
                 Direction::Incoming => private_nick.clone().unwrap_or_default(),
@@ -310,7 +309,6 @@ fn chat_event(
                 Direction::Outgoing => Delivery::Sent,
             },
             attachment,
-            private_nick,
             truncated,
             extras: Extras {
                 reply_to,
@@ -487,7 +485,7 @@ mod tests {
         );
         let (m, receipt) = only_message(ev);
         assert_eq!(m.body, "你好 Alice");
-        assert_eq!(m.peer.as_str(), "bob@example.org");
+        assert_eq!(m.peer().as_str(), "bob@example.org");
         assert_eq!(m.direction, Direction::Incoming);
         assert_eq!(m.origin_id.as_deref(), Some("o1"));
         assert_eq!(m.stanza_id_attr.as_deref(), Some("m1"));
@@ -537,7 +535,7 @@ mod tests {
         );
         let (m, receipt) = only_message(ev);
         assert_eq!(m.direction, Direction::Outgoing);
-        assert_eq!(m.peer.as_str(), "bob@example.org");
+        assert_eq!(m.peer().as_str(), "bob@example.org");
         assert_eq!(m.id.0, "x1");
         assert!(receipt.is_none(), "no receipts for carbons");
     }

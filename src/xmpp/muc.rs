@@ -501,8 +501,7 @@ fn room_message(
     Some(ChatMessage {
         id,
         account: state.account.clone(),
-        peer: room,
-        is_room: true,
+        conversation: crate::ids::ConversationId::Room(room),
         direction,
         sender: nick,
         body,
@@ -511,7 +510,6 @@ fn room_message(
         origin_id,
         server_id: None,
         delivery: Delivery::Delivered,
-        private_nick: None,
         truncated,
         attachment,
         extras: crate::model::Extras {

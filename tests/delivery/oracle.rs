@@ -102,8 +102,7 @@ impl Side {
             extras: Default::default(),
             id: LocalMessageId::generate(),
             account: self.account.clone(),
-            peer: crate::support::session::jid(peer),
-            is_room: false,
+            conversation: ConversationId::Chat(crate::support::session::jid(peer)),
             direction: Direction::Incoming,
             sender: String::new(),
             body: body.into(),
@@ -113,7 +112,6 @@ impl Side {
             server_id: Some(server_id.into()),
             delivery: Delivery::Delivered,
             attachment: None,
-            private_nick: None,
         };
         self.store().insert_message(&m).expect("store a message");
     }

@@ -19,7 +19,7 @@ use xmpp_parsers::stanza_id::OriginId;
 /// the sender's id in chats.
 fn reference_id(m: &ChatMessage) -> Option<String> {
     let sender_ids = || m.stanza_id_attr.clone().or_else(|| m.origin_id.clone());
-    if m.is_room && m.private_nick.is_none() {
+    if m.conversation.is_room() {
         m.server_id.clone().or_else(sender_ids)
     } else {
         sender_ids().or_else(|| m.server_id.clone())

@@ -29,11 +29,12 @@ impl Actor {
         for event in events {
             // Anything else may depend on the chat messages before it being stored (a
             // receipt for a carbon of our own message, say): store them first.
-            if !matches!(&event, Event::Message { message, .. } if !message.is_room) {
+            if !matches!(&event, Event::Message { message, .. } if !message.conversation.is_room())
+            {
                 self.flush_live().await;
             }
             match event {
-                Event::Message { message, .. } if message.is_room => {
+                Event::Message { message, .. } if message.conversation.is_room() => {
                     self.on_room_message(*message).await
                 }
                 Event::Message { message, receipt } => {
@@ -197,10 +198,14 @@ pub(super) fn store_failure_notice(message: &ChatMessage, e: &crate::store::Stor
         other => other.to_string(),
     };
     match message.direction {
-        Direction::Incoming => format!("A message from {} could not be saved: {why}", message.peer),
+        Direction::Incoming => format!(
+            "A message from {} could not be saved: {why}",
+            message.peer()
+        ),
         Direction::Outgoing => format!(
             "Your message to {} was not sent, because it could not be saved first: {why}. Its text: {}",
-            message.peer, message.body
+            message.peer(),
+            message.body
         ),
     }
 }

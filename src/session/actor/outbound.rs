@@ -23,17 +23,17 @@ impl Actor {
             None => return,
         };
         for m in pending {
-            if m.is_room || self.in_flight.contains(&m.id) {
+            if m.conversation.is_room() || self.in_flight.contains(&m.id) {
                 continue;
             }
             log::info!("{}: sending {} again from the outbox", self.own, m.id);
             let oob = m.attachment.map(|a| a.url);
             self.transmit_with(
-                m.peer,
+                m.conversation.jid().clone(),
                 &m.body,
                 m.id,
                 oob.as_deref(),
-                m.private_nick.as_deref(),
+                m.conversation.private_nick(),
                 m.extras.reply_to.as_ref(),
             )
             .await;
@@ -56,7 +56,7 @@ impl Actor {
                     return Ok(false);
                 };
                 if current.direction != Direction::Outgoing
-                    || peer.as_ref().is_some_and(|p| *p != current.peer)
+                    || peer.as_ref().is_some_and(|p| p != current.peer())
                     || !moves_forward(&current.delivery, &state2)
                 {
                     return Ok(false);
@@ -143,8 +143,7 @@ impl Actor {
             },
             id: id.clone(),
             account: self.account.clone(),
-            peer: to.clone(),
-            is_room: false,
+            conversation: ConversationId::Chat(to.clone()),
             direction: Direction::Outgoing,
             sender: String::new(),
             body: body.clone(),
@@ -153,7 +152,6 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
-            private_nick: None,
             attachment: None,
         };
         // Stored first: a message the user wrote is never only in memory.
@@ -197,7 +195,7 @@ impl Actor {
         };
         if message.direction != Direction::Outgoing
             || !matches!(message.delivery, Delivery::Failed(_) | Delivery::Pending)
-            || message.is_room
+            || message.conversation.is_room()
         {
             return;
         }
@@ -209,11 +207,11 @@ impl Actor {
         if self.online {
             let oob = message.attachment.map(|a| a.url);
             self.transmit_with(
-                message.peer,
+                message.conversation.jid().clone(),
                 &message.body,
                 id,
                 oob.as_deref(),
-                message.private_nick.as_deref(),
+                message.conversation.private_nick(),
                 message.extras.reply_to.as_ref(),
             )
             .await;

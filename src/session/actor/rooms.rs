@@ -265,8 +265,7 @@ impl Actor {
             },
             id: id.clone(),
             account: self.account.clone(),
-            peer: room.clone(),
-            is_room: true,
+            conversation: ConversationId::Room(room.clone()),
             direction: Direction::Outgoing,
             sender: nick,
             body: body.clone(),
@@ -276,7 +275,6 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
-            private_nick: None,
             attachment: attachment.map(Box::new),
         };
         let oob = message.attachment.as_ref().map(|a| a.url.clone());
@@ -300,7 +298,7 @@ impl Actor {
             return;
         };
         for m in pending {
-            if m.is_room && m.peer == *room && m.delivery == Delivery::Pending {
+            if m.conversation.is_room() && m.peer() == room && m.delivery == Delivery::Pending {
                 let oob = m.attachment.as_ref().map(|a| a.url.as_str());
                 let to = ConversationId::Room(room.clone());
                 if let Some(st) =
@@ -314,7 +312,7 @@ impl Actor {
 
     /// A live groupchat message: dedupe, store, show; our own reflection confirms ours.
     pub(super) async fn on_room_message(&mut self, message: ChatMessage) {
-        let room = message.peer.clone();
+        let room = message.peer().clone();
         if let Some(w) = self.rooms.wanted.get_mut(&room) {
             w.last_seen = Instant::now();
         }
@@ -331,7 +329,7 @@ impl Actor {
     }
 
     pub(super) async fn store_room_message(&mut self, message: ChatMessage) {
-        let room = message.peer.clone();
+        let room = message.peer().clone();
         let reflection = message.direction == Direction::Outgoing && message.origin_id.is_some();
         let (id, server_id) = (message.id.clone(), message.server_id.clone());
         if !self.store_message(message).await {

@@ -86,8 +86,10 @@ impl Actor {
             extras: Default::default(),
             id: id.clone(),
             account: self.account.clone(),
-            peer: room.clone(),
-            is_room: false,
+            conversation: crate::ids::ConversationId::Private {
+                room: room.clone(),
+                nick: nick.clone(),
+            },
             direction: Direction::Outgoing,
             sender: String::new(),
             body: body.clone(),
@@ -97,7 +99,6 @@ impl Actor {
             server_id: None,
             delivery: Delivery::Pending,
             attachment: None,
-            private_nick: Some(nick.clone()),
         };
         if !self.store_message(message).await {
             return;

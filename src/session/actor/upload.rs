@@ -165,8 +165,7 @@ impl Actor {
             extras: Default::default(),
             id: id.clone(),
             account: self.account.clone(),
-            peer: to.clone(),
-            is_room: false,
+            conversation: crate::ids::ConversationId::Chat(to.clone()),
             direction: Direction::Outgoing,
             sender: String::new(),
             body: attachment.url.clone(),
@@ -175,7 +174,6 @@ impl Actor {
             origin_id: Some(id.0.clone()),
             server_id: None,
             delivery: Delivery::Pending,
-            private_nick: None,
             attachment: Some(Box::new(attachment.clone())),
         };
         if !self.store_message(message).await {

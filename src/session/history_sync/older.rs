@@ -65,7 +65,7 @@ impl HistorySync {
             peer, mut batch, ..
         } = q;
         // Only this contact's messages (a server that ignored the filter gives others).
-        batch.retain(|m| !m.is_room && m.peer == peer);
+        batch.retain(|m| !m.conversation.is_room() && *m.peer() == peer);
         self.waiting = Waiting::OlderStored {
             peer: peer.clone(),
             batch: batch.clone(),

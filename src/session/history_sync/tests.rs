@@ -33,8 +33,7 @@ fn message(a: &Archived) -> ChatMessage {
         extras: Default::default(),
         id: LocalMessageId(format!("m-{}", a.body)),
         account: AccountId(ME.to_owned()),
-        peer: a.peer.clone(),
-        is_room: false,
+        conversation: crate::ids::ConversationId::Chat(a.peer.clone()),
         direction: Direction::Incoming,
         sender: String::new(),
         body: a.body.clone(),
@@ -43,7 +42,6 @@ fn message(a: &Archived) -> ChatMessage {
         origin_id: Some(format!("o-{}", a.body)),
         server_id: Some(a.id.clone()),
         delivery: Delivery::Delivered,
-        private_nick: None,
         attachment: None,
     }
 }

@@ -59,7 +59,7 @@ fn list_body(message: &ChatMessage) -> String {
     } else {
         message.body.as_str()
     };
-    if message.is_room && !message.sender.is_empty() {
+    if message.conversation.is_room() && !message.sender.is_empty() {
         format!("{}: {}", message.sender, body)
     } else {
         body.to_owned()
@@ -230,10 +230,10 @@ impl AccountState {
         match self
             .conversations
             .iter_mut()
-            .find(|c| c.peer == message.peer)
+            .find(|c| &c.peer == message.peer())
         {
             Some(entry) => {
-                entry.room = message.is_room;
+                entry.room = message.conversation.is_room();
                 if message.timestamp_ms >= entry.last_activity_ms {
                     entry.last_activity_ms = message.timestamp_ms;
                     entry.last_body = list_body(message);
@@ -244,8 +244,8 @@ impl AccountState {
                 }
             }
             None => self.conversations.push(ConversationEntry {
-                peer: message.peer.clone(),
-                room: message.is_room,
+                peer: message.peer().clone(),
+                room: message.conversation.is_room(),
                 last_activity_ms: message.timestamp_ms,
                 last_body: list_body(message),
                 last_file: last_file(message),
@@ -259,7 +259,7 @@ impl AccountState {
 
     /// Keeps a message of this run in memory.
     pub fn remember(&mut self, message: &ChatMessage) {
-        let recent = self.recent.entry(message.peer.clone()).or_default();
+        let recent = self.recent.entry(message.peer().clone()).or_default();
         if recent.iter().any(|m| m.id == message.id) {
             return;
         }
@@ -339,8 +339,7 @@ mod tests {
             extras: Default::default(),
             id: LocalMessageId::generate(),
             account: AccountId("a".into()),
-            peer: BareJid::new(peer).unwrap(),
-            is_room: false,
+            conversation: ConversationId::Chat(BareJid::new(peer).unwrap()),
             direction,
             sender: String::new(),
             body: format!("at {ts}"),
@@ -349,7 +348,6 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
-            private_nick: None,
             attachment: None,
         }
     }

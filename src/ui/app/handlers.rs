@@ -149,21 +149,25 @@ impl App {
             .messages()
             .iter()
             .rev()
-            .find(|m| m.direction == Direction::Incoming && !m.is_room)
+            .find(|m| m.direction == Direction::Incoming && !m.conversation.is_room())
         else {
             return;
         };
         let Some(id) = last.stanza_id_attr.clone() else {
             return;
         };
-        let key = (conversation.account.clone(), last.peer.clone(), id.clone());
+        let key = (
+            conversation.account.clone(),
+            last.peer().clone(),
+            id.clone(),
+        );
         if self.last_displayed.as_ref() == Some(&key) {
             return;
         }
         if let Some(handle) = self.handles.get(&conversation.account)
             && handle
                 .send(Command::MarkDisplayed {
-                    peer: last.peer.clone(),
+                    peer: last.peer().clone(),
                     id,
                 })
                 .is_ok()
@@ -495,15 +499,14 @@ impl App {
             UpdateKind::Presence { from, show, status } => state.set_presence(&from, show, status),
             UpdateKind::SubscriptionRequest { from } => state.add_request(from),
             UpdateKind::Message(message) => {
-                if message.is_room || message.private_nick.is_some() {
+                if message.conversation.in_room() {
                     // Rooms have their own view (see `ui::room`), and a line in the inbox.
                     self.room_message(&message, false);
                     return Task::none();
                 }
-                let open = self
-                    .main
-                    .chat()
-                    .is_some_and(|c| c.is(&account, &message.peer) && !message.is_room);
+                let open = self.main.chat().is_some_and(|c| {
+                    c.is(&account, message.peer()) && !message.conversation.is_room()
+                });
                 state.note_message(&message, open);
                 state.remember(&message);
                 let incoming = message.direction == Direction::Incoming;
@@ -521,7 +524,7 @@ impl App {
             }
             UpdateKind::History(messages) => {
                 for message in messages {
-                    if message.is_room || message.private_nick.is_some() {
+                    if message.conversation.in_room() {
                         self.room_message(&message, true);
                         continue;
                     }
@@ -530,11 +533,9 @@ impl App {
                     };
                     state.note_message(&message, true);
                     state.remember(&message);
-                    if let Some(conversation) = self
-                        .main
-                        .chat_mut()
-                        .filter(|c| c.is(&account, &message.peer) && !message.is_room)
-                    {
+                    if let Some(conversation) = self.main.chat_mut().filter(|c| {
+                        c.is(&account, message.peer()) && !message.conversation.is_room()
+                    }) {
                         conversation.push(message);
                     }
                 }
@@ -566,11 +567,11 @@ impl App {
                 {
                     open.replace(&message);
                 }
-                if message.is_room
+                if message.conversation.is_room()
                     && let Some(r) = self
                         .rooms
                         .rooms
-                        .get_mut(&(account.clone(), message.peer.clone()))
+                        .get_mut(&(account.clone(), message.peer().clone()))
                 {
                     r.replace(&message);
                 }

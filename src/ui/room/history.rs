@@ -141,7 +141,7 @@ impl Panel {
     /// History that is not new to the user (the archive's catch-up backwards): shown
     /// in its place, never counted as unread.
     pub fn merge_history(&mut self, message: &ChatMessage) {
-        let key = (message.account.clone(), message.peer.clone());
+        let key = (message.account.clone(), message.peer().clone());
         if let Some(r) = self.rooms.get_mut(&key) {
             merge(r, vec![message.clone()]);
         }
@@ -464,8 +464,9 @@ mod tests {
             extras: Default::default(),
             id: LocalMessageId::generate(),
             account: AccountId("a".into()),
-            peer: BareJid::new("tea@muc.example.org").unwrap_or_else(|_| unreachable!()),
-            is_room: true,
+            conversation: ConversationId::Room(
+                BareJid::new("tea@muc.example.org").unwrap_or_else(|_| unreachable!()),
+            ),
             direction: Direction::Incoming,
             sender: "bob".into(),
             body: format!("at {at}"),
@@ -475,7 +476,6 @@ mod tests {
             server_id: None,
             delivery: Delivery::Delivered,
             attachment: None,
-            private_nick: None,
         }
     }
 
@@ -486,7 +486,7 @@ mod tests {
     #[test]
     fn history_merges_by_id_in_time_order() {
         let m = msg(0);
-        let mut room = Room::new(m.account.clone(), m.peer.clone(), "alice".into(), None);
+        let mut room = Room::new(m.account.clone(), m.peer().clone(), "alice".into(), None);
         let (a, b, c) = (msg(10), msg(20), msg(30));
         room.push(c.clone(), true);
         merge(&mut room, vec![a.clone(), b.clone(), c.clone()]);
@@ -502,7 +502,7 @@ mod tests {
     #[test]
     fn a_busy_room_keeps_a_window_of_lines_and_the_rest_in_the_store() {
         let m = msg(0);
-        let mut room = Room::new(m.account.clone(), m.peer.clone(), "alice".into(), None);
+        let mut room = Room::new(m.account.clone(), m.peer().clone(), "alice".into(), None);
         room.older = Older::Exhausted;
         room.lines
             .push(Line::Notes(vec![crate::ui::room::joined::Note::Joined(

@@ -362,7 +362,7 @@ impl Room {
 
     /// A stored private message with one occupant.
     pub fn push_private(&mut self, message: ChatMessage) {
-        let Some(nick) = message.private_nick.clone() else {
+        let Some(nick) = message.conversation.private_nick().map(str::to_owned) else {
             return;
         };
         let open = self.private_open.as_deref() == Some(nick.as_str());
@@ -699,8 +699,7 @@ mod tests {
             extras: Default::default(),
             id: LocalMessageId(id.into()),
             account: AccountId("a".into()),
-            peer: jid.clone(),
-            is_room: true,
+            conversation: crate::ids::ConversationId::Room(jid.clone()),
             direction: Direction::Incoming,
             sender: "bob".into(),
             body: id.into(),
@@ -709,7 +708,6 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
-            private_nick: None,
             attachment: None,
         };
         room.push(message("read"), true);

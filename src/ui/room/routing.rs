@@ -134,10 +134,10 @@ impl App {
     /// A stored room message from a session: into the room, and up the inbox with its
     /// unread and mention counts. `history`: fetched from the archive, not new.
     pub(in crate::ui) fn room_message(&mut self, message: &ChatMessage, history: bool) {
-        let key = (message.account.clone(), message.peer.clone());
+        let key = (message.account.clone(), message.peer().clone());
         let shown = self.main.is_room(&key.0, &key.1);
         let open = history || shown;
-        let mention = if history && message.private_nick.is_none() {
+        let mention = if history && message.conversation.private_nick().is_none() {
             self.rooms.merge_history(message);
             false
         } else {
@@ -146,7 +146,7 @@ impl App {
         if let Some(state) = self.account_mut(&message.account) {
             let unread = state.note_message(message, open);
             if unread && mention {
-                state.note_mention(&message.peer);
+                state.note_mention(message.peer());
             }
         }
     }

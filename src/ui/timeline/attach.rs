@@ -85,7 +85,7 @@ impl App {
         };
         let mut item = Item::download(
             message.account.clone(),
-            message.peer.clone(),
+            message.peer().clone(),
             attachment,
             dir,
         );
@@ -146,7 +146,7 @@ impl App {
                 };
                 let item = Item::download(
                     message.account.clone(),
-                    message.peer.clone(),
+                    message.peer().clone(),
                     attachment,
                     dir,
                 );
@@ -227,11 +227,11 @@ impl App {
                 continue;
             };
             let (trust, domain) = (state.account.trust.clone(), state.account.jid.domain());
-            let in_roster = state.in_roster(&m.peer);
+            let in_roster = state.in_roster(m.peer());
             let in_room = self
                 .rooms
                 .rooms
-                .get(&(m.account.clone(), m.peer.clone()))
+                .get(&(m.account.clone(), m.peer().clone()))
                 .is_some_and(|r| {
                     matches!(
                         r.status,

@@ -149,8 +149,9 @@ mod tests {
         let mut m = ChatMessage {
             id: crate::ids::LocalMessageId("m1".into()),
             account: crate::ids::AccountId("acc".into()),
-            peer: xmpp_parsers::jid::BareJid::new("bob@example.org").expect("jid"),
-            is_room: false,
+            conversation: crate::ids::ConversationId::Chat(
+                xmpp_parsers::jid::BareJid::new("bob@example.org").expect("jid"),
+            ),
             direction: crate::model::Direction::Incoming,
             sender: String::new(),
             body: "hello".into(),
@@ -160,7 +161,6 @@ mod tests {
             server_id: None,
             delivery: crate::model::Delivery::Delivered,
             attachment: None,
-            private_nick: None,
             truncated: false,
             extras: Default::default(),
         };

@@ -364,8 +364,9 @@ mod tests {
             extras: Default::default(),
             id: LocalMessageId::generate(),
             account: crate::ids::AccountId("a".into()),
-            peer: xmpp_parsers::jid::BareJid::new("tea@conference.example.org").unwrap(),
-            is_room: true,
+            conversation: crate::ids::ConversationId::Room(
+                xmpp_parsers::jid::BareJid::new("tea@conference.example.org").unwrap(),
+            ),
             direction,
             sender: sender.into(),
             body: "hi".into(),
@@ -374,7 +375,6 @@ mod tests {
             origin_id: None,
             server_id: None,
             delivery: Delivery::Delivered,
-            private_nick: None,
             attachment: None,
         }
     }

@@ -83,7 +83,7 @@ mod tests {
         let m = &got[0];
         assert_eq!(m.body, "psst");
         assert_eq!(m.sender, "bob");
-        assert!(!m.is_room);
+        assert!(!m.conversation.is_room());
         assert_eq!(
             m.conversation(),
             ConversationId::Private {
@@ -106,7 +106,7 @@ mod tests {
             1_000,
         );
         let got = messages(ev);
-        assert_eq!(got[0].private_nick.as_deref(), Some("carol"));
+        assert_eq!(got[0].conversation.private_nick(), Some("carol"));
     }
 
     #[test]
@@ -121,7 +121,7 @@ mod tests {
             1_000,
         );
         let got = messages(ev);
-        assert_eq!(got[0].private_nick, None);
+        assert_eq!(got[0].conversation.private_nick(), None);
         assert_eq!(
             got[0].conversation(),
             ConversationId::Chat(
@@ -145,7 +145,7 @@ mod tests {
             1_000,
         );
         let got = messages(ev);
-        assert_eq!(got[0].private_nick.as_deref(), Some("bob"));
+        assert_eq!(got[0].conversation.private_nick(), Some("bob"));
         assert_eq!(got[0].direction, Direction::Outgoing);
     }
 

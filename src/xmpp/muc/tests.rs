@@ -321,9 +321,9 @@ fn message_of(ev: Vec<Event>) -> ChatMessage {
 fn groupchat_messages_trust_the_room_stanza_id_only() {
     let mut s = joined();
     let m = message_of(s.handle(groupchat("bob", ROOM, ""), 5));
-    assert!(m.is_room);
+    assert!(m.conversation.is_room());
     assert_eq!(m.sender, "bob");
-    assert_eq!(m.peer, room());
+    assert_eq!(*m.peer(), room());
     assert_eq!(m.direction, Direction::Incoming);
     assert_eq!(m.server_id.as_deref(), Some("S1"));
     // A stanza-id stamped by someone else than the room is ignored.
@@ -432,7 +432,7 @@ fn room_archive_results_only_from_the_queried_room() {
     }
     let ev = s.handle(result(ROOM, &qid), i64::MAX / 2);
     assert!(
-        matches!(muc(&ev).as_slice(), [MucEvent::Archived { message, .. }] if message.server_id.as_deref() == Some("A1") && message.sender == "bob" && message.is_room),
+        matches!(muc(&ev).as_slice(), [MucEvent::Archived { message, .. }] if message.server_id.as_deref() == Some("A1") && message.sender == "bob" && message.conversation.is_room()),
         "{ev:?}"
     );
     let id = iq_id(&q);
