@@ -7,6 +7,7 @@ use crate::transfer::{self, DownloadLimits};
 use crate::ui::app::startup::blocking;
 use crate::ui::chat;
 use crate::ui::i18n::{T, tr};
+use crate::ui::timeline::previews;
 use crate::ui::timeline::transfers::{self, Item, Status};
 use crate::ui::{App, Message};
 use iced::Task;
@@ -170,10 +171,10 @@ impl App {
 
     pub(in crate::ui) fn on_transfers(&mut self, message: transfers::Message) -> Task<Message> {
         if let transfers::Message::Preview(m) = message {
-            let (task, open) = self.transfers.previews.update(m);
+            let (task, event) = self.transfers.previews.update(m);
             let task = task.map(|m| Message::Transfers(transfers::Message::Preview(m)));
-            return match open {
-                Some(path) => Task::batch([
+            return match event {
+                Some(previews::Event::OpenExternal(path)) => Task::batch([
                     task,
                     Task::perform(
                         blocking(move || ::open::that_detached(&path).map_err(|e| e.to_string())),

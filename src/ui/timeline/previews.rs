@@ -29,6 +29,13 @@ pub enum Preview {
     Failed(String),
 }
 
+/// What the previews ask of the app.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Open a downloaded file in the system's viewer.
+    OpenExternal(PathBuf),
+}
+
 #[derive(Debug, Clone)]
 pub enum Message {
     Loaded(String, Result<Picture, TransferError>),
@@ -159,7 +166,7 @@ impl Previews {
         }
     }
 
-    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<PathBuf>) {
+    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
         match message {
             Message::Loaded(url, r) => {
                 let next = self.gate.done().map(Job::run).unwrap_or_else(Task::none);
@@ -211,7 +218,7 @@ impl Previews {
                 self.full = None;
                 (Task::none(), None)
             }
-            Message::OpenExternal(path) => (Task::none(), Some(path)),
+            Message::OpenExternal(path) => (Task::none(), Some(Event::OpenExternal(path))),
         }
     }
 
