@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 mod support;
+use support::session::jid;
 
 use futures::future::join_all;
 use futures::{Stream, StreamExt};
@@ -29,10 +30,6 @@ type Updates = Pin<Box<dyn Stream<Item = Update> + Send>>;
 
 /// Seconds to wait for anything the server should do promptly.
 const PROMPT: u64 = 20;
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).unwrap_or_else(|e| panic!("test JID {s:?}: {e}"))
-}
 
 fn params(
     server: &TestServer,

@@ -3,19 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+mod support;
+use support::session::jid;
+
 use loquat::instance::{self, Request, Start};
 use loquat::uri::{self, UriError, XmppUri};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use xmpp_parsers::jid::BareJid;
 
 /// The tests that use the session bus take turns: a notification server of one test
 /// would otherwise answer (and hold) the notifications of another.
 static SESSION_BUS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).expect("a valid test JID")
-}
 
 /// Takes this test's turn on the session bus, which `tests/run-all.sh` provides with
 /// `dbus-run-session`; without one the test fails and says so.

@@ -7,16 +7,14 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+use support::session::jid;
+
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
 use loquat::store::{Inserted, Store};
-use xmpp_parsers::jid::BareJid;
 
 const T0: i64 = 1_700_000_000_000;
-
-fn jid(s: &str) -> BareJid {
-    BareJid::new(s).unwrap()
-}
 
 fn acct(s: &str) -> AccountId {
     AccountId(s.into())

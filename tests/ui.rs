@@ -8,6 +8,7 @@
 #![cfg(feature = "gui")]
 
 mod support;
+use support::app::{apply, count as count_text, shows};
 
 use iced::keyboard::{Key, key::Named};
 use iced::widget::Id;
@@ -23,23 +24,6 @@ use loquat::ui::screen::onboarding::{self, ADDRESS_ID, PASSWORD_ID};
 use loquat::ui::{App, Message};
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::BareJid;
-
-/// How many text widgets (or text inputs) on screen contain `needle`.
-fn count_text(app: &App, needle: &str) -> usize {
-    support::view::count(app.view(), needle)
-}
-
-fn shows(app: &App, needle: &str) -> bool {
-    count_text(app, needle) > 0
-}
-
-/// Feeds every message the simulated interaction produced into the app, as the
-/// runtime would (the returned tasks are not run: no network, no disk).
-fn apply(app: &mut App, messages: Vec<Message>) {
-    for message in messages {
-        let _ = app.update(message);
-    }
-}
 
 #[test]
 fn onboarding_rejects_an_invalid_address_and_shows_login_errors() {

@@ -11,9 +11,9 @@ mod support;
 
 use support::session::jid;
 
+use iced::Rectangle;
 use iced::keyboard::{Key, key::Named};
 use iced::widget::Id;
-use iced::{Rectangle, Settings};
 use iced_test::Simulator;
 use iced_test::selector::{Candidate, Target};
 use loquat::ids::{AccountId, LocalMessageId};
@@ -43,8 +43,10 @@ fn next_command(
 use xmpp_parsers::jid::{BareJid, FullJid};
 
 /// A window tall enough for two account cards and the lists below them.
+const TALL: (f32, f32) = (1100.0, 1400.0);
+
 fn sim(app: &App) -> Simulator<'_, Message> {
-    Simulator::with_size(Settings::default(), (1100.0, 1400.0), app.view())
+    support::app::sim_sized(app, TALL)
 }
 
 /// Every text on screen containing `needle`, with where it is.
@@ -69,17 +71,8 @@ fn shows_in(app: &App, id: Id, needle: &str) -> bool {
         .any(|bounds| area.contains(bounds.center()))
 }
 
-/// Runs an interaction and feeds the messages it produced into the app, as the runtime
-/// would (returned tasks are not run: no network, no disk).
 fn interact(app: &mut App, steps: impl FnOnce(&mut Simulator<'_, Message>)) {
-    let messages: Vec<Message> = {
-        let mut ui = sim(app);
-        steps(&mut ui);
-        ui.into_messages().collect()
-    };
-    for message in messages {
-        let _ = app.update(message);
-    }
+    let _ = support::app::interact_in(TALL, app, steps);
 }
 
 /// Clicks the text `label` that lies inside the widget with id `inside`.

@@ -9,15 +9,15 @@
 #![cfg(feature = "gui")]
 
 mod support;
+use support::app::{click, interact, shows, shows_in, sim};
+use support::view::run_tasks as run;
 
 use support::session::jid;
 
-use futures::StreamExt;
 use iced::Task;
+use iced::Theme;
 use iced::keyboard::{Key, key::Named};
 use iced::widget::Id;
-use iced::{Rectangle, Settings, Theme};
-use iced_test::Simulator;
 use loquat::config::{LanguageChoice, Settings as AppSettings, ThemeChoice, WindowState};
 use loquat::ids::{AccountId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
@@ -32,64 +32,8 @@ use loquat::ui::i18n::Lang;
 use loquat::ui::{App, Message};
 use xmpp_parsers::jid::BareJid;
 
-fn sim(app: &App) -> Simulator<'_, Message> {
-    Simulator::with_size(Settings::default(), (1100.0, 800.0), app.view())
-}
-
-/// Every text on screen containing `needle`, with where it is.
-fn texts(app: &App, needle: &str) -> Vec<Rectangle> {
-    support::view::found_in(sim(app), needle, false)
-}
-
-fn shows(app: &App, needle: &str) -> bool {
-    !texts(app, needle).is_empty()
-}
-
-/// Is a text containing `needle` inside the widget with this id?
-fn shows_in(app: &App, id: &'static str, needle: &str) -> bool {
-    let area = sim(app).find(Id::new(id)).expect("widget").bounds();
-    texts(app, needle)
-        .iter()
-        .any(|bounds| area.contains(bounds.center()))
-}
-
-/// Runs an interaction and feeds the messages it produced into the app.
-fn interact(app: &mut App, steps: impl FnOnce(&mut Simulator<'_, Message>)) {
-    let messages: Vec<Message> = {
-        let mut ui = sim(app);
-        steps(&mut ui);
-        ui.into_messages().collect()
-    };
-    for message in messages {
-        let _ = app.update(message);
-    }
-}
-
-fn click(app: &mut App, label: &'static str) {
-    interact(app, |ui| {
-        ui.click(label)
-            .unwrap_or_else(|e| panic!("{label:?} not found: {e}"));
-    });
-}
-
 fn shortcut(app: &mut App, action: Action) -> Task<Message> {
     app.update(Message::Desk(DeskMessage::Shortcut(action)))
-}
-
-/// Runs a task's futures (disk writes through tokio's blocking pool) and feeds what
-/// they produce back into the app, as the runtime would; widget operations and exit
-/// are left out.
-fn run(rt: &tokio::runtime::Runtime, app: &mut App, task: Task<Message>) {
-    let Some(stream) = iced_runtime::task::into_stream(task) else {
-        return;
-    };
-    let actions: Vec<_> = rt.block_on(stream.collect());
-    for action in actions {
-        if let iced_runtime::Action::Output(message) = action {
-            let next = app.update(message);
-            run(rt, app, next);
-        }
-    }
 }
 
 fn contact(jid_: &str, name: &str) -> Contact {

@@ -10,11 +10,11 @@
 #![cfg(feature = "gui")]
 
 mod support;
+use support::app::{click, found, shows, sim};
 
 use support::session::jid;
 
-use iced::{Rectangle, Settings, Task};
-use iced_test::Simulator;
+use iced::{Rectangle, Task};
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Delivery, Direction};
 use loquat::session::rooms::{Affiliation, Occupant, Role, RoomUpdate};
@@ -31,19 +31,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 const ROOM: &str = "tea@conference.example.org";
 const BOB: &str = "bob@example.org";
 
-fn sim(app: &App) -> Simulator<'_, Message> {
-    Simulator::with_size(Settings::default(), (1100.0, 800.0), app.view())
-}
-
-/// Every text on screen equal to `needle` (`exact`) or containing it, with where it is.
-fn found(app: &App, needle: &str, exact: bool) -> Vec<Rectangle> {
-    support::view::found_in(sim(app), needle, exact)
-}
-
-fn shows(app: &App, needle: &str) -> bool {
-    !found(app, needle, false).is_empty()
-}
-
 /// Is there a text exactly `line` on screen?
 fn shows_line(app: &App, line: &str) -> bool {
     !found(app, line, true).is_empty()
@@ -54,16 +41,6 @@ fn at(app: &App, needle: &str) -> Rectangle {
     let hits = found(app, needle, true);
     assert_eq!(hits.len(), 1, "{needle:?} on screen {} times", hits.len());
     hits[0]
-}
-
-fn click(app: &mut App, label: &'static str) -> Vec<Task<Message>> {
-    let messages: Vec<Message> = {
-        let mut ui = sim(app);
-        ui.click(label)
-            .unwrap_or_else(|e| panic!("{label:?} not found: {e}"));
-        ui.into_messages().collect()
-    };
-    messages.into_iter().map(|m| app.update(m)).collect()
 }
 
 fn account() -> Account {

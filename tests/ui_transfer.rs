@@ -10,6 +10,7 @@
 #![cfg(feature = "gui")]
 
 mod support;
+use support::app::{click, count as count_text, shows};
 
 use futures::future::BoxFuture;
 use iced_test::simulator;
@@ -116,25 +117,6 @@ fn texts_at(app: &App) -> Vec<(String, iced::Rectangle)> {
         None
     });
     std::mem::take(&mut *found.lock().expect("lock"))
-}
-
-fn count_text(app: &App, needle: &str) -> usize {
-    support::view::count(app.view(), needle)
-}
-
-fn shows(app: &App, needle: &str) -> bool {
-    count_text(app, needle) > 0
-}
-
-fn click(app: &mut App, label: &str) {
-    let messages = {
-        let mut ui = simulator(app.view());
-        ui.click(label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-        ui.into_messages().collect::<Vec<_>>()
-    };
-    for m in messages {
-        let _ = app.update(m);
-    }
 }
 
 /// The main screen with Bob's conversation open and a session handle.

@@ -16,6 +16,8 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
+#[cfg(feature = "gui")]
+pub mod app;
 mod certs;
 mod ejabberd;
 pub mod liar;
