@@ -15,6 +15,8 @@
 //! - `refs` (schema 3): every id a message is known by -> its local id, so corrections,
 //!   reactions and retractions find it; `pending_changes`: those that came before their
 //!   message (see [`changes`]).
+//! - `sending`: our own changes (corrections, reactions, retractions) until the server
+//!   confirmed them, the outbox for changes (see [`sending`]).
 //!
 //! Durability rule: a message counts as stored only after a flush, and the insert
 //! functions flush before they return. Calls block on disk I/O: run them off the UI thread.
@@ -37,6 +39,7 @@ mod order;
 mod prefs;
 mod recover;
 mod schema;
+mod sending;
 #[cfg(test)]
 mod tests;
 mod transfers;
@@ -46,6 +49,7 @@ pub use gaps::HistoryGap;
 pub use order::PageOrder;
 pub use recover::{Salvaged, keep_path};
 pub use schema::SCHEMA_VERSION;
+pub use sending::QueuedChange;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -110,6 +114,8 @@ pub struct Store {
     outbox: sled::Tree,
     refs: sled::Tree,
     pending: sled::Tree,
+    /// Our own changes on their way out (see [`sending`]).
+    sending: sled::Tree,
     /// Messages that changes waiting for them altered as they were stored, until the
     /// session takes them (so what it shows is what was stored), by `account | id`.
     absorbed: Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, ChatMessage>>>,
@@ -296,6 +302,7 @@ impl Store {
             outbox: tree(&db, schema::OUTBOX)?,
             refs: tree(&db, schema::REFS)?,
             pending: tree(&db, schema::PENDING)?,
+            sending: tree(&db, schema::SENDING)?,
             absorbed: Arc::default(),
             db,
             records_read: Arc::new(AtomicU64::new(0)),

@@ -114,12 +114,24 @@ async fn start(
     user: &str,
     password: &str,
 ) -> Running {
+    start_at(server, server.c2s_port(), dir, account, user, password).await
+}
+
+/// As [`start`], connecting to `port` (a fault proxy in front of the server).
+async fn start_at(
+    server: &TestServer,
+    port: u16,
+    dir: &Path,
+    account: &str,
+    user: &str,
+    password: &str,
+) -> Running {
     let _ = env_logger::builder().is_test(true).try_init();
     let store = Store::open(dir).expect("open the data folder");
     let account = AccountId(account.to_owned());
     let params = local_params(
         account.clone(),
-        server.c2s_port(),
+        port,
         server.ca_pem(),
         user,
         password,
@@ -568,4 +580,141 @@ async fn modern_xmpp_with_slixmpp_in_a_room_live_after_a_restart_and_from_the_ar
     check_own_changes(&archived);
     assert!(!archived.iter().any(|m| m.body == "forged"));
     quit(r).await;
+}
+
+/// A correction, a reaction and a retraction made while the link is down are kept with
+/// the history, survive quitting, and go out with their own ids once Loquat is online
+/// again: slixmpp's plugins read each of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_offline_reach_slixmpp_after_a_restart() {
+    let server = TestServer::start();
+    let (alice, pa) = server.fresh_user("alice");
+    let (bob, pb) = server.fresh_user("bob");
+    let data = tempfile::tempdir().unwrap();
+    let conversation = ConversationId::Chat(jid(&bob));
+    let proxy = support::FaultProxy::start(server.c2s_port());
+
+    let mut r = start_at(&server, proxy.port(), data.path(), "acc-a", &alice, &pa).await;
+    let mut peer = Peer::start(&server, &bob, &pb, &["--to", &alice]);
+    tokio::task::block_in_place(|| peer.wait_line("sent", 60));
+    wait_for(&mut r.updates, 30, "the peer's last message", |k| match k {
+        UpdateKind::Message(m) if m.body == "yes, hello" => Some(()),
+        _ => None,
+    })
+    .await;
+    let h = r.handle.clone();
+    let (first, oops) = (
+        LocalMessageId("loquat-first".into()),
+        LocalMessageId("loquat-oops".into()),
+    );
+    for (id, body) in [(&first, "my first"), (&oops, "oops")] {
+        h.send(Command::SendChat {
+            to: jid(&bob),
+            body: body.into(),
+            id: id.clone(),
+        })
+        .unwrap();
+    }
+    tokio::task::block_in_place(|| peer.wait_line("SEEN {\"body\": \"oops\"", 30));
+
+    // The link goes down and stays down.
+    proxy.black_hole();
+    proxy.cut_all();
+    wait_for(&mut r.updates, 30, "the cut", |k| {
+        matches!(k, UpdateKind::Disconnected { .. }).then_some(())
+    })
+    .await;
+    let reacted = by_body(&history(&r, &conversation), "react to me")
+        .id
+        .clone();
+    h.send(Command::Correct {
+        conversation: conversation.clone(),
+        target: first.clone(),
+        body: "my first, fixed".into(),
+        id: LocalMessageId("loquat-fix".into()),
+    })
+    .unwrap();
+    h.send(Command::React {
+        conversation: conversation.clone(),
+        target: reacted,
+        emojis: vec!["❤".into()],
+    })
+    .unwrap();
+    h.send(Command::Retract {
+        conversation: conversation.clone(),
+        target: oops,
+    })
+    .unwrap();
+    for _ in 0..3 {
+        let notice = wait_for(&mut r.updates, 20, "the offline notice", |k| match k {
+            UpdateKind::Notice(n) => Some(n.clone()),
+            _ => None,
+        })
+        .await;
+        assert!(notice.contains("will be sent"), "{notice}");
+    }
+    assert_eq!(r.store.queued_changes(&r.account).unwrap().len(), 3);
+    // Shown at once, whatever the link.
+    check_own_offline_changes(&history(&r, &conversation));
+    quit(r).await;
+
+    // Next start, the link is back: the changes go out, before what is written next.
+    proxy.restore();
+    let r = start_at(&server, proxy.port(), data.path(), "acc-a", &alice, &pa).await;
+    r.handle
+        .send(Command::SendChat {
+            to: jid(&bob),
+            body: "bye".into(),
+            id: LocalMessageId("loquat-bye".into()),
+        })
+        .unwrap();
+    let done = tokio::task::block_in_place(|| peer.wait_line("done", 60));
+    assert_eq!(done, "done");
+    let seen = peer.seen_json();
+    let at = |what: &str| {
+        seen.iter()
+            .position(|s| !s[what].is_null())
+            .unwrap_or_else(|| panic!("slixmpp saw no {what} from Loquat: {seen:#?}"))
+    };
+    assert_eq!(seen[at("replace")]["replace"], "loquat-first");
+    assert_eq!(seen[at("replace")]["body"], "my first, fixed");
+    assert_eq!(seen[at("reactions")]["reactions"][1][0], "❤");
+    assert_eq!(seen[at("retract")]["retract"], "loquat-oops");
+    let bye = seen.iter().position(|s| s["body"] == "bye").unwrap();
+    assert!(
+        at("replace") < at("reactions") && at("reactions") < at("retract") && at("retract") < bye,
+        "in the order made, before what came after: {seen:#?}"
+    );
+    // Confirmed by the server, the queue empties (it is emptied on the server's ack).
+    let mut left = usize::MAX;
+    for _ in 0..50 {
+        left = r.store.queued_changes(&r.account).unwrap().len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the server took every change");
+    check_own_offline_changes(&history(&r, &conversation));
+    quit(r).await;
+}
+
+fn check_own_offline_changes(history: &[ChatMessage]) {
+    let first = history
+        .iter()
+        .find(|m| m.id.0 == "loquat-first")
+        .expect("our first message");
+    assert_eq!(first.body, "my first, fixed");
+    let oops = history
+        .iter()
+        .find(|m| m.id.0 == "loquat-oops")
+        .expect("our retracted message");
+    assert!(oops.extras.retracted.is_some());
+    assert!(
+        by_body(history, "react to me")
+            .extras
+            .reactions
+            .iter()
+            .any(|r| r.mine && r.emojis == ["❤"])
+    );
 }

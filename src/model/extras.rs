@@ -141,7 +141,7 @@ pub struct Modification {
 }
 
 /// A conversation as its storage key text (`ConversationId::key`).
-mod conversation_key {
+pub(crate) mod conversation_key {
     use crate::ids::ConversationId;
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -460,6 +460,7 @@ impl Actor {
         }
         self.online = true;
         self.flush_outbox().await;
+        self.flush_changes(None).await;
         let abandoned = self.sync.abandon_older();
         self.run_sync(abandoned).await;
         self.rooms_on_reset().await;
@@ -476,6 +477,7 @@ impl Actor {
         // The stream re-sent what it had; now what was written while it was down.
         self.online = true;
         self.flush_outbox().await;
+        self.flush_changes(None).await;
     }
 
     async fn on_command(&mut self, command: Command) {

@@ -20,6 +20,8 @@ pub(super) const SUMMARIES: &str = "summaries";
 pub(super) const OUTBOX: &str = "outbox";
 pub(super) const REFS: &str = "refs";
 pub(super) const PENDING: &str = "pending_changes";
+/// Our own changes waiting for the server (a new tree, nothing to migrate).
+pub(super) const SENDING: &str = "sending";
 
 const VERSION_KEY: &[u8] = b"schema_version";
 

@@ -1,17 +1,20 @@
 //! Corrections, reactions, retractions, replies and chat states: the session's side.
 //! Incoming changes are applied by the store (persist, then emit
-//! [`UpdateKind::MessageChanged`]); our own are applied to the store first, then sent.
+//! [`UpdateKind::MessageChanged`]); our own are applied to the store first, queued with
+//! the stanza that carries them (`store::sending`), then sent, again after a new stream
+//! or a restart until the server confirmed them.
 
 use super::{Actor, now_ms};
 use crate::config::Settings;
 use crate::ids::{ConversationId, LocalMessageId};
 use crate::model::{Author, Change, ChatMessage, Direction, Modification, ReplyTo};
 use crate::session::UpdateKind;
-use crate::store::ChangeOutcome;
+use crate::store::{ChangeOutcome, QueuedChange};
 use crate::xmpp;
 use xmpp_parsers::chatstates::ChatState;
-use xmpp_parsers::jid::Jid;
+use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::message::{Id, Lang, Message, MessageType};
+use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_id::OriginId;
 
@@ -93,7 +96,7 @@ impl Actor {
     }
 
     /// Applies our own change to the store, shows it, and sends `stanza`.
-    async fn apply_own(&mut self, target: &ChatMessage, change: Change, stanza: Option<Stanza>) {
+    async fn apply_own(&mut self, target: &ChatMessage, change: Change, stanza: Option<Message>) {
         let Some(reference) = reference_id(target) else {
             return;
         };
@@ -123,16 +126,105 @@ impl Actor {
             }
         }
         if let Some(st) = stanza {
-            self.send_now(st).await;
+            self.send_change(target.conversation(), st).await;
         }
     }
 
-    /// Sends a stanza that is not a message body of its own (a change, a state).
-    async fn send_now(&mut self, stanza: Stanza) {
-        if !self.online || !self.send(stanza).await {
+    /// Queues our change with the stanza that carries it, then sends it if it can go
+    /// now; otherwise it goes after the next sign-in (rooms: the next join).
+    async fn send_change(&mut self, conversation: ConversationId, message: Message) {
+        let Some(id) = message.id.as_ref().map(|i| LocalMessageId(i.0.clone())) else {
+            return;
+        };
+        let queued = QueuedChange {
+            id: id.clone(),
+            conversation: conversation.clone(),
+            stanza: String::from(&Element::from(message.clone())),
+        };
+        let stanza = Stanza::Message(message);
+        let account = self.account.clone();
+        if let Some(Err(e)) = self
+            .with_store(move |s| s.queue_change(&account, &queued))
+            .await
+        {
+            log::warn!("{}: could not queue a change: {e}", self.own);
+        }
+        if !self.transmit_change(&conversation, id, stanza).await {
             self.emit(UpdateKind::Notice(
-                "Not connected: the change is saved here but was not sent.".to_owned(),
+                "Not connected: the change is saved here and will be sent when Loquat is connected again."
+                    .to_owned(),
             ));
+        }
+    }
+
+    /// Sends a queued change if its conversation can take it now (online; rooms:
+    /// joined). The server's confirmation takes it out of the queue (`on_delivery`).
+    async fn transmit_change(
+        &mut self,
+        conversation: &ConversationId,
+        id: LocalMessageId,
+        stanza: Stanza,
+    ) -> bool {
+        let ready = self.online
+            && match conversation {
+                ConversationId::Room(r) => self.proto.rooms.get(r).is_some_and(|r| r.joined),
+                _ => true,
+            };
+        if !ready {
+            return false;
+        }
+        // Until the stream is replaced, it sends what it took again by itself.
+        self.in_flight.insert(id.clone());
+        self.out
+            .send_tracked(stanza, id, self.delivery_tx.clone())
+            .await
+    }
+
+    /// Sends again, in the order made, the changes still waiting: those in chats and
+    /// private chats after a new stream (`room` None), a room's once it is joined.
+    pub(super) async fn flush_changes(&mut self, room: Option<&BareJid>) {
+        let account = self.account.clone();
+        let queued = match self.with_store(move |s| s.queued_changes(&account)).await {
+            Some(Ok(q)) => q,
+            Some(Err(e)) => {
+                log::warn!("could not read the queued changes: {e}");
+                return;
+            }
+            None => return,
+        };
+        for change in queued {
+            let wanted = match (&change.conversation, room) {
+                (ConversationId::Room(r), Some(room)) => r == room,
+                (ConversationId::Room(_), None) | (_, Some(_)) => false,
+                (_, None) => true,
+            };
+            if !wanted || self.in_flight.contains(&change.id) {
+                continue;
+            }
+            let stanza = change
+                .stanza
+                .parse::<Element>()
+                .ok()
+                .and_then(|e| Message::try_from(e).ok());
+            let Some(stanza) = stanza else {
+                log::warn!(
+                    "{}: a queued change that cannot be read: {}",
+                    self.own,
+                    change.id
+                );
+                let (account, id) = (self.account.clone(), change.id.clone());
+                let _ = self
+                    .with_store(move |s| s.unqueue_change(&account, &id))
+                    .await;
+                continue;
+            };
+            log::info!("{}: sending change {} again", self.own, change.id);
+            if !self
+                .transmit_change(&change.conversation, change.id, Stanza::Message(stanza))
+                .await
+            {
+                return;
+            }
         }
     }
 
@@ -164,7 +256,7 @@ impl Actor {
         let stanza = empty_to(&conversation, &id).map(|mut m| {
             m.bodies.insert(Lang(String::new()), body.clone());
             xmpp::correction::mark(&mut m, &named);
-            Stanza::Message(m)
+            m
         });
         let change = Change::Correct {
             body,
@@ -188,12 +280,12 @@ impl Actor {
         let id = LocalMessageId::generate();
         let stanza = empty_to(&conversation, &id).map(|mut m| {
             xmpp::reactions::mark(&mut m, &named, &emojis);
-            Stanza::Message(m)
+            m
         });
         if conversation.is_room() {
             // The room's reflection says under which occupant id it counts.
             if let Some(st) = stanza {
-                self.send_now(st).await;
+                self.send_change(conversation, st).await;
             }
             return;
         }
@@ -237,7 +329,7 @@ impl Actor {
         let id = LocalMessageId::generate();
         let stanza = empty_to(&conversation, &id).map(|mut m| {
             xmpp::retraction::mark(&mut m, &named);
-            Stanza::Message(m)
+            m
         });
         self.apply_own(&message, Change::Retract, stanza).await;
     }

@@ -67,6 +67,16 @@ impl Actor {
         if state == Delivery::Acked || (state == Delivery::Sent && !self.sm_enabled) {
             self.out.forget(&id);
         }
+        if state == Delivery::Acked || (state == Delivery::Sent && !self.sm_enabled) {
+            // A change of ours the server took leaves the queue of changes.
+            let (account, id) = (self.account.clone(), id.clone());
+            if let Some(Err(e)) = self
+                .with_store(move |s| s.unqueue_change(&account, &id))
+                .await
+            {
+                log::warn!("could not update the queued changes: {e}");
+            }
+        }
         if state == Delivery::Sent && !self.sm_enabled {
             // Without stream management "sent" is the last word the server gives.
             let (account, id) = (self.account.clone(), id.clone());

@@ -257,5 +257,6 @@ impl Actor {
         }
         // Then what we wrote while out of the room and it never confirmed.
         self.flush_room_outbox(room).await;
+        self.flush_changes(Some(room)).await;
     }
 }
