@@ -254,6 +254,7 @@ impl App {
             .into_iter()
             .map(|loaded| {
                 let mut state = AccountState::new(loaded.account, loaded.password);
+                state.allow_plain = loaded.allow_plain;
                 state.set_roster(loaded.contacts);
                 state.set_conversations(loaded.conversations);
                 state

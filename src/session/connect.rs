@@ -67,6 +67,16 @@ pub fn allow_plain_pref(account: &crate::ids::AccountId) -> String {
     format!("account.{}.allow_plain_login", account.0)
 }
 
+/// Whether `account` allows PLAIN login (its store preference; off when unreadable).
+pub fn allows_plain(store: &crate::store::Store, account: &crate::ids::AccountId) -> bool {
+    store
+        .pref(&allow_plain_pref(account))
+        .ok()
+        .flatten()
+        .as_deref()
+        == Some("true")
+}
+
 /// A stream ready for resource binding, and what was negotiated.
 pub struct Authenticated {
     pub connection: Connection,

@@ -102,6 +102,8 @@ pub struct AccountState {
     recent: HashMap<BareJid, VecDeque<ChatMessage>>,
     pub own_show: Show,
     pub own_status: String,
+    /// PLAIN login allowed for this account (its store preference, read at start-up).
+    pub allow_plain: bool,
 }
 
 /// How many messages per conversation are kept in memory.
@@ -126,6 +128,7 @@ impl AccountState {
             recent: HashMap::new(),
             own_show: Show::Online,
             own_status: String::new(),
+            allow_plain: false,
         }
     }
 
