@@ -13,6 +13,7 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 pub use xmpp_parsers::chatstates::ChatState;
 
 mod actor;
+pub mod binding;
 pub mod connect;
 pub mod files;
 pub mod flood;

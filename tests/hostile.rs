@@ -196,6 +196,61 @@ async fn liar_with_a_wrong_scram_server_signature_is_refused() {
     );
 }
 
+/// Logs in to an honest SCRAM liar (see [`Lie::Scram`]); the mechanism used and
+/// what the liar heard.
+async fn scram_login(plus: bool, cb: Option<&'static str>) -> (String, String) {
+    let liar = Liar::start(Lie::Scram {
+        password: PASSWORD,
+        plus,
+        cb,
+    })
+    .await;
+    let cfg =
+        support::session::local_config(liar.port, liar.ca_pem.clone(), "user@localhost", PASSWORD);
+    let result = tokio::time::timeout(std::time::Duration::from_secs(30), connect::connect(&cfg))
+        .await
+        .expect("connect must end on its own");
+    match result {
+        Ok(auth) => (auth.mechanism, liar.heard()),
+        Err(e) => panic!("login failed: {e:?}; the liar heard {}", liar.heard()),
+    }
+}
+
+/// A server that offers SCRAM-SHA-256-PLUS and says (XEP-0440) it takes
+/// `tls-exporter`: the login is bound to the TLS 1.3 connection (RFC 9266), and the
+/// server finds the same binding on its side. Without channel binding the login was
+/// SCRAM-SHA-256 with the `n` flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_plus_binds_the_login_to_the_tls_connection() {
+    let (mechanism, heard) = scram_login(true, Some("tls-exporter")).await;
+    assert_eq!(mechanism, "SCRAM-SHA-256-PLUS", "{heard}");
+    assert!(heard.contains("[gs2 p=tls-exporter,,]"), "{heard}");
+    assert!(heard.contains("[binding matches]"), "{heard}");
+}
+
+/// A server (or a man in the middle that removed the -PLUS names) offering no -PLUS:
+/// the client says it could have bound (`y`, RFC 5802), so a server that does support
+/// channel binding can tell that its offer was cut. Without the fix the flag was `n`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_plus_on_offer_the_client_says_it_could_bind() {
+    let (mechanism, heard) = scram_login(false, None).await;
+    assert_eq!(mechanism, "SCRAM-SHA-256", "{heard}");
+    assert!(heard.contains("[gs2 y,,]"), "{heard}");
+}
+
+/// -PLUS offered without naming a channel binding (ejabberd 23.01, which takes only
+/// tls-unique, does that): no guessing, plain SCRAM with `n`, and the login works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plus_without_a_named_binding_logs_in_unbound() {
+    let (mechanism, heard) = scram_login(true, None).await;
+    assert_eq!(mechanism, "SCRAM-SHA-256", "{heard}");
+    assert!(heard.contains("[gs2 n,,]"), "{heard}");
+    // XEP-0440 naming only a binding we cannot give: the same.
+    let (mechanism, heard) = scram_login(true, Some("tls-unique")).await;
+    assert_eq!(mechanism, "SCRAM-SHA-256", "{heard}");
+    assert!(heard.contains("[gs2 n,,]"), "{heard}");
+}
+
 /// Downloads `https://HOST:PORT/start` with the client for automatic fetches, whose
 /// account's own upload host is `host`; returns the outcome and the paths the server
 /// saw.
