@@ -27,6 +27,7 @@ mod sasl_login;
 pub mod xml_guard;
 
 pub use actor::run;
+pub use history_sync::MAX_FORWARD_PAGES;
 
 /// Everything a session needs to start.
 #[derive(Clone)]

@@ -791,3 +791,35 @@ async fn liar_archive_that_never_moves_does_not_loop() {
         .collect();
     assert_eq!(stored, ["archived once"]);
 }
+
+/// An archive that invents a new id for every page and never says "complete": the
+/// forward catch-up stops after `MAX_FORWARD_PAGES` pages, says it has caught up, and
+/// keeps every message it was given (without the cap it asked for ever).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_archive_inventing_ids_for_ever_is_walked_at_most_the_cap() {
+    let queries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (_liar, mut updates, store, account) =
+        liar_session_stored(Lie::ArchiveInventing(queries.clone())).await;
+    wait_for(&mut updates, 120, "the end of the catch-up", |k| match k {
+        UpdateKind::CaughtUp => Some(()),
+        UpdateKind::Failed(e) => panic!("gave up: {e}"),
+        _ => None,
+    })
+    .await;
+    let asked = queries.load(std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let later = queries.load(std::sync::atomic::Ordering::SeqCst);
+    eprintln!("archive queries: {asked} until caught up, {later} two seconds later");
+    let cap = loquat::session::MAX_FORWARD_PAGES as usize;
+    // The newest page, then forward pages up to the cap (one may be asked ahead).
+    assert!(
+        later <= cap + 2,
+        "{later} queries: the catch-up kept asking"
+    );
+    let friend = support::session::jid("friend@localhost");
+    let stored = store
+        .latest(&account, &loquat::ids::ConversationId::Chat(friend), 5_000)
+        .expect("read the store")
+        .len();
+    assert_eq!(stored, later, "every invented message is kept");
+}

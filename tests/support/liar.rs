@@ -40,6 +40,10 @@ pub enum Lie {
     /// archive id) and a `<fin>` that says "not complete" and ends at `c0` whatever
     /// was asked: a forward walk that never moves. The counter counts the queries.
     ArchiveStuck(Arc<std::sync::atomic::AtomicUsize>),
+    /// Like `ArchiveStuck`, but every answer is one message under an archive id never
+    /// used before (`n1`, `n2`, …) and a `<fin>` that says "not complete" and ends at
+    /// it: a forward walk that moves for ever. The counter counts the queries.
+    ArchiveInventing(Arc<std::sync::atomic::AtomicUsize>),
     /// An honest SCRAM server for `password` (SCRAM-SHA-256 and SCRAM-SHA-1, with
     /// their `-PLUS` names when `plus`), announcing the channel-binding types `cb`
     /// (XEP-0440) when given. It checks a `p=tls-exporter` binding against its own
@@ -442,7 +446,8 @@ async fn serve(
             until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
             Some(())
         }
-        Lie::ArchiveStuck(queries) => {
+        Lie::ArchiveStuck(ref queries) | Lie::ArchiveInventing(ref queries) => {
+            let inventing = matches!(lie, Lie::ArchiveInventing(_));
             header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
             until(&mut tls, &mut buf, "</auth>", &heard).await?;
             tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
@@ -477,17 +482,29 @@ async fn serve(
                 if !iq.contains("urn:xmpp:mam:2") {
                     continue;
                 }
-                queries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let n = queries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 let queryid = attr("queryid").unwrap_or_default();
-                let text = format!(
-                    "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='a1'>\
-                     <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
-                     <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='old'>\
-                     <body>archived once</body></message></forwarded></result></message>\
-                     <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
-                     <set xmlns='http://jabber.org/protocol/rsm'><first>a1</first><last>c0</last><count>1000</count></set>\
-                     </fin></iq>"
-                );
+                let text = if inventing {
+                    format!(
+                        "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='n{n}'>\
+                         <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
+                         <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='m{n}'>\
+                         <body>invented {n}</body></message></forwarded></result></message>\
+                         <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
+                         <set xmlns='http://jabber.org/protocol/rsm'><first>n{n}</first><last>n{n}</last><count>1000000</count></set>\
+                         </fin></iq>"
+                    )
+                } else {
+                    format!(
+                        "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='a1'>\
+                         <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
+                         <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='old'>\
+                         <body>archived once</body></message></forwarded></result></message>\
+                         <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
+                         <set xmlns='http://jabber.org/protocol/rsm'><first>a1</first><last>c0</last><count>1000</count></set>\
+                         </fin></iq>"
+                    )
+                };
                 tls.write_all(text.as_bytes()).await.ok()?;
             }
         }
