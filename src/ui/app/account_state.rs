@@ -60,7 +60,7 @@ fn list_body(message: &ChatMessage) -> String {
         message.body.as_str()
     };
     if message.is_room && !message.sender.is_empty() {
-        format!("{}: {}", message.sender, body)
+        format!("{}: {}", crate::notify::shown_name(&message.sender), body)
     } else {
         body.to_owned()
     }
