@@ -173,7 +173,7 @@ impl State {
                     Some(edit::Event::Saved(saved)) => {
                         self.edit = None;
                         self.errors.remove(&saved.account.id);
-                        Some(Event::Save(saved))
+                        Some(Event::Save(*saved))
                     }
                     Some(edit::Event::Cancelled) => {
                         self.edit = None;

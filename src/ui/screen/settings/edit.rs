@@ -48,7 +48,7 @@ pub struct Saved {
 /// How the editor ended.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Saved(Saved),
+    Saved(Box<Saved>),
     Cancelled,
 }
 
@@ -198,11 +198,11 @@ impl Form {
             extra_roots_pem,
             pinned_sha256: self.pinned.clone(),
         };
-        Some(Event::Saved(Saved {
+        Some(Event::Saved(Box::new(Saved {
             account,
             password: (!self.password.is_empty()).then(|| self.password.clone()),
             allow_plain: self.allow_plain,
-        }))
+        })))
     }
 
     /// The editor; `problem` is the error the account is stuck on, to say how to fix it.
@@ -440,7 +440,7 @@ mod tests {
 
     fn saved(form: &mut Form) -> Saved {
         match form.update(Message::Save).1 {
-            Some(Event::Saved(saved)) => saved,
+            Some(Event::Saved(saved)) => *saved,
             other => panic!("expected a save, got {other:?}"),
         }
     }
