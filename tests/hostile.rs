@@ -444,6 +444,29 @@ async fn liar_session_stored(
     (liar, updates, store, account)
 }
 
+/// A session with a lying server that takes any PLAIN login and then tells `lie`; with
+/// the session's handle, to ask things of it.
+async fn liar_session_handle(
+    lie: Lie,
+) -> (Liar, support::session::Updates, loquat::session::Handle) {
+    let liar = Liar::start(lie).await;
+    let store = loquat::store::Store::open_temporary().expect("store");
+    let account = AccountId::generate();
+    store
+        .set_pref(&connect::allow_plain_pref(&account), "true")
+        .expect("allow PLAIN");
+    let p = local_params(
+        account,
+        liar.port,
+        liar.ca_pem.clone(),
+        "user@localhost",
+        PASSWORD,
+        Some(store),
+    );
+    let (updates, handle, _) = online(p).await;
+    (liar, updates, handle)
+}
+
 /// A message that arrives after `xml`, in a session with a lying server (see
 /// `liar_session`).
 async fn liar_session_then_message(xml: String) -> String {
@@ -822,4 +845,101 @@ async fn liar_archive_inventing_ids_for_ever_is_walked_at_most_the_cap() {
         .expect("read the store")
         .len();
     assert_eq!(stored, later, "every invented message is kept");
+}
+
+/// Issue #20, weakness 9, in a room: once joined, 50,000 occupant presences from 2,000
+/// nicks, 5,000 subject changes and 5,000 typing states while the UI takes nothing.
+/// Room updates are coalesced like contact presences (the latest per occupant, per
+/// subject, per typer): at most `PRESENCE_BACKLOG` wait in the channel (without the
+/// coalescing: all of them, about 60,000), the message after the flood still arrives,
+/// and memory is measured (printed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn liar_room_flood_is_coalesced() {
+    use futures::{FutureExt, StreamExt};
+    const FLOOD: usize = 50_000;
+    let room = "flood@conference.localhost";
+    let before = rss_kib();
+    let mut xml = String::with_capacity(FLOOD * 200);
+    xml.push_str(&format!(
+        "<presence from='{room}/user' to='user@localhost/liar'>\
+         <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/>\
+         <status code='110'/></x></presence>"
+    ));
+    for i in 0..FLOOD {
+        let show = ["away", "dnd", "xa", "chat"][i % 4];
+        xml.push_str(&format!(
+            "<presence from='{room}/n{}' to='user@localhost/liar'><show>{show}</show>\
+             <x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/></x></presence>",
+            i % 2_000
+        ));
+        if i % 10 == 0 {
+            xml.push_str(&format!(
+                "<message from='{room}/n1' to='user@localhost/liar' type='groupchat' id='s{i}'>\
+                 <subject>subject {i}</subject></message>\
+                 <message from='{room}/n2' to='user@localhost/liar' type='groupchat'>\
+                 <composing xmlns='http://jabber.org/protocol/chatstates'/></message>"
+            ));
+        }
+    }
+    xml.push_str(
+        "<message from='friend@localhost/x' to='user@localhost/liar' type='chat' id='m1'>\
+         <body>after the room flood</body></message>",
+    );
+    let (_liar, mut updates, handle) = liar_session_handle(Lie::Later(xml, 1000)).await;
+    handle
+        .send(loquat::session::Command::JoinRoom {
+            room: support::session::jid(room),
+            nick: "user".into(),
+            password: None,
+        })
+        .expect("join");
+    // The UI is busy: nothing is taken while the flood arrives.
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    let during = rss_kib();
+    let (mut waiting, mut room_updates, mut typing) = (0, 0, 0);
+    let mut joined = false;
+    let mut message = None;
+    // Unconstrained: tokio's cooperative budget would end the loop after 128 polls.
+    while let Some(Some(u)) =
+        tokio::task::unconstrained(async { updates.next().now_or_never() }).await
+    {
+        waiting += 1;
+        match u.kind {
+            UpdateKind::Room(loquat::session::rooms::RoomUpdate::Joined { .. }) => joined = true,
+            UpdateKind::Room(_) => room_updates += 1,
+            UpdateKind::ChatState { .. } => typing += 1,
+            UpdateKind::Message(m) => message = Some(m.body),
+            _ => {}
+        }
+    }
+    eprintln!(
+        "room flood of {FLOOD} presences: {waiting} updates waiting ({room_updates} room \
+         updates, {typing} typing, message {}); RSS {before} KiB before, {during} KiB during",
+        message.is_some()
+    );
+    assert!(joined, "the join went through");
+    assert!(
+        room_updates + typing <= loquat::session::flood::PRESENCE_BACKLOG,
+        "{room_updates} room updates and {typing} typing states waited in the channel"
+    );
+    let body = match message {
+        Some(b) => b,
+        None => {
+            wait_for(
+                &mut updates,
+                30,
+                "the message after the flood",
+                |k| match k {
+                    UpdateKind::Message(m) => Some(m.body.clone()),
+                    UpdateKind::Disconnected { .. } | UpdateKind::Failed(_) => {
+                        panic!("the session fell over: {k:?}")
+                    }
+                    _ => None,
+                },
+            )
+            .await
+        }
+    };
+    assert_eq!(body, "after the room flood");
+    drop(handle);
 }
