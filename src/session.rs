@@ -44,6 +44,9 @@ pub struct SessionParams {
     /// Onboarding check: any connection failure is final (no retry) so the form can
     /// show it at once.
     pub verify_only: bool,
+    /// PLAIN login allowed when the server offers no SCRAM (the account's choice; with
+    /// a store, its preference `connect::allow_plain_pref` allows it too).
+    pub allow_plain: bool,
 }
 
 impl fmt::Debug for SessionParams {

@@ -57,6 +57,7 @@ fn params(
         resource: None,
         store,
         verify_only: false,
+        allow_plain: false,
     }
 }
 

@@ -943,3 +943,40 @@ async fn liar_room_flood_is_coalesced() {
     assert_eq!(body, "after the room flood");
     drop(handle);
 }
+
+/// The sign-in form's check has no store yet: PLAIN is allowed by the form's own
+/// choice (`SessionParams::allow_plain`). Off, a PLAIN-only server is refused in words;
+/// on, the login goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_only_server_is_used_only_when_the_sign_in_form_allows_it() {
+    for allow in [false, true] {
+        let liar = Liar::start(Lie::AfterBind(String::new())).await;
+        let mut p = local_params(
+            AccountId::generate(),
+            liar.port,
+            liar.ca_pem.clone(),
+            "user@localhost",
+            PASSWORD,
+            None,
+        );
+        p.verify_only = true;
+        p.allow_plain = allow;
+        let mut updates: support::session::Updates = Box::pin(loquat::session::run(p));
+        let outcome = wait_for(&mut updates, 20, "the check's outcome", |k| match k {
+            UpdateKind::Online { mechanism, .. } => Some(Ok(mechanism.clone())),
+            UpdateKind::Failed(e) => Some(Err(e.clone())),
+            _ => None,
+        })
+        .await;
+        match (allow, outcome) {
+            // The liar offers only PLAIN: online means PLAIN was used (`mechanism` may
+            // not be known yet against a server this quick, see `liar_session_stored`).
+            (true, Ok(_)) => {}
+            (false, Err(SessionError::InsecureLogin { detail })) => {
+                assert!(detail.contains("under Advanced"), "{detail}");
+                assert!(!liar.heard().contains(PASSWORD));
+            }
+            (allow, other) => panic!("allowed {allow}: {other:?}"),
+        }
+    }
+}

@@ -163,10 +163,11 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         trust: params.trust.clone(),
         resource: params.resource.clone(),
         // Off unless the user allowed it for this account (a store preference).
-        allow_plain: params
-            .store
-            .as_ref()
-            .is_some_and(|s| super::connect::allows_plain(s, &params.account)),
+        allow_plain: params.allow_plain
+            || params
+                .store
+                .as_ref()
+                .is_some_and(|s| super::connect::allows_plain(s, &params.account)),
     };
     let no_retry = params.verify_only;
     // A failed resumption (`<failed/>`, also without `h`: see `xml_guard/sm_failed.rs`)

@@ -100,8 +100,8 @@ texts! {
     CertNoNames => "Issued for: (no names)", "颁发给：（无名称）";
     TrustCertificate => "Trust this certificate", "信任此证书";
     ErrInsecure => "The server refuses a secure login: {detail}", "服务器不支持安全登录：{detail}";
-    InsecurePlainOnly => "the server only offers PLAIN login, which sends your password itself (hidden only by the encrypted connection), so Loquat did not log in; if you trust this server, turn on \"Allow sending the password in plain form\" in Settings > Accounts > Edit",
-        "服务器只提供 PLAIN 登录，这会直接发送你的密码本身（只受加密连接保护），因此 Loquat 没有登录；如果你信任这个服务器，请在“设置 > 帐号 > 编辑”中打开“允许以明文形式发送密码”";
+    InsecurePlainOnly => "the server only offers PLAIN login, which sends your password itself (hidden only by the encrypted connection), so Loquat did not log in; if you trust this server, turn on \"Allow sending the password in plain form\" for this account (under Advanced when signing in, or in Settings > Accounts > Edit)",
+        "服务器只提供 PLAIN 登录，这会直接发送你的密码本身（只受加密连接保护），因此 Loquat 没有登录；如果你信任这个服务器，请为此帐号打开“允许以明文形式发送密码”（登录时在“高级选项”中，或在“设置 > 帐号 > 编辑”中）";
     InsecureNoStarttls => "the server does not offer an encrypted connection (STARTTLS)",
         "服务器不提供加密连接（STARTTLS）";
     InsecureStarttlsRefused => "the server refused to start TLS", "服务器拒绝启动 TLS 加密";

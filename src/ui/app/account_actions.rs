@@ -161,7 +161,11 @@ impl App {
 
     /// Writes the account's "allow PLAIN login" preference off the UI thread (the
     /// session reads it when it connects).
-    fn save_allow_plain_task(&self, id: &AccountId, allow: bool) -> Task<Message> {
+    pub(in crate::ui) fn save_allow_plain_task(
+        &self,
+        id: &AccountId,
+        allow: bool,
+    ) -> Task<Message> {
         let Some(store) = self.store.clone() else {
             return Task::none();
         };
