@@ -162,6 +162,12 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     if let Some(why) = &login.unbound {
         log::warn!("{}: logging in without channel binding: {why}", cfg.jid);
     }
+    log::debug!(
+        "{}: SASL {} with gs2 header {:?}",
+        cfg.jid,
+        login.mechanism,
+        String::from_utf8_lossy(login.binding.header())
+    );
     let mechanism = login.mechanism;
     let creds = Credentials::default()
         .with_username(node)
