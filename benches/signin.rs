@@ -73,6 +73,7 @@ fn params(server: &TestServer, target: Target, user: &User, store: &Store) -> Se
         resource: None,
         store: Some(store.clone()),
         verify_only: false,
+        allow_plain: false,
     }
 }
 

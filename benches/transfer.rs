@@ -189,6 +189,7 @@ fn main() -> Result<(), Error> {
             resource: None,
             store: None,
             verify_only: false,
+            allow_plain: false,
         };
         let trust = params.trust.clone();
         let mut updates = Box::pin(loquat::session::run(params));

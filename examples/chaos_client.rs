@@ -78,6 +78,7 @@ async fn main() -> ExitCode {
         resource: Some("chaos".into()),
         store: Some(store),
         verify_only: false,
+        allow_plain: false,
     };
     let mut updates = Box::pin(loquat::session::run(params));
     let handle = loop {

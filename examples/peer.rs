@@ -68,6 +68,7 @@ async fn main() -> ExitCode {
         resource: Some("peer".into()),
         store: None,
         verify_only: false,
+        allow_plain: false,
     };
     let work = async {
         let mut updates = Box::pin(loquat::session::run(params));

@@ -83,6 +83,17 @@ pub fn preview(body: &str) -> String {
     out.trim_end().to_owned()
 }
 
+/// A name from the network (a room nickname) as shown, alone or inside a sentence:
+/// bidirectional controls removed, so a nick cannot reverse the words around it or pose
+/// as another name ("\u{202E}nimda" reads as "admin"). Borrowed when there are none.
+pub fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(is_bidi_control) {
+        std::borrow::Cow::Owned(name.chars().filter(|c| !is_bidi_control(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 /// Characters that reorder text and can make a preview lie about what it says.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(
@@ -177,5 +188,15 @@ mod tests {
         let p = preview(&long);
         assert_eq!(p.chars().count(), PREVIEW_CHARS + 1);
         assert!(p.ends_with('…'));
+    }
+
+    #[test]
+    fn shown_names_lose_bidi_controls() {
+        assert_eq!(shown_name("\u{202E}nimda"), "nimda");
+        assert_eq!(shown_name("a\u{2066}b\u{2069}\u{200F}c\u{061C}"), "abc");
+        assert!(matches!(
+            shown_name("plain 名字"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

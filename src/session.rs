@@ -13,6 +13,7 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 pub use xmpp_parsers::chatstates::ChatState;
 
 mod actor;
+pub mod binding;
 pub mod connect;
 pub mod files;
 pub mod flood;
@@ -26,6 +27,7 @@ mod sasl_login;
 pub mod xml_guard;
 
 pub use actor::run;
+pub use history_sync::MAX_FORWARD_PAGES;
 
 /// Everything a session needs to start.
 #[derive(Clone)]
@@ -42,6 +44,9 @@ pub struct SessionParams {
     /// Onboarding check: any connection failure is final (no retry) so the form can
     /// show it at once.
     pub verify_only: bool,
+    /// PLAIN login allowed when the server offers no SCRAM (the account's choice; with
+    /// a store, its preference `connect::allow_plain_pref` allows it too).
+    pub allow_plain: bool,
 }
 
 impl fmt::Debug for SessionParams {

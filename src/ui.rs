@@ -254,6 +254,7 @@ impl App {
             .into_iter()
             .map(|loaded| {
                 let mut state = AccountState::new(loaded.account, loaded.password);
+                state.allow_plain = loaded.allow_plain;
                 state.set_roster(loaded.contacts);
                 state.set_conversations(loaded.conversations);
                 state
@@ -413,9 +414,11 @@ impl App {
                 let (task, event) = self.onboarding.update(message);
                 let task = task.map(Message::Onboarding);
                 match event {
-                    Some(onboarding::Event::SignedIn { account, password }) => {
-                        Task::batch([task, self.signed_in(account, password)])
-                    }
+                    Some(onboarding::Event::SignedIn {
+                        account,
+                        password,
+                        allow_plain,
+                    }) => Task::batch([task, self.signed_in(*account, password, allow_plain)]),
                     Some(onboarding::Event::Closed) => {
                         self.onboarding = onboarding::State::new();
                         self.screen = Screen::Accounts;

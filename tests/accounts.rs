@@ -54,6 +54,7 @@ fn params(
         resource: None,
         store,
         verify_only: false,
+        allow_plain: false,
     }
 }
 

@@ -845,3 +845,33 @@ fn recovery_keeps_accounts_pins_settings_and_the_outbox() {
         );
     }
 }
+
+/// Issue #20: the keep file is replaced whole (a fresh private temporary file, synced,
+/// renamed, the folder synced), 0600 even when a temporary file an earlier run left
+/// behind was readable by others (opening that one kept its mode, and the rename
+/// carried it onto the keep file: 0644 until the next write), and complete: it reads
+/// back with what it must keep.
+#[cfg(unix)]
+#[test]
+fn keep_file_is_complete_and_private_even_after_a_stale_temporary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = Store::open(&path).unwrap();
+    store.set_pref("settings", "{\"theme\":\"dark\"}").unwrap();
+    store.flush().unwrap();
+    let keep = loquat::store::keep_path(&path);
+    let stale = keep.with_file_name("loquat-keep.json.new");
+    std::fs::write(&stale, vec![b'x'; 100_000]).unwrap();
+    std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let account = Account::new(jid("me@x.org"));
+    store.save_account(&account).unwrap();
+    store.flush().unwrap();
+    let mode = std::fs::metadata(&keep).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the keep file is {mode:o}");
+    assert!(!stale.exists(), "the temporary file was renamed");
+    let text = std::fs::read_to_string(&keep).unwrap();
+    let kept: serde_json::Value = serde_json::from_str(&text).expect("complete JSON");
+    assert_eq!(kept["accounts"].as_array().map(Vec::len), Some(1), "{text}");
+    assert_eq!(kept["prefs"]["settings"], "{\"theme\":\"dark\"}", "{text}");
+}

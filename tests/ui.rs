@@ -121,6 +121,71 @@ fn onboarding_rejects_an_invalid_address_and_shows_login_errors() {
     assert!(app.pending_login().is_some(), "trusting retries the login");
 }
 
+/// A server that offers only PLAIN: the refusal says why and opens Advanced, where
+/// "Allow sending the password in plain form" is; ticked, the next check is allowed
+/// PLAIN, and the account it adds keeps the choice (its store preference).
+#[test]
+fn onboarding_offers_allowing_plain_after_a_plain_only_refusal() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let _guard = rt.enter();
+    let store = loquat::store::Store::open_temporary().expect("store");
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            store: Some(store.clone()),
+            ..Startup::default()
+        },
+    );
+    let label = "Allow sending the password in plain form (PLAIN) over TLS when the server offers nothing better";
+    assert!(!shows(&app, label), "under Advanced, closed at first");
+    let _ = app.update(Message::Onboarding(onboarding::Message::AddressChanged(
+        "alice@plain.example".into(),
+    )));
+    let _ = app.update(Message::Onboarding(onboarding::Message::PasswordChanged(
+        "secret".into(),
+    )));
+    let _ = app.update(Message::Onboarding(onboarding::Message::Submit));
+    let pending = app.pending_login().cloned().expect("a login check runs");
+    let refused = Update {
+        account: pending,
+        kind: UpdateKind::Failed(loquat::session::insecure::Insecure::PlainOnly.error()),
+    };
+    let _ = app.update(Message::Onboarding(onboarding::Message::Checked(
+        CheckReport::Update(Box::new(refused)),
+    )));
+    assert!(shows(&app, "only offers PLAIN login"));
+    assert!(shows(&app, label), "Advanced opened on the refusal");
+    let messages = {
+        let mut ui = simulator(app.view());
+        ui.click(label).expect("the checkbox");
+        ui.click("Sign in").expect("sign-in button");
+        ui.into_messages().collect::<Vec<_>>()
+    };
+    apply(&mut app, messages);
+    let pending = app.pending_login().cloned().expect("a second check runs");
+    let online = Update {
+        account: pending.clone(),
+        kind: UpdateKind::Online {
+            bound: xmpp_parsers::jid::FullJid::new("alice@plain.example/x").unwrap(),
+            mechanism: "PLAIN".into(),
+            resumed: false,
+        },
+    };
+    let task = app.update(Message::Onboarding(onboarding::Message::Checked(
+        CheckReport::Update(Box::new(online)),
+    )));
+    support::view::run_tasks(&rt, &mut app, task);
+    let state = app.account_state(&pending).expect("the account was added");
+    assert!(state.allow_plain);
+    assert_eq!(
+        store
+            .pref(&loquat::session::connect::allow_plain_pref(&pending))
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+}
+
 /// Clicks Bob in the contact list, and forgets the commands that sent.
 fn open_bob(app: &mut App, commands: &mut mpsc::UnboundedReceiver<Command>) {
     let messages = {

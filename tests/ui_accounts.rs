@@ -524,3 +524,103 @@ fn switching_conversations_reuses_the_widget_tree_safely() {
     });
     let _ = frame(&app, cache);
 }
+
+/// An account stuck on "only PLAIN offered": its card offers "Fix", the editor says
+/// what to tick, and ticking "Allow sending the password in plain form" and saving
+/// writes the account's preference (which the session reads when it connects) and
+/// starts a fresh session; unticking removes it again.
+#[test]
+fn allowing_plain_login_in_the_editor_persists_into_the_account_setting() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let _guard = rt.enter();
+    let store = loquat::store::Store::open_temporary().expect("store");
+    let mut account = Account::new(jid("alice@plain.example"));
+    account.display_name = Some("Plain".into());
+    let id = account.id.clone();
+    store.save_account(&account).expect("save account");
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            store: Some(store.clone()),
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    let pref = loquat::session::connect::allow_plain_pref(&id);
+    session(
+        &mut app,
+        &id,
+        UpdateKind::Failed(loquat::session::insecure::Insecure::PlainOnly.error()),
+    );
+    interact(&mut app, |ui| {
+        ui.click("Accounts").expect("account settings");
+    });
+    assert!(shows_in(
+        &app,
+        settings::card_id(&id),
+        "Settings > Accounts > Edit"
+    ));
+    let before = app.account_state(&id).map(|s| s.generation);
+    click_in(&mut app, settings::card_id(&id), "Fix");
+    assert!(shows_in(
+        &app,
+        settings::card_id(&id),
+        "tick \"Allow sending the password in plain form\""
+    ));
+    let label = "Allow sending the password in plain form (PLAIN) over TLS when the server offers nothing better";
+    click_in(&mut app, settings::card_id(&id), label);
+    let card = area(&app, settings::card_id(&id));
+    let messages: Vec<Message> = {
+        let mut ui = sim(&app);
+        ui.click(move |candidate: Candidate<'_>| -> Option<Target> {
+            match candidate {
+                Candidate::Text {
+                    content, bounds, ..
+                } if content == "Save" && card.contains(bounds.center()) => {
+                    Some(Target::from(candidate))
+                }
+                _ => None,
+            }
+        })
+        .expect("Save");
+        ui.into_messages().collect()
+    };
+    for message in messages {
+        let task = app.update(message);
+        support::view::run_tasks(&rt, &mut app, task);
+    }
+    assert_eq!(store.pref(&pref).expect("read").as_deref(), Some("true"));
+    let state = app.account_state(&id).expect("account");
+    assert!(state.allow_plain);
+    assert_ne!(
+        Some(state.generation),
+        before,
+        "a fresh session tries again"
+    );
+
+    // Off again: the preference goes away.
+    click_in(&mut app, settings::card_id(&id), "Edit");
+    click_in(&mut app, settings::card_id(&id), label);
+    let card = area(&app, settings::card_id(&id));
+    let messages: Vec<Message> = {
+        let mut ui = sim(&app);
+        ui.click(move |candidate: Candidate<'_>| -> Option<Target> {
+            match candidate {
+                Candidate::Text {
+                    content, bounds, ..
+                } if content == "Save" && card.contains(bounds.center()) => {
+                    Some(Target::from(candidate))
+                }
+                _ => None,
+            }
+        })
+        .expect("Save");
+        ui.into_messages().collect()
+    };
+    for message in messages {
+        let task = app.update(message);
+        support::view::run_tasks(&rt, &mut app, task);
+    }
+    assert_eq!(store.pref(&pref).expect("read"), None);
+    assert!(app.account_state(&id).is_some_and(|s| !s.allow_plain));
+}

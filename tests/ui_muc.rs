@@ -12,7 +12,7 @@ use support::session::jid;
 
 use iced::widget::Id;
 use iced_test::simulator;
-use loquat::ids::{AccountId, LocalMessageId};
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::session::Command;
 use loquat::session::rooms::{Affiliation, Departure, Exit, MucError, Role, RoomUpdate};
@@ -757,4 +757,58 @@ fn the_join_dialog_lists_bookmarks_with_autojoin_and_remove() {
         ),
         "{asks:?}"
     );
+}
+
+/// A nick with bidirectional controls ("\u{202E}nimda" reads as "admin", "\u{2067}"
+/// isolates the text after it right to left) shows without them everywhere a room
+/// shows nicks: the occupant list, the sender of a message, the typing line, the
+/// join note and the moderation box.
+#[test]
+fn room_nicks_show_without_bidi_controls() {
+    let evil = "\u{202E}nimda\u{2067}x";
+    let mut room = support::view::joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Owner),
+        occupant(evil, Role::Participant, Affiliation::None),
+    ]);
+    room.apply(&RoomUpdate::Occupant {
+        room: room.jid.clone(),
+        occupant: occupant("\u{202E}wen", Role::Participant, Affiliation::None),
+        joined: true,
+    });
+    room.push(
+        ChatMessage {
+            id: LocalMessageId::generate(),
+            account: room.account.clone(),
+            conversation: ConversationId::Room(room.jid.clone()),
+            direction: Direction::Incoming,
+            sender: evil.into(),
+            body: "hello".into(),
+            timestamp_ms: 0,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            attachment: None,
+            truncated: false,
+            extras: Default::default(),
+        },
+        true,
+    );
+    room.typing.set(evil, loquat::session::ChatState::Composing);
+    let messages: Vec<joined::Message> = {
+        let mut ui = simulator(room.view(Lang::En));
+        ui.click("Moderate…").expect("Moderate…");
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let _ = room.update(m);
+    }
+    for control in ["\u{202E}", "\u{2067}"] {
+        assert_eq!(count(room.view(Lang::En), control), 0, "{control:?} shown");
+    }
+    // The list, the sender, the typing line, the moderation box.
+    assert!(count(room.view(Lang::En), "nimdax") >= 4);
+    assert_eq!(count(room.view(Lang::En), "nimdax is typing"), 1);
+    assert_eq!(count(room.view(Lang::En), "Moderate nimdax"), 1);
+    assert_eq!(count(room.view(Lang::En), "wen joined"), 1);
 }

@@ -5,7 +5,8 @@
 //! state), `roster`, `sync` (archive catch-up, carrying out `session/history_sync.rs`),
 //! `changes` (corrections, reactions, retractions, replies, chat states), `rooms`,
 //! `roomtools`, `upload`, `reconnect` (connector and retry policy). What goes to the UI
-//! passes `session::flood` (contact presences held back while the UI is behind).
+//! passes `session::flood` (presences, room occupants, subjects and typing held back, the
+//! latest of each, while the UI is behind; messages never).
 
 mod changes;
 mod inbound;
@@ -115,7 +116,6 @@ struct Actor {
     own: BareJid,
     tx: super::flood::Outlet,
     /// Contact presences held back while the UI is behind (see `flood`).
-    held_presences: super::flood::HeldPresences,
     store: Option<Store>,
     proto: ProtoState,
     sender: Arc<StanzaSender>,
@@ -163,13 +163,11 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         trust: params.trust.clone(),
         resource: params.resource.clone(),
         // Off unless the user allowed it for this account (a store preference).
-        allow_plain: params.store.as_ref().is_some_and(|s| {
-            s.pref(&super::connect::allow_plain_pref(&params.account))
-                .ok()
-                .flatten()
-                .as_deref()
-                == Some("true")
-        }),
+        allow_plain: params.allow_plain
+            || params
+                .store
+                .as_ref()
+                .is_some_and(|s| super::connect::allows_plain(s, &params.account)),
     };
     let no_retry = params.verify_only;
     // A failed resumption (`<failed/>`, also without `h`: see `xml_guard/sm_failed.rs`)
@@ -189,7 +187,6 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         account: account.clone(),
         own: params.jid.clone(),
         tx,
-        held_presences: Default::default(),
         store: params.store.clone(),
         proto: ProtoState::new(account, params.jid.clone()),
         out: Outgoing::start(sender.clone()),
@@ -220,7 +217,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
     loop {
         tokio::select! {
             _ = room_tick.tick() => {
-                super::flood::release(&a.tx, &mut a.held_presences, &a.account);
+                a.tx.release();
                 a.expire_requests().await;
                 a.rooms_tick().await
             }
@@ -247,7 +244,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
                         }
                     }
                     a.flush_live().await;
-                    super::flood::release(&a.tx, &mut a.held_presences, &a.account);
+                    a.tx.release();
                 }
                 Some(StreamEvent::Stream(StreamStatus::Reset { bound_jid, features })) => {
                     a.sm_enabled = features.stream_management.is_some();

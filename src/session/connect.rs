@@ -4,12 +4,13 @@
 //! Why not tokio-xmpp's connectors: they trust only the system roots (no per-account
 //! root or pinned certificate, no "this certificate is not trusted" details), report
 //! `tls-exporter` channel binding that makes Prosody fall back to PLAIN, and retry
-//! authentication failures forever. See ../shared/crate-notes.md.
+//! authentication failures forever. See ../shared/crate-notes.md. Our own channel
+//! binding policy is in [`super::binding`].
 
 use crate::model::{ServerOverride, Trust};
 use crate::session::SessionError;
 use futures::{SinkExt, StreamExt};
-use sasl::common::{ChannelBinding, Credentials};
+use sasl::common::Credentials;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -67,43 +68,49 @@ pub fn allow_plain_pref(account: &crate::ids::AccountId) -> String {
     format!("account.{}.allow_plain_login", account.0)
 }
 
+/// Whether `account` allows PLAIN login (its store preference; off when unreadable).
+pub fn allows_plain(store: &crate::store::Store, account: &crate::ids::AccountId) -> bool {
+    store
+        .pref(&allow_plain_pref(account))
+        .ok()
+        .flatten()
+        .as_deref()
+        == Some("true")
+}
+
 /// A stream ready for resource binding, and what was negotiated.
 pub struct Authenticated {
     pub connection: Connection,
-    /// The SASL mechanism that was used.
+    /// The SASL mechanism that was used (`…-PLUS`: bound to this TLS connection).
     pub mechanism: String,
 }
 
-/// SASL mechanisms in order of preference. ANONYMOUS is never used, since we always
-/// log in with a password.
-const MECHANISMS: [&str; 2] = ["SCRAM-SHA-256", "SCRAM-SHA-1"];
-
-/// Picks the mechanism we will use from what the server offers. PLAIN hands the
-/// password itself to whoever is at the other end of the TLS connection (a pinned
-/// certificate or a compromised CA makes that a man in the middle who offers only
-/// PLAIN): only when the server offers no SCRAM and the account allows it.
+/// Picks the mechanism we will use from what the server offers, on a connection
+/// without channel binding (see [`super::binding::choose`] for the whole choice).
+/// PLAIN hands the password itself to whoever is at the other end of the TLS
+/// connection (a pinned certificate or a compromised CA makes that a man in the middle
+/// who offers only PLAIN): only when the server offers no SCRAM and the account allows
+/// it. ANONYMOUS is never used, since we always log in with a password.
 pub fn choose_mechanism(
     offered: &BTreeSet<String>,
     allow_plain: bool,
 ) -> Result<&'static str, SessionError> {
-    if let Some(m) = MECHANISMS.iter().copied().find(|m| offered.contains(*m)) {
-        return Ok(m);
+    super::binding::choose(offered, None, None, allow_plain).map(|login| login.mechanism)
+}
+
+/// The RFC 9266 `tls-exporter` channel binding of this connection: TLS 1.3 only.
+fn tls_exporter(tls: &TlsStream<TcpStream>) -> Option<Vec<u8>> {
+    let conn = tls.get_ref().1;
+    if conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return None;
     }
-    if offered.contains("PLAIN") {
-        return if allow_plain {
-            Ok("PLAIN")
-        } else {
-            Err(super::insecure::Insecure::PlainOnly.error())
-        };
-    }
-    Err(if offered.is_empty() {
-        super::insecure::Insecure::NoMechanism.error()
-    } else {
-        super::insecure::Insecure::OnlyOffers(
-            offered.iter().cloned().collect::<Vec<_>>().join(", "),
-        )
-        .error()
-    })
+    conn.export_keying_material(
+        vec![0u8; super::binding::EXPORTER_LEN],
+        super::binding::EXPORTER_LABEL,
+        Some(&[]),
+    )
+    .map_err(|e| log::warn!("no tls-exporter channel binding: {e}"))
+    .ok()
 }
 
 /// Opens a TLS stream to the account's server and authenticates.
@@ -133,6 +140,7 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let timeouts = timeouts();
 
     let tls_stream = open_tls(&domain, &cfg.server, &tls, timeouts).await?;
+    let exporter = tls_exporter(&tls_stream);
 
     let stream = initiate_stream(
         BufStream::new(super::xml_guard::XmlGuard::new(tls_stream)),
@@ -145,12 +153,27 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     let (features, stream): (_, XmppStream<_>) =
         stream.recv_features().await.map_err(recv_features_error)?;
 
-    let mechanism = choose_mechanism(&features.sasl_mechanisms, cfg.allow_plain)?;
+    let login = super::binding::choose(
+        &features.sasl_mechanisms,
+        features.sasl_cb.as_ref().map(|cb| cb.types.as_slice()),
+        exporter,
+        cfg.allow_plain,
+    )?;
+    if let Some(why) = &login.unbound {
+        log::warn!("{}: logging in without channel binding: {why}", cfg.jid);
+    }
+    log::debug!(
+        "{}: SASL {} with gs2 header {:?}",
+        cfg.jid,
+        login.mechanism,
+        String::from_utf8_lossy(login.binding.header())
+    );
+    let mechanism = login.mechanism;
     let creds = Credentials::default()
         .with_username(node)
         // The sasl crate keeps its own copy for the login and does not wipe it.
         .with_password(cfg.password.as_str().to_owned())
-        .with_channel_binding(ChannelBinding::None);
+        .with_channel_binding(login.binding);
     let stream = super::sasl_login::login(stream, mechanism, creds).await?;
     let stream = stream
         .send_header(header(&domain))

@@ -38,6 +38,12 @@ use xmpp_parsers::jid::BareJid;
 /// Most archive pages fetched in one catch-up (250 messages each).
 pub const MAX_BACKFILL_PAGES: u32 = 200;
 
+/// Most pages of one forward catch-up (250 messages each: 100,000 messages). An archive
+/// that keeps inventing new ids would otherwise be walked without end (issue #20); past
+/// the cap the walk stops where it stored, keeps its position, and the next sign-in goes
+/// on from there.
+pub const MAX_FORWARD_PAGES: u32 = 400;
+
 /// How long a page of older history the user asked for may take before it counts as
 /// failed (said in words, with Retry): a server that never answers must not leave the
 /// spinner turning.
@@ -84,6 +90,9 @@ struct Page {
     stuck: bool,
     /// The next page was asked for before this one was stored.
     prefetched: bool,
+    /// A forward walk that reached [`MAX_FORWARD_PAGES`] with the archive still saying
+    /// "not complete": it ends here for this stream, its position kept.
+    capped: bool,
 }
 
 /// What an answer the actor owes us continues.
@@ -348,7 +357,21 @@ impl HistorySync {
                 "the archive says there is more (after {after:?}, before {before:?}) but gives nothing new; this walk ends here"
             );
         }
-        let complete = complete || stuck;
+        let capped = !backward
+            && !newest
+            && !complete
+            && !failed
+            && !stuck
+            && page.saturating_add(1) >= MAX_FORWARD_PAGES;
+        if capped {
+            log::warn!(
+                "the archive still says there is more after {} forward pages ({} messages \
+                 in this one); the catch-up stops here and goes on at the next sign-in",
+                page.saturating_add(1),
+                batch.len()
+            );
+        }
+        let complete = complete || stuck || capped;
         // A refill after a lost position stops once it reaches the time we had.
         let oldest = batch.iter().map(|m| m.timestamp_ms).min();
         if let Some(t) = oldest {
@@ -407,6 +430,7 @@ impl HistorySync {
             before_presence,
             stuck,
             prefetched,
+            capped,
         });
         // One page, one insert: its results are anchors for each other.
         actions.push(Action::StorePage {
@@ -508,7 +532,8 @@ impl HistorySync {
         if !page.backward || page.newest {
             positions.cursor = page.last.clone().map(|id| CursorSave {
                 id,
-                keep_frontier: page.backward || !complete,
+                // A capped walk is not complete: the next one continues it.
+                keep_frontier: page.backward || !complete || page.capped,
                 time: page.newest_ms,
             });
         }
@@ -573,6 +598,12 @@ impl HistorySync {
         }
         if complete {
             if !page.backward {
+                // Stopped at the page cap: caught up for now. Live messages do not move
+                // the position, so the next sign-in continues the walk where it stopped.
+                if page.capped {
+                    actions.push(Action::CaughtUp);
+                    return actions;
+                }
                 // Asked before our presence went out: a message that reached the server
                 // after this page and before the presence was archived but not pushed.
                 // Not after a page that did not move: it would be asked for again.

@@ -31,7 +31,10 @@ pub enum Insecure {
 }
 
 const PLAIN_ONLY: &str = "the server only offers PLAIN login, which sends your password \
-                          itself; Loquat uses it only if you allow it for this account";
+                          itself (hidden only by the encrypted connection), so Loquat did not \
+                          log in; if you trust this server, turn on \"Allow sending the \
+                          password in plain form\" for this account (under Advanced when \
+                          signing in, or in Settings > Accounts > Edit)";
 const NO_STARTTLS: &str = "the server does not offer an encrypted connection (STARTTLS)";
 const STARTTLS_REFUSED: &str = "the server refused to start TLS";
 const NO_MECHANISM: &str = "the server offers no way to log in";

@@ -14,8 +14,8 @@ use crate::session::SessionError;
 use futures::{SinkExt, StreamExt};
 use sasl::client::Mechanism;
 use sasl::client::mechanisms::{Plain, Scram};
-use sasl::common::Credentials;
 use sasl::common::scram::{Sha1, Sha256};
+use sasl::common::{ChannelBinding, Credentials};
 use std::str::FromStr;
 use tokio::io::{AsyncBufRead, AsyncWrite};
 use tokio_xmpp::parsers::sasl::{Auth, Mechanism as XmppMechanism, Nonza, Response};
@@ -28,9 +28,24 @@ pub const MAX_SCRAM_ITERATIONS: u32 = 1_000_000;
 type BoxedMechanism = Box<dyn Mechanism + Send>;
 
 fn mechanism_for(name: &str, creds: Credentials) -> Result<BoxedMechanism, SessionError> {
+    // A -PLUS name with no binding data would send `n` under a -PLUS name (and a
+    // binding under a plain name would be refused): the two must agree.
+    let bound = matches!(
+        creds.channel_binding,
+        ChannelBinding::TlsExporter(_) | ChannelBinding::TlsUnique(_)
+    );
+    if name.ends_with("-PLUS") != bound {
+        return Err(SessionError::Protocol {
+            detail: format!("{name} does not match the channel binding"),
+        });
+    }
     let built: Result<BoxedMechanism, _> = match name {
-        "SCRAM-SHA-256" => Scram::<Sha256>::from_credentials(creds).map(|m| Box::new(m) as _),
-        "SCRAM-SHA-1" => Scram::<Sha1>::from_credentials(creds).map(|m| Box::new(m) as _),
+        "SCRAM-SHA-256" | "SCRAM-SHA-256-PLUS" => {
+            Scram::<Sha256>::from_credentials(creds).map(|m| Box::new(m) as _)
+        }
+        "SCRAM-SHA-1" | "SCRAM-SHA-1-PLUS" => {
+            Scram::<Sha1>::from_credentials(creds).map(|m| Box::new(m) as _)
+        }
         "PLAIN" => Plain::from_credentials(creds).map(|m| Box::new(m) as _),
         other => {
             return Err(super::insecure::Insecure::Unsupported(other.to_owned()).error());

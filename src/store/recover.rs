@@ -130,15 +130,9 @@ impl Store {
             }
         }
         let text = serde_json::to_vec(&kept).map_err(|e| e.to_string())?;
-        let tmp = path.with_extension("json.new");
-        {
-            use std::io::Write;
-            let mut f = crate::paths::create_private_file(&tmp).map_err(|e| e.to_string())?;
-            // Not synced: the database's own flush is the durable copy; this one
-            // matters only when that one is damaged.
-            f.write_all(&text).map_err(|e| e.to_string())?;
-        }
-        std::fs::rename(&tmp, path).map_err(|e| e.to_string())
+        // Synced, renamed, folder synced: the copy that matters when the database is
+        // damaged (often by a crash) must itself survive the crash whole.
+        crate::paths::replace_private_file(path, &text).map_err(|e| e.to_string())
     }
 
     /// Fills this (new) store from the damaged database moved to `damaged`, and from

@@ -74,6 +74,12 @@ texts! {
     PortLabel => "Port", "端口";
     PortPlaceholder => "5222", "5222（默认）";
     DirectTls => "Use direct TLS instead of STARTTLS", "使用直接 TLS 而不是 STARTTLS";
+    AllowPlain => "Allow sending the password in plain form (PLAIN) over TLS when the server offers nothing better",
+        "当服务器不提供更好的方式时，允许通过 TLS 以明文形式（PLAIN）发送密码";
+    AllowPlainNote => "Off unless you need it: with PLAIN, whoever can pose as the server (for example with a certificate you trusted by hand) reads your password.",
+        "除非必要请保持关闭：使用 PLAIN 时，任何能冒充服务器的人（例如持有你手动信任的证书）都能读到你的密码。";
+    FixPlain => "The server only offers PLAIN login, which sends your password itself. If you trust this server, tick \"Allow sending the password in plain form\" below and save.",
+        "服务器只提供 PLAIN 登录，这会直接发送你的密码。如果你信任这个服务器，请勾选下面的“允许以明文形式发送密码”并保存。";
     CaFileLabel => "Extra trusted CA certificate (PEM file)", "额外信任的 CA 证书（PEM 文件）";
     CaFilePlaceholder => "/path/to/ca.pem", "/路径/ca.pem";
     SignIn => "Sign in", "登录";
@@ -94,8 +100,8 @@ texts! {
     CertNoNames => "Issued for: (no names)", "颁发给：（无名称）";
     TrustCertificate => "Trust this certificate", "信任此证书";
     ErrInsecure => "The server refuses a secure login: {detail}", "服务器不支持安全登录：{detail}";
-    InsecurePlainOnly => "the server only offers PLAIN login, which sends your password itself; Loquat uses it only if you allow it for this account",
-        "服务器只提供 PLAIN 登录，这会直接发送你的密码；只有在你为此帐号允许时 Loquat 才会使用它";
+    InsecurePlainOnly => "the server only offers PLAIN login, which sends your password itself (hidden only by the encrypted connection), so Loquat did not log in; if you trust this server, turn on \"Allow sending the password in plain form\" for this account (under Advanced when signing in, or in Settings > Accounts > Edit)",
+        "服务器只提供 PLAIN 登录，这会直接发送你的密码本身（只受加密连接保护），因此 Loquat 没有登录；如果你信任这个服务器，请为此帐号打开“允许以明文形式发送密码”（登录时在“高级选项”中，或在“设置 > 帐号 > 编辑”中）";
     InsecureNoStarttls => "the server does not offer an encrypted connection (STARTTLS)",
         "服务器不提供加密连接（STARTTLS）";
     InsecureStarttlsRefused => "the server refused to start TLS", "服务器拒绝启动 TLS 加密";

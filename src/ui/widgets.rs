@@ -64,10 +64,15 @@ pub fn mentions<'a, M: 'a>(count: u32) -> Element<'a, M> {
 /// Errors a person fixes in the account settings (password, certificate) rather than
 /// by trying again.
 pub fn needs_fix(error: &SessionError) -> bool {
-    matches!(
-        error,
-        SessionError::Auth { .. } | SessionError::Certificate { .. }
-    )
+    match error {
+        SessionError::Auth { .. } | SessionError::Certificate { .. } => true,
+        // Only PLAIN offered: the editor's "Allow sending the password in plain form".
+        SessionError::InsecureLogin { detail } => {
+            crate::session::insecure::Insecure::from_detail(detail)
+                == Some(crate::session::insecure::Insecure::PlainOnly)
+        }
+        _ => false,
+    }
 }
 
 /// The error the account is stuck on, if any.

@@ -40,6 +40,21 @@ pub enum Lie {
     /// archive id) and a `<fin>` that says "not complete" and ends at `c0` whatever
     /// was asked: a forward walk that never moves. The counter counts the queries.
     ArchiveStuck(Arc<std::sync::atomic::AtomicUsize>),
+    /// Like `ArchiveStuck`, but every answer is one message under an archive id never
+    /// used before (`n1`, `n2`, …) and a `<fin>` that says "not complete" and ends at
+    /// it: a forward walk that moves for ever. The counter counts the queries.
+    ArchiveInventing(Arc<std::sync::atomic::AtomicUsize>),
+    /// An honest SCRAM server for `password` (SCRAM-SHA-256 and SCRAM-SHA-1, with
+    /// their `-PLUS` names when `plus`), announcing the channel-binding types `cb`
+    /// (XEP-0440) when given. It checks a `p=tls-exporter` binding against its own
+    /// TLS connection (RFC 9266) and refuses a `y` flag when it offered `-PLUS`, as
+    /// RFC 5802 says. Heard: `[gs2 HEADER]`, then `[binding matches]` or
+    /// `[binding differs]` for a bound login. After the login it offers the bind.
+    Scram {
+        password: &'static str,
+        plus: bool,
+        cb: Option<&'static str>,
+    },
 }
 
 pub struct Liar {
@@ -279,6 +294,51 @@ async fn serve(
     let mut buf = Vec::new();
     match lie {
         Lie::NoStarttls => None,
+        Lie::Scram { password, plus, cb } => {
+            // RFC 9266: 32 bytes, label "EXPORTER-Channel-Binding", empty context.
+            let exporter = tls
+                .get_ref()
+                .1
+                .export_keying_material(vec![0u8; 32], b"EXPORTER-Channel-Binding", Some(&[]))
+                .ok()?;
+            let mut names = vec!["SCRAM-SHA-256", "SCRAM-SHA-1"];
+            if plus {
+                names.extend(["SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"]);
+            }
+            let mut features = mechanisms(&names);
+            if let Some(cb) = cb {
+                features.push_str(&format!(
+                    "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>\
+                     <channel-binding type='{cb}'/></sasl-channel-binding>"
+                ));
+            }
+            header(&mut tls, &mut buf, &heard, &features).await?;
+            let auth = until(&mut tls, &mut buf, "</auth>", &heard).await?;
+            let sha256 = auth.contains("SCRAM-SHA-256");
+            let ok = if sha256 {
+                scram_exchange::<sasl::common::scram::Sha256, _>(
+                    &mut tls, &mut buf, &heard, &auth, password, plus, &exporter,
+                )
+                .await?
+            } else {
+                scram_exchange::<sasl::common::scram::Sha1, _>(
+                    &mut tls, &mut buf, &heard, &auth, password, plus, &exporter,
+                )
+                .await?
+            };
+            if !ok {
+                return Some(());
+            }
+            header(
+                &mut tls,
+                &mut buf,
+                &heard,
+                "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>",
+            )
+            .await?;
+            until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
+            Some(())
+        }
         Lie::OnlyPlain => {
             header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
             let auth = until(&mut tls, &mut buf, "</auth>", &heard).await?;
@@ -386,7 +446,8 @@ async fn serve(
             until(&mut tls, &mut buf, "</stream:stream>", &heard).await?;
             Some(())
         }
-        Lie::ArchiveStuck(queries) => {
+        Lie::ArchiveStuck(ref queries) | Lie::ArchiveInventing(ref queries) => {
+            let inventing = matches!(lie, Lie::ArchiveInventing(_));
             header(&mut tls, &mut buf, &heard, &mechanisms(&["PLAIN"])).await?;
             until(&mut tls, &mut buf, "</auth>", &heard).await?;
             tls.write_all(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
@@ -421,17 +482,29 @@ async fn serve(
                 if !iq.contains("urn:xmpp:mam:2") {
                     continue;
                 }
-                queries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let n = queries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 let queryid = attr("queryid").unwrap_or_default();
-                let text = format!(
-                    "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='a1'>\
-                     <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
-                     <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='old'>\
-                     <body>archived once</body></message></forwarded></result></message>\
-                     <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
-                     <set xmlns='http://jabber.org/protocol/rsm'><first>a1</first><last>c0</last><count>1000</count></set>\
-                     </fin></iq>"
-                );
+                let text = if inventing {
+                    format!(
+                        "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='n{n}'>\
+                         <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
+                         <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='m{n}'>\
+                         <body>invented {n}</body></message></forwarded></result></message>\
+                         <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
+                         <set xmlns='http://jabber.org/protocol/rsm'><first>n{n}</first><last>n{n}</last><count>1000000</count></set>\
+                         </fin></iq>"
+                    )
+                } else {
+                    format!(
+                        "<message to='user@localhost/liar'><result xmlns='urn:xmpp:mam:2' queryid='{queryid}' id='a1'>\
+                         <forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>\
+                         <message xmlns='jabber:client' from='friend@localhost/x' to='user@localhost' type='chat' id='old'>\
+                         <body>archived once</body></message></forwarded></result></message>\
+                         <iq type='result' id='{id}'><fin xmlns='urn:xmpp:mam:2'>\
+                         <set xmlns='http://jabber.org/protocol/rsm'><first>a1</first><last>c0</last><count>1000</count></set>\
+                         </fin></iq>"
+                    )
+                };
                 tls.write_all(text.as_bytes()).await.ok()?;
             }
         }
@@ -464,4 +537,107 @@ async fn serve(
             Some(())
         }
     }
+}
+
+fn note(heard: &Mutex<Vec<String>>, text: String) {
+    if let Ok(mut h) = heard.lock() {
+        h.push(text);
+    }
+}
+
+async fn fail<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    heard: &Mutex<Vec<String>>,
+    why: &str,
+) -> Option<bool> {
+    note(heard, format!("[refused: {why}]"));
+    s.write_all(b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/></failure>")
+        .await
+        .ok()?;
+    Some(false)
+}
+
+/// The server side of one SCRAM login (RFC 5802) after the client's `<auth>`;
+/// true when the client proved the password and got our signature.
+async fn scram_exchange<
+    H: sasl::common::scram::ScramProvider,
+    S: AsyncRead + AsyncWrite + Unpin,
+>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+    heard: &Mutex<Vec<String>>,
+    auth: &str,
+    password: &str,
+    offered_plus: bool,
+    exporter: &[u8],
+) -> Option<bool> {
+    let first = payload(auth);
+    // gs2 header: flag, authzid, then the bare message.
+    let mut parts = first.splitn(3, ',');
+    let (flag, authzid, bare) = (parts.next()?, parts.next()?, parts.next()?);
+    let gs2 = format!("{flag},{authzid},");
+    note(heard, format!("[gs2 {gs2}]"));
+    let bound = flag == "p=tls-exporter";
+    if flag == "y" && offered_plus {
+        return fail(s, heard, "y flag although -PLUS was offered").await;
+    }
+    if bound != auth.contains("-PLUS") {
+        return fail(s, heard, "binding flag and mechanism disagree").await;
+    }
+    let nonce = bare
+        .split(',')
+        .find_map(|p| p.strip_prefix("r="))?
+        .to_owned();
+    let salt = b"liar-salt";
+    let server_first = format!("r={nonce}liar,s={},i=4096", B64.encode(salt));
+    let text = format!(
+        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
+        B64.encode(&server_first)
+    );
+    s.write_all(text.as_bytes()).await.ok()?;
+    let response = until(s, buf, "</response>", heard).await?;
+    let fin = payload(&response);
+    let without_proof = fin.rsplit_once(",p=")?.0.to_owned();
+    let proof = B64.decode(fin.rsplit_once(",p=")?.1).ok()?;
+    let c = without_proof
+        .split(',')
+        .find_map(|p| p.strip_prefix("c="))?;
+    let mut expected_cb = gs2.as_bytes().to_vec();
+    if bound {
+        expected_cb.extend_from_slice(exporter);
+    }
+    if B64.decode(c).ok()? != expected_cb {
+        if bound {
+            note(heard, "[binding differs]".to_owned());
+        }
+        return fail(s, heard, "channel binding").await;
+    }
+    if bound {
+        note(heard, "[binding matches]".to_owned());
+    }
+    let salted = H::derive(
+        &sasl::common::Password::Plain(password.to_owned()),
+        salt,
+        4096,
+    )
+    .ok()?;
+    let client_key = H::hmac(b"Client Key", &salted).ok()?;
+    let server_key = H::hmac(b"Server Key", &salted).ok()?;
+    let auth_message = format!("{bare},{server_first},{without_proof}");
+    let signature = H::hmac(auth_message.as_bytes(), &H::hash(&client_key)).ok()?;
+    let expected: Vec<u8> = client_key
+        .iter()
+        .zip(&signature)
+        .map(|(a, b)| a ^ b)
+        .collect();
+    if proof != expected {
+        return fail(s, heard, "wrong proof").await;
+    }
+    let v = H::hmac(auth_message.as_bytes(), &server_key).ok()?;
+    let text = format!(
+        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</success>",
+        B64.encode(format!("v={}", B64.encode(v)))
+    );
+    s.write_all(text.as_bytes()).await.ok()?;
+    Some(true)
 }

@@ -54,6 +54,7 @@ pub fn local_params(
         resource: None,
         store,
         verify_only: false,
+        allow_plain: false,
     }
 }
 

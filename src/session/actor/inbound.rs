@@ -43,14 +43,10 @@ impl Actor {
                 roster @ (Event::Roster { .. }
                 | Event::ContactChanged { .. }
                 | Event::ContactRemoved { .. }) => self.on_roster_event(roster).await,
-                Event::Presence { from, show, status } => crate::session::flood::presence(
-                    &self.tx,
-                    &mut self.held_presences,
-                    &self.account,
-                    from,
-                    show,
-                    status,
-                ),
+                // Held back while the UI is behind (`session::flood`).
+                Event::Presence { from, show, status } => {
+                    self.emit(UpdateKind::Presence { from, show, status })
+                }
                 Event::SubscriptionRequest(from) => {
                     self.emit(UpdateKind::SubscriptionRequest { from })
                 }

@@ -86,6 +86,10 @@ struct Sim {
     /// A lying archive: every query, whatever it asks, gets this one message and
     /// "not complete".
     liar: Option<Archived>,
+    /// A lying archive that answers every forward query with one message under an id
+    /// it never used before, and "not complete"; backward queries get nothing. Counts
+    /// the ids it invented.
+    inventor: Option<u64>,
 }
 
 impl Sim {
@@ -109,6 +113,7 @@ impl Sim {
             repeat_in_page: None,
             bodiless: Vec::new(),
             liar: None,
+            inventor: None,
         }
     }
 
@@ -240,6 +245,32 @@ impl Sim {
         let Some((queryid, from)) = self.queries.pop_front() else {
             return false;
         };
+        if let Some(n) = self.inventor {
+            let forward = matches!(from, From::After(_));
+            let invented = Archived {
+                id: format!("inv{n}"),
+                peer: jid("friend@example.org"),
+                time_ms: NOW_MS + n as i64,
+                body: format!("invented {n}"),
+            };
+            if forward {
+                self.inventor = Some(n + 1);
+                self.sync.archived(&queryid, message(&invented));
+            }
+            let id = forward.then(|| invented.id.clone());
+            let end = PageEnd {
+                queryid,
+                backward: !forward,
+                complete: !forward,
+                first: id.clone(),
+                last: id,
+                failed: false,
+                gone: false,
+            };
+            let actions = self.sync.page_end(end);
+            self.run(actions);
+            return true;
+        }
         if let Some(lie) = self.liar.clone() {
             let backward = !matches!(from, From::After(_));
             self.sync.archived(&queryid, message(&lie));
@@ -785,4 +816,50 @@ fn a_lying_archive_whose_pages_do_not_move_ends_the_walk() {
     assert_eq!(sim.asked[before..], [From::After(lie.id.clone())]);
     assert_eq!(sim.caught_up, 2);
     assert_eq!(sim.stored_bodies, vec![lie.body]);
+}
+
+/// An archive that invents a new id for every forward page and never says "complete":
+/// the walk stops after [`MAX_FORWARD_PAGES`] pages with everything it got stored, the
+/// position at the last of it and the frontier kept; the next sign-in goes on from
+/// there, again for at most the cap. Without the cap it asked for ever (here: until the
+/// test's limit of answers).
+#[test]
+fn an_archive_that_keeps_inventing_ids_is_walked_forward_at_most_the_cap() {
+    let cap = MAX_FORWARD_PAGES as usize;
+    let mut sim = Sim::new(Vec::new(), 3);
+    sim.prefs.cursor = Some("start".into());
+    sim.prefs.cursor_time = Some(NOW_MS - 1);
+    sim.inventor = Some(0);
+    sim.sign_in();
+    let answered = sim.serve(cap * 3);
+    assert_eq!(answered, cap, "one stream asks for at most the cap");
+    assert_eq!(sim.caught_up, 1);
+    assert_eq!(sim.stored_bodies.len(), cap, "every page it got is stored");
+    let last = format!("inv{}", cap - 1);
+    assert_eq!(sim.prefs.cursor.as_deref(), Some(last.as_str()));
+    assert_eq!(
+        sim.prefs.frontier.as_deref(),
+        Some(format!("after {last}").as_str()),
+        "the walk is unfinished: what arrives live stays after it"
+    );
+    assert!(
+        sim.sync
+            .live_cursor(&[message(&Archived {
+                id: "live".into(),
+                peer: jid("friend@example.org"),
+                time_ms: NOW_MS * 2,
+                body: "live".into(),
+            })])
+            .is_none(),
+        "live messages do not skip the rest of the walk"
+    );
+
+    // The next sign-in continues after what was stored, and stops at the cap again.
+    sim.kill();
+    let before = sim.asked.len();
+    sim.sign_in();
+    assert_eq!(sim.asked[before], From::After(last));
+    assert_eq!(sim.serve(cap * 3), cap);
+    assert_eq!(sim.caught_up, 2);
+    assert_eq!(sim.stored_bodies.len(), 2 * cap);
 }

@@ -102,9 +102,12 @@ impl App {
             return Task::none();
         };
         let edited = saved.account;
+        let plain_changed = state.allow_plain != saved.allow_plain;
         let reconnect = saved.password.is_some()
+            || plain_changed
             || state.account.server != edited.server
             || state.account.trust != edited.trust;
+        state.allow_plain = saved.allow_plain;
         // Only the editable fields: position and enabled may have changed meanwhile.
         state.account.display_name = edited.display_name;
         state.account.color = edited.color;
@@ -112,6 +115,9 @@ impl App {
         state.account.trust = edited.trust;
         let account = state.account.clone();
         let mut tasks = vec![self.save_account_task(vec![account])];
+        if plain_changed {
+            tasks.push(self.save_allow_plain_task(&id, saved.allow_plain));
+        }
         if let Some(password) = saved.password {
             if let Some(state) = self.account_mut(&id) {
                 state.password = Some(password.clone());
@@ -151,6 +157,30 @@ impl App {
                 Task::none()
             }
         }
+    }
+
+    /// Writes the account's "allow PLAIN login" preference off the UI thread (the
+    /// session reads it when it connects).
+    pub(in crate::ui) fn save_allow_plain_task(
+        &self,
+        id: &AccountId,
+        allow: bool,
+    ) -> Task<Message> {
+        let Some(store) = self.store.clone() else {
+            return Task::none();
+        };
+        let key = crate::session::connect::allow_plain_pref(id);
+        Task::perform(
+            blocking(move || {
+                if allow {
+                    store.set_pref(&key, "true")
+                } else {
+                    store.remove_pref(&key)
+                }
+                .map_err(|e| e.to_string())
+            }),
+            |result| Message::PrefSaved(result.and_then(|r| r)),
+        )
     }
 
     /// Writes account records off the UI thread.

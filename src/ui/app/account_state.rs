@@ -60,7 +60,7 @@ fn list_body(message: &ChatMessage) -> String {
         message.body.as_str()
     };
     if message.conversation.is_room() && !message.sender.is_empty() {
-        format!("{}: {}", message.sender, body)
+        format!("{}: {}", crate::notify::shown_name(&message.sender), body)
     } else {
         body.to_owned()
     }
@@ -102,6 +102,8 @@ pub struct AccountState {
     recent: HashMap<BareJid, VecDeque<ChatMessage>>,
     pub own_show: Show,
     pub own_status: String,
+    /// PLAIN login allowed for this account (its store preference, read at start-up).
+    pub allow_plain: bool,
 }
 
 /// How many messages per conversation are kept in memory.
@@ -126,6 +128,7 @@ impl AccountState {
             recent: HashMap::new(),
             own_show: Show::Online,
             own_status: String::new(),
+            allow_plain: false,
         }
     }
 

@@ -20,11 +20,13 @@ use xmpp_parsers::jid::BareJid;
 impl App {
     /// The sign-in form verified a login: keep the account (last in the list), save it
     /// and its password off the UI thread, and show the main screen (or the account
-    /// list, when this was "add another account").
+    /// list, when this was "add another account"). `allow_plain`: the form allowed PLAIN
+    /// login, which the account keeps.
     pub(in crate::ui) fn signed_in(
         &mut self,
         mut account: Account,
         password: String,
+        allow_plain: bool,
     ) -> Task<Message> {
         account.position = self
             .accounts
@@ -41,9 +43,13 @@ impl App {
                 |result| Message::AccountSaved(result.and_then(|r| r)),
             ));
         }
+        if allow_plain {
+            tasks.push(self.save_allow_plain_task(&account.id, true));
+        }
         self.accounts.retain(|a| a.account.id != account.id);
-        self.accounts
-            .push(AccountState::new(account, Some(password)));
+        let mut state = AccountState::new(account, Some(password));
+        state.allow_plain = allow_plain;
+        self.accounts.push(state);
         self.screen = if self.onboarding.is_adding() {
             Screen::Accounts
         } else {

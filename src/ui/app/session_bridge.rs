@@ -45,6 +45,7 @@ pub fn params_for(state: &AccountState, store: Option<&Store>) -> Option<Session
         resource: Some(session::stable_resource(&state.account.id)),
         store: store.cloned(),
         verify_only: false,
+        allow_plain: state.allow_plain,
     })
 }
 

@@ -37,6 +37,8 @@ pub struct LoadedAccount {
     pub password: Option<String>,
     pub contacts: Vec<Contact>,
     pub conversations: Vec<ConversationSummary>,
+    /// PLAIN login allowed for this account (`session::connect::allow_plain_pref`).
+    pub allow_plain: bool,
 }
 
 impl LoadedAccount {
@@ -46,6 +48,7 @@ impl LoadedAccount {
             password,
             contacts: Vec::new(),
             conversations: Vec::new(),
+            allow_plain: false,
         }
     }
 }
@@ -144,11 +147,13 @@ pub fn load(open_secrets: fn() -> Result<Arc<dyn SecretStore>, SecretError>) -> 
             log::warn!("conversations of {}: {e}", account.jid);
             Vec::new()
         });
+        let allow_plain = crate::session::connect::allows_plain(&store, &account.id);
         startup.accounts.push(LoadedAccount {
             account,
             password,
             contacts,
             conversations,
+            allow_plain,
         });
     }
     load_prefs(&store, &mut startup);

@@ -148,7 +148,10 @@ impl Private {
                 text(trf(
                     lang,
                     T::PrivateHeading,
-                    &[("nick", nick), ("room", &room_name)]
+                    &[
+                        ("nick", &crate::notify::shown_name(nick)),
+                        ("room", &room_name)
+                    ]
                 ))
                 .size(18)
                 .style(theme::heading)
@@ -165,7 +168,7 @@ impl Private {
         let cx = timeline::Context {
             lang,
             kind: timeline::Kind::RoomPrivate,
-            peer_label: nick.to_owned(),
+            peer_label: crate::notify::shown_name(nick).into_owned(),
             previews,
         };
         let top = match self.history {
@@ -185,9 +188,13 @@ impl Private {
         let mut main = column![header];
         if !present {
             main = main.push(
-                container(text(trf(lang, T::PrivateGone, &[("nick", nick)])))
-                    .padding(8)
-                    .style(theme::notice_box),
+                container(text(trf(
+                    lang,
+                    T::PrivateGone,
+                    &[("nick", &crate::notify::shown_name(nick))],
+                )))
+                .padding(8)
+                .style(theme::notice_box),
             );
         }
         main = main.push(
@@ -201,7 +208,11 @@ impl Private {
             lang,
             &self.composer,
             PRIVATE_COMPOSER_ID,
-            trf(lang, T::PrivatePlaceholder, &[("nick", nick)]),
+            trf(
+                lang,
+                T::PrivatePlaceholder,
+                &[("nick", &crate::notify::shown_name(nick))],
+            ),
             can_send,
             false,
         )

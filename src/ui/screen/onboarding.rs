@@ -23,6 +23,7 @@ pub enum Message {
     HostChanged(String),
     PortChanged(String),
     DirectTlsToggled(bool),
+    AllowPlainToggled(bool),
     CaPathChanged(String),
     Submit,
     Cancel,
@@ -37,7 +38,12 @@ pub enum Message {
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The server accepted the login: save and show the main screen.
-    SignedIn { account: Account, password: String },
+    SignedIn {
+        account: Box<Account>,
+        password: String,
+        /// PLAIN login was allowed for it (see `session::connect::allow_plain_pref`).
+        allow_plain: bool,
+    },
     /// The person left the "add another account" form.
     Closed,
 }
@@ -78,6 +84,8 @@ pub struct State {
     host: String,
     port: String,
     direct_tls: bool,
+    /// "Allow sending the password in plain form (PLAIN)", off unless ticked.
+    allow_plain: bool,
     ca_path: String,
     /// Certificates the user chose to trust from this form.
     pinned: Vec<String>,
@@ -139,6 +147,7 @@ impl State {
             Message::HostChanged(value) => self.host = value,
             Message::PortChanged(value) => self.port = value,
             Message::DirectTlsToggled(value) => self.direct_tls = value,
+            Message::AllowPlainToggled(value) => self.allow_plain = value,
             Message::CaPathChanged(value) => self.ca_path = value,
             Message::Submit => return (self.submit(), None),
             Message::Cancel => {
@@ -243,6 +252,7 @@ impl State {
             resource: None,
             store: None,
             verify_only: true,
+            allow_plain: self.allow_plain,
         };
         let (task, abort) = Task::run(check_login(params), Message::Checked).abortable();
         self.phase = Phase::Checking { account, abort };
@@ -261,15 +271,23 @@ impl State {
             }
             CheckReport::Update(update) if update.account == account.id => match update.kind {
                 UpdateKind::Online { .. } => {
-                    let account = account.clone();
+                    let account = Box::new(account.clone());
                     self.phase = Phase::Done;
                     Some(Event::SignedIn {
                         account,
                         password: self.password.clone(),
+                        allow_plain: self.allow_plain,
                     })
                 }
                 UpdateKind::Failed(error) | UpdateKind::Disconnected { error, .. } => {
                     self.phase = Phase::Editing;
+                    // Only PLAIN offered: show where to allow it.
+                    if matches!(&error, SessionError::InsecureLogin { detail }
+                        if crate::session::insecure::Insecure::from_detail(detail)
+                            == Some(crate::session::insecure::Insecure::PlainOnly))
+                    {
+                        self.advanced = true;
+                    }
                     self.error = Some(FormError::Session(error));
                     None
                 }
@@ -409,6 +427,13 @@ impl State {
                 .label(tr(lang, T::DirectTls))
                 .text_size(14)
                 .on_toggle_maybe(editable.then_some(Message::DirectTlsToggled)),
+            checkbox(self.allow_plain)
+                .label(tr(lang, T::AllowPlain))
+                .text_size(14)
+                .on_toggle_maybe(editable.then_some(Message::AllowPlainToggled)),
+            text(tr(lang, T::AllowPlainNote))
+                .size(12)
+                .style(theme::muted),
             label(lang, T::CaFileLabel),
             field(T::CaFilePlaceholder, &self.ca_path, Message::CaPathChanged),
         ]

@@ -103,7 +103,7 @@ impl State {
     /// password field).
     pub fn open_editor(&mut self, state: &AccountState) -> Task<Message> {
         self.remove = None;
-        self.edit = Some(edit::Form::new(&state.account));
+        self.edit = Some(edit::Form::new(&state.account, state.allow_plain));
         let focus = match widgets::account_error(state) {
             Some(crate::session::SessionError::Auth { .. }) => edit::PASSWORD_ID,
             _ => edit::NAME_ID,
@@ -173,7 +173,7 @@ impl State {
                     Some(edit::Event::Saved(saved)) => {
                         self.edit = None;
                         self.errors.remove(&saved.account.id);
-                        Some(Event::Save(saved))
+                        Some(Event::Save(*saved))
                     }
                     Some(edit::Event::Cancelled) => {
                         self.edit = None;

@@ -244,12 +244,12 @@ fn bubble<'a>(
         } else if message.sender.trim().is_empty() {
             text(cx.peer_label.clone()).style(theme::heading)
         } else if cx.kind == Kind::Chat {
-            text(message.sender.clone()).style(theme::heading)
+            text(crate::notify::shown_name(&message.sender).into_owned()).style(theme::heading)
         } else {
             // Our own bubble is coloured already: only others' nicks get colours,
             // so a low-contrast colour never lands on the accent.
             let colour = consistent_color(&message.sender);
-            text(message.sender.clone()).style(theme::nick(colour))
+            text(crate::notify::shown_name(&message.sender).into_owned()).style(theme::nick(colour))
         };
         content = content.push(
             row![

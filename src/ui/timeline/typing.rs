@@ -37,7 +37,8 @@ impl Typing {
             if w.is_empty() {
                 contact.to_owned()
             } else {
-                w.clone()
+                // A nick must not turn the sentence around it (issue #20).
+                crate::notify::shown_name(w).into_owned()
             }
         };
         match self.who.as_slice() {
@@ -108,5 +109,15 @@ mod tests {
         assert!(c.keystroke(t0 + Duration::from_secs(10)));
         c.sent();
         assert!(c.keystroke(t0 + Duration::from_secs(11)));
+    }
+
+    #[test]
+    fn a_nick_cannot_turn_the_typing_line_around() {
+        let mut typing = Typing::default();
+        typing.set("\u{202E}bob", ChatState::Composing);
+        assert_eq!(
+            typing.line(Lang::En, "x").as_deref(),
+            Some("bob is typing…")
+        );
     }
 }

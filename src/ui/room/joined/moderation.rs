@@ -109,9 +109,13 @@ fn label(action: Action) -> T {
 /// The box under the occupant: reason and the actions allowed.
 pub fn view<'a>(lang: Lang, state: &'a Moderating, actions: &[Action]) -> Element<'a, Message> {
     let mut col = column![
-        text(trf(lang, T::ModHeading, &[("nick", &state.nick)]))
-            .size(12)
-            .style(theme::muted),
+        text(trf(
+            lang,
+            T::ModHeading,
+            &[("nick", &crate::notify::shown_name(&state.nick))]
+        ))
+        .size(12)
+        .style(theme::muted),
         text_input(tr(lang, T::ModReason), &state.reason)
             .id(Id::new(REASON_ID))
             .on_input(Message::Reason)

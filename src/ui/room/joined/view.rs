@@ -2,6 +2,7 @@
 //! list (with moderation), or a private chat in place of the timeline.
 
 use crate::colors::consistent_color;
+use crate::notify::shown_name;
 use crate::session::rooms::{Exit, Occupant};
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::room::edit_bar;
@@ -97,7 +98,7 @@ impl Room {
             .flatten()
             .collect();
             let mut entry = column![
-                text(o.nick.clone()).style(theme::nick(colour)),
+                text(shown_name(&o.nick).into_owned()).style(theme::nick(colour)),
                 text(detail.join(" · ")).size(12).style(theme::muted),
             ]
             .spacing(0);
@@ -135,7 +136,8 @@ impl Room {
         if !self.privates.is_empty() {
             col = col.push(text(tr(lang, T::PrivateChats)).style(theme::heading));
             for (nick, p) in &self.privates {
-                let mut line = row![text(nick.clone()).width(Length::Fill)].spacing(4);
+                let mut line =
+                    row![text(shown_name(nick).into_owned()).width(Length::Fill)].spacing(4);
                 if p.unread > 0 {
                     line = line.push(crate::ui::widgets::unread(p.unread, false));
                 }
@@ -161,11 +163,13 @@ impl Room {
         let words: Vec<String> = notes
             .iter()
             .map(|n| match n {
-                Note::Joined(nick) => trf(lang, T::RoomJoinedLine, &[("nick", nick)]),
-                Note::Left(nick) => trf(lang, T::RoomLeftLine, &[("nick", nick)]),
-                Note::Nick { old, new } => {
-                    trf(lang, T::RoomNickLine, &[("old", old), ("new", new)])
-                }
+                Note::Joined(nick) => trf(lang, T::RoomJoinedLine, &[("nick", &shown_name(nick))]),
+                Note::Left(nick) => trf(lang, T::RoomLeftLine, &[("nick", &shown_name(nick))]),
+                Note::Nick { old, new } => trf(
+                    lang,
+                    T::RoomNickLine,
+                    &[("old", &shown_name(old)), ("new", &shown_name(new))],
+                ),
             })
             .collect();
         words.join(" · ")

@@ -23,6 +23,8 @@ pub enum Message {
     HostChanged(String),
     PortChanged(String),
     DirectTlsToggled(bool),
+    /// "Allow sending the password in plain form (PLAIN)" for this account.
+    AllowPlainToggled(bool),
     CaPathChanged(String),
     ForgetCa,
     ForgetPinned,
@@ -38,12 +40,15 @@ pub enum Message {
 pub struct Saved {
     pub account: Account,
     pub password: Option<String>,
+    /// PLAIN login allowed when the server offers no SCRAM (a store preference, see
+    /// `session::connect::allow_plain_pref`).
+    pub allow_plain: bool,
 }
 
 /// How the editor ended.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Saved(Saved),
+    Saved(Box<Saved>),
     Cancelled,
 }
 
@@ -63,6 +68,7 @@ pub struct Form {
     host: String,
     port: String,
     direct_tls: bool,
+    allow_plain: bool,
     ca_path: String,
     keep_ca: bool,
     pinned: Vec<String>,
@@ -71,7 +77,8 @@ pub struct Form {
 }
 
 impl Form {
-    pub fn new(account: &Account) -> Self {
+    /// The editor of `account`, whose PLAIN login is allowed or not (`allow_plain`).
+    pub fn new(account: &Account, allow_plain: bool) -> Self {
         Form {
             original: account.clone(),
             name: account.display_name.clone().unwrap_or_default(),
@@ -84,6 +91,7 @@ impl Form {
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             direct_tls: account.server.direct_tls,
+            allow_plain,
             ca_path: String::new(),
             keep_ca: account.trust.extra_roots_pem.is_some(),
             pinned: account.trust.pinned_sha256.clone(),
@@ -109,6 +117,7 @@ impl Form {
                 }
             }
             Message::DirectTlsToggled(value) => self.direct_tls = value,
+            Message::AllowPlainToggled(value) => self.allow_plain = value,
             Message::CaPathChanged(value) => self.ca_path = value,
             Message::ForgetCa => self.keep_ca = false,
             Message::ForgetPinned => self.pinned.clear(),
@@ -189,10 +198,11 @@ impl Form {
             extra_roots_pem,
             pinned_sha256: self.pinned.clone(),
         };
-        Some(Event::Saved(Saved {
+        Some(Event::Saved(Box::new(Saved {
             account,
             password: (!self.password.is_empty()).then(|| self.password.clone()),
-        }))
+            allow_plain: self.allow_plain,
+        })))
     }
 
     /// The editor; `problem` is the error the account is stuck on, to say how to fix it.
@@ -264,6 +274,18 @@ impl Form {
                 .text_size(13)
                 .on_toggle(Message::DirectTlsToggled),
         );
+        form = form
+            .push(
+                checkbox(self.allow_plain)
+                    .label(tr(lang, T::AllowPlain))
+                    .text_size(13)
+                    .on_toggle(Message::AllowPlainToggled),
+            )
+            .push(
+                text(tr(lang, T::AllowPlainNote))
+                    .size(12)
+                    .style(theme::muted),
+            );
         if self.keep_ca && self.original.trust.extra_roots_pem.is_some() {
             form = form.push(
                 row![
@@ -363,6 +385,12 @@ impl Form {
 fn fix_hint<'a>(lang: Lang, problem: &'a SessionError) -> Element<'a, Message> {
     let body: Element<'a, Message> = match problem {
         SessionError::Auth { .. } => text(tr(lang, T::FixPassword)).size(13).into(),
+        SessionError::InsecureLogin { detail }
+            if crate::session::insecure::Insecure::from_detail(detail)
+                == Some(crate::session::insecure::Insecure::PlainOnly) =>
+        {
+            text(tr(lang, T::FixPlain)).size(13).into()
+        }
         // The reason itself is on the account's status line just above.
         SessionError::Certificate {
             fingerprint_sha256,
@@ -412,7 +440,7 @@ mod tests {
 
     fn saved(form: &mut Form) -> Saved {
         match form.update(Message::Save).1 {
-            Some(Event::Saved(saved)) => saved,
+            Some(Event::Saved(saved)) => *saved,
             other => panic!("expected a save, got {other:?}"),
         }
     }
@@ -420,15 +448,27 @@ mod tests {
     #[test]
     fn an_untouched_form_saves_the_same_account() {
         let original = account();
-        let mut form = Form::new(&original);
+        let mut form = Form::new(&original, false);
         let saved = saved(&mut form);
         assert_eq!(saved.account, original);
         assert!(saved.password.is_none());
+        assert!(!saved.allow_plain, "PLAIN stays off unless ticked");
+    }
+
+    #[test]
+    fn allowing_plain_is_saved_both_ways() {
+        let mut form = Form::new(&account(), false);
+        let _ = form.update(Message::AllowPlainToggled(true));
+        assert!(saved(&mut form).allow_plain);
+        let mut form = Form::new(&account(), true);
+        assert!(saved(&mut form).allow_plain, "kept when untouched");
+        let _ = form.update(Message::AllowPlainToggled(false));
+        assert!(!saved(&mut form).allow_plain);
     }
 
     #[test]
     fn fields_map_onto_the_account() {
-        let mut form = Form::new(&account());
+        let mut form = Form::new(&account(), false);
         let _ = form.update(Message::NameChanged("  Work ".into()));
         let _ = form.update(Message::ColourPicked(Some([1, 2, 3])));
         let _ = form.update(Message::PasswordChanged("new".into()));
@@ -448,7 +488,7 @@ mod tests {
 
     #[test]
     fn a_bad_port_is_refused_and_trusting_pins_and_saves() {
-        let mut form = Form::new(&account());
+        let mut form = Form::new(&account(), false);
         let _ = form.update(Message::PortChanged("99999".into()));
         assert!(form.update(Message::Save).1.is_none());
         assert_eq!(form.error, Some(EditError::InvalidPort));
