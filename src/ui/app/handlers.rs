@@ -354,6 +354,34 @@ impl App {
                 }
                 Task::none()
             }
+            chat::Event::Command(command) => {
+                let composed = matches!(command, Command::Correct { .. } | Command::Reply { .. });
+                let result = self.send(&open.account.clone(), command);
+                let Some(open) = self.main.chat_mut() else {
+                    return Task::none();
+                };
+                match result {
+                    Ok(()) if composed => {
+                        open.sent();
+                        iced::widget::operation::snap_to(
+                            chat::LIST_ID,
+                            RelativeOffset {
+                                x: None,
+                                y: Some(0.0),
+                            },
+                        )
+                    }
+                    Ok(()) => Task::none(),
+                    Err(NotConnected) => {
+                        open.set_problem(Problem::NotConnected);
+                        Task::none()
+                    }
+                }
+            }
+            chat::Event::Show { index, count } => {
+                crate::ui::timeline::actions::show(chat::LIST_ID, index, count)
+            }
+            chat::Event::Focus => iced::widget::operation::focus(chat::COMPOSER_ID),
             chat::Event::ToggleMute => {
                 let peer = open.conversation.jid().clone();
                 let mut settings = self.settings().clone();

@@ -112,6 +112,8 @@ pub struct Room {
     pub destroying: Option<String>,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
+    /// The "⋯" row, a question, editing or replying in the room.
+    pub actions: timeline::actions::Actions,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +179,15 @@ pub enum Event {
     Leave {
         forget: bool,
     },
+    /// Scroll the list `list` to show the `index`th of `count` messages (a reply's
+    /// original).
+    Show {
+        list: &'static str,
+        index: usize,
+        count: usize,
+    },
+    /// Put the cursor in this composer.
+    Focus(&'static str),
 }
 
 impl From<timeline::Message> for Message {
@@ -264,6 +275,7 @@ impl Room {
             moderating: None,
             destroying: None,
             unfolded: HashSet::new(),
+            actions: Default::default(),
         }
     }
 
@@ -498,11 +510,29 @@ impl Room {
                 }
                 let body = timeline::to_send(&self.composer)?;
                 self.composer = text_editor::Content::new();
-                Some(Event::Command(Command::SendRoom {
-                    room: self.jid.clone(),
-                    body,
-                    id: LocalMessageId::generate(),
-                }))
+                let conversation = crate::ids::ConversationId::Room(self.jid.clone());
+                let id = LocalMessageId::generate();
+                let command = match self.actions.to_send(body) {
+                    timeline::actions::Send::New(body) => Command::SendRoom {
+                        room: self.jid.clone(),
+                        body,
+                        id,
+                    },
+                    timeline::actions::Send::Correct { target, body } => Command::Correct {
+                        conversation,
+                        target,
+                        body,
+                        id,
+                    },
+                    timeline::actions::Send::Reply { to, body } => Command::Reply {
+                        conversation,
+                        to,
+                        body,
+                        id,
+                    },
+                };
+                self.actions.sent();
+                Some(Event::Command(command))
             }
             Message::Edit(m) => {
                 self.refusal = None;
@@ -558,6 +588,12 @@ impl Room {
                 let p = self.privates.get_mut(&nick)?;
                 match p.update(m, &self.jid, &nick)? {
                     private::Event::Command(c) => Some(Event::Command(c)),
+                    private::Event::Show { index, count } => Some(Event::Show {
+                        list: private::PRIVATE_LIST_ID,
+                        index,
+                        count,
+                    }),
+                    private::Event::Focus => Some(Event::Focus(private::PRIVATE_COMPOSER_ID)),
                     private::Event::LoadStored(before) => Some(Event::LoadPrivate { nick, before }),
                     private::Event::Timeline(m) => self.on_timeline(m),
                 }
@@ -608,7 +644,16 @@ impl Room {
             }
             timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
             timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
+            timeline::Message::Action(action) => self.on_action(action),
             timeline::Message::React(id, emoji) => {
+                self.actions.open = None;
+                if let Some(p) = self
+                    .private_open
+                    .as_ref()
+                    .and_then(|n| self.privates.get_mut(n))
+                {
+                    p.actions.open = None;
+                }
                 let message = self.find(&id)?;
                 Some(Event::Command(Command::React {
                     conversation: message.conversation(),
@@ -620,6 +665,46 @@ impl Room {
             | timeline::Message::Unfold(..)
             | timeline::Message::Edit(_)
             | timeline::Message::Send) => self.update(Message::from(m)),
+        }
+    }
+
+    /// We are a moderator here: "Remove…" on every message.
+    pub fn is_moderator(&self) -> bool {
+        self.me().is_some_and(|o| o.role == Role::Moderator)
+    }
+
+    /// A message action in the room's own timeline.
+    fn on_action(&mut self, action: timeline::actions::Action) -> Option<Event> {
+        let shown: Vec<&ChatMessage> = self
+            .lines
+            .iter()
+            .filter_map(|l| match l {
+                Line::Chat(m) => Some(m.as_ref()),
+                Line::Notes(_) => None,
+            })
+            .collect();
+        let outcome = self.actions.update(action, &shown, &mut self.composer)?;
+        let conversation = crate::ids::ConversationId::Room(self.jid.clone());
+        match outcome {
+            timeline::actions::Outcome::Retract(target) => Some(Event::Command(Command::Retract {
+                conversation,
+                target,
+            })),
+            timeline::actions::Outcome::Moderate { target, reason } => {
+                self.is_moderator().then(|| {
+                    Event::Command(Command::Moderate {
+                        room: self.jid.clone(),
+                        target,
+                        reason,
+                    })
+                })
+            }
+            timeline::actions::Outcome::Show { index, count } => Some(Event::Show {
+                list: LIST_ID,
+                index,
+                count,
+            }),
+            timeline::actions::Outcome::Focus => Some(Event::Focus(COMPOSER_ID)),
         }
     }
 

@@ -69,6 +69,10 @@ impl App {
             joined::Event::Download(m) => self.on_file_event(chat::Event::Download(m)),
             joined::Event::SaveAs(m) => self.on_file_event(chat::Event::SaveAs(m)),
             joined::Event::Transfers(m) => self.on_transfers(m),
+            joined::Event::Show { list, index, count } => {
+                crate::ui::timeline::actions::show(list, index, count)
+            }
+            joined::Event::Focus(id) => iced::widget::operation::focus(id),
             joined::Event::Command(_)
             | joined::Event::Configure
             | joined::Event::Members
