@@ -58,6 +58,8 @@ pub enum Message {
     React(LocalMessageId, String),
     /// A message's actions, or the composer's edit/reply state.
     Action(timeline::actions::Action),
+    /// A second passed while "paused" is still to be said.
+    Tick(std::time::Instant),
 }
 
 impl From<timeline::Message> for Message {
@@ -110,6 +112,8 @@ pub enum Event {
     Transfers(crate::ui::timeline::transfers::Message),
     /// Tell the contact we are typing (throttled here).
     Composing,
+    /// Tell the contact we stopped typing (5 s without a keystroke, or the text gone).
+    Paused,
     /// Our whole set of reactions to this message is now `emojis`.
     React {
         target: LocalMessageId,
@@ -274,6 +278,11 @@ impl State {
         &self.messages
     }
 
+    /// "Paused" is still to be said: the app ticks a clock for it.
+    pub fn typing_pending(&self) -> bool {
+        self.composing.waiting()
+    }
+
     pub fn composer_text(&self) -> String {
         self.composer.text()
     }
@@ -290,11 +299,17 @@ impl State {
             Message::Edit(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
-                (edit
-                    && !self.composer.text().trim().is_empty()
-                    && self.composing.keystroke(std::time::Instant::now()))
-                .then_some(Event::Composing)
+                if !edit {
+                    return None;
+                }
+                if self.composer.text().trim().is_empty() {
+                    return self.composing.emptied().then_some(Event::Paused);
+                }
+                self.composing
+                    .keystroke(std::time::Instant::now())
+                    .then_some(Event::Composing)
             }
+            Message::Tick(now) => self.composing.tick(now).then_some(Event::Paused),
             Message::Send => {
                 let body = timeline::to_send(&self.composer)?;
                 self.composing.sent();

@@ -328,14 +328,18 @@ impl App {
             return Task::none();
         };
         match event {
-            chat::Event::Composing => {
+            e @ (chat::Event::Composing | chat::Event::Paused) => {
                 if !self.settings().chat_states {
                     return Task::none();
                 }
                 // Best effort: not being able to say "typing" is not worth a word.
                 let command = Command::SendChatState {
                     conversation: open.conversation.clone(),
-                    state: crate::session::ChatState::Composing,
+                    state: if matches!(e, chat::Event::Paused) {
+                        crate::session::ChatState::Paused
+                    } else {
+                        crate::session::ChatState::Composing
+                    },
                 };
                 let _ = self.send(&open.account.clone(), command);
                 Task::none()

@@ -150,6 +150,8 @@ pub enum Message {
     Scrolled(iced::widget::scrollable::Viewport),
     /// "Show more" (true) or "Show less" (false) on a long message.
     Unfold(LocalMessageId, bool),
+    /// A second passed while "paused" is still to be said.
+    Tick(std::time::Instant),
 }
 
 /// What the room view asks of its parent: send this command on the room's account.
@@ -431,17 +433,22 @@ impl Room {
             Message::Compose(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
-                (edit
-                    && self.status == Status::Joined
-                    && !self.composer.text().trim().is_empty()
-                    && self.composing.keystroke(std::time::Instant::now()))
-                .then(|| {
-                    Event::Command(Command::SendChatState {
-                        conversation: crate::ids::ConversationId::Room(self.jid.clone()),
-                        state: crate::session::ChatState::Composing,
-                    })
-                })
+                if !edit || self.status != Status::Joined {
+                    return None;
+                }
+                let state = if self.composer.text().trim().is_empty() {
+                    self.composing
+                        .emptied()
+                        .then_some(crate::session::ChatState::Paused)
+                } else {
+                    self.composing
+                        .keystroke(std::time::Instant::now())
+                        .then_some(crate::session::ChatState::Composing)
+                };
+                state.map(|state| self.chat_state(state))
             }
+            Message::Tick(now) => (self.composing.tick(now) && self.status == Status::Joined)
+                .then(|| self.chat_state(crate::session::ChatState::Paused)),
             Message::Timeline(m) => self.on_timeline(m),
             Message::Leave => {
                 self.leaving = true;
@@ -666,6 +673,18 @@ impl Room {
             | timeline::Message::Edit(_)
             | timeline::Message::Send) => self.update(Message::from(m)),
         }
+    }
+
+    fn chat_state(&self, state: crate::session::ChatState) -> Event {
+        Event::Command(Command::SendChatState {
+            conversation: crate::ids::ConversationId::Room(self.jid.clone()),
+            state,
+        })
+    }
+
+    /// "Paused" is still to be said: the app ticks a clock for it.
+    pub fn typing_pending(&self) -> bool {
+        self.composing.waiting()
     }
 
     /// We are a moderator here: "Remove…" on every message.
