@@ -584,3 +584,42 @@ fn me_and_styling_are_drawn_as_styles_not_markup() {
         "{clicked:?}"
     );
 }
+
+#[test]
+fn in_a_room_typing_says_composing_then_paused_after_five_quiet_seconds() {
+    let mut r = tea_room(Role::Participant);
+    let messages: Vec<joined::Message> = {
+        let mut ui = simulator(room_view(&r));
+        ui.click(iced::widget::Id::new(joined::COMPOSER_ID))
+            .expect("composer");
+        ui.typewrite("hm");
+        ui.into_messages().collect()
+    };
+    let states = |events: Vec<joined::Event>| -> Vec<loquat::session::ChatState> {
+        events
+            .into_iter()
+            .filter_map(|e| match e {
+                joined::Event::Command(Command::SendChatState { state, .. }) => Some(state),
+                _ => None,
+            })
+            .collect()
+    };
+    let events: Vec<_> = messages.into_iter().filter_map(|m| r.update(m)).collect();
+    assert_eq!(states(events), [loquat::session::ChatState::Composing]);
+    assert!(r.typing_pending());
+    let now = std::time::Instant::now();
+    let soon = r.update(joined::Message::Tick(
+        now + std::time::Duration::from_secs(1),
+    ));
+    assert!(soon.is_none(), "not yet: {soon:?}");
+    let later: Vec<_> = [6, 7]
+        .into_iter()
+        .filter_map(|s| {
+            r.update(joined::Message::Tick(
+                now + std::time::Duration::from_secs(s),
+            ))
+        })
+        .collect();
+    assert_eq!(states(later), [loquat::session::ChatState::Paused], "once");
+    assert!(!r.typing_pending(), "no clock needed any more");
+}
