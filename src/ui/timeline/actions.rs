@@ -167,6 +167,10 @@ impl Actions {
         composer: &mut text_editor::Content,
     ) -> Option<Outcome> {
         let find = |id: &LocalMessageId| messages.iter().find(|m| &m.id == id).copied();
+        // A highlighted original stays so until the next thing the reader does.
+        if !matches!(action, Action::Jump(_)) {
+            self.highlight = None;
+        }
         match action {
             Action::Toggle(id) => {
                 self.confirm = None;
@@ -195,6 +199,8 @@ impl Actions {
                     return None;
                 }
                 let message = messages.iter().rev().find(|m| editable(m))?;
+                self.open = None;
+                self.confirm = None;
                 self.start_edit(message, composer);
                 None
             }
@@ -222,6 +228,7 @@ impl Actions {
             }
             Action::Dismiss => {
                 self.confirm = None;
+                self.open = None;
                 None
             }
             Action::Confirm => {
