@@ -417,7 +417,7 @@ fn bubble<'a>(
         )
         .into()
     } else {
-        bubble.into()
+        bubble
     };
     // The "⋯" beside the bubble, and the row of actions (or a question) under it.
     let (more, under) = match cx.actions {
