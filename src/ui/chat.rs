@@ -122,11 +122,8 @@ pub enum Event {
     /// Send this change on the conversation's account: a correction or a reply (the
     /// composer empties when it went out), a retraction.
     Command(crate::session::Command),
-    /// Scroll the list to show the `index`th of `count` messages (a reply's original).
-    Show {
-        index: usize,
-        count: usize,
-    },
+    /// Scroll the list to the highlighted message (a reply's original).
+    Show,
     /// Put the cursor in the composer.
     Focus,
 }
@@ -345,9 +342,7 @@ impl State {
                     }
                     // Nobody moderates a chat.
                     timeline::actions::Outcome::Moderate { .. } => None,
-                    timeline::actions::Outcome::Show { index, count } => {
-                        Some(Event::Show { index, count })
-                    }
+                    timeline::actions::Outcome::Show => Some(Event::Show),
                     timeline::actions::Outcome::Focus => Some(Event::Focus),
                 }
             }

@@ -245,7 +245,7 @@ impl Panel {
                     | joined::Event::Download(_)
                     | joined::Event::SaveAs(_)
                     | joined::Event::Transfers(_)
-                    | joined::Event::Show { .. }
+                    | joined::Event::Show(_)
                     | joined::Event::Focus(_)) => Some(Event::Timeline(e)),
                     joined::Event::Members => {
                         let (account, jid) = key;

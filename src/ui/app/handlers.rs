@@ -382,9 +382,7 @@ impl App {
                     }
                 }
             }
-            chat::Event::Show { index, count } => {
-                crate::ui::timeline::actions::show(chat::LIST_ID, index, count)
-            }
+            chat::Event::Show => crate::ui::timeline::actions::show(chat::LIST_ID),
             chat::Event::Focus => iced::widget::operation::focus(chat::COMPOSER_ID),
             chat::Event::ToggleMute => {
                 let peer = open.conversation.jid().clone();

@@ -181,13 +181,8 @@ pub enum Event {
     Leave {
         forget: bool,
     },
-    /// Scroll the list `list` to show the `index`th of `count` messages (a reply's
-    /// original).
-    Show {
-        list: &'static str,
-        index: usize,
-        count: usize,
-    },
+    /// Scroll the list `list` to the highlighted message (a reply's original).
+    Show(&'static str),
     /// Put the cursor in this composer.
     Focus(&'static str),
 }
@@ -595,11 +590,7 @@ impl Room {
                 let p = self.privates.get_mut(&nick)?;
                 match p.update(m, &self.jid, &nick)? {
                     private::Event::Command(c) => Some(Event::Command(c)),
-                    private::Event::Show { index, count } => Some(Event::Show {
-                        list: private::PRIVATE_LIST_ID,
-                        index,
-                        count,
-                    }),
+                    private::Event::Show => Some(Event::Show(private::PRIVATE_LIST_ID)),
                     private::Event::Focus => Some(Event::Focus(private::PRIVATE_COMPOSER_ID)),
                     private::Event::LoadStored(before) => Some(Event::LoadPrivate { nick, before }),
                     private::Event::Timeline(m) => self.on_timeline(m),
@@ -718,11 +709,7 @@ impl Room {
                     })
                 })
             }
-            timeline::actions::Outcome::Show { index, count } => Some(Event::Show {
-                list: LIST_ID,
-                index,
-                count,
-            }),
+            timeline::actions::Outcome::Show => Some(Event::Show(LIST_ID)),
             timeline::actions::Outcome::Focus => Some(Event::Focus(COMPOSER_ID)),
         }
     }

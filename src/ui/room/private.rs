@@ -57,11 +57,8 @@ pub enum Event {
     LoadStored(Option<LocalMessageId>),
     /// A link, a file card or an image: the room acts on it.
     Timeline(timeline::Message),
-    /// Scroll to the `index`th of `count` messages.
-    Show {
-        index: usize,
-        count: usize,
-    },
+    /// Scroll to the highlighted message.
+    Show,
     /// Put the cursor in the composer.
     Focus,
 }
@@ -156,9 +153,7 @@ impl Private {
                         }))
                     }
                     timeline::actions::Outcome::Moderate { .. } => None,
-                    timeline::actions::Outcome::Show { index, count } => {
-                        Some(Event::Show { index, count })
-                    }
+                    timeline::actions::Outcome::Show => Some(Event::Show),
                     timeline::actions::Outcome::Focus => Some(Event::Focus),
                 };
             }

@@ -95,8 +95,8 @@ pub enum Outcome {
         target: LocalMessageId,
         reason: Option<String>,
     },
-    /// Scroll to this message (it is highlighted): `index` of `count` messages shown.
-    Show { index: usize, count: usize },
+    /// Scroll to the highlighted message.
+    Show,
     /// Put the cursor in the composer.
     Focus,
 }
@@ -248,12 +248,9 @@ impl Actions {
                 }
             }
             Action::Jump(id) => {
-                let index = messages.iter().position(|m| m.id == id)?;
+                find(&id)?;
                 self.highlight = Some(id);
-                Some(Outcome::Show {
-                    index,
-                    count: messages.len(),
-                })
+                Some(Outcome::Show)
             }
         }
     }
@@ -466,21 +463,106 @@ fn question<'a>(lang: Lang, what: Element<'a, Message>, confirm: &str) -> Elemen
     .into()
 }
 
-/// Scrolls the list `list` (anchored at its newest end) towards the `index`th of
-/// `count` messages. By position in the list, not by pixels: with bubbles of very
-/// different heights it lands near the message, which is highlighted.
-pub fn show<T: std::marker::Send + 'static>(
-    list: &'static str,
-    index: usize,
-    count: usize,
-) -> iced::Task<T> {
-    let last = count.saturating_sub(1).max(1) as f32;
-    let from_end = count.saturating_sub(1).saturating_sub(index) as f32;
-    iced::widget::operation::snap_to(
-        list,
-        iced::widget::scrollable::RelativeOffset {
-            x: None,
-            y: Some((from_end / last).clamp(0.0, 1.0)),
-        },
-    )
+/// The widget id of the highlighted message (a reply's original), for [`show`].
+pub const HIGHLIGHT_ID: &str = "timeline-highlight";
+
+/// Scrolls the list `list` (a scrollable anchored at its newest end) so that the
+/// highlighted message is in the middle of it, or as near as the list's ends allow.
+pub fn show<T: std::marker::Send + 'static>(list: &'static str) -> iced::Task<T> {
+    iced::advanced::widget::operate(reveal::Reveal::new(list, HIGHLIGHT_ID)).discard()
+}
+
+mod reveal {
+    use iced::advanced::widget::operation::{Outcome, Scrollable, scrollable};
+    use iced::advanced::widget::{Id, Operation};
+    use iced::widget::scrollable::AbsoluteOffset;
+    use iced::{Rectangle, Vector};
+
+    /// Finds a list and a widget in it, then scrolls the list to that widget.
+    pub struct Reveal {
+        list: Id,
+        target: Id,
+        frame: Option<(Rectangle, Rectangle)>,
+        found: Option<Rectangle>,
+    }
+
+    impl Reveal {
+        pub fn new(list: &'static str, target: &'static str) -> Self {
+            Reveal {
+                list: Id::new(list),
+                target: Id::new(target),
+                frame: None,
+                found: None,
+            }
+        }
+    }
+
+    impl Operation for Reveal {
+        fn traverse(&mut self, operate: &mut dyn FnMut(&mut dyn Operation)) {
+            operate(self);
+        }
+
+        fn scrollable(
+            &mut self,
+            id: Option<&Id>,
+            bounds: Rectangle,
+            content_bounds: Rectangle,
+            _translation: Vector,
+            _state: &mut dyn Scrollable,
+        ) {
+            if id == Some(&self.list) {
+                self.frame = Some((bounds, content_bounds));
+            }
+        }
+
+        fn container(&mut self, id: Option<&Id>, bounds: Rectangle) {
+            if id == Some(&self.target) && self.frame.is_some() {
+                self.found = Some(bounds);
+            }
+        }
+
+        fn finish(&self) -> Outcome<()> {
+            let (Some((view, content)), Some(target)) = (self.frame, self.found) else {
+                return Outcome::None;
+            };
+            Outcome::Chain(Box::new(scrollable::scroll_to(
+                self.list.clone(),
+                AbsoluteOffset {
+                    x: None,
+                    y: Some(offset(view, content, target)),
+                },
+            )))
+        }
+    }
+
+    /// The offset (from the newest end: the list is anchored at the bottom) that puts
+    /// `target` in the middle of `view`, as near as the content's ends allow. Layout
+    /// positions ignore scrolling: `target.y - content.y` is its place in the content.
+    pub fn offset(view: Rectangle, content: Rectangle, target: Rectangle) -> f32 {
+        let room = (content.height - view.height).max(0.0);
+        let from_top =
+            (target.y - content.y + target.height / 2.0 - view.height / 2.0).clamp(0.0, room);
+        room - from_top
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_target_lands_in_the_middle_or_at_an_end() {
+            let view = Rectangle::new([0.0, 100.0].into(), [400.0, 500.0].into());
+            let content = Rectangle::new([0.0, 100.0].into(), [400.0, 3000.0].into());
+            let at = |y: f32| Rectangle::new([0.0, 100.0 + y].into(), [300.0, 60.0].into());
+            // In the middle: 1,500 px down, its centre at the view's centre.
+            assert_eq!(offset(view, content, at(1500.0)), 2500.0 - (1530.0 - 250.0));
+            // Near the top: the list scrolls as far up as it goes.
+            assert_eq!(offset(view, content, at(10.0)), 2500.0);
+            // Near the newest end: offset 0, where the list follows new messages.
+            assert_eq!(offset(view, content, at(2950.0)), 0.0);
+            // A list shorter than its view does not move.
+            let short = Rectangle::new([0.0, 100.0].into(), [400.0, 300.0].into());
+            assert_eq!(offset(view, short, at(100.0)), 0.0);
+        }
+    }
 }

@@ -404,7 +404,11 @@ fn bubble<'a>(
         .actions
         .is_some_and(|a| a.highlight.as_ref() == Some(&message.id));
     let bubble: Element<'a, Message> = if highlighted {
-        container(bubble).padding(2).style(theme::highlight).into()
+        container(bubble)
+            .id(crate::ui::timeline::actions::HIGHLIGHT_ID)
+            .padding(2)
+            .style(theme::highlight)
+            .into()
     } else {
         bubble.into()
     };
