@@ -620,3 +620,60 @@ fn in_a_room_typing_says_composing_then_paused_after_five_quiet_seconds() {
     assert_eq!(states(later), [loquat::session::ChatState::Paused], "once");
     assert!(!r.typing_pending(), "no clock needed any more");
 }
+
+#[test]
+fn in_a_private_chat_up_edits_and_delete_retracts_there() {
+    let mut r = tea_room(Role::Participant);
+    let room = r.jid.clone();
+    let mut mine = message(&room, true, Direction::Outgoing, "alice", "psst", 3);
+    mine.private_nick = Some("bob".into());
+    let mine_id = mine.id.clone();
+    r.push_private(mine);
+    r.update(joined::Message::OpenPrivate("bob".into()));
+    let private = ConversationId::Private {
+        room: room.clone(),
+        nick: "bob".into(),
+    };
+    let events = in_room(&mut r, |ui| {
+        ui.click(iced::widget::Id::new(
+            loquat::ui::room::private::PRIVATE_COMPOSER_ID,
+        ))
+        .expect("composer");
+        ui.tap_key(Key::Named(Named::ArrowUp));
+    });
+    assert!(events.is_empty(), "{events:?}");
+    assert_eq!(count(room_view(&r), "Editing your message"), 1);
+    let events = in_room(&mut r, |ui| {
+        ui.click(iced::widget::Id::new(
+            loquat::ui::room::private::PRIVATE_COMPOSER_ID,
+        ))
+        .expect("composer");
+        ui.typewrite("t");
+        ui.tap_key(Key::Named(Named::Enter));
+    });
+    assert!(
+        matches!(events.as_slice(), [joined::Event::Command(Command::Correct { target, body, conversation, .. })]
+            if *target == mine_id && body == "psstt" && *conversation == private),
+        "{events:?}"
+    );
+    // The row has no Reply here (the session does not send private replies yet).
+    r.update(joined::Message::Private(
+        loquat::ui::room::private::Message::Timeline(loquat::ui::timeline::Message::Action(
+            Action::Toggle(mine_id.clone()),
+        )),
+    ));
+    assert_eq!(count(room_view(&r), "Reply"), 0);
+    let events = in_room(&mut r, |ui| {
+        ui.click("Delete for everyone")
+            .expect("Delete for everyone");
+    });
+    assert!(events.is_empty(), "{events:?}");
+    let events = in_room(&mut r, |ui| {
+        ui.click("Delete").expect("Delete");
+    });
+    assert!(
+        matches!(events.as_slice(), [joined::Event::Command(Command::Retract { target, conversation })]
+            if *target == mine_id && *conversation == private),
+        "{events:?}"
+    );
+}

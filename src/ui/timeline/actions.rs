@@ -411,11 +411,20 @@ pub fn under<'a>(r: &Row<'_>, message: &ChatMessage) -> Option<Element<'a, Messa
         if r.kind != Kind::RoomPrivate {
             line = line.push(action(tr(lang, T::ActionReply), Action::Reply(id.clone())));
         }
+        // Ours are marked: a click takes them away again.
+        let ours: Vec<&String> = message
+            .extras
+            .reactions
+            .iter()
+            .filter(|r| r.mine)
+            .flat_map(|r| r.emojis.iter())
+            .collect();
         for emoji in QUICK {
+            let mine = ours.iter().any(|e| e.as_str() == emoji);
             line = line.push(
                 button(text(emoji).size(14))
                     .padding([0, 4])
-                    .style(theme::link_button)
+                    .style(theme::pill(mine))
                     .on_press(Message::React(id.clone(), emoji.to_owned())),
             );
         }
