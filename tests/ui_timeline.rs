@@ -839,6 +839,21 @@ fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
             &format!("modern-reply-{tag}"),
         );
     }
+    // The same in the dark theme: the row, the quote and the reply bar.
+    chat.state.actions = Default::default();
+    chat.state
+        .update(chat::Message::Action(Action::Reply(question.id.clone())));
+    chat.state
+        .update(chat::Message::Action(Action::Toggle(mine.id.clone())));
+    let mut ui = iced_test::simulator::Simulator::with_size(
+        Default::default(),
+        size,
+        view(&chat, Lang::En, previews),
+    );
+    let snapshot = ui.snapshot(&iced::Theme::Dark).expect("snapshot");
+    let path = dir.join("modern-dark");
+    let _ = std::fs::remove_file(dir.join("modern-dark-tiny-skia.png"));
+    assert!(snapshot.matches_image(&path).expect("write png"));
     // A room moderator removing a message, with a reason.
     let mut r = joined_room(vec![
         occupant("alice", Role::Moderator, Affiliation::Owner),
