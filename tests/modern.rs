@@ -754,3 +754,53 @@ async fn modern_xmpp_with_slixmpp_in_a_room_live_after_a_restart_and_from_the_ar
     assert!(!archived.iter().any(|m| m.body == "forged"));
     quit(r).await;
 }
+
+/// A moderator's removal (XEP-0425) sent to a real room: Prosody 0.12 without
+/// mod_muc_moderation knows neither form, so Loquat asks in the newer form, then in the
+/// older one, then says in words that the room did not remove it; the message stays as
+/// it was (nothing changes until a room announces a removal).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_that_cannot_moderate_refuses_and_the_message_stays() {
+    let server = TestServer::start();
+    let (alice, pa) = server.fresh_user("alice");
+    let room = support::muc::fresh_room("moderate");
+    let conversation = ConversationId::Room(room.clone());
+    let data = tempfile::tempdir().unwrap();
+    let mut r = start(&server, data.path(), "acc-alice", &alice, &pa).await;
+    support::muc::join(&r.handle, &room, "alice", None);
+    support::muc::joined(&mut r.updates, &room).await;
+    let spam = LocalMessageId("loquat-spam".into());
+    r.handle
+        .send(Command::SendRoom {
+            room: room.clone(),
+            body: "buy now".into(),
+            id: spam.clone(),
+        })
+        .unwrap();
+    stored_until(&r, &conversation, "the room's id for it", |h| {
+        h.iter().any(|m| m.id == spam && m.server_id.is_some())
+    })
+    .await;
+    r.handle
+        .send(Command::Moderate {
+            room: room.clone(),
+            target: spam.clone(),
+            reason: Some("advertising".into()),
+        })
+        .unwrap();
+    let notice = wait_for(&mut r.updates, 20, "the refusal", |k| match k {
+        UpdateKind::Notice(n) => Some(n.clone()),
+        UpdateKind::MessageChanged(m) if m.id == spam => {
+            panic!("changed before the room said so: {m:#?}")
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        notice.contains(room.as_str()) && notice.contains("did not remove the message"),
+        "{notice}"
+    );
+    let hist = history(&r, &conversation);
+    assert!(by_body(&hist, "buy now").extras.retracted.is_none());
+    quit(r).await;
+}
