@@ -399,7 +399,7 @@ texts! {
     ActionEdit => "Edit", "编辑";
     ActionDelete => "Delete for everyone", "为所有人删除";
     ActionRemove => "Remove…", "移除…";
-    ActionsHint => "Actions", "操作";
+    ActionsHint => "Message actions", "消息操作";
     DeleteQuestion => "Delete this message for everyone?", "要为所有人删除这条消息吗？";
     DeleteConfirm => "Delete", "删除";
     RemoveQuestion => "Remove this message for everyone?", "要为所有人移除这条消息吗？";

@@ -354,13 +354,19 @@ pub struct Row<'a> {
     pub moderator: bool,
 }
 
-/// The "⋯" button of a bubble.
-pub fn more<'a>(id: &LocalMessageId, open: bool) -> Element<'a, Message> {
-    button(text("⋯").size(14))
-        .padding([0, 6])
-        .style(theme::pill(open))
-        .on_press(Message::Action(Action::Toggle(id.clone())))
-        .into()
+/// The "⋯" button of a bubble ("Actions" on hover).
+pub fn more<'a>(lang: Lang, id: &LocalMessageId, open: bool) -> Element<'a, Message> {
+    iced::widget::tooltip(
+        button(text("⋯").size(14))
+            .padding([0, 6])
+            .style(theme::pill(open))
+            .on_press(Message::Action(Action::Toggle(id.clone()))),
+        container(text(tr(lang, T::ActionsHint)).size(12))
+            .padding(4)
+            .style(theme::tag),
+        iced::widget::tooltip::Position::Top,
+    )
+    .into()
 }
 
 /// The row under an open message: its actions, or the question Delete/Remove asks.

@@ -434,6 +434,7 @@ fn bubble<'a>(
             };
             (
                 Some(crate::ui::timeline::actions::more(
+                    cx.lang,
                     &message.id,
                     actions.open.as_ref() == Some(&message.id),
                 )),
