@@ -522,6 +522,13 @@ fn in_a_room_up_edits_our_last_message_and_reply_names_the_room_message() {
             if *to == theirs.id && body == "no thanks"),
         "{events:?}"
     );
+    // Our own /me in a room names us as the others see us: by our nick.
+    let jid = r.jid.clone();
+    r.push(
+        message(&jid, true, Direction::Outgoing, "alice", "/me nods", 5),
+        true,
+    );
+    assert_eq!(count(room_view(&r), "* alice nods"), 1);
 }
 
 #[test]

@@ -298,6 +298,12 @@ fn bubble<'a>(
     let own = message.direction == Direction::Outgoing;
     let time = time.map(|t| timefmt::time(&t)).unwrap_or_default();
     let actor = sender_name(cx, message);
+    // "/me" names us as others see us: our nick in a room.
+    let me_as = if own && !message.sender.trim().is_empty() {
+        message.sender.clone()
+    } else {
+        actor.clone()
+    };
 
     let attachment: Element<'a, Message> = match message.attachment.as_deref() {
         // Deleted by its sender or removed by a moderator: no text, no file.
@@ -323,7 +329,7 @@ fn bubble<'a>(
             cx.lang,
             message,
             unfolded,
-            |shown| crate::ui::timeline::styled::body(shown, &actor),
+            |shown| crate::ui::timeline::styled::body(shown, &me_as),
             |unfold| Message::Unfold(message.id.clone(), unfold),
         ),
     };
