@@ -155,6 +155,14 @@ pub enum Command {
         conversation: ConversationId,
         target: LocalMessageId,
     },
+    /// As a room moderator, remove message `target` of `room` for everyone (XEP-0425)
+    /// with an optional reason. Nothing changes here until the room announces the
+    /// removal (as for everyone); a refusal comes back as a notice.
+    Moderate {
+        room: BareJid,
+        target: LocalMessageId,
+        reason: Option<String>,
+    },
     /// Send `body` as a reply to message `to` (XEP-0461), with a quote of it as a
     /// fallback (XEP-0428) for clients without replies; stored first, like a message.
     Reply {

@@ -378,6 +378,7 @@ impl App {
             session_bridge::subscription(&self.accounts, self.store.as_ref()).map(Message::Session),
             desktop::subscription().map(Message::Desktop),
             self.desk_subscription(),
+            self.typing_clock(),
             if self.screen != Screen::Loading
                 && FIRST_FRAME_PENDING.load(std::sync::atomic::Ordering::Relaxed)
             {
@@ -386,6 +387,23 @@ impl App {
                 Subscription::none()
             },
         ])
+    }
+
+    /// A clock for "paused" (XEP-0085) while the open chat or room still has to say it.
+    fn typing_clock(&self) -> Subscription<Message> {
+        let every = std::time::Duration::from_secs(1);
+        if self.main.chat().is_some_and(|c| c.typing_pending()) {
+            return iced::time::every(every).map(|t| Message::Conversation(chat::Message::Tick(t)));
+        }
+        let room = self
+            .main
+            .room()
+            .and_then(|(a, r)| self.rooms.rooms.get(&(a.clone(), r.clone())));
+        if room.is_some_and(|r| r.typing_pending()) {
+            return iced::time::every(every)
+                .map(|t| Message::Rooms(room::Message::Room(room::joined::Message::Tick(t))));
+        }
+        Subscription::none()
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {

@@ -294,11 +294,13 @@ async fn loquat_does_it_all(r: &mut Running, peer: &mut Peer, conversation: &Con
         id: LocalMessageId("loquat-reply".into()),
     })
     .unwrap();
-    h.send(Command::SendChatState {
-        conversation: conversation.clone(),
-        state: ChatState::Composing,
-    })
-    .unwrap();
+    for state in [ChatState::Composing, ChatState::Paused] {
+        h.send(Command::SendChatState {
+            conversation: conversation.clone(),
+            state,
+        })
+        .unwrap();
+    }
     h.send(send("bye", &LocalMessageId("loquat-bye".into())))
         .unwrap();
     let done = tokio::task::block_in_place(|| peer.wait_line("done", 60));
@@ -335,10 +337,12 @@ fn check_peer_saw(
     );
     assert!(reply["body"].as_str().unwrap().ends_with("sure"), "{reply}");
     let typing = find("chat_state");
-    assert!(
-        seen.iter().any(|s| s["chat_state"] == "composing"),
-        "{typing} {seen:#?}"
-    );
+    for state in ["composing", "paused"] {
+        assert!(
+            seen.iter().any(|s| s["chat_state"] == state),
+            "{state}: {typing} {seen:#?}"
+        );
+    }
     // The retraction's stanza itself carries the current version too.
     assert!(
         peer.seen
@@ -422,6 +426,187 @@ async fn modern_xmpp_with_slixmpp_in_a_chat_live_after_a_restart_and_from_the_ar
         0,
         "every archived change found its message"
     );
+    quit(r).await;
+}
+
+/// The chat view's own paths, with a real session and slixmpp on the other side: Up in
+/// the empty composer then Enter sends a correction slixmpp reads as one, Reply in a
+/// message's row then Enter sends a reply slixmpp reads with its reference and
+/// fallback, and typing then 5 s of nothing sends "paused".
+#[cfg(feature = "gui")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_chat_view_sends_slixmpp_reads_as_correction_reply_and_paused() {
+    use iced::keyboard::{Key, key::Named};
+    use loquat::ui::chat;
+    use loquat::ui::timeline::actions::Action;
+    let server = TestServer::start();
+    let (alice, pa) = server.fresh_user("alice");
+    let (bob, pb) = server.fresh_user("bob");
+    let data = tempfile::tempdir().unwrap();
+    let mut r = start(&server, data.path(), "acc-alice", &alice, &pa).await;
+    let conversation = ConversationId::Chat(jid(&bob));
+    let mut peer = Peer::start(&server, &bob, &pb, &["--to", &alice]);
+    tokio::task::block_in_place(|| peer.wait_line("sent", 60));
+    wait_for(&mut r.updates, 20, "the peer's reply", |k| {
+        matches!(k, UpdateKind::Message(m) if m.body == "yes, hello").then_some(())
+    })
+    .await;
+    let first = LocalMessageId("loquat-frist".into());
+    r.handle
+        .send(Command::SendChat {
+            to: jid(&bob),
+            body: "my frist".into(),
+            id: first.clone(),
+        })
+        .unwrap();
+    wait_for(&mut r.updates, 20, "our message stored", |k| {
+        matches!(k, UpdateKind::Message(m) if m.id == first).then_some(())
+    })
+    .await;
+
+    // The chat as the window shows it, with what the store holds.
+    let account = loquat::model::Account::new(jid(&alice));
+    let bob_jid = jid(&bob);
+    let mut view = chat::State::new(r.account.clone(), conversation.clone(), true);
+    view.history_loaded(false, Ok(history(&r, &conversation)));
+    let hello = by_body(view.messages(), "hello").id.clone();
+    // What the app does with the view's events: the commands go to the session.
+    let run = |view: &mut chat::State,
+               act: &dyn Fn(&mut iced_test::Simulator<'_, chat::Message>)|
+     -> Vec<Command> {
+        let messages: Vec<chat::Message> = tokio::task::block_in_place(|| {
+            let mut ui = iced_test::simulator(view.view(chat::Context {
+                lang: loquat::ui::i18n::Lang::En,
+                peer_label: "Bob".into(),
+                peer: &bob_jid,
+                availability: loquat::ui::app::account_state::Availability {
+                    show: loquat::model::Show::Online,
+                    status: None,
+                },
+                in_roster: true,
+                account: &account,
+                write_as: Vec::new(),
+                account_online: true,
+                muted: false,
+                transfers: None,
+                previews: None,
+            }));
+            act(&mut ui);
+            ui.into_messages().collect()
+        });
+        let mut commands = Vec::new();
+        for m in messages {
+            match view.update(m) {
+                Some(chat::Event::Command(c)) => {
+                    view.sent();
+                    commands.push(c)
+                }
+                Some(chat::Event::Composing) => commands.push(Command::SendChatState {
+                    conversation: conversation.clone(),
+                    state: ChatState::Composing,
+                }),
+                _ => {}
+            }
+        }
+        commands
+    };
+    let composer = iced::widget::Id::new(chat::COMPOSER_ID);
+    let mut sent = run(&mut view, &|ui| {
+        ui.click(composer.clone()).expect("composer");
+        ui.tap_key(Key::Named(Named::ArrowUp));
+    });
+    sent.extend(run(&mut view, &|ui| {
+        ui.click(composer.clone()).expect("composer");
+        for _ in 0..4 {
+            ui.tap_key(Key::Named(Named::Backspace));
+        }
+        ui.typewrite("irst");
+        ui.tap_key(Key::Named(Named::Enter));
+    }));
+    view.update(chat::Message::Action(Action::Toggle(hello)));
+    sent.extend(run(&mut view, &|ui| {
+        ui.click("Reply").expect("Reply");
+    }));
+    sent.extend(run(&mut view, &|ui| {
+        ui.click(composer.clone()).expect("composer");
+        ui.typewrite("sure");
+        ui.tap_key(Key::Named(Named::Enter));
+    }));
+    sent.extend(run(&mut view, &|ui| {
+        ui.click(composer.clone()).expect("composer");
+        ui.typewrite("b");
+    }));
+    let later = std::time::Instant::now() + Duration::from_secs(6);
+    if let Some(chat::Event::Paused) = view.update(chat::Message::Tick(later)) {
+        sent.push(Command::SendChatState {
+            conversation: conversation.clone(),
+            state: ChatState::Paused,
+        });
+    }
+    // Typing says "composing" as it goes; besides those, exactly these three.
+    let besides: Vec<&Command> = sent
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c,
+                Command::SendChatState {
+                    state: ChatState::Composing,
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert!(
+        matches!(
+            besides.as_slice(),
+            [
+                Command::Correct { .. },
+                Command::Reply { .. },
+                Command::SendChatState {
+                    state: ChatState::Paused,
+                    ..
+                }
+            ]
+        ),
+        "{sent:?}"
+    );
+    for command in sent {
+        r.handle.send(command).unwrap();
+    }
+    r.handle
+        .send(Command::SendChat {
+            to: jid(&bob),
+            body: "bye".into(),
+            id: LocalMessageId::generate(),
+        })
+        .unwrap();
+    tokio::task::block_in_place(|| peer.wait_line("done", 60));
+
+    let seen = peer.seen_json();
+    let saw = |what: &str| -> Vec<&serde_json::Value> {
+        seen.iter().filter(|s| !s[what].is_null()).collect()
+    };
+    let corrections = saw("replace");
+    assert!(
+        matches!(corrections.as_slice(), [c] if c["replace"] == "loquat-frist" && c["body"] == "my first"),
+        "{seen:#?}"
+    );
+    let replies = saw("reply");
+    assert!(
+        matches!(replies.as_slice(), [r] if r["reply"][0] == "m1"
+            && r["reply"][2] == "> hello\n"
+            && r["body"].as_str().is_some_and(|b| b.ends_with("sure"))),
+        "{seen:#?}"
+    );
+    let states: Vec<&serde_json::Value> = saw("chat_state")
+        .into_iter()
+        .map(|s| &s["chat_state"])
+        .collect();
+    assert!(
+        states.contains(&&serde_json::json!("composing")),
+        "{states:?}"
+    );
+    assert!(states.contains(&&serde_json::json!("paused")), "{states:?}");
     quit(r).await;
 }
 
@@ -717,4 +902,54 @@ fn check_own_offline_changes(history: &[ChatMessage]) {
             .iter()
             .any(|r| r.mine && r.emojis == ["❤"])
     );
+}
+
+/// A moderator's removal (XEP-0425) sent to a real room: Prosody 0.12 without
+/// mod_muc_moderation knows neither form, so Loquat asks in the newer form, then in the
+/// older one, then says in words that the room did not remove it; the message stays as
+/// it was (nothing changes until a room announces a removal).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_that_cannot_moderate_refuses_and_the_message_stays() {
+    let server = TestServer::start();
+    let (alice, pa) = server.fresh_user("alice");
+    let room = support::muc::fresh_room("moderate");
+    let conversation = ConversationId::Room(room.clone());
+    let data = tempfile::tempdir().unwrap();
+    let mut r = start(&server, data.path(), "acc-alice", &alice, &pa).await;
+    support::muc::join(&r.handle, &room, "alice", None);
+    support::muc::joined(&mut r.updates, &room).await;
+    let spam = LocalMessageId("loquat-spam".into());
+    r.handle
+        .send(Command::SendRoom {
+            room: room.clone(),
+            body: "buy now".into(),
+            id: spam.clone(),
+        })
+        .unwrap();
+    stored_until(&r, &conversation, "the room's id for it", |h| {
+        h.iter().any(|m| m.id == spam && m.server_id.is_some())
+    })
+    .await;
+    r.handle
+        .send(Command::Moderate {
+            room: room.clone(),
+            target: spam.clone(),
+            reason: Some("advertising".into()),
+        })
+        .unwrap();
+    let notice = wait_for(&mut r.updates, 20, "the refusal", |k| match k {
+        UpdateKind::Notice(n) => Some(n.clone()),
+        UpdateKind::MessageChanged(m) if m.id == spam => {
+            panic!("changed before the room said so: {m:#?}")
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        notice.contains(room.as_str()) && notice.contains("did not remove the message"),
+        "{notice}"
+    );
+    let hist = history(&r, &conversation);
+    assert!(by_body(&hist, "buy now").extras.retracted.is_none());
+    quit(r).await;
 }

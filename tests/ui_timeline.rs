@@ -709,6 +709,171 @@ fn render_timelines_for_review() {
     }
     let chat = chat_with_bob();
     shoot(chat_view(&chat, &previews), size, &dir, "timeline-chat");
+    modern_shots(&dir, size, &previews);
+}
+
+/// The message actions, the edit and reply bars, a received reply's quote, styled
+/// text and /me, in English and Chinese.
+fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
+    use loquat::ui::timeline::actions::Action;
+    let account = Account::new(jid("alice@example.org"));
+    let bob = jid("bob@example.org");
+    let start = chrono::Utc::now().timestamp_millis() - 1_800_000;
+    let message = |direction: Direction, body: &str, minute: i64| {
+        let id = LocalMessageId::generate();
+        ChatMessage {
+            truncated: false,
+            extras: Default::default(),
+            id: id.clone(),
+            account: account.id.clone(),
+            conversation: ConversationId::Chat(bob.clone()),
+            direction,
+            sender: String::new(),
+            body: body.into(),
+            timestamp_ms: start + minute * 60_000,
+            stanza_id_attr: Some(id.0.clone()),
+            origin_id: Some(id.0.clone()),
+            server_id: None,
+            delivery: Delivery::Read,
+            attachment: None,
+        }
+    };
+    let question = message(
+        Direction::Incoming,
+        "Shall we meet for tea at five?\nOr is six better?",
+        0,
+    );
+    let yes = message(Direction::Outgoing, "Five is perfect", 1);
+    let mut reply = message(Direction::Incoming, "Great, see you then!", 7);
+    reply.extras.reply_to = Some(loquat::model::extras::ReplyTo {
+        id: yes.id.0.clone(),
+        to: None,
+        fallback: None,
+    });
+    let styled = message(
+        Direction::Incoming,
+        "I *really* like _this_ place, ~not~ the `other` one: https://example.org/tea\n> They have sencha\nand matcha\n```\nlet cups = 2;\n```",
+        14,
+    );
+    let me = message(Direction::Incoming, "/me waves from the door", 20);
+    let mine = message(Direction::Outgoing, "On my way *now*", 21);
+    let mut chat = Chat {
+        state: chat::State::new(account.id.clone(), ConversationId::Chat(bob.clone()), false),
+        account: account.clone(),
+    };
+    for m in [&question, &yes, &reply, &styled, &me, &mine] {
+        chat.state.push(m.clone());
+    }
+    fn view<'a>(
+        chat: &'a Chat,
+        lang: Lang,
+        previews: &'a Previews,
+    ) -> iced::Element<'a, chat::Message> {
+        chat.state.view(chat::Context {
+            lang,
+            peer_label: "Bob".into(),
+            peer: chat.state.conversation.jid(),
+            availability: loquat::ui::app::account_state::Availability {
+                show: loquat::model::Show::Online,
+                status: None,
+            },
+            in_roster: true,
+            account: &chat.account,
+            write_as: Vec::new(),
+            account_online: true,
+            muted: false,
+            transfers: None,
+            previews: Some(previews),
+        })
+    }
+    for (lang, tag) in [(Lang::En, "en"), (Lang::ZhCn, "zh")] {
+        // Styled text, /me and a received reply, with bob's message's row open.
+        chat.state.actions = Default::default();
+        chat.state
+            .update(chat::Message::Action(Action::Toggle(question.id.clone())));
+        shoot(
+            view(&chat, lang, previews),
+            size,
+            dir,
+            &format!("modern-actions-{tag}"),
+        );
+        // Our message's row: Edit and Delete too; then Delete's question.
+        chat.state
+            .update(chat::Message::Action(Action::Toggle(mine.id.clone())));
+        shoot(
+            view(&chat, lang, previews),
+            size,
+            dir,
+            &format!("modern-own-actions-{tag}"),
+        );
+        chat.state
+            .update(chat::Message::Action(Action::Delete(mine.id.clone())));
+        shoot(
+            view(&chat, lang, previews),
+            size,
+            dir,
+            &format!("modern-delete-{tag}"),
+        );
+        chat.state.update(chat::Message::Action(Action::Dismiss));
+        // Editing our last message (Up in the empty composer).
+        chat.state.update(chat::Message::Action(Action::EditLast));
+        shoot(
+            view(&chat, lang, previews),
+            size,
+            dir,
+            &format!("modern-editing-{tag}"),
+        );
+        chat.state
+            .update(chat::Message::Action(Action::CancelCompose));
+        // Replying to bob, and the quote clicked: the original highlighted.
+        chat.state
+            .update(chat::Message::Action(Action::Reply(question.id.clone())));
+        chat.state
+            .update(chat::Message::Action(Action::Jump(yes.id.clone())));
+        shoot(
+            view(&chat, lang, previews),
+            size,
+            dir,
+            &format!("modern-reply-{tag}"),
+        );
+    }
+    // The same in the dark theme: the row, the quote and the reply bar.
+    chat.state.actions = Default::default();
+    chat.state
+        .update(chat::Message::Action(Action::Reply(question.id.clone())));
+    chat.state
+        .update(chat::Message::Action(Action::Toggle(mine.id.clone())));
+    let mut ui = iced_test::simulator::Simulator::with_size(
+        Default::default(),
+        size,
+        view(&chat, Lang::En, previews),
+    );
+    let snapshot = ui.snapshot(&iced::Theme::Dark).expect("snapshot");
+    let path = dir.join("modern-dark");
+    let _ = std::fs::remove_file(dir.join("modern-dark-tiny-skia.png"));
+    assert!(snapshot.matches_image(&path).expect("write png"));
+    // A room moderator removing a message, with a reason.
+    let mut r = joined_room(vec![
+        occupant("alice", Role::Moderator, Affiliation::Owner),
+        occupant("bob", Role::Participant, Affiliation::None),
+    ]);
+    let (acc, room_jid) = (r.account.clone(), r.jid.clone());
+    let mut spam = message(
+        Direction::Incoming,
+        "Cheap pills at https://spam.example",
+        25,
+    );
+    spam.account = acc;
+    spam.conversation = ConversationId::Room(room_jid);
+    spam.sender = "mallory".into();
+    let spam_id = spam.id.clone();
+    r.push(spam, true);
+    let act = |a| joined::Message::Timeline(loquat::ui::timeline::Message::Action(a));
+    r.update(act(Action::Toggle(spam_id.clone())));
+    shoot(room_view(&r, previews), size, dir, "modern-room-actions");
+    r.update(act(Action::Remove(spam_id)));
+    r.update(act(Action::Reason("advertising".into())));
+    shoot(room_view(&r, previews), size, dir, "modern-room-remove");
 }
 
 /// Bob's first message corrected and reacted to (by bob and by us), his last one

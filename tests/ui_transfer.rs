@@ -437,7 +437,8 @@ fn render_transfers_for_review() {
 }
 
 /// XEP-0085 both ways in the open chat: Bob's "composing" shows under the messages
-/// until his message arrives; our typing sends "composing" once, not per keystroke.
+/// until his message arrives; our typing sends "composing" once, not per keystroke,
+/// and "paused" 5 s after the last one or when the composer is emptied.
 #[test]
 fn typing_shows_who_writes_and_ours_is_sent_once_per_burst() {
     use loquat::ids::ConversationId;
@@ -479,9 +480,50 @@ fn typing_shows_who_writes_and_ours_is_sent_once_per_burst() {
     }
     assert_eq!(
         states,
-        vec![(ConversationId::Chat(bob), ChatState::Composing)],
+        vec![(ConversationId::Chat(bob.clone()), ChatState::Composing)],
         "one 'composing' for three keystrokes"
     );
+    // Five seconds without a keystroke: "paused", once.
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(6);
+    for _ in 0..2 {
+        let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Tick(
+            later,
+        )));
+    }
+    let states: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok())
+        .filter_map(|c| match c {
+            Command::SendChatState {
+                conversation,
+                state,
+            } => Some((conversation, state)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        vec![(ConversationId::Chat(bob.clone()), ChatState::Paused)]
+    );
+    // Typing again says "composing"; emptying the composer says "paused" at once.
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+        iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Insert('!')),
+    )));
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+        iced::widget::text_editor::Action::SelectAll,
+    )));
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+        iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Backspace),
+    )));
+    let states: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok())
+        .filter_map(|c| match c {
+            Command::SendChatState { state, .. } => Some(state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, vec![ChatState::Composing, ChatState::Paused]);
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+        iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Insert('h')),
+    )));
+    while rx.try_recv().is_ok() {}
 
     // With "Tell people when I am typing" off, nothing goes out.
     let _ = app.update(Message::Desk(
@@ -494,9 +536,12 @@ fn typing_shows_who_writes_and_ours_is_sent_once_per_burst() {
     let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
         iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Insert('!')),
     )));
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Tick(
+        std::time::Instant::now() + std::time::Duration::from_secs(6),
+    )));
     assert!(
         !std::iter::from_fn(|| rx.try_recv().ok())
             .any(|c| matches!(c, Command::SendChatState { .. })),
-        "the privacy setting is respected"
+        "the privacy setting is respected, for 'paused' too"
     );
 }

@@ -537,6 +537,11 @@ impl Actor {
                 conversation,
                 target,
             } => self.retract(conversation, target).await,
+            Command::Moderate {
+                room,
+                target,
+                reason,
+            } => self.moderate(room, target, reason).await,
             Command::Reply {
                 conversation,
                 to,

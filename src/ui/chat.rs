@@ -56,6 +56,10 @@ pub enum Message {
     Unfold(LocalMessageId, bool),
     /// Toggle our reaction with this emoji on a message.
     React(LocalMessageId, String),
+    /// A message's actions, or the composer's edit/reply state.
+    Action(timeline::actions::Action),
+    /// A second passed while "paused" is still to be said.
+    Tick(std::time::Instant),
 }
 
 impl From<timeline::Message> for Message {
@@ -74,6 +78,7 @@ impl From<timeline::Message> for Message {
             timeline::Message::Send => Message::Send,
             timeline::Message::Attach => Message::Attach,
             timeline::Message::React(id, emoji) => Message::React(id, emoji),
+            timeline::Message::Action(action) => Message::Action(action),
         }
     }
 }
@@ -107,11 +112,20 @@ pub enum Event {
     Transfers(crate::ui::timeline::transfers::Message),
     /// Tell the contact we are typing (throttled here).
     Composing,
+    /// Tell the contact we stopped typing (5 s without a keystroke, or the text gone).
+    Paused,
     /// Our whole set of reactions to this message is now `emojis`.
     React {
         target: LocalMessageId,
         emojis: Vec<String>,
     },
+    /// Send this change on the conversation's account: a correction or a reply (the
+    /// composer empties when it went out), a retraction.
+    Command(crate::session::Command),
+    /// Scroll the list to the highlighted message (a reply's original).
+    Show,
+    /// Put the cursor in the composer.
+    Focus,
 }
 
 /// A problem shown above the composer.
@@ -185,6 +199,8 @@ pub struct State {
     pub typing: timeline::typing::Typing,
     /// When we last said we are typing.
     composing: timeline::typing::Composing,
+    /// The "⋯" row, Delete's question, editing or replying.
+    pub actions: timeline::actions::Actions,
 }
 
 impl State {
@@ -211,6 +227,7 @@ impl State {
             unread_from: None,
             typing: Default::default(),
             composing: Default::default(),
+            actions: Default::default(),
         }
     }
 
@@ -258,6 +275,11 @@ impl State {
         &self.messages
     }
 
+    /// "Paused" is still to be said: the app ticks a clock for it.
+    pub fn typing_pending(&self) -> bool {
+        self.composing.waiting()
+    }
+
     pub fn composer_text(&self) -> String {
         self.composer.text()
     }
@@ -274,15 +296,55 @@ impl State {
             Message::Edit(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
-                (edit
-                    && !self.composer.text().trim().is_empty()
-                    && self.composing.keystroke(std::time::Instant::now()))
-                .then_some(Event::Composing)
+                if !edit {
+                    return None;
+                }
+                if self.composer.text().trim().is_empty() {
+                    return self.composing.emptied().then_some(Event::Paused);
+                }
+                self.composing
+                    .keystroke(std::time::Instant::now())
+                    .then_some(Event::Composing)
             }
+            Message::Tick(now) => self.composing.tick(now).then_some(Event::Paused),
             Message::Send => {
                 let body = timeline::to_send(&self.composer)?;
                 self.composing.sent();
-                Some(Event::Send(body))
+                let conversation = self.conversation.clone();
+                Some(match self.actions.to_send(body) {
+                    timeline::actions::Send::New(body) => Event::Send(body),
+                    timeline::actions::Send::Correct { target, body } => {
+                        Event::Command(crate::session::Command::Correct {
+                            conversation,
+                            target,
+                            body,
+                            id: LocalMessageId::generate(),
+                        })
+                    }
+                    timeline::actions::Send::Reply { to, body } => {
+                        Event::Command(crate::session::Command::Reply {
+                            conversation,
+                            to,
+                            body,
+                            id: LocalMessageId::generate(),
+                        })
+                    }
+                })
+            }
+            Message::Action(action) => {
+                let shown: Vec<&ChatMessage> = self.messages.iter().collect();
+                match self.actions.update(action, &shown, &mut self.composer)? {
+                    timeline::actions::Outcome::Retract(target) => {
+                        Some(Event::Command(crate::session::Command::Retract {
+                            conversation: self.conversation.clone(),
+                            target,
+                        }))
+                    }
+                    // Nobody moderates a chat.
+                    timeline::actions::Outcome::Moderate { .. } => None,
+                    timeline::actions::Outcome::Show => Some(Event::Show),
+                    timeline::actions::Outcome::Focus => Some(Event::Focus),
+                }
             }
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
@@ -298,6 +360,7 @@ impl State {
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
             Message::Retry(id) => Some(Event::Retry(id)),
             Message::React(id, emoji) => {
+                self.actions.open = None;
                 let message = self.messages.iter().find(|m| m.id == id)?;
                 Some(Event::React {
                     emojis: crate::ui::timeline::changes::toggled(message, &emoji),
@@ -404,6 +467,7 @@ impl State {
     /// The message went to the session: empty the composer.
     pub fn sent(&mut self) {
         self.composer = text_editor::Content::new();
+        self.actions.sent();
         if self.problem == Some(Problem::NotConnected) {
             self.problem = None;
         }
@@ -582,6 +646,8 @@ impl State {
             kind: timeline::Kind::Chat,
             peer_label: cx.peer_label.clone(),
             previews: cx.previews,
+            actions: Some(&self.actions),
+            moderator: false,
         };
         let list = timeline::list(
             &list_cx,
@@ -681,11 +747,15 @@ impl State {
             tr(lang, T::ComposerPlaceholder).to_owned(),
             true,
             true,
+            self.actions.composing(),
         )
         .map(Message::from);
         let mut bar = column![].spacing(6);
         if let Some(line) = self.typing.line(lang, &cx.peer_label) {
             bar = bar.push(text(line).size(12).style(theme::muted));
+        }
+        if let Some(compose) = self.actions.bar(lang, timeline::Kind::Chat, &cx.peer_label) {
+            bar = bar.push(compose.map(Message::from));
         }
         container(bar.push(as_line).push(composer))
             .padding(10)

@@ -244,7 +244,9 @@ impl Panel {
                     | joined::Event::Attach
                     | joined::Event::Download(_)
                     | joined::Event::SaveAs(_)
-                    | joined::Event::Transfers(_)) => Some(Event::Timeline(e)),
+                    | joined::Event::Transfers(_)
+                    | joined::Event::Show(_)
+                    | joined::Event::Focus(_)) => Some(Event::Timeline(e)),
                     joined::Event::Members => {
                         let (account, jid) = key;
                         let dialog = members::State::new(account.clone(), jid.clone());

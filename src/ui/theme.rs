@@ -407,3 +407,49 @@ pub fn scrim(theme: &Theme) -> container::Style {
         ..container::Style::default()
     }
 }
+
+/// The box of a quote: a reply's quote in a bubble, the reply/edit bar above the
+/// composer.
+pub fn quote_box(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.base.color.scale_alpha(0.5).into()),
+        text_color: Some(palette.background.base.text),
+        border: border::rounded(6),
+        ..container::Style::default()
+    }
+}
+
+/// The coloured rule at the left of a quote.
+pub fn quote_rule(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.primary.base.color.into()),
+        border: border::rounded(2),
+        ..container::Style::default()
+    }
+}
+
+/// A preformatted block (XEP-0393 ```` ``` ````) inside a bubble.
+pub fn pre_block(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.background.base.color.scale_alpha(0.6).into()),
+        border: border::rounded(4),
+        ..container::Style::default()
+    }
+}
+
+/// A bubble a clicked reply quote pointed at.
+pub fn highlight(theme: &Theme) -> container::Style {
+    let palette = theme.extended_palette();
+    container::Style {
+        background: Some(palette.warning.weak.color.scale_alpha(0.35).into()),
+        border: Border {
+            color: palette.warning.base.color,
+            width: 2.0,
+            radius: 12.0.into(),
+        },
+        ..container::Style::default()
+    }
+}

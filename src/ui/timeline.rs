@@ -7,12 +7,14 @@
 //! [`Message`] into its own messages and acts on it (open the link, start the download,
 //! send the text...).
 
+pub mod actions;
 pub(crate) mod attach;
 pub mod changes;
 pub mod fold;
 pub mod links;
 mod list;
 pub mod previews;
+pub mod styled;
 pub mod transfers;
 pub mod typing;
 
@@ -52,6 +54,8 @@ pub enum Message {
     Attach,
     /// A reaction chip under a message: toggle ours with this emoji.
     React(LocalMessageId, String),
+    /// A message's actions, or the composer's edit/reply state.
+    Action(actions::Action),
 }
 
 /// What kind of conversation the timeline shows: decides the sender's colour and how
@@ -73,6 +77,10 @@ pub struct Context<'a> {
     pub peer_label: String,
     /// Inline image previews of received files.
     pub previews: Option<&'a Previews>,
+    /// The conversation's message actions (the "⋯" row, a question, a highlight).
+    pub actions: Option<&'a actions::Actions>,
+    /// We are a moderator of this room: "Remove…" on every message.
+    pub moderator: bool,
 }
 
 /// One row of the list.
@@ -92,7 +100,9 @@ pub enum Top {
 }
 
 /// The composer: attach (when `attach`), the multi-line editor and send. Enter sends,
-/// Shift+Enter adds a line. A disabled composer (`enabled` false) takes no input.
+/// Shift+Enter adds a line, Up in an empty composer edits our last message, Esc leaves
+/// editing or replying (`cancellable`). A disabled composer (`enabled` false) takes no
+/// input.
 pub fn composer<'a>(
     lang: Lang,
     content: &'a text_editor::Content,
@@ -100,6 +110,7 @@ pub fn composer<'a>(
     placeholder: String,
     enabled: bool,
     attach: bool,
+    cancellable: bool,
 ) -> Element<'a, Message> {
     let mut editor = iced::widget::text_editor(content)
         .id(id)
@@ -109,7 +120,10 @@ pub fn composer<'a>(
         .max_height(160)
         .style(theme::composer);
     if enabled {
-        editor = editor.on_action(Message::Edit).key_binding(binding);
+        let empty = content.line_count() <= 1 && content.text().trim().is_empty();
+        editor = editor
+            .on_action(Message::Edit)
+            .key_binding(move |press| binding(press, empty, cancellable));
     }
     let mut send = button(iced::widget::text(tr(lang, T::Send)))
         .padding([8, 16])
@@ -138,11 +152,29 @@ pub fn to_send(content: &text_editor::Content) -> Option<String> {
     (!body.trim().is_empty()).then(|| body.to_string())
 }
 
-/// Enter sends; Shift+Enter (and everything else) keeps the editor's own behaviour.
-fn binding(press: KeyPress) -> Option<Binding<Message>> {
+/// Enter sends; Up in an empty composer edits our last message; Esc cancels an edit or
+/// a reply; Shift+Enter (and everything else) keeps the editor's own behaviour.
+fn binding(press: KeyPress, empty: bool, cancellable: bool) -> Option<Binding<Message>> {
     let focused = matches!(press.status, text_editor::Status::Focused { .. });
+    let plain = !press.modifiers.shift()
+        && !press.modifiers.control()
+        && !press.modifiers.alt()
+        && !press.modifiers.logo();
     if focused && matches!(press.key, Key::Named(Named::Enter)) && !press.modifiers.shift() {
         return Some(Binding::Custom(Message::Send));
+    }
+    if focused && plain {
+        match press.key {
+            Key::Named(Named::ArrowUp) if empty => {
+                return Some(Binding::Custom(Message::Action(actions::Action::EditLast)));
+            }
+            Key::Named(Named::Escape) if cancellable => {
+                return Some(Binding::Custom(Message::Action(
+                    actions::Action::CancelCompose,
+                )));
+            }
+            _ => {}
+        }
     }
     Binding::from_key_press(press)
 }

@@ -99,6 +99,40 @@ pub fn mark(m: &mut Message, target: &str) {
     m.payloads.push(super::changes::store_hint());
 }
 
+/// The request a room moderator sends to the room (an IQ set's payload) to remove the
+/// message the room archived as `stanza_id` (XEP-0425 v0.3, `urn:xmpp:message-moderate:1`).
+pub fn moderate_request(stanza_id: &str, reason: Option<&str>) -> Element {
+    let mut b = Element::builder("moderate", NS_MODERATE)
+        .a("id", stanza_id)
+        .append(Element::builder("retract", NS_RETRACT).build());
+    if let Some(reason) = reason {
+        b = b.append(
+            Element::builder("reason", NS_MODERATE)
+                .append(reason)
+                .build(),
+        );
+    }
+    b.build()
+}
+
+/// The same request in the older form (XEP-0425 v0.2, fastening), for rooms that do not
+/// know the newer one.
+pub fn moderate_request_0(stanza_id: &str, reason: Option<&str>) -> Element {
+    let mut m = Element::builder("moderate", NS_MODERATE_0)
+        .append(Element::builder("retract", NS_RETRACT_0).build());
+    if let Some(reason) = reason {
+        m = m.append(
+            Element::builder("reason", NS_MODERATE_0)
+                .append(reason)
+                .build(),
+        );
+    }
+    Element::builder("apply-to", NS_FASTEN)
+        .a("id", stanza_id)
+        .append(m.build())
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
@@ -198,5 +232,25 @@ mod tests {
                 target: "o1".into()
             })
         );
+    }
+
+    /// XEP-0425 (v0.3) Example 1 and (v0.2) Example 1: what a moderator sends.
+    #[test]
+    fn the_xeps_moderation_requests() {
+        let why = "This message contains inappropriate content for this forum";
+        let new = moderate_request("stanza-id-1", Some(why));
+        assert!(new.is("moderate", NS_MODERATE));
+        assert_eq!(new.attr("id"), Some("stanza-id-1"));
+        assert!(new.get_child("retract", NS_RETRACT).is_some());
+        assert_eq!(
+            new.get_child("reason", NS_MODERATE).map(|r| r.text()),
+            Some(why.to_owned())
+        );
+        let old = moderate_request_0("stanza-id-1", None);
+        assert!(old.is("apply-to", NS_FASTEN));
+        assert_eq!(old.attr("id"), Some("stanza-id-1"));
+        let m = old.get_child("moderate", NS_MODERATE_0).unwrap();
+        assert!(m.get_child("retract", NS_RETRACT_0).is_some());
+        assert!(m.get_child("reason", NS_MODERATE_0).is_none());
     }
 }

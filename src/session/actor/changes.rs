@@ -334,6 +334,31 @@ impl Actor {
         self.apply_own(&message, Change::Retract, stanza).await;
     }
 
+    pub(super) async fn moderate(
+        &mut self,
+        room: xmpp_parsers::jid::BareJid,
+        target: LocalMessageId,
+        reason: Option<String>,
+    ) {
+        let Some(message) = self
+            .stored(&ConversationId::Room(room.clone()), &target)
+            .await
+        else {
+            return;
+        };
+        if message.extras.retracted.is_some() {
+            return;
+        }
+        // XEP-0425 names the message by the room's stanza-id.
+        let Some(stanza_id) = message.server_id.clone() else {
+            self.emit(UpdateKind::Notice(
+                "This message cannot be removed: the room gave it no archive id.".to_owned(),
+            ));
+            return;
+        };
+        self.request_moderation(room, stanza_id, reason).await;
+    }
+
     pub(super) async fn reply(
         &mut self,
         conversation: ConversationId,

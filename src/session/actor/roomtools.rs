@@ -19,7 +19,18 @@ type QueryReply = Reply<Result<Option<Element>, QueryError>>;
 #[derive(Default)]
 pub(super) struct Tools {
     waiting: HashMap<u64, QueryReply>,
+    /// Our moderation requests (XEP-0425) waiting for the room's answer.
+    moderations: HashMap<u64, Moderation>,
     next: u64,
+}
+
+/// A moderation request sent to a room: asked again in the older form when the room
+/// does not know the newer one.
+struct Moderation {
+    room: BareJid,
+    stanza_id: String,
+    reason: Option<String>,
+    older: bool,
 }
 
 impl Actor {
@@ -28,6 +39,7 @@ impl Actor {
         for (_, r) in self.tools.waiting.drain() {
             r.send(Err(QueryError::NoAnswer));
         }
+        self.tools.moderations.clear();
     }
 
     pub(super) async fn on_tool_command(&mut self, command: Command) {
@@ -63,9 +75,76 @@ impl Actor {
         }
     }
 
-    pub(super) fn on_answer(&mut self, token: u64, result: Result<Option<Element>, StanzaError>) {
+    pub(super) async fn on_answer(
+        &mut self,
+        token: u64,
+        result: Result<Option<Element>, StanzaError>,
+    ) {
         if let Some(reply) = self.tools.waiting.remove(&token) {
             reply.send(result.map_err(|e| QueryError::from_stanza_error(&e)));
+            return;
+        }
+        let Some(asked) = self.tools.moderations.remove(&token) else {
+            return;
+        };
+        // Done: the room announces the removal to everyone, us included.
+        let Err(e) = result else { return };
+        use xmpp_parsers::stanza_error::DefinedCondition as C;
+        let unknown = matches!(
+            e.defined_condition,
+            C::FeatureNotImplemented | C::BadRequest | C::ServiceUnavailable
+        );
+        if unknown && !asked.older {
+            self.send_moderation(Moderation {
+                older: true,
+                ..asked
+            })
+            .await;
+            return;
+        }
+        let why = QueryError::from_stanza_error(&e);
+        self.emit(crate::session::UpdateKind::Notice(format!(
+            "{} did not remove the message: {why}",
+            asked.room
+        )));
+    }
+
+    /// As a moderator, asks `room` to remove the message it archived as `stanza_id`.
+    pub(super) async fn request_moderation(
+        &mut self,
+        room: BareJid,
+        stanza_id: String,
+        reason: Option<String>,
+    ) {
+        self.send_moderation(Moderation {
+            room,
+            stanza_id,
+            reason,
+            older: false,
+        })
+        .await;
+    }
+
+    async fn send_moderation(&mut self, asked: Moderation) {
+        let payload = if asked.older {
+            crate::xmpp::retraction::moderate_request_0(&asked.stanza_id, asked.reason.as_deref())
+        } else {
+            crate::xmpp::retraction::moderate_request(&asked.stanza_id, asked.reason.as_deref())
+        };
+        self.tools.next += 1;
+        let token = self.tools.next;
+        let iq = self.proto.request(
+            PendingIq::Query(token),
+            Some(xmpp_parsers::jid::Jid::from(asked.room.clone())),
+            false,
+            payload,
+        );
+        self.tools.moderations.insert(token, asked);
+        if !self.online || !self.send(iq).await {
+            self.tools.moderations.remove(&token);
+            self.emit(crate::session::UpdateKind::Notice(
+                "Not connected: the message was not removed.".to_owned(),
+            ));
         }
     }
 

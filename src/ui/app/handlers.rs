@@ -338,14 +338,18 @@ impl App {
             return Task::none();
         };
         match event {
-            chat::Event::Composing => {
+            e @ (chat::Event::Composing | chat::Event::Paused) => {
                 if !self.settings().chat_states {
                     return Task::none();
                 }
                 // Best effort: not being able to say "typing" is not worth a word.
                 let command = Command::SendChatState {
                     conversation: open.conversation.clone(),
-                    state: crate::session::ChatState::Composing,
+                    state: if matches!(e, chat::Event::Paused) {
+                        crate::session::ChatState::Paused
+                    } else {
+                        crate::session::ChatState::Composing
+                    },
                 };
                 let _ = self.send(&open.account.clone(), command);
                 Task::none()
@@ -364,6 +368,32 @@ impl App {
                 }
                 Task::none()
             }
+            chat::Event::Command(command) => {
+                let composed = matches!(command, Command::Correct { .. } | Command::Reply { .. });
+                let result = self.send(&open.account.clone(), command);
+                let Some(open) = self.main.chat_mut() else {
+                    return Task::none();
+                };
+                match result {
+                    Ok(()) if composed => {
+                        open.sent();
+                        iced::widget::operation::snap_to(
+                            chat::LIST_ID,
+                            RelativeOffset {
+                                x: None,
+                                y: Some(0.0),
+                            },
+                        )
+                    }
+                    Ok(()) => Task::none(),
+                    Err(NotConnected) => {
+                        open.set_problem(Problem::NotConnected);
+                        Task::none()
+                    }
+                }
+            }
+            chat::Event::Show => crate::ui::timeline::actions::show(chat::LIST_ID),
+            chat::Event::Focus => iced::widget::operation::focus(chat::COMPOSER_ID),
             chat::Event::ToggleMute => {
                 let peer = open.conversation.jid().clone();
                 let mut settings = self.settings().clone();

@@ -112,6 +112,8 @@ pub struct Room {
     pub destroying: Option<String>,
     /// Long messages the reader unfolded ("Show more"); the others show folded.
     pub unfolded: HashSet<LocalMessageId>,
+    /// The "⋯" row, a question, editing or replying in the room.
+    pub actions: timeline::actions::Actions,
 }
 
 #[derive(Debug, Clone)]
@@ -148,6 +150,8 @@ pub enum Message {
     Scrolled(iced::widget::scrollable::Viewport),
     /// "Show more" (true) or "Show less" (false) on a long message.
     Unfold(LocalMessageId, bool),
+    /// A second passed while "paused" is still to be said.
+    Tick(std::time::Instant),
 }
 
 /// What the room view asks of its parent: send this command on the room's account.
@@ -177,6 +181,10 @@ pub enum Event {
     Leave {
         forget: bool,
     },
+    /// Scroll the list `list` to the highlighted message (a reply's original).
+    Show(&'static str),
+    /// Put the cursor in this composer.
+    Focus(&'static str),
 }
 
 impl From<timeline::Message> for Message {
@@ -264,6 +272,7 @@ impl Room {
             moderating: None,
             destroying: None,
             unfolded: HashSet::new(),
+            actions: Default::default(),
         }
     }
 
@@ -419,17 +428,22 @@ impl Room {
             Message::Compose(action) => {
                 let edit = action.is_edit();
                 self.composer.perform(action);
-                (edit
-                    && self.status == Status::Joined
-                    && !self.composer.text().trim().is_empty()
-                    && self.composing.keystroke(std::time::Instant::now()))
-                .then(|| {
-                    Event::Command(Command::SendChatState {
-                        conversation: crate::ids::ConversationId::Room(self.jid.clone()),
-                        state: crate::session::ChatState::Composing,
-                    })
-                })
+                if !edit || self.status != Status::Joined {
+                    return None;
+                }
+                let state = if self.composer.text().trim().is_empty() {
+                    self.composing
+                        .emptied()
+                        .then_some(crate::session::ChatState::Paused)
+                } else {
+                    self.composing
+                        .keystroke(std::time::Instant::now())
+                        .then_some(crate::session::ChatState::Composing)
+                };
+                state.map(|state| self.chat_state(state))
             }
+            Message::Tick(now) => (self.composing.tick(now) && self.status == Status::Joined)
+                .then(|| self.chat_state(crate::session::ChatState::Paused)),
             Message::Timeline(m) => self.on_timeline(m),
             Message::Leave => {
                 self.leaving = true;
@@ -498,11 +512,29 @@ impl Room {
                 }
                 let body = timeline::to_send(&self.composer)?;
                 self.composer = text_editor::Content::new();
-                Some(Event::Command(Command::SendRoom {
-                    room: self.jid.clone(),
-                    body,
-                    id: LocalMessageId::generate(),
-                }))
+                let conversation = crate::ids::ConversationId::Room(self.jid.clone());
+                let id = LocalMessageId::generate();
+                let command = match self.actions.to_send(body) {
+                    timeline::actions::Send::New(body) => Command::SendRoom {
+                        room: self.jid.clone(),
+                        body,
+                        id,
+                    },
+                    timeline::actions::Send::Correct { target, body } => Command::Correct {
+                        conversation,
+                        target,
+                        body,
+                        id,
+                    },
+                    timeline::actions::Send::Reply { to, body } => Command::Reply {
+                        conversation,
+                        to,
+                        body,
+                        id,
+                    },
+                };
+                self.actions.sent();
+                Some(Event::Command(command))
             }
             Message::Edit(m) => {
                 self.refusal = None;
@@ -558,6 +590,8 @@ impl Room {
                 let p = self.privates.get_mut(&nick)?;
                 match p.update(m, &self.jid, &nick)? {
                     private::Event::Command(c) => Some(Event::Command(c)),
+                    private::Event::Show => Some(Event::Show(private::PRIVATE_LIST_ID)),
+                    private::Event::Focus => Some(Event::Focus(private::PRIVATE_COMPOSER_ID)),
                     private::Event::LoadStored(before) => Some(Event::LoadPrivate { nick, before }),
                     private::Event::Timeline(m) => self.on_timeline(m),
                 }
@@ -608,7 +642,16 @@ impl Room {
             }
             timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
             timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
+            timeline::Message::Action(action) => self.on_action(action),
             timeline::Message::React(id, emoji) => {
+                self.actions.open = None;
+                if let Some(p) = self
+                    .private_open
+                    .as_ref()
+                    .and_then(|n| self.privates.get_mut(n))
+                {
+                    p.actions.open = None;
+                }
                 let message = self.find(&id)?;
                 Some(Event::Command(Command::React {
                     conversation: message.conversation(),
@@ -620,6 +663,54 @@ impl Room {
             | timeline::Message::Unfold(..)
             | timeline::Message::Edit(_)
             | timeline::Message::Send) => self.update(Message::from(m)),
+        }
+    }
+
+    fn chat_state(&self, state: crate::session::ChatState) -> Event {
+        Event::Command(Command::SendChatState {
+            conversation: crate::ids::ConversationId::Room(self.jid.clone()),
+            state,
+        })
+    }
+
+    /// "Paused" is still to be said: the app ticks a clock for it.
+    pub fn typing_pending(&self) -> bool {
+        self.composing.waiting()
+    }
+
+    /// We are a moderator here: "Remove…" on every message.
+    pub fn is_moderator(&self) -> bool {
+        self.me().is_some_and(|o| o.role == Role::Moderator)
+    }
+
+    /// A message action in the room's own timeline.
+    fn on_action(&mut self, action: timeline::actions::Action) -> Option<Event> {
+        let shown: Vec<&ChatMessage> = self
+            .lines
+            .iter()
+            .filter_map(|l| match l {
+                Line::Chat(m) => Some(m.as_ref()),
+                Line::Notes(_) => None,
+            })
+            .collect();
+        let outcome = self.actions.update(action, &shown, &mut self.composer)?;
+        let conversation = crate::ids::ConversationId::Room(self.jid.clone());
+        match outcome {
+            timeline::actions::Outcome::Retract(target) => Some(Event::Command(Command::Retract {
+                conversation,
+                target,
+            })),
+            timeline::actions::Outcome::Moderate { target, reason } => {
+                self.is_moderator().then(|| {
+                    Event::Command(Command::Moderate {
+                        room: self.jid.clone(),
+                        target,
+                        reason,
+                    })
+                })
+            }
+            timeline::actions::Outcome::Show => Some(Event::Show(LIST_ID)),
+            timeline::actions::Outcome::Focus => Some(Event::Focus(COMPOSER_ID)),
         }
     }
 

@@ -14,6 +14,8 @@ use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
 
 pub const PRIVATE_COMPOSER_ID: &str = "private-composer";
+/// The widget id of a private chat's message list.
+pub const PRIVATE_LIST_ID: &str = "private-list";
 
 #[derive(Debug, Clone, Default)]
 pub struct Private {
@@ -24,6 +26,8 @@ pub struct Private {
     pub unfolded: HashSet<LocalMessageId>,
     /// Where the stored history stands.
     pub history: History,
+    /// The "⋯" row, a question, editing.
+    pub actions: timeline::actions::Actions,
 }
 
 /// The stored history of a private chat: read when it first opens, older pages on
@@ -53,6 +57,18 @@ pub enum Event {
     LoadStored(Option<LocalMessageId>),
     /// A link, a file card or an image: the room acts on it.
     Timeline(timeline::Message),
+    /// Scroll to the highlighted message.
+    Show,
+    /// Put the cursor in the composer.
+    Focus,
+}
+
+/// The conversation of a private chat with `nick` in `room`.
+fn conversation(room: &BareJid, nick: &str) -> crate::ids::ConversationId {
+    crate::ids::ConversationId::Private {
+        room: room.clone(),
+        nick: nick.to_owned(),
+    }
 }
 
 impl Private {
@@ -107,12 +123,39 @@ impl Private {
             timeline::Message::Send => {
                 let body = timeline::to_send(&self.composer)?;
                 self.composer = text_editor::Content::new();
-                return Some(Event::Command(Command::SendPrivate {
-                    room: room.clone(),
-                    nick: nick.to_owned(),
-                    body,
-                    id: LocalMessageId::generate(),
-                }));
+                let id = LocalMessageId::generate();
+                let command = match self.actions.to_send(body) {
+                    timeline::actions::Send::Correct { target, body } => Command::Correct {
+                        conversation: conversation(room, nick),
+                        target,
+                        body,
+                        id,
+                    },
+                    // Replies are not offered here (the session does not send them yet).
+                    timeline::actions::Send::New(body)
+                    | timeline::actions::Send::Reply { body, .. } => Command::SendPrivate {
+                        room: room.clone(),
+                        nick: nick.to_owned(),
+                        body,
+                        id,
+                    },
+                };
+                self.actions.sent();
+                return Some(Event::Command(command));
+            }
+            timeline::Message::Action(action) => {
+                let shown: Vec<&ChatMessage> = self.lines.iter().collect();
+                return match self.actions.update(action, &shown, &mut self.composer)? {
+                    timeline::actions::Outcome::Retract(target) => {
+                        Some(Event::Command(Command::Retract {
+                            conversation: conversation(room, nick),
+                            target,
+                        }))
+                    }
+                    timeline::actions::Outcome::Moderate { .. } => None,
+                    timeline::actions::Outcome::Show => Some(Event::Show),
+                    timeline::actions::Outcome::Focus => Some(Event::Focus),
+                };
             }
             timeline::Message::Unfold(id, unfold) => {
                 if unfold {
@@ -170,6 +213,8 @@ impl Private {
             kind: timeline::Kind::RoomPrivate,
             peer_label: crate::notify::shown_name(nick).into_owned(),
             previews,
+            actions: Some(&self.actions),
+            moderator: false,
         };
         let top = match self.history {
             History::Loading => Some(timeline::Top::Loading),
@@ -199,6 +244,7 @@ impl Private {
         }
         main = main.push(
             scrollable(list)
+                .id(PRIVATE_LIST_ID)
                 .anchor_bottom()
                 .height(Length::Fill)
                 .width(Length::Fill),
@@ -215,10 +261,15 @@ impl Private {
             ),
             can_send,
             false,
+            self.actions.composing(),
         )
         .map(Message::Timeline);
+        let mut bar = column![].spacing(6);
+        if let Some(compose) = self.actions.bar(lang, timeline::Kind::RoomPrivate, nick) {
+            bar = bar.push(compose.map(Message::Timeline));
+        }
         main.push(
-            container(composer)
+            container(bar.push(composer))
                 .padding(10)
                 .width(Length::Fill)
                 .style(theme::bar),

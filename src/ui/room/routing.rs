@@ -69,6 +69,8 @@ impl App {
             joined::Event::Download(m) => self.on_file_event(chat::Event::Download(m)),
             joined::Event::SaveAs(m) => self.on_file_event(chat::Event::SaveAs(m)),
             joined::Event::Transfers(m) => self.on_transfers(m),
+            joined::Event::Show(list) => crate::ui::timeline::actions::show(list),
+            joined::Event::Focus(id) => iced::widget::operation::focus(id),
             joined::Event::Command(_)
             | joined::Event::Configure
             | joined::Event::Members

@@ -9,13 +9,10 @@ use crate::ui::i18n::timefmt;
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
 use crate::ui::timeline::fold;
-use crate::ui::timeline::links::{Segment, segments};
 use crate::ui::timeline::{Context, Entry, Kind, Message, Top};
 use chrono::{DateTime, Datelike, Local, NaiveDate};
 use iced::widget::text::Wrapping;
-use iced::widget::{
-    button, column, container, keyed_column, rich_text, row, space, span, text, tooltip,
-};
+use iced::widget::{button, column, container, keyed_column, row, space, text, tooltip};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
@@ -104,6 +101,14 @@ pub fn view<'a>(
     let mut previous: Option<i64> = None;
     // The message the next one may group with (none after a marker or a note).
     let mut run: Option<&'a ChatMessage> = None;
+    let entries: Vec<Entry<'a>> = entries.into_iter().collect();
+    let shown: Vec<&'a ChatMessage> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Message(m) => Some(*m),
+            Entry::Note(_) => None,
+        })
+        .collect();
     for (index, entry) in entries.into_iter().enumerate() {
         let message = match entry {
             Entry::Message(message) => message,
@@ -158,7 +163,7 @@ pub fn view<'a>(
         let unfolded = unfolded.contains(&message.id);
         rows.push((
             key_of(message),
-            bubble(cx, message, unfolded, time, grouped),
+            bubble(cx, message, unfolded, time, grouped, &shown),
         ));
     }
     // iced's keyed column diffs a row whose key moved against whatever state sits at
@@ -203,15 +208,102 @@ fn tick<'a>(cx: &Context<'a>, delivery: &Delivery) -> Option<iced::widget::Text<
     })
 }
 
+/// What a sender is called on their bubble's name line and in `/me` lines.
+fn sender_name(cx: &Context<'_>, message: &ChatMessage) -> String {
+    if message.direction == Direction::Outgoing {
+        tr(cx.lang, T::Me).to_owned()
+    } else if message.sender.trim().is_empty() {
+        cx.peer_label.clone()
+    } else {
+        message.sender.clone()
+    }
+}
+
+/// The compact quote above a reply's text: who and the first line of the message it
+/// answers; a click shows that message. When it is not loaded here, it says so.
+fn reply_quote<'a>(
+    cx: &Context<'a>,
+    message: &ChatMessage,
+    shown: &[&'a ChatMessage],
+) -> Option<Element<'a, Message>> {
+    let reply = message.extras.reply_to.as_ref()?;
+    if message.extras.retracted.is_some() {
+        return None;
+    }
+    let original = shown
+        .iter()
+        .find(|m| crate::ui::timeline::actions::named(m, &reply.id));
+    let words: Element<'a, Message> = match original {
+        Some(original) => {
+            let who = crate::ui::timeline::actions::who(
+                cx.lang,
+                cx.kind,
+                &cx.peer_label,
+                original.direction == Direction::Outgoing,
+                &original.sender,
+            );
+            let line = if original.extras.retracted.is_some() {
+                tr(cx.lang, T::QuoteDeleted).to_owned()
+            } else {
+                crate::ui::timeline::actions::first_line(&original.body)
+            };
+            column![
+                text(who).size(12).style(theme::heading),
+                text(line)
+                    .size(12)
+                    .style(theme::muted)
+                    .wrapping(Wrapping::WordOrGlyph),
+            ]
+            .spacing(1)
+            .into()
+        }
+        None => text(tr(cx.lang, T::QuoteNotLoaded))
+            .size(12)
+            .style(theme::muted)
+            .wrapping(Wrapping::WordOrGlyph)
+            .into(),
+    };
+    let quote = row![
+        container(space())
+            .width(3)
+            .height(28)
+            .style(theme::quote_rule),
+        words
+    ]
+    .spacing(6)
+    .align_y(Alignment::Center);
+    Some(match original {
+        Some(original) if cx.actions.is_some() => button(quote)
+            .padding([2, 6])
+            .style(theme::link_button)
+            .on_press(Message::Action(crate::ui::timeline::actions::Action::Jump(
+                original.id.clone(),
+            )))
+            .into(),
+        _ => container(quote)
+            .padding([2, 6])
+            .style(theme::quote_box)
+            .into(),
+    })
+}
+
 fn bubble<'a>(
     cx: &Context<'a>,
     message: &'a ChatMessage,
     unfolded: bool,
     time: Option<DateTime<Local>>,
     grouped: bool,
+    shown: &[&'a ChatMessage],
 ) -> Element<'a, Message> {
     let own = message.direction == Direction::Outgoing;
     let time = time.map(|t| timefmt::time(&t)).unwrap_or_default();
+    let actor = sender_name(cx, message);
+    // "/me" names us as others see us: our nick in a room.
+    let me_as = if own && !message.sender.trim().is_empty() {
+        message.sender.clone()
+    } else {
+        actor.clone()
+    };
 
     let attachment: Element<'a, Message> = match message.attachment.as_deref() {
         // Deleted by its sender or removed by a moderator: no text, no file.
@@ -233,16 +325,18 @@ fn bubble<'a>(
                 Message::SaveAs(message.id.clone()),
             ),
         },
-        None => fold::body(cx.lang, message, unfolded, body, |unfold| {
-            Message::Unfold(message.id.clone(), unfold)
-        }),
+        None => fold::body(
+            cx.lang,
+            message,
+            unfolded,
+            |shown| crate::ui::timeline::styled::body(shown, &me_as),
+            |unfold| Message::Unfold(message.id.clone(), unfold),
+        ),
     };
     let mut content: iced::widget::Column<'a, Message> = column![].spacing(3);
     if !grouped {
-        let sender = if own {
-            text(tr(cx.lang, T::Me).to_string()).style(theme::heading)
-        } else if message.sender.trim().is_empty() {
-            text(cx.peer_label.clone()).style(theme::heading)
+        let sender = if own || message.sender.trim().is_empty() {
+            text(actor.clone()).style(theme::heading)
         } else if cx.kind == Kind::Chat {
             text(crate::notify::shown_name(&message.sender).into_owned()).style(theme::heading)
         } else {
@@ -259,6 +353,9 @@ fn bubble<'a>(
             .spacing(8)
             .align_y(Alignment::Center),
         );
+    }
+    if let Some(quote) = reply_quote(cx, message, shown) {
+        content = content.push(quote);
     }
     content = content.push(attachment);
     let mut footer = row![].spacing(8).align_y(Alignment::Center);
@@ -309,6 +406,18 @@ fn bubble<'a>(
         .padding([6, 10])
         .max_width(560)
         .style(style);
+    let highlighted = cx
+        .actions
+        .is_some_and(|a| a.highlight.as_ref() == Some(&message.id));
+    let bubble: Element<'a, Message> = if highlighted {
+        container(bubble)
+            .id(crate::ui::timeline::actions::HIGHLIGHT_ID)
+            .padding(2)
+            .style(theme::highlight)
+            .into()
+    } else {
+        bubble.into()
+    };
     // A message in a run shows its time on hover.
     let bubble: Element<'a, Message> = if grouped {
         tooltip(
@@ -318,40 +427,55 @@ fn bubble<'a>(
         )
         .into()
     } else {
-        bubble.into()
+        bubble
     };
-    if own {
-        let right = row![space::horizontal(), bubble];
-        match failure {
-            Some(failure) => column![right, row![space::horizontal(), failure]]
-                .spacing(2)
-                .into(),
-            None => right.into(),
+    // The "⋯" beside the bubble, and the row of actions (or a question) under it.
+    let (more, under) = match cx.actions {
+        Some(actions) => {
+            let r = crate::ui::timeline::actions::Row {
+                lang: cx.lang,
+                kind: cx.kind,
+                actions,
+                moderator: cx.moderator,
+            };
+            (
+                Some(crate::ui::timeline::actions::more(
+                    cx.lang,
+                    &message.id,
+                    actions.open.as_ref() == Some(&message.id),
+                )),
+                crate::ui::timeline::actions::under(&r, message),
+            )
         }
+        None => (None, None),
+    };
+    let line: Element<'a, Message> = if own {
+        row![space::horizontal()]
+            .push(more)
+            .push(bubble)
+            .spacing(4)
+            .align_y(Alignment::Center)
+            .into()
     } else {
-        row![bubble, space::horizontal()].into()
+        row![bubble]
+            .push(more)
+            .push(space::horizontal())
+            .spacing(4)
+            .align_y(Alignment::Center)
+            .into()
+    };
+    let mut block = column![line].spacing(2);
+    if own {
+        if let Some(failure) = failure {
+            block = block.push(row![space::horizontal(), failure]);
+        }
+        if let Some(under) = under {
+            block = block.push(row![space::horizontal(), under]);
+        }
+    } else if let Some(under) = under {
+        block = block.push(row![under, space::horizontal()]);
     }
-}
-
-/// The body (or the part of it shown) as plain text, or as rich text with clickable
-/// links.
-fn body(shown: &str) -> Element<'_, Message> {
-    let parts = segments(shown);
-    if !parts.iter().any(|p| matches!(p, Segment::Link(_))) {
-        return text(shown).size(15).wrapping(Wrapping::WordOrGlyph).into();
-    }
-    let spans: Vec<_> = parts
-        .into_iter()
-        .map(|part| match part {
-            Segment::Text(t) => span(t),
-            Segment::Link(url) => span(url).link(url.to_string()).underline(true),
-        })
-        .collect();
-    rich_text(spans)
-        .on_link_click(Message::OpenLink)
-        .size(15)
-        .wrapping(Wrapping::WordOrGlyph)
-        .into()
+    block.into()
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! "Typing…" both ways (XEP-0085): who is writing in the open conversation, in words
 //! ("Bob is typing…", "A and B are typing…"), and when to tell the other side that we
 //! are (once on the first keystroke, then at most every [`COMPOSING_EVERY`] while we go
-//! on; the message itself says we are active again).
+//! on; "paused" after [`PAUSED_AFTER`] without a keystroke or when the composer is
+//! emptied; the message itself says we are active again).
 
 use crate::session::ChatState;
 use crate::ui::i18n::{Lang, T, tr, trf};
@@ -9,6 +10,8 @@ use std::time::{Duration, Instant};
 
 /// How often "composing" goes out again while we keep typing.
 pub const COMPOSING_EVERY: Duration = Duration::from_secs(10);
+/// How long after the last keystroke "paused" goes out (XEP-0085 suggests 5 s... 30 s).
+pub const PAUSED_AFTER: Duration = Duration::from_secs(5);
 
 /// Who is typing, by the name shown (empty: the contact of a chat).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,10 +53,13 @@ impl Typing {
     }
 }
 
-/// When our own "composing" goes out.
+/// When our own "composing" and "paused" go out.
 #[derive(Debug, Clone, Default)]
 pub struct Composing {
     last: Option<Instant>,
+    /// The last keystroke since we said "composing" (none once we said "paused" or
+    /// sent the message).
+    typed: Option<Instant>,
 }
 
 impl Composing {
@@ -66,12 +72,40 @@ impl Composing {
         if due {
             self.last = Some(now);
         }
+        self.typed = Some(now);
         due
+    }
+
+    /// The composer was emptied: true when "paused" should be sent (we had said
+    /// "composing").
+    pub fn emptied(&mut self) -> bool {
+        self.last = None;
+        self.typed.take().is_some()
+    }
+
+    /// Time passed: true when "paused" should be sent ([`PAUSED_AFTER`] since the last
+    /// keystroke after "composing").
+    pub fn tick(&mut self, now: Instant) -> bool {
+        if self
+            .typed
+            .is_some_and(|at| now.duration_since(at) >= PAUSED_AFTER)
+        {
+            self.typed = None;
+            self.last = None;
+            return true;
+        }
+        false
+    }
+
+    /// "Paused" is still to come: the conversation needs a clock tick.
+    pub fn waiting(&self) -> bool {
+        self.typed.is_some()
     }
 
     /// The message went out (it carries "active"): the next keystroke starts anew.
     pub fn sent(&mut self) {
         self.last = None;
+        self.typed = None;
     }
 }
 
@@ -119,5 +153,31 @@ mod tests {
             typing.line(Lang::En, "x").as_deref(),
             Some("bob is typing…")
         );
+    }
+
+    #[test]
+    fn paused_goes_out_five_seconds_after_the_last_keystroke_or_when_emptied() {
+        let mut c = Composing::default();
+        let t0 = Instant::now();
+        assert!(!c.tick(t0), "nothing typed, nothing to pause");
+        assert!(!c.waiting());
+        assert!(c.keystroke(t0));
+        assert!(c.waiting());
+        assert!(!c.keystroke(t0 + Duration::from_secs(3)));
+        assert!(
+            !c.tick(t0 + Duration::from_secs(7)),
+            "5 s after the last one"
+        );
+        assert!(c.tick(t0 + Duration::from_secs(8)));
+        assert!(!c.tick(t0 + Duration::from_secs(20)), "once");
+        // Typing again says "composing" again at once.
+        assert!(c.keystroke(t0 + Duration::from_secs(21)));
+        assert!(c.emptied());
+        assert!(!c.emptied());
+        assert!(!c.tick(t0 + Duration::from_secs(60)));
+        // A sent message carries "active": no "paused" after it.
+        assert!(c.keystroke(t0 + Duration::from_secs(61)));
+        c.sent();
+        assert!(!c.tick(t0 + Duration::from_secs(70)));
     }
 }

@@ -239,6 +239,8 @@ impl Room {
             kind: timeline::Kind::Room,
             peer_label: self.jid.to_string(),
             previews: cx.previews,
+            actions: Some(&self.actions),
+            moderator: self.is_moderator(),
         };
         let entries = self.lines.iter().map(|line| match line {
             Line::Chat(m) => timeline::Entry::Message(m),
@@ -276,11 +278,15 @@ impl Room {
             trf(lang, T::RoomComposerPlaceholder, &[("room", &room_name)]),
             self.status == Status::Joined,
             true,
+            self.actions.composing(),
         )
         .map(Message::from);
         let mut bar = column![].spacing(6);
         if let Some(line) = self.typing.line(lang, "") {
             bar = bar.push(text(line).size(12).style(theme::muted));
+        }
+        if let Some(compose) = self.actions.bar(lang, timeline::Kind::Room, "") {
+            bar = bar.push(compose.map(Message::from));
         }
         main = main.push(
             container(bar.push(composer))
