@@ -689,3 +689,56 @@ fn in_a_private_chat_up_edits_and_delete_retracts_there() {
         "{events:?}"
     );
 }
+
+/// The composer's "😊" opens a picker; a picked emoji goes in at the cursor, the picker
+/// stays for more, and sending closes it. A message of a few emoji alone is drawn
+/// large; one with words beside them is not.
+#[test]
+fn the_emoji_picker_puts_emoji_in_the_composer_and_emoji_alone_show_large() {
+    let mut chat = chat_with_bob();
+    assert_eq!(count(chat_view(&chat), "🎉"), 0, "the picker starts closed");
+    in_chat(&mut chat, |ui| {
+        ui.click(composer()).expect("composer");
+        ui.typewrite("yay ");
+        ui.click("😊").expect("the emoji button");
+    });
+    assert_eq!(count(chat_view(&chat), "🎉"), 1, "the picker is open");
+    in_chat(&mut chat, |ui| {
+        ui.click("🎉").expect("an emoji in the picker");
+    });
+    in_chat(&mut chat, |ui| {
+        ui.click("🔥").expect("the picker stays open");
+    });
+    assert_eq!(chat.state.composer_text().trim_end(), "yay 🎉🔥");
+    let events = in_chat(&mut chat, |ui| {
+        ui.click(composer()).expect("composer");
+        ui.tap_key(Key::Named(Named::Enter));
+    });
+    assert!(
+        matches!(events.as_slice(), [chat::Event::Send(b)] if b == "yay 🎉🔥"),
+        "{events:?}"
+    );
+    chat.state.sent();
+    assert_eq!(
+        count(chat_view(&chat), "🎉"),
+        0,
+        "sending closed the picker"
+    );
+
+    let bob = jid("bob@example.org");
+    chat.state
+        .push(message(&bob, false, Direction::Incoming, "", "👍🎉", 3));
+    chat.state
+        .push(message(&bob, false, Direction::Incoming, "", "ok 👍", 4));
+    let height = |needle: &str| {
+        let found = support::view::found_in(simulator(chat_view(&chat)), needle, true);
+        assert_eq!(found.len(), 1, "{needle:?}: {found:?}");
+        found[0].height
+    };
+    assert!(
+        height("👍🎉") > 1.8 * height("ok 👍"),
+        "emoji alone are drawn large: {} vs {}",
+        height("👍🎉"),
+        height("ok 👍")
+    );
+}

@@ -825,6 +825,15 @@ fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
         );
         chat.state
             .update(chat::Message::Action(Action::CancelCompose));
+        // The emoji picker open above the composer.
+        chat.state.update(chat::Message::Action(Action::Picker));
+        shoot(
+            view(&chat, lang, previews),
+            size,
+            dir,
+            &format!("modern-picker-{tag}"),
+        );
+        chat.state.update(chat::Message::Action(Action::Picker));
         // Replying to bob, and the quote clicked: the original highlighted.
         chat.state
             .update(chat::Message::Action(Action::Reply(question.id.clone())));

@@ -51,6 +51,40 @@ pub fn action(body: &str) -> Option<&str> {
     body.strip_prefix("/me ")
 }
 
+/// At most this many emoji make a message "emoji only", drawn large.
+pub const EMOJI_ONLY_MAX: usize = 6;
+
+/// Is `body` one to [`EMOJI_ONLY_MAX`] emoji and nothing else (spaces aside)? Such
+/// messages are drawn large, as other messengers do. Joiners, variation selectors, skin
+/// tones, keycaps and flag letters belong to the emoji before them.
+pub fn emoji_only(body: &str) -> bool {
+    let mut bases = 0;
+    for c in body.chars() {
+        if c.is_whitespace() {
+            continue;
+        }
+        let cp = u32::from(c);
+        let part_of_previous = matches!(cp,
+            0x200D | 0xFE0E | 0xFE0F | 0x20E3 | 0x1F3FB..=0x1F3FF | 0xE0020..=0xE007F);
+        if part_of_previous {
+            if bases == 0 {
+                return false;
+            }
+            continue;
+        }
+        let emoji = matches!(cp,
+            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x2300..=0x23FF
+            | 0x2190..=0x21FF | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0xA9 | 0xAE | 0x203C
+            | 0x2049 | 0x2122 | 0x2139 | 0x24C2 | 0x25AA..=0x25FE);
+        // A digit, # or * counts only as the start of a keycap (followed by U+20E3).
+        if !emoji {
+            return false;
+        }
+        bases += 1;
+    }
+    (1..=EMOJI_ONLY_MAX).contains(&bases)
+}
+
 /// The blocks of a message body.
 pub fn parse(body: &str) -> Vec<Block> {
     let lines: Vec<&str> = body.split('\n').collect();
@@ -290,5 +324,26 @@ mod tests {
         assert_eq!(action("/me shrugs in disgust"), Some("shrugs in disgust"));
         assert_eq!(action("/meh"), None);
         assert_eq!(action("hello /me x"), None);
+    }
+
+    #[test]
+    fn a_few_emoji_alone_are_emoji_only_and_anything_else_is_not() {
+        for yes in ["👍", "❤️", " 😂😂 ", "👨‍👩‍👧", "👍🏽", "🇨🇳", "☕", "🎉🎉🎉🎉🎉🎉"]
+        {
+            assert!(emoji_only(yes), "{yes:?}");
+        }
+        for no in [
+            "",
+            "  ",
+            "ok 👍",
+            "👍!",
+            "🎉🎉🎉🎉🎉🎉🎉",
+            "你好",
+            "\u{FE0F}",
+            ":)",
+            "1",
+        ] {
+            assert!(!emoji_only(no), "{no:?}");
+        }
     }
 }

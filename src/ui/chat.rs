@@ -747,7 +747,7 @@ impl State {
             tr(lang, T::ComposerPlaceholder).to_owned(),
             true,
             true,
-            self.actions.composing(),
+            &self.actions,
         )
         .map(Message::from);
         let mut bar = column![].spacing(6);

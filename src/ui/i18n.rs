@@ -125,6 +125,7 @@ texts! {
     AccountSaveFailed => "Could not save the account: {detail}", "无法保存帐号：{detail}";
     Loading => "Starting…", "正在启动…";
     Dismiss => "Dismiss", "关闭";
+    EmojiPicker => "Emoji", "表情";
     AllNotices => "All notices ({count})", "全部通知（{count}）";
     ReadNotice => "Read all", "查看全文";
     HideNotices => "Hide", "收起";

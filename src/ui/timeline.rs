@@ -99,10 +99,10 @@ pub enum Top {
     Empty,
 }
 
-/// The composer: attach (when `attach`), the multi-line editor and send. Enter sends,
-/// Shift+Enter adds a line, Up in an empty composer edits our last message, Esc leaves
-/// editing or replying (`cancellable`). A disabled composer (`enabled` false) takes no
-/// input.
+/// The composer: attach (when `attach`), the emoji picker, the multi-line editor and
+/// send. Enter sends, Shift+Enter adds a line, Up in an empty composer edits our last
+/// message, Esc leaves editing or replying (`actions`). A disabled composer (`enabled`
+/// false) takes no input.
 pub fn composer<'a>(
     lang: Lang,
     content: &'a text_editor::Content,
@@ -110,8 +110,9 @@ pub fn composer<'a>(
     placeholder: String,
     enabled: bool,
     attach: bool,
-    cancellable: bool,
+    actions: &actions::Actions,
 ) -> Element<'a, Message> {
+    let cancellable = actions.composing();
     let mut editor = iced::widget::text_editor(content)
         .id(id)
         .placeholder(placeholder)
@@ -141,7 +142,43 @@ pub fn composer<'a>(
         }
         line = line.push(button);
     }
-    line.push(editor).push(send).into()
+    let mut emoji = button(iced::widget::text("😊").size(16))
+        .padding([7, 10])
+        .style(theme::secondary_button);
+    if enabled {
+        emoji = emoji.on_press(Message::Action(actions::Action::Picker));
+    }
+    line = line.push(iced::widget::tooltip(
+        emoji,
+        iced::widget::text(tr(lang, T::EmojiPicker)).size(12),
+        iced::widget::tooltip::Position::Top,
+    ));
+    let line = line.push(editor).push(send);
+    if !(enabled && actions.picker) {
+        return line.into();
+    }
+    iced::widget::column![picker(), line].spacing(6).into()
+}
+
+/// The emoji picker above the composer: a click puts the emoji at the cursor.
+fn picker<'a>() -> Element<'a, Message> {
+    let mut grid = iced::widget::column![].spacing(2);
+    for chunk in actions::PICKER.chunks(10) {
+        let mut line = row![].spacing(2);
+        for emoji in chunk {
+            line = line.push(
+                button(iced::widget::text(*emoji).size(20))
+                    .padding([2, 6])
+                    .style(theme::link_button)
+                    .on_press(Message::Action(actions::Action::Emoji((*emoji).to_owned()))),
+            );
+        }
+        grid = grid.push(line);
+    }
+    iced::widget::container(grid)
+        .padding(6)
+        .style(theme::card)
+        .into()
 }
 
 /// The text to send from a composer: without leading empty lines and trailing

@@ -261,7 +261,7 @@ impl Private {
             ),
             can_send,
             false,
-            self.actions.composing(),
+            &self.actions,
         )
         .map(Message::Timeline);
         let mut bar = column![].spacing(6);

@@ -20,6 +20,14 @@ use iced::{Alignment, Element, Length};
 /// The quick reactions offered on every message.
 pub const QUICK: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 
+/// The emoji the composer's picker offers (a "😊" beside Attach), in rows of ten.
+pub const PICKER: [&str; 40] = [
+    "😀", "😁", "😂", "🤣", "😊", "😍", "😘", "😎", "🤔", "😉", //
+    "🙂", "🙃", "😅", "😇", "🥰", "😜", "😴", "😢", "😭", "😡", //
+    "👍", "👎", "👏", "🙏", "💪", "👋", "🤝", "✌️", "👌", "🙌", //
+    "❤️", "💔", "🔥", "🎉", "✨", "⭐", "✅", "❌", "☕", "🌹",
+];
+
 /// The widget id of the moderator's reason field (tests type into it).
 pub const REASON_ID: &str = "message-remove-reason";
 
@@ -49,6 +57,10 @@ pub enum Action {
     EditLast,
     /// A reply's quote was clicked: show the message it answers.
     Jump(LocalMessageId),
+    /// The composer's emoji button: open or close the picker.
+    Picker,
+    /// An emoji picked: into the composer at the cursor.
+    Emoji(String),
 }
 
 /// Who and what a reply quotes, as captured when Reply was pressed.
@@ -83,6 +95,8 @@ pub struct Actions {
     pub compose: Option<Compose>,
     /// The message a clicked quote pointed at, drawn highlighted.
     pub highlight: Option<LocalMessageId>,
+    /// The composer's emoji picker is open.
+    pub picker: bool,
 }
 
 /// What the conversation does next.
@@ -252,6 +266,16 @@ impl Actions {
                 self.highlight = Some(id);
                 Some(Outcome::Show)
             }
+            Action::Picker => {
+                self.picker = !self.picker;
+                None
+            }
+            Action::Emoji(emoji) => {
+                composer.perform(text_editor::Action::Edit(text_editor::Edit::Paste(
+                    std::sync::Arc::new(emoji),
+                )));
+                Some(Outcome::Focus)
+            }
         }
     }
 
@@ -281,6 +305,7 @@ impl Actions {
     /// What was composed went out.
     pub fn sent(&mut self) {
         self.compose = None;
+        self.picker = false;
     }
 
     /// Whether Esc has something to cancel.

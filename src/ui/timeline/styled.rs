@@ -14,6 +14,8 @@ use iced::widget::{column, container, rich_text, row, span, text};
 use iced::{Element, Font};
 
 const SIZE: u32 = 15;
+/// A message of a few emoji and nothing else is drawn this large.
+const EMOJI_SIZE: u32 = 34;
 
 /// Can `body` be drawn as plain text (no styling characters, no link, not `/me`)?
 fn plain(body: &str) -> bool {
@@ -140,6 +142,9 @@ fn blocks<'a>(blocks: Vec<Block>) -> Element<'a, Message> {
 /// A body (or the part of it shown): styled, with clickable links; `actor` is who a
 /// `/me` body names.
 pub fn body<'a>(shown: &'a str, actor: &str) -> Element<'a, Message> {
+    if styling::emoji_only(shown) {
+        return text(shown.trim()).size(EMOJI_SIZE).into();
+    }
     if plain(shown) {
         return text(shown)
             .size(SIZE)

@@ -278,7 +278,7 @@ impl Room {
             trf(lang, T::RoomComposerPlaceholder, &[("room", &room_name)]),
             self.status == Status::Joined,
             true,
-            self.actions.composing(),
+            &self.actions,
         )
         .map(Message::from);
         let mut bar = column![].spacing(6);
