@@ -510,8 +510,8 @@ impl App {
                     return Task::batch([previews, shown]);
                 }
                 if let ConversationId::Private { room, nick } = conversation {
-                    self.private_history_loaded(account, room, nick, result);
-                    return previews;
+                    let seek = self.private_history_loaded(account, room, nick, result);
+                    return Task::batch([previews, seek]);
                 }
                 if let Some(open) = self
                     .main
@@ -521,8 +521,11 @@ impl App {
                     open.history_loaded(older, result);
                     if !older {
                         self.send_displayed();
-                    } else if let Some(next) = open.continue_in_archive() {
-                        // The store ran out: the same "load older" goes on to the archive.
+                    } else if let Some(next) =
+                        open.seek_step().or_else(|| open.continue_in_archive())
+                    {
+                        // A reply's original found, or the next page for it; or the store
+                        // ran out: the same "load older" goes on to the archive.
                         return Task::batch([previews, self.on_conversation(next)]);
                     }
                 }

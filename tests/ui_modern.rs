@@ -742,3 +742,84 @@ fn the_emoji_picker_puts_emoji_in_the_composer_and_emoji_alone_show_large() {
         height("ok 👍")
     );
 }
+
+/// A reply whose original is not loaded: a click on its quote pages back through the
+/// history until the original shows, then highlights it; one never found says so.
+#[test]
+fn a_quote_whose_original_is_not_loaded_pages_back_until_it_shows() {
+    let account = Account::new(jid("alice@example.org"));
+    let bob = jid("bob@example.org");
+    let conversation = ConversationId::Chat(bob.clone());
+    let mut state = chat::State::new(account.id.clone(), conversation, true);
+    let original = message(&bob, false, Direction::Incoming, "", "The first plan", -500);
+    let mut reply = message(&bob, false, Direction::Outgoing, "", "Agreed", 10);
+    reply.extras.reply_to = Some(ReplyTo {
+        id: original.stanza_id_attr.clone().expect("an id"),
+        to: None,
+        fallback: None,
+    });
+    // Opening loads only the newest page: the original is far older.
+    let newest: Vec<ChatMessage> = (0..loquat::ui::chat::PAGE as i64 - 1)
+        .map(|i| {
+            message(
+                &bob,
+                false,
+                Direction::Incoming,
+                "",
+                &format!("n{i}"),
+                i - 200,
+            )
+        })
+        .chain(std::iter::once(reply))
+        .collect();
+    state.history_loaded(false, Ok(newest));
+    let mut chat = Chat { state, account };
+    assert_eq!(count(chat_view(&chat), "click to find it"), 1);
+    let events = in_chat(&mut chat, |ui| {
+        ui.click("Replying to an earlier message that is not loaded here: click to find it.")
+            .expect("the quote");
+    });
+    let Some(chat::Event::LoadOlder(_)) = events.first() else {
+        panic!("expected the older page to be asked for: {events:?}");
+    };
+    assert_eq!(count(chat_view(&chat), "Looking for the message"), 1);
+    // A page without it: the next one is asked for at once.
+    let older: Vec<ChatMessage> = (0..loquat::ui::chat::PAGE as i64)
+        .map(|i| {
+            message(
+                &bob,
+                false,
+                Direction::Incoming,
+                "",
+                &format!("o{i}"),
+                i - 400,
+            )
+        })
+        .collect();
+    chat.state.history_loaded(true, Ok(older));
+    assert!(
+        matches!(chat.state.seek_step(), Some(chat::Event::LoadOlder(_))),
+        "the next page"
+    );
+    // The page with it: shown and highlighted.
+    chat.state.history_loaded(true, Ok(vec![original.clone()]));
+    assert!(matches!(chat.state.seek_step(), Some(chat::Event::Show)));
+    assert_eq!(chat.state.actions.highlight, Some(original.id));
+    assert_eq!(count(chat_view(&chat), "The first plan"), 2, "and quoted");
+
+    // One that is nowhere: the history ends, and the quote says it is not there.
+    let mut lost = message(&bob, false, Direction::Incoming, "", "And that?", 20);
+    lost.extras.reply_to = Some(ReplyTo {
+        id: "long-gone".into(),
+        to: None,
+        fallback: None,
+    });
+    chat.state.push(lost);
+    in_chat(&mut chat, |ui| {
+        ui.click("Replying to an earlier message that is not loaded here: click to find it.")
+            .expect("the quote");
+    });
+    chat.state.archive_page(Vec::new(), None, true, false);
+    assert!(chat.state.seek_step().is_none());
+    assert_eq!(count(chat_view(&chat), "not in the history"), 1);
+}

@@ -344,6 +344,9 @@ impl State {
                     timeline::actions::Outcome::Moderate { .. } => None,
                     timeline::actions::Outcome::Show => Some(Event::Show),
                     timeline::actions::Outcome::Focus => Some(Event::Focus),
+                    timeline::actions::Outcome::LoadOlder => {
+                        self.load_older().or_else(|| self.seek_step())
+                    }
                 }
             }
             Message::Scrolled(viewport) => {
@@ -453,6 +456,18 @@ impl State {
         let added = !fresh.is_empty();
         self.messages.splice(0..0, fresh);
         added
+    }
+
+    /// An older page came in while a reply's original is looked for: show it when it is
+    /// here now, else ask for the next page (while there is one).
+    pub fn seek_step(&mut self) -> Option<Event> {
+        let shown: Vec<&ChatMessage> = self.messages.iter().collect();
+        let more = !self.exhausted;
+        match self.actions.seek_step(&shown, more)? {
+            timeline::actions::Outcome::Show => Some(Event::Show),
+            timeline::actions::Outcome::LoadOlder => self.load_older(),
+            _ => None,
+        }
     }
 
     /// Asks for the older page from the server archive right after the store ran out

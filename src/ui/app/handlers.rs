@@ -641,7 +641,7 @@ impl App {
                 messages,
                 first,
                 complete,
-            } => self.room_older_arrived(account, room, messages, first, complete),
+            } => return self.room_older_arrived(account, room, messages, first, complete),
             UpdateKind::ChatOlder {
                 peer,
                 messages,
@@ -654,9 +654,12 @@ impl App {
                 }) else {
                     return Task::none();
                 };
-                if open.archive_page(messages, first, complete, failed)
-                    && let Some(next) = open.continue_in_archive()
-                {
+                let next = if open.archive_page(messages, first, complete, failed) {
+                    open.continue_in_archive()
+                } else {
+                    open.seek_step()
+                };
+                if let Some(next) = next {
                     return self.on_conversation(next);
                 }
             }

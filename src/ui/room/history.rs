@@ -305,7 +305,22 @@ impl App {
         {
             r.older = Older::Available;
         }
-        Task::none()
+        self.room_seek_step(account, room)
+    }
+
+    /// After an older page of a room: show a reply's original looked for, or load the
+    /// next page for it.
+    fn room_seek_step(&mut self, account: AccountId, room: BareJid) -> Task<Message> {
+        let Some(r) = self.rooms.rooms.get_mut(&(account.clone(), room.clone())) else {
+            return Task::none();
+        };
+        match r.seek_step() {
+            Some(crate::ui::room::joined::Event::Show(list)) => {
+                crate::ui::timeline::actions::show(list)
+            }
+            Some(crate::ui::room::joined::Event::LoadOlder) => self.room_load_older(account, room),
+            _ => Task::none(),
+        }
     }
 
     /// "Load older messages" (or scrolled to the top) in the open room.
@@ -352,8 +367,7 @@ impl App {
         before: Option<crate::ids::LocalMessageId>,
     ) -> Task<Message> {
         let Some(store) = self.store.clone() else {
-            self.private_history_loaded(account, room, nick, Ok(Vec::new()));
-            return Task::none();
+            return self.private_history_loaded(account, room, nick, Ok(Vec::new()));
         };
         let conversation = ConversationId::Private { room, nick };
         let (a, c) = (account.clone(), conversation.clone());
@@ -381,18 +395,28 @@ impl App {
         room: BareJid,
         nick: String,
         result: Result<Vec<ChatMessage>, String>,
-    ) {
+    ) -> Task<Message> {
         let page = result.unwrap_or_else(|e| {
             log::warn!("stored private messages with {nick} in {room}: {e}");
             Vec::new()
         });
-        if let Some(p) = self
+        let Some(p) = self
             .rooms
             .rooms
-            .get_mut(&(account, room))
+            .get_mut(&(account.clone(), room.clone()))
             .and_then(|r| r.privates.get_mut(&nick))
-        {
-            p.stored(page, PAGE);
+        else {
+            return Task::none();
+        };
+        p.stored(page, PAGE);
+        match p.seek_step() {
+            Some(crate::ui::room::private::Event::Show) => {
+                crate::ui::timeline::actions::show(crate::ui::room::private::PRIVATE_LIST_ID)
+            }
+            Some(crate::ui::room::private::Event::LoadStored(before)) => {
+                self.private_load(account, room, nick, before)
+            }
+            _ => Task::none(),
         }
     }
 
@@ -430,7 +454,7 @@ impl App {
         messages: Vec<ChatMessage>,
         first: Option<String>,
         complete: bool,
-    ) {
+    ) -> Task<Message> {
         // Nothing, no position and not the end: the page failed (not connected, no
         // answer in time, an error). Say so; the button stays to try again.
         if messages.is_empty() && first.is_none() && !complete {
@@ -449,6 +473,8 @@ impl App {
                 Older::Available
             };
         }
+        let (account, room) = key;
+        self.room_seek_step(account, room)
     }
 }
 

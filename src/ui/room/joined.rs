@@ -711,6 +711,33 @@ impl Room {
             }
             timeline::actions::Outcome::Show => Some(Event::Show(LIST_ID)),
             timeline::actions::Outcome::Focus => Some(Event::Focus(COMPOSER_ID)),
+            timeline::actions::Outcome::LoadOlder => self.load_older().or_else(|| self.seek_step()),
+        }
+    }
+
+    /// The page before the oldest shown, unless one is on its way or there is none.
+    fn load_older(&mut self) -> Option<Event> {
+        (self.older == Older::Available).then(|| {
+            self.older = Older::Loading;
+            Event::LoadOlder
+        })
+    }
+
+    /// After an older page: show a reply's original looked for, or load the next page.
+    pub fn seek_step(&mut self) -> Option<Event> {
+        let shown: Vec<&ChatMessage> = self
+            .lines
+            .iter()
+            .filter_map(|l| match l {
+                Line::Chat(m) => Some(m.as_ref()),
+                Line::Notes(_) => None,
+            })
+            .collect();
+        let more = self.older != Older::Exhausted;
+        match self.actions.seek_step(&shown, more)? {
+            timeline::actions::Outcome::Show => Some(Event::Show(LIST_ID)),
+            timeline::actions::Outcome::LoadOlder => self.load_older(),
+            _ => None,
         }
     }
 

@@ -112,6 +112,27 @@ impl Private {
         self.history = if full { History::More } else { History::All };
     }
 
+    /// The stored page before the oldest shown, unless one is on its way or there is
+    /// none.
+    fn load_older(&mut self) -> Option<Event> {
+        if self.history != History::More {
+            return None;
+        }
+        self.history = History::Loading;
+        Some(Event::LoadStored(self.lines.first().map(|m| m.id.clone())))
+    }
+
+    /// After a stored page: show a reply's original looked for, or load the next page.
+    pub fn seek_step(&mut self) -> Option<Event> {
+        let shown: Vec<&ChatMessage> = self.lines.iter().collect();
+        let more = self.history == History::More;
+        match self.actions.seek_step(&shown, more)? {
+            timeline::actions::Outcome::Show => Some(Event::Show),
+            timeline::actions::Outcome::LoadOlder => self.load_older(),
+            _ => None,
+        }
+    }
+
     /// What to do (`Back` is the room's business).
     pub fn update(&mut self, message: Message, room: &BareJid, nick: &str) -> Option<Event> {
         let message = match message {
@@ -155,6 +176,9 @@ impl Private {
                     timeline::actions::Outcome::Moderate { .. } => None,
                     timeline::actions::Outcome::Show => Some(Event::Show),
                     timeline::actions::Outcome::Focus => Some(Event::Focus),
+                    timeline::actions::Outcome::LoadOlder => {
+                        self.load_older().or_else(|| self.seek_step())
+                    }
                 };
             }
             timeline::Message::Unfold(id, unfold) => {
@@ -164,13 +188,7 @@ impl Private {
                     self.unfolded.remove(&id);
                 }
             }
-            timeline::Message::LoadOlder => {
-                if self.history != History::More {
-                    return None;
-                }
-                self.history = History::Loading;
-                return Some(Event::LoadStored(self.lines.first().map(|m| m.id.clone())));
-            }
+            timeline::Message::LoadOlder => return self.load_older(),
             other => return Some(Event::Timeline(other)),
         }
         None

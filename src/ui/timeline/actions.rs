@@ -28,6 +28,9 @@ pub const PICKER: [&str; 40] = [
     "❤️", "💔", "🔥", "🎉", "✨", "⭐", "✅", "❌", "☕", "🌹",
 ];
 
+/// How many older pages a clicked reply quote loads at most to find its original.
+pub const SEEK_PAGES: u8 = 20;
+
 /// The widget id of the moderator's reason field (tests type into it).
 pub const REASON_ID: &str = "message-remove-reason";
 
@@ -57,6 +60,9 @@ pub enum Action {
     EditLast,
     /// A reply's quote was clicked: show the message it answers.
     Jump(LocalMessageId),
+    /// A reply's quote whose original is not loaded was clicked: page back through
+    /// the history (store, then archive) until it shows, as far as [`SEEK_PAGES`].
+    Seek(String),
     /// The composer's emoji button: open or close the picker.
     Picker,
     /// An emoji picked: into the composer at the cursor.
@@ -97,6 +103,11 @@ pub struct Actions {
     pub highlight: Option<LocalMessageId>,
     /// The composer's emoji picker is open.
     pub picker: bool,
+    /// The original of a clicked reply quote, being looked for: the id the reply
+    /// names, and how many more older pages may be loaded for it.
+    pub seeking: Option<(String, u8)>,
+    /// An original looked for and not found in the whole history.
+    pub lost: Option<String>,
 }
 
 /// What the conversation does next.
@@ -111,6 +122,8 @@ pub enum Outcome {
     },
     /// Scroll to the highlighted message.
     Show,
+    /// Load the next older page (looking for a reply's original).
+    LoadOlder,
     /// Put the cursor in the composer.
     Focus,
 }
@@ -266,6 +279,15 @@ impl Actions {
                 self.highlight = Some(id);
                 Some(Outcome::Show)
             }
+            Action::Seek(reference) => {
+                if let Some(m) = messages.iter().find(|m| named(m, &reference)) {
+                    self.highlight = Some(m.id.clone());
+                    return Some(Outcome::Show);
+                }
+                self.lost = None;
+                self.seeking = Some((reference, SEEK_PAGES));
+                Some(Outcome::LoadOlder)
+            }
             Action::Picker => {
                 self.picker = !self.picker;
                 None
@@ -277,6 +299,23 @@ impl Actions {
                 Some(Outcome::Focus)
             }
         }
+    }
+
+    /// Older messages came in (or none could): is the original being looked for here
+    /// now? `Show` when found (highlighted), `LoadOlder` for the next page while pages
+    /// are left and `more` older ones exist, else the search ends (`lost`).
+    pub fn seek_step(&mut self, messages: &[&ChatMessage], more: bool) -> Option<Outcome> {
+        let (reference, left) = self.seeking.take()?;
+        if let Some(m) = messages.iter().find(|m| named(m, &reference)) {
+            self.highlight = Some(m.id.clone());
+            return Some(Outcome::Show);
+        }
+        if left > 0 && more {
+            self.seeking = Some((reference, left - 1));
+            return Some(Outcome::LoadOlder);
+        }
+        self.lost = Some(reference);
+        None
     }
 
     fn start_edit(&mut self, message: &ChatMessage, composer: &mut text_editor::Content) {

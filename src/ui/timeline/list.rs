@@ -257,11 +257,21 @@ fn reply_quote<'a>(
             .spacing(1)
             .into()
         }
-        None => text(tr(cx.lang, T::QuoteNotLoaded))
-            .size(12)
-            .style(theme::muted)
-            .wrapping(Wrapping::WordOrGlyph)
-            .into(),
+        None => {
+            let words = match cx.actions {
+                Some(a) if a.seeking.as_ref().is_some_and(|(r, _)| *r == reply.id) => {
+                    T::QuoteSeeking
+                }
+                Some(a) if a.lost.as_ref() == Some(&reply.id) => T::QuoteNotFound,
+                Some(_) => T::QuoteFind,
+                None => T::QuoteNotLoaded,
+            };
+            text(tr(cx.lang, words))
+                .size(12)
+                .style(theme::muted)
+                .wrapping(Wrapping::WordOrGlyph)
+                .into()
+        }
     };
     let quote = row![
         container(space())
@@ -280,6 +290,19 @@ fn reply_quote<'a>(
                 original.id.clone(),
             )))
             .into(),
+        // Not loaded: a click pages back until it shows.
+        None if cx
+            .actions
+            .is_some_and(|a| a.seeking.is_none() && a.lost.as_ref() != Some(&reply.id)) =>
+        {
+            button(quote)
+                .padding([2, 6])
+                .style(theme::link_button)
+                .on_press(Message::Action(crate::ui::timeline::actions::Action::Seek(
+                    reply.id.clone(),
+                )))
+                .into()
+        }
         _ => container(quote)
             .padding([2, 6])
             .style(theme::quote_box)
