@@ -13,10 +13,10 @@ use crate::ui::theme;
 use iced::widget::{button, column, container, row, scrollable, text};
 use iced::{Alignment, Element, Length};
 
-/// The strip's height: two lines of notice text with their padding. Fixed, so nothing
-/// above it moves when a notice comes or goes; longer notices are cut here and read in
-/// full in the list.
-pub const STRIP_HEIGHT: f32 = 46.0;
+/// The strip's height: one line of notice text with its padding, like a status bar.
+/// Fixed, so nothing above it moves when a notice comes or goes; a longer notice is cut
+/// here and read in full in the list ("Read all").
+pub const STRIP_HEIGHT: f32 = 30.0;
 
 #[derive(Debug, Clone)]
 pub enum Message {
@@ -86,15 +86,20 @@ impl State {
             None => container(column![])
                 .height(STRIP_HEIGHT)
                 .width(Length::Fill)
+                .style(theme::sidebar)
                 .into(),
             Some(newest) => {
                 let index = self.shown.len() - 1;
                 let mut line = row![
-                    container(text(newest).size(13))
-                        .width(Length::Fill)
-                        .height(Length::Fill)
-                        .align_y(Alignment::Center)
-                        .clip(true),
+                    container(
+                        text(newest)
+                            .size(13)
+                            .wrapping(iced::widget::text::Wrapping::None)
+                    )
+                    .width(Length::Fill)
+                    .height(Length::Fill)
+                    .align_y(Alignment::Center)
+                    .clip(true),
                 ]
                 .spacing(10)
                 .align_y(Alignment::Center);
@@ -120,7 +125,7 @@ impl State {
                         .on_press(Message::Dismiss(index)),
                 );
                 container(line)
-                    .padding([4, 12])
+                    .padding([2, 12])
                     .height(STRIP_HEIGHT)
                     .width(Length::Fill)
                     .style(theme::notice_box)
