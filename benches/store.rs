@@ -7,6 +7,10 @@
 //!     one for a quick run). Target: ratio <= 1.2.
 //! (b) Inbound throughput under the durability rule: `insert_message` (one flush per
 //!     message) and `insert_messages` in batches of 100 (one flush per batch).
+//! (c) Disk per message (issue #21, budget 500 bytes): 20,000 messages stored as a
+//!     first sign-in stores them (pages of 250), and the 1,000,000-message database of
+//!     (a). The mix is the delivery bench's: short bodies, UUIDs for the local id, the
+//!     sender's stanza id / origin-id and the archive id.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
@@ -26,6 +30,7 @@ const T0: i64 = 1_700_000_000_000;
 type Error = Box<dyn std::error::Error>;
 
 fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
+    let sender_id = uuid::Uuid::new_v4().to_string();
     ChatMessage {
         truncated: false,
         extras: Default::default(),
@@ -38,11 +43,12 @@ fn message(account: &AccountId, peer: &BareJid, n: u64) -> ChatMessage {
             Direction::Incoming
         },
         sender: String::new(),
-        body: format!("message number {n}: a line of ordinary chat text, about as long as most"),
+        body: format!("archived {n:05}"),
         timestamp_ms: T0 + i64::try_from(n).unwrap_or(i64::MAX) * 1_000,
-        stanza_id_attr: Some(format!("attr-{n}")),
-        origin_id: Some(format!("origin-{n}-{}", peer.as_str())),
-        server_id: Some(format!("archive-{n}-{}", peer.as_str())),
+        // As Loquat sends them (id = origin-id) and Prosody archives them (UUIDs).
+        stanza_id_attr: Some(sender_id.clone()),
+        origin_id: Some(sender_id),
+        server_id: Some(uuid::Uuid::new_v4().to_string()),
         delivery: Delivery::Delivered,
         attachment: None,
     }
@@ -65,6 +71,24 @@ fn populate(store: &Store, account: &AccountId, peer: &BareJid, count: u64) -> R
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort_unstable();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+/// Bytes on disk per message after storing `n` messages in pages of 250, closed.
+fn disk_per_message(n: u64) -> Result<f64, Error> {
+    let tmp = tempfile::tempdir()?;
+    let path = tmp.path().join("db");
+    let account = AccountId(uuid::Uuid::new_v4().simple().to_string());
+    let peer = BareJid::new("ab-1@localhost")?;
+    {
+        let store = Store::open(&path)?;
+        let msgs: Vec<_> = (0..n).map(|i| message(&account, &peer, i)).collect();
+        for page in msgs.chunks(250) {
+            store.insert_old_messages(page)?;
+        }
+    }
+    // sled's flusher lets go a moment after the last handle.
+    std::thread::sleep(Duration::from_millis(500));
+    Ok(dir_size(&path) as f64 / n as f64)
 }
 
 fn dir_size(path: &Path) -> u64 {
@@ -121,6 +145,17 @@ fn main() -> Result<(), Error> {
     let start = Instant::now();
     let store = Store::open(&path)?;
     println!("reopen: {:.0} ms", start.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "(c) disk: {} messages (batches of {SETUP_BATCH}): {:.0} bytes per message",
+        SMALL + big,
+        dir_size(&path) as f64 / (SMALL + big) as f64
+    );
+    let signin_n = if real_run { 20_000 } else { 1_000 };
+    let per_message = disk_per_message(signin_n)?;
+    println!(
+        "(c) disk: {signin_n} messages stored as a first sign-in does (pages of 250): {per_message:.0} \
+         bytes per message (budget 500; Gajim's SQLite about 345)"
+    );
 
     // --- (a) open-conversation latency ---
     for _ in 0..50 {

@@ -3,12 +3,14 @@
 //! Layout (schema version 1, see [`schema`]):
 //! - `accounts`: account id -> JSON [`Account`];
 //! - `roster`: account id -> JSON roster version and contacts;
-//! - `history`: `account | conversation | position | seq` -> JSON [`ChatMessage`], so one
+//! - `history`: `account | conversation | position | seq` -> compact [`ChatMessage`] record
+//!   (schema 4, see `record`; JSON before), so one
 //!   conversation is a contiguous key range in its one order, read from its end. The
 //!   ordering rule (arrival order live, the archive's order for archive pages, never
 //!   whole-second stamps) is written in [`order`];
 //! - `local_ids`: `account | local id` -> history key;
-//! - `dedupe`: server stanza-id / origin-id / stanza id attribute keys -> history key;
+//! - `dedupe`: server stanza-id / origin-id / stanza id attribute keys -> the history key's
+//!   `position | seq` tail (schema 4; the whole history key before);
 //! - `summaries`: `account | conversation` -> unread count and the key of the last message;
 //! - `outbox` (schema 2): history key -> local id of each outgoing message the server has
 //!   not confirmed yet, so it can be sent again after a restart.
@@ -37,6 +39,7 @@ mod history;
 mod keys;
 mod order;
 mod prefs;
+mod record;
 mod recover;
 mod schema;
 mod sending;
@@ -50,6 +53,14 @@ pub use order::PageOrder;
 pub use recover::{Salvaged, keep_path};
 pub use schema::SCHEMA_VERSION;
 pub use sending::QueuedChange;
+
+/// Decodes one history record (compact, or JSON from before schema 4) stored under
+/// history key `key`; `None` when it is damaged. For the fuzz tests of what a damaged
+/// or hostile data folder may hold.
+#[doc(hidden)]
+pub fn decode_history_record(key: &[u8], value: &[u8]) -> Option<ChatMessage> {
+    record::decode(key, value)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {

@@ -734,6 +734,27 @@ fn fuzz_store_record_decoders() {
             }
         }
         let _ = serde_json::from_str::<loquat::model::ChatMessage>(&text);
+        // The compact history record (schema 4): a key naming an account and a
+        // conversation, then bytes that start like a record half the time.
+        let mut key = Vec::new();
+        for part in [
+            u.arbitrary::<&str>()?,
+            u.choose(&[
+                "c:bob@example.org",
+                "r:room@muc.example.org",
+                "p:room@muc.example.org/nick",
+                "x",
+            ])?,
+        ] {
+            key.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            key.extend_from_slice(part.as_bytes());
+        }
+        key.extend_from_slice(&[0; 16]);
+        let mut value: Vec<u8> = u.arbitrary()?;
+        if u.ratio(1, 2)? {
+            value.insert(0, 1);
+        }
+        let _ = loquat::store::decode_history_record(&key, &value);
         let _ = serde_json::from_str::<loquat::model::Account>(&text);
         let _ = serde_json::from_str::<loquat::model::transfer::Attachment>(&text);
         let _ = loquat::config::Settings::decode(&text);

@@ -115,8 +115,7 @@ impl Store {
     /// Writes a changed record where it was (only if nobody changed it meanwhile) and
     /// the references its corrections added.
     fn write_changed(&self, key: &IVec, old: &IVec, msg: &ChatMessage) -> Result<(), StoreError> {
-        let encoded = serde_json::to_vec(msg)
-            .map_err(|e| StoreError::Io(format!("cannot encode message: {e}")))?;
+        let encoded = super::record::encode(msg);
         match self
             .history
             .compare_and_swap(key, Some(old), Some(encoded))
@@ -242,7 +241,9 @@ impl Store {
         }
         self.write_changed(&key, &value, &stored)?;
         for k in keys::dedupe(&stored) {
-            self.dedupe.insert(k, key.clone()).map_err(io_error)?;
+            self.dedupe
+                .insert(k, keys::dedupe_value(&key))
+                .map_err(io_error)?;
         }
         Ok(())
     }

@@ -62,8 +62,7 @@ struct Prepared<'a> {
 /// whose ids and text make the dedupe keys (so the archive's copy of a message that was
 /// corrected meanwhile is still the same message).
 fn prepare<'a>(msg: &'a ChatMessage, arrived: &ChatMessage) -> Result<Prepared<'a>, StoreError> {
-    let value = serde_json::to_vec(msg)
-        .map_err(|e| StoreError::Io(format!("cannot encode message: {e}")))?;
+    let value = super::record::encode(msg);
     Ok(Prepared {
         msg,
         prefix: keys::conversation(&msg.account, &msg.conversation()),
@@ -119,7 +118,7 @@ fn move_record(
     let Some(value) = history.remove(from)? else {
         return Ok(());
     };
-    let Ok(msg) = serde_json::from_slice::<ChatMessage>(&value) else {
+    let Some(msg) = super::record::decode(from, &value) else {
         // Unreadable: leave it where it was.
         history.insert(from, value)?;
         return Ok(());
@@ -127,7 +126,7 @@ fn move_record(
     history.insert(to, value)?;
     local_ids.insert(keys::local_id(&msg.account, &msg.id), to.clone())?;
     for k in keys::dedupe(&msg) {
-        dedupe.insert(k, to.clone())?;
+        dedupe.insert(k, keys::dedupe_value(to))?;
     }
     if let Some(id) = outbox.remove(from)? {
         outbox.insert(to, id)?;
@@ -197,8 +196,8 @@ impl Store {
             return Ok(Some(k));
         }
         for key in &p.dedupe {
-            if let Some(k) = self.dedupe.get(key).map_err(io_error)? {
-                return Ok(Some(k));
+            if let Some(v) = self.dedupe.get(key).map_err(io_error)? {
+                return Ok(keys::dedupe_target(key, &v).map(IVec::from));
             }
         }
         Ok(None)
@@ -409,7 +408,7 @@ impl Store {
                     history.insert(key.clone(), p.value.clone())?;
                     local_ids.insert(p.local_id.as_slice(), key.clone())?;
                     for k in &p.dedupe {
-                        dedupe.insert(k.as_slice(), key.clone())?;
+                        dedupe.insert(k.as_slice(), keys::dedupe_value(key))?;
                     }
                     for r in &p.references {
                         refs.insert(r.as_slice(), &[])?;
@@ -495,16 +494,15 @@ impl Store {
     /// Decodes one history record, counting the read; `None` (with a warning) if damaged.
     pub(super) fn decode_message(&self, key: &[u8], value: &[u8]) -> Option<ChatMessage> {
         self.records_read.fetch_add(1, Ordering::Relaxed);
-        match serde_json::from_slice::<ChatMessage>(value) {
-            Ok(msg) => Some(msg),
-            Err(e) => {
-                log::warn!(
-                    "store: skipping damaged message record ({} key bytes): {e}",
-                    key.len()
-                );
-                None
-            }
+        let msg = super::record::decode(key, value);
+        if msg.is_none() {
+            log::warn!(
+                "store: skipping damaged message record ({} key bytes, {} value bytes)",
+                key.len(),
+                value.len()
+            );
         }
+        msg
     }
 
     /// Walks `range` from its newest end, keeping up to `limit` readable messages, and
@@ -613,12 +611,7 @@ impl Store {
                     )));
                 };
                 msg.delivery = state.clone();
-                let encoded = serde_json::to_vec(&msg).map_err(|e| {
-                    ConflictableTransactionError::Abort(StoreError::Io(format!(
-                        "cannot encode message: {e}"
-                    )))
-                })?;
-                history.insert(key.clone(), encoded)?;
+                history.insert(key.clone(), super::record::encode(&msg))?;
                 Ok(Some(msg))
             })
             .map_err(transaction_error)?;

@@ -76,6 +76,30 @@ pub(super) fn history_tail(key: &[u8]) -> Option<[u8; HISTORY_TAIL]> {
         .map(|(_, tail)| *tail)
 }
 
+/// What the dedupe index stores for a message at history key `key`: only its
+/// `position | seq` tail, as the dedupe key already holds the account and the
+/// conversation (schema 4; before, the whole history key).
+pub(super) fn dedupe_value(key: &[u8]) -> &[u8] {
+    key.split_last_chunk::<HISTORY_TAIL>()
+        .map_or(key, |(_, tail)| tail.as_slice())
+}
+
+/// The history key a dedupe entry points at: its account and conversation with the
+/// stored tail, or the whole key stored before schema 4.
+pub(super) fn dedupe_target(dedupe_key: &[u8], value: &[u8]) -> Option<Vec<u8>> {
+    if value.len() != HISTORY_TAIL {
+        return Some(value.to_vec());
+    }
+    let (account, rest) = take_str(dedupe_key)?;
+    let (_kind, rest) = rest.split_first()?;
+    let (conversation, _) = take_str(rest)?;
+    let mut out = Vec::with_capacity(8 + account.len() + conversation.len() + HISTORY_TAIL);
+    put_str(&mut out, account);
+    put_str(&mut out, conversation);
+    out.extend_from_slice(value);
+    Some(out)
+}
+
 /// `account | local id` -> history key.
 pub(super) fn local_id(account_id: &AccountId, id: &LocalMessageId) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + account_id.0.len() + id.0.len());

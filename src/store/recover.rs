@@ -124,7 +124,8 @@ impl Store {
         for item in self.outbox.iter() {
             let (key, _) = item.map_err(|e| e.to_string())?;
             if let Some(value) = self.history.get(&key).map_err(|e| e.to_string())?
-                && let Ok(v) = serde_json::from_slice(&value)
+                && let Some(m) = super::record::decode(&key, &value)
+                && let Ok(v) = serde_json::to_value(m)
             {
                 kept.outbox.push(v);
             }
@@ -254,7 +255,7 @@ fn read_trees(db: &sled::Db) -> Result<Kept, StoreError> {
         let history = tree(db, schema::HISTORY)?;
         for (key, _) in tree(db, schema::OUTBOX)?.iter().flatten() {
             if let Ok(Some(value)) = history.get(&key)
-                && let Ok(v) = serde_json::from_slice::<ChatMessage>(&value)
+                && let Some(v) = super::record::decode(&key, &value)
                 && let Ok(v) = serde_json::to_value(v)
             {
                 kept.outbox.push(v);

@@ -8,7 +8,7 @@
 use super::{StoreError, io_error, tree};
 
 /// The layout this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub(super) const META: &str = "meta";
 pub(super) const ACCOUNTS: &str = "accounts";
@@ -36,6 +36,11 @@ const MIGRATIONS: &[(u32, &str, Migration)] = &[
         3,
         "message references for corrections, reactions, retractions",
         references,
+    ),
+    (
+        4,
+        "compact message records and dedupe entries",
+        compact_records,
     ),
 ];
 
@@ -85,6 +90,44 @@ fn references(db: &sled::Db) -> Result<(), StoreError> {
             refs.insert(key, &[]).map_err(io_error)?;
         }
     }
+    Ok(())
+}
+
+/// Version 4: history values become compact records (`record`: about a quarter of the
+/// JSON), dedupe values only the history key's `position | seq` tail. Issue #21: history
+/// took 55-64 MB for 20,000 messages. Written in batches; readers accept both forms, so
+/// an interrupted run simply continues.
+fn compact_records(db: &sled::Db) -> Result<(), StoreError> {
+    const CHUNK: usize = 1_000;
+    let history = tree(db, HISTORY)?;
+    let dedupe = tree(db, DEDUPE)?;
+    let mut records = sled::Batch::default();
+    let mut entries = sled::Batch::default();
+    let mut n = 0;
+    for item in history.iter() {
+        let (key, value) = item.map_err(io_error)?;
+        if value.first() != Some(&b'{') {
+            continue;
+        }
+        let Some(msg) = super::record::decode(&key, &value) else {
+            continue;
+        };
+        records.insert(key.clone(), super::record::encode(&msg));
+        for k in super::keys::dedupe(&msg) {
+            entries.insert(k, super::keys::dedupe_value(&key));
+        }
+        n += 1;
+        if n % CHUNK == 0 {
+            history
+                .apply_batch(std::mem::take(&mut records))
+                .map_err(io_error)?;
+            dedupe
+                .apply_batch(std::mem::take(&mut entries))
+                .map_err(io_error)?;
+        }
+    }
+    history.apply_batch(records).map_err(io_error)?;
+    dedupe.apply_batch(entries).map_err(io_error)?;
     Ok(())
 }
 
@@ -164,7 +207,7 @@ mod tests {
             .insert(b"some history key", old.as_bytes())
             .unwrap();
         migrate(&db).unwrap();
-        assert_eq!(stored_version(&db).unwrap(), 3);
+        assert_eq!(stored_version(&db).unwrap(), SCHEMA_VERSION);
         let refs = tree(&db, REFS).unwrap();
         let conv =
             ConversationId::Chat(xmpp_parsers::jid::BareJid::new("bob@example.org").unwrap());

@@ -451,3 +451,64 @@ fn a_second_copy_in_a_page_places_nothing() {
         .unwrap();
     assert_eq!(stored_bodies(&store), bodies(1..=5));
 }
+
+#[test]
+fn schema_3_records_become_compact_and_read_and_deduplicate_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let mut msgs: Vec<_> = (0..5).map(msg).collect();
+    // What changes add survives the migration too.
+    msgs[1].extras.occupant_id = Some("oid-7".into());
+    let json_size;
+    {
+        let store = Store::open(&path).unwrap();
+        store.insert_messages(&msgs).unwrap();
+        // As schema 3 wrote them: JSON records, whole history keys in the dedupe index.
+        let mut size = 0;
+        for item in store.history.iter() {
+            let (k, v) = item.unwrap();
+            let m = record::decode(&k, &v).unwrap();
+            let json = serde_json::to_vec(&m).unwrap();
+            size += json.len();
+            store.history.insert(&k, json).unwrap();
+            for d in keys::dedupe(&m) {
+                store.dedupe.insert(d, k.clone()).unwrap();
+            }
+        }
+        json_size = size;
+        tree(&store.db, schema::META)
+            .unwrap()
+            .insert(b"schema_version", &3u32.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 4);
+    let mut size = 0;
+    for item in store.history.iter() {
+        let (_, v) = item.unwrap();
+        assert_eq!(v.first(), Some(&1), "a compact record");
+        size += v.len();
+    }
+    assert!(size * 2 < json_size, "{size} vs {json_size}");
+    for item in store.dedupe.iter() {
+        assert_eq!(item.unwrap().1.len(), keys::HISTORY_TAIL);
+    }
+    let conv = msgs[0].conversation();
+    assert_eq!(store.latest(&account(), &conv, 10).unwrap(), msgs);
+    // The same messages again under other local ids: found by their archive ids.
+    let again: Vec<_> = (0..5)
+        .map(|n| ChatMessage {
+            id: LocalMessageId(format!("other{n}")),
+            ..msg(n)
+        })
+        .collect();
+    assert!(
+        store
+            .insert_messages(&again)
+            .unwrap()
+            .iter()
+            .all(|r| *r == Inserted::Duplicate)
+    );
+    assert_eq!(store.latest(&account(), &conv, 10).unwrap().len(), 5);
+}
