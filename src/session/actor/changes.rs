@@ -302,12 +302,12 @@ impl Actor {
             // reflection replaces it): our occupant id where the room stamps them, our
             // nick where it does not. Not known yet (not in, or the room has not told
             // us our occupant id): the reflection says under which key it counts.
-            let Some((reactor, nick)) = self
-                .proto
-                .rooms
-                .get(room)
-                .and_then(|r| r.own_reactor(room, &own))
-            else {
+            let known = self.proto.rooms.get(room).and_then(|r| {
+                let oid = r.own_occupant_id().map(str::to_owned);
+                r.own_reactor(room, &own)
+                    .map(|(key, nick)| (key, nick, oid))
+            });
+            let Some((reactor, nick, occupant_id)) = known else {
                 if let Some(st) = stanza {
                     self.send_change(conversation, st).await;
                 }
@@ -316,7 +316,7 @@ impl Actor {
             let author = Author {
                 direction: Direction::Outgoing,
                 nick: nick.clone(),
-                occupant_id: reactor.strip_prefix("oid:").map(str::to_owned),
+                occupant_id,
             };
             let change = Change::React {
                 reactor,
