@@ -32,6 +32,14 @@ struct Peer {
 
 impl Peer {
     fn start(server: &TestServer, user: &str, password: &str, target: &[&str]) -> Peer {
+        let mut args = vec!["modern"];
+        args.extend_from_slice(target);
+        args.push("--listen");
+        Peer::run(server, user, password, &args)
+    }
+
+    /// slixmpp running `slix_peer.py <args>`.
+    fn run(server: &TestServer, user: &str, password: &str, args: &[&str]) -> Peer {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/slix_peer.py");
         let mut child = std::process::Command::new(support::slix::python())
             .arg(script)
@@ -39,9 +47,7 @@ impl Peer {
             .args(["--port", &server.c2s_port().to_string()])
             .arg("--ca")
             .arg(server.ca_path())
-            .arg("modern")
-            .args(target)
-            .arg("--listen")
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("run the slixmpp peer");
@@ -229,14 +235,11 @@ fn check_own_changes(history: &[ChatMessage]) {
     assert!(ours[1].extras.retracted.is_some());
     assert!(ours[2].extras.reply_to.is_some());
     let reacted = by_body(history, "react to me");
-    assert!(
-        reacted
-            .extras
-            .reactions
-            .iter()
-            .any(|r| r.mine && r.emojis == ["❤"]),
-        "{reacted:#?}"
-    );
+    let mine: Vec<_> = reacted.extras.reactions.iter().filter(|r| r.mine).collect();
+    // Exactly one: in a room, what Loquat stored at once and the room's reflection of
+    // it count under the same key.
+    assert_eq!(mine.len(), 1, "{reacted:#?}");
+    assert_eq!(mine[0].emojis, ["❤"], "{reacted:#?}");
 }
 
 /// Loquat corrects, reacts, retracts, replies and types in `conversation`; returns
@@ -951,5 +954,196 @@ async fn a_room_that_cannot_moderate_refuses_and_the_message_stays() {
     );
     let hist = history(&r, &conversation);
     assert!(by_body(&hist, "buy now").extras.retracted.is_none());
+    quit(r).await;
+}
+
+/// Replies in a room's private chat (XEP-0461 with the XEP-0428 fallback): slixmpp, an
+/// occupant, writes to Loquat privately; Loquat's reply names slixmpp's message and
+/// slixmpp as the room knows it, goes to the occupant as a private message, and
+/// slixmpp's plugins read it; slixmpp's reply to it is stored without its quote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_in_a_room_private_chat_with_slixmpp() {
+    let server = TestServer::start();
+    let (alice, pa) = server.fresh_user("alice");
+    let (bob, pb) = server.fresh_user("bob");
+    let room = support::muc::fresh_room("private");
+    let private = ConversationId::Private {
+        room: room.clone(),
+        nick: "peer".into(),
+    };
+    let data = tempfile::tempdir().unwrap();
+    let mut r = start(&server, data.path(), "acc-alice", &alice, &pa).await;
+    support::muc::join(&r.handle, &room, "alice", None);
+    support::muc::joined(&mut r.updates, &room).await;
+    let mut peer = Peer::run(
+        &server,
+        &bob,
+        &pb,
+        &[
+            "private",
+            "--room",
+            room.as_str(),
+            "--nick",
+            "peer",
+            "--other",
+            "alice",
+        ],
+    );
+    tokio::task::block_in_place(|| peer.wait_line("sent", 60));
+    stored_until(&r, &private, "the peer's private message", |h| {
+        h.iter().any(|m| m.body == "psst")
+    })
+    .await;
+    let psst = by_body(&history(&r, &private), "psst").clone();
+    assert_eq!(psst.direction, Direction::Incoming);
+
+    r.handle
+        .send(Command::Reply {
+            conversation: private.clone(),
+            to: psst.id.clone(),
+            body: "sure".into(),
+            id: LocalMessageId("loquat-preply".into()),
+        })
+        .unwrap();
+    tokio::task::block_in_place(|| peer.wait_line("SEEN", 60));
+    let seen = peer.seen_json();
+    let reply = &seen[0];
+    assert_eq!(reply["type"], "chat", "{reply}");
+    assert_eq!(
+        reply["muc_user"], true,
+        "a private message of the room: {reply}"
+    );
+    assert_eq!(reply["reply"][0], "p1", "{reply}");
+    assert_eq!(
+        reply["reply"][1],
+        format!("{room}/peer"),
+        "the author as the room knows them: {reply}"
+    );
+    assert_eq!(reply["reply"][2], "> psst\n", "{reply}");
+    assert!(reply["body"].as_str().unwrap().ends_with("sure"), "{reply}");
+
+    // slixmpp's reply to Loquat's: stored without its quote, naming ours.
+    tokio::task::block_in_place(|| peer.wait_line("done", 60));
+    stored_until(&r, &private, "the peer's reply", |h| {
+        h.iter()
+            .any(|m| m.direction == Direction::Incoming && m.body == "indeed")
+    })
+    .await;
+    let hist = history(&r, &private);
+    let theirs = by_body(&hist, "indeed");
+    let to = theirs.extras.reply_to.as_ref().expect("a reply reference");
+    assert_eq!(to.id, "loquat-preply", "{theirs:#?}");
+    assert_eq!(to.to.as_deref(), Some(format!("{room}/alice").as_str()));
+    let ours = by_body(&hist, "sure");
+    assert_eq!(ours.direction, Direction::Outgoing);
+    let ours_to = ours.extras.reply_to.as_ref().expect("our reply reference");
+    assert_eq!(ours_to.id, "p1");
+    assert_eq!(hist.len(), 3, "{hist:#?}");
+    quit(r).await;
+}
+
+/// Our reaction in a room is stored (and shown) at once, under the key the room's
+/// reflection carries (our occupant id: Prosody stamps them), not only when the room
+/// reflects it: here the room's answers are held back while Loquat reacts. Once they
+/// flow again, Loquat sends the reaction again, and the reflection replaces ours: one
+/// reaction of ours, never two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_room_reaction_is_stored_at_once_and_its_reflection_replaces_it() {
+    let server = TestServer::start();
+    let (alice, pa) = server.fresh_user("alice");
+    let (bob, pb) = server.fresh_user("bob");
+    let room = support::muc::fresh_room("react");
+    let conversation = ConversationId::Room(room.clone());
+    let data = tempfile::tempdir().unwrap();
+    let proxy = support::FaultProxy::start(server.c2s_port());
+    let mut r = start_at(&server, proxy.port(), data.path(), "acc-alice", &alice, &pa).await;
+    support::muc::join(&r.handle, &room, "alice", None);
+    support::muc::joined(&mut r.updates, &room).await;
+    let mut peer = Peer::run(
+        &server,
+        &bob,
+        &pb,
+        &[
+            "flood",
+            "--room",
+            room.as_str(),
+            "--nick",
+            "peer",
+            "--first",
+            "react to me",
+            "--count",
+            "0",
+        ],
+    );
+    tokio::task::block_in_place(|| peer.wait_line("sent", 60));
+    stored_until(&r, &conversation, "the peer's message", |h| {
+        h.iter()
+            .any(|m| m.body == "react to me" && m.server_id.is_some())
+    })
+    .await;
+    let target = by_body(&history(&r, &conversation), "react to me").clone();
+
+    proxy.black_hole();
+    r.handle
+        .send(Command::React {
+            conversation: conversation.clone(),
+            target: target.id.clone(),
+            emojis: vec!["❤".into()],
+        })
+        .unwrap();
+    let shown = wait_for(
+        &mut r.updates,
+        10,
+        "our reaction, stored at once",
+        |k| match k {
+            UpdateKind::MessageChanged(m) if m.id == target.id => Some(m.clone()),
+            _ => None,
+        },
+    )
+    .await;
+    let mine = |m: &ChatMessage| -> Vec<loquat::model::extras::Reactions> {
+        m.extras
+            .reactions
+            .iter()
+            .filter(|r| r.mine)
+            .cloned()
+            .collect()
+    };
+    let at_once = mine(&shown);
+    assert_eq!(at_once.len(), 1, "{shown:#?}");
+    assert_eq!(at_once[0].emojis, ["❤"]);
+    assert!(
+        at_once[0].reactor.starts_with("oid:"),
+        "Prosody stamps occupant ids: ours is known from our self-presence: {shown:#?}"
+    );
+    assert_eq!(
+        mine(by_body(&history(&r, &conversation), "react to me")),
+        at_once,
+        "stored, not only shown"
+    );
+
+    // The link comes back (the stream resumed, or a new one and a rejoin): the
+    // reaction goes out again and its reflection replaces ours.
+    proxy.restore();
+    let reflected = wait_for(
+        &mut r.updates,
+        60,
+        "the reflection of our reaction",
+        |k| match k {
+            UpdateKind::MessageChanged(m) if m.id == target.id => Some(m.clone()),
+            _ => None,
+        },
+    )
+    .await;
+    let after = mine(&reflected);
+    assert_eq!(after.len(), 1, "no second reaction of ours: {reflected:#?}");
+    assert_eq!(after[0].reactor, at_once[0].reactor);
+    assert!(
+        after[0].at_ms > at_once[0].at_ms,
+        "the reflection's: {reflected:#?}"
+    );
+    let stored = by_body(&history(&r, &conversation), "react to me").clone();
+    assert_eq!(mine(&stored), after, "{stored:#?}");
+    assert_eq!(stored.extras.reactions.len(), 1, "{stored:#?}");
     quit(r).await;
 }

@@ -404,4 +404,119 @@ mod tests {
         assert_eq!(m[0].change, Change::Retract);
         assert_eq!(m[0].at_ms, 1_714_557_600_999);
     }
+
+    /// In room ROOM as `me`: the disco answer (stamping occupant ids when `stamps`)
+    /// before or after our self-presence, which carries `own_oid` when given.
+    fn room_with(stamps: bool, own_oid: Option<&str>, disco_first: bool) -> ProtoState {
+        let mut s = state();
+        let out = s.muc_join(
+            BareJid::new(ROOM).unwrap_or_else(|_| unreachable!()),
+            "me",
+            None,
+        );
+        let disco = stanza(&format!(
+            "<iq xmlns='jabber:client' type='result' id='{}' from='{ROOM}'>\
+             <query xmlns='http://jabber.org/protocol/disco#info'><identity category='conference' type='text'/>\
+             <feature var='http://jabber.org/protocol/muc'/><feature var='urn:xmpp:sid:0'/>{}</query></iq>",
+            muc::iq_id(&out[0]),
+            if stamps {
+                "<feature var='urn:xmpp:occupant-id:0'/>"
+            } else {
+                ""
+            }
+        ));
+        // Someone else's presence first: their occupant id is not ours.
+        let bob = stanza(&format!(
+            "<presence xmlns='jabber:client' from='{ROOM}/bob'><x xmlns='http://jabber.org/protocol/muc#user'>\
+             <item affiliation='none' role='participant'/></x>\
+             <occupant-id xmlns='urn:xmpp:occupant-id:0' id='OID-BOB'/></presence>"
+        ));
+        let own = stanza(&format!(
+            "<presence xmlns='jabber:client' from='{ROOM}/me'><x xmlns='http://jabber.org/protocol/muc#user'>\
+             <item affiliation='none' role='participant'/><status code='110'/></x>{}</presence>",
+            own_oid
+                .map(|o| format!("<occupant-id xmlns='urn:xmpp:occupant-id:0' id='{o}'/>"))
+                .unwrap_or_default()
+        ));
+        if disco_first {
+            s.handle(disco, 0);
+            s.handle(bob, 0);
+            s.handle(own, 0);
+        } else {
+            s.handle(bob, 0);
+            s.handle(own, 0);
+            s.handle(disco, 0);
+        }
+        s
+    }
+
+    fn own_reactor(s: &ProtoState) -> Option<(String, String)> {
+        let room = BareJid::new(ROOM).unwrap_or_else(|_| unreachable!());
+        s.rooms
+            .get(&room)
+            .and_then(|r| r.own_reactor(&room, "me@example.org"))
+    }
+
+    #[test]
+    fn our_occupant_id_is_read_from_our_self_presence_where_the_room_stamps_them() {
+        let room = BareJid::new(ROOM).unwrap_or_else(|_| unreachable!());
+        for disco_first in [true, false] {
+            let s = room_with(true, Some("OID-ME"), disco_first);
+            let r = s.rooms.get(&room).unwrap_or_else(|| unreachable!());
+            assert_eq!(r.own_occupant_id(), Some("OID-ME"), "{disco_first}");
+            assert_eq!(
+                own_reactor(&s),
+                Some(("oid:OID-ME".to_owned(), "me".to_owned()))
+            );
+        }
+        // The room stamps them but gave us none (yet): our key is unknown.
+        let s = room_with(true, None, true);
+        assert_eq!(s.rooms.get(&room).and_then(|r| r.own_occupant_id()), None);
+        assert_eq!(own_reactor(&s), None);
+        // A room that does not say it stamps them: a claimed one is not believed, and
+        // our reactions count under our nick.
+        let s = room_with(false, Some("CLAIMED"), true);
+        assert_eq!(s.rooms.get(&room).and_then(|r| r.own_occupant_id()), None);
+        assert_eq!(
+            own_reactor(&s),
+            Some(("nick:me".to_owned(), "me".to_owned()))
+        );
+        // Before the room said what it supports, or before we are in: unknown.
+        let mut s = state();
+        let _ = s.muc_join(room.clone(), "me", None);
+        s.handle(
+            stanza(&format!(
+                "<presence xmlns='jabber:client' from='{ROOM}/me'><x xmlns='http://jabber.org/protocol/muc#user'>\
+                 <item affiliation='none' role='participant'/><status code='110'/></x></presence>"
+            )),
+            0,
+        );
+        assert_eq!(own_reactor(&s), None);
+    }
+
+    /// What we store at once for our own reaction counts under the key the room's
+    /// reflection of it carries: the reflection replaces it, never adds a second one.
+    #[test]
+    fn our_reaction_key_is_the_one_its_reflection_carries() {
+        for (stamps, oid) in [(true, Some("OID-ME")), (false, None)] {
+            let mut s = room_with(stamps, oid, true);
+            let (key, name) = own_reactor(&s).unwrap_or_else(|| unreachable!());
+            let ev = s.handle(
+                stanza(&format!(
+                    "<message xmlns='jabber:client' type='groupchat' from='{ROOM}/me' id='r1'>\
+                     <reactions id='SID-7' xmlns='urn:xmpp:reactions:0'><reaction>🐢</reaction></reactions>\
+                     <occupant-id xmlns='urn:xmpp:occupant-id:0' id='OID-ME'/></message>"
+                )),
+                5,
+            );
+            let m = modifications(&ev);
+            assert_eq!(m.len(), 1, "{ev:?}");
+            assert_eq!(m[0].author.direction, Direction::Outgoing);
+            assert!(
+                matches!(&m[0].change, Change::React { reactor, name: n, .. } if *reactor == key && *n == name),
+                "{stamps}: {key} {:?}",
+                m[0].change
+            );
+        }
+    }
 }

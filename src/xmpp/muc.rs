@@ -261,6 +261,9 @@ pub(super) fn presence(state: &mut ProtoState, p: &Presence) -> Option<Vec<Event
                 .occupants
                 .insert(nick.clone(), occupant.clone())
                 .is_none();
+            if own && let Some(id) = presence_occupant_id(p) {
+                room.own_oid = Some(id);
+            }
             if own && !room.joined {
                 room.joined = true;
                 // 210: the room gave us another nick than we asked for.
@@ -376,6 +379,18 @@ pub(super) fn message(state: &mut ProtoState, m: &mut Message, now_ms: i64) -> O
         ),
     );
     Some(events)
+}
+
+/// The occupant id (XEP-0421) a room's presence carries; believed only where the
+/// room says it stamps them (`Room::own_occupant_id`): such a room replaces any the
+/// occupant put there.
+fn presence_occupant_id(p: &Presence) -> Option<String> {
+    p.payloads
+        .iter()
+        .find(|el| el.is("occupant-id", ns::OID))
+        .and_then(|el| el.attr("id"))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
 }
 
 /// The sender's occupant id (XEP-0421), only from a room that says it stamps them
@@ -653,6 +668,7 @@ pub(super) fn answer(
             if let Some(r) = state.rooms.rooms.get_mut(&room) {
                 r.sid = sid;
                 r.oid = has(ns::OID);
+                r.features_known = true;
             }
             vec![room_event(MucEvent::Features {
                 room,

@@ -4,7 +4,9 @@
 //! the reference. Offsets are in Unicode code points (XEP-0428).
 
 use super::muc::AttrExt;
-use crate::model::ReplyTo;
+use crate::ids::ConversationId;
+use crate::model::{ChatMessage, Direction, ReplyTo};
+use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::message::Message;
 use xmpp_parsers::minidom::Element;
 
@@ -80,6 +82,43 @@ pub fn quote(author: Option<&str>, quoted: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Our reply's reference to `quoted`, which others name by `id`: its author (`to`) as
+/// the reply's receivers know them, and the fallback quote. `own` is our address;
+/// `own_nick` our nick in the room of a private chat.
+pub fn reference(
+    quoted: &ChatMessage,
+    id: String,
+    own: &BareJid,
+    own_nick: Option<&str>,
+) -> ReplyTo {
+    let occupant =
+        |room: &BareJid, nick: &str| room.with_resource_str(nick).ok().map(|j| j.to_string());
+    let (to, name) = match (&quoted.conversation, quoted.direction) {
+        (ConversationId::Room(room), _) => {
+            (occupant(room, &quoted.sender), Some(quoted.sender.as_str()))
+        }
+        // In a private chat both sides are occupants of the room: `room@service/nick`.
+        (ConversationId::Private { room, nick }, Direction::Incoming) => {
+            (occupant(room, nick), None)
+        }
+        (ConversationId::Private { room, .. }, Direction::Outgoing) => {
+            (own_nick.and_then(|n| occupant(room, n)), None)
+        }
+        (ConversationId::Chat(_), Direction::Outgoing) => (Some(own.to_string()), None),
+        (ConversationId::Chat(peer), Direction::Incoming) => (Some(peer.to_string()), None),
+    };
+    let fallback = if quoted.extras.retracted.is_some() {
+        String::new()
+    } else {
+        quote(name, &quoted.body)
+    };
+    ReplyTo {
+        id,
+        to,
+        fallback: Some(fallback).filter(|f| !f.is_empty()),
+    }
 }
 
 /// Makes `m` (whose body already starts with `fallback`) a reply to `to`'s message `id`.

@@ -21,6 +21,13 @@ With `--listen` it then stays, printing `SEEN <json>` (what slixmpp's plugins re
 and `RECV <xml>` for every message from the other side until one with the body `bye`,
 and `done`.
 
+    python slix_peer.py ... private --room r@conference.localhost --nick peer --other alice
+
+Private messages between occupants of a room (XEP-0045 7.5) with replies: sends `p1`
+"psst" to the occupant `--other`, prints `sent 1`, then prints `SEEN <json>` for the
+first private message from them that is a reply (XEP-0461), answers it with a reply
+of its own ("indeed", quoting "sure" as fallback, XEP-0428) and prints `done`.
+
     python slix_peer.py ... forge --room r@conference.localhost --nick mallory
 
 Someone else in the room tries to correct `m1` and retract `m2` of another occupant;
@@ -33,6 +40,7 @@ import json
 import logging
 import ssl
 import sys
+import xml.etree.ElementTree as ET
 
 import slixmpp
 from slixmpp import JID
@@ -48,7 +56,7 @@ class Peer(slixmpp.ClientXMPP):
         self.register_plugin("xep_0030")
         self.register_plugin("xep_0045")
         self.register_plugin("xep_0199")
-        if args.command in ("modern", "forge"):
+        if args.command in ("modern", "forge", "private"):
             for plugin in ("xep_0085", "xep_0308", "xep_0359", "xep_0421", "xep_0424",
                            "xep_0428", "xep_0444", "xep_0461", "xep_0334"):
                 self.register_plugin(plugin)
@@ -80,6 +88,9 @@ class Peer(slixmpp.ClientXMPP):
             return
         if a.command == "forge":
             await self.forge()
+            return
+        if a.command == "private":
+            await self.private()
             return
         self.send_presence()
         await self.get_roster()
@@ -216,6 +227,53 @@ class Peer(slixmpp.ClientXMPP):
             print("done", flush=True)
 
 
+    async def private(self):
+        a = self.args
+        self.send_presence()
+        await self.get_roster()
+        other = JID(f"{a.room}/{a.other}")
+        got = asyncio.get_event_loop().create_future()
+
+        def on_message(msg):
+            if msg["from"] != other or msg["type"] != "chat":
+                return
+            if msg.xml.find("{urn:xmpp:reply:0}reply") is None or got.done():
+                return
+            seen = {
+                "body": msg["body"],
+                "type": msg["type"],
+                "id": msg["origin_id"]["id"] or msg["id"],
+                "muc_user": msg.xml.find("{http://jabber.org/protocol/muc#user}x") is not None,
+                "reply": [msg["reply"]["id"], msg["reply"]["to"],
+                          msg["reply"].get_fallback_body()],
+            }
+            print("SEEN " + json.dumps(seen, ensure_ascii=False), flush=True)
+            print("RECV " + str(msg).replace("\n", "\\n"), flush=True)
+            got.set_result(seen)
+
+        self.register_handler(Callback("private: every message", StanzaPath("message"), on_message))
+        await self["xep_0045"].join_muc_wait(a.room, a.nick, maxstanzas=0, timeout=20)
+
+        def private(mid, body):
+            msg = self.make_message(mto=other, mbody=body, mtype="chat")
+            msg["id"] = mid
+            msg["origin_id"]["id"] = mid
+            msg.append(ET.Element("{http://jabber.org/protocol/muc#user}x"))
+            return msg
+
+        private("p1", "psst").send()
+        await self["xep_0199"].ping(jid=self.boundjid.domain, timeout=60)
+        print("sent 1", flush=True)
+        theirs = await asyncio.wait_for(got, timeout=120)
+        reply = private("pr1", "indeed")
+        reply["reply"]["id"] = theirs["id"]
+        reply["reply"]["to"] = str(other)
+        reply["reply"].add_quoted_fallback("sure")
+        reply.send()
+        await self["xep_0199"].ping(jid=self.boundjid.domain, timeout=60)
+        print("done", flush=True)
+
+
     async def forge(self):
         a = self.args
         self.send_presence()
@@ -254,6 +312,10 @@ def main():
     m.add_argument("--nick", default="peer")
     m.add_argument("--listen", action="store_true")
     m.add_argument("--other", help="in a room, listen to this occupant only")
+    pr = sub.add_parser("private")
+    pr.add_argument("--room", required=True)
+    pr.add_argument("--nick", default="peer")
+    pr.add_argument("--other", required=True)
     fo = sub.add_parser("forge")
     fo.add_argument("--room", required=True)
     fo.add_argument("--nick", default="mallory")

@@ -7,7 +7,7 @@
 use super::{Actor, now_ms};
 use crate::config::Settings;
 use crate::ids::{ConversationId, LocalMessageId};
-use crate::model::{Author, Change, ChatMessage, Direction, Modification, ReplyTo};
+use crate::model::{Author, Change, ChatMessage, Direction, Modification};
 use crate::session::UpdateKind;
 use crate::store::{ChangeOutcome, QueuedChange};
 use crate::xmpp;
@@ -95,8 +95,26 @@ impl Actor {
         }
     }
 
-    /// Applies our own change to the store, shows it, and sends `stanza`.
+    /// Applies our own change to our own message to the store, shows it, and sends
+    /// `stanza`.
     async fn apply_own(&mut self, target: &ChatMessage, change: Change, stanza: Option<Message>) {
+        let author = Author {
+            direction: Direction::Outgoing,
+            nick: target.sender.clone(),
+            occupant_id: target.extras.occupant_id.clone(),
+        };
+        self.apply_own_as(target, author, change, stanza).await;
+    }
+
+    /// Applies our own change (made as `author`) to the store, shows it, and sends
+    /// `stanza`.
+    async fn apply_own_as(
+        &mut self,
+        target: &ChatMessage,
+        author: Author,
+        change: Change,
+        stanza: Option<Message>,
+    ) {
         let Some(reference) = reference_id(target) else {
             return;
         };
@@ -104,11 +122,7 @@ impl Actor {
             account: self.account.clone(),
             conversation: target.conversation(),
             target: reference,
-            author: Author {
-                direction: Direction::Outgoing,
-                nick: target.sender.clone(),
-                occupant_id: target.extras.occupant_id.clone(),
-            },
+            author,
             change,
             at_ms: now_ms(),
         };
@@ -282,14 +296,36 @@ impl Actor {
             xmpp::reactions::mark(&mut m, &named, &emojis);
             m
         });
-        if conversation.is_room() {
-            // The room's reflection says under which occupant id it counts.
-            if let Some(st) = stanza {
-                self.send_change(conversation, st).await;
-            }
+        let own = self.own.to_string();
+        if let ConversationId::Room(room) = &conversation {
+            // Stored at once under the key the room's reflection will carry (so the
+            // reflection replaces it): our occupant id where the room stamps them, our
+            // nick where it does not. Not known yet (not in, or the room has not told
+            // us our occupant id): the reflection says under which key it counts.
+            let known = self.proto.rooms.get(room).and_then(|r| {
+                let oid = r.own_occupant_id().map(str::to_owned);
+                r.own_reactor(room, &own)
+                    .map(|(key, nick)| (key, nick, oid))
+            });
+            let Some((reactor, nick, occupant_id)) = known else {
+                if let Some(st) = stanza {
+                    self.send_change(conversation, st).await;
+                }
+                return;
+            };
+            let author = Author {
+                direction: Direction::Outgoing,
+                nick: nick.clone(),
+                occupant_id,
+            };
+            let change = Change::React {
+                reactor,
+                name: nick,
+                emojis,
+            };
+            self.apply_own_as(&message, author, change, stanza).await;
             return;
         }
-        let own = self.own.to_string();
         let change = Change::React {
             reactor: crate::model::extras::reactor_key(
                 &conversation,
@@ -372,32 +408,17 @@ impl Actor {
         let Some(named) = reference_id(&quoted) else {
             return;
         };
-        let (author_jid, author_name) = match (&conversation, quoted.direction) {
-            (ConversationId::Room(room), _) => (
-                room.with_resource_str(&quoted.sender)
-                    .ok()
-                    .map(|j| j.to_string()),
-                Some(quoted.sender.clone()),
-            ),
-            (_, Direction::Outgoing) => (Some(self.own.to_string()), None),
-            (c, Direction::Incoming) => (Some(c.jid().to_string()), None),
+        let own_nick = match &conversation {
+            ConversationId::Private { room, .. } => self.own_nick_in(room),
+            _ => None,
         };
-        let fallback = if quoted.extras.retracted.is_some() {
-            String::new()
-        } else {
-            xmpp::reply::quote(author_name.as_deref(), &quoted.body)
-        };
-        let reply = ReplyTo {
-            id: named,
-            to: author_jid,
-            fallback: Some(fallback).filter(|f| !f.is_empty()),
-        };
+        let reply = xmpp::reply::reference(&quoted, named, &self.own, own_nick.as_deref());
         match conversation {
             ConversationId::Chat(peer) => self.send_chat(peer, body, id, Some(reply)).await,
             ConversationId::Room(room) => self.send_room(room, body, id, None, Some(reply)).await,
-            ConversationId::Private { .. } => self.emit(UpdateKind::Notice(
-                "Replies to private messages in rooms are not supported yet.".to_owned(),
-            )),
+            ConversationId::Private { room, nick } => {
+                self.send_private(room, nick, body, id, Some(reply)).await
+            }
         }
     }
 

@@ -236,6 +236,16 @@ impl Actor {
         }
     }
 
+    /// Our nick in `room`: the one the room gave us, else the one we asked for.
+    pub(super) fn own_nick_in(&self, room: &BareJid) -> Option<String> {
+        self.proto
+            .rooms
+            .get(room)
+            .map(|r| r.nick.clone())
+            .or_else(|| self.rooms.wanted.get(room).map(|w| w.nick.clone()))
+            .filter(|n| !n.is_empty())
+    }
+
     /// Stored first (it is in the outbox until the room reflects it), sent when joined.
     /// With an `attachment`, `body` is its URL and the message carries an OOB element.
     pub(super) async fn send_room(

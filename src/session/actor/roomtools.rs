@@ -3,7 +3,7 @@
 
 use super::{Actor, now_ms};
 use crate::ids::LocalMessageId;
-use crate::model::{ChatMessage, Delivery, Direction};
+use crate::model::{ChatMessage, Delivery, Direction, Extras, ReplyTo};
 use crate::session::Command;
 use crate::session::files::Reply;
 use crate::session::roomtools::QueryError;
@@ -49,7 +49,7 @@ impl Actor {
                 nick,
                 body,
                 id,
-            } => self.send_private(room, nick, body, id).await,
+            } => self.send_private(room, nick, body, id, None).await,
             Command::Query {
                 to,
                 get,
@@ -148,13 +148,15 @@ impl Actor {
         }
     }
 
-    /// Persist, then send: the message waits in the outbox like any other.
-    async fn send_private(
+    /// Persist, then send: the message waits in the outbox like any other. A reply
+    /// (XEP-0461) to an earlier message of the private chat when `reply` names it.
+    pub(super) async fn send_private(
         &mut self,
         room: BareJid,
         nick: String,
         body: String,
         id: LocalMessageId,
+        reply: Option<ReplyTo>,
     ) {
         let body = body.trim_end().to_owned();
         if body.trim().is_empty() || nick.is_empty() {
@@ -162,7 +164,10 @@ impl Actor {
         }
         let message = ChatMessage {
             truncated: false,
-            extras: Default::default(),
+            extras: Extras {
+                reply_to: reply.clone(),
+                ..Default::default()
+            },
             id: id.clone(),
             account: self.account.clone(),
             conversation: crate::ids::ConversationId::Private {
@@ -182,7 +187,7 @@ impl Actor {
         if !self.store_message(message).await {
             return;
         }
-        self.transmit_with(room, &body, id, None, Some(&nick), None)
+        self.transmit_with(room, &body, id, None, Some(&nick), reply.as_ref())
             .await;
     }
 }

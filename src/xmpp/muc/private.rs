@@ -149,6 +149,74 @@ mod tests {
         assert_eq!(got[0].direction, Direction::Outgoing);
     }
 
+    /// Replies (XEP-0461) in a private chat: an occupant's reply loses its quote, and
+    /// ours names the occupant (or us) by the room address, goes to the occupant as a
+    /// private message and carries the fallback (XEP-0428).
+    #[test]
+    fn replies_in_a_private_chat_name_occupants_both_ways() {
+        let mut s = state();
+        let _ = s.muc_join(room(), "me", None);
+        let quote = "> hi bob\n";
+        let end = quote.chars().count();
+        let got = messages(s.handle(
+            stanza(&format!(
+                "<message xmlns='jabber:client' type='chat' id='p1' from='{ROOM}/bob' to='me@example.org/desk'>\
+                 <body>{quote}hello you</body><x xmlns='http://jabber.org/protocol/muc#user'/>\
+                 <reply xmlns='urn:xmpp:reply:0' id='ours-1' to='{ROOM}/me'/>\
+                 <fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='{end}'/></fallback></message>"
+            )),
+            1_000,
+        ));
+        let theirs = &got[0];
+        assert_eq!(theirs.conversation.private_nick(), Some("bob"));
+        assert_eq!(theirs.body, "hello you", "the quote is hidden");
+        let r = theirs
+            .extras
+            .reply_to
+            .clone()
+            .unwrap_or_else(|| unreachable!());
+        assert_eq!(
+            (r.id.as_str(), r.to.as_deref()),
+            ("ours-1", Some("tea@conference.example.org/me"))
+        );
+
+        // Our reply to it: to the occupant, naming bob as the room knows him.
+        let own = BareJid::new("me@example.org").unwrap_or_else(|_| unreachable!());
+        let reply = crate::xmpp::reply::reference(theirs, "p1".into(), &own, Some("me"));
+        assert_eq!(reply.to.as_deref(), Some("tea@conference.example.org/bob"));
+        assert_eq!(reply.fallback.as_deref(), Some("> hello you\n"));
+        let id = LocalMessageId("r1".into());
+        let st =
+            crate::xmpp::message::compose(&theirs.conversation, "sure", &id, None, Some(&reply))
+                .unwrap_or_else(|| unreachable!());
+        let xml = to_xml(&st);
+        assert!(xml.contains(&format!("to='{ROOM}/bob'")), "{xml}");
+        assert!(xml.contains("type='chat'"), "{xml}");
+        assert!(
+            xml.contains("<x xmlns='http://jabber.org/protocol/muc#user'/>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(&format!(
+                "<reply xmlns='urn:xmpp:reply:0' id='p1' to='{ROOM}/bob'/>"
+            )),
+            "{xml}"
+        );
+        assert!(xml.contains("<body>&gt; hello you\nsure</body>"), "{xml}");
+        assert!(xml.contains("for='urn:xmpp:reply:0'><body"), "{xml}");
+        assert!(
+            xml.contains("end='12'") && xml.contains("start='0'"),
+            "{xml}"
+        );
+
+        // A reply to our own private message names us by our nick in the room.
+        let mut ours = theirs.clone();
+        ours.direction = Direction::Outgoing;
+        ours.sender = String::new();
+        let reply = crate::xmpp::reply::reference(&ours, "ours-1".into(), &own, Some("me"));
+        assert_eq!(reply.to.as_deref(), Some("tea@conference.example.org/me"));
+    }
+
     #[test]
     fn outgoing_private_message_goes_to_the_occupant_with_the_marker() {
         let id = LocalMessageId("m1".into());

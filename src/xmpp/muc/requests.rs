@@ -24,6 +24,8 @@ impl ProtoState {
                 joined: false,
                 sid: false,
                 oid: false,
+                features_known: false,
+                own_oid: None,
                 occupants: BTreeMap::new(),
             },
         );

@@ -201,7 +201,41 @@ pub struct Room {
     pub sid: bool,
     /// The room stamps occupant ids (XEP-0421): only then is one believed.
     pub oid: bool,
+    /// The room answered what it supports (`sid` and `oid` are its word, not defaults).
+    pub features_known: bool,
+    /// The occupant id our self-presence carried, as given: believed only with `oid`
+    /// (see [`Room::own_occupant_id`]), whichever of the two came first.
+    pub own_oid: Option<String>,
     pub occupants: BTreeMap<String, Occupant>,
+}
+
+impl Room {
+    /// Our own occupant id (XEP-0421), when the room says it stamps them.
+    pub fn own_occupant_id(&self) -> Option<&str> {
+        self.own_oid.as_deref().filter(|_| self.oid)
+    }
+
+    /// The key our reactions in `room` count under (`model::extras::reactor_key`), the
+    /// one the room's reflection of them will carry, and the name it shows: known once
+    /// we are in and the room said whether it stamps occupant ids, and, when it does,
+    /// told us ours.
+    pub fn own_reactor(&self, room: &BareJid, own: &str) -> Option<(String, String)> {
+        if !self.joined || !self.features_known {
+            return None;
+        }
+        let oid = self.own_occupant_id();
+        if self.oid && oid.is_none() {
+            return None;
+        }
+        let key = crate::model::extras::reactor_key(
+            &crate::ids::ConversationId::Room(room.clone()),
+            crate::model::Direction::Outgoing,
+            own,
+            &self.nick,
+            oid,
+        );
+        Some((key, self.nick.clone()))
+    }
 }
 
 /// MUC part of the protocol state.
