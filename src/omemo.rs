@@ -599,6 +599,13 @@ impl Omemo {
         device: u32,
         bundle: &Bundle,
     ) -> Result<(), OmemoError> {
+        let key_ok = |k: &[u8]| k.len() == xml::PUBLIC_KEY_LEN && k.first() == Some(&0x05);
+        if !key_ok(&bundle.identity_key) || !key_ok(&bundle.signed_pre_key) {
+            return Err(OmemoError::BadBundle("key length"));
+        }
+        if bundle.signature.len() != xml::SIGNATURE_LEN {
+            return Err(OmemoError::BadBundle("signature length"));
+        }
         let pick = usize::from(u16::from_le_bytes(random::<2>()?)) % bundle.pre_keys.len().max(1);
         let (pre_key_id, pre_key) = bundle
             .pre_keys
