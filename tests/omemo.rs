@@ -178,11 +178,13 @@ impl Drop for Peer {
 // Loquat's side: the OMEMO core over a bare stanza stream.
 
 struct Loquat {
+    user: String,
     stream: StanzaStream,
     omemo: Omemo,
+    db: sled::Db,
     inbox: VecDeque<Message>,
     next: u32,
-    _db_dir: tempfile::TempDir,
+    db_dir: tempfile::TempDir,
 }
 
 impl Loquat {
@@ -214,11 +216,13 @@ impl Loquat {
         let db = sled::open(dir.path()).unwrap();
         let omemo = Omemo::open(SledStore::open(&db, user).unwrap()).unwrap();
         let mut me = Loquat {
+            user: user.to_owned(),
             stream,
             omemo,
+            db,
             inbox: VecDeque::new(),
             next: 0,
-            _db_dir: dir,
+            db_dir: dir,
         };
         let device = me.omemo.device_id();
         let list = xml::publish(
@@ -241,6 +245,28 @@ impl Loquat {
             .send(Box::new(Stanza::Presence(Presence::available())))
             .await;
         me
+    }
+
+    /// Closes the OMEMO state and its database and opens them again from disk, as a
+    /// restart of the app would.
+    fn reopen(&mut self) {
+        let device = self.omemo.device_id();
+        drop(std::mem::replace(
+            &mut self.omemo,
+            Omemo::open(loquat::omemo::MemoryStore::default()).unwrap(),
+        ));
+        self.db.flush().unwrap();
+        drop(std::mem::replace(
+            &mut self.db,
+            sled::Config::new().temporary(true).open().unwrap(),
+        ));
+        self.db = sled::open(self.db_dir.path()).unwrap();
+        self.omemo = Omemo::open(SledStore::open(&self.db, &self.user).unwrap()).unwrap();
+        assert_eq!(
+            self.omemo.device_id(),
+            device,
+            "the same device after a restart"
+        );
     }
 
     /// Sends an IQ and waits for its answer; messages arriving meanwhile are kept.
@@ -383,7 +409,8 @@ fn keys_of(e: &Element, rid: u32) -> xml::KeyEntry {
 // ---------------------------------------------------------------------------------------
 
 /// (a) slixmpp-omemo starts the session: its first message is a pre-key message Loquat
-/// decrypts; once Loquat answered, its next one is a normal message Loquat decrypts too.
+/// decrypts; once Loquat answered, its next one is a normal message Loquat decrypts too,
+/// after Loquat's OMEMO state was closed and opened again from disk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slixmpp_omemo_encrypts_to_loquat_and_loquat_decrypts() {
     let server = TestServer::start();
@@ -409,6 +436,7 @@ async fn slixmpp_omemo_encrypts_to_loquat_and_loquat_decrypts() {
     alice.send(&b, out.element).await;
     assert_eq!(bob.received(30), Ok("got it".to_owned()));
 
+    alice.reopen();
     bob.send("second, on the running session");
     let second = alice.next_encrypted(&b, 30).await;
     assert!(
