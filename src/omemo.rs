@@ -461,6 +461,13 @@ impl Omemo {
         Ok(f(s.as_mut())?)
     }
 
+    /// Forgets a store error left from an earlier call (one the library got past).
+    fn clear_error(&self) {
+        if let Ok(mut e) = self.shared.error.try_borrow_mut() {
+            *e = None;
+        }
+    }
+
     /// A store error a callback met during the last library call, else the library's.
     fn failed(&self, what: &'static str, code: c_int) -> OmemoError {
         match self
@@ -599,6 +606,7 @@ impl Omemo {
         device: u32,
         bundle: &Bundle,
     ) -> Result<(), OmemoError> {
+        self.clear_error();
         let key_ok = |k: &[u8]| k.len() == xml::PUBLIC_KEY_LEN && k.first() == Some(&0x05);
         if !key_ok(&bundle.identity_key) || !key_ok(&bundle.signed_pre_key) {
             return Err(OmemoError::BadBundle("key length"));
@@ -709,6 +717,7 @@ impl Omemo {
     /// The body is AES-128-GCM encrypted; each device gets the key and tag through its
     /// Signal session, as OMEMO 0.3 does.
     pub fn encrypt(&mut self, body: &str, devices: &[(&str, u32)]) -> Result<Outgoing, OmemoError> {
+        self.clear_error();
         let key = random::<16>()?;
         let iv = random::<12>()?;
         let gcm = AesGcm::<Aes128, aes_gcm::aead::consts::U12>::new_from_slice(&key)
@@ -790,6 +799,7 @@ impl Omemo {
     /// Decrypts an `<encrypted>` element `from` (the sender's bare JID) addressed to this
     /// device: a pre-key message starts a session, a normal one continues it.
     pub fn decrypt(&mut self, from: &str, encrypted: &Element) -> Result<Decrypted, OmemoError> {
+        self.clear_error();
         let e = xml::parse_encrypted(encrypted)?;
         let ours = self.device_id();
         let key = e
