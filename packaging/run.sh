@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and opens Loquat on Debian/Ubuntu: checks the libraries the window loads at run
-# time (as root it installs the missing ones, otherwise it prints the exact install line
+# time and libomemo-c (OMEMO, linked at build time) (as root it installs the missing ones, otherwise it prints the exact install line
 # and stops), then `cargo run --release`. Extra arguments go to Loquat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,7 @@ PACKAGES=(
     libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
     libvulkan1 mesa-vulkan-drivers libgl1-mesa-dri libegl1 fonts-noto-cjk fonts-noto-color-emoji
     dbus gnome-keyring gcc libc6-dev ca-certificates
+    libomemo-c-dev pkg-config
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

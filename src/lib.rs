@@ -9,6 +9,7 @@ pub mod instance;
 pub mod logging;
 pub mod model;
 pub mod notify;
+pub mod omemo;
 pub mod paths;
 pub mod secrets;
 pub mod session;

@@ -24,6 +24,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use xmpp_parsers::jid::BareJid;
 
+#[path = "fuzz/omemo.rs"]
+mod omemo;
+
 fn budget() -> Duration {
     let ms = std::env::var("LOQUAT_FUZZ_MS")
         .ok()

@@ -59,7 +59,8 @@ run_step() {
 # ---------------------------------------------------------------- Debian packages
 # Servers for integration tests (lua-dbi-sqlite3: Prosody storage on SQLite for
 # benches/delivery.rs), a Secret Service for the keyring tests, X11/Vulkan/fonts
-# for the real window under Xvfb, and a C compiler for the crypto crates.
+# for the real window under Xvfb, a C compiler for the crypto crates, and libomemo-c (the
+# Signal protocol under OMEMO, src/omemo; linked through pkg-config by build.rs).
 PACKAGES=(
     prosody lua-unbound lua-sec lua-dbi-sqlite3 ejabberd openssl
     dbus gnome-keyring
@@ -67,6 +68,7 @@ PACKAGES=(
     mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1
     libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
     curl ca-certificates gcc libc6-dev
+    libomemo-c-dev pkg-config
     desktop-file-utils appstream
     python3 python3-venv
 )
@@ -110,19 +112,29 @@ fi
 
 # ---------------------------------------------------------------- clients we did not write
 # slixmpp (PyPI) plays the other side in interoperability tests (tests/peers), from a
-# venv outside the clone. Pinned: a new release must not change a test's peer unseen.
+# venv outside the clone, with slixmpp-omemo (python-omemo and its oldmemo backend) for
+# the OMEMO tests (tests/omemo.rs). Pinned: a new release must not change a test's peer
+# unseen.
 SLIXMPP_VERSION=1.8.5
+SLIXMPP_OMEMO_VERSION=2.2.0
+PY_PACKAGES=(
+    "slixmpp==$SLIXMPP_VERSION"
+    "slixmpp-omemo==$SLIXMPP_OMEMO_VERSION" "OMEMO==2.1.0" "Oldmemo==2.1.0" "Twomemo==2.1.0"
+    "DoubleRatchet==1.3.0" "X3DH==1.3.0" "XEdDSA==1.2.0"
+)
 export LOQUAT_VENV="${LOQUAT_VENV:-$HOME/.cache/loquat/venv}"
 make_venv() {
-    if "$LOQUAT_VENV/bin/python" -c "import slixmpp, sys; sys.exit(slixmpp.__version__ != '$SLIXMPP_VERSION')" 2>/dev/null; then
-        echo "slixmpp $SLIXMPP_VERSION is in $LOQUAT_VENV"
+    if "$LOQUAT_VENV/bin/python" -c "import slixmpp, slixmpp_omemo, sys; sys.exit(slixmpp.__version__ != '$SLIXMPP_VERSION' or slixmpp_omemo.__version__ != '$SLIXMPP_OMEMO_VERSION')" 2>/dev/null; then
+        echo "slixmpp $SLIXMPP_VERSION and slixmpp-omemo $SLIXMPP_OMEMO_VERSION are in $LOQUAT_VENV"
         return 0
     fi
-    /usr/bin/python3 -m venv "$LOQUAT_VENV" || return 1
-    "$LOQUAT_VENV/bin/pip" install --quiet --disable-pip-version-check "slixmpp==$SLIXMPP_VERSION" || return 1
-    "$LOQUAT_VENV/bin/python" -c "import slixmpp; print('slixmpp', slixmpp.__version__, 'in $LOQUAT_VENV')"
+    if [[ ! -x "$LOQUAT_VENV/bin/pip" ]]; then
+        /usr/bin/python3 -m venv "$LOQUAT_VENV" || return 1
+    fi
+    "$LOQUAT_VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" || return 1
+    "$LOQUAT_VENV/bin/python" -c "import slixmpp, slixmpp_omemo; print('slixmpp', slixmpp.__version__, 'and slixmpp-omemo', slixmpp_omemo.__version__, 'in $LOQUAT_VENV')"
 }
-run_step "slixmpp venv (the other side of interoperability tests)" make_venv
+run_step "slixmpp and slixmpp-omemo venv (the other side of interoperability tests)" make_venv
 
 # ---------------------------------------------------------------- Rust toolchain
 # Kept explicit: the keyring step below gives the tests a private HOME, which would
@@ -197,8 +209,8 @@ fi
 run_step "core library without GUI: build" cargo build --lib --no-default-features
 run_step "core library without GUI: unit tests" cargo test --no-default-features --lib
 run_step "all tests (unit, integration, UI) with a Secret Service" with_keyring cargo test --all-targets
-# Bounded fuzzing: every target 8 s after replaying its corpus (14 targets, as many at
-# once as there are cores: about 60 s on 2 cores).
+# Bounded fuzzing: every target 8 s after replaying its corpus (17 targets, as many at
+# once as there are cores: about 70 s on 2 cores).
 run_step "fuzzing (tests/fuzz.rs, 8 s per target)" \
     env LOQUAT_FUZZ_MS=8000 cargo test --test fuzz -- --nocapture
 if [[ -f tests/e2e.sh ]]; then

@@ -1,0 +1,295 @@
+//! Where OMEMO keeps its state: this device's identity, the Signal sessions, pre-keys,
+//! signed pre-keys and the identity keys of the devices we talk to. The records are the
+//! library's own serialisations, kept as opaque bytes.
+//!
+//! Phase 1: the sled trees hold the private keys as they are. Encrypting them at rest
+//! with a key held in the OS keyring is phase 2 (issue #17).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("OMEMO store: {0}")]
+pub struct StoreError(pub String);
+
+/// This device's identity: its device id (also its registration id) and identity key pair
+/// (the public key as 33 bytes with its type prefix, the private key as 32 bytes).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OwnIdentity {
+    pub device_id: u32,
+    pub registration_id: u32,
+    pub public: Vec<u8>,
+    pub private: Vec<u8>,
+}
+
+impl std::fmt::Debug for OwnIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnIdentity")
+            .field("device_id", &self.device_id)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The state libomemo-c reads and writes through its store callbacks. Addresses are a bare
+/// JID and a device id.
+pub trait OmemoStore {
+    fn identity(&self) -> Result<Option<OwnIdentity>, StoreError>;
+    fn set_identity(&mut self, identity: &OwnIdentity) -> Result<(), StoreError>;
+
+    fn session(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    fn set_session(&mut self, jid: &str, device: u32, record: &[u8]) -> Result<(), StoreError>;
+    /// Whether there was one.
+    fn remove_session(&mut self, jid: &str, device: u32) -> Result<bool, StoreError>;
+    /// The devices of `jid` we have a session with.
+    fn session_devices(&self, jid: &str) -> Result<Vec<u32>, StoreError>;
+
+    fn pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    fn set_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError>;
+    fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError>;
+    fn pre_key_ids(&self) -> Result<Vec<u32>, StoreError>;
+
+    fn signed_pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    fn set_signed_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError>;
+    fn remove_signed_pre_key(&mut self, id: u32) -> Result<(), StoreError>;
+    fn signed_pre_key_ids(&self) -> Result<Vec<u32>, StoreError>;
+
+    /// The identity key a remote device presented (33 bytes), if we saw one.
+    fn remote_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    fn set_remote_identity(&mut self, jid: &str, device: u32, key: &[u8])
+    -> Result<(), StoreError>;
+
+    /// Makes everything written so far durable (called before a message leaves or after
+    /// one was decrypted, so a crash cannot rewind a ratchet).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+type Addr = (String, u32);
+
+/// Everything in memory, for tests.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    identity: Option<OwnIdentity>,
+    sessions: BTreeMap<Addr, Vec<u8>>,
+    pre_keys: BTreeMap<u32, Vec<u8>>,
+    signed_pre_keys: BTreeMap<u32, Vec<u8>>,
+    remote: BTreeMap<Addr, Vec<u8>>,
+}
+
+impl OmemoStore for MemoryStore {
+    fn identity(&self) -> Result<Option<OwnIdentity>, StoreError> {
+        Ok(self.identity.clone())
+    }
+    fn set_identity(&mut self, identity: &OwnIdentity) -> Result<(), StoreError> {
+        self.identity = Some(identity.clone());
+        Ok(())
+    }
+    fn session(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.sessions.get(&(jid.to_owned(), device)).cloned())
+    }
+    fn set_session(&mut self, jid: &str, device: u32, record: &[u8]) -> Result<(), StoreError> {
+        self.sessions
+            .insert((jid.to_owned(), device), record.to_vec());
+        Ok(())
+    }
+    fn remove_session(&mut self, jid: &str, device: u32) -> Result<bool, StoreError> {
+        Ok(self.sessions.remove(&(jid.to_owned(), device)).is_some())
+    }
+    fn session_devices(&self, jid: &str) -> Result<Vec<u32>, StoreError> {
+        Ok(self
+            .sessions
+            .keys()
+            .filter(|(j, _)| j == jid)
+            .map(|(_, d)| *d)
+            .collect())
+    }
+    fn pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.pre_keys.get(&id).cloned())
+    }
+    fn set_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
+        self.pre_keys.insert(id, record.to_vec());
+        Ok(())
+    }
+    fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
+        self.pre_keys.remove(&id);
+        Ok(())
+    }
+    fn pre_key_ids(&self) -> Result<Vec<u32>, StoreError> {
+        Ok(self.pre_keys.keys().copied().collect())
+    }
+    fn signed_pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.signed_pre_keys.get(&id).cloned())
+    }
+    fn set_signed_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
+        self.signed_pre_keys.insert(id, record.to_vec());
+        Ok(())
+    }
+    fn remove_signed_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
+        self.signed_pre_keys.remove(&id);
+        Ok(())
+    }
+    fn signed_pre_key_ids(&self) -> Result<Vec<u32>, StoreError> {
+        Ok(self.signed_pre_keys.keys().copied().collect())
+    }
+    fn remote_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.remote.get(&(jid.to_owned(), device)).cloned())
+    }
+    fn set_remote_identity(
+        &mut self,
+        jid: &str,
+        device: u32,
+        key: &[u8],
+    ) -> Result<(), StoreError> {
+        self.remote.insert((jid.to_owned(), device), key.to_vec());
+        Ok(())
+    }
+}
+
+/// The sled trees `omemo_*` of the app's database, one account's records under a key
+/// prefix. New trees, so the schema version stays as it is.
+#[derive(Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    prefix: Vec<u8>,
+    identity: sled::Tree,
+    sessions: sled::Tree,
+    pre_keys: sled::Tree,
+    signed_pre_keys: sled::Tree,
+    remote: sled::Tree,
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+impl SledStore {
+    /// The OMEMO records of `account` (any stable id of the account) in `db`.
+    pub fn open(db: &sled::Db, account: &str) -> Result<SledStore, StoreError> {
+        let tree = |name: &str| db.open_tree(name).map_err(err);
+        let mut prefix = account.as_bytes().to_vec();
+        prefix.push(0);
+        Ok(SledStore {
+            db: db.clone(),
+            prefix,
+            identity: tree("omemo_identity")?,
+            sessions: tree("omemo_sessions")?,
+            pre_keys: tree("omemo_pre_keys")?,
+            signed_pre_keys: tree("omemo_signed_pre_keys")?,
+            remote: tree("omemo_remote_identities")?,
+        })
+    }
+
+    fn jid_prefix(&self, jid: &str) -> Vec<u8> {
+        let mut k = self.prefix.clone();
+        k.extend_from_slice(jid.as_bytes());
+        k.push(0);
+        k
+    }
+
+    fn addr_key(&self, jid: &str, device: u32) -> Vec<u8> {
+        let mut k = self.jid_prefix(jid);
+        k.extend_from_slice(&device.to_be_bytes());
+        k
+    }
+
+    fn id_key(&self, id: u32) -> Vec<u8> {
+        let mut k = self.prefix.clone();
+        k.extend_from_slice(&id.to_be_bytes());
+        k
+    }
+
+    fn get(tree: &sled::Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(tree.get(key).map_err(err)?.map(|v| v.to_vec()))
+    }
+
+    fn put(tree: &sled::Tree, key: Vec<u8>, value: &[u8]) -> Result<(), StoreError> {
+        tree.insert(key, value).map_err(err).map(drop)
+    }
+
+    /// The trailing big-endian u32 of every key under `prefix`.
+    fn ids(tree: &sled::Tree, prefix: &[u8]) -> Result<Vec<u32>, StoreError> {
+        let mut out = Vec::new();
+        for item in tree.scan_prefix(prefix) {
+            let (k, _) = item.map_err(err)?;
+            if let Some(tail) = k
+                .get(prefix.len()..)
+                .and_then(|t| <[u8; 4]>::try_from(t).ok())
+            {
+                out.push(u32::from_be_bytes(tail));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl OmemoStore for SledStore {
+    fn identity(&self) -> Result<Option<OwnIdentity>, StoreError> {
+        match Self::get(&self.identity, &self.prefix)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(err),
+            None => Ok(None),
+        }
+    }
+    fn set_identity(&mut self, identity: &OwnIdentity) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(identity).map_err(err)?;
+        Self::put(&self.identity, self.prefix.clone(), &bytes)
+    }
+    fn session(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Self::get(&self.sessions, &self.addr_key(jid, device))
+    }
+    fn set_session(&mut self, jid: &str, device: u32, record: &[u8]) -> Result<(), StoreError> {
+        Self::put(&self.sessions, self.addr_key(jid, device), record)
+    }
+    fn remove_session(&mut self, jid: &str, device: u32) -> Result<bool, StoreError> {
+        Ok(self
+            .sessions
+            .remove(self.addr_key(jid, device))
+            .map_err(err)?
+            .is_some())
+    }
+    fn session_devices(&self, jid: &str) -> Result<Vec<u32>, StoreError> {
+        Self::ids(&self.sessions, &self.jid_prefix(jid))
+    }
+    fn pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Self::get(&self.pre_keys, &self.id_key(id))
+    }
+    fn set_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
+        Self::put(&self.pre_keys, self.id_key(id), record)
+    }
+    fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
+        self.pre_keys.remove(self.id_key(id)).map_err(err).map(drop)
+    }
+    fn pre_key_ids(&self) -> Result<Vec<u32>, StoreError> {
+        Self::ids(&self.pre_keys, &self.prefix)
+    }
+    fn signed_pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Self::get(&self.signed_pre_keys, &self.id_key(id))
+    }
+    fn set_signed_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
+        Self::put(&self.signed_pre_keys, self.id_key(id), record)
+    }
+    fn remove_signed_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
+        self.signed_pre_keys
+            .remove(self.id_key(id))
+            .map_err(err)
+            .map(drop)
+    }
+    fn signed_pre_key_ids(&self) -> Result<Vec<u32>, StoreError> {
+        Self::ids(&self.signed_pre_keys, &self.prefix)
+    }
+    fn remote_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Self::get(&self.remote, &self.addr_key(jid, device))
+    }
+    fn set_remote_identity(
+        &mut self,
+        jid: &str,
+        device: u32,
+        key: &[u8],
+    ) -> Result<(), StoreError> {
+        Self::put(&self.remote, self.addr_key(jid, device), key)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(err).map(drop)
+    }
+}

@@ -1,0 +1,196 @@
+//! Two devices in memory talking through the library: sessions, both message kinds, and
+//! the errors a tampered or misaddressed message gives.
+
+use super::*;
+
+const ALICE: &str = "alice@localhost";
+const BOB: &str = "bob@localhost";
+
+fn pair() -> (Omemo, Omemo) {
+    (
+        Omemo::open(MemoryStore::default()).unwrap(),
+        Omemo::open(MemoryStore::default()).unwrap(),
+    )
+}
+
+/// Alice starts a session with Bob from his bundle (through its XML) and sends `text`.
+fn first_message(alice: &mut Omemo, bob: &Omemo, text: &str) -> Element {
+    let bundle = xml::parse_bundle(&xml::bundle_element(&bob.bundle().unwrap())).unwrap();
+    alice.build_session(BOB, bob.device_id(), &bundle).unwrap();
+    alice
+        .encrypt(text, &[(BOB, bob.device_id())])
+        .unwrap()
+        .element
+}
+
+#[test]
+fn a_new_device_has_an_identity_and_a_full_bundle() {
+    let o = Omemo::open(MemoryStore::default()).unwrap();
+    assert!(o.device_id() > 0 && o.device_id() < 0x8000_0000);
+    let b = o.bundle().unwrap();
+    assert_eq!(b.identity_key.len(), 33);
+    assert_eq!(b.signed_pre_key.len(), 33);
+    assert_eq!(b.signature.len(), 64);
+    assert_eq!(b.pre_keys.len(), PRE_KEYS as usize);
+    assert_eq!(o.fingerprint().split(' ').count(), 8);
+}
+
+#[test]
+fn the_identity_survives_reopening_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::open(dir.path()).unwrap();
+    let first = Omemo::open(SledStore::open(&db, "acct").unwrap()).unwrap();
+    let (id, bundle) = (first.device_id(), first.bundle().unwrap());
+    drop(first);
+    let again = Omemo::open(SledStore::open(&db, "acct").unwrap()).unwrap();
+    assert_eq!(again.device_id(), id);
+    assert_eq!(again.bundle().unwrap(), bundle);
+    // Another account in the same database is another device.
+    let other = Omemo::open(SledStore::open(&db, "other").unwrap()).unwrap();
+    assert_ne!(other.device_id(), id);
+}
+
+#[test]
+fn pre_key_message_then_normal_messages_both_ways() {
+    let (mut alice, mut bob) = pair();
+    let el = first_message(&mut alice, &bob, "hello bob");
+    let text = String::from(&el);
+    assert!(text.contains("prekey='true'"), "{text}");
+    let d = bob.decrypt(ALICE, &el).unwrap();
+    assert_eq!(d.body.as_deref(), Some("hello bob"));
+    assert!(d.prekey);
+    assert_eq!(d.device, alice.device_id());
+    // The pre-key is used up, and refilled.
+    assert_eq!(bob.pre_key_count().unwrap(), PRE_KEYS as usize - 1);
+    assert!(bob.refill_pre_keys().unwrap());
+    assert_eq!(bob.pre_key_count().unwrap(), PRE_KEYS as usize);
+
+    let reply = bob
+        .encrypt("hi alice 你好", &[(ALICE, alice.device_id())])
+        .unwrap();
+    assert!(!String::from(&reply.element).contains("prekey"));
+    let d = alice.decrypt(BOB, &reply.element).unwrap();
+    assert_eq!(d.body.as_deref(), Some("hi alice 你好"));
+    assert!(!d.prekey);
+
+    let again = alice.encrypt("second", &[(BOB, bob.device_id())]).unwrap();
+    assert_eq!(
+        bob.decrypt(ALICE, &again.element).unwrap().body.as_deref(),
+        Some("second")
+    );
+}
+
+#[test]
+fn errors_are_values() {
+    let (mut alice, mut bob) = pair();
+    let carol = Omemo::open(MemoryStore::default()).unwrap();
+    let el = first_message(&mut alice, &bob, "one");
+    bob.decrypt(ALICE, &el).unwrap();
+    // The same message twice.
+    assert!(matches!(
+        bob.decrypt(ALICE, &el),
+        Err(OmemoError::Duplicate | OmemoError::UnknownPreKey)
+    ));
+    // Until Bob answers, Alice's messages stay pre-key messages.
+    let reply = bob
+        .encrypt("ack", &[(ALICE, alice.device_id())])
+        .unwrap()
+        .element;
+    alice.decrypt(BOB, &reply).unwrap();
+
+    let normal = alice
+        .encrypt("two", &[(BOB, bob.device_id())])
+        .unwrap()
+        .element;
+    assert!(!String::from(&normal).contains("prekey"));
+    // Not for this device.
+    let mut carol = carol;
+    assert_eq!(carol.decrypt(ALICE, &normal), Err(OmemoError::NotForUs));
+
+    // A key element altered in transit: bad MAC, and the session still works after.
+    let mut e = xml::parse_encrypted(&normal).unwrap();
+    let k = e
+        .keys
+        .iter_mut()
+        .find(|k| k.rid == bob.device_id())
+        .unwrap();
+    let last = k.data.len() - 1;
+    k.data[last] ^= 1;
+    assert_eq!(
+        bob.decrypt(ALICE, &xml::encrypted_element(&e)),
+        Err(OmemoError::BadMac)
+    );
+
+    // The untouched message still decrypts (the failed attempt left the session alone).
+    assert_eq!(
+        bob.decrypt(ALICE, &normal).unwrap().body.as_deref(),
+        Some("two")
+    );
+
+    // The payload altered: the GCM tag does not match. (The key was decrypted, so its
+    // message key is spent: OMEMO 0.3 authenticates key and payload separately.)
+    let three = alice
+        .encrypt("three", &[(BOB, bob.device_id())])
+        .unwrap()
+        .element;
+    let mut e = xml::parse_encrypted(&three).unwrap();
+    e.payload.as_mut().unwrap()[0] ^= 1;
+    assert_eq!(
+        bob.decrypt(ALICE, &xml::encrypted_element(&e)),
+        Err(OmemoError::BadTag)
+    );
+
+    // A normal message from a device we have no session with.
+    let from_stranger = xml::encrypted_element(&xml::Encrypted {
+        sid: 77,
+        ..xml::parse_encrypted(&normal).unwrap()
+    });
+    assert!(matches!(
+        bob.decrypt(ALICE, &from_stranger),
+        Err(OmemoError::NoSession { device: 77, .. })
+    ));
+
+    // Nothing to encrypt for.
+    assert_eq!(
+        carol.encrypt("x", &[(BOB, 5)]).unwrap_err(),
+        OmemoError::NoRecipients
+    );
+
+    // A bundle whose signature does not verify.
+    let mut b = bob.bundle().unwrap();
+    b.signature[0] ^= 1;
+    assert!(matches!(
+        carol.build_session(BOB, bob.device_id(), &b),
+        Err(OmemoError::BadBundle(_))
+    ));
+}
+
+#[test]
+fn one_message_to_several_devices() {
+    let (mut alice, mut bob) = pair();
+    let mut bob2 = Omemo::open(MemoryStore::default()).unwrap();
+    for b in [&bob, &bob2] {
+        alice
+            .build_session(BOB, b.device_id(), &b.bundle().unwrap())
+            .unwrap();
+    }
+    let out = alice
+        .encrypt(
+            "to both",
+            &[
+                (BOB, bob.device_id()),
+                (BOB, bob2.device_id()),
+                (BOB, 12345),
+            ],
+        )
+        .unwrap();
+    assert_eq!(out.skipped.len(), 1);
+    assert_eq!(
+        bob.decrypt(ALICE, &out.element).unwrap().body.as_deref(),
+        Some("to both")
+    );
+    assert_eq!(
+        bob2.decrypt(ALICE, &out.element).unwrap().body.as_deref(),
+        Some("to both")
+    );
+}

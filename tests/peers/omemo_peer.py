@@ -1,0 +1,178 @@
+"""An OMEMO client Loquat did not write, for interoperability tests (tests/omemo.rs):
+slixmpp-omemo (PyPI) on python-omemo with its oldmemo backend (OMEMO 0.3,
+eu.siacs.conversations.axolotl) and twomemo (OMEMO 2).
+
+    python omemo_peer.py --jid bob@localhost --password pw --port 5222 --ca ca.pem \
+        --other alice@localhost
+
+Signs in, creates and publishes its OMEMO identity (device list and bundle), then prints
+`READY <device id>` and follows commands, one per line on stdin:
+
+    send <text>   encrypt <text> to every device of --other and send it; prints `SENT`
+                  (or `FAILED <error>`)
+    quit          sign out and exit 0
+
+Every message from --other is printed as `DECRYPTED {"body": ..., "device": ...}` when
+it decrypts, or `UNDECRYPTABLE {"error": ...}` when it does not (the error's class and
+text). Trust: blind trust before verification, as Conversations does.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import ssl
+import sys
+
+import slixmpp
+from slixmpp import JID
+from slixmpp.plugins import register_plugin
+from slixmpp.stanza import Message
+
+from omemo.storage import Just, Maybe, Nothing, Storage
+from omemo.types import JSONType
+from slixmpp_omemo import TrustLevel, XEP_0384
+
+
+class MemoryStorage(Storage):
+    """python-omemo's key/value storage, in memory: the peer lives for one test."""
+
+    def __init__(self):
+        super().__init__()
+        self.data = {}
+
+    async def _load(self, key: str) -> Maybe[JSONType]:
+        if key in self.data:
+            return Just(self.data[key])
+        return Nothing()
+
+    async def _store(self, key: str, value: JSONType) -> None:
+        self.data[key] = value
+
+    async def _delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+class XEP_0384Impl(XEP_0384):  # pylint: disable=invalid-name
+    default_config = {"fallback_message": "This message is OMEMO encrypted."}
+
+    def plugin_init(self) -> None:
+        self._storage = MemoryStorage()
+        super().plugin_init()
+
+    @property
+    def storage(self) -> Storage:
+        return self._storage
+
+    @property
+    def _btbv_enabled(self) -> bool:
+        return True
+
+    async def _devices_blindly_trusted(self, blindly_trusted, identifier):
+        pass
+
+    async def _prompt_manual_trust(self, manually_trusted, identifier):
+        session_manager = await self.get_session_manager()
+        for device in manually_trusted:
+            await session_manager.set_trust(device.bare_jid, device.identity_key, TrustLevel.TRUSTED.value)
+
+
+register_plugin(XEP_0384Impl)
+
+
+def say(*parts):
+    print(*parts, flush=True)
+
+
+class Peer(slixmpp.ClientXMPP):
+    def __init__(self, args):
+        super().__init__(args.jid, args.password)
+        self.args = args
+        self.other = JID(args.other)
+        self.result = 1
+        for plugin in ("xep_0030", "xep_0060", "xep_0163", "xep_0199", "xep_0280", "xep_0334"):
+            self.register_plugin(plugin)
+        self.register_plugin("xep_0384", module=sys.modules[__name__])
+        self.ssl_context = ssl.create_default_context(cafile=args.ca)
+        self.add_event_handler("session_start", self.start)
+        self.add_event_handler("failed_auth", self.failed)
+        self.add_event_handler("message", self.on_message)
+
+    def failed(self, _event):
+        say("authentication failed")
+        self.disconnect()
+
+    async def start(self, _event):
+        try:
+            self.send_presence()
+            await self.get_roster()
+            xep_0384 = self["xep_0384"]
+            session_manager = await xep_0384.get_session_manager()
+            own = await session_manager.get_own_device_information()
+            say("READY", own[0].device_id)
+            loop = asyncio.get_running_loop()
+            while True:
+                line = await loop.run_in_executor(None, sys.stdin.readline)
+                if not line or line.strip() == "quit":
+                    break
+                command, _, rest = line.rstrip("\n").partition(" ")
+                if command == "send":
+                    await self.send_encrypted(rest)
+                else:
+                    say("FAILED", json.dumps({"error": f"unknown command {command!r}"}))
+            self.result = 0
+        except Exception as e:  # reported to the test, which fails with it
+            say(f"peer failed: {e!r}")
+        finally:
+            await self.disconnect(wait=5)
+
+    async def send_encrypted(self, text):
+        xep_0384 = self["xep_0384"]
+        try:
+            await xep_0384.refresh_device_lists({self.other}, force_download=True)
+            stanza = self.make_message(mto=self.other, mtype="chat")
+            stanza["body"] = text
+            encrypted, errors = await xep_0384.encrypt_message(stanza, self.other)
+            for e in errors:
+                say("ENCRYPTION-ERROR", json.dumps({"error": repr(e)}))
+            if encrypted is None:
+                say("FAILED", json.dumps({"error": "nothing to send"}))
+                return
+            encrypted.send()
+            await self["xep_0199"].ping(jid=JID(self.boundjid.domain), timeout=10)
+            say("SENT")
+        except Exception as e:
+            say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+    async def on_message(self, msg: Message):
+        if msg["from"].bare != self.other.bare or msg["type"] not in ("chat", "normal"):
+            return
+        xep_0384 = self["xep_0384"]
+        if not xep_0384.is_encrypted(msg):
+            say("PLAIN", json.dumps({"body": msg["body"]}))
+            return
+        try:
+            decrypted, device = await xep_0384.decrypt_message(msg)
+            say("DECRYPTED", json.dumps({"body": decrypted["body"], "device": device.device_id}))
+        except Exception as e:
+            say("UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--jid", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca", required=True)
+    p.add_argument("--other", required=True)
+    p.add_argument("--debug", action="store_true")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
+    peer = Peer(args)
+    peer.connect(address=("127.0.0.1", args.port), force_starttls=True)
+    asyncio.get_event_loop().run_until_complete(peer.disconnected)
+    sys.exit(peer.result)
+
+
+if __name__ == "__main__":
+    main()
