@@ -631,7 +631,7 @@ fn in_a_room_typing_says_composing_then_paused_after_five_quiet_seconds() {
 }
 
 #[test]
-fn in_a_private_chat_up_edits_and_delete_retracts_there() {
+fn in_a_private_chat_up_edits_reply_replies_and_delete_retracts_there() {
     let mut r = tea_room(Role::Participant);
     let room = r.jid.clone();
     let mut mine = message(&room, true, Direction::Outgoing, "alice", "psst", 3);
@@ -668,13 +668,36 @@ fn in_a_private_chat_up_edits_and_delete_retracts_there() {
             if *target == mine_id && body == "psstt" && *conversation == private),
         "{events:?}"
     );
-    // The row has no Reply here (the session does not send private replies yet).
-    r.update(joined::Message::Private(
-        loquat::ui::room::private::Message::Timeline(loquat::ui::timeline::Message::Action(
-            Action::Toggle(mine_id.clone()),
-        )),
-    ));
-    assert_eq!(count(room_view(&r), "Reply"), 0);
+    // Reply, as in a chat: the session gets a reply in this private conversation.
+    let toggle = |r: &mut joined::Room| {
+        r.update(joined::Message::Private(
+            loquat::ui::room::private::Message::Timeline(loquat::ui::timeline::Message::Action(
+                Action::Toggle(mine_id.clone()),
+            )),
+        ));
+    };
+    toggle(&mut r);
+    let events = in_room(&mut r, |ui| {
+        ui.click("Reply").expect("Reply");
+    });
+    assert!(
+        events.iter().all(|e| matches!(e, joined::Event::Focus(_))),
+        "{events:?}"
+    );
+    let events = in_room(&mut r, |ui| {
+        ui.click(iced::widget::Id::new(
+            loquat::ui::room::private::PRIVATE_COMPOSER_ID,
+        ))
+        .expect("composer");
+        ui.typewrite("yes");
+        ui.tap_key(Key::Named(Named::Enter));
+    });
+    assert!(
+        matches!(events.as_slice(), [joined::Event::Command(Command::Reply { to, body, conversation, .. })]
+            if *to == mine_id && body == "yes" && *conversation == private),
+        "{events:?}"
+    );
+    toggle(&mut r);
     let events = in_room(&mut r, |ui| {
         ui.click("Delete for everyone")
             .expect("Delete for everyone");

@@ -152,9 +152,13 @@ impl Private {
                         body,
                         id,
                     },
-                    // Replies are not offered here (the session does not send them yet).
-                    timeline::actions::Send::New(body)
-                    | timeline::actions::Send::Reply { body, .. } => Command::SendPrivate {
+                    timeline::actions::Send::Reply { to, body } => Command::Reply {
+                        conversation: conversation(room, nick),
+                        to,
+                        body,
+                        id,
+                    },
+                    timeline::actions::Send::New(body) => Command::SendPrivate {
                         room: room.clone(),
                         nick: nick.to_owned(),
                         body,

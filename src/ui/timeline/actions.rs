@@ -477,10 +477,7 @@ pub fn under<'a>(r: &Row<'_>, message: &ChatMessage) -> Option<Element<'a, Messa
     };
     let mut line = row![].spacing(4).align_y(Alignment::Center);
     if !retracted {
-        // Replies in room private chats are not sent yet (the session refuses them).
-        if r.kind != Kind::RoomPrivate {
-            line = line.push(action(tr(lang, T::ActionReply), Action::Reply(id.clone())));
-        }
+        line = line.push(action(tr(lang, T::ActionReply), Action::Reply(id.clone())));
         // Ours are marked: a click takes them away again.
         let ours: Vec<&String> = message
             .extras
