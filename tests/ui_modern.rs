@@ -397,6 +397,31 @@ fn a_quick_reaction_from_the_row_sends_our_set() {
     assert_eq!(count(chat_view(&chat), "😂"), 0, "the row closes");
 }
 
+/// "+" after the quick reactions opens every emoji of the picker to react with.
+#[test]
+fn more_reactions_offer_the_whole_picker() {
+    let mut chat = chat_with_bob();
+    let question = chat.state.messages()[0].clone();
+    chat.state
+        .update(chat::Message::Action(Action::Toggle(question.id.clone())));
+    assert_eq!(
+        count(chat_view(&chat), "🌹"),
+        0,
+        "only the quick ones at first"
+    );
+    in_chat(&mut chat, |ui| {
+        ui.click("+").expect("more reactions");
+    });
+    let events = in_chat(&mut chat, |ui| {
+        ui.click("🌹").expect("🌹");
+    });
+    assert!(
+        matches!(events.as_slice(), [chat::Event::React { target, emojis }]
+            if *target == question.id && *emojis == vec!["🌹".to_owned()]),
+        "{events:?}"
+    );
+}
+
 fn tea_room(role: Role) -> joined::Room {
     let mut r = joined_room(vec![
         occupant("alice", role, Affiliation::None),

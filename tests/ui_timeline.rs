@@ -797,6 +797,14 @@ fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
             dir,
             &format!("modern-actions-{tag}"),
         );
+        chat.state
+            .update(chat::Message::Action(Action::MoreReactions));
+        shoot(
+            view(&chat, lang, previews),
+            size,
+            dir,
+            &format!("modern-more-reactions-{tag}"),
+        );
         // Our message's row: Edit and Delete too; then Delete's question.
         chat.state
             .update(chat::Message::Action(Action::Toggle(mine.id.clone())));

@@ -126,6 +126,7 @@ texts! {
     Loading => "Starting…", "正在启动…";
     Dismiss => "Dismiss", "关闭";
     EmojiPicker => "Emoji", "表情";
+    MoreReactions => "More reactions", "更多回应";
     QuoteFind => "Replying to an earlier message that is not loaded here: click to find it.", "回复的是一条未在此加载的较早消息：点击查找。";
     QuoteSeeking => "Looking for the message in the history…", "正在历史记录中查找这条消息…";
     QuoteNotFound => "The message it answers is not in the history.", "历史记录中没有它回复的那条消息。";

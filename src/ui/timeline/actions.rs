@@ -63,6 +63,8 @@ pub enum Action {
     /// A reply's quote whose original is not loaded was clicked: page back through
     /// the history (store, then archive) until it shows, as far as [`SEEK_PAGES`].
     Seek(String),
+    /// "+" after the quick reactions: all the picker's emoji, to react with.
+    MoreReactions,
     /// The composer's emoji button: open or close the picker.
     Picker,
     /// An emoji picked: into the composer at the cursor.
@@ -103,6 +105,8 @@ pub struct Actions {
     pub highlight: Option<LocalMessageId>,
     /// The composer's emoji picker is open.
     pub picker: bool,
+    /// The open action row shows every emoji to react with, not only the quick ones.
+    pub more_reactions: bool,
     /// The original of a clicked reply quote, being looked for: the id the reply
     /// names, and how many more older pages may be loaded for it.
     pub seeking: Option<(String, u8)>,
@@ -201,7 +205,12 @@ impl Actions {
         match action {
             Action::Toggle(id) => {
                 self.confirm = None;
+                self.more_reactions = false;
                 self.open = (self.open.as_ref() != Some(&id)).then_some(id);
+                None
+            }
+            Action::MoreReactions => {
+                self.more_reactions = !self.more_reactions;
                 None
             }
             Action::Reply(id) => {
@@ -476,6 +485,7 @@ pub fn under<'a>(r: &Row<'_>, message: &ChatMessage) -> Option<Element<'a, Messa
             .on_press(Message::Action(on))
     };
     let mut line = row![].spacing(4).align_y(Alignment::Center);
+    let mut more: Option<Element<'a, Message>> = None;
     if !retracted {
         line = line.push(action(tr(lang, T::ActionReply), Action::Reply(id.clone())));
         // Ours are marked: a click takes them away again.
@@ -494,6 +504,31 @@ pub fn under<'a>(r: &Row<'_>, message: &ChatMessage) -> Option<Element<'a, Messa
                     .style(theme::pill(mine))
                     .on_press(Message::React(id.clone(), emoji.to_owned())),
             );
+        }
+        line = line.push(iced::widget::tooltip(
+            button(text(if r.actions.more_reactions { "−" } else { "+" }).size(14))
+                .padding([0, 6])
+                .style(theme::pill(r.actions.more_reactions))
+                .on_press(Message::Action(Action::MoreReactions)),
+            text(tr(lang, T::MoreReactions)).size(12),
+            iced::widget::tooltip::Position::Top,
+        ));
+        if r.actions.more_reactions {
+            let mut grid = column![].spacing(2);
+            for chunk in PICKER.chunks(10) {
+                let mut emojis = row![].spacing(2);
+                for emoji in chunk {
+                    let mine = ours.iter().any(|e| e.as_str() == *emoji);
+                    emojis = emojis.push(
+                        button(text(*emoji).size(16))
+                            .padding([0, 4])
+                            .style(theme::pill(mine))
+                            .on_press(Message::React(id.clone(), (*emoji).to_owned())),
+                    );
+                }
+                grid = grid.push(emojis);
+            }
+            more = Some(grid.into());
         }
     }
     if editable(message) {
@@ -515,7 +550,11 @@ pub fn under<'a>(r: &Row<'_>, message: &ChatMessage) -> Option<Element<'a, Messa
                 .on_press(Message::Action(Action::Remove(id.clone()))),
         );
     }
-    Some(container(line).padding([2, 4]).style(theme::tag).into())
+    let content: Element<'a, Message> = match more {
+        Some(grid) => column![line, grid].spacing(4).into(),
+        None => line.into(),
+    };
+    Some(container(content).padding([2, 4]).style(theme::tag).into())
 }
 
 fn question<'a>(lang: Lang, what: Element<'a, Message>, confirm: &str) -> Element<'a, Message> {
