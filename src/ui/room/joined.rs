@@ -685,14 +685,7 @@ impl Room {
 
     /// A message action in the room's own timeline.
     fn on_action(&mut self, action: timeline::actions::Action) -> Option<Event> {
-        let shown: Vec<&ChatMessage> = self
-            .lines
-            .iter()
-            .filter_map(|l| match l {
-                Line::Chat(m) => Some(m.as_ref()),
-                Line::Notes(_) => None,
-            })
-            .collect();
+        let shown = chat_messages(&self.lines);
         let outcome = self.actions.update(action, &shown, &mut self.composer)?;
         let conversation = crate::ids::ConversationId::Room(self.jid.clone());
         match outcome {
@@ -725,14 +718,7 @@ impl Room {
 
     /// After an older page: show a reply's original looked for, or load the next page.
     pub fn seek_step(&mut self) -> Option<Event> {
-        let shown: Vec<&ChatMessage> = self
-            .lines
-            .iter()
-            .filter_map(|l| match l {
-                Line::Chat(m) => Some(m.as_ref()),
-                Line::Notes(_) => None,
-            })
-            .collect();
+        let shown = chat_messages(&self.lines);
         let more = self.older != Older::Exhausted;
         match self.actions.seek_step(&shown, more)? {
             timeline::actions::Outcome::Show => Some(Event::Show(LIST_ID)),
@@ -794,6 +780,17 @@ impl Room {
         }
         false
     }
+}
+
+/// The room's messages among its lines (without the notes), oldest first.
+fn chat_messages(lines: &[Line]) -> Vec<&ChatMessage> {
+    lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Chat(m) => Some(m.as_ref()),
+            Line::Notes(_) => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
