@@ -83,6 +83,9 @@ pub struct Settings {
     /// Tell the people we write to when we are typing (XEP-0085 chat states). The
     /// session sends none while this is off, whatever the UI asks.
     pub chat_states: bool,
+    /// Draw with the graphics card (wgpu) instead of in software (tiny-skia), from the
+    /// next start on (see [`renderer_wanted`]).
+    pub gpu: bool,
 }
 
 impl Default for Settings {
@@ -97,6 +100,7 @@ impl Default for Settings {
             close_to_tray: false,
             start_minimised: false,
             chat_states: true,
+            gpu: false,
         }
     }
 }
@@ -124,6 +128,23 @@ fn parse_jids(values: Vec<Value>) -> BTreeSet<BareJid> {
         .collect()
 }
 
+/// The file beside the database that says how to draw: read first thing at start, before
+/// the window (and long before the database) opens, so it cannot live in the store.
+const RENDERER_FILE: &str = "renderer";
+
+/// Writes the renderer choice into the data folder `dir`.
+pub fn save_renderer(dir: &std::path::Path, gpu: bool) -> std::io::Result<()> {
+    crate::paths::ensure_private_dir(dir)?;
+    let text: &[u8] = if gpu { b"gpu\n" } else { b"software\n" };
+    crate::paths::replace_private_file(&dir.join(RENDERER_FILE), text)
+}
+
+/// Whether the person chose the graphics card in Settings (read from the data folder
+/// `dir`); software when nothing or anything else is written there.
+pub fn renderer_wanted(dir: &std::path::Path) -> bool {
+    std::fs::read_to_string(dir.join(RENDERER_FILE)).is_ok_and(|t| t.trim() == "gpu")
+}
+
 impl Settings {
     /// Decodes stored settings; anything unreadable takes its default.
     pub fn decode(text: &str) -> Settings {
@@ -142,6 +163,7 @@ impl Settings {
             close_to_tray: field(&o, "close_to_tray", d.close_to_tray),
             start_minimised: field(&o, "start_minimised", d.start_minimised),
             chat_states: field(&o, "chat_states", d.chat_states),
+            gpu: field(&o, "gpu", d.gpu),
         }
     }
 
@@ -156,6 +178,7 @@ impl Settings {
             "close_to_tray": self.close_to_tray,
             "start_minimised": self.start_minimised,
             "chat_states": self.chat_states,
+            "gpu": self.gpu,
         });
         Ok(serde_json::to_string(&value)?)
     }
@@ -168,9 +191,16 @@ impl Settings {
             .unwrap_or_default())
     }
 
-    /// Saves the settings (flushed before returning).
+    /// Saves the settings (flushed before returning), and the renderer choice where
+    /// the next start reads it before anything else (`renderer` beside the database).
     pub fn save(&self, store: &Store) -> Result<(), ConfigError> {
-        Ok(store.set_pref(SETTINGS_KEY, &self.encode()?)?)
+        store.set_pref(SETTINGS_KEY, &self.encode()?)?;
+        if let Some(dir) = store.data_folder()
+            && let Err(e) = save_renderer(dir, self.gpu)
+        {
+            log::warn!("could not save the renderer choice: {e}");
+        }
+        Ok(())
     }
 
     /// Does this conversation notify?
@@ -458,5 +488,25 @@ mod tests {
                {"account":"a","peer":"@@","text":"x"}, 3]"#,
         );
         assert_eq!(skipped.0.len(), 1);
+    }
+
+    #[test]
+    fn the_renderer_choice_is_written_beside_the_database_for_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        assert!(!renderer_wanted(dir.path()), "software unless chosen");
+        let gpu = Settings {
+            gpu: true,
+            ..Settings::default()
+        };
+        gpu.save(&store).unwrap();
+        assert!(renderer_wanted(dir.path()));
+        assert!(Settings::load(&store).unwrap().gpu);
+        Settings::default().save(&store).unwrap();
+        assert!(!renderer_wanted(dir.path()));
+        // A store in memory has no folder: nothing is written anywhere.
+        let temporary = Store::open_temporary().unwrap();
+        assert!(temporary.data_folder().is_none());
+        gpu.save(&temporary).unwrap();
     }
 }

@@ -82,7 +82,11 @@ fn choose_renderer() {
     if std::env::var_os("ICED_BACKEND").is_some() {
         return;
     }
-    let gpu = std::env::var("LOQUAT_RENDERER").is_ok_and(|r| r.eq_ignore_ascii_case("gpu"));
+    // The environment wins over the choice made in Settings > General.
+    let gpu = match std::env::var("LOQUAT_RENDERER") {
+        Ok(r) => r.eq_ignore_ascii_case("gpu"),
+        Err(_) => loquat::paths::data_dir().is_some_and(|d| loquat::config::renderer_wanted(&d)),
+    };
     if !gpu {
         // SAFETY: called first thing in `main`, before any other thread exists.
         unsafe { std::env::set_var("ICED_BACKEND", "tiny-skia") };

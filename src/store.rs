@@ -321,6 +321,12 @@ impl Store {
         })
     }
 
+    /// The data folder the database lives in (its folder's parent); `None` for a
+    /// temporary store.
+    pub fn data_folder(&self) -> Option<&Path> {
+        self.keeper.as_ref()?.db()?.parent()
+    }
+
     /// The schema version recorded in the database.
     pub fn schema_version(&self) -> Result<u32, StoreError> {
         schema::stored_version(&self.db)

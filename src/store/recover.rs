@@ -58,6 +58,11 @@ pub(super) struct Keeper {
 }
 
 impl Keeper {
+    /// The database folder this keeper keeps for.
+    pub(super) fn db(&self) -> Option<&Path> {
+        self.path.parent()
+    }
+
     pub(super) fn new(db: &Path) -> Keeper {
         Keeper {
             path: keep_path(db),

@@ -398,6 +398,7 @@ texts! {
     NoFileChooser => "No file dialog can open: install a desktop portal with a file chooser (xdg-desktop-portal-gtk, -gnome or -kde) or zenity. Until then, drag files onto the window or paste them.", "无法打开文件选择框：请安装带文件选择功能的桌面门户（xdg-desktop-portal-gtk、-gnome 或 -kde）或 zenity。在此之前，可以把文件拖到窗口中或直接粘贴。";
     NoFileChooserBus => "No file dialog can open: there is no D-Bus session for the desktop portal, and zenity is not installed. Drag files onto the window or paste them instead.", "无法打开文件选择框：没有可供桌面门户使用的 D-Bus 会话，也未安装 zenity。请把文件拖到窗口中或直接粘贴。";
     ChatStatesToggle => "Tell people when I am typing", "让对方看到我正在输入";
+    GpuToggle => "Draw with the graphics card (smoother on some machines, about 100 MiB more memory; from the next start)", "使用显卡绘制（在部分电脑上更流畅，约多占用 100 MiB 内存；下次启动时生效）";
     TypingOne => "{who} is typing…", "{who} 正在输入…";
     TypingTwo => "{a} and {b} are typing…", "{a} 和 {b} 正在输入…";
     TypingMany => "Several people are typing…", "好几个人正在输入…";

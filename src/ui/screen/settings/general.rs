@@ -35,6 +35,8 @@ pub enum Message {
     StartMinimised(bool),
     /// Tell people when I am typing (XEP-0085).
     ChatStates(bool),
+    /// Draw with the graphics card from the next start.
+    Gpu(bool),
 }
 
 /// What the page asks of the app.
@@ -112,6 +114,7 @@ impl State {
             Message::CloseToTray(on) => s.close_to_tray = on,
             Message::StartMinimised(on) => s.start_minimised = on,
             Message::ChatStates(on) => s.chat_states = on,
+            Message::Gpu(on) => s.gpu = on,
         }
         (s != *current).then_some(Event::Changed(s))
     }
@@ -260,6 +263,10 @@ impl State {
                     .label(tr(lang, T::CloseToTray))
                     .text_size(14)
                     .on_toggle(Message::CloseToTray),
+                checkbox(s.gpu)
+                    .label(tr(lang, T::GpuToggle))
+                    .text_size(14)
+                    .on_toggle(Message::Gpu),
                 checkbox(s.start_minimised)
                     .label(tr(lang, T::StartMinimised))
                     .text_size(14)
