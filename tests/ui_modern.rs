@@ -655,6 +655,57 @@ fn in_a_room_typing_says_composing_then_paused_after_five_quiet_seconds() {
     assert!(!r.typing_pending(), "no clock needed any more");
 }
 
+/// In a room private chat too: composing to the occupant, then paused after five
+/// quiet seconds, in that private conversation (never in the room).
+#[test]
+fn in_a_private_chat_typing_says_composing_then_paused_to_the_occupant() {
+    let mut r = tea_room(Role::Participant);
+    let room = r.jid.clone();
+    r.update(joined::Message::OpenPrivate("bob".into()));
+    let private = ConversationId::Private {
+        room,
+        nick: "bob".into(),
+    };
+    let messages: Vec<joined::Message> = {
+        let mut ui = simulator(room_view(&r));
+        ui.click(iced::widget::Id::new(
+            loquat::ui::room::private::PRIVATE_COMPOSER_ID,
+        ))
+        .expect("composer");
+        ui.typewrite("hm");
+        ui.into_messages().collect()
+    };
+    let states = |events: Vec<joined::Event>| -> Vec<loquat::session::ChatState> {
+        events
+            .into_iter()
+            .filter_map(|e| match e {
+                joined::Event::Command(Command::SendChatState {
+                    state,
+                    conversation,
+                }) => {
+                    assert_eq!(conversation, private, "to the occupant, not the room");
+                    Some(state)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let events: Vec<_> = messages.into_iter().filter_map(|m| r.update(m)).collect();
+    assert_eq!(states(events), [loquat::session::ChatState::Composing]);
+    assert!(r.typing_pending(), "the clock runs for the private chat");
+    let now = std::time::Instant::now();
+    let later: Vec<_> = [1, 6, 7]
+        .into_iter()
+        .filter_map(|s| {
+            r.update(joined::Message::Tick(
+                now + std::time::Duration::from_secs(s),
+            ))
+        })
+        .collect();
+    assert_eq!(states(later), [loquat::session::ChatState::Paused], "once");
+    assert!(!r.typing_pending());
+}
+
 #[test]
 fn in_a_private_chat_up_edits_reply_replies_and_delete_retracts_there() {
     let mut r = tea_room(Role::Participant);

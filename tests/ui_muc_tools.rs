@@ -333,9 +333,15 @@ fn message_privately_opens_its_own_conversation() {
         .into_iter()
         .filter_map(|m| room.update(m))
         .collect();
+    // Typing told bob (not the room) once, then the message went to him.
     assert!(
-        matches!(events.as_slice(), [joined::Event::Command(Command::SendPrivate { nick, body, .. })]
-            if nick == "bob" && body == "psst, bob"),
+        matches!(events.as_slice(), [
+            joined::Event::Command(Command::SendChatState {
+                conversation: loquat::ids::ConversationId::Private { nick: to, .. },
+                state: loquat::session::ChatState::Composing,
+            }),
+            joined::Event::Command(Command::SendPrivate { nick, body, .. }),
+        ] if to == "bob" && nick == "bob" && body == "psst, bob"),
         "{events:?}"
     );
     // Bob's answer lands here, not among the room's lines.

@@ -442,8 +442,17 @@ impl Room {
                 };
                 state.map(|state| self.chat_state(state))
             }
-            Message::Tick(now) => (self.composing.tick(now) && self.status == Status::Joined)
-                .then(|| self.chat_state(crate::session::ChatState::Paused)),
+            Message::Tick(now) => {
+                if self.composing.tick(now) && self.status == Status::Joined {
+                    return Some(self.chat_state(crate::session::ChatState::Paused));
+                }
+                // The open private chat's "paused", to the occupant.
+                let nick = self.private_open.clone()?;
+                match self.privates.get_mut(&nick)?.tick(now, &self.jid, &nick)? {
+                    private::Event::Command(c) => Some(Event::Command(c)),
+                    _ => None,
+                }
+            }
             Message::Timeline(m) => self.on_timeline(m),
             Message::Leave => {
                 self.leaving = true;
@@ -676,6 +685,11 @@ impl Room {
     /// "Paused" is still to be said: the app ticks a clock for it.
     pub fn typing_pending(&self) -> bool {
         self.composing.waiting()
+            || self
+                .private_open
+                .as_ref()
+                .and_then(|n| self.privates.get(n))
+                .is_some_and(|p| p.typing_pending())
     }
 
     /// We are a moderator here: "Remove…" on every message.

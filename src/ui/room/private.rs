@@ -3,7 +3,7 @@
 
 use crate::ids::LocalMessageId;
 use crate::model::{ChatMessage, Direction};
-use crate::session::Command;
+use crate::session::{ChatState, Command};
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
 use crate::ui::timeline;
@@ -28,6 +28,8 @@ pub struct Private {
     pub history: History,
     /// The "⋯" row, a question, editing.
     pub actions: timeline::actions::Actions,
+    /// Our typing, as said to the occupant (XEP-0085): composing, then paused.
+    composing: timeline::typing::Composing,
 }
 
 /// The stored history of a private chat: read when it first opens, older pages on
@@ -133,6 +135,18 @@ impl Private {
         }
     }
 
+    /// "Paused" is still to be said to the occupant.
+    pub fn typing_pending(&self) -> bool {
+        self.composing.waiting()
+    }
+
+    /// A second passed: "paused" when five went by since the last keystroke.
+    pub fn tick(&mut self, now: std::time::Instant, room: &BareJid, nick: &str) -> Option<Event> {
+        self.composing
+            .tick(now)
+            .then(|| chat_state(room, nick, ChatState::Paused))
+    }
+
     /// What to do (`Back` is the room's business).
     pub fn update(&mut self, message: Message, room: &BareJid, nick: &str) -> Option<Event> {
         let message = match message {
@@ -140,7 +154,21 @@ impl Private {
             Message::Timeline(m) => m,
         };
         match message {
-            timeline::Message::Edit(action) => self.composer.perform(action),
+            timeline::Message::Edit(action) => {
+                let edit = action.is_edit();
+                self.composer.perform(action);
+                if !edit {
+                    return None;
+                }
+                let state = if self.composer.text().trim().is_empty() {
+                    self.composing.emptied().then_some(ChatState::Paused)
+                } else {
+                    self.composing
+                        .keystroke(std::time::Instant::now())
+                        .then_some(ChatState::Composing)
+                };
+                return state.map(|state| chat_state(room, nick, state));
+            }
             timeline::Message::Send => {
                 let body = timeline::to_send(&self.composer)?;
                 self.composer = text_editor::Content::new();
@@ -166,6 +194,7 @@ impl Private {
                     },
                 };
                 self.actions.sent();
+                self.composing.sent();
                 return Some(Event::Command(command));
             }
             timeline::Message::Action(action) => {
@@ -298,4 +327,12 @@ impl Private {
         )
         .into()
     }
+}
+
+/// Our chat state in the private chat with `nick` of `room`.
+fn chat_state(room: &BareJid, nick: &str, state: ChatState) -> Event {
+    Event::Command(Command::SendChatState {
+        conversation: conversation(room, nick),
+        state,
+    })
 }
