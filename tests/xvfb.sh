@@ -20,7 +20,10 @@ start_xvfb() {
     # is the write end it reports on.
     exec {fd}<>"$fifo"
     rm -rf "$dir"
-    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>&"$fd" >"$log" 2>&1 &
+    # -noreset: by default Xvfb resets itself when its last client leaves. The end-to-end
+    # run quits Loquat and starts it again at once; a connection made during that reset
+    # failed ("Can't open display", CI run 27), and the restarted window never appeared.
+    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>&"$fd" >"$log" 2>&1 &
     XVFB_PID=$!
     while ((waited < timeout)); do
         if read -r -t 1 -u "$fd" disp; then
