@@ -607,9 +607,16 @@ impl Omemo {
         bundle: &Bundle,
     ) -> Result<(), OmemoError> {
         self.clear_error();
-        let key_ok = |k: &[u8]| k.len() == xml::PUBLIC_KEY_LEN && k.first() == Some(&0x05);
+        // A Curve25519 key is a 0x05 type byte and the u-coordinate, whose top bit is
+        // always clear: a key with it set decodes to the same point (the top bit is
+        // ignored), so it is another spelling of a key, refused rather than trusted.
+        let key_ok = |k: &[u8]| {
+            k.len() == xml::PUBLIC_KEY_LEN
+                && k.first() == Some(&0x05)
+                && k.last().is_some_and(|b| b & 0x80 == 0)
+        };
         if !key_ok(&bundle.identity_key) || !key_ok(&bundle.signed_pre_key) {
-            return Err(OmemoError::BadBundle("key length"));
+            return Err(OmemoError::BadBundle("key encoding"));
         }
         if bundle.signature.len() != xml::SIGNATURE_LEN {
             return Err(OmemoError::BadBundle("signature length"));

@@ -163,6 +163,18 @@ fn errors_are_values() {
         carol.build_session(BOB, bob.device_id(), &b),
         Err(OmemoError::BadBundle(_))
     ));
+
+    // The same identity key spelt with its ignored top bit set: the signature still
+    // verifies (the point is the same), but it is not how a key is written, and
+    // trusting it would trust a second spelling of one key. The fuzz target found it.
+    let mut b = bob.bundle().unwrap();
+    if let Some(last) = b.identity_key.last_mut() {
+        *last ^= 0x80;
+    }
+    assert!(matches!(
+        carol.build_session(BOB, bob.device_id(), &b),
+        Err(OmemoError::BadBundle("key encoding"))
+    ));
 }
 
 #[test]
