@@ -17,6 +17,7 @@ pub mod binding;
 pub mod connect;
 pub mod files;
 pub mod flood;
+pub mod handover;
 mod history_sync;
 pub mod insecure;
 mod order;
@@ -41,8 +42,9 @@ pub struct SessionParams {
     pub resource: Option<String>,
     /// Where messages and the roster are persisted before they are shown.
     pub store: Option<crate::store::Store>,
-    /// Onboarding check: any connection failure is final (no retry) so the form can
-    /// show it at once.
+    /// Onboarding check: until the first login works, any connection failure is final
+    /// (no retry) so the form can show it at once; after that the session is the
+    /// account's own (see `handover`) and reconnects as any other.
     pub verify_only: bool,
     /// PLAIN login allowed when the server offers no SCRAM (the account's choice; with
     /// a store, its preference `connect::allow_plain_pref` allows it too).

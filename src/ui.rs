@@ -429,14 +429,18 @@ impl App {
                 }
             }
             Message::Onboarding(message) => {
-                let (task, event) = self.onboarding.update(message);
+                let (task, event) = self.onboarding.update(message, self.store.as_ref());
                 let task = task.map(Message::Onboarding);
                 match event {
                     Some(onboarding::Event::SignedIn {
                         account,
                         password,
                         allow_plain,
-                    }) => Task::batch([task, self.signed_in(*account, password, allow_plain)]),
+                        session,
+                    }) => Task::batch([
+                        task,
+                        self.signed_in(*account, password, allow_plain, session),
+                    ]),
                     Some(onboarding::Event::Closed) => {
                         self.onboarding = onboarding::State::new();
                         self.screen = Screen::Accounts;

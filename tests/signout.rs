@@ -16,7 +16,7 @@ use loquat::ids::AccountId;
 use loquat::model::{Account, ServerOverride, Trust};
 use loquat::session::{Command, Handle, Update, UpdateKind};
 use loquat::ui::app::account_state::AccountState;
-use loquat::ui::app::session_bridge::params_for;
+use loquat::ui::app::session_bridge::{params_for, session_for};
 use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::i18n::Lang;
 use loquat::ui::{App, Message};
@@ -261,4 +261,173 @@ fn quitting_waits_at_most_two_seconds_for_a_server_that_does_not_answer() {
         "quitting took {took:?}"
     );
     app_rt.shutdown_background();
+}
+
+/// Runs `task` on `rt` and returns the messages it produced (nothing else it asks for).
+fn outputs(rt: &Runtime, task: iced::Task<Message>) -> Vec<Message> {
+    let Some(mut stream) = iced_runtime::task::into_stream(task) else {
+        return Vec::new();
+    };
+    rt.block_on(async {
+        let mut out = Vec::new();
+        while let Some(action) = stream.next().await {
+            if let iced_runtime::Action::Output(message) = action {
+                out.push(message);
+            }
+        }
+        out
+    })
+}
+
+/// Signing in through the form is one session: the session that checked the password
+/// goes on as the account's (no available, unavailable, available flap at contacts,
+/// and no second login).
+#[test]
+fn signing_in_is_one_session_a_contact_sees_one_arrival() {
+    use loquat::ui::screen::onboarding::Message as Form;
+
+    let server = TestServer::start();
+    let (user, password) = server.fresh_user("alice");
+    let (contact, contact_password) = server.fresh_user("bob");
+    let test_rt = runtime();
+    let watcher = test_rt.block_on(Watcher::start(&server, &contact, &contact_password));
+
+    // Alice and Bob are contacts already (set up from another device, then signed out).
+    let elsewhere = runtime();
+    let state = AccountState::new(account(&server, &user), Some(password.clone()));
+    let rx = start_session(&elsewhere, &state);
+    let handle = online_and_watched(&test_rt, &rx, None, &watcher, &user, &contact);
+    handle.send(Command::Disconnect).expect("session alive");
+    let gone = test_rt.block_on(watcher.wait(10, |_| watcher.available(&user).is_empty()));
+    assert!(gone, "the other device never signed out");
+    elsewhere.shutdown_background();
+
+    // A new install: the sign-in form, filled in as a person would.
+    let app_rt = runtime();
+    let mut app = App::from_startup(Lang::En, Startup::default());
+    let at = |m: Form| Message::Onboarding(m);
+    for message in [
+        at(Form::AddressChanged(user.clone())),
+        at(Form::PasswordChanged(password)),
+        at(Form::HostChanged("127.0.0.1".into())),
+        at(Form::PortChanged(server.c2s_port().to_string())),
+        at(Form::CaPathChanged(server.ca_path().display().to_string())),
+    ] {
+        let _ = app.update(message);
+    }
+    let pressed = Instant::now();
+    let read_ca = app.update(at(Form::Submit));
+    let mut check = iced::Task::none();
+    for message in outputs(&app_rt, read_ca) {
+        check = app.update(message);
+    }
+    let id = app
+        .pending_login()
+        .cloned()
+        .expect("the form checks the login");
+    let reports = outputs(&app_rt, check);
+    assert_eq!(reports.len(), 1, "one decisive report: {reports:?}");
+    for message in reports {
+        let _ = app.update(message);
+    }
+    assert!(app.is_main_screen(), "the login worked");
+    let state = app.account_state(&id).expect("the new account").clone();
+    assert!(
+        state.handover.holds(),
+        "the checked session waits for the account"
+    );
+
+    // The account's subscription starts: it goes on with the checked session.
+    let params = params_for(&state, None).expect("password");
+    let (tx, rx) = mpsc::channel();
+    app_rt.spawn(async move {
+        let mut updates = std::pin::pin!(session_for(&params, &state.handover));
+        while let Some(update) = updates.next().await {
+            if tx.send(update).is_err() {
+                return;
+            }
+        }
+    });
+    next(&rx, Some(&mut app), "Ready", |k| {
+        matches!(k, UpdateKind::Ready(_)).then_some(())
+    });
+    next(&rx, Some(&mut app), "Online", |k| {
+        matches!(k, UpdateKind::Online { .. }).then_some(())
+    });
+    let arrived = test_rt.block_on(watcher.wait(10, |_| !watcher.available(&user).is_empty()));
+    assert!(arrived, "the contact never saw {user} sign in");
+    let seen_after = watcher
+        .seen()
+        .iter()
+        .find(|s| s.available && s.at > pressed && s.from.starts_with(&format!("{user}/")))
+        .map(|s| s.at.duration_since(pressed));
+    // Anything still on its way (a second login, a goodbye) settles.
+    std::thread::sleep(Duration::from_secs(2));
+    let since: Vec<(bool, String)> = watcher
+        .seen()
+        .into_iter()
+        .filter(|s| s.at > pressed && s.from.starts_with(&format!("{user}/")))
+        .map(|s| (s.available, s.from))
+        .collect();
+    eprintln!("Sign in pressed -> contact sees the presence: {seen_after:?}; seen {since:?}");
+    assert_eq!(
+        since.iter().filter(|(available, _)| !available).count(),
+        0,
+        "the contact saw {user} leave while signing in: {since:?}"
+    );
+    assert_eq!(since.len(), 1, "one arrival, no flap: {since:?}");
+    assert_eq!(server.sessions_of(&user).len(), 1, "one session");
+}
+
+/// The checked session, once handed over, is the account's own: when its connection
+/// drops and the server cannot be reached, it says it will retry instead of giving up
+/// as a failed check would.
+#[test]
+fn a_handed_over_session_retries_after_its_connection_drops() {
+    use loquat::ui::app::session_bridge::{CheckReport, check_login};
+
+    let server = TestServer::start();
+    let (user, password) = server.fresh_user("alice");
+    let proxy = FaultProxy::start(server.c2s_port());
+    let mut account = account(&server, &user);
+    account.server.port = Some(proxy.port());
+    let rt = runtime();
+    let mut params = params_for(&AccountState::new(account, Some(password)), None).expect("pw");
+    params.verify_only = true;
+    let reports: Vec<CheckReport> = rt
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(20), check_login(params).collect()).await
+        })
+        .expect("the check ends");
+    let [CheckReport::SignedIn { session, .. }] = &reports[..] else {
+        panic!("not signed in: {reports:?}");
+    };
+    let running = session.take().expect("a parked session");
+    let (tx, rx) = mpsc::channel();
+    rt.spawn(async move {
+        let mut updates = std::pin::pin!(running);
+        while let Some(update) = updates.next().await {
+            if tx.send(update).is_err() {
+                return;
+            }
+        }
+    });
+    next(&rx, None, "Online", |k| {
+        matches!(k, UpdateKind::Online { .. }).then_some(())
+    });
+    // The network goes: the connection is cut and the server refuses new ones.
+    drop(proxy);
+    let outcome = next(&rx, None, "a retry or a failure", |k| match k {
+        // A retry after a failed attempt (0 is the drop itself being reported).
+        UpdateKind::Disconnected {
+            retry_in_secs: Some(wait),
+            ..
+        } if *wait >= 1 => Some(Ok(())),
+        UpdateKind::Failed(e) => Some(Err(e.clone())),
+        _ => None,
+    });
+    assert!(
+        outcome.is_ok(),
+        "the session gave up like a failed check: {outcome:?}"
+    );
 }

@@ -3,6 +3,8 @@
 
 use crate::session::SessionError;
 use crate::session::connect::{self, ConnectConfig};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_xmpp::stanzastream::Connection;
@@ -32,9 +34,13 @@ pub(super) fn reconnector(
     reports: mpsc::UnboundedSender<Report>,
     no_retry: bool,
 ) -> impl FnMut(Option<String>, oneshot::Sender<Connection>) + Send + 'static {
+    // `no_retry` holds only until a login works: a checked session handed over to the
+    // account (`session::handover`) reconnects like any other.
+    let no_retry = Arc::new(AtomicBool::new(no_retry));
     move |_location, mut slot| {
         let cfg = cfg.clone();
         let reports = reports.clone();
+        let no_retry = no_retry.clone();
         tokio::spawn(async move {
             let mut attempt = 0u32;
             let mut delay = Duration::from_secs(1);
@@ -47,11 +53,12 @@ pub(super) fn reconnector(
                 };
                 match result {
                     Ok(auth) => {
+                        no_retry.store(false, Ordering::Relaxed);
                         let _ = reports.send(Report::Authenticated(auth.mechanism));
                         let _ = slot.send(auth.connection);
                         return;
                     }
-                    Err(e) if e.is_fatal() || no_retry => {
+                    Err(e) if e.is_fatal() || no_retry.load(Ordering::Relaxed) => {
                         let _ = reports.send(Report::Fatal(e));
                         // Keep the slot until the session is dropped: dropping it would
                         // make the stanza stream treat this as a crash.

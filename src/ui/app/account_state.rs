@@ -104,6 +104,9 @@ pub struct AccountState {
     pub own_status: String,
     /// PLAIN login allowed for this account (its store preference, read at start-up).
     pub allow_plain: bool,
+    /// The sign-in form's session, signed in and waiting for the account's subscription
+    /// to take it up (`session::handover`); empty otherwise.
+    pub handover: crate::session::handover::Handover,
 }
 
 /// How many messages per conversation are kept in memory.
@@ -129,6 +132,7 @@ impl AccountState {
             own_show: Show::Online,
             own_status: String::new(),
             allow_plain: false,
+            handover: Default::default(),
         }
     }
 

@@ -27,6 +27,7 @@ impl App {
         mut account: Account,
         password: String,
         allow_plain: bool,
+        session: crate::session::handover::Handover,
     ) -> Task<Message> {
         account.position = self
             .accounts
@@ -49,6 +50,7 @@ impl App {
         self.accounts.retain(|a| a.account.id != account.id);
         let mut state = AccountState::new(account, Some(password));
         state.allow_plain = allow_plain;
+        state.handover = session;
         self.accounts.push(state);
         self.screen = if self.onboarding.is_adding() {
             Screen::Accounts

@@ -2,13 +2,13 @@
 //! one-shot login check of the sign-in form.
 
 use crate::ids::AccountId;
-use crate::session::{self, Command, SessionParams, Update, UpdateKind};
+use crate::session::handover::Handover;
+use crate::session::{self, SessionParams, Update, UpdateKind};
 use crate::store::Store;
 use crate::ui::app::account_state::AccountState;
 use futures::stream::{self, Stream, StreamExt};
 use iced::Subscription;
 use std::hash::{Hash, Hasher};
-use std::time::Duration;
 
 /// Identifies one session subscription. Only the account and the generation count
 /// for identity, so renaming an account does not reconnect it; bumping the generation
@@ -18,6 +18,9 @@ pub struct SessionKey {
     pub account_id: AccountId,
     pub generation: u64,
     pub params: SessionParams,
+    /// The session the sign-in form checked the login with, when there is one: it is
+    /// taken up instead of starting another (not part of the identity).
+    pub handover: Handover,
 }
 
 impl Hash for SessionKey {
@@ -28,7 +31,18 @@ impl Hash for SessionKey {
 }
 
 fn start(key: &SessionKey) -> impl Stream<Item = Update> + use<> {
-    session::run(key.params.clone())
+    session_for(&key.params, &key.handover)
+}
+
+/// The account's session: the one the sign-in form parked in `handover`, or a new one.
+pub fn session_for(
+    params: &SessionParams,
+    handover: &Handover,
+) -> impl Stream<Item = Update> + Send + use<> {
+    match handover.take() {
+        Some(running) => futures::future::Either::Left(running),
+        None => futures::future::Either::Right(session::run(params.clone())),
+    }
 }
 
 /// The parameters of the real (not verify-only) session of an account.
@@ -65,6 +79,7 @@ pub fn subscription<'a>(
                         account_id: state.account.id.clone(),
                         generation: state.generation,
                         params,
+                        handover: state.handover.clone(),
                     },
                     start,
                 ))
@@ -77,36 +92,43 @@ pub fn subscription<'a>(
 pub enum CheckReport {
     /// The decisive update: `Online`, `Failed` or `Disconnected`.
     Update(Box<Update>),
+    /// The login worked: `update` is the `Online` update, and the session that made it
+    /// waits in `session` for the account to take it up.
+    SignedIn {
+        update: Box<Update>,
+        session: Handover,
+    },
     /// The session ended without saying whether the login worked.
     Ended(AccountId),
 }
 
-/// Runs a verify-only session until it is online (then disconnects it cleanly) or
-/// fails. Only the decisive update is reported.
+/// Runs the new account's session until it is online or fails. Online, the session is
+/// parked in the report's [`Handover`] (with everything read from it so far) for the
+/// account to go on with: one session per sign-in. Only the decisive update is
+/// reported.
 pub fn check_login(params: SessionParams) -> impl Stream<Item = CheckReport> {
     let account = params.account.clone();
     let (tx, rx) = futures::channel::mpsc::unbounded();
     let runner = async move {
-        let mut updates = std::pin::pin!(session::run(params));
-        let mut handle = None;
+        let mut updates = session::run(params).boxed();
+        let mut seen = Vec::new();
         while let Some(update) = updates.next().await {
             match &update.kind {
-                UpdateKind::Ready(h) => handle = Some(h.clone()),
                 UpdateKind::Online { .. } => {
-                    let _ = tx.unbounded_send(CheckReport::Update(Box::new(update)));
-                    if let Some(handle) = &handle {
-                        let _ = handle.send(Command::Disconnect);
-                    }
-                    // Let the session say goodbye to the server, but not for ever.
-                    let drain = async { while updates.next().await.is_some() {} };
-                    let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+                    let report = Box::new(update.clone());
+                    seen.push(update);
+                    let session = Handover::park(seen, updates);
+                    let _ = tx.unbounded_send(CheckReport::SignedIn {
+                        update: report,
+                        session,
+                    });
                     return;
                 }
                 UpdateKind::Failed(_) | UpdateKind::Disconnected { .. } => {
                     let _ = tx.unbounded_send(CheckReport::Update(Box::new(update)));
                     return;
                 }
-                _ => {}
+                _ => seen.push(update),
             }
         }
         let _ = tx.unbounded_send(CheckReport::Ended(account));
@@ -133,6 +155,7 @@ mod tests {
             account_id: state.account.id.clone(),
             generation: state.generation,
             params: params_for(state, None).unwrap(),
+            handover: Handover::default(),
         };
         let before = hash_of(&key(&state));
         state.account.display_name = Some("Renamed".into());

@@ -3,7 +3,9 @@
 
 use crate::ids::AccountId;
 use crate::model::{Account, ServerOverride, Trust};
+use crate::session::handover::Handover;
 use crate::session::{SessionError, SessionParams, UpdateKind};
+use crate::store::Store;
 use crate::ui::app::session_bridge::{CheckReport, check_login};
 use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::theme;
@@ -43,6 +45,9 @@ pub enum Event {
         password: String,
         /// PLAIN login was allowed for it (see `session::connect::allow_plain_pref`).
         allow_plain: bool,
+        /// The signed-in session, for the account to go on with (empty when the
+        /// report came without one).
+        session: Handover,
     },
     /// The person left the "add another account" form.
     Closed,
@@ -91,6 +96,21 @@ pub struct State {
     pinned: Vec<String>,
     phase: Phase,
     error: Option<FormError>,
+    /// The app's store, for the checked session (see `update`).
+    store: StoreSlot,
+}
+
+#[derive(Default)]
+struct StoreSlot(Option<Store>);
+
+impl std::fmt::Debug for StoreSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "store"
+        } else {
+            "no store"
+        })
+    }
 }
 
 impl State {
@@ -130,7 +150,14 @@ impl State {
         )
     }
 
-    pub fn update(&mut self, message: Message) -> (Task<Message>, Option<Event>) {
+    /// `store`: where the new account's session keeps what it receives (the checked
+    /// session goes on as the account's own).
+    pub fn update(
+        &mut self,
+        message: Message,
+        store: Option<&Store>,
+    ) -> (Task<Message>, Option<Event>) {
+        self.store = StoreSlot(store.cloned());
         match message {
             Message::AddressChanged(value) => {
                 self.address = value;
@@ -249,8 +276,10 @@ impl State {
             password: self.password.clone(),
             server: account.server.clone(),
             trust: account.trust.clone(),
-            resource: None,
-            store: None,
+            // As the account's sessions will ask (`session_bridge::params_for`): this
+            // one goes on as the account's session when the login works.
+            resource: Some(crate::session::stable_resource(&account.id)),
+            store: self.store.0.clone(),
             verify_only: true,
             allow_plain: self.allow_plain,
         };
@@ -269,6 +298,16 @@ impl State {
                 self.error = Some(FormError::CheckEnded);
                 None
             }
+            CheckReport::SignedIn { update, session } if update.account == account.id => {
+                let account = Box::new(account.clone());
+                self.phase = Phase::Done;
+                Some(Event::SignedIn {
+                    account,
+                    password: self.password.clone(),
+                    allow_plain: self.allow_plain,
+                    session,
+                })
+            }
             CheckReport::Update(update) if update.account == account.id => match update.kind {
                 UpdateKind::Online { .. } => {
                     let account = Box::new(account.clone());
@@ -277,6 +316,7 @@ impl State {
                         account,
                         password: self.password.clone(),
                         allow_plain: self.allow_plain,
+                        session: Handover::default(),
                     })
                 }
                 UpdateKind::Failed(error) | UpdateKind::Disconnected { error, .. } => {
