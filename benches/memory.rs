@@ -25,6 +25,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{cpu_secs, dir_size, memory};
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -41,46 +45,6 @@ use support::TestServer;
 use support::session::{Updates, jid, local_params, next_matching};
 
 type Error = Box<dyn std::error::Error>;
-
-fn cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
-}
-
-/// (PSS, RSS, USS) in MiB from /proc/PID/smaps_rollup.
-fn memory(pid: u32) -> Option<(f64, f64, f64)> {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    let field = |name: &str| -> f64 {
-        rollup
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1024.0
-    };
-    Some((
-        field("Pss:"),
-        field("Rss:"),
-        field("Private_Clean:") + field("Private_Dirty:"),
-    ))
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
 
 /// Whether Lua's DBI driver for SQLite is installed (Debian: lua-dbi-sqlite3).
 fn sqlite_driver_installed() -> bool {

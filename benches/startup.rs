@@ -8,6 +8,9 @@
 //! - Loquat with a prepared data folder: 3 accounts, 50 conversations (20 messages
 //!   each), a 100-contact roster per account. No password is stored, so the accounts
 //!   wait for theirs and nothing touches the network (they point at 127.0.0.1:9 anyway);
+//! - the scale case of issue #21 (`LOQUAT_BENCH_SCALE` messages, default 1,000,000, 0 to
+//!   skip; written before the runs, about a minute): 3 accounts, a 2,000-contact roster,
+//!   200 chats and 100 rooms sharing those messages;
 //! - the same folder drawn by wgpu (`LOQUAT_RENDERER=gpu`; on a machine without a GPU,
 //!   a software Vulkan or GL driver);
 //! - Gajim and Dino with a fresh profile (no account), when `gajim` / `dino` are
@@ -27,7 +30,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-use loquat::ids::{AccountId, LocalMessageId};
+#[path = "common/mod.rs"]
+mod common;
+use common::{cpu_secs, dir_size, memory};
+
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
 use loquat::store::Store;
 use std::io::{BufRead, BufReader, Read};
@@ -82,18 +89,91 @@ fn prepare_inbox(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// The scale case of issue #21: 3 accounts, a 2,000-contact roster in all, 200 chats and
+/// 100 rooms (the app rejoins a room it has history of, and reads its newest page at
+/// start), and `total` messages shared out over those 300 conversations.
+fn prepare_scale(dir: &Path, total: usize) -> Result<(), Error> {
+    const CONTACTS: usize = 2_000;
+    const CHATS: usize = 200;
+    const ROOMS: usize = 100;
+    let store = Store::open(&dir.join("db"))?;
+    let t0 = 1_700_000_000_000i64;
+    let each = total / (CHATS + ROOMS);
+    let mut conversations = Vec::new();
+    for a in 0..ACCOUNTS {
+        let mut account = Account::new(BareJid::new(&format!("me{a}@unreachable.invalid"))?);
+        account.position = a as u32;
+        account.server.host = Some("127.0.0.1".into());
+        account.server.port = Some(9);
+        store.save_account(&account)?;
+        let contacts: Vec<Contact> = (0..CONTACTS / ACCOUNTS)
+            .map(|c| Contact {
+                jid: BareJid::new(&format!("friend{c}@example.org")).unwrap(),
+                name: Some(format!("Friend {c} of {a}")),
+                subscription: Subscription::Both,
+                pending_out: false,
+                groups: vec![format!("Group {}", c % 12)],
+            })
+            .collect();
+        store.save_roster(&account.id, Some("1"), &contacts)?;
+        for c in (a..CHATS).step_by(ACCOUNTS) {
+            let peer = BareJid::new(&format!("friend{c}@example.org"))?;
+            conversations.push((account.id.clone(), ConversationId::Chat(peer)));
+        }
+        for r in (a..ROOMS).step_by(ACCOUNTS) {
+            let room = BareJid::new(&format!("room{r}@rooms.example.org"))?;
+            conversations.push((account.id.clone(), ConversationId::Room(room)));
+        }
+    }
+    // Written in rounds across the conversations, as history arrives over time.
+    let rounds = each.div_ceil(ROUND);
+    for round in 0..rounds {
+        let mut batch = Vec::with_capacity(SETUP_BATCH);
+        for (conv, (account, conversation)) in conversations.iter().enumerate() {
+            for n in round * ROUND..((round + 1) * ROUND).min(each) {
+                batch.push(in_conversation(account, conversation.clone(), conv, n, t0));
+                if batch.len() == SETUP_BATCH {
+                    store.insert_old_messages(&batch)?;
+                    batch.clear();
+                }
+            }
+        }
+        store.insert_old_messages(&batch)?;
+    }
+    store.flush()?;
+    Ok(())
+}
+
+/// Messages per conversation in one round of [`prepare_scale`], and per write.
+const ROUND: usize = 100;
+const SETUP_BATCH: usize = 10_000;
+
 fn message(account: &AccountId, peer: &BareJid, conv: usize, n: usize, t0: i64) -> ChatMessage {
+    in_conversation(account, ConversationId::Chat(peer.clone()), conv, n, t0)
+}
+
+fn in_conversation(
+    account: &AccountId,
+    conversation: ConversationId,
+    conv: usize,
+    n: usize,
+    t0: i64,
+) -> ChatMessage {
     let incoming = !n.is_multiple_of(3);
+    let sender = match &conversation {
+        ConversationId::Chat(_) => String::new(),
+        _ => format!("member{}", n % 7),
+    };
     ChatMessage {
         id: LocalMessageId::generate(),
         account: account.clone(),
-        conversation: loquat::ids::ConversationId::Chat(peer.clone()),
+        conversation,
         direction: if incoming {
             Direction::Incoming
         } else {
             Direction::Outgoing
         },
-        sender: String::new(),
+        sender,
         body: format!("message {n} in conversation {conv}: a line of ordinary chat text"),
         timestamp_ms: t0 + (conv * 1_000 + n) as i64 * 60_000,
         stanza_id_attr: Some(format!("attr-{conv}-{n}")),
@@ -218,32 +298,6 @@ struct Run {
     uss: f64,
     cpu_10s: f64,
     idle_pct: f64,
-}
-
-fn cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
-}
-
-/// (PSS, RSS, USS) in MiB from /proc/PID/smaps_rollup.
-fn memory(pid: u32) -> Option<(f64, f64, f64)> {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    let field = |name: &str| -> f64 {
-        rollup
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1024.0
-    };
-    Some((
-        field("Pss:"),
-        field("Rss:"),
-        field("Private_Clean:") + field("Private_Dirty:"),
-    ))
 }
 
 fn window_mapped(display: &str, pid: u32) -> bool {
@@ -403,6 +457,21 @@ fn main() -> Result<(), Error> {
         println!("  Xvfb and xdotool are needed (Debian: xvfb, xdotool): nothing measured");
         return Ok(());
     }
+    let scale_total: usize =
+        std::env::var("LOQUAT_BENCH_SCALE").map_or(Ok(1_000_000), |v| v.parse())?;
+    let scale = prepared.path().join("scale");
+    if scale_total > 0 {
+        let t = Instant::now();
+        prepare_scale(&scale, scale_total)?;
+        let bytes = dir_size(&scale);
+        println!(
+            "  scale data folder: {scale_total} messages in 200 chats and 100 rooms, 2,000 contacts, \
+             written in {:.1} s; {:.0} MB on disk ({:.0} bytes a message)",
+            t.elapsed().as_secs_f64(),
+            bytes as f64 / 1e6,
+            bytes as f64 / scale_total as f64
+        );
+    }
     let mut subjects = vec![
         Subject {
             name: "Loquat, inbox (tiny-skia)",
@@ -426,6 +495,18 @@ fn main() -> Result<(), Error> {
             loquat: true,
         },
     ];
+    if scale_total > 0 {
+        subjects.insert(
+            1,
+            Subject {
+                name: "Loquat, scale case (tiny-skia)",
+                program: loquat.clone(),
+                data: Some(scale.clone()),
+                env: Vec::new(),
+                loquat: true,
+            },
+        );
+    }
     for (name, program) in [
         ("Gajim, no account", "gajim"),
         ("Dino, no account", "dino-im"),

@@ -14,10 +14,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
+#[path = "common/mod.rs"]
+mod common;
+use common::dir_size;
+
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{ChatMessage, Delivery, Direction};
 use loquat::store::{Inserted, Store};
-use std::path::Path;
 use std::time::{Duration, Instant};
 use xmpp_parsers::jid::BareJid;
 
@@ -89,20 +92,6 @@ fn disk_per_message(n: u64) -> Result<f64, Error> {
     // sled's flusher lets go a moment after the last handle.
     std::thread::sleep(Duration::from_millis(500));
     Ok(dir_size(&path) as f64 / n as f64)
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 fn micros(d: Duration) -> f64 {
