@@ -50,13 +50,39 @@ pub fn run(launch: Launch) -> iced::Result {
         crate::instance::Request::Open(uri) => Some(uri),
         crate::instance::Request::Show => None,
     };
-    iced::application(move || App::boot(lang, uri.clone()), App::update, App::view)
-        .title(App::title)
-        .subscription(App::subscription)
-        .theme(App::theme)
-        .window(window_settings())
-        .run()
+    // The store and the keyring are read from now on, beside iced's own start (fonts,
+    // window, renderer), so the first frame can show the inbox or the sign-in form.
+    let early = early_startup();
+    iced::application(
+        move || {
+            let early = early.lock().ok().and_then(|mut e| e.take());
+            App::boot(lang, uri.clone(), early)
+        },
+        App::update,
+        App::view,
+    )
+    .title(App::title)
+    .subscription(App::subscription)
+    .theme(App::theme)
+    .window(window_settings())
+    .run()
 }
+
+/// Loads the start-up state on a thread of its own; its result comes on the receiver.
+fn early_startup() -> Arc<std::sync::Mutex<Option<std::sync::mpsc::Receiver<Startup>>>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("loquat-startup".into())
+        .spawn(move || {
+            let _ = tx.send(startup::load(open_secrets));
+        });
+    Arc::new(std::sync::Mutex::new(spawned.ok().map(|_| rx)))
+}
+
+/// How long `boot` waits for the early start-up before it shows "Loading" instead: the
+/// store and keyring are usually read by the time iced asks, and a window whose first
+/// frame is already the inbox is worth this short wait.
+const EARLY_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The keyring used for passwords (blocking: called off the UI thread at start-up).
 pub fn open_secrets() -> Result<Arc<dyn SecretStore>, SecretError> {
@@ -206,17 +232,52 @@ pub struct App {
 
 impl App {
     /// The first state: loading, while the store and keyring open off the UI thread.
-    pub fn boot(lang: Lang, uri: Option<String>) -> (Self, Task<Message>) {
+    pub fn boot(
+        lang: Lang,
+        uri: Option<String>,
+        early: Option<std::sync::mpsc::Receiver<Startup>>,
+    ) -> (Self, Task<Message>) {
         let mut app = App::from_startup(lang, Startup::default());
         app.screen = Screen::Loading;
         app.pending_uri = uri;
-        let task = Task::perform(blocking(|| startup::load(open_secrets)), |result| {
+        let tray = desktop::start_tray(lang);
+        let failed = |e: String| Startup {
+            store_error: Some(e),
+            ..Startup::default()
+        };
+        let loading = match early {
+            Some(rx) => match rx.recv_timeout(EARLY_WAIT) {
+                Ok(startup) => {
+                    log::debug!("start-up state read before the first frame");
+                    let task = app.update(Message::Started(startup));
+                    return (app, Task::batch([task, tray]));
+                }
+                // Still reading (a slow keyring, a big store): show "Loading" meanwhile.
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    log::debug!("start-up state not read yet: showing Loading");
+                    Task::perform(blocking(move || rx.recv()), move |result| {
+                        Message::Started(match result {
+                            Ok(Ok(startup)) => startup,
+                            Ok(Err(_)) => failed("start-up ended without a result".into()),
+                            Err(e) => failed(e),
+                        })
+                    })
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Self::load_task(),
+            },
+            None => Self::load_task(),
+        };
+        (app, Task::batch([loading, tray]))
+    }
+
+    /// Reads the start-up state off the UI thread.
+    fn load_task() -> Task<Message> {
+        Task::perform(blocking(|| startup::load(open_secrets)), |result| {
             Message::Started(result.unwrap_or_else(|e| Startup {
                 store_error: Some(e),
                 ..Startup::default()
             }))
-        });
-        (app, Task::batch([task, desktop::start_tray(lang)]))
+        })
     }
 
     /// The app as start-up found things: the sign-in form when there is no account,
