@@ -680,14 +680,14 @@ impl App {
             Screen::General => self.general_view(),
         };
         let body = self.with_overlays(body);
-        match self.screen {
+        widgets::calm::calm(match self.screen {
             Screen::Loading | Screen::Onboarding => {
                 self.notices.above(lang, body, Message::Notices)
             }
             Screen::Main | Screen::Accounts | Screen::General => {
                 self.notices.under(lang, body, Message::Notices)
             }
-        }
+        })
     }
 
     fn main_view(&self) -> Element<'_, Message> {

@@ -555,3 +555,82 @@ fn the_conversation_header_mutes_and_unmutes() {
     click(&mut app, "Unmute");
     assert!(app.settings().notifies(&jid("dave@example.org")));
 }
+
+/// A focused text field stops blinking (and asking for frames) ten seconds after the
+/// last key or click, shows its caret steadily, and blinks again at the next key: an
+/// open window that nobody touches draws nothing (issue #21, "idle is idle").
+#[test]
+fn the_caret_stops_blinking_when_nobody_types() {
+    use iced::widget::text_input;
+    use iced::{Event, Point, keyboard, mouse, window};
+    use iced_runtime::core::renderer::Headless;
+    use iced_runtime::user_interface::{Cache, State, UserInterface};
+    use loquat::ui::widgets::calm::{QUIET_AFTER, calm};
+    use std::time::{Duration, Instant};
+
+    let mut renderer = futures::executor::block_on(<iced::Renderer as Headless>::new(
+        iced::Font::DEFAULT,
+        iced::Pixels(16.0),
+        Some("tiny-skia"),
+    ))
+    .expect("tiny-skia");
+    let size = iced::Size::new(400.0, 100.0);
+    let inside = Point::new(50.0, 15.0);
+    let mut cache = Cache::default();
+    // One frame's events through the view; the redraw it asks for.
+    let mut frame = |events: &[Event]| -> window::RedrawRequest {
+        let view = calm(text_input("Type here", "").on_input(|s| s).into());
+        let mut ui: UserInterface<'_, String, iced::Theme, iced::Renderer> =
+            UserInterface::build(view, size, std::mem::take(&mut cache), &mut renderer);
+        let (state, _) = ui.update(
+            events,
+            mouse::Cursor::Available(inside),
+            &mut renderer,
+            &mut iced_runtime::core::clipboard::Null,
+            &mut Vec::new(),
+        );
+        cache = ui.into_cache();
+        match state {
+            State::Updated { redraw_request, .. } => redraw_request,
+            State::Outdated => window::RedrawRequest::NextFrame,
+        }
+    };
+    let redraw = |at: Instant| Event::Window(window::Event::RedrawRequested(at));
+    let blinks = |r: window::RedrawRequest| matches!(r, window::RedrawRequest::At(_));
+
+    // Clicked into: the caret blinks (a frame is asked for at the next half second).
+    frame(&[
+        Event::Window(window::Event::Focused),
+        Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Left)),
+        Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Left)),
+    ]);
+    let clicked = Instant::now();
+    assert!(blinks(frame(&[redraw(
+        clicked + Duration::from_millis(100)
+    )])));
+    assert!(blinks(frame(&[redraw(clicked + QUIET_AFTER / 2)])));
+    // Nobody typed for the quiet time: no more frames are asked for. (Far ahead: the
+    // idle clock is the process's, and other tests running beside this one click too.)
+    let idle = Instant::now() + QUIET_AFTER * 100;
+    assert_eq!(frame(&[redraw(idle)]), window::RedrawRequest::Wait);
+    assert_eq!(
+        frame(&[redraw(idle + Duration::from_secs(60))]),
+        window::RedrawRequest::Wait
+    );
+    // A key: blinking again.
+    let key = Event::Keyboard(keyboard::Event::KeyPressed {
+        key: keyboard::Key::Character("a".into()),
+        modified_key: keyboard::Key::Character("a".into()),
+        physical_key: keyboard::key::Physical::Unidentified(
+            keyboard::key::NativeCode::Unidentified,
+        ),
+        location: keyboard::Location::Standard,
+        modifiers: keyboard::Modifiers::default(),
+        text: Some("a".into()),
+        repeat: false,
+    });
+    frame(&[key]);
+    assert!(blinks(frame(&[redraw(
+        Instant::now() + Duration::from_millis(100)
+    )])));
+}

@@ -1,6 +1,8 @@
 //! Small pieces several panels share: the account chip and tag, unread badges, and the
 //! connection line of an account in plain words.
 
+pub mod calm;
+
 use crate::model::Account;
 use crate::session::SessionError;
 use crate::ui::app::account_state::{AccountState, Connection};
