@@ -22,7 +22,8 @@
 //! the app prints the wall-clock time of that frame); at 10 s: PSS, RSS and USS
 //! (`/proc/PID/smaps_rollup`) and the CPU time used so far; then the CPU used over the
 //! next `LOQUAT_BENCH_IDLE` seconds (default 20) with nothing happening, as a percentage
-//! of one core. Medians of `LOQUAT_BENCH_RUNS` runs (default 3), and each figure as a
+//! of one core. Each window is given the keyboard focus once mapped (there is no window
+//! manager), so a focused text field's caret is part of the idle figure. Medians of `LOQUAT_BENCH_RUNS` runs (default 3), and each figure as a
 //! ratio to Loquat with its inbox (measured in the same run).
 //!
 //! Under `cargo test --all-targets` (no `--bench` argument) it only prepares and checks
@@ -300,14 +301,32 @@ struct Run {
     idle_pct: f64,
 }
 
-fn window_mapped(display: &str, pid: u32) -> bool {
-    Command::new("xdotool")
+/// The id of `pid`'s visible window, once it is mapped.
+fn window_mapped(display: &str, pid: u32) -> Option<String> {
+    let out = Command::new("xdotool")
         .args(["search", "--onlyvisible", "--pid", &pid.to_string()])
         .env("DISPLAY", display)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .output()
-        .is_ok_and(|o| !o.stdout.is_empty())
+        .ok()?;
+    let id = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()?
+        .trim()
+        .to_owned();
+    (!id.is_empty()).then_some(id)
+}
+
+/// Gives the window the keyboard focus, as a window manager does with a new window
+/// (Xvfb has none): a focused text field blinks its caret, which the idle figure counts.
+fn focus_window(display: &str, id: &str) {
+    let _ = Command::new("xdotool")
+        .args(["windowfocus", id])
+        .env("DISPLAY", display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 fn unix_us() -> u128 {
@@ -384,8 +403,11 @@ fn run_once(subject: &Subject, display: &str, idle: Duration) -> Result<Run, Err
     }
     let mut run = Run::default();
     while spawned.elapsed() < SETTLED {
-        if run.mapped.is_none() && window_mapped(display, pid) {
+        if run.mapped.is_none()
+            && let Some(id) = window_mapped(display, pid)
+        {
             run.mapped = Some(spawned.elapsed().as_secs_f64());
+            focus_window(display, &id);
         }
         if run.first_frame.is_none()
             && let Ok(us) = rx.try_recv()
