@@ -7,6 +7,7 @@ pub mod config;
 pub mod ids;
 pub mod instance;
 pub mod logging;
+pub mod memory;
 pub mod model;
 pub mod notify;
 pub mod omemo;

@@ -597,8 +597,11 @@ impl App {
                 ));
             }
             UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
-            // History already arrived message by message.
-            UpdateKind::CaughtUp => {}
+            // History already arrived message by message. What the burst freed goes
+            // back to the system (`memory`).
+            UpdateKind::CaughtUp => {
+                return Task::perform(blocking(crate::memory::give_back_freed), |_| ()).discard();
+            }
             UpdateKind::MessageChanged(message) => {
                 if let Some(open) = self.main.chat_mut()
                     && open.account == account
