@@ -8,6 +8,7 @@
 //! passes `session::flood` (presences, room occupants, subjects and typing held back, the
 //! latest of each, while the UI is behind; messages never).
 
+mod blocking;
 mod changes;
 mod inbound;
 mod outbound;
@@ -444,6 +445,8 @@ impl Actor {
             xmpp::disco::info_query(),
         );
         self.send(disco).await;
+        let blocking = xmpp::blocking::discover(&mut self.proto);
+        self.send(blocking).await;
         self.emit(UpdateKind::Online {
             bound,
             mechanism: self.mechanism.clone(),
@@ -522,6 +525,9 @@ impl Actor {
                 self.send_attachment(to, attachment, id).await
             }
             Command::Disconnect => {}
+            block @ (Command::Block { .. } | Command::Unblock { .. }) => {
+                self.on_block_command(block).await
+            }
             Command::Correct {
                 conversation,
                 target,

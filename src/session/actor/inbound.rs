@@ -90,6 +90,7 @@ impl Actor {
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
                 Event::Muc(e) => self.on_muc(e).await,
                 Event::Answer { token, result } => self.on_answer(token, result).await,
+                Event::Blocking(e) => self.on_block_event(e),
                 Event::Modify(m) => self.on_modify(*m).await,
                 Event::ChatState {
                     conversation,

@@ -96,6 +96,8 @@ pub struct AccountState {
     /// Bounded against floods (`model::presences`).
     presences: crate::model::presences::PresenceBook<Availability>,
     pub requests: Vec<BareJid>,
+    /// Who the account blocks, and what its server offers (XEP-0191, XEP-0377).
+    pub blocking: crate::quiet::Blocking,
     pub conversations: Vec<ConversationEntry>,
     /// The latest messages of each conversation seen in this run, so a conversation
     /// opens with them at once (and still shows them when there is no store).
@@ -124,6 +126,7 @@ impl AccountState {
             contacts: BTreeMap::new(),
             presences: Default::default(),
             requests: Vec::new(),
+            blocking: Default::default(),
             conversations: Vec::new(),
             recent: HashMap::new(),
             own_show: Show::Online,
@@ -201,6 +204,35 @@ impl AccountState {
 
     pub fn add_request(&mut self, from: BareJid) {
         crate::model::presences::add_request(&mut self.requests, from);
+    }
+
+    /// A chat with `peer` is a request (quiet box): not a contact, not ourselves.
+    pub fn is_request(&self, peer: &BareJid) -> bool {
+        crate::quiet::is_request(
+            &ConversationId::Chat(peer.clone()),
+            &self.account.jid,
+            self.in_roster(peer),
+        )
+    }
+
+    /// The conversations that are requests (not blocked), newest first.
+    pub fn request_entries(&self) -> impl Iterator<Item = &ConversationEntry> {
+        self.conversations
+            .iter()
+            .filter(|c| !c.room && self.is_request(&c.peer) && !self.blocking.blocks(&c.peer))
+    }
+
+    /// The blocklist arrived or changed: blocked people's contact requests go.
+    pub fn set_blocking(&mut self, blocking: crate::quiet::Blocking) {
+        self.blocking = blocking;
+        let blocking = &self.blocking;
+        self.requests.retain(|j| !blocking.blocks(j));
+    }
+
+    /// Forget a conversation (a request deleted): its line goes.
+    pub fn forget_conversation(&mut self, peer: &BareJid) {
+        self.conversations.retain(|c| c.room || &c.peer != peer);
+        self.recent.remove(peer);
     }
 
     pub fn remove_request(&mut self, from: &BareJid) {

@@ -595,6 +595,28 @@ impl App {
                 ));
             }
             UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
+            UpdateKind::Blocklist {
+                items,
+                supported,
+                reporting,
+            } => state.set_blocking(crate::quiet::Blocking {
+                items,
+                supported,
+                reporting,
+            }),
+            UpdateKind::BlockRefused { block, jids, error } => {
+                let jids: Vec<String> = jids.iter().map(|j| j.to_string()).collect();
+                let key = match (block, state.blocking.supported) {
+                    (_, false) => T::BlockUnsupported,
+                    (true, true) => T::BlockRefused,
+                    (false, true) => T::UnblockRefused,
+                };
+                self.notice(trf(
+                    lang,
+                    key,
+                    &[("jid", &jids.join(", ")), ("detail", &error)],
+                ));
+            }
             // History already arrived message by message.
             UpdateKind::CaughtUp => {}
             UpdateKind::MessageChanged(message) => {
