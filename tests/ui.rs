@@ -404,8 +404,8 @@ fn messages_for_a_closed_conversation_count_as_unread() {
     }));
     assert_eq!(app.title(), "(1) Loquat");
     assert!(
-        shows(&app, "not in contacts"),
-        "carol is marked as not in contacts"
+        shows(&app, "Requests (1)"),
+        "carol is not a contact: her chat is a request (issue #18)"
     );
     assert!(
         shows(&app, "are you there?"),

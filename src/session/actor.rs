@@ -12,6 +12,7 @@ mod blocking;
 mod changes;
 mod inbound;
 mod outbound;
+mod quiet;
 mod reconnect;
 mod rooms;
 mod roomtools;
@@ -146,6 +147,8 @@ struct Actor {
     /// together at the end of a run of stanzas that arrived at once.
     live: Vec<(ChatMessage, Option<Box<Stanza>>)>,
     tools: roomtools::Tools,
+    /// Receipts strangers asked for, sent when they are accepted (`quiet.rs`).
+    held_receipts: crate::quiet::HeldReceipts<Stanza>,
 }
 
 async fn actor(params: SessionParams, tx: super::flood::Outlet) {
@@ -206,6 +209,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         walks: order::Walks::default(),
         live: Vec::new(),
         tools: roomtools::Tools::default(),
+        held_receipts: Default::default(),
     };
     a.load_cached_roster().await;
 
@@ -492,9 +496,7 @@ impl Actor {
             | Command::RemoveContact { .. }
             | Command::AnswerSubscription { .. }) => self.on_roster_command(roster).await,
             Command::Resend { id } => self.resend(id).await,
-            Command::MarkDisplayed { peer, id } => {
-                self.send(xmpp::message::displayed(peer, id)).await;
-            }
+            Command::MarkDisplayed { peer, id } => self.mark_displayed(peer, id).await,
             // The store places older pages by the archive's order, not by time.
             Command::ChatLoadOlder {
                 peer,

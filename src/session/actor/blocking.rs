@@ -9,11 +9,16 @@ use crate::xmpp::blocking::{self, BlockEvent};
 impl Actor {
     pub(super) async fn on_block_command(&mut self, command: Command) {
         let (stanza, block, jids) = match command {
-            Command::Block { jids, report } => (
-                blocking::block(&mut self.proto, jids.clone(), report),
-                true,
-                jids,
-            ),
+            Command::Block { jids, report } => {
+                for jid in &jids {
+                    self.held_receipts.drop_peer(&jid.to_bare());
+                }
+                (
+                    blocking::block(&mut self.proto, jids.clone(), report),
+                    true,
+                    jids,
+                )
+            }
             Command::Unblock { jids } => (
                 blocking::unblock(&mut self.proto, jids.clone()),
                 false,

@@ -123,6 +123,11 @@ impl App {
                     }
                 }
             }
+            sidebar::Event::Request {
+                account,
+                jid,
+                action,
+            } => return self.on_request(account, jid, action),
             sidebar::Event::Answered {
                 account,
                 jid,
