@@ -682,6 +682,10 @@ impl App {
                     write_as,
                     account_online: state.is_online(),
                     muted: !self.settings().notifies(peer),
+                    blocked: state
+                        .blocking
+                        .supported
+                        .then(|| state.blocking.blocks(peer)),
                     previews: Some(&self.transfers.previews),
                     transfers: self
                         .transfers

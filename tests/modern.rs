@@ -491,6 +491,7 @@ async fn what_the_chat_view_sends_slixmpp_reads_as_correction_reply_and_paused()
                 write_as: Vec::new(),
                 account_online: true,
                 muted: false,
+                blocked: None,
                 transfers: None,
                 previews: None,
             }));

@@ -102,6 +102,7 @@ fn chat_view(chat: &Chat) -> iced::Element<'_, chat::Message> {
         write_as: Vec::new(),
         account_online: true,
         muted: false,
+        blocked: None,
         transfers: None,
         previews: None,
     })

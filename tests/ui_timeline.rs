@@ -169,6 +169,7 @@ fn chat_view<'a>(chat: &'a Chat, previews: &'a Previews) -> iced::Element<'a, ch
         write_as: Vec::new(),
         account_online: true,
         muted: false,
+        blocked: None,
         transfers: None,
         previews: Some(previews),
     })
@@ -782,6 +783,7 @@ fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
             write_as: Vec::new(),
             account_online: true,
             muted: false,
+            blocked: None,
             transfers: None,
             previews: Some(previews),
         })

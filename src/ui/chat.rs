@@ -1,5 +1,7 @@
 //! One open conversation: header, message history and composer.
 
+mod block;
+
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Delivery};
 use crate::ui::app::account_state::Availability;
@@ -42,6 +44,8 @@ pub enum Message {
     Retry(LocalMessageId),
     /// Mute or unmute this conversation's notifications.
     ToggleMute,
+    /// Block (`true`) or unblock the contact (XEP-0191).
+    SetBlocked(bool),
     /// The attach button.
     Attach,
     /// Download the file a message carries.
@@ -153,6 +157,8 @@ pub struct Context<'a> {
     pub account_online: bool,
     /// Its notifications are muted.
     pub muted: bool,
+    /// The contact is blocked (`Some(true)`) or not; `None`: the server cannot block.
+    pub blocked: Option<bool>,
     /// The conversation's file transfers, shown above the composer.
     pub transfers: Option<Element<'a, Message>>,
     /// Inline image previews of received files.
@@ -371,6 +377,10 @@ impl State {
                 })
             }
             Message::ToggleMute => Some(Event::ToggleMute),
+            Message::SetBlocked(block) => Some(Event::Command(block::command(
+                self.conversation.jid(),
+                block,
+            ))),
             Message::Attach => Some(Event::Attach),
             Message::Download(id) => self
                 .messages
@@ -640,6 +650,9 @@ impl State {
                 .style(theme::tag),
             iced::widget::tooltip::Position::Bottom,
         ));
+        if let Some(blocked) = cx.blocked {
+            top = top.push(block::button(lang, blocked));
+        }
         let header = container(top)
             .padding([10, 16])
             .width(Length::Fill)

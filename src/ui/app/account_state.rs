@@ -344,9 +344,12 @@ impl AccountState {
 
     /// What the title and tray count: unread chat messages, and the messages of rooms
     /// that mention us (ordinary room traffic only shows on the room's line).
+    /// Unread messages that call for attention (title, tray, account badges): not
+    /// those of requests from strangers, which wait quietly (`crate::quiet`).
     pub fn unread_total(&self) -> u32 {
         self.conversations
             .iter()
+            .filter(|c| c.room || !self.is_request(&c.peer))
             .map(|c| if c.room { c.mentions } else { c.unread })
             .sum()
     }
@@ -407,6 +410,15 @@ mod tests {
     #[test]
     fn recent_conversations_come_first_and_count_unread() {
         let mut s = state();
+        for peer in ["a@x.org", "b@x.org", "c@x.org"] {
+            s.upsert_contact(Contact {
+                jid: BareJid::new(peer).unwrap(),
+                name: None,
+                subscription: crate::model::Subscription::Both,
+                pending_out: false,
+                groups: Vec::new(),
+            });
+        }
         assert!(s.note_message(&message("a@x.org", 10, Direction::Incoming), false));
         assert!(!s.note_message(&message("b@x.org", 20, Direction::Outgoing), false));
         assert!(!s.note_message(&message("c@x.org", 5, Direction::Incoming), true));
@@ -415,5 +427,23 @@ mod tests {
         assert_eq!(s.unread_total(), 1);
         s.mark_read(&BareJid::new("a@x.org").unwrap());
         assert_eq!(s.unread_total(), 0);
+    }
+
+    /// A stranger's unread chat is a request: it waits quietly, out of the count.
+    #[test]
+    fn requests_do_not_count_as_unread() {
+        let mut s = state();
+        s.note_message(&message("stranger@x.org", 10, Direction::Incoming), false);
+        assert_eq!(s.request_entries().count(), 1);
+        assert_eq!(s.unread_total(), 0);
+        s.upsert_contact(Contact {
+            jid: BareJid::new("stranger@x.org").unwrap(),
+            name: None,
+            subscription: crate::model::Subscription::None,
+            pending_out: true,
+            groups: Vec::new(),
+        });
+        assert_eq!(s.request_entries().count(), 0);
+        assert_eq!(s.unread_total(), 1, "accepted: it counts");
     }
 }

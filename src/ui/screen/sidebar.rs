@@ -412,6 +412,7 @@ impl State {
                 });
             }
             Message::Request(account, jid, action) => {
+                self.edit = None;
                 return Some(Event::Request {
                     account,
                     jid,

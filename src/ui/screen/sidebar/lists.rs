@@ -448,6 +448,16 @@ fn edit_form<'a>(
                 ]
                 .spacing(6),
             )
+            .push(
+                // Blocking keeps the contact; their messages and presence stop.
+                button(text(tr(lang, T::Block)).size(13))
+                    .style(theme::link_button)
+                    .on_press(Message::Request(
+                        form.account.clone(),
+                        form.jid.clone(),
+                        super::RequestAction::Block { report: false },
+                    )),
+            )
             .into()
     };
     container(content)
