@@ -65,6 +65,24 @@ async fn blocking_round_trip_and_blocked_messages_are_not_stored() {
     let (mut updates, handle, _) = online(params.clone()).await;
     let first = wait_for(&mut updates, 10, "the blocklist", blocklist_of).await;
     assert!(first.is_empty(), "{first:?}");
+    // Another client of the same account (a second resource) hears of the block.
+    let mut other = local_params(
+        AccountId("alice-phone".into()),
+        server.c2s_port(),
+        server.ca_pem(),
+        &alice,
+        &alice_pw,
+        None,
+    );
+    other.resource = Some("phone".into());
+    let (mut other_updates, other_handle, _) = online(other).await;
+    wait_for(
+        &mut other_updates,
+        10,
+        "the phone's blocklist",
+        blocklist_of,
+    )
+    .await;
 
     handle
         .send(Command::Block {
@@ -77,6 +95,17 @@ async fn blocking_round_trip_and_blocked_messages_are_not_stored() {
     })
     .await;
     assert_eq!(items, vec![Jid::new(&bob).unwrap()]);
+    let pushed = wait_for(&mut other_updates, 10, "the push to the phone", |k| {
+        blocklist_of(k).filter(|i| !i.is_empty())
+    })
+    .await;
+    assert_eq!(
+        pushed,
+        vec![Jid::new(&bob).unwrap()],
+        "pushed by the server"
+    );
+    other_handle.sign_out().await;
+    drop(other_updates);
 
     // Bob writes while blocked, then Carol: once Carol's message is here, Bob's would
     // have been too.
