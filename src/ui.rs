@@ -686,6 +686,7 @@ impl App {
                         .blocking
                         .supported
                         .then(|| state.blocking.blocks(peer)),
+                    request: state.is_request(peer),
                     previews: Some(&self.transfers.previews),
                     transfers: self
                         .transfers

@@ -103,6 +103,7 @@ fn chat_view(chat: &Chat) -> iced::Element<'_, chat::Message> {
         account_online: true,
         muted: false,
         blocked: None,
+        request: false,
         transfers: None,
         previews: None,
     })

@@ -327,3 +327,28 @@ fn render_requests_for_review() {
         );
     }
 }
+
+/// An open request offers Accept in its header too.
+#[test]
+fn an_open_request_offers_accept_in_its_header() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let (mut app, mut rx) = start(&rt, Lang::ZhCn, &store);
+    assert_eq!(support::app::count(&app, "接受"), 1, "the sidebar's");
+    for task in click(&mut app, SPAM) {
+        run(&rt, &mut app, task);
+    }
+    assert_eq!(support::app::count(&app, "接受"), 2, "and the header's");
+    let _ = commands(&mut rx);
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Accept));
+    let sent = commands(&mut rx);
+    assert!(
+        matches!(sent.as_slice(), [Command::AddContact { jid: j, subscribe: true, .. }] if j.as_str() == SPAM),
+        "{sent:?}"
+    );
+    // Bob's chat is no request: no Accept in its header.
+    for task in click(&mut app, "lunch?") {
+        run(&rt, &mut app, task);
+    }
+    assert_eq!(support::app::count(&app, "接受"), 1);
+}

@@ -170,6 +170,7 @@ fn chat_view<'a>(chat: &'a Chat, previews: &'a Previews) -> iced::Element<'a, ch
         account_online: true,
         muted: false,
         blocked: None,
+        request: false,
         transfers: None,
         previews: Some(previews),
     })
@@ -784,6 +785,7 @@ fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
             account_online: true,
             muted: false,
             blocked: None,
+            request: false,
             transfers: None,
             previews: Some(previews),
         })
