@@ -352,3 +352,41 @@ fn an_open_request_offers_accept_in_its_header() {
     }
     assert_eq!(support::app::count(&app, "接受"), 1);
 }
+
+/// No read marker to a stranger, even with their chat on screen and the window
+/// focused; accepting them sends it.
+#[test]
+fn no_read_marker_to_a_stranger_until_accepted() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let (mut app, mut rx) = start(&rt, Lang::En, &store);
+    let _ = app.update(Message::WindowFocused(true));
+    for task in click(&mut app, SPAM) {
+        run(&rt, &mut app, task);
+    }
+    let mut spam = message(SPAM, "still there?", chrono::Utc::now().timestamp_millis());
+    spam.stanza_id_attr = Some("m2".into());
+    feed(&mut app, UpdateKind::Message(spam));
+    let sent = commands(&mut rx);
+    assert!(
+        !sent
+            .iter()
+            .any(|c| matches!(c, Command::MarkDisplayed { .. })),
+        "{sent:?}"
+    );
+    feed(
+        &mut app,
+        UpdateKind::ContactChanged(Contact {
+            jid: jid(SPAM),
+            name: None,
+            subscription: Subscription::None,
+            pending_out: true,
+            groups: Vec::new(),
+        }),
+    );
+    let sent = commands(&mut rx);
+    assert!(
+        matches!(sent.as_slice(), [Command::MarkDisplayed { peer, id }] if peer.as_str() == SPAM && id == "m2"),
+        "{sent:?}"
+    );
+}

@@ -156,6 +156,13 @@ impl App {
         let Some(conversation) = self.main.chat() else {
             return;
         };
+        // No read marker to a stranger until they are accepted (`crate::quiet`).
+        if self
+            .account_state(&conversation.account)
+            .is_some_and(|s| s.is_request(conversation.conversation.jid()))
+        {
+            return;
+        }
         let Some(last) = conversation
             .messages()
             .iter()
@@ -535,7 +542,14 @@ impl App {
                 state.connection = Connection::Failed(error);
             }
             UpdateKind::Roster(contacts) => state.set_roster(contacts),
-            UpdateKind::ContactChanged(contact) => state.upsert_contact(contact),
+            UpdateKind::ContactChanged(contact) => {
+                let peer = contact.jid.clone();
+                state.upsert_contact(contact);
+                // An accepted request on screen: its read marker may go now.
+                if self.main.chat().is_some_and(|c| c.is(&account, &peer)) {
+                    self.send_displayed();
+                }
+            }
             UpdateKind::ContactRemoved(jid) => state.remove_contact(&jid),
             UpdateKind::Presence { from, show, status } => state.set_presence(&from, show, status),
             UpdateKind::SubscriptionRequest { from } => state.add_request(from),
