@@ -306,6 +306,19 @@ fn render_requests_for_review() {
             let snapshot = ui.snapshot(&theme).expect("snapshot");
             assert!(snapshot.matches_image(dir.join(name)).expect("png"));
         }
+        for task in click(&mut app, SPAM) {
+            run(&rt, &mut app, task);
+        }
+        let _ = std::fs::remove_file(dir.join(format!("{name}-open-tiny-skia.png")));
+        {
+            let mut ui = sim(&app);
+            let snapshot = ui.snapshot(&theme).expect("snapshot");
+            assert!(
+                snapshot
+                    .matches_image(dir.join(format!("{name}-open")))
+                    .expect("png")
+            );
+        }
         let _ = app.update(Message::Sidebar(
             loquat::ui::screen::sidebar::Message::OpenAccounts,
         ));
