@@ -12,6 +12,7 @@ pub mod model;
 pub mod notify;
 pub mod omemo;
 pub mod paths;
+pub mod quiet;
 pub mod secrets;
 pub mod session;
 pub mod store;

@@ -19,6 +19,9 @@ pub struct Context<'a> {
     pub muted: bool,
     /// The message mentions our nickname (rooms).
     pub mention: bool,
+    /// The sender is a stranger: the chat is a request (`crate::quiet`), which never
+    /// notifies.
+    pub stranger: bool,
 }
 
 /// Should `msg` raise a desktop notification?
@@ -34,6 +37,9 @@ pub fn should_notify(msg: &ChatMessage, ctx: &Context<'_>) -> bool {
         return false;
     }
     if ctx.own_presence == Show::DoNotDisturb {
+        return false;
+    }
+    if ctx.stranger && !msg.conversation.in_room() {
         return false;
     }
     if msg.conversation.is_room() {
@@ -142,7 +148,18 @@ mod tests {
             own_presence: Show::Online,
             muted: false,
             mention: false,
+            stranger: false,
         }
+    }
+
+    /// A stranger's chat is a request: it never notifies (issue #18).
+    #[test]
+    fn strangers_do_not_notify() {
+        let m = msg(Direction::Incoming, false);
+        let mut c = ctx(None, false);
+        assert!(should_notify(&m, &c));
+        c.stranger = true;
+        assert!(!should_notify(&m, &c));
     }
 
     #[test]

@@ -179,6 +179,17 @@ pub enum Command {
         conversation: ConversationId,
         state: ChatState,
     },
+    /// Block these addresses (XEP-0191), with a spam report each (XEP-0377) when
+    /// `report` and the server takes reports. Refused in words when the server does
+    /// not block.
+    Block {
+        jids: Vec<Jid>,
+        report: bool,
+    },
+    /// Unblock these addresses.
+    Unblock {
+        jids: Vec<Jid>,
+    },
     /// End the session cleanly.
     Disconnect,
     // --- group chat (XEP-0045) ---
@@ -417,6 +428,19 @@ pub enum UpdateKind {
     },
     /// Group chat: room state, occupants, invitations, bookmarks.
     Room(rooms::RoomUpdate),
+    /// The account's blocklist as the server keeps it (after sign-in, a change by us or
+    /// by another of our clients), and whether the server blocks and takes reports.
+    Blocklist {
+        items: Vec<Jid>,
+        supported: bool,
+        reporting: bool,
+    },
+    /// A block (or unblock) was not done: the server refused, or does not block.
+    BlockRefused {
+        block: bool,
+        jids: Vec<Jid>,
+        error: String,
+    },
     /// The archive catch-up of this stream has ended: everything the server archive
     /// holds for this account is stored (or the archive could not be read to the end).
     CaughtUp,

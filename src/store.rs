@@ -34,6 +34,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 mod changes;
+mod forget;
 mod gaps;
 mod history;
 mod keys;

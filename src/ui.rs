@@ -747,6 +747,11 @@ impl App {
                     write_as,
                     account_online: state.is_online(),
                     muted: !self.settings().notifies(peer),
+                    blocked: state
+                        .blocking
+                        .supported
+                        .then(|| state.blocking.blocks(peer)),
+                    request: state.is_request(peer),
                     previews: Some(&self.transfers.previews),
                     transfers: self
                         .transfers

@@ -10,6 +10,7 @@ use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
+pub mod blocking;
 pub mod bookmarks;
 pub mod changes;
 pub mod chatstates;
@@ -44,6 +45,8 @@ pub enum PendingIq {
     Bookmarks(bookmarks::BookmarkIq),
     /// HTTP File Upload discovery or a slot request.
     Upload(upload::UploadIq),
+    /// Blocking (XEP-0191): server features, the blocklist, our changes.
+    Blocking(blocking::BlockIq),
     /// A request whose answer goes back as it came (see [`Event::Answer`]): room
     /// configuration forms, service and room discovery.
     Query(u64),
@@ -76,6 +79,8 @@ pub struct ProtoState {
     mam_open: HashSet<String>,
     /// Rooms we are in or joining, room archive queries, bookmarks.
     pub rooms: muc::Rooms,
+    /// Who the account blocks (XEP-0191); what they send is dropped here.
+    pub blocklist: blocking::Blocklist,
 }
 
 /// What a handled stanza means for the app.
@@ -156,6 +161,8 @@ pub enum Event {
         nick: Option<String>,
         state: xmpp_parsers::chatstates::ChatState,
     },
+    /// The blocklist changed, or the server refused a change (XEP-0191).
+    Blocking(blocking::BlockEvent),
     /// The answer to a [`PendingIq::Query`], from the entity it was sent to.
     Answer {
         token: u64,
@@ -174,6 +181,7 @@ impl ProtoState {
             next_id: 0,
             mam_open: HashSet::new(),
             rooms: muc::Rooms::default(),
+            blocklist: blocking::Blocklist::default(),
         }
     }
 
@@ -281,6 +289,11 @@ impl ProtoState {
 
     /// Handles one stanza. `now_ms` stamps messages that carry no delay.
     pub fn handle(&mut self, stanza: Stanza, now_ms: i64) -> Vec<Event> {
+        let events = self.handle_unfiltered(stanza, now_ms);
+        blocking::filter(&self.blocklist, events)
+    }
+
+    fn handle_unfiltered(&mut self, stanza: Stanza, now_ms: i64) -> Vec<Event> {
         match stanza {
             Stanza::Iq(iq) => self.handle_iq(iq),
             Stanza::Message(mut m) => {
@@ -331,6 +344,12 @@ impl ProtoState {
                         ];
                     }
                     let mut events = roster::push(payload);
+                    events.push(Event::Reply(Box::new(result_reply(from, id))));
+                    return events;
+                }
+                if self.from_own_account(&from)
+                    && let Some(mut events) = blocking::push(self, &payload)
+                {
                     events.push(Event::Reply(Box::new(result_reply(from, id))));
                     return events;
                 }
@@ -408,6 +427,7 @@ impl ProtoState {
             },
             PendingIq::Upload(kind) => vec![Event::Upload(upload::answer(kind, result))],
             PendingIq::Query(token) => vec![Event::Answer { token, result }],
+            PendingIq::Blocking(kind) => blocking::answer(self, kind, result),
         }
     }
 }

@@ -35,10 +35,19 @@ fn one_account_app() -> loquat::ui::App {
     use loquat::ui::app::startup::{LoadedAccount, Startup};
     let mut account = Account::new(jid("alice@example.org"));
     account.id = AccountId("a".into());
+    // Bob is a contact: a stranger's message would be a quiet request (issue #18).
+    let mut loaded = LoadedAccount::new(account, Some("pw".into()));
+    loaded.contacts = vec![loquat::model::Contact {
+        jid: jid("bob@example.org"),
+        name: None,
+        subscription: loquat::model::Subscription::Both,
+        pending_out: false,
+        groups: Vec::new(),
+    }];
     loquat::ui::App::from_startup(
         loquat::ui::i18n::Lang::En,
         Startup {
-            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            accounts: vec![loaded],
             ..Startup::default()
         },
     )

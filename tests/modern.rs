@@ -491,6 +491,8 @@ async fn what_the_chat_view_sends_slixmpp_reads_as_correction_reply_and_paused()
                 write_as: Vec::new(),
                 account_online: true,
                 muted: false,
+                blocked: None,
+                request: false,
                 transfers: None,
                 previews: None,
             }));

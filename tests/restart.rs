@@ -18,7 +18,7 @@ use iced_test::Simulator;
 use iced_test::selector::Candidate;
 use loquat::ids::{AccountId, ConversationId};
 use loquat::model::{Account, ChatMessage};
-use loquat::session::{Handle, UpdateKind};
+use loquat::session::{Command, Handle, UpdateKind};
 use loquat::store::Store;
 use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::i18n::Lang;
@@ -202,6 +202,11 @@ fn ui_shows(
     account.id = account_id(user);
     let mut loaded = LoadedAccount::new(account.clone(), Some("pw".into()));
     loaded.conversations = store.conversations(&account.id).expect("conversations");
+    // As the app starts: with the cached roster (strangers' chats are requests).
+    loaded.contacts = store
+        .roster(&account.id)
+        .map(|(_, contacts)| contacts)
+        .unwrap_or_default();
     let mut app = App::from_startup(Lang::En, Startup::default());
     let task = app.update(Message::Started(Startup {
         accounts: vec![loaded],
@@ -459,6 +464,21 @@ async fn unread_survives_a_restart() {
 
     // Seen: a chat message and a room message, read before quitting.
     let mut loquat = start(&server, data.path(), &alice, &alice_pw).await;
+    // Bob is a contact: a stranger's unread chat would be a request, out of the title's
+    // count (issue #18).
+    loquat
+        .handle
+        .send(Command::AddContact {
+            jid: jid(&bob),
+            name: None,
+            subscribe: false,
+        })
+        .expect("add bob");
+    wait_for(&mut loquat.updates, 10, "bob in the roster", |k| match k {
+        UpdateKind::ContactChanged(c) if c.jid.as_str() == bob => Some(()),
+        _ => None,
+    })
+    .await;
     join(&mut loquat, &room, "alice").await;
     let (b, bp, a, r) = (bob.clone(), bob_pw.clone(), alice.clone(), room.to_string());
     let srv = &server;

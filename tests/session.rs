@@ -606,7 +606,20 @@ async fn a_failed_message_can_be_sent_again_with_its_id() {
 
     // The address exists now; "Retry" sends the same message again.
     server.register(&ghost, "localhost", "ghost-pw");
-    let (mut ug, _hg, _) = online(params(&server, &ghost_jid, "ghost-pw", None)).await;
+    let (mut ug, hg, _) = online(params(&server, &ghost_jid, "ghost-pw", None)).await;
+    // The retrier is a contact of the ghost's: a stranger's message gets no receipt
+    // until accepted (issue #18).
+    hg.send(Command::AddContact {
+        jid: jid(&a),
+        name: None,
+        subscribe: false,
+    })
+    .expect("add");
+    wait_for(&mut ug, 10, "the retrier in the roster", |k| match k {
+        UpdateKind::ContactChanged(c) if c.jid.as_str() == a => Some(()),
+        _ => None,
+    })
+    .await;
     ha.send(Command::Resend { id: id.clone() }).expect("send");
     let got = wait_for(&mut ug, 10, "the retried message", |k| match k {
         UpdateKind::Message(m) if m.direction == Direction::Incoming => Some(m.clone()),

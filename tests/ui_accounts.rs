@@ -191,6 +191,23 @@ fn two_accounts() -> Two {
         now - 5_000,
     );
     let dave = chat(&home_id, &jid("dave@example.org"), "from dave", now);
+    // Contacts: strangers' chats would be requests, listed apart (issue #18).
+    for (account, peer) in [
+        (&work_id, "carol@example.org"),
+        (&home_id, "dave@example.org"),
+    ] {
+        session(
+            &mut app,
+            account,
+            UpdateKind::ContactChanged(loquat::model::Contact {
+                jid: jid(peer),
+                name: None,
+                subscription: loquat::model::Subscription::Both,
+                pending_out: false,
+                groups: Vec::new(),
+            }),
+        );
+    }
     session(&mut app, &work_id, UpdateKind::Message(carol));
     session(&mut app, &home_id, UpdateKind::Message(dave));
     Two {

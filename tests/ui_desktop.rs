@@ -199,6 +199,20 @@ fn alt_arrows_move_through_the_sidebar_and_ctrl_w_closes() {
             .map(|(a, p)| (a.clone(), p.clone()))
     };
     assert_eq!(open(&app), None);
+    // Carol and Dave become contacts: a stranger's unread chat is a request and does
+    // not count in the title (issue #18).
+    for (account, peer) in [(&work, "carol@example.org"), (&home, "dave@example.org")] {
+        let _ = app.update(Message::Session(loquat::session::Update {
+            account: account.clone(),
+            kind: loquat::session::UpdateKind::ContactChanged(loquat::model::Contact {
+                jid: jid(peer),
+                name: None,
+                subscription: loquat::model::Subscription::Both,
+                pending_out: false,
+                groups: Vec::new(),
+            }),
+        }));
+    }
     assert_eq!(
         app.title(),
         "(2) Loquat",

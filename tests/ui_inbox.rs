@@ -136,6 +136,17 @@ fn a_room_sits_in_the_inbox_with_its_unread_and_mentions() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (mut app, _commands) = start(&rt, None, Lang::En);
     let now = chrono::Utc::now().timestamp_millis();
+    // Carol is a contact: a stranger's chat would be a request, apart (issue #18).
+    let _ = feed(
+        &mut app,
+        UpdateKind::Roster(vec![loquat::model::Contact {
+            jid: jid("carol@example.org"),
+            name: None,
+            subscription: loquat::model::Subscription::Both,
+            pending_out: false,
+            groups: Vec::new(),
+        }]),
+    );
     let _ = feed(
         &mut app,
         UpdateKind::Message(message(
@@ -156,7 +167,8 @@ fn a_room_sits_in_the_inbox_with_its_unread_and_mentions() {
     // One list: the room (newer) above the chat, marked as a room, with one mention
     // and one other unread message; no separate column of rooms.
     let room_line = at(&app, "tea");
-    let chat_line = at(&app, "carol@example.org");
+    // Her line in the conversations (she is in the contacts below too).
+    let chat_line = found(&app, "carol@example.org", true)[0];
     assert!(room_line.y < chat_line.y, "{room_line:?} / {chat_line:?}");
     assert!(shows(&app, "#"));
     assert!(shows(&app, "@1"), "the mention has its own badge");
@@ -172,7 +184,7 @@ fn a_room_sits_in_the_inbox_with_its_unread_and_mentions() {
         &mut app,
         UpdateKind::Message(message("carol@example.org", false, "", "still there?", now)),
     );
-    assert!(at(&app, "carol@example.org").y < at(&app, "tea").y);
+    assert!(found(&app, "carol@example.org", true)[0].y < at(&app, "tea").y);
 
     // The room opens in the main area from its line; its counts go.
     for task in click(&mut app, "tea") {

@@ -102,6 +102,8 @@ fn chat_view(chat: &Chat) -> iced::Element<'_, chat::Message> {
         write_as: Vec::new(),
         account_online: true,
         muted: false,
+        blocked: None,
+        request: false,
         transfers: None,
         previews: None,
     })

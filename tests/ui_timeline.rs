@@ -169,6 +169,8 @@ fn chat_view<'a>(chat: &'a Chat, previews: &'a Previews) -> iced::Element<'a, ch
         write_as: Vec::new(),
         account_online: true,
         muted: false,
+        blocked: None,
+        request: false,
         transfers: None,
         previews: Some(previews),
     })
@@ -782,6 +784,8 @@ fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
             write_as: Vec::new(),
             account_online: true,
             muted: false,
+            blocked: None,
+            request: false,
             transfers: None,
             previews: Some(previews),
         })

@@ -8,9 +8,11 @@
 //! passes `session::flood` (presences, room occupants, subjects and typing held back, the
 //! latest of each, while the UI is behind; messages never).
 
+mod blocking;
 mod changes;
 mod inbound;
 mod outbound;
+mod quiet;
 mod reconnect;
 mod rooms;
 mod roomtools;
@@ -145,6 +147,8 @@ struct Actor {
     /// together at the end of a run of stanzas that arrived at once.
     live: Vec<(ChatMessage, Option<Box<Stanza>>)>,
     tools: roomtools::Tools,
+    /// Receipts strangers asked for, sent when they are accepted (`quiet.rs`).
+    held_receipts: crate::quiet::HeldReceipts<Stanza>,
 }
 
 async fn actor(params: SessionParams, tx: super::flood::Outlet) {
@@ -205,6 +209,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         walks: order::Walks::default(),
         live: Vec::new(),
         tools: roomtools::Tools::default(),
+        held_receipts: Default::default(),
     };
     a.load_cached_roster().await;
 
@@ -444,6 +449,8 @@ impl Actor {
             xmpp::disco::info_query(),
         );
         self.send(disco).await;
+        let blocking = xmpp::blocking::discover(&mut self.proto);
+        self.send(blocking).await;
         self.emit(UpdateKind::Online {
             bound,
             mechanism: self.mechanism.clone(),
@@ -489,9 +496,7 @@ impl Actor {
             | Command::RemoveContact { .. }
             | Command::AnswerSubscription { .. }) => self.on_roster_command(roster).await,
             Command::Resend { id } => self.resend(id).await,
-            Command::MarkDisplayed { peer, id } => {
-                self.send(xmpp::message::displayed(peer, id)).await;
-            }
+            Command::MarkDisplayed { peer, id } => self.mark_displayed(peer, id).await,
             // The store places older pages by the archive's order, not by time.
             Command::ChatLoadOlder {
                 peer,
@@ -522,6 +527,9 @@ impl Actor {
                 self.send_attachment(to, attachment, id).await
             }
             Command::Disconnect => {}
+            block @ (Command::Block { .. } | Command::Unblock { .. }) => {
+                self.on_block_command(block).await
+            }
             Command::Correct {
                 conversation,
                 target,

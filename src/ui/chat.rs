@@ -1,5 +1,7 @@
 //! One open conversation: header, message history and composer.
 
+mod header;
+
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Delivery};
 use crate::ui::app::account_state::Availability;
@@ -42,6 +44,10 @@ pub enum Message {
     Retry(LocalMessageId),
     /// Mute or unmute this conversation's notifications.
     ToggleMute,
+    /// Block (`true`) or unblock the contact (XEP-0191).
+    SetBlocked(bool),
+    /// Add the stranger of a request as a contact.
+    Accept,
     /// The attach button.
     Attach,
     /// Download the file a message carries.
@@ -153,6 +159,10 @@ pub struct Context<'a> {
     pub account_online: bool,
     /// Its notifications are muted.
     pub muted: bool,
+    /// The contact is blocked (`Some(true)`) or not; `None`: the server cannot block.
+    pub blocked: Option<bool>,
+    /// The chat is a request from a stranger (`crate::quiet`): offer to accept.
+    pub request: bool,
     /// The conversation's file transfers, shown above the composer.
     pub transfers: Option<Element<'a, Message>>,
     /// Inline image previews of received files.
@@ -371,6 +381,11 @@ impl State {
                 })
             }
             Message::ToggleMute => Some(Event::ToggleMute),
+            Message::SetBlocked(block) => Some(Event::Command(header::block(
+                self.conversation.jid(),
+                block,
+            ))),
+            Message::Accept => Some(Event::Command(header::accept(self.conversation.jid()))),
             Message::Attach => Some(Event::Attach),
             Message::Download(id) => self
                 .messages
@@ -625,21 +640,7 @@ impl State {
         if cx.write_as.len() > 1 {
             top = top.push(self.write_as_view(&cx));
         }
-        let (mute_label, mute_hint) = if cx.muted {
-            (T::Unmute, T::MutedHint)
-        } else {
-            (T::Mute, T::MuteHint)
-        };
-        top = top.push(iced::widget::tooltip(
-            button(text(tr(lang, mute_label)).size(12))
-                .padding([4, 8])
-                .style(theme::link_button)
-                .on_press(Message::ToggleMute),
-            container(text(tr(lang, mute_hint)).size(12))
-                .padding(6)
-                .style(theme::tag),
-            iced::widget::tooltip::Position::Bottom,
-        ));
+        let top = header::actions(lang, &cx, top);
         let header = container(top)
             .padding([10, 16])
             .width(Length::Fill)

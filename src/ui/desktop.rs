@@ -161,11 +161,11 @@ async fn show_note(note: Note) -> Option<Event> {
 }
 
 impl App {
-    /// A notification for `message` when the policy says so (not on screen, not muted,
-    /// not in do-not-disturb).
-    pub(in crate::ui) fn notify_task(&self, message: &ChatMessage) -> Task<Message> {
+    /// Does `message` raise a desktop notification now (`crate::notify`)? A request
+    /// from a stranger never does (`crate::quiet`).
+    pub fn notifies(&self, message: &ChatMessage) -> bool {
         let Some(state) = self.account_state(&message.account) else {
-            return Task::none();
+            return false;
         };
         let open_room = self
             .main
@@ -186,7 +186,7 @@ impl App {
             .flatten();
         // Our own messages echoed by the room never notify.
         if room.is_some_and(|r| r.nick == message.sender) {
-            return Task::none();
+            return false;
         }
         let ctx = crate::notify::Context {
             window_focused: self.window_focused && self.window_shown,
@@ -195,8 +195,18 @@ impl App {
             muted: !self.settings().notifies(message.peer()),
             mention: room
                 .is_some_and(|r| crate::ui::room::joined::mentions(&message.body, &r.nick)),
+            stranger: !message.conversation.in_room() && state.is_request(message.peer()),
         };
-        if !crate::notify::should_notify(message, &ctx) {
+        crate::notify::should_notify(message, &ctx)
+    }
+
+    /// A notification for `message` when the policy says so (not on screen, not muted,
+    /// not in do-not-disturb, not a stranger).
+    pub(in crate::ui) fn notify_task(&self, message: &ChatMessage) -> Task<Message> {
+        let Some(state) = self.account_state(&message.account) else {
+            return Task::none();
+        };
+        if !self.notifies(message) {
             return Task::none();
         }
         let sender = if let Some(nick) = message.conversation.private_nick() {

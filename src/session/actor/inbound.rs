@@ -90,6 +90,7 @@ impl Actor {
                 Event::Dropped(why) => log::warn!("{}: {why}", self.own),
                 Event::Muc(e) => self.on_muc(e).await,
                 Event::Answer { token, result } => self.on_answer(token, result).await,
+                Event::Blocking(e) => self.on_block_event(e),
                 Event::Modify(m) => self.on_modify(*m).await,
                 Event::ChatState {
                     conversation,
@@ -136,19 +137,19 @@ impl Actor {
         match stored {
             None => {
                 for (message, receipt) in batch {
-                    self.emit(UpdateKind::Message(message));
                     if let Some(r) = receipt {
-                        self.send(*r).await;
+                        self.receipt_for(&message, *r).await;
                     }
+                    self.emit(UpdateKind::Message(message));
                 }
             }
             Some(Ok(results)) => {
                 for ((message, receipt), result) in batch.into_iter().zip(results) {
+                    if let Some(r) = receipt {
+                        self.receipt_for(&message, *r).await;
+                    }
                     if result == Inserted::New {
                         self.emit(UpdateKind::Message(message));
-                    }
-                    if let Some(r) = receipt {
-                        self.send(*r).await;
                     }
                 }
             }

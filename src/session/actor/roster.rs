@@ -51,6 +51,7 @@ impl Actor {
                     self.roster_version = version;
                 }
                 self.save_roster().await;
+                self.release_receipts(&contact.jid).await;
                 self.emit(UpdateKind::ContactChanged(contact));
             }
             Event::ContactRemoved { version, jid } => {

@@ -7,7 +7,7 @@ use crate::model::{Account, Show};
 use crate::session::Command;
 use crate::ui::app::account_state::AccountState;
 use crate::ui::app::startup::{FILTER_KEY, blocking, send_as_key};
-use crate::ui::i18n::{T, trf};
+use crate::ui::i18n::{T, tr, trf};
 use crate::ui::screen::onboarding;
 use crate::ui::screen::settings::{self, Direction};
 use crate::ui::{App, Message, Screen};
@@ -38,6 +38,12 @@ impl App {
                 delete_history,
             } => return self.remove(account, delete_history),
             settings::Event::Reconnect(account) => self.reconnect(&account),
+            settings::Event::Unblock(account, jid) => {
+                let command = Command::Unblock { jids: vec![jid] };
+                if self.send(&account, command).is_err() {
+                    self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
+                }
+            }
             settings::Event::Move(account, direction) => {
                 return self.move_account(&account, direction);
             }

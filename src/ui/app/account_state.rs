@@ -96,6 +96,8 @@ pub struct AccountState {
     /// Bounded against floods (`model::presences`).
     presences: crate::model::presences::PresenceBook<Availability>,
     pub requests: Vec<BareJid>,
+    /// Who the account blocks, and what its server offers (XEP-0191, XEP-0377).
+    pub blocking: crate::quiet::Blocking,
     pub conversations: Vec<ConversationEntry>,
     /// The latest messages of each conversation seen in this run, so a conversation
     /// opens with them at once (and still shows them when there is no store).
@@ -127,6 +129,7 @@ impl AccountState {
             contacts: BTreeMap::new(),
             presences: Default::default(),
             requests: Vec::new(),
+            blocking: Default::default(),
             conversations: Vec::new(),
             recent: HashMap::new(),
             own_show: Show::Online,
@@ -205,6 +208,35 @@ impl AccountState {
 
     pub fn add_request(&mut self, from: BareJid) {
         crate::model::presences::add_request(&mut self.requests, from);
+    }
+
+    /// A chat with `peer` is a request (quiet box): not a contact, not ourselves.
+    pub fn is_request(&self, peer: &BareJid) -> bool {
+        crate::quiet::is_request(
+            &ConversationId::Chat(peer.clone()),
+            &self.account.jid,
+            self.in_roster(peer),
+        )
+    }
+
+    /// The conversations that are requests (not blocked), newest first.
+    pub fn request_entries(&self) -> impl Iterator<Item = &ConversationEntry> {
+        self.conversations
+            .iter()
+            .filter(|c| !c.room && self.is_request(&c.peer) && !self.blocking.blocks(&c.peer))
+    }
+
+    /// The blocklist arrived or changed: blocked people's contact requests go.
+    pub fn set_blocking(&mut self, blocking: crate::quiet::Blocking) {
+        self.blocking = blocking;
+        let blocking = &self.blocking;
+        self.requests.retain(|j| !blocking.blocks(j));
+    }
+
+    /// Forget a conversation (a request deleted): its line goes.
+    pub fn forget_conversation(&mut self, peer: &BareJid) {
+        self.conversations.retain(|c| c.room || &c.peer != peer);
+        self.recent.remove(peer);
     }
 
     pub fn remove_request(&mut self, from: &BareJid) {
@@ -316,9 +348,12 @@ impl AccountState {
 
     /// What the title and tray count: unread chat messages, and the messages of rooms
     /// that mention us (ordinary room traffic only shows on the room's line).
+    /// Unread messages that call for attention (title, tray, account badges): not
+    /// those of requests from strangers, which wait quietly (`crate::quiet`).
     pub fn unread_total(&self) -> u32 {
         self.conversations
             .iter()
+            .filter(|c| c.room || !self.is_request(&c.peer))
             .map(|c| if c.room { c.mentions } else { c.unread })
             .sum()
     }
@@ -379,6 +414,15 @@ mod tests {
     #[test]
     fn recent_conversations_come_first_and_count_unread() {
         let mut s = state();
+        for peer in ["a@x.org", "b@x.org", "c@x.org"] {
+            s.upsert_contact(Contact {
+                jid: BareJid::new(peer).unwrap(),
+                name: None,
+                subscription: crate::model::Subscription::Both,
+                pending_out: false,
+                groups: Vec::new(),
+            });
+        }
         assert!(s.note_message(&message("a@x.org", 10, Direction::Incoming), false));
         assert!(!s.note_message(&message("b@x.org", 20, Direction::Outgoing), false));
         assert!(!s.note_message(&message("c@x.org", 5, Direction::Incoming), true));
@@ -387,5 +431,23 @@ mod tests {
         assert_eq!(s.unread_total(), 1);
         s.mark_read(&BareJid::new("a@x.org").unwrap());
         assert_eq!(s.unread_total(), 0);
+    }
+
+    /// A stranger's unread chat is a request: it waits quietly, out of the count.
+    #[test]
+    fn requests_do_not_count_as_unread() {
+        let mut s = state();
+        s.note_message(&message("stranger@x.org", 10, Direction::Incoming), false);
+        assert_eq!(s.request_entries().count(), 1);
+        assert_eq!(s.unread_total(), 0);
+        s.upsert_contact(Contact {
+            jid: BareJid::new("stranger@x.org").unwrap(),
+            name: None,
+            subscription: crate::model::Subscription::None,
+            pending_out: true,
+            groups: Vec::new(),
+        });
+        assert_eq!(s.request_entries().count(), 0);
+        assert_eq!(s.unread_total(), 1, "accepted: it counts");
     }
 }

@@ -125,6 +125,11 @@ impl App {
                     }
                 }
             }
+            sidebar::Event::Request {
+                account,
+                jid,
+                action,
+            } => return self.on_request(account, jid, action),
             sidebar::Event::Answered {
                 account,
                 jid,
@@ -153,6 +158,13 @@ impl App {
         let Some(conversation) = self.main.chat() else {
             return;
         };
+        // No read marker to a stranger until they are accepted (`crate::quiet`).
+        if self
+            .account_state(&conversation.account)
+            .is_some_and(|s| s.is_request(conversation.conversation.jid()))
+        {
+            return;
+        }
         let Some(last) = conversation
             .messages()
             .iter()
@@ -532,7 +544,14 @@ impl App {
                 state.connection = Connection::Failed(error);
             }
             UpdateKind::Roster(contacts) => state.set_roster(contacts),
-            UpdateKind::ContactChanged(contact) => state.upsert_contact(contact),
+            UpdateKind::ContactChanged(contact) => {
+                let peer = contact.jid.clone();
+                state.upsert_contact(contact);
+                // An accepted request on screen: its read marker may go now.
+                if self.main.chat().is_some_and(|c| c.is(&account, &peer)) {
+                    self.send_displayed();
+                }
+            }
             UpdateKind::ContactRemoved(jid) => state.remove_contact(&jid),
             UpdateKind::Presence { from, show, status } => state.set_presence(&from, show, status),
             UpdateKind::SubscriptionRequest { from } => state.add_request(from),
@@ -597,6 +616,28 @@ impl App {
                 ));
             }
             UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
+            UpdateKind::Blocklist {
+                items,
+                supported,
+                reporting,
+            } => state.set_blocking(crate::quiet::Blocking {
+                items,
+                supported,
+                reporting,
+            }),
+            UpdateKind::BlockRefused { block, jids, error } => {
+                let jids: Vec<String> = jids.iter().map(|j| j.to_string()).collect();
+                let key = match (block, state.blocking.supported) {
+                    (_, false) => T::BlockUnsupported,
+                    (true, true) => T::BlockRefused,
+                    (false, true) => T::UnblockRefused,
+                };
+                self.notice(trf(
+                    lang,
+                    key,
+                    &[("jid", &jids.join(", ")), ("detail", &error)],
+                ));
+            }
             // History already arrived message by message. What the burst freed goes
             // back to the system (`memory`).
             UpdateKind::CaughtUp => {

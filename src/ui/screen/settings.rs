@@ -2,6 +2,7 @@
 //! a problem, adding, editing, disabling, reordering and removing accounts, and the
 //! presence of all accounts at once.
 
+mod blocked;
 pub mod edit;
 pub mod general;
 
@@ -42,6 +43,8 @@ pub enum Message {
     AllStatusInput(String),
     ApplyToAll,
     DismissError(AccountId),
+    /// Unblock this address on this account (XEP-0191).
+    Unblock(AccountId, xmpp_parsers::jid::Jid),
 }
 
 /// Up or down the account list.
@@ -69,6 +72,8 @@ pub enum Event {
         show: Show,
         status: Option<String>,
     },
+    /// Unblock this address on this account.
+    Unblock(AccountId, xmpp_parsers::jid::Jid),
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +233,7 @@ impl State {
                 self.errors.remove(&account);
                 None
             }
+            Message::Unblock(account, jid) => Some(Event::Unblock(account, jid)),
         };
         (Task::none(), event)
     }
@@ -468,6 +474,9 @@ impl State {
                 ]
                 .spacing(8),
             );
+        }
+        if !editing && !removing && state.is_online() {
+            card = card.push(blocked::view(lang, state));
         }
         if let Some(form) = self.edit.as_ref().filter(|f| f.account() == id) {
             let problem = widgets::account_error(state).filter(|e| widgets::needs_fix(e));

@@ -6,6 +6,7 @@
 
 mod cards;
 mod lists;
+mod requests;
 
 use crate::ids::AccountId;
 use crate::model::Show;
@@ -55,7 +56,20 @@ pub enum Message {
     ConfirmRemove,
     CancelForm,
     Answer(AccountId, BareJid, bool),
+    /// An action on a request from a stranger (a chat or a contact request).
+    Request(AccountId, BareJid, RequestAction),
     DismissError(AccountId),
+}
+
+/// What the user does with a request (the quiet box, `crate::quiet`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestAction {
+    /// Add them as a contact (with a subscription): their chat moves to the inbox.
+    Accept,
+    /// Block them, with a spam report where the server takes them.
+    Block { report: bool },
+    /// Delete their conversation on this device.
+    Delete,
 }
 
 /// What the sidebar asks of the app.
@@ -92,6 +106,12 @@ pub enum Event {
         account: AccountId,
         jid: BareJid,
         accept: bool,
+    },
+    /// An action on a request from a stranger.
+    Request {
+        account: AccountId,
+        jid: BareJid,
+        action: RequestAction,
     },
     /// Settings > Accounts.
     OpenAccounts,
@@ -391,6 +411,14 @@ impl State {
                     accept,
                 });
             }
+            Message::Request(account, jid, action) => {
+                self.edit = None;
+                return Some(Event::Request {
+                    account,
+                    jid,
+                    action,
+                });
+            }
             Message::DismissError(account) => {
                 self.errors.remove(&account);
             }
@@ -443,8 +471,8 @@ impl State {
                 self.errors.get(&state.account.id).copied(),
             ));
         }
-        if visible.iter().any(|s| !s.requests.is_empty()) {
-            content = content.push(lists::requests(cx, &visible));
+        if requests::count(&visible) > 0 {
+            content = content.push(requests::view(cx, &visible));
         }
         content = content.push(lists::conversations(cx, &visible));
         content = content.push(lists::contacts(

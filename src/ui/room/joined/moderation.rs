@@ -29,6 +29,9 @@ pub enum Action {
     Voice(bool),
     /// Make (true) or remove (false) a moderator.
     Moderator(bool),
+    /// Block the occupant's real address (XEP-0191), when the room shows it: for
+    /// anyone, not only moderators.
+    Block,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +69,9 @@ pub fn allowed(me: &Occupant, target: &Occupant) -> Vec<Action> {
             actions.push(Action::Ban);
         }
     }
+    if target.real_jid.is_some() {
+        actions.push(Action::Block);
+    }
     actions
 }
 
@@ -92,6 +98,10 @@ pub fn command(room: &BareJid, target: &Occupant, action: Action, reason: &str) 
             affiliation: Affiliation::Outcast,
             reason,
         },
+        Action::Block => Command::Block {
+            jids: vec![xmpp_parsers::jid::Jid::from(target.real_jid.clone()?)],
+            report: false,
+        },
     })
 }
 
@@ -103,6 +113,7 @@ fn label(action: Action) -> T {
         Action::Voice(false) => T::ModVoiceTake,
         Action::Moderator(true) => T::ModMakeModerator,
         Action::Moderator(false) => T::ModRemoveModerator,
+        Action::Block => T::Block,
     }
 }
 
@@ -171,7 +182,8 @@ mod tests {
                 Action::Kick,
                 Action::Voice(true),
                 Action::Moderator(true),
-                Action::Ban
+                Action::Ban,
+                Action::Block
             ]
         );
         assert_eq!(
@@ -183,10 +195,19 @@ mod tests {
             [Action::Kick, Action::Voice(false), Action::Moderator(true)],
             "no ban without the address"
         );
-        assert!(allowed(&moderator, &admin).is_empty());
+        assert_eq!(
+            allowed(&moderator, &admin),
+            [Action::Block],
+            "anyone may block an address the room shows"
+        );
         assert!(allowed(&visitor, &anonymous).is_empty());
         assert!(allowed(&owner, &owner).is_empty());
         let room = BareJid::new("tea@conference.example.org").unwrap();
+        assert!(matches!(
+            command(&room, &visitor, Action::Block, ""),
+            Some(Command::Block { jids, report: false }) if jids.len() == 1 && jids[0].to_string() == "v@example.org"
+        ));
+        assert!(command(&room, &anonymous, Action::Block, "").is_none());
         assert!(matches!(
             command(&room, &visitor, Action::Ban, " spam "),
             Some(Command::SetAffiliation { affiliation: Affiliation::Outcast, reason: Some(r), .. }) if r == "spam"

@@ -19,7 +19,7 @@ const TAG_CHARS: usize = 14;
 
 /// The list's line for a conversation's last message: its text, or the file it
 /// shared ("📎 name", "🖼 Photo") instead of the file's URL.
-fn entry_preview(
+pub(super) fn entry_preview(
     lang: crate::ui::i18n::Lang,
     entry: &crate::ui::app::account_state::ConversationEntry,
 ) -> String {
@@ -64,53 +64,22 @@ pub fn presence_dot<'a>(show: Show) -> Element<'a, Message> {
 }
 
 fn section_title<'a>(lang: Lang, key: T) -> Element<'a, Message> {
-    text(tr(lang, key)).size(13).style(theme::muted).into()
+    section_title_text(tr(lang, key).to_owned())
 }
 
-fn is_open(cx: &Context<'_>, account: &AccountId, peer: &BareJid) -> bool {
+pub(super) fn section_title_text<'a>(title: String) -> Element<'a, Message> {
+    text(title).size(13).style(theme::muted).into()
+}
+
+pub(super) fn is_open(cx: &Context<'_>, account: &AccountId, peer: &BareJid) -> bool {
     cx.open
         .is_some_and(|(open_account, open)| open_account == account && open == peer)
 }
 
 /// The account tag of a line, when there are several accounts.
-fn tag<'a>(cx: &Context<'a>, state: &AccountState) -> Option<Element<'a, Message>> {
+pub(super) fn tag<'a>(cx: &Context<'a>, state: &AccountState) -> Option<Element<'a, Message>> {
     cx.multi()
         .then(|| widgets::account_tag(&state.account, TAG_CHARS))
-}
-
-/// Incoming subscription requests with Accept / Deny.
-pub fn requests<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Element<'a, Message> {
-    let lang = cx.lang;
-    let mut list = column![section_title(lang, T::SubscriptionRequests)].spacing(6);
-    for state in accounts {
-        for jid in &state.requests {
-            let id = state.account.id.clone();
-            let mut body =
-                column![text(trf(lang, T::WantsToSeePresence, &[("jid", jid.as_str())])).size(13)]
-                    .spacing(6);
-            if let Some(tag) = tag(cx, state) {
-                body = body.push(tag);
-            }
-            body = body.push(
-                row![
-                    button(text(tr(lang, T::Accept)).size(13))
-                        .style(theme::primary_button)
-                        .on_press(Message::Answer(id.clone(), jid.clone(), true)),
-                    button(text(tr(lang, T::Deny)).size(13))
-                        .style(theme::secondary_button)
-                        .on_press(Message::Answer(id, jid.clone(), false)),
-                ]
-                .spacing(8),
-            );
-            list = list.push(
-                container(body)
-                    .padding(8)
-                    .width(Length::Fill)
-                    .style(theme::notice_box),
-            );
-        }
-    }
-    list.into()
 }
 
 /// Conversations of all shown accounts, most recent first, with unread badges.
@@ -118,7 +87,14 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
     let lang = cx.lang;
     let mut entries: Vec<(&'a AccountState, &'a ConversationEntry)> = accounts
         .iter()
-        .flat_map(|state| state.conversations.iter().map(move |entry| (*state, entry)))
+        .flat_map(|state| {
+            state
+                .conversations
+                .iter()
+                // Strangers' chats are requests, listed apart (`requests.rs`).
+                .filter(|entry| entry.room || !state.is_request(&entry.peer))
+                .map(move |entry| (*state, entry))
+        })
         .collect();
     // Stable: equal times keep the account order.
     entries.sort_by_key(|(_, entry)| std::cmp::Reverse(entry.last_activity_ms));
@@ -471,6 +447,16 @@ fn edit_form<'a>(
                         .on_press(Message::CancelForm),
                 ]
                 .spacing(6),
+            )
+            .push(
+                // Blocking keeps the contact; their messages and presence stop.
+                button(text(tr(lang, T::Block)).size(13))
+                    .style(theme::link_button)
+                    .on_press(Message::Request(
+                        form.account.clone(),
+                        form.jid.clone(),
+                        super::RequestAction::Block { report: false },
+                    )),
             )
             .into()
     };

@@ -1,0 +1,68 @@
+//! The actions at the end of a chat's header: mute, accept a stranger (the chat is a
+//! request, `crate::quiet`), block or unblock (XEP-0191).
+
+use super::{Context, Message};
+use crate::session::Command;
+use crate::ui::i18n::{Lang, T, tr};
+use crate::ui::theme;
+use iced::widget::{Row, button, container, text, tooltip};
+use xmpp_parsers::jid::{BareJid, Jid};
+
+fn link<'a>(lang: Lang, label: T, message: Message) -> iced::widget::Button<'a, Message> {
+    button(text(tr(lang, label)).size(12))
+        .padding([4, 8])
+        .style(theme::link_button)
+        .on_press(message)
+}
+
+/// Appends the header's actions to `top`.
+pub fn actions<'a>(lang: Lang, cx: &Context<'a>, top: Row<'a, Message>) -> Row<'a, Message> {
+    let mut top = top;
+    if cx.request {
+        top = top.push(
+            button(text(tr(lang, T::Accept)).size(12))
+                .padding([4, 8])
+                .style(theme::primary_button)
+                .on_press(Message::Accept),
+        );
+    }
+    let (mute_label, mute_hint) = if cx.muted {
+        (T::Unmute, T::MutedHint)
+    } else {
+        (T::Mute, T::MuteHint)
+    };
+    top = top.push(tooltip(
+        link(lang, mute_label, Message::ToggleMute),
+        container(text(tr(lang, mute_hint)).size(12))
+            .padding(6)
+            .style(theme::tag),
+        tooltip::Position::Bottom,
+    ));
+    if let Some(blocked) = cx.blocked {
+        let label = if blocked { T::Unblock } else { T::Block };
+        top = top.push(link(lang, label, Message::SetBlocked(!blocked)));
+    }
+    top
+}
+
+/// Block or unblock `peer`.
+pub fn block(peer: &BareJid, block: bool) -> Command {
+    let jids = vec![Jid::from(peer.clone())];
+    if block {
+        Command::Block {
+            jids,
+            report: false,
+        }
+    } else {
+        Command::Unblock { jids }
+    }
+}
+
+/// Accept a stranger: add them as a contact and ask for their presence.
+pub fn accept(peer: &BareJid) -> Command {
+    Command::AddContact {
+        jid: peer.clone(),
+        name: None,
+        subscribe: true,
+    }
+}
