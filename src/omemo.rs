@@ -12,12 +12,14 @@
 mod callbacks;
 mod ffi;
 mod provider;
+pub mod sealed;
 pub mod store;
 pub mod xml;
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{AesGcm, aes::Aes128};
 use callbacks::Shared;
+pub use sealed::AtRestKey;
 use std::cell::RefCell;
 use std::ffi::c_int;
 pub use store::{MemoryStore, OmemoStore, OwnIdentity, SledStore, StoreError};

@@ -11,7 +11,7 @@
 mod support;
 
 use futures::StreamExt;
-use loquat::omemo::{Omemo, OmemoError, SledStore, xml};
+use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -178,6 +178,7 @@ impl Drop for Peer {
 // Loquat's side: the OMEMO core over a bare stanza stream.
 
 struct Loquat {
+    key: AtRestKey,
     user: String,
     stream: StanzaStream,
     omemo: Omemo,
@@ -214,8 +215,10 @@ impl Loquat {
         }
         let dir = tempfile::tempdir().unwrap();
         let db = sled::open(dir.path()).unwrap();
-        let omemo = Omemo::open(SledStore::open(&db, user).unwrap()).unwrap();
+        let key = AtRestKey::generate().unwrap();
+        let omemo = Omemo::open(SledStore::open(&db, user, key.clone()).unwrap()).unwrap();
         let mut me = Loquat {
+            key,
             user: user.to_owned(),
             stream,
             omemo,
@@ -261,7 +264,8 @@ impl Loquat {
             sled::Config::new().temporary(true).open().unwrap(),
         ));
         self.db = sled::open(self.db_dir.path()).unwrap();
-        self.omemo = Omemo::open(SledStore::open(&self.db, &self.user).unwrap()).unwrap();
+        self.omemo =
+            Omemo::open(SledStore::open(&self.db, &self.user, self.key.clone()).unwrap()).unwrap();
         assert_eq!(
             self.omemo.device_id(),
             device,
