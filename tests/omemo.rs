@@ -10,6 +10,10 @@
 
 mod support;
 
+/// The same peer against Loquat's real session (phase 2).
+#[path = "omemo/session.rs"]
+mod session;
+
 use futures::StreamExt;
 use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;
@@ -134,6 +138,13 @@ impl Peer {
         writeln!(self.stdin, "send {text}").unwrap();
         self.stdin.flush().unwrap();
         self.expect("SENT", 30);
+    }
+
+    /// Waits until `other` publishes at least `n` active devices; their ids.
+    fn devices(&mut self, n: usize) -> Vec<u32> {
+        writeln!(self.stdin, "devices {n}").unwrap();
+        self.stdin.flush().unwrap();
+        serde_json::from_str(&self.expect("DEVICES", 45)).unwrap()
     }
 
     /// The next message the peer decrypted (body), or the failure if it could not.

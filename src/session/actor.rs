@@ -10,6 +10,7 @@
 
 mod changes;
 mod inbound;
+mod omemo;
 mod outbound;
 mod reconnect;
 mod rooms;
@@ -145,6 +146,8 @@ struct Actor {
     /// together at the end of a run of stanzas that arrived at once.
     live: Vec<(ChatMessage, Option<Box<Stanza>>)>,
     tools: roomtools::Tools,
+    /// This device's OMEMO state and what it waits for (off without a key: `omemo.rs`).
+    crypto: omemo::Crypto,
 }
 
 async fn actor(params: SessionParams, tx: super::flood::Outlet) {
@@ -205,6 +208,12 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         walks: order::Walks::default(),
         live: Vec::new(),
         tools: roomtools::Tools::default(),
+        crypto: omemo::Crypto::open(
+            params.store.clone(),
+            params.account.clone(),
+            params.omemo_key.clone(),
+        )
+        .await,
     };
     a.load_cached_roster().await;
 
@@ -461,6 +470,7 @@ impl Actor {
         let abandoned = self.sync.abandon_older();
         self.run_sync(abandoned).await;
         self.rooms_on_reset().await;
+        self.omemo_on_reset().await;
     }
 
     async fn on_resumed(&mut self) {

@@ -10,6 +10,8 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
 
     send <text>   encrypt <text> to every device of --other and send it; prints `SENT`
                   (or `FAILED <error>`)
+    devices <n>   wait (up to 30 s) until --other publishes at least n active OMEMO
+                  devices; prints `DEVICES [ids]` (or `FAILED <error>`)
     quit          sign out and exit 0
 
 Every message from --other is printed as `DECRYPTED {"body": ..., "device": ...}` when
@@ -118,6 +120,8 @@ class Peer(slixmpp.ClientXMPP):
                 command, _, rest = line.rstrip("\n").partition(" ")
                 if command == "send":
                     await self.send_encrypted(rest)
+                elif command == "devices":
+                    await self.wait_devices(int(rest or "1"))
                 else:
                     say("FAILED", json.dumps({"error": f"unknown command {command!r}"}))
             self.result = 0
@@ -143,6 +147,20 @@ class Peer(slixmpp.ClientXMPP):
             say("SENT")
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+    async def wait_devices(self, n):
+        xep_0384 = self["xep_0384"]
+        session_manager = await xep_0384.get_session_manager()
+        ids = []
+        for _ in range(60):
+            await xep_0384.refresh_device_lists({self.other}, force_download=True)
+            info = await session_manager.get_device_information(self.other.bare)
+            ids = sorted(d.device_id for d in info if any(active for _, active in d.active))
+            if len(ids) >= n:
+                say("DEVICES", json.dumps(ids))
+                return
+            await asyncio.sleep(0.5)
+        say("FAILED", json.dumps({"error": f"only devices {ids}"}))
 
     async def on_message(self, msg: Message):
         if msg["from"].bare != self.other.bare or msg["type"] not in ("chat", "normal"):

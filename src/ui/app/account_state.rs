@@ -104,6 +104,9 @@ pub struct AccountState {
     pub own_status: String,
     /// PLAIN login allowed for this account (its store preference, read at start-up).
     pub allow_plain: bool,
+    /// The key sealing the account's OMEMO state, from the keyring at start-up; OMEMO is
+    /// off without one (no keyring, or an account added in this run until the next start).
+    pub omemo_key: Option<crate::omemo::AtRestKey>,
 }
 
 /// How many messages per conversation are kept in memory.
@@ -129,6 +132,7 @@ impl AccountState {
             own_show: Show::Online,
             own_status: String::new(),
             allow_plain: false,
+            omemo_key: None,
         }
     }
 

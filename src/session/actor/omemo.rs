@@ -1,0 +1,358 @@
+//! The actor's side of OMEMO (issue #17; decisions in `session/omemo.rs`, crypto in
+//! `crate::omemo`): this device's OMEMO state opened at start, our device list (merged,
+//! never dropping our other devices) and bundle published at each new stream, device-list
+//! notifications, incoming `<encrypted>` messages decrypted before the message layer
+//! reads them (live, carbons, archive), pre-keys refilled and the bundle republished
+//! after a pre-key message, and a key transport message after `NoSession` / `BadMac`.
+//!
+//! Off (everything passes through untouched) when the session has no OMEMO key.
+
+use super::Actor;
+use crate::omemo::{AtRestKey, MemoryStore, Omemo, xml as oxml};
+use crate::session::omemo::{self as decide, Undecryptable};
+use crate::xmpp::PendingIq;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use tokio_xmpp::Stanza;
+use xmpp_parsers::jid::{BareJid, Jid};
+use xmpp_parsers::minidom::Element;
+use xmpp_parsers::stanza_error::StanzaError;
+
+/// Query tokens at and above this are ours (the room tools count up from 1).
+const TOKENS: u64 = 1 << 62;
+
+/// What an answer we wait for is about.
+#[derive(Debug, Clone)]
+enum Ask {
+    OwnList,
+    Publish,
+    #[allow(dead_code)] // asked for by sending, next
+    /// A device list of a contact; then its bundles are fetched for the devices we
+    /// have no session with.
+    List(BareJid),
+    /// One bundle; `repair` sends a key transport message once the session is built.
+    Bundle {
+        jid: BareJid,
+        device: u32,
+        repair: bool,
+    },
+}
+
+#[derive(Default)]
+pub(super) struct Crypto {
+    /// `Mutex` because the actor is shared across awaits (`Omemo` is `Send`, not `Sync`);
+    /// it is never held across an await.
+    omemo: Option<Mutex<Omemo>>,
+    waiting: HashMap<u64, Ask>,
+    next: u64,
+    /// Device lists we know (ours included), from answers and notifications.
+    pub(super) devices: HashMap<BareJid, Vec<u32>>,
+    /// Devices we sent a key transport message to in this session (once each).
+    repaired: HashSet<(BareJid, u32)>,
+}
+
+impl Crypto {
+    /// Opens the account's OMEMO state: in the store, sealed with `key`; in memory when
+    /// there is no store. Off without a key, or when the state does not open (logged).
+    pub(super) async fn open(
+        store: Option<crate::store::Store>,
+        account: crate::ids::AccountId,
+        key: Option<AtRestKey>,
+    ) -> Crypto {
+        let Some(key) = key else {
+            return Crypto::default();
+        };
+        let opened = tokio::task::spawn_blocking(move || match store {
+            Some(s) => s
+                .omemo_state(&account, key)
+                .map_err(|e| e.to_string())
+                .and_then(|st| Omemo::open(st).map_err(|e| e.to_string())),
+            None => Omemo::open(MemoryStore::default()).map_err(|e| e.to_string()),
+        })
+        .await;
+        match opened {
+            Ok(Ok(o)) => Crypto {
+                omemo: Some(Mutex::new(o)),
+                ..Crypto::default()
+            },
+            Ok(Err(e)) => {
+                log::error!("OMEMO is off for this session: {e}");
+                Crypto::default()
+            }
+            Err(e) => {
+                log::error!("OMEMO is off for this session: {e}");
+                Crypto::default()
+            }
+        }
+    }
+
+    /// Runs `f` on the OMEMO state, if it is on.
+    pub(super) fn with<T>(&self, f: impl FnOnce(&mut Omemo) -> T) -> Option<T> {
+        let m = self.omemo.as_ref()?;
+        let mut guard = match m.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Some(f(&mut guard))
+    }
+
+    pub(super) fn is_on(&self) -> bool {
+        self.omemo.is_some()
+    }
+}
+
+impl Actor {
+    async fn omemo_ask(&mut self, ask: Ask, to: Option<BareJid>, get: bool, payload: Element) {
+        self.crypto.next += 1;
+        let token = TOKENS + self.crypto.next;
+        let iq = self
+            .proto
+            .request(PendingIq::Query(token), to.map(Jid::from), get, payload);
+        self.crypto.waiting.insert(token, ask);
+        if !self.send(iq).await {
+            self.crypto.waiting.remove(&token);
+        }
+    }
+
+    /// A new stream: read our published device list (to add this device to it) and
+    /// publish our bundle.
+    pub(super) async fn omemo_on_reset(&mut self) {
+        self.crypto.waiting.clear();
+        if !self.crypto.is_on() {
+            return;
+        }
+        self.omemo_ask(
+            Ask::OwnList,
+            Some(self.own.clone()),
+            true,
+            oxml::items_request(oxml::DEVICE_LIST_NODE),
+        )
+        .await;
+        self.omemo_publish_bundle().await;
+    }
+
+    async fn omemo_publish_bundle(&mut self) {
+        let Some(Ok((device, bundle))) =
+            self.crypto.with(|o| o.bundle().map(|b| (o.device_id(), b)))
+        else {
+            return;
+        };
+        let payload = oxml::publish(
+            &oxml::bundle_node(device),
+            "current",
+            oxml::bundle_element(&bundle),
+        );
+        self.omemo_ask(Ask::Publish, None, false, payload).await;
+    }
+
+    /// Makes sure `published` (our account's device list) has this device.
+    async fn omemo_own_list(&mut self, published: Vec<u32>) {
+        let Some(ours) = self.crypto.with(|o| o.device_id()) else {
+            return;
+        };
+        let merged = decide::merged_device_list(&published, ours);
+        self.crypto
+            .devices
+            .insert(self.own.clone(), merged.clone().unwrap_or(published));
+        if let Some(list) = merged {
+            let payload = oxml::publish(
+                oxml::DEVICE_LIST_NODE,
+                "current",
+                oxml::device_list_element(&list),
+            );
+            self.omemo_ask(Ask::Publish, None, false, payload).await;
+        }
+    }
+
+    /// Asks for `jid`'s device list (then the bundles of its devices we have no session
+    /// with).
+    #[allow(dead_code)] // used by sending, next
+    pub(super) async fn omemo_fetch_devices(&mut self, jid: BareJid) {
+        self.omemo_ask(
+            Ask::List(jid.clone()),
+            Some(jid),
+            true,
+            oxml::items_request(oxml::DEVICE_LIST_NODE),
+        )
+        .await;
+    }
+
+    async fn omemo_fetch_bundle(&mut self, jid: BareJid, device: u32, repair: bool) {
+        let payload = oxml::items_request(&oxml::bundle_node(device));
+        self.omemo_ask(
+            Ask::Bundle {
+                jid: jid.clone(),
+                device,
+                repair,
+            },
+            Some(jid),
+            true,
+            payload,
+        )
+        .await;
+    }
+
+    /// The answer to one of our queries; `false` when the token is not ours.
+    pub(super) async fn omemo_answer(
+        &mut self,
+        token: u64,
+        result: &Result<Option<Element>, StanzaError>,
+    ) -> bool {
+        let Some(ask) = self.crypto.waiting.remove(&token) else {
+            return token >= TOKENS;
+        };
+        match ask {
+            Ask::OwnList => {
+                // No list yet (item-not-found) is an empty one; any other error leaves
+                // the list alone rather than risk dropping our other devices.
+                let published = match result {
+                    Ok(pubsub) => decide::device_list_result(pubsub.as_ref()),
+                    Err(e)
+                        if e.defined_condition
+                            == xmpp_parsers::stanza_error::DefinedCondition::ItemNotFound =>
+                    {
+                        Vec::new()
+                    }
+                    Err(e) => {
+                        log::warn!("{}: could not read our OMEMO device list: {e:?}", self.own);
+                        return true;
+                    }
+                };
+                self.omemo_own_list(published).await;
+            }
+            Ask::Publish => {
+                if let Err(e) = result {
+                    log::warn!("{}: an OMEMO publish failed: {e:?}", self.own);
+                }
+            }
+            Ask::List(jid) => {
+                let list =
+                    decide::device_list_result(result.as_ref().ok().and_then(Option::as_ref));
+                self.omemo_devices_known(jid, list).await;
+            }
+            Ask::Bundle {
+                jid,
+                device,
+                repair,
+            } => {
+                let bundle = result
+                    .as_ref()
+                    .ok()
+                    .and_then(Option::as_ref)
+                    .and_then(oxml::first_item)
+                    .and_then(|b| oxml::parse_bundle(b).ok());
+                let Some(bundle) = bundle else {
+                    log::info!("{}: no OMEMO bundle for {jid}/{device}", self.own);
+                    return true;
+                };
+                let built = self
+                    .crypto
+                    .with(|o| o.build_session(jid.as_str(), device, &bundle));
+                match built {
+                    Some(Ok(())) if repair => self.omemo_key_transport(&jid, device).await,
+                    Some(Err(e)) => log::info!("{}: no session with {jid}/{device}: {e}", self.own),
+                    _ => {}
+                }
+                self.omemo_bundle_done(&jid);
+            }
+        }
+        true
+    }
+
+    /// `jid`'s devices are `list`: remember them and fetch the bundles of those we have
+    /// no session with (never our own device).
+    async fn omemo_devices_known(&mut self, jid: BareJid, list: Vec<u32>) {
+        let ours = self.crypto.with(|o| o.device_id());
+        let missing: Vec<u32> = list
+            .iter()
+            .copied()
+            .filter(|d| !(jid == self.own && Some(*d) == ours))
+            .filter(|d| {
+                self.crypto
+                    .with(|o| o.has_session(jid.as_str(), *d).unwrap_or(false))
+                    == Some(false)
+            })
+            .collect();
+        self.crypto.devices.insert(jid.clone(), list);
+        for d in missing {
+            self.omemo_fetch_bundle(jid.clone(), d, false).await;
+        }
+        self.omemo_bundle_done(&jid);
+    }
+
+    /// Sends a key transport message (no payload) to `jid`'s `device`, which moves the
+    /// session on so its next messages decrypt (repair after NoSession / BadMac).
+    async fn omemo_key_transport(&mut self, jid: &BareJid, device: u32) {
+        let Some(Ok(element)) = self.crypto.with(|o| o.key_transport(jid.as_str(), device)) else {
+            return;
+        };
+        let mut m = xmpp_parsers::message::Message::new(Some(Jid::from(jid.clone())));
+        m.type_ = xmpp_parsers::message::MessageType::Chat;
+        m.id = Some(xmpp_parsers::message::Id(
+            crate::ids::LocalMessageId::generate().0,
+        ));
+        m.payloads.push(element);
+        // Not kept by the archive or copied to our other devices: it carries no text.
+        m.payloads
+            .push(Element::builder("no-store", "urn:xmpp:hints").build());
+        self.send(Stanza::Message(m)).await;
+        log::info!("{}: OMEMO session with {jid}/{device} repaired", self.own);
+    }
+
+    /// The bundles asked for `jid` came (or failed): whatever waited for them may go on.
+    fn omemo_bundle_done(&mut self, _jid: &BareJid) {}
+
+    /// Decrypts an incoming message's `<encrypted>` in place (see
+    /// `session::omemo::rewrite`) and handles device-list notifications; `None` when the
+    /// stanza was only for OMEMO.
+    pub(super) async fn omemo_inbound(&mut self, stanza: Stanza) -> Option<Stanza> {
+        if !self.crypto.is_on() {
+            return Some(stanza);
+        }
+        let Stanza::Message(mut message) = stanza else {
+            return Some(stanza);
+        };
+        if let Some((jid, list)) = decide::device_list_event(&message) {
+            if jid == self.own {
+                self.omemo_own_list(list).await;
+            } else {
+                self.omemo_devices_known(jid, list).await;
+            }
+            return None;
+        }
+        let own = self.own.clone();
+        let found = {
+            let crypto = &self.crypto;
+            decide::rewrite(&mut message, &own, |from, e| {
+                crypto
+                    .with(|o| o.decrypt(from.as_str(), e))
+                    .unwrap_or(Err(crate::omemo::OmemoError::NotForUs))
+            })
+        };
+        if let Some(found) = found {
+            match &found.result {
+                Ok(d) if d.prekey => {
+                    if let Some(Ok(true)) = self.crypto.with(|o| o.refill_pre_keys()) {
+                        self.omemo_publish_bundle().await;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let why = Undecryptable::from_error(e);
+                    log::info!(
+                        "{}: an OMEMO message from {} could not be decrypted: {e}",
+                        self.own,
+                        found.sender
+                    );
+                    if let (true, Some(device)) = (why.wants_repair(), found.device)
+                        && self.crypto.repaired.insert((found.sender.clone(), device))
+                    {
+                        self.omemo_fetch_bundle(found.sender.clone(), device, true)
+                            .await;
+                    }
+                }
+            }
+        }
+        Some(Stanza::Message(message))
+    }
+}
