@@ -417,6 +417,7 @@ impl Actor {
         self.proto.reset(bound.clone());
         self.upload_reset();
         self.tools_reset();
+        self.omemo_on_reset().await;
         let ver = if self.roster.is_empty() {
             // An empty cache must not be declared current.
             Some(String::new())
@@ -470,7 +471,6 @@ impl Actor {
         let abandoned = self.sync.abandon_older();
         self.run_sync(abandoned).await;
         self.rooms_on_reset().await;
-        self.omemo_on_reset().await;
     }
 
     async fn on_resumed(&mut self) {

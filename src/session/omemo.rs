@@ -5,6 +5,7 @@
 //! `actor/omemo.rs`; the crypto is `crate::omemo`.
 
 use crate::omemo::{Decrypted, OmemoError, xml as oxml};
+use crate::xmpp::muc::AttrExt;
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::message::{Lang, Message};
 use xmpp_parsers::minidom::Element;
@@ -200,6 +201,148 @@ pub fn merged_device_list(published: &[u32], ours: u32) -> Option<Vec<u32>> {
     let mut list = published.to_vec();
     list.push(ours);
     Some(list)
+}
+
+/// Whether a conversation is encrypted, as the person chose (stored per conversation
+/// under [`choice_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Choice {
+    /// Encrypted when the contact publishes OMEMO devices (the default, as Conversations
+    /// does).
+    #[default]
+    Auto,
+    /// Turned off by the person: plain text.
+    Off,
+    /// Turned on by the person: never plain text, even when the contact has no devices.
+    On,
+}
+
+impl Choice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Choice::Auto => "auto",
+            Choice::Off => "off",
+            Choice::On => "on",
+        }
+    }
+
+    pub fn parse(s: Option<&str>) -> Choice {
+        match s {
+            Some("off") => Choice::Off,
+            Some("on") => Choice::On,
+            _ => Choice::Auto,
+        }
+    }
+}
+
+/// The store preference holding the [`Choice`] for `peer` in `account`.
+pub fn choice_key(account: &crate::ids::AccountId, peer: &BareJid) -> String {
+    format!("omemo.choice.{}.{}", account.0, peer)
+}
+
+/// Reads the [`Choice`] for `peer` (Auto when unset or unreadable).
+pub fn choice(
+    store: &crate::store::Store,
+    account: &crate::ids::AccountId,
+    peer: &BareJid,
+) -> Choice {
+    Choice::parse(
+        store
+            .pref(&choice_key(account, peer))
+            .ok()
+            .flatten()
+            .as_deref(),
+    )
+}
+
+/// Stores the [`Choice`] for `peer`; the next message sent follows it.
+pub fn set_choice(
+    store: &crate::store::Store,
+    account: &crate::ids::AccountId,
+    peer: &BareJid,
+    choice: Choice,
+) -> Result<(), crate::store::StoreError> {
+    let key = choice_key(account, peer);
+    match choice {
+        Choice::Auto => store.remove_pref(&key),
+        other => store.set_pref(&key, other.as_str()),
+    }
+}
+
+/// What to do with an outgoing chat message to a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Send it as it is (OMEMO off, or the contact has none and the choice allows it).
+    Plain,
+    /// Encrypt it to these devices (the contact's and our own other ones).
+    Encrypt(Vec<(BareJid, u32)>),
+    /// Wait for the contact's device list.
+    Wait,
+    /// Never send it: why.
+    Fail(String),
+}
+
+/// Decides how a message to `to` goes: `contact` is its device list when known (`None`
+/// while not fetched yet), `own` our account's list, `ours` this device.
+pub fn plan(
+    choice: Choice,
+    to: &BareJid,
+    contact: Option<&[u32]>,
+    own_jid: &BareJid,
+    own: &[u32],
+    ours: u32,
+) -> Plan {
+    if choice == Choice::Off {
+        return Plan::Plain;
+    }
+    let Some(contact) = contact else {
+        return Plan::Wait;
+    };
+    if contact.is_empty() {
+        return match choice {
+            Choice::On => Plan::Fail(format!(
+                "{to} has no OMEMO device, and encryption is on for this chat"
+            )),
+            _ => Plan::Plain,
+        };
+    }
+    let mut devices: Vec<(BareJid, u32)> = contact.iter().map(|d| (to.clone(), *d)).collect();
+    if to != own_jid {
+        devices.extend(
+            own.iter()
+                .filter(|d| **d != ours)
+                .map(|d| (own_jid.clone(), *d)),
+        );
+    }
+    Plan::Encrypt(devices)
+}
+
+/// The text other clients show in place of an OMEMO message they cannot read (and the
+/// one we never show, see [`rewrite`]).
+pub const FALLBACK_BODY: &str =
+    "I sent you an OMEMO encrypted message but your client doesn't seem to support that.";
+
+/// `message` with its text replaced by `encrypted`: the body becomes the fallback text,
+/// the out-of-band URL (it would leak a shared file's address) is removed, and the
+/// message says it is encrypted (XEP-0380) and asks to be archived (XEP-0334).
+pub fn seal_message(message: &mut Message, encrypted: Element) {
+    message.bodies.clear();
+    message
+        .bodies
+        .insert(Lang::default(), FALLBACK_BODY.to_owned());
+    message
+        .payloads
+        .retain(|p| !p.is("x", "jabber:x:oob") && !p.is("fallback", "urn:xmpp:fallback:0"));
+    message.payloads.push(encrypted);
+    message.payloads.push(
+        Element::builder("encryption", "urn:xmpp:eme:0")
+            .a("namespace", oxml::NS)
+            .a("name", "OMEMO")
+            .build(),
+    );
+    message
+        .payloads
+        .push(Element::builder("store", "urn:xmpp:hints").build());
 }
 
 #[cfg(test)]

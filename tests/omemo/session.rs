@@ -6,11 +6,11 @@
 use super::Peer;
 use super::support::{self, TestServer};
 use futures::StreamExt;
-use loquat::ids::{AccountId, ConversationId};
-use loquat::model::Direction;
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
+use loquat::model::{Delivery, Direction};
 use loquat::omemo::AtRestKey;
-use loquat::session::omemo::undecryptable;
-use loquat::session::{Handle, SessionParams, UpdateKind};
+use loquat::session::omemo::{Choice, set_choice, undecryptable};
+use loquat::session::{Command, Handle, SessionParams, UpdateKind};
 use loquat::store::Store;
 use std::time::Duration;
 use support::session::{Updates, jid, local_params, online, wait_for};
@@ -116,4 +116,140 @@ async fn the_session_decrypts_live_and_from_the_archive_after_a_restart() {
         );
         assert!(undecryptable(b).is_none(), "{bodies:?}");
     }
+}
+
+fn send(handle: &Handle, to: &str, body: &str) -> LocalMessageId {
+    let id = LocalMessageId::generate();
+    handle
+        .send(Command::SendChat {
+            to: jid(to),
+            body: body.to_owned(),
+            id: id.clone(),
+        })
+        .expect("send");
+    id
+}
+
+/// Two Loquat devices of one account and slixmpp-omemo: what the peer sends both read;
+/// what one Loquat device sends is encrypted to the peer (which decrypts it: a plain
+/// message would fail `received`) and to the other Loquat device, which reads its carbon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loquat_sends_encrypted_and_its_second_device_reads_both_ways() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-2d-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-2d-b");
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let stores: Vec<Store> = dirs
+        .iter()
+        .map(|d| Store::open(&d.path().join("db")).unwrap())
+        .collect();
+    let accounts = [AccountId("omemo-a1".into()), AccountId("omemo-a2".into())];
+    let keys = [
+        AtRestKey::generate().unwrap(),
+        AtRestKey::generate().unwrap(),
+    ];
+    let (mut u1, h1, _) = online(params(
+        &server,
+        &accounts[0],
+        &alice,
+        &alice_pw,
+        &stores[0],
+        &keys[0],
+    ))
+    .await;
+    let (mut u2, h2, _) = online(params(
+        &server,
+        &accounts[1],
+        &alice,
+        &alice_pw,
+        &stores[1],
+        &keys[1],
+    ))
+    .await;
+    let (mut peer, _) = Peer::start(&server, &bob, &bob_pw, &alice);
+    let devices = peer.devices(2);
+    assert_eq!(
+        devices.len(),
+        2,
+        "both Loquat devices published: {devices:?}"
+    );
+
+    peer.send("to both of you");
+    assert_eq!(
+        next_body(&mut u1, "the first device reads").await,
+        "to both of you"
+    );
+    assert_eq!(
+        next_body(&mut u2, "the second device reads").await,
+        "to both of you"
+    );
+
+    send(&h1, &bob, "from Loquat's first device");
+    assert_eq!(
+        peer.received(30)
+            .expect("slixmpp-omemo decrypts Loquat's message"),
+        "from Loquat's first device"
+    );
+    let carbon = wait_for(
+        &mut u2,
+        30,
+        "the carbon at the second device",
+        |k| match k {
+            UpdateKind::Message(m) if m.direction == Direction::Outgoing => Some(m.body.clone()),
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(carbon, "from Loquat's first device");
+
+    send(&h2, &bob, "from the second device");
+    assert_eq!(peer.received(30).unwrap(), "from the second device");
+    stop(u1, h1).await;
+    stop(u2, h2).await;
+}
+
+/// With encryption on for a contact that publishes no OMEMO device, the message fails
+/// with the reason and nothing leaves in plain text; turned off, it goes as plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_encryption_on_nothing_is_sent_in_plain_text() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-on-a");
+    let (carol, carol_pw) = server.fresh_user("omemo-on-c");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-on".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let (mut ua, ha, _) = online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    // Carol's client has no OMEMO at all.
+    let (mut uc, hc, _) = online(local_params(
+        AccountId("carol".into()),
+        server.c2s_port(),
+        server.ca_pem(),
+        &carol,
+        &carol_pw,
+        None,
+    ))
+    .await;
+
+    set_choice(&store, &account, &jid(&carol), Choice::On).unwrap();
+    let id = send(&ha, &carol, "must stay secret");
+    let why = wait_for(&mut ua, 30, "the failure", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Failed(why),
+        } if *i == id => Some(why.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(why.contains("no OMEMO device"), "{why}");
+
+    set_choice(&store, &account, &jid(&carol), Choice::Off).unwrap();
+    send(&ha, &carol, "plain on purpose");
+    let got = next_body(&mut uc, "the plain message").await;
+    assert_eq!(
+        got, "plain on purpose",
+        "the secret one never arrived first"
+    );
+    stop(ua, ha).await;
+    stop(uc, hc).await;
 }

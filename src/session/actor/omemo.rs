@@ -8,13 +8,17 @@
 //! Off (everything passes through untouched) when the session has no OMEMO key.
 
 use super::Actor;
+use crate::ids::LocalMessageId;
+use crate::model::Delivery;
 use crate::omemo::{AtRestKey, MemoryStore, Omemo, xml as oxml};
+use crate::session::omemo::Plan;
 use crate::session::omemo::{self as decide, Undecryptable};
 use crate::xmpp::PendingIq;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use tokio_xmpp::Stanza;
 use xmpp_parsers::jid::{BareJid, Jid};
+use xmpp_parsers::message::Message;
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza_error::StanzaError;
 
@@ -26,7 +30,6 @@ const TOKENS: u64 = 1 << 62;
 enum Ask {
     OwnList,
     Publish,
-    #[allow(dead_code)] // asked for by sending, next
     /// A device list of a contact; then its bundles are fetched for the devices we
     /// have no session with.
     List(BareJid),
@@ -49,6 +52,10 @@ pub(super) struct Crypto {
     pub(super) devices: HashMap<BareJid, Vec<u32>>,
     /// Devices we sent a key transport message to in this session (once each).
     repaired: HashSet<(BareJid, u32)>,
+    /// Device-list and bundle requests still out, per JID: messages to it wait for them.
+    fetching: HashMap<BareJid, usize>,
+    /// Messages waiting for their recipient's devices, in order.
+    held: Vec<(BareJid, Message, LocalMessageId)>,
 }
 
 impl Crypto {
@@ -96,6 +103,18 @@ impl Crypto {
         Some(f(&mut guard))
     }
 
+    /// One request about `jid` is over; whether none is left.
+    fn fetch_finished(&mut self, jid: &BareJid) -> bool {
+        if let Some(n) = self.fetching.get_mut(jid) {
+            *n = n.saturating_sub(1);
+            if *n > 0 {
+                return false;
+            }
+            self.fetching.remove(jid);
+        }
+        true
+    }
+
     pub(super) fn is_on(&self) -> bool {
         self.omemo.is_some()
     }
@@ -105,12 +124,20 @@ impl Actor {
     async fn omemo_ask(&mut self, ask: Ask, to: Option<BareJid>, get: bool, payload: Element) {
         self.crypto.next += 1;
         let token = TOKENS + self.crypto.next;
+        if let Ask::List(jid) | Ask::Bundle { jid, .. } = &ask {
+            *self.crypto.fetching.entry(jid.clone()).or_default() += 1;
+        }
         let iq = self
             .proto
             .request(PendingIq::Query(token), to.map(Jid::from), get, payload);
         self.crypto.waiting.insert(token, ask);
-        if !self.send(iq).await {
-            self.crypto.waiting.remove(&token);
+        // Not sent: the stream is gone, and what waits is sent again from the outbox
+        // after the next one (`omemo_on_reset`).
+        if !self.send(iq).await
+            && let Some(Ask::List(jid) | Ask::Bundle { jid, .. }) =
+                self.crypto.waiting.remove(&token)
+        {
+            self.crypto.fetch_finished(&jid);
         }
     }
 
@@ -118,6 +145,11 @@ impl Actor {
     /// publish our bundle.
     pub(super) async fn omemo_on_reset(&mut self) {
         self.crypto.waiting.clear();
+        self.crypto.fetching.clear();
+        // What waited for devices is still in the outbox, which sends it again.
+        for (_, _, id) in std::mem::take(&mut self.crypto.held) {
+            self.in_flight.remove(&id);
+        }
         if !self.crypto.is_on() {
             return;
         }
@@ -151,9 +183,9 @@ impl Actor {
             return;
         };
         let merged = decide::merged_device_list(&published, ours);
-        self.crypto
-            .devices
-            .insert(self.own.clone(), merged.clone().unwrap_or(published));
+        let list = merged.clone().unwrap_or(published);
+        // Sessions with our other devices, so what we send reaches them too.
+        self.omemo_devices_known(self.own.clone(), list).await;
         if let Some(list) = merged {
             let payload = oxml::publish(
                 oxml::DEVICE_LIST_NODE,
@@ -166,7 +198,6 @@ impl Actor {
 
     /// Asks for `jid`'s device list (then the bundles of its devices we have no session
     /// with).
-    #[allow(dead_code)] // used by sending, next
     pub(super) async fn omemo_fetch_devices(&mut self, jid: BareJid) {
         self.omemo_ask(
             Ask::List(jid.clone()),
@@ -243,6 +274,7 @@ impl Actor {
                     .and_then(|b| oxml::parse_bundle(b).ok());
                 let Some(bundle) = bundle else {
                     log::info!("{}: no OMEMO bundle for {jid}/{device}", self.own);
+                    self.omemo_bundle_done(&jid).await;
                     return true;
                 };
                 let built = self
@@ -253,7 +285,7 @@ impl Actor {
                     Some(Err(e)) => log::info!("{}: no session with {jid}/{device}: {e}", self.own),
                     _ => {}
                 }
-                self.omemo_bundle_done(&jid);
+                self.omemo_bundle_done(&jid).await;
             }
         }
         true
@@ -277,7 +309,7 @@ impl Actor {
         for d in missing {
             self.omemo_fetch_bundle(jid.clone(), d, false).await;
         }
-        self.omemo_bundle_done(&jid);
+        self.omemo_bundle_done(&jid).await;
     }
 
     /// Sends a key transport message (no payload) to `jid`'s `device`, which moves the
@@ -299,8 +331,136 @@ impl Actor {
         log::info!("{}: OMEMO session with {jid}/{device} repaired", self.own);
     }
 
-    /// The bundles asked for `jid` came (or failed): whatever waited for them may go on.
-    fn omemo_bundle_done(&mut self, _jid: &BareJid) {}
+    /// One request about `jid` was answered (or failed); when none is left, the
+    /// messages waiting for its devices go on.
+    async fn omemo_bundle_done(&mut self, jid: &BareJid) {
+        if !self.crypto.fetch_finished(jid) {
+            return;
+        }
+        let (ready, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.crypto.held)
+            .into_iter()
+            .partition(|(to, _, _)| to == jid);
+        self.crypto.held = still;
+        for (to, message, id) in ready {
+            let Some(message) = self
+                .omemo_outgoing(&to, Stanza::Message(message), &id)
+                .await
+            else {
+                continue;
+            };
+            if !self
+                .out
+                .send_tracked(message, id.clone(), self.delivery_tx.clone())
+                .await
+            {
+                let _ = self
+                    .delivery_tx
+                    .send((id, Delivery::Failed("not connected".to_owned())));
+            }
+        }
+    }
+
+    /// A chat message to `to` on its way out: encrypted to the contact's devices and our
+    /// own other ones when the conversation is encrypted, as it is (OMEMO off, or the
+    /// contact has none), or `None` when it waits for the contact's devices or must not
+    /// go (its delivery then fails with the reason). Never plain text once encryption
+    /// applies.
+    pub(super) async fn omemo_outgoing(
+        &mut self,
+        to: &BareJid,
+        stanza: Stanza,
+        id: &LocalMessageId,
+    ) -> Option<Stanza> {
+        if !self.crypto.is_on() {
+            return Some(stanza);
+        }
+        let Stanza::Message(mut message) = stanza else {
+            return Some(stanza);
+        };
+        // Reactions, retractions, markers: no text to hide.
+        if message.bodies.is_empty() {
+            return Some(Stanza::Message(message));
+        }
+        let (account, peer) = (self.account.clone(), to.clone());
+        let choice = match self
+            .with_store(move |s| Ok(decide::choice(s, &account, &peer)))
+            .await
+        {
+            Some(Ok(c)) => c,
+            _ => decide::Choice::Auto,
+        };
+        let ours = self.crypto.with(|o| o.device_id()).unwrap_or_default();
+        let own = self
+            .crypto
+            .devices
+            .get(&self.own)
+            .cloned()
+            .unwrap_or_default();
+        let waiting = self.crypto.fetching.contains_key(to);
+        let plan = decide::plan(
+            choice,
+            to,
+            self.crypto.devices.get(to).map(Vec::as_slice),
+            &self.own,
+            &own,
+            ours,
+        );
+        let fail = |why: String| {
+            log::info!("{}: not sending {id}: {why}", self.own);
+            let _ = self.delivery_tx.send((id.clone(), Delivery::Failed(why)));
+        };
+        let devices = match plan {
+            Plan::Plain => return Some(Stanza::Message(message)),
+            Plan::Fail(why) => {
+                fail(why);
+                return None;
+            }
+            Plan::Wait => {
+                if !waiting {
+                    self.omemo_fetch_devices(to.clone()).await;
+                }
+                self.crypto.held.push((to.clone(), message, id.clone()));
+                return None;
+            }
+            Plan::Encrypt(_) if waiting => {
+                self.crypto.held.push((to.clone(), message, id.clone()));
+                return None;
+            }
+            Plan::Encrypt(devices) => devices,
+        };
+        let body = message.bodies.values().next().cloned().unwrap_or_default();
+        let refs: Vec<(&str, u32)> = devices.iter().map(|(j, d)| (j.as_str(), *d)).collect();
+        let sealed = self.crypto.with(|o| o.encrypt(&body, &refs));
+        match sealed {
+            Some(Ok(out)) => {
+                let left_out = out
+                    .skipped
+                    .iter()
+                    .filter(|(j, _, _)| j == to.as_str())
+                    .count();
+                let theirs = devices.iter().filter(|(j, _)| j == to).count();
+                if left_out >= theirs {
+                    let why: Vec<String> =
+                        out.skipped.iter().map(|(_, _, e)| e.to_string()).collect();
+                    fail(format!(
+                        "no device of {to} could be encrypted to ({})",
+                        why.join("; ")
+                    ));
+                    return None;
+                }
+                decide::seal_message(&mut message, out.element);
+                Some(Stanza::Message(message))
+            }
+            Some(Err(e)) => {
+                fail(format!("could not encrypt for {to}: {e}"));
+                None
+            }
+            None => {
+                fail("OMEMO is not available".to_owned());
+                None
+            }
+        }
+    }
 
     /// Decrypts an incoming message's `<encrypted>` in place (see
     /// `session::omemo::rewrite`) and handles device-list notifications; `None` when the

@@ -160,3 +160,52 @@ fn device_lists_merge_and_notifications_are_read() {
     );
     assert_eq!(undecryptable("hello"), None);
 }
+
+#[test]
+fn the_plan_never_falls_back_to_plain_text_once_encryption_applies() {
+    let bob = own();
+    let alice = BareJid::new(ALICE).unwrap();
+    // Unknown devices: wait, whatever the choice but Off.
+    assert_eq!(plan(Choice::Auto, &alice, None, &bob, &[1], 1), Plan::Wait);
+    assert_eq!(plan(Choice::On, &alice, None, &bob, &[1], 1), Plan::Wait);
+    assert_eq!(plan(Choice::Off, &alice, None, &bob, &[1], 1), Plan::Plain);
+    // No OMEMO at the contact: plain by default, refused when turned on.
+    assert_eq!(
+        plan(Choice::Auto, &alice, Some(&[]), &bob, &[1], 1),
+        Plan::Plain
+    );
+    assert!(matches!(
+        plan(Choice::On, &alice, Some(&[]), &bob, &[1], 1),
+        Plan::Fail(_)
+    ));
+    // The contact's devices and our other ones, never this one.
+    assert_eq!(
+        plan(Choice::Auto, &alice, Some(&[7, 8]), &bob, &[1, 2], 1),
+        Plan::Encrypt(vec![
+            (alice.clone(), 7),
+            (alice.clone(), 8),
+            (bob.clone(), 2)
+        ])
+    );
+    assert_eq!(Choice::parse(Some(Choice::On.as_str())), Choice::On);
+    assert_eq!(Choice::parse(Some("junk")), Choice::Auto);
+}
+
+#[test]
+fn a_sealed_message_carries_no_plain_text() {
+    let (_alice, _bob, el) = pair();
+    let mut m = message(&format!(
+        "<message xmlns='jabber:client' to='{ALICE}' type='chat' id='x'><body>top secret</body>\
+         <x xmlns='jabber:x:oob'><url>https://files/secret.png</url></x></message>"
+    ));
+    seal_message(&mut m, el);
+    let xml = String::from(&Element::from(m));
+    assert!(
+        !xml.contains("top secret") && !xml.contains("secret.png"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(FALLBACK_BODY) && xml.contains("urn:xmpp:eme:0"),
+        "{xml}"
+    );
+}
