@@ -95,7 +95,7 @@ impl Peer {
 
     /// The rest of the next line starting with `word`, failing on timeout or on a line
     /// saying the peer failed.
-    fn expect(&mut self, word: &str, secs: u64) -> String {
+    pub(crate) fn expect(&mut self, word: &str, secs: u64) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(secs);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -136,6 +136,13 @@ impl Peer {
     /// Has the peer encrypt `text` to us and send it.
     fn send(&mut self, text: &str) {
         writeln!(self.stdin, "send {text}").unwrap();
+        self.stdin.flush().unwrap();
+        self.expect("SENT", 30);
+    }
+
+    /// Has the peer send `text` with every recipient key's MAC broken.
+    fn send_bad_mac(&mut self, text: &str) {
+        writeln!(self.stdin, "send-bad-mac {text}").unwrap();
         self.stdin.flush().unwrap();
         self.expect("SENT", 30);
     }

@@ -253,3 +253,62 @@ async fn with_encryption_on_nothing_is_sent_in_plain_text() {
     stop(ua, ha).await;
     stop(uc, hc).await;
 }
+
+/// A message whose key fails its MAC is stored and shown as "bad MAC", never as text;
+/// a message from a device we have no session with (here: the session was lost) is
+/// "no session". Both times Loquat sends a key transport message, as other clients do,
+/// and the peer's next message reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_mac_is_reported_and_a_lost_session_is_repaired() {
+    use loquat::omemo::OmemoStore;
+    use loquat::session::omemo::Undecryptable;
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-r-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-r-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-repair".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+    let (mut updates, handle, _) = online(p.clone()).await;
+    let (mut peer, bob_device) = Peer::start(&server, &bob, &bob_pw, &alice);
+    peer.devices(1);
+    peer.send("one");
+    assert_eq!(next_body(&mut updates, "one").await, "one");
+    send(&handle, &bob, "two");
+    assert_eq!(peer.received(30).unwrap(), "two");
+
+    peer.send_bad_mac("three");
+    let body = next_body(&mut updates, "the bad MAC message").await;
+    assert_eq!(undecryptable(&body), Some(Undecryptable::BadMac), "{body}");
+    peer.expect("KEYTRANSPORT", 30);
+    peer.send("four");
+    assert_eq!(next_body(&mut updates, "four").await, "four");
+    stop(updates, handle).await;
+
+    // The session with the peer's device is lost (as after restoring an old backup).
+    let mut state = store.omemo_state(&account, key.clone()).unwrap();
+    assert!(state.remove_session(bob.as_str(), bob_device).unwrap());
+    let (mut updates, handle, _) = online(p).await;
+    peer.send("five");
+    let body = next_body(&mut updates, "the message without a session").await;
+    assert_eq!(
+        undecryptable(&body),
+        Some(Undecryptable::NoSession),
+        "{body}"
+    );
+    peer.expect("KEYTRANSPORT", 30);
+    peer.send("six");
+    assert_eq!(next_body(&mut updates, "six").await, "six");
+    stop(updates, handle).await;
+
+    let stored = store
+        .latest(&account, &ConversationId::Chat(jid(&bob)), 50)
+        .unwrap();
+    let bodies: Vec<&str> = stored.iter().map(|m| m.body.as_str()).collect();
+    assert!(
+        !bodies.contains(&"three") && !bodies.contains(&"five"),
+        "{bodies:?}"
+    );
+    assert_eq!(bodies.len(), 6, "nothing dropped: {bodies:?}");
+}
