@@ -192,6 +192,16 @@ pub fn device_list_result(pubsub: Option<&Element>) -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// Whether an error answering a device-list request means the contact has no OMEMO
+/// (no such node, or no PEP service), rather than "unknown" (no answer, refused).
+pub fn means_no_devices(condition: &xmpp_parsers::stanza_error::DefinedCondition) -> bool {
+    use xmpp_parsers::stanza_error::DefinedCondition as C;
+    matches!(
+        condition,
+        C::ItemNotFound | C::ServiceUnavailable | C::FeatureNotImplemented
+    )
+}
+
 /// The list to publish so that `ours` is in `published`, or `None` when it already is.
 /// Other devices are never dropped.
 pub fn merged_device_list(published: &[u32], ours: u32) -> Option<Vec<u32>> {

@@ -256,11 +256,33 @@ impl Actor {
                     log::warn!("{}: an OMEMO publish failed: {e:?}", self.own);
                 }
             }
-            Ask::List(jid) => {
-                let list =
-                    decide::device_list_result(result.as_ref().ok().and_then(Option::as_ref));
-                self.omemo_devices_known(jid, list).await;
-            }
+            Ask::List(jid) => match result {
+                Ok(pubsub) => {
+                    let list = decide::device_list_result(pubsub.as_ref());
+                    self.omemo_devices_known(jid, list).await;
+                }
+                // The contact has no device list (or no PEP at all): no OMEMO.
+                Err(e) if decide::means_no_devices(&e.defined_condition) => {
+                    self.omemo_devices_known(jid, Vec::new()).await;
+                }
+                // No answer, or a refusal we cannot read as "none": we do not know
+                // whether the contact uses OMEMO, so what waited fails rather than go
+                // out in plain text.
+                Err(e) => {
+                    self.crypto.fetch_finished(&jid);
+                    let (failed, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.crypto.held)
+                        .into_iter()
+                        .partition(|(to, _, _)| *to == jid);
+                    self.crypto.held = still;
+                    for (_, _, id) in failed {
+                        let why = format!(
+                            "could not learn whether {jid} uses OMEMO: {:?}",
+                            e.defined_condition
+                        );
+                        let _ = self.delivery_tx.send((id, Delivery::Failed(why)));
+                    }
+                }
+            },
             Ask::Bundle {
                 jid,
                 device,

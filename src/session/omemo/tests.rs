@@ -189,6 +189,12 @@ fn the_plan_never_falls_back_to_plain_text_once_encryption_applies() {
     );
     assert_eq!(Choice::parse(Some(Choice::On.as_str())), Choice::On);
     assert_eq!(Choice::parse(Some("junk")), Choice::Auto);
+    use xmpp_parsers::stanza_error::DefinedCondition as C;
+    assert!(means_no_devices(&C::ItemNotFound));
+    assert!(
+        !means_no_devices(&C::RemoteServerTimeout),
+        "a timeout is not 'none'"
+    );
 }
 
 #[test]
