@@ -192,13 +192,20 @@ pub fn device_list_result(pubsub: Option<&Element>) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// Whether an error answering a device-list request means the contact has no OMEMO
-/// (no such node, or no PEP service), rather than "unknown" (no answer, refused).
+/// Whether an error answering a device-list request means we cannot use OMEMO with the
+/// contact (no such node, no PEP service, or a list we may not read: Prosody answers
+/// `forbidden` for a stranger without one), rather than "unknown" (no answer, a server
+/// failure), after which nothing may go out in plain text.
 pub fn means_no_devices(condition: &xmpp_parsers::stanza_error::DefinedCondition) -> bool {
     use xmpp_parsers::stanza_error::DefinedCondition as C;
     matches!(
         condition,
-        C::ItemNotFound | C::ServiceUnavailable | C::FeatureNotImplemented
+        C::ItemNotFound
+            | C::ServiceUnavailable
+            | C::FeatureNotImplemented
+            | C::Forbidden
+            | C::NotAuthorized
+            | C::NotAllowed
     )
 }
 
