@@ -312,3 +312,51 @@ async fn a_bad_mac_is_reported_and_a_lost_session_is_repaired() {
     );
     assert_eq!(bodies.len(), 6, "nothing dropped: {bodies:?}");
 }
+
+/// An account whose OMEMO state does not open (the keyring holds another key) sends no
+/// chat in plain text unless encryption was turned off for it; its old state is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_that_does_not_open_sends_nothing_in_plain_text() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-k-a");
+    let (carol, carol_pw) = server.fresh_user("omemo-k-c");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-wrong-key".to_owned());
+    let right = AtRestKey::generate().unwrap();
+    let device = loquat::omemo::Omemo::open(store.omemo_state(&account, right.clone()).unwrap())
+        .unwrap()
+        .device_id();
+    let wrong = AtRestKey::generate().unwrap();
+    let (mut ua, ha, _) =
+        online(params(&server, &account, &alice, &alice_pw, &store, &wrong)).await;
+    let (mut uc, hc, _) = online(local_params(
+        AccountId("carol".into()),
+        server.c2s_port(),
+        server.ca_pem(),
+        &carol,
+        &carol_pw,
+        None,
+    ))
+    .await;
+    let id = send(&ha, &carol, "must stay secret");
+    let why = wait_for(&mut ua, 30, "the failure", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Failed(why),
+        } if *i == id => Some(why.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(why.contains("could not be opened"), "{why}");
+    set_choice(&store, &account, &jid(&carol), Choice::Off).unwrap();
+    send(&ha, &carol, "plain on purpose");
+    assert_eq!(
+        next_body(&mut uc, "the plain message").await,
+        "plain on purpose"
+    );
+    stop(ua, ha).await;
+    stop(uc, hc).await;
+    let again = loquat::omemo::Omemo::open(store.omemo_state(&account, right).unwrap()).unwrap();
+    assert_eq!(again.device_id(), device, "the state was not replaced");
+}

@@ -56,6 +56,9 @@ pub(super) struct Crypto {
     fetching: HashMap<BareJid, usize>,
     /// Messages waiting for their recipient's devices, in order.
     held: Vec<(BareJid, Message, LocalMessageId)>,
+    /// The account has an OMEMO key but its state did not open: why. Then chats are not
+    /// sent in plain text unless the person turned encryption off for them.
+    broken: Option<String>,
 }
 
 impl Crypto {
@@ -84,11 +87,17 @@ impl Crypto {
             },
             Ok(Err(e)) => {
                 log::error!("OMEMO is off for this session: {e}");
-                Crypto::default()
+                Crypto {
+                    broken: Some(e),
+                    ..Crypto::default()
+                }
             }
             Err(e) => {
                 log::error!("OMEMO is off for this session: {e}");
-                Crypto::default()
+                Crypto {
+                    broken: Some(e.to_string()),
+                    ..Crypto::default()
+                }
             }
         }
     }
@@ -393,9 +402,6 @@ impl Actor {
         stanza: Stanza,
         id: &LocalMessageId,
     ) -> Option<Stanza> {
-        if !self.crypto.is_on() {
-            return Some(stanza);
-        }
         let Stanza::Message(mut message) = stanza else {
             return Some(stanza);
         };
@@ -411,6 +417,24 @@ impl Actor {
             Some(Ok(c)) => c,
             _ => decide::Choice::Auto,
         };
+        if !self.crypto.is_on() {
+            let refuse = match (&self.crypto.broken, choice) {
+                (_, decide::Choice::Off) | (None, decide::Choice::Auto) => None,
+                (Some(why), _) => Some(format!(
+                    "OMEMO could not be opened on this device ({why}); nothing is sent in plain text"
+                )),
+                (None, decide::Choice::On) => Some(
+                    "encryption is on for this chat, but OMEMO is not available on this device"
+                        .to_owned(),
+                ),
+            };
+            if let Some(why) = refuse {
+                log::info!("{}: not sending {id}: {why}", self.own);
+                let _ = self.delivery_tx.send((id.clone(), Delivery::Failed(why)));
+                return None;
+            }
+            return Some(Stanza::Message(message));
+        }
         let ours = self.crypto.with(|o| o.device_id()).unwrap_or_default();
         let own = self
             .crypto
