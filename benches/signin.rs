@@ -74,6 +74,7 @@ fn params(server: &TestServer, target: Target, user: &User, store: &Store) -> Se
         store: Some(store.clone()),
         verify_only: false,
         allow_plain: false,
+        omemo_key: None,
     }
 }
 

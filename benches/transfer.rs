@@ -190,6 +190,7 @@ fn main() -> Result<(), Error> {
             store: None,
             verify_only: false,
             allow_plain: false,
+            omemo_key: None,
         };
         let trust = params.trust.clone();
         let mut updates = Box::pin(loquat::session::run(params));

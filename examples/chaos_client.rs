@@ -79,6 +79,7 @@ async fn main() -> ExitCode {
         store: Some(store),
         verify_only: false,
         allow_plain: false,
+        omemo_key: None,
     };
     let mut updates = Box::pin(loquat::session::run(params));
     let handle = loop {

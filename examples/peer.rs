@@ -69,6 +69,7 @@ async fn main() -> ExitCode {
         store: None,
         verify_only: false,
         allow_plain: false,
+        omemo_key: None,
     };
     let work = async {
         let mut updates = Box::pin(loquat::session::run(params));

@@ -12,12 +12,14 @@
 mod callbacks;
 mod ffi;
 mod provider;
+pub mod sealed;
 pub mod store;
 pub mod xml;
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{AesGcm, aes::Aes128};
 use callbacks::Shared;
+pub use sealed::AtRestKey;
 use std::cell::RefCell;
 use std::ffi::c_int;
 pub use store::{MemoryStore, OmemoStore, OwnIdentity, SledStore, StoreError};
@@ -737,7 +739,30 @@ impl Omemo {
         let mut material = zeroize::Zeroizing::new([0u8; 32]);
         material[..16].copy_from_slice(&key);
         material[16..].copy_from_slice(tag);
+        self.seal_for(&material, &iv, Some(payload.to_vec()), devices)
+    }
 
+    /// A key transport message to `jid`'s `device`: an `<encrypted>` without payload whose
+    /// key (random, unused) only moves the session on. Sent after a message could not be
+    /// decrypted, so the sender's next messages can be (session repair), as other clients do.
+    pub fn key_transport(&mut self, jid: &str, device: u32) -> Result<Element, OmemoError> {
+        self.clear_error();
+        let material = zeroize::Zeroizing::new(random::<32>()?);
+        let iv = random::<12>()?;
+        Ok(self
+            .seal_for(&material, &iv, None, &[(jid, device)])?
+            .element)
+    }
+
+    /// `material` (key and tag) encrypted for each of `devices` through its session, in
+    /// an `<encrypted>` with `payload`.
+    fn seal_for(
+        &mut self,
+        material: &[u8; 32],
+        iv: &[u8; 12],
+        payload: Option<Vec<u8>>,
+        devices: &[(&str, u32)],
+    ) -> Result<Outgoing, OmemoError> {
         let mut keys = Vec::new();
         let mut skipped = Vec::new();
         for &(jid, device) in devices {
@@ -798,7 +823,7 @@ impl Omemo {
             sid: self.device_id(),
             keys,
             iv: iv.to_vec(),
-            payload: Some(payload.to_vec()),
+            payload,
         });
         Ok(Outgoing { element, skipped })
     }

@@ -20,6 +20,7 @@ pub mod flood;
 pub mod handover;
 mod history_sync;
 pub mod insecure;
+pub mod omemo;
 mod order;
 mod outgoing;
 pub mod rooms;
@@ -49,6 +50,9 @@ pub struct SessionParams {
     /// PLAIN login allowed when the server offers no SCRAM (the account's choice; with
     /// a store, its preference `connect::allow_plain_pref` allows it too).
     pub allow_plain: bool,
+    /// The key sealing this account's OMEMO state (`omemo::sealed::keyring_key`): OMEMO
+    /// is on when there is one (state in `store`, or in memory without a store).
+    pub omemo_key: Option<crate::omemo::AtRestKey>,
 }
 
 impl fmt::Debug for SessionParams {

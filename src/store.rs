@@ -431,6 +431,17 @@ impl Store {
     }
 
     /// Writes everything to disk.
+    /// `account`'s OMEMO state in this database (its own `omemo_*` trees), every record
+    /// sealed with `key`. The one door to the database for OMEMO.
+    pub fn omemo_state(
+        &self,
+        account: &AccountId,
+        key: crate::omemo::AtRestKey,
+    ) -> Result<crate::omemo::SledStore, StoreError> {
+        crate::omemo::SledStore::open(&self.db, &account.0, key)
+            .map_err(|e| StoreError::Io(e.to_string()))
+    }
+
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(io_error)?;
         self.write_keep();

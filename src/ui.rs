@@ -316,6 +316,7 @@ impl App {
             .map(|loaded| {
                 let mut state = AccountState::new(loaded.account, loaded.password);
                 state.allow_plain = loaded.allow_plain;
+                state.omemo_key = loaded.omemo_key;
                 state.set_roster(loaded.contacts);
                 state.set_conversations(loaded.conversations);
                 state

@@ -10,8 +10,12 @@
 
 mod support;
 
+/// The same peer against Loquat's real session (phase 2).
+#[path = "omemo/session.rs"]
+mod session;
+
 use futures::StreamExt;
-use loquat::omemo::{Omemo, OmemoError, SledStore, xml};
+use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -91,7 +95,7 @@ impl Peer {
 
     /// The rest of the next line starting with `word`, failing on timeout or on a line
     /// saying the peer failed.
-    fn expect(&mut self, word: &str, secs: u64) -> String {
+    pub(crate) fn expect(&mut self, word: &str, secs: u64) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(secs);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -136,6 +140,20 @@ impl Peer {
         self.expect("SENT", 30);
     }
 
+    /// Has the peer send `text` with every recipient key's MAC broken.
+    fn send_bad_mac(&mut self, text: &str) {
+        writeln!(self.stdin, "send-bad-mac {text}").unwrap();
+        self.stdin.flush().unwrap();
+        self.expect("SENT", 30);
+    }
+
+    /// Waits until `other` publishes at least `n` active devices; their ids.
+    fn devices(&mut self, n: usize) -> Vec<u32> {
+        writeln!(self.stdin, "devices {n}").unwrap();
+        self.stdin.flush().unwrap();
+        serde_json::from_str(&self.expect("DEVICES", 45)).unwrap()
+    }
+
     /// The next message the peer decrypted (body), or the failure if it could not.
     fn received(&mut self, secs: u64) -> Result<String, String> {
         let deadline = std::time::Instant::now() + Duration::from_secs(secs);
@@ -178,6 +196,7 @@ impl Drop for Peer {
 // Loquat's side: the OMEMO core over a bare stanza stream.
 
 struct Loquat {
+    key: AtRestKey,
     user: String,
     stream: StanzaStream,
     omemo: Omemo,
@@ -214,8 +233,10 @@ impl Loquat {
         }
         let dir = tempfile::tempdir().unwrap();
         let db = sled::open(dir.path()).unwrap();
-        let omemo = Omemo::open(SledStore::open(&db, user).unwrap()).unwrap();
+        let key = AtRestKey::generate().unwrap();
+        let omemo = Omemo::open(SledStore::open(&db, user, key.clone()).unwrap()).unwrap();
         let mut me = Loquat {
+            key,
             user: user.to_owned(),
             stream,
             omemo,
@@ -261,7 +282,8 @@ impl Loquat {
             sled::Config::new().temporary(true).open().unwrap(),
         ));
         self.db = sled::open(self.db_dir.path()).unwrap();
-        self.omemo = Omemo::open(SledStore::open(&self.db, &self.user).unwrap()).unwrap();
+        self.omemo =
+            Omemo::open(SledStore::open(&self.db, &self.user, self.key.clone()).unwrap()).unwrap();
         assert_eq!(
             self.omemo.device_id(),
             device,

@@ -119,6 +119,37 @@ fn round_trip_through_the_secret_service() {
     });
 }
 
+/// The key sealing an account's OMEMO state lives in the real keyring, beside (not in
+/// place of) its password, and is the same key at the next start.
+#[test]
+fn the_omemo_key_is_kept_in_the_secret_service() {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        println!("SKIPPED the_omemo_key_is_kept_in_the_secret_service: no session bus");
+        return;
+    }
+    let store = KeyringSecrets::init().expect("the Secret Service");
+    let account = AccountId(format!("test-omemo-{}", uuid_ish()));
+    let _guard = Cleanup(&store, account.clone());
+    let _guard2 = Cleanup(&store, loquat::omemo::sealed::keyring_entry(&account));
+    store.set(&account, "the password").unwrap();
+    let key = loquat::omemo::sealed::keyring_key(&store, &account).unwrap();
+    let sealed = key.seal("omemo_identity", b"k", b"private").unwrap();
+    // A second start: a fresh handle to the keyring finds the same key.
+    let again = KeyringSecrets::init().expect("init again");
+    let key2 = loquat::omemo::sealed::keyring_key(&again, &account).unwrap();
+    assert_eq!(
+        key2.open("omemo_identity", b"k", &sealed)
+            .unwrap()
+            .as_slice(),
+        b"private"
+    );
+    assert_eq!(
+        again.get(&account).unwrap().as_deref(),
+        Some("the password"),
+        "the password is untouched"
+    );
+}
+
 /// Without any session bus, start-up reports "unavailable" in plain words.
 #[test]
 fn no_session_bus_is_unavailable() {

@@ -2,9 +2,10 @@
 //! signed pre-keys and the identity keys of the devices we talk to. The records are the
 //! library's own serialisations, kept as opaque bytes.
 //!
-//! Phase 1: the sled trees hold the private keys as they are. Encrypting them at rest
-//! with a key held in the OS keyring is phase 2 (issue #17).
+//! [`SledStore`] seals every value with an [`AtRestKey`] (AES-256-GCM, see `sealed`):
+//! the key lives in the OS keyring, the data folder holds only sealed records.
 
+use super::sealed::AtRestKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -148,10 +149,12 @@ impl OmemoStore for MemoryStore {
 }
 
 /// The sled trees `omemo_*` of the app's database, one account's records under a key
-/// prefix. New trees, so the schema version stays as it is.
+/// prefix, every value sealed with the account's [`AtRestKey`]. New trees, so the schema
+/// version stays as it is.
 #[derive(Clone)]
 pub struct SledStore {
     db: sled::Db,
+    key: AtRestKey,
     prefix: Vec<u8>,
     identity: sled::Tree,
     sessions: sled::Tree,
@@ -165,13 +168,15 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl SledStore {
-    /// The OMEMO records of `account` (any stable id of the account) in `db`.
-    pub fn open(db: &sled::Db, account: &str) -> Result<SledStore, StoreError> {
+    /// The OMEMO records of `account` (any stable id of the account) in `db`, sealed with
+    /// `key`.
+    pub fn open(db: &sled::Db, account: &str, key: AtRestKey) -> Result<SledStore, StoreError> {
         let tree = |name: &str| db.open_tree(name).map_err(err);
         let mut prefix = account.as_bytes().to_vec();
         prefix.push(0);
         Ok(SledStore {
             db: db.clone(),
+            key,
             prefix,
             identity: tree("omemo_identity")?,
             sessions: tree("omemo_sessions")?,
@@ -200,12 +205,29 @@ impl SledStore {
         k
     }
 
-    fn get(tree: &sled::Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(tree.get(key).map_err(err)?.map(|v| v.to_vec()))
+    /// The record under `key`, opened. A record that does not open (another key in the
+    /// keyring, an altered file) is an error, never read as absent: that would make a new
+    /// identity over the old one.
+    fn get(&self, tree: &sled::Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(sealed) = tree.get(key).map_err(err)? else {
+            return Ok(None);
+        };
+        let name = String::from_utf8_lossy(&tree.name()).into_owned();
+        match self.key.open(&name, key, &sealed) {
+            Some(plain) => Ok(Some(plain.to_vec())),
+            None => Err(StoreError(format!(
+                "a sealed record in {name} does not open with this account's key"
+            ))),
+        }
     }
 
-    fn put(tree: &sled::Tree, key: Vec<u8>, value: &[u8]) -> Result<(), StoreError> {
-        tree.insert(key, value).map_err(err).map(drop)
+    fn put(&self, tree: &sled::Tree, key: Vec<u8>, value: &[u8]) -> Result<(), StoreError> {
+        let name = String::from_utf8_lossy(&tree.name()).into_owned();
+        let sealed = self
+            .key
+            .seal(&name, &key, value)
+            .ok_or_else(|| StoreError("no randomness to seal a record".to_owned()))?;
+        tree.insert(key, sealed).map_err(err).map(drop)
     }
 
     /// The trailing big-endian u32 of every key under `prefix`.
@@ -226,20 +248,20 @@ impl SledStore {
 
 impl OmemoStore for SledStore {
     fn identity(&self) -> Result<Option<OwnIdentity>, StoreError> {
-        match Self::get(&self.identity, &self.prefix)? {
+        match self.get(&self.identity, &self.prefix)? {
             Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(err),
             None => Ok(None),
         }
     }
     fn set_identity(&mut self, identity: &OwnIdentity) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(identity).map_err(err)?;
-        Self::put(&self.identity, self.prefix.clone(), &bytes)
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(identity).map_err(err)?);
+        self.put(&self.identity, self.prefix.clone(), &bytes)
     }
     fn session(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        Self::get(&self.sessions, &self.addr_key(jid, device))
+        self.get(&self.sessions, &self.addr_key(jid, device))
     }
     fn set_session(&mut self, jid: &str, device: u32, record: &[u8]) -> Result<(), StoreError> {
-        Self::put(&self.sessions, self.addr_key(jid, device), record)
+        self.put(&self.sessions, self.addr_key(jid, device), record)
     }
     fn remove_session(&mut self, jid: &str, device: u32) -> Result<bool, StoreError> {
         Ok(self
@@ -252,10 +274,10 @@ impl OmemoStore for SledStore {
         Self::ids(&self.sessions, &self.jid_prefix(jid))
     }
     fn pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        Self::get(&self.pre_keys, &self.id_key(id))
+        self.get(&self.pre_keys, &self.id_key(id))
     }
     fn set_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
-        Self::put(&self.pre_keys, self.id_key(id), record)
+        self.put(&self.pre_keys, self.id_key(id), record)
     }
     fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
         self.pre_keys.remove(self.id_key(id)).map_err(err).map(drop)
@@ -264,10 +286,10 @@ impl OmemoStore for SledStore {
         Self::ids(&self.pre_keys, &self.prefix)
     }
     fn signed_pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        Self::get(&self.signed_pre_keys, &self.id_key(id))
+        self.get(&self.signed_pre_keys, &self.id_key(id))
     }
     fn set_signed_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
-        Self::put(&self.signed_pre_keys, self.id_key(id), record)
+        self.put(&self.signed_pre_keys, self.id_key(id), record)
     }
     fn remove_signed_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
         self.signed_pre_keys
@@ -279,7 +301,7 @@ impl OmemoStore for SledStore {
         Self::ids(&self.signed_pre_keys, &self.prefix)
     }
     fn remote_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        Self::get(&self.remote, &self.addr_key(jid, device))
+        self.get(&self.remote, &self.addr_key(jid, device))
     }
     fn set_remote_identity(
         &mut self,
@@ -287,7 +309,7 @@ impl OmemoStore for SledStore {
         device: u32,
         key: &[u8],
     ) -> Result<(), StoreError> {
-        Self::put(&self.remote, self.addr_key(jid, device), key)
+        self.put(&self.remote, self.addr_key(jid, device), key)
     }
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(err).map(drop)

@@ -39,15 +39,49 @@ fn a_new_device_has_an_identity_and_a_full_bundle() {
 fn the_identity_survives_reopening_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::open(dir.path()).unwrap();
-    let first = Omemo::open(SledStore::open(&db, "acct").unwrap()).unwrap();
+    let key = crate::omemo::AtRestKey::generate().unwrap();
+    let first = Omemo::open(SledStore::open(&db, "acct", key.clone()).unwrap()).unwrap();
     let (id, bundle) = (first.device_id(), first.bundle().unwrap());
     drop(first);
-    let again = Omemo::open(SledStore::open(&db, "acct").unwrap()).unwrap();
+    let again = Omemo::open(SledStore::open(&db, "acct", key.clone()).unwrap()).unwrap();
     assert_eq!(again.device_id(), id);
     assert_eq!(again.bundle().unwrap(), bundle);
     // Another account in the same database is another device.
-    let other = Omemo::open(SledStore::open(&db, "other").unwrap()).unwrap();
+    let other = Omemo::open(SledStore::open(&db, "other", key).unwrap()).unwrap();
     assert_ne!(other.device_id(), id);
+}
+
+/// The identity's private key is nowhere in the database in the clear, and a wrong key
+/// (another keyring) is an error, not a silent new identity.
+#[test]
+fn keys_at_rest_are_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::open(dir.path()).unwrap();
+    let key = crate::omemo::AtRestKey::generate().unwrap();
+    let store = SledStore::open(&db, "acct", key).unwrap();
+    let o = Omemo::open(store.clone()).unwrap();
+    let private = store.identity().unwrap().unwrap().private;
+    assert_eq!(private.len(), 32);
+    let mut values = 0;
+    for name in db.tree_names() {
+        for item in db.open_tree(name).unwrap().iter() {
+            let (_, v) = item.unwrap();
+            values += 1;
+            assert!(
+                !v.windows(private.len()).any(|w| w == private.as_slice()),
+                "the private key is stored in the clear"
+            );
+            assert!(!v.windows(4).any(|w| w == b"priv"), "plain JSON stored");
+        }
+    }
+    assert!(
+        values > 100,
+        "identity, signed pre-key and pre-keys: {values}"
+    );
+    drop(o);
+    let wrong = crate::omemo::AtRestKey::generate().unwrap();
+    let reopened = Omemo::open(SledStore::open(&db, "acct", wrong).unwrap());
+    assert!(reopened.is_err(), "opened with another key");
 }
 
 #[test]

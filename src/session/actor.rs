@@ -11,6 +11,7 @@
 mod blocking;
 mod changes;
 mod inbound;
+mod omemo;
 mod outbound;
 mod quiet;
 mod reconnect;
@@ -149,6 +150,8 @@ struct Actor {
     tools: roomtools::Tools,
     /// Receipts strangers asked for, sent when they are accepted (`quiet.rs`).
     held_receipts: crate::quiet::HeldReceipts<Stanza>,
+    /// This device's OMEMO state and what it waits for (off without a key: `omemo.rs`).
+    crypto: omemo::Crypto,
 }
 
 async fn actor(params: SessionParams, tx: super::flood::Outlet) {
@@ -210,6 +213,12 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
         live: Vec::new(),
         tools: roomtools::Tools::default(),
         held_receipts: Default::default(),
+        crypto: omemo::Crypto::open(
+            params.store.clone(),
+            params.account.clone(),
+            params.omemo_key.clone(),
+        )
+        .await,
     };
     a.load_cached_roster().await;
 
@@ -413,6 +422,7 @@ impl Actor {
         self.proto.reset(bound.clone());
         self.upload_reset();
         self.tools_reset();
+        self.omemo_on_reset().await;
         let ver = if self.roster.is_empty() {
             // An empty cache must not be declared current.
             Some(String::new())

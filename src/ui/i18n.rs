@@ -225,6 +225,13 @@ texts! {
     ShowMore => "Show more ({count} more characters)", "显示更多（还有 {count} 个字符）";
     ShowLess => "Show less", "收起";
     MessageCut => "This message was cut at {size} kB by Loquat's size limit", "此消息超过 Loquat 的长度上限，已在 {size} kB 处截断";
+    OmemoUndecryptable => "This encrypted message could not be decrypted: {reason}", "无法解密这条加密消息：{reason}";
+    OmemoNoSession => "there is no session with the sender's device (a key exchange was sent to mend it)", "与发送方设备之间没有会话（已发送密钥交换以修复）";
+    OmemoNotForThisDevice => "it was not encrypted for this device", "它不是为此设备加密的";
+    OmemoBadMac => "bad MAC: it was altered, or the session is out of step (a key exchange was sent to mend it)", "MAC 校验失败：消息被篡改或会话不同步（已发送密钥交换以修复）";
+    OmemoAltered => "it was altered on the way", "消息在传输途中被篡改";
+    OmemoUntrustedIdentity => "the sender's device changed its identity key", "发送方设备的身份密钥已更改";
+    OmemoDamaged => "it is damaged", "消息已损坏";
     LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";
     AccountNotice => "{account}: {notice}", "{account}：{notice}";
     AllAccounts => "All accounts", "全部帐号";

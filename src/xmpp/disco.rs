@@ -49,6 +49,8 @@ pub fn info(node: Option<String>) -> DiscoInfoResult {
             // Replies (XEP-0461) and the fallback indication they use (XEP-0428).
             super::reply::NS_REPLY,
             super::reply::NS_FALLBACK,
+            // OMEMO device lists (issue #17), in `session::omemo`.
+            crate::session::omemo::DEVICE_LIST_NOTIFY,
         ]
         .into_iter()
         .map(str::to_owned)

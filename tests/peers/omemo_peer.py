@@ -10,14 +10,20 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
 
     send <text>   encrypt <text> to every device of --other and send it; prints `SENT`
                   (or `FAILED <error>`)
+    send-bad-mac <text>
+                  like send, with the last byte (the MAC) of every recipient's key
+                  flipped: the recipient must report a bad MAC, not show text
+    devices <n>   wait (up to 30 s) until --other publishes at least n active OMEMO
+                  devices; prints `DEVICES [ids]` (or `FAILED <error>`)
     quit          sign out and exit 0
 
 Every message from --other is printed as `DECRYPTED {"body": ..., "device": ...}` when
-it decrypts, or `UNDECRYPTABLE {"error": ...}` when it does not (the error's class and
+it decrypts (`KEYTRANSPORT {"device": ...}` when it has no body: a key transport message), or `UNDECRYPTABLE {"error": ...}` when it does not (the error's class and
 text). Trust: blind trust before verification, as Conversations does.
 """
 
 import argparse
+import base64
 import asyncio
 import json
 import logging
@@ -28,6 +34,8 @@ import slixmpp
 from slixmpp import JID
 from slixmpp.plugins import register_plugin
 from slixmpp.stanza import Message
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 from omemo.storage import Just, Maybe, Nothing, Storage
 from omemo.types import JSONType
@@ -97,6 +105,14 @@ class Peer(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("failed_auth", self.failed)
         self.add_event_handler("message", self.on_message)
+        # slixmpp's "message" event needs a <body>: key transport messages have none.
+        self.register_handler(
+            Callback(
+                "OMEMO without body",
+                MatchXPath("{jabber:client}message/{eu.siacs.conversations.axolotl}encrypted"),
+                self.on_bodiless,
+            )
+        )
 
     def failed(self, _event):
         say("authentication failed")
@@ -118,6 +134,10 @@ class Peer(slixmpp.ClientXMPP):
                 command, _, rest = line.rstrip("\n").partition(" ")
                 if command == "send":
                     await self.send_encrypted(rest)
+                elif command == "send-bad-mac":
+                    await self.send_encrypted(rest, bad_mac=True)
+                elif command == "devices":
+                    await self.wait_devices(int(rest or "1"))
                 else:
                     say("FAILED", json.dumps({"error": f"unknown command {command!r}"}))
             self.result = 0
@@ -126,7 +146,7 @@ class Peer(slixmpp.ClientXMPP):
         finally:
             await self.disconnect(wait=5)
 
-    async def send_encrypted(self, text):
+    async def send_encrypted(self, text, bad_mac=False):
         xep_0384 = self["xep_0384"]
         try:
             await xep_0384.refresh_device_lists({self.other}, force_download=True)
@@ -138,11 +158,34 @@ class Peer(slixmpp.ClientXMPP):
             if encrypted is None:
                 say("FAILED", json.dumps({"error": "nothing to send"}))
                 return
+            if bad_mac:
+                for key in encrypted.xml.iter("{eu.siacs.conversations.axolotl}key"):
+                    data = bytearray(base64.b64decode(key.text))
+                    data[-1] ^= 0x01
+                    key.text = base64.b64encode(bytes(data)).decode()
             encrypted.send()
             await self["xep_0199"].ping(jid=JID(self.boundjid.domain), timeout=10)
             say("SENT")
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+    async def wait_devices(self, n):
+        xep_0384 = self["xep_0384"]
+        session_manager = await xep_0384.get_session_manager()
+        ids = []
+        for _ in range(60):
+            await xep_0384.refresh_device_lists({self.other}, force_download=True)
+            info = await session_manager.get_device_information(self.other.bare)
+            ids = sorted(d.device_id for d in info if any(active for _, active in d.active))
+            if len(ids) >= n:
+                say("DEVICES", json.dumps(ids))
+                return
+            await asyncio.sleep(0.5)
+        say("FAILED", json.dumps({"error": f"only devices {ids}"}))
+
+    def on_bodiless(self, msg: Message):
+        if not msg["body"]:
+            asyncio.ensure_future(self.on_message(msg))
 
     async def on_message(self, msg: Message):
         if msg["from"].bare != self.other.bare or msg["type"] not in ("chat", "normal"):
@@ -153,6 +196,9 @@ class Peer(slixmpp.ClientXMPP):
             return
         try:
             decrypted, device = await xep_0384.decrypt_message(msg)
+            if not decrypted["body"]:
+                say("KEYTRANSPORT", json.dumps({"device": device.device_id}))
+                return
             say("DECRYPTED", json.dumps({"body": decrypted["body"], "device": device.device_id}))
         except Exception as e:
             say("UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))

@@ -55,6 +55,7 @@ pub fn local_params(
         store,
         verify_only: false,
         allow_plain: false,
+        omemo_key: None,
     }
 }
 

@@ -189,6 +189,14 @@ impl Actor {
         }
         // Until the stream is replaced, it sends what it took again by itself.
         self.in_flight.insert(id.clone());
+        // A correction or reply in an encrypted chat is encrypted too (or waits, or fails).
+        let stanza = match conversation {
+            ConversationId::Chat(to) => match self.omemo_outgoing(to, stanza, &id).await {
+                Some(s) => s,
+                None => return true,
+            },
+            _ => stanza,
+        };
         self.out
             .send_tracked(stanza, id, self.delivery_tx.clone())
             .await

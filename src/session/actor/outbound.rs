@@ -241,6 +241,7 @@ impl Actor {
         reply: Option<&ReplyTo>,
     ) {
         self.in_flight.insert(id.clone());
+        let bare = to.clone();
         let to = match private_nick {
             Some(nick) => ConversationId::Private {
                 room: to,
@@ -255,6 +256,15 @@ impl Actor {
                 Delivery::Failed("the occupant's nickname is not a valid address".to_owned()),
             ));
             return;
+        };
+        // Encrypted (or held for the contact's devices, or refused) by OMEMO.
+        let chat = if private_nick.is_none() {
+            match self.omemo_outgoing(&bare, chat, &id).await {
+                Some(chat) => chat,
+                None => return,
+            }
+        } else {
+            chat
         };
         if !self
             .out

@@ -80,6 +80,9 @@ impl Actor {
         token: u64,
         result: Result<Option<Element>, StanzaError>,
     ) {
+        if self.omemo_answer(token, &result).await {
+            return;
+        }
         if let Some(reply) = self.tools.waiting.remove(&token) {
             reply.send(result.map_err(|e| QueryError::from_stanza_error(&e)));
             return;

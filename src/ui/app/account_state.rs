@@ -109,6 +109,9 @@ pub struct AccountState {
     /// The sign-in form's session, signed in and waiting for the account's subscription
     /// to take it up (`session::handover`); empty otherwise.
     pub handover: crate::session::handover::Handover,
+    /// The key sealing the account's OMEMO state, from the keyring at start-up; OMEMO is
+    /// off without one (no keyring, or an account added in this run until the next start).
+    pub omemo_key: Option<crate::omemo::AtRestKey>,
 }
 
 /// How many messages per conversation are kept in memory.
@@ -136,6 +139,7 @@ impl AccountState {
             own_status: String::new(),
             allow_plain: false,
             handover: Default::default(),
+            omemo_key: None,
         }
     }
 

@@ -60,6 +60,7 @@ pub fn params_for(state: &AccountState, store: Option<&Store>) -> Option<Session
         store: store.cloned(),
         verify_only: false,
         allow_plain: state.allow_plain,
+        omemo_key: state.omemo_key.clone(),
     })
 }
 

@@ -39,6 +39,9 @@ pub struct LoadedAccount {
     pub conversations: Vec<ConversationSummary>,
     /// PLAIN login allowed for this account (`session::connect::allow_plain_pref`).
     pub allow_plain: bool,
+    /// The key sealing its OMEMO state (`omemo::sealed::keyring_key`); `None` without a
+    /// keyring.
+    pub omemo_key: Option<crate::omemo::AtRestKey>,
 }
 
 impl LoadedAccount {
@@ -49,6 +52,7 @@ impl LoadedAccount {
             contacts: Vec::new(),
             conversations: Vec::new(),
             allow_plain: false,
+            omemo_key: None,
         }
     }
 }
@@ -148,12 +152,18 @@ pub fn load(open_secrets: fn() -> Result<Arc<dyn SecretStore>, SecretError>) -> 
             Vec::new()
         });
         let allow_plain = crate::session::connect::allows_plain(&store, &account.id);
+        let omemo_key = startup.secrets.as_ref().and_then(|secrets| {
+            crate::omemo::sealed::keyring_key(secrets.as_ref(), &account.id)
+                .map_err(|e| log::warn!("no OMEMO key for {}: {e}", account.jid))
+                .ok()
+        });
         startup.accounts.push(LoadedAccount {
             account,
             password,
             contacts,
             conversations,
             allow_plain,
+            omemo_key,
         });
     }
     load_prefs(&store, &mut startup);

@@ -282,6 +282,7 @@ impl State {
             store: self.store.0.clone(),
             verify_only: true,
             allow_plain: self.allow_plain,
+            omemo_key: None,
         };
         let (task, abort) = Task::run(check_login(params), Message::Checked).abortable();
         self.phase = Phase::Checking { account, abort };

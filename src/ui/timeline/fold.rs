@@ -49,6 +49,20 @@ pub fn plain<'a, M: 'a>(shown: &'a str) -> Element<'a, M> {
     text(shown).wrapping(Wrapping::WordOrGlyph).into()
 }
 
+/// What the timeline says in place of an OMEMO message it could not decrypt.
+pub fn undecryptable_text(lang: Lang, why: crate::session::omemo::Undecryptable) -> String {
+    use crate::session::omemo::Undecryptable as U;
+    let reason = match why {
+        U::NoSession => T::OmemoNoSession,
+        U::NotForThisDevice => T::OmemoNotForThisDevice,
+        U::BadMac => T::OmemoBadMac,
+        U::Altered => T::OmemoAltered,
+        U::UntrustedIdentity => T::OmemoUntrustedIdentity,
+        U::Other => T::OmemoDamaged,
+    };
+    trf(lang, T::OmemoUndecryptable, &[("reason", tr(lang, reason))])
+}
+
 /// A message's body as the timeline shows it: `draw` makes the text widget from the
 /// part to show (the whole body, or its start while folded), followed by the
 /// "Show more" / "Show less" button (`toggle(true)` unfolds) and the storage note.
@@ -59,6 +73,12 @@ pub fn body<'a, M: Clone + 'a>(
     draw: impl FnOnce(&'a str) -> Element<'a, M>,
     toggle: impl Fn(bool) -> M,
 ) -> Element<'a, M> {
+    // An OMEMO message that could not be decrypted: why, never a fallback text.
+    if let Some(why) = crate::session::omemo::undecryptable(&message.body) {
+        return text(undecryptable_text(lang, why))
+            .style(theme::warning_text)
+            .into();
+    }
     let folded = fold(&message.body);
     if folded.is_none() && !message.truncated {
         return draw(&message.body);
