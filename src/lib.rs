@@ -11,6 +11,7 @@ pub mod model;
 pub mod notify;
 pub mod omemo;
 pub mod paths;
+pub mod search;
 pub mod secrets;
 pub mod session;
 pub mod store;
