@@ -26,8 +26,7 @@ use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::{DocAddress, IndexReader, Order, TantivyDocument, Term};
 use xmpp_parsers::jid::BareJid;
@@ -128,6 +127,7 @@ pub struct Found {
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     body: Field,
+    chars: Field,
     uid: Field,
     account: Field,
     conversation: Field,
@@ -138,28 +138,39 @@ struct Fields {
 }
 
 /// Version of the index layout; another one in the folder means a rebuild.
-const FORMAT: &str = "loquat-search 1";
+const FORMAT: &str = "loquat-search 2";
 const FORMAT_FILE: &str = "loquat-format";
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let body = b.add_text_field(
-        "body",
+    // No field norms anywhere: results are ordered by time, never scored.
+    let text = |tokenizer: &str, option| {
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer(tokenize::ANALYZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        ),
+                .set_tokenizer(tokenizer)
+                .set_index_option(option)
+                .set_fieldnorms(false),
+        )
+    };
+    let body = b.add_text_field(
+        "body",
+        text(tokenize::ANALYZER, IndexRecordOption::WithFreqsAndPositions),
+    );
+    let chars = b.add_text_field(
+        "chars",
+        text(tokenize::CHARS_ANALYZER, IndexRecordOption::Basic),
     );
     let uid = b.add_u64_field("uid", INDEXED);
-    let account = b.add_text_field("account", STRING | STORED);
-    let conversation = b.add_text_field("conv", STRING | STORED);
-    let from = b.add_text_field("from", STRING);
-    let has = b.add_text_field("has", STRING);
+    let raw = || text("raw", IndexRecordOption::Basic);
+    let account = b.add_text_field("account", raw() | STORED);
+    let conversation = b.add_text_field("conv", raw() | STORED);
+    let from = b.add_text_field("from", raw());
+    let has = b.add_text_field("has", raw());
     let time = b.add_i64_field("time", FAST);
     let id = b.add_text_field("id", STORED);
     let fields = Fields {
         body,
+        chars,
         uid,
         account,
         conversation,
@@ -235,6 +246,9 @@ impl SearchIndex {
         index
             .tokenizers()
             .register(tokenize::ANALYZER, tokenize::analyzer());
+        index
+            .tokenizers()
+            .register(tokenize::CHARS_ANALYZER, tokenize::chars_analyzer());
         let reader = index
             .reader_builder()
             .reload_policy(tantivy::ReloadPolicy::Manual)
@@ -386,7 +400,16 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut analyzer = tokenize::analyzer();
         for part in &parts {
-            let terms = tokenize::query_terms(&mut analyzer, part.text());
+            let (terms, chars) = tokenize::query_terms(&mut analyzer, part.text());
+            for c in &chars {
+                clauses.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.fields.chars, c),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
             match terms.as_slice() {
                 [] => {}
                 [(_, t)] => clauses.push((Occur::Must, self.term_query(t))),

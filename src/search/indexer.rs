@@ -301,6 +301,7 @@ impl Worker {
         let f = &self.fields;
         let mut d = TantivyDocument::default();
         d.add_text(f.body, &doc.body);
+        d.add_text(f.chars, &doc.body);
         d.add_u64(f.uid, doc.uid);
         d.add_text(f.account, &doc.account);
         d.add_text(f.conversation, &doc.conversation);

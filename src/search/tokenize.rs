@@ -10,6 +10,10 @@
 //!   ones as a phrase of their overlapping bigrams at consecutive positions.
 //!
 //! Words and CJK runs share one position counter, so a phrase may mix them (`PDF报告`).
+//!
+//! The unigrams of runs longer than one character go to a field of their own without
+//! positions ([`CHARS_ANALYZER`]): a one-character query needs only which messages hold
+//! the character, and positions of every character would make the index a fifth larger.
 
 use tantivy::tokenizer::{
     AsciiFoldingFilter, RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
@@ -17,6 +21,8 @@ use tantivy::tokenizer::{
 
 /// The name the analyzer is registered under in the index.
 pub const ANALYZER: &str = "loquat";
+/// The analyzer of the CJK character field: every CJK character, nothing else.
+pub const CHARS_ANALYZER: &str = "loquat-chars";
 
 /// Words longer than this many bytes (a pasted hash, a base64 blob) are not indexed.
 const MAX_WORD_BYTES: usize = 64;
@@ -75,6 +81,8 @@ pub fn runs(text: &str) -> Vec<(RunKind, std::ops::Range<usize>)> {
 #[derive(Clone, Default)]
 pub struct LoquatTokenizer {
     tokens: Vec<Token>,
+    /// Only the CJK characters (the `chars` field).
+    chars_only: bool,
 }
 
 /// The tokens of one text, computed when the stream is made.
@@ -97,7 +105,7 @@ fn push(tokens: &mut Vec<Token>, used: &mut usize, from: usize, to: usize, posit
     *used += 1;
 }
 
-fn fill(tokens: &mut Vec<Token>, text: &str) {
+fn fill(tokens: &mut Vec<Token>, text: &str, chars_only: bool) {
     let mut used = 0;
     let mut position = 0;
     for (kind, range) in runs(text) {
@@ -105,6 +113,7 @@ fn fill(tokens: &mut Vec<Token>, text: &str) {
             continue;
         };
         match kind {
+            RunKind::Word if chars_only => {}
             RunKind::Word => {
                 push(tokens, &mut used, range.start, range.end, position);
                 if let Some(t) = tokens.get_mut(used - 1) {
@@ -114,11 +123,17 @@ fn fill(tokens: &mut Vec<Token>, text: &str) {
             }
             RunKind::Cjk => {
                 let chars: Vec<(usize, char)> = run.char_indices().collect();
+                let alone = chars.len() == 1;
                 for (i, (at, c)) in chars.iter().enumerate() {
                     let from = range.start + at;
-                    push(tokens, &mut used, from, from + c.len_utf8(), position);
-                    if let Some(t) = tokens.get_mut(used - 1) {
-                        t.text.push(*c);
+                    if chars_only || alone {
+                        push(tokens, &mut used, from, from + c.len_utf8(), position);
+                        if let Some(t) = tokens.get_mut(used - 1) {
+                            t.text.push(*c);
+                        }
+                    }
+                    if chars_only {
+                        continue;
                     }
                     if let Some((_, next)) = chars.get(i + 1) {
                         let to = from + c.len_utf8() + next.len_utf8();
@@ -140,7 +155,7 @@ impl Tokenizer for LoquatTokenizer {
     type TokenStream<'a> = LoquatTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> LoquatTokenStream<'a> {
-        fill(&mut self.tokens, text);
+        fill(&mut self.tokens, text, self.chars_only);
         LoquatTokenStream {
             tokens: &mut self.tokens,
             next: 0,
@@ -191,6 +206,15 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// The analyzer of the CJK character field.
+pub fn chars_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(LoquatTokenizer {
+        tokens: Vec::new(),
+        chars_only: true,
+    })
+    .build()
+}
+
 /// The terms of `text` as `(position, term)`, positions counted from 0.
 pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
@@ -202,10 +226,13 @@ pub fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// What a query unit (a phrase, or one space-separated chunk) must match: terms at
-/// relative positions. One term is a term query, more a phrase query.
-pub fn query_terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
+/// What a query unit (a phrase, or one space-separated chunk) must match: terms of the
+/// body field at relative positions (one term is a term query, more a phrase query),
+/// and single CJK characters that must be in the message (the `chars` field; where they
+/// stood in a phrase, the phrase is only as precise as its other terms).
+pub fn query_terms(analyzer: &mut TextAnalyzer, text: &str) -> (Vec<(usize, String)>, Vec<String>) {
     let mut out = Vec::new();
+    let mut chars = Vec::new();
     let mut position = 0;
     for (kind, range) in runs(text) {
         let Some(run) = text.get(range) else {
@@ -223,7 +250,7 @@ pub fn query_terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, Strin
                 let n = run.chars().count();
                 let all = terms(analyzer, run);
                 if n == 1 {
-                    out.extend(all.into_iter().map(|(p, t)| (position + p, t)));
+                    chars.extend(all.into_iter().map(|(_, t)| t));
                 } else {
                     out.extend(
                         all.into_iter()
@@ -235,7 +262,7 @@ pub fn query_terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, Strin
             }
         }
     }
-    out
+    (out, chars)
 }
 
 #[cfg(test)]
@@ -245,20 +272,18 @@ mod tests {
     #[test]
     fn words_fold_and_cjk_makes_unigrams_and_bigrams() {
         let mut a = analyzer();
-        let got = terms(&mut a, "Café 你好吗 OK");
-        let want: Vec<(usize, String)> = [
-            (0, "cafe"),
-            (1, "你"),
-            (1, "你好"),
-            (2, "好"),
-            (2, "好吗"),
-            (3, "吗"),
-            (4, "ok"),
-        ]
-        .into_iter()
-        .map(|(p, t)| (p, t.to_owned()))
-        .collect();
+        let got = terms(&mut a, "Café 你好吗 OK 我");
+        let want: Vec<(usize, String)> =
+            [(0, "cafe"), (1, "你好"), (2, "好吗"), (4, "ok"), (5, "我")]
+                .into_iter()
+                .map(|(p, t)| (p, t.to_owned()))
+                .collect();
         assert_eq!(got, want);
+        let chars: Vec<String> = terms(&mut chars_analyzer(), "Café 你好吗")
+            .into_iter()
+            .map(|t| t.1)
+            .collect();
+        assert_eq!(chars, ["你", "好", "吗"]);
     }
 
     #[test]
@@ -275,11 +300,18 @@ mod tests {
                 })
                 .collect()
         };
-        assert_eq!(query_terms(&mut a, "你"), t("0:你"));
-        assert_eq!(query_terms(&mut a, "你好"), t("0:你好"));
-        assert_eq!(query_terms(&mut a, "你好吗"), t("0:你好 1:好吗"));
-        assert_eq!(query_terms(&mut a, "PDF报告"), t("0:pdf 1:报告"));
-        assert_eq!(query_terms(&mut a, "Résumé!"), t("0:resume"));
+        let none = Vec::<String>::new();
+        assert_eq!(query_terms(&mut a, "你"), (t(""), vec!["你".to_owned()]));
+        assert_eq!(query_terms(&mut a, "你好"), (t("0:你好"), none.clone()));
+        assert_eq!(
+            query_terms(&mut a, "你好吗"),
+            (t("0:你好 1:好吗"), none.clone())
+        );
+        assert_eq!(
+            query_terms(&mut a, "PDF报告"),
+            (t("0:pdf 1:报告"), none.clone())
+        );
+        assert_eq!(query_terms(&mut a, "Résumé!"), (t("0:resume"), none));
     }
 
     #[test]
