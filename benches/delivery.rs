@@ -14,7 +14,8 @@
 //!     - to C, a plain session without a store: Prosody's own routing rate, the reference
 //!       (B's send rate, until the server acknowledged the last one, is printed too);
 //!     - to A, a session with a sled store, as in the app (messages stored per second,
-//!       first to last stored);
+//!       first to last stored), with the search index following the store as in the app
+//!       (`LOQUAT_BENCH_NO_SEARCH=1`: without it);
 //!     - to A', the same plus the app's state: every update goes through `App::update`
 //!       (iced, built with `--features gui`, the default) with the conversation with B
 //!       open and the window focused, and a frame (view built, laid out and drawn into
@@ -490,6 +491,13 @@ async fn part_a(server: &TestServer, n: usize) -> Result<(), Error> {
 
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("a"))?;
+    // The search index follows the store as in the app (issue #19), unless
+    // LOQUAT_BENCH_NO_SEARCH is set (to measure the flood without it).
+    let _search = if std::env::var_os("LOQUAT_BENCH_NO_SEARCH").is_none() {
+        Some(loquat::search::SearchIndex::open(&store)?)
+    } else {
+        None
+    };
     let (mut ua, _ha) = start(
         params(server, a.id.clone(), &a.jid, &a.pw, Some(store.clone())),
         |_| {},

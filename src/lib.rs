@@ -13,6 +13,7 @@ pub mod notify;
 pub mod omemo;
 pub mod paths;
 pub mod quiet;
+pub mod search;
 pub mod secrets;
 pub mod session;
 pub mod store;

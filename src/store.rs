@@ -38,6 +38,7 @@ mod forget;
 mod gaps;
 mod history;
 mod keys;
+mod observe;
 mod order;
 mod prefs;
 mod record;
@@ -50,6 +51,7 @@ mod transfers;
 
 pub use changes::ChangeOutcome;
 pub use gaps::HistoryGap;
+pub use observe::HistoryObserver;
 pub use order::PageOrder;
 pub use recover::{Salvaged, keep_path};
 pub use schema::SCHEMA_VERSION;
@@ -135,6 +137,8 @@ pub struct Store {
     records_read: Arc<AtomicU64>,
     /// The keep file (accounts, settings, outbox) of an on-disk store.
     keeper: Option<Arc<recover::Keeper>>,
+    /// Who follows history changes (the search index), shared by all clones.
+    observer: observe::ObserverSlot,
 }
 
 impl fmt::Debug for Store {
@@ -319,6 +323,7 @@ impl Store {
             db,
             records_read: Arc::new(AtomicU64::new(0)),
             keeper: None,
+            observer: Arc::default(),
         })
     }
 
@@ -372,6 +377,7 @@ impl Store {
     pub fn remove_account(&self, id: &AccountId, delete_history: bool) -> Result<(), StoreError> {
         let prefix = keys::account(id);
         if delete_history {
+            self.observe_will_write();
             // History first, the account record last: if this is interrupted, the
             // account is still listed and removing it again finishes the job.
             for tree in [
@@ -389,7 +395,11 @@ impl Store {
         self.roster.remove(&prefix).map_err(io_error)?;
         self.accounts.remove(&prefix).map_err(io_error)?;
         self.keep_changed();
-        self.flush()
+        self.flush()?;
+        if delete_history && let Some(o) = self.observer() {
+            o.account_removed(id);
+        }
+        Ok(())
     }
 
     /// Replaces the cached roster of an account (not flushed: a lost roster cache only

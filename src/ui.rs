@@ -194,6 +194,9 @@ pub struct App {
     lang: Lang,
     screen: Screen,
     store: Option<Store>,
+    /// Follows the store while the app runs (issue #19); searched by the search view.
+    #[allow(dead_code)]
+    search: Option<Arc<crate::search::SearchIndex>>,
     secrets: Option<Arc<dyn SecretStore>>,
     keyring_error: Option<SecretError>,
     accounts: Vec<AccountState>,
@@ -337,6 +340,7 @@ impl App {
                 Screen::Main
             },
             store: startup.store,
+            search: startup.search,
             secrets: startup.secrets,
             keyring_error: startup.keyring_error,
             accounts,

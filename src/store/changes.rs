@@ -99,8 +99,12 @@ impl Store {
                 Applied::Refused => refused = true,
                 Applied::Unchanged => return Ok(ChangeOutcome::Unchanged),
                 Applied::Changed => {
+                    self.observe_will_write();
                     self.write_changed(&key, &value, &msg)?;
                     self.flush()?;
+                    if let Some(o) = self.observer() {
+                        o.changed(&msg);
+                    }
                     return Ok(ChangeOutcome::Changed(Box::new(msg)));
                 }
             }

@@ -366,6 +366,7 @@ impl Store {
             .map(|(m, arrived)| prepare(m, arrived))
             .collect::<Result<Vec<_>, _>>()?;
         let placed = self.place(&prepared, msgs, order)?;
+        self.observe_will_write();
         let moved_in: HashSet<&[u8]> = prepared
             .iter()
             .zip(&placed)
@@ -469,6 +470,16 @@ impl Store {
         }
         // Also when everything was a duplicate: the first copy may not be on disk yet.
         self.flush()?;
+        if let Some(o) = self.observer() {
+            let new: Vec<ChatMessage> = absorbed
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| **r == Inserted::New)
+                .map(|(m, _)| m.clone())
+                .collect();
+            // Also when empty: it ends the write `will_write` announced.
+            o.stored(&new);
+        }
         Ok(results)
     }
 

@@ -61,6 +61,9 @@ impl LoadedAccount {
 #[derive(Clone, Default)]
 pub struct Startup {
     pub store: Option<Store>,
+    /// The search index following the store (issue #19); rebuilt in the background when
+    /// it is missing or behind.
+    pub search: Option<Arc<crate::search::SearchIndex>>,
     pub secrets: Option<Arc<dyn SecretStore>>,
     /// Why the store could not be opened or read.
     pub store_error: Option<String>,
@@ -105,6 +108,13 @@ pub fn load(open_secrets: fn() -> Result<Arc<dyn SecretStore>, SecretError>) -> 
             }
             match Store::open_or_recover(&dir.join("db")) {
                 Ok((store, recovered)) => {
+                    startup.search = match crate::search::SearchIndex::open(&store) {
+                        Ok(index) => Some(Arc::new(index)),
+                        Err(e) => {
+                            log::error!("search: cannot open the index: {e}");
+                            None
+                        }
+                    };
                     startup.store = Some(store);
                     startup.store_recovered = recovered;
                 }
