@@ -54,26 +54,37 @@ const CONTACTS_EACH: usize = 100;
 /// When memory and the start-up CPU are read.
 const SETTLED: Duration = Duration::from_secs(10);
 
+/// Account `a` of a prepared folder, saved; it points at a port nothing listens on.
+fn unreachable_account(store: &Store, a: usize) -> Result<Account, Error> {
+    let mut account = Account::new(BareJid::new(&format!("me{a}@unreachable.invalid"))?);
+    account.position = a as u32;
+    account.server.host = Some("127.0.0.1".into());
+    account.server.port = Some(9);
+    store.save_account(&account)?;
+    Ok(account)
+}
+
+/// `n` contacts of account `a`, shared out over `groups` roster groups.
+fn friends(a: usize, n: usize, groups: usize) -> Vec<Contact> {
+    (0..n)
+        .map(|c| Contact {
+            jid: BareJid::new(&format!("friend{c}@example.org")).unwrap(),
+            name: Some(format!("Friend {c} of {a}")),
+            subscription: Subscription::Both,
+            pending_out: false,
+            groups: vec![format!("Group {}", c % groups)],
+        })
+        .collect()
+}
+
 /// Writes the inbox data folder: accounts, rosters, conversations.
 fn prepare_inbox(dir: &Path) -> Result<(), Error> {
     let store = Store::open(&dir.join("db"))?;
     let t0 = 1_760_000_000_000i64;
     let mut conversation = 0;
     for a in 0..ACCOUNTS {
-        let mut account = Account::new(BareJid::new(&format!("me{a}@unreachable.invalid"))?);
-        account.position = a as u32;
-        account.server.host = Some("127.0.0.1".into());
-        account.server.port = Some(9);
-        store.save_account(&account)?;
-        let contacts: Vec<Contact> = (0..CONTACTS_EACH)
-            .map(|c| Contact {
-                jid: BareJid::new(&format!("friend{c}@example.org")).unwrap(),
-                name: Some(format!("Friend {c} of {a}")),
-                subscription: Subscription::Both,
-                pending_out: false,
-                groups: vec!["Friends".into()],
-            })
-            .collect();
+        let account = unreachable_account(&store, a)?;
+        let contacts = friends(a, CONTACTS_EACH, 1);
         store.save_roster(&account.id, Some("1"), &contacts)?;
         // The conversations shared out over the accounts (17, 17, 16).
         let mine = CONVERSATIONS / ACCOUNTS + usize::from(a < CONVERSATIONS % ACCOUNTS);
@@ -102,20 +113,8 @@ fn prepare_scale(dir: &Path, total: usize) -> Result<(), Error> {
     let each = total / (CHATS + ROOMS);
     let mut conversations = Vec::new();
     for a in 0..ACCOUNTS {
-        let mut account = Account::new(BareJid::new(&format!("me{a}@unreachable.invalid"))?);
-        account.position = a as u32;
-        account.server.host = Some("127.0.0.1".into());
-        account.server.port = Some(9);
-        store.save_account(&account)?;
-        let contacts: Vec<Contact> = (0..CONTACTS / ACCOUNTS)
-            .map(|c| Contact {
-                jid: BareJid::new(&format!("friend{c}@example.org")).unwrap(),
-                name: Some(format!("Friend {c} of {a}")),
-                subscription: Subscription::Both,
-                pending_out: false,
-                groups: vec![format!("Group {}", c % 12)],
-            })
-            .collect();
+        let account = unreachable_account(&store, a)?;
+        let contacts = friends(a, CONTACTS / ACCOUNTS, 12);
         store.save_roster(&account.id, Some("1"), &contacts)?;
         for c in (a..CHATS).step_by(ACCOUNTS) {
             let peer = BareJid::new(&format!("friend{c}@example.org"))?;

@@ -403,3 +403,46 @@ fn no_read_marker_to_a_stranger_until_accepted() {
         "{sent:?}"
     );
 }
+
+/// Answering a stranger accepts them, as the Accept button does: the reply goes out
+/// after the contact is added, and the chat is no longer kept apart as a request.
+#[test]
+fn replying_to_a_request_accepts_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let (mut app, mut rx) = start(&rt, Lang::En, &store);
+    for task in click(&mut app, SPAM) {
+        run(&rt, &mut app, task);
+    }
+    let _ = commands(&mut rx);
+    for c in "thanks, who is this?".chars() {
+        let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+            iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Insert(c)),
+        )));
+    }
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Send));
+    let sent: Vec<Command> = commands(&mut rx)
+        .into_iter()
+        .filter(|c| matches!(c, Command::AddContact { .. } | Command::SendChat { .. }))
+        .collect();
+    assert!(
+        matches!(sent.as_slice(),
+            [Command::AddContact { jid, subscribe: true, .. }, Command::SendChat { to, .. }]
+                if jid.as_str() == SPAM && to.as_str() == SPAM),
+        "{sent:?}"
+    );
+    // Bob's own chat is no request: a reply there adds no one.
+    for task in click(&mut app, "lunch?") {
+        run(&rt, &mut app, task);
+    }
+    let _ = commands(&mut rx);
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Edit(
+        iced::widget::text_editor::Action::Edit(iced::widget::text_editor::Edit::Insert('y')),
+    )));
+    let _ = app.update(Message::Conversation(loquat::ui::chat::Message::Send));
+    let sent = commands(&mut rx);
+    assert!(
+        !sent.iter().any(|c| matches!(c, Command::AddContact { .. })),
+        "{sent:?}"
+    );
+}

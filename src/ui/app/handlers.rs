@@ -8,7 +8,7 @@ use crate::ui::app::startup::blocking;
 use crate::ui::chat::{self, PAGE, Problem};
 use crate::ui::i18n::{T, trf};
 use crate::ui::screen::onboarding;
-use crate::ui::screen::sidebar;
+use crate::ui::screen::sidebar::{self, RequestAction};
 use crate::ui::{App, Message, Screen};
 use iced::Task;
 use iced::widget::operation::RelativeOffset;
@@ -417,16 +417,28 @@ impl App {
                 self.apply_settings(settings)
             }
             chat::Event::Send(body) => {
+                let (account, peer) = (open.account.clone(), open.conversation.jid().clone());
+                // Answering a stranger accepts them: the chat leaves Requests, as the
+                // Accept button does (and as Conversations adds whom you write to).
+                let accepted = if !open.conversation.is_room()
+                    && self
+                        .account_state(&account)
+                        .is_some_and(|s| s.is_request(&peer))
+                {
+                    self.on_request(account.clone(), peer.clone(), RequestAction::Accept)
+                } else {
+                    Task::none()
+                };
                 let command = Command::SendChat {
-                    to: open.conversation.jid().clone(),
+                    to: peer,
                     body,
                     id: LocalMessageId::generate(),
                 };
-                let result = self.send(&open.account, command);
+                let result = self.send(&account, command);
                 let Some(open) = self.main.chat_mut() else {
-                    return Task::none();
+                    return accepted;
                 };
-                match result {
+                let shown = match result {
                     Ok(()) => {
                         open.sent();
                         // The list is anchored at the bottom: offset 0 is the newest.
@@ -442,7 +454,8 @@ impl App {
                         open.set_problem(Problem::NotConnected);
                         Task::none()
                     }
-                }
+                };
+                Task::batch([accepted, shown])
             }
             chat::Event::LoadOlder(oldest) => {
                 let Some(store) = self.store.clone() else {
