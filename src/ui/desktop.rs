@@ -242,7 +242,10 @@ impl App {
             // A private message opens its room (where its conversation is listed).
             room: message.conversation.in_room(),
             title,
-            body: crate::notify::preview(&message.body),
+            body: crate::notify::preview(&crate::ui::timeline::fold::readable_body(
+                self.lang,
+                &message.body,
+            )),
         };
         Task::perform(show_note(note), |event| match event {
             Some(event) => Message::Desktop(event),

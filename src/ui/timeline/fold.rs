@@ -63,6 +63,18 @@ pub fn undecryptable_text(lang: Lang, why: crate::session::omemo::Undecryptable)
     trf(lang, T::OmemoUndecryptable, &[("reason", tr(lang, reason))])
 }
 
+/// `body` with an undecryptable OMEMO message's marker (also after a room's "nick: "
+/// prefix in the conversation list) put in words, for the list and notifications.
+pub fn readable_body(lang: Lang, body: &str) -> std::borrow::Cow<'_, str> {
+    let Some(at) = body.find(crate::session::omemo::UNDECRYPTABLE_MARKER) else {
+        return body.into();
+    };
+    match crate::session::omemo::undecryptable(&body[at..]) {
+        Some(why) => format!("{}{}", &body[..at], undecryptable_text(lang, why)).into(),
+        None => body.into(),
+    }
+}
+
 /// A message's body as the timeline shows it: `draw` makes the text widget from the
 /// part to show (the whole body, or its start while folded), followed by the
 /// "Show more" / "Show less" button (`toggle(true)` unfolds) and the storage note.
@@ -142,5 +154,24 @@ mod tests {
         let (shown, hidden) = fold(&body).unwrap();
         assert_eq!(shown.lines().count(), FOLD_LINES);
         assert_eq!(hidden, body.chars().count() - FOLD_LINES * 7 + 1);
+    }
+}
+
+#[cfg(test)]
+mod readable_tests {
+    use super::*;
+    use crate::session::omemo::{UNDECRYPTABLE_MARKER, Undecryptable};
+
+    #[test]
+    fn undecryptable_markers_are_put_in_words_for_lists_and_notifications() {
+        let marker = format!("{UNDECRYPTABLE_MARKER}bad-mac");
+        let words = undecryptable_text(Lang::En, Undecryptable::BadMac);
+        assert_eq!(readable_body(Lang::En, &marker), words);
+        assert_eq!(
+            readable_body(Lang::En, &format!("carol: {marker}")),
+            format!("carol: {words}")
+        );
+        assert!(!readable_body(Lang::ZhCn, &marker).contains("omemo-undecryptable"));
+        assert_eq!(readable_body(Lang::En, "lunch?"), "lunch?");
     }
 }

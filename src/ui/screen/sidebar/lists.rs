@@ -24,6 +24,12 @@ pub(super) fn entry_preview(
     entry: &crate::ui::app::account_state::ConversationEntry,
 ) -> String {
     use crate::ui::app::account_state::LastFile;
+    if entry.last_file.is_none() {
+        return preview(&crate::ui::timeline::fold::readable_body(
+            lang,
+            &entry.last_body,
+        ));
+    }
     match &entry.last_file {
         None => preview(&entry.last_body),
         Some(LastFile::Photo) => format!(
