@@ -17,7 +17,7 @@ use app::{session_bridge, startup};
 use desktop::restore;
 use room::tasks;
 use screen::main_area::MainArea;
-use screen::{notices, onboarding, settings, sidebar};
+use screen::{notices, onboarding, search, settings, sidebar};
 use timeline::{attach, transfers};
 
 use crate::ids::{AccountId, ConversationId};
@@ -110,6 +110,8 @@ pub enum Message {
     /// Start-up finished loading (off the UI thread).
     Started(Startup),
     Onboarding(onboarding::Message),
+    /// The search field above the inbox and its results (issue #19).
+    Search(search::Message),
     Sidebar(sidebar::Message),
     Conversation(chat::Message),
     /// Settings > Accounts.
@@ -204,6 +206,8 @@ pub struct App {
     /// Banners in plain words (keyring unavailable, server notices, ...).
     notices: notices::State,
     onboarding: onboarding::State,
+    /// What the search field holds and found.
+    search_box: search::State,
     sidebar: sidebar::State,
     /// What the main area shows (a chat, a room, the join dialog...).
     main: MainArea,
@@ -347,6 +351,7 @@ impl App {
             handles: HashMap::new(),
             notices: notices::State::new(notices),
             onboarding: onboarding::State::new(),
+            search_box: search::State::default(),
             sidebar: sidebar::State::with_filter(filter),
             main: MainArea::Nothing,
             settings: settings::State::new(),
@@ -511,6 +516,17 @@ impl App {
                         self.onboarding = onboarding::State::new();
                         self.screen = Screen::Accounts;
                         task
+                    }
+                    None => task,
+                }
+            }
+            Message::Search(message) => {
+                let (task, event) = self.search_box.update(message, self.search.as_ref());
+                let task = task.map(Message::Search);
+                match event {
+                    Some(search::Event::Open(found)) => {
+                        let peer = found.peer().clone();
+                        Task::batch([task, self.open_conversation(found.account, peer)])
                     }
                     None => task,
                 }
@@ -711,6 +727,25 @@ impl App {
             Some(invitations) => column![invitations.map(Message::Rooms), sidebar].into(),
             None => sidebar,
         };
+        // The search field above it all; its results take the lists' place.
+        let lists = if self.search_box.is_active() {
+            self.search_box
+                .results(lang, |m| {
+                    self.account_state(&m.account)
+                        .map(|s| s.peer_label(m.peer()))
+                        .unwrap_or_else(|| m.peer().to_string())
+                })
+                .map(Message::Search)
+        } else {
+            sidebar
+        };
+        let sidebar: Element<'_, Message> = column![
+            self.search_box
+                .field(lang, self.search.is_some())
+                .map(Message::Search),
+            lists
+        ]
+        .into();
         let files = room::RoomFiles {
             previews: Some(&self.transfers.previews),
             transfers: Some(&self.transfers),

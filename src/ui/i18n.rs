@@ -147,6 +147,11 @@ texts! {
     SubscriptionRequests => "Contact requests", "联系人请求";
     WantsToSeePresence => "{jid} wants to see when you are online.", "{jid} 想要查看你的在线状态。";
     Accept => "Accept", "接受";
+    SearchPlaceholder => "Search all messages (Ctrl+Shift+F)", "搜索全部消息（Ctrl+Shift+F）";
+    Searching => "Searching…", "正在搜索……";
+    SearchNothing => "No message matches.", "没有匹配的消息。";
+    SearchFound => "{count} found, newest first", "找到 {count} 条，最新的在前";
+    SearchFailed => "Search failed: {detail}", "搜索失败：{detail}";
     Deny => "Deny", "拒绝";
     BlockUnsupported => "Your server cannot block {jid}: it does not offer blocking.{detail}", "你的服务器无法屏蔽 {jid}：它不支持屏蔽功能。{detail}";
     BlockRefused => "The server refused to block {jid}: {detail}", "服务器拒绝屏蔽 {jid}：{detail}";
@@ -326,6 +331,7 @@ texts! {
     SwitcherEmpty => "Nothing matches.", "没有匹配的结果。";
     HelpTitle => "Keyboard shortcuts", "键盘快捷键";
     KeySwitcher => "Quick switcher", "快速切换会话";
+    KeySearch => "Search all messages", "搜索全部消息";
     KeyPrevNext => "Previous / next conversation", "上一个 / 下一个会话";
     KeyCloseConversation => "Close the conversation", "关闭当前会话";
     KeyEscape => "Close a dialog", "关闭对话框";

@@ -5,5 +5,6 @@
 pub mod main_area;
 pub mod notices;
 pub mod onboarding;
+pub mod search;
 pub mod settings;
 pub mod sidebar;

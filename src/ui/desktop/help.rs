@@ -6,8 +6,9 @@ use iced::widget::{button, column, container, row, space, text};
 use iced::{Alignment, Element, Length};
 
 /// The shortcuts as shown: keys, then what they do.
-pub const SHORTCUTS: [(&str, T); 8] = [
+pub const SHORTCUTS: [(&str, T); 9] = [
     ("Ctrl+K", T::KeySwitcher),
+    ("Ctrl+Shift+F", T::KeySearch),
     ("Alt+↑ / Alt+↓", T::KeyPrevNext),
     ("Ctrl+W", T::KeyCloseConversation),
     ("Esc", T::KeyEscape),

@@ -351,6 +351,9 @@ impl App {
                 self.desk.switcher = Some(switcher::State::new());
                 return iced::widget::operation::focus(switcher::INPUT_ID);
             }
+            Action::Search if on_main && !self.overlay_open() => {
+                return iced::widget::operation::focus(crate::ui::screen::search::FIELD_ID);
+            }
             Action::Help if self.screen != Screen::Loading => {
                 self.desk.switcher = None;
                 self.desk.help = !self.desk.help;
@@ -360,6 +363,10 @@ impl App {
                     self.desk.help = false;
                 } else if self.desk.switcher.is_some() {
                     self.desk.switcher = None;
+                } else if on_main && self.search_box.is_active() {
+                    let _ = self
+                        .search_box
+                        .update(crate::ui::screen::search::Message::Clear, None);
                 } else if self.screen == Screen::General
                     || (self.screen == Screen::Accounts && !self.settings.escape())
                 {

@@ -16,6 +16,8 @@ pub enum Action {
     CloseConversation,
     /// Esc: close the topmost dialog.
     Escape,
+    /// Ctrl+Shift+F: search all history.
+    Search,
     /// Ctrl+Q: quit.
     Quit,
     /// F1 or Ctrl+?: the list of shortcuts.
@@ -38,6 +40,7 @@ pub fn action(key: &Key, modifiers: Modifiers) -> Option<Action> {
         Key::Named(Named::ArrowDown) if modifiers.is_empty() => Some(Action::Down),
         Key::Character(c) if command && !modifiers.alt() => match c.to_lowercase().as_str() {
             "k" => Some(Action::Switcher),
+            "f" if modifiers.shift() => Some(Action::Search),
             "w" => Some(Action::CloseConversation),
             "q" => Some(Action::Quit),
             "?" => Some(Action::Help),
@@ -70,6 +73,11 @@ mod tests {
     fn shortcuts_map_to_actions() {
         let ctrl = Modifiers::CTRL;
         assert_eq!(action(&ch("k"), ctrl), Some(Action::Switcher));
+        assert_eq!(
+            action(&ch("F"), ctrl | Modifiers::SHIFT),
+            Some(Action::Search)
+        );
+        assert_eq!(action(&ch("f"), ctrl), None, "Ctrl+F is not taken");
         assert_eq!(action(&ch("K"), ctrl), Some(Action::Switcher));
         assert_eq!(action(&ch("w"), ctrl), Some(Action::CloseConversation));
         assert_eq!(action(&ch("q"), ctrl), Some(Action::Quit));
