@@ -390,6 +390,11 @@ impl App {
         self.accounts.iter().find(|a| &a.account.id == account)
     }
 
+    /// The open 1:1 conversation's state (tests read what it shows and highlights).
+    pub fn open_chat(&self) -> Option<&chat::State> {
+        self.main.chat()
+    }
+
     /// The open conversation: the account it is written from and the peer.
     pub fn current_conversation(&self) -> Option<(&AccountId, &BareJid)> {
         self.main.chat().map(|c| (&c.account, c.conversation.jid()))
@@ -526,7 +531,13 @@ impl App {
                 match event {
                     Some(search::Event::Open(found)) => {
                         let peer = found.peer().clone();
-                        Task::batch([task, self.open_conversation(found.account, peer)])
+                        let open = self.open_conversation(found.account.clone(), peer);
+                        if let Some(chat) = self.main.chat_mut().filter(|c| {
+                            c.account == found.account && c.conversation == found.conversation
+                        }) {
+                            chat.seek(&found.id);
+                        }
+                        Task::batch([task, open])
                     }
                     None => task,
                 }
@@ -606,6 +617,10 @@ impl App {
                 {
                     open.history_loaded(older, result);
                     if !older {
+                        // A search result waits for its message: here, or further back.
+                        if let Some(next) = open.seek_step() {
+                            return Task::batch([previews, self.on_conversation(next)]);
+                        }
                         self.send_displayed();
                     } else if let Some(next) =
                         open.seek_step().or_else(|| open.continue_in_archive())

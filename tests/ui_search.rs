@@ -50,7 +50,20 @@ fn message(peer: &str, body: &str, ts: i64) -> ChatMessage {
 
 /// The app with a store of three messages from two contacts, indexed.
 fn start(rt: &tokio::runtime::Runtime, lang: Lang, store: &Store) -> App {
+    start_with(rt, lang, store, &[])
+}
+
+/// The same with `more` messages stored first.
+fn start_with(
+    rt: &tokio::runtime::Runtime,
+    lang: Lang,
+    store: &Store,
+    more: &[ChatMessage],
+) -> App {
     let index = Arc::new(SearchIndex::open(store).unwrap());
+    for m in more {
+        store.insert_messages(std::slice::from_ref(m)).unwrap();
+    }
     let now = chrono::Utc::now().timestamp_millis();
     store
         .insert_messages(&[
@@ -129,6 +142,37 @@ fn typing_a_query_shows_the_messages_and_a_click_opens_one() {
     // Nothing matches: said so.
     search(&rt, &mut app, "xylophone");
     assert!(shows(&app, "No message matches."));
+}
+
+/// A result far back in a long conversation: opening it pages back through the
+/// store until the message is there, and highlights it.
+#[test]
+fn a_result_far_back_is_loaded_and_highlighted() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let old = message("dave@example.org", "the zeppelin plan", now - 10_000_000);
+    let mut history = vec![old.clone()];
+    for i in 0..3 * loquat::ui::chat::PAGE as i64 {
+        history.push(message(
+            "dave@example.org",
+            &format!("later {i}"),
+            now - 1_000_000 + i,
+        ));
+    }
+    let mut app = start_with(&rt, Lang::En, &store, &history);
+    search(&rt, &mut app, "zeppelin");
+    assert!(shows(&app, "1 found, newest first"));
+    for task in click(&mut app, "dave@example.org") {
+        run(&rt, &mut app, task);
+    }
+    let chat = app.open_chat().expect("the conversation opens");
+    assert_eq!(
+        chat.actions.highlight,
+        Some(old.id.clone()),
+        "found and highlighted"
+    );
+    assert!(chat.messages().iter().any(|m| m.id == old.id));
 }
 
 #[test]

@@ -473,6 +473,12 @@ impl State {
         added
     }
 
+    /// Look for message `id` as its history comes in (a search result): shown and
+    /// highlighted when it is there, older pages asked for until it is.
+    pub fn seek(&mut self, id: &crate::ids::LocalMessageId) {
+        self.actions.seeking = Some((id.0.clone(), timeline::actions::SEEK_PAGES));
+    }
+
     /// An older page came in while a reply's original is looked for: show it when it is
     /// here now, else ask for the next page (while there is one).
     pub fn seek_step(&mut self) -> Option<Event> {
