@@ -3,6 +3,79 @@
 
 pub mod calm;
 
+/// The `Widget` methods of a wrapper that only passes them to its `content` field (an
+/// `Element`): used inside `impl Widget<M, iced::Theme, iced::Renderer> for ...`, beside
+/// the wrapper's own `operate` and `update`.
+macro_rules! delegate_to_content {
+    () => {
+        fn size(&self) -> iced::Size<iced::Length> {
+            self.content.as_widget().size()
+        }
+        fn size_hint(&self) -> iced::Size<iced::Length> {
+            self.content.as_widget().size_hint()
+        }
+        fn layout(
+            &mut self,
+            tree: &mut iced::advanced::widget::Tree,
+            renderer: &iced::Renderer,
+            limits: &iced::advanced::layout::Limits,
+        ) -> iced::advanced::layout::Node {
+            self.content.as_widget_mut().layout(tree, renderer, limits)
+        }
+        fn draw(
+            &self,
+            tree: &iced::advanced::widget::Tree,
+            renderer: &mut iced::Renderer,
+            theme: &iced::Theme,
+            style: &iced::advanced::renderer::Style,
+            layout: iced::advanced::Layout<'_>,
+            cursor: iced::advanced::mouse::Cursor,
+            viewport: &iced::Rectangle,
+        ) {
+            self.content
+                .as_widget()
+                .draw(tree, renderer, theme, style, layout, cursor, viewport)
+        }
+        fn tag(&self) -> iced::advanced::widget::tree::Tag {
+            self.content.as_widget().tag()
+        }
+        fn state(&self) -> iced::advanced::widget::tree::State {
+            self.content.as_widget().state()
+        }
+        fn children(&self) -> Vec<iced::advanced::widget::Tree> {
+            self.content.as_widget().children()
+        }
+        fn diff(&self, tree: &mut iced::advanced::widget::Tree) {
+            self.content.as_widget().diff(tree)
+        }
+        fn mouse_interaction(
+            &self,
+            tree: &iced::advanced::widget::Tree,
+            layout: iced::advanced::Layout<'_>,
+            cursor: iced::advanced::mouse::Cursor,
+            viewport: &iced::Rectangle,
+            renderer: &iced::Renderer,
+        ) -> iced::advanced::mouse::Interaction {
+            self.content
+                .as_widget()
+                .mouse_interaction(tree, layout, cursor, viewport, renderer)
+        }
+        fn overlay<'b>(
+            &'b mut self,
+            tree: &'b mut iced::advanced::widget::Tree,
+            layout: iced::advanced::Layout<'b>,
+            renderer: &iced::Renderer,
+            viewport: &iced::Rectangle,
+            translation: iced::Vector,
+        ) -> Option<iced::advanced::overlay::Element<'b, M, iced::Theme, iced::Renderer>> {
+            self.content
+                .as_widget_mut()
+                .overlay(tree, layout, renderer, viewport, translation)
+        }
+    };
+}
+pub(crate) use delegate_to_content;
+
 use crate::model::Account;
 use crate::session::SessionError;
 use crate::ui::app::account_state::{AccountState, Connection};

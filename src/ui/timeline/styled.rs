@@ -190,53 +190,15 @@ fn said<'a, M: 'a>(content: Element<'a, M>, words: String) -> Element<'a, M> {
 
 mod said_widget {
     use super::Said;
-    use iced::advanced::widget::{Operation, Tree, tree};
-    use iced::advanced::{Clipboard, Layout, Shell, Widget, layout, mouse, overlay, renderer};
-    use iced::{Event, Length, Rectangle, Size, Theme, Vector};
+    use iced::advanced::widget::{Operation, Tree};
+    use iced::advanced::{Clipboard, Layout, Shell, Widget, mouse};
+    use iced::{Event, Rectangle, Theme};
 
     type R = iced::Renderer;
 
     impl<M> Widget<M, Theme, R> for Said<'_, M> {
-        fn size(&self) -> Size<Length> {
-            self.content.as_widget().size()
-        }
-        fn size_hint(&self) -> Size<Length> {
-            self.content.as_widget().size_hint()
-        }
-        fn layout(
-            &mut self,
-            tree: &mut Tree,
-            renderer: &R,
-            limits: &layout::Limits,
-        ) -> layout::Node {
-            self.content.as_widget_mut().layout(tree, renderer, limits)
-        }
-        fn draw(
-            &self,
-            tree: &Tree,
-            renderer: &mut R,
-            theme: &Theme,
-            style: &renderer::Style,
-            layout: Layout<'_>,
-            cursor: mouse::Cursor,
-            viewport: &Rectangle,
-        ) {
-            self.content
-                .as_widget()
-                .draw(tree, renderer, theme, style, layout, cursor, viewport)
-        }
-        fn tag(&self) -> tree::Tag {
-            self.content.as_widget().tag()
-        }
-        fn state(&self) -> tree::State {
-            self.content.as_widget().state()
-        }
-        fn children(&self) -> Vec<Tree> {
-            self.content.as_widget().children()
-        }
-        fn diff(&self, tree: &mut Tree) {
-            self.content.as_widget().diff(tree)
-        }
+        crate::ui::widgets::delegate_to_content!();
+
         fn operate(
             &mut self,
             tree: &mut Tree,
@@ -263,30 +225,6 @@ mod said_widget {
             self.content.as_widget_mut().update(
                 tree, event, layout, cursor, renderer, clipboard, shell, viewport,
             )
-        }
-        fn mouse_interaction(
-            &self,
-            tree: &Tree,
-            layout: Layout<'_>,
-            cursor: mouse::Cursor,
-            viewport: &Rectangle,
-            renderer: &R,
-        ) -> mouse::Interaction {
-            self.content
-                .as_widget()
-                .mouse_interaction(tree, layout, cursor, viewport, renderer)
-        }
-        fn overlay<'b>(
-            &'b mut self,
-            tree: &'b mut Tree,
-            layout: Layout<'b>,
-            renderer: &R,
-            viewport: &Rectangle,
-            translation: Vector,
-        ) -> Option<overlay::Element<'b, M, Theme, R>> {
-            self.content
-                .as_widget_mut()
-                .overlay(tree, layout, renderer, viewport, translation)
         }
     }
 }
