@@ -131,9 +131,11 @@ bob_writes() { # LOG SAYS REPLY
     sleep 2
 }
 
-# Alice opens the newest conversation (first line of the list) and answers.
+# Alice opens the newest conversation (first line of the list, below the search field
+# and the account card: under "Requests" the first time, under "Conversations" after the
+# reply made Bob a contact) and answers.
 alice_answers() { # LOG REPLY
-    click "${E2E_CONVERSATION_X:-100}" "${E2E_CONVERSATION_Y:-200}"
+    click "${E2E_CONVERSATION_X:-100}" "${E2E_CONVERSATION_Y:-255}"
     type_text "$2"
     key Return
     if ! wait "$PEER_PID"; then
