@@ -24,7 +24,9 @@ use crate::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::collector::TopDocs;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -100,13 +102,26 @@ pub struct Filters {
     pub until_ms: Option<i64>,
     pub has_file: bool,
     pub has_link: bool,
+    /// Senders whose messages are left out in an account (the contacts it blocks);
+    /// not a narrowing by itself: with nothing else asked, nothing is found.
+    pub hidden: Vec<(AccountId, Sender)>,
+    /// The query is being typed: its last word, when nothing follows it, matches as
+    /// the start of a word (`rep` finds `report`).
+    pub typing: bool,
 }
 
 impl Filters {
     fn is_empty(&self) -> bool {
-        *self == Filters::default()
+        Filters {
+            hidden: Vec::new(),
+            typing: false,
+            ..self.clone()
+        } == Filters::default()
     }
 }
+
+/// Words a prefix may stand for at most; the most common ones first in term order.
+const PREFIX_EXPANSIONS: u32 = 200;
 
 /// One message that matched, enough to open it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -399,8 +414,29 @@ impl SearchIndex {
         let parts = parse(text);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut analyzer = tokenize::analyzer();
-        for part in &parts {
+        let open = filters.typing && query::open_end(text);
+        for (i, part) in parts.iter().enumerate() {
             let (terms, chars) = tokenize::query_terms(&mut analyzer, part.text());
+            if open && i + 1 == parts.len() && !terms.is_empty() {
+                let mut prefix = PhrasePrefixQuery::new_with_offset(
+                    terms
+                        .iter()
+                        .map(|(p, t)| (*p, Term::from_field_text(self.fields.body, t)))
+                        .collect(),
+                );
+                prefix.set_max_expansions(PREFIX_EXPANSIONS);
+                clauses.extend(chars.iter().map(|c| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Must,
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(self.fields.chars, c),
+                            IndexRecordOption::Basic,
+                        )),
+                    )
+                }));
+                clauses.push((Occur::Must, Box::new(prefix)));
+                continue;
+            }
             for c in &chars {
                 clauses.push((
                     Occur::Must,
@@ -455,7 +491,8 @@ impl SearchIndex {
             if message.extras.retracted.is_some() || message.account != hit.account {
                 continue;
             }
-            let snippet = snippet(&message.body, text, snippet_chars);
+            let snippet =
+                snippet::snippet_typed(&message.body, text, snippet_chars, filters.typing);
             out.push(Found { message, snippet });
         }
         Ok(out)
@@ -486,6 +523,24 @@ impl SearchIndex {
         }
         if let Some(s) = &f.from {
             clauses.push(exact(self.fields.from, &s.key()));
+        }
+        for (account, sender) in &f.hidden {
+            let term = |field: Field, value: &str| -> (Occur, Box<dyn Query>) {
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, value),
+                        IndexRecordOption::Basic,
+                    )),
+                )
+            };
+            clauses.push((
+                Occur::MustNot,
+                Box::new(BooleanQuery::new(vec![
+                    term(self.fields.account, &account.0),
+                    term(self.fields.from, &sender.key()),
+                ])),
+            ));
         }
         if f.has_file {
             clauses.push(exact(self.fields.has, "file"));

@@ -395,6 +395,12 @@ impl App {
         self.main.chat()
     }
 
+    /// The room on screen, if one is.
+    pub fn shown_room(&self) -> Option<&room::joined::Room> {
+        let (account, room) = self.main.room()?;
+        self.rooms.rooms.get(&(account.clone(), room.clone()))
+    }
+
     /// The open conversation: the account it is written from and the peer.
     pub fn current_conversation(&self) -> Option<(&AccountId, &BareJid)> {
         self.main.chat().map(|c| (&c.account, c.conversation.jid()))
@@ -525,23 +531,7 @@ impl App {
                     None => task,
                 }
             }
-            Message::Search(message) => {
-                let (task, event) = self.search_box.update(message, self.search.as_ref());
-                let task = task.map(Message::Search);
-                match event {
-                    Some(search::Event::Open(found)) => {
-                        let peer = found.peer().clone();
-                        let open = self.open_conversation(found.account.clone(), peer);
-                        if let Some(chat) = self.main.chat_mut().filter(|c| {
-                            c.account == found.account && c.conversation == found.conversation
-                        }) {
-                            chat.seek(&found.id);
-                        }
-                        Task::batch([task, open])
-                    }
-                    None => task,
-                }
-            }
+            Message::Search(message) => self.on_search(message),
             Message::Rooms(message) => self.on_rooms(message),
             Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
                 Some(event) => self.on_sidebar(event),
@@ -745,11 +735,16 @@ impl App {
         // The search field above it all; its results take the lists' place.
         let lists = if self.search_box.is_active() {
             self.search_box
-                .results(lang, |m| {
-                    self.account_state(&m.account)
-                        .map(|s| s.peer_label(m.peer()))
-                        .unwrap_or_else(|| m.peer().to_string())
-                })
+                .results(
+                    lang,
+                    |m| {
+                        self.account_state(&m.account)
+                            .map(|s| s.peer_label(m.peer()))
+                            .unwrap_or_else(|| m.peer().to_string())
+                    },
+                    &self.accounts.iter().map(|s| &s.account).collect::<Vec<_>>(),
+                    self.sidebar.filter(),
+                )
                 .map(Message::Search)
         } else {
             sidebar

@@ -248,6 +248,74 @@ fn filters_narrow_the_results() {
     assert!(find(&c.index, "").is_empty());
 }
 
+#[test]
+fn a_word_being_typed_finds_the_words_it_begins() {
+    let c = corpus();
+    let typing = Filters {
+        typing: true,
+        ..Filters::default()
+    };
+    let typed = |q: &str| ids(&c.index.search(q, &typing, 100).unwrap());
+    // "qui" while typing finds "quick" (twice); as a whole word it finds nothing.
+    let other = c.all[4].id.0.clone();
+    assert_eq!(typed("qui"), vec![other.clone(), c.en.id.0.clone()]);
+    assert!(find(&c.index, "qui").is_empty());
+    // A space after it closes the word: whole words again.
+    assert!(typed("qui ").is_empty());
+    // Only the last word is a prefix; the others are whole words, in any order.
+    assert_eq!(typed("lazy qui"), vec![c.en.id.0.clone()]);
+    assert!(typed("laz qui").is_empty());
+    // A phrase whose last word is open.
+    assert_eq!(typed("\"the laz"), Vec::<String>::new());
+    assert_eq!(typed("the laz"), vec![c.en.id.0.clone()]);
+    // Mixed with Chinese before it.
+    assert_eq!(typed("报告 fri"), vec![c.mixed.id.0.clone()]);
+    // Accent-folded, like whole words.
+    assert_eq!(typed("caf"), vec![c.cafe.id.0.clone()]);
+    // And the snippet marks the whole word it begins.
+    let found = c
+        .index
+        .search_in_store("lazy qui", &typing, 10, 80)
+        .unwrap();
+    let s = &found[0].snippet;
+    let marked: Vec<&str> = s.marks.iter().map(|r| &s.text[r.clone()]).collect();
+    assert_eq!(marked, vec!["quick", "lazy"]);
+}
+
+#[test]
+fn hidden_senders_are_left_out() {
+    let c = corpus();
+    // Account "a" blocks li: li's messages in "a" go, those in "b" stay.
+    let li = Sender::Contact(jid("li@example.org"));
+    let hide_li = Filters {
+        hidden: vec![(AccountId("a".into()), li.clone())],
+        ..Filters::default()
+    };
+    assert_eq!(
+        ids(&c.index.search("报告", &hide_li, 100).unwrap()),
+        vec![c.mixed.id.0.clone()]
+    );
+    let hide_li_everywhere = Filters {
+        hidden: vec![
+            (AccountId("a".into()), li.clone()),
+            (AccountId("b".into()), li),
+        ],
+        ..Filters::default()
+    };
+    assert!(
+        c.index
+            .search("报告", &hide_li_everywhere, 100)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(&c.index.search("fox", &hide_li, 100).unwrap()),
+        vec![c.all[4].id.0.clone(), c.en.id.0.clone()]
+    );
+    // Hiding alone narrows nothing: nothing typed, nothing found.
+    assert!(c.index.search("", &hide_li, 100).unwrap().is_empty());
+}
+
 fn change(of: &ChatMessage, change: Change, at_ms: i64) -> Modification {
     Modification {
         account: of.account.clone(),

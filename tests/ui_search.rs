@@ -175,6 +175,232 @@ fn a_result_far_back_is_loaded_and_highlighted() {
     assert!(chat.messages().iter().any(|m| m.id == old.id));
 }
 
+fn shortcut(rt: &tokio::runtime::Runtime, app: &mut App, action: Action) {
+    let task = app.update(Message::Desk(DeskMessage::Shortcut(action)));
+    run(rt, app, task);
+}
+
+fn open(rt: &tokio::runtime::Runtime, app: &mut App, peer: &str) {
+    let task = app.update(Message::Sidebar(
+        loquat::ui::screen::sidebar::Message::Open(account().id, jid(peer)),
+    ));
+    run(rt, app, task);
+}
+
+/// Ctrl+F searches the conversation on screen only; Ctrl+Shift+F everything again.
+#[test]
+fn ctrl_f_searches_the_open_conversation() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let mut app = start(&rt, Lang::En, &store);
+    open(&rt, &mut app, "carol@example.org");
+    shortcut(&rt, &mut app, Action::SearchHere);
+    assert!(shows(&app, "Search in carol@example.org (Ctrl+F)"));
+    assert!(shows(&app, "In: carol@example.org"));
+    // Bob's Chinese message is not in Carol's chat.
+    search(&rt, &mut app, "报告");
+    assert!(shows(&app, "No message matches."));
+    search(&rt, &mut app, "report");
+    assert!(shows(&app, "1 found, newest first"));
+    // Everywhere again: Bob's message is found.
+    shortcut(&rt, &mut app, Action::Search);
+    search(&rt, &mut app, "报告");
+    assert!(shows(&app, "1 found, newest first"));
+    assert!(shows(&app, "Bob"));
+}
+
+/// The last word matches the words it begins while it is being typed, and its
+/// matches are marked.
+#[test]
+fn results_come_while_a_word_is_typed() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let mut app = start(&rt, Lang::En, &store);
+    search(&rt, &mut app, "the PDF rep");
+    assert!(shows(&app, "1 found, newest first"));
+    assert!(shows(&app, "carol@example.org"));
+    search(&rt, &mut app, "the PDF rep ");
+    assert!(shows(&app, "No message matches."), "a space ends the word");
+}
+
+/// Files, links, a period, a sender: each narrows the results; the account follows
+/// the sidebar's account filter, and with several accounts each result names its own.
+#[test]
+fn filters_narrow_the_results_and_results_name_their_account() {
+    use loquat::ui::screen::search::{From, Period};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut link = message(
+        "bob@example.org",
+        "the report: https://example.org/r",
+        now - 90_000,
+    );
+    link.server_id = Some("s-link".into());
+    let mut old = message(
+        "bob@example.org",
+        "last year's report",
+        now - 400 * 86_400_000,
+    );
+    old.server_id = Some("s-old".into());
+    let mut app = start_with(&rt, Lang::En, &store, &[link.clone(), old]);
+    search(&rt, &mut app, "report");
+    assert!(shows(&app, "3 found, newest first"));
+    let task = app.update(Message::Search(SearchMessage::Links(true)));
+    run(&rt, &mut app, task);
+    assert!(
+        shows(&app, "1 found, newest first"),
+        "only the one with a link"
+    );
+    let task = app.update(Message::Search(SearchMessage::Links(false)));
+    run(&rt, &mut app, task);
+    let task = app.update(Message::Search(SearchMessage::Period(Period::Month)));
+    run(&rt, &mut app, task);
+    assert!(
+        shows(&app, "2 found, newest first"),
+        "last year's is left out"
+    );
+    let task = app.update(Message::Search(SearchMessage::From(Some(From {
+        value: (
+            account().id,
+            loquat::search::Sender::Contact(jid("carol@example.org")),
+        ),
+        name: "carol".into(),
+    }))));
+    run(&rt, &mut app, task);
+    assert!(shows(&app, "1 found, newest first"), "only Carol's");
+}
+
+/// Messages from someone the account blocks are never found; unblocked, they are.
+#[test]
+fn blocked_senders_are_not_found() {
+    use loquat::session::{Update, UpdateKind};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let mut app = start(&rt, Lang::En, &store);
+    let block = |app: &mut App, items: Vec<&str>| {
+        let _ = app.update(Message::Session(Update {
+            account: account().id,
+            kind: UpdateKind::Blocklist {
+                items: items
+                    .into_iter()
+                    .map(|j| xmpp_parsers::jid::Jid::new(j).unwrap())
+                    .collect(),
+                supported: true,
+                reporting: false,
+            },
+        }));
+    };
+    block(&mut app, vec!["bob@example.org"]);
+    search(&rt, &mut app, "报告");
+    assert!(shows(&app, "No message matches."), "Bob is blocked");
+    // A blocked domain too.
+    block(&mut app, vec!["example.org"]);
+    search(&rt, &mut app, "report");
+    assert!(shows(&app, "No message matches."), "example.org is blocked");
+    block(&mut app, vec![]);
+    search(&rt, &mut app, "报告");
+    assert!(shows(&app, "1 found, newest first"), "unblocked");
+}
+
+/// With several accounts, each result says which account it is in; the sidebar's
+/// account filter narrows the search to that account.
+#[test]
+fn results_name_their_account_and_follow_the_account_filter() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let index = Arc::new(SearchIndex::open(&store).unwrap());
+    let mut work = Account::new(jid("alice@work.example"));
+    work.id = AccountId("work".into());
+    let mut other = message("dan@work.example", "the quarterly report", 1_000);
+    other.account = work.id.clone();
+    store
+        .insert_messages(&[message("bob@example.org", "my report", 2_000), other])
+        .unwrap();
+    index.sync().unwrap();
+    let mut app = App::from_startup(Lang::En, Startup::default());
+    let task = app.update(Message::Started(Startup {
+        accounts: vec![
+            LoadedAccount::new(account(), Some("pw".into())),
+            LoadedAccount::new(work.clone(), Some("pw".into())),
+        ],
+        store: Some(store.clone()),
+        search: Some(index),
+        ..Startup::default()
+    }));
+    run(&rt, &mut app, task);
+    search(&rt, &mut app, "report");
+    assert!(shows(&app, "2 found, newest first"));
+    assert!(shows(&app, "alice@work.example"), "the work account's tag");
+    assert!(shows(&app, "alice@example.org"), "the other account's tag");
+    // Only the work account in the sidebar: only its messages.
+    let task = app.update(Message::Sidebar(
+        loquat::ui::screen::sidebar::Message::Filter(Some(work.id.clone())),
+    ));
+    run(&rt, &mut app, task);
+    search(&rt, &mut app, "report");
+    assert!(shows(&app, "1 found, newest first"));
+    assert!(shows(&app, "dan@work.example"));
+}
+
+/// A result in a room opens the room at the message, paging back through its
+/// stored history.
+#[test]
+fn a_room_result_opens_the_room_at_the_message() {
+    use loquat::session::rooms::RoomUpdate;
+    use loquat::session::{Update, UpdateKind};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let room = jid("tea@conference.example.org");
+    let now = chrono::Utc::now().timestamp_millis();
+    let in_room = |body: &str, ts: i64| {
+        let mut m = message("tea@conference.example.org", body, ts);
+        m.conversation = ConversationId::Room(room.clone());
+        m.sender = "bob".into();
+        m
+    };
+    let old = in_room("the samovar is broken", now - 10_000_000);
+    let mut history = vec![old.clone()];
+    for i in 0..3 * loquat::ui::chat::PAGE as i64 {
+        history.push(in_room(&format!("chatter {i}"), now - 1_000_000 + i));
+    }
+    let mut app = start_with(&rt, Lang::En, &store, &history);
+    for kind in [
+        UpdateKind::Room(RoomUpdate::Joining {
+            room: room.clone(),
+            nick: "alice".into(),
+        }),
+        UpdateKind::Room(RoomUpdate::Joined {
+            room: room.clone(),
+            nick: "alice".into(),
+            occupants: Vec::new(),
+        }),
+    ] {
+        let task = app.update(Message::Session(Update {
+            account: account().id,
+            kind,
+        }));
+        run(&rt, &mut app, task);
+    }
+    search(&rt, &mut app, "samovar");
+    assert!(shows(&app, "1 found, newest first"));
+    let task = app.update(Message::Search(SearchMessage::Open(0)));
+    run(&rt, &mut app, task);
+    let shown = app.shown_room().expect("the room opens");
+    assert_eq!(
+        shown.actions.highlight,
+        Some(old.id.clone()),
+        "at the message"
+    );
+    // Asked again while it is open, it is found at once.
+    let task = app.update(Message::Search(SearchMessage::Open(0)));
+    run(&rt, &mut app, task);
+    assert_eq!(
+        app.shown_room().unwrap().actions.highlight,
+        Some(old.id.clone())
+    );
+}
+
 #[test]
 fn search_speaks_chinese_too() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -195,7 +421,7 @@ fn render_search_for_review() {
     let dir = std::path::PathBuf::from(dir);
     let rt = tokio::runtime::Runtime::new().unwrap();
     for (lang, theme, name, query) in [
-        (Lang::En, iced::Theme::Light, "search", "report"),
+        (Lang::En, iced::Theme::Light, "search", "the rep"),
         (Lang::ZhCn, iced::Theme::Dark, "search-zh", "报告"),
     ] {
         let store = Store::open_temporary().unwrap();

@@ -55,6 +55,16 @@ pub fn parse(query: &str) -> Vec<Part> {
     out
 }
 
+/// Is the query's last word still open (typed last, nothing after it: no space, no
+/// closing quote), and a word of a spaced script, so it may match as a prefix?
+pub fn open_end(query: &str) -> bool {
+    matches!(parse(query).last(), Some(Part::Chunk(_)))
+        && query
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() && !super::tokenize::is_cjk(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +82,17 @@ mod tests {
         );
         assert_eq!(parse("  "), vec![]);
         assert_eq!(parse("\"open"), vec![Part::Phrase("open".into())]);
+    }
+
+    #[test]
+    fn only_a_word_still_being_typed_is_open() {
+        assert!(open_end("the rep"));
+        assert!(open_end("报告 pdf"));
+        assert!(!open_end("the rep "));
+        assert!(!open_end("\"the rep\""));
+        assert!(!open_end("\"the rep"));
+        assert!(!open_end("pdf报告"));
+        assert!(!open_end("what?"));
+        assert!(!open_end(""));
     }
 }

@@ -11,7 +11,9 @@ pub struct Snippet {
 }
 
 /// Where the words and CJK runs of `query` occur in `text`, sorted, merged.
-pub fn matches(text: &str, query: &str) -> Vec<Range<usize>> {
+/// With `typing`, the query's last word when still open ([`super::query::open_end`])
+/// also marks the words it begins.
+pub fn matches(text: &str, query: &str, typing: bool) -> Vec<Range<usize>> {
     let mut analyzer = tokenize::analyzer();
     let mut words: Vec<String> = Vec::new();
     let mut cjk: Vec<&str> = Vec::new();
@@ -33,12 +35,15 @@ pub fn matches(text: &str, query: &str) -> Vec<Range<usize>> {
             }
         }
     }
+    let prefix = (typing && super::query::open_end(query))
+        .then(|| words.last().cloned())
+        .flatten();
     let mut marks: Vec<Range<usize>> = Vec::new();
     if !words.is_empty() {
         let mut stream = analyzer.token_stream(text);
         while tantivy::tokenizer::TokenStream::advance(&mut stream) {
             let t = tantivy::tokenizer::TokenStream::token(&stream);
-            if words.contains(&t.text) {
+            if words.contains(&t.text) || prefix.as_ref().is_some_and(|p| t.text.starts_with(p)) {
                 marks.push(t.offset_from..t.offset_to);
             }
         }
@@ -60,8 +65,13 @@ pub fn matches(text: &str, query: &str) -> Vec<Range<usize>> {
 /// About `max_chars` characters of `text` around its first match of `query` (from the
 /// start when nothing matches), with `…` where it was cut.
 pub fn snippet(text: &str, query: &str, max_chars: usize) -> Snippet {
+    snippet_typed(text, query, max_chars, false)
+}
+
+/// [`snippet`], with the marks of [`matches`].
+pub fn snippet_typed(text: &str, query: &str, max_chars: usize, typing: bool) -> Snippet {
     let text = text.trim();
-    let marks = matches(text, query);
+    let marks = matches(text, query, typing);
     let first = marks.first().map_or(0, |r| r.start);
     // Start a little before the first match, on a character boundary.
     let lead = max_chars / 4;
@@ -120,6 +130,14 @@ mod tests {
     fn marks_words_folded_and_cjk_substrings() {
         let s = snippet("Le Café est ouvert, 你好吗？", "cafe 好吗", 80);
         assert_eq!(marked(&s), vec!["Café", "好吗"]);
+    }
+
+    #[test]
+    fn a_word_being_typed_marks_the_words_it_begins() {
+        let s = snippet_typed("The reports are in the repo", "the rep", 80, true);
+        assert_eq!(marked(&s), vec!["The", "reports", "the", "repo"]);
+        let s = snippet_typed("The reports are in the repo", "the rep", 80, false);
+        assert_eq!(marked(&s), vec!["The", "the"]);
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod account_actions;
 pub mod account_state;
 pub mod handlers;
 pub mod requests;
+pub mod searching;
 pub mod session_bridge;
 pub mod startup;

@@ -95,7 +95,11 @@ impl App {
                     return self.settings.open_editor(state).map(Message::Settings);
                 }
             }
-            sidebar::Event::FilterChanged(filter) => return self.filter_changed(filter),
+            sidebar::Event::FilterChanged(filter) => {
+                // The search follows the account filter.
+                let again = self.on_search(crate::ui::screen::search::Message::Again);
+                return Task::batch([self.filter_changed(filter), again]);
+            }
             sidebar::Event::Enable(account) => return self.set_enabled(&account, true),
             sidebar::Event::Password { account, password } => {
                 self.handles.remove(&account);

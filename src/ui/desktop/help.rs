@@ -6,8 +6,9 @@ use iced::widget::{button, column, container, row, space, text};
 use iced::{Alignment, Element, Length};
 
 /// The shortcuts as shown: keys, then what they do.
-pub const SHORTCUTS: [(&str, T); 9] = [
+pub const SHORTCUTS: [(&str, T); 10] = [
     ("Ctrl+K", T::KeySwitcher),
+    ("Ctrl+F", T::KeySearchHere),
     ("Ctrl+Shift+F", T::KeySearch),
     ("Alt+↑ / Alt+↓", T::KeyPrevNext),
     ("Ctrl+W", T::KeyCloseConversation),

@@ -352,7 +352,10 @@ impl App {
                 return iced::widget::operation::focus(switcher::INPUT_ID);
             }
             Action::Search if on_main && !self.overlay_open() => {
-                return iced::widget::operation::focus(crate::ui::screen::search::FIELD_ID);
+                return self.search_shortcut(false);
+            }
+            Action::SearchHere if on_main && !self.overlay_open() => {
+                return self.search_shortcut(true);
             }
             Action::Help if self.screen != Screen::Loading => {
                 self.desk.switcher = None;
@@ -364,9 +367,7 @@ impl App {
                 } else if self.desk.switcher.is_some() {
                     self.desk.switcher = None;
                 } else if on_main && self.search_box.is_active() {
-                    let _ = self
-                        .search_box
-                        .update(crate::ui::screen::search::Message::Clear, None);
+                    return self.on_search(crate::ui::screen::search::Message::Clear);
                 } else if self.screen == Screen::General
                     || (self.screen == Screen::Accounts && !self.settings.escape())
                 {

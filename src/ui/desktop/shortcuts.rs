@@ -18,6 +18,8 @@ pub enum Action {
     Escape,
     /// Ctrl+Shift+F: search all history.
     Search,
+    /// Ctrl+F: search the open conversation.
+    SearchHere,
     /// Ctrl+Q: quit.
     Quit,
     /// F1 or Ctrl+?: the list of shortcuts.
@@ -41,6 +43,7 @@ pub fn action(key: &Key, modifiers: Modifiers) -> Option<Action> {
         Key::Character(c) if command && !modifiers.alt() => match c.to_lowercase().as_str() {
             "k" => Some(Action::Switcher),
             "f" if modifiers.shift() => Some(Action::Search),
+            "f" => Some(Action::SearchHere),
             "w" => Some(Action::CloseConversation),
             "q" => Some(Action::Quit),
             "?" => Some(Action::Help),
@@ -77,7 +80,7 @@ mod tests {
             action(&ch("F"), ctrl | Modifiers::SHIFT),
             Some(Action::Search)
         );
-        assert_eq!(action(&ch("f"), ctrl), None, "Ctrl+F is not taken");
+        assert_eq!(action(&ch("f"), ctrl), Some(Action::SearchHere));
         assert_eq!(action(&ch("K"), ctrl), Some(Action::Switcher));
         assert_eq!(action(&ch("w"), ctrl), Some(Action::CloseConversation));
         assert_eq!(action(&ch("q"), ctrl), Some(Action::Quit));

@@ -310,7 +310,11 @@ impl App {
 
     /// After an older page of a room: show a reply's original looked for, or load the
     /// next page for it.
-    fn room_seek_step(&mut self, account: AccountId, room: BareJid) -> Task<Message> {
+    pub(in crate::ui) fn room_seek_step(
+        &mut self,
+        account: AccountId,
+        room: BareJid,
+    ) -> Task<Message> {
         let Some(r) = self.rooms.rooms.get_mut(&(account.clone(), room.clone())) else {
             return Task::none();
         };

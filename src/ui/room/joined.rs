@@ -730,6 +730,11 @@ impl Room {
         })
     }
 
+    /// Look for message `id` as the room's history comes in (a search result).
+    pub fn seek(&mut self, id: &LocalMessageId) {
+        self.actions.seeking = Some((id.0.clone(), timeline::actions::SEEK_PAGES));
+    }
+
     /// After an older page: show a reply's original looked for, or load the next page.
     pub fn seek_step(&mut self) -> Option<Event> {
         let shown = chat_messages(&self.lines);

@@ -1,25 +1,82 @@
-//! Search across all history (issue #19): the field above the inbox and, while it
-//! holds a query, the results in place of the lists: newest first, each with its
+//! Search (issue #19): the field above the inbox and, while it holds a query or a
+//! filter, the results in place of the lists: newest first, each with its
 //! conversation, account, sender, time and a snippet with the matches marked. Results
-//! come from the index off the UI thread as the person types; clicking one opens its
-//! conversation. Ctrl+Shift+F puts the cursor in the field; Esc empties it.
+//! come from the index off the UI thread as the person types (the last word matches
+//! as the start of a word while it is typed); clicking one opens its conversation at
+//! the message. Ctrl+Shift+F searches everything, Ctrl+F the open conversation; Esc
+//! empties the field and the filters.
+//!
+//! Filters: the conversation (Ctrl+F, or a result's conversation), the sender (a
+//! result's sender), a period, files, links; the account follows the sidebar's account
+//! filter. Messages from people an account blocks are never found.
 
-use crate::model::{ChatMessage, Direction};
-use crate::search::{Filters, Found, SearchIndex};
+mod view;
+
+use crate::ids::{AccountId, ConversationId};
+use crate::model::ChatMessage;
+use crate::search::{Filters, Found, SearchIndex, Sender};
 use crate::ui::app::startup::blocking;
-use crate::ui::i18n::{Lang, T, timefmt, tr, trf};
-use crate::ui::theme;
-use iced::widget::{Column, button, column, container, rich_text, row, scrollable, span, text};
-use iced::widget::{Id, text_input};
-use iced::{Element, Length, Task};
+use iced::Task;
 use std::sync::Arc;
 
-/// The search field (Ctrl+Shift+F focuses it).
+/// The search field (Ctrl+Shift+F and Ctrl+F focus it).
 pub const FIELD_ID: &str = "search-all";
 /// Results shown at most.
 const LIMIT: usize = 50;
 /// Characters of a result's snippet.
 const SNIPPET: usize = 90;
+
+/// How far back to look.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Period {
+    #[default]
+    Any,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl Period {
+    pub const ALL: [Period; 5] = [
+        Period::Any,
+        Period::Day,
+        Period::Week,
+        Period::Month,
+        Period::Year,
+    ];
+
+    /// The oldest time it takes in, for a search made at `now_ms`.
+    fn since(self, now_ms: i64) -> Option<i64> {
+        const DAY: i64 = 24 * 3600 * 1000;
+        let days = match self {
+            Period::Any => return None,
+            Period::Day => 1,
+            Period::Week => 7,
+            Period::Month => 30,
+            Period::Year => 365,
+        };
+        Some(now_ms - days * DAY)
+    }
+}
+
+/// A filter with the name it shows under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named<F> {
+    pub value: F,
+    pub name: String,
+}
+
+impl<F> std::fmt::Display for Named<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// Only this conversation (of this account).
+pub type Within = Named<(AccountId, ConversationId)>;
+/// Only from this sender (in this account).
+pub type From = Named<(AccountId, Sender)>;
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -27,200 +84,201 @@ pub struct State {
     /// Bumped with each query; older answers are dropped.
     asked: u64,
     results: Vec<Found>,
-    /// The query the results are for.
-    answered: String,
+    /// The query and filters the results are for.
+    answered: Option<(String, Filters)>,
     error: Option<String>,
+    /// Only this conversation (Ctrl+F, or picked among the results').
+    within: Option<Within>,
+    /// Only from this sender (picked among the results').
+    from: Option<From>,
+    period: Period,
+    has_file: bool,
+    has_link: bool,
 }
 
 #[derive(Debug, Clone)]
 pub enum Message {
     Query(String),
-    Results(u64, Result<Vec<Found>, String>),
+    Results(u64, Filters, Result<Vec<Found>, String>),
     Open(usize),
+    /// Only this conversation, or all.
+    Within(Option<Within>),
+    /// Only this sender, or anyone.
+    From(Option<From>),
+    /// Only this account, or all (the sidebar's account filter).
+    Account(Option<AccountId>),
+    /// Ask again (the account filter or the blocklist changed, or Ctrl+F).
+    Again,
+    Period(Period),
+    Files(bool),
+    Links(bool),
     Clear,
 }
 
 /// What the search asks of the app.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// Open the conversation of this message.
+    /// Open the conversation of this message, at the message.
     Open(Box<ChatMessage>),
+    /// Filter to this account (the sidebar's filter too); the app asks again.
+    Account(Option<AccountId>),
+}
+
+/// What a search needs from the app besides the query.
+#[derive(Debug, Default)]
+pub struct Ask {
+    pub index: Option<Arc<SearchIndex>>,
+    /// The account the sidebar is filtered to.
+    pub account: Option<AccountId>,
+    /// Each account's blocked contacts (their messages are never found).
+    pub hidden: Vec<(AccountId, Sender)>,
+    /// Each account's blocked domains.
+    pub hidden_domains: Vec<(AccountId, String)>,
 }
 
 impl State {
-    /// Is a query typed (the results show instead of the lists)?
+    /// Is a query typed or a filter set (the results show instead of the lists)? A
+    /// conversation alone (Ctrl+F before typing) is not a search yet.
     pub fn is_active(&self) -> bool {
         !self.query.trim().is_empty()
+            || self.from.is_some()
+            || self.period != Period::Any
+            || self.has_file
+            || self.has_link
     }
 
-    pub fn update(
+    /// Ctrl+F: search only this conversation, named `name`.
+    pub fn search_within(
         &mut self,
-        message: Message,
-        index: Option<&Arc<SearchIndex>>,
-    ) -> (Task<Message>, Option<Event>) {
+        account: AccountId,
+        conversation: ConversationId,
+        name: String,
+    ) {
+        self.within = Some(Named {
+            value: (account, conversation),
+            name,
+        });
+    }
+
+    /// Ctrl+Shift+F: search everything (the conversation filter goes).
+    pub fn search_everywhere(&mut self) {
+        self.within = None;
+    }
+
+    /// The filters as the index takes them.
+    fn filters(&self, ask: &Ask) -> Filters {
+        let (within_account, conversation) = match &self.within {
+            Some(w) => (Some(w.value.0.clone()), Some(w.value.1.clone())),
+            None => (None, None),
+        };
+        let (from_account, from) = match &self.from {
+            Some(f) => (Some(f.value.0.clone()), Some(f.value.1.clone())),
+            None => (None, None),
+        };
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Filters {
+            account: within_account.or(from_account).or(ask.account.clone()),
+            conversation,
+            from,
+            since_ms: self.period.since(now_ms),
+            until_ms: None,
+            has_file: self.has_file,
+            has_link: self.has_link,
+            hidden: ask.hidden.clone(),
+            typing: true,
+        }
+    }
+
+    /// Asks the index again for the query and filters as they are now.
+    fn ask(&mut self, ask: &Ask) -> Task<Message> {
+        self.asked += 1;
+        if !self.is_active() {
+            self.results.clear();
+            self.answered = None;
+            self.error = None;
+            return Task::none();
+        }
+        let Some(index) = ask.index.clone() else {
+            return Task::none();
+        };
+        let (asked, query, filters) = (self.asked, self.query.clone(), self.filters(ask));
+        let domains = ask.hidden_domains.clone();
+        let answer = filters.clone();
+        Task::perform(
+            blocking(move || {
+                index
+                    .search_in_store(&query, &filters, LIMIT, SNIPPET)
+                    .map(|found| {
+                        found
+                            .into_iter()
+                            .filter(|f| !blocked_domain(&f.message, &domains))
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string())
+            }),
+            move |result| Message::Results(asked, answer.clone(), result.and_then(|r| r)),
+        )
+    }
+
+    pub fn update(&mut self, message: Message, ask: &Ask) -> (Task<Message>, Option<Event>) {
+        let found = |s: &Self, i: usize| s.results.get(i).map(|f| f.message.clone());
         match message {
             Message::Query(query) => {
                 self.query = query;
-                self.asked += 1;
-                if !self.is_active() {
-                    self.results.clear();
-                    self.answered.clear();
-                    self.error = None;
-                    return (Task::none(), None);
-                }
-                let Some(index) = index.cloned() else {
-                    return (Task::none(), None);
-                };
-                let (asked, query) = (self.asked, self.query.clone());
-                let task = Task::perform(
-                    blocking(move || {
-                        index
-                            .search_in_store(&query, &Filters::default(), LIMIT, SNIPPET)
-                            .map_err(|e| e.to_string())
-                    }),
-                    move |result| Message::Results(asked, result.and_then(|r| r)),
-                );
-                (task, None)
             }
-            Message::Results(asked, result) => {
+            Message::Results(asked, filters, result) => {
                 if asked == self.asked {
                     match result {
                         Ok(found) => {
                             self.results = found;
-                            self.answered = self.query.clone();
+                            self.answered = Some((self.query.clone(), filters));
                             self.error = None;
                         }
                         Err(e) => self.error = Some(e),
                     }
                 }
-                (Task::none(), None)
+                return (Task::none(), None);
             }
             Message::Open(i) => {
-                let event = self
-                    .results
-                    .get(i)
-                    .map(|found| Event::Open(Box::new(found.message.clone())));
-                (Task::none(), event)
+                return (
+                    Task::none(),
+                    found(self, i).map(|m| Event::Open(Box::new(m))),
+                );
             }
+            Message::Within(within) => self.within = within,
+            Message::From(from) => self.from = from,
+            Message::Account(account) => return (Task::none(), Some(Event::Account(account))),
+            Message::Again => {}
+            Message::Period(p) => self.period = p,
+            Message::Files(on) => self.has_file = on,
+            Message::Links(on) => self.has_link = on,
             Message::Clear => {
                 self.query.clear();
-                self.asked += 1;
-                self.results.clear();
-                self.answered.clear();
-                self.error = None;
-                (Task::none(), None)
+                self.within = None;
+                self.from = None;
+                self.period = Period::Any;
+                self.has_file = false;
+                self.has_link = false;
             }
         }
+        (self.ask(ask), None)
     }
 
-    /// The field.
-    pub fn field(&self, lang: Lang, available: bool) -> Element<'_, Message> {
-        let input = text_input(tr(lang, T::SearchPlaceholder), &self.query)
-            .id(Id::new(FIELD_ID))
-            .on_input_maybe(available.then_some(Message::Query))
-            .padding(6)
-            .size(14)
-            .style(theme::input);
-        let mut line = row![input].spacing(6).align_y(iced::Alignment::Center);
-        if self.is_active() {
-            line = line.push(
-                button(text("×").size(14))
-                    .padding([2, 8])
-                    .style(theme::link_button)
-                    .on_press(Message::Clear),
-            );
-        }
-        container(line)
-            .padding([8, 12])
-            .width(300)
-            .style(theme::sidebar)
-            .into()
-    }
-
-    /// The results, for the place of the sidebar's lists; `label` names a
-    /// conversation as the lists do.
-    pub fn results<'a>(
-        &'a self,
-        lang: Lang,
-        label: impl Fn(&ChatMessage) -> String,
-    ) -> Element<'a, Message> {
-        let mut list = Column::new().spacing(4).padding([0, 12]);
-        let heading = if let Some(e) = &self.error {
-            trf(lang, T::SearchFailed, &[("detail", e)])
-        } else if self.answered != self.query {
-            tr(lang, T::Searching).to_owned()
-        } else if self.results.is_empty() {
-            tr(lang, T::SearchNothing).to_owned()
-        } else {
-            trf(
-                lang,
-                T::SearchFound,
-                &[("count", &self.results.len().to_string())],
-            )
-        };
-        list = list.push(text(heading).size(12).style(theme::muted));
-        for (i, found) in self.results.iter().enumerate() {
-            list = list.push(result(lang, found, label(&found.message), i));
-        }
-        container(scrollable(list).height(Length::Fill))
-            .width(300)
-            .height(Length::Fill)
-            .style(theme::sidebar)
-            .into()
+    /// Is the search narrowed to a conversation?
+    pub fn within(&self) -> Option<&(AccountId, ConversationId)> {
+        self.within.as_ref().map(|w| &w.value)
     }
 }
 
-fn result<'a>(lang: Lang, found: &'a Found, label: String, i: usize) -> Element<'a, Message> {
-    let m = &found.message;
-    let when = timefmt::local(m.timestamp_ms)
-        .map(|at| timefmt::date_time(lang, at.naive_local()))
-        .unwrap_or_default();
-    let sender = match m.direction {
-        Direction::Outgoing => tr(lang, T::Me).to_owned(),
-        Direction::Incoming if !m.sender.is_empty() => {
-            crate::notify::shown_name(&m.sender).into_owned()
-        }
-        Direction::Incoming => m.peer().to_string(),
+/// Is this message's sender in a domain its account blocks?
+fn blocked_domain(m: &ChatMessage, domains: &[(AccountId, String)]) -> bool {
+    let ConversationId::Chat(peer) = &m.conversation else {
+        return false;
     };
-    // The snippet, its matches in bold.
-    let snippet = &found.snippet;
-    let mut spans: Vec<iced::widget::text::Span<'a, ()>> = Vec::new();
-    let mut at = 0;
-    for mark in &snippet.marks {
-        let (start, end) = (
-            mark.start.min(snippet.text.len()),
-            mark.end.min(snippet.text.len()),
-        );
-        if start < at
-            || !snippet.text.is_char_boundary(start)
-            || !snippet.text.is_char_boundary(end)
-        {
-            continue;
-        }
-        spans.push(span(&snippet.text[at..start]));
-        spans.push(span(&snippet.text[start..end]).font(iced::Font {
-            weight: iced::font::Weight::Bold,
-            ..iced::Font::DEFAULT
-        }));
-        at = end;
-    }
-    spans.push(span(&snippet.text[at..]));
-    let body: Element<'a, Message> = rich_text(spans).size(13).into();
-    button(
-        column![
-            row![
-                text(label).size(14).width(Length::Fill),
-                text(when).size(11).style(theme::muted),
-            ]
-            .spacing(6),
-            text(sender).size(12).style(theme::muted),
-            body,
-        ]
-        .spacing(2),
-    )
-    .width(Length::Fill)
-    .padding([6, 8])
-    .style(theme::list_item(false))
-    .on_press(Message::Open(i))
-    .into()
+    m.direction == crate::model::Direction::Incoming
+        && domains
+            .iter()
+            .any(|(a, d)| *a == m.account && peer.domain().as_str() == d)
 }
