@@ -461,6 +461,7 @@ impl App {
             desktop::subscription().map(Message::Desktop),
             self.desk_subscription(),
             self.typing_clock(),
+            self.indexing_clock(),
             if self.screen != Screen::Loading
                 && FIRST_FRAME_PENDING.load(std::sync::atomic::Ordering::Relaxed)
             {

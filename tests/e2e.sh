@@ -161,6 +161,15 @@ bob_writes "$WORK/peer2.log" "Still there?" "Yes, after a restart"
 alice_answers "$WORK/peer2.log" "Yes, after a restart"
 shot 8-history
 
+# Search in the real window: Ctrl+Shift+F, a word being typed finds the message
+# (the screenshot is for review), Esc empties the field again.
+key ctrl+shift+f
+type_text "restar"
+sleep 2
+shot 8-search
+key Escape
+sleep 1
+
 # --- 4. a second launch with an xmpp: link hands it to the running window (which opens
 # the chat with the link's text as a draft) and exits; there is still one window.
 LOQUAT_DATA_DIR=$DATA timeout 20 "$APP" "xmpp:bob@localhost?message;body=Draft%20from%20a%20link" \
@@ -177,4 +186,8 @@ wait "$APP_PID" 2>/dev/null || true
 APP_LANG=zh_CN start_app
 sleep 3
 shot 10-zh-cn
+key ctrl+shift+f
+type_text "你好"
+sleep 2
+shot 11-zh-search
 echo "end-to-end passed; screenshots in $OUT"

@@ -433,3 +433,39 @@ fn render_search_for_review() {
         assert!(snapshot.matches_image(dir.join(name)).expect("png"));
     }
 }
+
+/// Settings has the command that rebuilds the index, and says how far a rebuild is
+/// (the button waits while one runs); in both languages.
+#[test]
+fn settings_rebuild_the_index_and_show_its_progress() {
+    use loquat::ui::screen::settings::general;
+    let settings = loquat::config::Settings::default();
+    let mut page = general::State::open(&settings);
+    let messages: Vec<general::Message> = {
+        let mut ui = iced_test::Simulator::with_size(
+            iced::Settings::default(),
+            (1100.0, 2400.0),
+            page.view(Lang::En, &settings, None),
+        );
+        ui.click("Rebuild the search index").expect("the button");
+        ui.into_messages().collect()
+    };
+    let events: Vec<_> = messages
+        .into_iter()
+        .filter_map(|m| page.update(m, &settings))
+        .collect();
+    assert!(
+        matches!(events.as_slice(), [general::Event::RebuildSearch]),
+        "{events:?}"
+    );
+    let running = page.view(Lang::En, &settings, Some((1_200, 5_000)));
+    assert_eq!(
+        support::view::count(running, "Indexing history: 1200 of 5000 messages"),
+        1
+    );
+    let zh = page.view(Lang::ZhCn, &settings, Some((1_200, 5_000)));
+    assert_eq!(
+        support::view::count(zh, "正在索引历史消息：1200 / 5000 条"),
+        1
+    );
+}

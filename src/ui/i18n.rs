@@ -165,6 +165,11 @@ texts! {
     SearchPastYear => "Past year", "最近一年";
     SearchRemoveFilter => "Remove this filter", "移除此筛选条件";
     KeySearchHere => "Search the open conversation", "搜索当前会话";
+    SearchSection => "Search", "搜索";
+    RebuildSearch => "Rebuild the search index", "重建搜索索引";
+    RebuildSearchHint => "Search reads an index of your stored messages, kept up to date as they arrive. Rebuild it if search misses messages you can see.", "搜索使用已存消息的索引，收到消息时自动更新。如果搜索找不到你能看到的消息，请重建索引。";
+    Indexing => "Indexing history: {done} of {total} messages", "正在索引历史消息：{done} / {total} 条";
+    IndexingStarting => "Indexing history…", "正在索引历史消息……";
     Deny => "Deny", "拒绝";
     BlockUnsupported => "Your server cannot block {jid}: it does not offer blocking.{detail}", "你的服务器无法屏蔽 {jid}：它不支持屏蔽功能。{detail}";
     BlockRefused => "The server refused to block {jid}: {detail}", "服务器拒绝屏蔽 {jid}：{detail}";

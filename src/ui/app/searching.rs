@@ -104,6 +104,18 @@ impl App {
         }
     }
 
+    /// While the search index is rebuilt, a look at its progress twice a second (and
+    /// once more when it is done); no timer otherwise.
+    pub(in crate::ui) fn indexing_clock(&self) -> iced::Subscription<Message> {
+        let running = self.search.as_ref().is_some_and(|i| i.progress().is_some());
+        if running || self.search_box.indexing_shown() {
+            iced::time::every(std::time::Duration::from_millis(500))
+                .map(|_| Message::Search(search::Message::Tick))
+        } else {
+            iced::Subscription::none()
+        }
+    }
+
     /// Ctrl+F (`here`) narrows the search to the conversation on screen; Ctrl+Shift+F
     /// searches everything. Either puts the cursor in the field.
     pub(in crate::ui) fn search_shortcut(&mut self, here: bool) -> Task<Message> {

@@ -253,6 +253,11 @@ impl App {
                     Some(general::Event::Changed(settings)) => {
                         return self.apply_settings(settings);
                     }
+                    Some(general::Event::RebuildSearch) => {
+                        if let Some(index) = &self.search {
+                            index.rebuild();
+                        }
+                    }
                     None => {}
                 }
             }
@@ -310,7 +315,11 @@ impl App {
     pub(in crate::ui) fn general_view(&self) -> Element<'_, crate::ui::Message> {
         self.desk
             .general
-            .view(self.lang, &self.desk.settings)
+            .view(
+                self.lang,
+                &self.desk.settings,
+                self.search.as_ref().and_then(|i| i.progress()),
+            )
             .map(|m| crate::ui::Message::Desk(Message::General(m)))
     }
 

@@ -94,6 +94,8 @@ pub struct State {
     period: Period,
     has_file: bool,
     has_link: bool,
+    /// How far a rebuild of the index is (done, total), while one runs.
+    indexing: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +112,8 @@ pub enum Message {
     /// Ask again (the account filter or the blocklist changed, or Ctrl+F).
     Again,
     Period(Period),
+    /// Time to look at a running rebuild of the index.
+    Tick,
     Files(bool),
     Links(bool),
     Clear,
@@ -249,6 +253,14 @@ impl State {
             }
             Message::Within(within) => self.within = within,
             Message::From(from) => self.from = from,
+            Message::Tick => {
+                let was = self.indexing;
+                self.indexing = ask.index.as_ref().and_then(|i| i.progress());
+                // Done: what is typed is asked again, of the whole index now.
+                if was.is_none() || self.indexing.is_some() {
+                    return (Task::none(), None);
+                }
+            }
             Message::Account(account) => return (Task::none(), Some(Event::Account(account))),
             Message::Again => {}
             Message::Period(p) => self.period = p,
@@ -266,10 +278,28 @@ impl State {
         (self.ask(ask), None)
     }
 
+    /// Is a rebuild's progress on screen (it goes at the next tick once done)?
+    pub fn indexing_shown(&self) -> bool {
+        self.indexing.is_some()
+    }
+
     /// Is the search narrowed to a conversation?
     pub fn within(&self) -> Option<&(AccountId, ConversationId)> {
         self.within.as_ref().map(|w| &w.value)
     }
+}
+
+/// A running rebuild in words.
+pub fn indexing_words(lang: crate::ui::i18n::Lang, done: u64, total: u64) -> String {
+    use crate::ui::i18n::{T, tr, trf};
+    if total == 0 {
+        return tr(lang, T::IndexingStarting).to_owned();
+    }
+    trf(
+        lang,
+        T::Indexing,
+        &[("done", &done.to_string()), ("total", &total.to_string())],
+    )
 }
 
 /// Is this message's sender in a domain its account blocks?

@@ -93,6 +93,13 @@ impl State {
             );
         }
         let mut content = column![line].spacing(6);
+        if let Some((done, total)) = self.indexing {
+            content = content.push(
+                text(super::indexing_words(lang, done, total))
+                    .size(12)
+                    .style(theme::muted),
+            );
+        }
         if let Some(w) = self.within.as_ref().filter(|_| !self.is_active()) {
             content = content.push(chip(
                 trf(lang, T::SearchIn, &[("name", &w.name)]),

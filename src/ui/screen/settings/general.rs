@@ -37,6 +37,8 @@ pub enum Message {
     ChatStates(bool),
     /// Draw with the graphics card from the next start.
     Gpu(bool),
+    /// Index all stored history again for search.
+    RebuildSearch,
 }
 
 /// What the page asks of the app.
@@ -46,6 +48,7 @@ pub enum Event {
     Accounts,
     /// Apply and save these settings.
     Changed(Settings),
+    RebuildSearch,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -76,6 +79,7 @@ impl State {
         match message {
             Message::Back => return Some(Event::Back),
             Message::Accounts => return Some(Event::Accounts),
+            Message::RebuildSearch => return Some(Event::RebuildSearch),
             Message::Theme(choice) => s.theme = choice,
             Message::Language(choice) => s.language = choice,
             Message::Notifications(on) => s.notifications = on,
@@ -119,7 +123,13 @@ impl State {
         (s != *current).then_some(Event::Changed(s))
     }
 
-    pub fn view<'a>(&'a self, lang: Lang, s: &'a Settings) -> Element<'a, Message> {
+    /// `indexing`: how far a rebuild of the search index is, if one runs.
+    pub fn view<'a>(
+        &'a self,
+        lang: Lang,
+        s: &'a Settings,
+        indexing: Option<(u64, u64)>,
+    ) -> Element<'a, Message> {
         let top = row![
             button(text(tr(lang, T::BackToChats)).size(14))
                 .padding([4, 0])
@@ -275,6 +285,29 @@ impl State {
             .spacing(8),
         );
 
+        let rebuild = button(text(tr(lang, T::RebuildSearch)).size(14))
+            .padding([6, 14])
+            .style(theme::secondary_button)
+            .on_press_maybe(indexing.is_none().then_some(Message::RebuildSearch));
+        let search = section(
+            lang,
+            T::SearchSection,
+            column![
+                text(tr(lang, T::RebuildSearchHint))
+                    .size(13)
+                    .style(theme::muted),
+                row![rebuild]
+                    .push(indexing.map(|(done, total)| {
+                        text(crate::ui::screen::search::indexing_words(lang, done, total))
+                            .size(13)
+                            .style(theme::muted)
+                    }))
+                    .spacing(12)
+                    .align_y(Alignment::Center),
+            ]
+            .spacing(8),
+        );
+
         let page = column![
             top,
             text(tr(lang, T::SettingsTitle))
@@ -284,6 +317,7 @@ impl State {
             notifications,
             downloads,
             window,
+            search,
         ]
         .spacing(12);
         scrollable(
