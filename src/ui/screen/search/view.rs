@@ -61,6 +61,22 @@ fn chip<'a>(label: String, remove: Message, lang: Lang) -> Element<'a, Message> 
     .into()
 }
 
+/// A small drop-down of the filter bar.
+fn picker<'a, T>(
+    options: Vec<T>,
+    selected: Option<T>,
+    on_pick: impl Fn(T) -> Message + 'a,
+) -> Element<'a, Message>
+where
+    T: std::fmt::Display + PartialEq + Clone + 'a,
+{
+    pick_list(options, selected, on_pick)
+        .text_size(12)
+        .padding([2, 6])
+        .width(Length::Fill)
+        .into()
+}
+
 /// A filter that is on or off.
 fn toggle<'a>(label: &'a str, on: bool, press: Message) -> Element<'a, Message> {
     button(text(label).size(12))
@@ -178,34 +194,25 @@ impl State {
                     self.has_link,
                     Message::Links(!self.has_link)
                 ),
-                pick_list(periods, Some(Shown(self.period, lang)), |s: Shown| {
+                picker(periods, Some(Shown(self.period, lang)), |s: Shown| {
                     Message::Period(s.0)
-                })
-                .text_size(12)
-                .padding([2, 6])
-                .width(Length::Fill),
+                }),
             ]
             .spacing(5)
             .align_y(Alignment::Center),
             row![
-                pick_list(places, place, |p: Named<Option<_>>| {
+                picker(places, place, |p: Named<Option<_>>| {
                     Message::Within(p.value.map(|value| Within {
                         value,
                         name: p.name,
                     }))
-                })
-                .text_size(12)
-                .padding([2, 6])
-                .width(Length::Fill),
-                pick_list(people, person, |p: Named<Option<_>>| {
+                }),
+                picker(people, person, |p: Named<Option<_>>| {
                     Message::From(p.value.map(|value| From {
                         value,
                         name: p.name,
                     }))
-                })
-                .text_size(12)
-                .padding([2, 6])
-                .width(Length::Fill),
+                }),
             ]
             .spacing(5),
         ]
@@ -220,14 +227,9 @@ impl State {
                 name: widgets::short(&a.label(), 30),
             }));
             let picked = all.iter().find(|a| a.value.as_ref() == chosen).cloned();
-            bar = bar.push(
-                pick_list(all, picked, |a: Named<Option<AccountId>>| {
-                    Message::Account(a.value)
-                })
-                .text_size(12)
-                .padding([2, 6])
-                .width(Length::Fill),
-            );
+            bar = bar.push(picker(all, picked, |a: Named<Option<AccountId>>| {
+                Message::Account(a.value)
+            }));
         }
         bar.into()
     }
