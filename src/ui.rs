@@ -118,6 +118,14 @@ pub enum Message {
     Settings(settings::Message),
     /// Something happened in a session.
     Session(Update),
+    /// A stretch of a chat's history from the store: the messages around one
+    /// (`around`), or the page after the newest shown.
+    ChatWindow {
+        account: AccountId,
+        conversation: ConversationId,
+        around: bool,
+        result: Result<Vec<ChatMessage>, String>,
+    },
     HistoryLoaded {
         account: AccountId,
         conversation: ConversationId,
@@ -533,6 +541,12 @@ impl App {
                 }
             }
             Message::Search(message) => self.on_search(message),
+            Message::ChatWindow {
+                account,
+                conversation,
+                around,
+                result,
+            } => self.chat_window_loaded(account, conversation, around, result),
             Message::Rooms(message) => self.on_rooms(message),
             Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
                 Some(event) => self.on_sidebar(event),

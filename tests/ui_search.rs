@@ -61,9 +61,7 @@ fn start_with(
     more: &[ChatMessage],
 ) -> App {
     let index = Arc::new(SearchIndex::open(store).unwrap());
-    for m in more {
-        store.insert_messages(std::slice::from_ref(m)).unwrap();
-    }
+    store.insert_messages(more).unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     store
         .insert_messages(&[
@@ -399,6 +397,87 @@ fn a_room_result_opens_the_room_at_the_message() {
         app.shown_room().unwrap().actions.highlight,
         Some(old.id.clone())
     );
+}
+
+/// A result thousands of messages back opens with the messages around it (not the
+/// whole way to the newest); newer ones come a page at a time, a live message waits
+/// until the stretch reaches the newest end, and "Jump to the newest" goes back there.
+#[test]
+fn a_result_thousands_back_opens_with_the_messages_around_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let peer = "erin@example.org";
+    let mut history = Vec::new();
+    for i in 0..3_000i64 {
+        let body = if i == 1_000 {
+            "where is the zeppelin".to_owned()
+        } else {
+            format!("chatter {i}")
+        };
+        history.push(message(peer, &body, now - 10_000_000 + i * 1_000));
+    }
+    let target = history[1_000].clone();
+    let mut app = start_with(&rt, Lang::En, &store, &history);
+    search(&rt, &mut app, "zeppelin");
+    assert!(shows(&app, "1 found, newest first"));
+    let task = app.update(Message::Search(SearchMessage::Open(0)));
+    run(&rt, &mut app, task);
+    let chat = app.open_chat().expect("the conversation opens");
+    assert_eq!(chat.actions.highlight, Some(target.id.clone()));
+    let bodies: Vec<String> = chat.messages().iter().map(|m| m.body.clone()).collect();
+    let around = loquat::ui::chat::AROUND;
+    assert_eq!(bodies.len(), 2 * around + 1, "only the messages around it");
+    assert_eq!(bodies[0], format!("chatter {}", 1_000 - around));
+    assert_eq!(bodies[around], "where is the zeppelin");
+    assert!(shows(&app, "You are reading older messages."));
+    if let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") {
+        // For review: the stretch with the message highlighted and the bar below.
+        let dir = std::path::PathBuf::from(dir);
+        let _ = std::fs::remove_file(dir.join("search-window-tiny-skia.png"));
+        let snapshot = sim(&app).snapshot(&iced::Theme::Light).expect("snapshot");
+        assert!(snapshot.matches_image(dir.join("search-window")).expect("png"));
+    }
+
+    // A live message meanwhile: stored, but not shown in the middle of old history.
+    let live = message(peer, "are you there?", now + 1_000);
+    store.insert_messages(std::slice::from_ref(&live)).unwrap();
+    let _ = app.update(Message::Session(loquat::session::Update {
+        account: account().id,
+        kind: loquat::session::UpdateKind::Message(live.clone()),
+    }));
+    assert!(
+        !app.open_chat()
+            .unwrap()
+            .messages()
+            .iter()
+            .any(|m| m.id == live.id)
+    );
+
+    // Newer messages, a page at a time, in order.
+    for task in click(&mut app, "Show newer messages") {
+        run(&rt, &mut app, task);
+    }
+    let bodies: Vec<String> = app
+        .open_chat()
+        .unwrap()
+        .messages()
+        .iter()
+        .map(|m| m.body.clone())
+        .collect();
+    assert_eq!(bodies.len(), 2 * around + 1 + loquat::ui::chat::PAGE);
+    assert_eq!(
+        bodies.last().unwrap(),
+        &format!("chatter {}", 1_000 + around + loquat::ui::chat::PAGE)
+    );
+
+    // Back to the newest: the live message is the last one, the bar is gone.
+    for task in click(&mut app, "Jump to the newest") {
+        run(&rt, &mut app, task);
+    }
+    let chat = app.open_chat().unwrap();
+    assert_eq!(chat.messages().last().map(|m| m.id.clone()), Some(live.id));
+    assert!(!shows(&app, "You are reading older messages."));
 }
 
 #[test]

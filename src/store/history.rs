@@ -573,6 +573,66 @@ impl Store {
         self.newest_of(self.history.range(prefix..key.to_vec()), limit)
     }
 
+    /// The `limit` messages just newer than `newest_shown`, oldest first (empty when
+    /// `newest_shown` is unknown or belongs to another conversation). Reads about
+    /// `limit` records whatever the size of the history.
+    pub fn after(
+        &self,
+        account: &AccountId,
+        conversation: &ConversationId,
+        newest_shown: &LocalMessageId,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let prefix = keys::conversation(account, conversation);
+        let Some(key) = self.history_key(account, newest_shown)? else {
+            log::warn!("store: after(): unknown message {newest_shown}");
+            return Ok(Vec::new());
+        };
+        if !key.starts_with(&prefix) {
+            log::warn!("store: after(): message {newest_shown} is not in {conversation}");
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(limit);
+        let range = self.history.range::<&[u8], _>((
+            std::ops::Bound::Excluded(&key[..]),
+            std::ops::Bound::Unbounded,
+        ));
+        for item in range {
+            if out.len() == limit {
+                break;
+            }
+            let (k, value) = item.map_err(io_error)?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            if let Some(msg) = self.decode_message(&k, &value) {
+                out.push(msg);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Message `id` with up to `each` messages before and after it, oldest first
+    /// (empty when `id` is unknown or in another conversation).
+    pub fn around(
+        &self,
+        account: &AccountId,
+        conversation: &ConversationId,
+        id: &LocalMessageId,
+        each: usize,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let Some(target) = self
+            .find_message(account, id)?
+            .filter(|m| m.conversation == *conversation)
+        else {
+            return Ok(Vec::new());
+        };
+        let mut out = self.before(account, conversation, id, each)?;
+        out.push(target);
+        out.extend(self.after(account, conversation, id, each)?);
+        Ok(out)
+    }
+
     /// The history key of a message, from its local id.
     fn history_key(
         &self,

@@ -295,6 +295,34 @@ fn what_arrived_out_of_order_during_a_walk_moves_to_where_the_archive_has_it() {
             .collect::<Vec<_>>(),
         bodies(1..=2)
     );
+    // And after it, and around it, in the same order; never past the conversation.
+    let other = ChatMessage {
+        conversation: ConversationId::Chat(BareJid::new("zed@example.org").unwrap()),
+        id: LocalMessageId("z1".into()),
+        server_id: Some("z-s1".into()),
+        ..msg(9)
+    };
+    assert_eq!(store.insert_messages(&[other]).unwrap(), [Inserted::New]);
+    let m3 = LocalMessageId("m3".into());
+    let texts = |v: Vec<ChatMessage>| v.into_iter().map(|m| m.body).collect::<Vec<_>>();
+    assert_eq!(
+        texts(store.after(&account(), &conv, &m3, 2).unwrap()),
+        bodies(4..=5)
+    );
+    assert_eq!(
+        texts(store.after(&account(), &conv, &m3, 10).unwrap()),
+        bodies(4..=6)
+    );
+    assert_eq!(
+        texts(store.around(&account(), &conv, &m3, 1).unwrap()),
+        bodies(2..=4)
+    );
+    assert!(
+        store
+            .around(&account(), &conv, &LocalMessageId("z1".into()), 1)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod account_actions;
 pub mod account_state;
+pub mod chat_window;
 pub mod handlers;
 pub mod requests;
 pub mod searching;

@@ -1,6 +1,8 @@
 //! One open conversation: header, message history and composer.
 
 mod header;
+mod window;
+pub use window::AROUND;
 
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Delivery};
@@ -35,6 +37,10 @@ pub fn write_as_id(account: &AccountId) -> Id {
 pub enum Message {
     Edit(text_editor::Action),
     Send,
+    /// The next page of newer messages (reading a stretch of older history).
+    LoadNewer,
+    /// Back to the newest messages.
+    Newest,
     Scrolled(Viewport),
     OpenLink(String),
     DismissError,
@@ -132,6 +138,12 @@ pub enum Event {
     Show,
     /// Put the cursor in the composer.
     Focus,
+    /// Read message `id` and those around it from the store ([`State::around_loaded`]).
+    LoadAround(LocalMessageId),
+    /// Read the page after this message from the store ([`State::newer_loaded`]).
+    LoadNewer(LocalMessageId),
+    /// Show the newest messages again ([`State::leave_window`], then the newest page).
+    Newest,
 }
 
 /// A problem shown above the composer.
@@ -211,6 +223,8 @@ pub struct State {
     composing: timeline::typing::Composing,
     /// The "⋯" row, Delete's question, editing or replying.
     pub actions: timeline::actions::Actions,
+    /// Opened at a message far back: the stretch of history shown.
+    window: window::Window,
 }
 
 impl State {
@@ -238,6 +252,7 @@ impl State {
             typing: Default::default(),
             composing: Default::default(),
             actions: Default::default(),
+            window: Default::default(),
         }
     }
 
@@ -362,7 +377,12 @@ impl State {
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
                 // reversed offset 0 at the top.
+                let was_following = self.following;
                 self.following = viewport.absolute_offset().y <= 2.0;
+                if self.following && !was_following && self.in_window() {
+                    // Scrolled down to the end of a stretch of older history.
+                    return self.load_newer();
+                }
                 let at_top = viewport.absolute_offset_reversed().y <= 2.0;
                 if at_top && !self.messages.is_empty() {
                     return self.load_older();
@@ -370,6 +390,8 @@ impl State {
                 None
             }
             Message::LoadOlder => self.load_older(),
+            Message::LoadNewer => self.load_newer(),
+            Message::Newest => Some(Event::Newest),
             Message::OpenLink(url) => Some(Event::OpenLink(url)),
             Message::Retry(id) => Some(Event::Retry(id)),
             Message::React(id, emoji) => {
@@ -473,12 +495,6 @@ impl State {
         added
     }
 
-    /// Look for message `id` as its history comes in (a search result): shown and
-    /// highlighted when it is there, older pages asked for until it is.
-    pub fn seek(&mut self, id: &crate::ids::LocalMessageId) {
-        self.actions.seeking = Some((id.0.clone(), timeline::actions::SEEK_PAGES));
-    }
-
     /// An older page came in while a reply's original is looked for: show it when it is
     /// here now, else ask for the next page (while there is one).
     pub fn seek_step(&mut self) -> Option<Event> {
@@ -527,6 +543,13 @@ impl State {
     }
 
     pub fn push(&mut self, message: ChatMessage) -> bool {
+        let beyond = self
+            .messages
+            .last()
+            .is_none_or(|m| m.timestamp_ms < message.timestamp_ms);
+        if self.in_window() && beyond {
+            return self.hold(message);
+        }
         if !self.ids.insert(message.id.clone()) {
             return false;
         }
@@ -543,6 +566,9 @@ impl State {
     /// this a flood kept every message in memory and laid all of them out each frame
     /// (100 MiB more and 200 ms frames after 5,000 messages, `benches/delivery.rs`).
     pub fn push_live(&mut self, message: ChatMessage) -> bool {
+        if self.in_window() {
+            return self.hold(message);
+        }
         // Live messages come in the store's order: after everything.
         if !self.ids.insert(message.id.clone()) {
             return false;
@@ -585,6 +611,10 @@ impl State {
             self.loading_older = false;
         } else {
             self.loaded = true;
+            if self.in_window() {
+                // Opened at a message far back: the newest page is not what shows.
+                return;
+            }
         }
         match result {
             Ok(page) => {
@@ -688,6 +718,9 @@ impl State {
             .height(Length::Fill);
 
         let mut body = column![header, messages];
+        if let Some(bar) = self.window_bar(lang) {
+            body = body.push(bar);
+        }
         if let Some(problem) = &self.problem {
             let line = match problem {
                 Problem::NotConnected => tr(lang, T::NotConnected).to_string(),
@@ -788,197 +821,4 @@ impl State {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Direction;
-
-    fn message(id: &str, ts: i64) -> ChatMessage {
-        ChatMessage {
-            truncated: false,
-            extras: Default::default(),
-            id: LocalMessageId(id.into()),
-            account: AccountId("a".into()),
-            conversation: ConversationId::Chat(BareJid::new("bob@example.org").unwrap()),
-            direction: Direction::Incoming,
-            sender: String::new(),
-            body: id.into(),
-            timestamp_ms: ts,
-            stanza_id_attr: None,
-            origin_id: None,
-            server_id: None,
-            delivery: Delivery::Delivered,
-            attachment: None,
-        }
-    }
-
-    fn state() -> State {
-        let peer = BareJid::new("bob@example.org").unwrap();
-        State::new(AccountId("a".into()), ConversationId::Chat(peer), true)
-    }
-
-    #[test]
-    fn messages_are_deduplicated_and_kept_in_time_order() {
-        let mut s = state();
-        assert!(s.push(message("b", 20)));
-        assert!(s.push(message("a", 10)));
-        assert!(!s.push(message("b", 20)));
-        assert!(s.push(message("c", 30)));
-        let ids: Vec<&str> = s.messages().iter().map(|m| m.id.0.as_str()).collect();
-        assert_eq!(ids, ["a", "b", "c"]);
-    }
-
-    #[test]
-    fn the_unread_line_goes_above_the_first_unread_message_once_history_shows() {
-        let mut s = state();
-        s.set_unread(2);
-        assert_eq!(s.unread_from(), None, "no history yet");
-        let mut mine = message("mine", 25);
-        mine.direction = Direction::Outgoing;
-        s.history_loaded(
-            false,
-            Ok(vec![
-                message("a", 10),
-                message("b", 20),
-                mine,
-                message("c", 30),
-            ]),
-        );
-        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
-        // A message arriving later does not move it.
-        s.push_live(message("d", 40));
-        assert_eq!(s.unread_from(), Some(&LocalMessageId("b".into())));
-    }
-
-    #[test]
-    fn whitespace_only_is_not_sent() {
-        let mut s = state();
-        s.composer = text_editor::Content::with_text("  \n\t ");
-        assert!(s.update(Message::Send).is_none());
-        s.composer = text_editor::Content::with_text("\nhi there\n\n");
-        match s.update(Message::Send) {
-            Some(Event::Send(body)) => assert_eq!(body, "hi there"),
-            other => panic!("expected a send, got {other:?}"),
-        }
-    }
-
-    fn archived(id: &str, ts: i64) -> ChatMessage {
-        ChatMessage {
-            server_id: Some(format!("arch-{id}")),
-            ..message(id, ts)
-        }
-    }
-
-    #[test]
-    fn a_short_first_page_sends_load_older_to_the_server_archive() {
-        let mut s = state();
-        s.history_loaded(false, Ok(vec![archived("a", 1_000), message("b", 2_000)]));
-        assert_eq!(s.messages().len(), 2);
-        assert!(s.store_done && !s.exhausted, "the archive may have more");
-        match s.update(Message::LoadOlder) {
-            Some(Event::LoadOlderArchive { before, below_ms }) => {
-                assert_eq!(before.as_deref(), Some("arch-a"));
-                assert_eq!(below_ms, Some(1_000));
-            }
-            other => panic!("expected an archive request, got {other:?}"),
-        }
-        assert!(s.update(Message::LoadOlder).is_none(), "one at a time");
-        // A page with older messages: shown in place; the next asks before its start.
-        let again = s.archive_page(
-            vec![archived("z", 500)],
-            Some("arch-z".into()),
-            false,
-            false,
-        );
-        assert!(!again);
-        assert_eq!(s.messages().first().map(|m| m.id.0.as_str()), Some("z"));
-        match s.update(Message::LoadOlder) {
-            Some(Event::LoadOlderArchive { before, .. }) => {
-                assert_eq!(before.as_deref(), Some("arch-z"))
-            }
-            other => panic!("expected an archive request, got {other:?}"),
-        }
-        // A page of messages already here, with more before it: ask on at once.
-        let again = s.archive_page(
-            vec![archived("z", 500)],
-            Some("arch-y".into()),
-            false,
-            false,
-        );
-        assert!(again);
-        assert!(s.continue_in_archive().is_some());
-        // The beginning of the archive: no more asking.
-        assert!(!s.archive_page(Vec::new(), None, true, false));
-        assert!(s.exhausted);
-        assert!(s.update(Message::LoadOlder).is_none());
-    }
-
-    #[test]
-    fn a_failed_archive_page_says_so_and_can_be_asked_again() {
-        let mut s = state();
-        s.history_loaded(false, Ok(Vec::new()));
-        assert!(matches!(
-            s.update(Message::LoadOlder),
-            Some(Event::LoadOlderArchive { before: None, .. })
-        ));
-        assert!(!s.archive_page(Vec::new(), None, false, true));
-        assert_eq!(s.problem, Some(Problem::Archive));
-        assert!(s.update(Message::LoadOlder).is_some());
-    }
-
-    #[test]
-    fn pages_keep_the_stores_order_within_one_second() {
-        // One second of archive stamps, as a flood has: order is the store's.
-        let mut s = state();
-        s.history_loaded(false, Ok(vec![message("x", 5_000), message("y", 5_000)]));
-        assert!(s.push_live(message("z", 4_000)), "a live one goes last");
-        s.history_loaded(true, Ok(vec![message("a", 5_000), message("b", 5_000)]));
-        let _ = s.archive_page(vec![message("0", 5_000)], Some("s0".into()), false, false);
-        let ids: Vec<&str> = s.messages().iter().map(|m| m.id.0.as_str()).collect();
-        assert_eq!(ids, ["0", "a", "b", "x", "y", "z"]);
-    }
-
-    #[test]
-    fn without_a_store_there_is_nothing_older_to_ask_for() {
-        let peer = BareJid::new("bob@example.org").unwrap();
-        let mut s = State::new(AccountId("a".into()), ConversationId::Chat(peer), false);
-        s.push(message("a", 1));
-        assert!(s.update(Message::LoadOlder).is_none());
-    }
-
-    #[test]
-    fn a_flood_keeps_the_newest_on_screen_and_the_rest_in_the_store() {
-        let mut s = state();
-        s.history_loaded(false, Ok(vec![message("first", 1)]));
-        s.exhausted = true;
-        for i in 0..MAX_SHOWN + 20 {
-            assert!(s.push_live(message(&format!("m{i}"), 10 + i as i64)));
-        }
-        // Following the newest end: only what fills a window is laid out.
-        assert_eq!(s.messages().len(), FOLLOW_SHOWN);
-        let last = format!("m{}", MAX_SHOWN + 19);
-        assert_eq!(
-            s.messages().last().map(|m| m.id.0.as_str()),
-            Some(last.as_str())
-        );
-        assert!(!s.exhausted, "scrolling up pages the older ones back in");
-        // A message that left the view can come back (from the store) at its place.
-        assert!(s.push(message("first", 1)));
-        assert_eq!(s.messages().first().map(|m| m.id.0.as_str()), Some("first"));
-    }
-
-    #[test]
-    fn a_reader_scrolled_up_keeps_more_of_a_flood_on_screen() {
-        let mut s = state();
-        s.history_loaded(false, Ok(vec![message("first", 1)]));
-        s.following = false;
-        for i in 0..MAX_SHOWN + 20 {
-            assert!(s.push_live(message(&format!("m{i}"), 10 + i as i64)));
-        }
-        assert_eq!(s.messages().len(), MAX_SHOWN);
-        // Back at the newest end, the next message trims to what fills a window.
-        s.following = true;
-        assert!(s.push_live(message("late", 10_000)));
-        assert_eq!(s.messages().len(), FOLLOW_SHOWN);
-        assert_eq!(s.messages().last().map(|m| m.id.0.as_str()), Some("late"));
-    }
-}
+mod tests;

@@ -166,6 +166,9 @@ texts! {
     SearchRemoveFilter => "Remove this filter", "移除此筛选条件";
     KeySearchHere => "Search the open conversation", "搜索当前会话";
     SearchSection => "Search", "搜索";
+    ReadingOlder => "You are reading older messages.", "你正在查看较早的消息。";
+    ShowNewer => "Show newer messages", "显示较新的消息";
+    JumpToNewest => "Jump to the newest", "跳到最新";
     RebuildSearch => "Rebuild the search index", "重建搜索索引";
     RebuildSearchHint => "Search reads an index of your stored messages, kept up to date as they arrive. Rebuild it if search misses messages you can see.", "搜索使用已存消息的索引，收到消息时自动更新。如果搜索找不到你能看到的消息，请重建索引。";
     Indexing => "Indexing history: {done} of {total} messages", "正在索引历史消息：{done} / {total} 条";

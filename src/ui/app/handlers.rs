@@ -299,18 +299,8 @@ impl App {
         let Some(store) = self.store.clone() else {
             return focus;
         };
-        let reader = store.clone();
-        let (a, c) = (account.clone(), conv_id.clone());
         let (a_for_gaps, account_for_gaps) = (account.clone(), account.clone());
-        let load = Task::perform(
-            blocking(move || reader.latest(&a, &c, PAGE).map_err(|e| e.to_string())),
-            move |result| Message::HistoryLoaded {
-                account: account.clone(),
-                conversation: conv_id.clone(),
-                older: false,
-                result: result.and_then(|r| r),
-            },
-        );
+        let load = self.load_latest_chat(account, conv_id);
         let gap_reader = store.clone();
         let gap_account = a_for_gaps;
         let gaps = Task::perform(
@@ -459,7 +449,14 @@ impl App {
                         Task::none()
                     }
                 };
-                Task::batch([accepted, shown])
+                // Writing while reading older messages: back to the newest, where
+                // what was sent shows.
+                let newest = if open.in_window() {
+                    self.on_chat_window(chat::Event::Newest)
+                } else {
+                    Task::none()
+                };
+                Task::batch([accepted, shown, newest])
             }
             chat::Event::LoadOlder(oldest) => {
                 let Some(store) = self.store.clone() else {
@@ -495,6 +492,9 @@ impl App {
                     open.set_problem(Problem::NotConnected);
                 }
                 Task::none()
+            }
+            e @ (chat::Event::LoadAround(_) | chat::Event::LoadNewer(_) | chat::Event::Newest) => {
+                self.on_chat_window(e)
             }
             chat::Event::OpenLink(url) => self.open_link(url),
             chat::Event::WriteAs(account) => self.write_as(account),

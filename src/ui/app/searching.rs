@@ -77,10 +77,6 @@ impl App {
                 Task::batch([open, seek])
             }
             ConversationId::Chat(peer) => {
-                let was_open = self
-                    .main
-                    .chat()
-                    .is_some_and(|c| c.account == account && c.conversation == found.conversation);
                 let open = self.open_conversation(account.clone(), peer.clone());
                 let Some(chat) = self
                     .main
@@ -89,12 +85,8 @@ impl App {
                 else {
                     return open;
                 };
-                chat.seek(&found.id);
-                if !was_open {
-                    // Its history loads now; the seek goes on when it comes.
-                    return open;
-                }
-                match chat.seek_step() {
+                // On screen: shown at once; else the messages around it are read.
+                match chat.open_at(&found.id) {
                     Some(event) => Task::batch([open, self.on_conversation(event)]),
                     None => open,
                 }
