@@ -49,7 +49,7 @@ fn message(
         direction,
         sender: sender.into(),
         body: body.into(),
-        timestamp_ms: chrono::Utc::now().timestamp_millis() - 3_600_000 + at * 60_000,
+        timestamp_ms: support::today_minus(3_600_000) + at * 60_000,
         stanza_id_attr: Some(format!("st-{}", id.0)),
         origin_id: Some(id.0.clone()),
         server_id: room.then(|| format!("arch-{}", id.0)),

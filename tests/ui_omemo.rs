@@ -23,7 +23,7 @@ fn chat_with_bob() -> (chat::State, Account) {
     let account = Account::new(jid("alice@example.org"));
     let bob = jid("bob@example.org");
     let mut state = chat::State::new(account.id.clone(), ConversationId::Chat(bob.clone()), false);
-    let start = chrono::Utc::now().timestamp_millis() - 600_000;
+    let start = support::today_minus(600_000);
     for (i, body) in [
         "Tea at five?".to_owned(),
         Undecryptable::BadMac.body(),

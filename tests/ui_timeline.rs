@@ -40,7 +40,7 @@ const IMAGE_URL: &str = "https://files.example.org/up/cup.png";
 /// Bob's messages, five minutes and more apart so each shows its name: a link, an
 /// image and a document.
 fn bobs_messages(account: &AccountId, peer: &BareJid, room: bool) -> Vec<ChatMessage> {
-    let start = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    let start = support::today_minus(3_600_000);
     let file = |url: &str, name: &str, mime: &str| Attachment {
         url: url.into(),
         name: name.into(),

@@ -18,6 +18,21 @@
 
 #[cfg(feature = "gui")]
 pub mod app;
+
+/// A time `span_ms` or less before now, but never before today's local midnight: messages
+/// stamped from it on all fall on "Today" (a run just after midnight otherwise sees some
+/// of them under "Yesterday", and a test that counts words sees "Yes" in it). They may
+/// then lie a little in the future, which the views show as today too.
+pub fn today_minus(span_ms: i64) -> i64 {
+    use chrono::{Local, TimeZone};
+    let now = Local::now();
+    let midnight = now
+        .date_naive()
+        .and_hms_opt(0, 0, 1)
+        .and_then(|t| Local.from_local_datetime(&t).earliest())
+        .map_or(now.timestamp_millis() - span_ms, |t| t.timestamp_millis());
+    (now.timestamp_millis() - span_ms).max(midnight)
+}
 mod certs;
 mod ejabberd;
 pub mod liar;
