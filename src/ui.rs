@@ -546,7 +546,12 @@ impl App {
                 conversation,
                 around,
                 result,
-            } => self.chat_window_loaded(account, conversation, around, result),
+            } => match conversation {
+                ConversationId::Room(room) => {
+                    self.room_window_loaded(account, room, around, result)
+                }
+                conversation => self.chat_window_loaded(account, conversation, around, result),
+            },
             Message::Rooms(message) => self.on_rooms(message),
             Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
                 Some(event) => self.on_sidebar(event),

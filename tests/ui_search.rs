@@ -341,12 +341,14 @@ fn results_name_their_account_and_follow_the_account_filter() {
     assert!(shows(&app, "dan@work.example"));
 }
 
-/// A result in a room opens the room at the message, paging back through its
-/// stored history.
+/// A result thousands of messages back in a room opens the room at it, with the
+/// messages around it; newer ones come a page at a time, a live message waits, and
+/// "Jump to the newest" goes back to the newest end.
 #[test]
 fn a_room_result_opens_the_room_at_the_message() {
     use loquat::session::rooms::RoomUpdate;
     use loquat::session::{Update, UpdateKind};
+    use loquat::ui::room::joined::Line;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = Store::open_temporary().unwrap();
     let room = jid("tea@conference.example.org");
@@ -357,11 +359,16 @@ fn a_room_result_opens_the_room_at_the_message() {
         m.sender = "bob".into();
         m
     };
-    let old = in_room("the samovar is broken", now - 10_000_000);
-    let mut history = vec![old.clone()];
-    for i in 0..3 * loquat::ui::chat::PAGE as i64 {
-        history.push(in_room(&format!("chatter {i}"), now - 1_000_000 + i));
+    let mut history = Vec::new();
+    for i in 0..3_000i64 {
+        let body = if i == 1_000 {
+            "the samovar is broken".to_owned()
+        } else {
+            format!("chatter {i}")
+        };
+        history.push(in_room(&body, now - 10_000_000 + i * 1_000));
     }
+    let target = history[1_000].clone();
     let mut app = start_with(&rt, Lang::En, &store, &history);
     for kind in [
         UpdateKind::Room(RoomUpdate::Joining {
@@ -380,6 +387,17 @@ fn a_room_result_opens_the_room_at_the_message() {
         }));
         run(&rt, &mut app, task);
     }
+    let bodies = |app: &App| -> Vec<String> {
+        app.shown_room()
+            .unwrap()
+            .lines
+            .iter()
+            .filter_map(|l| match l {
+                Line::Chat(m) => Some(m.body.clone()),
+                Line::Notes(_) => None,
+            })
+            .collect()
+    };
     search(&rt, &mut app, "samovar");
     assert!(shows(&app, "1 found, newest first"));
     let task = app.update(Message::Search(SearchMessage::Open(0)));
@@ -387,16 +405,53 @@ fn a_room_result_opens_the_room_at_the_message() {
     let shown = app.shown_room().expect("the room opens");
     assert_eq!(
         shown.actions.highlight,
-        Some(old.id.clone()),
+        Some(target.id.clone()),
         "at the message"
     );
-    // Asked again while it is open, it is found at once.
+    let around = loquat::ui::chat::AROUND;
+    let seen = bodies(&app);
+    assert_eq!(seen.len(), 2 * around + 1, "only the messages around it");
+    assert_eq!(seen[around], "the samovar is broken");
+    assert!(shows(&app, "You are reading older messages."));
+
+    // A live message meanwhile waits.
+    let live = in_room("tea is ready", now + 1_000);
+    store.insert_messages(std::slice::from_ref(&live)).unwrap();
+    let task = app.update(Message::Session(Update {
+        account: account().id,
+        kind: UpdateKind::Message(live.clone()),
+    }));
+    run(&rt, &mut app, task);
+    assert!(!bodies(&app).contains(&"tea is ready".to_owned()));
+
+    // Newer messages, a page at a time.
+    for task in click(&mut app, "Show newer messages") {
+        run(&rt, &mut app, task);
+    }
+    let seen = bodies(&app);
+    assert_eq!(seen.len(), 2 * around + 1 + loquat::ui::chat::PAGE);
+    assert_eq!(
+        seen.last().unwrap(),
+        &format!("chatter {}", 1_000 + around + loquat::ui::chat::PAGE)
+    );
+
+    // Asked again while it is on screen, it is found at once.
     let task = app.update(Message::Search(SearchMessage::Open(0)));
     run(&rt, &mut app, task);
     assert_eq!(
         app.shown_room().unwrap().actions.highlight,
-        Some(old.id.clone())
+        Some(target.id.clone())
     );
+
+    // Back to the newest: the live message is last, the bar is gone.
+    for task in click(&mut app, "Jump to the newest") {
+        run(&rt, &mut app, task);
+    }
+    assert_eq!(
+        bodies(&app).last().map(String::as_str),
+        Some("tea is ready")
+    );
+    assert!(!shows(&app, "You are reading older messages."));
 }
 
 /// A result thousands of messages back opens with the messages around it (not the
@@ -436,7 +491,11 @@ fn a_result_thousands_back_opens_with_the_messages_around_it() {
         let dir = std::path::PathBuf::from(dir);
         let _ = std::fs::remove_file(dir.join("search-window-tiny-skia.png"));
         let snapshot = sim(&app).snapshot(&iced::Theme::Light).expect("snapshot");
-        assert!(snapshot.matches_image(dir.join("search-window")).expect("png"));
+        assert!(
+            snapshot
+                .matches_image(dir.join("search-window"))
+                .expect("png")
+        );
     }
 
     // A live message meanwhile: stored, but not shown in the middle of old history.

@@ -2,7 +2,7 @@
 
 mod header;
 mod window;
-pub use window::AROUND;
+pub use window::{AROUND, bar as window_bar};
 
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Delivery};

@@ -14,6 +14,7 @@ pub mod members;
 pub mod private;
 mod routing;
 pub mod tasks;
+pub mod window;
 
 use crate::ids::AccountId;
 use crate::model::ChatMessage;
@@ -106,6 +107,8 @@ pub enum Event {
     Timeline(joined::Event),
     /// Send these commands, in order, to the account's session.
     Commands(AccountId, Vec<Command>),
+    /// Newer messages, or the newest, in a room opened at a message far back.
+    Window(AccountId, BareJid, window::Ask),
 }
 
 impl Panel {
@@ -229,6 +232,10 @@ impl Panel {
                 match r.update(m)? {
                     joined::Event::Command(command) => Some(Event::Command(key.0, command)),
                     joined::Event::LoadOlder => Some(Event::LoadOlder(key.0, key.1)),
+                    joined::Event::LoadNewer => {
+                        Some(Event::Window(key.0, key.1, window::Ask::Newer))
+                    }
+                    joined::Event::Newest => Some(Event::Window(key.0, key.1, window::Ask::Newest)),
                     joined::Event::LoadPrivate { nick, before } => {
                         Some(Event::LoadPrivate(key.0, key.1, nick, before))
                     }
@@ -432,6 +439,11 @@ impl Panel {
             return false;
         }
         let before = r.mentions;
+        if r.in_window() && r.is_beyond(message) {
+            // Reading older messages: it waits aside until the newest end shows.
+            r.hold(message.clone(), open);
+            return r.mentions > before;
+        }
         r.push(message.clone(), open);
         history::settle_last(r);
         if history::trim(r) {

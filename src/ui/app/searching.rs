@@ -61,21 +61,7 @@ impl App {
     fn open_at(&mut self, found: &ChatMessage) -> Task<Message> {
         let account = found.account.clone();
         match &found.conversation {
-            ConversationId::Room(room) => {
-                let key = (account.clone(), room.clone());
-                let loaded = self.rooms.paging.get(&key).is_some_and(|p| p.loaded);
-                let open = self.open_room(account.clone(), room.clone());
-                let Some(r) = self.rooms.rooms.get_mut(&key) else {
-                    return open;
-                };
-                r.seek(&found.id);
-                if !loaded {
-                    // The newest page is on its way; the seek goes on when it comes.
-                    return open;
-                }
-                let seek = self.room_seek_step(account, room.clone());
-                Task::batch([open, seek])
-            }
+            ConversationId::Room(room) => self.room_open_at(account, room.clone(), &found.id),
             ConversationId::Chat(peer) => {
                 let open = self.open_conversation(account.clone(), peer.clone());
                 let Some(chat) = self

@@ -172,34 +172,42 @@ impl State {
 
     /// The bar under the list while newer messages are not shown.
     pub(super) fn window_bar(&self, lang: Lang) -> Option<Element<'_, Message>> {
-        if !self.window.newer {
-            return None;
-        }
-        let newer = button(text(tr(lang, T::ShowNewer)).size(13))
-            .padding([2, 6])
-            .style(theme::link_button)
-            .on_press_maybe((!self.window.loading).then_some(Message::LoadNewer));
-        let newest = button(text(tr(lang, T::JumpToNewest)).size(13))
-            .padding([2, 6])
-            .style(theme::link_button)
-            .on_press(Message::Newest);
-        Some(
-            container(
-                row![
-                    text(tr(lang, T::ReadingOlder))
-                        .size(13)
-                        .style(theme::muted)
-                        .width(Length::Fill),
-                    newer,
-                    newest,
-                ]
-                .spacing(8)
-                .align_y(Alignment::Center),
+        self.window.newer.then(|| {
+            bar(
+                lang,
+                self.window.loading,
+                Message::LoadNewer,
+                Message::Newest,
             )
-            .padding([4, 12])
-            .width(Length::Fill)
-            .style(theme::bar)
-            .into(),
-        )
+        })
     }
+}
+
+/// "You are reading older messages", with Show newer messages (`newer`, waiting while
+/// a page is `loading`) and Jump to the newest (`newest`); for chats and rooms.
+pub fn bar<'a, M: Clone + 'a>(lang: Lang, loading: bool, newer: M, newest: M) -> Element<'a, M> {
+    let newer = button(text(tr(lang, T::ShowNewer)).size(13))
+        .padding([2, 6])
+        .style(theme::link_button)
+        .on_press_maybe((!loading).then_some(newer));
+    let newest = button(text(tr(lang, T::JumpToNewest)).size(13))
+        .padding([2, 6])
+        .style(theme::link_button)
+        .on_press(newest);
+    container(
+        row![
+            text(tr(lang, T::ReadingOlder))
+                .size(13)
+                .style(theme::muted)
+                .width(Length::Fill),
+            newer,
+            newest,
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center),
+    )
+    .padding([4, 12])
+    .width(Length::Fill)
+    .style(theme::bar)
+    .into()
 }

@@ -143,7 +143,11 @@ impl Panel {
     pub fn merge_history(&mut self, message: &ChatMessage) {
         let key = (message.account.clone(), message.peer().clone());
         if let Some(r) = self.rooms.get_mut(&key) {
-            merge(r, vec![message.clone()]);
+            if r.in_window() && r.is_beyond(message) {
+                r.hold(message.clone(), true);
+            } else {
+                merge(r, vec![message.clone()]);
+            }
         }
     }
 }
@@ -173,7 +177,11 @@ impl App {
     }
 
     /// Reads the newest stored page of a room, unless that was done in this run.
-    fn load_latest(&mut self, account: AccountId, room: BareJid) -> Task<Message> {
+    pub(in crate::ui) fn load_latest(
+        &mut self,
+        account: AccountId,
+        room: BareJid,
+    ) -> Task<Message> {
         let paging = self
             .rooms
             .paging
@@ -216,6 +224,17 @@ impl App {
         if !self.rooms.contains(&account, &room) {
             return Task::none();
         }
+        let key: Key = (account.clone(), room.clone());
+        let reset = if self.rooms.rooms.get(&key).is_some_and(|r| r.in_window()) {
+            // Opened again from the inbox: at the newest messages.
+            self.room_window(
+                account.clone(),
+                room.clone(),
+                crate::ui::room::window::Ask::Newest,
+            )
+        } else {
+            Task::none()
+        };
         self.stash_draft();
         self.withdraw_viewing(None);
         self.rooms
@@ -224,7 +243,7 @@ impl App {
             state.mark_read(&room);
         }
         let focus = iced::widget::operation::focus(crate::ui::room::joined::COMPOSER_ID);
-        let load = self.load_latest(account.clone(), room.clone());
+        let load = Task::batch([reset, self.load_latest(account.clone(), room.clone())]);
         let Some(store) = self.store.clone() else {
             return Task::batch([focus, load]);
         };
@@ -294,6 +313,10 @@ impl App {
         let Some(r) = self.rooms.rooms.get_mut(&key) else {
             return Task::none();
         };
+        if !older && r.in_window() {
+            // Opened at a message far back: the newest page is not what shows.
+            return Task::none();
+        }
         let added = page.iter().filter(|m| !contains(r, m)).count();
         merge_older(r, page);
         if older && added == 0 && short {

@@ -114,6 +114,8 @@ pub struct Room {
     pub unfolded: HashSet<LocalMessageId>,
     /// The "⋯" row, a question, editing or replying in the room.
     pub actions: timeline::actions::Actions,
+    /// Opened at a message far back: the stretch of history shown.
+    pub(in crate::ui) window: super::window::Window,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +149,10 @@ pub enum Message {
     OpenPrivate(String),
     Private(private::Message),
     LoadOlder,
+    /// The next newer messages (reading a stretch of older history).
+    LoadNewer,
+    /// Back to the newest messages.
+    Newest,
     Scrolled(iced::widget::scrollable::Viewport),
     /// "Show more" (true) or "Show less" (false) on a long message.
     Unfold(LocalMessageId, bool),
@@ -169,6 +175,10 @@ pub enum Event {
     },
     /// Show the messages before the oldest one on screen.
     LoadOlder,
+    /// Show the messages after the newest one on screen (reading older messages).
+    LoadNewer,
+    /// Back to the newest messages.
+    Newest,
     OpenLink(String),
     /// Choose files to send to the room.
     Attach,
@@ -273,6 +283,7 @@ impl Room {
             destroying: None,
             unfolded: HashSet::new(),
             actions: Default::default(),
+            window: Default::default(),
         }
     }
 
@@ -359,6 +370,13 @@ impl Room {
 
     /// A stored message of this room; `open` when the room is on screen.
     pub fn push(&mut self, message: ChatMessage, open: bool) {
+        self.count(&message, open);
+        self.lines.push(Line::Chat(Box::new(message)));
+    }
+
+    /// A new message: its sender stopped typing; unread (and maybe a mention) when
+    /// the room is not `open`.
+    pub(super) fn count(&mut self, message: &ChatMessage, open: bool) {
         self.typing.clear(&message.sender);
         if !open && message.direction == Direction::Incoming {
             self.unread += 1;
@@ -366,7 +384,6 @@ impl Room {
                 self.mentions += 1;
             }
         }
-        self.lines.push(Line::Chat(Box::new(message)));
     }
 
     /// A stored private message with one occupant.
@@ -488,7 +505,12 @@ impl Room {
             Message::Scrolled(viewport) => {
                 // Anchored at the bottom: the offset is 0 at the newest end, the
                 // reversed offset 0 at the top.
+                let was_following = self.following;
                 self.following = viewport.absolute_offset().y <= 2.0;
+                if self.following && !was_following && self.wants_newer() {
+                    // Scrolled down to the end of a stretch of older history.
+                    return Some(Event::LoadNewer);
+                }
                 let at_top = viewport.absolute_offset_reversed().y <= 2.0;
                 (at_top && self.older == Older::Available).then(|| {
                     self.older = Older::Loading;
@@ -503,6 +525,8 @@ impl Room {
                 }
                 None
             }
+            Message::LoadNewer => self.wants_newer().then_some(Event::LoadNewer),
+            Message::Newest => Some(Event::Newest),
             Message::LoadOlder => (self.older == Older::Available).then(|| {
                 self.older = Older::Loading;
                 Event::LoadOlder
@@ -728,11 +752,6 @@ impl Room {
             self.older = Older::Loading;
             Event::LoadOlder
         })
-    }
-
-    /// Look for message `id` as the room's history comes in (a search result).
-    pub fn seek(&mut self, id: &LocalMessageId) {
-        self.actions.seeking = Some((id.0.clone(), timeline::actions::SEEK_PAGES));
     }
 
     /// After an older page: show a reply's original looked for, or load the next page.

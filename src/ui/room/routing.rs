@@ -34,13 +34,32 @@ impl App {
                 Task::none()
             }
             Some(Event::Command(account, command)) => {
+                // Writing while reading older messages: back to the newest.
+                let newest = match &command {
+                    Command::SendRoom { room, .. }
+                        if self
+                            .rooms
+                            .rooms
+                            .get(&(account.clone(), room.clone()))
+                            .is_some_and(|r| r.in_window()) =>
+                    {
+                        Some(room.clone())
+                    }
+                    _ => None,
+                };
                 if self.send(&account, command).is_err() {
                     self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
                 }
-                Task::none()
+                match newest {
+                    Some(room) => {
+                        self.room_window(account, room, crate::ui::room::window::Ask::Newest)
+                    }
+                    None => Task::none(),
+                }
             }
             Some(Event::Open(account, room)) => self.open_room(account, room),
             Some(Event::LoadOlder(account, room)) => self.room_load_older(account, room),
+            Some(Event::Window(account, room, ask)) => self.room_window(account, room, ask),
             Some(Event::LoadPrivate(account, room, nick, before)) => {
                 self.private_load(account, room, nick, before)
             }
@@ -76,6 +95,8 @@ impl App {
             | joined::Event::Members
             | joined::Event::LoadPrivate { .. }
             | joined::Event::LoadOlder
+            | joined::Event::LoadNewer
+            | joined::Event::Newest
             | joined::Event::Leave { .. } => Task::none(),
         }
     }

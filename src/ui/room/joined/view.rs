@@ -267,6 +267,9 @@ impl Room {
                 .height(Length::Fill)
                 .width(Length::Fill),
         );
+        if let Some(bar) = self.window_bar(lang) {
+            main = main.push(bar);
+        }
         if let Some(transfers) = cx.transfers {
             main = main.push(transfers.map(Message::Transfers));
         }
