@@ -40,7 +40,7 @@ pub mod tokenize;
 
 pub use indexer::{Options, Progress};
 pub use query::{Part, parse};
-pub use snippet::{Snippet, snippet};
+pub use snippet::{Snippet, matches, snippet};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SearchError {

@@ -131,6 +131,27 @@ fn typing_a_query_shows_the_messages_and_a_click_opens_one() {
         (account, peer),
         (&AccountId("acc".into()), &jid("carol@example.org"))
     );
+    // The message is highlighted, and in it the word that matched.
+    let chat = app.open_chat().unwrap();
+    let found = chat.messages().last().unwrap();
+    assert_eq!(chat.actions.highlight.as_ref(), Some(&found.id));
+    let marked: Vec<&str> = chat
+        .actions
+        .marks
+        .iter()
+        .map(|r| &found.body[r.clone()])
+        .collect();
+    assert_eq!(marked, vec!["report"]);
+    if let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") {
+        let dir = std::path::PathBuf::from(dir);
+        let _ = std::fs::remove_file(dir.join("search-opened-tiny-skia.png"));
+        let snapshot = sim(&app).snapshot(&iced::Theme::Light).expect("snapshot");
+        assert!(
+            snapshot
+                .matches_image(dir.join("search-opened"))
+                .expect("png")
+        );
+    }
 
     // Esc empties the field: the lists come back.
     let _ = app.update(Message::Desk(DeskMessage::Shortcut(Action::Escape)));
@@ -480,6 +501,13 @@ fn a_result_thousands_back_opens_with_the_messages_around_it() {
     run(&rt, &mut app, task);
     let chat = app.open_chat().expect("the conversation opens");
     assert_eq!(chat.actions.highlight, Some(target.id.clone()));
+    let marked: Vec<&str> = chat
+        .actions
+        .marks
+        .iter()
+        .map(|r| &target.body[r.clone()])
+        .collect();
+    assert_eq!(marked, vec!["zeppelin"], "the match, marked in the message");
     let bodies: Vec<String> = chat.messages().iter().map(|m| m.body.clone()).collect();
     let around = loquat::ui::chat::AROUND;
     assert_eq!(bodies.len(), 2 * around + 1, "only the messages around it");

@@ -286,6 +286,10 @@ pub fn composer(theme: &Theme, status: text_editor::Status) -> text_editor::Styl
 /// The colours offered when a person picks an account colour by hand (the default is
 /// the XEP-0392 colour of the address). Mid-tone, so both light and dark text read on
 /// them and they stand out on light and dark backgrounds.
+/// The ground of a search match in a message opened from the results (dark text on it
+/// in both themes).
+pub const SEARCH_MATCH: iced::Color = iced::Color::from_rgb(1.0, 0.84, 0.31);
+
 pub const ACCOUNT_PALETTE: [[u8; 3]; 8] = [
     [0xd9, 0x4f, 0x4f],
     [0xe0, 0x8a, 0x2e],

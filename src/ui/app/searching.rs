@@ -60,8 +60,11 @@ impl App {
     /// there.
     fn open_at(&mut self, found: &ChatMessage) -> Task<Message> {
         let account = found.account.clone();
+        let marks = crate::search::matches(&found.body, self.search_box.query(), true);
         match &found.conversation {
-            ConversationId::Room(room) => self.room_open_at(account, room.clone(), &found.id),
+            ConversationId::Room(room) => {
+                self.room_open_at(account, room.clone(), &found.id, marks)
+            }
             ConversationId::Chat(peer) => {
                 let open = self.open_conversation(account.clone(), peer.clone());
                 let Some(chat) = self
@@ -72,7 +75,7 @@ impl App {
                     return open;
                 };
                 // On screen: shown at once; else the messages around it are read.
-                match chat.open_at(&found.id) {
+                match chat.open_at(&found.id, marks) {
                     Some(event) => Task::batch([open, self.on_conversation(event)]),
                     None => open,
                 }

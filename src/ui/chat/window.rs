@@ -26,6 +26,8 @@ pub struct Window {
     /// Live messages that came meanwhile, in arrival order (the newest
     /// [`FOLLOW_SHOWN`]; older ones are reached through the store's pages).
     held: Vec<ChatMessage>,
+    /// Where the search matched in the message asked for, until it shows.
+    marks: Vec<std::ops::Range<usize>>,
 }
 
 impl State {
@@ -37,9 +39,16 @@ impl State {
 
     /// Opens at message `id` (a search result), highlighted: at once when it is on
     /// screen; else the messages around it are asked of the store.
-    pub fn open_at(&mut self, id: &LocalMessageId) -> Option<Event> {
+    /// `marks`: where the search matched in its text.
+    pub fn open_at(
+        &mut self,
+        id: &LocalMessageId,
+        marks: Vec<std::ops::Range<usize>>,
+    ) -> Option<Event> {
+        self.window.marks = marks;
         if self.messages.iter().any(|m| &m.id == id) {
             self.actions.highlight = Some(id.clone());
+            self.actions.marks = std::mem::take(&mut self.window.marks);
             return Some(Event::Show);
         }
         if !self.stored {
@@ -87,6 +96,7 @@ impl State {
             self.join_held();
         }
         self.actions.highlight = Some(target);
+        self.actions.marks = std::mem::take(&mut self.window.marks);
         Some(Event::Show)
     }
 

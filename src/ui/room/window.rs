@@ -24,6 +24,8 @@ pub struct Window {
     /// Live messages that came meanwhile (the newest [`FOLLOW_SHOWN`]; older ones are
     /// reached through the store's pages).
     held: Vec<ChatMessage>,
+    /// Where the search matched in the message asked for, until it shows.
+    marks: Vec<std::ops::Range<usize>>,
 }
 
 /// What the room's window asks for.
@@ -106,6 +108,7 @@ impl App {
         account: AccountId,
         room: BareJid,
         id: &LocalMessageId,
+        marks: Vec<std::ops::Range<usize>>,
     ) -> Task<Message> {
         let open = self.open_room(account.clone(), room.clone());
         let Some(r) = self.rooms.rooms.get_mut(&(account.clone(), room.clone())) else {
@@ -116,8 +119,10 @@ impl App {
             .any(|l| matches!(l, Line::Chat(m) if m.id == *id))
         {
             r.actions.highlight = Some(id.clone());
+            r.actions.marks = marks;
             return Task::batch([open, crate::ui::timeline::actions::show(LIST_ID)]);
         }
+        r.window.marks = marks;
         let Some(store) = self.store.clone() else {
             return open;
         };
@@ -239,6 +244,7 @@ impl App {
             r.join_held();
         }
         r.actions.highlight = Some(target);
+        r.actions.marks = std::mem::take(&mut r.window.marks);
         // The newest page is not what shows; older pages come from the store again.
         let paging = self.rooms.paging.entry(key).or_default();
         paging.loaded = true;

@@ -278,6 +278,11 @@ impl State {
         (self.ask(ask), None)
     }
 
+    /// What is typed.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
     /// Is a rebuild's progress on screen (it goes at the next tick once done)?
     pub fn indexing_shown(&self) -> bool {
         self.indexing.is_some()

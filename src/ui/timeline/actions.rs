@@ -103,6 +103,8 @@ pub struct Actions {
     pub compose: Option<Compose>,
     /// The message a clicked quote pointed at, drawn highlighted.
     pub highlight: Option<LocalMessageId>,
+    /// Where a search matched in the highlighted message's text (byte ranges), marked.
+    pub marks: Vec<std::ops::Range<usize>>,
     /// The composer's emoji picker is open.
     pub picker: bool,
     /// The open action row shows every emoji to react with, not only the quick ones.
@@ -202,6 +204,7 @@ impl Actions {
         if !matches!(action, Action::Jump(_)) {
             self.highlight = None;
         }
+        self.marks.clear();
         match action {
             Action::Toggle(id) => {
                 self.confirm = None;

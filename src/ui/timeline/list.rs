@@ -328,6 +328,11 @@ fn bubble<'a>(
         actor.clone()
     };
 
+    // A search result opened here: where the query matched, marked.
+    let marks: &[std::ops::Range<usize>] = match cx.actions {
+        Some(a) if a.highlight.as_ref() == Some(&message.id) => &a.marks,
+        _ => &[],
+    };
     let attachment: Element<'a, Message> = match message.attachment.as_deref() {
         // Deleted by its sender or removed by a moderator: no text, no file.
         _ if message.extras.retracted.is_some() => match &message.extras.retracted {
@@ -352,7 +357,7 @@ fn bubble<'a>(
             cx.lang,
             message,
             unfolded,
-            |shown| crate::ui::timeline::styled::body(shown, &me_as),
+            |shown| crate::ui::timeline::styled::body_marked(shown, &me_as, marks),
             |unfold| Message::Unfold(message.id.clone(), unfold),
         ),
     };

@@ -175,6 +175,44 @@ pub fn body<'a>(shown: &'a str, actor: &str) -> Element<'a, Message> {
     blocks(styling::parse(shown))
 }
 
+/// [`body`], with `marks` (byte ranges of `shown`: where a search matched) drawn
+/// bold on a bright ground. Only plain bodies are marked (styling moves the text the
+/// ranges point into); a styled one is drawn as [`body`] draws it.
+pub fn body_marked<'a>(
+    shown: &'a str,
+    actor: &str,
+    marks: &[std::ops::Range<usize>],
+) -> Element<'a, Message> {
+    if marks.is_empty() || !plain(shown) || styling::emoji_only(shown) {
+        return body(shown, actor);
+    }
+    let mut spans: Vec<Span<'static, String>> = Vec::new();
+    let mut at = 0;
+    for mark in marks {
+        let (start, end) = (mark.start.min(shown.len()), mark.end.min(shown.len()));
+        if start < at
+            || start >= end
+            || !shown.is_char_boundary(start)
+            || !shown.is_char_boundary(end)
+        {
+            continue;
+        }
+        spans.push(span(shown[at..start].to_owned()));
+        spans.push(
+            span(shown[start..end].to_owned())
+                .font(Font {
+                    weight: Weight::Bold,
+                    ..Font::DEFAULT
+                })
+                .color(iced::Color::BLACK)
+                .background(theme::SEARCH_MATCH),
+        );
+        at = end;
+    }
+    spans.push(span(shown[at..].to_owned()));
+    paragraph(spans)
+}
+
 /// A drawn body that also says its words to widget operations, as a `text` widget does:
 /// iced's rich text does not, so without this a styled body would be invisible to
 /// anything that reads the window's texts (the UI tests, a screen reader later).
