@@ -1,5 +1,7 @@
 //! One open conversation: header, message history and composer.
 
+mod devices;
+pub mod encryption;
 mod header;
 
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
@@ -66,6 +68,8 @@ pub enum Message {
     Action(timeline::actions::Action),
     /// A second passed while "paused" is still to be said.
     Tick(std::time::Instant),
+    /// The lock and its panel (OMEMO).
+    Encryption(encryption::Message),
 }
 
 impl From<timeline::Message> for Message {
@@ -132,6 +136,7 @@ pub enum Event {
     Show,
     /// Put the cursor in the composer.
     Focus,
+    Encryption(encryption::Event),
 }
 
 /// A problem shown above the composer.
@@ -211,6 +216,8 @@ pub struct State {
     composing: timeline::typing::Composing,
     /// The "⋯" row, Delete's question, editing or replying.
     pub actions: timeline::actions::Actions,
+    /// The lock: OMEMO for this chat.
+    pub encryption: encryption::State,
 }
 
 impl State {
@@ -238,6 +245,7 @@ impl State {
             typing: Default::default(),
             composing: Default::default(),
             actions: Default::default(),
+            encryption: Default::default(),
         }
     }
 
@@ -386,6 +394,7 @@ impl State {
                 block,
             ))),
             Message::Accept => Some(Event::Command(header::accept(self.conversation.jid()))),
+            Message::Encryption(m) => self.encryption.update(m).map(Event::Encryption),
             Message::Attach => Some(Event::Attach),
             Message::Download(id) => self
                 .messages
@@ -644,9 +653,10 @@ impl State {
         .spacing(10)
         .align_y(Alignment::Center);
         if cx.write_as.len() > 1 {
-            top = top.push(self.write_as_view(&cx));
+            top = top.push(header::write_as(&self.account, &cx));
         }
-        let top = header::actions(lang, &cx, top);
+        let lock = self.encryption.lock_view(lang).map(Message::Encryption);
+        let top = header::actions(lang, &cx, top.push(lock));
         let header = container(top)
             .padding([10, 16])
             .width(Length::Fill)
@@ -673,7 +683,9 @@ impl State {
         };
         let list = timeline::list(
             &list_cx,
-            self.messages.iter().map(timeline::Entry::Message),
+            self.messages
+                .iter()
+                .map(|m| encryption::entry(lang, &cx.peer_label, m)),
             &self.unfolded,
             &self.gaps,
             top,
@@ -687,7 +699,10 @@ impl State {
             .width(Length::Fill)
             .height(Length::Fill);
 
-        let mut body = column![header, messages];
+        let panel = self.encryption.panel(lang, &cx.peer_label);
+        let mut body = column![header]
+            .extend(panel.map(|p| p.map(Message::Encryption)))
+            .push(messages);
         if let Some(problem) = &self.problem {
             let line = match problem {
                 Problem::NotConnected => tr(lang, T::NotConnected).to_string(),
@@ -714,32 +729,6 @@ impl State {
             body = body.push(transfers);
         }
         body.push(self.composer_view(&cx)).into()
-    }
-
-    /// "Write as" with one pill per account that has this contact.
-    fn write_as_view<'a>(&self, cx: &Context<'a>) -> Element<'a, Message> {
-        let mut pills = row![text(tr(cx.lang, T::WriteAs)).size(12).style(theme::muted)]
-            .spacing(6)
-            .align_y(Alignment::Center);
-        for account in &cx.write_as {
-            pills = pills.push(
-                container(
-                    button(
-                        row![
-                            widgets::chip(account.colour(), 10),
-                            text(widgets::short(&account.label(), 20)).size(13),
-                        ]
-                        .spacing(6)
-                        .align_y(Alignment::Center),
-                    )
-                    .padding([3, 10])
-                    .style(theme::pill(account.id == self.account))
-                    .on_press(Message::WriteAs(account.id.clone())),
-                )
-                .id(write_as_id(&account.id)),
-            );
-        }
-        pills.into()
     }
 
     fn composer_view<'a>(&'a self, cx: &Context<'a>) -> Element<'a, Message> {

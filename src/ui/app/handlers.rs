@@ -291,9 +291,10 @@ impl App {
         let conv_id = open.conversation.clone();
         self.main.show_chat(open);
         self.tell_viewing();
+        let lock = self.encryption_opened(&account, &peer);
         let focus = iced::widget::operation::focus(chat::COMPOSER_ID);
         let Some(store) = self.store.clone() else {
-            return focus;
+            return Task::batch([focus, lock]);
         };
         let reader = store.clone();
         let (a, c) = (account.clone(), conv_id.clone());
@@ -320,7 +321,7 @@ impl App {
             },
         );
         let mark = self.mark_read_task(store);
-        Task::batch([focus, load, gaps, mark])
+        Task::batch([focus, load, gaps, mark, lock])
     }
 
     /// Marks the open conversation read in the store, off the UI thread.
@@ -492,6 +493,7 @@ impl App {
                 }
                 Task::none()
             }
+            chat::Event::Encryption(e) => self.on_encryption(e),
             chat::Event::OpenLink(url) => self.open_link(url),
             chat::Event::WriteAs(account) => self.write_as(account),
             e @ (chat::Event::Attach
@@ -620,6 +622,7 @@ impl App {
                     conversation.set_delivery(&id, delivery);
                 }
             }
+            UpdateKind::Omemo(report) => self.omemo_report(&account, report),
             UpdateKind::Notice(notice) => {
                 let label = state.account.label();
                 self.notice(trf(

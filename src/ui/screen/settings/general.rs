@@ -37,6 +37,8 @@ pub enum Message {
     ChatStates(bool),
     /// Draw with the graphics card from the next start.
     Gpu(bool),
+    /// OMEMO: encrypt only to verified devices.
+    RequireVerification(bool),
 }
 
 /// What the page asks of the app.
@@ -115,6 +117,7 @@ impl State {
             Message::StartMinimised(on) => s.start_minimised = on,
             Message::ChatStates(on) => s.chat_states = on,
             Message::Gpu(on) => s.gpu = on,
+            Message::RequireVerification(on) => s.omemo_require_verification = on,
         }
         (s != *current).then_some(Event::Changed(s))
     }
@@ -209,6 +212,16 @@ impl State {
                     .label(tr(lang, T::ChatStatesToggle))
                     .text_size(14)
                     .on_toggle(Message::ChatStates),
+                column![
+                    checkbox(s.omemo_require_verification)
+                        .label(tr(lang, T::SettingsRequireVerification))
+                        .text_size(14)
+                        .on_toggle(Message::RequireVerification),
+                    text(tr(lang, T::SettingsRequireVerificationHint))
+                        .size(12)
+                        .style(theme::muted),
+                ]
+                .spacing(4),
                 muted,
             ]
             .spacing(12),
