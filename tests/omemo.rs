@@ -14,6 +14,10 @@ mod support;
 #[path = "omemo/session.rs"]
 mod session;
 
+/// Trust through the real session (phase 3): verification required, new devices.
+#[path = "omemo/trust.rs"]
+mod trust;
+
 use futures::StreamExt;
 use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;
