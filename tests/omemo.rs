@@ -18,6 +18,10 @@ mod session;
 #[path = "omemo/trust.rs"]
 mod trust;
 
+/// Files in encrypted chats (phase 3, XEP-0454).
+#[path = "omemo/files.rs"]
+mod files;
+
 use futures::StreamExt;
 use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;

@@ -272,6 +272,7 @@ texts! {
     EncNewDevice => "{name} has a new device that you have not verified: device {id}, fingerprint {fingerprint}.", "{name} 有一台你尚未验证的新设备：设备 {id}，指纹 {fingerprint}。";
     EncNewDeviceShort => "New device, not verified: device {id}", "未验证的新设备：设备 {id}";
     EncUnknownFingerprint => "not known yet", "尚未知晓";
+    EncryptionSection => "Encryption", "加密";
     SettingsRequireVerification => "Encrypt only to verified devices (OMEMO)", "仅向已验证的设备加密（OMEMO）";
     SettingsRequireVerificationHint => "Off: a contact's new device is trusted until you verify it (as Conversations does). On: Loquat refuses to encrypt to a device you have not verified.", "关闭：联系人的新设备在你验证之前即被信任（与 Conversations 相同）。开启：Loquat 拒绝向未经你验证的设备加密。";
     LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";

@@ -212,16 +212,6 @@ impl State {
                     .label(tr(lang, T::ChatStatesToggle))
                     .text_size(14)
                     .on_toggle(Message::ChatStates),
-                column![
-                    checkbox(s.omemo_require_verification)
-                        .label(tr(lang, T::SettingsRequireVerification))
-                        .text_size(14)
-                        .on_toggle(Message::RequireVerification),
-                    text(tr(lang, T::SettingsRequireVerificationHint))
-                        .size(12)
-                        .style(theme::muted),
-                ]
-                .spacing(4),
                 muted,
             ]
             .spacing(12),
@@ -288,6 +278,21 @@ impl State {
             .spacing(8),
         );
 
+        let encryption = section(
+            lang,
+            T::EncryptionSection,
+            column![
+                checkbox(s.omemo_require_verification)
+                    .label(tr(lang, T::SettingsRequireVerification))
+                    .text_size(14)
+                    .on_toggle(Message::RequireVerification),
+                text(tr(lang, T::SettingsRequireVerificationHint))
+                    .size(12)
+                    .style(theme::muted),
+            ]
+            .spacing(4),
+        );
+
         let page = column![
             top,
             text(tr(lang, T::SettingsTitle))
@@ -297,6 +302,7 @@ impl State {
             notifications,
             downloads,
             window,
+            encryption,
         ]
         .spacing(12);
         scrollable(
