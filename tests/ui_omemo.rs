@@ -369,6 +369,44 @@ fn a_new_unverified_device_is_a_notice_line_in_both_languages() {
     );
 }
 
+#[test]
+fn an_encrypted_file_shows_as_a_file_and_its_key_never_shows() {
+    let (mut state, account) = chat_with_bob();
+    let link = format!(
+        "aesgcm://upload.example.org/f/menu.pdf#{}{}",
+        "0a".repeat(12),
+        "1b".repeat(32)
+    );
+    let attachment = loquat::xmpp::upload::attachment(None, &link).expect("a file");
+    state.push(ChatMessage {
+        truncated: false,
+        extras: Default::default(),
+        id: LocalMessageId::generate(),
+        account: account.id.clone(),
+        conversation: ConversationId::Chat(jid("bob@example.org")),
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: link.clone(),
+        timestamp_ms: chrono::Utc::now().timestamp_millis(),
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+        attachment: Some(Box::new(attachment)),
+    });
+    for (lang, download) in [(Lang::En, "Download"), (Lang::ZhCn, "下载")] {
+        let shown = texts(view(&state, &account, lang));
+        assert!(shown.iter().any(|t| t == "menu.pdf"), "{shown:?}");
+        assert!(shown.iter().any(|t| t == download), "{shown:?}");
+        assert!(
+            !shown
+                .iter()
+                .any(|t| t.contains("1b1b") || t.contains("aesgcm")),
+            "the key is on screen: {shown:?}"
+        );
+    }
+}
+
 /// Renders the chat in both languages to PNG for a person to look at.
 #[test]
 #[ignore = "writes screenshots for review"]

@@ -8,8 +8,9 @@
 //!
 //! Older clients put a 16-byte IV in the fragment (96 hex digits): read too.
 //!
-//! The whole file is held in memory while it is encrypted or decrypted (bounded by the
-//! upload service's limit or the download limit).
+//! The whole file is held in memory while it is encrypted or decrypted, so encrypted
+//! files are limited to [`MAX_BYTES`] both ways (GCM's tag is checked at the end; a
+//! streaming decryptor that holds nothing back until then is left for later).
 
 use super::TransferError;
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -18,6 +19,9 @@ use aes_gcm::aes::cipher::consts::{U12, U16};
 use aes_gcm::{AesGcm, Nonce};
 use std::path::Path;
 use zeroize::Zeroizing;
+
+/// The largest encrypted file sent or accepted (its plain size).
+pub const MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The tag GCM appends to the ciphertext.
 pub const TAG: usize = 16;

@@ -55,6 +55,12 @@ pub fn download(
         let mut guard = RemoveOnDrop(Some(path.clone()));
         match super::aesgcm::parse(&url) {
             Some(link) => {
+                let limits = DownloadLimits {
+                    max_bytes: limits
+                        .max_bytes
+                        .min(super::aesgcm::MAX_BYTES + super::aesgcm::TAG as u64),
+                    ..limits
+                };
                 fetch(client, &link.https, file, limits, tx).await?;
                 let p = path.clone();
                 tokio::task::spawn_blocking(move || super::aesgcm::decrypt_file(&p, &link))

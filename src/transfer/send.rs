@@ -67,6 +67,13 @@ async fn prepare(
         )));
     }
     let size = meta.len() + if encrypted { aesgcm::TAG as u64 } else { 0 };
+    // Encrypted in memory: refused before any slot is asked for.
+    if encrypted && meta.len() > aesgcm::MAX_BYTES {
+        return Err(TransferError::TooLarge {
+            size: meta.len(),
+            limit: aesgcm::MAX_BYTES,
+        });
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
