@@ -542,6 +542,7 @@ impl App {
                         log::warn!("could not restore the presence of {account}");
                     }
                 }
+                self.omemo_online(&account);
             }
             UpdateKind::Disconnected {
                 error,

@@ -47,6 +47,20 @@ impl App {
         )
     }
 
+    /// `account` is online (again): the open chat's lock asks afresh (what it asked while
+    /// offline found nothing).
+    pub(in crate::ui) fn omemo_online(&mut self, account: &AccountId) {
+        let Some(peer) = self
+            .main
+            .chat()
+            .filter(|c| &c.account == account && !c.conversation.is_room())
+            .map(|c| c.conversation.jid().clone())
+        else {
+            return;
+        };
+        let _ = self.send(account, Command::OmemoStatus { peer });
+    }
+
     /// A report of a conversation's devices from `account`'s session.
     pub(in crate::ui) fn omemo_report(&mut self, account: &AccountId, report: trust::Report) {
         let require = self.settings().omemo_require_verification;
