@@ -407,6 +407,32 @@ fn an_encrypted_file_shows_as_a_file_and_its_key_never_shows() {
     }
 }
 
+#[test]
+fn a_message_that_could_not_be_encrypted_shows_the_sessions_reason() {
+    let (mut state, account) = chat_with_bob();
+    let why = "bob@example.org has no OMEMO device, and encryption is on for this chat";
+    state.push(ChatMessage {
+        truncated: false,
+        extras: Default::default(),
+        id: LocalMessageId::generate(),
+        account: account.id.clone(),
+        conversation: ConversationId::Chat(jid("bob@example.org")),
+        direction: Direction::Outgoing,
+        sender: String::new(),
+        body: "must stay secret".into(),
+        timestamp_ms: chrono::Utc::now().timestamp_millis(),
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Failed(why.into()),
+        attachment: None,
+    });
+    for lang in [Lang::En, Lang::ZhCn] {
+        let shown = texts(view(&state, &account, lang));
+        assert!(shown.iter().any(|t| t.contains(why)), "{shown:?}");
+    }
+}
+
 /// Renders the chat in both languages to PNG for a person to look at.
 #[test]
 #[ignore = "writes screenshots for review"]
