@@ -86,6 +86,9 @@ pub struct Settings {
     /// Draw with the graphics card (wgpu) instead of in software (tiny-skia), from the
     /// next start on (see [`renderer_wanted`]).
     pub gpu: bool,
+    /// OMEMO encrypts only to devices the person verified (issue #17); off: blind trust
+    /// before verification, as Conversations does. The session reads it from the store.
+    pub omemo_require_verification: bool,
 }
 
 impl Default for Settings {
@@ -101,6 +104,7 @@ impl Default for Settings {
             start_minimised: false,
             chat_states: true,
             gpu: false,
+            omemo_require_verification: false,
         }
     }
 }
@@ -164,6 +168,11 @@ impl Settings {
             start_minimised: field(&o, "start_minimised", d.start_minimised),
             chat_states: field(&o, "chat_states", d.chat_states),
             gpu: field(&o, "gpu", d.gpu),
+            omemo_require_verification: field(
+                &o,
+                "omemo_require_verification",
+                d.omemo_require_verification,
+            ),
         }
     }
 
@@ -179,6 +188,7 @@ impl Settings {
             "start_minimised": self.start_minimised,
             "chat_states": self.chat_states,
             "gpu": self.gpu,
+            "omemo_require_verification": self.omemo_require_verification,
         });
         Ok(serde_json::to_string(&value)?)
     }

@@ -595,6 +595,12 @@ impl Omemo {
         Ok(true)
     }
 
+    /// The fingerprint of the identity key `jid`'s `device` showed us (in a bundle we built
+    /// a session from, or a message), if it showed one.
+    pub fn remote_fingerprint(&self, jid: &str, device: u32) -> Result<Option<String>, OmemoError> {
+        self.store(|s| Ok(s.remote_identity(jid, device)?.map(|k| fingerprint(&k))))
+    }
+
     /// Whether we have a session with `jid`'s `device`.
     pub fn has_session(&self, jid: &str, device: u32) -> Result<bool, OmemoError> {
         self.store(|s| Ok(s.session(jid, device)?.is_some()))

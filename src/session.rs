@@ -305,6 +305,11 @@ pub enum Command {
         affiliation: rooms::Affiliation,
         reason: Option<String>,
     },
+    /// Report this conversation's OMEMO devices (`UpdateKind::Omemo`), fetching the
+    /// contact's device list first when it is not known yet.
+    OmemoStatus {
+        peer: BareJid,
+    },
 }
 
 /// Why a session is not working, in a form the UI can put in words.
@@ -471,6 +476,9 @@ pub enum UpdateKind {
         complete: bool,
         failed: bool,
     },
+    /// What OMEMO knows about a conversation's devices (after `Command::OmemoStatus`, and
+    /// when the contact's devices change).
+    Omemo(omemo::trust::Report),
 }
 
 /// Clonable sender of commands to one session.

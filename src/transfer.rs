@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+pub mod aesgcm;
 pub mod auto;
 pub mod cache;
 mod download;
@@ -26,8 +27,8 @@ mod upload;
 pub use download::{DownloadLimits, default_download_dir, download, is_private_host};
 pub use public::http_client_public;
 pub use send::{
-    PreparedUpload, Recipient, find_service, prepare_upload, send_file, send_file_message,
-    send_file_to, share,
+    PreparedUpload, Recipient, find_service, prepare_upload, send_file, send_file_encrypted,
+    send_file_message, send_file_to, share,
 };
 pub use upload::upload;
 

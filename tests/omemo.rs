@@ -14,6 +14,14 @@ mod support;
 #[path = "omemo/session.rs"]
 mod session;
 
+/// Trust through the real session (phase 3): verification required, new devices.
+#[path = "omemo/trust.rs"]
+mod trust;
+
+/// Files in encrypted chats (phase 3, XEP-0454).
+#[path = "omemo/files.rs"]
+mod files;
+
 use futures::StreamExt;
 use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;

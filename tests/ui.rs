@@ -287,6 +287,11 @@ fn typing_and_enter_sends_a_chat_message_and_shows_it_once() {
         Ok(Command::Viewing { peer }) => assert_eq!(peer.as_ref(), Some(&bob)),
         other => panic!("expected Viewing, got {other:?}"),
     }
+    // And which OMEMO devices Bob has (the lock in the header).
+    match commands.try_recv() {
+        Ok(Command::OmemoStatus { peer }) => assert_eq!(peer, bob),
+        other => panic!("expected OmemoStatus, got {other:?}"),
+    }
 
     // Type in the composer and press Enter.
     let messages = {

@@ -35,7 +35,11 @@ fn next_command(
     loop {
         match rx.try_recv() {
             // What is on screen and "typing" are not what these tests are about.
-            Ok(Command::Viewing { .. } | Command::SendChatState { .. }) => continue,
+            Ok(
+                Command::Viewing { .. }
+                | Command::SendChatState { .. }
+                | Command::OmemoStatus { .. },
+            ) => continue,
             other => return other,
         }
     }

@@ -449,6 +449,11 @@ fn opening_a_room_withdraws_the_chat_on_screen() {
         Ok(Command::Viewing { peer }) => assert_eq!(peer, Some(jid(BOB))),
         other => panic!("expected Viewing, got {other:?}"),
     }
+    // The chat's lock asks which OMEMO devices Bob has.
+    assert!(matches!(
+        commands.try_recv(),
+        Ok(Command::OmemoStatus { .. })
+    ));
     for task in click(&mut app, "tea") {
         run(&rt, &mut app, task);
     }
@@ -489,7 +494,7 @@ fn a_chat_loads_older_from_the_store_then_the_archive() {
     assert!(shows_line(&app, "chat line 0"));
     let asked = loop {
         match commands.try_recv() {
-            Ok(Command::Viewing { .. }) => continue,
+            Ok(Command::Viewing { .. } | Command::OmemoStatus { .. }) => continue,
             Ok(Command::ChatLoadOlder {
                 peer,
                 before,

@@ -537,6 +537,7 @@ impl Actor {
                 self.send_attachment(to, attachment, id).await
             }
             Command::Disconnect => {}
+            Command::OmemoStatus { peer } => self.omemo_status(peer).await,
             block @ (Command::Block { .. } | Command::Unblock { .. }) => {
                 self.on_block_command(block).await
             }

@@ -4,6 +4,8 @@
 //! and merging our device into the published device list. The actor's side is
 //! `actor/omemo.rs`; the crypto is `crate::omemo`.
 
+pub mod trust;
+
 use crate::omemo::{Decrypted, OmemoError, xml as oxml};
 use crate::xmpp::muc::AttrExt;
 use xmpp_parsers::jid::{BareJid, Jid};

@@ -34,7 +34,8 @@ impl Default for DownloadLimits {
 
 /// Downloads `url` into `dir` under a safe version of `name`, within `limits`. The stream
 /// ends with `Finished(Ok(Some(path)))`. Dropping the stream cancels and removes the
-/// partial file.
+/// partial file. An `aesgcm://` link (XEP-0454) is fetched over https and decrypted, its
+/// tag checked, before the file is handed on; one that does not decrypt is removed.
 pub fn download(
     client: reqwest::Client,
     url: String,
@@ -52,13 +53,28 @@ pub fn download(
             .map_err(TransferError::io)?;
         // Removes the partial file unless disarmed (also when the task is aborted).
         let mut guard = RemoveOnDrop(Some(path.clone()));
-        fetch(client, &url, file, limits, tx).await?;
+        match super::aesgcm::parse(&url) {
+            Some(link) => {
+                let limits = DownloadLimits {
+                    max_bytes: limits
+                        .max_bytes
+                        .min(super::aesgcm::MAX_BYTES + super::aesgcm::TAG as u64),
+                    ..limits
+                };
+                fetch(client, &link.https, file, limits, tx).await?;
+                let p = path.clone();
+                tokio::task::spawn_blocking(move || super::aesgcm::decrypt_file(&p, &link))
+                    .await
+                    .map_err(|e| TransferError::Io(e.to_string()))??;
+            }
+            None => fetch(client, &url, file, limits, tx).await?,
+        }
         guard.0 = None;
         Ok(Some(path))
     })
 }
 
-struct RemoveOnDrop(Option<PathBuf>);
+pub(super) struct RemoveOnDrop(pub(super) Option<PathBuf>);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
@@ -144,7 +160,7 @@ async fn fetch(
 /// Does the URL's host resolve to this computer or a private network (or not at all)?
 /// Such files are never fetched automatically.
 pub async fn is_private_host(url: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(url) else {
+    let Ok(parsed) = url::Url::parse(&super::aesgcm::fetch_url(url)) else {
         return true;
     };
     let Some(host) = parsed.host_str() else {

@@ -1,6 +1,7 @@
 //! Sending a file to a contact: find the upload service, refuse a file over its limit
 //! before asking for anything, get a slot, stream the PUT, and only then share the URL.
 
+use super::aesgcm;
 use super::upload::put;
 use super::{TransferError, TransferStream};
 use crate::ids::LocalMessageId;
@@ -49,6 +50,15 @@ pub async fn find_service(handle: &Handle) -> Result<UploadService, TransferErro
 
 /// Checks the file against the service's limit, then asks for a slot.
 pub async fn prepare_upload(handle: &Handle, path: &Path) -> Result<PreparedUpload, TransferError> {
+    prepare(handle, path, false).await
+}
+
+/// [`prepare_upload`]; `encrypted`: for the file encrypted (its tag more, no type).
+async fn prepare(
+    handle: &Handle,
+    path: &Path,
+    encrypted: bool,
+) -> Result<PreparedUpload, TransferError> {
     let meta = tokio::fs::metadata(path).await.map_err(TransferError::io)?;
     if !meta.is_file() {
         return Err(TransferError::Io(format!(
@@ -56,13 +66,25 @@ pub async fn prepare_upload(handle: &Handle, path: &Path) -> Result<PreparedUplo
             path.display()
         )));
     }
-    let size = meta.len();
+    let size = meta.len() + if encrypted { aesgcm::TAG as u64 } else { 0 };
+    // Encrypted in memory: refused before any slot is asked for.
+    if encrypted && meta.len() > aesgcm::MAX_BYTES {
+        return Err(TransferError::TooLarge {
+            size: meta.len(),
+            limit: aesgcm::MAX_BYTES,
+        });
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "file".to_owned());
-    let content_type = guess_mime(&name).to_owned();
+    // The server sees only ciphertext; it need not know the kind of file either.
+    let content_type = if encrypted {
+        "application/octet-stream".to_owned()
+    } else {
+        guess_mime(&name).to_owned()
+    };
     let service = find_service(handle).await?;
     // Refused here, before any slot request, with the limit in the words.
     check_size(&service, size)?;
@@ -161,6 +183,64 @@ pub fn send_file_to(
         )
         .await?;
         share(&handle, to, &prepared)?;
+        Ok(None)
+    })
+}
+
+/// [`send_file`] in an encrypted chat (XEP-0454): the file is encrypted with a fresh key
+/// into a temporary file, that is uploaded, and the `aesgcm://` link (which carries the
+/// key) is shared; the session encrypts the message itself with OMEMO. The temporary
+/// file is removed in any case.
+pub fn send_file_encrypted(
+    handle: Handle,
+    client: reqwest::Client,
+    to: BareJid,
+    path: PathBuf,
+) -> TransferStream {
+    TransferStream::spawn(move |tx| async move {
+        let prepared = prepare(&handle, &path, true).await?;
+        let tmp = std::env::temp_dir().join(format!(
+            "loquat-upload-{}.aesgcm",
+            LocalMessageId::generate().0
+        ));
+        let _remove = super::download::RemoveOnDrop(Some(tmp.clone()));
+        let (src, dst) = (path.clone(), tmp.clone());
+        let (iv, key) = tokio::task::spawn_blocking(move || aesgcm::encrypt_file(&src, &dst))
+            .await
+            .map_err(|e| TransferError::Io(e.to_string()))??;
+        let written = tokio::fs::metadata(&tmp)
+            .await
+            .map_err(TransferError::io)?
+            .len();
+        if written != prepared.size {
+            return Err(TransferError::Io(
+                "the file changed while it was being sent".to_owned(),
+            ));
+        }
+        put(
+            client,
+            prepared.slot.clone(),
+            tmp.clone(),
+            prepared.size,
+            prepared.content_type.clone(),
+            tx.clone(),
+        )
+        .await?;
+        let url = aesgcm::link(&prepared.slot.get_url, &iv, &key)
+            .ok_or_else(|| TransferError::InsecureUrl(prepared.slot.get_url.clone()))?;
+        let attachment = Attachment {
+            url,
+            name: prepared.name.clone(),
+            size: Some(prepared.size - aesgcm::TAG as u64),
+            mime: Some(guess_mime(&prepared.name).to_owned()),
+        };
+        handle
+            .send(Command::SendAttachment {
+                to,
+                attachment,
+                id: LocalMessageId::generate(),
+            })
+            .map_err(|_| TransferError::NotConnected)?;
         Ok(None)
     })
 }

@@ -6,6 +6,7 @@ pub mod account_actions;
 pub mod account_state;
 pub mod chat_window;
 pub mod handlers;
+pub mod omemo;
 pub mod requests;
 pub mod searching;
 pub mod session_bridge;

@@ -1,5 +1,7 @@
 //! One open conversation: header, message history and composer.
 
+mod devices;
+pub mod encryption;
 mod header;
 mod window;
 pub use window::{AROUND, bar as window_bar};
@@ -72,6 +74,8 @@ pub enum Message {
     Action(timeline::actions::Action),
     /// A second passed while "paused" is still to be said.
     Tick(std::time::Instant),
+    /// The lock and its panel (OMEMO).
+    Encryption(encryption::Message),
 }
 
 impl From<timeline::Message> for Message {
@@ -144,6 +148,7 @@ pub enum Event {
     LoadNewer(LocalMessageId),
     /// Show the newest messages again ([`State::leave_window`], then the newest page).
     Newest,
+    Encryption(encryption::Event),
 }
 
 /// A problem shown above the composer.
@@ -225,6 +230,8 @@ pub struct State {
     pub actions: timeline::actions::Actions,
     /// Opened at a message far back: the stretch of history shown.
     window: window::Window,
+    /// The lock: OMEMO for this chat.
+    pub encryption: encryption::State,
 }
 
 impl State {
@@ -253,6 +260,7 @@ impl State {
             composing: Default::default(),
             actions: Default::default(),
             window: Default::default(),
+            encryption: Default::default(),
         }
     }
 
@@ -408,6 +416,7 @@ impl State {
                 block,
             ))),
             Message::Accept => Some(Event::Command(header::accept(self.conversation.jid()))),
+            Message::Encryption(m) => self.encryption.update(m).map(Event::Encryption),
             Message::Attach => Some(Event::Attach),
             Message::Download(id) => self
                 .messages
@@ -674,9 +683,10 @@ impl State {
         .spacing(10)
         .align_y(Alignment::Center);
         if cx.write_as.len() > 1 {
-            top = top.push(self.write_as_view(&cx));
+            top = top.push(header::write_as(&self.account, &cx));
         }
-        let top = header::actions(lang, &cx, top);
+        let lock = self.encryption.lock_view(lang).map(Message::Encryption);
+        let top = header::actions(lang, &cx, top.push(lock));
         let header = container(top)
             .padding([10, 16])
             .width(Length::Fill)
@@ -703,7 +713,9 @@ impl State {
         };
         let list = timeline::list(
             &list_cx,
-            self.messages.iter().map(timeline::Entry::Message),
+            self.messages
+                .iter()
+                .map(|m| encryption::entry(lang, &cx.peer_label, m)),
             &self.unfolded,
             &self.gaps,
             top,
@@ -717,7 +729,10 @@ impl State {
             .width(Length::Fill)
             .height(Length::Fill);
 
-        let mut body = column![header, messages];
+        let panel = self.encryption.panel(lang, &cx.peer_label);
+        let mut body = column![header]
+            .extend(panel.map(|p| p.map(Message::Encryption)))
+            .push(messages);
         if let Some(bar) = self.window_bar(lang) {
             body = body.push(bar);
         }
@@ -747,32 +762,6 @@ impl State {
             body = body.push(transfers);
         }
         body.push(self.composer_view(&cx)).into()
-    }
-
-    /// "Write as" with one pill per account that has this contact.
-    fn write_as_view<'a>(&self, cx: &Context<'a>) -> Element<'a, Message> {
-        let mut pills = row![text(tr(cx.lang, T::WriteAs)).size(12).style(theme::muted)]
-            .spacing(6)
-            .align_y(Alignment::Center);
-        for account in &cx.write_as {
-            pills = pills.push(
-                container(
-                    button(
-                        row![
-                            widgets::chip(account.colour(), 10),
-                            text(widgets::short(&account.label(), 20)).size(13),
-                        ]
-                        .spacing(6)
-                        .align_y(Alignment::Center),
-                    )
-                    .padding([3, 10])
-                    .style(theme::pill(account.id == self.account))
-                    .on_press(Message::WriteAs(account.id.clone())),
-                )
-                .id(write_as_id(&account.id)),
-            );
-        }
-        pills.into()
     }
 
     fn composer_view<'a>(&'a self, cx: &Context<'a>) -> Element<'a, Message> {

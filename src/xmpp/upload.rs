@@ -267,17 +267,20 @@ pub fn attachment(oob: Option<Oob>, body: &str) -> Option<Attachment> {
         }
         _ => {
             let b = body.trim();
-            if b.contains(char::is_whitespace) || !b.starts_with("https://") {
+            // An encrypted file's link (XEP-0454) comes as the whole body, without OOB.
+            let encrypted = aesgcm_https(b).is_some();
+            if b.contains(char::is_whitespace) || !(b.starts_with("https://") || encrypted) {
                 return None;
             }
-            let name = name_from_url(b)?;
+            let name = name_from_url(&aesgcm_https(b).unwrap_or_else(|| b.to_owned()))?;
             if !name.contains('.') {
                 return None;
             }
             b.to_owned()
         }
     };
-    let name = name_from_url(&url).unwrap_or_else(|| "file".to_owned());
+    let name = name_from_url(&aesgcm_https(&url).unwrap_or_else(|| url.clone()))
+        .unwrap_or_else(|| "file".to_owned());
     let mime = Some(guess_mime(&name).to_owned());
     Some(Attachment {
         url,
@@ -285,6 +288,22 @@ pub fn attachment(oob: Option<Oob>, body: &str) -> Option<Attachment> {
         size: None,
         mime,
     })
+}
+
+/// The https address of an encrypted file's `aesgcm://host/path#<iv><key>` link
+/// (XEP-0454): the scheme swapped back, the key (fragment) left out. `None` for anything
+/// else, or when what remains is not an https address with a host.
+pub fn aesgcm_https(url: &str) -> Option<String> {
+    let url = url.trim();
+    let rest = url
+        .get(..9)
+        .filter(|p| p.eq_ignore_ascii_case("aesgcm://"))
+        .and_then(|_| url.get(9..))?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return None;
+    }
+    let https = format!("https://{}", rest.split('#').next().unwrap_or(rest));
+    is_https(&https).then_some(https)
 }
 
 /// The last path segment of a URL, percent-decoded (not yet safe as a file name).

@@ -15,7 +15,7 @@ use loquat::store::Store;
 use std::time::Duration;
 use support::session::{Updates, jid, local_params, online, wait_for};
 
-fn params(
+pub(super) fn params(
     server: &TestServer,
     account: &AccountId,
     user: &str,
@@ -36,7 +36,7 @@ fn params(
 }
 
 /// The body of the next incoming chat message the session shows.
-async fn next_body(updates: &mut Updates, what: &str) -> String {
+pub(super) async fn next_body(updates: &mut Updates, what: &str) -> String {
     wait_for(updates, 30, what, |k| match k {
         UpdateKind::Message(m) if m.direction == Direction::Incoming => Some(m.body.clone()),
         _ => None,
@@ -44,7 +44,7 @@ async fn next_body(updates: &mut Updates, what: &str) -> String {
     .await
 }
 
-async fn stop(updates: Updates, handle: Handle) {
+pub(super) async fn stop(updates: Updates, handle: Handle) {
     handle.sign_out().await;
     let mut updates = updates;
     // Until the session ends (its stream closes).
@@ -118,7 +118,7 @@ async fn the_session_decrypts_live_and_from_the_archive_after_a_restart() {
     }
 }
 
-fn send(handle: &Handle, to: &str, body: &str) -> LocalMessageId {
+pub(super) fn send(handle: &Handle, to: &str, body: &str) -> LocalMessageId {
     let id = LocalMessageId::generate();
     handle
         .send(Command::SendChat {

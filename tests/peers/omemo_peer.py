@@ -13,22 +13,37 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
     send-bad-mac <text>
                   like send, with the last byte (the MAC) of every recipient's key
                   flipped: the recipient must report a bad MAC, not show text
+    send-file <path>
+                  encrypt the file with AES-256-GCM (XEP-0454: random 12-byte IV and
+                  32-byte key), upload the ciphertext to upload.localhost
+                  (http_file_share, XEP-0363), and send the `aesgcm://` link in an
+                  OMEMO message; prints `SENT`
     devices <n>   wait (up to 30 s) until --other publishes at least n active OMEMO
                   devices; prints `DEVICES [ids]` (or `FAILED <error>`)
     quit          sign out and exit 0
 
 Every message from --other is printed as `DECRYPTED {"body": ..., "device": ...}` when
 it decrypts (`KEYTRANSPORT {"device": ...}` when it has no body: a key transport message), or `UNDECRYPTABLE {"error": ...}` when it does not (the error's class and
-text). Trust: blind trust before verification, as Conversations does.
+text). A decrypted body that is an `aesgcm://` link is downloaded (https, the test CA),
+decrypted and its GCM tag checked: `FILE {"sha256": ..., "size": ...}`, or
+`FILE-FAILED {"error": ...}`. Trust: blind trust before verification, as Conversations
+does.
 """
 
 import argparse
 import base64
 import asyncio
+import hashlib
 import json
 import logging
+import os
 import ssl
 import sys
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import slixmpp
 from slixmpp import JID
@@ -136,6 +151,8 @@ class Peer(slixmpp.ClientXMPP):
                     await self.send_encrypted(rest)
                 elif command == "send-bad-mac":
                     await self.send_encrypted(rest, bad_mac=True)
+                elif command == "send-file":
+                    await self.send_file(rest)
                 elif command == "devices":
                     await self.wait_devices(int(rest or "1"))
                 else:
@@ -169,6 +186,50 @@ class Peer(slixmpp.ClientXMPP):
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
+    def https(self, method, url, data=None, headers=None):
+        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        with urllib.request.urlopen(request, context=self.ssl_context, timeout=20) as response:
+            return response.read()
+
+    async def send_file(self, path):
+        try:
+            with open(path, "rb") as f:
+                plain = f.read()
+            iv, key = os.urandom(12), os.urandom(32)
+            sealed = AESGCM(key).encrypt(iv, plain, None)
+            ns = "urn:xmpp:http:upload:0"
+            iq = self.make_iq_get(ito="upload.localhost")
+            iq.xml.append(ET.Element(f"{{{ns}}}request", {
+                "filename": os.path.basename(path),
+                "size": str(len(sealed)),
+                "content-type": "application/octet-stream",
+            }))
+            answer = await iq.send(timeout=15)
+            slot = answer.xml.find(f"{{{ns}}}slot")
+            put = slot.find(f"{{{ns}}}put")
+            headers = {h.get("name"): h.text for h in put.findall(f"{{{ns}}}header")}
+            headers["Content-Type"] = "application/octet-stream"
+            get_url = slot.find(f"{{{ns}}}get").get("url")
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, self.https, "PUT", put.get("url"), sealed, headers)
+            link = "aesgcm://" + get_url[len("https://"):] + "#" + iv.hex() + key.hex()
+            await self.send_encrypted(link)
+        except Exception as e:
+            say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+    async def fetch_file(self, link):
+        try:
+            address, fragment = link.split("#", 1)
+            raw = bytes.fromhex(fragment)
+            iv, key = raw[:-32], raw[-32:]
+            url = "https://" + address[len("aesgcm://"):]
+            loop = asyncio.get_running_loop()
+            sealed = await loop.run_in_executor(None, self.https, "GET", url)
+            plain = AESGCM(key).decrypt(iv, sealed, None)
+            say("FILE", json.dumps({"sha256": hashlib.sha256(plain).hexdigest(), "size": len(plain)}))
+        except Exception as e:
+            say("FILE-FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
     async def wait_devices(self, n):
         xep_0384 = self["xep_0384"]
         session_manager = await xep_0384.get_session_manager()
@@ -200,6 +261,8 @@ class Peer(slixmpp.ClientXMPP):
                 say("KEYTRANSPORT", json.dumps({"device": device.device_id}))
                 return
             say("DECRYPTED", json.dumps({"body": decrypted["body"], "device": device.device_id}))
+            if decrypted["body"].startswith("aesgcm://"):
+                await self.fetch_file(decrypted["body"])
         except Exception as e:
             say("UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 

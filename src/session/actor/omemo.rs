@@ -7,6 +7,8 @@
 //!
 //! Off (everything passes through untouched) when the session has no OMEMO key.
 
+mod trust;
+
 use super::Actor;
 use crate::ids::LocalMessageId;
 use crate::model::Delivery;
@@ -373,6 +375,7 @@ impl Actor {
         if !self.crypto.fetch_finished(jid) {
             return;
         }
+        self.omemo_settled(jid).await;
         let (ready, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.crypto.held)
             .into_iter()
             .partition(|(to, _, _)| to == jid);
@@ -475,6 +478,13 @@ impl Actor {
                 return None;
             }
             Plan::Encrypt(devices) => devices,
+        };
+        let devices = match self.omemo_only_verified(to, devices).await {
+            Ok(devices) => devices,
+            Err(why) => {
+                fail(why);
+                return None;
+            }
         };
         let body = message.bodies.values().next().cloned().unwrap_or_default();
         let refs: Vec<(&str, u32)> = devices.iter().map(|(j, d)| (j.as_str(), *d)).collect();

@@ -295,9 +295,10 @@ impl App {
         let conv_id = open.conversation.clone();
         self.main.show_chat(open);
         self.tell_viewing();
+        let lock = self.encryption_opened(&account, &peer);
         let focus = iced::widget::operation::focus(chat::COMPOSER_ID);
         let Some(store) = self.store.clone() else {
-            return focus;
+            return Task::batch([focus, lock]);
         };
         let (a_for_gaps, account_for_gaps) = (account.clone(), account.clone());
         let load = self.load_latest_chat(account, conv_id);
@@ -314,7 +315,7 @@ impl App {
             },
         );
         let mark = self.mark_read_task(store);
-        Task::batch([focus, load, gaps, mark])
+        Task::batch([focus, load, gaps, mark, lock])
     }
 
     /// Marks the open conversation read in the store, off the UI thread.
@@ -496,6 +497,7 @@ impl App {
             e @ (chat::Event::LoadAround(_) | chat::Event::LoadNewer(_) | chat::Event::Newest) => {
                 self.on_chat_window(e)
             }
+            chat::Event::Encryption(e) => self.on_encryption(e),
             chat::Event::OpenLink(url) => self.open_link(url),
             chat::Event::WriteAs(account) => self.write_as(account),
             e @ (chat::Event::Attach
@@ -544,6 +546,7 @@ impl App {
                         log::warn!("could not restore the presence of {account}");
                     }
                 }
+                self.omemo_online(&account);
             }
             UpdateKind::Disconnected {
                 error,
@@ -624,6 +627,7 @@ impl App {
                     conversation.set_delivery(&id, delivery);
                 }
             }
+            UpdateKind::Omemo(report) => self.omemo_report(&account, report),
             UpdateKind::Notice(notice) => {
                 let label = state.account.label();
                 self.notice(trf(

@@ -1,11 +1,13 @@
-//! The actions at the end of a chat's header: mute, accept a stranger (the chat is a
+//! The chat header's "write as" choice and the actions at its end: mute, accept a stranger (the chat is a
 //! request, `crate::quiet`), block or unblock (XEP-0191).
 
 use super::{Context, Message};
+use crate::ids::AccountId;
 use crate::session::Command;
 use crate::ui::i18n::{Lang, T, tr};
-use crate::ui::theme;
-use iced::widget::{Row, button, container, text, tooltip};
+use crate::ui::{theme, widgets};
+use iced::widget::{Row, button, container, row, text, tooltip};
+use iced::{Alignment, Element};
 use xmpp_parsers::jid::{BareJid, Jid};
 
 fn link<'a>(lang: Lang, label: T, message: Message) -> iced::widget::Button<'a, Message> {
@@ -65,4 +67,30 @@ pub fn accept(peer: &BareJid) -> Command {
         name: None,
         subscribe: true,
     }
+}
+
+/// "Write as" with one pill per account that has this contact (`current` chosen).
+pub fn write_as<'a>(current: &AccountId, cx: &Context<'a>) -> Element<'a, Message> {
+    let mut pills = row![text(tr(cx.lang, T::WriteAs)).size(12).style(theme::muted)]
+        .spacing(6)
+        .align_y(Alignment::Center);
+    for account in &cx.write_as {
+        pills = pills.push(
+            container(
+                button(
+                    row![
+                        widgets::chip(account.colour(), 10),
+                        text(widgets::short(&account.label(), 20)).size(13),
+                    ]
+                    .spacing(6)
+                    .align_y(Alignment::Center),
+                )
+                .padding([3, 10])
+                .style(theme::pill(account.id == *current))
+                .on_press(Message::WriteAs(account.id.clone())),
+            )
+            .id(super::write_as_id(&account.id)),
+        );
+    }
+    pills.into()
 }

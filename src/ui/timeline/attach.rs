@@ -331,7 +331,16 @@ impl App {
                 } else {
                     transfer::Recipient::Chat(item.peer.clone())
                 };
-                transfer::send_file_to(handle, client, to, item.path.clone())
+                // In an encrypted chat the file is encrypted before upload (XEP-0454).
+                let encrypted = self.main.chat().is_some_and(|c| {
+                    c.is(&item.account, &item.peer) && c.encryption.lock().encrypted()
+                });
+                match to {
+                    transfer::Recipient::Chat(peer) if encrypted => {
+                        transfer::send_file_encrypted(handle, client, peer, item.path.clone())
+                    }
+                    to => transfer::send_file_to(handle, client, to, item.path.clone()),
+                }
             }
             TransferDirection::Download => {
                 let url = item.url.clone().unwrap_or_default();

@@ -66,6 +66,9 @@ pub fn undecryptable_text(lang: Lang, why: crate::session::omemo::Undecryptable)
 /// `body` with an undecryptable OMEMO message's marker (also after a room's "nick: "
 /// prefix in the conversation list) put in words, for the list and notifications.
 pub fn readable_body(lang: Lang, body: &str) -> std::borrow::Cow<'_, str> {
+    if let Some((id, _)) = crate::session::omemo::trust::new_device(body) {
+        return trf(lang, T::EncNewDeviceShort, &[("id", &id.to_string())]).into();
+    }
     let Some(at) = body.find(crate::session::omemo::UNDECRYPTABLE_MARKER) else {
         return body.into();
     };

@@ -134,7 +134,7 @@ impl Previews {
     ) -> Option<Task<Message>> {
         if max_bytes == 0
             || !attachment.is_image()
-            || !crate::xmpp::upload::is_https(&attachment.url)
+            || !crate::xmpp::upload::is_https(&crate::transfer::aesgcm::fetch_url(&attachment.url))
             || attachment.size.is_some_and(|s| s > max_bytes)
             || self.map.contains_key(&attachment.url)
         {

@@ -39,6 +39,8 @@ pub enum Message {
     Gpu(bool),
     /// Index all stored history again for search.
     RebuildSearch,
+    /// OMEMO: encrypt only to verified devices.
+    RequireVerification(bool),
 }
 
 /// What the page asks of the app.
@@ -119,6 +121,7 @@ impl State {
             Message::StartMinimised(on) => s.start_minimised = on,
             Message::ChatStates(on) => s.chat_states = on,
             Message::Gpu(on) => s.gpu = on,
+            Message::RequireVerification(on) => s.omemo_require_verification = on,
         }
         (s != *current).then_some(Event::Changed(s))
     }
@@ -308,6 +311,21 @@ impl State {
             .spacing(8),
         );
 
+        let encryption = section(
+            lang,
+            T::EncryptionSection,
+            column![
+                checkbox(s.omemo_require_verification)
+                    .label(tr(lang, T::SettingsRequireVerification))
+                    .text_size(14)
+                    .on_toggle(Message::RequireVerification),
+                text(tr(lang, T::SettingsRequireVerificationHint))
+                    .size(12)
+                    .style(theme::muted),
+            ]
+            .spacing(4),
+        );
+
         let page = column![
             top,
             text(tr(lang, T::SettingsTitle))
@@ -318,6 +336,7 @@ impl State {
             downloads,
             window,
             search,
+            encryption,
         ]
         .spacing(12);
         scrollable(

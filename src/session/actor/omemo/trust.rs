@@ -1,0 +1,198 @@
+//! The actor's side of OMEMO trust (decisions in `session/omemo/trust.rs`): the report of
+//! a conversation's devices for the chat's lock, the notice of a new unverified device
+//! of a contact who has a verified one, and leaving unverified devices out when the
+//! person requires verification.
+
+use super::super::{Actor, now_ms};
+use crate::ids::{ConversationId, LocalMessageId};
+use crate::model::{ChatMessage, Delivery, Direction};
+use crate::session::UpdateKind;
+use crate::session::omemo::trust::{self, Device, Report};
+use xmpp_parsers::jid::BareJid;
+
+impl Actor {
+    /// `Command::OmemoStatus`: the report now, or once the contact's devices are known.
+    pub(in crate::session::actor) async fn omemo_status(&mut self, peer: BareJid) {
+        if self.crypto.is_on()
+            && !self.crypto.devices.contains_key(&peer)
+            && !self.crypto.fetching.contains_key(&peer)
+        {
+            self.omemo_fetch_devices(peer.clone()).await;
+            if self.crypto.fetching.contains_key(&peer) {
+                // Reported when the list and its bundles are in (`omemo_settled`).
+                return;
+            }
+        }
+        self.omemo_report(&peer).await;
+    }
+
+    /// What we know about `peer`'s devices (and ours), with the person's verifications.
+    async fn omemo_report(&mut self, peer: &BareJid) -> Report {
+        let device = |jid: &BareJid, id: u32| Device {
+            jid: jid.clone(),
+            id,
+            fingerprint: self
+                .crypto
+                .with(|o| o.remote_fingerprint(jid.as_str(), id).ok().flatten())
+                .flatten(),
+            verified: false,
+        };
+        let ours = self.crypto.with(|o| o.device_id());
+        let own_others: Vec<Device> = self
+            .crypto
+            .devices
+            .get(&self.own)
+            .map(|l| {
+                l.iter()
+                    .filter(|d| Some(**d) != ours)
+                    .map(|d| device(&self.own, *d))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let contact = (peer != &self.own).then_some(()).and_then(|()| {
+            self.crypto
+                .devices
+                .get(peer)
+                .map(|l| l.iter().map(|d| device(peer, *d)).collect::<Vec<_>>())
+        });
+        let report = Report {
+            peer: peer.clone(),
+            available: self.crypto.is_on(),
+            ours: self.crypto.with(|o| Device {
+                jid: self.own.clone(),
+                id: o.device_id(),
+                fingerprint: Some(o.fingerprint()),
+                verified: true,
+            }),
+            own_others,
+            contact: if peer == &self.own {
+                Some(Vec::new())
+            } else {
+                contact
+            },
+        };
+        let account = self.account.clone();
+        let unmarked = report.clone();
+        let report = match self
+            .with_store(move |s| {
+                let mut report = report;
+                let others = report.own_others.iter_mut();
+                for d in others.chain(report.contact.iter_mut().flatten()) {
+                    d.verified =
+                        trust::is_verified(s, &account, &d.jid, d.id, d.fingerprint.as_deref());
+                }
+                Ok(report)
+            })
+            .await
+        {
+            Some(Ok(r)) => r,
+            _ => unmarked,
+        };
+        self.emit(UpdateKind::Omemo(report.clone()));
+        report
+    }
+
+    /// `jid`'s devices are known and their bundles fetched: report them, and announce a
+    /// new unverified device of a contact who has a verified one, in the conversation.
+    pub(super) async fn omemo_settled(&mut self, jid: &BareJid) {
+        if !self.crypto.is_on() {
+            return;
+        }
+        let report = self.omemo_report(jid).await;
+        let Some(contact) = report.contact.filter(|_| *jid != self.own) else {
+            return;
+        };
+        let list: Vec<u32> = contact.iter().map(|d| d.id).collect();
+        let (account, peer) = (self.account.clone(), jid.clone());
+        let fresh = match self
+            .with_store(move |s| trust::newly_seen(s, &account, &peer, &list))
+            .await
+        {
+            Some(Ok(fresh)) => fresh,
+            _ => return,
+        };
+        if fresh.is_empty() || !contact.iter().any(|d| d.verified) {
+            return;
+        }
+        for d in contact
+            .iter()
+            .filter(|d| fresh.contains(&d.id) && !d.verified)
+        {
+            log::info!("{}: {jid} has a new OMEMO device {}", self.own, d.id);
+            let id = LocalMessageId::generate();
+            let message = ChatMessage {
+                truncated: false,
+                extras: Default::default(),
+                id,
+                account: self.account.clone(),
+                conversation: ConversationId::Chat(jid.clone()),
+                direction: Direction::Incoming,
+                sender: String::new(),
+                body: trust::new_device_body(d.id, d.fingerprint.as_deref()),
+                timestamp_ms: now_ms(),
+                stanza_id_attr: None,
+                origin_id: None,
+                server_id: None,
+                delivery: Delivery::Delivered,
+                attachment: None,
+            };
+            self.store_message(message).await;
+        }
+    }
+
+    /// With verification required (the setting), `devices` less the unverified ones;
+    /// `Err(why)` when none of `to`'s devices is left.
+    pub(super) async fn omemo_only_verified(
+        &self,
+        to: &BareJid,
+        devices: Vec<(BareJid, u32)>,
+    ) -> Result<Vec<(BareJid, u32)>, String> {
+        let with_prints: Vec<(BareJid, u32, Option<String>)> = devices
+            .iter()
+            .map(|(j, d)| {
+                let fp = self
+                    .crypto
+                    .with(|o| o.remote_fingerprint(j.as_str(), *d).ok().flatten())
+                    .flatten();
+                (j.clone(), *d, fp)
+            })
+            .collect();
+        let account = self.account.clone();
+        let checked = self
+            .with_store(move |s| {
+                if !trust::require_verification(s) {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    with_prints
+                        .into_iter()
+                        .filter(|(j, d, fp)| trust::is_verified(s, &account, j, *d, fp.as_deref()))
+                        .map(|(j, d, _)| (j, d))
+                        .collect::<Vec<_>>(),
+                ))
+            })
+            .await;
+        let verified = match checked {
+            Some(Ok(Some(v))) => v,
+            // Not required (or no store: nothing can be verified, nothing required).
+            Some(Ok(None)) | None => return Ok(devices),
+            Some(Err(e)) => return Err(format!("could not read which devices are verified: {e}")),
+        };
+        let (keep, left_out) =
+            trust::only_verified(devices, |j, d| verified.contains(&(j.clone(), d)));
+        if !keep.iter().any(|(j, _)| j == to) {
+            return Err(format!(
+                "verification is required and no device of {to} is verified ({} left out)",
+                left_out.len()
+            ));
+        }
+        if !left_out.is_empty() {
+            log::info!(
+                "{}: {} unverified device(s) left out of a message to {to}",
+                self.own,
+                left_out.len()
+            );
+        }
+        Ok(keep)
+    }
+}

@@ -1,0 +1,119 @@
+//! OMEMO trust through Loquat's real session (issue #17, phase 3), with slixmpp-omemo as
+//! the contact's two devices on Prosody: the session reports the contact's devices with
+//! their fingerprints; with "require verification" on, nothing goes out while no device
+//! is verified (the reason is given), and then only the verified device can read what
+//! Loquat sends; a new unverified device of a contact with a verified one is announced
+//! in the conversation (stored as a notice).
+
+use super::Peer;
+use super::session::{params, send, stop};
+use super::support::TestServer;
+use super::support::session::{Updates, jid, online, wait_for};
+use loquat::ids::{AccountId, ConversationId};
+use loquat::model::Delivery;
+use loquat::omemo::AtRestKey;
+use loquat::session::omemo::trust::{self, Report};
+use loquat::session::{Command, Handle, UpdateKind};
+use loquat::store::Store;
+
+/// Asks the session about `peer` and waits for a report that lists `n` of its devices.
+async fn report(updates: &mut Updates, handle: &Handle, peer: &str, n: usize) -> Report {
+    handle
+        .send(Command::OmemoStatus { peer: jid(peer) })
+        .unwrap();
+    wait_for(updates, 30, "the devices report", |k| match k {
+        UpdateKind::Omemo(r)
+            if r.peer == jid(peer) && r.contact.as_ref().is_some_and(|c| c.len() >= n) =>
+        {
+            Some(r.clone())
+        }
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_verification_required_an_unverified_device_gets_nothing() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-t-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-t-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-trust".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+    let (mut updates, handle, _) = online(p.clone()).await;
+    let (mut phone, phone_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    phone.devices(1);
+
+    // The report: our device and the contact's, each with a fingerprint in groups of 8.
+    let r = report(&mut updates, &handle, &bob, 1).await;
+    assert!(r.available);
+    let ours = r.ours.clone().unwrap();
+    assert_eq!(ours.fingerprint.as_deref().map(|f| f.len()), Some(71));
+    let device = r
+        .contact
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|d| d.id == phone_id);
+    let phone_fp = device
+        .and_then(|d| d.fingerprint.clone())
+        .expect("the phone's fingerprint");
+    assert!(
+        phone_fp.split(' ').all(|g| g.len() == 8) && phone_fp.split(' ').count() == 8,
+        "{phone_fp}"
+    );
+    assert!(!device.unwrap().verified);
+
+    // Required, and nothing verified: the message fails with the reason.
+    trust::set_require_verification(&store, true).unwrap();
+    let id = send(&handle, &bob, "nobody is verified");
+    let why = wait_for(&mut updates, 30, "the failure", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Failed(why),
+        } if *i == id => Some(why.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(why.contains("verification is required"), "{why}");
+
+    // The phone is verified; then Bob adds a laptop, which nobody verified.
+    trust::set_verified(&store, &account, &jid(&bob), phone_id, Some(&phone_fp)).unwrap();
+    stop(updates, handle).await;
+    let (mut laptop, laptop_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    laptop.devices(1);
+    let (mut updates, handle, _) = online(p).await;
+    send(&handle, &bob, "for the verified phone only");
+    // The new device is announced in the conversation, as a stored notice.
+    let notice = wait_for(&mut updates, 30, "the new-device notice", |k| match k {
+        UpdateKind::Message(m) if trust::new_device(&m.body).is_some() => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    let (announced, fp) = trust::new_device(&notice.body).unwrap();
+    assert_eq!(announced, laptop_id);
+    assert!(fp.is_some(), "with its fingerprint");
+    assert_eq!(notice.conversation, ConversationId::Chat(jid(&bob)));
+    assert_eq!(phone.received(30).unwrap(), "for the verified phone only");
+    let got = laptop.received(30);
+    assert!(got.is_err(), "the unverified laptop read it: {got:?}");
+
+    // Without the setting, blind trust: both read.
+    trust::set_require_verification(&store, false).unwrap();
+    send(&handle, &bob, "to both");
+    assert_eq!(phone.received(30).unwrap(), "to both");
+    assert_eq!(laptop.received(30).unwrap(), "to both");
+
+    // The verification survived the restart; the laptop is announced once.
+    let stored = store
+        .latest(&account, &ConversationId::Chat(jid(&bob)), 50)
+        .unwrap();
+    let notices = stored
+        .iter()
+        .filter(|m| trust::new_device(&m.body).is_some())
+        .count();
+    assert_eq!(notices, 1);
+    stop(updates, handle).await;
+}
