@@ -29,7 +29,7 @@
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{cpu_secs, dir_size, memory};
+use common::{cpu_secs, dir_size, memory, pss_by_mapping};
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -157,6 +157,13 @@ fn run_app(bin: &Path, display: &str, data: &Path, env: &[(&str, &str)]) -> Resu
         }
     };
     let (pss, rss, uss) = memory(pid).ok_or("no smaps_rollup")?;
+    // Where it lies: the largest parts of the PSS.
+    let parts: Vec<String> = pss_by_mapping(pid)
+        .into_iter()
+        .take(8)
+        .map(|(name, mib)| format!("{name} {mib:.1}"))
+        .collect();
+    println!("    PSS by mapping (MiB): {}", parts.join(", "));
     // Everything stored was flushed already (the store's durability rule).
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
@@ -359,6 +366,27 @@ fn main() -> Result<(), Error> {
         &bin,
         &[("LOQUAT_KEEP_FREED", "1")],
     ));
+    // LOQUAT_BENCH_DIAGNOSE: where the memory goes, one part taken away at a time.
+    if std::env::var_os("LOQUAT_BENCH_DIAGNOSE").is_some() {
+        variants.push((
+            "nosearch",
+            "default page cache, no search index (LOQUAT_NO_SEARCH=1)".into(),
+            &bin,
+            &[("LOQUAT_NO_SEARCH", "1")],
+        ));
+        variants.push((
+            "cache1",
+            "page cache 1 MiB".into(),
+            &bin,
+            &[("LOQUAT_STORE_CACHE_MB", "1")],
+        ));
+        variants.push((
+            "arena1",
+            "default page cache, one malloc arena (MALLOC_ARENA_MAX=1)".into(),
+            &bin,
+            &[("MALLOC_ARENA_MAX", "1")],
+        ));
+    }
     // LOQUAT_BENCH_BEFORE_BIN: an older build measured in the same run.
     let before = std::env::var_os("LOQUAT_BENCH_BEFORE_BIN").map(PathBuf::from);
     if let Some(before) = &before {

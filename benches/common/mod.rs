@@ -32,6 +32,40 @@ pub fn memory(pid: u32) -> Option<(f64, f64, f64)> {
     ))
 }
 
+/// Where a process's PSS lies, in MiB, largest first: anonymous memory (the heaps,
+/// `[anon]`), `[heap]`, `[stack]`, and each mapped file by name (fonts, libraries, an
+/// index mapped from disk), from /proc/PID/smaps.
+pub fn pss_by_mapping(pid: u32) -> Vec<(String, f64)> {
+    let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+        return Vec::new();
+    };
+    let mut totals: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            // A mapping's header: address perms offset dev inode [path].
+            let path = line.split_whitespace().nth(5).unwrap_or("");
+            current = if path.is_empty() {
+                "[anon]".to_owned()
+            } else if path.starts_with('[') {
+                path.to_owned()
+            } else {
+                Path::new(path)
+                    .file_name()
+                    .map_or(path.to_owned(), |n| n.to_string_lossy().into_owned())
+            };
+        } else if first == "Pss:" {
+            let kib = words.next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            *totals.entry(current.clone()).or_default() += kib / 1024.0;
+        }
+    }
+    let mut out: Vec<(String, f64)> = totals.into_iter().collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
 /// Bytes in the files under `path` (0 for what cannot be read).
 pub fn dir_size(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {

@@ -108,7 +108,13 @@ pub fn load(open_secrets: fn() -> Result<Arc<dyn SecretStore>, SecretError>) -> 
             }
             match Store::open_or_recover(&dir.join("db")) {
                 Ok((store, recovered)) => {
-                    startup.search = match crate::search::SearchIndex::open(&store) {
+                    // LOQUAT_NO_SEARCH: without the index (the memory bench's comparison).
+                    let search = if std::env::var_os("LOQUAT_NO_SEARCH").is_some() {
+                        Err(crate::search::SearchError::Io("turned off".into()))
+                    } else {
+                        crate::search::SearchIndex::open(&store)
+                    };
+                    startup.search = match search {
                         Ok(index) => Some(Arc::new(index)),
                         Err(e) => {
                             log::error!("search: cannot open the index: {e}");
