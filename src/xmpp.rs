@@ -22,6 +22,7 @@ pub mod message;
 pub mod muc;
 pub mod presence;
 pub mod reactions;
+pub mod register;
 pub mod reply;
 pub mod retraction;
 pub mod roster;
