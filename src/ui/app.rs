@@ -3,6 +3,7 @@
 //! its panels and the updates of its sessions.
 
 pub mod account_actions;
+pub mod account_server;
 pub mod account_state;
 pub mod handlers;
 pub mod requests;
