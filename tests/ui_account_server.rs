@@ -265,3 +265,118 @@ fn render_account_server_for_review() {
         );
     }
 }
+
+/// The sign-in screen's "Create a new account" against a Prosody that allows in-band
+/// registration: the password twice, then the account is made and signed in.
+#[test]
+fn creating_an_account_from_the_sign_in_screen() {
+    use loquat::ui::screen::onboarding::{self, register as reg};
+    let server = support::TestServer::start_with("allow_registration = true");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for (lang, link, title, submit, differ) in [
+        (
+            Lang::En,
+            "Create a new account on a server…",
+            "Create an XMPP account",
+            "Create account",
+            "The two passwords are not the same.",
+        ),
+        (
+            Lang::ZhCn,
+            "在服务器上注册新帐号…",
+            "注册 XMPP 帐号",
+            "注册帐号",
+            "两次输入的密码不一致。",
+        ),
+    ] {
+        let mut app = App::from_startup(lang, Startup::default());
+        let task = app.update(Message::Started(Startup::default()));
+        run(&rt, &mut app, task);
+        for task in click(&mut app, link) {
+            run(&rt, &mut app, task);
+        }
+        assert!(shows(&app, title), "{lang:?}");
+        let user = support::unique_local("uireg");
+        let on = |m: onboarding::Message| Message::Onboarding(m);
+        for m in [
+            on(onboarding::Message::AddressChanged(format!(
+                "{user}@localhost"
+            ))),
+            on(onboarding::Message::PasswordChanged("pw-one".into())),
+            on(onboarding::Message::Register(reg::Message::RepeatChanged(
+                "pw-two".into(),
+            ))),
+            on(onboarding::Message::ToggleAdvanced),
+            on(onboarding::Message::HostChanged("127.0.0.1".into())),
+            on(onboarding::Message::PortChanged(
+                server.c2s_port().to_string(),
+            )),
+            on(onboarding::Message::CaPathChanged(
+                server.ca_path().display().to_string(),
+            )),
+        ] {
+            let task = app.update(m);
+            run(&rt, &mut app, task);
+        }
+        for task in click(&mut app, submit) {
+            run(&rt, &mut app, task);
+        }
+        assert!(shows(&app, differ), "{lang:?}");
+        assert!(!server.user_exists(&user, "localhost"));
+        let task = app.update(on(onboarding::Message::Register(
+            reg::Message::RepeatChanged("pw-one".into()),
+        )));
+        run(&rt, &mut app, task);
+        for task in click(&mut app, submit) {
+            run(&rt, &mut app, task);
+        }
+        assert!(
+            server.user_exists(&user, "localhost"),
+            "{lang:?}: not registered\n{}",
+            server.log_tail()
+        );
+        // Signed in with it: the sign-in form is gone.
+        assert!(!shows(&app, title), "{lang:?}: still on the form");
+        assert!(shows(&app, &format!("{user}@localhost")), "{lang:?}");
+    }
+}
+
+/// The create mode, for a person to look at.
+#[test]
+#[ignore = "writes screenshots for review"]
+fn render_create_account_for_review() {
+    let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (lang, theme, name, link) in [
+        (
+            Lang::En,
+            iced::Theme::Light,
+            "create-account",
+            "Create a new account on a server…",
+        ),
+        (
+            Lang::ZhCn,
+            iced::Theme::Dark,
+            "create-account-zh",
+            "在服务器上注册新帐号…",
+        ),
+    ] {
+        let mut app = App::from_startup(lang, Startup::default());
+        let task = app.update(Message::Started(Startup::default()));
+        run(&rt, &mut app, task);
+        for task in click(&mut app, link) {
+            run(&rt, &mut app, task);
+        }
+        let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
+        let mut ui = sim(&app);
+        let snapshot = ui.snapshot(&theme).expect("snapshot");
+        assert!(snapshot.matches_image(dir.join(name)).expect("png"));
+    }
+}

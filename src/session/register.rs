@@ -269,3 +269,102 @@ pub async fn remove_everywhere(
     .map_err(|e| RemoveError::NotRemovedHere(e.to_string()))?
     .map_err(RemoveError::NotRemovedHere)
 }
+
+/// A CAPTCHA picture decoded for showing: RGBA pixels.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+impl std::fmt::Debug for Pixels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pixels({}x{})", self.width, self.height)
+    }
+}
+
+/// Widest or tallest CAPTCHA picture decoded (real ones are a few hundred pixels).
+pub const MAX_CAPTCHA_SIDE: u32 = 2048;
+
+/// Decodes a CAPTCHA picture under `image::Limits` (a picture bomb from a server we do
+/// not know yet is `None`, never an out-of-memory). Blocking: run it off the async
+/// threads.
+pub fn captcha_pixels(image: &crate::xmpp::register::CaptchaImage) -> Option<Pixels> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(&image.bytes))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_CAPTCHA_SIDE);
+    limits.max_image_height = Some(MAX_CAPTCHA_SIDE);
+    limits.max_alloc = Some(64 * 1024 * 1024);
+    reader.limits(limits);
+    let decoded = reader.decode().ok()?.to_rgba8();
+    Some(Pixels {
+        width: decoded.width(),
+        height: decoded.height(),
+        rgba: decoded.into_raw(),
+    })
+}
+
+/// [`open`], with the CAPTCHA picture (if any) decoded off the async threads.
+pub async fn open_with_picture(
+    domain: &str,
+    server: &ServerOverride,
+    trust: &Trust,
+) -> Result<(RegForm, Registrar, Option<Pixels>), RegisterError> {
+    let (form, registrar) = open(domain, server, trust).await?;
+    let picture = match form.captcha.as_ref().and_then(|c| c.image.clone()) {
+        Some(image) => tokio::task::spawn_blocking(move || captcha_pixels(&image))
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    Ok((form, registrar, picture))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xmpp::register::CaptchaImage;
+
+    #[test]
+    fn captcha_pictures_decode_under_limits() {
+        let mut png = Vec::new();
+        image::RgbaImage::new(4, 3)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let p = captcha_pixels(&CaptchaImage {
+            mime: "image/png".into(),
+            bytes: png,
+        })
+        .unwrap();
+        assert_eq!((p.width, p.height, p.rgba.len()), (4, 3, 48));
+        // A picture bomb: a PNG header that claims 100,000 x 100,000 pixels.
+        let mut bomb = Vec::new();
+        image::GrayImage::new(1, 1)
+            .write_to(
+                &mut std::io::Cursor::new(&mut bomb),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        // IHDR width and height sit at bytes 16..24.
+        bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        assert_eq!(
+            captcha_pixels(&CaptchaImage {
+                mime: "image/png".into(),
+                bytes: bomb,
+            }),
+            None
+        );
+        assert_eq!(
+            captcha_pixels(&CaptchaImage {
+                mime: "image/png".into(),
+                bytes: b"not a picture".to_vec(),
+            }),
+            None
+        );
+    }
+}

@@ -124,6 +124,7 @@ texts! {
     DeleteOnServerOpen => "Delete account from the server…", "从服务器删除帐号…";
     ServerNewPasswordLabel => "New password", "新密码";
     RepeatPasswordLabel => "New password again", "再次输入新密码";
+    RepeatPasswordCreate => "Password again", "再次输入密码";
     ChangePasswordSubmit => "Change password", "修改密码";
     ChangePasswordNote => "The server changes it at once; the keyring keeps the new one only after the server agreed.",
         "服务器会立即修改密码；只有在服务器同意后，密钥环才会保存新密码。";
