@@ -89,6 +89,17 @@ pub enum Command {
     RemoveContact {
         jid: BareJid,
     },
+    /// Put a contact in exactly these roster groups (its name kept).
+    SetContactGroups {
+        jid: BareJid,
+        groups: Vec<String>,
+    },
+    /// Rename a roster group: one roster set per member, each keeping its other groups
+    /// (RFC 6121 has no group object; an empty `to` takes them out of it).
+    RenameGroup {
+        from: String,
+        to: String,
+    },
     /// Answer an incoming subscription request.
     AnswerSubscription {
         jid: BareJid,

@@ -92,6 +92,33 @@ impl Actor {
                         .await;
                 }
             }
+            Command::SetContactGroups { jid, groups } => {
+                let Some(contact) = self.roster.iter().find(|c| c.jid == jid) else {
+                    return;
+                };
+                let set = self.proto.request(
+                    PendingIq::RosterSet,
+                    None,
+                    false,
+                    xmpp::roster::set_item(
+                        jid,
+                        contact.name.clone(),
+                        xmpp::roster::clean_groups(groups),
+                    ),
+                );
+                self.send(set).await;
+            }
+            Command::RenameGroup { from, to } => {
+                for (jid, name, groups) in xmpp::roster::rename_group(&self.roster, &from, &to) {
+                    let set = self.proto.request(
+                        PendingIq::RosterSet,
+                        None,
+                        false,
+                        xmpp::roster::set_item(jid, name, groups),
+                    );
+                    self.send(set).await;
+                }
+            }
             Command::RemoveContact { jid } => {
                 let set = self.proto.request(
                     PendingIq::RosterSet,
