@@ -89,9 +89,10 @@ pub enum Command {
     RemoveContact {
         jid: BareJid,
     },
-    /// Put a contact in exactly these roster groups (its name kept).
+    /// Set a contact's name and put it in exactly these roster groups.
     SetContactGroups {
         jid: BareJid,
+        name: Option<String>,
         groups: Vec<String>,
     },
     /// Rename a roster group: one roster set per member, each keeping its other groups

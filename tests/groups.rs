@@ -77,6 +77,7 @@ async fn a_group_rename_reaches_the_other_client_and_stays() {
     for (who, in_groups) in members {
         h.send(Command::SetContactGroups {
             jid: jid(who),
+            name: None,
             groups: groups(in_groups),
         })
         .unwrap();

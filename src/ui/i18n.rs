@@ -179,6 +179,10 @@ texts! {
     HideNotices => "Hide", "收起";
     Contacts => "Contacts", "联系人";
     NoContacts => "No contacts yet.", "还没有联系人。";
+    Ungrouped => "Ungrouped", "未分组";
+    RenameGroup => "Rename", "重命名";
+    GroupNamePlaceholder => "New group name", "新分组名称";
+    GroupsPlaceholder => "Groups, separated by commas", "分组（用逗号分隔）";
     Conversations => "Conversations", "会话";
     NotInContacts => "not in contacts", "不在联系人中";
     AddContact => "Add contact", "添加联系人";

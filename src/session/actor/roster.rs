@@ -92,19 +92,15 @@ impl Actor {
                         .await;
                 }
             }
-            Command::SetContactGroups { jid, groups } => {
-                let Some(contact) = self.roster.iter().find(|c| c.jid == jid) else {
+            Command::SetContactGroups { jid, name, groups } => {
+                if !self.roster.iter().any(|c| c.jid == jid) {
                     return;
-                };
+                }
                 let set = self.proto.request(
                     PendingIq::RosterSet,
                     None,
                     false,
-                    xmpp::roster::set_item(
-                        jid,
-                        contact.name.clone(),
-                        xmpp::roster::clean_groups(groups),
-                    ),
+                    xmpp::roster::set_item(jid, name, xmpp::roster::clean_groups(groups)),
                 );
                 self.send(set).await;
             }

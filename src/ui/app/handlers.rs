@@ -86,6 +86,13 @@ impl App {
                     self.sidebar.set_error(account, T::CommandNotConnected);
                 }
             }
+            sidebar::Event::Commands(commands) => {
+                for (account, command) in commands {
+                    if self.send(&account, command).is_err() {
+                        self.sidebar.set_error(account, T::CommandNotConnected);
+                    }
+                }
+            }
             sidebar::Event::Reconnect(account) => self.reconnect(&account),
             sidebar::Event::PresenceForAll(show) => self.presence_for_all(show, None),
             sidebar::Event::OpenAccounts => self.screen = Screen::Accounts,
