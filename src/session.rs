@@ -23,6 +23,7 @@ pub mod insecure;
 pub mod omemo;
 mod order;
 mod outgoing;
+pub mod profile;
 pub mod register;
 pub mod rooms;
 pub mod roomtools;

@@ -116,6 +116,8 @@ pub enum Message {
     Conversation(chat::Message),
     /// Settings > Accounts.
     Settings(settings::Message),
+    /// A contact's profile in the main area.
+    Profile(screen::profile::Message),
     /// Something happened in a session.
     Session(Update),
     HistoryLoaded {
@@ -543,6 +545,7 @@ impl App {
                 }
             }
             Message::Rooms(message) => self.on_rooms(message),
+            Message::Profile(message) => self.on_profile(message),
             Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
                 Some(event) => self.on_sidebar(event),
                 None => Task::none(),
@@ -776,6 +779,12 @@ impl App {
             .main_view(&self.main, lang, self.join_choices(), files)
         {
             return row![sidebar, room.map(Message::Rooms)]
+                .height(Length::Fill)
+                .into();
+        }
+        if let MainArea::Profile(profile) = &self.main {
+            let view = profile.view(lang, self.account_state(&profile.account));
+            return row![sidebar, view.map(Message::Profile)]
                 .height(Length::Fill)
                 .into();
         }

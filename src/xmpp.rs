@@ -21,6 +21,7 @@ pub mod mam;
 pub mod message;
 pub mod muc;
 pub mod presence;
+pub mod profile;
 pub mod reactions;
 pub mod register;
 pub mod reply;

@@ -1,6 +1,7 @@
 //! Headless UI tests of contact groups in the contact list: sections per roster group,
 //! collapsible, "Ungrouped" last; renaming a group and changing a contact's groups send
-//! the roster commands. In English and Chinese.
+//! the roster commands. And a contact's profile panel (vCard, clients, actions). In
+//! English and Chinese.
 //!
 //! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_groups`
 //! Screenshots: `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui_groups -- --ignored`.
@@ -177,6 +178,133 @@ fn render_groups_for_review() {
                 loquat::ui::screen::sidebar::groups::Message::Toggle("Friends".into()),
             ),
         ));
+        let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
+        let mut ui = sim(&app);
+        let snapshot = ui.snapshot(&theme).expect("snapshot");
+        assert!(snapshot.matches_image(dir.join(name)).expect("png"));
+    }
+}
+
+/// The session's side of a profile: answers the vCard and version questions.
+fn answer_profiles(
+    rt: &tokio::runtime::Runtime,
+    mut rx: UnboundedReceiver<Command>,
+) -> std::sync::Arc<std::sync::Mutex<Vec<Command>>> {
+    let others = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = others.clone();
+    rt.spawn(async move {
+        while let Some(command) = rx.recv().await {
+            match command {
+                Command::Query { payload, reply, .. } if payload.name() == "vCard" => {
+                    let card: xmpp_parsers::minidom::Element = "<vCard xmlns='vcard-temp'>\
+                        <FN>Bob Builder</FN><NICKNAME>bob</NICKNAME>\
+                        <EMAIL><USERID>bob@example.org</USERID></EMAIL>\
+                        <ADR><LOCALITY>Bristol</LOCALITY></ADR><DESC>Can we fix it?</DESC></vCard>"
+                        .parse()
+                        .unwrap();
+                    reply.send(Ok(Some(card)));
+                }
+                Command::Query { payload, reply, .. } if payload.name() == "query" => {
+                    let v: xmpp_parsers::minidom::Element = "<query xmlns='jabber:iq:version'>\
+                        <name>slix-peer</name><version>1.0</version><os>TestOS</os></query>"
+                        .parse()
+                        .unwrap();
+                    reply.send(Ok(Some(v)));
+                }
+                other => keep.lock().unwrap().push(other),
+            }
+        }
+    });
+    others
+}
+
+fn open_profile(rt: &tokio::runtime::Runtime, app: &mut App) {
+    let _ = app.update(Message::Session(Update {
+        account: account().id,
+        kind: UpdateKind::Presence {
+            from: xmpp_parsers::jid::Jid::new("bob@example.org/phone").unwrap(),
+            show: loquat::model::Show::Online,
+            status: None,
+        },
+    }));
+    let task = app.update(Message::Sidebar(
+        loquat::ui::screen::sidebar::Message::OpenProfile(account().id, jid("bob@example.org")),
+    ));
+    run(rt, app, task);
+}
+
+#[test]
+fn a_contacts_profile_shows_the_card_the_clients_and_acts() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (lang, groups_line, client, block, start_chat) in [
+        (
+            Lang::En,
+            "Friends, Work",
+            "slix-peer 1.0 on TestOS",
+            "Block",
+            "Start chat",
+        ),
+        (
+            Lang::ZhCn,
+            "Friends, Work",
+            "slix-peer 1.0（TestOS）",
+            "屏蔽",
+            "开始聊天",
+        ),
+    ] {
+        let (mut app, rx) = start(&rt, lang);
+        let others = answer_profiles(&rt, rx);
+        open_profile(&rt, &mut app);
+        for needle in [
+            "Bob Builder",
+            "bob@example.org",
+            "Bristol",
+            "Can we fix it?",
+            client,
+            "phone",
+        ] {
+            assert!(shows(&app, needle), "{lang:?}: {needle}");
+        }
+        // Groups sorted as the roster has them, joined.
+        assert!(
+            shows(&app, groups_line) || shows(&app, "Work, Friends"),
+            "{lang:?}"
+        );
+        for task in click(&mut app, block) {
+            run(&rt, &mut app, task);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let sent = others.lock().unwrap().clone();
+        assert!(
+            sent.iter().any(|c| matches!(c, Command::Block { jids, report: false } if jids.len() == 1 && jids[0].to_string() == "bob@example.org")),
+            "{sent:?}"
+        );
+        for task in click(&mut app, start_chat) {
+            run(&rt, &mut app, task);
+        }
+        assert!(
+            !shows(&app, client),
+            "{lang:?}: the chat replaced the profile"
+        );
+    }
+}
+
+/// The profile panel, for a person to look at.
+#[test]
+#[ignore = "writes screenshots for review"]
+fn render_profile_for_review() {
+    let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (lang, theme, name) in [
+        (Lang::En, iced::Theme::Light, "profile"),
+        (Lang::ZhCn, iced::Theme::Dark, "profile-zh"),
+    ] {
+        let (mut app, rx) = start(&rt, lang);
+        let _others = answer_profiles(&rt, rx);
+        open_profile(&rt, &mut app);
         let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
         let mut ui = sim(&app);
         let snapshot = ui.snapshot(&theme).expect("snapshot");

@@ -6,6 +6,7 @@ pub mod account_actions;
 pub mod account_server;
 pub mod account_state;
 pub mod handlers;
+pub mod profile;
 pub mod requests;
 pub mod session_bridge;
 pub mod startup;

@@ -80,6 +80,7 @@ impl App {
         match event {
             sidebar::Event::Open { account, peer } => return self.open_conversation(account, peer),
             sidebar::Event::OpenContact(peer) => return self.open_contact(peer),
+            sidebar::Event::OpenProfile { account, jid } => return self.open_profile(account, jid),
             sidebar::Event::JoinRoom(filter) => return self.open_join(filter),
             sidebar::Event::Command { account, command } => {
                 if self.send(&account, command).is_err() {

@@ -64,6 +64,8 @@ pub enum Message {
     DismissError(AccountId),
     /// Contact groups: open/close a section, rename a group.
     Groups(groups::Message),
+    /// A contact's profile (from its edit form).
+    OpenProfile(AccountId, BareJid),
 }
 
 /// What the user does with a request (the quiet box, `crate::quiet`).
@@ -92,6 +94,11 @@ pub enum Event {
     Command {
         account: AccountId,
         command: Command,
+    },
+    /// Show this contact's profile.
+    OpenProfile {
+        account: AccountId,
+        jid: BareJid,
     },
     /// Send these commands, each to its account's session (a group renamed in every
     /// shown account).
@@ -390,6 +397,10 @@ impl State {
                 if let Some(form) = &mut self.edit {
                     form.groups = value;
                 }
+            }
+            Message::OpenProfile(account, jid) => {
+                self.edit = None;
+                return Some(Event::OpenProfile { account, jid });
             }
             Message::Groups(message) => {
                 let visible = self.visible(accounts);

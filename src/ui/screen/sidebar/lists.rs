@@ -486,6 +486,11 @@ fn edit_form<'a>(
                 .spacing(6),
             )
             .push(
+                button(text(tr(lang, T::OpenProfile)).size(13))
+                    .style(theme::link_button)
+                    .on_press(Message::OpenProfile(form.account.clone(), form.jid.clone())),
+            )
+            .push(
                 // Blocking keeps the contact; their messages and presence stop.
                 button(text(tr(lang, T::Block)).size(13))
                     .style(theme::link_button)
