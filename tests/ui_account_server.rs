@@ -196,6 +196,18 @@ fn deleting_on_the_server_waits_for_the_typed_address_then_removes_the_account()
             run(&rt, &mut app, task);
         }
         assert!(server.lock().unwrap().got.is_empty(), "a wrong address");
+        // Not even when the message comes without the (disabled) button.
+        let task = app.update(Message::Settings(
+            loquat::ui::screen::settings::Message::Server(
+                loquat::ui::screen::settings::account_server::Message::SubmitDelete,
+            ),
+        ));
+        run(&rt, &mut app, task);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            server.lock().unwrap().got.is_empty(),
+            "a wrong address, sent anyway"
+        );
         type_into(&mut app, CONFIRM_ID, "g");
         for task in click(&mut app, w.submit_delete) {
             run(&rt, &mut app, task);
