@@ -23,6 +23,8 @@ pub mod insecure;
 pub mod omemo;
 mod order;
 mod outgoing;
+pub mod profile;
+pub mod register;
 pub mod rooms;
 pub mod roomtools;
 mod sasl_login;
@@ -87,6 +89,18 @@ pub enum Command {
     },
     RemoveContact {
         jid: BareJid,
+    },
+    /// Set a contact's name and put it in exactly these roster groups.
+    SetContactGroups {
+        jid: BareJid,
+        name: Option<String>,
+        groups: Vec<String>,
+    },
+    /// Rename a roster group: one roster set per member, each keeping its other groups
+    /// (RFC 6121 has no group object; an empty `to` takes them out of it).
+    RenameGroup {
+        from: String,
+        to: String,
     },
     /// Answer an incoming subscription request.
     AnswerSubscription {

@@ -116,6 +116,8 @@ pub enum Message {
     Conversation(chat::Message),
     /// Settings > Accounts.
     Settings(settings::Message),
+    /// A contact's profile in the main area.
+    Profile(screen::profile::Message),
     /// Something happened in a session.
     Session(Update),
     /// A stretch of a chat's history from the store: the messages around one
@@ -553,6 +555,7 @@ impl App {
                 conversation => self.chat_window_loaded(account, conversation, around, result),
             },
             Message::Rooms(message) => self.on_rooms(message),
+            Message::Profile(message) => self.on_profile(message),
             Message::Sidebar(message) => match self.sidebar.update(message, &self.accounts) {
                 Some(event) => self.on_sidebar(event),
                 None => Task::none(),
@@ -791,6 +794,12 @@ impl App {
             .main_view(&self.main, lang, self.join_choices(), files)
         {
             return row![sidebar, room.map(Message::Rooms)]
+                .height(Length::Fill)
+                .into();
+        }
+        if let MainArea::Profile(profile) = &self.main {
+            let view = profile.view(lang, self.account_state(&profile.account));
+            return row![sidebar, view.map(Message::Profile)]
                 .height(Length::Fill)
                 .into();
         }

@@ -81,6 +81,14 @@ impl<V> PresenceBook<V> {
         self.map.get(jid).into_iter().flat_map(|r| r.values())
     }
 
+    /// The resources of `jid` that are online, by name.
+    pub fn resource_names(&self, jid: &BareJid) -> impl Iterator<Item = &str> {
+        self.map
+            .get(jid)
+            .into_iter()
+            .flat_map(|r| r.keys().map(String::as_str))
+    }
+
     /// Nobody is known to be online any more.
     pub fn clear(&mut self) {
         self.map.clear();

@@ -504,7 +504,9 @@ impl Actor {
             }
             roster @ (Command::AddContact { .. }
             | Command::RemoveContact { .. }
-            | Command::AnswerSubscription { .. }) => self.on_roster_command(roster).await,
+            | Command::AnswerSubscription { .. }
+            | Command::SetContactGroups { .. }
+            | Command::RenameGroup { .. }) => self.on_roster_command(roster).await,
             Command::Resend { id } => self.resend(id).await,
             Command::MarkDisplayed { peer, id } => self.mark_displayed(peer, id).await,
             // The store places older pages by the archive's order, not by time.

@@ -200,6 +200,55 @@ async fn connect_inner(cfg: &ConnectConfig) -> Result<Authenticated, SessionErro
     })
 }
 
+/// A stream before any login, for in-band registration (XEP-0077, see
+/// `session::register`): TLS with the account's own trust decisions, as for a login,
+/// then raw elements both ways. Also the server's features (`in_band_registration`).
+pub type Unauthenticated = tokio_xmpp::xmlstream::XmlStream<
+    Box<dyn tokio_xmpp::connect::AsyncReadAndWrite + Send + 'static>,
+    xmpp_parsers::minidom::Element,
+>;
+
+/// Opens a TLS stream to `domain`'s server without logging in (see [`Unauthenticated`]).
+pub async fn open_unauthenticated(
+    domain: &str,
+    server: &ServerOverride,
+    trust: &Trust,
+) -> Result<
+    (
+        tokio_xmpp::parsers::stream_features::StreamFeatures,
+        Unauthenticated,
+    ),
+    SessionError,
+> {
+    let open = async {
+        let trust = trust.clone();
+        let tls = tokio::task::spawn_blocking(move || TlsSetup::new(&trust))
+            .await
+            .map_err(|e| SessionError::Protocol {
+                detail: format!("TLS set-up failed: {e}"),
+            })??;
+        let timeouts = timeouts();
+        let tls_stream = open_tls(domain, server, &tls, timeouts).await?;
+        let stream = initiate_stream(
+            BufStream::new(super::xml_guard::XmlGuard::new(tls_stream)),
+            ns::JABBER_CLIENT,
+            header(domain),
+            timeouts,
+        )
+        .await
+        .map_err(io_unreachable)?;
+        let (features, stream) = stream
+            .recv_features::<xmpp_parsers::minidom::Element>()
+            .await
+            .map_err(recv_features_error)?;
+        Ok((features, stream.box_stream()))
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, open).await {
+        Ok(r) => r,
+        Err(_) => Err(SessionError::Timeout),
+    }
+}
+
 fn header(domain: &str) -> StreamHeader<'static> {
     StreamHeader {
         to: Some(Cow::Owned(domain.to_owned())),

@@ -3,10 +3,12 @@
 //! its panels and the updates of its sessions.
 
 pub mod account_actions;
+pub mod account_server;
 pub mod account_state;
 pub mod chat_window;
 pub mod handlers;
 pub mod omemo;
+pub mod profile;
 pub mod requests;
 pub mod searching;
 pub mod session_bridge;

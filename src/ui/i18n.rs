@@ -118,6 +118,50 @@ texts! {
     ErrCheckEnded => "The connection ended before the sign-in finished.", "登录完成前连接已中断。";
     KeyringUnavailable => "The system keyring is not available ({detail}). Your password is kept in memory only until Loquat closes.",
         "系统密钥环不可用（{detail}）。密码只保存在内存中，关闭 Loquat 后需要重新输入。";
+    // --- account actions on the server (XEP-0077), src/ui/screen/settings/account_server.rs ---
+    ServerActions => "On the server", "服务器上的帐号";
+    ChangePasswordOpen => "Change password…", "修改密码…";
+    DeleteOnServerOpen => "Delete account from the server…", "从服务器删除帐号…";
+    ServerNewPasswordLabel => "New password", "新密码";
+    RepeatPasswordLabel => "New password again", "再次输入新密码";
+    RepeatPasswordCreate => "Password again", "再次输入密码";
+    ChangePasswordSubmit => "Change password", "修改密码";
+    ChangePasswordNote => "The server changes it at once; the keyring keeps the new one only after the server agreed.",
+        "服务器会立即修改密码；只有在服务器同意后，密钥环才会保存新密码。";
+    PasswordsDiffer => "The two passwords are not the same.", "两次输入的密码不一致。";
+    PasswordChanging => "Changing the password on the server…", "正在服务器上修改密码…";
+    PasswordChanged => "The password was changed on the server and saved.", "密码已在服务器上修改并保存。";
+    PasswordChangedNotSaved => "The password was changed on the server, but the keyring could not save it ({detail}). Enter the new password when Loquat asks for it.",
+        "密码已在服务器上修改，但密钥环无法保存它（{detail}）。Loquat 询问时请输入新密码。";
+    DeleteOnServerWarning => "This deletes {account} on its server: contacts, history kept there and the address itself. It cannot be undone. Type the address to confirm.",
+        "这会在服务器上删除 {account}：联系人、服务器保存的历史记录以及这个地址本身。此操作无法撤销。请输入该地址以确认。";
+    DeleteOnServerSubmit => "Delete from the server", "从服务器删除";
+    DeletingOnServer => "Deleting the account on the server…", "正在服务器上删除帐号…";
+    DeletedNotHere => "The account was deleted on the server, but not from this computer: {detail}", "帐号已在服务器上删除，但未能从本机删除：{detail}";
+    RegConflict => "That user name is already taken on this server.", "这个用户名在此服务器上已被占用。";
+    RegNotAcceptable => "The server did not accept it: {detail}", "服务器不接受：{detail}";
+    RegNotAllowed => "The server does not allow this: {detail}", "服务器不允许这样做：{detail}";
+    RegNotAuthorized => "The server says this session may not do that for the account.", "服务器表示此会话无权对该帐号执行此操作。";
+    RegUnsupported => "This server does not offer this.", "此服务器不提供此功能。";
+    RegLimited => "Too many attempts; try again later. {detail}", "尝试次数过多，请稍后再试。{detail}";
+    RegRefused => "The server refused ({condition}): {detail}", "服务器拒绝了（{condition}）：{detail}";
+    RegMalformed => "The server's answer could not be read.", "无法读取服务器的应答。";
+    CreateAccountLink => "Create a new account on a server…", "在服务器上注册新帐号…";
+    CreateAccountTitle => "Create an XMPP account", "注册 XMPP 帐号";
+    CreateAccountIntro => "Choose your address (name@server) and a password. Servers that allow it create the account right here; others register on their website.",
+        "选择你的地址（名字@服务器）和密码。允许注册的服务器会在这里直接创建帐号；其他服务器需要在其网站上注册。";
+    CreateAccountSubmit => "Create account", "注册帐号";
+    CreateAccountBack => "I already have an account", "我已有帐号";
+    CreatingAccount => "Asking the server…", "正在询问服务器…";
+    RegWebsiteOnly => "This server does not let apps create accounts; register on its website.", "此服务器不允许应用注册帐号，请在其网站上注册。";
+    RegWebsiteAt => "This server asks you to register on its website: {url}", "此服务器要求你在其网站上注册：{url}";
+    RegCaptchaElsewhere => "This server asks for a test (CAPTCHA) Loquat cannot show; register on its website.",
+        "此服务器要求完成 Loquat 无法显示的验证（验证码），请在其网站上注册。";
+    RegFieldsElsewhere => "This server asks for details Loquat cannot fill in ({fields}); register on its website.",
+        "此服务器要求填写 Loquat 无法填写的信息（{fields}），请在其网站上注册。";
+    RegCaptchaLabel => "Type the characters in the picture", "输入图片中的字符";
+    RegMoreFields => "The server also asks for:", "服务器还要求填写：";
+    RegMissing => "Please fill in: {fields}", "请填写：{fields}";
     StoreUnavailable => "Could not open the local database ({detail}). Messages and accounts are not saved.",
         "无法打开本地数据库（{detail}）。消息和帐号不会被保存。";
     StoreRecovered => "The local database was damaged ({detail}). It was moved to {path} and a new one was started with what could be read: {accounts} accounts (with their trusted certificates), {settings} settings and {outbox} unsent messages, which are sent once you are online. Your history comes back from the server archive where it has one.",
@@ -135,6 +179,36 @@ texts! {
     HideNotices => "Hide", "收起";
     Contacts => "Contacts", "联系人";
     NoContacts => "No contacts yet.", "还没有联系人。";
+    Ungrouped => "Ungrouped", "未分组";
+    // --- the profile panel, src/ui/screen/profile.rs ---
+    OpenProfile => "Profile", "资料";
+    ProfileClose => "Close", "关闭";
+    ProfileSubscription => "Presence sharing", "在线状态共享";
+    ProfileGroups => "Groups", "分组";
+    ProfileNotContact => "Not in your contacts.", "不在你的联系人中。";
+    ProfileLoading => "Asking for their profile…", "正在获取资料…";
+    ProfileNoCard => "They have not filled in a profile.", "对方没有填写资料。";
+    ProfileFullName => "Full name", "全名";
+    ProfileNickname => "Nickname", "昵称";
+    ProfileEmail => "E-mail", "电子邮件";
+    ProfilePhone => "Telephone", "电话";
+    ProfileOrg => "Work", "工作";
+    ProfilePlace => "Place", "地点";
+    ProfileBirthday => "Birthday", "生日";
+    ProfileWeb => "Website", "网站";
+    ProfileAbout => "About", "简介";
+    ProfileClients => "Devices online", "在线设备";
+    ProfileNoClients => "None online, or none said what it runs.", "没有在线设备，或设备未说明所用软件。";
+    ProfileClientOn => "{client} on {os}", "{client}（{os}）";
+    ProfileStartChat => "Start chat", "开始聊天";
+    SubBoth => "Both ways", "双向";
+    SubTo => "You see theirs", "你能看到对方的";
+    SubFrom => "They see yours", "对方能看到你的";
+    SubAsked => "Asked, waiting for their answer", "已请求，等待对方回应";
+    SubNone => "None", "无";
+    RenameGroup => "Rename", "重命名";
+    GroupNamePlaceholder => "New group name", "新分组名称";
+    GroupsPlaceholder => "Groups, separated by commas", "分组（用逗号分隔）";
     Conversations => "Conversations", "会话";
     NotInContacts => "not in contacts", "不在联系人中";
     AddContact => "Add contact", "添加联系人";

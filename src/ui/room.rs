@@ -519,7 +519,7 @@ impl Panel {
                 return Some(self.join_view(lang, account, form, accounts));
             }
             MainArea::Room(account, room) => (account, room),
-            MainArea::Chat(_) | MainArea::Nothing => return None,
+            MainArea::Chat(_) | MainArea::Nothing | MainArea::Profile(_) => return None,
         };
         let key = (account.clone(), room.clone());
         let r = self.rooms.get(&key)?;

@@ -5,6 +5,7 @@
 pub mod main_area;
 pub mod notices;
 pub mod onboarding;
+pub mod profile;
 pub mod search;
 pub mod settings;
 pub mod sidebar;

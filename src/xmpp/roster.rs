@@ -31,6 +31,44 @@ pub fn set_item(jid: BareJid, name: Option<String>, groups: Vec<String>) -> Elem
     .into()
 }
 
+/// Longest group name kept or sent (servers cap them too, e.g. Prosody at 1023 bytes).
+pub const MAX_GROUP_CHARS: usize = 256;
+/// Most groups one contact is put in.
+pub const MAX_GROUPS: usize = 64;
+
+/// Group names as we send them: trimmed, not empty, not longer than
+/// [`MAX_GROUP_CHARS`], each once (first spelling kept), at most [`MAX_GROUPS`].
+pub fn clean_groups(groups: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in groups {
+        let g: String = g.trim().chars().take(MAX_GROUP_CHARS).collect();
+        if !g.is_empty() && !out.contains(&g) && out.len() < MAX_GROUPS {
+            out.push(g);
+        }
+    }
+    out
+}
+
+/// The roster sets that rename group `from` to `to` (an empty `to` removes the group):
+/// one per member, with its name and its other groups kept.
+pub fn rename_group(
+    roster: &[Contact],
+    from: &str,
+    to: &str,
+) -> Vec<(BareJid, Option<String>, Vec<String>)> {
+    roster
+        .iter()
+        .filter(|c| c.groups.iter().any(|g| g == from))
+        .map(|c| {
+            let groups = c
+                .groups
+                .iter()
+                .map(|g| if g == from { to.to_owned() } else { g.clone() });
+            (c.jid.clone(), c.name.clone(), clean_groups(groups))
+        })
+        .collect()
+}
+
 /// Removes one item (which also cancels subscriptions both ways).
 pub fn remove_item(jid: BareJid) -> Element {
     Roster {
@@ -195,6 +233,69 @@ mod tests {
                 items: None
             }]
         );
+    }
+
+    fn contact(jid: &str, name: Option<&str>, groups: &[&str]) -> Contact {
+        Contact {
+            jid: BareJid::new(jid).unwrap_or_else(|_| unreachable!()),
+            name: name.map(str::to_owned),
+            subscription: Subscription::Both,
+            pending_out: false,
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn renaming_a_group_sets_each_member_once_keeping_its_other_groups() {
+        let roster = vec![
+            contact("a@x", Some("A"), &["Work", "Friends"]),
+            contact("b@x", None, &["Work"]),
+            contact("c@x", None, &["Family"]),
+            // Already in the target group: it is not in it twice afterwards.
+            contact("d@x", None, &["Work", "Office"]),
+        ];
+        let sets = rename_group(&roster, "Work", "Office");
+        let got: Vec<(String, Option<String>, Vec<String>)> = sets
+            .into_iter()
+            .map(|(j, n, g)| (j.to_string(), n, g))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "a@x".into(),
+                    Some("A".into()),
+                    vec!["Office".into(), "Friends".into()]
+                ),
+                ("b@x".into(), None, vec!["Office".into()]),
+                ("d@x".into(), None, vec!["Office".into()]),
+            ]
+        );
+        // An empty name takes them out of the group.
+        let sets = rename_group(&roster, "Family", "  ");
+        assert_eq!(sets.len(), 1);
+        assert!(sets[0].2.is_empty());
+        // The sets serialise with their groups.
+        let (jid, name, groups) = rename_group(&roster, "Friends", "Pals").remove(0);
+        let xml = String::from(&set_item(jid, name, groups));
+        assert!(
+            xml.contains("<group>Pals</group>") && xml.contains("<group>Work</group>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn group_names_are_cleaned_and_capped() {
+        let long = "g".repeat(1000);
+        let mut many: Vec<String> = (0..100).map(|i| format!("g{i}")).collect();
+        many.insert(0, " Work ".into());
+        many.insert(1, "Work".into());
+        many.insert(2, String::new());
+        many.insert(3, long);
+        let cleaned = clean_groups(many);
+        assert_eq!(cleaned.len(), MAX_GROUPS);
+        assert_eq!(cleaned[0], "Work");
+        assert_eq!(cleaned[1].chars().count(), MAX_GROUP_CHARS);
     }
 
     #[test]

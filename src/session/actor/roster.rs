@@ -92,6 +92,29 @@ impl Actor {
                         .await;
                 }
             }
+            Command::SetContactGroups { jid, name, groups } => {
+                if !self.roster.iter().any(|c| c.jid == jid) {
+                    return;
+                }
+                let set = self.proto.request(
+                    PendingIq::RosterSet,
+                    None,
+                    false,
+                    xmpp::roster::set_item(jid, name, xmpp::roster::clean_groups(groups)),
+                );
+                self.send(set).await;
+            }
+            Command::RenameGroup { from, to } => {
+                for (jid, name, groups) in xmpp::roster::rename_group(&self.roster, &from, &to) {
+                    let set = self.proto.request(
+                        PendingIq::RosterSet,
+                        None,
+                        false,
+                        xmpp::roster::set_item(jid, name, groups),
+                    );
+                    self.send(set).await;
+                }
+            }
             Command::RemoveContact { jid } => {
                 let set = self.proto.request(
                     PendingIq::RosterSet,

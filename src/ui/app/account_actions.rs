@@ -48,6 +48,7 @@ impl App {
                 return self.move_account(&account, direction);
             }
             settings::Event::PresenceForAll { show, status } => self.presence_for_all(show, status),
+            settings::Event::Server(event) => return self.on_account_server(event),
         }
         Task::none()
     }

@@ -206,6 +206,14 @@ impl AccountState {
     }
 
     /// The session ended: nobody is known to be online any more.
+    /// The online clients of `jid` (full JIDs), for the profile panel.
+    pub fn online_clients(&self, jid: &BareJid) -> Vec<xmpp_parsers::jid::FullJid> {
+        self.presences
+            .resource_names(jid)
+            .filter_map(|r| jid.with_resource_str(r).ok())
+            .collect()
+    }
+
     pub fn clear_presences(&mut self) {
         self.presences.clear();
     }

@@ -80,10 +80,18 @@ impl App {
         match event {
             sidebar::Event::Open { account, peer } => return self.open_conversation(account, peer),
             sidebar::Event::OpenContact(peer) => return self.open_contact(peer),
+            sidebar::Event::OpenProfile { account, jid } => return self.open_profile(account, jid),
             sidebar::Event::JoinRoom(filter) => return self.open_join(filter),
             sidebar::Event::Command { account, command } => {
                 if self.send(&account, command).is_err() {
                     self.sidebar.set_error(account, T::CommandNotConnected);
+                }
+            }
+            sidebar::Event::Commands(commands) => {
+                for (account, command) in commands {
+                    if self.send(&account, command).is_err() {
+                        self.sidebar.set_error(account, T::CommandNotConnected);
+                    }
                 }
             }
             sidebar::Event::Reconnect(account) => self.reconnect(&account),

@@ -22,6 +22,8 @@ pub enum MainArea {
     RoomSettings(Box<form::State>),
     /// The member and ban lists of a room (owners and admins).
     RoomMembers(Box<members::State>),
+    /// A contact's profile (`screen::profile`).
+    Profile(Box<crate::ui::screen::profile::State>),
 }
 
 impl MainArea {

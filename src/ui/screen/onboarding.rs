@@ -14,6 +14,8 @@ use iced::widget::{button, checkbox, column, container, row, scrollable, space, 
 use iced::{Alignment, Element, Length, Task};
 use xmpp_parsers::jid::BareJid;
 
+pub mod register;
+
 pub const ADDRESS_ID: &str = "onboarding-address";
 pub const PASSWORD_ID: &str = "onboarding-password";
 
@@ -34,6 +36,10 @@ pub enum Message {
     CaRead(Result<String, String>),
     Checked(CheckReport),
     TrustCertificate(String),
+    /// "Create a new account on a server" (XEP-0077), and back to signing in.
+    StartCreating,
+    StopCreating,
+    Register(register::Message),
 }
 
 /// What the form asks of the app.
@@ -98,6 +104,8 @@ pub struct State {
     error: Option<FormError>,
     /// The app's store, for the checked session (see `update`).
     store: StoreSlot,
+    /// Creating the account on its server first (`register`), when chosen.
+    creating: Option<register::Registration>,
 }
 
 #[derive(Default)]
@@ -147,7 +155,10 @@ impl State {
         matches!(
             self.phase,
             Phase::ReadingCa | Phase::Checking { .. } | Phase::Done
-        )
+        ) || self
+            .creating
+            .as_ref()
+            .is_some_and(register::Registration::busy)
     }
 
     /// `store`: where the new account's session keeps what it receives (the checked
@@ -176,7 +187,29 @@ impl State {
             Message::DirectTlsToggled(value) => self.direct_tls = value,
             Message::AllowPlainToggled(value) => self.allow_plain = value,
             Message::CaPathChanged(value) => self.ca_path = value,
+            Message::Submit if self.creating.is_some() => return (self.submit_create(), None),
             Message::Submit => return (self.submit(), None),
+            Message::StartCreating => {
+                if !self.busy() {
+                    self.creating = Some(register::Registration::default());
+                    self.error = None;
+                }
+            }
+            Message::StopCreating => {
+                if !self.busy() {
+                    self.creating = None;
+                }
+            }
+            Message::Register(message) => {
+                let node = parse_address(&self.address)
+                    .and_then(|j| j.node().map(|n| n.as_str().to_owned()))
+                    .unwrap_or_default();
+                let next = match self.creating.as_mut() {
+                    Some(reg) => reg.update(message, &node, &self.password),
+                    None => register::Next::Nothing,
+                };
+                return (self.registration_next(next), None);
+            }
             Message::Cancel => {
                 if let Phase::Checking { abort, .. } = &self.phase {
                     abort.abort();
@@ -218,25 +251,102 @@ impl State {
         (Task::none(), None)
     }
 
+    /// The address, password and port are usable (else the form says why).
+    fn inputs_ok(&mut self) -> Option<BareJid> {
+        self.error = None;
+        let Some(jid) = parse_address(&self.address) else {
+            self.error = Some(FormError::InvalidAddress);
+            return None;
+        };
+        if self.existing.as_ref().is_some_and(|e| e.contains(&jid)) {
+            self.error = Some(FormError::AlreadyAdded);
+            return None;
+        }
+        if self.password.is_empty() {
+            self.error = Some(FormError::EmptyPassword);
+            return None;
+        }
+        if parse_port(&self.port).is_err() {
+            self.error = Some(FormError::InvalidPort);
+            return None;
+        }
+        Some(jid)
+    }
+
+    /// "Create account": the server's form first (see `register`), then a sign-in.
+    fn submit_create(&mut self) -> Task<Message> {
+        if self.busy() {
+            return Task::none();
+        }
+        let Some(jid) = self.inputs_ok() else {
+            return Task::none();
+        };
+        let node = jid
+            .node()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default();
+        let next = match self.creating.as_mut() {
+            Some(reg) => reg.submit(&node, &self.password),
+            None => register::Next::Nothing,
+        };
+        self.registration_next(next)
+    }
+
+    fn registration_next(&mut self, next: register::Next) -> Task<Message> {
+        match next {
+            register::Next::Nothing => Task::none(),
+            register::Next::SignIn => {
+                self.creating = None;
+                self.submit()
+            }
+            register::Next::Send(registrar, form) => {
+                Task::perform(async move { registrar.submit(*form).await }, |result| {
+                    Message::Register(register::Message::Sent(result))
+                })
+            }
+            register::Next::Ask => {
+                let (Some(jid), Ok(port)) = (parse_address(&self.address), parse_port(&self.port))
+                else {
+                    return Task::none();
+                };
+                if let Some(reg) = self.creating.as_mut() {
+                    reg.asking();
+                }
+                let host = self.host.trim();
+                let server = ServerOverride {
+                    host: (!host.is_empty()).then(|| host.to_string()),
+                    port,
+                    direct_tls: self.direct_tls,
+                };
+                let pinned = self.pinned.clone();
+                let ca_path = self.ca_path.trim().to_owned();
+                let domain = jid.domain().as_str().to_owned();
+                Task::perform(
+                    async move {
+                        let extra_roots_pem = if ca_path.is_empty() {
+                            None
+                        } else {
+                            Some(tokio::fs::read_to_string(&ca_path).await.map_err(|e| {
+                                crate::xmpp::register::RegisterError::Connection(e.to_string())
+                            })?)
+                        };
+                        let trust = Trust {
+                            extra_roots_pem,
+                            pinned_sha256: pinned,
+                        };
+                        crate::session::register::open_with_picture(&domain, &server, &trust).await
+                    },
+                    |result| Message::Register(register::Message::Opened(result)),
+                )
+            }
+        }
+    }
+
     fn submit(&mut self) -> Task<Message> {
         if self.busy() {
             return Task::none();
         }
-        self.error = None;
-        let Some(jid) = parse_address(&self.address) else {
-            self.error = Some(FormError::InvalidAddress);
-            return Task::none();
-        };
-        if self.existing.as_ref().is_some_and(|e| e.contains(&jid)) {
-            self.error = Some(FormError::AlreadyAdded);
-            return Task::none();
-        }
-        if self.password.is_empty() {
-            self.error = Some(FormError::EmptyPassword);
-            return Task::none();
-        }
-        if parse_port(&self.port).is_err() {
-            self.error = Some(FormError::InvalidPort);
+        if self.inputs_ok().is_none() {
             return Task::none();
         }
         let path = self.ca_path.trim().to_string();
@@ -348,7 +458,9 @@ impl State {
                 .style(theme::input)
         };
 
-        let (title, intro) = if self.is_adding() {
+        let (title, intro) = if self.creating.is_some() {
+            (T::CreateAccountTitle, T::CreateAccountIntro)
+        } else if self.is_adding() {
             (T::AddAccountTitle, T::AddAccountIntro)
         } else {
             (T::OnboardingTitle, T::OnboardingIntro)
@@ -384,6 +496,9 @@ impl State {
             .secure(true)
             .id(PASSWORD_ID),
         );
+        if let Some(reg) = &self.creating {
+            form = form.push(reg.view(lang, editable).map(Message::Register));
+        }
 
         let advanced_label = if self.advanced {
             T::AdvancedHide
@@ -408,7 +523,12 @@ impl State {
             form = form.push(error_view(lang, error, editable));
         }
 
-        let sign_in = button(text(tr(lang, T::SignIn)))
+        let submit_label = if self.creating.is_some() {
+            T::CreateAccountSubmit
+        } else {
+            T::SignIn
+        };
+        let sign_in = button(text(tr(lang, submit_label)))
             .padding([8, 18])
             .style(theme::primary_button)
             .on_press_maybe(editable.then_some(Message::Submit));
@@ -431,6 +551,17 @@ impl State {
             );
         }
         form = form.push(space().height(6)).push(actions);
+        let (switch, to) = if self.creating.is_some() {
+            (T::CreateAccountBack, Message::StopCreating)
+        } else {
+            (T::CreateAccountLink, Message::StartCreating)
+        };
+        form = form.push(
+            button(text(tr(lang, switch)).size(14))
+                .padding([4, 0])
+                .style(theme::link_button)
+                .on_press_maybe(editable.then_some(to)),
+        );
 
         let card = container(form)
             .padding(28)

@@ -2,6 +2,7 @@
 //! a problem, adding, editing, disabling, reordering and removing accounts, and the
 //! presence of all accounts at once.
 
+pub mod account_server;
 mod blocked;
 pub mod edit;
 pub mod general;
@@ -45,6 +46,8 @@ pub enum Message {
     DismissError(AccountId),
     /// Unblock this address on this account (XEP-0191).
     Unblock(AccountId, xmpp_parsers::jid::Jid),
+    /// The account on its server: password change, deletion (XEP-0077).
+    Server(account_server::Message),
 }
 
 /// Up or down the account list.
@@ -74,6 +77,8 @@ pub enum Event {
     },
     /// Unblock this address on this account.
     Unblock(AccountId, xmpp_parsers::jid::Jid),
+    /// The account on its server (see `account_server`).
+    Server(account_server::Event),
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +102,8 @@ pub struct State {
     errors: HashMap<AccountId, String>,
     all_show: Option<Show>,
     all_status: String,
+    /// Password change and deletion on the server.
+    server: account_server::State,
 }
 
 impl State {
@@ -118,7 +125,7 @@ impl State {
 
     /// Esc: closes the open editor or removal question. False when none was open.
     pub fn escape(&mut self) -> bool {
-        self.edit.take().is_some() || self.remove.take().is_some()
+        self.edit.take().is_some() || self.remove.take().is_some() || self.server.escape()
     }
 
     pub fn is_editing(&self, account: &AccountId) -> bool {
@@ -139,6 +146,7 @@ impl State {
 
     /// The account is gone.
     pub fn forget(&mut self, account: &AccountId) {
+        self.server.forget(account);
         self.removing.remove(account);
         self.errors.remove(account);
         if self.is_editing(account) {
@@ -234,6 +242,10 @@ impl State {
                 None
             }
             Message::Unblock(account, jid) => Some(Event::Unblock(account, jid)),
+            Message::Server(message) => {
+                let (task, event) = self.server.update(message, accounts);
+                return (task.map(Message::Server), event.map(Event::Server));
+            }
         };
         (Task::none(), event)
     }
@@ -477,6 +489,9 @@ impl State {
         }
         if !editing && !removing && state.is_online() {
             card = card.push(blocked::view(lang, state));
+        }
+        if !editing && !removing {
+            card = card.push(self.server.view(lang, state, Message::Server));
         }
         if let Some(form) = self.edit.as_ref().filter(|f| f.account() == id) {
             let problem = widgets::account_error(state).filter(|e| widgets::needs_fix(e));

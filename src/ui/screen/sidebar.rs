@@ -5,6 +5,7 @@
 //! and removing contacts, and the way to join a room.
 
 mod cards;
+pub mod groups;
 mod lists;
 mod requests;
 
@@ -51,6 +52,8 @@ pub enum Message {
     StartEdit(AccountId, BareJid, String),
     EditAccountPicked(AccountId),
     EditNameInput(String),
+    /// The contact's groups as typed in its edit form (comma-separated).
+    EditGroupsInput(String),
     SubmitRename,
     AskRemove,
     ConfirmRemove,
@@ -59,6 +62,10 @@ pub enum Message {
     /// An action on a request from a stranger (a chat or a contact request).
     Request(AccountId, BareJid, RequestAction),
     DismissError(AccountId),
+    /// Contact groups: open/close a section, rename a group.
+    Groups(groups::Message),
+    /// A contact's profile (from its edit form).
+    OpenProfile(AccountId, BareJid),
 }
 
 /// What the user does with a request (the quiet box, `crate::quiet`).
@@ -88,6 +95,14 @@ pub enum Event {
         account: AccountId,
         command: Command,
     },
+    /// Show this contact's profile.
+    OpenProfile {
+        account: AccountId,
+        jid: BareJid,
+    },
+    /// Send these commands, each to its account's session (a group renamed in every
+    /// shown account).
+    Commands(Vec<(AccountId, Command)>),
     Reconnect(AccountId),
     Password {
         account: AccountId,
@@ -179,6 +194,9 @@ struct EditForm {
     jid: BareJid,
     name: String,
     confirm_remove: bool,
+    /// Its groups as typed, and as they were when the form opened.
+    groups: String,
+    groups_before: String,
 }
 
 /// What the borrowed view needs to know.
@@ -206,6 +224,8 @@ pub struct State {
     statuses: HashMap<AccountId, String>,
     /// A problem with one account (e.g. "not connected"), shown on its card only.
     errors: HashMap<AccountId, T>,
+    /// Contact group sections (collapsed ones, a rename).
+    groups: groups::Groups,
 }
 
 impl State {
@@ -358,12 +378,33 @@ impl State {
             Message::SubmitAdd => return self.submit_add(),
             Message::StartEdit(account, jid, name) => {
                 self.add = None;
+                let groups = accounts
+                    .iter()
+                    .find(|a| a.account.id == account)
+                    .and_then(|a| a.contacts.get(&jid))
+                    .map(|c| groups::join(&c.groups))
+                    .unwrap_or_default();
                 self.edit = Some(EditForm {
                     account,
                     jid,
                     name,
                     confirm_remove: false,
+                    groups_before: groups.clone(),
+                    groups,
                 });
+            }
+            Message::EditGroupsInput(value) => {
+                if let Some(form) = &mut self.edit {
+                    form.groups = value;
+                }
+            }
+            Message::OpenProfile(account, jid) => {
+                self.edit = None;
+                return Some(Event::OpenProfile { account, jid });
+            }
+            Message::Groups(message) => {
+                let visible = self.visible(accounts);
+                return self.groups.update(message, &visible);
             }
             Message::EditAccountPicked(account) => {
                 if let Some(form) = &mut self.edit {
@@ -379,6 +420,17 @@ impl State {
             Message::SubmitRename => {
                 let form = self.edit.take()?;
                 let name = form.name.trim();
+                let groups = groups::parse(&form.groups);
+                if groups != groups::parse(&form.groups_before) {
+                    return Some(Event::Command {
+                        account: form.account,
+                        command: Command::SetContactGroups {
+                            jid: form.jid,
+                            name: (!name.is_empty()).then(|| name.to_string()),
+                            groups,
+                        },
+                    });
+                }
                 return Some(Event::Command {
                     account: form.account,
                     command: Command::AddContact {
@@ -480,6 +532,7 @@ impl State {
             &visible,
             self.add.as_ref(),
             self.edit.as_ref(),
+            &self.groups,
         ));
         container(scrollable(content).height(Length::Fill))
             .width(300)

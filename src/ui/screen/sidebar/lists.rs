@@ -192,25 +192,31 @@ pub fn room_label(room: &BareJid) -> String {
 }
 
 /// One contact, with every shown account that has it in its roster.
+#[derive(Clone)]
 struct ContactLine<'a> {
     jid: &'a BareJid,
     label: String,
     accounts: Vec<&'a AccountState>,
+    /// Its roster groups in every shown account (`groups.rs`).
+    groups: Vec<String>,
 }
 
 fn contact_lines<'a>(accounts: &[&'a AccountState]) -> Vec<ContactLine<'a>> {
     let mut by_jid: BTreeMap<&'a BareJid, ContactLine<'a>> = BTreeMap::new();
     for state in accounts {
         for contact in state.contacts.values() {
-            by_jid
-                .entry(&contact.jid)
-                .or_insert_with(|| ContactLine {
-                    jid: &contact.jid,
-                    label: contact.label(),
-                    accounts: Vec::new(),
-                })
-                .accounts
-                .push(state);
+            let line = by_jid.entry(&contact.jid).or_insert_with(|| ContactLine {
+                jid: &contact.jid,
+                label: contact.label(),
+                accounts: Vec::new(),
+                groups: Vec::new(),
+            });
+            line.accounts.push(state);
+            for g in &contact.groups {
+                if !line.groups.contains(g) {
+                    line.groups.push(g.clone());
+                }
+            }
         }
     }
     let mut lines: Vec<ContactLine<'a>> = by_jid.into_values().collect();
@@ -225,6 +231,7 @@ pub fn contacts<'a>(
     accounts: &[&'a AccountState],
     add: Option<&'a AddForm>,
     edit: Option<&'a EditForm>,
+    groups: &'a super::groups::Groups,
 ) -> Element<'a, Message> {
     let lang = cx.lang;
     let mut list: Column<'a, Message> = column![
@@ -247,7 +254,22 @@ pub fn contacts<'a>(
         list = list.push(text(tr(lang, T::NoContacts)).size(13).style(theme::muted));
     }
 
-    for line in lines {
+    for item in groups.arrange(lines, |l| &l.groups) {
+        let line = match item {
+            super::groups::Item::Header {
+                group,
+                count,
+                collapsed,
+            } => {
+                list = list.push(
+                    groups
+                        .header(lang, &group, count, collapsed)
+                        .map(Message::Groups),
+                );
+                continue;
+            }
+            super::groups::Item::Line(line) => line,
+        };
         // The most available of the accounts' views of this contact.
         let availability = line
             .accounts
@@ -441,6 +463,15 @@ fn edit_form<'a>(
                     .style(theme::input),
             )
             .push(
+                text_input(tr(lang, T::GroupsPlaceholder), &form.groups)
+                    .on_input(Message::EditGroupsInput)
+                    .on_submit(Message::SubmitRename)
+                    .size(13)
+                    .padding(6)
+                    .style(theme::input)
+                    .id(super::groups::GROUPS_ID),
+            )
+            .push(
                 row![
                     button(text(tr(lang, T::Save)).size(13))
                         .style(theme::primary_button)
@@ -453,6 +484,11 @@ fn edit_form<'a>(
                         .on_press(Message::CancelForm),
                 ]
                 .spacing(6),
+            )
+            .push(
+                button(text(tr(lang, T::OpenProfile)).size(13))
+                    .style(theme::link_button)
+                    .on_press(Message::OpenProfile(form.account.clone(), form.jid.clone())),
             )
             .push(
                 // Blocking keeps the contact; their messages and presence stop.

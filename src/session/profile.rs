@@ -1,0 +1,61 @@
+//! A contact's profile as plain async calls on a session [`Handle`]: their vCard
+//! (vcard-temp, XEP-0054, asked of their bare JID) and what software each of their
+//! online clients runs (XEP-0092, asked of each full JID), all at once. A question
+//! nobody answers leaves its part empty (after `roomtools::TIMEOUT`); the rest shows.
+
+use super::Handle;
+use super::roomtools::{self, QueryError};
+use crate::xmpp::profile::{self, Card, Software};
+use xmpp_parsers::jid::{BareJid, FullJid, Jid};
+
+/// What was learnt about one contact.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Profile {
+    /// `None`: no vCard (or no answer).
+    pub card: Option<Card>,
+    /// Each online client that answered, with what it runs.
+    pub software: Vec<(String, Software)>,
+    /// The vCard could not be asked for (not connected).
+    pub not_connected: bool,
+}
+
+/// At most this many clients of one contact are asked what they run.
+pub const MAX_ASKED: usize = 8;
+
+/// Asks for `jid`'s vCard and the software of each of `clients` (online resources).
+pub async fn fetch(handle: &Handle, jid: &BareJid, clients: &[FullJid]) -> Profile {
+    let card = roomtools::query(
+        handle,
+        Jid::from(jid.clone()),
+        true,
+        profile::vcard_request(),
+    );
+    let versions = futures::future::join_all(clients.iter().take(MAX_ASKED).map(|full| {
+        let resource = full.resource().to_string();
+        async move {
+            let answer = roomtools::query(
+                handle,
+                Jid::from(full.clone()),
+                true,
+                profile::version_request(),
+            )
+            .await;
+            answer
+                .ok()
+                .flatten()
+                .and_then(|el| profile::parse_version(&el))
+                .map(|s| (resource, s))
+        }
+    }));
+    let (card, versions) = futures::join!(card, versions);
+    let not_connected = matches!(card, Err(QueryError::NotConnected));
+    Profile {
+        card: card
+            .ok()
+            .flatten()
+            .and_then(|el| profile::parse_vcard(&el))
+            .filter(|c| !c.is_empty()),
+        software: versions.into_iter().flatten().collect(),
+        not_connected,
+    }
+}
