@@ -8,6 +8,7 @@
 //! passes `session::flood` (presences, room occupants, subjects and typing held back, the
 //! latest of each, while the UI is behind; messages never).
 
+mod avatars;
 mod blocking;
 mod changes;
 mod inbound;
@@ -152,6 +153,8 @@ struct Actor {
     held_receipts: crate::quiet::HeldReceipts<Stanza>,
     /// This device's OMEMO state and what it waits for (off without a key: `omemo.rs`).
     crypto: omemo::Crypto,
+    /// Avatars: what is fetched, the cache (`avatars.rs`).
+    faces: avatars::Faces,
 }
 
 async fn actor(params: SessionParams, tx: super::flood::Outlet) {
@@ -219,8 +222,10 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
             params.omemo_key.clone(),
         )
         .await,
+        faces: avatars::Faces::default(),
     };
     a.load_cached_roster().await;
+    a.avatars_open().await;
 
     let mut commands_open = true;
     let mut room_tick = tokio::time::interval(rooms::TICK);
@@ -233,6 +238,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
             _ = room_tick.tick() => {
                 a.tx.release();
                 a.expire_requests().await;
+                a.avatars_save().await;
                 a.rooms_tick().await
             }
             ev = async {
@@ -331,6 +337,8 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
             Some((id, state)) = delivery_rx.recv() => a.on_delivery(id, state, None).await,
         }
     }
+    // Who shows which avatar, if that changed since the last tick.
+    a.avatars_save().await;
     // Close the stream: what is queued goes out (the unavailable presence), then
     // `</stream:stream>`, and the server's answer is awaited, but not for ever.
     // Only then does the session end (`Handle::sign_out` waits for that).
@@ -423,6 +431,7 @@ impl Actor {
         self.upload_reset();
         self.tools_reset();
         self.omemo_on_reset().await;
+        self.avatars_reset().await;
         let ver = if self.roster.is_empty() {
             // An empty cache must not be declared current.
             Some(String::new())
@@ -570,6 +579,7 @@ impl Actor {
                 conversation,
                 state,
             } => self.send_chat_state(conversation, state).await,
+            Command::PublishAvatar { picture } => self.publish_avatar(picture).await,
             room => self.on_room_command(room).await,
         }
     }

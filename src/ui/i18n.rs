@@ -239,6 +239,10 @@ texts! {
     OmemoDamaged => "it is damaged", "消息已损坏";
     LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";
     AccountNotice => "{account}: {notice}", "{account}：{notice}";
+    AvatarTitle => "Avatar", "头像";
+    ChooseAvatar => "Choose a picture…", "选择图片…";
+    AvatarPublished => "{account}: your avatar is published.", "{account}：头像已发布。";
+    AvatarNotPublished => "{account}: your avatar was not published: {why}", "{account}：头像未能发布：{why}";
     AllAccounts => "All accounts", "全部帐号";
     ManageAccounts => "Accounts", "帐号管理";
     AccountsTitle => "Accounts", "帐号";

@@ -628,6 +628,25 @@ impl App {
                     &[("account", &label), ("notice", &notice)],
                 ));
             }
+            UpdateKind::Avatars(faces) => {
+                for (jid, path) in faces {
+                    match path {
+                        Some(path) => state.avatars.insert(jid, path),
+                        None => state.avatars.remove(&jid),
+                    };
+                }
+            }
+            UpdateKind::AvatarPublished(result) => {
+                let label = state.account.label();
+                self.notice(match result {
+                    Ok(()) => trf(lang, T::AvatarPublished, &[("account", &label)]),
+                    Err(why) => trf(
+                        lang,
+                        T::AvatarNotPublished,
+                        &[("account", &label), ("why", &why)],
+                    ),
+                });
+            }
             UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
             UpdateKind::Blocklist {
                 items,
