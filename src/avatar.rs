@@ -55,11 +55,28 @@ fn png(image: &DynamicImage) -> Result<Vec<u8>, AvatarError> {
     Ok(out)
 }
 
-/// An avatar from the network as the PNG thumbnail we cache ([`THUMB_PX`] square).
-/// Blocking; refuses what is not a picture or exceeds [`MAX_DIMENSION`]/[`MAX_ALLOC`].
+/// `image` with everything outside its inscribed circle transparent (the edge
+/// anti-aliased): the renderers round an image's corners only on some backends, so the
+/// thumbnail carries its round shape itself.
+fn circle(image: &DynamicImage) -> DynamicImage {
+    let mut rgba = image.to_rgba8();
+    let (w, h) = rgba.dimensions();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let r = cx.min(cy);
+    for (x, y, p) in rgba.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+        let coverage = (r - (dx * dx + dy * dy).sqrt() + 0.5).clamp(0.0, 1.0);
+        p.0[3] = (f32::from(p.0[3]) * coverage).round() as u8;
+    }
+    DynamicImage::ImageRgba8(rgba)
+}
+
+/// An avatar from the network as the PNG thumbnail we cache: [`THUMB_PX`] square, the
+/// picture in a circle. Blocking; refuses what is not a picture or exceeds
+/// [`MAX_DIMENSION`]/[`MAX_ALLOC`].
 pub fn thumbnail_png(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
     let image = decode(bytes, MAX_DIMENSION, MAX_ALLOC)?;
-    png(&square(&image, THUMB_PX))
+    png(&circle(&square(&image, THUMB_PX)))
 }
 
 /// A picture the user chose, as the avatar we publish: the centre square scaled to

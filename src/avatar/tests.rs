@@ -45,8 +45,11 @@ fn bomb(w: u32, h: u32) -> Vec<u8> {
 #[test]
 fn an_avatar_becomes_a_small_square_png() {
     let thumb = thumbnail_png(&png_of(300, 200)).unwrap();
-    let back = image::load_from_memory(&thumb).unwrap();
+    let back = image::load_from_memory(&thumb).unwrap().to_rgba8();
     assert_eq!((back.width(), back.height()), (THUMB_PX, THUMB_PX));
+    // Round: the corners are transparent, the centre is not.
+    assert_eq!(back.get_pixel(0, 0).0[3], 0);
+    assert_eq!(back.get_pixel(THUMB_PX / 2, THUMB_PX / 2).0[3], 255);
     let own = own_avatar_png(&png_of(640, 480)).unwrap();
     let back = image::load_from_memory_with_format(&own, image::ImageFormat::Png).unwrap();
     assert_eq!((back.width(), back.height()), (OWN_PX, OWN_PX));

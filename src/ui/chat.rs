@@ -12,7 +12,7 @@ use crate::ui::timeline;
 use crate::ui::widgets;
 use iced::widget::scrollable::Viewport;
 use iced::widget::text_editor;
-use iced::widget::{Id, button, column, container, row, scrollable, space, text};
+use iced::widget::{Id, button, column, container, row, scrollable, text};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
@@ -211,6 +211,8 @@ pub struct State {
     composing: timeline::typing::Composing,
     /// The "⋯" row, Delete's question, editing or replying.
     pub actions: timeline::actions::Actions,
+    /// The contact's cached avatar (issue #18), kept up to date by the app.
+    pub avatar: Option<std::path::PathBuf>,
 }
 
 impl State {
@@ -238,6 +240,7 @@ impl State {
             typing: Default::default(),
             composing: Default::default(),
             actions: Default::default(),
+            avatar: None,
         }
     }
 
@@ -630,10 +633,7 @@ impl State {
             );
         }
         let mut top = row![
-            container(space())
-                .width(12)
-                .height(12)
-                .style(theme::presence_dot(cx.availability.show)),
+            header::face(&cx, self.avatar.as_deref()),
             column![
                 text(cx.peer_label.clone()).size(18).style(theme::heading),
                 subtitle

@@ -287,6 +287,7 @@ impl App {
             open.push(message.clone());
         }
         open.set_unread(unread);
+        open.avatar = state.avatars.get(&peer).cloned();
         self.restore_draft(&mut open);
         let conv_id = open.conversation.clone();
         self.main.show_chat(open);
@@ -630,6 +631,11 @@ impl App {
             }
             UpdateKind::Avatars(faces) => {
                 for (jid, path) in faces {
+                    if let Some(open) = self.main.chat_mut().filter(|c| {
+                        c.account == account && c.conversation == ConversationId::Chat(jid.clone())
+                    }) {
+                        open.avatar = path.clone();
+                    }
                     match path {
                         Some(path) => state.avatars.insert(jid, path),
                         None => state.avatars.remove(&jid),
