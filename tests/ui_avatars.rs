@@ -13,14 +13,18 @@ use support::app::{click, found, sim};
 use support::session::jid;
 use support::view::run_tasks as run;
 
+use futures::future::BoxFuture;
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
-use loquat::session::{Handle, Update, UpdateKind};
+use loquat::session::{Command, Handle, Update, UpdateKind};
 use loquat::store::Store;
 use loquat::ui::app::startup::{LoadedAccount, Startup};
 use loquat::ui::i18n::Lang;
+use loquat::ui::timeline::transfers::FilePicker;
 use loquat::ui::{App, Message};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedReceiver;
 use xmpp_parsers::jid::FullJid;
 
 const BOB: &str = "bob@example.org";
@@ -88,7 +92,11 @@ fn picture(dir: &Path) -> PathBuf {
 
 /// Signed in with Bob (who has an avatar), 王小明 and Carol (who have none); Bob and
 /// 王小明 wrote.
-fn start(rt: &tokio::runtime::Runtime, lang: Lang, pic: &Path) -> App {
+fn start(
+    rt: &tokio::runtime::Runtime,
+    lang: Lang,
+    pic: &Path,
+) -> (App, UnboundedReceiver<Command>) {
     let store = Store::open_temporary().unwrap();
     let mut app = App::from_startup(lang, Startup::default());
     let task = app.update(Message::Started(Startup {
@@ -97,7 +105,7 @@ fn start(rt: &tokio::runtime::Runtime, lang: Lang, pic: &Path) -> App {
         ..Startup::default()
     }));
     run(rt, &mut app, task);
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     feed(&mut app, UpdateKind::Ready(Handle::new(tx)));
     feed(
         &mut app,
@@ -128,7 +136,7 @@ fn start(rt: &tokio::runtime::Runtime, lang: Lang, pic: &Path) -> App {
     for m in msgs {
         feed(&mut app, UpdateKind::Message(m));
     }
-    app
+    (app, rx)
 }
 
 /// Pixels of the screenshot of the app's view with Bob's colour.
@@ -155,7 +163,7 @@ fn faces_or_coloured_initials_in_the_lists_and_the_header() {
     let dir = tempfile::tempdir().unwrap();
     let pic = picture(dir.path());
     for lang in [Lang::En, Lang::ZhCn] {
-        let mut app = start(&rt, lang, &pic);
+        let (mut app, _rx) = start(&rt, lang, &pic);
         // No picture: initials, in either script (王小明 in both lists, Carol in one).
         assert_eq!(found(&app, "王", true).len(), 2, "{lang:?}");
         assert_eq!(found(&app, "C", true).len(), 1, "{lang:?}");
@@ -180,6 +188,59 @@ fn faces_or_coloured_initials_in_the_lists_and_the_header() {
     }
 }
 
+/// Never opens a dialog: "chooses" one file.
+struct Chooses(PathBuf);
+
+impl FilePicker for Chooses {
+    fn pick(&self) -> BoxFuture<'static, Vec<PathBuf>> {
+        let path = self.0.clone();
+        Box::pin(async move { vec![path] })
+    }
+
+    fn save_as(&self, _name: String) -> BoxFuture<'static, Option<PathBuf>> {
+        Box::pin(async { None })
+    }
+}
+
+/// Settings > Accounts shows the account's face and "Choose a picture…", which hands
+/// the chosen file to the session to publish.
+#[test]
+fn settings_publish_a_chosen_picture_as_our_avatar() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pic = picture(dir.path());
+    for (lang, title, choose) in [
+        (Lang::En, "Avatar", "Choose a picture…"),
+        (Lang::ZhCn, "头像", "选择图片…"),
+    ] {
+        let (mut app, mut rx) = start(&rt, lang, &pic);
+        app.set_file_picker(Arc::new(Chooses(pic.clone())));
+        let _ = app.update(Message::Sidebar(
+            loquat::ui::screen::sidebar::Message::OpenAccounts,
+        ));
+        assert_eq!(found(&app, title, true).len(), 1, "{lang:?}");
+        // No avatar of our own yet: our initial.
+        assert_eq!(found(&app, "A", true).len(), 1, "{lang:?}");
+        for task in click(&mut app, choose) {
+            run(&rt, &mut app, task);
+        }
+        let sent: Vec<Command> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        let bytes = std::fs::read(&pic).unwrap();
+        assert!(
+            sent.iter()
+                .any(|c| matches!(c, Command::PublishAvatar { picture } if *picture.0 == bytes)),
+            "{lang:?}: {sent:?}"
+        );
+        // The session's answer is a notice.
+        feed(&mut app, UpdateKind::AvatarPublished(Ok(())));
+        let published = match lang {
+            Lang::En => "your avatar is published",
+            Lang::ZhCn => "头像已发布",
+        };
+        assert!(!found(&app, published, false).is_empty(), "{lang:?}");
+    }
+}
+
 /// The sidebar with faces and initials, in English and Chinese, for a person to look at.
 #[test]
 #[ignore = "writes screenshots for review"]
@@ -195,7 +256,7 @@ fn render_faces_for_review() {
         (Lang::En, iced::Theme::Light, "avatars"),
         (Lang::ZhCn, iced::Theme::Dark, "avatars-zh"),
     ] {
-        let mut app = start(&rt, lang, &pic);
+        let (mut app, _rx) = start(&rt, lang, &pic);
         for task in click(&mut app, "Bob") {
             run(&rt, &mut app, task);
         }

@@ -5,6 +5,7 @@
 pub mod account_actions;
 pub mod account_state;
 pub mod handlers;
+mod own_avatar;
 pub mod requests;
 pub mod session_bridge;
 pub mod startup;

@@ -2,6 +2,7 @@
 //! a problem, adding, editing, disabling, reordering and removing accounts, and the
 //! presence of all accounts at once.
 
+mod avatar;
 mod blocked;
 pub mod edit;
 pub mod general;
@@ -45,6 +46,8 @@ pub enum Message {
     DismissError(AccountId),
     /// Unblock this address on this account (XEP-0191).
     Unblock(AccountId, xmpp_parsers::jid::Jid),
+    /// Choose and publish a picture as this account's avatar.
+    ChooseAvatar(AccountId),
 }
 
 /// Up or down the account list.
@@ -74,6 +77,7 @@ pub enum Event {
     },
     /// Unblock this address on this account.
     Unblock(AccountId, xmpp_parsers::jid::Jid),
+    ChooseAvatar(AccountId),
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +238,7 @@ impl State {
                 None
             }
             Message::Unblock(account, jid) => Some(Event::Unblock(account, jid)),
+            Message::ChooseAvatar(account) => Some(Event::ChooseAvatar(account)),
         };
         (Task::none(), event)
     }
@@ -476,6 +481,7 @@ impl State {
             );
         }
         if !editing && !removing && state.is_online() {
+            card = card.push(avatar::view(lang, state));
             card = card.push(blocked::view(lang, state));
         }
         if let Some(form) = self.edit.as_ref().filter(|f| f.account() == id) {
