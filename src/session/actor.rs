@@ -193,6 +193,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
     let (sender, mut receiver) = open();
     let sender = Arc::new(sender);
     let (delivery_tx, mut delivery_rx) = mpsc::unbounded_channel();
+    let (decoded_tx, mut decoded_rx) = mpsc::unbounded_channel();
     let mut a = Actor {
         account: account.clone(),
         own: params.jid.clone(),
@@ -222,7 +223,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
             params.omemo_key.clone(),
         )
         .await,
-        faces: avatars::Faces::default(),
+        faces: avatars::Faces::new(decoded_tx),
     };
     a.load_cached_roster().await;
     a.avatars_open().await;
@@ -335,6 +336,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
                 None => commands_open = false,
             },
             Some((id, state)) = delivery_rx.recv() => a.on_delivery(id, state, None).await,
+            Some(decoded) = decoded_rx.recv() => a.avatar_decoded(decoded).await,
         }
     }
     // Who shows which avatar, if that changed since the last tick.

@@ -79,6 +79,8 @@ pub struct Avatars {
     index: HashMap<BareJid, AvatarHash>,
     queue: VecDeque<Fetch>,
     waiting: HashMap<u64, Fetch>,
+    /// Answers being decoded; they count as in flight, so decoding is bounded too.
+    decoding: usize,
     /// The index changed since it was last saved.
     pub dirty: bool,
 }
@@ -196,7 +198,7 @@ impl Avatars {
 
     /// The next fetch to send, if fewer than [`MAX_IN_FLIGHT`] are out.
     pub fn next_fetch(&mut self) -> Option<Fetch> {
-        if self.waiting.len() >= MAX_IN_FLIGHT {
+        if self.waiting.len() + self.decoding >= MAX_IN_FLIGHT {
             return None;
         }
         self.queue.pop_front()
@@ -210,6 +212,16 @@ impl Avatars {
     /// The fetch answered by `token`, if it is ours.
     pub fn answered(&mut self, token: u64) -> Option<Fetch> {
         self.waiting.remove(&token)
+    }
+
+    /// An answer went to be decoded; it still counts as in flight until
+    /// [`Avatars::decoded`].
+    pub fn decoding(&mut self) {
+        self.decoding += 1;
+    }
+
+    pub fn decoded(&mut self) {
+        self.decoding = self.decoding.saturating_sub(1);
     }
 
     /// The picture of `jid` is in the cache as `hash`.

@@ -31,12 +31,26 @@ enum Publish {
     VCardSet,
 }
 
+/// A picture decoded (or refused) off the actor: who, its hash, and the thumbnail file.
+pub(super) type Decoded = (BareJid, AvatarHash, Result<std::path::PathBuf, String>);
+
 #[derive(Default)]
 pub(super) struct Faces {
     book: Avatars,
     cache: Option<Cache>,
     next: u64,
     publishing: HashMap<u64, Publish>,
+    /// Where decoding tasks report (the actor's loop takes them: `avatar_decoded`).
+    decoded: Option<tokio::sync::mpsc::UnboundedSender<Decoded>>,
+}
+
+impl Faces {
+    pub(super) fn new(decoded: tokio::sync::mpsc::UnboundedSender<Decoded>) -> Faces {
+        Faces {
+            decoded: Some(decoded),
+            ..Faces::default()
+        }
+    }
 }
 
 impl Actor {
@@ -213,26 +227,38 @@ impl Actor {
         true
     }
 
-    /// Decodes `bytes` (checked against `hash` already) into a cached thumbnail, off the
-    /// async threads, and shows it.
+    /// Decodes `bytes` (checked against `hash` already) into a cached thumbnail on a
+    /// blocking thread; the actor goes on meanwhile and hears of it in
+    /// [`Actor::avatar_decoded`]. It counts as a fetch in flight until then.
     async fn avatar_store(&mut self, jid: BareJid, hash: AvatarHash, bytes: Vec<u8>) {
-        let Some(cache) = self.faces.cache.clone() else {
+        let (Some(cache), Some(done)) = (self.faces.cache.clone(), self.faces.decoded.clone())
+        else {
             return;
         };
+        self.faces.book.decoding();
         let h = hash.clone();
-        let made = tokio::task::spawn_blocking(move || {
-            let png = crate::avatar::thumbnail_png(&bytes).map_err(|e| e.to_string())?;
-            cache.put(&h, &png).map_err(|e| e.to_string())
-        })
-        .await;
+        tokio::spawn(async move {
+            let made = tokio::task::spawn_blocking(move || {
+                let png = crate::avatar::thumbnail_png(&bytes).map_err(|e| e.to_string())?;
+                cache.put(&h, &png).map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = done.send((jid, hash, made));
+        });
+    }
+
+    /// A picture was decoded (or refused): show it, and send what waited for room.
+    pub(super) async fn avatar_decoded(&mut self, (jid, hash, made): Decoded) {
+        self.faces.book.decoded();
         match made {
-            Ok(Ok(_)) => {
+            Ok(_) => {
                 let step = self.faces.book.fetched(jid, hash);
                 self.avatar_step(step).await;
             }
-            Ok(Err(e)) => log::info!("{}: avatar of {jid} refused: {e}", self.own),
-            Err(e) => log::warn!("{}: avatar of {jid}: {e}", self.own),
+            Err(e) => log::info!("{}: avatar of {jid} refused: {e}", self.own),
         }
+        self.avatars_pump().await;
     }
 
     /// Publishes our avatar: the picture made square and small, then its data, its
