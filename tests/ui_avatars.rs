@@ -261,8 +261,23 @@ fn render_faces_for_review() {
             run(&rt, &mut app, task);
         }
         let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
+        {
+            let mut ui = sim(&app);
+            let snapshot = ui.snapshot(&theme).expect("snapshot");
+            assert!(snapshot.matches_image(dir.join(name)).expect("png"));
+        }
+        // Settings: the account's own face and "Choose a picture…".
+        feed(
+            &mut app,
+            UpdateKind::Avatars(vec![(jid("alice@example.org"), Some(pic.clone()))]),
+        );
+        let _ = app.update(Message::Sidebar(
+            loquat::ui::screen::sidebar::Message::OpenAccounts,
+        ));
+        let settings = format!("{name}-settings");
+        let _ = std::fs::remove_file(dir.join(format!("{settings}-tiny-skia.png")));
         let mut ui = sim(&app);
         let snapshot = ui.snapshot(&theme).expect("snapshot");
-        assert!(snapshot.matches_image(dir.join(name)).expect("png"));
+        assert!(snapshot.matches_image(dir.join(settings)).expect("png"));
     }
 }
