@@ -47,6 +47,14 @@ impl Fetch {
         }
     }
 
+    /// The hash this fetch should bring, when known beforehand.
+    pub fn hash(&self) -> Option<&AvatarHash> {
+        match self {
+            Fetch::Pep { id, .. } => Some(id),
+            Fetch::VCard { expect, .. } => expect.as_ref(),
+        }
+    }
+
     /// What to try when this fetch failed: a PEP item not there may still be in the
     /// vCard (servers like Prosody's `mod_vcard_legacy` keep both).
     pub fn fallback(&self) -> Option<Fetch> {

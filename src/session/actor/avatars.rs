@@ -125,8 +125,16 @@ impl Actor {
     }
 
     async fn avatar_step(&mut self, step: Step) {
+        if step == Step::Queued {
+            self.avatars_pump().await;
+        } else {
+            self.avatar_show(step);
+        }
+    }
+
+    /// Tells the UI who shows what now (`Show`, `Clear`; nothing else).
+    fn avatar_show(&self, step: Step) {
         match step {
-            Step::Nothing => {}
             Step::Show(jid, hash) => {
                 let path = self.faces.cache.as_ref().map(|c| {
                     c.touch(&hash);
@@ -135,7 +143,7 @@ impl Actor {
                 self.emit(UpdateKind::Avatars(vec![(jid, path)]));
             }
             Step::Clear(jid) => self.emit(UpdateKind::Avatars(vec![(jid, None)])),
-            Step::Queued => self.avatars_pump().await,
+            Step::Nothing | Step::Queued => {}
         }
     }
 
@@ -147,6 +155,14 @@ impl Actor {
     /// Sends queued fetches while fewer than a few are out.
     async fn avatars_pump(&mut self) {
         while let Some(fetch) = self.faces.book.next_fetch() {
+            // Announced twice (PEP and presence) and fetched meanwhile: nothing to ask.
+            if let (Some(cache), Some(hash)) = (&self.faces.cache, fetch.hash())
+                && cache.has(hash)
+            {
+                let step = self.faces.book.fetched(fetch.jid().clone(), hash.clone());
+                self.avatar_show(step);
+                continue;
+            }
             let token = self.avatar_token();
             let (to, payload) = match &fetch {
                 Fetch::Pep { jid, id } => (Some(jid.clone()), proto::data_request(id)),
