@@ -2,6 +2,7 @@
 //! building with `--no-default-features` proves it.
 
 pub mod accounts;
+pub mod avatar;
 pub mod colors;
 pub mod config;
 pub mod ids;

@@ -13,6 +13,7 @@ use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 pub use xmpp_parsers::chatstates::ChatState;
 
 mod actor;
+pub mod avatars;
 pub mod binding;
 pub mod connect;
 pub mod files;
@@ -324,6 +325,11 @@ pub enum Command {
     OmemoStatus {
         peer: BareJid,
     },
+    /// Publish `picture` (the bytes of an image file the user chose) as our avatar:
+    /// cropped to a square, scaled, then to PEP (XEP-0084) and our vCard (XEP-0153).
+    PublishAvatar {
+        picture: avatars::Picture,
+    },
 }
 
 /// Why a session is not working, in a form the UI can put in words.
@@ -493,6 +499,12 @@ pub enum UpdateKind {
     /// What OMEMO knows about a conversation's devices (after `Command::OmemoStatus`, and
     /// when the contact's devices change).
     Omemo(omemo::trust::Report),
+    /// Who shows which avatar (issue #18): the cached thumbnail (a PNG file), or `None`
+    /// when they have none any more. All of them at the start of a session, then as
+    /// they change.
+    Avatars(Vec<(BareJid, Option<std::path::PathBuf>)>),
+    /// Our avatar ([`Command::PublishAvatar`]) is published, or why not.
+    AvatarPublished(Result<(), String>),
 }
 
 /// Clonable sender of commands to one session.

@@ -10,6 +10,7 @@ use xmpp_parsers::minidom::Element;
 use xmpp_parsers::stanza::Stanza;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType, StanzaError};
 
+pub mod avatar;
 pub mod blocking;
 pub mod bookmarks;
 pub mod changes;

@@ -8,6 +8,7 @@
 //! passes `session::flood` (presences, room occupants, subjects and typing held back, the
 //! latest of each, while the UI is behind; messages never).
 
+mod avatars;
 mod blocking;
 mod changes;
 mod inbound;
@@ -152,6 +153,8 @@ struct Actor {
     held_receipts: crate::quiet::HeldReceipts<Stanza>,
     /// This device's OMEMO state and what it waits for (off without a key: `omemo.rs`).
     crypto: omemo::Crypto,
+    /// Avatars: what is fetched, the cache (`avatars.rs`).
+    faces: avatars::Faces,
 }
 
 async fn actor(params: SessionParams, tx: super::flood::Outlet) {
@@ -190,6 +193,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
     let (sender, mut receiver) = open();
     let sender = Arc::new(sender);
     let (delivery_tx, mut delivery_rx) = mpsc::unbounded_channel();
+    let (decoded_tx, mut decoded_rx) = mpsc::unbounded_channel();
     let mut a = Actor {
         account: account.clone(),
         own: params.jid.clone(),
@@ -219,8 +223,10 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
             params.omemo_key.clone(),
         )
         .await,
+        faces: avatars::Faces::new(decoded_tx),
     };
     a.load_cached_roster().await;
+    a.avatars_open().await;
 
     let mut commands_open = true;
     let mut room_tick = tokio::time::interval(rooms::TICK);
@@ -233,6 +239,7 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
             _ = room_tick.tick() => {
                 a.tx.release();
                 a.expire_requests().await;
+                a.avatars_save().await;
                 a.rooms_tick().await
             }
             ev = async {
@@ -329,8 +336,11 @@ async fn actor(params: SessionParams, tx: super::flood::Outlet) {
                 None => commands_open = false,
             },
             Some((id, state)) = delivery_rx.recv() => a.on_delivery(id, state, None).await,
+            Some(decoded) = decoded_rx.recv() => a.avatar_decoded(decoded).await,
         }
     }
+    // Who shows which avatar, if that changed since the last tick.
+    a.avatars_save().await;
     // Close the stream: what is queued goes out (the unavailable presence), then
     // `</stream:stream>`, and the server's answer is awaited, but not for ever.
     // Only then does the session end (`Handle::sign_out` waits for that).
@@ -423,6 +433,7 @@ impl Actor {
         self.upload_reset();
         self.tools_reset();
         self.omemo_on_reset().await;
+        self.avatars_reset().await;
         let ver = if self.roster.is_empty() {
             // An empty cache must not be declared current.
             Some(String::new())
@@ -573,6 +584,7 @@ impl Actor {
                 conversation,
                 state,
             } => self.send_chat_state(conversation, state).await,
+            Command::PublishAvatar { picture } => self.publish_avatar(picture).await,
             room => self.on_room_command(room).await,
         }
     }

@@ -8,6 +8,7 @@ pub mod account_state;
 pub mod chat_window;
 pub mod handlers;
 pub mod omemo;
+mod own_avatar;
 pub mod profile;
 pub mod requests;
 pub mod searching;

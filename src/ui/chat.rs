@@ -16,7 +16,7 @@ use crate::ui::timeline;
 use crate::ui::widgets;
 use iced::widget::scrollable::Viewport;
 use iced::widget::text_editor;
-use iced::widget::{Id, button, column, container, row, scrollable, space, text};
+use iced::widget::{Id, button, column, container, row, scrollable, text};
 use iced::{Alignment, Element, Length};
 use std::collections::HashSet;
 use xmpp_parsers::jid::BareJid;
@@ -232,6 +232,8 @@ pub struct State {
     window: window::Window,
     /// The lock: OMEMO for this chat.
     pub encryption: encryption::State,
+    /// The contact's cached avatar (issue #18), kept up to date by the app.
+    pub avatar: Option<std::path::PathBuf>,
 }
 
 impl State {
@@ -261,6 +263,7 @@ impl State {
             actions: Default::default(),
             window: Default::default(),
             encryption: Default::default(),
+            avatar: None,
         }
     }
 
@@ -669,10 +672,7 @@ impl State {
             );
         }
         let mut top = row![
-            container(space())
-                .width(12)
-                .height(12)
-                .style(theme::presence_dot(cx.availability.show)),
+            header::face(&cx, self.avatar.as_deref()),
             column![
                 text(cx.peer_label.clone()).size(18).style(theme::heading),
                 subtitle

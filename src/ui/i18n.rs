@@ -372,6 +372,10 @@ texts! {
     SettingsRequireVerificationHint => "Off: a contact's new device is trusted until you verify it (as Conversations does). On: Loquat refuses to encrypt to a device you have not verified.", "关闭：联系人的新设备在你验证之前即被信任（与 Conversations 相同）。开启：Loquat 拒绝向未经你验证的设备加密。";
     LinkOpenFailed => "Could not open the link: {detail}", "无法打开链接：{detail}";
     AccountNotice => "{account}: {notice}", "{account}：{notice}";
+    AvatarTitle => "Avatar", "头像";
+    ChooseAvatar => "Choose a picture…", "选择图片…";
+    AvatarPublished => "{account}: your avatar is published.", "{account}：头像已发布。";
+    AvatarNotPublished => "{account}: your avatar was not published: {why}", "{account}：头像未能发布：{why}";
     AllAccounts => "All accounts", "全部帐号";
     ManageAccounts => "Accounts", "帐号管理";
     AccountsTitle => "Accounts", "帐号";

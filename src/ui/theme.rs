@@ -225,6 +225,30 @@ pub fn presence_dot(show: Show) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// The presence dot laid over a face, ringed in the background colour so it stands
+/// apart from the picture.
+pub fn presence_dot_ringed(show: Show, radius: f32) -> impl Fn(&Theme) -> container::Style {
+    move |theme| container::Style {
+        background: Some(Background::Color(show_color(theme, show))),
+        border: Border {
+            color: theme.extended_palette().background.base.color,
+            width: 1.5,
+            radius: radius.into(),
+        },
+        ..container::Style::default()
+    }
+}
+
+/// The disc of a face without a picture: the person's colour, the initial in white.
+pub fn avatar_disc(colour: [u8; 3]) -> impl Fn(&Theme) -> container::Style {
+    move |_| container::Style {
+        background: Some(Background::Color(rgb(colour))),
+        text_color: Some(iced::Color::WHITE),
+        border: border::rounded(999),
+        ..container::Style::default()
+    }
+}
+
 /// A row in the contact or conversation list.
 pub fn list_item(selected: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
     move |theme, status| {

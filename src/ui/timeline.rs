@@ -10,6 +10,7 @@
 pub mod actions;
 pub(crate) mod attach;
 pub mod changes;
+mod faces;
 pub mod fold;
 pub mod links;
 mod list;

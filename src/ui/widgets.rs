@@ -1,6 +1,7 @@
 //! Small pieces several panels share: the account chip and tag, unread badges, and the
 //! connection line of an account in plain words.
 
+pub mod avatar;
 pub mod calm;
 
 /// The `Widget` methods of a wrapper that only passes them to its `content` field (an

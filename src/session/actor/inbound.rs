@@ -12,6 +12,9 @@ use tokio_xmpp::Stanza;
 
 impl Actor {
     pub(super) async fn on_stanza(&mut self, stanza: Stanza) {
+        let Some(stanza) = self.avatar_inbound(stanza).await else {
+            return;
+        };
         let Some(stanza) = self.omemo_inbound(stanza).await else {
             return;
         };

@@ -80,7 +80,7 @@ impl Actor {
         token: u64,
         result: Result<Option<Element>, StanzaError>,
     ) {
-        if self.omemo_answer(token, &result).await {
+        if self.omemo_answer(token, &result).await || self.avatar_answer(token, &result).await {
             return;
         }
         if let Some(reply) = self.tools.waiting.remove(&token) {

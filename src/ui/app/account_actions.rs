@@ -44,6 +44,7 @@ impl App {
                     self.notice(tr(self.lang, T::CommandNotConnected).to_owned());
                 }
             }
+            settings::Event::ChooseAvatar(account) => return self.choose_avatar(account),
             settings::Event::Move(account, direction) => {
                 return self.move_account(&account, direction);
             }

@@ -112,6 +112,8 @@ pub struct AccountState {
     /// The key sealing the account's OMEMO state, from the keyring at start-up; OMEMO is
     /// off without one (no keyring, or an account added in this run until the next start).
     pub omemo_key: Option<crate::omemo::AtRestKey>,
+    /// Who shows which avatar (thumbnail files from the session; issue #18).
+    pub avatars: crate::ui::widgets::avatar::Faces,
 }
 
 /// How many messages per conversation are kept in memory.
@@ -140,6 +142,7 @@ impl AccountState {
             allow_plain: false,
             handover: Default::default(),
             omemo_key: None,
+            avatars: Default::default(),
         }
     }
 

@@ -299,6 +299,7 @@ impl App {
             open.push(message.clone());
         }
         open.set_unread(unread);
+        open.avatar = state.avatars.get(&peer).cloned();
         self.restore_draft(&mut open);
         let conv_id = open.conversation.clone();
         self.main.show_chat(open);
@@ -643,6 +644,30 @@ impl App {
                     T::AccountNotice,
                     &[("account", &label), ("notice", &notice)],
                 ));
+            }
+            UpdateKind::Avatars(faces) => {
+                for (jid, path) in faces {
+                    if let Some(open) = self.main.chat_mut().filter(|c| {
+                        c.account == account && c.conversation == ConversationId::Chat(jid.clone())
+                    }) {
+                        open.avatar = path.clone();
+                    }
+                    match path {
+                        Some(path) => state.avatars.insert(jid, path),
+                        None => state.avatars.remove(&jid),
+                    };
+                }
+            }
+            UpdateKind::AvatarPublished(result) => {
+                let label = state.account.label();
+                self.notice(match result {
+                    Ok(()) => trf(lang, T::AvatarPublished, &[("account", &label)]),
+                    Err(why) => trf(
+                        lang,
+                        T::AvatarNotPublished,
+                        &[("account", &label), ("why", &why)],
+                    ),
+                });
             }
             UpdateKind::Room(update) => self.rooms.apply(&mut self.main, &account, &update),
             UpdateKind::Blocklist {

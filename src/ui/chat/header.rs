@@ -17,6 +17,14 @@ fn link<'a>(lang: Lang, label: T, message: Message) -> iced::widget::Button<'a, 
         .on_press(message)
 }
 
+/// The contact's face with their presence, at the start of the header (issue #18).
+pub fn face<'a>(cx: &Context<'a>, picture: Option<&std::path::Path>) -> iced::Element<'a, Message> {
+    use crate::ui::widgets::avatar;
+    const SIDE: f32 = 40.0;
+    let face = avatar::face(&cx.peer_label, cx.peer.as_str(), picture, SIDE);
+    avatar::with_presence(face, cx.availability.show, SIDE)
+}
+
 /// Appends the header's actions to `top`.
 pub fn actions<'a>(lang: Lang, cx: &Context<'a>, top: Row<'a, Message>) -> Row<'a, Message> {
     let mut top = top;

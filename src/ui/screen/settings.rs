@@ -3,6 +3,7 @@
 //! presence of all accounts at once.
 
 pub mod account_server;
+mod avatar;
 mod blocked;
 pub mod edit;
 pub mod general;
@@ -48,6 +49,8 @@ pub enum Message {
     Unblock(AccountId, xmpp_parsers::jid::Jid),
     /// The account on its server: password change, deletion (XEP-0077).
     Server(account_server::Message),
+    /// Choose and publish a picture as this account's avatar.
+    ChooseAvatar(AccountId),
 }
 
 /// Up or down the account list.
@@ -79,6 +82,7 @@ pub enum Event {
     Unblock(AccountId, xmpp_parsers::jid::Jid),
     /// The account on its server (see `account_server`).
     Server(account_server::Event),
+    ChooseAvatar(AccountId),
 }
 
 #[derive(Debug, Clone)]
@@ -246,6 +250,7 @@ impl State {
                 let (task, event) = self.server.update(message, accounts);
                 return (task.map(Message::Server), event.map(Event::Server));
             }
+            Message::ChooseAvatar(account) => Some(Event::ChooseAvatar(account)),
         };
         (Task::none(), event)
     }
@@ -488,6 +493,7 @@ impl State {
             );
         }
         if !editing && !removing && state.is_online() {
+            card = card.push(avatar::view(lang, state));
             card = card.push(blocked::view(lang, state));
         }
         if !editing && !removing {

@@ -485,12 +485,18 @@ fn bubble<'a>(
             .align_y(Alignment::Center)
             .into()
     } else {
-        row![bubble]
+        let line = row![bubble]
             .push(more)
             .push(space::horizontal())
             .spacing(4)
-            .align_y(Alignment::Center)
-            .into()
+            .align_y(Alignment::Center);
+        if cx.kind == Kind::Room {
+            row![crate::ui::timeline::faces::beside(message, grouped), line]
+                .spacing(6)
+                .into()
+        } else {
+            line.into()
+        }
     };
     let mut block = column![line].spacing(2);
     if own {
@@ -501,7 +507,12 @@ fn bubble<'a>(
             block = block.push(row![space::horizontal(), under]);
         }
     } else if let Some(under) = under {
-        block = block.push(row![under, space::horizontal()]);
+        let indent = if cx.kind == Kind::Room {
+            crate::ui::timeline::faces::SIDE + 6.0
+        } else {
+            0.0
+        };
+        block = block.push(row![space().width(indent), under, space::horizontal()]);
     }
     block.into()
 }

@@ -9,10 +9,14 @@ use crate::ui::i18n::{Lang, T, tr, trf};
 use crate::ui::screen::sidebar::{AddForm, Context, EditForm, Message, show_text};
 use crate::ui::theme;
 use crate::ui::widgets;
+use crate::ui::widgets::avatar;
 use iced::widget::{Column, button, column, container, row, space, text, text_input};
 use iced::{Alignment, Element, Length};
 use std::collections::BTreeMap;
 use xmpp_parsers::jid::BareJid;
+
+/// Side of the faces on list lines (issue #18).
+const FACE: f32 = 32.0;
 
 /// How many characters of an account label fit on a list line.
 const TAG_CHARS: usize = 14;
@@ -165,12 +169,27 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
             second = second.push(widgets::unread(entry.unread, true));
         }
         let id = &state.account.id;
+        let label = if entry.room {
+            room_label(&entry.peer)
+        } else {
+            state.peer_label(&entry.peer)
+        };
+        let face = avatar::face(
+            &label,
+            entry.peer.as_str(),
+            state.avatars.get(&entry.peer).map(|p| p.as_path()),
+            FACE,
+        );
         list = list.push(
-            button(column![first, second].spacing(2))
-                .width(Length::Fill)
-                .padding([6, 8])
-                .style(theme::list_item(is_open(cx, id, &entry.peer)))
-                .on_press(Message::Open(id.clone(), entry.peer.clone())),
+            button(
+                row![face, column![first, second].spacing(2)]
+                    .spacing(8)
+                    .align_y(Alignment::Center),
+            )
+            .width(Length::Fill)
+            .padding([6, 8])
+            .style(theme::list_item(is_open(cx, id, &entry.peer)))
+            .on_press(Message::Open(id.clone(), entry.peer.clone())),
         );
     }
     list.into()
@@ -297,9 +316,19 @@ pub fn contacts<'a>(
             .accounts
             .iter()
             .any(|state| is_open(cx, &state.account.id, line.jid));
+        let picture = line
+            .accounts
+            .iter()
+            .find_map(|state| state.avatars.get(line.jid));
+        let face = avatar::face(
+            &line.label,
+            line.jid.as_str(),
+            picture.map(|p| p.as_path()),
+            FACE,
+        );
         let entry = button(
             row![
-                presence_dot(availability.show),
+                avatar::with_presence(face, availability.show, FACE),
                 column![first, text(status).size(12).style(theme::muted)].spacing(2),
             ]
             .spacing(8)

@@ -1,0 +1,21 @@
+//! Faces beside others' messages in rooms (issue #18): the sender's initial on their
+//! XEP-0392 colour (the colour of their nick), on the first message of a run, and an
+//! empty space of the same width beside the rest, so bubbles line up.
+
+use super::Message;
+use crate::model::ChatMessage;
+use crate::ui::widgets::avatar;
+use iced::Element;
+use iced::widget::space;
+
+/// Side of a face beside a message.
+pub const SIDE: f32 = 28.0;
+
+/// The face beside `message` (or its place, for a message in a run).
+pub fn beside<'a>(message: &ChatMessage, grouped: bool) -> Element<'a, Message> {
+    if grouped {
+        return space().width(SIDE).height(1).into();
+    }
+    let nick = crate::notify::shown_name(&message.sender);
+    avatar::face(&nick, &message.sender, None, SIDE)
+}
