@@ -276,6 +276,7 @@ impl SearchIndex {
         if rebuild && store.history_len() == 0 {
             rebuild = false;
         }
+        // Taken now so that a second instance on the same folder fails here, not later.
         let writer = index.writer_with_num_threads(1, options.writer_memory)?;
         let feed = Arc::new(indexer::Feed::new(marker, fields));
         let progress = Arc::new(Progress::default());
@@ -286,7 +287,8 @@ impl SearchIndex {
         let rx = feed.take_receiver();
         let worker = {
             let ctx = indexer::Worker {
-                writer,
+                writer: Some(writer),
+                index,
                 reader: reader.clone(),
                 fields,
                 feed: feed.clone(),

@@ -282,6 +282,39 @@ fn a_word_being_typed_finds_the_words_it_begins() {
     assert_eq!(marked, vec!["quick", "lazy"]);
 }
 
+/// The writer (and its memory) goes after a quiet spell and comes back with the next
+/// change: nothing is lost either way, and the folder can be opened again after.
+#[test]
+fn the_writer_goes_when_idle_and_comes_back_with_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let options = loquat::search::Options {
+        quiet_ms: 10,
+        max_delay_ms: 50,
+        idle_ms: 30,
+        ..Default::default()
+    };
+    let index = SearchIndex::open_with(&store, Some(&dir.path().join("search")), options).unwrap();
+    let first = msg("a", chat("li@example.org"), "第一条消息 first", 1_000);
+    store.insert_message(&first).unwrap();
+    index.sync().unwrap();
+    // Long enough for the writer to be let go.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let second = msg("a", chat("li@example.org"), "第二条消息 second", 2_000);
+    store.insert_message(&second).unwrap();
+    index.sync().unwrap();
+    assert_eq!(
+        find(&index, "消息"),
+        vec![second.id.0.clone(), first.id.0.clone()]
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(index);
+    // Reopened: both still there, nothing to rebuild.
+    let again = SearchIndex::open_with(&store, Some(&dir.path().join("search")), options).unwrap();
+    assert_eq!(again.progress(), None);
+    assert_eq!(find(&again, "消息").len(), 2);
+}
+
 #[test]
 fn hidden_senders_are_left_out() {
     let c = corpus();

@@ -57,7 +57,10 @@ pub fn pss_by_mapping(pid: u32) -> Vec<(String, f64)> {
                     .map_or(path.to_owned(), |n| n.to_string_lossy().into_owned())
             };
         } else if first == "Pss:" {
-            let kib = words.next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let kib = words
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
             *totals.entry(current.clone()).or_default() += kib / 1024.0;
         }
     }

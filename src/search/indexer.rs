@@ -38,6 +38,9 @@ pub struct Options {
     pub max_delay_ms: u64,
     /// The tantivy writer's memory budget in bytes (at least 15 MB).
     pub writer_memory: usize,
+    /// The writer (its memory, its thread) is let go after this long without a change,
+    /// and taken again with the next one.
+    pub idle_ms: u64,
 }
 
 impl Default for Options {
@@ -49,6 +52,9 @@ impl Default for Options {
             // every 2 s at most, and memory is a budget of its own (issue #21): a
             // throwaway run measured about 23 MiB added with 32 MB, 8 MiB with 15 MB.
             writer_memory: 15_000_000,
+            // A writer held for good cost the app about 24 MiB of its 65 beyond the empty
+            // app after sign-in (issue #21, `LOQUAT_BENCH_DIAGNOSE=1` in the memory bench).
+            idle_ms: 5_000,
         }
     }
 }
@@ -209,7 +215,9 @@ impl HistoryObserver for Feed {
 
 /// The index thread's state.
 pub(super) struct Worker {
-    pub(super) writer: IndexWriter,
+    /// While there is work (see `Options::idle_ms`).
+    pub(super) writer: Option<IndexWriter>,
+    pub(super) index: tantivy::Index,
     pub(super) reader: IndexReader,
     pub(super) fields: Fields,
     pub(super) feed: Arc<Feed>,
@@ -230,6 +238,15 @@ impl Worker {
         loop {
             let op = match (self.late.take(), dirty) {
                 (Some(op), _) => Ok(op),
+                (None, None) if self.writer.is_some() => {
+                    match rx.recv_timeout(Duration::from_millis(self.options.idle_ms)) {
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.let_go();
+                            continue;
+                        }
+                        other => other,
+                    }
+                }
                 (None, None) => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
                 (None, Some((first, last))) => {
                     let now = Instant::now();
@@ -278,26 +295,60 @@ impl Worker {
         }
     }
 
+    /// The writer, taken again if it was let go.
+    fn writer(&mut self) -> Result<&mut IndexWriter, SearchError> {
+        let writer = match self.writer.take() {
+            Some(writer) => writer,
+            None => self
+                .index
+                .writer_with_num_threads(1, self.options.writer_memory)?,
+        };
+        Ok(self.writer.insert(writer))
+    }
+
+    /// Nothing changed for a while: the writer and its memory go (its merges end
+    /// first), and the heap gives back what it freed.
+    fn let_go(&mut self) {
+        if let Some(writer) = self.writer.take()
+            && let Err(e) = writer.wait_merging_threads()
+        {
+            log::warn!("search: finishing merges: {e}");
+        }
+        crate::memory::give_back_freed();
+    }
+
     fn apply(&mut self, op: Op) {
-        match op {
-            Op::Put(doc) => {
-                self.writer
-                    .delete_term(Term::from_field_u64(self.fields.uid, doc.uid));
-                if let Some(d) = self.build(doc)
-                    && let Err(e) = self.writer.add_document(d)
-                {
-                    log::error!("search: cannot index a message: {e}");
-                }
-            }
+        let fields = self.fields;
+        let doc = match op {
+            Op::Put(doc) => doc,
             Op::RemoveAccount(account) => {
-                self.writer
-                    .delete_term(Term::from_field_text(self.fields.account, &account));
+                match self.writer() {
+                    Ok(w) => {
+                        w.delete_term(Term::from_field_text(fields.account, &account));
+                    }
+                    Err(e) => log::error!("search: cannot open the index writer: {e}"),
+                }
+                return;
             }
-            Op::Rebuild | Op::Sync(_) | Op::Stop => {}
+            Op::Rebuild | Op::Sync(_) | Op::Stop => return,
+        };
+        let built = self.build(&doc);
+        let writer = match self.writer() {
+            Ok(w) => w,
+            Err(e) => {
+                log::error!("search: cannot open the index writer: {e}");
+                return;
+            }
+        };
+        writer.delete_term(Term::from_field_u64(fields.uid, doc.uid));
+        if let Some(d) = built
+            && let Err(e) = writer.add_document(d)
+        {
+            log::error!("search: cannot index a message: {e}");
         }
     }
 
-    fn build(&self, doc: Doc) -> Option<TantivyDocument> {
+    fn build(&self, doc: &Doc) -> Option<TantivyDocument> {
         if doc.gone || (doc.body.trim().is_empty() && !doc.file) {
             return None;
         }
@@ -322,7 +373,9 @@ impl Worker {
 
     /// Commits, makes it searchable, and removes the marker when nothing is behind.
     fn commit(&mut self, rx: &Receiver<Op>) -> Result<(), SearchError> {
-        self.writer.commit()?;
+        if let Some(writer) = self.writer.as_mut() {
+            writer.commit()?;
+        }
         self.reader.reload()?;
         if let Ok(mut state) = self.feed.state.lock()
             && state.behind
@@ -355,13 +408,17 @@ impl Worker {
             .total
             .store(self.store.history_len() as u64, Ordering::Relaxed);
         self.progress.running.store(true, Ordering::Relaxed);
-        self.writer.delete_all_documents()?;
+        self.writer()?.delete_all_documents()?;
         let mut failed = None;
         let mut n = 0u64;
-        self.store.for_each_message(|m| {
-            if let Some(d) = self.build(Doc::of(&m))
-                && let Err(e) = self.writer.add_document(d)
-            {
+        let store = self.store.clone();
+        store.for_each_message(|m| {
+            let built = self.build(&Doc::of(&m));
+            let added = match (built, self.writer.as_mut()) {
+                (Some(d), Some(w)) => w.add_document(d).map(|_| ()),
+                _ => Ok(()),
+            };
+            if let Err(e) = added {
                 failed = Some(e);
                 return false;
             }
