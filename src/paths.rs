@@ -23,7 +23,18 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
             .recursive(true)
             .mode(0o700)
             .create(dir)?;
-        if std::fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o1000 != 0 {
+            // A shared folder such as /tmp (sticky bit): never ours to narrow, and no
+            // place for private files. (A database opened straight in a temporary
+            // folder once made the settings narrow /tmp itself, breaking every other
+            // user of it.)
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("{} is a shared folder", dir.display()),
+            ));
+        }
+        if mode & 0o077 != 0 {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         }
         Ok(())
@@ -141,6 +152,27 @@ pub fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
 
 #[cfg(test)]
 mod tests {
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shared_sticky_folder_is_never_narrowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(ensure_private_dir(&shared).is_err());
+        let mode = std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o1777, "left as it was");
+        // An ordinary folder is narrowed as before.
+        let mine = dir.path().join("mine");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&mine).unwrap();
+        let mode = std::fs::metadata(&mine).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
     use super::*;
 
     /// The keep file's way of writing: synced before the rename, the folder after it,

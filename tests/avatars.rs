@@ -199,6 +199,29 @@ async fn avatars_both_ways_with_slixmpp_and_never_a_strangers() {
         "{} is under the data folder",
         path.display()
     );
+
+    // With the cache active, ordinary messages still reach the conversation (the
+    // avatar hook once swallowed every message that was not an avatar announcement).
+    let (dave, dave_pw) = server.fresh_user("av-dave");
+    let (_du, dh, _) = online(local_params(
+        AccountId("dave".into()),
+        server.c2s_port(),
+        server.ca_pem(),
+        &dave,
+        &dave_pw,
+        None,
+    ))
+    .await;
+    dh.send(Command::SendChat {
+        to: jid(&alice),
+        body: "a plain message".into(),
+        id: loquat::ids::LocalMessageId::generate(),
+    })
+    .unwrap();
+    wait_for(&mut updates, 20, "Dave's message", |k| {
+        matches!(k, UpdateKind::Message(m) if m.body == "a plain message").then_some(())
+    })
+    .await;
     let thumb = image::open(&path).unwrap();
     assert_eq!(thumb.dimensions(), (96, 96));
 

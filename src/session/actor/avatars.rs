@@ -96,7 +96,10 @@ impl Actor {
         };
         let step = match &stanza {
             Stanza::Message(m) => {
-                let (jid, meta) = proto::metadata_event(m)?;
+                // Only an avatar announcement is ours; every other message goes on.
+                let Some((jid, meta)) = proto::metadata_event(m) else {
+                    return Some(stanza);
+                };
                 let allowed = self.avatar_allowed(&jid);
                 if !allowed {
                     log::info!("{}: avatar of {jid} ignored (not a contact)", self.own);

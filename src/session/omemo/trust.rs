@@ -185,7 +185,8 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        // In a folder of its own, as the app's: saving settings writes beside it.
+        let store = Store::open(&dir.path().join("db")).unwrap();
         (dir, store)
     }
 
