@@ -117,6 +117,26 @@ pub fn account_tag<'a, M: 'a>(account: &Account, max_chars: usize) -> Element<'a
     .into()
 }
 
+/// The two buttons under a destructive question: `confirm` (in the danger style, e.g.
+/// Remove) and Cancel.
+pub fn confirm_buttons<'a, M: Clone + 'a>(
+    lang: Lang,
+    confirm: T,
+    on_confirm: M,
+    on_cancel: M,
+) -> Element<'a, M> {
+    row![
+        iced::widget::button(text(tr(lang, confirm)).size(13))
+            .style(theme::danger_button)
+            .on_press(on_confirm),
+        iced::widget::button(text(tr(lang, T::Cancel)).size(13))
+            .style(theme::secondary_button)
+            .on_press(on_cancel),
+    ]
+    .spacing(8)
+    .into()
+}
+
 /// An unread count; `strong` for conversations, quieter for account totals.
 pub fn unread<'a, M: 'a>(count: u32, strong: bool) -> Element<'a, M> {
     container(text(count.to_string()).size(11))

@@ -249,15 +249,12 @@ impl State {
                 container(
                     column![
                         text(trf(lang, T::ConfirmRemove, &[("name", &name)])).size(13),
-                        row![
-                            button(text(tr(lang, T::Remove)).size(13))
-                                .style(theme::danger_button)
-                                .on_press(Message::ConfirmRemove),
-                            button(text(tr(lang, T::Cancel)).size(13))
-                                .style(theme::secondary_button)
-                                .on_press(Message::CancelRemove),
-                        ]
-                        .spacing(8),
+                        crate::ui::widgets::confirm_buttons(
+                            lang,
+                            T::Remove,
+                            Message::ConfirmRemove,
+                            Message::CancelRemove,
+                        ),
                     ]
                     .spacing(6),
                 )

@@ -455,15 +455,12 @@ impl State {
                             .label(tr(lang, T::AlsoDeleteHistory))
                             .text_size(13)
                             .on_toggle(Message::DeleteHistoryToggled),
-                        row![
-                            button(text(tr(lang, T::RemoveAccount)).size(13))
-                                .style(theme::danger_button)
-                                .on_press(Message::ConfirmRemove),
-                            button(text(tr(lang, T::Cancel)).size(13))
-                                .style(theme::secondary_button)
-                                .on_press(Message::CancelRemove),
-                        ]
-                        .spacing(8),
+                        crate::ui::widgets::confirm_buttons(
+                            lang,
+                            T::RemoveAccount,
+                            Message::ConfirmRemove,
+                            Message::CancelRemove,
+                        ),
                     ]
                     .spacing(8),
                 )

@@ -459,15 +459,12 @@ fn edit_form<'a>(
     let content: Element<'a, Message> = if form.confirm_remove {
         column![
             text(trf(lang, T::ConfirmRemove, &[("name", &line.label)])).size(13),
-            row![
-                button(text(tr(lang, T::Remove)).size(13))
-                    .style(theme::danger_button)
-                    .on_press(Message::ConfirmRemove),
-                button(text(tr(lang, T::Cancel)).size(13))
-                    .style(theme::secondary_button)
-                    .on_press(Message::CancelForm),
-            ]
-            .spacing(8),
+            crate::ui::widgets::confirm_buttons(
+                lang,
+                T::Remove,
+                Message::ConfirmRemove,
+                Message::CancelForm,
+            ),
         ]
         .spacing(6)
         .into()
