@@ -567,6 +567,76 @@ fn a_result_thousands_back_opens_with_the_messages_around_it() {
     assert!(!shows(&app, "You are reading older messages."));
 }
 
+/// A result in a room's private chat opens that private chat at the message, its
+/// stored pages read back until it is there, the match marked.
+#[test]
+fn a_private_chat_result_opens_the_private_chat_at_the_message() {
+    use loquat::session::rooms::RoomUpdate;
+    use loquat::session::{Update, UpdateKind};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open_temporary().unwrap();
+    let room = jid("tea@conference.example.org");
+    let now = chrono::Utc::now().timestamp_millis();
+    let private = |body: &str, ts: i64| {
+        let mut m = message("tea@conference.example.org", body, ts);
+        m.conversation = ConversationId::Private {
+            room: room.clone(),
+            nick: "bob".into(),
+        };
+        m.sender = "bob".into();
+        m
+    };
+    let mut history = vec![private("the secret recipe", now - 10_000_000)];
+    for i in 0..120i64 {
+        history.push(private(
+            &format!("whisper {i}"),
+            now - 1_000_000 + i * 1_000,
+        ));
+    }
+    let target = history[0].clone();
+    let mut app = start_with(&rt, Lang::En, &store, &history);
+    for kind in [
+        UpdateKind::Room(RoomUpdate::Joining {
+            room: room.clone(),
+            nick: "alice".into(),
+        }),
+        UpdateKind::Room(RoomUpdate::Joined {
+            room: room.clone(),
+            nick: "alice".into(),
+            occupants: Vec::new(),
+        }),
+    ] {
+        let task = app.update(Message::Session(Update {
+            account: account().id,
+            kind,
+        }));
+        run(&rt, &mut app, task);
+    }
+    search(&rt, &mut app, "recipe");
+    assert!(shows(&app, "1 found, newest first"));
+    let task = app.update(Message::Search(SearchMessage::Open(0)));
+    run(&rt, &mut app, task);
+    let shown = app.shown_room().expect("the room opens");
+    assert_eq!(
+        shown.private_open.as_deref(),
+        Some("bob"),
+        "its private chat"
+    );
+    let p = &shown.privates["bob"];
+    assert_eq!(
+        p.actions.highlight,
+        Some(target.id.clone()),
+        "at the message"
+    );
+    let marked: Vec<&str> = p
+        .actions
+        .marks
+        .iter()
+        .map(|r| &target.body[r.clone()])
+        .collect();
+    assert_eq!(marked, vec!["recipe"]);
+}
+
 #[test]
 fn search_speaks_chinese_too() {
     let rt = tokio::runtime::Runtime::new().unwrap();

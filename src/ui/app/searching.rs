@@ -80,8 +80,9 @@ impl App {
                     None => open,
                 }
             }
-            // A room's private chat opens as the room's private chat window does.
-            ConversationId::Private { room, .. } => self.open_room(account, room.clone()),
+            ConversationId::Private { room, nick } => {
+                self.private_open_at(account, room.clone(), nick.clone(), &found.id, marks)
+            }
         }
     }
 

@@ -141,6 +141,47 @@ impl App {
         Task::batch([open, read])
     }
 
+    /// Opens the room's private chat with `nick` at message `id` (a search result),
+    /// highlighted with its `marks`: shown at once when it is there, else its stored
+    /// pages are read back until it is (private chats are short).
+    pub(in crate::ui) fn private_open_at(
+        &mut self,
+        account: AccountId,
+        room: BareJid,
+        nick: String,
+        id: &LocalMessageId,
+        marks: Vec<std::ops::Range<usize>>,
+    ) -> Task<Message> {
+        use crate::ui::room::private::Event as PrivateEvent;
+        let open = self.open_room(account.clone(), room.clone());
+        let Some(r) = self.rooms.rooms.get_mut(&(account.clone(), room.clone())) else {
+            return open;
+        };
+        let first = r.update(RoomMessage::OpenPrivate(nick.clone()));
+        let Some(p) = r.privates.get_mut(&nick) else {
+            return open;
+        };
+        p.actions.seeking = Some((id.0.clone(), crate::ui::timeline::actions::SEEK_PAGES));
+        p.actions.marks = marks;
+        let next = match first {
+            // Its first page is read now; the seek goes on when it comes.
+            Some(crate::ui::room::joined::Event::LoadPrivate { nick, before }) => {
+                return Task::batch([open, self.private_load(account, room, nick, before)]);
+            }
+            _ => p.seek_step(),
+        };
+        let step = match next {
+            Some(PrivateEvent::Show) => {
+                crate::ui::timeline::actions::show(crate::ui::room::private::PRIVATE_LIST_ID)
+            }
+            Some(PrivateEvent::LoadStored(before)) => {
+                self.private_load(account, room, nick, before)
+            }
+            _ => Task::none(),
+        };
+        Task::batch([open, step])
+    }
+
     /// Newer messages, or back to the newest, in the open room.
     pub(in crate::ui) fn room_window(
         &mut self,
