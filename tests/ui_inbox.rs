@@ -294,7 +294,7 @@ fn the_join_dialog_picks_the_account_when_several_are_signed_in() {
 
 /// Stores a room's messages as the session would (persist, then emit).
 fn stored_room(store: &Store, count: i64) -> Vec<ChatMessage> {
-    let base = chrono::Utc::now().timestamp_millis() - 100_000;
+    let base = support::today_minus(100_000);
     let mut messages: Vec<ChatMessage> = (0..count)
         .map(|i| message(ROOM, true, "bob", &format!("old line {i}"), base + i * 10))
         .collect();
@@ -471,7 +471,7 @@ fn a_chat_loads_older_from_the_store_then_the_archive() {
     use loquat::ui::chat;
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let store = Store::open_temporary().expect("store");
-    let base = chrono::Utc::now().timestamp_millis() - 100_000;
+    let base = support::today_minus(100_000);
     let stored: Vec<ChatMessage> = (0..60)
         .map(|i| {
             let mut m = message(BOB, false, "bob", &format!("chat line {i}"), base + i * 10);
@@ -637,7 +637,7 @@ fn room_private_messages_come_back_from_the_store_page_by_page() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let store = Store::open_temporary().expect("store");
     stored_room(&store, 1);
-    let base = chrono::Utc::now().timestamp_millis() - 50_000;
+    let base = support::today_minus(50_000);
     let privates: Vec<ChatMessage> = (0..60)
         .map(|i| {
             let mut m = message(ROOM, true, "bob", &format!("pm {i}"), base + i * 10);

@@ -720,7 +720,7 @@ fn modern_shots(dir: &std::path::Path, size: iced::Size, previews: &Previews) {
     use loquat::ui::timeline::actions::Action;
     let account = Account::new(jid("alice@example.org"));
     let bob = jid("bob@example.org");
-    let start = chrono::Utc::now().timestamp_millis() - 1_800_000;
+    let start = support::today_minus(1_800_000);
     let message = |direction: Direction, body: &str, minute: i64| {
         let id = LocalMessageId::generate();
         ChatMessage {
