@@ -194,6 +194,29 @@ fn a_result_far_back_is_loaded_and_highlighted() {
     assert!(chat.messages().iter().any(|m| m.id == old.id));
 }
 
+/// The session says the account joined `room` as alice.
+fn join(rt: &tokio::runtime::Runtime, app: &mut App, room: &xmpp_parsers::jid::BareJid) {
+    use loquat::session::rooms::RoomUpdate;
+    use loquat::session::{Update, UpdateKind};
+    for kind in [
+        UpdateKind::Room(RoomUpdate::Joining {
+            room: room.clone(),
+            nick: "alice".into(),
+        }),
+        UpdateKind::Room(RoomUpdate::Joined {
+            room: room.clone(),
+            nick: "alice".into(),
+            occupants: Vec::new(),
+        }),
+    ] {
+        let task = app.update(Message::Session(Update {
+            account: account().id,
+            kind,
+        }));
+        run(rt, app, task);
+    }
+}
+
 fn shortcut(rt: &tokio::runtime::Runtime, app: &mut App, action: Action) {
     let task = app.update(Message::Desk(DeskMessage::Shortcut(action)));
     run(rt, app, task);
@@ -367,7 +390,6 @@ fn results_name_their_account_and_follow_the_account_filter() {
 /// "Jump to the newest" goes back to the newest end.
 #[test]
 fn a_room_result_opens_the_room_at_the_message() {
-    use loquat::session::rooms::RoomUpdate;
     use loquat::session::{Update, UpdateKind};
     use loquat::ui::room::joined::Line;
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -391,23 +413,7 @@ fn a_room_result_opens_the_room_at_the_message() {
     }
     let target = history[1_000].clone();
     let mut app = start_with(&rt, Lang::En, &store, &history);
-    for kind in [
-        UpdateKind::Room(RoomUpdate::Joining {
-            room: room.clone(),
-            nick: "alice".into(),
-        }),
-        UpdateKind::Room(RoomUpdate::Joined {
-            room: room.clone(),
-            nick: "alice".into(),
-            occupants: Vec::new(),
-        }),
-    ] {
-        let task = app.update(Message::Session(Update {
-            account: account().id,
-            kind,
-        }));
-        run(&rt, &mut app, task);
-    }
+    join(&rt, &mut app, &room);
     let bodies = |app: &App| -> Vec<String> {
         app.shown_room()
             .unwrap()
@@ -571,8 +577,6 @@ fn a_result_thousands_back_opens_with_the_messages_around_it() {
 /// stored pages read back until it is there, the match marked.
 #[test]
 fn a_private_chat_result_opens_the_private_chat_at_the_message() {
-    use loquat::session::rooms::RoomUpdate;
-    use loquat::session::{Update, UpdateKind};
     let rt = tokio::runtime::Runtime::new().unwrap();
     let store = Store::open_temporary().unwrap();
     let room = jid("tea@conference.example.org");
@@ -595,23 +599,7 @@ fn a_private_chat_result_opens_the_private_chat_at_the_message() {
     }
     let target = history[0].clone();
     let mut app = start_with(&rt, Lang::En, &store, &history);
-    for kind in [
-        UpdateKind::Room(RoomUpdate::Joining {
-            room: room.clone(),
-            nick: "alice".into(),
-        }),
-        UpdateKind::Room(RoomUpdate::Joined {
-            room: room.clone(),
-            nick: "alice".into(),
-            occupants: Vec::new(),
-        }),
-    ] {
-        let task = app.update(Message::Session(Update {
-            account: account().id,
-            kind,
-        }));
-        run(&rt, &mut app, task);
-    }
+    join(&rt, &mut app, &room);
     search(&rt, &mut app, "recipe");
     assert!(shows(&app, "1 found, newest first"));
     let task = app.update(Message::Search(SearchMessage::Open(0)));
