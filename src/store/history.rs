@@ -233,6 +233,8 @@ impl Store {
         let mut moved: Vec<Option<IVec>> = vec![None; prepared.len()];
         let meanwhile = order.as_deref().and_then(|o| o.meanwhile());
         let mut seen: HashSet<&[u8]> = HashSet::new();
+        // Second copies that move only if their new place is older than their old one.
+        let mut tentative: HashSet<usize> = HashSet::new();
         // Per conversation, in first-seen order: members and their stored keys.
         let mut groups: Vec<Group<'_>> = Vec::new();
         for (i, p) in prepared.iter().enumerate() {
@@ -259,16 +261,23 @@ impl Store {
             }
             // Found by its origin id under another archive id: a second copy (stored from
             // the other copy, live or from a page). Where it is says nothing about where
-            // this copy is, so it is no anchor; it stays at its first place.
+            // this copy is, so it is no anchor. Walking forward it stays: the stored copy
+            // came first. Walking backward this copy may be the archive's first (the
+            // stored one then came from a newer page of an earlier walk): it moves here
+            // if here is older than where it is, which is checked once placed.
             let other_copy = order.is_some()
                 && !by_this_walk
                 && stored
                     .as_deref()
                     .is_some_and(|k| self.stored_under_another_id(k, p.msg));
-            if other_copy {
+            let backward = order.as_deref().is_some_and(PageOrder::backward);
+            if other_copy && !backward {
                 continue;
             }
-            if let (Some(k), true) = (&stored, by_this_walk) {
+            if other_copy {
+                tentative.insert(i);
+            }
+            if let (Some(k), true) = (&stored, by_this_walk || other_copy) {
                 if let Some(slot) = moved.get_mut(i) {
                     *slot = Some(IVec::from(k.as_slice()));
                 }
@@ -311,6 +320,24 @@ impl Store {
                     }
                     if let Some(slot) = keys_out.get_mut(*i) {
                         *slot = Some(IVec::from(keys::history(prefix, pos, seq)));
+                    }
+                }
+            }
+            // A second copy whose stored place is older than the one this page gives it
+            // stays where it is.
+            for i in members.iter().filter(|i| tentative.contains(i)) {
+                let newer = match (keys_out.get(*i), moved.get(*i)) {
+                    (Some(Some(to)), Some(Some(from))) => {
+                        order::position(to) >= order::position(from)
+                    }
+                    _ => false,
+                };
+                if newer {
+                    if let Some(slot) = keys_out.get_mut(*i) {
+                        *slot = None;
+                    }
+                    if let Some(slot) = moved.get_mut(*i) {
+                        *slot = None;
                     }
                 }
             }

@@ -18,8 +18,11 @@
 //!    meanwhile stay after it; a catch-up that a kill cut short continues, in each
 //!    conversation, where its pages ended: [`Store::page_order_continuing`]), and walking
 //!    backward, before what is stored that is not older than it. A message an archive
-//!    holds twice (sent again after a fault, under a second archive id) keeps its first
-//!    place, whichever way the walk reads.
+//!    holds twice (sent again after a fault, under a second archive id) goes where the
+//!    archive first holds it, whichever way and in how many walks it is read: walking
+//!    backward, a copy found in an older page moves the message there when it was
+//!    stored further down (from a newer page); the device that received it live has it
+//!    there already.
 //!
 //! 3. **Where it was written for what this device wrote.** Our own message is stored
 //!    when the user writes it (rule 1), and may reach the server much later (written

@@ -433,6 +433,39 @@ fn a_message_the_archive_holds_twice_keeps_its_first_place_both_ways() {
 }
 
 #[test]
+fn a_message_the_archive_holds_twice_keeps_its_first_place_across_backward_walks() {
+    // Archive: 1 2 3 4 5 6 2' 7. A new device reads its newest page (5 6 2' 7) in one
+    // walk, and the older one (1 2 3 4) in a later walk (the history fill resumed): 2
+    // goes where the archive first has it, as on the device that received it live.
+    let store = Store::open_temporary().unwrap();
+    let mut walk = store.page_order(true).unwrap();
+    store
+        .insert_page(
+            &[first_copy(5), first_copy(6), again(2), first_copy(7)],
+            &mut walk,
+            false,
+        )
+        .unwrap();
+    let mut later = store.page_order(true).unwrap();
+    store
+        .insert_page(
+            &[first_copy(1), first_copy(2), first_copy(3), first_copy(4)],
+            &mut later,
+            false,
+        )
+        .unwrap();
+    assert_eq!(stored_bodies(&store), bodies(1..=7));
+    // Received live first, the later copy read walking backward changes nothing.
+    let live = Store::open_temporary().unwrap();
+    live.insert_messages(&[first_copy(1), first_copy(2), first_copy(3)])
+        .unwrap();
+    let mut walk = live.page_order(true).unwrap();
+    live.insert_page(&[first_copy(3), again(2), first_copy(4)], &mut walk, false)
+        .unwrap();
+    assert_eq!(stored_bodies(&live), bodies(1..=4));
+}
+
+#[test]
 fn a_catch_up_cut_short_continues_where_its_pages_ended() {
     // Run 1: the catch-up stores 1..=2, then 5 and 6 arrive live ahead of it, and the
     // app is killed. Run 2 catches up from there: 3 and 4 in a page of their own.
