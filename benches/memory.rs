@@ -118,7 +118,41 @@ struct Figures {
 /// Starts the app on `data` and waits until it used no CPU for 3 s (at least 5 s after
 /// the start, at most 180 s); then reads its memory and stops it.
 fn run_app(bin: &Path, display: &str, data: &Path, env: &[(&str, &str)]) -> Result<Figures, Error> {
+    run_app_traced(bin, display, data, env, None)
+}
+
+/// [`run_app`], with `heaptrack`: the app runs with heaptrack's preload library, writing
+/// its record to that file, and is killed (not asked to quit) once measured, so what
+/// heaptrack reports as "leaked" is what was live at the measurement.
+fn run_app_traced(
+    bin: &Path,
+    display: &str,
+    data: &Path,
+    env: &[(&str, &str)],
+    heaptrack: Option<&Path>,
+) -> Result<Figures, Error> {
     let mut command = Process::new(bin);
+    let mut interpreter = None;
+    if let Some(out) = heaptrack {
+        let fifo = data.with_extension("heaptrack-fifo");
+        let _ = std::fs::remove_file(&fifo);
+        if !Process::new("mkfifo").arg(&fifo).status()?.success() {
+            return Err("mkfifo failed".into());
+        }
+        interpreter = Some(
+            Process::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "/usr/lib/heaptrack/libexec/heaptrack_interpret < '{}' | zstd -q -c > '{}'",
+                    fifo.display(),
+                    out.display()
+                ))
+                .spawn()?,
+        );
+        command
+            .env("LD_PRELOAD", "/usr/lib/heaptrack/libheaptrack_preload.so")
+            .env("DUMP_HEAPTRACK_OUTPUT", &fifo);
+    }
     command
         .env("DISPLAY", display)
         .env("LOQUAT_DATA_DIR", data)
@@ -164,15 +198,24 @@ fn run_app(bin: &Path, display: &str, data: &Path, env: &[(&str, &str)]) -> Resu
         .map(|(name, mib)| format!("{name} {mib:.1}"))
         .collect();
     println!("    PSS by mapping (MiB): {}", parts.join(", "));
-    // Everything stored was flushed already (the store's durability rule).
+    // Everything stored was flushed already (the store's durability rule). Traced, the
+    // app is killed at once: heaptrack's "leaked" is then what was live here.
+    let signal = if interpreter.is_some() {
+        libc::SIGKILL
+    } else {
+        libc::SIGTERM
+    };
     // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    unsafe { libc::kill(pid as i32, signal) };
     let deadline = Instant::now() + Duration::from_secs(10);
     while child.try_wait()?.is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = child.kill();
     let _ = child.wait();
+    if let Some(mut interpreter) = interpreter {
+        let _ = interpreter.wait();
+    }
     Ok(Figures {
         quiet_after,
         pss,
@@ -387,6 +430,18 @@ fn main() -> Result<(), Error> {
             &[("MALLOC_ARENA_MAX", "1")],
         ));
     }
+    // LOQUAT_BENCH_HEAPTRACK=FILE: the default run once more under heaptrack (Debian's
+    // `heaptrack`), killed when measured: `heaptrack_print FILE` then lists what was
+    // live by call stack ("MOST MEMORY LEAKED"). Its figures are heaptrack's, not the app's.
+    let heaptrack = std::env::var_os("LOQUAT_BENCH_HEAPTRACK").map(PathBuf::from);
+    if heaptrack.is_some() {
+        variants.push((
+            "heaptrack",
+            "default page cache, under heaptrack".into(),
+            &bin,
+            &[],
+        ));
+    }
     // LOQUAT_BENCH_BEFORE_BIN: an older build measured in the same run.
     let before = std::env::var_os("LOQUAT_BENCH_BEFORE_BIN").map(PathBuf::from);
     if let Some(before) = &before {
@@ -399,6 +454,10 @@ fn main() -> Result<(), Error> {
                 &[],
             ),
         );
+    }
+    // LOQUAT_BENCH_ONLY=default,heaptrack: only those runs (names as in the list above).
+    if let Ok(only) = std::env::var("LOQUAT_BENCH_ONLY") {
+        variants.retain(|(dir, ..)| only.split(',').any(|o| o == *dir));
     }
     for (dir, label, bin, env) in variants {
         let data = work.path().join(dir);
@@ -418,7 +477,8 @@ fn main() -> Result<(), Error> {
             drop(db);
             std::thread::sleep(Duration::from_millis(500));
         }
-        let f = run_app(bin, &xvfb.display, &data, env)?;
+        let traced = heaptrack.as_deref().filter(|_| dir == "heaptrack");
+        let f = run_app_traced(bin, &xvfb.display, &data, env, traced)?;
         std::thread::sleep(Duration::from_millis(500));
         // Before this build opens (and migrates) it.
         let bytes = dir_size(&data.join("db"));

@@ -284,6 +284,9 @@ struct Subject {
     program: PathBuf,
     /// Loquat's data folder to copy fresh for each run (`None`: an empty one).
     data: Option<PathBuf>,
+    /// Use `data` itself, not a copy (the scale case: gigabytes; each run then starts
+    /// on the folder the previous run left, as a person's next start does).
+    in_place: bool,
     env: Vec<(&'static str, String)>,
     loquat: bool,
 }
@@ -337,8 +340,9 @@ fn unix_us() -> u128 {
 
 fn run_once(subject: &Subject, display: &str, idle: Duration) -> Result<Run, Error> {
     let work = tempfile::tempdir()?;
-    let data = work.path().join("data");
+    let mut data = work.path().join("data");
     match &subject.data {
+        Some(prepared) if subject.in_place => data = prepared.clone(),
         Some(prepared) => copy_dir(prepared, &data)?,
         None => std::fs::create_dir_all(&data)?,
     }
@@ -430,9 +434,70 @@ fn run_once(subject: &Subject, display: &str, idle: Duration) -> Result<Run, Err
     let cpu_idle = cpu_secs(pid).ok_or("no /proc/PID/stat")? - cpu_10s;
     run.idle_pct = cpu_idle / idle_start.elapsed().as_secs_f64() * 100.0;
     (run.pss, run.rss, run.uss, run.cpu_10s) = (pss, rss, uss, cpu_10s);
+    if subject.in_place {
+        // The folder is used again: quit through the app's own path, not a crash.
+        stop(&mut child);
+    }
     let _ = child.kill();
     let _ = child.wait();
     Ok(run)
+}
+
+/// Asks the app to quit (SIGTERM, its quit path) and waits up to 10 s for it.
+fn stop(child: &mut std::process::Child) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A first start on an in-place folder, not measured: the app builds its search index
+/// of the generated history (there is none yet) and settles. Waits until it used no CPU
+/// for 3 s (at most 10 minutes), then quits it.
+fn warm_up(subject: &Subject, display: &str) -> Result<f64, Error> {
+    let Some(data) = &subject.data else {
+        return Ok(0.0);
+    };
+    let mut child = Command::new(&subject.program)
+        .env("DISPLAY", display)
+        .env("LOQUAT_DATA_DIR", data)
+        .env_remove("ICED_BACKEND")
+        .env_remove("WAYLAND_DISPLAY")
+        .envs(subject.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let started = Instant::now();
+    let mut samples: Vec<(Instant, f64)> = Vec::new();
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = Instant::now();
+        let Some(cpu) = cpu_secs(child.id()) else {
+            break;
+        };
+        samples.push((now, cpu));
+        let window = samples
+            .iter()
+            .rev()
+            .find(|(t, _)| now.duration_since(*t) >= Duration::from_secs(3));
+        if let Some((_, before)) = window
+            && started.elapsed() >= Duration::from_secs(5)
+            && cpu - before < 0.015
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            break;
+        }
+    }
+    let settled = started.elapsed().as_secs_f64() - 3.0;
+    stop(&mut child);
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(settled)
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -498,6 +563,7 @@ fn main() -> Result<(), Error> {
             name: "Loquat, inbox (tiny-skia)",
             program: loquat.clone(),
             data: Some(inbox.clone()),
+            in_place: false,
             env: Vec::new(),
             loquat: true,
         },
@@ -505,6 +571,7 @@ fn main() -> Result<(), Error> {
             name: "Loquat, no account (tiny-skia)",
             program: loquat.clone(),
             data: None,
+            in_place: false,
             env: Vec::new(),
             loquat: true,
         },
@@ -512,6 +579,7 @@ fn main() -> Result<(), Error> {
             name: "Loquat, inbox (wgpu)",
             program: loquat.clone(),
             data: Some(inbox.clone()),
+            in_place: false,
             env: vec![("LOQUAT_RENDERER", "gpu".into())],
             loquat: true,
         },
@@ -523,6 +591,7 @@ fn main() -> Result<(), Error> {
                 name: "Loquat, scale case (tiny-skia)",
                 program: loquat.clone(),
                 data: Some(scale.clone()),
+                in_place: true,
                 env: Vec::new(),
                 loquat: true,
             },
@@ -537,6 +606,7 @@ fn main() -> Result<(), Error> {
                 name,
                 program: path,
                 data: None,
+                in_place: false,
                 env: Vec::new(),
                 loquat: false,
             }),
@@ -550,6 +620,13 @@ fn main() -> Result<(), Error> {
         xvfb.display,
         idle.as_secs()
     );
+    for subject in subjects.iter().filter(|s| s.in_place) {
+        let settled = warm_up(subject, &xvfb.display)?;
+        println!(
+            "  {}: first start (search index built from the store), settled after {settled:.0} s",
+            subject.name
+        );
+    }
     let mut results: Vec<Vec<Run>> = vec![Vec::new(); subjects.len()];
     for round in 0..runs {
         for (subject, out) in subjects.iter().zip(results.iter_mut()) {
