@@ -13,6 +13,11 @@
 //! The 100 kB message is once 1,000 lines of 100 characters, once one "word" of
 //! 100,000 digits without a space or a line break (broken anywhere).
 //!
+//! Then issue #21's scroll-back: a chat with 10,000 stored messages, opened at its
+//! newest and scrolled back to its first (2,000 px a frame), the older pages read from
+//! the store as the list reaches its top; frame times by how much is loaded (the store
+//! reads run on tokio's blocking pool, as in the app, outside the frame's time).
+//!
 //! Each frame is what the iced runtime does while the reader scrolls: a mouse wheel
 //! event over the message list (3 lines up for 10 frames, then down for 10), the
 //! messages it produced through `App::update`, the view built and laid out again, drawn
@@ -347,6 +352,194 @@ fn main() -> Result<(), Error> {
     }
     if scrolled == 0 {
         return Err("the wheel events did not scroll the list".into());
+    }
+    let total = if real_run { 10_000 } else { 120 };
+    scroll_back(total)?;
+    Ok(())
+}
+
+/// Runs what a task of the app does (a store read on tokio's blocking pool), feeds the
+/// messages it produces back into the app, and the tasks those return, as the runtime
+/// would (a few rounds at most).
+fn run_task(rt: &tokio::runtime::Runtime, app: &mut App, task: iced::Task<Message>) {
+    let mut tasks = vec![task];
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        for task in tasks.drain(..) {
+            let Some(stream) = iced_runtime::task::into_stream(task) else {
+                continue;
+            };
+            // Until the task ends or has nothing for a moment (some never end: timers).
+            let actions = rt.block_on(async move {
+                let mut stream = stream;
+                let mut out = Vec::new();
+                while let Ok(Some(action)) = tokio::time::timeout(
+                    Duration::from_millis(300),
+                    futures::StreamExt::next(&mut stream),
+                )
+                .await
+                {
+                    out.push(action);
+                }
+                out
+            });
+            for action in actions {
+                if let iced_runtime::Action::Output(message) = action {
+                    next.push(app.update(message));
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        tasks = next;
+    }
+}
+
+/// Issue #21's scale case: a chat with `total` stored messages, opened at its newest and
+/// scrolled back to its first with the wheel (2,000 px a frame), the older pages read from
+/// the store as the list reaches its top. Prints the frame time as more are loaded.
+fn scroll_back(total: usize) -> Result<(), Error> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let store = loquat::store::Store::open(&dir.path().join("db"))?;
+    let account = Account::new(BareJid::new("alice@example.org")?);
+    let id = account.id.clone();
+    let peer = BareJid::new("bob@example.org")?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let msgs: Vec<ChatMessage> = (0..total)
+        .map(|i| ChatMessage {
+            id: LocalMessageId::generate(),
+            account: id.clone(),
+            conversation: loquat::ids::ConversationId::Chat(peer.clone()),
+            direction: if i % 3 == 0 {
+                Direction::Outgoing
+            } else {
+                Direction::Incoming
+            },
+            sender: String::new(),
+            body: ordinary(i),
+            timestamp_ms: now - (total - i) as i64 * 60_000,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: Some(format!("s{i}")),
+            delivery: Delivery::Delivered,
+            attachment: None,
+            truncated: false,
+            extras: Default::default(),
+        })
+        .collect();
+    for chunk in msgs.chunks(5_000) {
+        store.insert_old_messages(chunk)?;
+    }
+    store.save_account(&account)?;
+    let mut app = App::from_startup(
+        loquat::ui::i18n::Lang::En,
+        Startup {
+            store: Some(store),
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    let (tx, _commands) = tokio::sync::mpsc::unbounded_channel();
+    let _ = app.update(Message::Session(Update {
+        account: id.clone(),
+        kind: UpdateKind::Ready(Handle::new(tx)),
+    }));
+    let task = app.update(Message::Desktop(loquat::ui::desktop::Event::Open {
+        account: id,
+        peer,
+        room: false,
+    }));
+    run_task(&rt, &mut app, task);
+    let renderer = futures::executor::block_on(<iced::Renderer as Headless>::new(
+        iced::Font::DEFAULT,
+        iced::Pixels(16.0),
+        Some("tiny-skia"),
+    ))
+    .ok_or("no tiny-skia renderer")?;
+    let mut screen = Screen {
+        app,
+        renderer,
+        cache: None,
+        account: AccountId("unused".into()),
+        peer: BareJid::new("unused@example.org")?,
+        _commands: tokio::sync::mpsc::unbounded_channel().1,
+    };
+    screen.frame(&[]);
+    let wheel = iced::Event::Mouse(mouse::Event::WheelScrolled {
+        delta: mouse::ScrollDelta::Pixels { x: 0.0, y: 2_000.0 },
+    });
+    // Frame times while 0-10 %, ..., 90-100 % of the history is loaded.
+    let mut bands: Vec<(Duration, Duration, usize)> = vec![(Duration::ZERO, Duration::ZERO, 0); 10];
+    let mut loaded = screen.app.open_chat().map_or(0, |c| c.messages().len());
+    let mut frames = 0;
+    while loaded < total && frames < total {
+        let cursor = mouse::Cursor::Available(OVER_LIST);
+        let t = Instant::now();
+        // The frame, with the store reads its messages ask for run as the runtime would.
+        let mut ui = build(
+            &screen.app,
+            &mut screen.renderer,
+            screen.cache.take().unwrap_or_default(),
+        );
+        let mut produced = Vec::new();
+        let _ = ui.update(
+            std::slice::from_ref(&wheel),
+            cursor,
+            &mut screen.renderer,
+            &mut clipboard::Null,
+            &mut produced,
+        );
+        let cache = ui.into_cache();
+        // The store reads run off the UI thread in the app, and what they bring is
+        // drawn in the next frame: not part of this frame's time.
+        let mut off_frame = Duration::ZERO;
+        for message in produced {
+            let task = screen.app.update(message);
+            let t = Instant::now();
+            run_task(&rt, &mut screen.app, task);
+            off_frame += t.elapsed();
+        }
+        let mut ui = build(&screen.app, &mut screen.renderer, cache);
+        ui.draw(
+            &mut screen.renderer,
+            &screen.app.theme().unwrap_or(iced::Theme::Light),
+            &iced_runtime::core::renderer::Style::default(),
+            cursor,
+        );
+        screen.cache = Some(ui.into_cache());
+        std::hint::black_box(screen.renderer.screenshot(
+            iced::Size::new(WINDOW.width as u32, WINDOW.height as u32),
+            1.0,
+            iced::Color::WHITE,
+        ));
+        let took = t.elapsed().saturating_sub(off_frame);
+        let band = (loaded * 10 / total.max(1)).min(9);
+        if let Some(b) = bands.get_mut(band) {
+            b.0 += took;
+            b.1 = b.1.max(took);
+            b.2 += 1;
+        }
+        loaded = screen.app.open_chat().map_or(0, |c| c.messages().len());
+        frames += 1;
+    }
+    println!(
+        "  scrolling back through {total} stored messages ({frames} frames of 2,000 px, {loaded} loaded at the end):"
+    );
+    for (i, (sum, slowest, n)) in bands.iter().enumerate() {
+        if *n > 0 {
+            println!(
+                "    with {:>5}-{:>5} loaded: {:>7.2} ms a frame on average, slowest {:.2} ms ({n} frames)",
+                i * total / 10,
+                (i + 1) * total / 10,
+                ms(*sum / *n as u32),
+                ms(*slowest)
+            );
+        }
     }
     Ok(())
 }
