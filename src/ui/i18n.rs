@@ -332,6 +332,7 @@ texts! {
     OmemoAltered => "it was altered on the way", "消息在传输途中被篡改";
     OmemoUntrustedIdentity => "the sender's device changed its identity key", "发送方设备的身份密钥已更改";
     OmemoDamaged => "it is damaged", "消息已损坏";
+    OmemoUnknownSender => "the room did not say who sent it", "聊天室没有告知发送者是谁";
     LockEncrypted => "Encrypted", "已加密";
     LockNotEncrypted => "Not encrypted", "未加密";
     LockChecking => "Encryption…", "加密…";
