@@ -127,6 +127,11 @@ pub fn rewrite(
     own: &BareJid,
     mut decrypt: impl FnMut(&BareJid, &Element) -> Result<Decrypted, OmemoError>,
 ) -> Option<Found> {
+    // A room's message names the room, not its sender: `rooms::rewrite` reads those (a
+    // session must never be bound to a room's address).
+    if message.type_ == xmpp_parsers::message::MessageType::Groupchat {
+        return None;
+    }
     if let Some(i) = message.payloads.iter().position(is_encrypted) {
         let sender = message.from.as_ref()?.to_bare();
         let encrypted = message.payloads.remove(i);

@@ -174,8 +174,8 @@ fn origin_id(message: &Element) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Decrypts the OMEMO payload of a groupchat message from one of our rooms (`is_room`),
-/// live (`from` = room/nick) or a result of the room's archive (`from` = the room), and
+/// Decrypts the OMEMO payload of a groupchat message, live (`from` = room/nick), or a
+/// result of the archive of one of our rooms (`is_room`; `from` = the room), and
 /// puts the text (or the undecryptable marker) in place of its body. The sender's real
 /// address is the archive's `<item jid>` or else `occupant(room, nick)` (live: the
 /// occupant's presence). `None` when this is not a room's OMEMO message.
@@ -187,9 +187,8 @@ pub fn rewrite(
 ) -> Option<RoomFound> {
     let from = message.from.clone()?;
     let room = from.to_bare();
-    if !is_room(&room) {
-        return None;
-    }
+    // Live: every groupchat message (one from a room we are not in has no known sender);
+    // archive results only from our rooms.
     if message.type_ == MessageType::Groupchat
         && let Some(i) = message.payloads.iter().position(is_encrypted)
     {
@@ -218,7 +217,7 @@ pub fn rewrite(
             result,
         });
     }
-    if from.resource().is_some() {
+    if from.resource().is_some() || !is_room(&room) {
         return None;
     }
     let inner = message

@@ -165,10 +165,22 @@ fn an_archived_room_message_uses_the_item_jid_and_unknown_senders_are_reported()
 }
 
 #[test]
-fn messages_not_from_our_rooms_are_left_alone() {
+fn archives_not_of_our_rooms_are_left_alone_and_chat_decryption_skips_rooms() {
+    let archived = format!(
+        "<message xmlns='jabber:client' from='r@muc.x'>\
+         <result xmlns='urn:xmpp:mam:2' id='s1' queryid='q'>\
+         <forwarded xmlns='urn:xmpp:forward:0'>\
+         <message xmlns='jabber:client' type='groupchat' from='r@muc.x/bob'>{ENC}</message>\
+         </forwarded></result></message>"
+    );
+    let mut m = message(&archived);
+    assert!(rewrite(&mut m, |_| false, |_, _| None, |_| unreachable!()).is_none());
+    // A live room message never goes to the chat decryption (its `from` is the room,
+    // not the sender: a session must not be bound to it).
     let mut m = message(&format!(
         "<message xmlns='jabber:client' type='groupchat' from='r@muc.x/bob'>{ENC}</message>"
     ));
-    assert!(rewrite(&mut m, |_| false, |_, _| None, |_| unreachable!()).is_none());
+    let own = jid("me@x");
+    assert!(super::super::rewrite(&mut m, &own, |_, _| unreachable!()).is_none());
     assert!(m.payloads.iter().any(is_encrypted));
 }
