@@ -165,6 +165,25 @@ async fn a_private_room_is_encrypted_both_ways_and_its_archive_reads_after_a_res
     delivered(&mut u, &id).await;
     let mine = store.find_message(&account, &id).unwrap().unwrap();
     assert_eq!(mine.body, "from Loquat, encrypted");
+
+    // A file in the encrypted room: encrypted before upload, its `aesgcm://` link in an
+    // OMEMO message the peer decrypts, downloads and checks.
+    let (bytes, hash) = super::files::content(50_000, 3);
+    let path = dir.path().join("plan.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let sent = loquat::transfer::send_file_encrypted(
+        h.clone(),
+        super::files::client(&server),
+        loquat::transfer::Recipient::Room(room.clone()),
+        path,
+    )
+    .finish()
+    .await;
+    assert!(sent.is_ok(), "{sent:?}");
+    let link = peer.room_received(40).expect("the peer decrypts the link");
+    assert!(link.starts_with("aesgcm://"), "{link}");
+    let file: serde_json::Value = serde_json::from_str(&peer.expect("FILE", 30)).unwrap();
+    assert_eq!(file["sha256"], hash.as_str(), "{file}");
     stop(u, h).await;
 
     // Sent while Loquat is away: the room archive has it, encrypted to Loquat's device.
@@ -190,6 +209,10 @@ async fn a_private_room_is_encrypted_both_ways_and_its_archive_reads_after_a_res
         );
         assert!(undecryptable(b).is_none(), "{bodies:?}");
     }
+    assert!(
+        bodies.iter().any(|b| b.starts_with("aesgcm://")),
+        "the shared file: {bodies:?}"
+    );
     for text in [
         "hello the private room",
         "from Loquat, encrypted",

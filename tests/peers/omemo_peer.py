@@ -30,7 +30,8 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
     quit          sign out and exit 0
 
 Group chat messages from others in a room we made are printed as `ROOM-DECRYPTED
-{"body": ...}`, `ROOM-UNDECRYPTABLE {"error": ...}` or `ROOM-PLAIN {"body": ...}`.
+{"body": ...}` (an `aesgcm://` link is then fetched as in a chat: `FILE ...`),
+`ROOM-UNDECRYPTABLE {"error": ...}` or `ROOM-PLAIN {"body": ...}`.
 
 Every message from --other is printed as `DECRYPTED {"body": ..., "device": ...}` when
 it decrypts (`KEYTRANSPORT {"device": ...}` when it has no body: a key transport message), or `UNDECRYPTABLE {"error": ...}` when it does not (the error's class and
@@ -324,6 +325,8 @@ class Peer(slixmpp.ClientXMPP):
         try:
             decrypted, _device = await xep_0384.decrypt_message(msg)
             say("ROOM-DECRYPTED", json.dumps({"body": decrypted["body"]}))
+            if decrypted["body"].startswith("aesgcm://"):
+                await self.fetch_file(decrypted["body"])
         except Exception as e:
             say("ROOM-UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
