@@ -31,6 +31,14 @@ impl Peer {
         self.expect("ROOM-READY", 40);
     }
 
+    /// Has the peer configure `room` again (as `make_room`).
+    fn configure_room(&mut self, room: &BareJid, private: bool) {
+        let kind = if private { "private" } else { "open" };
+        writeln!(self.stdin, "configure {room} {kind}").unwrap();
+        self.stdin.flush().unwrap();
+        self.expect("ROOM-READY", 40);
+    }
+
     /// Has the peer encrypt `text` to the room's members and send it there.
     fn send_room(&mut self, room: &BareJid, text: &str) {
         writeln!(self.stdin, "send-room {room} {text}").unwrap();
@@ -257,5 +265,50 @@ async fn an_open_room_is_not_encrypted_and_says_why() {
         Err("plain: plain in the open room".to_owned())
     );
     delivered(&mut u, &id).await;
+    stop(u, h).await;
+}
+
+/// The owner makes a private room open while Loquat is in it: the room says its
+/// configuration changed (status 104), Loquat asks it again what it is, the lock says it
+/// is not private any more, and what Loquat sends next goes in plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_made_open_is_asked_again_and_no_longer_encrypted() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-c-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-c-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-change".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let room = fresh_room("omemo-change");
+
+    let (mut u, h, _) = online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    let (mut peer, _) = Peer::start(&server, &bob, &bob_pw, &alice);
+    peer.devices(1);
+    peer.make_room(&room, true);
+    join(&h, &room, "alice", None);
+    joined(&mut u, &room).await;
+    let report = room_report(&mut u, &h, &room).await;
+    assert_eq!(report.room.unwrap().private, Some(true));
+    send(&h, &room, "while private");
+    assert_eq!(peer.room_received(40), Ok("while private".to_owned()));
+
+    peer.configure_room(&room, false);
+    wait_for(
+        &mut u,
+        30,
+        "the room is not private any more",
+        |k| match k {
+            UpdateKind::Omemo(r)
+                if r.peer == room && r.room.as_ref().is_some_and(|s| s.private == Some(false)) =>
+            {
+                Some(())
+            }
+            _ => None,
+        },
+    )
+    .await;
+    send(&h, &room, "now open");
+    assert_eq!(peer.room_received(40), Err("plain: now open".to_owned()));
     stop(u, h).await;
 }

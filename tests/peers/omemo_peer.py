@@ -24,6 +24,9 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
                   create <room> as its owner (nick "peer"): private is members-only and
                   non-anonymous with --other made a member, open is neither; archived;
                   prints `ROOM-READY`
+    configure <room> <private|open>
+                  configure the room made before again, as make-room does; prints
+                  `ROOM-READY`
     send-room <room> <text>
                   encrypt <text> to every member and occupant of <room> (their real
                   addresses) and send it to the room; prints `SENT`
@@ -170,6 +173,9 @@ class Peer(slixmpp.ClientXMPP):
                 elif command == "make-room":
                     room, _, kind = rest.partition(" ")
                     await self.make_room(JID(room), kind == "private")
+                elif command == "configure":
+                    room, _, kind = rest.partition(" ")
+                    await self.make_room(JID(room), kind == "private", join=False)
                 elif command == "send-room":
                     room, _, text = rest.partition(" ")
                     await self.send_room(JID(room), text)
@@ -262,10 +268,11 @@ class Peer(slixmpp.ClientXMPP):
             await asyncio.sleep(0.5)
         say("FAILED", json.dumps({"error": f"only devices {ids}"}))
 
-    async def make_room(self, room, private):
+    async def make_room(self, room, private, join=True):
         try:
             muc = self["xep_0045"]
-            await muc.join_muc_wait(room, "peer", maxstanzas=0, timeout=20)
+            if join:
+                await muc.join_muc_wait(room, "peer", maxstanzas=0, timeout=20)
             form = self["xep_0004"].make_form(ftype="submit")
             form.add_field(var="FORM_TYPE", value="http://jabber.org/protocol/muc#roomconfig")
             form.add_field(var="muc#roomconfig_persistentroom", ftype="boolean", value=True)

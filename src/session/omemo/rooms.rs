@@ -187,11 +187,12 @@ pub fn rewrite(
 ) -> Option<RoomFound> {
     let from = message.from.clone()?;
     let room = from.to_bare();
-    // Live: every groupchat message (one from a room we are not in has no known sender);
-    // archive results only from our rooms.
-    if message.type_ == MessageType::Groupchat
-        && let Some(i) = message.payloads.iter().position(is_encrypted)
-    {
+    // Live: every groupchat message (one from a room we are not in has no known sender),
+    // and a private message from an occupant of one of our rooms (decrypted as its real
+    // address, never the room's); archive results only from our rooms.
+    let live =
+        message.type_ == MessageType::Groupchat || (from.resource().is_some() && is_room(&room));
+    if live && let Some(i) = message.payloads.iter().position(is_encrypted) {
         let nick = from.resource()?.to_string();
         let encrypted = message.payloads.remove(i);
         let sender = occupant(&room, &nick);

@@ -184,3 +184,34 @@ fn archives_not_of_our_rooms_are_left_alone_and_chat_decryption_skips_rooms() {
     assert!(super::super::rewrite(&mut m, &own, |_, _| unreachable!()).is_none());
     assert!(m.payloads.iter().any(is_encrypted));
 }
+
+#[test]
+fn a_private_message_from_an_occupant_is_decrypted_as_its_real_address() {
+    let mut m = message(&format!(
+        "<message xmlns='jabber:client' type='chat' from='r@muc.x/bob'>{ENC}</message>"
+    ));
+    let found = rewrite(
+        &mut m,
+        |r| *r == jid("r@muc.x"),
+        |_, nick| (nick == "bob").then(|| jid("bob@x")),
+        |s| {
+            assert_eq!(s.sender, Some(&jid("bob@x")), "never the room's address");
+            Err(OmemoError::NotForUs)
+        },
+    )
+    .unwrap();
+    assert_eq!(found.sender, Some(jid("bob@x")));
+    // From a contact (not a room): not ours to read here.
+    let mut m = message(&format!(
+        "<message xmlns='jabber:client' type='chat' from='bob@x/phone'>{ENC}</message>"
+    ));
+    assert!(
+        rewrite(
+            &mut m,
+            |r| *r == jid("r@muc.x"),
+            |_, _| None,
+            |_| unreachable!()
+        )
+        .is_none()
+    );
+}

@@ -227,6 +227,17 @@ impl Actor {
                     .push((room.clone(), message, id.clone()));
                 return None;
             }
+            // A member's bundles are still on their way: its sessions are not built.
+            Plan::Encrypt(devices)
+                if devices
+                    .iter()
+                    .any(|(j, _)| self.crypto.fetching.contains_key(j)) =>
+            {
+                self.crypto
+                    .room_held
+                    .push((room.clone(), message, id.clone()));
+                return None;
+            }
             Plan::Encrypt(devices) => devices,
         };
         let devices = match self.omemo_only_verified(room, devices).await {
