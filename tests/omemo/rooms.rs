@@ -39,6 +39,13 @@ impl Peer {
         self.expect("ROOM-READY", 40);
     }
 
+    /// Has the peer send `text` to the room with every recipient key's MAC broken.
+    fn send_room_bad_mac(&mut self, room: &BareJid, text: &str) {
+        writeln!(self.stdin, "send-room-bad-mac {room} {text}").unwrap();
+        self.stdin.flush().unwrap();
+        self.expect("SENT", 40);
+    }
+
     /// Has the peer encrypt `text` to the room's members and send it there.
     fn send_room(&mut self, room: &BareJid, text: &str) {
         writeln!(self.stdin, "send-room {room} {text}").unwrap();
@@ -311,4 +318,54 @@ async fn a_room_made_open_is_asked_again_and_no_longer_encrypted() {
     send(&h, &room, "now open");
     assert_eq!(peer.room_received(40), Err("plain: now open".to_owned()));
     stop(u, h).await;
+}
+
+/// A room message whose key fails its MAC is kept and shown as "bad MAC", never as its
+/// text or the fallback, and never dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecryptable_room_message_is_kept_with_its_reason() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-u-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-u-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-undecryptable".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let room = fresh_room("omemo-bad");
+
+    let (mut u, h, _) = online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    let (mut peer, _) = Peer::start(&server, &bob, &bob_pw, &alice);
+    peer.devices(1);
+    peer.make_room(&room, true);
+    join(&h, &room, "alice", None);
+    joined(&mut u, &room).await;
+    peer.send_room(&room, "a good one first");
+    assert_eq!(
+        incoming(&mut u, &room, "the good message").await.body,
+        "a good one first"
+    );
+    // Our answer ends the key exchange: the peer's next message is a plain Signal
+    // message, whose last bytes are its MAC (a pre-key message ends with fields the MAC
+    // does not cover).
+    send(&h, &room, "got it");
+    assert_eq!(peer.room_received(40), Ok("got it".to_owned()));
+    peer.send_room_bad_mac(&room, "must not show");
+    let m = incoming(&mut u, &room, "the altered message").await;
+    assert_eq!(
+        undecryptable(&m.body),
+        Some(loquat::session::omemo::Undecryptable::BadMac),
+        "{:?}",
+        m.body
+    );
+    stop(u, h).await;
+    let bodies: Vec<String> = stored(&store, &account, &room)
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert!(
+        !bodies
+            .iter()
+            .any(|b| b.contains("must not show") || b.contains("OMEMO encrypted")),
+        "{bodies:?}"
+    );
 }

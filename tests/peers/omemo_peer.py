@@ -30,6 +30,8 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
     send-room <room> <text>
                   encrypt <text> to every member and occupant of <room> (their real
                   addresses) and send it to the room; prints `SENT`
+    send-room-bad-mac <room> <text>
+                  like send-room, with every recipient key's MAC broken
     quit          sign out and exit 0
 
 Group chat messages from others in a room we made are printed as `ROOM-DECRYPTED
@@ -179,6 +181,9 @@ class Peer(slixmpp.ClientXMPP):
                 elif command == "send-room":
                     room, _, text = rest.partition(" ")
                     await self.send_room(JID(room), text)
+                elif command == "send-room-bad-mac":
+                    room, _, text = rest.partition(" ")
+                    await self.send_room(JID(room), text, bad_mac=True)
                 else:
                     say("FAILED", json.dumps({"error": f"unknown command {command!r}"}))
             self.result = 0
@@ -287,7 +292,7 @@ class Peer(slixmpp.ClientXMPP):
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
-    async def send_room(self, room, text):
+    async def send_room(self, room, text, bad_mac=False):
         try:
             muc = self["xep_0045"]
             xep_0384 = self["xep_0384"]
@@ -313,6 +318,11 @@ class Peer(slixmpp.ClientXMPP):
             if encrypted is None:
                 say("FAILED", json.dumps({"error": "nothing to send"}))
                 return
+            if bad_mac:
+                for key in encrypted.xml.iter("{eu.siacs.conversations.axolotl}key"):
+                    data = bytearray(base64.b64decode(key.text))
+                    data[-1] ^= 0x01
+                    key.text = base64.b64encode(bytes(data)).decode()
             encrypted.send()
             await self["xep_0199"].ping(jid=JID(self.boundjid.domain), timeout=10)
             say("SENT")
