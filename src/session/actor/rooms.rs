@@ -237,6 +237,13 @@ impl Actor {
     }
 
     /// Our nick in `room`: the one the room gave us, else the one we asked for.
+    /// `jid` is a room we are in, joining, or have bookmarked (not a contact).
+    pub(super) fn is_known_room(&self, jid: &BareJid) -> bool {
+        self.proto.rooms.get(jid).is_some()
+            || self.rooms.wanted.contains_key(jid)
+            || self.rooms.bookmarks.contains_key(jid)
+    }
+
     pub(super) fn own_nick_in(&self, room: &BareJid) -> Option<String> {
         self.proto
             .rooms

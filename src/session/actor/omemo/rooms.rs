@@ -173,6 +173,9 @@ impl Actor {
         if message.bodies.is_empty() || !self.crypto.configured() {
             return Some(Stanza::Message(message));
         }
+        // Decided again now (the outbox offers it again after a rejoin): held once more
+        // below if it still waits, never sent twice.
+        self.crypto.room_held.retain(|(_, _, i)| i != id);
         let (account, peer) = (self.account.clone(), room.clone());
         let choice = match self
             .with_store(move |s| Ok(decide::choice(s, &account, &peer)))
@@ -222,9 +225,7 @@ impl Actor {
                     return None;
                 }
                 self.omemo_room_fetch_members(room).await;
-                self.crypto
-                    .room_held
-                    .push((room.clone(), message, id.clone()));
+                self.omemo_room_hold(room, message, id);
                 return None;
             }
             // A member's bundles are still on their way: its sessions are not built.
@@ -233,9 +234,7 @@ impl Actor {
                     .iter()
                     .any(|(j, _)| self.crypto.fetching.contains_key(j)) =>
             {
-                self.crypto
-                    .room_held
-                    .push((room.clone(), message, id.clone()));
+                self.omemo_room_hold(room, message, id);
                 return None;
             }
             Plan::Encrypt(devices) => devices,
@@ -277,6 +276,16 @@ impl Actor {
                 fail("OMEMO is not available".to_owned());
                 None
             }
+        }
+    }
+
+    /// Keeps a room message until what it waits for is known (once: the room's outbox
+    /// may offer it again meanwhile).
+    fn omemo_room_hold(&mut self, room: &BareJid, message: Message, id: &LocalMessageId) {
+        if !self.crypto.room_held.iter().any(|(_, _, i)| i == id) {
+            self.crypto
+                .room_held
+                .push((room.clone(), message, id.clone()));
         }
     }
 

@@ -13,7 +13,7 @@ use xmpp_parsers::jid::BareJid;
 impl Actor {
     /// `Command::OmemoStatus`: the report now, or once the contact's devices are known.
     pub(in crate::session::actor) async fn omemo_status(&mut self, peer: BareJid) {
-        if self.proto.rooms.get(&peer).is_some() {
+        if self.is_known_room(&peer) {
             self.omemo_room_report(&peer).await;
             return;
         }
