@@ -53,18 +53,7 @@ fn room(private: Option<bool>, member_devices: &[u32]) -> Room {
 }
 
 fn texts(room: &Room, lang: Lang) -> Vec<String> {
-    let mut ui = simulator(room.view(lang));
-    let found = Arc::new(Mutex::new(Vec::new()));
-    let seen = found.clone();
-    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
-        if let Candidate::Text { content, .. } = c
-            && let Ok(mut f) = seen.lock()
-        {
-            f.push(content.to_owned());
-        }
-        None
-    });
-    std::mem::take(&mut *found.lock().unwrap())
+    texts_of(room.view(lang))
 }
 
 /// Clicks the lock and feeds the messages back; the events the room asks of the app.
@@ -180,4 +169,110 @@ fn render_room_lock_for_review() {
         let _ = std::fs::remove_file(path.with_file_name(format!("{name}-tiny-skia.png")));
         assert!(snapshot.matches_image(&path).expect("write png"));
     }
+}
+
+/// The whole app: a room joined from the join dialog gets the session's report on its
+/// lock, and the lock's panel says why the room cannot be encrypted.
+#[test]
+fn the_app_puts_the_sessions_room_report_on_the_rooms_lock() {
+    use loquat::model::Account;
+    use loquat::session::rooms::RoomUpdate;
+    use loquat::session::{Command, Handle, Update, UpdateKind};
+    use loquat::ui::app::startup::{LoadedAccount, Startup};
+    use loquat::ui::room::join;
+    use loquat::ui::{App, Message};
+    let account = Account::new(jid("alice@example.org"));
+    let id = account.id.clone();
+    let mut app = App::from_startup(
+        Lang::En,
+        Startup {
+            accounts: vec![LoadedAccount::new(account, Some("pw".into()))],
+            ..Startup::default()
+        },
+    );
+    let (tx, mut commands) = tokio::sync::mpsc::unbounded_channel();
+    let session = |app: &mut App, kind: UpdateKind| {
+        let _ = app.update(Message::Session(Update {
+            account: id.clone(),
+            kind,
+        }));
+    };
+    session(&mut app, UpdateKind::Ready(Handle::new(tx)));
+    let run = |app: &mut App, act: &dyn Fn(&mut iced_test::Simulator<'_, Message>)| {
+        let messages: Vec<Message> = {
+            let mut ui = simulator(app.view());
+            act(&mut ui);
+            ui.into_messages().collect()
+        };
+        for m in messages {
+            let _ = app.update(m);
+        }
+    };
+    run(&mut app, &|ui| {
+        drop(ui.click("+ Join a group chat").expect("join"))
+    });
+    run(&mut app, &|ui| {
+        ui.click(Id::new(join::ROOM_ID)).expect("room field");
+        ui.typewrite("tea@conference.example.org");
+        ui.click(Id::new(join::NICK_ID)).expect("nick field");
+        ui.typewrite("alice");
+        ui.click("Join").expect("Join");
+    });
+    let room = jid("tea@conference.example.org");
+    session(
+        &mut app,
+        UpdateKind::Room(RoomUpdate::Joined {
+            room: room.clone(),
+            nick: "alice".into(),
+            occupants: vec![occupant("alice", Role::Participant, Affiliation::None)],
+        }),
+    );
+    session(
+        &mut app,
+        UpdateKind::Omemo(Report {
+            peer: room.clone(),
+            available: true,
+            ours: None,
+            own_others: Vec::new(),
+            contact: None,
+            room: Some(RoomStatus {
+                private: Some(false),
+                members: 0,
+            }),
+        }),
+    );
+    let shown = texts_of(app.view());
+    assert!(shown.iter().any(|t| t == "Not private"), "{shown:?}");
+    while commands.try_recv().is_ok() {}
+    run(&mut app, &|ui| {
+        drop(ui.click(Id::new(encryption::LOCK_ID)).expect("the lock"))
+    });
+    let shown = texts_of(app.view());
+    assert!(
+        shown
+            .iter()
+            .any(|t| t.starts_with("This room is not private")),
+        "{shown:?}"
+    );
+    // The panel asked the session afresh about the room.
+    assert!(
+        std::iter::from_fn(|| commands.try_recv().ok())
+            .any(|c| matches!(c, Command::OmemoStatus { peer } if peer == room)),
+        "no fresh report asked"
+    );
+}
+
+fn texts_of<M>(view: iced::Element<'_, M>) -> Vec<String> {
+    let mut ui = simulator(view);
+    let found = Arc::new(Mutex::new(Vec::new()));
+    let seen = found.clone();
+    let _ = ui.find(move |c: Candidate<'_>| -> Option<()> {
+        if let Candidate::Text { content, .. } = c
+            && let Ok(mut f) = seen.lock()
+        {
+            f.push(content.to_owned());
+        }
+        None
+    });
+    std::mem::take(&mut *found.lock().unwrap())
 }
