@@ -51,6 +51,11 @@ pub struct RoomKeys {
     pub members: BTreeSet<BareJid>,
     /// Affiliation-list requests still out.
     pub lists_pending: usize,
+    /// The lists were asked for since we last joined (only in a room that may be
+    /// private: an open room's lists are of no use, and mostly refused).
+    pub lists_asked: bool,
+    /// We are in the room.
+    pub joined: bool,
 }
 
 impl RoomKeys {

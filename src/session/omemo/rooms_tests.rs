@@ -38,6 +38,8 @@ fn keys(private: bool, members: &[&str]) -> RoomKeys {
         private: Some(private),
         members: members.iter().map(|m| jid(m)).collect(),
         lists_pending: 0,
+        lists_asked: true,
+        joined: true,
     }
 }
 

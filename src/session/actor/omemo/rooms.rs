@@ -49,6 +49,7 @@ impl Actor {
                 "not private (no OMEMO)"
             }
         );
+        self.omemo_room_ask_lists(room).await;
         self.omemo_room_fetch_members(room).await;
         self.omemo_rooms_retry().await;
         self.omemo_room_report(room).await;
@@ -71,6 +72,21 @@ impl Actor {
             .filter_map(|o| o.real_jid.clone())
             .collect();
         keys.members.insert(self.own.clone());
+        keys.joined = true;
+        keys.lists_asked = false;
+        self.omemo_room_ask_lists(room).await;
+    }
+
+    /// Asks a joined room that may be private (not known to be open) for its
+    /// affiliation lists, once per join.
+    async fn omemo_room_ask_lists(&mut self, room: &BareJid) {
+        let Some(keys) = self.crypto.rooms.get_mut(room) else {
+            return;
+        };
+        if !keys.joined || keys.lists_asked || keys.private == Some(false) {
+            return;
+        }
+        keys.lists_asked = true;
         keys.lists_pending = MEMBERS.len();
         for a in MEMBERS {
             self.omemo_ask(
