@@ -61,6 +61,9 @@ pub enum OmemoError {
     Malformed(&'static str),
     #[error("no device to encrypt for")]
     NoRecipients,
+    /// A room message whose sender's real address the room did not give.
+    #[error("the room did not say who sent it")]
+    UnknownSender,
     #[error("{0}")]
     Xml(#[from] xml::XmlError),
 }

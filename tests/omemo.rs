@@ -22,6 +22,10 @@ mod trust;
 #[path = "omemo/files.rs"]
 mod files;
 
+/// Group chats: members-only, non-anonymous rooms.
+#[path = "omemo/rooms.rs"]
+mod rooms;
+
 use futures::StreamExt;
 use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;

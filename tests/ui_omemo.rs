@@ -164,6 +164,7 @@ fn report(bob_devices: Vec<(u32, Option<&str>, bool)>) -> Report {
                 })
                 .collect(),
         ),
+        room: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! and merging our device into the published device list. The actor's side is
 //! `actor/omemo.rs`; the crypto is `crate::omemo`.
 
+pub mod rooms;
 pub mod trust;
 
 use crate::omemo::{Decrypted, OmemoError, xml as oxml};
@@ -37,6 +38,8 @@ pub enum Undecryptable {
     Altered,
     /// The sending device's identity key changed.
     UntrustedIdentity,
+    /// A room message whose sender's real address we do not know.
+    UnknownSender,
     /// Anything else (malformed, library failure).
     Other,
 }
@@ -49,6 +52,7 @@ impl Undecryptable {
             Undecryptable::BadMac => "bad-mac",
             Undecryptable::Altered => "altered",
             Undecryptable::UntrustedIdentity => "untrusted-identity",
+            Undecryptable::UnknownSender => "unknown-sender",
             Undecryptable::Other => "other",
         }
     }
@@ -60,6 +64,7 @@ impl Undecryptable {
             OmemoError::BadMac => Undecryptable::BadMac,
             OmemoError::BadTag => Undecryptable::Altered,
             OmemoError::UntrustedIdentity => Undecryptable::UntrustedIdentity,
+            OmemoError::UnknownSender => Undecryptable::UnknownSender,
             _ => Undecryptable::Other,
         }
     }
@@ -85,6 +90,7 @@ pub fn undecryptable(body: &str) -> Option<Undecryptable> {
         "bad-mac" => Undecryptable::BadMac,
         "altered" => Undecryptable::Altered,
         "untrusted-identity" => Undecryptable::UntrustedIdentity,
+        "unknown-sender" => Undecryptable::UnknownSender,
         _ => Undecryptable::Other,
     })
 }
@@ -99,11 +105,11 @@ pub struct Found {
     pub result: Result<Decrypted, OmemoError>,
 }
 
-fn is_encrypted(e: &Element) -> bool {
+pub(crate) fn is_encrypted(e: &Element) -> bool {
     e.is("encrypted", oxml::NS)
 }
 
-fn sender_device(encrypted: &Element) -> Option<u32> {
+pub(crate) fn sender_device(encrypted: &Element) -> Option<u32> {
     encrypted
         .get_child("header", oxml::NS)?
         .attr("sid")?
@@ -121,6 +127,11 @@ pub fn rewrite(
     own: &BareJid,
     mut decrypt: impl FnMut(&BareJid, &Element) -> Result<Decrypted, OmemoError>,
 ) -> Option<Found> {
+    // A room's message names the room, not its sender: `rooms::rewrite` reads those (a
+    // session must never be bound to a room's address).
+    if message.type_ == xmpp_parsers::message::MessageType::Groupchat {
+        return None;
+    }
     if let Some(i) = message.payloads.iter().position(is_encrypted) {
         let sender = message.from.as_ref()?.to_bare();
         let encrypted = message.payloads.remove(i);
@@ -165,7 +176,7 @@ pub fn rewrite(
 }
 
 /// What goes in the body: the text, nothing for a key transport message, or the marker.
-fn body_of(result: &Result<Decrypted, OmemoError>) -> Option<String> {
+pub(crate) fn body_of(result: &Result<Decrypted, OmemoError>) -> Option<String> {
     match result {
         Ok(d) => d.body.clone(),
         Err(e) => Some(Undecryptable::from_error(e).body()),

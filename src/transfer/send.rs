@@ -194,7 +194,7 @@ pub fn send_file_to(
 pub fn send_file_encrypted(
     handle: Handle,
     client: reqwest::Client,
-    to: BareJid,
+    to: Recipient,
     path: PathBuf,
 ) -> TransferStream {
     TransferStream::spawn(move |tx| async move {
@@ -234,12 +234,18 @@ pub fn send_file_encrypted(
             size: Some(prepared.size - aesgcm::TAG as u64),
             mime: Some(guess_mime(&prepared.name).to_owned()),
         };
-        handle
-            .send(Command::SendAttachment {
-                to,
+        let id = LocalMessageId::generate();
+        let command = match to {
+            Recipient::Chat(to) => Command::SendAttachment { to, attachment, id },
+            // An encrypted room (issue #17): the session encrypts to its members.
+            Recipient::Room(room) => Command::SendRoomAttachment {
+                room,
                 attachment,
-                id: LocalMessageId::generate(),
-            })
+                id,
+            },
+        };
+        handle
+            .send(command)
             .map_err(|_| TransferError::NotConnected)?;
         Ok(None)
     })

@@ -332,6 +332,7 @@ texts! {
     OmemoAltered => "it was altered on the way", "消息在传输途中被篡改";
     OmemoUntrustedIdentity => "the sender's device changed its identity key", "发送方设备的身份密钥已更改";
     OmemoDamaged => "it is damaged", "消息已损坏";
+    OmemoUnknownSender => "the room did not say who sent it", "聊天室没有告知发送者是谁";
     LockEncrypted => "Encrypted", "已加密";
     LockNotEncrypted => "Not encrypted", "未加密";
     LockChecking => "Encryption…", "加密…";
@@ -343,6 +344,12 @@ texts! {
     EncNoDevices => "Not encrypted: {name} publishes no OMEMO device.", "未加密：{name} 没有公布 OMEMO 设备。";
     EncUnavailable => "Not encrypted: OMEMO is not available on this device (it needs the system keyring).", "未加密：此设备上无法使用 OMEMO（需要系统密钥环）。";
     EncChecking => "Looking up whether {name} uses OMEMO…", "正在查询 {name} 是否使用 OMEMO…";
+    EncRoomAuto => "Encrypted: members of this room use OMEMO, so its messages are encrypted to each member's devices.", "已加密：此聊天室的成员使用 OMEMO，因此消息会加密发送到每位成员的设备。";
+    EncRoomNoDevices => "Not encrypted: no other member of this room publishes an OMEMO device.", "未加密：此聊天室没有其他成员公布 OMEMO 设备。";
+    EncRoomNotPrivate => "This room is not private: OMEMO needs a members-only room where members see each other's addresses.", "此聊天室不是私密的：OMEMO 需要仅限成员加入、且成员能看到彼此地址的聊天室。";
+    EncRoomChecking => "Looking up whether this room can be encrypted…", "正在查询此聊天室能否加密…";
+    LockRoomNotPrivate => "Not private", "非私密";
+    EncRoomMembersDevices => "Members' devices", "成员的设备";
     EncChoiceLabel => "Encryption for this chat:", "此聊天的加密：";
     EncChoiceAuto => "Automatic", "自动";
     EncChoiceOn => "Always on", "始终开启";

@@ -10,6 +10,7 @@ pub mod form;
 mod history;
 pub mod join;
 pub mod joined;
+mod lock;
 pub mod members;
 pub mod private;
 mod routing;
@@ -253,7 +254,8 @@ impl Panel {
                     | joined::Event::SaveAs(_)
                     | joined::Event::Transfers(_)
                     | joined::Event::Show(_)
-                    | joined::Event::Focus(_)) => Some(Event::Timeline(e)),
+                    | joined::Event::Focus(_)
+                    | joined::Event::Encryption(_)) => Some(Event::Timeline(e)),
                     joined::Event::Members => {
                         let (account, jid) = key;
                         let dialog = members::State::new(account.clone(), jid.clone());

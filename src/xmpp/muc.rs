@@ -675,6 +675,8 @@ pub(super) fn answer(
                 sid,
                 mam,
                 subject_open: info.subject_open,
+                // OMEMO needs both (see `session::omemo::rooms::is_private`).
+                private: info.members_only && info.public_jids,
             })]
         }
         MucIq::Instant(room) => {

@@ -17,7 +17,7 @@ use loquat::transfer::{self, DownloadLimits};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 
-fn client(server: &TestServer) -> reqwest::Client {
+pub(super) fn client(server: &TestServer) -> reqwest::Client {
     transfer::http_client(&Trust {
         extra_roots_pem: Some(server.ca_pem()),
         pinned_sha256: Vec::new(),
@@ -26,7 +26,7 @@ fn client(server: &TestServer) -> reqwest::Client {
 }
 
 /// Bytes that do not repeat (a picture's worth), and their SHA-256 in hex.
-fn content(n: usize, seed: u8) -> (Vec<u8>, String) {
+pub(super) fn content(n: usize, seed: u8) -> (Vec<u8>, String) {
     let mut data = Vec::with_capacity(n);
     let mut x: u32 = 0x9e37_79b9 ^ u32::from(seed);
     for _ in 0..n {
@@ -63,9 +63,14 @@ async fn an_encrypted_file_goes_both_ways_as_an_aesgcm_link() {
         .unwrap()
         .write_all(&ours)
         .unwrap();
-    let sent = transfer::send_file_encrypted(handle.clone(), client(&server), jid(&bob), path)
-        .finish()
-        .await;
+    let sent = transfer::send_file_encrypted(
+        handle.clone(),
+        client(&server),
+        transfer::Recipient::Chat(jid(&bob)),
+        path,
+    )
+    .finish()
+    .await;
     assert!(sent.is_ok(), "{sent:?}");
     let link = peer.received(30).expect("the peer decrypts the message");
     assert!(link.starts_with("aesgcm://localhost:"), "{link}");

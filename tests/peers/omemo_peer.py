@@ -20,7 +20,23 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
                   OMEMO message; prints `SENT`
     devices <n>   wait (up to 30 s) until --other publishes at least n active OMEMO
                   devices; prints `DEVICES [ids]` (or `FAILED <error>`)
+    make-room <room> <private|open>
+                  create <room> as its owner (nick "peer"): private is members-only and
+                  non-anonymous with --other made a member, open is neither; archived;
+                  prints `ROOM-READY`
+    configure <room> <private|open>
+                  configure the room made before again, as make-room does; prints
+                  `ROOM-READY`
+    send-room <room> <text>
+                  encrypt <text> to every member and occupant of <room> (their real
+                  addresses) and send it to the room; prints `SENT`
+    send-room-bad-mac <room> <text>
+                  like send-room, with every recipient key's MAC broken
     quit          sign out and exit 0
+
+Group chat messages from others in a room we made are printed as `ROOM-DECRYPTED
+{"body": ...}` (an `aesgcm://` link is then fetched as in a chat: `FILE ...`),
+`ROOM-UNDECRYPTABLE {"error": ...}` or `ROOM-PLAIN {"body": ...}`.
 
 Every message from --other is printed as `DECRYPTED {"body": ..., "device": ...}` when
 it decrypts (`KEYTRANSPORT {"device": ...}` when it has no body: a key transport message), or `UNDECRYPTABLE {"error": ...}` when it does not (the error's class and
@@ -113,13 +129,14 @@ class Peer(slixmpp.ClientXMPP):
         self.args = args
         self.other = JID(args.other)
         self.result = 1
-        for plugin in ("xep_0030", "xep_0060", "xep_0163", "xep_0199", "xep_0280", "xep_0334"):
+        for plugin in ("xep_0030", "xep_0045", "xep_0060", "xep_0163", "xep_0199", "xep_0280", "xep_0334"):
             self.register_plugin(plugin)
         self.register_plugin("xep_0384", module=sys.modules[__name__])
         self.ssl_context = ssl.create_default_context(cafile=args.ca)
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("failed_auth", self.failed)
         self.add_event_handler("message", self.on_message)
+        self.add_event_handler("groupchat_message", self.on_groupchat)
         # slixmpp's "message" event needs a <body>: key transport messages have none.
         self.register_handler(
             Callback(
@@ -155,6 +172,18 @@ class Peer(slixmpp.ClientXMPP):
                     await self.send_file(rest)
                 elif command == "devices":
                     await self.wait_devices(int(rest or "1"))
+                elif command == "make-room":
+                    room, _, kind = rest.partition(" ")
+                    await self.make_room(JID(room), kind == "private")
+                elif command == "configure":
+                    room, _, kind = rest.partition(" ")
+                    await self.make_room(JID(room), kind == "private", join=False)
+                elif command == "send-room":
+                    room, _, text = rest.partition(" ")
+                    await self.send_room(JID(room), text)
+                elif command == "send-room-bad-mac":
+                    room, _, text = rest.partition(" ")
+                    await self.send_room(JID(room), text, bad_mac=True)
                 else:
                     say("FAILED", json.dumps({"error": f"unknown command {command!r}"}))
             self.result = 0
@@ -243,6 +272,80 @@ class Peer(slixmpp.ClientXMPP):
                 return
             await asyncio.sleep(0.5)
         say("FAILED", json.dumps({"error": f"only devices {ids}"}))
+
+    async def make_room(self, room, private, join=True):
+        try:
+            muc = self["xep_0045"]
+            if join:
+                await muc.join_muc_wait(room, "peer", maxstanzas=0, timeout=20)
+            form = self["xep_0004"].make_form(ftype="submit")
+            form.add_field(var="FORM_TYPE", value="http://jabber.org/protocol/muc#roomconfig")
+            form.add_field(var="muc#roomconfig_persistentroom", ftype="boolean", value=True)
+            form.add_field(var="muc#roomconfig_enablearchiving", ftype="boolean", value=True)
+            form.add_field(var="muc#roomconfig_membersonly", ftype="boolean", value=private)
+            form.add_field(var="muc#roomconfig_whois", ftype="list-single",
+                           value="anyone" if private else "moderators")
+            await muc.set_room_config(room, form, timeout=15)
+            if private:
+                await muc.set_affiliation(room, "member", jid=JID(self.other.bare), timeout=15)
+            say("ROOM-READY")
+        except Exception as e:
+            say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+    async def send_room(self, room, text, bad_mac=False):
+        try:
+            muc = self["xep_0045"]
+            xep_0384 = self["xep_0384"]
+            me = self.boundjid.bare
+            recipients = set()
+            for affiliation in ("member", "admin", "owner"):
+                for j in await muc.get_affiliation_list(room, affiliation, timeout=15):
+                    recipients.add(JID(j).bare)
+            for nick in muc.get_roster(room):
+                real = muc.get_jid_property(room, nick, "jid")
+                if real:
+                    recipients.add(JID(real).bare)
+            recipients.discard(me)
+            if not recipients:
+                say("FAILED", json.dumps({"error": "nobody to encrypt to"}))
+                return
+            await xep_0384.refresh_device_lists({JID(r) for r in recipients}, force_download=True)
+            stanza = self.make_message(mto=room, mtype="groupchat")
+            stanza["body"] = text
+            encrypted, errors = await xep_0384.encrypt_message(stanza, {JID(r) for r in recipients})
+            for e in errors:
+                say("ENCRYPTION-ERROR", json.dumps({"error": repr(e)}))
+            if encrypted is None:
+                say("FAILED", json.dumps({"error": "nothing to send"}))
+                return
+            if bad_mac:
+                for key in encrypted.xml.iter("{eu.siacs.conversations.axolotl}key"):
+                    data = bytearray(base64.b64decode(key.text))
+                    data[-1] ^= 0x01
+                    key.text = base64.b64encode(bytes(data)).decode()
+            encrypted.send()
+            await self["xep_0199"].ping(jid=JID(self.boundjid.domain), timeout=10)
+            say("SENT")
+        except Exception as e:
+            say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+    async def on_groupchat(self, msg: Message):
+        muc = self["xep_0045"]
+        room = JID(msg["from"].bare)
+        if msg["from"].resource in ("", muc.our_nicks.get(room)):
+            return
+        xep_0384 = self["xep_0384"]
+        if not xep_0384.is_encrypted(msg):
+            if msg["body"]:
+                say("ROOM-PLAIN", json.dumps({"body": msg["body"]}))
+            return
+        try:
+            decrypted, _device = await xep_0384.decrypt_message(msg)
+            say("ROOM-DECRYPTED", json.dumps({"body": decrypted["body"]}))
+            if decrypted["body"].startswith("aesgcm://"):
+                await self.fetch_file(decrypted["body"])
+        except Exception as e:
+            say("ROOM-UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
     def on_bodiless(self, msg: Message):
         if not msg["body"]:

@@ -195,6 +195,10 @@ impl Actor {
                 Some(s) => s,
                 None => return true,
             },
+            ConversationId::Room(room) => match self.omemo_room_outgoing(room, stanza, &id).await {
+                Some(s) => s,
+                None => return true,
+            },
             _ => stanza,
         };
         self.out

@@ -7,6 +7,7 @@
 //!
 //! Off (everything passes through untouched) when the session has no OMEMO key.
 
+mod rooms;
 mod trust;
 
 use super::Actor;
@@ -41,6 +42,8 @@ enum Ask {
         device: u32,
         repair: bool,
     },
+    /// One affiliation list of a room (`rooms.rs`).
+    Members(BareJid),
 }
 
 #[derive(Default)]
@@ -61,6 +64,10 @@ pub(super) struct Crypto {
     /// The account has an OMEMO key but its state did not open: why. Then chats are not
     /// sent in plain text unless the person turned encryption off for them.
     broken: Option<String>,
+    /// What we know of each room we joined (`rooms.rs`).
+    rooms: HashMap<BareJid, crate::session::omemo::rooms::RoomKeys>,
+    /// Room messages waiting for the room's members and their devices, in order.
+    room_held: Vec<(BareJid, Message, LocalMessageId)>,
 }
 
 impl Crypto {
@@ -166,6 +173,9 @@ impl Actor {
         for (_, _, id) in std::mem::take(&mut self.crypto.held) {
             self.in_flight.remove(&id);
         }
+        // Room messages wait in the outbox until the room is joined again.
+        self.crypto.room_held.clear();
+        self.crypto.rooms.clear();
         if !self.crypto.is_on() {
             return;
         }
@@ -325,7 +335,9 @@ impl Actor {
                 }
                 self.omemo_bundle_done(&jid).await;
             }
+            Ask::Members(room) => self.omemo_room_members(room, result).await,
         }
+        self.omemo_rooms_retry().await;
         true
     }
 
@@ -539,13 +551,16 @@ impl Actor {
             return None;
         }
         let own = self.own.clone();
-        let found = {
-            let crypto = &self.crypto;
-            decide::rewrite(&mut message, &own, |from, e| {
-                crypto
-                    .with(|o| o.decrypt(from.as_str(), e))
-                    .unwrap_or(Err(crate::omemo::OmemoError::NotForUs))
-            })
+        let found = match self.omemo_room_inbound(&mut message).await {
+            Some(in_room) => in_room,
+            None => {
+                let crypto = &self.crypto;
+                decide::rewrite(&mut message, &own, |from, e| {
+                    crypto
+                        .with(|o| o.decrypt(from.as_str(), e))
+                        .unwrap_or(Err(crate::omemo::OmemoError::NotForUs))
+                })
+            }
         };
         if let Some(found) = found {
             match &found.result {

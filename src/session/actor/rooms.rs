@@ -237,6 +237,13 @@ impl Actor {
     }
 
     /// Our nick in `room`: the one the room gave us, else the one we asked for.
+    /// `jid` is a room we are in, joining, or have bookmarked (not a contact).
+    pub(super) fn is_known_room(&self, jid: &BareJid) -> bool {
+        self.proto.rooms.get(jid).is_some()
+            || self.rooms.wanted.contains_key(jid)
+            || self.rooms.bookmarks.contains_key(jid)
+    }
+
     pub(super) fn own_nick_in(&self, room: &BareJid) -> Option<String> {
         self.proto
             .rooms
@@ -292,9 +299,11 @@ impl Actor {
             return;
         }
         if self.proto.rooms.get(&room).is_some_and(|r| r.joined) {
-            let to = ConversationId::Room(room);
+            let to = ConversationId::Room(room.clone());
             if let Some(st) =
                 xmpp::message::compose(&to, &body, &id, oob.as_deref(), reply.as_ref())
+                // Encrypted (or held, or refused) by OMEMO in a private room.
+                && let Some(st) = self.omemo_room_outgoing(&room, st, &id).await
             {
                 self.send(st).await;
             }
@@ -313,6 +322,7 @@ impl Actor {
                 let to = ConversationId::Room(room.clone());
                 if let Some(st) =
                     xmpp::message::compose(&to, &m.body, &m.id, oob, m.extras.reply_to.as_ref())
+                    && let Some(st) = self.omemo_room_outgoing(room, st, &m.id).await
                 {
                     self.send(st).await;
                 }
@@ -386,6 +396,7 @@ impl Actor {
                     }
                     None => None,
                 };
+                self.omemo_room_joined(&room, &occupants).await;
                 self.emit_room(RoomUpdate::Joined {
                     room: room.clone(),
                     nick: nick.clone(),
@@ -448,6 +459,7 @@ impl Actor {
                 joined,
             } => {
                 self.seen(&room);
+                self.omemo_room_occupant(&room, &occupant).await;
                 self.emit_room(RoomUpdate::Occupant {
                     room,
                     occupant,
@@ -503,8 +515,14 @@ impl Actor {
                 self.emit_room(RoomUpdate::Refused { room, error })
             }
             MucEvent::Features {
-                room, subject_open, ..
-            } => self.emit_room(RoomUpdate::Info { room, subject_open }),
+                room,
+                subject_open,
+                private,
+                ..
+            } => {
+                self.omemo_room_features(&room, private).await;
+                self.emit_room(RoomUpdate::Info { room, subject_open })
+            }
             MucEvent::Archived {
                 queryid, message, ..
             } => {

@@ -38,8 +38,19 @@ pub struct Report {
     pub ours: Option<Device>,
     /// Our account's other devices.
     pub own_others: Vec<Device>,
-    /// The contact's devices; `None` while not known yet.
+    /// The contact's devices; `None` while not known yet. In a room, every member's.
     pub contact: Option<Vec<Device>>,
+    /// In a room: whether it can be encrypted at all.
+    pub room: Option<RoomStatus>,
+}
+
+/// What OMEMO knows about a room (in its [`Report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomStatus {
+    /// Members-only and non-anonymous; `None` until the room said.
+    pub private: Option<bool>,
+    /// Its members we know (us included).
+    pub members: usize,
 }
 
 impl Report {

@@ -63,6 +63,9 @@ impl App {
 
     /// A report of a conversation's devices from `account`'s session.
     pub(in crate::ui) fn omemo_report(&mut self, account: &AccountId, report: trust::Report) {
+        if self.room_omemo_report(account, &report) {
+            return;
+        }
         let require = self.settings().omemo_require_verification;
         if let Some(open) = self.main.chat_mut()
             && open.is(account, &report.peer)

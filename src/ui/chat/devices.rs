@@ -28,7 +28,8 @@ fn fingerprint<'a>(lang: Lang, fp: Option<&str>) -> Element<'a, Message> {
     }
 }
 
-fn device_row<'a>(lang: Lang, d: &Device) -> Element<'a, Message> {
+/// `whose`: in a room, whose device it is (devices of several members are listed).
+fn device_row<'a>(lang: Lang, d: &Device, whose: bool) -> Element<'a, Message> {
     let mark: Element<'a, Message> = if d.verified {
         row![
             container(
@@ -73,9 +74,16 @@ fn device_row<'a>(lang: Lang, d: &Device) -> Element<'a, Message> {
     };
     row![
         column![
-            text(trf(lang, T::EncDevice, &[("id", &d.id.to_string())]))
-                .size(12)
-                .style(theme::muted),
+            text({
+                let device = trf(lang, T::EncDevice, &[("id", &d.id.to_string())]);
+                if whose {
+                    format!("{} · {device}", d.jid)
+                } else {
+                    device
+                }
+            })
+            .size(12)
+            .style(theme::muted),
             fingerprint(lang, d.fingerprint.as_deref()),
         ]
         .spacing(2)
@@ -87,7 +95,7 @@ fn device_row<'a>(lang: Lang, d: &Device) -> Element<'a, Message> {
     .into()
 }
 
-fn section<'a>(lang: Lang, title: String, devices: &[Device]) -> Column<'a, Message> {
+fn section<'a>(lang: Lang, title: String, devices: &[Device], whose: bool) -> Column<'a, Message> {
     let mut part = column![text(title).size(13).style(theme::heading)].spacing(6);
     if devices.is_empty() {
         part = part.push(
@@ -97,7 +105,7 @@ fn section<'a>(lang: Lang, title: String, devices: &[Device]) -> Column<'a, Mess
         );
     }
     for d in devices {
-        part = part.push(device_row(lang, d));
+        part = part.push(device_row(lang, d, whose));
     }
     part
 }
@@ -120,17 +128,20 @@ pub fn view<'a>(lang: Lang, name: &str, report: &Report) -> Element<'a, Message>
         );
     }
     if let Some(contact) = report.contact.as_ref().filter(|c| !c.is_empty()) {
-        all = all.push(section(
-            lang,
-            trf(lang, T::EncTheirDevices, &[("name", name)]),
-            contact,
-        ));
+        let room = report.room.is_some();
+        let title = if room {
+            tr(lang, T::EncRoomMembersDevices).to_owned()
+        } else {
+            trf(lang, T::EncTheirDevices, &[("name", name)])
+        };
+        all = all.push(section(lang, title, contact, room));
     }
     if report.available {
         all = all.push(section(
             lang,
             tr(lang, T::EncOwnDevices).to_owned(),
             &report.own_others,
+            false,
         ));
         all = all.push(
             text(tr(lang, T::EncVerifyHint))

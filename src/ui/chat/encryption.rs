@@ -77,6 +77,9 @@ pub enum Lock {
     Unavailable,
     /// Not known yet.
     Checking,
+    /// A room that cannot be encrypted: not members-only, or members do not see each
+    /// other's addresses.
+    NotPrivate,
 }
 
 impl Lock {
@@ -85,7 +88,7 @@ impl Lock {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct State {
     pub choice: Choice,
     pub report: Option<Report>,
@@ -159,6 +162,12 @@ impl State {
                 Lock::Unavailable
             };
         }
+        // A room: encrypted only when private; said before anything else.
+        match report.and_then(|r| r.room.as_ref()).map(|r| r.private) {
+            Some(Some(false)) => return Lock::NotPrivate,
+            Some(None) if self.choice != Choice::Off => return Lock::Checking,
+            _ => {}
+        }
         match self.choice {
             Choice::Off => Lock::Off,
             Choice::On
@@ -182,6 +191,7 @@ impl State {
         let (label, style): (T, fn(&iced::Theme) -> text::Style) = match lock {
             l if l.encrypted() => (T::LockEncrypted, theme::good_text),
             Lock::Checking => (T::LockChecking, theme::muted),
+            Lock::NotPrivate => (T::LockRoomNotPrivate, theme::warning_text),
             _ => (T::LockNotEncrypted, theme::warning_text),
         };
         let face = row![
@@ -215,7 +225,12 @@ impl State {
         if !self.open {
             return None;
         }
+        let room = self.report.as_ref().is_some_and(|r| r.room.is_some());
         let words = match self.lock() {
+            Lock::NotPrivate => tr(lang, T::EncRoomNotPrivate).to_owned(),
+            Lock::Auto if room => tr(lang, T::EncRoomAuto).to_owned(),
+            Lock::NoDevices if room => tr(lang, T::EncRoomNoDevices).to_owned(),
+            Lock::Checking if room => tr(lang, T::EncRoomChecking).to_owned(),
             Lock::Auto => trf(lang, T::EncAuto, &[("name", name)]),
             Lock::Forced => tr(lang, T::EncForced).to_owned(),
             Lock::ForcedNoDevice => trf(lang, T::EncForcedNoDevice, &[("name", name)]),
@@ -246,6 +261,21 @@ impl State {
                     .style(theme::link_button)
                     .on_press(Message::Toggle),
             );
+        // Nothing to choose, and no devices to show, in a room that cannot be encrypted.
+        if self.lock() == Lock::NotPrivate {
+            let close = button(text(tr(lang, T::EncClose)).size(12))
+                .style(theme::link_button)
+                .on_press(Message::Toggle);
+            let line = row![text(words).size(13).width(Length::Fill), close]
+                .spacing(6)
+                .align_y(Alignment::Center);
+            return Some(
+                container(container(line).padding([10, 16]))
+                    .width(Length::Fill)
+                    .style(theme::card)
+                    .into(),
+            );
+        }
         let mut panel = column![text(words).size(13), choices].spacing(10);
         if self.confirm_off {
             panel = panel.push(
@@ -355,6 +385,7 @@ mod tests {
                     })
                     .collect()
             }),
+            room: None,
         }
     }
 

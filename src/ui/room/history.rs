@@ -243,7 +243,8 @@ impl App {
             state.mark_read(&room);
         }
         let focus = iced::widget::operation::focus(crate::ui::room::joined::COMPOSER_ID);
-        let load = Task::batch([reset, self.load_latest(account.clone(), room.clone())]);
+        let lock = self.room_encryption_opened(&account, &room);
+        let load = Task::batch([reset, lock, self.load_latest(account.clone(), room.clone())]);
         let Some(store) = self.store.clone() else {
             return Task::batch([focus, load]);
         };

@@ -116,6 +116,8 @@ pub struct Room {
     pub actions: timeline::actions::Actions,
     /// Opened at a message far back: the stretch of history shown.
     pub(in crate::ui) window: super::window::Window,
+    /// The lock: OMEMO in this room (`super::lock`).
+    pub encryption: crate::ui::chat::encryption::State,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +160,8 @@ pub enum Message {
     Unfold(LocalMessageId, bool),
     /// A second passed while "paused" is still to be said.
     Tick(std::time::Instant),
+    /// The lock and its panel.
+    Encryption(crate::ui::chat::encryption::Message),
 }
 
 /// What the room view asks of its parent: send this command on the room's account.
@@ -195,6 +199,8 @@ pub enum Event {
     Show(&'static str),
     /// Put the cursor in this composer.
     Focus(&'static str),
+    /// The lock's panel asks for something (`super::lock`).
+    Encryption(crate::ui::chat::encryption::Event),
 }
 
 impl From<timeline::Message> for Message {
@@ -284,6 +290,7 @@ impl Room {
             unfolded: HashSet::new(),
             actions: Default::default(),
             window: Default::default(),
+            encryption: Default::default(),
         }
     }
 
@@ -471,6 +478,7 @@ impl Room {
                 }
             }
             Message::Timeline(m) => self.on_timeline(m),
+            Message::Encryption(m) => self.encryption.update(m).map(Event::Encryption),
             Message::Leave => {
                 self.leaving = true;
                 None

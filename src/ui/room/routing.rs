@@ -90,6 +90,7 @@ impl App {
             joined::Event::Transfers(m) => self.on_transfers(m),
             joined::Event::Show(list) => crate::ui::timeline::actions::show(list),
             joined::Event::Focus(id) => iced::widget::operation::focus(id),
+            joined::Event::Encryption(e) => self.on_room_encryption(e),
             joined::Event::Command(_)
             | joined::Event::Configure
             | joined::Event::Members

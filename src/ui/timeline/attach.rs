@@ -331,15 +331,19 @@ impl App {
                 } else {
                     transfer::Recipient::Chat(item.peer.clone())
                 };
-                // In an encrypted chat the file is encrypted before upload (XEP-0454).
+                // In an encrypted chat or room the file is encrypted before upload
+                // (XEP-0454).
                 let encrypted = self.main.chat().is_some_and(|c| {
                     c.is(&item.account, &item.peer) && c.encryption.lock().encrypted()
-                });
-                match to {
-                    transfer::Recipient::Chat(peer) if encrypted => {
-                        transfer::send_file_encrypted(handle, client, peer, item.path.clone())
-                    }
-                    to => transfer::send_file_to(handle, client, to, item.path.clone()),
+                }) || self
+                    .rooms
+                    .rooms
+                    .get(&(item.account.clone(), item.peer.clone()))
+                    .is_some_and(|r| r.encryption.lock().encrypted());
+                if encrypted {
+                    transfer::send_file_encrypted(handle, client, to, item.path.clone())
+                } else {
+                    transfer::send_file_to(handle, client, to, item.path.clone())
                 }
             }
             TransferDirection::Download => {

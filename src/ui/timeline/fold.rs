@@ -58,6 +58,7 @@ pub fn undecryptable_text(lang: Lang, why: crate::session::omemo::Undecryptable)
         U::BadMac => T::OmemoBadMac,
         U::Altered => T::OmemoAltered,
         U::UntrustedIdentity => T::OmemoUntrustedIdentity,
+        U::UnknownSender => T::OmemoUnknownSender,
         U::Other => T::OmemoDamaged,
     };
     trf(lang, T::OmemoUndecryptable, &[("reason", tr(lang, reason))])

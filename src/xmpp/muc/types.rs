@@ -168,6 +168,8 @@ pub enum MucEvent {
         mam: bool,
         /// Occupants may change the subject (muc#roominfo_changesubject).
         subject_open: bool,
+        /// Members-only and non-anonymous: OMEMO is possible (false when unknown).
+        private: bool,
     },
     /// One message from a room's archive (not yet stored).
     Archived {

@@ -13,6 +13,10 @@ use xmpp_parsers::jid::BareJid;
 impl Actor {
     /// `Command::OmemoStatus`: the report now, or once the contact's devices are known.
     pub(in crate::session::actor) async fn omemo_status(&mut self, peer: BareJid) {
+        if self.is_known_room(&peer) {
+            self.omemo_room_report(&peer).await;
+            return;
+        }
         if self.crypto.is_on()
             && !self.crypto.devices.contains_key(&peer)
             && !self.crypto.fetching.contains_key(&peer)
@@ -28,6 +32,25 @@ impl Actor {
 
     /// What we know about `peer`'s devices (and ours), with the person's verifications.
     async fn omemo_report(&mut self, peer: &BareJid) -> Report {
+        let contact = if peer == &self.own {
+            Some(Vec::new())
+        } else {
+            self.crypto
+                .devices
+                .get(peer)
+                .map(|l| l.iter().map(|d| (peer.clone(), *d)).collect())
+        };
+        self.omemo_report_devices(peer, contact, None).await
+    }
+
+    /// The report about `peer` (a contact, or a room with its `room` status) with
+    /// `contact` as the other side's devices, sent to the UI.
+    pub(in crate::session::actor) async fn omemo_report_devices(
+        &mut self,
+        peer: &BareJid,
+        contact: Option<Vec<(BareJid, u32)>>,
+        room: Option<trust::RoomStatus>,
+    ) -> Report {
         let device = |jid: &BareJid, id: u32| Device {
             jid: jid.clone(),
             id,
@@ -49,12 +72,7 @@ impl Actor {
                     .collect()
             })
             .unwrap_or_default();
-        let contact = (peer != &self.own).then_some(()).and_then(|()| {
-            self.crypto
-                .devices
-                .get(peer)
-                .map(|l| l.iter().map(|d| device(peer, *d)).collect::<Vec<_>>())
-        });
+        let contact = contact.map(|l| l.iter().map(|(j, d)| device(j, *d)).collect::<Vec<_>>());
         let report = Report {
             peer: peer.clone(),
             available: self.crypto.is_on(),
@@ -65,11 +83,8 @@ impl Actor {
                 verified: true,
             }),
             own_others,
-            contact: if peer == &self.own {
-                Some(Vec::new())
-            } else {
-                contact
-            },
+            contact,
+            room,
         };
         let account = self.account.clone();
         let unmarked = report.clone();
@@ -180,7 +195,13 @@ impl Actor {
         };
         let (keep, left_out) =
             trust::only_verified(devices, |j, d| verified.contains(&(j.clone(), d)));
-        if !keep.iter().any(|(j, _)| j == to) {
+        // In a room (`to` is the room), some member's device must be left.
+        let left = if self.proto.rooms.get(to).is_some() {
+            keep.iter().any(|(j, _)| *j != self.own)
+        } else {
+            keep.iter().any(|(j, _)| j == to)
+        };
+        if !left {
             return Err(format!(
                 "verification is required and no device of {to} is verified ({} left out)",
                 left_out.len()

@@ -217,6 +217,8 @@ impl Room {
                     container(text(tr(lang, T::RoomBadge)).size(12))
                         .padding([1, 6])
                         .style(theme::tag),
+                    iced::widget::space().width(Length::Fill),
+                    self.encryption.lock_view(lang).map(Message::Encryption),
                 ]
                 .spacing(8)
                 .align_y(Alignment::Center),
@@ -256,6 +258,9 @@ impl Room {
         )
         .map(Message::from);
         let mut main = column![header].spacing(0);
+        if let Some(panel) = self.encryption.panel(lang, self.jid.as_str()) {
+            main = main.push(panel.map(Message::Encryption));
+        }
         if let Some(status) = self.status_view(lang) {
             main = main.push(container(status).padding(8));
         }

@@ -1,0 +1,133 @@
+//! The room's lock (issue #17, OMEMO in group chats): the chat's lock and panel
+//! (`chat::encryption`) in the room's header. The session says whether the room can be
+//! encrypted (members-only and non-anonymous) and which devices its members have; the
+//! app reads and stores the room's choice here, as it does for a chat.
+
+use crate::ids::AccountId;
+use crate::session::Command;
+use crate::session::omemo::{self as omemo, trust};
+use crate::ui::app::startup::blocking;
+use crate::ui::chat::encryption;
+use crate::ui::room::joined;
+use crate::ui::{App, Message};
+use iced::Task;
+use xmpp_parsers::jid::BareJid;
+
+impl App {
+    /// `room` opened: ask the session what it knows, and read the stored choice.
+    pub(in crate::ui) fn room_encryption_opened(
+        &mut self,
+        account: &AccountId,
+        room: &BareJid,
+    ) -> Task<Message> {
+        let _ = self.send(account, Command::OmemoStatus { peer: room.clone() });
+        let key = (account.clone(), room.clone());
+        if let Some(r) = self.rooms.rooms.get_mut(&key) {
+            r.encryption.whose = Some(key.clone());
+        }
+        let Some(store) = self.store.clone() else {
+            return Task::none();
+        };
+        Task::perform(
+            blocking(move || {
+                let choice = omemo::choice(&store, &key.0, &key.1);
+                let require = trust::require_verification(&store);
+                (key, choice, require)
+            }),
+            |result| match result {
+                Ok((whose, choice, require)) => Message::Rooms(crate::ui::room::Message::Room(
+                    joined::Message::Encryption(encryption::Message::Loaded {
+                        whose,
+                        choice,
+                        require,
+                    }),
+                )),
+                Err(e) => Message::Background(Err(e)),
+            },
+        )
+    }
+
+    /// A report about a room from `account`'s session (sent whenever what it knows
+    /// changes, open or not). `false` when `report` is not about one of our rooms.
+    pub(in crate::ui) fn room_omemo_report(
+        &mut self,
+        account: &AccountId,
+        report: &trust::Report,
+    ) -> bool {
+        let require = self.settings().omemo_require_verification;
+        let key = (account.clone(), report.peer.clone());
+        let Some(r) = self.rooms.rooms.get_mut(&key) else {
+            return false;
+        };
+        r.encryption.report = Some(report.clone());
+        r.encryption.require = require;
+        true
+    }
+
+    /// The open room's lock panel asks for something.
+    pub(in crate::ui) fn on_room_encryption(&mut self, event: encryption::Event) -> Task<Message> {
+        let Some((account, room)) = self.main.room().map(|(a, r)| (a.clone(), r.clone())) else {
+            return Task::none();
+        };
+        let store = self.store.clone();
+        match event {
+            encryption::Event::Refresh => {
+                let _ = self.send(&account, Command::OmemoStatus { peer: room });
+                Task::none()
+            }
+            encryption::Event::SetChoice(choice) => {
+                let Some(store) = store else {
+                    return Task::none();
+                };
+                Task::perform(
+                    blocking(move || {
+                        omemo::set_choice(&store, &account, &room, choice)
+                            .map_err(|e| e.to_string())
+                    }),
+                    |result| Message::Background(result.and_then(|r| r)),
+                )
+            }
+            encryption::Event::Verify {
+                jid,
+                device,
+                fingerprint,
+            } => {
+                let key = (account.clone(), room.clone());
+                if let Some(report) = self
+                    .rooms
+                    .rooms
+                    .get_mut(&key)
+                    .and_then(|r| r.encryption.report.as_mut())
+                {
+                    let others = report.own_others.iter_mut();
+                    for d in others.chain(report.contact.iter_mut().flatten()) {
+                        if d.jid == jid && d.id == device {
+                            d.verified = fingerprint.is_some();
+                        }
+                    }
+                }
+                let Some(store) = store else {
+                    return Task::none();
+                };
+                let handle = self.handles.get(&account).cloned();
+                Task::perform(
+                    blocking(move || {
+                        let stored = trust::set_verified(
+                            &store,
+                            &account,
+                            &jid,
+                            device,
+                            fingerprint.as_deref(),
+                        )
+                        .map_err(|e| e.to_string());
+                        if let Some(handle) = handle {
+                            let _ = handle.send(Command::OmemoStatus { peer: room });
+                        }
+                        stored
+                    }),
+                    |result| Message::Background(result.and_then(|r| r)),
+                )
+            }
+        }
+    }
+}
