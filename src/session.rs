@@ -24,6 +24,7 @@ pub mod insecure;
 pub mod omemo;
 mod order;
 mod outgoing;
+pub mod own_profile;
 pub mod profile;
 pub mod register;
 pub mod rooms;

@@ -29,6 +29,7 @@ pub mod reply;
 pub mod retraction;
 pub mod roster;
 pub mod upload;
+pub mod vcard4;
 
 /// What we are waiting for an answer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
