@@ -50,6 +50,7 @@ impl App {
             }
             settings::Event::PresenceForAll { show, status } => self.presence_for_all(show, status),
             settings::Event::Server(event) => return self.on_account_server(event),
+            settings::Event::Profile(event) => return self.on_own_profile(event),
         }
         Task::none()
     }

@@ -7,6 +7,7 @@ mod avatar;
 mod blocked;
 pub mod edit;
 pub mod general;
+pub mod profile;
 
 use crate::ids::AccountId;
 use crate::model::Show;
@@ -51,6 +52,8 @@ pub enum Message {
     Server(account_server::Message),
     /// Choose and publish a picture as this account's avatar.
     ChooseAvatar(AccountId),
+    /// Our own profile (vCard), see `profile`.
+    Profile(profile::Message),
 }
 
 /// Up or down the account list.
@@ -83,6 +86,8 @@ pub enum Event {
     /// The account on its server (see `account_server`).
     Server(account_server::Event),
     ChooseAvatar(AccountId),
+    /// Our own profile: load it, save it.
+    Profile(profile::Event),
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +113,8 @@ pub struct State {
     all_status: String,
     /// Password change and deletion on the server.
     server: account_server::State,
+    /// Our own profile's form.
+    profile: profile::State,
 }
 
 impl State {
@@ -129,7 +136,15 @@ impl State {
 
     /// Esc: closes the open editor or removal question. False when none was open.
     pub fn escape(&mut self) -> bool {
-        self.edit.take().is_some() || self.remove.take().is_some() || self.server.escape()
+        self.edit.take().is_some()
+            || self.remove.take().is_some()
+            || self.server.escape()
+            || self.profile.escape()
+    }
+
+    /// Our own profile's form (for tests).
+    pub fn profile(&self) -> &profile::State {
+        &self.profile
     }
 
     pub fn is_editing(&self, account: &AccountId) -> bool {
@@ -151,6 +166,7 @@ impl State {
     /// The account is gone.
     pub fn forget(&mut self, account: &AccountId) {
         self.server.forget(account);
+        self.profile.forget(account);
         self.removing.remove(account);
         self.errors.remove(account);
         if self.is_editing(account) {
@@ -251,6 +267,10 @@ impl State {
                 return (task.map(Message::Server), event.map(Event::Server));
             }
             Message::ChooseAvatar(account) => Some(Event::ChooseAvatar(account)),
+            Message::Profile(message) => {
+                let (task, event) = self.profile.update(message);
+                return (task.map(Message::Profile), event.map(Event::Profile));
+            }
         };
         (Task::none(), event)
     }
@@ -491,6 +511,7 @@ impl State {
         }
         if !editing && !removing && state.is_online() {
             card = card.push(avatar::view(lang, state));
+            card = card.push(self.profile.view(lang, state, Message::Profile));
             card = card.push(blocked::view(lang, state));
         }
         if !editing && !removing {
