@@ -2,7 +2,8 @@
 //! (tests/peers/profile_reader.py), a client Loquat did not write: Loquat saves its
 //! profile, and the other client finds the fields in our vcard-temp (XEP-0054) and our
 //! vCard4 (XEP-0292), our nickname (XEP-0172), and the avatar we had still in the
-//! vCard. Loquat reads the profile back as it saved it.
+//! vCard. Loquat reads the profile back as it saved it. Then Loquat takes its avatar
+//! away, and the other client sees none.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -135,6 +136,7 @@ async fn our_profile_is_saved_and_another_client_reads_it() {
     assert_eq!(seen["BDAY"], "1996-07-31", "{seen}");
     assert_eq!(seen["DESC"], "Wherefore art thou?\n朱丽叶", "{seen}");
     assert_eq!(seen["PHOTO"], true, "the avatar stays in the vCard: {seen}");
+    assert_eq!(seen["avatar"].as_array().map(Vec::len), Some(1), "{seen}");
     let v4 = &seen["vcard4"];
     assert_eq!(v4["fn"], "Juliet Capulet", "{seen}");
     assert_eq!(v4["nickname"], "Jules", "{seen}");
@@ -157,5 +159,13 @@ async fn our_profile_is_saved_and_another_client_reads_it() {
     let seen = read_as_other_client(&server, &mut updates, &handle, &reader, &me, false).await;
     assert!(seen["EMAIL"].is_null() && seen["DESC"].is_null(), "{seen}");
     assert!(seen["vcard4"]["note"].is_null(), "{seen}");
+    assert_eq!(seen["FN"], "Juliet Capulet", "{seen}");
+
+    // "Remove avatar": the other client sees no picture in either place, and the
+    // profile stays.
+    own_profile::remove_avatar(&handle, &own).await.unwrap();
+    let seen = read_as_other_client(&server, &mut updates, &handle, &reader, &me, false).await;
+    assert_eq!(seen["PHOTO"], false, "{seen}");
+    assert_eq!(seen["avatar"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["FN"], "Juliet Capulet", "{seen}");
 }

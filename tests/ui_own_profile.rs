@@ -11,7 +11,7 @@
 #![cfg(feature = "gui")]
 
 mod support;
-use support::app::{click, interact, shows, sim};
+use support::app::{click, interact, shows};
 use support::session::jid;
 use support::view::run_tasks as run;
 
@@ -37,10 +37,12 @@ fn account() -> Account {
     account
 }
 
-/// The pretend server's vCard, and the vCards set.
+/// The pretend server's vCard, the vCards set, and the avatars the session was asked
+/// to publish.
 struct Server {
     vcard: String,
     sets: Vec<String>,
+    published: Vec<Vec<u8>>,
 }
 
 fn start(rt: &tokio::runtime::Runtime, lang: Lang) -> (App, Arc<Mutex<Server>>) {
@@ -58,10 +60,14 @@ fn start(rt: &tokio::runtime::Runtime, lang: Lang) -> (App, Arc<Mutex<Server>>) 
                 <PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL></PHOTO></vCard>"
             .into(),
         sets: Vec::new(),
+        published: Vec::new(),
     }));
     let s = server.clone();
     rt.spawn(async move {
         while let Some(command) = rx.recv().await {
+            if let Command::PublishAvatar { picture } = &command {
+                s.lock().unwrap().published.push(picture.0.to_vec());
+            }
             if let Command::Query {
                 payload,
                 reply,
@@ -173,6 +179,122 @@ fn our_profile_is_loaded_edited_and_saved() {
     }
 }
 
+fn png_file(dir: &std::path::Path, w: u32, h: u32) -> PathBuf {
+    let img = image::RgbaImage::from_fn(w, h, |x, _| {
+        // Left third red, middle green, right third blue: the square crop is all green.
+        let third = w / 3;
+        let c = if x < third {
+            [220, 30, 30, 255]
+        } else if x < w - third {
+            [30, 200, 60, 255]
+        } else {
+            [30, 30, 220, 255]
+        };
+        image::Rgba(c)
+    });
+    let path = dir.join(format!("pic-{w}x{h}.png"));
+    img.save(&path).unwrap();
+    path
+}
+
+struct AvatarWords {
+    preview: &'static str,
+    publish: &'static str,
+    not_used: &'static str,
+    remove: &'static str,
+    removed: &'static str,
+}
+
+const AV_EN: AvatarWords = AvatarWords {
+    preview: "Your new avatar (the centre square of the picture):",
+    publish: "Publish",
+    not_used: "That picture could not be used",
+    remove: "Remove avatar",
+    removed: "your avatar is removed",
+};
+
+const AV_ZH: AvatarWords = AvatarWords {
+    preview: "新头像（取图片中间的正方形）：",
+    publish: "发布",
+    not_used: "无法使用这张图片",
+    remove: "移除头像",
+    removed: "头像已移除",
+};
+
+/// A picture dropped on the window while Settings is shown (the window's FileDropped
+/// event becomes `Message::FilesChosen`, which iced_test cannot raise: the message is
+/// fed here) is previewed as its centre square and published only on "Publish"; the
+/// same drop on the chats screen is no avatar. Then "Remove avatar" empties the
+/// vCard's photo.
+#[test]
+fn a_dropped_picture_is_previewed_then_published_and_removed() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wide = png_file(dir.path(), 300, 100);
+    let junk = dir.path().join("notes.txt");
+    std::fs::write(&junk, "not a picture").unwrap();
+    for (lang, w) in [(Lang::En, &AV_EN), (Lang::ZhCn, &AV_ZH)] {
+        let (mut app, server) = start(&rt, lang);
+        // Not a picture: said, nothing to publish.
+        let task = app.update(Message::FilesChosen(vec![junk.clone()]));
+        run(&rt, &mut app, task);
+        assert!(!shows(&app, w.preview), "{lang:?}");
+        assert!(support::app::texts(&app, w.not_used).len() == 1, "{lang:?}");
+
+        let task = app.update(Message::FilesChosen(vec![wide.clone()]));
+        run(&rt, &mut app, task);
+        assert!(shows(&app, w.preview), "{lang:?}");
+        assert!(server.lock().unwrap().published.is_empty(), "{lang:?}");
+        for task in click(&mut app, w.publish) {
+            run(&rt, &mut app, task);
+        }
+        // Let the pretend session take the command.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let published = server.lock().unwrap().published.clone();
+        let [png] = published.as_slice() else {
+            panic!("{lang:?}: one avatar published: {}", published.len())
+        };
+        let img = image::load_from_memory(png).unwrap().to_rgba8();
+        assert_eq!(img.dimensions(), (256, 256));
+        assert!(
+            img.pixels().all(|p| p.0[1] > 150 && p.0[0] < 100),
+            "{lang:?}: the centre square (green) only"
+        );
+        assert!(!shows(&app, w.preview), "{lang:?}");
+
+        // Our avatar shows: it can be removed; the vCard loses its photo.
+        let _ = app.update(Message::Session(Update {
+            account: account().id,
+            kind: UpdateKind::Avatars(vec![(jid(ME), Some(wide.clone()))]),
+        }));
+        for task in click(&mut app, w.remove) {
+            run(&rt, &mut app, task);
+        }
+        let sets = server.lock().unwrap().sets.clone();
+        let [set] = sets.as_slice() else {
+            panic!("{lang:?}: one vCard set: {sets:?}")
+        };
+        assert!(!set.contains("PHOTO"), "{lang:?}: {set}");
+        assert!(set.contains("Juliet Capulet"), "{lang:?}: {set}");
+        assert!(!support::app::texts(&app, w.removed).is_empty(), "{lang:?}");
+
+        // On the chats screen a dropped picture is no avatar.
+        let _ = app.update(Message::Settings(
+            loquat::ui::screen::settings::Message::Back,
+        ));
+        let task = app.update(Message::FilesChosen(vec![wide.clone()]));
+        run(&rt, &mut app, task);
+        assert!(
+            app_settings_preview(&app).is_none(),
+            "{lang:?}: no preview from the chats screen"
+        );
+    }
+}
+
+fn app_settings_preview(app: &App) -> Option<AccountId> {
+    app.own_avatar_preview().map(|p| p.account.clone())
+}
+
 /// Settings with the profile form open, in English and Chinese, for a person to look at.
 #[test]
 #[ignore = "writes screenshots for review"]
@@ -189,10 +311,24 @@ fn render_profile_for_review() {
         let (mut app, _server) = start(&rt, lang);
         open_form(&rt, &mut app, w);
         type_into(&mut app, Field::Nickname.id(), "Jules");
+        // A dropped picture waiting for "Publish", over a current avatar.
+        let tmp = tempfile::tempdir().unwrap();
+        let wide = png_file(tmp.path(), 300, 100);
+        let thumb = tmp.path().join("thumb.png");
+        std::fs::write(
+            &thumb,
+            loquat::avatar::thumbnail_png(&std::fs::read(&wide).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let _ = app.update(Message::Session(Update {
+            account: account().id,
+            kind: UpdateKind::Avatars(vec![(jid(ME), Some(thumb))]),
+        }));
+        let task = app.update(Message::FilesChosen(vec![wide]));
+        run(&rt, &mut app, task);
         let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
         let mut ui = support::app::sim_sized(&app, (1000.0, 1100.0));
         let snapshot = ui.snapshot(&theme).expect("snapshot");
         assert!(snapshot.matches_image(dir.join(name)).expect("png"));
     }
-    let _ = sim;
 }

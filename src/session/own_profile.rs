@@ -2,7 +2,9 @@
 //! from the server (our vCard4 PEP item, XEP-0292, when there is one, else our
 //! vcard-temp, XEP-0054) and save it: to vcard-temp (keeping the `PHOTO` and every field
 //! the form does not edit) and, where our account has PEP, to the vCard4 node and the
-//! nickname node (XEP-0172) too. What goes on the wire is `xmpp::vcard4`'s business.
+//! nickname node (XEP-0172) too. Also takes our avatar away (an empty XEP-0084 metadata
+//! item, and a vCard without `PHOTO`). What goes on the wire is `xmpp::vcard4`'s and
+//! `xmpp::avatar`'s business.
 
 use super::Handle;
 use super::roomtools::{self, Condition, QueryError};
@@ -91,4 +93,22 @@ pub async fn save(handle: &Handle, own: &BareJid, card: &OwnCard) -> Result<Save
         Err(e) => log::info!("{own}: nickname not published: {e}"),
     }
     Ok(saved)
+}
+
+/// Takes our avatar away: an empty metadata item where our account has PEP (our other
+/// clients and contacts hear of it), then our vcard-temp without its `PHOTO`.
+pub async fn remove_avatar(handle: &Handle, own: &BareJid) -> Result<(), QueryError> {
+    use crate::xmpp::avatar;
+    if support(handle, own).await.pep {
+        roomtools::query(handle, to(own), false, avatar::publish_no_metadata()).await?;
+    }
+    let current = get(handle, own, profile::vcard_request()).await?;
+    let has_photo = current
+        .as_ref()
+        .is_some_and(|c| c.get_child("PHOTO", avatar::NS_VCARD).is_some());
+    if has_photo {
+        let vcard = avatar::vcard_without_photo(current.as_ref());
+        roomtools::query(handle, to(own), false, vcard).await?;
+    }
+    Ok(())
 }

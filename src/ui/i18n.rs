@@ -376,6 +376,13 @@ texts! {
     ChooseAvatar => "Choose a picture…", "选择图片…";
     AvatarPublished => "{account}: your avatar is published.", "{account}：头像已发布。";
     AvatarNotPublished => "{account}: your avatar was not published: {why}", "{account}：头像未能发布：{why}";
+    AvatarDropHint => "Or drop a picture here, or paste one (Ctrl+V).", "也可以把图片拖到这里，或粘贴（Ctrl+V）。";
+    AvatarPreviewHint => "Your new avatar (the centre square of the picture):", "新头像（取图片中间的正方形）：";
+    PublishAvatar => "Publish", "发布";
+    RemoveAvatar => "Remove avatar", "移除头像";
+    AvatarRemoved => "{account}: your avatar is removed.", "{account}：头像已移除。";
+    AvatarNotRemoved => "{account}: your avatar was not removed: {why}", "{account}：头像未能移除：{why}";
+    AvatarNotRead => "That picture could not be used: {why}", "无法使用这张图片：{why}";
     // --- our own profile, src/ui/screen/settings/profile.rs ---
     OwnProfileTitle => "Profile", "个人资料";
     OwnProfileHint => "What your contacts see about you.", "联系人能看到的关于你的信息。";
