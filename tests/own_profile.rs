@@ -169,3 +169,63 @@ async fn our_profile_is_saved_and_another_client_reads_it() {
     assert_eq!(seen["avatar"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["FN"], "Juliet Capulet", "{seen}");
 }
+
+/// XEP-0153 from our side: on a server that adds nothing to our presence (no
+/// `mod_vcard_legacy`), a contact sees our avatar's hash in our presence once we have
+/// published one, and never an empty `<photo/>` before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_presence_carries_our_avatar_hash() {
+    let server = TestServer::start_with(r#"modules_disabled = { "s2s"; "vcard_legacy" }"#);
+    let (me, password) = server.fresh_user("me");
+    let (reader, reader_pw) = server.fresh_user("watcher");
+    let dir = tempfile::tempdir().unwrap();
+    let store = loquat::store::Store::open(&dir.path().join("db")).unwrap();
+    let (mut updates, handle, _) = online(local_params(
+        AccountId::generate(),
+        server.c2s_port(),
+        server.ca_pem(),
+        &me,
+        &password,
+        Some(store),
+    ))
+    .await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/profile_reader.py");
+    let mut cmd = std::process::Command::new(support::slix::python());
+    cmd.arg(script)
+        .args([
+            "--jid",
+            &format!("{reader}/watch"),
+            "--password",
+            &reader_pw,
+        ])
+        .args(["--port", &server.c2s_port().to_string()])
+        .arg("--ca")
+        .arg(server.ca_path())
+        .args(["--target", &me, "--watch-photo"]);
+    let run = tokio::task::spawn_blocking(move || cmd.output().expect("run the slixmpp reader"));
+    let from = jid(&reader);
+    wait_for(&mut updates, 30, "the watcher's request", |k| match k {
+        UpdateKind::SubscriptionRequest { from: f } if *f == from => Some(()),
+        _ => None,
+    })
+    .await;
+    handle
+        .send(Command::AnswerSubscription {
+            jid: from,
+            accept: true,
+        })
+        .unwrap();
+    // Give the approval time to reach the watcher before the picture changes.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let picture = png(64, 48);
+    publish_avatar(&mut updates, &handle).await;
+    let out = run.await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let expect =
+        loquat::xmpp::avatar::AvatarHash::of(&loquat::avatar::own_avatar_png(&picture).unwrap());
+    assert!(
+        stdout.contains(&format!("photo {expect}")),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -8,7 +8,9 @@ Asks the target to let it see its presence first (the PEP nodes we read are open
 contacts only, as most clients publish them), waits until it agrees, then asks the
 target's bare JID for its vcard-temp (XEP-0054), its vCard4 PEP item
 (XEP-0292), its nickname PEP item (XEP-0172) and its avatar metadata (XEP-0084), prints
-what it found as one JSON line, and exits.
+what it found as one JSON line, and exits. With `--watch-photo`, it instead waits for a
+presence of the target carrying an avatar hash (XEP-0153 `vcard-temp:x:update`) and
+prints `photo <hash>` (or `no photo` after 40 s).
 """
 
 import argparse
@@ -38,10 +40,16 @@ class Reader(slixmpp.ClientXMPP):
         # in shows it took effect.
         self.add_event_handler("presence_available", self.subscribed)
         self.agreed = asyncio.Event()
+        self.photos = asyncio.Queue()
 
     def subscribed(self, presence):
-        if presence["from"].bare == self.args.target:
-            self.agreed.set()
+        if presence["from"].bare != self.args.target:
+            return
+        self.agreed.set()
+        x = presence.xml.find("{vcard-temp:x:update}x")
+        photo = x.find("{vcard-temp:x:update}photo") if x is not None else None
+        if photo is not None and photo.text:
+            self.photos.put_nowait(photo.text)
 
     def failed(self, _event):
         print("authentication failed", flush=True)
@@ -76,6 +84,14 @@ class Reader(slixmpp.ClientXMPP):
             self.send_presence(pto=self.args.target, ptype="subscribe")
             print("asked", flush=True)
             await asyncio.wait_for(self.agreed.wait(), 30)
+            if self.args.watch_photo:
+                try:
+                    photo = await asyncio.wait_for(self.photos.get(), 40)
+                    print(f"photo {photo}", flush=True)
+                except asyncio.TimeoutError:
+                    print("no photo", flush=True)
+                self.disconnect()
+                return
             temp = await self.ask("<vCard xmlns='vcard-temp'/>")
             card = temp.find(VCARD + "vCard") if temp is not None else None
             if card is not None:
@@ -124,6 +140,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--ca", required=True)
     p.add_argument("--target", required=True)
+    p.add_argument("--watch-photo", action="store_true")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
     reader = Reader(args)
