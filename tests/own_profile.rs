@@ -229,3 +229,92 @@ async fn our_presence_carries_our_avatar_hash() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A server without vcard-temp (no `mod_vcard_legacy`): the profile goes to the vCard4
+/// alone, and a contact's Loquat reads it from there (XEP-0292) in the profile panel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vcard4_only_profile_is_saved_and_read_by_a_contact() {
+    let server = TestServer::start_with(r#"modules_disabled = { "s2s"; "vcard_legacy" }"#);
+    let (me, password) = server.fresh_user("me");
+    let (bob, bob_pw) = server.fresh_user("bob");
+    let (mut updates, handle, _) = online(local_params(
+        AccountId::generate(),
+        server.c2s_port(),
+        server.ca_pem(),
+        &me,
+        &password,
+        None,
+    ))
+    .await;
+    let (mut bob_updates, bob_handle, _) = online(local_params(
+        AccountId::generate(),
+        server.c2s_port(),
+        server.ca_pem(),
+        &bob,
+        &bob_pw,
+        None,
+    ))
+    .await;
+    // Bob asks to see our presence (the vCard4 node is for contacts); we agree.
+    bob_handle
+        .send(Command::AddContact {
+            jid: jid(&me),
+            name: None,
+            subscribe: true,
+        })
+        .unwrap();
+    let from = jid(&bob);
+    wait_for(&mut updates, 30, "Bob's request", |k| match k {
+        UpdateKind::SubscriptionRequest { from: f } if *f == from => Some(()),
+        _ => None,
+    })
+    .await;
+    handle
+        .send(Command::AnswerSubscription {
+            jid: from,
+            accept: true,
+        })
+        .unwrap();
+    let me_jid = jid(&me);
+    wait_for(&mut bob_updates, 30, "our approval", |k| match k {
+        UpdateKind::Roster(r) => r
+            .iter()
+            .any(|c| {
+                c.jid == me_jid
+                    && matches!(
+                        c.subscription,
+                        loquat::model::Subscription::To | loquat::model::Subscription::Both
+                    )
+            })
+            .then_some(()),
+        UpdateKind::ContactChanged(c)
+            if c.jid == me_jid
+                && matches!(
+                    c.subscription,
+                    loquat::model::Subscription::To | loquat::model::Subscription::Both
+                ) =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+
+    let saved = own_profile::save(&handle, &jid(&me), &juliet())
+        .await
+        .unwrap();
+    assert!(!saved.vcard_temp && saved.vcard4, "{saved:?}");
+    let p = loquat::session::profile::fetch(&bob_handle, &jid(&me), &[]).await;
+    let card = p.card.expect("our profile, from the vCard4");
+    assert_eq!(card.full_name.as_deref(), Some("Juliet Capulet"));
+    assert_eq!(card.birthday.as_deref(), Some("1996-07-31"));
+    assert_eq!(card.note.as_deref(), Some("Wherefore art thou?\n朱丽叶"));
+    // And we read it back ourselves.
+    assert_eq!(
+        own_profile::load(&handle, &jid(&me))
+            .await
+            .unwrap()
+            .full_name,
+        "Juliet Capulet"
+    );
+}

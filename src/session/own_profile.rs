@@ -13,9 +13,12 @@ use crate::xmpp::vcard4::{self, OwnCard, Support};
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::minidom::Element;
 
-/// What a save reached besides vcard-temp (which it must reach to succeed at all).
+/// What a save reached. It succeeds when vcard-temp or the vCard4 took the profile (a
+/// server may offer only one of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Saved {
+    /// Our vcard-temp was set.
+    pub vcard_temp: bool,
     /// Our vCard4 PEP item was published.
     pub vcard4: bool,
     /// Our nickname was published (XEP-0172).
@@ -66,15 +69,26 @@ pub async fn load(handle: &Handle, own: &BareJid) -> Result<OwnCard, QueryError>
         .unwrap_or_default())
 }
 
-/// Saves `card` as our profile: vcard-temp first (it must succeed), then the vCard4
-/// item and the nickname where our account has PEP.
-pub async fn save(handle: &Handle, own: &BareJid, card: &OwnCard) -> Result<Saved, QueryError> {
+async fn save_vcard_temp(handle: &Handle, own: &BareJid, card: &OwnCard) -> Result<(), QueryError> {
     let current = get(handle, own, profile::vcard_request()).await?;
     let temp = vcard4::vcard_temp(current.as_ref(), card);
     roomtools::query(handle, to(own), false, temp).await?;
-    let mut saved = Saved::default();
+    Ok(())
+}
+
+/// Saves `card` as our profile: vcard-temp first, then the vCard4 item and the
+/// nickname where our account has PEP. Fails when neither vCard took it.
+pub async fn save(handle: &Handle, own: &BareJid, card: &OwnCard) -> Result<Saved, QueryError> {
+    let temp = save_vcard_temp(handle, own, card).await;
+    if let Err(QueryError::NotConnected) = temp {
+        return Err(QueryError::NotConnected);
+    }
+    let mut saved = Saved {
+        vcard_temp: temp.is_ok(),
+        ..Saved::default()
+    };
     if !support(handle, own).await.pep {
-        return Ok(saved);
+        return temp.map(|()| saved);
     }
     // A server converting vcard-temp (Prosody's mod_vcard_legacy) has written a vCard4
     // from it already; ours replaces it with the fields it does not map kept.
@@ -85,7 +99,11 @@ pub async fn save(handle: &Handle, own: &BareJid, card: &OwnCard) -> Result<Save
     let v4 = vcard4::vcard4(vcard4::vcard_of_items(current4.as_ref()), card);
     match roomtools::query(handle, to(own), false, vcard4::publish_vcard4(v4)).await {
         Ok(_) => saved.vcard4 = true,
-        Err(e) => log::info!("{own}: vCard4 not published: {e}"),
+        Err(e) if saved.vcard_temp => log::info!("{own}: vCard4 not published: {e}"),
+        Err(e) => return Err(e),
+    }
+    if let Err(e) = &temp {
+        log::info!("{own}: no vcard-temp ({e}); the profile is in the vCard4 only");
     }
     let nick = vcard4::publish_nick(&card.nickname);
     match roomtools::query(handle, to(own), false, nick).await {
