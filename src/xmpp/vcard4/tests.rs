@@ -176,3 +176,37 @@ fn what_our_account_offers() {
     assert_eq!(support(Some(&plain)), Support::default());
     assert_eq!(support(None), Support::default());
 }
+
+#[test]
+fn a_ten_megabyte_vcard_never_reaches_the_parser() {
+    // The answer to our vCard4 (or vcard-temp) request, 10 MB of text, fed as the
+    // network gives it, in 16 KiB pieces, through the stream's guard: it is dropped
+    // whole, and what goes on to the parser stays a few bytes.
+    use crate::session::xml_guard::{DropReason, Guard, MAX_DEPTH, MAX_STANZA_BYTES};
+    let header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+        xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>";
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let answer = format!(
+        "<iq type='result' id='v1' from='eve@example.org'>\
+         <pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:vcard4'>\
+         <item id='current'><vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'>\
+         <note><text>{huge}</text></note></vcard></item></items></pubsub></iq><presence/>"
+    );
+    let mut guard = Guard::new(MAX_DEPTH, MAX_STANZA_BYTES);
+    let mut out = Vec::new();
+    let mut dropped = guard.feed(header.as_bytes(), &mut out);
+    out.clear();
+    let mut most = 0;
+    for piece in answer.as_bytes().chunks(16 * 1024) {
+        dropped.extend(guard.feed(piece, &mut out));
+        most = most.max(out.len());
+    }
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0].reason, DropReason::TooLarge);
+    assert!(dropped[0].head.starts_with("<iq type='result' id='v1'"));
+    // Only the stand-in for the dropped stanza and the next one get through; the text
+    // was never kept (nothing passed on is near the stanza's size).
+    let passed = String::from_utf8_lossy(&out);
+    assert!(passed.ends_with("<presence/>"), "{passed}");
+    assert!(most < 64 * 1024, "{most} bytes passed on");
+}
