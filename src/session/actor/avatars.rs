@@ -3,7 +3,9 @@
 //! presence photo hashes of roster contacts (and ours) lead to fetches, a few at a time;
 //! the bytes are checked against their hash, decoded into a thumbnail on a blocking
 //! thread and cached by hash under the account's data folder; the UI hears who shows
-//! which file. Our own avatar is published to PEP (data, then metadata) and our vCard.
+//! which file. Our own avatar is published to PEP (data, then metadata) and our vCard
+//! (PEP only where the server converts, XEP-0398), and its hash goes in our presence
+//! (XEP-0153) once known, sent again when it changes.
 //!
 //! Off (nothing fetched) without a store in a data folder: there is nowhere to keep it.
 
