@@ -24,6 +24,7 @@ pub mod insecure;
 pub mod omemo;
 mod order;
 mod outgoing;
+pub mod own_profile;
 pub mod profile;
 pub mod register;
 pub mod rooms;
@@ -326,7 +327,8 @@ pub enum Command {
         peer: BareJid,
     },
     /// Publish `picture` (the bytes of an image file the user chose) as our avatar:
-    /// cropped to a square, scaled, then to PEP (XEP-0084) and our vCard (XEP-0153).
+    /// cropped to a square, scaled, then to PEP (XEP-0084) and our vCard (XEP-0153; left
+    /// to the server where it converts, XEP-0398).
     PublishAvatar {
         picture: avatars::Picture,
     },

@@ -668,6 +668,11 @@ impl App {
                 Task::none()
             }
             Message::Transfers(m) => self.on_transfers(m),
+            // On Settings > Accounts, a dropped or pasted picture is a new avatar.
+            Message::FilesChosen(paths) if self.screen == Screen::Accounts => {
+                self.avatar_dropped(paths)
+            }
+            Message::PasteImage if self.screen == Screen::Accounts => self.paste_avatar(),
             Message::FilesChosen(paths) => self.files_chosen(paths),
             Message::PasteImage => self.paste_image(),
             Message::SaveTo(message, path) => self.save_to(*message, path),

@@ -29,6 +29,7 @@ pub mod reply;
 pub mod retraction;
 pub mod roster;
 pub mod upload;
+pub mod vcard4;
 
 /// What we are waiting for an answer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +77,9 @@ pub struct ProtoState {
     pub bound: Option<FullJid>,
     /// Our server stamps stanza-ids we may trust (`urn:xmpp:sid:0` on our account).
     pub sid_trusted: bool,
+    /// Our server converts PEP avatars to vcard-temp (XEP-0398, from our account's
+    /// disco#info): our avatar then goes to PEP only.
+    pub vcard_conversion: bool,
     pending: HashMap<String, Pending>,
     next_id: u64,
     /// Archive queries whose results we accept.
@@ -180,6 +184,7 @@ impl ProtoState {
             own,
             bound: None,
             sid_trusted: false,
+            vcard_conversion: false,
             pending: HashMap::new(),
             next_id: 0,
             mam_open: HashSet::new(),
@@ -422,6 +427,7 @@ impl ProtoState {
             PendingIq::Bookmarks(kind) => bookmarks::answer(self, kind, result),
             PendingIq::OwnDiscoInfo => match result {
                 Ok(Some(payload)) => {
+                    self.vcard_conversion = vcard4::support(Some(&payload)).conversion;
                     let sid = disco::has_feature(payload, xmpp_parsers::ns::SID);
                     self.sid_trusted = sid;
                     vec![Event::OwnFeatures { sid }]

@@ -202,16 +202,16 @@ impl FilePicker for Chooses {
     }
 }
 
-/// Settings > Accounts shows the account's face and "Choose a picture…", which hands
-/// the chosen file to the session to publish.
+/// Settings > Accounts shows the account's face and "Choose a picture…"; the chosen
+/// file is previewed as its centre square, and "Publish" hands that to the session.
 #[test]
 fn settings_publish_a_chosen_picture_as_our_avatar() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pic = picture(dir.path());
-    for (lang, title, choose) in [
-        (Lang::En, "Avatar", "Choose a picture…"),
-        (Lang::ZhCn, "头像", "选择图片…"),
+    for (lang, title, choose, publish) in [
+        (Lang::En, "Avatar", "Choose a picture…", "Publish"),
+        (Lang::ZhCn, "头像", "选择图片…", "发布"),
     ] {
         let (mut app, mut rx) = start(&rt, lang, &pic);
         app.set_file_picker(Arc::new(Chooses(pic.clone())));
@@ -224,8 +224,13 @@ fn settings_publish_a_chosen_picture_as_our_avatar() {
         for task in click(&mut app, choose) {
             run(&rt, &mut app, task);
         }
+        // Nothing goes out before "Publish" under the preview.
+        assert!(rx.try_recv().is_err(), "{lang:?}");
+        for task in click(&mut app, publish) {
+            run(&rt, &mut app, task);
+        }
         let sent: Vec<Command> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
-        let bytes = std::fs::read(&pic).unwrap();
+        let bytes = loquat::avatar::own_avatar_png(&std::fs::read(&pic).unwrap()).unwrap();
         assert!(
             sent.iter()
                 .any(|c| matches!(c, Command::PublishAvatar { picture } if *picture.0 == bytes)),

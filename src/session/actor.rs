@@ -450,11 +450,8 @@ impl Actor {
         // to a session that queried its archive; 20,000 pushed messages took 38 s to
         // store, and raced the catch-up for their order).
         self.start_catch_up().await;
-        self.send(xmpp::presence::own(
-            self.presence.0,
-            self.presence.1.as_deref(),
-        ))
-        .await;
+        let presence = self.own_presence();
+        self.send(presence).await;
         self.sync.presence_sent();
         let carbons = self.proto.request(
             PendingIq::CarbonsEnable,
@@ -510,8 +507,8 @@ impl Actor {
             Command::SendChat { to, body, id } => self.send_chat(to, body, id, None).await,
             Command::SetPresence { show, status } => {
                 self.presence = (show, status);
-                self.send(xmpp::presence::own(show, self.presence.1.as_deref()))
-                    .await;
+                let presence = self.own_presence();
+                self.send(presence).await;
             }
             roster @ (Command::AddContact { .. }
             | Command::RemoveContact { .. }

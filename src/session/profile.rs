@@ -1,11 +1,13 @@
 //! A contact's profile as plain async calls on a session [`Handle`]: their vCard
-//! (vcard-temp, XEP-0054, asked of their bare JID) and what software each of their
+//! (their vCard4 PEP item, XEP-0292, when they have one, else vcard-temp, XEP-0054,
+//! both asked of their bare JID at once) and what software each of their
 //! online clients runs (XEP-0092, asked of each full JID), all at once. A question
 //! nobody answers leaves its part empty (after `roomtools::TIMEOUT`); the rest shows.
 
 use super::Handle;
 use super::roomtools::{self, QueryError};
 use crate::xmpp::profile::{self, Card, Software};
+use crate::xmpp::vcard4;
 use xmpp_parsers::jid::{BareJid, FullJid, Jid};
 
 /// What was learnt about one contact.
@@ -30,6 +32,12 @@ pub async fn fetch(handle: &Handle, jid: &BareJid, clients: &[FullJid]) -> Profi
         true,
         profile::vcard_request(),
     );
+    let card4 = roomtools::query(
+        handle,
+        Jid::from(jid.clone()),
+        true,
+        vcard4::items_request(),
+    );
     let versions = futures::future::join_all(clients.iter().take(MAX_ASKED).map(|full| {
         let resource = full.resource().to_string();
         async move {
@@ -47,14 +55,16 @@ pub async fn fetch(handle: &Handle, jid: &BareJid, clients: &[FullJid]) -> Profi
                 .map(|s| (resource, s))
         }
     }));
-    let (card, versions) = futures::join!(card, versions);
+    let (card, card4, versions) = futures::join!(card, card4, versions);
     let not_connected = matches!(card, Err(QueryError::NotConnected));
+    let card4 = vcard4::parse_items(card4.ok().flatten().as_ref()).filter(|c| !c.is_empty());
     Profile {
-        card: card
-            .ok()
-            .flatten()
-            .and_then(|el| profile::parse_vcard(&el))
-            .filter(|c| !c.is_empty()),
+        card: card4.or_else(|| {
+            card.ok()
+                .flatten()
+                .and_then(|el| profile::parse_vcard(&el))
+                .filter(|c| !c.is_empty())
+        }),
         software: versions.into_iter().flatten().collect(),
         not_connected,
     }

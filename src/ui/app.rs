@@ -9,6 +9,7 @@ pub mod chat_window;
 pub mod handlers;
 pub mod omemo;
 mod own_avatar;
+mod own_profile;
 pub mod profile;
 pub mod requests;
 pub mod searching;

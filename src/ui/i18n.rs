@@ -383,6 +383,24 @@ texts! {
     ChooseAvatar => "Choose a picture…", "选择图片…";
     AvatarPublished => "{account}: your avatar is published.", "{account}：头像已发布。";
     AvatarNotPublished => "{account}: your avatar was not published: {why}", "{account}：头像未能发布：{why}";
+    AvatarDropHint => "Or drop a picture here, or paste one (Ctrl+V).", "也可以把图片拖到这里，或粘贴（Ctrl+V）。";
+    AvatarPreviewHint => "Your new avatar (the centre square of the picture):", "新头像（取图片中间的正方形）：";
+    PublishAvatar => "Publish", "发布";
+    RemoveAvatar => "Remove avatar", "移除头像";
+    AvatarRemoved => "{account}: your avatar is removed.", "{account}：头像已移除。";
+    AvatarNotRemoved => "{account}: your avatar was not removed: {why}", "{account}：头像未能移除：{why}";
+    AvatarNotRead => "That picture could not be used: {why}", "无法使用这张图片：{why}";
+    // --- our own profile, src/ui/screen/settings/profile.rs ---
+    OwnProfileTitle => "Profile", "个人资料";
+    OwnProfileHint => "What your contacts see about you.", "联系人能看到的关于你的信息。";
+    EditOwnProfile => "Edit profile…", "编辑个人资料…";
+    OwnProfileLoading => "Loading your profile from the server…", "正在从服务器加载你的资料…";
+    OwnProfileSave => "Save profile", "保存资料";
+    OwnProfileSaving => "Saving…", "正在保存…";
+    OwnProfileSaved => "Your profile is saved.", "你的资料已保存。";
+    OwnProfileNotLoaded => "Your profile could not be loaded: {why}", "无法加载你的资料：{why}";
+    OwnProfileNotSaved => "Your profile was not saved: {why}", "你的资料未能保存：{why}";
+    OwnProfileBirthdayHint => "YYYY-MM-DD", "年-月-日，如 1990-01-31";
     AllAccounts => "All accounts", "全部帐号";
     ManageAccounts => "Accounts", "帐号管理";
     AccountsTitle => "Accounts", "帐号";

@@ -321,6 +321,33 @@ pub fn publish_metadata(info: &Info) -> Element {
     publish(NS_METADATA, &info.id, meta)
 }
 
+/// Takes our avatar away (XEP-0084 §4.2): an empty metadata item (send without `to`).
+pub fn publish_no_metadata() -> Element {
+    pubsub(
+        Element::builder("publish", NS_PUBSUB)
+            .a("node", NS_METADATA)
+            .append(
+                Element::builder("item", NS_PUBSUB)
+                    .a("id", "current")
+                    .append(Element::builder("metadata", NS_METADATA).build())
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Our vCard without its `PHOTO` (everything else kept), for a vcard-temp set that
+/// takes the avatar away. `current` is the answer to [`vcard_request`].
+pub fn vcard_without_photo(current: Option<&Element>) -> Element {
+    let mut vcard = Element::builder("vCard", NS_VCARD).build();
+    if let Some(old) = current.filter(|c| c.is("vCard", NS_VCARD)) {
+        for child in old.children().filter(|c| !c.is("PHOTO", NS_VCARD)) {
+            vcard.append_child(child.clone());
+        }
+    }
+    vcard
+}
+
 /// Our vCard with `PHOTO` replaced by `bytes` (everything else we had kept), for a
 /// vcard-temp set (XEP-0153 publishing). `current` is the answer to [`vcard_request`].
 pub fn vcard_with_photo(current: Option<&Element>, bytes: &[u8], mime: &str) -> Element {

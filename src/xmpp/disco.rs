@@ -186,5 +186,31 @@ mod tests {
         );
         assert_eq!(ev, vec![Event::OwnFeatures { sid: true }]);
         assert!(s.sid_trusted);
+        assert!(!s.vcard_conversion);
+    }
+
+    #[test]
+    fn own_vcard_conversion_is_detected() {
+        // XEP-0398 as Prosody's mod_vcard_legacy lists it on our account.
+        let mut s = state();
+        let req = s.request(
+            PendingIq::OwnDiscoInfo,
+            Some(Jid::from(s.own.clone())),
+            true,
+            info_query(),
+        );
+        let Stanza::Iq(Iq::Get { id, .. }) = req else {
+            unreachable!()
+        };
+        s.handle(
+            stanza(&format!(
+                "<iq xmlns='jabber:client' type='result' id='{id}' from='me@example.org'>\
+                 <query xmlns='http://jabber.org/protocol/disco#info'>\
+                 <identity category='pubsub' type='pep'/>\
+                 <feature var='urn:xmpp:pep-vcard-conversion:0'/></query></iq>"
+            )),
+            0,
+        );
+        assert!(s.vcard_conversion);
     }
 }

@@ -50,6 +50,17 @@ pub fn handle(state: &mut ProtoState, p: Presence) -> Vec<Event> {
 
 /// Our own availability, with entity capabilities (XEP-0115).
 pub fn own(show: Show, status: Option<&str>) -> Stanza {
+    own_with_photo(show, status, None)
+}
+
+/// [`own`], with our avatar's hash (XEP-0153 `vcard-temp:x:update`) when we know it.
+/// An unknown avatar is left out, never sent as an empty `<photo/>` (which would say
+/// we have none).
+pub fn own_with_photo(
+    show: Show,
+    status: Option<&str>,
+    photo: Option<&super::avatar::AvatarHash>,
+) -> Stanza {
     let mut p = match show {
         Show::Offline => Presence::unavailable(),
         _ => Presence::available(),
@@ -68,6 +79,22 @@ pub fn own(show: Show, status: Option<&str>) -> Stanza {
         && let Some(caps) = super::disco::caps()
     {
         p.add_payload(caps);
+    }
+    if show != Show::Offline
+        && let Some(hash) = photo
+    {
+        p.payloads.push(
+            xmpp_parsers::minidom::Element::builder("x", super::avatar::NS_VCARD_UPDATE)
+                .append(
+                    xmpp_parsers::minidom::Element::builder(
+                        "photo",
+                        super::avatar::NS_VCARD_UPDATE,
+                    )
+                    .append(hash.as_str())
+                    .build(),
+                )
+                .build(),
+        );
     }
     Stanza::Presence(p)
 }
@@ -136,5 +163,24 @@ mod tests {
         assert!(xml.contains("http://jabber.org/protocol/caps"), "{xml}");
         let xml = to_xml(&own(Show::Offline, None));
         assert!(xml.contains("unavailable"), "{xml}");
+    }
+
+    #[test]
+    fn own_presence_carries_our_photo_hash_only_when_known() {
+        use crate::xmpp::avatar::{AvatarHash, PhotoUpdate, presence_photo};
+        let hash = AvatarHash::of(b"picture");
+        let Stanza::Presence(p) = own_with_photo(Show::Online, None, Some(&hash)) else {
+            unreachable!()
+        };
+        // Read back as any contact reads it.
+        assert_eq!(presence_photo(&p), Some(PhotoUpdate::Hash(hash.clone())));
+        // Unknown: no `vcard-temp:x:update` at all (an empty <photo/> would say "none").
+        let Stanza::Presence(p) = own_with_photo(Show::Away, None, None) else {
+            unreachable!()
+        };
+        assert_eq!(presence_photo(&p), None);
+        // Going offline says nothing about it.
+        let xml = to_xml(&own_with_photo(Show::Offline, None, Some(&hash)));
+        assert!(!xml.contains("vcard-temp"), "{xml}");
     }
 }

@@ -3,7 +3,9 @@
 //! presence photo hashes of roster contacts (and ours) lead to fetches, a few at a time;
 //! the bytes are checked against their hash, decoded into a thumbnail on a blocking
 //! thread and cached by hash under the account's data folder; the UI hears who shows
-//! which file. Our own avatar is published to PEP (data, then metadata) and our vCard.
+//! which file. Our own avatar is published to PEP (data, then metadata) and our vCard
+//! (PEP only where the server converts, XEP-0398), and its hash goes in our presence
+//! (XEP-0153) once known, sent again when it changes.
 //!
 //! Off (nothing fetched) without a store in a data folder: there is nowhere to keep it.
 
@@ -42,6 +44,8 @@ pub(super) struct Faces {
     publishing: HashMap<u64, Publish>,
     /// Where decoding tasks report (the actor's loop takes them: `avatar_decoded`).
     decoded: Option<tokio::sync::mpsc::UnboundedSender<Decoded>>,
+    /// Our avatar's hash as our last presence said it (XEP-0153).
+    photo_sent: Option<AvatarHash>,
 }
 
 impl Faces {
@@ -133,6 +137,33 @@ impl Actor {
         } else {
             self.avatar_show(step);
         }
+        self.photo_changed().await;
+    }
+
+    /// Our presence, with our avatar's hash when we know it (XEP-0153).
+    pub(super) fn own_presence(&mut self) -> tokio_xmpp::Stanza {
+        let photo = self.faces.book.index().get(&self.own).cloned();
+        let presence = crate::xmpp::presence::own_with_photo(
+            self.presence.0,
+            self.presence.1.as_deref(),
+            photo.as_ref(),
+        );
+        self.faces.photo_sent = photo;
+        presence
+    }
+
+    /// Our avatar changed since our last presence: contacts on vCard avatars hear of it
+    /// by a new presence.
+    async fn photo_changed(&mut self) {
+        let now = self.faces.book.index().get(&self.own);
+        if !self.online || now == self.faces.photo_sent.as_ref() {
+            return;
+        }
+        if self.presence.0 == crate::model::Show::Offline {
+            return;
+        }
+        let presence = self.own_presence();
+        self.send(presence).await;
     }
 
     /// Tells the UI who shows what now (`Show`, `Clear`; nothing else).
@@ -336,6 +367,11 @@ impl Actor {
                 let meta = proto::publish_metadata(&info);
                 self.publish_send(Publish::Metadata { png }, false, meta)
                     .await
+            }
+            // XEP-0398: the server puts the PEP avatar in our vCard itself.
+            Publish::Metadata { .. } if self.proto.vcard_conversion => {
+                log::info!("{}: avatar in PEP only; the server converts", self.own);
+                self.emit(UpdateKind::AvatarPublished(Ok(())))
             }
             Publish::Metadata { png } => {
                 self.publish_send(Publish::VCardGet { png }, true, proto::vcard_request())

@@ -50,6 +50,13 @@ impl App {
             }
             settings::Event::PresenceForAll { show, status } => self.presence_for_all(show, status),
             settings::Event::Server(event) => return self.on_account_server(event),
+            settings::Event::Profile(event) => return self.on_own_profile(event),
+            settings::Event::PublishAvatar(account, png) => self.publish_avatar(account, png),
+            settings::Event::RemoveAvatar(account) => return self.remove_avatar(account),
+            settings::Event::AvatarFiles(account, paths) => {
+                return self.avatar_files(account, paths);
+            }
+            settings::Event::AvatarRemoved(account, result) => self.avatar_removed(account, result),
         }
         Task::none()
     }

@@ -3,10 +3,11 @@
 //! presence of all accounts at once.
 
 pub mod account_server;
-mod avatar;
+pub mod avatar;
 mod blocked;
 pub mod edit;
 pub mod general;
+pub mod profile;
 
 use crate::ids::AccountId;
 use crate::model::Show;
@@ -51,6 +52,18 @@ pub enum Message {
     Server(account_server::Message),
     /// Choose and publish a picture as this account's avatar.
     ChooseAvatar(AccountId),
+    /// Our own profile (vCard), see `profile`.
+    Profile(profile::Message),
+    /// A picture chosen, dropped or pasted, made square and small (or why not): shown
+    /// before it is published.
+    AvatarPreview(AccountId, Result<std::sync::Arc<Vec<u8>>, String>),
+    PublishAvatar,
+    CancelAvatar,
+    RemoveAvatar(AccountId),
+    /// Picture files for an account's avatar (chosen, dropped or pasted).
+    AvatarFiles(AccountId, Vec<std::path::PathBuf>),
+    /// The server's answer to "Remove avatar".
+    AvatarRemoved(AccountId, Result<(), String>),
 }
 
 /// Up or down the account list.
@@ -83,6 +96,13 @@ pub enum Event {
     /// The account on its server (see `account_server`).
     Server(account_server::Event),
     ChooseAvatar(AccountId),
+    /// Our own profile: load it, save it.
+    Profile(profile::Event),
+    /// Publish this PNG (made from the picture shown in the preview) as our avatar.
+    PublishAvatar(AccountId, std::sync::Arc<Vec<u8>>),
+    RemoveAvatar(AccountId),
+    AvatarFiles(AccountId, Vec<std::path::PathBuf>),
+    AvatarRemoved(AccountId, Result<(), String>),
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +128,10 @@ pub struct State {
     all_status: String,
     /// Password change and deletion on the server.
     server: account_server::State,
+    /// Our own profile's form.
+    profile: profile::State,
+    /// Our own avatar's preview.
+    avatar: avatar::State,
 }
 
 impl State {
@@ -129,7 +153,20 @@ impl State {
 
     /// Esc: closes the open editor or removal question. False when none was open.
     pub fn escape(&mut self) -> bool {
-        self.edit.take().is_some() || self.remove.take().is_some() || self.server.escape()
+        self.edit.take().is_some()
+            || self.remove.take().is_some()
+            || self.server.escape()
+            || self.profile.escape()
+    }
+
+    /// Our own profile's form (for tests).
+    pub fn profile(&self) -> &profile::State {
+        &self.profile
+    }
+
+    /// Our own avatar's preview.
+    pub fn avatar(&self) -> &avatar::State {
+        &self.avatar
     }
 
     pub fn is_editing(&self, account: &AccountId) -> bool {
@@ -151,6 +188,8 @@ impl State {
     /// The account is gone.
     pub fn forget(&mut self, account: &AccountId) {
         self.server.forget(account);
+        self.profile.forget(account);
+        self.avatar.forget(account);
         self.removing.remove(account);
         self.errors.remove(account);
         if self.is_editing(account) {
@@ -251,6 +290,25 @@ impl State {
                 return (task.map(Message::Server), event.map(Event::Server));
             }
             Message::ChooseAvatar(account) => Some(Event::ChooseAvatar(account)),
+            Message::AvatarPreview(account, made) => {
+                self.avatar.show(account, made);
+                None
+            }
+            Message::PublishAvatar => self
+                .avatar
+                .take()
+                .map(|p| Event::PublishAvatar(p.account, p.png)),
+            Message::CancelAvatar => {
+                self.avatar.take();
+                None
+            }
+            Message::RemoveAvatar(account) => Some(Event::RemoveAvatar(account)),
+            Message::AvatarFiles(account, paths) => Some(Event::AvatarFiles(account, paths)),
+            Message::AvatarRemoved(account, result) => Some(Event::AvatarRemoved(account, result)),
+            Message::Profile(message) => {
+                let (task, event) = self.profile.update(message);
+                return (task.map(Message::Profile), event.map(Event::Profile));
+            }
         };
         (Task::none(), event)
     }
@@ -490,7 +548,8 @@ impl State {
             );
         }
         if !editing && !removing && state.is_online() {
-            card = card.push(avatar::view(lang, state));
+            card = card.push(self.avatar.view(lang, state));
+            card = card.push(self.profile.view(lang, state, Message::Profile));
             card = card.push(blocked::view(lang, state));
         }
         if !editing && !removing {

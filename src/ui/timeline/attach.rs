@@ -29,7 +29,7 @@ pub(in crate::ui) fn paste_subscription() -> iced::Subscription<Message> {
 
 /// Reads an image from the clipboard and writes it as a PNG to send; `None` when the
 /// clipboard holds no image. Blocking.
-fn clipboard_image_to_file() -> Result<Option<PathBuf>, String> {
+pub(in crate::ui) fn clipboard_image_to_file() -> Result<Option<PathBuf>, String> {
     let mut clipboard = arboard::Clipboard::new().map_err(|e| e.to_string())?;
     let image = match clipboard.get_image() {
         Ok(i) => i,

@@ -273,3 +273,28 @@ fn publishing_builds_data_metadata_and_a_vcard_that_keeps_other_fields() {
     );
     assert_eq!(vcard_photo(Some(&new), Some(&id)), Ok(Some((id, bytes))));
 }
+
+#[test]
+fn taking_our_avatar_away() {
+    // An empty metadata item, which reads as "disabled" to everyone (and to us).
+    let el = publish_no_metadata();
+    let publish = el.get_child("publish", NS_PUBSUB).unwrap();
+    assert_eq!(publish.attr("node"), Some(NS_METADATA));
+    let meta = publish
+        .get_child("item", NS_PUBSUB)
+        .and_then(|i| i.get_child("metadata", NS_METADATA))
+        .unwrap();
+    assert_eq!(parse_metadata(meta), Some(Metadata::Disabled));
+    // The vCard loses its photo and keeps the rest.
+    let old: Element =
+        "<vCard xmlns='vcard-temp'><FN>Romeo</FN><PHOTO><BINVAL>AAAA</BINVAL></PHOTO></vCard>"
+            .parse()
+            .unwrap();
+    let new = vcard_without_photo(Some(&old));
+    assert!(new.get_child("PHOTO", NS_VCARD).is_none());
+    assert_eq!(vcard_photo(Some(&new), None), Ok(None));
+    assert_eq!(
+        new.get_child("FN", NS_VCARD).map(|f| f.text()),
+        Some("Romeo".into())
+    );
+}
