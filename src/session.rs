@@ -26,6 +26,7 @@ mod order;
 mod outgoing;
 pub mod profile;
 pub mod register;
+pub mod room_faces;
 pub mod rooms;
 pub mod roomtools;
 mod sasl_login;
@@ -505,6 +506,12 @@ pub enum UpdateKind {
     Avatars(Vec<(BareJid, Option<std::path::PathBuf>)>),
     /// Our avatar ([`Command::PublishAvatar`]) is published, or why not.
     AvatarPublished(Result<(), String>),
+    /// Which occupants of a room we are in show which picture (issue #18, see
+    /// `room_faces`): the cached thumbnail, or `None` for their initial again.
+    OccupantAvatars {
+        room: BareJid,
+        faces: Vec<(String, Option<std::path::PathBuf>)>,
+    },
 }
 
 /// Clonable sender of commands to one session.

@@ -710,6 +710,7 @@ impl State {
             previews: cx.previews,
             actions: Some(&self.actions),
             moderator: false,
+            faces: None,
         };
         let list = timeline::list(
             &list_cx,

@@ -6,6 +6,7 @@
 
 pub mod browse;
 pub mod edit_bar;
+pub mod faces;
 pub mod form;
 mod history;
 pub mod join;
@@ -40,6 +41,8 @@ type Key = (AccountId, BareJid);
 pub struct RoomFiles<'a> {
     pub previews: Option<&'a crate::ui::timeline::previews::Previews>,
     pub transfers: Option<&'a crate::ui::timeline::transfers::State>,
+    /// The open room's account's avatars (the room's own is among them, issue #18).
+    pub avatars: Option<&'a crate::ui::widgets::avatar::Faces>,
 }
 
 /// A signed-in account the join dialog can join from, as its picker shows it.
@@ -527,6 +530,7 @@ impl Panel {
             lang,
             previews: files.previews,
             transfers: files.transfers.and_then(|t| t.view(lang, account, room)),
+            avatar: files.avatars.and_then(|a| a.get(room)).map(|p| p.as_path()),
         };
         Some(r.view_in(cx).map(Message::Room))
     }

@@ -82,6 +82,8 @@ pub struct Context<'a> {
     pub actions: Option<&'a actions::Actions>,
     /// We are a moderator of this room: "Remove…" on every message.
     pub moderator: bool,
+    /// Senders' pictures by nick (rooms; `room::faces`).
+    pub faces: Option<&'a std::collections::HashMap<String, std::path::PathBuf>>,
 }
 
 /// One row of the list.

@@ -675,6 +675,7 @@ pub(super) fn answer(
                 sid,
                 mam,
                 subject_open: info.subject_open,
+                avatar: info.avatar_hash,
             })]
         }
         MucIq::Instant(room) => {

@@ -483,6 +483,7 @@ impl Actor {
                 })
             }
             MucEvent::Left { room, departure } => {
+                self.room_faces_left(&room);
                 let rejoin = match departure.exit {
                     Exit::Shutdown | Exit::Lost => self.schedule_rejoin(&room),
                     _ => {
@@ -503,8 +504,16 @@ impl Actor {
                 self.emit_room(RoomUpdate::Refused { room, error })
             }
             MucEvent::Features {
-                room, subject_open, ..
-            } => self.emit_room(RoomUpdate::Info { room, subject_open }),
+                room,
+                subject_open,
+                avatar,
+                ..
+            } => {
+                if let Some(hash) = avatar {
+                    self.room_avatar_announced(room.clone(), hash).await;
+                }
+                self.emit_room(RoomUpdate::Info { room, subject_open })
+            }
             MucEvent::Archived {
                 queryid, message, ..
             } => {

@@ -116,6 +116,8 @@ pub struct Room {
     pub actions: timeline::actions::Actions,
     /// Opened at a message far back: the stretch of history shown.
     pub(in crate::ui) window: super::window::Window,
+    /// Occupants' pictures by nick (`super::faces`).
+    pub faces: super::faces::Occupants,
 }
 
 #[derive(Debug, Clone)]
@@ -216,6 +218,8 @@ pub struct Context<'a> {
     pub previews: Option<&'a Previews>,
     /// The room's file transfers, shown above the composer.
     pub transfers: Option<Element<'a, transfers::Message>>,
+    /// The room's own avatar (XEP-0486), from the account's avatars.
+    pub avatar: Option<&'a std::path::Path>,
 }
 
 /// Does `body` mention `nick` (as a whole word, any case)?
@@ -284,6 +288,7 @@ impl Room {
             unfolded: HashSet::new(),
             actions: Default::default(),
             window: Default::default(),
+            faces: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
-//! Faces beside others' messages in rooms (issue #18): the sender's initial on their
-//! XEP-0392 colour (the colour of their nick), on the first message of a run, and an
-//! empty space of the same width beside the rest, so bubbles line up.
+//! Faces beside others' messages in rooms (issue #18): the sender's picture when the
+//! room reported one (`room::faces`), else their initial on their XEP-0392 colour (the
+//! colour of their nick), on the first message of a run, and an empty space of the same
+//! width beside the rest, so bubbles line up.
 
 use super::Message;
 use crate::model::ChatMessage;
@@ -12,10 +13,15 @@ use iced::widget::space;
 pub const SIDE: f32 = 28.0;
 
 /// The face beside `message` (or its place, for a message in a run).
-pub fn beside<'a>(message: &ChatMessage, grouped: bool) -> Element<'a, Message> {
+pub fn beside<'a>(
+    message: &ChatMessage,
+    grouped: bool,
+    faces: Option<&std::collections::HashMap<String, std::path::PathBuf>>,
+) -> Element<'a, Message> {
     if grouped {
         return space().width(SIDE).height(1).into();
     }
     let nick = crate::notify::shown_name(&message.sender);
-    avatar::face(&nick, &message.sender, None, SIDE)
+    let picture = faces.and_then(|f| f.get(&message.sender));
+    avatar::face(&nick, &message.sender, picture.map(|p| p.as_path()), SIDE)
 }

@@ -168,6 +168,8 @@ pub enum MucEvent {
         mam: bool,
         /// Occupants may change the subject (muc#roominfo_changesubject).
         subject_open: bool,
+        /// The room's avatar hash (XEP-0486), when it has one.
+        avatar: Option<crate::xmpp::avatar::AvatarHash>,
     },
     /// One message from a room's archive (not yet stored).
     Archived {

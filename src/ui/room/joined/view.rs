@@ -98,7 +98,12 @@ impl Room {
             .flatten()
             .collect();
             let mut entry = column![
-                text(shown_name(&o.nick).into_owned()).style(theme::nick(colour)),
+                row![
+                    crate::ui::room::faces::occupant(&o.nick, self.face_of(&o.nick)),
+                    text(shown_name(&o.nick).into_owned()).style(theme::nick(colour)),
+                ]
+                .spacing(6)
+                .align_y(Alignment::Center),
                 text(detail.join(" · ")).size(12).style(theme::muted),
             ]
             .spacing(0);
@@ -181,6 +186,7 @@ impl Room {
             lang,
             previews: None,
             transfers: None,
+            avatar: None,
         })
     }
 
@@ -213,6 +219,7 @@ impl Room {
         let header = container(
             column![
                 row![
+                    crate::ui::room::faces::header(&self.jid, cx.avatar),
                     text(self.jid.to_string()).size(18).style(theme::heading),
                     container(text(tr(lang, T::RoomBadge)).size(12))
                         .padding([1, 6])
@@ -241,6 +248,7 @@ impl Room {
             previews: cx.previews,
             actions: Some(&self.actions),
             moderator: self.is_moderator(),
+            faces: Some(&self.faces),
         };
         let entries = self.lines.iter().map(|line| match line {
             Line::Chat(m) => timeline::Entry::Message(m),
