@@ -12,6 +12,7 @@ mod history;
 pub mod join;
 pub mod joined;
 pub mod members;
+pub mod occupant_profile;
 pub mod private;
 mod routing;
 pub mod tasks;
@@ -264,6 +265,12 @@ impl Panel {
                         *main = MainArea::RoomMembers(Box::new(dialog));
                         self.requests
                             .push((account, Request::AffiliationList(jid, list)));
+                        None
+                    }
+                    joined::Event::OccupantProfile(nick) => {
+                        let (account, room) = key;
+                        self.requests
+                            .push((account, Request::OccupantProfile(room, nick)));
                         None
                     }
                     joined::Event::Configure => {

@@ -118,6 +118,8 @@ pub struct Room {
     pub(in crate::ui) window: super::window::Window,
     /// Occupants' pictures by nick (`super::faces`).
     pub faces: super::faces::Occupants,
+    /// The occupant profile shown in place of the timeline.
+    pub profile: Option<super::occupant_profile::State>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +152,9 @@ pub enum Message {
     UseNick(String),
     OpenPrivate(String),
     Private(private::Message),
+    /// An occupant's profile (`super::occupant_profile`).
+    OpenProfile(String),
+    Profile(super::occupant_profile::Message),
     LoadOlder,
     /// The next newer messages (reading a stretch of older history).
     LoadNewer,
@@ -197,6 +202,8 @@ pub enum Event {
     Show(&'static str),
     /// Put the cursor in this composer.
     Focus(&'static str),
+    /// Ask for this occupant's profile.
+    OccupantProfile(String),
 }
 
 impl From<timeline::Message> for Message {
@@ -236,7 +243,7 @@ pub fn mentions(body: &str, nick: &str) -> bool {
     })
 }
 
-fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
+pub(super) fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
     match role {
         Role::Moderator => Some(tr(lang, T::RoleModerator)),
         Role::Participant => Some(tr(lang, T::RoleParticipant)),
@@ -245,7 +252,7 @@ fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
     }
 }
 
-fn affiliation_word(lang: Lang, a: Affiliation) -> Option<&'static str> {
+pub(super) fn affiliation_word(lang: Lang, a: Affiliation) -> Option<&'static str> {
     match a {
         Affiliation::Owner => Some(tr(lang, T::AffOwner)),
         Affiliation::Admin => Some(tr(lang, T::AffAdmin)),
@@ -289,6 +296,7 @@ impl Room {
             actions: Default::default(),
             window: Default::default(),
             faces: Default::default(),
+            profile: None,
         }
     }
 
@@ -609,6 +617,8 @@ impl Room {
                     nick,
                 }))
             }
+            Message::OpenProfile(nick) => self.open_profile(nick),
+            Message::Profile(m) => self.on_profile(m),
             Message::OpenPrivate(nick) => {
                 let p = self.privates.entry(nick.clone()).or_default();
                 p.unread = 0;

@@ -107,6 +107,12 @@ impl Room {
                 text(detail.join(" · ")).size(12).style(theme::muted),
             ]
             .spacing(0);
+            entry = entry.push(
+                button(text(tr(lang, T::OpenProfile)).size(12))
+                    .padding([0, 0])
+                    .style(theme::link_button)
+                    .on_press(Message::OpenProfile(o.nick.clone())),
+            );
             if o.nick != self.nick && self.status == Status::Joined {
                 entry = entry.push(
                     button(text(tr(lang, T::PrivateMessage)).size(12))
@@ -192,6 +198,9 @@ impl Room {
 
     pub fn view_in<'a>(&'a self, cx: Context<'a>) -> Element<'a, Message> {
         let lang = cx.lang;
+        if let Some(profile) = self.profile_view(lang) {
+            return row![profile.map(Message::Profile), self.occupants_view(lang)].into();
+        }
         if let Some(nick) = &self.private_open
             && let Some(p) = self.privates.get(nick)
         {
