@@ -229,7 +229,7 @@ fn the_occupant_profile_shows_what_is_known_and_acts() {
     let dir = tempfile::tempdir().unwrap();
     let bob = picture(dir.path(), "bob.png", MAGENTA);
     let room_pic = picture(dir.path(), "room.png", TEAL);
-    for (lang, profile, address, add, block, private, hidden, role) in [
+    for (lang, profile, address, add, block, private, hidden, role, back) in [
         (
             Lang::En,
             "Profile",
@@ -239,6 +239,7 @@ fn the_occupant_profile_shows_what_is_known_and_acts() {
             "Message privately",
             "The room does not show their address.",
             "Role",
+            "Back to the room",
         ),
         (
             Lang::ZhCn,
@@ -249,6 +250,7 @@ fn the_occupant_profile_shows_what_is_known_and_acts() {
             "私信",
             "群聊未公开其地址。",
             "角色",
+            "返回群聊",
         ),
     ] {
         let (mut app, mut rx) = start(lang, &bob, &room_pic);
@@ -300,8 +302,10 @@ fn the_occupant_profile_shows_what_is_known_and_acts() {
         let _ = click(&mut app, private);
         assert!(found(&app, "Bob Builder", true).is_empty(), "{lang:?}");
 
-        // 王小明's address is hidden by the room: no contact or block actions.
-        to_room(&mut app, joined::Message::OpenProfile("王小明".into()));
+        // Back in the room, his face beside his message opens his profile: the room
+        // hides his address, so no contact or block actions.
+        let _ = click(&mut app, back);
+        let _ = click(&mut app, "王");
         assert_eq!(found(&app, hidden, true).len(), 1, "{lang:?}");
         assert!(found(&app, add, true).is_empty(), "{lang:?}");
         assert!(found(&app, block, true).is_empty(), "{lang:?}");

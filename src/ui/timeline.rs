@@ -57,6 +57,8 @@ pub enum Message {
     React(LocalMessageId, String),
     /// A message's actions, or the composer's edit/reply state.
     Action(actions::Action),
+    /// A sender's face beside their message in a room: their occupant profile.
+    SenderProfile(String),
 }
 
 /// What kind of conversation the timeline shows: decides the sender's colour and how

@@ -691,6 +691,7 @@ impl Room {
             timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
             timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
             timeline::Message::Action(action) => self.on_action(action),
+            timeline::Message::SenderProfile(nick) => self.open_profile(nick),
             timeline::Message::React(id, emoji) => {
                 self.actions.open = None;
                 if let Some(p) = self

@@ -1,13 +1,13 @@
 //! Faces beside others' messages in rooms (issue #18): the sender's picture when the
 //! room reported one (`room::faces`), else their initial on their XEP-0392 colour (the
 //! colour of their nick), on the first message of a run, and an empty space of the same
-//! width beside the rest, so bubbles line up.
+//! width beside the rest, so bubbles line up. A face opens the sender's profile.
 
 use super::Message;
 use crate::model::ChatMessage;
 use crate::ui::widgets::avatar;
 use iced::Element;
-use iced::widget::space;
+use iced::widget::{button, space};
 
 /// Side of a face beside a message.
 pub const SIDE: f32 = 28.0;
@@ -23,5 +23,14 @@ pub fn beside<'a>(
     }
     let nick = crate::notify::shown_name(&message.sender);
     let picture = faces.and_then(|f| f.get(&message.sender));
-    avatar::face(&nick, &message.sender, picture.map(|p| p.as_path()), SIDE)
+    let face = avatar::face(&nick, &message.sender, picture.map(|p| p.as_path()), SIDE);
+    if message.sender.is_empty() {
+        return face;
+    }
+    // Their profile (`room::occupant_profile`), at the face's own size.
+    button(face)
+        .padding(0)
+        .style(crate::ui::theme::link_button)
+        .on_press(Message::SenderProfile(message.sender.clone()))
+        .into()
 }
