@@ -19,17 +19,6 @@ use xmpp_parsers::minidom::Element;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
 use xmpp_parsers::stanza_error::StanzaError;
 
-const NS_MUC_USER: &str = "http://jabber.org/protocol/muc#user";
-
-/// The real address a room gives for an occupant (non-anonymous rooms, or to
-/// moderators), if any.
-fn real_jid(presence: &Presence) -> Option<BareJid> {
-    let x = presence.payloads.iter().find(|p| p.is("x", NS_MUC_USER))?;
-    let item = x.get_child("item", NS_MUC_USER)?;
-    let jid = item.attr("jid")?;
-    Jid::new(jid).ok().map(|j| j.to_bare())
-}
-
 impl Actor {
     /// A room we sent a join to (joining or in).
     fn in_room(&self, room: &BareJid) -> bool {
@@ -81,7 +70,7 @@ impl Actor {
 
     /// The cached avatar of the occupant's real address, when that is a contact's.
     fn contact_face(&self, p: &Presence, cache: &Cache) -> Option<AvatarHash> {
-        let real = real_jid(p)?;
+        let real = proto::occupant_real_jid(p)?;
         if !self.roster.iter().any(|c| c.jid == real) {
             return None;
         }
