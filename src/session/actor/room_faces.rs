@@ -194,7 +194,14 @@ impl Actor {
         made: Result<std::path::PathBuf, String>,
     ) {
         self.faces.rooms.decoded();
+        // Left while their picture was asked for: cached for next time, not shown.
+        let present = self
+            .proto
+            .rooms
+            .get(&room)
+            .is_some_and(|r| r.occupants.contains_key(&nick));
         match made {
+            Ok(_) if !present => {}
             Ok(_) => {
                 let step = self.faces.rooms.fetched(&room, &nick, hash);
                 self.occupant_step(step).await;
