@@ -77,6 +77,7 @@ EOF
 
 CONFIG="$DIR/prosody.cfg.lua"
 sed -e "s|@DIR@|$DIR|g" -e "s|@LOG_LEVEL@|info|g" \
+    -e "s|@PLUGINS@|$ROOT/tests/support/prosody-plugins|g" \
     -e "s|@C2S_PORT@|$C2S|g" -e "s|@DIRECT_TLS_PORT@|$DIRECT_TLS|g" \
     -e "s|@HTTP_PORT@|$HTTP|g" -e "s|@HTTPS_PORT@|$HTTPS|g" \
     "$TEMPLATE" >"$CONFIG"

@@ -27,6 +27,7 @@ mod outgoing;
 pub mod own_profile;
 pub mod profile;
 pub mod register;
+pub mod room_faces;
 pub mod rooms;
 pub mod roomtools;
 mod sasl_login;
@@ -507,6 +508,12 @@ pub enum UpdateKind {
     Avatars(Vec<(BareJid, Option<std::path::PathBuf>)>),
     /// Our avatar ([`Command::PublishAvatar`]) is published, or why not.
     AvatarPublished(Result<(), String>),
+    /// Which occupants of a room we are in show which picture (issue #18, see
+    /// `room_faces`): the cached thumbnail, or `None` for their initial again.
+    OccupantAvatars {
+        room: BareJid,
+        faces: Vec<(String, Option<std::path::PathBuf>)>,
+    },
 }
 
 /// Clonable sender of commands to one session.

@@ -787,6 +787,11 @@ impl App {
         let files = room::RoomFiles {
             previews: Some(&self.transfers.previews),
             transfers: Some(&self.transfers),
+            avatars: self
+                .main
+                .room()
+                .and_then(|(account, _)| self.account_state(account))
+                .map(|s| &s.avatars),
         };
         if self.main.room().is_some()
             && let Some(full) = self.transfers.previews.full_view(lang)

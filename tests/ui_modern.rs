@@ -446,6 +446,7 @@ fn room_view(r: &joined::Room) -> iced::Element<'_, joined::Message> {
         lang: Lang::En,
         previews: None,
         transfers: None,
+        avatar: None,
     })
 }
 

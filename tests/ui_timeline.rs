@@ -196,6 +196,7 @@ fn room_view<'a>(
         lang: Lang::En,
         previews: Some(previews),
         transfers: None,
+        avatar: None,
     })
 }
 

@@ -16,6 +16,7 @@ mod omemo;
 mod outbound;
 mod quiet;
 mod reconnect;
+mod room_faces;
 mod rooms;
 mod roomtools;
 mod roster;

@@ -175,7 +175,8 @@ impl Avatars {
         self.announced(jid, hash.clone(), fetch, cached)
     }
 
-    fn clear(&mut self, jid: BareJid) -> Step {
+    /// `jid` has no avatar any more (a room that took its picture away).
+    pub fn clear(&mut self, jid: BareJid) -> Step {
         self.queue.retain(|f| *f.jid() != jid);
         if self.index.remove(&jid).is_some() {
             self.dirty = true;

@@ -69,3 +69,29 @@ pub async fn fetch(handle: &Handle, jid: &BareJid, clients: &[FullJid]) -> Profi
         not_connected,
     }
 }
+
+/// An occupant's profile (issue #18): the vCard and software of `room/nick`, both asked
+/// of that address. The room hands the vCard question to the occupant's own server and
+/// the software question to their client; an occupant of a room we are not in is not
+/// asked (the room refuses).
+pub async fn fetch_occupant(handle: &Handle, occupant: &FullJid) -> Profile {
+    let to = Jid::from(occupant.clone());
+    let card = roomtools::query(handle, to.clone(), true, profile::vcard_request());
+    let version = roomtools::query(handle, to, true, profile::version_request());
+    let (card, version) = futures::join!(card, version);
+    let not_connected = matches!(card, Err(QueryError::NotConnected));
+    let software = version
+        .ok()
+        .flatten()
+        .and_then(|el| profile::parse_version(&el))
+        .map(|s| (occupant.resource().to_string(), s));
+    Profile {
+        card: card
+            .ok()
+            .flatten()
+            .and_then(|el| profile::parse_vcard(&el))
+            .filter(|c| !c.is_empty()),
+        software: software.into_iter().collect(),
+        not_connected,
+    }
+}

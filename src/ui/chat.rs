@@ -95,6 +95,8 @@ impl From<timeline::Message> for Message {
             timeline::Message::Attach => Message::Attach,
             timeline::Message::React(id, emoji) => Message::React(id, emoji),
             timeline::Message::Action(action) => Message::Action(action),
+            // Faces open profiles only in rooms; a chat never sends this.
+            timeline::Message::SenderProfile(_) => Message::DismissError,
         }
     }
 }
@@ -710,6 +712,7 @@ impl State {
             previews: cx.previews,
             actions: Some(&self.actions),
             moderator: false,
+            faces: None,
         };
         let list = timeline::list(
             &list_cx,

@@ -661,6 +661,12 @@ texts! {
     PrivateBack => "Back to the room", "返回群聊";
     PrivatePlaceholder => "Private message to {nick}", "私信给 {nick}";
     PrivateGone => "{nick} is not in the room now; the message may not arrive.", "{nick} 当前不在群聊中，消息可能无法送达。";
+    OccupantIn => "In {room}", "位于群聊 {room}";
+    OccupantAddress => "Address", "地址";
+    OccupantAddressHidden => "The room does not show their address.", "群聊未公开其地址。";
+    OccupantRole => "Role", "角色";
+    OccupantAffiliation => "Affiliation", "身份";
+    OccupantGone => "No longer in the room.", "已不在群聊中。";
 }
 
 impl fmt::Display for T {

@@ -6,12 +6,14 @@
 
 pub mod browse;
 pub mod edit_bar;
+pub mod faces;
 pub mod form;
 mod history;
 pub mod join;
 pub mod joined;
 mod lock;
 pub mod members;
+pub mod occupant_profile;
 pub mod private;
 mod routing;
 pub mod tasks;
@@ -41,6 +43,8 @@ type Key = (AccountId, BareJid);
 pub struct RoomFiles<'a> {
     pub previews: Option<&'a crate::ui::timeline::previews::Previews>,
     pub transfers: Option<&'a crate::ui::timeline::transfers::State>,
+    /// The open room's account's avatars (the room's own is among them, issue #18).
+    pub avatars: Option<&'a crate::ui::widgets::avatar::Faces>,
 }
 
 /// A signed-in account the join dialog can join from, as its picker shows it.
@@ -263,6 +267,12 @@ impl Panel {
                         *main = MainArea::RoomMembers(Box::new(dialog));
                         self.requests
                             .push((account, Request::AffiliationList(jid, list)));
+                        None
+                    }
+                    joined::Event::OccupantProfile(nick) => {
+                        let (account, room) = key;
+                        self.requests
+                            .push((account, Request::OccupantProfile(room, nick)));
                         None
                     }
                     joined::Event::Configure => {
@@ -529,6 +539,7 @@ impl Panel {
             lang,
             previews: files.previews,
             transfers: files.transfers.and_then(|t| t.view(lang, account, room)),
+            avatar: files.avatars.and_then(|a| a.get(room)).map(|p| p.as_path()),
         };
         Some(r.view_in(cx).map(Message::Room))
     }

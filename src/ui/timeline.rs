@@ -57,6 +57,8 @@ pub enum Message {
     React(LocalMessageId, String),
     /// A message's actions, or the composer's edit/reply state.
     Action(actions::Action),
+    /// A sender's face beside their message in a room: their occupant profile.
+    SenderProfile(String),
 }
 
 /// What kind of conversation the timeline shows: decides the sender's colour and how
@@ -82,6 +84,8 @@ pub struct Context<'a> {
     pub actions: Option<&'a actions::Actions>,
     /// We are a moderator of this room: "Remove…" on every message.
     pub moderator: bool,
+    /// Senders' pictures by nick (rooms; `room::faces`).
+    pub faces: Option<&'a std::collections::HashMap<String, std::path::PathBuf>>,
 }
 
 /// One row of the list.

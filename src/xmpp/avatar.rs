@@ -191,6 +191,16 @@ pub fn presence_photo(presence: &Presence) -> Option<PhotoUpdate> {
     Some(AvatarHash::parse(&text).map_or(PhotoUpdate::Unknown, PhotoUpdate::Hash))
 }
 
+/// The real address a room gives for an occupant in its presence (the muc#user item's
+/// `jid`, in non-anonymous rooms or to moderators), as a bare JID; `None` when absent
+/// or not an address. Used to show a contact's own avatar for them in rooms.
+pub fn occupant_real_jid(presence: &Presence) -> Option<BareJid> {
+    const NS_MUC_USER: &str = "http://jabber.org/protocol/muc#user";
+    let x = presence.payloads.iter().find(|p| p.is("x", NS_MUC_USER))?;
+    let jid = x.get_child("item", NS_MUC_USER)?.attr("jid")?;
+    xmpp_parsers::jid::Jid::new(jid).ok().map(|j| j.to_bare())
+}
+
 /// Base64 text to bytes, refused before decoding when it would exceed `cap` bytes.
 /// Whitespace (line breaks in vCards) is allowed anywhere.
 pub fn decode_capped(text: &str, cap: usize) -> Result<Vec<u8>, AvatarError> {

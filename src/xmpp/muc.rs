@@ -677,6 +677,7 @@ pub(super) fn answer(
                 subject_open: info.subject_open,
                 // OMEMO needs both (see `session::omemo::rooms::is_private`).
                 private: info.members_only && info.public_jids,
+                avatar: info.avatar_hash,
             })]
         }
         MucIq::Instant(room) => {

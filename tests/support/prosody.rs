@@ -312,6 +312,10 @@ fn render_config(dir: &Path, ports: Ports, upload_limit: u64, extra_lua: &str) -
     CONFIG_TEMPLATE
         .replace("@DIR@", &dir.display().to_string())
         .replace("@LOG_LEVEL@", &level)
+        .replace(
+            "@PLUGINS@",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/prosody-plugins"),
+        )
         .replace("@C2S_PORT@", &ports.c2s.to_string())
         .replace("@DIRECT_TLS_PORT@", &ports.direct_tls.to_string())
         .replace("@HTTP_PORT@", &ports.http.to_string())

@@ -33,13 +33,23 @@ enum Publish {
     VCardSet,
 }
 
-/// A picture decoded (or refused) off the actor: who, its hash, and the thumbnail file.
-pub(super) type Decoded = (BareJid, AvatarHash, Result<std::path::PathBuf, String>);
+/// Whose picture is decoded: a contact's, ours or a room's (by bare JID), or an
+/// occupant's (`room_faces.rs`).
+#[derive(Debug, Clone)]
+pub(super) enum Owner {
+    Jid(BareJid),
+    Occupant(BareJid, String),
+}
+
+/// A picture decoded (or refused) off the actor: whose, its hash, and the thumbnail file.
+pub(super) type Decoded = (Owner, AvatarHash, Result<std::path::PathBuf, String>);
 
 #[derive(Default)]
 pub(super) struct Faces {
-    book: Avatars,
-    cache: Option<Cache>,
+    pub(super) book: Avatars,
+    /// Occupants' faces in the rooms we are in (`room_faces.rs`).
+    pub(super) rooms: crate::session::room_faces::RoomFaces,
+    pub(super) cache: Option<Cache>,
     next: u64,
     publishing: HashMap<u64, Publish>,
     /// Where decoding tasks report (the actor's loop takes them: `avatar_decoded`).
@@ -113,6 +123,10 @@ impl Actor {
                     .metadata(jid, &meta, allowed, |h| cache.has(h))
             }
             Stanza::Presence(p) => {
+                // The rooms we are in and their occupants (`room_faces.rs`).
+                if self.room_face_presence(p, &cache).await {
+                    return Some(stanza);
+                }
                 let (Some(update), Some(from)) = (proto::presence_photo(p), p.from.as_ref()) else {
                     return Some(stanza);
                 };
@@ -131,7 +145,7 @@ impl Actor {
         }
     }
 
-    async fn avatar_step(&mut self, step: Step) {
+    pub(super) async fn avatar_step(&mut self, step: Step) {
         if step == Step::Queued {
             self.avatars_pump().await;
         } else {
@@ -181,7 +195,7 @@ impl Actor {
         }
     }
 
-    fn avatar_token(&mut self) -> u64 {
+    pub(super) fn avatar_token(&mut self) -> u64 {
         self.faces.next += 1;
         TOKENS + self.faces.next
     }
@@ -217,6 +231,7 @@ impl Actor {
     pub(super) async fn avatars_reset(&mut self) {
         self.faces.publishing.clear();
         self.faces.book.reset();
+        self.faces.rooms.reset();
         self.avatars_pump().await;
     }
 
@@ -247,6 +262,10 @@ impl Actor {
             self.publish_step(step, result).await;
             return true;
         }
+        if let Some(fetch) = self.faces.rooms.answered(token) {
+            self.occupant_answer(fetch, result).await;
+            return true;
+        }
         let Some(fetch) = self.faces.book.answered(token) else {
             return false;
         };
@@ -264,7 +283,7 @@ impl Actor {
         };
         let jid = fetch.jid().clone();
         match got {
-            Ok(Some((hash, bytes))) => self.avatar_store(jid, hash, bytes).await,
+            Ok(Some((hash, bytes))) => self.avatar_store(Owner::Jid(jid), hash, bytes).await,
             Ok(None) => log::info!("{}: {jid} has no vCard photo", self.own),
             Err(e) => {
                 log::info!("{}: avatar of {jid} not fetched: {e}", self.own);
@@ -280,12 +299,15 @@ impl Actor {
     /// Decodes `bytes` (checked against `hash` already) into a cached thumbnail on a
     /// blocking thread; the actor goes on meanwhile and hears of it in
     /// [`Actor::avatar_decoded`]. It counts as a fetch in flight until then.
-    async fn avatar_store(&mut self, jid: BareJid, hash: AvatarHash, bytes: Vec<u8>) {
+    pub(super) async fn avatar_store(&mut self, owner: Owner, hash: AvatarHash, bytes: Vec<u8>) {
         let (Some(cache), Some(done)) = (self.faces.cache.clone(), self.faces.decoded.clone())
         else {
             return;
         };
-        self.faces.book.decoding();
+        match owner {
+            Owner::Jid(_) => self.faces.book.decoding(),
+            Owner::Occupant(..) => self.faces.rooms.decoding(),
+        }
         let h = hash.clone();
         tokio::spawn(async move {
             let made = tokio::task::spawn_blocking(move || {
@@ -294,12 +316,18 @@ impl Actor {
             })
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
-            let _ = done.send((jid, hash, made));
+            let _ = done.send((owner, hash, made));
         });
     }
 
     /// A picture was decoded (or refused): show it, and send what waited for room.
-    pub(super) async fn avatar_decoded(&mut self, (jid, hash, made): Decoded) {
+    pub(super) async fn avatar_decoded(&mut self, (owner, hash, made): Decoded) {
+        let jid = match owner {
+            Owner::Jid(jid) => jid,
+            Owner::Occupant(room, nick) => {
+                return self.occupant_decoded(room, nick, hash, made).await;
+            }
+        };
         self.faces.book.decoded();
         match made {
             Ok(_) => {
@@ -323,7 +351,7 @@ impl Actor {
         };
         let (hash, payload) = proto::publish_data(&png);
         // Shown at once; the server's notification confirms it.
-        self.avatar_store(self.own.clone(), hash.clone(), png.clone())
+        self.avatar_store(Owner::Jid(self.own.clone()), hash.clone(), png.clone())
             .await;
         self.publish_send(Publish::Data { png, hash }, false, payload)
             .await;

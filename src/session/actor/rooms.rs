@@ -495,6 +495,7 @@ impl Actor {
                 })
             }
             MucEvent::Left { room, departure } => {
+                self.room_faces_left(&room);
                 let rejoin = match departure.exit {
                     Exit::Shutdown | Exit::Lost => self.schedule_rejoin(&room),
                     _ => {
@@ -518,9 +519,13 @@ impl Actor {
                 room,
                 subject_open,
                 private,
+                avatar,
                 ..
             } => {
                 self.omemo_room_features(&room, private).await;
+                if let Some(hash) = avatar {
+                    self.room_avatar_announced(room.clone(), hash).await;
+                }
                 self.emit_room(RoomUpdate::Info { room, subject_open })
             }
             MucEvent::Archived {

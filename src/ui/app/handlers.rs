@@ -658,6 +658,9 @@ impl App {
                     };
                 }
             }
+            UpdateKind::OccupantAvatars { room, faces } => {
+                self.rooms.set_occupant_faces(&account, &room, faces)
+            }
             UpdateKind::AvatarPublished(result) => {
                 let label = state.account.label();
                 self.notice(match result {

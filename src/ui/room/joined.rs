@@ -118,6 +118,10 @@ pub struct Room {
     pub(in crate::ui) window: super::window::Window,
     /// The lock: OMEMO in this room (`super::lock`).
     pub encryption: crate::ui::chat::encryption::State,
+    /// Occupants' pictures by nick (`super::faces`).
+    pub faces: super::faces::Occupants,
+    /// The occupant profile shown in place of the timeline.
+    pub profile: Option<super::occupant_profile::State>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,6 +154,9 @@ pub enum Message {
     UseNick(String),
     OpenPrivate(String),
     Private(private::Message),
+    /// An occupant's profile (`super::occupant_profile`).
+    OpenProfile(String),
+    Profile(super::occupant_profile::Message),
     LoadOlder,
     /// The next newer messages (reading a stretch of older history).
     LoadNewer,
@@ -201,6 +208,8 @@ pub enum Event {
     Focus(&'static str),
     /// The lock's panel asks for something (`super::lock`).
     Encryption(crate::ui::chat::encryption::Event),
+    /// Ask for this occupant's profile.
+    OccupantProfile(String),
 }
 
 impl From<timeline::Message> for Message {
@@ -222,6 +231,8 @@ pub struct Context<'a> {
     pub previews: Option<&'a Previews>,
     /// The room's file transfers, shown above the composer.
     pub transfers: Option<Element<'a, transfers::Message>>,
+    /// The room's own avatar (XEP-0486), from the account's avatars.
+    pub avatar: Option<&'a std::path::Path>,
 }
 
 /// Does `body` mention `nick` (as a whole word, any case)?
@@ -238,7 +249,7 @@ pub fn mentions(body: &str, nick: &str) -> bool {
     })
 }
 
-fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
+pub(super) fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
     match role {
         Role::Moderator => Some(tr(lang, T::RoleModerator)),
         Role::Participant => Some(tr(lang, T::RoleParticipant)),
@@ -247,7 +258,7 @@ fn role_word(lang: Lang, role: Role) -> Option<&'static str> {
     }
 }
 
-fn affiliation_word(lang: Lang, a: Affiliation) -> Option<&'static str> {
+pub(super) fn affiliation_word(lang: Lang, a: Affiliation) -> Option<&'static str> {
     match a {
         Affiliation::Owner => Some(tr(lang, T::AffOwner)),
         Affiliation::Admin => Some(tr(lang, T::AffAdmin)),
@@ -291,6 +302,8 @@ impl Room {
             actions: Default::default(),
             window: Default::default(),
             encryption: Default::default(),
+            faces: Default::default(),
+            profile: None,
         }
     }
 
@@ -612,6 +625,8 @@ impl Room {
                     nick,
                 }))
             }
+            Message::OpenProfile(nick) => self.open_profile(nick),
+            Message::Profile(m) => self.on_profile(m),
             Message::OpenPrivate(nick) => {
                 let p = self.privates.entry(nick.clone()).or_default();
                 p.unread = 0;
@@ -684,6 +699,7 @@ impl Room {
             timeline::Message::Retry(id) => Some(Event::Command(Command::Resend { id })),
             timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
             timeline::Message::Action(action) => self.on_action(action),
+            timeline::Message::SenderProfile(nick) => self.open_profile(nick),
             timeline::Message::React(id, emoji) => {
                 self.actions.open = None;
                 if let Some(p) = self

@@ -266,6 +266,7 @@ impl Private {
             previews,
             actions: Some(&self.actions),
             moderator: false,
+            faces: None,
         };
         let top = match self.history {
             History::Loading => Some(timeline::Top::Loading),

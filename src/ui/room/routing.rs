@@ -98,7 +98,8 @@ impl App {
             | joined::Event::LoadOlder
             | joined::Event::LoadNewer
             | joined::Event::Newest
-            | joined::Event::Leave { .. } => Task::none(),
+            | joined::Event::Leave { .. }
+            | joined::Event::OccupantProfile(_) => Task::none(),
         }
     }
 

@@ -9,6 +9,7 @@ use crate::ui::room::browse;
 use crate::ui::room::form;
 use crate::ui::room::join;
 use crate::ui::room::members;
+use crate::ui::room::{joined, occupant_profile};
 use crate::xmpp::muc::Affiliation;
 use crate::xmpp::muc::form::DataForm;
 use iced::Task;
@@ -25,6 +26,8 @@ pub enum Request {
     AffiliationList(BareJid, Affiliation),
     /// Put an address on an affiliation list (`None`: off every list).
     SetAffiliation(BareJid, BareJid, Affiliation, Option<String>),
+    /// An occupant's profile (vCard and software, asked through the room).
+    OccupantProfile(BareJid, String),
 }
 
 /// Runs one request on a session (`domain`: the account's server); the answer is a
@@ -58,6 +61,20 @@ pub fn task(handle: Handle, domain: BareJid, request: Request) -> Task<Message> 
                 (jid, result)
             },
             move |(jid, r)| Message::Members(members::Message::Changed(jid, to, r)),
+        ),
+        Request::OccupantProfile(room, nick) => Task::perform(
+            async move {
+                let profile = match room.with_resource_str(&nick) {
+                    Ok(full) => crate::session::profile::fetch_occupant(&handle, &full).await,
+                    Err(_) => Default::default(),
+                };
+                (room, nick, Box::new(profile))
+            },
+            |(room, nick, p)| {
+                Message::Room(joined::Message::Profile(occupant_profile::Message::Loaded(
+                    room, nick, p,
+                )))
+            },
         ),
         Request::RoomInfos(rooms) => Task::perform(
             async move { tools::room_infos(&handle, rooms).await },

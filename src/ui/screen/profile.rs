@@ -108,16 +108,7 @@ impl State {
         ]
         .spacing(8);
 
-        let field = |label: T, value: String| {
-            row![
-                text(tr(lang, label))
-                    .size(13)
-                    .style(theme::muted)
-                    .width(140),
-                text(value).size(14).width(Length::Fill),
-            ]
-            .spacing(8)
-        };
+        let field = |label: T, value: String| field(lang, label, value);
         if let Some(c) = contact {
             page = page.push(field(
                 T::ProfileSubscription,
@@ -138,82 +129,7 @@ impl State {
         }
 
         page = page.push(space().height(6));
-        match &self.profile {
-            None => {
-                page = page.push(
-                    text(tr(lang, T::ProfileLoading))
-                        .size(13)
-                        .style(theme::muted),
-                )
-            }
-            Some(p) => {
-                match &p.card {
-                    None => {
-                        page = page.push(
-                            text(tr(lang, T::ProfileNoCard))
-                                .size(13)
-                                .style(theme::muted),
-                        );
-                    }
-                    Some(card) => {
-                        let rows: [(T, Option<String>); 9] = [
-                            (T::ProfileFullName, card.full_name.clone()),
-                            (T::ProfileNickname, card.nickname.clone()),
-                            (
-                                T::ProfileEmail,
-                                (!card.emails.is_empty()).then(|| card.emails.join(", ")),
-                            ),
-                            (
-                                T::ProfilePhone,
-                                (!card.phones.is_empty()).then(|| card.phones.join(", ")),
-                            ),
-                            (T::ProfileOrg, join_some(&[&card.organisation, &card.title])),
-                            (T::ProfilePlace, join_some(&[&card.locality, &card.country])),
-                            (T::ProfileBirthday, card.birthday.clone()),
-                            (T::ProfileWeb, card.url.clone()),
-                            (T::ProfileAbout, card.note.clone()),
-                        ];
-                        for (label, value) in rows {
-                            if let Some(value) = value {
-                                page = page.push(field(label, value));
-                            }
-                        }
-                    }
-                }
-                page = page.push(
-                    text(tr(lang, T::ProfileClients))
-                        .size(14)
-                        .style(theme::heading),
-                );
-                if p.software.is_empty() {
-                    page = page.push(
-                        text(tr(lang, T::ProfileNoClients))
-                            .size(13)
-                            .style(theme::muted),
-                    );
-                }
-                for (resource, s) in &p.software {
-                    let mut what = s.name.clone();
-                    if let Some(v) = &s.version {
-                        what.push(' ');
-                        what.push_str(v);
-                    }
-                    if let Some(os) = &s.os {
-                        what = trf(lang, T::ProfileClientOn, &[("client", &what), ("os", os)]);
-                    }
-                    page = page.push(
-                        row![
-                            text(resource.as_str())
-                                .size(13)
-                                .style(theme::muted)
-                                .width(140),
-                            text(what).size(14),
-                        ]
-                        .spacing(8),
-                    );
-                }
-            }
-        }
+        page = page.push(details(lang, self.profile.as_ref()));
 
         page = page.push(space().height(10));
         let mut actions = row![
@@ -272,6 +188,102 @@ impl State {
         .width(Length::Fill)
         .into()
     }
+}
+
+/// A row of the profile: label, then value.
+pub fn field<'a, M: 'a>(lang: Lang, label: T, value: String) -> iced::widget::Row<'a, M> {
+    row![
+        text(tr(lang, label))
+            .size(13)
+            .style(theme::muted)
+            .width(140),
+        text(value).size(14).width(Length::Fill),
+    ]
+    .spacing(8)
+}
+
+/// What someone says about themselves: their vCard fields and what their clients run,
+/// or that it is being asked (`None`). Also the occupant profile's (`room::occupant_profile`).
+pub fn details<'a, M: 'a>(lang: Lang, profile: Option<&'a Profile>) -> Element<'a, M> {
+    let field = |label: T, value: String| field(lang, label, value);
+    let mut page = column![].spacing(8);
+    match profile {
+        None => {
+            page = page.push(
+                text(tr(lang, T::ProfileLoading))
+                    .size(13)
+                    .style(theme::muted),
+            )
+        }
+        Some(p) => {
+            match &p.card {
+                None => {
+                    page = page.push(
+                        text(tr(lang, T::ProfileNoCard))
+                            .size(13)
+                            .style(theme::muted),
+                    );
+                }
+                Some(card) => {
+                    let rows: [(T, Option<String>); 9] = [
+                        (T::ProfileFullName, card.full_name.clone()),
+                        (T::ProfileNickname, card.nickname.clone()),
+                        (
+                            T::ProfileEmail,
+                            (!card.emails.is_empty()).then(|| card.emails.join(", ")),
+                        ),
+                        (
+                            T::ProfilePhone,
+                            (!card.phones.is_empty()).then(|| card.phones.join(", ")),
+                        ),
+                        (T::ProfileOrg, join_some(&[&card.organisation, &card.title])),
+                        (T::ProfilePlace, join_some(&[&card.locality, &card.country])),
+                        (T::ProfileBirthday, card.birthday.clone()),
+                        (T::ProfileWeb, card.url.clone()),
+                        (T::ProfileAbout, card.note.clone()),
+                    ];
+                    for (label, value) in rows {
+                        if let Some(value) = value {
+                            page = page.push(field(label, value));
+                        }
+                    }
+                }
+            }
+            page = page.push(
+                text(tr(lang, T::ProfileClients))
+                    .size(14)
+                    .style(theme::heading),
+            );
+            if p.software.is_empty() {
+                page = page.push(
+                    text(tr(lang, T::ProfileNoClients))
+                        .size(13)
+                        .style(theme::muted),
+                );
+            }
+            for (resource, s) in &p.software {
+                let mut what = s.name.clone();
+                if let Some(v) = &s.version {
+                    what.push(' ');
+                    what.push_str(v);
+                }
+                if let Some(os) = &s.os {
+                    what = trf(lang, T::ProfileClientOn, &[("client", &what), ("os", os)]);
+                }
+                page = page.push(
+                    row![
+                        text(resource.as_str())
+                            .size(13)
+                            .style(theme::muted)
+                            .width(140),
+                        text(what).size(14),
+                    ]
+                    .spacing(8),
+                );
+            }
+        }
+    }
+    page.into()
 }
 
 fn join_some(parts: &[&Option<String>]) -> Option<String> {

@@ -491,9 +491,12 @@ fn bubble<'a>(
             .spacing(4)
             .align_y(Alignment::Center);
         if cx.kind == Kind::Room {
-            row![crate::ui::timeline::faces::beside(message, grouped), line]
-                .spacing(6)
-                .into()
+            row![
+                crate::ui::timeline::faces::beside(message, grouped, cx.faces),
+                line
+            ]
+            .spacing(6)
+            .into()
         } else {
             line.into()
         }

@@ -132,6 +132,41 @@ fn presence_photo_hash_is_read() {
     );
 }
 
+#[test]
+fn an_occupants_real_address_is_read_and_garbage_is_none() {
+    let p = |inner: &str| {
+        presence(&format!(
+            "<presence xmlns='jabber:client' from='tea@conference.lit/juliet'>{inner}</presence>"
+        ))
+    };
+    let user = |item: &str| {
+        p(&format!(
+            "<x xmlns='http://jabber.org/protocol/muc#user'>{item}</x>\
+             <x xmlns='vcard-temp:x:update'><photo/></x>"
+        ))
+    };
+    assert_eq!(
+        occupant_real_jid(&user(
+            "<item affiliation='member' role='participant' jid='juliet@capulet.lit/balcony'/>"
+        )),
+        BareJid::new("juliet@capulet.lit").ok()
+    );
+    // Anonymous room: no address; no muc#user at all; not an address; a huge one.
+    assert_eq!(occupant_real_jid(&user("<item role='participant'/>")), None);
+    assert_eq!(occupant_real_jid(&p("")), None);
+    assert_eq!(occupant_real_jid(&user("<item jid='@@/'/>")), None);
+    // Longer than a JID part may be (1,023 bytes).
+    let huge = format!("<item jid='{}@x.lit'/>", "a".repeat(2_000));
+    assert_eq!(occupant_real_jid(&user(&huge)), None);
+    // The address in another namespace's item is not the room's word.
+    assert_eq!(
+        occupant_real_jid(&p(
+            "<x xmlns='urn:example'><item jid='mallory@evil.lit'/></x>"
+        )),
+        None
+    );
+}
+
 fn data_answer(id: &str, text: &str) -> Element {
     format!(
         "<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'>\

@@ -4,6 +4,7 @@
 
 use super::NS_MUC;
 use super::form::DataForm;
+use crate::xmpp::avatar::AvatarHash;
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::minidom::Element;
 use xmpp_parsers::ns;
@@ -54,6 +55,9 @@ pub struct RoomInfo {
     pub public_jids: bool,
     /// Occupants (not only moderators) may change the subject.
     pub subject_open: bool,
+    /// The room's avatar (XEP-0486: `muc#roominfo_avatarhash`, the SHA-1 of the PHOTO
+    /// in the room's vcard-temp); the first hash that reads.
+    pub avatar_hash: Option<crate::xmpp::avatar::AvatarHash>,
     pub features: Vec<String>,
 }
 
@@ -165,6 +169,9 @@ pub fn parse_room_info(query: &Element) -> Option<RoomInfo> {
         if info.name.is_none() {
             info.name = text("muc#roomconfig_roomname");
         }
+        info.avatar_hash = form
+            .field("muc#roominfo_avatarhash")
+            .and_then(|f| f.values.iter().take(8).find_map(|v| AvatarHash::parse(v)));
     }
     info.features = features;
     Some(info)
@@ -219,6 +226,37 @@ mod tests {
         assert!(rooms[0].matches("coffee@"));
         assert!(!rooms[0].matches("tea"));
         assert!(rooms[0].matches("  "));
+    }
+
+    #[test]
+    fn room_info_gives_the_room_avatar_hash() {
+        let form = |values: &str| {
+            el(&format!(
+                "<query xmlns='http://jabber.org/protocol/disco#info'>\
+                <x xmlns='jabber:x:data' type='result'>\
+                  <field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/muc#roominfo</value></field>\
+                  <field var='muc#roominfo_avatarhash' type='text-multi'>{values}</field>\
+                </x></query>"
+            ))
+        };
+        let hash = "a31c4bd04de69663cfd7f424ea8f6ff1f84e16ee";
+        let info = parse_room_info(&form(&format!("<value>{}</value>", hash.to_uppercase())));
+        assert_eq!(
+            info.and_then(|i| i.avatar_hash)
+                .map(|h| h.to_string())
+                .as_deref(),
+            Some(hash)
+        );
+        // Garbage first, then a good one: the good one; only garbage: none.
+        let info = parse_room_info(&form(&format!(
+            "<value>../../etc/passwd</value><value>{hash}</value>"
+        )));
+        assert!(info.and_then(|i| i.avatar_hash).is_some());
+        let junk = "<value>zz</value>".repeat(10_000);
+        let info = parse_room_info(&form(&junk));
+        assert_eq!(info.and_then(|i| i.avatar_hash), None);
+        let info = parse_room_info(&form(""));
+        assert_eq!(info.and_then(|i| i.avatar_hash), None);
     }
 
     #[test]

@@ -170,6 +170,8 @@ pub enum MucEvent {
         subject_open: bool,
         /// Members-only and non-anonymous: OMEMO is possible (false when unknown).
         private: bool,
+        /// The room's avatar hash (XEP-0486), when it has one.
+        avatar: Option<crate::xmpp::avatar::AvatarHash>,
     },
     /// One message from a room's archive (not yet stored).
     Archived {

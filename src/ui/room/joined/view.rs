@@ -98,10 +98,21 @@ impl Room {
             .flatten()
             .collect();
             let mut entry = column![
-                text(shown_name(&o.nick).into_owned()).style(theme::nick(colour)),
+                row![
+                    crate::ui::room::faces::occupant(&o.nick, self.face_of(&o.nick)),
+                    text(shown_name(&o.nick).into_owned()).style(theme::nick(colour)),
+                ]
+                .spacing(6)
+                .align_y(Alignment::Center),
                 text(detail.join(" · ")).size(12).style(theme::muted),
             ]
             .spacing(0);
+            entry = entry.push(
+                button(text(tr(lang, T::OpenProfile)).size(12))
+                    .padding([0, 0])
+                    .style(theme::link_button)
+                    .on_press(Message::OpenProfile(o.nick.clone())),
+            );
             if o.nick != self.nick && self.status == Status::Joined {
                 entry = entry.push(
                     button(text(tr(lang, T::PrivateMessage)).size(12))
@@ -181,11 +192,15 @@ impl Room {
             lang,
             previews: None,
             transfers: None,
+            avatar: None,
         })
     }
 
     pub fn view_in<'a>(&'a self, cx: Context<'a>) -> Element<'a, Message> {
         let lang = cx.lang;
+        if let Some(profile) = self.profile_view(lang) {
+            return row![profile.map(Message::Profile), self.occupants_view(lang)].into();
+        }
         if let Some(nick) = &self.private_open
             && let Some(p) = self.privates.get(nick)
         {
@@ -213,6 +228,7 @@ impl Room {
         let header = container(
             column![
                 row![
+                    crate::ui::room::faces::header(&self.jid, cx.avatar),
                     text(self.jid.to_string()).size(18).style(theme::heading),
                     container(text(tr(lang, T::RoomBadge)).size(12))
                         .padding([1, 6])
@@ -243,6 +259,7 @@ impl Room {
             previews: cx.previews,
             actions: Some(&self.actions),
             moderator: self.is_moderator(),
+            faces: Some(&self.faces),
         };
         let entries = self.lines.iter().map(|line| match line {
             Line::Chat(m) => timeline::Entry::Message(m),
