@@ -619,7 +619,7 @@ impl Omemo {
     /// session made with the old key is dropped, so the next message from or to the device
     /// starts a new one. `false` when that device shows no such changed key.
     pub fn accept_changed_identity(
-        &mut self,
+        &self,
         jid: &str,
         device: u32,
         shown: &str,
