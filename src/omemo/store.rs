@@ -216,13 +216,29 @@ fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
+/// The sled trees holding OMEMO records (every account's, each under its key prefix).
+pub const TREES: [&str; 6] = [
+    "omemo_identity",
+    "omemo_sessions",
+    "omemo_pre_keys",
+    "omemo_signed_pre_keys",
+    "omemo_remote_identities",
+    "omemo_changed_identities",
+];
+
 impl SledStore {
+    /// The key prefix of `account`'s records in every tree of [`TREES`].
+    pub fn account_prefix(account: &str) -> Vec<u8> {
+        let mut prefix = account.as_bytes().to_vec();
+        prefix.push(0);
+        prefix
+    }
+
     /// The OMEMO records of `account` (any stable id of the account) in `db`, sealed with
     /// `key`.
     pub fn open(db: &sled::Db, account: &str, key: AtRestKey) -> Result<SledStore, StoreError> {
         let tree = |name: &str| db.open_tree(name).map_err(err);
-        let mut prefix = account.as_bytes().to_vec();
-        prefix.push(0);
+        let prefix = Self::account_prefix(account);
         Ok(SledStore {
             db: db.clone(),
             key,
