@@ -422,6 +422,59 @@ fn a_device_whose_key_changed_shows_both_keys_and_asks_before_accepting() {
     );
 }
 
+/// Replying to an undecryptable message quotes its reason in the reader's words, in the
+/// composer's bar and in the reply's quote in the list; never the stored marker.
+#[test]
+fn replying_to_an_undecryptable_message_quotes_its_reason_not_the_marker() {
+    use loquat::model::extras::ReplyTo;
+    use loquat::ui::timeline::actions::Action;
+    let (mut state, account) = chat_with_bob();
+    let mut original = ChatMessage {
+        truncated: false,
+        extras: Default::default(),
+        id: LocalMessageId::generate(),
+        account: account.id.clone(),
+        conversation: ConversationId::Chat(jid("bob@example.org")),
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: Undecryptable::UntrustedIdentity.body(),
+        timestamp_ms: chrono::Utc::now().timestamp_millis() - 1000,
+        stanza_id_attr: None,
+        origin_id: Some("orig-1".into()),
+        server_id: None,
+        delivery: Delivery::Delivered,
+        attachment: None,
+    };
+    let mut reply = original.clone();
+    original.extras = Default::default();
+    state.push(original.clone());
+    reply.id = LocalMessageId::generate();
+    reply.origin_id = None;
+    reply.direction = Direction::Outgoing;
+    reply.body = "What did you send?".into();
+    reply.timestamp_ms += 500;
+    reply.extras.reply_to = Some(ReplyTo {
+        id: "orig-1".into(),
+        to: None,
+        fallback: None,
+    });
+    state.push(reply);
+    let _ = state.update(chat::Message::Action(Action::Reply(original.id.clone())));
+    for (lang, reason) in [
+        (Lang::En, "this device's key changed"),
+        (Lang::ZhCn, "该设备的密钥已更改"),
+    ] {
+        let shown = texts(view(&state, &account, lang));
+        assert!(
+            !shown.iter().any(|t| t.contains("omemo-undecryptable")),
+            "{shown:?}"
+        );
+        // The message itself, the reply's quote in the list, and the composer's bar.
+        let n = shown.iter().filter(|t| t.contains(reason)).count();
+        assert_eq!(n, 3, "{shown:?}");
+    }
+}
+
 #[test]
 fn a_new_unverified_device_is_a_notice_line_in_both_languages() {
     let (mut state, account) = chat_with_bob();
