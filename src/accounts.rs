@@ -16,8 +16,8 @@ pub enum AccountsError {
     Secret(#[from] SecretError),
 }
 
-/// Removes an account: always its keyring entry and its record (roster cache included);
-/// its history too when `delete_history`. Other accounts' data is never touched.
+/// Removes an account: always its keyring entries (password and OMEMO key), its record
+/// (roster cache included) and its OMEMO state; its history too when `delete_history`. Other accounts' data is never touched.
 /// Blocking: call off the UI thread, after the account's session has been stopped.
 ///
 /// The keyring entry goes first, so a password is never left behind for an account that
@@ -34,18 +34,22 @@ pub fn remove_account(
     delete_history: bool,
 ) -> Result<(), AccountsError> {
     if let Some(secrets) = secrets {
-        match secrets.delete(id) {
-            Ok(()) => {}
-            Err(SecretError::Unavailable(why)) => log::warn!(
-                "removing account {id}: the keyring is unavailable ({why}); removing its \
-                 local data anyway"
-            ),
-            Err(e) => {
-                log::warn!("removing account {id}: could not delete its password: {e}");
-                return Err(e.into());
+        let omemo = crate::omemo::sealed::keyring_entry(id);
+        for (entry, what) in [(id, "password"), (&omemo, "OMEMO key")] {
+            match secrets.delete(entry) {
+                Ok(()) => {}
+                Err(SecretError::Unavailable(why)) => log::warn!(
+                    "removing account {id}: the keyring is unavailable ({why}); removing \
+                     its local data anyway"
+                ),
+                Err(e) => {
+                    log::warn!("removing account {id}: could not delete its {what}: {e}");
+                    return Err(e.into());
+                }
             }
         }
     }
+    store.remove_omemo_state(id)?;
     store.remove_account(id, delete_history)?;
     log::info!(
         "removed account {id}{}",

@@ -14,6 +14,7 @@ mod ffi;
 mod provider;
 pub mod sealed;
 pub mod store;
+mod trust;
 pub mod xml;
 
 use aes_gcm::aead::{Aead, KeyInit};
@@ -22,7 +23,7 @@ use callbacks::Shared;
 pub use sealed::AtRestKey;
 use std::cell::RefCell;
 use std::ffi::c_int;
-pub use store::{MemoryStore, OmemoStore, OwnIdentity, SledStore, StoreError};
+pub use store::{MemoryStore, OmemoStore, OwnIdentity, SledStore, StoreError, Trust, trust};
 use xml::{Bundle, Encrypted, KeyEntry};
 use xmpp_parsers::minidom::Element;
 
@@ -596,12 +597,6 @@ impl Omemo {
             s.flush()
         })?;
         Ok(true)
-    }
-
-    /// The fingerprint of the identity key `jid`'s `device` showed us (in a bundle we built
-    /// a session from, or a message), if it showed one.
-    pub fn remote_fingerprint(&self, jid: &str, device: u32) -> Result<Option<String>, OmemoError> {
-        self.store(|s| Ok(s.remote_identity(jid, device)?.map(|k| fingerprint(&k))))
     }
 
     /// Whether we have a session with `jid`'s `device`.

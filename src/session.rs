@@ -327,6 +327,14 @@ pub enum Command {
     OmemoStatus {
         peer: BareJid,
     },
+    /// Accept the changed identity key of `jid`'s `device` (in `peer`'s conversation),
+    /// the one whose `fingerprint` the person was shown; then report `peer` again.
+    OmemoAcceptKey {
+        peer: BareJid,
+        jid: BareJid,
+        device: u32,
+        fingerprint: String,
+    },
     /// Publish `picture` (the bytes of an image file the user chose) as our avatar:
     /// cropped to a square, scaled, then to PEP (XEP-0084) and our vCard (XEP-0153; left
     /// to the server where it converts, XEP-0398).

@@ -59,6 +59,18 @@ impl Peer {
     /// Signs `user` in with slixmpp-omemo, publishes its OMEMO identity, and waits for
     /// `READY <device id>`.
     fn start(server: &TestServer, user: &str, password: &str, other: &str) -> (Peer, u32) {
+        Peer::start_as(server, user, password, other, None)
+    }
+
+    /// As [`Peer::start`]; with `device`, a fresh identity under that existing device id
+    /// (an app reinstalled with its old id).
+    fn start_as(
+        server: &TestServer,
+        user: &str,
+        password: &str,
+        other: &str,
+        device: Option<u32>,
+    ) -> (Peer, u32) {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/omemo_peer.py");
         let python = support::slix::python();
         let ok = Command::new(&python)
@@ -71,9 +83,16 @@ impl Peer {
              which installs it, or: {0} -m pip install slixmpp-omemo==2.2.0",
             python.display()
         );
-        let log = server.dir().join(format!("omemo-peer-{user}.log"));
-        let mut child = Command::new(python)
-            .arg(script)
+        let log = server.dir().join(format!(
+            "omemo-peer-{user}{}.log",
+            device.map(|d| format!("-{d}")).unwrap_or_default()
+        ));
+        let mut command = Command::new(python);
+        command.arg(script);
+        if let Some(d) = device {
+            command.args(["--device-id", &d.to_string()]);
+        }
+        let mut child = command
             .args(["--jid", user, "--password", password, "--other", other])
             .args(["--port", &server.c2s_port().to_string()])
             .arg("--ca")

@@ -150,6 +150,90 @@ fn the_omemo_key_is_kept_in_the_secret_service() {
     );
 }
 
+/// Removing an account deletes its OMEMO key from the keyring (beside its password) and
+/// its OMEMO state from the store: records and preferences; another account's stay.
+#[test]
+fn removing_an_account_deletes_its_omemo_key_and_state() {
+    use loquat::omemo::{Omemo, OmemoStore};
+    use loquat::session::omemo::trust;
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        println!("SKIPPED removing_an_account_deletes_its_omemo_key_and_state: no session bus");
+        return;
+    }
+    let secrets = KeyringSecrets::init().expect("the Secret Service");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = loquat::store::Store::open(&dir.path().join("db")).unwrap();
+    let bob = xmpp_parsers::jid::BareJid::new("bob@example.org").unwrap();
+    let make = |account: &AccountId| {
+        secrets.set(account, "the password").unwrap();
+        let key = loquat::omemo::sealed::keyring_key(&secrets, account).unwrap();
+        let mut state = store.omemo_state(account, key.clone()).unwrap();
+        drop(Omemo::open(state.clone()).unwrap());
+        state.set_session(bob.as_str(), 7, b"session").unwrap();
+        state
+            .set_remote_identity(bob.as_str(), 7, &[5; 33])
+            .unwrap();
+        state
+            .set_changed_identity(bob.as_str(), 7, Some(&[6; 33]))
+            .unwrap();
+        trust::set_verified(&store, account, &bob, 7, Some("0505")).unwrap();
+        trust::newly_seen(&store, account, &bob, &[7]).unwrap();
+        loquat::session::omemo::set_choice(
+            &store,
+            account,
+            &bob,
+            loquat::session::omemo::Choice::On,
+        )
+        .unwrap();
+        key
+    };
+    let gone = AccountId(format!("test-omemo-gone-{}", uuid_ish()));
+    let kept = AccountId(format!("test-omemo-kept-{}", uuid_ish()));
+    let _guards = [
+        Cleanup(&secrets, gone.clone()),
+        Cleanup(&secrets, loquat::omemo::sealed::keyring_entry(&gone)),
+        Cleanup(&secrets, kept.clone()),
+        Cleanup(&secrets, loquat::omemo::sealed::keyring_entry(&kept)),
+    ];
+    let gone_key = make(&gone);
+    let kept_key = make(&kept);
+
+    loquat::accounts::remove_account(&store, Some(&secrets), &gone, false).unwrap();
+
+    let entry = loquat::omemo::sealed::keyring_entry(&gone);
+    assert_eq!(secrets.get(&entry).unwrap(), None, "the OMEMO key is left");
+    assert_eq!(secrets.get(&gone).unwrap(), None, "the password is left");
+    let state = store.omemo_state(&gone, gone_key).unwrap();
+    assert!(state.identity().unwrap().is_none(), "the identity is left");
+    assert!(state.pre_key_ids().unwrap().is_empty());
+    assert!(state.signed_pre_key_ids().unwrap().is_empty());
+    assert!(state.session_devices(bob.as_str()).unwrap().is_empty());
+    assert!(state.remote_identity(bob.as_str(), 7).unwrap().is_none());
+    assert!(state.changed_identity(bob.as_str(), 7).unwrap().is_none());
+    for kind in ["verified", "seen", "choice"] {
+        let key = match kind {
+            "verified" => format!("omemo.verified.{}.{bob}.7", gone.0),
+            "seen" => format!("omemo.seen.{}.{bob}", gone.0),
+            _ => loquat::session::omemo::choice_key(&gone, &bob),
+        };
+        assert_eq!(store.pref(&key).unwrap(), None, "{key} is left");
+    }
+
+    // The other account keeps everything.
+    assert!(
+        secrets
+            .get(&loquat::omemo::sealed::keyring_entry(&kept))
+            .unwrap()
+            .is_some()
+    );
+    let state = store.omemo_state(&kept, kept_key).unwrap();
+    assert!(state.identity().unwrap().is_some());
+    assert_eq!(state.pre_key_ids().unwrap().len(), 100);
+    assert_eq!(state.session_devices(bob.as_str()).unwrap(), [7]);
+    assert!(state.changed_identity(bob.as_str(), 7).unwrap().is_some());
+    assert!(trust::is_verified(&store, &kept, &bob, 7, Some("0505")));
+}
+
 /// Without any session bus, start-up reports "unavailable" in plain words.
 #[test]
 fn no_session_bus_is_unavailable() {

@@ -146,12 +146,14 @@ fn report(bob_devices: Vec<(u32, Option<&str>, bool)>) -> Report {
             id: 1001,
             fingerprint: Some(OUR_FP.into()),
             verified: true,
+            changed: None,
         }),
         own_others: vec![Device {
             jid: alice,
             id: 1002,
             fingerprint: None,
             verified: false,
+            changed: None,
         }],
         contact: Some(
             bob_devices
@@ -161,6 +163,7 @@ fn report(bob_devices: Vec<(u32, Option<&str>, bool)>) -> Report {
                     id,
                     fingerprint: fp.map(str::to_owned),
                     verified,
+                    changed: None,
                 })
                 .collect(),
         ),
@@ -332,6 +335,146 @@ fn the_panel_shows_fingerprints_in_groups_of_8_and_verified_marks() {
     );
 }
 
+const BOB_NEW_FP: &str = "77777777 88888888 99999999 aaaaaaaa bbbbbbbb cccccccc dddddddd eeeeeeee";
+
+/// The report with Bob's device 8 showing a changed key.
+fn changed_key_report() -> Report {
+    let mut r = report(vec![
+        (7, Some(BOB_FP), true),
+        (8, Some(BOB_PHONE_FP), false),
+    ]);
+    if let Some(d) = r.contact.iter_mut().flatten().find(|d| d.id == 8) {
+        d.changed = Some(BOB_NEW_FP.into());
+    }
+    r
+}
+
+fn changed_key(lang: Lang, words: [&str; 5]) {
+    let [tag, old, new, warning, reason] = words;
+    let (mut state, account) = chat_with_bob();
+    state.push(ChatMessage {
+        truncated: false,
+        extras: Default::default(),
+        id: LocalMessageId::generate(),
+        account: account.id.clone(),
+        conversation: ConversationId::Chat(jid("bob@example.org")),
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: Undecryptable::UntrustedIdentity.body(),
+        timestamp_ms: chrono::Utc::now().timestamp_millis(),
+        stanza_id_attr: None,
+        origin_id: None,
+        server_id: None,
+        delivery: Delivery::Delivered,
+        attachment: None,
+    });
+    state.encryption.report = Some(changed_key_report());
+    state.encryption.open = true;
+    let shown = texts(view(&state, &account, lang));
+    assert!(shown.iter().any(|t| t.contains(reason)), "{shown:?}");
+    for words in [tag, old, new, BOB_PHONE_FP, BOB_NEW_FP] {
+        assert!(shown.iter().any(|t| t == words), "{words} in {shown:?}");
+    }
+    assert!(shown.iter().any(|t| t.starts_with(warning)), "{shown:?}");
+    // The changed device offers no "Mark verified": only accepting the new key.
+    let events = click(
+        &mut state,
+        &account,
+        lang,
+        Target::Id(loquat::ui::chat::devices::accept_id(8)),
+    );
+    match events.as_slice() {
+        [
+            chat::Event::Encryption(encryption::Event::AcceptKey {
+                device,
+                fingerprint,
+                ..
+            }),
+        ] => {
+            assert_eq!(*device, 8);
+            assert_eq!(fingerprint, BOB_NEW_FP);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_device_whose_key_changed_shows_both_keys_and_asks_before_accepting() {
+    changed_key(
+        Lang::En,
+        [
+            "Key changed",
+            "Old key",
+            "New key",
+            "This device now shows another key",
+            "this device's key changed",
+        ],
+    );
+    changed_key(
+        Lang::ZhCn,
+        [
+            "密钥已更改",
+            "旧密钥",
+            "新密钥",
+            "该设备现在显示的是另一把密钥",
+            "该设备的密钥已更改",
+        ],
+    );
+}
+
+/// Replying to an undecryptable message quotes its reason in the reader's words, in the
+/// composer's bar and in the reply's quote in the list; never the stored marker.
+#[test]
+fn replying_to_an_undecryptable_message_quotes_its_reason_not_the_marker() {
+    use loquat::model::extras::ReplyTo;
+    use loquat::ui::timeline::actions::Action;
+    let (mut state, account) = chat_with_bob();
+    let mut original = ChatMessage {
+        truncated: false,
+        extras: Default::default(),
+        id: LocalMessageId::generate(),
+        account: account.id.clone(),
+        conversation: ConversationId::Chat(jid("bob@example.org")),
+        direction: Direction::Incoming,
+        sender: String::new(),
+        body: Undecryptable::UntrustedIdentity.body(),
+        timestamp_ms: chrono::Utc::now().timestamp_millis() - 1000,
+        stanza_id_attr: None,
+        origin_id: Some("orig-1".into()),
+        server_id: None,
+        delivery: Delivery::Delivered,
+        attachment: None,
+    };
+    let mut reply = original.clone();
+    original.extras = Default::default();
+    state.push(original.clone());
+    reply.id = LocalMessageId::generate();
+    reply.origin_id = None;
+    reply.direction = Direction::Outgoing;
+    reply.body = "What did you send?".into();
+    reply.timestamp_ms += 500;
+    reply.extras.reply_to = Some(ReplyTo {
+        id: "orig-1".into(),
+        to: None,
+        fallback: None,
+    });
+    state.push(reply);
+    let _ = state.update(chat::Message::Action(Action::Reply(original.id.clone())));
+    for (lang, reason) in [
+        (Lang::En, "this device's key changed"),
+        (Lang::ZhCn, "该设备的密钥已更改"),
+    ] {
+        let shown = texts(view(&state, &account, lang));
+        assert!(
+            !shown.iter().any(|t| t.contains("omemo-undecryptable")),
+            "{shown:?}"
+        );
+        // The message itself, the reply's quote in the list, and the composer's bar.
+        let n = shown.iter().filter(|t| t.contains(reason)).count();
+        assert_eq!(n, 3, "{shown:?}");
+    }
+}
+
 #[test]
 fn a_new_unverified_device_is_a_notice_line_in_both_languages() {
     let (mut state, account) = chat_with_bob();
@@ -449,9 +592,14 @@ fn render_undecryptable_for_review() {
         (Lang::ZhCn, "omemo-undecryptable-zh", false),
         (Lang::En, "omemo-lock-panel-en", true),
         (Lang::ZhCn, "omemo-lock-panel-zh", true),
+        (Lang::En, "omemo-key-changed-en", true),
+        (Lang::ZhCn, "omemo-key-changed-zh", true),
     ];
     for (lang, name, panel) in shots {
-        if panel {
+        if name.starts_with("omemo-key-changed") {
+            state.encryption.report = Some(changed_key_report());
+            state.encryption.confirm_off = false;
+        } else if panel {
             state.encryption.report = Some(report(vec![
                 (7, Some(BOB_FP), true),
                 (8, Some(BOB_PHONE_FP), false),

@@ -41,6 +41,7 @@ fn room(private: Option<bool>, member_devices: &[u32]) -> Room {
                     id: *id,
                     fingerprint: Some("a1b2c3d4 e5f60718".into()),
                     verified: false,
+                    changed: None,
                 })
                 .collect(),
         ),

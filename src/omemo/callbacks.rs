@@ -345,7 +345,8 @@ pub unsafe extern "C" fn save_identity(
 }
 
 /// Blind trust before verification, as Conversations does: a device is trusted with the
-/// first identity key it shows; a different key later for the same device is not.
+/// first identity key it shows; a different key later for the same device is not, and is
+/// recorded as its changed key for the person to accept (`Omemo::accept_changed_identity`).
 pub unsafe extern "C" fn is_trusted_identity(
     addr: *const ffi::signal_protocol_address,
     key: *mut u8,
@@ -360,10 +361,14 @@ pub unsafe extern "C" fn is_trusted_identity(
     // SAFETY: the key is key_len readable bytes.
     let key = unsafe { slice(key, key_len) };
     code(
-        s.with(|st| st.remote_identity(&jid, dev)),
-        |known| match known {
-            None => 1,
-            Some(k) => c_int::from(k == key),
-        },
+        s.with(|st| {
+            let known = st.remote_identity(&jid, dev)?;
+            let decision = super::store::trust(known.as_deref(), key);
+            if decision == super::store::Trust::Changed {
+                st.set_changed_identity(&jid, dev, Some(key))?;
+            }
+            Ok(decision)
+        }),
+        |decision| c_int::from(decision != super::store::Trust::Changed),
     )
 }

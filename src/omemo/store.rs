@@ -59,6 +59,16 @@ pub trait OmemoStore {
     fn remote_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError>;
     fn set_remote_identity(&mut self, jid: &str, device: u32, key: &[u8])
     -> Result<(), StoreError>;
+    /// The other identity key a device showed after we had stored one (refused until the
+    /// person accepts it), if it showed one.
+    fn changed_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Records (or with `None` forgets) the changed identity key of a device.
+    fn set_changed_identity(
+        &mut self,
+        jid: &str,
+        device: u32,
+        key: Option<&[u8]>,
+    ) -> Result<(), StoreError>;
 
     /// Makes everything written so far durable (called before a message leaves or after
     /// one was decrypted, so a crash cannot rewind a ratchet).
@@ -77,6 +87,28 @@ pub struct MemoryStore {
     pre_keys: BTreeMap<u32, Vec<u8>>,
     signed_pre_keys: BTreeMap<u32, Vec<u8>>,
     remote: BTreeMap<Addr, Vec<u8>>,
+    changed: BTreeMap<Addr, Vec<u8>>,
+}
+
+/// What to make of the identity key a device presents, against the one we stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// First sight: trusted (blind trust before verification, as Conversations does).
+    New,
+    /// The key we know.
+    Same,
+    /// Another key than the one we know: refused, and recorded for the person to accept
+    /// or not (never accepted silently).
+    Changed,
+}
+
+/// The trust decision for `presented` when we stored `known`.
+pub fn trust(known: Option<&[u8]>, presented: &[u8]) -> Trust {
+    match known {
+        None => Trust::New,
+        Some(k) if k == presented => Trust::Same,
+        Some(_) => Trust::Changed,
+    }
 }
 
 impl OmemoStore for MemoryStore {
@@ -146,6 +178,22 @@ impl OmemoStore for MemoryStore {
         self.remote.insert((jid.to_owned(), device), key.to_vec());
         Ok(())
     }
+    fn changed_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.changed.get(&(jid.to_owned(), device)).cloned())
+    }
+    fn set_changed_identity(
+        &mut self,
+        jid: &str,
+        device: u32,
+        key: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let addr = (jid.to_owned(), device);
+        match key {
+            Some(k) => self.changed.insert(addr, k.to_vec()),
+            None => self.changed.remove(&addr),
+        };
+        Ok(())
+    }
 }
 
 /// The sled trees `omemo_*` of the app's database, one account's records under a key
@@ -161,19 +209,36 @@ pub struct SledStore {
     pre_keys: sled::Tree,
     signed_pre_keys: sled::Tree,
     remote: sled::Tree,
+    changed: sled::Tree,
 }
 
 fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
 }
 
+/// The sled trees holding OMEMO records (every account's, each under its key prefix).
+pub const TREES: [&str; 6] = [
+    "omemo_identity",
+    "omemo_sessions",
+    "omemo_pre_keys",
+    "omemo_signed_pre_keys",
+    "omemo_remote_identities",
+    "omemo_changed_identities",
+];
+
 impl SledStore {
+    /// The key prefix of `account`'s records in every tree of [`TREES`].
+    pub fn account_prefix(account: &str) -> Vec<u8> {
+        let mut prefix = account.as_bytes().to_vec();
+        prefix.push(0);
+        prefix
+    }
+
     /// The OMEMO records of `account` (any stable id of the account) in `db`, sealed with
     /// `key`.
     pub fn open(db: &sled::Db, account: &str, key: AtRestKey) -> Result<SledStore, StoreError> {
         let tree = |name: &str| db.open_tree(name).map_err(err);
-        let mut prefix = account.as_bytes().to_vec();
-        prefix.push(0);
+        let prefix = Self::account_prefix(account);
         Ok(SledStore {
             db: db.clone(),
             key,
@@ -183,6 +248,7 @@ impl SledStore {
             pre_keys: tree("omemo_pre_keys")?,
             signed_pre_keys: tree("omemo_signed_pre_keys")?,
             remote: tree("omemo_remote_identities")?,
+            changed: tree("omemo_changed_identities")?,
         })
     }
 
@@ -310,6 +376,24 @@ impl OmemoStore for SledStore {
         key: &[u8],
     ) -> Result<(), StoreError> {
         self.put(&self.remote, self.addr_key(jid, device), key)
+    }
+    fn changed_identity(&self, jid: &str, device: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(&self.changed, &self.addr_key(jid, device))
+    }
+    fn set_changed_identity(
+        &mut self,
+        jid: &str,
+        device: u32,
+        key: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        match key {
+            Some(k) => self.put(&self.changed, self.addr_key(jid, device), k),
+            None => self
+                .changed
+                .remove(self.addr_key(jid, device))
+                .map_err(err)
+                .map(drop),
+        }
     }
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(err).map(drop)

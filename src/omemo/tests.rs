@@ -240,3 +240,80 @@ fn one_message_to_several_devices() {
         Some("to both")
     );
 }
+
+#[test]
+fn the_trust_decision_is_first_key_wins_and_a_change_is_refused() {
+    let (a, b) = ([5u8; 33], [6u8; 33]);
+    assert_eq!(trust(None, &a), Trust::New);
+    assert_eq!(trust(Some(&a), &a), Trust::Same);
+    assert_eq!(trust(Some(&a), &b), Trust::Changed);
+}
+
+/// Bob's device is re-created with the same device id and a new identity: Alice refuses
+/// its messages (and her bundle session to it), keeps the new key aside, and only after
+/// she accepts that key (by the fingerprint shown) do messages flow again both ways.
+#[test]
+fn a_changed_identity_is_refused_until_accepted() {
+    let (mut alice, mut bob) = pair();
+    let hello = first_message(&mut bob, &alice, "hello");
+    // (`first_message` names the other side BOB on both sides.)
+    let id = bob.device_id();
+    assert_eq!(
+        alice.decrypt(BOB, &hello).unwrap().body.as_deref(),
+        Some("hello")
+    );
+    let old = alice.remote_fingerprint(BOB, id).unwrap().unwrap();
+    assert_eq!(alice.changed_fingerprint(BOB, id).unwrap(), None);
+
+    // The same device id with a new identity key.
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::open(dir.path()).unwrap();
+    let key = crate::omemo::AtRestKey::generate().unwrap();
+    let mut store = SledStore::open(&db, "bob", key).unwrap();
+    drop(Omemo::open(store.clone()).unwrap());
+    let mut identity = store.identity().unwrap().unwrap();
+    identity.device_id = id;
+    identity.registration_id = id;
+    store.set_identity(&identity).unwrap();
+    let mut bob2 = Omemo::open(store).unwrap();
+    assert_eq!(bob2.device_id(), id);
+    let new = bob2.fingerprint();
+    assert_ne!(new, old);
+
+    let again = first_message(&mut bob2, &alice, "it is me, reinstalled");
+    assert!(matches!(
+        alice.decrypt(BOB, &again),
+        Err(OmemoError::UntrustedIdentity)
+    ));
+    // Nothing accepted silently: the old key stays, the new one is set aside.
+    assert_eq!(alice.remote_fingerprint(BOB, id).unwrap().unwrap(), old);
+    assert_eq!(
+        alice.changed_fingerprint(BOB, id).unwrap(),
+        Some(new.clone())
+    );
+    // Alice's side refuses the new bundle too.
+    let bundle = xml::parse_bundle(&xml::bundle_element(&bob2.bundle().unwrap())).unwrap();
+    assert!(matches!(
+        alice.build_session(BOB, id, &bundle),
+        Err(OmemoError::UntrustedIdentity)
+    ));
+    // Accepting another fingerprint than the one shown does nothing.
+    assert!(!alice.accept_changed_identity(BOB, id, &old).unwrap());
+    assert!(alice.accept_changed_identity(BOB, id, &new).unwrap());
+    assert_eq!(alice.remote_fingerprint(BOB, id).unwrap(), Some(new));
+    assert_eq!(alice.changed_fingerprint(BOB, id).unwrap(), None);
+
+    let later = bob2
+        .encrypt("after", &[(BOB, alice.device_id())])
+        .unwrap()
+        .element;
+    assert_eq!(
+        alice.decrypt(BOB, &later).unwrap().body.as_deref(),
+        Some("after")
+    );
+    let reply = alice.encrypt("welcome back", &[(BOB, id)]).unwrap().element;
+    assert_eq!(
+        bob2.decrypt(BOB, &reply).unwrap().body.as_deref(),
+        Some("welcome back")
+    );
+}

@@ -549,6 +549,12 @@ impl Actor {
             }
             Command::Disconnect => {}
             Command::OmemoStatus { peer } => self.omemo_status(peer).await,
+            Command::OmemoAcceptKey {
+                peer,
+                jid,
+                device,
+                fingerprint,
+            } => self.omemo_accept_key(peer, jid, device, fingerprint).await,
             block @ (Command::Block { .. } | Command::Unblock { .. }) => {
                 self.on_block_command(block).await
             }

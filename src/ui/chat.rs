@@ -1,6 +1,6 @@
 //! One open conversation: header, message history and composer.
 
-mod devices;
+pub mod devices;
 pub mod encryption;
 mod header;
 mod window;

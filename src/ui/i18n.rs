@@ -330,7 +330,7 @@ texts! {
     OmemoNotForThisDevice => "it was not encrypted for this device", "它不是为此设备加密的";
     OmemoBadMac => "bad MAC: it was altered, or the session is out of step (a key exchange was sent to mend it)", "MAC 校验失败：消息被篡改或会话不同步（已发送密钥交换以修复）";
     OmemoAltered => "it was altered on the way", "消息在传输途中被篡改";
-    OmemoUntrustedIdentity => "the sender's device changed its identity key", "发送方设备的身份密钥已更改";
+    OmemoUntrustedIdentity => "this device's key changed", "该设备的密钥已更改";
     OmemoDamaged => "it is damaged", "消息已损坏";
     OmemoUnknownSender => "the room did not say who sent it", "聊天室没有告知发送者是谁";
     LockEncrypted => "Encrypted", "已加密";
@@ -369,6 +369,11 @@ texts! {
     EncNotVerified => "Not verified", "未验证";
     EncMarkVerified => "Mark verified", "标记为已验证";
     EncUnverify => "Remove verification", "取消验证";
+    EncKeyChanged => "Key changed", "密钥已更改";
+    EncOldKey => "Old key", "旧密钥";
+    EncNewKey => "New key", "新密钥";
+    EncKeyChangedWarning => "This device now shows another key, so its messages cannot be read. If its owner reinstalled the app, that is expected. If not, someone else may be trying to read your messages. Ask its owner (in person or on another channel) whether the new key is theirs before you accept it.", "该设备现在显示的是另一把密钥，因此无法阅读它发来的消息。如果它的主人重新安装了应用，这是正常的；否则，可能有人正试图读取你的消息。在接受之前，请（当面或通过其他渠道）向它的主人确认新密钥确实是他们的。";
+    EncAcceptKey => "Accept the new key", "接受新密钥";
     EncVerifyHint => "Compare each fingerprint with the one the other device shows (in person or on another channel) before marking it verified.", "在标记为已验证之前，请将每个指纹与对方设备显示的指纹进行比对（当面或通过其他渠道）。";
     EncRequireOn => "Verification is required (Settings): unverified devices get nothing.", "已要求验证（设置）：未验证的设备收不到任何消息。";
     EncNewDevice => "{name} has a new device that you have not verified: device {id}, fingerprint {fingerprint}.", "{name} 有一台你尚未验证的新设备：设备 {id}，指纹 {fingerprint}。";

@@ -6,7 +6,7 @@
 //! in the conversation (stored as a notice).
 
 use super::Peer;
-use super::session::{params, send, stop};
+use super::session::{next_body, params, send, stop};
 use super::support::TestServer;
 use super::support::session::{Updates, jid, online, wait_for};
 use loquat::ids::{AccountId, ConversationId};
@@ -116,4 +116,105 @@ async fn with_verification_required_an_unverified_device_gets_nothing() {
         .count();
     assert_eq!(notices, 1);
     stop(updates, handle).await;
+}
+
+/// A report about `peer` whose device `device` satisfies `test`.
+async fn device_report(
+    updates: &mut Updates,
+    peer: &str,
+    device: u32,
+    what: &str,
+    test: impl Fn(&trust::Device) -> bool,
+) -> trust::Device {
+    wait_for(updates, 30, what, |k| match k {
+        UpdateKind::Omemo(r) if r.peer == jid(peer) => r
+            .contact
+            .iter()
+            .flatten()
+            .find(|d| d.id == device && test(d))
+            .cloned(),
+        _ => None,
+    })
+    .await
+}
+
+/// Bob's phone is reinstalled with its old device id and a new identity (slixmpp-omemo
+/// with fresh state under the same id). Loquat keeps its message as undecryptable with
+/// the reason "key changed", reports the device with both fingerprints and keeps the old
+/// key until the person accepts the new one; then messages flow both ways again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_whose_key_changed_is_refused_until_its_new_key_is_accepted() {
+    use loquat::session::omemo::Undecryptable;
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-k-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-k-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-key-changed".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+    let (mut updates, handle, _) = online(p).await;
+    let (mut phone, phone_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    phone.devices(1);
+    phone.send("before");
+    assert_eq!(next_body(&mut updates, "before").await, "before");
+    send(&handle, &bob, "hello phone");
+    assert_eq!(phone.received(30).unwrap(), "hello phone");
+    let old = report(&mut updates, &handle, &bob, 1).await;
+    let old_fp = old.contact.unwrap()[0].fingerprint.clone().unwrap();
+    drop(phone);
+
+    let (mut again, again_id) = Peer::start_as(&server, &bob, &bob_pw, &alice, Some(phone_id));
+    assert_eq!(again_id, phone_id, "the same device id");
+    again.devices(1);
+    again.send("after the reinstall");
+    let body = next_body(&mut updates, "the message under the new key").await;
+    assert_eq!(
+        loquat::session::omemo::undecryptable(&body),
+        Some(Undecryptable::UntrustedIdentity),
+        "{body}"
+    );
+    // The lock's report: the old key is kept, the new one shown beside it.
+    handle
+        .send(Command::OmemoStatus { peer: jid(&bob) })
+        .unwrap();
+    let d = device_report(&mut updates, &bob, phone_id, "the key change", |d| {
+        d.changed.is_some()
+    })
+    .await;
+    assert_eq!(d.fingerprint.as_deref(), Some(old_fp.as_str()));
+    let new_fp = d.changed.clone().unwrap();
+    assert_ne!(new_fp, old_fp);
+    assert!(!d.verified);
+
+    handle
+        .send(Command::OmemoAcceptKey {
+            peer: jid(&bob),
+            jid: jid(&bob),
+            device: phone_id,
+            fingerprint: new_fp.clone(),
+        })
+        .unwrap();
+    let d = device_report(&mut updates, &bob, phone_id, "the accepted key", |d| {
+        d.changed.is_none()
+    })
+    .await;
+    assert_eq!(d.fingerprint.as_deref(), Some(new_fp.as_str()));
+    assert!(!d.verified, "accepted, not verified");
+
+    again.send("readable again");
+    assert_eq!(
+        next_body(&mut updates, "readable again").await,
+        "readable again"
+    );
+    send(&handle, &bob, "welcome back");
+    assert_eq!(again.received(30).unwrap(), "welcome back");
+    stop(updates, handle).await;
+
+    let stored = store
+        .latest(&account, &ConversationId::Chat(jid(&bob)), 50)
+        .unwrap();
+    let bodies: Vec<&str> = stored.iter().map(|m| m.body.as_str()).collect();
+    assert!(!bodies.contains(&"after the reinstall"), "{bodies:?}");
+    assert_eq!(bodies.len(), 5, "nothing dropped: {bodies:?}");
 }

@@ -34,6 +34,9 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
                   like send-room, with every recipient key's MAC broken
     quit          sign out and exit 0
 
+With `--device-id N` the peer starts as a reinstalled device: a new identity under the
+existing device id N.
+
 Group chat messages from others in a room we made are printed as `ROOM-DECRYPTED
 {"body": ...}` (an `aesgcm://` link is then fetched as in a chat: `FILE ...`),
 `ROOM-UNDECRYPTABLE {"error": ...}` or `ROOM-PLAIN {"body": ...}`.
@@ -370,6 +373,28 @@ class Peer(slixmpp.ClientXMPP):
             say("UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
 
+def reinstall_as(device_id):
+    """A fresh identity under an existing device id, as an app reinstalled with its old id.
+    python-omemo picks a random id not in the published device lists at first run: here
+    that pick is `device_id`, and the lists are not consulted for it (only for that pick)."""
+    import builtins
+    import omemo.session_manager as sm
+
+    class FixedId:
+        @staticmethod
+        def randbelow(_n):
+            return device_id - sm.SessionManager.DEVICE_ID_MIN
+
+    class NothingListed:
+        @staticmethod
+        def union(*_lists):
+            del sm.frozenset  # once: the first run's "ids already in use"
+            return builtins.frozenset()
+
+    sm.secrets = FixedId
+    sm.frozenset = lambda *a: builtins.frozenset(*a) if a else NothingListed()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--jid", required=True)
@@ -378,8 +403,11 @@ def main():
     p.add_argument("--ca", required=True)
     p.add_argument("--other", required=True)
     p.add_argument("--debug", action="store_true")
+    p.add_argument("--device-id", type=int, help="a fresh identity under this existing device id")
     args = p.parse_args()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
+    if args.device_id:
+        reinstall_as(args.device_id)
     peer = Peer(args)
     peer.connect(address=("127.0.0.1", args.port), force_starttls=True)
     asyncio.get_event_loop().run_until_complete(peer.disconnected)

@@ -424,7 +424,11 @@ impl Actor {
             ConversationId::Private { room, .. } => self.own_nick_in(room),
             _ => None,
         };
-        let reply = xmpp::reply::reference(&quoted, named, &self.own, own_nick.as_deref());
+        let mut reply = xmpp::reply::reference(&quoted, named, &self.own, own_nick.as_deref());
+        if crate::session::omemo::is_marker(&quoted.body) {
+            // An OMEMO marker is no text to quote to the other side.
+            reply.fallback = None;
+        }
         match conversation {
             ConversationId::Chat(peer) => self.send_chat(peer, body, id, Some(reply)).await,
             ConversationId::Room(room) => self.send_room(room, body, id, None, Some(reply)).await,

@@ -583,6 +583,10 @@ impl Actor {
                         self.omemo_fetch_bundle(found.sender.clone(), device, true)
                             .await;
                     }
+                    if matches!(why, Undecryptable::UntrustedIdentity) {
+                        // The lock's panel shows the changed key for the person to accept.
+                        self.omemo_status(found.sender.clone()).await;
+                    }
                 }
             }
         }

@@ -215,3 +215,11 @@ fn a_sealed_message_carries_no_plain_text() {
         "{xml}"
     );
 }
+
+#[test]
+fn markers_are_told_from_text() {
+    assert!(is_marker(&Undecryptable::BadMac.body()));
+    assert!(is_marker(&trust::new_device_body(7, None)));
+    assert!(!is_marker("hello"));
+    assert!(!is_marker("quoting 🔒omemo-undecryptable:bad-mac later"));
+}

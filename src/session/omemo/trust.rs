@@ -25,6 +25,9 @@ pub struct Device {
     /// In groups of 8 hex digits; `None` while we have not seen its identity key.
     pub fingerprint: Option<String>,
     pub verified: bool,
+    /// The fingerprint (groups of 8) of another identity key this device showed after
+    /// `fingerprint`: refused (its messages are undecryptable) until the person accepts it.
+    pub changed: Option<String>,
 }
 
 /// What OMEMO knows about one conversation: sent by the session after

@@ -99,6 +99,22 @@ impl App {
                     |result| Message::Background(result.and_then(|r| r)),
                 )
             }
+            encryption::Event::AcceptKey {
+                jid,
+                device,
+                fingerprint,
+            } => {
+                let _ = self.send(
+                    &account,
+                    Command::OmemoAcceptKey {
+                        peer,
+                        jid,
+                        device,
+                        fingerprint,
+                    },
+                );
+                Task::none()
+            }
             encryption::Event::Verify {
                 jid,
                 device,

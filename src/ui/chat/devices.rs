@@ -14,6 +14,67 @@ pub fn verify_id(device: u32) -> iced::widget::Id {
     iced::widget::Id::from(format!("omemo-verify-{device}"))
 }
 
+/// The widget id of a device's "Accept the new key" button (tests click it).
+pub fn accept_id(device: u32) -> iced::widget::Id {
+    iced::widget::Id::from(format!("omemo-accept-{device}"))
+}
+
+/// A device whose identity key changed: both fingerprints, the warning in plain words
+/// and the button that accepts the new key.
+fn changed<'a>(lang: Lang, d: &Device, new: &str, whose: bool) -> Element<'a, Message> {
+    let labelled = |label: T, fp: Option<&str>| {
+        column![
+            text(tr(lang, label)).size(12).style(theme::muted),
+            fingerprint(lang, fp),
+        ]
+        .spacing(2)
+    };
+    container(
+        column![
+            row![
+                text({
+                    let device = trf(lang, T::EncDevice, &[("id", &d.id.to_string())]);
+                    if whose {
+                        format!("{} · {device}", d.jid)
+                    } else {
+                        device
+                    }
+                })
+                .size(12)
+                .style(theme::muted),
+                container(
+                    text(tr(lang, T::EncKeyChanged))
+                        .size(12)
+                        .style(theme::warning_text)
+                )
+                .padding([1, 6])
+                .style(theme::tag),
+            ]
+            .spacing(6)
+            .align_y(Alignment::Center),
+            labelled(T::EncOldKey, d.fingerprint.as_deref()),
+            labelled(T::EncNewKey, Some(new)),
+            text(tr(lang, T::EncKeyChangedWarning)).size(12),
+            container(
+                button(text(tr(lang, T::EncAcceptKey)).size(12))
+                    .padding([3, 10])
+                    .style(theme::danger_button)
+                    .on_press(Message::AcceptKey {
+                        jid: d.jid.clone(),
+                        device: d.id,
+                        fingerprint: new.to_owned(),
+                    })
+            )
+            .id(accept_id(d.id)),
+        ]
+        .spacing(6),
+    )
+    .padding(8)
+    .width(Length::Fill)
+    .style(theme::error_box)
+    .into()
+}
+
 fn fingerprint<'a>(lang: Lang, fp: Option<&str>) -> Element<'a, Message> {
     match fp {
         Some(fp) => text(fp.to_owned())
@@ -30,6 +91,9 @@ fn fingerprint<'a>(lang: Lang, fp: Option<&str>) -> Element<'a, Message> {
 
 /// `whose`: in a room, whose device it is (devices of several members are listed).
 fn device_row<'a>(lang: Lang, d: &Device, whose: bool) -> Element<'a, Message> {
+    if let Some(new) = &d.changed {
+        return changed(lang, d, new, whose);
+    }
     let mark: Element<'a, Message> = if d.verified {
         row![
             container(

@@ -37,6 +37,12 @@ pub enum Message {
         device: u32,
         fingerprint: Option<String>,
     },
+    /// Accept the changed key of a device, the one whose fingerprint was shown.
+    AcceptKey {
+        jid: BareJid,
+        device: u32,
+        fingerprint: String,
+    },
     /// The stored choice and the verification setting, read when the chat opened.
     Loaded {
         whose: (crate::ids::AccountId, BareJid),
@@ -55,6 +61,12 @@ pub enum Event {
         jid: BareJid,
         device: u32,
         fingerprint: Option<String>,
+    },
+    /// Ask the session to accept a device's changed key (then it reports again).
+    AcceptKey {
+        jid: BareJid,
+        device: u32,
+        fingerprint: String,
     },
     /// Ask the session for a fresh report (the panel opened).
     Refresh,
@@ -133,6 +145,15 @@ impl State {
                 device,
                 fingerprint,
             } => Some(Event::Verify {
+                jid,
+                device,
+                fingerprint,
+            }),
+            Message::AcceptKey {
+                jid,
+                device,
+                fingerprint,
+            } => Some(Event::AcceptKey {
                 jid,
                 device,
                 fingerprint,
@@ -382,6 +403,7 @@ mod tests {
                         id,
                         fingerprint: None,
                         verified: false,
+                        changed: None,
                     })
                     .collect()
             }),

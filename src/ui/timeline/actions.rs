@@ -184,6 +184,9 @@ fn quote_of(message: &ChatMessage) -> Quote {
         sender: message.sender.clone(),
         line: if message.extras.retracted.is_some() {
             String::new()
+        } else if crate::session::omemo::is_marker(&message.body) {
+            // Whole, so the bar can put it in words (`bar`).
+            message.body.clone()
         } else {
             first_line(&message.body)
         },
@@ -374,7 +377,8 @@ impl Actions {
                     T::ReplyingTo,
                     &[("who", &who(lang, kind, peer, quote.own, &quote.sender))],
                 ),
-                Some(quote.line.clone()),
+                // An OMEMO marker (undecryptable, new device) in the reader's words.
+                Some(first_line(&super::fold::readable_body(lang, &quote.line))),
             ),
         };
         let mut words = column![text(title).size(12).style(theme::heading)].spacing(1);

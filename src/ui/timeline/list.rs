@@ -245,7 +245,10 @@ fn reply_quote<'a>(
             let line = if original.extras.retracted.is_some() {
                 tr(cx.lang, T::QuoteDeleted).to_owned()
             } else {
-                crate::ui::timeline::actions::first_line(&original.body)
+                crate::ui::timeline::actions::first_line(&crate::ui::timeline::fold::readable_body(
+                    cx.lang,
+                    &original.body,
+                ))
             };
             column![
                 text(who).size(12).style(theme::heading),

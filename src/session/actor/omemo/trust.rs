@@ -30,6 +30,38 @@ impl Actor {
         self.omemo_report(&peer).await;
     }
 
+    /// `Command::OmemoAcceptKey`: the person accepts the changed identity key of `jid`'s
+    /// `device` whose fingerprint they were shown. It replaces the stored key (not
+    /// verified), the old session is dropped and a new one is built from the device's
+    /// bundle; then `peer`'s conversation gets a fresh report.
+    pub(in crate::session::actor) async fn omemo_accept_key(
+        &mut self,
+        peer: BareJid,
+        jid: BareJid,
+        device: u32,
+        fingerprint: String,
+    ) {
+        let accepted = self
+            .crypto
+            .with(|o| o.accept_changed_identity(jid.as_str(), device, &fingerprint));
+        match accepted {
+            Some(Ok(true)) => {
+                log::info!("{}: new identity key of {jid}/{device} accepted", self.own);
+                let (account, j) = (self.account.clone(), jid.clone());
+                let _ = self
+                    .with_store(move |s| trust::set_verified(s, &account, &j, device, None))
+                    .await;
+                if let Some(list) = self.crypto.devices.get(&jid).cloned() {
+                    self.omemo_devices_known(jid.clone(), list).await;
+                }
+            }
+            Some(Ok(false)) => log::info!("{}: no such changed key of {jid}/{device}", self.own),
+            Some(Err(e)) => log::warn!("{}: accepting the key of {jid}/{device}: {e}", self.own),
+            None => {}
+        }
+        self.omemo_status(peer).await;
+    }
+
     /// What we know about `peer`'s devices (and ours), with the person's verifications.
     async fn omemo_report(&mut self, peer: &BareJid) -> Report {
         let contact = if peer == &self.own {
@@ -59,6 +91,10 @@ impl Actor {
                 .with(|o| o.remote_fingerprint(jid.as_str(), id).ok().flatten())
                 .flatten(),
             verified: false,
+            changed: self
+                .crypto
+                .with(|o| o.changed_fingerprint(jid.as_str(), id).ok().flatten())
+                .flatten(),
         };
         let ours = self.crypto.with(|o| o.device_id());
         let own_others: Vec<Device> = self
@@ -81,6 +117,7 @@ impl Actor {
                 id: o.device_id(),
                 fingerprint: Some(o.fingerprint()),
                 verified: true,
+                changed: None,
             }),
             own_others,
             contact,
