@@ -156,8 +156,11 @@ const LOCK_RETRIES: u32 = 60;
 /// default is 1 GiB), and a first sign-in writes the whole archive catch-up: 128 MiB held
 /// all of a 20,000-message catch-up in memory (issue #21; `cargo bench --bench memory`).
 /// A conversation opens from one short key range, which a small cache serves as well.
-/// `LOQUAT_STORE_CACHE_MB` overrides it (the memory bench measures the old size).
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// sled counts a page's size on disk, not what its decoded node holds: 16 MiB of cache
+/// kept about 25 MiB more resident than 4 MiB after a 20,000-message catch-up, and the
+/// catch-up took as long (release build, `LOQUAT_BENCH_DIAGNOSE=1` memory bench).
+/// `LOQUAT_STORE_CACHE_MB` overrides it (the memory bench measures other sizes).
+const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 fn cache_bytes() -> u64 {
     std::env::var("LOQUAT_STORE_CACHE_MB")
