@@ -142,6 +142,13 @@ pub struct Registrar {
 }
 
 impl Registrar {
+    /// A registrar with no stream behind it: every submission fails as not connected.
+    /// For driving the registration screen without a server (its UI tests).
+    pub fn unconnected() -> Registrar {
+        let (tx, _) = mpsc::unbounded_channel();
+        Registrar { tx }
+    }
+
     /// Submits the form. A refusal (a taken name, a wrong CAPTCHA answer) leaves the
     /// stream open for another try.
     pub async fn submit(&self, form: RegForm) -> Result<(), RegisterError> {

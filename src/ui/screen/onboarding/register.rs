@@ -156,6 +156,14 @@ impl Registration {
                 self.phase = Phase::Idle;
                 match result {
                     Err(e) => self.problem = Some(Problem::Server(e)),
+                    // A picture that came but does not decode (or is too large) cannot
+                    // be answered here either.
+                    Ok((form, _, None)) if form.captcha.is_some() => {
+                        self.problem = Some(Problem::Cannot(
+                            Fillable::CaptchaElsewhere,
+                            form.website.clone(),
+                        ));
+                    }
                     Ok((form, registrar, pixels)) => match form.fillable() {
                         Fillable::Yes => {
                             let picture =
