@@ -83,7 +83,18 @@ pub async fn remove_account(handle: &Handle, own: &BareJid) -> Result<(), Regist
 }
 
 fn connection(e: SessionError) -> RegisterError {
-    RegisterError::Connection(e.to_string())
+    match e {
+        SessionError::Certificate {
+            reason,
+            fingerprint_sha256,
+            names,
+        } => RegisterError::Certificate {
+            reason,
+            fingerprint_sha256,
+            names,
+        },
+        e => RegisterError::Connection(e.to_string()),
+    }
 }
 
 /// Sends one IQ on a stream before login and reads its answer (other elements are
