@@ -202,7 +202,7 @@ fn a_captcha_we_cannot_show_is_said_in_words() {
     }
 }
 
-/// The CAPTCHA form, for a person to look at.
+/// The CAPTCHA form and the untrusted-certificate prompt, for a person to look at.
 #[test]
 #[ignore = "writes screenshots for review"]
 fn render_captcha_form_for_review() {
@@ -218,5 +218,16 @@ fn render_captcha_form_for_review() {
         let mut app = asking(&rt, lang, &w);
         opened(&mut app, form(CID, &captcha_png()));
         let _ = screenshot(&app, &theme, &dir.join(name));
+        // And a server certificate nobody vouches for (tested against Prosody in
+        // ui_account_server).
+        let mut app = asking(&rt, lang, &w);
+        let _ = app.update(Message::Onboarding(onboarding::Message::Register(
+            reg::Message::Opened(Err(loquat::xmpp::register::RegisterError::Certificate {
+                reason: "unknown issuer".into(),
+                fingerprint_sha256: "ab12".repeat(16),
+                names: vec!["example.org".into()],
+            })),
+        )));
+        let _ = screenshot(&app, &theme, &dir.join(format!("{name}-untrusted")));
     }
 }
