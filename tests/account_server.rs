@@ -163,6 +163,40 @@ async fn in_band_registration_makes_an_account_that_signs_in() {
     assert_eq!(registrar.submit(again).await, Err(RegisterError::Conflict));
 }
 
+/// A server whose certificate nobody vouches for: registering reports it with its
+/// fingerprint (as sign-in does), and pinning that certificate lets the registration
+/// through, without any CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_reports_an_untrusted_certificate_and_a_pin_lets_it_through() {
+    let server = TestServer::start_with("allow_registration = true");
+    let untrusted = register::open("localhost", &server_override(&server), &Trust::default())
+        .await
+        .map(|_| ());
+    let Err(RegisterError::Certificate {
+        fingerprint_sha256,
+        names,
+        ..
+    }) = untrusted
+    else {
+        panic!("expected a certificate error, got {untrusted:?}");
+    };
+    assert_eq!(fingerprint_sha256.len(), 64);
+    assert!(names.iter().any(|n| n == "localhost"), "{names:?}");
+
+    let pinned = Trust {
+        extra_roots_pem: None,
+        pinned_sha256: vec![fingerprint_sha256],
+    };
+    let (mut form, registrar) = register::open("localhost", &server_override(&server), &pinned)
+        .await
+        .unwrap_or_else(|e| panic!("registration form with the pin: {e}"));
+    let user = support::unique_local("pinned");
+    form.set("username", &user);
+    form.set("password", &support::random_password());
+    registrar.submit(form).await.unwrap();
+    assert!(server.user_exists(&user, "localhost"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_registration_says_so() {
     let server = TestServer::start();

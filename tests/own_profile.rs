@@ -318,3 +318,77 @@ async fn a_vcard4_only_profile_is_saved_and_read_by_a_contact() {
         "Juliet Capulet"
     );
 }
+
+/// Another client of ours (slixmpp, as a second resource) set a vcard-temp with two
+/// e-mail addresses and two numbers; Loquat's form edits the first of each, and saving
+/// it keeps the others, in the vcard-temp and in the vCard4, as a contact reads them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_the_form_keeps_our_other_addresses_and_numbers() {
+    let server = TestServer::start();
+    let (me, password) = server.fresh_user("me");
+    let (mut updates, handle, _) = online(local_params(
+        AccountId::generate(),
+        server.c2s_port(),
+        server.ca_pem(),
+        &me,
+        &password,
+        None,
+    ))
+    .await;
+    let own = jid(&me);
+    let reader = server.fresh_user("reader");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/profile_reader.py");
+    let mut cmd = std::process::Command::new(support::slix::python());
+    cmd.arg(script)
+        .args(["--jid", &format!("{me}/other"), "--password", &password])
+        .args(["--port", &server.c2s_port().to_string()])
+        .arg("--ca")
+        .arg(server.ca_path())
+        .args(["--target", &me])
+        .args([
+            "--set-vcard",
+            "<vCard xmlns='vcard-temp'><FN>Juliet</FN>\
+             <EMAIL><INTERNET/><PREF/><USERID>first@example.org</USERID></EMAIL>\
+             <EMAIL><INTERNET/><WORK/><USERID>work@example.org</USERID></EMAIL>\
+             <TEL><HOME/><NUMBER>+1 555 0001</NUMBER></TEL>\
+             <TEL><CELL/><NUMBER>+1 555 0002</NUMBER></TEL></vCard>",
+        ]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run the slixmpp writer"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.lines().any(|l| l == "set"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The form shows the first of each; the person changes the address and saves.
+    let mut form = own_profile::load(&handle, &own).await.unwrap();
+    assert_eq!(form.email, "first@example.org");
+    form.email = "juliet@example.org".into();
+    form.nickname = "Jules".into();
+    let saved = own_profile::save(&handle, &own, &form).await.unwrap();
+    assert!(saved.vcard_temp && saved.vcard4, "{saved:?}");
+
+    let seen = read_as_other_client(&server, &mut updates, &handle, &reader, &me, true).await;
+    assert_eq!(seen["NICKNAME"], "Jules", "{seen}");
+    assert_eq!(
+        seen["EMAILS"],
+        serde_json::json!(["juliet@example.org", "work@example.org"]),
+        "{seen}"
+    );
+    let tels = seen["TELS"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tels.len(), 2, "{seen}");
+    assert!(
+        tels.iter().any(|t| t.as_str() == Some("+1 555 0002")),
+        "{seen}"
+    );
+    let v4 = &seen["vcard4"];
+    assert_eq!(
+        v4["emails"],
+        serde_json::json!(["juliet@example.org", "work@example.org"]),
+        "{seen}"
+    );
+    assert_eq!(v4["tels"].as_array().map(Vec::len), Some(2), "{seen}");
+}

@@ -392,3 +392,75 @@ fn render_create_account_for_review() {
         assert!(snapshot.matches_image(dir.join(name)).expect("png"));
     }
 }
+
+/// "Create a new account" against a Prosody whose certificate nobody vouches for (no
+/// CA file given): the form says so with the certificate's fingerprint, and "Trust this
+/// certificate" pins it as sign-in does, asks again, makes the account and signs in.
+#[test]
+fn creating_an_account_after_trusting_the_servers_certificate() {
+    use loquat::ui::screen::onboarding::{self, register as reg};
+    let server = support::TestServer::start_with("allow_registration = true");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for (lang, link, submit, untrusted, trust) in [
+        (
+            Lang::En,
+            "Create a new account on a server…",
+            "Create account",
+            "The server's certificate is not trusted",
+            "Trust this certificate",
+        ),
+        (
+            Lang::ZhCn,
+            "在服务器上注册新帐号…",
+            "注册帐号",
+            "服务器的证书不受信任",
+            "信任此证书",
+        ),
+    ] {
+        let mut app = App::from_startup(lang, Startup::default());
+        let task = app.update(Message::Started(Startup::default()));
+        run(&rt, &mut app, task);
+        for task in click(&mut app, link) {
+            run(&rt, &mut app, task);
+        }
+        let user = support::unique_local("uicert");
+        let on = |m: onboarding::Message| Message::Onboarding(m);
+        for m in [
+            on(onboarding::Message::AddressChanged(format!(
+                "{user}@localhost"
+            ))),
+            on(onboarding::Message::PasswordChanged("pw-one".into())),
+            on(onboarding::Message::Register(reg::Message::RepeatChanged(
+                "pw-one".into(),
+            ))),
+            on(onboarding::Message::ToggleAdvanced),
+            on(onboarding::Message::HostChanged("127.0.0.1".into())),
+            on(onboarding::Message::PortChanged(
+                server.c2s_port().to_string(),
+            )),
+        ] {
+            let task = app.update(m);
+            run(&rt, &mut app, task);
+        }
+        for task in click(&mut app, submit) {
+            run(&rt, &mut app, task);
+        }
+        assert!(shows(&app, untrusted), "{lang:?}: no certificate problem");
+        assert!(shows(&app, "SHA-256"), "{lang:?}: no fingerprint");
+        assert!(!server.user_exists(&user, "localhost"));
+        for task in click(&mut app, trust) {
+            run(&rt, &mut app, task);
+        }
+        assert!(
+            server.user_exists(&user, "localhost"),
+            "{lang:?}: not registered after trusting\n{}",
+            server.log_tail()
+        );
+        assert!(!shows(&app, untrusted), "{lang:?}");
+        assert!(shows(&app, &format!("{user}@localhost")), "{lang:?}");
+    }
+}

@@ -83,7 +83,18 @@ pub async fn remove_account(handle: &Handle, own: &BareJid) -> Result<(), Regist
 }
 
 fn connection(e: SessionError) -> RegisterError {
-    RegisterError::Connection(e.to_string())
+    match e {
+        SessionError::Certificate {
+            reason,
+            fingerprint_sha256,
+            names,
+        } => RegisterError::Certificate {
+            reason,
+            fingerprint_sha256,
+            names,
+        },
+        e => RegisterError::Connection(e.to_string()),
+    }
 }
 
 /// Sends one IQ on a stream before login and reads its answer (other elements are
@@ -142,6 +153,13 @@ pub struct Registrar {
 }
 
 impl Registrar {
+    /// A registrar with no stream behind it: every submission fails as not connected.
+    /// For driving the registration screen without a server (its UI tests).
+    pub fn unconnected() -> Registrar {
+        let (tx, _) = mpsc::unbounded_channel();
+        Registrar { tx }
+    }
+
     /// Submits the form. A refusal (a taken name, a wrong CAPTCHA answer) leaves the
     /// stream open for another try.
     pub async fn submit(&self, form: RegForm) -> Result<(), RegisterError> {

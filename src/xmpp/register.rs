@@ -142,6 +142,16 @@ pub enum RegisterError {
     /// The connection could not be made or broke (in words).
     #[error("connection: {0}")]
     Connection(String),
+    /// The server's certificate is not trusted: what the person may pin to go on (as
+    /// at sign-in).
+    #[error("certificate not trusted: {reason}")]
+    Certificate {
+        reason: String,
+        /// SHA-256 of the leaf certificate, lower-case hex.
+        fingerprint_sha256: String,
+        /// DNS names the certificate was issued for.
+        names: Vec<String>,
+    },
 }
 
 /// The text of a stanza error, cut like any network text; `None` when empty.

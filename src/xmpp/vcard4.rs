@@ -203,12 +203,43 @@ fn kept<'a>(
         .take(MAX_KEPT)
 }
 
+/// The value of a multi-valued field (`EMAIL`/`USERID`, `email`/`text`...), trimmed.
+fn value_of(el: &Element, ns: &str, inner: &[&str]) -> Option<String> {
+    inner
+        .iter()
+        .find_map(|i| el.get_child(i, ns))
+        .map(|t| t.text().trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// The other addresses or numbers of `old` (fields `name` in `ns`): the form edits only
+/// the first one (the one [`OwnCard::from_card`] shows), so every later one is kept as
+/// it was, except one equal to `new` (not doubled) and within the same caps as
+/// [`kept`].
+fn others<'a>(
+    old: Option<&'a Element>,
+    ns: &'a str,
+    name: &'a str,
+    inner: &'a [&'a str],
+    new: &'a str,
+) -> impl Iterator<Item = &'a Element> + 'a {
+    old.into_iter()
+        .flat_map(|o| o.children())
+        .filter(move |c| c.is(name, ns))
+        .filter_map(move |c| value_of(c, ns, inner).map(|v| (c, v)))
+        .skip(1)
+        .filter(move |(c, v)| v != new && text_len(c) <= MAX_KEPT_BYTES)
+        .map(|(c, _)| c)
+        .take(MAX_KEPT)
+}
+
 fn leaf(name: &str, ns: &str, text: &str) -> Element {
     Element::builder(name, ns).append(text).build()
 }
 
 /// Our vcard-temp for an IQ set: `card` over what `current` (the answer to a
-/// vcard-temp get) had, keeping every field we do not edit, the `PHOTO` first of all.
+/// vcard-temp get) had, keeping every field we do not edit, the `PHOTO` first of all,
+/// and every e-mail address and number after the first (the one the form edits).
 pub fn vcard_temp(current: Option<&Element>, card: &OwnCard) -> Element {
     const EDITED: [&str; 8] = [
         "FN", "NICKNAME", "EMAIL", "TEL", "URL", "BDAY", "DESC", "NOTE",
@@ -231,6 +262,9 @@ pub fn vcard_temp(current: Option<&Element>, card: &OwnCard) -> Element {
                 .build(),
         );
     }
+    for other in others(current, NS_VCARD, "EMAIL", &["USERID"], &card.email) {
+        v.append_child(other.clone());
+    }
     if !card.phone.is_empty() {
         v.append_child(
             Element::builder("TEL", NS_VCARD)
@@ -238,6 +272,9 @@ pub fn vcard_temp(current: Option<&Element>, card: &OwnCard) -> Element {
                 .append(leaf("NUMBER", NS_VCARD, &card.phone))
                 .build(),
         );
+    }
+    for other in others(current, NS_VCARD, "TEL", &["NUMBER"], &card.phone) {
+        v.append_child(other.clone());
     }
     field(&mut v, "URL", &card.url);
     field(&mut v, "BDAY", &card.birthday);
@@ -248,7 +285,8 @@ pub fn vcard_temp(current: Option<&Element>, card: &OwnCard) -> Element {
     v
 }
 
-/// Our vCard4: `card` over what `current` (our vCard4 item's `<vcard/>`) had.
+/// Our vCard4: `card` over what `current` (our vCard4 item's `<vcard/>`) had, with
+/// the same rule as [`vcard_temp`] for the addresses and numbers after the first.
 pub fn vcard4(current: Option<&Element>, card: &OwnCard) -> Element {
     const EDITED: [&str; 7] = ["fn", "nickname", "email", "tel", "url", "bday", "note"];
     let card = card.bounded();
@@ -266,9 +304,17 @@ pub fn vcard4(current: Option<&Element>, card: &OwnCard) -> Element {
     field(&mut v, "fn", "text", &card.full_name);
     field(&mut v, "nickname", "text", &card.nickname);
     field(&mut v, "email", "text", &card.email);
-    if !card.phone.is_empty() {
-        let uri = format!("tel:{}", card.phone.replace(' ', "-"));
-        field(&mut v, "tel", "uri", &uri);
+    for other in others(current, NS_VCARD4, "email", &["text", "uri"], &card.email) {
+        v.append_child(other.clone());
+    }
+    let uri = if card.phone.is_empty() {
+        String::new()
+    } else {
+        format!("tel:{}", card.phone.replace(' ', "-"))
+    };
+    field(&mut v, "tel", "uri", &uri);
+    for other in others(current, NS_VCARD4, "tel", &["uri", "text"], &uri) {
+        v.append_child(other.clone());
     }
     field(&mut v, "url", "uri", &card.url);
     field(&mut v, "bday", "date", &card.birthday);

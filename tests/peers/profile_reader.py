@@ -10,7 +10,9 @@ target's bare JID for its vcard-temp (XEP-0054), its vCard4 PEP item
 (XEP-0292), its nickname PEP item (XEP-0172) and its avatar metadata (XEP-0084), prints
 what it found as one JSON line, and exits. With `--watch-photo`, it instead waits for a
 presence of the target carrying an avatar hash (XEP-0153 `vcard-temp:x:update`) and
-prints `photo <hash>` (or `no photo` after 40 s).
+prints `photo <hash>` (or `no photo` after 40 s). With `--set-vcard XML`, it is the
+target itself (another resource of the same account): it sets its own vcard-temp to XML,
+prints `set`, and exits.
 """
 
 import argparse
@@ -77,8 +79,22 @@ class Reader(slixmpp.ClientXMPP):
                 return child
         return None
 
+    async def set_vcard(self):
+        iq = self.Iq()
+        iq["type"] = "set"
+        iq.append(ET.fromstring(self.args.set_vcard))
+        try:
+            await iq.send(timeout=20)
+            print("set", flush=True)
+        except (IqError, IqTimeout) as e:
+            print(f"set failed: {e!r}", flush=True)
+        self.disconnect()
+
     async def start(self, _event):
         out = {}
+        if self.args.set_vcard:
+            await self.set_vcard()
+            return
         try:
             self.send_presence()
             self.send_presence(pto=self.args.target, ptype="subscribe")
@@ -105,6 +121,12 @@ class Reader(slixmpp.ClientXMPP):
                 out["URL"] = text(VCARD + "URL")
                 out["BDAY"] = text(VCARD + "BDAY")
                 out["DESC"] = text(VCARD + "DESC") or text(VCARD + "NOTE")
+                out["EMAILS"] = [
+                    e.text for e in card.findall(f"{VCARD}EMAIL/{VCARD}USERID")
+                ]
+                out["TELS"] = [
+                    e.text for e in card.findall(f"{VCARD}TEL/{VCARD}NUMBER")
+                ]
                 out["PHOTO"] = bool(text(f"{VCARD}PHOTO/{VCARD}BINVAL"))
             v4 = await self.item("urn:xmpp:vcard4")
             if v4 is not None:
@@ -119,6 +141,8 @@ class Reader(slixmpp.ClientXMPP):
                     "url": text4("url", "uri"),
                     "bday": text4("bday", "date"),
                     "note": text4("note", "text"),
+                    "emails": [e.text for e in v4.findall(f"{V4}email/{V4}text")],
+                    "tels": [e.text for e in v4.findall(f"{V4}tel/{V4}uri")],
                 }
             nick = await self.item("http://jabber.org/protocol/nick")
             if nick is not None:
@@ -141,6 +165,7 @@ def main():
     p.add_argument("--ca", required=True)
     p.add_argument("--target", required=True)
     p.add_argument("--watch-photo", action="store_true")
+    p.add_argument("--set-vcard")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
     reader = Reader(args)

@@ -200,6 +200,14 @@ impl State {
                     self.creating = None;
                 }
             }
+            // The server's certificate was not trusted while asking for its form: pinned
+            // as at sign-in, and asked again.
+            Message::Register(register::Message::TrustCertificate(fingerprint)) => {
+                if !self.pinned.contains(&fingerprint) {
+                    self.pinned.push(fingerprint);
+                }
+                return (self.submit_create(), None);
+            }
             Message::Register(message) => {
                 let node = parse_address(&self.address)
                     .and_then(|j| j.node().map(|n| n.as_str().to_owned()))
@@ -625,42 +633,53 @@ fn label(lang: Lang, key: T) -> Element<'static, Message> {
     text(tr(lang, key)).size(14).into()
 }
 
-fn error_view(lang: Lang, error: &FormError, editable: bool) -> Element<'_, Message> {
-    let mut lines = column![].spacing(6);
+/// An untrusted certificate in words: why, its fingerprint, the names it was issued
+/// for, and "Trust this certificate" (`trust`, or disabled while busy).
+pub(crate) fn certificate_view<'a, M: Clone + 'a>(
+    lang: Lang,
+    reason: &str,
+    fingerprint_sha256: &str,
+    names: &[String],
+    trust: Option<M>,
+) -> iced::widget::Column<'a, M> {
     let line = |s: String| text(s).size(14);
-    match error {
+    column![
+        line(trf(lang, T::ErrCertificate, &[("reason", reason)])),
+        line(trf(
+            lang,
+            T::CertFingerprint,
+            &[("fingerprint", &group_fingerprint(fingerprint_sha256))],
+        ))
+        .size(12)
+        .font(iced::Font::MONOSPACE)
+        .wrapping(text::Wrapping::WordOrGlyph),
+        line(if names.is_empty() {
+            tr(lang, T::CertNoNames).to_string()
+        } else {
+            trf(lang, T::CertNames, &[("names", &names.join(", "))])
+        }),
+        button(text(tr(lang, T::TrustCertificate)))
+            .style(theme::secondary_button)
+            .on_press_maybe(trust),
+    ]
+    .spacing(6)
+}
+
+fn error_view(lang: Lang, error: &FormError, editable: bool) -> Element<'_, Message> {
+    let lines = match error {
         FormError::Session(SessionError::Certificate {
             reason,
             fingerprint_sha256,
             names,
-        }) => {
-            lines = lines
-                .push(line(trf(lang, T::ErrCertificate, &[("reason", reason)])))
-                .push(
-                    line(trf(
-                        lang,
-                        T::CertFingerprint,
-                        &[("fingerprint", &group_fingerprint(fingerprint_sha256))],
-                    ))
-                    .size(12)
-                    .font(iced::Font::MONOSPACE)
-                    .wrapping(text::Wrapping::WordOrGlyph),
-                )
-                .push(line(if names.is_empty() {
-                    tr(lang, T::CertNoNames).to_string()
-                } else {
-                    trf(lang, T::CertNames, &[("names", &names.join(", "))])
-                }))
-                .push(
-                    button(text(tr(lang, T::TrustCertificate)))
-                        .style(theme::secondary_button)
-                        .on_press_maybe(
-                            editable.then(|| Message::TrustCertificate(fingerprint_sha256.clone())),
-                        ),
-                );
-        }
-        other => lines = lines.push(line(error_text(lang, other))),
-    }
+        }) => certificate_view(
+            lang,
+            reason,
+            fingerprint_sha256,
+            names,
+            editable.then(|| Message::TrustCertificate(fingerprint_sha256.clone())),
+        ),
+        other => column![text(error_text(lang, other)).size(14)].spacing(6),
+    };
     container(lines)
         .padding(12)
         .width(Length::Fill)

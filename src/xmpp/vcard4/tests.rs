@@ -106,6 +106,57 @@ fn our_vcard_temp_keeps_the_photo_and_what_we_do_not_edit() {
 }
 
 #[test]
+fn our_other_addresses_and_numbers_are_kept() {
+    // The form edits the first address and number; the others stay as they were.
+    let current = el("<vCard xmlns='vcard-temp'>\
+         <EMAIL><INTERNET/><PREF/><USERID>first@x</USERID></EMAIL>\
+         <EMAIL><WORK/><USERID>work@x</USERID></EMAIL>\
+         <TEL><HOME/><NUMBER>+1 555 0001</NUMBER></TEL>\
+         <TEL><CELL/><NUMBER>+1 555 0002</NUMBER></TEL></vCard>");
+    let set = vcard_temp(Some(&current), &juliet());
+    let card = parse_vcard(&set).unwrap_or_default();
+    assert_eq!(card.emails, ["juliet@example.org", "work@x"]);
+    assert_eq!(card.phones, ["+1 555 0100", "+1 555 0002"]);
+    // Kept with their type.
+    let work = set.children().filter(|c| c.name() == "EMAIL").nth(1);
+    assert!(work.is_some_and(|w| w.get_child("WORK", NS_VCARD).is_some()));
+    // Saved again unchanged, nothing is doubled; the first cleared, the others stay.
+    let again = vcard_temp(Some(&set), &juliet());
+    assert_eq!(parse_vcard(&again).unwrap_or_default(), card);
+    let mut cleared = juliet();
+    cleared.email.clear();
+    cleared.phone = "+1 555 0002".into();
+    let set = vcard_temp(Some(&set), &cleared);
+    let card = parse_vcard(&set).unwrap_or_default();
+    assert_eq!(card.emails, ["work@x"]);
+    assert_eq!(card.phones, ["+1 555 0002"]);
+
+    // The same in the vCard4.
+    let current = el("<vcard xmlns='urn:ietf:params:xml:ns:vcard-4.0'>\
+         <email><text>first@x</text></email>\
+         <email><parameters><type><text>work</text></type></parameters>\
+         <text>work@x</text></email>\
+         <tel><uri>tel:+1-555-0001</uri></tel><tel><uri>tel:+1-555-0002</uri></tel>\
+         </vcard>");
+    let v = vcard4(Some(&current), &juliet());
+    let card = parse_vcard4(&v).unwrap_or_default();
+    assert_eq!(card.emails, ["juliet@example.org", "work@x"]);
+    assert_eq!(card.phones, ["+1-555-0100", "+1-555-0002"]);
+    assert!(
+        v.children()
+            .filter(|c| c.name() == "email")
+            .nth(1)
+            .is_some_and(|w| w.get_child("parameters", NS_VCARD4).is_some())
+    );
+    let again = vcard4(Some(&v), &juliet());
+    assert_eq!(parse_vcard4(&again).unwrap_or_default(), card);
+    let mut same = juliet();
+    same.phone = "+1 555 0002".into();
+    let v = vcard4(Some(&v), &same);
+    assert_eq!(parse_vcard4(&v).unwrap_or_default().phones, ["+1-555-0002"]);
+}
+
+#[test]
 fn a_hostile_old_vcard_is_not_carried_over() {
     // Thousands of fields and a huge one: a few kept, the huge one dropped.
     let mut xml = String::from("<vCard xmlns='vcard-temp'>");

@@ -25,6 +25,8 @@ pub enum Message {
     Opened(Result<(RegForm, Registrar, Option<Pixels>), RegisterError>),
     /// The server made the account, or why not.
     Sent(Result<(), RegisterError>),
+    /// "Trust this certificate" (handled by the sign-in form, which keeps the pins).
+    TrustCertificate(String),
 }
 
 #[derive(Debug, Default)]
@@ -149,6 +151,7 @@ impl Registration {
                 }
             }
             Message::CaptchaChanged(value) => self.captcha = value,
+            Message::TrustCertificate(_) => {}
             Message::Opened(result) => {
                 if !matches!(self.phase, Phase::Asking) {
                     return Next::Nothing;
@@ -156,6 +159,14 @@ impl Registration {
                 self.phase = Phase::Idle;
                 match result {
                     Err(e) => self.problem = Some(Problem::Server(e)),
+                    // A picture that came but does not decode (or is too large) cannot
+                    // be answered here either.
+                    Ok((form, _, None)) if form.captcha.is_some() => {
+                        self.problem = Some(Problem::Cannot(
+                            Fillable::CaptchaElsewhere,
+                            form.website.clone(),
+                        ));
+                    }
                     Ok((form, registrar, pixels)) => match form.fillable() {
                         Fillable::Yes => {
                             let picture =
@@ -260,7 +271,27 @@ impl Registration {
                     .style(theme::muted),
             );
         }
-        if let Some(problem) = &self.problem {
+        if let Some(Problem::Server(RegisterError::Certificate {
+            reason,
+            fingerprint_sha256,
+            names,
+        })) = &self.problem
+        {
+            let trust = (editable && !self.busy())
+                .then(|| Message::TrustCertificate(fingerprint_sha256.clone()));
+            col = col.push(
+                container(super::certificate_view(
+                    lang,
+                    reason,
+                    fingerprint_sha256,
+                    names,
+                    trust,
+                ))
+                .padding(12)
+                .width(Length::Fill)
+                .style(theme::error_box),
+            );
+        } else if let Some(problem) = &self.problem {
             col = col.push(
                 container(text(problem_text(lang, problem)).size(14))
                     .padding(12)

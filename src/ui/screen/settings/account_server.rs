@@ -455,5 +455,8 @@ pub fn register_error_text(lang: Lang, e: &RegisterError) -> String {
         RegisterError::NoAnswer => tr(lang, T::ErrTimeout).to_owned(),
         RegisterError::NotConnected => tr(lang, T::CommandNotConnected).to_owned(),
         RegisterError::Connection(detail) => trf(lang, T::ErrUnreachable, &[("detail", detail)]),
+        RegisterError::Certificate { reason, .. } => {
+            trf(lang, T::ErrCertificate, &[("reason", reason)])
+        }
     }
 }
