@@ -355,15 +355,29 @@ pub fn entry<'a>(
     }
 }
 
-/// The words of a new-device notice's body (`None` for any other body).
+/// The words of a new-device or changed-key notice's body (`None` for any other body).
+/// `name` is the conversation's contact, used unless the notice names the account.
 pub fn new_device_words(lang: Lang, name: &str, body: &str) -> Option<String> {
+    if let Some((id, fp, jid)) = crate::session::omemo::trust::key_changed(body) {
+        return Some(trf(
+            lang,
+            T::EncKeyChangedNotice,
+            &[
+                ("name", jid.as_str()),
+                ("id", &id.to_string()),
+                ("fingerprint", &fp),
+            ],
+        ));
+    }
     let (id, fp) = crate::session::omemo::trust::new_device(body)?;
     let fp = fp.unwrap_or_else(|| tr(lang, T::EncUnknownFingerprint).to_owned());
+    // In a room, the notice names the member.
+    let member = crate::session::omemo::trust::new_device_member(body);
     Some(trf(
         lang,
         T::EncNewDevice,
         &[
-            ("name", name),
+            ("name", member.as_ref().map_or(name, |m| m.as_str())),
             ("id", &id.to_string()),
             ("fingerprint", &fp),
         ],
