@@ -369,3 +369,68 @@ async fn an_undecryptable_room_message_is_kept_with_its_reason() {
         "{bodies:?}"
     );
 }
+
+/// A member's new device is news in the room, where the person sees the member: Bob's
+/// phone is verified, then Bob adds a laptop; at the next join the room (not Bob's 1:1
+/// chat, which has no history) gets the notice, naming Bob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_new_device_is_announced_in_the_room() {
+    use loquat::session::omemo::trust;
+    use support::session::jid;
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-nd-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-nd-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-room-new-device".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let room = fresh_room("omemo-new-device");
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+
+    let (mut u, h, _) = online(p.clone()).await;
+    let (mut phone, phone_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    phone.devices(1);
+    phone.make_room(&room, true);
+    join(&h, &room, "alice", None);
+    joined(&mut u, &room).await;
+    // Bob's devices, fetched as the room's member, with the phone's fingerprint.
+    let fp = wait_for(&mut u, 40, "the phone's fingerprint", |k| match k {
+        UpdateKind::Omemo(r) if r.peer == jid(&bob) => r
+            .contact
+            .iter()
+            .flatten()
+            .find(|d| d.id == phone_id)
+            .and_then(|d| d.fingerprint.clone()),
+        _ => None,
+    })
+    .await;
+    trust::set_verified(&store, &account, &jid(&bob), phone_id, Some(&fp)).unwrap();
+    stop(u, h).await;
+
+    let (mut laptop, laptop_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    laptop.devices(1);
+    let (mut u, h, _) = online(p).await;
+    joined(&mut u, &room).await;
+    let notice = wait_for(&mut u, 40, "the new-device notice", |k| match k {
+        UpdateKind::Message(m) if trust::new_device(&m.body).is_some() => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(notice.conversation, ConversationId::Room(room.clone()));
+    assert_eq!(
+        trust::new_device(&notice.body).map(|(d, _)| d),
+        Some(laptop_id)
+    );
+    assert_eq!(trust::new_device_member(&notice.body), Some(jid(&bob)));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop(u, h).await;
+    let chat = store
+        .latest(&account, &ConversationId::Chat(jid(&bob)), 10)
+        .unwrap();
+    assert!(chat.is_empty(), "nothing in Bob's chat: {chat:?}");
+    let notices = stored(&store, &account, &room)
+        .into_iter()
+        .filter(|m| trust::new_device(&m.body).is_some())
+        .count();
+    assert_eq!(notices, 1);
+}
