@@ -1,7 +1,8 @@
 //! OMEMO's notices in the timeline (issue #17), in English and Chinese: a device whose
 //! key changed gets nothing until its new key is accepted, and the conversation says so
 //! when the person sends (with the way to the devices panel); a room member's new
-//! unverified device is announced in the room, naming the member.
+//! unverified device is announced in the room, naming the member; "Show devices" under
+//! a notice opens the lock's panel.
 //!
 //! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_omemo_notices`; screenshots for
 //! review: `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test ui_omemo_notices -- --ignored`.
@@ -176,6 +177,47 @@ fn a_members_new_device_is_announced_in_the_room_in_both_languages() {
         readable_body(Lang::En, &trust::member_new_device_body(&carol, 4242, None)),
         "New device, not verified: device 4242"
     );
+}
+
+/// "Show devices" under a notice opens the lock's panel (and asks for a fresh report),
+/// in a chat and in a room, in both languages.
+#[test]
+fn show_devices_on_a_notice_opens_the_devices_panel() {
+    use loquat::ui::chat::encryption::Event as Enc;
+    use loquat::ui::room::joined;
+    for (lang, words) in [(Lang::En, "Show devices"), (Lang::ZhCn, "查看设备")] {
+        let (mut state, account) = chat_with_changed_key();
+        let messages: Vec<chat::Message> = {
+            let mut ui = simulator(chat_view(&state, &account, lang));
+            ui.click(words).expect("the button");
+            ui.into_messages().collect()
+        };
+        let events: Vec<chat::Event> = messages
+            .into_iter()
+            .filter_map(|m| state.update(m))
+            .collect();
+        assert!(
+            matches!(events.as_slice(), [chat::Event::Encryption(Enc::Refresh)]),
+            "{events:?}"
+        );
+        assert!(state.encryption.open);
+
+        let mut room = room_with_notices();
+        let messages: Vec<joined::Message> = {
+            let mut ui = simulator(room.view(lang));
+            ui.click(words).expect("the button");
+            ui.into_messages().collect()
+        };
+        let events: Vec<joined::Event> = messages
+            .into_iter()
+            .filter_map(|m| room.update(m))
+            .collect();
+        assert!(
+            matches!(events.as_slice(), [joined::Event::Encryption(Enc::Refresh)]),
+            "{events:?}"
+        );
+        assert!(room.encryption.open);
+    }
 }
 
 /// Renders the notices in a chat and in a room, in both languages, for a person to look

@@ -380,6 +380,7 @@ texts! {
     EncNewDeviceShort => "New device, not verified: device {id}", "未验证的新设备：设备 {id}";
     EncUnknownFingerprint => "not known yet", "尚未知晓";
     EncKeyChangedNotice => "Device {id} of {name} changed its key (new fingerprint {fingerprint}). Your messages are not encrypted to it, so it gets nothing until you accept the new key: click the lock in the header, then “Accept the new key”.", "{name} 的设备 {id} 更改了密钥（新指纹 {fingerprint}）。你的消息不会加密给它，因此在你接受新密钥之前它收不到任何消息：点击顶栏中的锁，然后选择“接受新密钥”。";
+    EncShowDevices => "Show devices", "查看设备";
     EncKeyChangedShort => "Device {id} changed its key: it gets nothing until you accept it", "设备 {id} 更改了密钥：在你接受之前它收不到任何消息";
     EncryptionSection => "Encryption", "加密";
     SettingsRequireVerification => "Encrypt only to verified devices (OMEMO)", "仅向已验证的设备加密（OMEMO）";

@@ -25,6 +25,8 @@ pub const LOCK_ID: &str = "chat-encryption-lock";
 pub enum Message {
     /// The lock: open or close the panel.
     Toggle,
+    /// "Show devices" on a notice: open the panel.
+    Open,
     /// One of the switch's three choices (Off asks first).
     Choose(Choice),
     /// "Turn off" in the warning.
@@ -121,6 +123,11 @@ impl State {
                 self.open = !self.open;
                 self.confirm_off = false;
                 self.open.then_some(Event::Refresh)
+            }
+            Message::Open => {
+                self.open = true;
+                self.confirm_off = false;
+                Some(Event::Refresh)
             }
             Message::Choose(Choice::Off) if self.choice != Choice::Off => {
                 self.confirm_off = true;
@@ -350,7 +357,7 @@ pub fn entry<'a>(
     message: &'a crate::model::ChatMessage,
 ) -> crate::ui::timeline::Entry<'a> {
     match new_device_words(lang, name, &message.body) {
-        Some(words) => crate::ui::timeline::Entry::Note(words),
+        Some(words) => crate::ui::timeline::Entry::DevicesNote(words),
         None => crate::ui::timeline::Entry::Message(message),
     }
 }
