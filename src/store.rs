@@ -457,14 +457,14 @@ impl Store {
 
     /// Deletes `account`'s OMEMO state: its records in every `omemo_*` tree (identity,
     /// sessions, pre-keys, the keys of the devices it talked to) and its `omemo.*`
-    /// preferences (choices, verifications, devices seen). Other accounts are untouched.
+    /// preferences (choices, verifications, devices seen, key changes announced). Other accounts are untouched.
     pub fn remove_omemo_state(&self, account: &AccountId) -> Result<(), StoreError> {
         let prefix = crate::omemo::SledStore::account_prefix(&account.0);
         for name in crate::omemo::store::TREES {
             delete_prefix(&tree(&self.db, name)?, &prefix)?;
         }
         let prefs = tree(&self.db, prefs::PREFS)?;
-        for kind in ["choice", "verified", "seen"] {
+        for kind in ["choice", "verified", "seen", "keynotice"] {
             delete_prefix(&prefs, format!("omemo.{kind}.{}.", account.0).as_bytes())?;
         }
         self.flush()

@@ -185,6 +185,24 @@ impl Peer {
         serde_json::from_str(&self.expect("DEVICES", 45)).unwrap()
     }
 
+    /// The first message (decrypted or not, chat or room) the peer reports within `secs`,
+    /// if any.
+    fn got_any(&mut self, secs: u64) -> Option<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.lines.recv_timeout(left).ok()?;
+            self.seen.push(line.clone());
+            let kind = line.strip_prefix("ROOM-").unwrap_or(&line);
+            if ["DECRYPTED ", "UNDECRYPTABLE ", "PLAIN "]
+                .iter()
+                .any(|w| kind.starts_with(w))
+            {
+                return Some(line);
+            }
+        }
+    }
+
     /// The next message the peer decrypted (body), or the failure if it could not.
     fn received(&mut self, secs: u64) -> Result<String, String> {
         let deadline = std::time::Instant::now() + Duration::from_secs(secs);

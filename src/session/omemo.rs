@@ -96,9 +96,11 @@ pub fn undecryptable(body: &str) -> Option<Undecryptable> {
 }
 
 /// Whether `body` is one of OMEMO's stored markers (an undecryptable message, a new
-/// device notice) rather than text someone wrote: never quoted as text.
+/// device or changed key notice) rather than text someone wrote: never quoted as text.
 pub fn is_marker(body: &str) -> bool {
-    undecryptable(body).is_some() || trust::new_device(body).is_some()
+    undecryptable(body).is_some()
+        || trust::new_device(body).is_some()
+        || trust::key_changed(body).is_some()
 }
 
 /// One `<encrypted>` found and dealt with.

@@ -97,6 +97,7 @@ impl From<timeline::Message> for Message {
             timeline::Message::Action(action) => Message::Action(action),
             // Faces open profiles only in rooms; a chat never sends this.
             timeline::Message::SenderProfile(_) => Message::DismissError,
+            timeline::Message::ShowDevices => Message::Encryption(encryption::Message::Open),
         }
     }
 }

@@ -379,6 +379,9 @@ texts! {
     EncNewDevice => "{name} has a new device that you have not verified: device {id}, fingerprint {fingerprint}.", "{name} 有一台你尚未验证的新设备：设备 {id}，指纹 {fingerprint}。";
     EncNewDeviceShort => "New device, not verified: device {id}", "未验证的新设备：设备 {id}";
     EncUnknownFingerprint => "not known yet", "尚未知晓";
+    EncKeyChangedNotice => "Device {id} of {name} changed its key (new fingerprint {fingerprint}). Your messages are not encrypted to it, so it gets nothing until you accept the new key: click the lock in the header, then “Accept the new key”.", "{name} 的设备 {id} 更改了密钥（新指纹 {fingerprint}）。你的消息不会加密给它，因此在你接受新密钥之前它收不到任何消息：点击顶栏中的锁，然后选择“接受新密钥”。";
+    EncShowDevices => "Show devices", "查看设备";
+    EncKeyChangedShort => "Device {id} changed its key: it gets nothing until you accept it", "设备 {id} 更改了密钥：在你接受之前它收不到任何消息";
     EncryptionSection => "Encryption", "加密";
     SettingsRequireVerification => "Encrypt only to verified devices (OMEMO)", "仅向已验证的设备加密（OMEMO）";
     SettingsRequireVerificationHint => "Off: a contact's new device is trusted until you verify it (as Conversations does). On: Loquat refuses to encrypt to a device you have not verified.", "关闭：联系人的新设备在你验证之前即被信任（与 Conversations 相同）。开启：Loquat 拒绝向未经你验证的设备加密。";

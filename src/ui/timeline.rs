@@ -59,6 +59,8 @@ pub enum Message {
     Action(actions::Action),
     /// A sender's face beside their message in a room: their occupant profile.
     SenderProfile(String),
+    /// "Show devices" on an OMEMO notice: open the lock's panel.
+    ShowDevices,
 }
 
 /// What kind of conversation the timeline shows: decides the sender's colour and how
@@ -94,6 +96,8 @@ pub enum Entry<'a> {
     Message(&'a ChatMessage),
     /// Something that happened (joins, leaves...), in words, shown small.
     Note(String),
+    /// An OMEMO notice (a new device, a changed key), in words, with "Show devices".
+    DevicesNote(String),
 }
 
 /// What sits at the top of the list.

@@ -369,3 +369,133 @@ async fn an_undecryptable_room_message_is_kept_with_its_reason() {
         "{bodies:?}"
     );
 }
+
+/// A member's new device is news in the room, where the person sees the member: Bob's
+/// phone is verified, then Bob adds a laptop; at the next join the room (not Bob's 1:1
+/// chat, which has no history) gets the notice, naming Bob.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_new_device_is_announced_in_the_room() {
+    use loquat::session::omemo::trust;
+    use support::session::jid;
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-nd-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-nd-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-room-new-device".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let room = fresh_room("omemo-new-device");
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+
+    let (mut u, h, _) = online(p.clone()).await;
+    let (mut phone, phone_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    phone.devices(1);
+    phone.make_room(&room, true);
+    join(&h, &room, "alice", None);
+    joined(&mut u, &room).await;
+    // Bob's devices, fetched as the room's member, with the phone's fingerprint.
+    let fp = wait_for(&mut u, 40, "the phone's fingerprint", |k| match k {
+        UpdateKind::Omemo(r) if r.peer == jid(&bob) => r
+            .contact
+            .iter()
+            .flatten()
+            .find(|d| d.id == phone_id)
+            .and_then(|d| d.fingerprint.clone()),
+        _ => None,
+    })
+    .await;
+    trust::set_verified(&store, &account, &jid(&bob), phone_id, Some(&fp)).unwrap();
+    stop(u, h).await;
+
+    let (mut laptop, laptop_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    laptop.devices(1);
+    let (mut u, h, _) = online(p).await;
+    joined(&mut u, &room).await;
+    let notice = wait_for(&mut u, 40, "the new-device notice", |k| match k {
+        UpdateKind::Message(m) if trust::new_device(&m.body).is_some() => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(notice.conversation, ConversationId::Room(room.clone()));
+    assert_eq!(
+        trust::new_device(&notice.body).map(|(d, _)| d),
+        Some(laptop_id)
+    );
+    assert_eq!(trust::new_device_member(&notice.body), Some(jid(&bob)));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop(u, h).await;
+    let chat = store
+        .latest(&account, &ConversationId::Chat(jid(&bob)), 10)
+        .unwrap();
+    assert!(chat.is_empty(), "nothing in Bob's chat: {chat:?}");
+    let notices = stored(&store, &account, &room)
+        .into_iter()
+        .filter(|m| trust::new_device(&m.body).is_some())
+        .count();
+    assert_eq!(notices, 1);
+}
+
+/// In a room as in a chat: the member's reinstalled device (same id, new key) gets
+/// nothing from us until its new key is accepted, and the room says so; nothing goes in
+/// plain text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_members_device_whose_key_changed_gets_nothing_in_the_room() {
+    use loquat::session::omemo::{Undecryptable, trust};
+    use support::session::jid;
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-rk-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-rk-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-room-key".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let room = fresh_room("omemo-room-key");
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+
+    let (mut u, h, _) = online(p).await;
+    let (mut phone, phone_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    phone.devices(1);
+    phone.make_room(&room, true);
+    join(&h, &room, "alice", None);
+    joined(&mut u, &room).await;
+    room_report(&mut u, &h, &room).await;
+    let id = send(&h, &room, "before");
+    assert_eq!(phone.room_received(40), Ok("before".to_owned()));
+    delivered(&mut u, &id).await;
+    drop(phone);
+
+    let (mut again, again_id) = Peer::start_as(&server, &bob, &bob_pw, &alice, Some(phone_id));
+    assert_eq!(again_id, phone_id);
+    again.make_room(&room, true);
+    again.send_room(&room, "after the reinstall");
+    let m = incoming(&mut u, &room, "the message under the new key").await;
+    assert_eq!(
+        undecryptable(&m.body),
+        Some(Undecryptable::UntrustedIdentity),
+        "{}",
+        m.body
+    );
+
+    let id = send(&h, &room, "while the key changed");
+    let here = ConversationId::Room(room.clone());
+    let notice = wait_for(&mut u, 30, "the changed-key notice", |k| match k {
+        UpdateKind::Message(m) if trust::key_changed(&m.body).is_some() => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(notice.conversation, here);
+    let (device, _, whose) = trust::key_changed(&notice.body).unwrap();
+    assert_eq!((device, whose), (phone_id, jid(&bob)));
+    let why = wait_for(&mut u, 30, "the failure", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Failed(why),
+        } if *i == id => Some(why.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(why.contains("changed"), "{why}");
+    let got = again.got_any(5);
+    assert!(got.is_none(), "the device got our message: {got:?}");
+    stop(u, h).await;
+}

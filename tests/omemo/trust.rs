@@ -118,6 +118,18 @@ async fn with_verification_required_an_unverified_device_gets_nothing() {
     stop(updates, handle).await;
 }
 
+/// Waits for message `id` to fail; its reason.
+async fn failed(updates: &mut Updates, id: &loquat::ids::LocalMessageId) -> String {
+    wait_for(updates, 30, "the failure", |k| match k {
+        UpdateKind::Delivery {
+            id: i,
+            state: Delivery::Failed(why),
+        } if i == id => Some(why.clone()),
+        _ => None,
+    })
+    .await
+}
+
 /// A report about `peer` whose device `device` satisfies `test`.
 async fn device_report(
     updates: &mut Updates,
@@ -187,6 +199,26 @@ async fn a_device_whose_key_changed_is_refused_until_its_new_key_is_accepted() {
     assert_ne!(new_fp, old_fp);
     assert!(!d.verified);
 
+    // Sending meanwhile: nothing for the device whose key changed (its old session is
+    // gone with the reinstall), never plain text; the conversation says so, once.
+    let id = send(&handle, &bob, "while the key changed");
+    let notice = wait_for(&mut updates, 30, "the changed-key notice", |k| match k {
+        UpdateKind::Message(m) if trust::key_changed(&m.body).is_some() => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(notice.conversation, ConversationId::Chat(jid(&bob)));
+    assert_eq!(
+        trust::key_changed(&notice.body),
+        Some((phone_id, new_fp.clone(), jid(&bob)))
+    );
+    let why = failed(&mut updates, &id).await;
+    assert!(why.contains("changed"), "{why}");
+    let id = send(&handle, &bob, "still changed");
+    failed(&mut updates, &id).await;
+    let got = again.got_any(5);
+    assert!(got.is_none(), "the device got our message: {got:?}");
+
     handle
         .send(Command::OmemoAcceptKey {
             peer: jid(&bob),
@@ -216,5 +248,10 @@ async fn a_device_whose_key_changed_is_refused_until_its_new_key_is_accepted() {
         .unwrap();
     let bodies: Vec<&str> = stored.iter().map(|m| m.body.as_str()).collect();
     assert!(!bodies.contains(&"after the reinstall"), "{bodies:?}");
-    assert_eq!(bodies.len(), 5, "nothing dropped: {bodies:?}");
+    assert_eq!(bodies.len(), 8, "nothing dropped: {bodies:?}");
+    let notices = bodies
+        .iter()
+        .filter(|b| trust::key_changed(b).is_some())
+        .count();
+    assert_eq!(notices, 1, "the notice once: {bodies:?}");
 }

@@ -498,6 +498,12 @@ impl Actor {
                 return None;
             }
         };
+        let conversation = crate::ids::ConversationId::Chat(to.clone());
+        let (devices, changed) = self.omemo_leave_out_changed(conversation, devices).await;
+        if !changed.is_empty() && !devices.iter().any(|(j, _)| j == to) {
+            fail(decide::trust::changed_keys_reason(to, &changed));
+            return None;
+        }
         let body = message.bodies.values().next().cloned().unwrap_or_default();
         let refs: Vec<(&str, u32)> = devices.iter().map(|(j, d)| (j.as_str(), *d)).collect();
         let sealed = self.crypto.with(|o| o.encrypt(&body, &refs));

@@ -162,14 +162,83 @@ pub fn new_device_body(device: u32, fingerprint: Option<&str>) -> String {
     )
 }
 
+/// The notice of a room member's new device, posted in the room: as
+/// [`new_device_body`], followed by `:<the member's address>`.
+pub fn member_new_device_body(jid: &BareJid, device: u32, fingerprint: Option<&str>) -> String {
+    format!("{}:{jid}", new_device_body(device, fingerprint))
+}
+
+/// The member a new-device notice posted in a room is about (`None` in a chat's).
+pub fn new_device_member(body: &str) -> Option<BareJid> {
+    let rest = body.strip_prefix(NEW_DEVICE_MARKER)?;
+    BareJid::new(rest.splitn(3, ':').nth(2)?).ok()
+}
+
 /// The device and its fingerprint (in groups of 8) of a new-device notice's body.
 pub fn new_device(body: &str) -> Option<(u32, Option<String>)> {
     let rest = body.strip_prefix(NEW_DEVICE_MARKER)?;
-    let (device, fp) = rest.split_once(':')?;
-    let device = device.parse().ok()?;
+    let mut parts = rest.splitn(3, ':');
+    let device = parts.next()?.parse().ok()?;
+    let fp = parts.next()?;
     let fp = (!fp.is_empty() && fp.len() <= 128 && fp.chars().all(|c| c.is_ascii_hexdigit()))
         .then(|| group(fp));
     Some((device, fp))
+}
+
+fn key_notice_key(account: &AccountId, jid: &BareJid, device: u32) -> String {
+    format!("omemo.keynotice.{}.{jid}.{device}", account.0)
+}
+
+/// Records that the person was told `jid`'s `device` changed its key to `fingerprint`;
+/// `true` the first time for that key (then the notice is posted), `false` after.
+pub fn first_key_notice(
+    store: &Store,
+    account: &AccountId,
+    jid: &BareJid,
+    device: u32,
+    fingerprint: &str,
+) -> Result<bool, StoreError> {
+    let key = key_notice_key(account, jid, device);
+    let fingerprint = compact(fingerprint);
+    if store.pref(&key)?.as_deref() == Some(fingerprint.as_str()) {
+        return Ok(false);
+    }
+    store.set_pref(&key, &fingerprint)?;
+    Ok(true)
+}
+
+/// The stored body of the notice "a device of {jid} changed its key and gets nothing
+/// until the new key is accepted", posted in the conversation when the person sends;
+/// followed by `<device>:<new fingerprint, compact>:<jid>`.
+pub const KEY_CHANGED_MARKER: &str = "\u{1F512}omemo-key-changed:";
+
+pub fn key_changed_body(jid: &BareJid, device: u32, fingerprint: &str) -> String {
+    format!(
+        "{KEY_CHANGED_MARKER}{device}:{}:{jid}",
+        compact(fingerprint)
+    )
+}
+
+/// The device, its new fingerprint (in groups of 8) and its account of a changed-key
+/// notice's body.
+pub fn key_changed(body: &str) -> Option<(u32, String, BareJid)> {
+    let rest = body.strip_prefix(KEY_CHANGED_MARKER)?;
+    let mut parts = rest.splitn(3, ':');
+    let device = parts.next()?.parse().ok()?;
+    let fp = parts.next()?;
+    let ok = !fp.is_empty() && fp.len() <= 128 && fp.chars().all(|c| c.is_ascii_hexdigit());
+    let jid = BareJid::new(parts.next()?).ok()?;
+    ok.then(|| (device, group(fp), jid))
+}
+
+/// Why a message went nowhere: every device it was for changed its key (`changed`).
+pub fn changed_keys_reason(to: &BareJid, changed: &[Address]) -> String {
+    let list: Vec<String> = changed.iter().map(|(j, d)| format!("{j}/{d}")).collect();
+    format!(
+        "the identity key of {} changed and is not accepted yet: nothing is sent to {to} \
+         until the new key is accepted in the devices panel (the lock in the header)",
+        list.join(", ")
+    )
 }
 
 /// Hex digits in groups of 8.
@@ -258,11 +327,48 @@ mod tests {
             Some((42, Some("0123abcd 4567ef01".to_owned())))
         );
         assert_eq!(new_device(&new_device_body(5, None)), Some((5, None)));
+        assert_eq!(new_device_member(&body), None);
+        let carol = BareJid::new("carol@example.org").unwrap();
+        let in_room = member_new_device_body(&carol, 42, Some("0123abcd"));
+        assert_eq!(
+            new_device(&in_room),
+            Some((42, Some("0123abcd".to_owned())))
+        );
+        assert_eq!(new_device_member(&in_room), Some(carol));
         assert_eq!(new_device("hello"), None);
         assert_eq!(new_device(&format!("{NEW_DEVICE_MARKER}x:00")), None);
         assert_eq!(
             new_device(&format!("{NEW_DEVICE_MARKER}3:<b>")),
             Some((3, None))
+        );
+    }
+
+    #[test]
+    fn a_changed_key_notice_round_trips_and_is_posted_once_per_key() {
+        let bob = BareJid::new("bob@example.org").unwrap();
+        let body = key_changed_body(&bob, 42, "0123abcd 4567ef01");
+        assert_eq!(
+            key_changed(&body),
+            Some((42, "0123abcd 4567ef01".to_owned(), bob.clone()))
+        );
+        assert!(crate::session::omemo::is_marker(&body));
+        assert_eq!(
+            key_changed(&format!("{KEY_CHANGED_MARKER}4:zz:{bob}")),
+            None
+        );
+        assert_eq!(key_changed(&format!("{KEY_CHANGED_MARKER}4:00")), None);
+        assert_eq!(key_changed("hello"), None);
+        let (_d, s) = store();
+        let a = AccountId("acc".into());
+        assert!(first_key_notice(&s, &a, &bob, 4, "00aa").unwrap());
+        assert!(!first_key_notice(&s, &a, &bob, 4, "00AA").unwrap(), "once");
+        assert!(
+            first_key_notice(&s, &a, &bob, 5, "00aa").unwrap(),
+            "another device"
+        );
+        assert!(
+            first_key_notice(&s, &a, &bob, 4, "11bb").unwrap(),
+            "another key"
         );
     }
 

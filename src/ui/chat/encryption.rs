@@ -25,6 +25,8 @@ pub const LOCK_ID: &str = "chat-encryption-lock";
 pub enum Message {
     /// The lock: open or close the panel.
     Toggle,
+    /// "Show devices" on a notice: open the panel.
+    Open,
     /// One of the switch's three choices (Off asks first).
     Choose(Choice),
     /// "Turn off" in the warning.
@@ -121,6 +123,11 @@ impl State {
                 self.open = !self.open;
                 self.confirm_off = false;
                 self.open.then_some(Event::Refresh)
+            }
+            Message::Open => {
+                self.open = true;
+                self.confirm_off = false;
+                Some(Event::Refresh)
             }
             Message::Choose(Choice::Off) if self.choice != Choice::Off => {
                 self.confirm_off = true;
@@ -350,20 +357,34 @@ pub fn entry<'a>(
     message: &'a crate::model::ChatMessage,
 ) -> crate::ui::timeline::Entry<'a> {
     match new_device_words(lang, name, &message.body) {
-        Some(words) => crate::ui::timeline::Entry::Note(words),
+        Some(words) => crate::ui::timeline::Entry::DevicesNote(words),
         None => crate::ui::timeline::Entry::Message(message),
     }
 }
 
-/// The words of a new-device notice's body (`None` for any other body).
+/// The words of a new-device or changed-key notice's body (`None` for any other body).
+/// `name` is the conversation's contact, used unless the notice names the account.
 pub fn new_device_words(lang: Lang, name: &str, body: &str) -> Option<String> {
+    if let Some((id, fp, jid)) = crate::session::omemo::trust::key_changed(body) {
+        return Some(trf(
+            lang,
+            T::EncKeyChangedNotice,
+            &[
+                ("name", jid.as_str()),
+                ("id", &id.to_string()),
+                ("fingerprint", &fp),
+            ],
+        ));
+    }
     let (id, fp) = crate::session::omemo::trust::new_device(body)?;
     let fp = fp.unwrap_or_else(|| tr(lang, T::EncUnknownFingerprint).to_owned());
+    // In a room, the notice names the member.
+    let member = crate::session::omemo::trust::new_device_member(body);
     Some(trf(
         lang,
         T::EncNewDevice,
         &[
-            ("name", name),
+            ("name", member.as_ref().map_or(name, |m| m.as_str())),
             ("id", &id.to_string()),
             ("fingerprint", &fp),
         ],

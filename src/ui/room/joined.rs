@@ -700,6 +700,9 @@ impl Room {
             timeline::Message::Preview(m) => Some(Event::Transfers(transfers::Message::Preview(m))),
             timeline::Message::Action(action) => self.on_action(action),
             timeline::Message::SenderProfile(nick) => self.open_profile(nick),
+            timeline::Message::ShowDevices => self.update(Message::Encryption(
+                crate::ui::chat::encryption::Message::Open,
+            )),
             timeline::Message::React(id, emoji) => {
                 self.actions.open = None;
                 if let Some(p) = self

@@ -64,19 +64,25 @@ pub fn undecryptable_text(lang: Lang, why: crate::session::omemo::Undecryptable)
     trf(lang, T::OmemoUndecryptable, &[("reason", tr(lang, reason))])
 }
 
-/// `body` with an undecryptable OMEMO message's marker (also after a room's "nick: "
-/// prefix in the conversation list) put in words, for the list and notifications.
+/// `body` with an OMEMO marker (an undecryptable message, a new device, a changed key;
+/// also after a room's "nick: " prefix in the conversation list) put in words, for the
+/// list and notifications.
 pub fn readable_body(lang: Lang, body: &str) -> std::borrow::Cow<'_, str> {
-    if let Some((id, _)) = crate::session::omemo::trust::new_device(body) {
-        return trf(lang, T::EncNewDeviceShort, &[("id", &id.to_string())]).into();
-    }
-    let Some(at) = body.find(crate::session::omemo::UNDECRYPTABLE_MARKER) else {
+    use crate::session::omemo::trust;
+    let Some(at) = body.find("\u{1F512}omemo-") else {
         return body.into();
     };
-    match crate::session::omemo::undecryptable(&body[at..]) {
-        Some(why) => format!("{}{}", &body[..at], undecryptable_text(lang, why)).into(),
-        None => body.into(),
-    }
+    let (before, marker) = body.split_at(at);
+    let words = if let Some((id, _)) = trust::new_device(marker) {
+        trf(lang, T::EncNewDeviceShort, &[("id", &id.to_string())])
+    } else if let Some((id, _, _)) = trust::key_changed(marker) {
+        trf(lang, T::EncKeyChangedShort, &[("id", &id.to_string())])
+    } else if let Some(why) = crate::session::omemo::undecryptable(marker) {
+        undecryptable_text(lang, why)
+    } else {
+        return body.into();
+    };
+    format!("{before}{words}").into()
 }
 
 /// A message's body as the timeline shows it: `draw` makes the text widget from the

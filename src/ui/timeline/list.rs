@@ -106,7 +106,7 @@ pub fn view<'a>(
         .iter()
         .filter_map(|e| match e {
             Entry::Message(m) => Some(*m),
-            Entry::Note(_) => None,
+            Entry::Note(_) | Entry::DevicesNote(_) => None,
         })
         .collect();
     for (index, entry) in entries.into_iter().enumerate() {
@@ -120,6 +120,24 @@ pub fn view<'a>(
                     container(text(words).size(12).style(theme::muted))
                         .padding([0, 4])
                         .into(),
+                ));
+                run = None;
+                continue;
+            }
+            Entry::DevicesNote(words) => {
+                let mut hasher = DefaultHasher::new();
+                (index, &words).hash(&mut hasher);
+                let show = button(text(tr(cx.lang, T::EncShowDevices)).size(12))
+                    .padding([0, 4])
+                    .style(theme::link_button)
+                    .on_press(Message::ShowDevices);
+                rows.push((
+                    Key::Note(hasher.finish()),
+                    column![
+                        container(text(words).size(12).style(theme::muted)).padding([0, 4]),
+                        show,
+                    ]
+                    .into(),
                 ));
                 run = None;
                 continue;

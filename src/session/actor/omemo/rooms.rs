@@ -262,6 +262,12 @@ impl Actor {
                 return None;
             }
         };
+        let conversation = crate::ids::ConversationId::Room(room.clone());
+        let (devices, changed) = self.omemo_leave_out_changed(conversation, devices).await;
+        if !changed.is_empty() && !devices.iter().any(|(j, _)| *j != self.own) {
+            fail(decide::trust::changed_keys_reason(room, &changed));
+            return None;
+        }
         let body = message.bodies.values().next().cloned().unwrap_or_default();
         let refs: Vec<(&str, u32)> = devices.iter().map(|(j, d)| (j.as_str(), *d)).collect();
         match self.crypto.with(|o| o.encrypt(&body, &refs)) {

@@ -261,8 +261,10 @@ impl Room {
             moderator: self.is_moderator(),
             faces: Some(&self.faces),
         };
+        let room_name = self.jid.to_string();
         let entries = self.lines.iter().map(|line| match line {
-            Line::Chat(m) => timeline::Entry::Message(m),
+            // OMEMO's notices (a member's new device, a changed key) are note lines.
+            Line::Chat(m) => crate::ui::chat::encryption::entry(lang, &room_name, m),
             Line::Notes(notes) => timeline::Entry::Note(Self::notes_words(lang, notes)),
         });
         let list = timeline::list(
