@@ -32,7 +32,7 @@ fn problem_with(
             (false, Some(dir)) => Some(dir.join(name)),
             (false, None) => None,
         };
-        if socket.as_deref().is_some_and(Path::exists) {
+        if socket.as_deref().is_some_and(answers) {
             return None;
         }
     }
@@ -43,12 +43,18 @@ fn problem_with(
             .strip_prefix("unix:")
             .or_else(|| display.strip_prefix(':'));
         let number = local.map(|n| n.split('.').next().unwrap_or(n))?;
-        if x11_sockets.join(format!("X{number}")).exists() || abstract_x11_socket(number) {
+        let socket = x11_sockets.join(format!("X{number}"));
+        if answers(&socket) || abstract_x11_socket(number) {
             return None;
         }
+        let why = if socket.exists() {
+            "its socket is left but nothing answers there"
+        } else {
+            "no socket"
+        };
         return Some(format!(
-            "no X server answers on DISPLAY={display} (no socket {})",
-            x11_sockets.join(format!("X{number}")).display()
+            "no X server answers on DISPLAY={display} ({why}: {})",
+            socket.display()
         ));
     }
     match wayland {
@@ -60,6 +66,12 @@ fn problem_with(
             "there is no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set)".into(),
         ),
     }
+}
+
+/// Whether a server answers on the Unix socket at `path`: a socket file left behind by a
+/// display server that died (or a plain file) does not count.
+fn answers(path: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(path).is_ok()
 }
 
 /// X servers on Linux also listen on an abstract socket (seen where `/tmp` is private).
@@ -96,7 +108,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let why = problem_with(None, Some(":479.0".into()), None, dir.path()).expect("no socket");
         assert!(why.contains("DISPLAY=:479.0"), "{why}");
-        std::fs::write(dir.path().join("X479"), b"").expect("socket stand-in");
+        // A socket file nobody answers on (its server died) is no display.
+        std::fs::write(dir.path().join("X479"), b"").expect("stale socket stand-in");
+        let why = problem_with(None, Some(":479".into()), None, dir.path()).expect("stale");
+        assert!(why.contains("nothing answers"), "{why}");
+        std::fs::remove_file(dir.path().join("X479")).expect("remove");
+        let _x = std::os::unix::net::UnixListener::bind(dir.path().join("X479")).expect("socket");
         assert_eq!(
             problem_with(None, Some(":479.0".into()), None, dir.path()),
             None
@@ -123,7 +140,8 @@ mod tests {
             x.path(),
         );
         assert!(why.expect("not running").contains("wayland-1"));
-        std::fs::write(run.path().join("wayland-1"), b"").expect("socket stand-in");
+        let _w =
+            std::os::unix::net::UnixListener::bind(run.path().join("wayland-1")).expect("socket");
         assert_eq!(
             problem_with(
                 Some("wayland-1".into()),
@@ -134,7 +152,7 @@ mod tests {
             None
         );
         // A dead Wayland name with a live X display: X it is.
-        std::fs::write(x.path().join("X0"), b"").expect("socket stand-in");
+        let _x0 = std::os::unix::net::UnixListener::bind(x.path().join("X0")).expect("socket");
         assert_eq!(
             problem_with(
                 Some("gone".into()),
