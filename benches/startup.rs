@@ -9,8 +9,10 @@
 //!   each), a 100-contact roster per account. No password is stored, so the accounts
 //!   wait for theirs and nothing touches the network (they point at 127.0.0.1:9 anyway);
 //! - the scale case of issue #21 (`LOQUAT_BENCH_SCALE` messages, default 1,000,000, 0 to
-//!   skip; written before the runs, about a minute): 3 accounts, a 2,000-contact roster,
-//!   200 chats and 100 rooms sharing those messages;
+//!   skip; written before the runs, several minutes): 3 accounts, a 2,000-contact roster,
+//!   200 chats and 100 rooms sharing those messages. Gigabytes: used in place, not
+//!   copied per run, after one unmeasured start that builds its search index;
+//!   `LOQUAT_BENCH_SCALE_DIR=DIR` keeps it there (and uses it when it exists);
 //! - the same folder drawn by wgpu (`LOQUAT_RENDERER=gpu`; on a machine without a GPU,
 //!   a software Vulkan or GL driver);
 //! - Gajim and Dino with a fresh profile (no account), when `gajim` / `dino` are
@@ -33,7 +35,7 @@
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{cpu_secs, dir_size, memory};
+use common::{cpu_secs, dir_size, memory, pss_by_mapping};
 
 use loquat::ids::{AccountId, ConversationId, LocalMessageId};
 use loquat::model::{Account, ChatMessage, Contact, Delivery, Direction, Subscription};
@@ -428,6 +430,19 @@ fn run_once(subject: &Subject, display: &str, idle: Duration) -> Result<Run, Err
         std::thread::sleep(Duration::from_millis(25));
     }
     let (pss, rss, uss) = memory(pid).ok_or("no smaps_rollup")?;
+    if subject.loquat {
+        // Where it lies: the largest parts of the PSS.
+        let parts: Vec<String> = pss_by_mapping(pid)
+            .into_iter()
+            .take(6)
+            .map(|(name, mib)| format!("{name} {mib:.1}"))
+            .collect();
+        println!(
+            "    {}: PSS by mapping (MiB): {}",
+            subject.name,
+            parts.join(", ")
+        );
+    }
     let cpu_10s = cpu_secs(pid).ok_or("no /proc/PID/stat")?;
     let idle_start = Instant::now();
     std::thread::sleep(idle);
@@ -545,8 +560,11 @@ fn main() -> Result<(), Error> {
     }
     let scale_total: usize =
         std::env::var("LOQUAT_BENCH_SCALE").map_or(Ok(1_000_000), |v| v.parse())?;
-    let scale = prepared.path().join("scale");
-    if scale_total > 0 {
+    // LOQUAT_BENCH_SCALE_DIR=DIR: the scale folder is kept there (written only when
+    // DIR does not exist yet), to be measured again or looked into (e.g. heaptrack).
+    let scale = std::env::var_os("LOQUAT_BENCH_SCALE_DIR")
+        .map_or_else(|| prepared.path().join("scale"), PathBuf::from);
+    if scale_total > 0 && !scale.exists() {
         let t = Instant::now();
         prepare_scale(&scale, scale_total)?;
         let bytes = dir_size(&scale);
