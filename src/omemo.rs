@@ -579,12 +579,24 @@ impl Omemo {
     /// Tops the pre-keys up to [`PRE_KEYS`] after pre-key messages used some; true when
     /// it made new ones (publish the bundle again then).
     pub fn refill_pre_keys(&mut self) -> Result<bool, OmemoError> {
-        let ids = self.store(|s| s.pre_key_ids())?;
+        let (ids, used) = self.store(|s| {
+            let used = s.used_pre_keys()?;
+            for id in store::stale_used_pre_keys(used.clone(), store::now_secs()) {
+                s.forget_used_pre_key(id)?;
+            }
+            Ok((s.pre_key_ids()?, used))
+        })?;
         let missing = PRE_KEYS.saturating_sub(u32::try_from(ids.len()).unwrap_or(PRE_KEYS));
         if missing == 0 {
             return Ok(false);
         }
-        let next = ids.iter().max().map_or(1, |m| m + 1);
+        // After every id still offered or kept aside as used.
+        let next = ids
+            .iter()
+            .copied()
+            .chain(used.iter().map(|&(id, _)| id))
+            .max()
+            .map_or(1, |m| m + 1);
         let start = if next + missing > PRE_KEY_MAX_ID {
             1
         } else {

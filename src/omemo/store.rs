@@ -45,10 +45,24 @@ pub trait OmemoStore {
     /// The devices of `jid` we have a session with.
     fn session_devices(&self, jid: &str) -> Result<Vec<u32>, StoreError>;
 
+    /// A pre-key by id: one still offered, or one used lately (see [`USED_PRE_KEY_SECS`]).
     fn pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError>;
     fn set_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError>;
-    fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError>;
+    /// Called by the library once a pre-key message used the pre-key: it is no longer
+    /// offered (not in [`OmemoStore::pre_key_ids`], so not in the bundle) but kept aside,
+    /// dated `now` (seconds since the Unix epoch), for another sender that chose it from
+    /// the same bundle.
+    fn use_pre_key(&mut self, id: u32, now: u64) -> Result<(), StoreError>;
+    /// What the library's "remove pre-key" does: [`OmemoStore::use_pre_key`] now.
+    fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
+        self.use_pre_key(id, now_secs())
+    }
+    /// The pre-keys still offered.
     fn pre_key_ids(&self) -> Result<Vec<u32>, StoreError>;
+    /// The used pre-keys kept aside, with the time each was used.
+    fn used_pre_keys(&self) -> Result<Vec<(u32, u64)>, StoreError>;
+    /// Forgets a used pre-key for good.
+    fn forget_used_pre_key(&mut self, id: u32) -> Result<(), StoreError>;
 
     fn signed_pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError>;
     fn set_signed_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError>;
@@ -79,12 +93,44 @@ pub trait OmemoStore {
 
 type Addr = (String, u32);
 
+/// How long a used pre-key stays usable. Every device that fetched our bundle before we
+/// published it again may pick the same pre-key (one chance in [`super::PRE_KEYS`] for
+/// two senders), and its first message may be read much later, from the archive; with
+/// the pre-key gone, that message and its session would be lost ("no session").
+/// Conversations keeps used pre-keys until its archive catch-up ends; we keep them two
+/// weeks, the forward-secrecy cost being that a device stolen meanwhile could read those
+/// first messages.
+pub const USED_PRE_KEY_SECS: u64 = 14 * 24 * 60 * 60;
+/// At most this many used pre-keys are kept (the oldest go first).
+pub const USED_PRE_KEYS_KEPT: usize = 200;
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The used pre-keys to forget at `now`: those older than [`USED_PRE_KEY_SECS`], and
+/// beyond the newest [`USED_PRE_KEYS_KEPT`].
+pub fn stale_used_pre_keys(mut used: Vec<(u32, u64)>, now: u64) -> Vec<u32> {
+    used.sort_by_key(|&(id, at)| (std::cmp::Reverse(at), id));
+    used.iter()
+        .enumerate()
+        .filter(|&(i, &(_, at))| {
+            i >= USED_PRE_KEYS_KEPT || now.saturating_sub(at) > USED_PRE_KEY_SECS
+        })
+        .map(|(_, &(id, _))| id)
+        .collect()
+}
+
 /// Everything in memory, for tests.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     identity: Option<OwnIdentity>,
     sessions: BTreeMap<Addr, Vec<u8>>,
     pre_keys: BTreeMap<u32, Vec<u8>>,
+    used_pre_keys: BTreeMap<u32, (u64, Vec<u8>)>,
     signed_pre_keys: BTreeMap<u32, Vec<u8>>,
     remote: BTreeMap<Addr, Vec<u8>>,
     changed: BTreeMap<Addr, Vec<u8>>,
@@ -139,18 +185,36 @@ impl OmemoStore for MemoryStore {
             .collect())
     }
     fn pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.pre_keys.get(&id).cloned())
+        Ok(self
+            .pre_keys
+            .get(&id)
+            .or_else(|| self.used_pre_keys.get(&id).map(|(_, r)| r))
+            .cloned())
     }
     fn set_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
+        self.used_pre_keys.remove(&id);
         self.pre_keys.insert(id, record.to_vec());
         Ok(())
     }
-    fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
-        self.pre_keys.remove(&id);
+    fn use_pre_key(&mut self, id: u32, now: u64) -> Result<(), StoreError> {
+        if let Some(record) = self.pre_keys.remove(&id) {
+            self.used_pre_keys.insert(id, (now, record));
+        }
         Ok(())
     }
     fn pre_key_ids(&self) -> Result<Vec<u32>, StoreError> {
         Ok(self.pre_keys.keys().copied().collect())
+    }
+    fn used_pre_keys(&self) -> Result<Vec<(u32, u64)>, StoreError> {
+        Ok(self
+            .used_pre_keys
+            .iter()
+            .map(|(&id, &(at, _))| (id, at))
+            .collect())
+    }
+    fn forget_used_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
+        self.used_pre_keys.remove(&id);
+        Ok(())
     }
     fn signed_pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.signed_pre_keys.get(&id).cloned())
@@ -207,6 +271,7 @@ pub struct SledStore {
     identity: sled::Tree,
     sessions: sled::Tree,
     pre_keys: sled::Tree,
+    used_pre_keys: sled::Tree,
     signed_pre_keys: sled::Tree,
     remote: sled::Tree,
     changed: sled::Tree,
@@ -217,10 +282,11 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// The sled trees holding OMEMO records (every account's, each under its key prefix).
-pub const TREES: [&str; 6] = [
+pub const TREES: [&str; 7] = [
     "omemo_identity",
     "omemo_sessions",
     "omemo_pre_keys",
+    "omemo_used_pre_keys",
     "omemo_signed_pre_keys",
     "omemo_remote_identities",
     "omemo_changed_identities",
@@ -246,6 +312,7 @@ impl SledStore {
             identity: tree("omemo_identity")?,
             sessions: tree("omemo_sessions")?,
             pre_keys: tree("omemo_pre_keys")?,
+            used_pre_keys: tree("omemo_used_pre_keys")?,
             signed_pre_keys: tree("omemo_signed_pre_keys")?,
             remote: tree("omemo_remote_identities")?,
             changed: tree("omemo_changed_identities")?,
@@ -340,16 +407,47 @@ impl OmemoStore for SledStore {
         Self::ids(&self.sessions, &self.jid_prefix(jid))
     }
     fn pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get(&self.pre_keys, &self.id_key(id))
+        match self.get(&self.pre_keys, &self.id_key(id))? {
+            Some(record) => Ok(Some(record)),
+            None => Ok(self
+                .get(&self.used_pre_keys, &self.id_key(id))?
+                .and_then(|v| v.get(8..).map(<[u8]>::to_vec))),
+        }
     }
     fn set_pre_key(&mut self, id: u32, record: &[u8]) -> Result<(), StoreError> {
+        self.used_pre_keys.remove(self.id_key(id)).map_err(err)?;
         self.put(&self.pre_keys, self.id_key(id), record)
     }
-    fn remove_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
-        self.pre_keys.remove(self.id_key(id)).map_err(err).map(drop)
+    fn use_pre_key(&mut self, id: u32, now: u64) -> Result<(), StoreError> {
+        let key = self.id_key(id);
+        let Some(record) = self.get(&self.pre_keys, &key)? else {
+            return Ok(());
+        };
+        let mut dated = now.to_be_bytes().to_vec();
+        dated.extend_from_slice(&record);
+        let dated = zeroize::Zeroizing::new(dated);
+        self.put(&self.used_pre_keys, key.clone(), &dated)?;
+        self.pre_keys.remove(key).map_err(err).map(drop)
     }
     fn pre_key_ids(&self) -> Result<Vec<u32>, StoreError> {
         Self::ids(&self.pre_keys, &self.prefix)
+    }
+    fn used_pre_keys(&self) -> Result<Vec<(u32, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for id in Self::ids(&self.used_pre_keys, &self.prefix)? {
+            let at = self
+                .get(&self.used_pre_keys, &self.id_key(id))?
+                .and_then(|v| v.get(..8).and_then(|t| <[u8; 8]>::try_from(t).ok()))
+                .map_or(0, u64::from_be_bytes);
+            out.push((id, at));
+        }
+        Ok(out)
+    }
+    fn forget_used_pre_key(&mut self, id: u32) -> Result<(), StoreError> {
+        self.used_pre_keys
+            .remove(self.id_key(id))
+            .map_err(err)
+            .map(drop)
     }
     fn signed_pre_key(&self, id: u32) -> Result<Option<Vec<u8>>, StoreError> {
         self.get(&self.signed_pre_keys, &self.id_key(id))

@@ -317,3 +317,75 @@ fn a_changed_identity_is_refused_until_accepted() {
         Some("welcome back")
     );
 }
+
+/// Two senders that fetched Bob's bundle before he published it again can pick the same
+/// pre-key. The second one's first message still decrypts (before: "no session", the
+/// message lost): a used pre-key is kept aside, no longer offered in the bundle.
+#[test]
+fn two_senders_who_picked_the_same_pre_key_both_get_through() {
+    let (mut alice, mut bob) = pair();
+    let mut carol = Omemo::open(MemoryStore::default()).unwrap();
+    const CAROL: &str = "carol@localhost";
+    let mut bundle = xml::parse_bundle(&xml::bundle_element(&bob.bundle().unwrap())).unwrap();
+    bundle.pre_keys.truncate(1);
+    let shared_id = bundle.pre_keys[0].0;
+    alice.build_session(BOB, bob.device_id(), &bundle).unwrap();
+    carol.build_session(BOB, bob.device_id(), &bundle).unwrap();
+
+    let from_carol = carol
+        .encrypt("from carol", &[(BOB, bob.device_id())])
+        .unwrap();
+    let d = bob.decrypt(CAROL, &from_carol.element).unwrap();
+    assert_eq!(d.body.as_deref(), Some("from carol"));
+    // Bob publishes his bundle again: the used pre-key is not offered any more.
+    assert!(bob.refill_pre_keys().unwrap());
+    let offered = bob.bundle().unwrap().pre_keys;
+    assert_eq!(offered.len(), PRE_KEYS as usize);
+    assert!(offered.iter().all(|(id, _)| *id != shared_id));
+
+    let from_alice = alice
+        .encrypt("from alice", &[(BOB, bob.device_id())])
+        .unwrap();
+    let d = bob.decrypt(ALICE, &from_alice.element).unwrap();
+    assert_eq!(d.body.as_deref(), Some("from alice"));
+    // Both sessions go on.
+    let reply = bob
+        .encrypt("to carol", &[(CAROL, carol.device_id())])
+        .unwrap();
+    assert_eq!(
+        carol.decrypt(BOB, &reply.element).unwrap().body.as_deref(),
+        Some("to carol")
+    );
+}
+
+/// Used pre-keys are forgotten after two weeks, and only the newest 200 are kept.
+#[test]
+fn used_pre_keys_are_forgotten_after_two_weeks_or_beyond_200() {
+    use store::{USED_PRE_KEY_SECS, USED_PRE_KEYS_KEPT, stale_used_pre_keys};
+    let now = 10 * USED_PRE_KEY_SECS;
+    assert!(stale_used_pre_keys(vec![(1, now - 60), (2, now - USED_PRE_KEY_SECS)], now).is_empty());
+    assert_eq!(
+        stale_used_pre_keys(vec![(1, now - 60), (2, now - USED_PRE_KEY_SECS - 1)], now),
+        vec![2]
+    );
+    let many: Vec<(u32, u64)> = (0..USED_PRE_KEYS_KEPT as u32 + 3)
+        .map(|id| (id, now - 1000 + u64::from(id)))
+        .collect();
+    let mut stale = stale_used_pre_keys(many, now);
+    stale.sort_unstable();
+    assert_eq!(stale, vec![0, 1, 2], "the three oldest go");
+
+    // In the sealed store: a used pre-key is still readable, no longer offered, and gone
+    // once forgotten.
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::open(dir.path()).unwrap();
+    let key = crate::omemo::AtRestKey::generate().unwrap();
+    let mut s = SledStore::open(&db, "acct", key).unwrap();
+    s.set_pre_key(7, b"record seven").unwrap();
+    s.use_pre_key(7, 1234).unwrap();
+    assert_eq!(s.pre_key(7).unwrap().as_deref(), Some(&b"record seven"[..]));
+    assert!(s.pre_key_ids().unwrap().is_empty());
+    assert_eq!(s.used_pre_keys().unwrap(), vec![(7, 1234)]);
+    s.forget_used_pre_key(7).unwrap();
+    assert_eq!(s.pre_key(7).unwrap(), None);
+}
