@@ -21,10 +21,13 @@ impl App {
         peer: &BareJid,
     ) -> Task<Message> {
         let _ = self.send(account, Command::OmemoStatus { peer: peer.clone() });
+        let store = self.store.clone();
         if let Some(open) = self.main.chat_mut() {
             open.encryption.whose = Some((account.clone(), peer.clone()));
+            // Nowhere to read a choice from: the default is the choice.
+            open.encryption.loaded = store.is_none();
         }
-        let Some(store) = self.store.clone() else {
+        let Some(store) = store else {
             return Task::none();
         };
         let (a, p) = (account.clone(), peer.clone());
@@ -75,8 +78,23 @@ impl App {
         }
     }
 
-    /// The lock state of `account`'s chat or room `peer`: the open chat's when it is
-    /// that chat, else the room's.
+    /// The lock state of `account`'s conversation with `peer`: the open chat's when it
+    /// is that chat, else the room's (rooms keep theirs while joined).
+    pub(in crate::ui) fn encryption_state(
+        &self,
+        account: &AccountId,
+        peer: &BareJid,
+    ) -> Option<&encryption::State> {
+        if let Some(open) = self.main.chat().filter(|c| c.is(account, peer)) {
+            return Some(&open.encryption);
+        }
+        self.rooms
+            .rooms
+            .get(&(account.clone(), peer.clone()))
+            .map(|r| &r.encryption)
+    }
+
+    /// [`App::encryption_state`], to change.
     fn encryption_state_mut(
         &mut self,
         account: &AccountId,

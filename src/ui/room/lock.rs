@@ -22,10 +22,13 @@ impl App {
     ) -> Task<Message> {
         let _ = self.send(account, Command::OmemoStatus { peer: room.clone() });
         let key = (account.clone(), room.clone());
+        let store = self.store.clone();
         if let Some(r) = self.rooms.rooms.get_mut(&key) {
             r.encryption.whose = Some(key.clone());
+            // Nowhere to read a choice from: the default is the choice.
+            r.encryption.loaded = store.is_none();
         }
-        let Some(store) = self.store.clone() else {
+        let Some(store) = store else {
             return Task::none();
         };
         Task::perform(
