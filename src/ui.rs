@@ -500,6 +500,15 @@ impl App {
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
+        let task = self.dispatch(message);
+        // Files that waited for their conversation's encryption go once it is known.
+        match self.start_waiting_uploads() {
+            Some(start) => Task::batch([task, start]),
+            None => task,
+        }
+    }
+
+    fn dispatch(&mut self, message: Message) -> Task<Message> {
         match message {
             Message::Started(startup) => {
                 let previous =

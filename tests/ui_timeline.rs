@@ -458,6 +458,19 @@ fn a_file_dropped_on_a_room_is_shared_in_the_room() {
     std::fs::write(&path, "sencha, gyokuro, matcha\n").expect("write");
     let upload = app.update(Message::FilesChosen(vec![path]));
     support::view::run_tasks(&rt, &mut app, upload);
+    // It waits until the room's lock knows whether the room is encrypted: the session
+    // (no OMEMO on this account) says so, then it goes as it is.
+    pump(
+        &rt,
+        &mut app,
+        &mut a_updates,
+        20,
+        "the room's lock",
+        |_, k| match k {
+            UpdateKind::Omemo(r) if r.peer == room_jid => Some(()),
+            _ => None,
+        },
+    );
 
     // Bob sees it in the room, as a file from alice.
     let got = rt.block_on(support::session::wait_for(

@@ -153,6 +153,19 @@ fn app_with_bob() -> (
         kind: UpdateKind::Ready(Handle::new(tx)),
     }));
     click(&mut app, "Bob");
+    // The lock knows: Bob publishes no OMEMO device, so files go as they are (while it
+    // is still checking they wait: `tests/ui_omemo_files.rs`).
+    let _ = app.update(Message::Session(Update {
+        account: id.clone(),
+        kind: UpdateKind::Omemo(loquat::session::omemo::trust::Report {
+            peer: bob.clone(),
+            available: true,
+            ours: None,
+            own_others: Vec::new(),
+            contact: Some(Vec::new()),
+            room: None,
+        }),
+    }));
     (app, id, bob, rx, picks)
 }
 

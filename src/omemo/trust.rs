@@ -46,4 +46,35 @@ impl Omemo {
             Ok(true)
         })
     }
+
+    /// A bundle of `jid`'s `device` fetched while we already have a session with it (so
+    /// none is built from it) shows `identity_key`. A key other than the one we hold is
+    /// recorded as changed, exactly as when a message under it is refused
+    /// (`callbacks::is_trusted_identity`): the stored key and the session stay, and the
+    /// device is left out of what we send until the person accepts it. `true` when the
+    /// key changed; a key that is not a Curve25519 key is `BadBundle`.
+    pub fn note_bundle_identity(
+        &self,
+        jid: &str,
+        device: u32,
+        identity_key: &[u8],
+    ) -> Result<bool, OmemoError> {
+        let well_formed = identity_key.len() == super::xml::PUBLIC_KEY_LEN
+            && identity_key.first() == Some(&0x05)
+            && identity_key.last().is_some_and(|b| b & 0x80 == 0);
+        if !well_formed {
+            return Err(OmemoError::BadBundle("key encoding"));
+        }
+        self.store(|s| {
+            let known = s.remote_identity(jid, device)?;
+            if super::store::trust(known.as_deref(), identity_key) != super::store::Trust::Changed {
+                return Ok(false);
+            }
+            if s.changed_identity(jid, device)?.as_deref() != Some(identity_key) {
+                s.set_changed_identity(jid, device, Some(identity_key))?;
+                s.flush()?;
+            }
+            Ok(true)
+        })
+    }
 }

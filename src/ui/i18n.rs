@@ -565,6 +565,7 @@ texts! {
     TransferSending => "Sending {name}", "正在发送 {name}";
     TransferReceiving => "Downloading {name}", "正在下载 {name}";
     TransferPreparing => "Asking the server for room…", "正在向服务器申请上传位置…";
+    TransferWaitingEncryption => "Waiting to learn whether this conversation is encrypted: the file is sent once that is known.", "正在确认此会话是否加密：确认后再发送文件。";
     TransferProgress => "{done} of {total} · {speed}/s", "{done} / {total} · {speed}/秒";
     TransferUploadFailed => "{name} was not sent: {reason}", "{name} 未发送：{reason}";
     TransferDownloadFailed => "{name} could not be downloaded: {reason}", "{name} 下载失败：{reason}";

@@ -255,3 +255,66 @@ async fn a_device_whose_key_changed_is_refused_until_its_new_key_is_accepted() {
         .count();
     assert_eq!(notices, 1, "the notice once: {bodies:?}");
 }
+
+/// Bob's phone is reinstalled under its old device id with a new identity and publishes
+/// its bundle, but does not write. Loquat, started afresh, fetches the bundles of Bob's
+/// devices before its message goes, its session with the phone included: the new key is
+/// recorded as changed (both fingerprints in the report), the phone gets nothing, and the
+/// conversation says so. (Before, only a message from the device revealed the change,
+/// and Loquat went on encrypting to the old key, which the phone could not read.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reinstalled_device_that_did_not_write_gets_nothing() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo-r-a");
+    let (bob, bob_pw) = server.fresh_user("omemo-r-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo-reinstalled".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+    let (mut updates, handle, _) = online(p.clone()).await;
+    let (mut phone, phone_id) = Peer::start(&server, &bob, &bob_pw, &alice);
+    phone.devices(1);
+    send(&handle, &bob, "hello phone");
+    assert_eq!(phone.received(30).unwrap(), "hello phone");
+    let old = report(&mut updates, &handle, &bob, 1).await;
+    let old_fp = old.contact.unwrap()[0].fingerprint.clone().unwrap();
+    stop(updates, handle).await;
+    drop(phone);
+
+    // Reinstalled: a fresh identity under the same id, its bundle published; silent.
+    let (mut again, again_id) = Peer::start_as(&server, &bob, &bob_pw, &alice, Some(phone_id));
+    assert_eq!(again_id, phone_id, "the same device id");
+    again.devices(1);
+
+    let (mut updates, handle, _) = online(p).await;
+    let id = send(&handle, &bob, "to the reinstalled phone");
+    let notice = wait_for(&mut updates, 30, "the changed-key notice", |k| match k {
+        UpdateKind::Message(m) if trust::key_changed(&m.body).is_some() => Some(m.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(notice.conversation, ConversationId::Chat(jid(&bob)));
+    let (device, new_fp, whose) = trust::key_changed(&notice.body).unwrap();
+    assert_eq!((device, whose), (phone_id, jid(&bob)));
+    let why = failed(&mut updates, &id).await;
+    assert!(why.contains("changed"), "{why}");
+    let got = again.got_any(5);
+    assert!(
+        got.is_none(),
+        "the reinstalled device got our message: {got:?}"
+    );
+
+    // The devices panel's report: the old key kept, the new one beside it.
+    handle
+        .send(Command::OmemoStatus { peer: jid(&bob) })
+        .unwrap();
+    let d = device_report(&mut updates, &bob, phone_id, "the key change", |d| {
+        d.changed.is_some()
+    })
+    .await;
+    assert_eq!(d.fingerprint.as_deref(), Some(old_fp.as_str()));
+    assert_eq!(d.changed.as_deref(), Some(new_fp.as_str()));
+    assert_ne!(new_fp, old_fp);
+    stop(updates, handle).await;
+}

@@ -33,8 +33,7 @@ const TOKENS: u64 = 1 << 62;
 enum Ask {
     OwnList,
     Publish,
-    /// A device list of a contact; then its bundles are fetched for the devices we
-    /// have no session with.
+    /// A device list of a contact; then its devices' bundles are fetched.
     List(BareJid),
     /// One bundle; `repair` sends a key transport message once the session is built.
     Bundle {
@@ -325,13 +324,32 @@ impl Actor {
                     self.omemo_bundle_done(&jid).await;
                     return true;
                 };
-                let built = self
+                let has_session = self
                     .crypto
-                    .with(|o| o.build_session(jid.as_str(), device, &bundle));
-                match built {
-                    Some(Ok(())) if repair => self.omemo_key_transport(&jid, device).await,
-                    Some(Err(e)) => log::info!("{}: no session with {jid}/{device}: {e}", self.own),
-                    _ => {}
+                    .with(|o| o.has_session(jid.as_str(), device).unwrap_or(false));
+                if has_session == Some(true) && !repair {
+                    // A session already: only the identity key is checked, so a device
+                    // reinstalled under its id is known before it writes to us.
+                    let noted = self.crypto.with(|o| {
+                        o.note_bundle_identity(jid.as_str(), device, &bundle.identity_key)
+                    });
+                    if let Some(Ok(true)) = noted {
+                        log::warn!(
+                            "{}: the bundle of {jid}/{device} shows another key",
+                            self.own
+                        );
+                    }
+                } else {
+                    let built = self
+                        .crypto
+                        .with(|o| o.build_session(jid.as_str(), device, &bundle));
+                    match built {
+                        Some(Ok(())) if repair => self.omemo_key_transport(&jid, device).await,
+                        Some(Err(e)) => {
+                            log::info!("{}: no session with {jid}/{device}: {e}", self.own)
+                        }
+                        _ => {}
+                    }
                 }
                 self.omemo_bundle_done(&jid).await;
             }
@@ -341,22 +359,19 @@ impl Actor {
         true
     }
 
-    /// `jid`'s devices are `list`: remember them and fetch the bundles of those we have
-    /// no session with (never our own device).
+    /// `jid`'s devices are `list`: remember them and fetch their bundles (never our own
+    /// device's): a session is built with those we have none with, and the others'
+    /// identity keys are checked, so a key that changed is known before that device
+    /// writes (messages to `jid` wait for these answers).
     async fn omemo_devices_known(&mut self, jid: BareJid, list: Vec<u32>) {
         let ours = self.crypto.with(|o| o.device_id());
-        let missing: Vec<u32> = list
+        let fetch: Vec<u32> = list
             .iter()
             .copied()
-            .filter(|d| !(jid == self.own && Some(*d) == ours))
-            .filter(|d| {
-                self.crypto
-                    .with(|o| o.has_session(jid.as_str(), *d).unwrap_or(false))
-                    == Some(false)
-            })
+            .filter(|d| ours.is_some() && !(jid == self.own && Some(*d) == ours))
             .collect();
         self.crypto.devices.insert(jid.clone(), list);
-        for d in missing {
+        for d in fetch {
             self.omemo_fetch_bundle(jid.clone(), d, false).await;
         }
         self.omemo_bundle_done(&jid).await;

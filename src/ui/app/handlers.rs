@@ -506,7 +506,13 @@ impl App {
             e @ (chat::Event::LoadAround(_) | chat::Event::LoadNewer(_) | chat::Event::Newest) => {
                 self.on_chat_window(e)
             }
-            chat::Event::Encryption(e) => self.on_encryption(e),
+            chat::Event::Encryption(e) => match self.main.chat() {
+                Some(open) => {
+                    let (account, peer) = (open.account.clone(), open.conversation.jid().clone());
+                    self.on_encryption(account, peer, e)
+                }
+                None => Task::none(),
+            },
             chat::Event::OpenLink(url) => self.open_link(url),
             chat::Event::WriteAs(account) => self.write_as(account),
             e @ (chat::Event::Attach

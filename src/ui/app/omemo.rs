@@ -21,10 +21,13 @@ impl App {
         peer: &BareJid,
     ) -> Task<Message> {
         let _ = self.send(account, Command::OmemoStatus { peer: peer.clone() });
+        let store = self.store.clone();
         if let Some(open) = self.main.chat_mut() {
             open.encryption.whose = Some((account.clone(), peer.clone()));
+            // Nowhere to read a choice from: the default is the choice.
+            open.encryption.loaded = store.is_none();
         }
-        let Some(store) = self.store.clone() else {
+        let Some(store) = store else {
             return Task::none();
         };
         let (a, p) = (account.clone(), peer.clone());
@@ -75,12 +78,44 @@ impl App {
         }
     }
 
-    /// The lock's panel asks for something.
-    pub(in crate::ui) fn on_encryption(&mut self, event: encryption::Event) -> Task<Message> {
-        let Some(open) = self.main.chat() else {
-            return Task::none();
-        };
-        let (account, peer) = (open.account.clone(), open.conversation.jid().clone());
+    /// The lock state of `account`'s conversation with `peer`: the open chat's when it
+    /// is that chat, else the room's (rooms keep theirs while joined).
+    pub(in crate::ui) fn encryption_state(
+        &self,
+        account: &AccountId,
+        peer: &BareJid,
+    ) -> Option<&encryption::State> {
+        if let Some(open) = self.main.chat().filter(|c| c.is(account, peer)) {
+            return Some(&open.encryption);
+        }
+        self.rooms
+            .rooms
+            .get(&(account.clone(), peer.clone()))
+            .map(|r| &r.encryption)
+    }
+
+    /// [`App::encryption_state`], to change.
+    fn encryption_state_mut(
+        &mut self,
+        account: &AccountId,
+        peer: &BareJid,
+    ) -> Option<&mut encryption::State> {
+        if self.main.chat().is_some_and(|c| c.is(account, peer)) {
+            return self.main.chat_mut().map(|open| &mut open.encryption);
+        }
+        self.rooms
+            .rooms
+            .get_mut(&(account.clone(), peer.clone()))
+            .map(|r| &mut r.encryption)
+    }
+
+    /// The lock's panel of `account`'s chat or room `peer` asks for something.
+    pub(in crate::ui) fn on_encryption(
+        &mut self,
+        account: AccountId,
+        peer: BareJid,
+        event: encryption::Event,
+    ) -> Task<Message> {
         let store = self.store.clone();
         match event {
             encryption::Event::Refresh => {
@@ -121,8 +156,9 @@ impl App {
                 fingerprint,
             } => {
                 // Shown at once; the session's next report says the same.
-                if let Some(open) = self.main.chat_mut()
-                    && let Some(report) = open.encryption.report.as_mut()
+                if let Some(report) = self
+                    .encryption_state_mut(&account, &peer)
+                    .and_then(|e| e.report.as_mut())
                 {
                     let others = report.own_others.iter_mut();
                     for d in others.chain(report.contact.iter_mut().flatten()) {

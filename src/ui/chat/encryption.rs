@@ -114,6 +114,9 @@ pub struct State {
     pub require: bool,
     /// The account and contact this chat is (set by the app when it opens).
     pub whose: Option<(crate::ids::AccountId, BareJid)>,
+    /// The stored choice was read (or chosen here): until then `choice` is only the
+    /// default, and a file is not sent (`file_encryption`).
+    pub loaded: bool,
 }
 
 impl State {
@@ -136,11 +139,13 @@ impl State {
             Message::Choose(choice) => {
                 self.confirm_off = false;
                 self.choice = choice;
+                self.loaded = true;
                 Some(Event::SetChoice(choice))
             }
             Message::ConfirmOff => {
                 self.confirm_off = false;
                 self.choice = Choice::Off;
+                self.loaded = true;
                 Some(Event::SetChoice(Choice::Off))
             }
             Message::KeepOn => {
@@ -174,6 +179,7 @@ impl State {
                 if self.whose.as_ref() == Some(&whose) {
                     self.choice = choice;
                     self.require = require;
+                    self.loaded = true;
                 }
                 None
             }
@@ -209,6 +215,19 @@ impl State {
                 Some(r) if r.contact.is_some() => Lock::NoDevices,
                 _ => Lock::Checking,
             },
+        }
+    }
+
+    /// Whether a file sent now is encrypted before upload (XEP-0454): `None` while that
+    /// is not known (the stored choice not read yet, or the lock still checking); the
+    /// file then waits, as the session holds a text message until the devices are known.
+    pub fn file_encryption(&self) -> Option<bool> {
+        if !self.loaded {
+            return None;
+        }
+        match self.lock() {
+            Lock::Checking => None,
+            lock => Some(lock.encrypted()),
         }
     }
 
@@ -446,6 +465,36 @@ mod tests {
         assert_eq!(s.lock(), Lock::Unavailable);
         s.choice = Choice::Off;
         assert_eq!(s.lock(), Lock::Off);
+    }
+
+    /// A file waits while the stored choice is unread or the lock checks: a report of
+    /// "no devices" arriving before a stored "Always on" is read must not send it plain.
+    #[test]
+    fn a_file_waits_until_the_choice_and_the_devices_are_known() {
+        let bob = BareJid::new("bob@example.org").unwrap();
+        let whose = (crate::ids::AccountId("a".into()), bob);
+        let mut s = State {
+            whose: Some(whose.clone()),
+            ..State::default()
+        };
+        assert_eq!(s.file_encryption(), None);
+        s.report = Some(report(Some(vec![]), true));
+        assert_eq!(
+            s.file_encryption(),
+            None,
+            "the stored choice is not read yet"
+        );
+        s.update(Message::Loaded {
+            whose,
+            choice: Choice::On,
+            require: false,
+        });
+        assert_eq!(s.file_encryption(), Some(true));
+        s.update(Message::Choose(Choice::Auto));
+        s.report = Some(report(None, true));
+        assert_eq!(s.file_encryption(), None, "checking");
+        s.report = Some(report(Some(vec![]), true));
+        assert_eq!(s.file_encryption(), Some(false), "no devices: as it is");
     }
 
     #[test]

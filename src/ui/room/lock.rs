@@ -22,10 +22,13 @@ impl App {
     ) -> Task<Message> {
         let _ = self.send(account, Command::OmemoStatus { peer: room.clone() });
         let key = (account.clone(), room.clone());
+        let store = self.store.clone();
         if let Some(r) = self.rooms.rooms.get_mut(&key) {
             r.encryption.whose = Some(key.clone());
+            // Nowhere to read a choice from: the default is the choice.
+            r.encryption.loaded = store.is_none();
         }
-        let Some(store) = self.store.clone() else {
+        let Some(store) = store else {
             return Task::none();
         };
         Task::perform(
@@ -62,88 +65,5 @@ impl App {
         r.encryption.report = Some(report.clone());
         r.encryption.require = require;
         true
-    }
-
-    /// The open room's lock panel asks for something.
-    pub(in crate::ui) fn on_room_encryption(&mut self, event: encryption::Event) -> Task<Message> {
-        let Some((account, room)) = self.main.room().map(|(a, r)| (a.clone(), r.clone())) else {
-            return Task::none();
-        };
-        let store = self.store.clone();
-        match event {
-            encryption::Event::Refresh => {
-                let _ = self.send(&account, Command::OmemoStatus { peer: room });
-                Task::none()
-            }
-            encryption::Event::SetChoice(choice) => {
-                let Some(store) = store else {
-                    return Task::none();
-                };
-                Task::perform(
-                    blocking(move || {
-                        omemo::set_choice(&store, &account, &room, choice)
-                            .map_err(|e| e.to_string())
-                    }),
-                    |result| Message::Background(result.and_then(|r| r)),
-                )
-            }
-            encryption::Event::AcceptKey {
-                jid,
-                device,
-                fingerprint,
-            } => {
-                let _ = self.send(
-                    &account,
-                    Command::OmemoAcceptKey {
-                        peer: room,
-                        jid,
-                        device,
-                        fingerprint,
-                    },
-                );
-                Task::none()
-            }
-            encryption::Event::Verify {
-                jid,
-                device,
-                fingerprint,
-            } => {
-                let key = (account.clone(), room.clone());
-                if let Some(report) = self
-                    .rooms
-                    .rooms
-                    .get_mut(&key)
-                    .and_then(|r| r.encryption.report.as_mut())
-                {
-                    let others = report.own_others.iter_mut();
-                    for d in others.chain(report.contact.iter_mut().flatten()) {
-                        if d.jid == jid && d.id == device {
-                            d.verified = fingerprint.is_some();
-                        }
-                    }
-                }
-                let Some(store) = store else {
-                    return Task::none();
-                };
-                let handle = self.handles.get(&account).cloned();
-                Task::perform(
-                    blocking(move || {
-                        let stored = trust::set_verified(
-                            &store,
-                            &account,
-                            &jid,
-                            device,
-                            fingerprint.as_deref(),
-                        )
-                        .map_err(|e| e.to_string());
-                        if let Some(handle) = handle {
-                            let _ = handle.send(Command::OmemoStatus { peer: room });
-                        }
-                        stored
-                    }),
-                    |result| Message::Background(result.and_then(|r| r)),
-                )
-            }
-        }
     }
 }

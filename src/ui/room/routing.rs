@@ -90,7 +90,13 @@ impl App {
             joined::Event::Transfers(m) => self.on_transfers(m),
             joined::Event::Show(list) => crate::ui::timeline::actions::show(list),
             joined::Event::Focus(id) => iced::widget::operation::focus(id),
-            joined::Event::Encryption(e) => self.on_room_encryption(e),
+            joined::Event::Encryption(e) => match self.main.room() {
+                Some((account, room)) => {
+                    let (account, room) = (account.clone(), room.clone());
+                    self.on_encryption(account, room, e)
+                }
+                None => Task::none(),
+            },
             joined::Event::Command(_)
             | joined::Event::Configure
             | joined::Event::Members

@@ -332,14 +332,19 @@ impl App {
                     transfer::Recipient::Chat(item.peer.clone())
                 };
                 // In an encrypted chat or room the file is encrypted before upload
-                // (XEP-0454).
-                let encrypted = self.main.chat().is_some_and(|c| {
-                    c.is(&item.account, &item.peer) && c.encryption.lock().encrypted()
-                }) || self
-                    .rooms
-                    .rooms
-                    .get(&(item.account.clone(), item.peer.clone()))
-                    .is_some_and(|r| r.encryption.lock().encrypted());
+                // (XEP-0454). While that is not known (the lock still checking, the
+                // choice not read, the conversation not open) the file waits: it must
+                // not reach the server in plain text by mistake
+                // (`start_waiting_uploads` starts it once known).
+                let encrypted = self
+                    .encryption_state(&item.account, &item.peer)
+                    .and_then(|e| e.file_encryption());
+                let Some(encrypted) = encrypted else {
+                    item.status = Status::Waiting;
+                    let persist = self.persist_transfer(&item);
+                    self.transfers.show(item);
+                    return persist;
+                };
                 if encrypted {
                     transfer::send_file_encrypted(handle, client, to, item.path.clone())
                 } else {
@@ -358,15 +363,44 @@ impl App {
             }
         };
         item.status = Status::Running(None);
+        let persist = self.persist_transfer(&item);
+        let run = self.transfers.run(item, stream).map(Message::Transfers);
+        Task::batch([persist, run])
+    }
+
+    /// Stores `item` as it stands (active, so an upload cut off by quitting shows as
+    /// interrupted).
+    fn persist_transfer(&self, item: &Item) -> Task<Message> {
         let record = item.record();
-        let persist = match self.store.clone() {
+        match self.store.clone() {
             Some(store) => Task::perform(
                 blocking(move || store.save_transfer(&record).map_err(|e| e.to_string())),
                 |r| Message::Background(r.and_then(|r| r)),
             ),
             None => Task::none(),
-        };
-        let run = self.transfers.run(item, stream).map(Message::Transfers);
-        Task::batch([persist, run])
+        }
+    }
+
+    /// Uploads that waited for their conversation's encryption to be known start once
+    /// it is (after any update: a report, the stored choice read, the chat opened);
+    /// `None` when none can start.
+    pub(in crate::ui) fn start_waiting_uploads(&mut self) -> Option<Task<Message>> {
+        let ready: Vec<Item> = self
+            .transfers
+            .items()
+            .iter()
+            .filter(|i| i.status == Status::Waiting)
+            .filter(|i| {
+                self.encryption_state(&i.account, &i.peer)
+                    .and_then(|e| e.file_encryption())
+                    .is_some()
+            })
+            .cloned()
+            .collect();
+        if ready.is_empty() {
+            return None;
+        }
+        let tasks: Vec<_> = ready.into_iter().map(|i| self.start_transfer(i)).collect();
+        Some(Task::batch(tasks))
     }
 }

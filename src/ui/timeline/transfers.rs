@@ -123,6 +123,9 @@ fn file_chooser_missing(
 /// Where one transfer stands on screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
+    /// An upload waiting to know whether its conversation is encrypted (the lock still
+    /// checking): it starts, encrypted or not, once that is known; Cancel drops it.
+    Waiting,
     /// Running; `None` until the first progress report (slot being requested).
     Running(Option<Progress>),
     Failed(String),
@@ -203,7 +206,7 @@ impl Item {
             size: self.size,
             url: self.url.clone(),
             state: match &self.status {
-                Status::Running(_) => TransferState::Active,
+                Status::Running(_) | Status::Waiting => TransferState::Active,
                 Status::Failed(r) => TransferState::Failed(r.clone()),
                 Status::Interrupted => TransferState::Interrupted,
                 Status::Done(_) => TransferState::Done,
@@ -458,6 +461,25 @@ fn card<'a>(lang: Lang, item: &'a Item) -> Element<'a, Message> {
                 theme::card,
             )
         }
+        Status::Waiting => (
+            column![
+                text(trf(
+                    lang,
+                    T::TransferSending,
+                    &[("name", &shown_name(&item.name))]
+                ))
+                .size(14)
+                .wrapping(WRAP),
+                text(tr(lang, T::TransferWaitingEncryption))
+                    .size(12)
+                    .style(theme::muted)
+                    .wrapping(WRAP),
+            ]
+            .spacing(4)
+            .into(),
+            vec![small(tr(lang, T::Cancel), Message::Cancel(item.id.clone())).into()],
+            theme::card,
+        ),
         Status::Failed(reason) => (
             text(trf(
                 lang,
