@@ -17,6 +17,7 @@ use crate::omemo::{AtRestKey, MemoryStore, Omemo, xml as oxml};
 use crate::session::omemo::Plan;
 use crate::session::omemo::{self as decide, Undecryptable};
 use crate::xmpp::PendingIq;
+use crate::xmpp::omemo2 as x2;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use tokio_xmpp::Stanza;
@@ -32,6 +33,8 @@ const TOKENS: u64 = 1 << 62;
 #[derive(Debug, Clone)]
 enum Ask {
     OwnList,
+    /// Our OMEMO 2 device list.
+    OwnList2,
     Publish,
     /// A device list of a contact; then its bundles are fetched for the devices we
     /// have no session with.
@@ -186,6 +189,13 @@ impl Actor {
             oxml::items_request(oxml::DEVICE_LIST_NODE),
         )
         .await;
+        self.omemo_ask(
+            Ask::OwnList2,
+            Some(self.own.clone()),
+            true,
+            oxml::items_request(x2::DEVICES_NODE),
+        )
+        .await;
         self.omemo_publish_bundle().await;
     }
 
@@ -201,6 +211,30 @@ impl Actor {
             oxml::bundle_element(&bundle),
         );
         self.omemo_ask(Ask::Publish, None, false, payload).await;
+        // The same keys in OMEMO 2's form, item `device` of the bundles node.
+        match self.crypto.with(|o| o.bundle_v2()) {
+            Some(Ok(b)) => {
+                let payload = x2::publish(
+                    x2::BUNDLES_NODE,
+                    &device.to_string(),
+                    x2::bundle_element(&b),
+                );
+                self.omemo_ask(Ask::Publish, None, false, payload).await;
+            }
+            Some(Err(e)) => log::warn!("{}: no OMEMO 2 bundle: {e}", self.own),
+            None => {}
+        }
+    }
+
+    /// Makes sure `published` (our OMEMO 2 device list) has this device.
+    async fn omemo_own_list_v2(&mut self, published: Vec<u32>) {
+        let Some(ours) = self.crypto.with(|o| o.device_id()) else {
+            return;
+        };
+        if let Some(list) = decide::merged_device_list(&published, ours) {
+            let payload = x2::publish(x2::DEVICES_NODE, "current", x2::device_list_element(&list));
+            self.omemo_ask(Ask::Publish, None, false, payload).await;
+        }
     }
 
     /// Makes sure `published` (our account's device list) has this device.
@@ -276,6 +310,25 @@ impl Actor {
                     }
                 };
                 self.omemo_own_list(published).await;
+            }
+            Ask::OwnList2 => {
+                let published = match result {
+                    Ok(pubsub) => decide::device_list_result_v2(pubsub.as_ref()),
+                    Err(e)
+                        if e.defined_condition
+                            == xmpp_parsers::stanza_error::DefinedCondition::ItemNotFound =>
+                    {
+                        Vec::new()
+                    }
+                    Err(e) => {
+                        log::warn!(
+                            "{}: could not read our OMEMO 2 device list: {e:?}",
+                            self.own
+                        );
+                        return true;
+                    }
+                };
+                self.omemo_own_list_v2(published).await;
             }
             Ask::Publish => {
                 if let Err(e) = result {
@@ -379,6 +432,21 @@ impl Actor {
             .push(Element::builder("no-store", "urn:xmpp:hints").build());
         self.send(Stanza::Message(m)).await;
         log::info!("{}: OMEMO session with {jid}/{device} repaired", self.own);
+    }
+
+    /// An empty OMEMO 2 message to `jid`'s `device` after its key exchange: the session
+    /// is up, so its next messages need no key exchange.
+    async fn omemo_empty_v2(&mut self, jid: &BareJid, device: u32) {
+        let Some(Ok(element)) = self.crypto.with(|o| o.empty_v2(jid.as_str(), device)) else {
+            return;
+        };
+        let mut m = Message::new(Some(Jid::from(jid.clone())));
+        m.type_ = xmpp_parsers::message::MessageType::Chat;
+        m.id = Some(xmpp_parsers::message::Id(LocalMessageId::generate().0));
+        m.payloads.push(element);
+        m.payloads
+            .push(Element::builder("no-store", "urn:xmpp:hints").build());
+        self.send(Stanza::Message(m)).await;
     }
 
     /// One request about `jid` was answered (or failed); when none is left, the
@@ -556,6 +624,12 @@ impl Actor {
             }
             return None;
         }
+        if let Some((jid, list)) = decide::device_list_event_v2(&message) {
+            if jid == self.own {
+                self.omemo_own_list_v2(list).await;
+            }
+            return None;
+        }
         let own = self.own.clone();
         let found = match self.omemo_room_inbound(&mut message).await {
             Some(in_room) => in_room,
@@ -563,7 +637,13 @@ impl Actor {
                 let crypto = &self.crypto;
                 decide::rewrite(&mut message, &own, |from, e| {
                     crypto
-                        .with(|o| o.decrypt(from.as_str(), e))
+                        .with(|o| {
+                            if decide::is_encrypted_v2(e) {
+                                o.decrypt_v2(from.as_str(), own.as_str(), e)
+                            } else {
+                                o.decrypt(from.as_str(), e)
+                            }
+                        })
                         .unwrap_or(Err(crate::omemo::OmemoError::NotForUs))
                 })
             }
@@ -571,7 +651,11 @@ impl Actor {
         if let Some(found) = found {
             match &found.result {
                 Ok(d) if d.prekey => {
+                    if found.v2 {
+                        self.omemo_empty_v2(&found.sender, d.device).await;
+                    }
                     if let Some(Ok(true)) = self.crypto.with(|o| o.refill_pre_keys()) {
+                        // The pre-keys are shared: both bundles show the new ones.
                         self.omemo_publish_bundle().await;
                     }
                 }
@@ -583,7 +667,9 @@ impl Actor {
                         self.own,
                         found.sender
                     );
-                    if let (true, Some(device)) = (why.wants_repair(), found.device)
+                    // Repair is OMEMO 0.3's for now (an OMEMO 2 key transport is not sent).
+                    if let (true, Some(device), false) =
+                        (why.wants_repair(), found.device, found.v2)
                         && self.crypto.repaired.insert((found.sender.clone(), device))
                     {
                         self.omemo_fetch_bundle(found.sender.clone(), device, true)

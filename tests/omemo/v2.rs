@@ -1,0 +1,108 @@
+//! OMEMO 2 (`urn:xmpp:omemo:2`, XEP-0384 0.8) through Loquat's real session, against
+//! python-omemo's twomemo backend alone (`omemo_peer.py --omemo2-only`): the peer finds
+//! Loquat's OMEMO 2 device list and bundle, starts a session with a key exchange, and
+//! Loquat reads it live and from the archive; an envelope naming another sender is
+//! refused and shown with its reason.
+
+use super::Peer;
+use super::session::{next_body, params, stop};
+use super::support::TestServer;
+use super::support::session::{jid, online};
+use loquat::ids::{AccountId, ConversationId};
+use loquat::omemo::AtRestKey;
+use loquat::session::omemo::{Undecryptable, undecryptable};
+use loquat::store::Store;
+use std::io::Write;
+
+impl Peer {
+    /// Has the twomemo peer send `text` in OMEMO 2; whether each key was a key exchange.
+    fn send2(&mut self, text: &str) -> Vec<bool> {
+        writeln!(self.stdin, "send {text}").unwrap();
+        self.stdin.flush().unwrap();
+        let sent: serde_json::Value = serde_json::from_str(&self.expect("SENT", 30)).unwrap();
+        serde_json::from_value(sent["kex"].clone()).unwrap()
+    }
+
+    /// As [`Peer::send2`], with `from` in the envelope in place of the peer's address.
+    fn send2_from(&mut self, from: &str, text: &str) {
+        writeln!(self.stdin, "send-from {from} {text}").unwrap();
+        self.stdin.flush().unwrap();
+        self.expect("SENT", 30);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twomemo_peer_is_read_live_and_from_the_archive_and_a_forged_envelope_is_refused() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo2-a");
+    let (bob, bob_pw) = server.fresh_user("omemo2-b");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo2".to_owned());
+    let key = AtRestKey::generate().unwrap();
+
+    let (mut updates, handle, _) =
+        online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    let (mut peer, _) = Peer::start_with(&server, &bob, &bob_pw, &alice, None, &["--omemo2-only"]);
+    // Loquat's OMEMO 2 device list (twomemo reads only that one).
+    let devices = peer.devices(1);
+    assert_eq!(devices.len(), 1, "{devices:?}");
+
+    // The first message starts the session from Loquat's OMEMO 2 bundle.
+    assert_eq!(
+        peer.send2("hello in OMEMO 2"),
+        [true],
+        "a key exchange first"
+    );
+    assert_eq!(
+        next_body(&mut updates, "the key exchange message").await,
+        "hello in OMEMO 2"
+    );
+    // Loquat answers the key exchange with an empty OMEMO 2 message: the session is up.
+    peer.expect("KEYTRANSPORT", 30);
+    assert_eq!(
+        peer.send2("and a second"),
+        [false],
+        "then the session goes on"
+    );
+    assert_eq!(
+        next_body(&mut updates, "the second message").await,
+        "and a second"
+    );
+    // An envelope naming someone else: refused, kept with its reason, never the text.
+    peer.send2_from("mallory@localhost", "forged");
+    let forged = next_body(&mut updates, "the forged envelope").await;
+    assert_eq!(
+        undecryptable(&forged),
+        Some(Undecryptable::WrongSender),
+        "{forged}"
+    );
+    stop(updates, handle).await;
+
+    // Sent while Loquat is offline: read from the archive after a restart.
+    peer.send2("while you were away");
+    let (mut updates, handle, _) =
+        online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    assert_eq!(
+        next_body(&mut updates, "the archived message").await,
+        "while you were away"
+    );
+    assert_eq!(
+        peer.devices(1),
+        devices,
+        "the same single device after the restart"
+    );
+    stop(updates, handle).await;
+
+    let stored = store
+        .latest(&account, &ConversationId::Chat(jid(&bob)), 50)
+        .unwrap();
+    let bodies: Vec<&str> = stored.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(bodies.len(), 4, "{bodies:?}");
+    assert!(
+        !bodies
+            .iter()
+            .any(|b| b.contains("OMEMO encrypted") || b.contains("forged")),
+        "{bodies:?}"
+    );
+}
