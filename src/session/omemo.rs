@@ -415,6 +415,18 @@ pub const FALLBACK_BODY: &str =
 /// the out-of-band URL (it would leak a shared file's address) is removed, and the
 /// message says it is encrypted (XEP-0380) and asks to be archived (XEP-0334).
 pub fn seal_message(message: &mut Message, encrypted: Element) {
+    seal_message_all(message, vec![encrypted]);
+}
+
+/// As [`seal_message`] with one `<encrypted>` per OMEMO version the recipients need
+/// (OMEMO 2's and 0.3's); the encryption hint names 0.3 when it is there (what most
+/// clients read), else OMEMO 2.
+pub fn seal_message_all(message: &mut Message, encrypted: Vec<Element>) {
+    let namespace = if encrypted.iter().any(is_encrypted) {
+        oxml::NS
+    } else {
+        x2::NS
+    };
     message.bodies.clear();
     message
         .bodies
@@ -422,10 +434,10 @@ pub fn seal_message(message: &mut Message, encrypted: Element) {
     message
         .payloads
         .retain(|p| !p.is("x", "jabber:x:oob") && !p.is("fallback", "urn:xmpp:fallback:0"));
-    message.payloads.push(encrypted);
+    message.payloads.extend(encrypted);
     message.payloads.push(
         Element::builder("encryption", "urn:xmpp:eme:0")
-            .a("namespace", oxml::NS)
+            .a("namespace", namespace)
             .a("name", "OMEMO")
             .build(),
     );

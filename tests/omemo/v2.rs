@@ -5,7 +5,7 @@
 //! refused and shown with its reason.
 
 use super::Peer;
-use super::session::{next_body, params, stop};
+use super::session::{next_body, params, send, stop};
 use super::support::TestServer;
 use super::support::session::{jid, online};
 use loquat::ids::{AccountId, ConversationId};
@@ -21,6 +21,12 @@ impl Peer {
         self.stdin.flush().unwrap();
         let sent: serde_json::Value = serde_json::from_str(&self.expect("SENT", 30)).unwrap();
         serde_json::from_value(sent["kex"].clone()).unwrap()
+    }
+
+    /// The next OMEMO 2 message the peer decrypted: body, envelope `from`, `kex`,
+    /// `fallback` (the plain body beside it).
+    fn received2(&mut self) -> serde_json::Value {
+        serde_json::from_str(&self.expect("DECRYPTED", 30)).unwrap()
     }
 
     /// As [`Peer::send2`], with `from` in the envelope in place of the peer's address.
@@ -105,4 +111,58 @@ async fn a_twomemo_peer_is_read_live_and_from_the_archive_and_a_forged_envelope_
             .any(|b| b.contains("OMEMO encrypted") || b.contains("forged")),
         "{bodies:?}"
     );
+}
+
+/// Loquat writes first to a contact that publishes only OMEMO 2: it fetches the OMEMO 2
+/// device list and bundle, and the peer decrypts; the plain body beside it only says
+/// the message is encrypted. After a restart the session is the same (no key exchange).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loquat_sends_omemo_2_to_a_twomemo_peer_and_keeps_the_session_after_a_restart() {
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo2-sa");
+    let (bob, bob_pw) = server.fresh_user("omemo2-sb");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo2-send".to_owned());
+    let key = AtRestKey::generate().unwrap();
+
+    let (mut peer, _) = Peer::start_with(&server, &bob, &bob_pw, &alice, None, &["--omemo2-only"]);
+    let (updates, handle, _) =
+        online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    send(&handle, &bob, "hello twomemo");
+    let got = peer.received2();
+    assert_eq!(got["body"], "hello twomemo", "{got}");
+    assert_eq!(got["from"].as_str(), Some(alice.as_str()), "{got}");
+    assert_eq!(
+        got["kex"], true,
+        "the first message starts the session: {got}"
+    );
+    let fallback = got["fallback"].as_str().unwrap_or_default();
+    assert!(
+        fallback.contains("OMEMO") && !fallback.contains("hello"),
+        "the plain body: {fallback}"
+    );
+    // The peer answers: the session is confirmed on both sides.
+    peer.send2("hello Loquat");
+    let mut updates = updates;
+    assert_eq!(next_body(&mut updates, "the answer").await, "hello Loquat");
+    send(&handle, &bob, "before the restart");
+    let got = peer.received2();
+    assert_eq!(
+        (got["body"].as_str(), got["kex"].as_bool()),
+        (Some("before the restart"), Some(false)),
+        "{got}"
+    );
+    stop(updates, handle).await;
+
+    let (updates, handle, _) =
+        online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    send(&handle, &bob, "after the restart");
+    let got = peer.received2();
+    assert_eq!(got["body"], "after the restart", "{got}");
+    assert_eq!(
+        got["kex"], false,
+        "the same session after the restart: {got}"
+    );
+    stop(updates, handle).await;
 }

@@ -44,7 +44,8 @@ encrypts `<envelope xmlns='urn:xmpp:sce:1'>` with the body, `rpad`, `time` and
 `<from jid>` (our bare JID) and prints `SENT {"kex": [...]}` (whether each key was a key
 exchange), and `send-from <jid> <text>` does the same with another JID in `<from>`
 (a forged envelope). A received OMEMO 2 message is printed as `DECRYPTED {"body": ...,
-"device": ..., "from": <the envelope's from>}`.
+"device": ..., "from": <the envelope's from>, "kex": <whether our key was a key
+exchange>, "fallback": <the plain-text body beside it>}`.
 
 Group chat messages from others in a room we made are printed as `ROOM-DECRYPTED
 {"body": ...}` (an `aesgcm://` link is then fetched as in a chat: `FILE ...`),
@@ -288,7 +289,13 @@ class Peer(slixmpp.ClientXMPP):
         ns = twomemo.twomemo.NAMESPACE
         try:
             session_manager = await self["xep_0384"].get_session_manager()
-            message = twomemo.etree.parse_message(msg.xml.find(f"{{{ns}}}encrypted"), msg["from"].bare)
+            element = msg.xml.find(f"{{{ns}}}encrypted")
+            own = (await session_manager.get_own_device_information())[0].device_id
+            kex = any(
+                k.get("rid") == str(own) and k.get("kex") in ("true", "1")
+                for k in element.iter(f"{{{ns}}}key")
+            )
+            message = twomemo.etree.parse_message(element, msg["from"].bare)
             plain, device, _ = await session_manager.decrypt(message)
             if plain is None:
                 say("KEYTRANSPORT", json.dumps({"device": device.device_id}))
@@ -301,6 +308,8 @@ class Peer(slixmpp.ClientXMPP):
                 "body": body.text if body is not None else None,
                 "device": device.device_id,
                 "from": sender.get("jid") if sender is not None else None,
+                "kex": kex,
+                "fallback": msg["body"],
             }))
         except Exception as e:
             say("UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))

@@ -9,6 +9,7 @@
 
 mod rooms;
 mod trust;
+mod v2;
 
 use super::Actor;
 use crate::ids::LocalMessageId;
@@ -47,6 +48,13 @@ enum Ask {
     },
     /// One affiliation list of a room (`rooms.rs`).
     Members(BareJid),
+    /// A contact's OMEMO 2 device list (`v2.rs`).
+    List2(BareJid),
+    /// One OMEMO 2 bundle.
+    Bundle2 {
+        jid: BareJid,
+        device: u32,
+    },
 }
 
 #[derive(Default)]
@@ -56,8 +64,13 @@ pub(super) struct Crypto {
     omemo: Option<Mutex<Omemo>>,
     waiting: HashMap<u64, Ask>,
     next: u64,
-    /// Device lists we know (ours included), from answers and notifications.
+    /// Device lists we know (ours included), from answers and notifications: the union
+    /// of the OMEMO 0.3 and OMEMO 2 lists (`v2.rs Crypto::set_list`).
     pub(super) devices: HashMap<BareJid, Vec<u32>>,
+    /// The OMEMO 0.3 lists alone.
+    lists03: HashMap<BareJid, Vec<u32>>,
+    /// The OMEMO 2 lists alone.
+    lists2: HashMap<BareJid, Vec<u32>>,
     /// Devices we sent a key transport message to in this session (once each).
     repaired: HashSet<(BareJid, u32)>,
     /// Device-list and bundle requests still out, per JID: messages to it wait for them.
@@ -150,7 +163,11 @@ impl Actor {
     async fn omemo_ask(&mut self, ask: Ask, to: Option<BareJid>, get: bool, payload: Element) {
         self.crypto.next += 1;
         let token = TOKENS + self.crypto.next;
-        if let Ask::List(jid) | Ask::Bundle { jid, .. } = &ask {
+        if let Ask::List(jid)
+        | Ask::Bundle { jid, .. }
+        | Ask::List2(jid)
+        | Ask::Bundle2 { jid, .. } = &ask
+        {
             *self.crypto.fetching.entry(jid.clone()).or_default() += 1;
         }
         let iq = self
@@ -160,8 +177,12 @@ impl Actor {
         // Not sent: the stream is gone, and what waits is sent again from the outbox
         // after the next one (`omemo_on_reset`).
         if !self.send(iq).await
-            && let Some(Ask::List(jid) | Ask::Bundle { jid, .. }) =
-                self.crypto.waiting.remove(&token)
+            && let Some(
+                Ask::List(jid)
+                | Ask::Bundle { jid, .. }
+                | Ask::List2(jid)
+                | Ask::Bundle2 { jid, .. },
+            ) = self.crypto.waiting.remove(&token)
         {
             self.crypto.fetch_finished(&jid);
         }
@@ -231,7 +252,11 @@ impl Actor {
         let Some(ours) = self.crypto.with(|o| o.device_id()) else {
             return;
         };
-        if let Some(list) = decide::merged_device_list(&published, ours) {
+        let merged = decide::merged_device_list(&published, ours);
+        let list = merged.clone().unwrap_or(published);
+        // OMEMO 2 sessions with our other devices that speak it.
+        self.omemo_devices_known_v2(self.own.clone(), list).await;
+        if let Some(list) = merged {
             let payload = x2::publish(x2::DEVICES_NODE, "current", x2::device_list_element(&list));
             self.omemo_ask(Ask::Publish, None, false, payload).await;
         }
@@ -261,11 +286,36 @@ impl Actor {
     pub(super) async fn omemo_fetch_devices(&mut self, jid: BareJid) {
         self.omemo_ask(
             Ask::List(jid.clone()),
-            Some(jid),
+            Some(jid.clone()),
             true,
             oxml::items_request(oxml::DEVICE_LIST_NODE),
         )
         .await;
+        self.omemo_ask(
+            Ask::List2(jid.clone()),
+            Some(jid),
+            true,
+            oxml::items_request(x2::DEVICES_NODE),
+        )
+        .await;
+    }
+
+    /// A device-list request about `jid` failed in a way that does not mean "none": we
+    /// do not know whether the contact uses OMEMO, so what waited for it fails rather
+    /// than go out in plain text.
+    fn omemo_list_failed(&mut self, jid: &BareJid, e: &StanzaError) {
+        self.crypto.fetch_finished(jid);
+        let (failed, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.crypto.held)
+            .into_iter()
+            .partition(|(to, _, _)| to == jid);
+        self.crypto.held = still;
+        for (_, _, id) in failed {
+            let why = format!(
+                "could not learn whether {jid} uses OMEMO: {:?}",
+                e.defined_condition
+            );
+            let _ = self.delivery_tx.send((id, Delivery::Failed(why)));
+        }
     }
 
     async fn omemo_fetch_bundle(&mut self, jid: BareJid, device: u32, repair: bool) {
@@ -347,21 +397,17 @@ impl Actor {
                 // No answer, or a refusal we cannot read as "none": we do not know
                 // whether the contact uses OMEMO, so what waited fails rather than go
                 // out in plain text.
-                Err(e) => {
-                    self.crypto.fetch_finished(&jid);
-                    let (failed, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.crypto.held)
-                        .into_iter()
-                        .partition(|(to, _, _)| *to == jid);
-                    self.crypto.held = still;
-                    for (_, _, id) in failed {
-                        let why = format!(
-                            "could not learn whether {jid} uses OMEMO: {:?}",
-                            e.defined_condition
-                        );
-                        let _ = self.delivery_tx.send((id, Delivery::Failed(why)));
-                    }
-                }
+                Err(e) => self.omemo_list_failed(&jid, e),
             },
+            Ask::List2(jid) => match result {
+                Ok(pubsub) => {
+                    let list = decide::device_list_result_v2(pubsub.as_ref());
+                    self.omemo_devices_known_v2(jid, list).await;
+                }
+                Err(e) if v2::no_list(e) => self.omemo_devices_known_v2(jid, Vec::new()).await,
+                Err(e) => self.omemo_list_failed(&jid, e),
+            },
+            Ask::Bundle2 { jid, device } => self.omemo_bundle_v2(jid, device, result).await,
             Ask::Bundle {
                 jid,
                 device,
@@ -408,7 +454,7 @@ impl Actor {
                     == Some(false)
             })
             .collect();
-        self.crypto.devices.insert(jid.clone(), list);
+        self.crypto.set_list(&jid, false, list);
         for d in missing {
             self.omemo_fetch_bundle(jid.clone(), d, false).await;
         }
@@ -573,34 +619,13 @@ impl Actor {
             return None;
         }
         let body = message.bodies.values().next().cloned().unwrap_or_default();
-        let refs: Vec<(&str, u32)> = devices.iter().map(|(j, d)| (j.as_str(), *d)).collect();
-        let sealed = self.crypto.with(|o| o.encrypt(&body, &refs));
-        match sealed {
-            Some(Ok(out)) => {
-                let left_out = out
-                    .skipped
-                    .iter()
-                    .filter(|(j, _, _)| j == to.as_str())
-                    .count();
-                let theirs = devices.iter().filter(|(j, _)| j == to).count();
-                if left_out >= theirs {
-                    let why: Vec<String> =
-                        out.skipped.iter().map(|(_, _, e)| e.to_string()).collect();
-                    fail(format!(
-                        "no device of {to} could be encrypted to ({})",
-                        why.join("; ")
-                    ));
-                    return None;
-                }
-                decide::seal_message(&mut message, out.element);
+        match self.omemo_seal_chat(to, &body, &devices) {
+            Ok(elements) => {
+                decide::seal_message_all(&mut message, elements);
                 Some(Stanza::Message(message))
             }
-            Some(Err(e)) => {
-                fail(format!("could not encrypt for {to}: {e}"));
-                None
-            }
-            None => {
-                fail("OMEMO is not available".to_owned());
+            Err(why) => {
+                fail(why);
                 None
             }
         }
@@ -627,6 +652,8 @@ impl Actor {
         if let Some((jid, list)) = decide::device_list_event_v2(&message) {
             if jid == self.own {
                 self.omemo_own_list_v2(list).await;
+            } else {
+                self.omemo_devices_known_v2(jid, list).await;
             }
             return None;
         }
