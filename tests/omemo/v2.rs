@@ -166,3 +166,76 @@ async fn loquat_sends_omemo_2_to_a_twomemo_peer_and_keeps_the_session_after_a_re
     );
     stop(updates, handle).await;
 }
+
+/// `aesgcm://` files (XEP-0454) both ways with the twomemo-only peer: the link travels
+/// inside the OMEMO 2 envelope, the peer downloads, decrypts and checks Loquat's file,
+/// and Loquat's download gives the peer's bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_file_goes_both_ways_over_omemo_2() {
+    use super::files::{client, content};
+    use loquat::model::Direction;
+    use loquat::session::UpdateKind;
+    use loquat::transfer::{self, DownloadLimits};
+
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo2-fa");
+    let (bob, bob_pw) = server.fresh_user("omemo2-fb");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo2-files".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let (mut updates, handle, _) =
+        online(params(&server, &account, &alice, &alice_pw, &store, &key)).await;
+    let (mut peer, _) = Peer::start_with(&server, &bob, &bob_pw, &alice, None, &["--omemo2-only"]);
+    peer.devices(1);
+
+    let (ours, our_hash) = content(200_000, 3);
+    let path = dir.path().join("plan.pdf");
+    std::fs::write(&path, &ours).unwrap();
+    let sent = transfer::send_file_encrypted(
+        handle.clone(),
+        client(&server),
+        transfer::Recipient::Chat(jid(&bob)),
+        path,
+    )
+    .finish()
+    .await;
+    assert!(sent.is_ok(), "{sent:?}");
+    let got = peer.received2();
+    let link = got["body"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        link.starts_with("aesgcm://localhost:") && link.contains("plan.pdf#"),
+        "{got}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&peer.expect("FILE", 30)).unwrap();
+    assert_eq!(report["sha256"], our_hash.as_str(), "{report}");
+
+    let (theirs, _) = content(90_000, 4);
+    let their_path = dir.path().join("from-twomemo.png");
+    std::fs::write(&their_path, &theirs).unwrap();
+    writeln!(peer.stdin, "send-file {}", their_path.display()).unwrap();
+    peer.stdin.flush().unwrap();
+    peer.expect("SENT", 30);
+    let attachment = super::support::session::wait_for(&mut updates, 30, "the file", |k| match k {
+        UpdateKind::Message(m) if m.direction == Direction::Incoming => m.attachment.clone(),
+        _ => None,
+    })
+    .await;
+    assert!(attachment.url.starts_with("aesgcm://"), "{attachment:?}");
+    let file = transfer::download(
+        client(&server),
+        attachment.url.clone(),
+        dir.path().join("downloads"),
+        attachment.name.clone(),
+        DownloadLimits::default(),
+    )
+    .finish()
+    .await
+    .unwrap()
+    .expect("a file");
+    assert!(
+        std::fs::read(&file).unwrap() == theirs,
+        "not decrypted and whole"
+    );
+    stop(updates, handle).await;
+}

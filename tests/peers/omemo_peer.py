@@ -311,6 +311,8 @@ class Peer(slixmpp.ClientXMPP):
                 "kex": kex,
                 "fallback": msg["body"],
             }))
+            if body is not None and body.text and body.text.startswith("aesgcm://"):
+                await self.fetch_file(body.text)
         except Exception as e:
             say("UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
@@ -341,7 +343,10 @@ class Peer(slixmpp.ClientXMPP):
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, self.https, "PUT", put.get("url"), sealed, headers)
             link = "aesgcm://" + get_url[len("https://"):] + "#" + iv.hex() + key.hex()
-            await self.send_encrypted(link)
+            if self.args.omemo2_only:
+                await self.send_twomemo(link)
+            else:
+                await self.send_encrypted(link)
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
