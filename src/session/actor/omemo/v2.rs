@@ -70,27 +70,50 @@ impl Actor {
         self.omemo_bundle_done(&jid).await;
     }
 
-    /// Encrypts `body` for `devices`: in OMEMO 2 for those that publish only it and have
-    /// an OMEMO 2 session, in 0.3 for the others. The `<encrypted>` elements to send, or
-    /// why nothing may go (no device of `to` could be encrypted to, in any version).
+    /// Encrypts `body` for `devices` (a chat with `to`): in OMEMO 2 for those that
+    /// publish only it and have an OMEMO 2 session, in 0.3 for the others. The
+    /// `<encrypted>` elements to send, or why nothing may go.
     pub(super) fn omemo_seal_chat(
         &self,
         to: &BareJid,
         body: &str,
         devices: &[(BareJid, u32)],
     ) -> Result<Vec<Element>, String> {
+        self.omemo_seal(
+            to,
+            body,
+            devices,
+            true,
+            |j| j == to,
+            || format!("no device of {to} could be encrypted to"),
+        )
+    }
+
+    /// The one "encrypt, and fail unless someone who must read it can" for chats and
+    /// rooms (`target`, for the reasons): `body` for `devices` (OMEMO 2 where `v2` allows and the device publishes
+    /// only OMEMO 2 with a session, else 0.3); an error, with `nobody()` and the reasons,
+    /// when no device for which `needed` holds could be encrypted to, in any version.
+    pub(super) fn omemo_seal(
+        &self,
+        target: &BareJid,
+        body: &str,
+        devices: &[(BareJid, u32)],
+        v2: bool,
+        needed: impl Fn(&BareJid) -> bool,
+        nobody: impl FnOnce() -> String,
+    ) -> Result<Vec<Element>, String> {
         // OMEMO 2 only for a device that publishes it and not 0.3: a device speaking both
         // keeps getting 0.3 (the version every client of ours was proven with so far).
         let speaks_v2 = |j: &BareJid, d: u32| {
-            self.crypto.lists2.get(j).is_some_and(|l| l.contains(&d))
+            v2 && self.crypto.lists2.get(j).is_some_and(|l| l.contains(&d))
                 && !self.crypto.lists03.get(j).is_some_and(|l| l.contains(&d))
                 && self.crypto.with(|o| o.has_session_v2(j.as_str(), d)) == Some(Ok(true))
         };
-        let (v2, old): (Vec<_>, Vec<_>) = devices.iter().partition(|(j, d)| speaks_v2(j, *d));
+        let (new, old): (Vec<_>, Vec<_>) = devices.iter().partition(|(j, d)| speaks_v2(j, *d));
         let own = self.own.to_string();
         let mut elements = Vec::new();
         let mut skipped: Vec<(String, u32, OmemoError)> = Vec::new();
-        for (group, is_v2) in [(v2, true), (old, false)] {
+        for (group, is_v2) in [(new, true), (old, false)] {
             if group.is_empty() {
                 continue;
             }
@@ -116,18 +139,18 @@ impl Actor {
                         ((*j).to_owned(), *d, e)
                     }));
                 }
-                Some(Err(e)) => return Err(format!("could not encrypt for {to}: {e}")),
+                Some(Err(e)) => return Err(format!("could not encrypt for {target}: {e}")),
                 None => return Err("OMEMO is not available".to_owned()),
             }
         }
-        let theirs = devices.iter().filter(|(j, _)| j == to).count();
-        let left_out = skipped.iter().filter(|(j, _, _)| j == to.as_str()).count();
-        if elements.is_empty() || left_out >= theirs {
+        let wanted = devices.iter().filter(|(j, _)| needed(j)).count();
+        let left_out = skipped
+            .iter()
+            .filter(|(j, _, _)| j.parse::<BareJid>().is_ok_and(|j| needed(&j)))
+            .count();
+        if elements.is_empty() || left_out >= wanted {
             let why: Vec<String> = skipped.iter().map(|(_, _, e)| e.to_string()).collect();
-            return Err(format!(
-                "no device of {to} could be encrypted to ({})",
-                why.join("; ")
-            ));
+            return Err(format!("{} ({})", nobody(), why.join("; ")));
         }
         Ok(elements)
     }
