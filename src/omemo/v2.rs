@@ -96,6 +96,18 @@ pub(crate) fn open_payload(material: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>
     cbc(false, enc, iv, ciphertext).ok_or(OmemoError::BadTag)
 }
 
+/// Whether two JIDs are the same bare JID once normalised (a `<keys jid>` written in
+/// another case is still ours).
+fn same_bare_jid(a: &str, b: &str) -> bool {
+    match (
+        a.parse::<xmpp_parsers::jid::BareJid>(),
+        b.parse::<xmpp_parsers::jid::BareJid>(),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Random padding for an envelope: 0 to [`MAX_RPAD`] characters.
 fn rpad() -> Result<String, OmemoError> {
     let len = usize::from(random::<1>()?[0]) % MAX_RPAD;
@@ -306,7 +318,7 @@ impl Omemo {
         let key = e
             .keys
             .iter()
-            .find(|k| k.entry.rid == ours && k.jid == own)
+            .find(|k| k.entry.rid == ours && same_bare_jid(&k.jid, own))
             .map(|k| &k.entry)
             .ok_or(OmemoError::NotForUs)?;
         let name = session_name(from);

@@ -155,6 +155,14 @@ fn an_envelope_from_someone_else_is_refused() {
         bob.decrypt_v2(ALICE, "carol@localhost", &other),
         Err(OmemoError::NotForUs)
     );
+    // Our address written in another case is still ours.
+    assert_eq!(
+        bob.decrypt_v2(ALICE, "Bob@LocalHost", &other)
+            .unwrap()
+            .body
+            .as_deref(),
+        Some("hi")
+    );
 }
 
 #[test]
