@@ -11,10 +11,12 @@
 
 mod callbacks;
 mod ffi;
+mod payload;
 mod provider;
 pub mod sealed;
 pub mod store;
 mod trust;
+pub mod v2;
 pub mod xml;
 
 use aes_gcm::aead::{Aead, KeyInit};
@@ -60,6 +62,9 @@ pub enum OmemoError {
     BadBundle(&'static str),
     #[error("malformed message: {0}")]
     Malformed(&'static str),
+    /// An OMEMO 2 envelope naming another sender than the one it came from.
+    #[error("the encrypted message names another sender")]
+    WrongSender,
     #[error("no device to encrypt for")]
     NoRecipients,
     /// A room message whose sender's real address the room did not give.
@@ -659,7 +664,35 @@ impl Omemo {
         let identity = decode(&bundle.identity_key, "identity key")?;
         let signed = decode(&bundle.signed_pre_key, "signed pre-key")?;
         let pre_key = decode(pre_key, "pre-key")?;
-        let addr = address(jid, device)?;
+        self.process_bundle(
+            jid,
+            device,
+            *pre_key_id,
+            &pre_key,
+            bundle.signed_pre_key_id,
+            &signed,
+            &bundle.signature,
+            &identity,
+            ffi::CIPHERTEXT_CURRENT_VERSION,
+        )
+    }
+
+    /// X3DH from a bundle's decoded keys, for the session of `name` (a bare JID, or an
+    /// OMEMO 2 session's name) and `device`, in message `version` 3 or 4.
+    #[allow(clippy::too_many_arguments)] // the bundle's parts, as the library takes them
+    fn process_bundle(
+        &mut self,
+        name: &str,
+        device: u32,
+        pre_key_id: u32,
+        pre_key: &Obj<ffi::ec_public_key>,
+        signed_pre_key_id: u32,
+        signed: &Obj<ffi::ec_public_key>,
+        signature: &[u8],
+        identity: &Obj<ffi::ec_public_key>,
+        version: u32,
+    ) -> Result<(), OmemoError> {
+        let addr = address(name, device)?;
         let mut b = Obj::<ffi::session_pre_key_bundle>::null();
         // SAFETY: the keys are live (the bundle takes its own references); signature
         // bytes are readable; out pointer to a local we release.
@@ -668,12 +701,12 @@ impl Omemo {
                 &mut b.0,
                 0,
                 addr.device_id,
-                *pre_key_id,
+                pre_key_id,
                 pre_key.0,
-                bundle.signed_pre_key_id,
+                signed_pre_key_id,
                 signed.0,
-                bundle.signature.as_ptr(),
-                bundle.signature.len(),
+                signature.as_ptr(),
+                signature.len(),
                 identity.0,
             )
         };
@@ -690,7 +723,7 @@ impl Omemo {
             }
         }
         let mut builder = Builder(std::ptr::null_mut());
-        // SAFETY: contexts are live; `addr` (and the jid it points into) outlives the
+        // SAFETY: contexts are live; `addr` (and the name it points into) outlives the
         // builder, which is freed at the end of this function.
         let r =
             unsafe { ffi::session_builder_create(&mut builder.0, self.store_ctx, &addr, self.ctx) };
@@ -699,7 +732,7 @@ impl Omemo {
         }
         // SAFETY: builder and bundle are live.
         let r = unsafe {
-            ffi::session_builder_set_version(builder.0, ffi::CIPHERTEXT_CURRENT_VERSION);
+            ffi::session_builder_set_version(builder.0, version);
             ffi::session_builder_process_pre_key_bundle(builder.0, b.0)
         };
         if r < 0 {
@@ -782,51 +815,16 @@ impl Omemo {
         let mut keys = Vec::new();
         let mut skipped = Vec::new();
         for &(jid, device) in devices {
-            if !self.has_session(jid, device)? {
-                skipped.push((
+            match self.encrypt_key(jid, device, material, ffi::CIPHERTEXT_CURRENT_VERSION) {
+                Ok(Some(k)) => keys.push(k),
+                Ok(None) => skipped.push((
                     jid.to_owned(),
                     device,
                     OmemoError::NoSession {
                         jid: jid.to_owned(),
                         device,
                     },
-                ));
-                continue;
-            }
-            let r = self.with_cipher(jid, device, |cipher| {
-                let mut msg = Obj::<ffi::ciphertext_message>::null();
-                // SAFETY: cipher is live; material is readable; out pointer to a local.
-                let r = unsafe {
-                    ffi::session_cipher_encrypt(
-                        cipher,
-                        material.as_ptr(),
-                        material.len(),
-                        &mut msg.0,
-                    )
-                };
-                if r < 0 || msg.0.is_null() {
-                    return Err(self.failed("encrypt a key", r));
-                }
-                // SAFETY: msg is live; the serialised buffer is borrowed from it.
-                let (kind, data) = unsafe {
-                    let b = ffi::ciphertext_message_get_serialized(msg.0);
-                    let data = if b.is_null() {
-                        Vec::new()
-                    } else {
-                        provider::slice(ffi::signal_buffer_data(b), ffi::signal_buffer_len(b))
-                            .to_vec()
-                    };
-                    (ffi::ciphertext_message_get_type(msg.0), data)
-                };
-                Ok(KeyEntry {
-                    rid: device,
-                    prekey: kind == ffi::CIPHERTEXT_PREKEY_TYPE,
-                    data,
-                })
-            });
-            match r {
-                Ok(k) if !k.data.is_empty() => keys.push(k),
-                Ok(_) => skipped.push((jid.to_owned(), device, OmemoError::Malformed("empty key"))),
+                )),
                 Err(e @ OmemoError::Store(_)) => return Err(e),
                 Err(e) => skipped.push((jid.to_owned(), device, e)),
             }
@@ -842,6 +840,50 @@ impl Omemo {
             payload,
         });
         Ok(Outgoing { element, skipped })
+    }
+
+    /// `material` encrypted for `name`'s `device` through its session in message
+    /// `version` 3 or 4; `None` without a session.
+    fn encrypt_key(
+        &mut self,
+        name: &str,
+        device: u32,
+        material: &[u8],
+        version: u32,
+    ) -> Result<Option<KeyEntry>, OmemoError> {
+        if !self.has_session(name, device)? {
+            return Ok(None);
+        }
+        let entry = self.with_cipher(name, device, |cipher| {
+            let mut msg = Obj::<ffi::ciphertext_message>::null();
+            // SAFETY: cipher is live; material is readable; out pointer to a local.
+            let r = unsafe {
+                ffi::session_cipher_set_version(cipher, version);
+                ffi::session_cipher_encrypt(cipher, material.as_ptr(), material.len(), &mut msg.0)
+            };
+            if r < 0 || msg.0.is_null() {
+                return Err(self.failed("encrypt a key", r));
+            }
+            // SAFETY: msg is live; the serialised buffer is borrowed from it.
+            let (kind, data) = unsafe {
+                let b = ffi::ciphertext_message_get_serialized(msg.0);
+                let data = if b.is_null() {
+                    Vec::new()
+                } else {
+                    provider::slice(ffi::signal_buffer_data(b), ffi::signal_buffer_len(b)).to_vec()
+                };
+                (ffi::ciphertext_message_get_type(msg.0), data)
+            };
+            Ok(KeyEntry {
+                rid: device,
+                prekey: kind == ffi::CIPHERTEXT_PREKEY_TYPE,
+                data,
+            })
+        })?;
+        if entry.data.is_empty() {
+            return Err(OmemoError::Malformed("empty key"));
+        }
+        Ok(Some(entry))
     }
 
     /// Decrypts an `<encrypted>` element `from` (the sender's bare JID) addressed to this
@@ -923,7 +965,7 @@ impl Omemo {
         self.store(|s| s.flush())?;
         let body = match &e.payload {
             None => None,
-            Some(payload) => Some(open_payload(&material, &e.iv, payload)?),
+            Some(payload) => Some(payload::open(&material, &e.iv, payload)?),
         };
         Ok(Decrypted {
             body,
@@ -931,33 +973,6 @@ impl Omemo {
             prekey: key.prekey,
         })
     }
-}
-
-/// Decrypts an OMEMO 0.3 payload with the key material from the session: 16-byte key and
-/// 16-byte tag (the usual), or the key alone with the tag at the payload's end (older
-/// clients). 12- or 16-byte IVs.
-fn open_payload(material: &[u8], iv: &[u8], payload: &[u8]) -> Result<String, OmemoError> {
-    let (key, sealed) = match material.len() {
-        32 => {
-            let mut sealed = payload.to_vec();
-            sealed.extend_from_slice(&material[16..]);
-            (&material[..16], sealed)
-        }
-        16 => (material, payload.to_vec()),
-        _ => return Err(OmemoError::Malformed("key material")),
-    };
-    use aes_gcm::aead::consts::{U12, U16};
-    let plain = match iv.len() {
-        12 => AesGcm::<Aes128, U12>::new_from_slice(key)
-            .ok()
-            .and_then(|g| g.decrypt(iv.try_into().ok()?, sealed.as_slice()).ok()),
-        16 => AesGcm::<Aes128, U16>::new_from_slice(key)
-            .ok()
-            .and_then(|g| g.decrypt(iv.try_into().ok()?, sealed.as_slice()).ok()),
-        _ => return Err(OmemoError::Malformed("iv")),
-    }
-    .ok_or(OmemoError::BadTag)?;
-    String::from_utf8(plain).map_err(|_| OmemoError::Malformed("body is not UTF-8"))
 }
 
 /// The fingerprint of a serialised identity key (type byte dropped), grouped by 8 digits.

@@ -21,6 +21,7 @@ pub mod disco;
 pub mod mam;
 pub mod message;
 pub mod muc;
+pub mod omemo2;
 pub mod presence;
 pub mod profile;
 pub mod reactions;

@@ -27,6 +27,9 @@ use xmpp_parsers::jid::BareJid;
 #[path = "fuzz/omemo.rs"]
 mod omemo;
 
+#[path = "fuzz/omemo2.rs"]
+mod omemo2;
+
 fn budget() -> Duration {
     let ms = std::env::var("LOQUAT_FUZZ_MS")
         .ok()

@@ -26,6 +26,10 @@ mod files;
 #[path = "omemo/rooms.rs"]
 mod rooms;
 
+/// OMEMO 2 (`urn:xmpp:omemo:2`) with a twomemo-only peer.
+#[path = "omemo/v2.rs"]
+mod v2;
+
 use futures::StreamExt;
 use loquat::omemo::{AtRestKey, Omemo, OmemoError, SledStore, xml};
 use std::collections::VecDeque;
@@ -71,6 +75,18 @@ impl Peer {
         other: &str,
         device: Option<u32>,
     ) -> (Peer, u32) {
+        Peer::start_with(server, user, password, other, device, &[])
+    }
+
+    /// As [`Peer::start_as`], with more arguments for the peer (`--omemo2-only`).
+    fn start_with(
+        server: &TestServer,
+        user: &str,
+        password: &str,
+        other: &str,
+        device: Option<u32>,
+        extra: &[&str],
+    ) -> (Peer, u32) {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/omemo_peer.py");
         let python = support::slix::python();
         let ok = Command::new(&python)
@@ -92,6 +108,7 @@ impl Peer {
         if let Some(d) = device {
             command.args(["--device-id", &d.to_string()]);
         }
+        command.args(extra);
         let mut child = command
             .args(["--jid", user, "--password", password, "--other", other])
             .args(["--port", &server.c2s_port().to_string()])

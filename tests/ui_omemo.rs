@@ -33,6 +33,7 @@ fn chat_with_bob() -> (chat::State, Account) {
         "Tea at five?".to_owned(),
         Undecryptable::BadMac.body(),
         Undecryptable::NoSession.body(),
+        Undecryptable::WrongSender.body(),
     ]
     .into_iter()
     .enumerate()
@@ -124,6 +125,16 @@ fn an_undecryptable_message_says_why_in_both_languages() {
         "{zh:?}"
     );
     assert!(zh.iter().any(|t| t.contains("没有会话")), "{zh:?}");
+    // OMEMO 2: an envelope naming another sender.
+    assert!(
+        en.iter()
+            .any(|t| t.contains("names another sender than the account it came from")),
+        "{en:?}"
+    );
+    assert!(
+        zh.iter().any(|t| t.contains("发送者与实际发来的账号不符")),
+        "{zh:?}"
+    );
     assert!(
         !zh.iter().any(|t| t.contains("omemo-undecryptable")),
         "{zh:?}"

@@ -57,6 +57,21 @@ unsafe fn address(address: *const ffi::signal_protocol_address) -> Option<(Strin
     Some((jid, u32::try_from(a.device_id).ok()?))
 }
 
+/// The address's bare JID and device id for the identity store: an OMEMO 2 session's
+/// address carries [`super::v2::SESSION_PREFIX`] (its sessions are kept apart from 0.3
+/// ones), but a device has one identity key whichever version it speaks.
+///
+/// # Safety
+/// As for [`address`].
+unsafe fn identity_address(addr: *const ffi::signal_protocol_address) -> Option<(String, u32)> {
+    // SAFETY: the caller promises validity.
+    let (jid, dev) = unsafe { address(addr) }?;
+    match jid.strip_prefix(super::v2::SESSION_PREFIX) {
+        Some(bare) => Some((bare.to_owned(), dev)),
+        None => Some((jid, dev)),
+    }
+}
+
 /// # Safety
 /// `name` must be null or `len` readable bytes.
 unsafe fn name(name: *const c_char, len: usize) -> Option<String> {
@@ -329,8 +344,9 @@ pub unsafe extern "C" fn save_identity(
     user_data: *mut c_void,
 ) -> c_int {
     // SAFETY: pointers as passed by the library to this callback.
-    let (Some(s), Some((jid, dev))) = (unsafe { shared(user_data) }, unsafe { address(addr) })
-    else {
+    let (Some(s), Some((jid, dev))) = (unsafe { shared(user_data) }, unsafe {
+        identity_address(addr)
+    }) else {
         return ffi::SG_ERR_INVAL;
     };
     if key.is_null() {
@@ -354,8 +370,9 @@ pub unsafe extern "C" fn is_trusted_identity(
     user_data: *mut c_void,
 ) -> c_int {
     // SAFETY: pointers as passed by the library to this callback.
-    let (Some(s), Some((jid, dev))) = (unsafe { shared(user_data) }, unsafe { address(addr) })
-    else {
+    let (Some(s), Some((jid, dev))) = (unsafe { shared(user_data) }, unsafe {
+        identity_address(addr)
+    }) else {
         return ffi::SG_ERR_INVAL;
     };
     // SAFETY: the key is key_len readable bytes.

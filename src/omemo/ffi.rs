@@ -55,6 +55,8 @@ pub const SG_CIPHER_AES_CBC_PKCS5: c_int = 2;
 
 /// Message format version 3: the Signal protocol as OMEMO 0.3 uses it (4 is OMEMO 2).
 pub const CIPHERTEXT_CURRENT_VERSION: u32 = 3;
+/// Message format version 4: OMEMO 2's (its protobufs, HKDF info strings and 16-byte MAC).
+pub const CIPHERTEXT_OMEMO_VERSION: u32 = 4;
 pub const CIPHERTEXT_PREKEY_TYPE: c_int = 3;
 
 #[repr(C)]
@@ -259,6 +261,39 @@ unsafe extern "C" {
         key: *const ec_private_key,
     ) -> c_int;
     pub fn ec_key_pair_get_public(key_pair: *const ec_key_pair) -> *mut ec_public_key;
+    /// A new buffer (freed by the caller) with the key's Ed25519 form, 32 bytes.
+    pub fn ec_public_key_get_ed(key: *const ec_public_key) -> *mut signal_buffer;
+    pub fn curve_decode_point_mont(
+        public_key: *mut *mut ec_public_key,
+        key_data: *const u8,
+        key_len: usize,
+        global_context: *mut signal_context,
+    ) -> c_int;
+    pub fn curve_decode_point_ed(
+        public_key: *mut *mut ec_public_key,
+        key_data: *const u8,
+        key_len: usize,
+        global_context: *mut signal_context,
+    ) -> c_int;
+    pub fn session_signed_pre_key_get_signature_omemo(
+        pre_key: *const session_signed_pre_key,
+    ) -> *const u8;
+    pub fn session_signed_pre_key_get_signature_omemo_len(
+        pre_key: *const session_signed_pre_key,
+    ) -> usize;
+    pub fn signal_message_deserialize_omemo(
+        message: *mut *mut signal_message,
+        data: *const u8,
+        len: usize,
+        global_context: *mut signal_context,
+    ) -> c_int;
+    pub fn pre_key_signal_message_deserialize_omemo(
+        message: *mut *mut pre_key_signal_message,
+        data: *const u8,
+        len: usize,
+        registration_id: u32,
+        global_context: *mut signal_context,
+    ) -> c_int;
 
     pub fn session_pre_key_serialize(
         buffer: *mut *mut signal_buffer,

@@ -184,7 +184,7 @@ unsafe extern "C" fn sha512_cleanup(ctx: *mut c_void, _user: *mut c_void) {
 }
 
 /// AES-CBC with PKCS#5 padding, the only cipher the 1:1 Signal session uses.
-fn cbc(encrypting: bool, key: &[u8], iv: &[u8], input: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn cbc(encrypting: bool, key: &[u8], iv: &[u8], input: &[u8]) -> Option<Vec<u8>> {
     macro_rules! run {
         ($aes:ty) => {
             if encrypting {

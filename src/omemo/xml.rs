@@ -75,13 +75,13 @@ pub struct Encrypted {
     pub payload: Option<Vec<u8>>,
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
 /// Decodes base64 text (whitespace allowed, as some clients wrap lines), refusing more
 /// than `max` decoded bytes before decoding.
-fn unb64(text: &str, max: usize, what: &'static str) -> Result<Vec<u8>, XmlError> {
+pub(crate) fn unb64(text: &str, max: usize, what: &'static str) -> Result<Vec<u8>, XmlError> {
     if text.len() / 4 * 3 > max + 3 {
         return Err(XmlError::TooLarge(what));
     }
@@ -99,7 +99,7 @@ fn child_bytes(el: &Element, name: &'static str, max: usize) -> Result<Vec<u8>, 
     unb64(&c.text(), max, name)
 }
 
-fn device_id(s: Option<&str>, what: &'static str) -> Result<u32, XmlError> {
+pub(crate) fn device_id(s: Option<&str>, what: &'static str) -> Result<u32, XmlError> {
     match s.map(str::trim).map(str::parse::<u32>) {
         Some(Ok(id)) if id != 0 => Ok(id),
         Some(_) => Err(XmlError::Bad(what)),

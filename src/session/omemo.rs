@@ -9,6 +9,7 @@ pub mod trust;
 
 use crate::omemo::{Decrypted, OmemoError, xml as oxml};
 use crate::xmpp::muc::AttrExt;
+use crate::xmpp::omemo2 as x2;
 use xmpp_parsers::jid::{BareJid, Jid};
 use xmpp_parsers::message::{Lang, Message};
 use xmpp_parsers::minidom::Element;
@@ -40,6 +41,9 @@ pub enum Undecryptable {
     UntrustedIdentity,
     /// A room message whose sender's real address we do not know.
     UnknownSender,
+    /// An OMEMO 2 message whose envelope names another sender than the one it came
+    /// from (replayed from another conversation, or forged).
+    WrongSender,
     /// Anything else (malformed, library failure).
     Other,
 }
@@ -53,6 +57,7 @@ impl Undecryptable {
             Undecryptable::Altered => "altered",
             Undecryptable::UntrustedIdentity => "untrusted-identity",
             Undecryptable::UnknownSender => "unknown-sender",
+            Undecryptable::WrongSender => "wrong-sender",
             Undecryptable::Other => "other",
         }
     }
@@ -65,6 +70,7 @@ impl Undecryptable {
             OmemoError::BadTag => Undecryptable::Altered,
             OmemoError::UntrustedIdentity => Undecryptable::UntrustedIdentity,
             OmemoError::UnknownSender => Undecryptable::UnknownSender,
+            OmemoError::WrongSender => Undecryptable::WrongSender,
             _ => Undecryptable::Other,
         }
     }
@@ -91,6 +97,7 @@ pub fn undecryptable(body: &str) -> Option<Undecryptable> {
         "altered" => Undecryptable::Altered,
         "untrusted-identity" => Undecryptable::UntrustedIdentity,
         "unknown-sender" => Undecryptable::UnknownSender,
+        "wrong-sender" => Undecryptable::WrongSender,
         _ => Undecryptable::Other,
     })
 }
@@ -111,15 +118,30 @@ pub struct Found {
     /// The sending device, as the header names it.
     pub device: Option<u32>,
     pub result: Result<Decrypted, OmemoError>,
+    /// It was OMEMO 2 (`urn:xmpp:omemo:2`), not 0.3.
+    pub v2: bool,
 }
 
 pub(crate) fn is_encrypted(e: &Element) -> bool {
     e.is("encrypted", oxml::NS)
 }
 
+/// An OMEMO 2 `<encrypted>` (chats only: rooms stay on 0.3).
+pub(crate) fn is_encrypted_v2(e: &Element) -> bool {
+    e.is("encrypted", x2::NS)
+}
+
+/// The `<encrypted>` a chat message is read from: OMEMO 2's when it carries both.
+fn chat_encrypted(payloads: &[Element]) -> Option<usize> {
+    payloads
+        .iter()
+        .position(is_encrypted_v2)
+        .or_else(|| payloads.iter().position(is_encrypted))
+}
+
 pub(crate) fn sender_device(encrypted: &Element) -> Option<u32> {
     encrypted
-        .get_child("header", oxml::NS)?
+        .get_child("header", encrypted.ns().as_str())?
         .attr("sid")?
         .parse()
         .ok()
@@ -140,12 +162,16 @@ pub fn rewrite(
     if message.type_ == xmpp_parsers::message::MessageType::Groupchat {
         return None;
     }
-    if let Some(i) = message.payloads.iter().position(is_encrypted) {
+    if let Some(i) = chat_encrypted(&message.payloads) {
         let sender = message.from.as_ref()?.to_bare();
         let encrypted = message.payloads.remove(i);
+        message
+            .payloads
+            .retain(|p| !is_encrypted(p) && !is_encrypted_v2(p));
         let found = Found {
             device: sender_device(&encrypted),
             result: decrypt(&sender, &encrypted),
+            v2: is_encrypted_v2(&encrypted),
             sender,
         };
         message.bodies.clear();
@@ -165,7 +191,9 @@ pub fn rewrite(
         .get_child_mut("forwarded", NS_FORWARD)?
         .children_mut()
         .find(|c| c.name() == "message")?;
-    let encrypted = inner.remove_child("encrypted", oxml::NS)?;
+    let v2 = inner.remove_child("encrypted", x2::NS);
+    let old = inner.remove_child("encrypted", oxml::NS);
+    let encrypted = v2.or(old)?;
     let sender = inner
         .attr("from")
         .and_then(|f| f.parse::<Jid>().ok())
@@ -173,6 +201,7 @@ pub fn rewrite(
     let found = Found {
         device: sender_device(&encrypted),
         result: decrypt(&sender, &encrypted),
+        v2: is_encrypted_v2(&encrypted),
         sender,
     };
     let ns = inner.ns();
@@ -203,6 +232,28 @@ pub fn device_list_event(message: &Message) -> Option<(BareJid, Vec<u32>)> {
         .and_then(|l| oxml::parse_device_list(l).ok())
         .unwrap_or_default();
     Some((from, list))
+}
+
+/// An OMEMO 2 device-list notification: whose list, and its devices.
+pub fn device_list_event_v2(message: &Message) -> Option<(BareJid, Vec<u32>)> {
+    let event = message.payloads.iter().find(|p| p.is("event", NS_EVENT))?;
+    let items = event.get_child("items", NS_EVENT)?;
+    if items.attr("node") != Some(x2::DEVICES_NODE) {
+        return None;
+    }
+    let from = message.from.as_ref()?.to_bare();
+    let list = oxml::first_item(event)
+        .and_then(|l| x2::parse_device_list(l).ok())
+        .unwrap_or_default();
+    Some((from, list))
+}
+
+/// The OMEMO 2 device list in a PEP items result (empty when there is none).
+pub fn device_list_result_v2(pubsub: Option<&Element>) -> Vec<u32> {
+    pubsub
+        .and_then(oxml::first_item)
+        .and_then(|l| x2::parse_device_list(l).ok())
+        .unwrap_or_default()
 }
 
 /// The device list in a PEP items result (empty when there is none).
@@ -364,6 +415,18 @@ pub const FALLBACK_BODY: &str =
 /// the out-of-band URL (it would leak a shared file's address) is removed, and the
 /// message says it is encrypted (XEP-0380) and asks to be archived (XEP-0334).
 pub fn seal_message(message: &mut Message, encrypted: Element) {
+    seal_message_all(message, vec![encrypted]);
+}
+
+/// As [`seal_message`] with one `<encrypted>` per OMEMO version the recipients need
+/// (OMEMO 2's and 0.3's); the encryption hint names 0.3 when it is there (what most
+/// clients read), else OMEMO 2.
+pub fn seal_message_all(message: &mut Message, encrypted: Vec<Element>) {
+    let namespace = if encrypted.iter().any(is_encrypted) {
+        oxml::NS
+    } else {
+        x2::NS
+    };
     message.bodies.clear();
     message
         .bodies
@@ -371,10 +434,10 @@ pub fn seal_message(message: &mut Message, encrypted: Element) {
     message
         .payloads
         .retain(|p| !p.is("x", "jabber:x:oob") && !p.is("fallback", "urn:xmpp:fallback:0"));
-    message.payloads.push(encrypted);
+    message.payloads.extend(encrypted);
     message.payloads.push(
         Element::builder("encryption", "urn:xmpp:eme:0")
-            .a("namespace", oxml::NS)
+            .a("namespace", namespace)
             .a("name", "OMEMO")
             .build(),
     );

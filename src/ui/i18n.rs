@@ -333,6 +333,7 @@ texts! {
     OmemoUntrustedIdentity => "this device's key changed", "该设备的密钥已更改";
     OmemoDamaged => "it is damaged", "消息已损坏";
     OmemoUnknownSender => "the room did not say who sent it", "聊天室没有告知发送者是谁";
+    OmemoWrongSender => "it names another sender than the account it came from (forged or replayed)", "消息中注明的发送者与实际发来的账号不符（伪造或重放）";
     LockEncrypted => "Encrypted", "已加密";
     LockNotEncrypted => "Not encrypted", "未加密";
     LockChecking => "Encryption…", "加密…";

@@ -51,6 +51,7 @@ pub fn info(node: Option<String>) -> DiscoInfoResult {
             super::reply::NS_FALLBACK,
             // OMEMO device lists (issue #17), in `session::omemo`.
             crate::session::omemo::DEVICE_LIST_NOTIFY,
+            super::omemo2::DEVICES_NOTIFY,
             // Avatar changes of contacts (XEP-0084), in `session::avatars`.
             super::avatar::METADATA_NOTIFY,
         ]

@@ -37,6 +37,16 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
 With `--device-id N` the peer starts as a reinstalled device: a new identity under the
 existing device id N.
 
+With `--omemo2-only` the peer runs python-omemo with its twomemo backend alone (OMEMO 2,
+urn:xmpp:omemo:2; no OMEMO 0.3 device list or bundle is published). slixmpp-omemo 2.2
+has no SCE (XEP-0420) yet, so this script makes and reads the envelope itself: `send`
+encrypts `<envelope xmlns='urn:xmpp:sce:1'>` with the body, `rpad`, `time` and
+`<from jid>` (our bare JID) and prints `SENT {"kex": [...]}` (whether each key was a key
+exchange), and `send-from <jid> <text>` does the same with another JID in `<from>`
+(a forged envelope). A received OMEMO 2 message is printed as `DECRYPTED {"body": ...,
+"device": ..., "from": <the envelope's from>, "kex": <whether our key was a key
+exchange>, "fallback": <the plain-text body beside it>}`.
+
 Group chat messages from others in a room we made are printed as `ROOM-DECRYPTED
 {"body": ...}` (an `aesgcm://` link is then fetched as in a chat: `FILE ...`),
 `ROOM-UNDECRYPTABLE {"error": ...}` or `ROOM-PLAIN {"body": ...}`.
@@ -148,6 +158,13 @@ class Peer(slixmpp.ClientXMPP):
                 self.on_bodiless,
             )
         )
+        self.register_handler(
+            Callback(
+                "OMEMO 2 without body",
+                MatchXPath("{jabber:client}message/{urn:xmpp:omemo:2}encrypted"),
+                self.on_bodiless,
+            )
+        )
 
     def failed(self, _event):
         say("authentication failed")
@@ -167,7 +184,12 @@ class Peer(slixmpp.ClientXMPP):
                 if not line or line.strip() == "quit":
                     break
                 command, _, rest = line.rstrip("\n").partition(" ")
-                if command == "send":
+                if command == "send" and self.args.omemo2_only:
+                    await self.send_twomemo(rest)
+                elif command == "send-from":
+                    sender, _, text = rest.partition(" ")
+                    await self.send_twomemo(text, sender)
+                elif command == "send":
                     await self.send_encrypted(rest)
                 elif command == "send-bad-mac":
                     await self.send_encrypted(rest, bad_mac=True)
@@ -218,6 +240,82 @@ class Peer(slixmpp.ClientXMPP):
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
+    async def send_twomemo(self, text, envelope_from=None):
+        """OMEMO 2 with an SCE envelope (XEP-0420) made here."""
+        import datetime
+        import secrets
+        import twomemo
+        import twomemo.etree
+        try:
+            xep_0384 = self["xep_0384"]
+            await xep_0384.refresh_device_lists({self.other}, force_download=True)
+            sce = "urn:xmpp:sce:1"
+            envelope = ET.Element(f"{{{sce}}}envelope")
+            content = ET.SubElement(envelope, f"{{{sce}}}content")
+            ET.SubElement(content, "{jabber:client}body").text = text
+            ET.SubElement(envelope, f"{{{sce}}}rpad").text = secrets.token_hex(secrets.randbelow(20))
+            ET.SubElement(envelope, f"{{{sce}}}time", {
+                "stamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            })
+            ET.SubElement(envelope, f"{{{sce}}}from", {"jid": envelope_from or self.boundjid.bare})
+            plain = ET.tostring(envelope)
+            session_manager = await xep_0384.get_session_manager()
+            ns = twomemo.twomemo.NAMESPACE
+            messages, errors = await session_manager.encrypt(
+                frozenset({self.other.bare}), {ns: plain}, backend_priority_order=[ns]
+            )
+            for e in errors:
+                say("ENCRYPTION-ERROR", json.dumps({"error": repr(e)}))
+            message = next((m for m in messages if m.namespace == ns), None)
+            if message is None:
+                say("FAILED", json.dumps({"error": "nothing to send"}))
+                return
+            stanza = self.make_message(mto=self.other, mtype="chat")
+            stanza["body"] = "This message is OMEMO encrypted."
+            element = twomemo.etree.serialize_message(message)
+            kex = [k.get("kex") == "true" for k in element.iter(f"{{{ns}}}key")]
+            stanza.xml.append(element)
+            stanza.enable("store")
+            stanza.send()
+            await self["xep_0199"].ping(jid=JID(self.boundjid.domain), timeout=10)
+            say("SENT", json.dumps({"kex": kex}))
+        except Exception as e:
+            say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
+    async def on_twomemo(self, msg):
+        """A chat message carrying OMEMO 2: decrypted, and its SCE envelope read."""
+        import twomemo
+        import twomemo.etree
+        ns = twomemo.twomemo.NAMESPACE
+        try:
+            session_manager = await self["xep_0384"].get_session_manager()
+            element = msg.xml.find(f"{{{ns}}}encrypted")
+            own = (await session_manager.get_own_device_information())[0].device_id
+            kex = any(
+                k.get("rid") == str(own) and k.get("kex") in ("true", "1")
+                for k in element.iter(f"{{{ns}}}key")
+            )
+            message = twomemo.etree.parse_message(element, msg["from"].bare)
+            plain, device, _ = await session_manager.decrypt(message)
+            if plain is None:
+                say("KEYTRANSPORT", json.dumps({"device": device.device_id}))
+                return
+            envelope = ET.fromstring(plain)
+            sce = "urn:xmpp:sce:1"
+            body = envelope.find(f"{{{sce}}}content/{{jabber:client}}body")
+            sender = envelope.find(f"{{{sce}}}from")
+            say("DECRYPTED", json.dumps({
+                "body": body.text if body is not None else None,
+                "device": device.device_id,
+                "from": sender.get("jid") if sender is not None else None,
+                "kex": kex,
+                "fallback": msg["body"],
+            }))
+            if body is not None and body.text and body.text.startswith("aesgcm://"):
+                await self.fetch_file(body.text)
+        except Exception as e:
+            say("UNDECRYPTABLE", json.dumps({"error": f"{type(e).__name__}: {e}"}))
+
     def https(self, method, url, data=None, headers=None):
         request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         with urllib.request.urlopen(request, context=self.ssl_context, timeout=20) as response:
@@ -245,7 +343,10 @@ class Peer(slixmpp.ClientXMPP):
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, self.https, "PUT", put.get("url"), sealed, headers)
             link = "aesgcm://" + get_url[len("https://"):] + "#" + iv.hex() + key.hex()
-            await self.send_encrypted(link)
+            if self.args.omemo2_only:
+                await self.send_twomemo(link)
+            else:
+                await self.send_encrypted(link)
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
@@ -358,6 +459,9 @@ class Peer(slixmpp.ClientXMPP):
         if msg["from"].bare != self.other.bare or msg["type"] not in ("chat", "normal"):
             return
         xep_0384 = self["xep_0384"]
+        if msg.xml.find("{urn:xmpp:omemo:2}encrypted") is not None:
+            await self.on_twomemo(msg)
+            return
         if not xep_0384.is_encrypted(msg):
             say("PLAIN", json.dumps({"body": msg["body"]}))
             return
@@ -395,6 +499,31 @@ def reinstall_as(device_id):
     sm.frozenset = lambda *a: builtins.frozenset(*a) if a else NothingListed()
 
 
+def twomemo_only():
+    """python-omemo with the twomemo backend alone: OMEMO 0.3 is not spoken at all."""
+    import oldmemo
+    import omemo.session_manager as sm
+
+    create = sm.SessionManager.create.__func__
+
+    async def only_twomemo(cls, backends, *rest, **kw):
+        kept = [b for b in backends if not isinstance(b, oldmemo.Oldmemo)]
+        return await create(cls, kept, *rest, **kw)
+
+    sm.SessionManager.create = classmethod(only_twomemo)
+
+    # slixmpp-omemo still follows and fetches OMEMO 0.3 device lists: ignore them.
+    for name in ("update_device_list", "refresh_device_list"):
+        original = getattr(sm.SessionManager, name)
+
+        async def skip_oldmemo(self, namespace, *rest, _original=original, **kw):
+            if namespace == oldmemo.oldmemo.NAMESPACE:
+                return None
+            return await _original(self, namespace, *rest, **kw)
+
+        setattr(sm.SessionManager, name, skip_oldmemo)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--jid", required=True)
@@ -404,7 +533,10 @@ def main():
     p.add_argument("--other", required=True)
     p.add_argument("--debug", action="store_true")
     p.add_argument("--device-id", type=int, help="a fresh identity under this existing device id")
+    p.add_argument("--omemo2-only", action="store_true", help="OMEMO 2 (twomemo) alone")
     args = p.parse_args()
+    if args.omemo2_only:
+        twomemo_only()
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
     if args.device_id:
         reinstall_as(args.device_id)

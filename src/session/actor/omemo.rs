@@ -9,6 +9,7 @@
 
 mod rooms;
 mod trust;
+mod v2;
 
 use super::Actor;
 use crate::ids::LocalMessageId;
@@ -17,6 +18,7 @@ use crate::omemo::{AtRestKey, MemoryStore, Omemo, xml as oxml};
 use crate::session::omemo::Plan;
 use crate::session::omemo::{self as decide, Undecryptable};
 use crate::xmpp::PendingIq;
+use crate::xmpp::omemo2 as x2;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use tokio_xmpp::Stanza;
@@ -32,6 +34,8 @@ const TOKENS: u64 = 1 << 62;
 #[derive(Debug, Clone)]
 enum Ask {
     OwnList,
+    /// Our OMEMO 2 device list.
+    OwnList2,
     Publish,
     /// A device list of a contact; then its devices' bundles are fetched.
     List(BareJid),
@@ -43,6 +47,13 @@ enum Ask {
     },
     /// One affiliation list of a room (`rooms.rs`).
     Members(BareJid),
+    /// A contact's OMEMO 2 device list (`v2.rs`).
+    List2(BareJid),
+    /// One OMEMO 2 bundle.
+    Bundle2 {
+        jid: BareJid,
+        device: u32,
+    },
 }
 
 #[derive(Default)]
@@ -52,8 +63,13 @@ pub(super) struct Crypto {
     omemo: Option<Mutex<Omemo>>,
     waiting: HashMap<u64, Ask>,
     next: u64,
-    /// Device lists we know (ours included), from answers and notifications.
+    /// Device lists we know (ours included), from answers and notifications: the union
+    /// of the OMEMO 0.3 and OMEMO 2 lists (`v2.rs Crypto::set_list`).
     pub(super) devices: HashMap<BareJid, Vec<u32>>,
+    /// The OMEMO 0.3 lists alone.
+    lists03: HashMap<BareJid, Vec<u32>>,
+    /// The OMEMO 2 lists alone.
+    lists2: HashMap<BareJid, Vec<u32>>,
     /// Devices we sent a key transport message to in this session (once each).
     repaired: HashSet<(BareJid, u32)>,
     /// Device-list and bundle requests still out, per JID: messages to it wait for them.
@@ -146,7 +162,11 @@ impl Actor {
     async fn omemo_ask(&mut self, ask: Ask, to: Option<BareJid>, get: bool, payload: Element) {
         self.crypto.next += 1;
         let token = TOKENS + self.crypto.next;
-        if let Ask::List(jid) | Ask::Bundle { jid, .. } = &ask {
+        if let Ask::List(jid)
+        | Ask::Bundle { jid, .. }
+        | Ask::List2(jid)
+        | Ask::Bundle2 { jid, .. } = &ask
+        {
             *self.crypto.fetching.entry(jid.clone()).or_default() += 1;
         }
         let iq = self
@@ -156,8 +176,12 @@ impl Actor {
         // Not sent: the stream is gone, and what waits is sent again from the outbox
         // after the next one (`omemo_on_reset`).
         if !self.send(iq).await
-            && let Some(Ask::List(jid) | Ask::Bundle { jid, .. }) =
-                self.crypto.waiting.remove(&token)
+            && let Some(
+                Ask::List(jid)
+                | Ask::Bundle { jid, .. }
+                | Ask::List2(jid)
+                | Ask::Bundle2 { jid, .. },
+            ) = self.crypto.waiting.remove(&token)
         {
             self.crypto.fetch_finished(&jid);
         }
@@ -185,6 +209,13 @@ impl Actor {
             oxml::items_request(oxml::DEVICE_LIST_NODE),
         )
         .await;
+        self.omemo_ask(
+            Ask::OwnList2,
+            Some(self.own.clone()),
+            true,
+            oxml::items_request(x2::DEVICES_NODE),
+        )
+        .await;
         self.omemo_publish_bundle().await;
     }
 
@@ -200,6 +231,34 @@ impl Actor {
             oxml::bundle_element(&bundle),
         );
         self.omemo_ask(Ask::Publish, None, false, payload).await;
+        // The same keys in OMEMO 2's form, item `device` of the bundles node.
+        match self.crypto.with(|o| o.bundle_v2()) {
+            Some(Ok(b)) => {
+                let payload = x2::publish(
+                    x2::BUNDLES_NODE,
+                    &device.to_string(),
+                    x2::bundle_element(&b),
+                );
+                self.omemo_ask(Ask::Publish, None, false, payload).await;
+            }
+            Some(Err(e)) => log::warn!("{}: no OMEMO 2 bundle: {e}", self.own),
+            None => {}
+        }
+    }
+
+    /// Makes sure `published` (our OMEMO 2 device list) has this device.
+    async fn omemo_own_list_v2(&mut self, published: Vec<u32>) {
+        let Some(ours) = self.crypto.with(|o| o.device_id()) else {
+            return;
+        };
+        let merged = decide::merged_device_list(&published, ours);
+        let list = merged.clone().unwrap_or(published);
+        // OMEMO 2 sessions with our other devices that speak it.
+        self.omemo_devices_known_v2(self.own.clone(), list).await;
+        if let Some(list) = merged {
+            let payload = x2::publish(x2::DEVICES_NODE, "current", x2::device_list_element(&list));
+            self.omemo_ask(Ask::Publish, None, false, payload).await;
+        }
     }
 
     /// Makes sure `published` (our account's device list) has this device.
@@ -226,11 +285,36 @@ impl Actor {
     pub(super) async fn omemo_fetch_devices(&mut self, jid: BareJid) {
         self.omemo_ask(
             Ask::List(jid.clone()),
-            Some(jid),
+            Some(jid.clone()),
             true,
             oxml::items_request(oxml::DEVICE_LIST_NODE),
         )
         .await;
+        self.omemo_ask(
+            Ask::List2(jid.clone()),
+            Some(jid),
+            true,
+            oxml::items_request(x2::DEVICES_NODE),
+        )
+        .await;
+    }
+
+    /// A device-list request about `jid` failed in a way that does not mean "none": we
+    /// do not know whether the contact uses OMEMO, so what waited for it fails rather
+    /// than go out in plain text.
+    fn omemo_list_failed(&mut self, jid: &BareJid, e: &StanzaError) {
+        self.crypto.fetch_finished(jid);
+        let (failed, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.crypto.held)
+            .into_iter()
+            .partition(|(to, _, _)| to == jid);
+        self.crypto.held = still;
+        for (_, _, id) in failed {
+            let why = format!(
+                "could not learn whether {jid} uses OMEMO: {:?}",
+                e.defined_condition
+            );
+            let _ = self.delivery_tx.send((id, Delivery::Failed(why)));
+        }
     }
 
     async fn omemo_fetch_bundle(&mut self, jid: BareJid, device: u32, repair: bool) {
@@ -276,6 +360,25 @@ impl Actor {
                 };
                 self.omemo_own_list(published).await;
             }
+            Ask::OwnList2 => {
+                let published = match result {
+                    Ok(pubsub) => decide::device_list_result_v2(pubsub.as_ref()),
+                    Err(e)
+                        if e.defined_condition
+                            == xmpp_parsers::stanza_error::DefinedCondition::ItemNotFound =>
+                    {
+                        Vec::new()
+                    }
+                    Err(e) => {
+                        log::warn!(
+                            "{}: could not read our OMEMO 2 device list: {e:?}",
+                            self.own
+                        );
+                        return true;
+                    }
+                };
+                self.omemo_own_list_v2(published).await;
+            }
             Ask::Publish => {
                 if let Err(e) = result {
                     log::warn!("{}: an OMEMO publish failed: {e:?}", self.own);
@@ -293,21 +396,17 @@ impl Actor {
                 // No answer, or a refusal we cannot read as "none": we do not know
                 // whether the contact uses OMEMO, so what waited fails rather than go
                 // out in plain text.
-                Err(e) => {
-                    self.crypto.fetch_finished(&jid);
-                    let (failed, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.crypto.held)
-                        .into_iter()
-                        .partition(|(to, _, _)| *to == jid);
-                    self.crypto.held = still;
-                    for (_, _, id) in failed {
-                        let why = format!(
-                            "could not learn whether {jid} uses OMEMO: {:?}",
-                            e.defined_condition
-                        );
-                        let _ = self.delivery_tx.send((id, Delivery::Failed(why)));
-                    }
-                }
+                Err(e) => self.omemo_list_failed(&jid, e),
             },
+            Ask::List2(jid) => match result {
+                Ok(pubsub) => {
+                    let list = decide::device_list_result_v2(pubsub.as_ref());
+                    self.omemo_devices_known_v2(jid, list).await;
+                }
+                Err(e) if v2::no_list(e) => self.omemo_devices_known_v2(jid, Vec::new()).await,
+                Err(e) => self.omemo_list_failed(&jid, e),
+            },
+            Ask::Bundle2 { jid, device } => self.omemo_bundle_v2(jid, device, result).await,
             Ask::Bundle {
                 jid,
                 device,
@@ -370,7 +469,7 @@ impl Actor {
             .copied()
             .filter(|d| ours.is_some() && !(jid == self.own && Some(*d) == ours))
             .collect();
-        self.crypto.devices.insert(jid.clone(), list);
+        self.crypto.set_list(&jid, false, list);
         for d in fetch {
             self.omemo_fetch_bundle(jid.clone(), d, false).await;
         }
@@ -394,6 +493,21 @@ impl Actor {
             .push(Element::builder("no-store", "urn:xmpp:hints").build());
         self.send(Stanza::Message(m)).await;
         log::info!("{}: OMEMO session with {jid}/{device} repaired", self.own);
+    }
+
+    /// An empty OMEMO 2 message to `jid`'s `device` after its key exchange: the session
+    /// is up, so its next messages need no key exchange.
+    async fn omemo_empty_v2(&mut self, jid: &BareJid, device: u32) {
+        let Some(Ok(element)) = self.crypto.with(|o| o.empty_v2(jid.as_str(), device)) else {
+            return;
+        };
+        let mut m = Message::new(Some(Jid::from(jid.clone())));
+        m.type_ = xmpp_parsers::message::MessageType::Chat;
+        m.id = Some(xmpp_parsers::message::Id(LocalMessageId::generate().0));
+        m.payloads.push(element);
+        m.payloads
+            .push(Element::builder("no-store", "urn:xmpp:hints").build());
+        self.send(Stanza::Message(m)).await;
     }
 
     /// One request about `jid` was answered (or failed); when none is left, the
@@ -520,34 +634,13 @@ impl Actor {
             return None;
         }
         let body = message.bodies.values().next().cloned().unwrap_or_default();
-        let refs: Vec<(&str, u32)> = devices.iter().map(|(j, d)| (j.as_str(), *d)).collect();
-        let sealed = self.crypto.with(|o| o.encrypt(&body, &refs));
-        match sealed {
-            Some(Ok(out)) => {
-                let left_out = out
-                    .skipped
-                    .iter()
-                    .filter(|(j, _, _)| j == to.as_str())
-                    .count();
-                let theirs = devices.iter().filter(|(j, _)| j == to).count();
-                if left_out >= theirs {
-                    let why: Vec<String> =
-                        out.skipped.iter().map(|(_, _, e)| e.to_string()).collect();
-                    fail(format!(
-                        "no device of {to} could be encrypted to ({})",
-                        why.join("; ")
-                    ));
-                    return None;
-                }
-                decide::seal_message(&mut message, out.element);
+        match self.omemo_seal_chat(to, &body, &devices) {
+            Ok(elements) => {
+                decide::seal_message_all(&mut message, elements);
                 Some(Stanza::Message(message))
             }
-            Some(Err(e)) => {
-                fail(format!("could not encrypt for {to}: {e}"));
-                None
-            }
-            None => {
-                fail("OMEMO is not available".to_owned());
+            Err(why) => {
+                fail(why);
                 None
             }
         }
@@ -571,6 +664,14 @@ impl Actor {
             }
             return None;
         }
+        if let Some((jid, list)) = decide::device_list_event_v2(&message) {
+            if jid == self.own {
+                self.omemo_own_list_v2(list).await;
+            } else {
+                self.omemo_devices_known_v2(jid, list).await;
+            }
+            return None;
+        }
         let own = self.own.clone();
         let found = match self.omemo_room_inbound(&mut message).await {
             Some(in_room) => in_room,
@@ -578,7 +679,13 @@ impl Actor {
                 let crypto = &self.crypto;
                 decide::rewrite(&mut message, &own, |from, e| {
                     crypto
-                        .with(|o| o.decrypt(from.as_str(), e))
+                        .with(|o| {
+                            if decide::is_encrypted_v2(e) {
+                                o.decrypt_v2(from.as_str(), own.as_str(), e)
+                            } else {
+                                o.decrypt(from.as_str(), e)
+                            }
+                        })
                         .unwrap_or(Err(crate::omemo::OmemoError::NotForUs))
                 })
             }
@@ -586,7 +693,11 @@ impl Actor {
         if let Some(found) = found {
             match &found.result {
                 Ok(d) if d.prekey => {
+                    if found.v2 {
+                        self.omemo_empty_v2(&found.sender, d.device).await;
+                    }
                     if let Some(Ok(true)) = self.crypto.with(|o| o.refill_pre_keys()) {
+                        // The pre-keys are shared: both bundles show the new ones.
                         self.omemo_publish_bundle().await;
                     }
                 }
@@ -598,7 +709,9 @@ impl Actor {
                         self.own,
                         found.sender
                     );
-                    if let (true, Some(device)) = (why.wants_repair(), found.device)
+                    // Repair is OMEMO 0.3's for now (an OMEMO 2 key transport is not sent).
+                    if let (true, Some(device), false) =
+                        (why.wants_repair(), found.device, found.v2)
                         && self.crypto.repaired.insert((found.sender.clone(), device))
                     {
                         self.omemo_fetch_bundle(found.sender.clone(), device, true)

@@ -143,6 +143,7 @@ impl RoomFound {
             sender: self.sender.clone()?,
             device: self.device,
             result: self.result.clone(),
+            v2: false,
         })
     }
 }

@@ -223,3 +223,61 @@ fn markers_are_told_from_text() {
     assert!(!is_marker("hello"));
     assert!(!is_marker("quoting 🔒omemo-undecryptable:bad-mac later"));
 }
+
+/// A message to recipients of both versions carries both `<encrypted>` elements, the
+/// fallback body and never the text; one for OMEMO 2 alone says OMEMO 2 in its hint.
+#[test]
+fn a_message_may_carry_both_versions() {
+    let old = Element::builder("encrypted", oxml::NS).build();
+    let new = Element::builder("encrypted", x2::NS).build();
+    let fresh = || {
+        message(&format!(
+            "<message xmlns='jabber:client' to='{ALICE}' type='chat' id='x'><body>secret</body></message>"
+        ))
+    };
+    let mut both = fresh();
+    seal_message_all(&mut both, vec![new.clone(), old]);
+    assert_eq!(both.payloads.iter().filter(|p| is_encrypted(p)).count(), 1);
+    assert_eq!(
+        both.payloads.iter().filter(|p| is_encrypted_v2(p)).count(),
+        1
+    );
+    let xml = String::from(&Element::from(both));
+    assert!(
+        !xml.contains("secret") && xml.contains(FALLBACK_BODY),
+        "{xml}"
+    );
+    let mut only = fresh();
+    seal_message_all(&mut only, vec![new]);
+    let xml = String::from(&Element::from(only));
+    assert!(xml.contains("namespace='urn:xmpp:omemo:2'"), "{xml}");
+}
+
+/// An OMEMO 2 `<encrypted>` in a chat message (and in a carbon) is read as OMEMO 2 and
+/// preferred when the message carries both versions; both are removed.
+#[test]
+fn omemo_2_is_read_first_and_both_elements_are_removed() {
+    let mut m = message(&format!(
+        "<message xmlns='jabber:client' from='{BOB}/phone' to='{ALICE}' type='chat'>\
+         <body>fallback</body><encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='1'/></encrypted>\
+         <encrypted xmlns='urn:xmpp:omemo:2'><header sid='2'/></encrypted></message>"
+    ));
+    let own: BareJid = ALICE.parse().unwrap();
+    let found = rewrite(&mut m, &own, |_, e| {
+        assert!(is_encrypted_v2(e));
+        Ok(Decrypted {
+            body: Some("text".into()),
+            device: 2,
+            prekey: false,
+        })
+    })
+    .unwrap();
+    assert!(found.v2);
+    assert_eq!(found.device, Some(2));
+    assert!(
+        !m.payloads
+            .iter()
+            .any(|p| is_encrypted(p) || is_encrypted_v2(p))
+    );
+    assert_eq!(m.bodies.values().next().map(String::as_str), Some("text"));
+}

@@ -59,6 +59,7 @@ pub fn undecryptable_text(lang: Lang, why: crate::session::omemo::Undecryptable)
         U::Altered => T::OmemoAltered,
         U::UntrustedIdentity => T::OmemoUntrustedIdentity,
         U::UnknownSender => T::OmemoUnknownSender,
+        U::WrongSender => T::OmemoWrongSender,
         U::Other => T::OmemoDamaged,
     };
     trf(lang, T::OmemoUndecryptable, &[("reason", tr(lang, reason))])

@@ -269,33 +269,23 @@ impl Actor {
             return None;
         }
         let body = message.bodies.values().next().cloned().unwrap_or_default();
-        let refs: Vec<(&str, u32)> = devices.iter().map(|(j, d)| (j.as_str(), *d)).collect();
-        match self.crypto.with(|o| o.encrypt(&body, &refs)) {
-            Some(Ok(out)) => {
-                let members = devices.iter().filter(|(j, _)| *j != self.own).count();
-                let skipped = out
-                    .skipped
-                    .iter()
-                    .filter(|(j, _, _)| j != self.own.as_str())
-                    .count();
-                if skipped >= members {
-                    let why: Vec<String> =
-                        out.skipped.iter().map(|(_, _, e)| e.to_string()).collect();
-                    fail(format!(
-                        "no member's device in {room} could be encrypted to ({})",
-                        why.join("; ")
-                    ));
-                    return None;
-                }
-                decide::seal_message(&mut message, out.element);
+        // Rooms stay on OMEMO 0.3 (`false`): a member's device must be reached.
+        let own = self.own.clone();
+        let sealed = self.omemo_seal(
+            room,
+            &body,
+            &devices,
+            false,
+            |j| *j != own,
+            || format!("no member's device in {room} could be encrypted to"),
+        );
+        match sealed {
+            Ok(elements) => {
+                decide::seal_message_all(&mut message, elements);
                 Some(Stanza::Message(message))
             }
-            Some(Err(e)) => {
-                fail(format!("could not encrypt for {room}: {e}"));
-                None
-            }
-            None => {
-                fail("OMEMO is not available".to_owned());
+            Err(why) => {
+                fail(why);
                 None
             }
         }
