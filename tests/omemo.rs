@@ -347,7 +347,15 @@ impl Loquat {
             &mut self.db,
             sled::Config::new().temporary(true).open().unwrap(),
         ));
-        self.db = sled::open(self.db_dir.path()).unwrap();
+        // sled lets go of its file lock a moment after the last handle is dropped (its
+        // flusher thread ends last): wait for it, as `Store::open` does.
+        self.db = (0..100)
+            .find_map(|_| {
+                sled::open(self.db_dir.path())
+                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .expect("sled opens again once the lock is released");
         self.omemo =
             Omemo::open(SledStore::open(&self.db, &self.user, self.key.clone()).unwrap()).unwrap();
         assert_eq!(
