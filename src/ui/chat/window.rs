@@ -126,11 +126,16 @@ impl State {
         for m in page {
             if self.ids.insert(m.id.clone()) {
                 self.messages.push(m);
+                // Below the reader now: they stay where they are (the list's anchor)
+                // until they scroll down to it.
+                self.following = false;
             }
         }
         if short {
             self.window.newer = false;
             self.join_held();
+            // The bar under the list goes: what is on screen stays put all the same.
+            self.following = false;
         }
         // The oldest leave the view as the reader goes down; the store has them.
         if self.messages.len() > WINDOW_SHOWN {

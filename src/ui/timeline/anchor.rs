@@ -13,11 +13,12 @@ use iced::widget::scrollable::AbsoluteOffset;
 use iced::{Element, Event, Length, Rectangle, Size, Vector};
 
 /// `list`: a scrollable anchored at its bottom whose content's children are the rows
-/// named by `keys`, in order. `hold`: keep the top row in place (else the list follows
+/// named by `keys`, in order (`None`: a row not to hold on to, as a line that stays at
+/// the top while pages come in under it). `hold`: keep the top row in place (else the list follows
 /// its newest end, as a plain scrollable does).
 pub fn anchored<'a, Message: 'a, Theme: 'a, Renderer: iced::advanced::Renderer + 'a>(
     list: impl Into<Element<'a, Message, Theme, Renderer>>,
-    keys: Vec<u64>,
+    keys: Vec<Option<u64>>,
     hold: bool,
 ) -> Element<'a, Message, Theme, Renderer> {
     Element::new(Anchored {
@@ -29,12 +30,13 @@ pub fn anchored<'a, Message: 'a, Theme: 'a, Renderer: iced::advanced::Renderer +
 
 struct Anchored<'a, Message, Theme, Renderer> {
     list: Element<'a, Message, Theme, Renderer>,
-    keys: Vec<u64>,
+    keys: Vec<Option<u64>>,
     hold: bool,
 }
 
-/// The row at the top of the viewport and how far its top is below the viewport's top
-/// (negative: partly scrolled out).
+/// The row at the top of the viewport and how far its bottom is below the viewport's
+/// top. Its bottom, not its top: what changes in a row when rows come above it (the
+/// name line goes when it joins the previous message's run) changes its top.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct State {
     anchor: Option<(u64, f32)>,
@@ -119,8 +121,8 @@ impl<Message, Theme, Renderer: iced::advanced::Renderer> Anchored<'_, Message, T
             }
             rows.zip(&self.keys).find_map(|(row, key)| {
                 let row = row.bounds();
-                let top = row.y - content.y - translation.y;
-                (top + row.height > 0.0).then_some((*key, top))
+                let bottom = row.y + row.height - content.y - translation.y;
+                key.filter(|_| bottom > 0.0).map(|key| (key, bottom))
             })
         });
         tree.state.downcast_mut::<State>().anchor = anchor;
@@ -167,18 +169,18 @@ impl<Message, Theme, Renderer: iced::advanced::Renderer> Widget<Message, Theme, 
         let layout = Layout::new(&node);
         let anchor = tree.state.downcast_ref::<State>().anchor;
         if self.hold
-            && let Some((key, top)) = anchor
+            && let Some((key, bottom)) = anchor
             && let Some(content) = layout.children().next()
             && content.children().len() == self.keys.len()
             && let Some(row) = content
                 .children()
                 .zip(&self.keys)
-                .find_map(|(row, k)| (*k == key).then_some(row.bounds()))
+                .find_map(|(row, k)| (*k == Some(key)).then_some(row.bounds()))
             && let Some((bounds, content_bounds, translation)) =
                 self.read(tree, layout, renderer).and_then(|r| r.found)
             && content_bounds.height > bounds.height
         {
-            let wanted = row.y - content_bounds.y - top;
+            let wanted = row.y + row.height - content_bounds.y - bottom;
             if (wanted - translation.y).abs() > 0.25 {
                 let mut translate = Translate {
                     y: wanted,

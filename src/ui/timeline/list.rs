@@ -22,7 +22,7 @@ use std::hash::{Hash, Hasher};
 pub const GROUP_MS: i64 = 5 * 60 * 1000;
 
 /// Keys of the rows, so rows keep their state when older pages are prepended.
-#[derive(Debug, Clone, Copy, PartialEq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Key {
     Top,
     Day(i32),
@@ -78,7 +78,8 @@ pub fn view<'a>(
     keyed(cx, entries, unfolded, gaps, top, unread_from).0
 }
 
-/// [`view`], and a key for each of its rows in order (for [`super::anchor`]).
+/// [`view`], and a key for each of its rows in order, `Some` for a message's (for
+/// [`super::anchor`]).
 pub fn keyed<'a>(
     cx: &Context<'a>,
     entries: impl IntoIterator<Item = Entry<'a>>,
@@ -86,7 +87,7 @@ pub fn keyed<'a>(
     gaps: &[HistoryGap],
     top: Option<Top>,
     unread_from: Option<&LocalMessageId>,
-) -> (Element<'a, Message>, Vec<u64>) {
+) -> (Element<'a, Message>, Vec<Option<u64>>) {
     let today = Local::now().date_naive();
     let mut rows: Vec<(Key, Element<'a, Message>)> = Vec::new();
     if let Some(top) = top {
@@ -203,10 +204,9 @@ pub fn keyed<'a>(
     // the row diffs its child properly.
     let keys = rows
         .iter()
-        .map(|(key, _)| {
-            let mut hasher = DefaultHasher::new();
-            key.hash(&mut hasher);
-            hasher.finish()
+        .map(|(key, _)| match key {
+            Key::Message(hash) => Some(*hash),
+            _ => None,
         })
         .collect();
     let rows = rows
