@@ -89,6 +89,8 @@ struct Screen {
     all: Vec<ChatMessage>,
     renderer: iced::Renderer,
     cache: Option<Cache>,
+    /// Screenshots of the list just before and after pages came in, for review.
+    shots: Option<(std::path::PathBuf, usize)>,
 }
 
 impl Screen {
@@ -105,6 +107,7 @@ impl Screen {
             all,
             renderer,
             cache: None,
+            shots: None,
         };
         screen.frame(&[redraw()]);
         screen
@@ -236,6 +239,44 @@ impl Screen {
         found.list.expect("the message list").0.y
     }
 
+    /// Draws the window to `<shots>/scrollback-<n>-<what>.png`.
+    fn shoot(&mut self, what: &str) {
+        let Some((dir, n)) = self.shots.clone() else {
+            return;
+        };
+        let cache = self.cache.take().unwrap_or_default();
+        let cache = {
+            let mut ui = UserInterface::build(
+                view(&self.chat, &self.account),
+                WINDOW,
+                cache,
+                &mut self.renderer,
+            );
+            ui.draw(
+                &mut self.renderer,
+                &iced::Theme::Light,
+                &iced_runtime::core::renderer::Style::default(),
+                mouse::Cursor::Available(OVER_LIST),
+            );
+            ui.into_cache()
+        };
+        self.cache = Some(cache);
+        let pixels = self.renderer.screenshot(
+            Size::new(WINDOW.width as u32, WINDOW.height as u32),
+            1.0,
+            iced::Color::WHITE,
+        );
+        let path = dir.join(format!("scrollback-{n}-{what}.png"));
+        image::save_buffer(
+            path,
+            &pixels,
+            WINDOW.width as u32,
+            WINDOW.height as u32,
+            image::ExtendedColorType::Rgba8,
+        )
+        .unwrap();
+    }
+
     fn y_of(&mut self, body: &str) -> Option<f32> {
         self.shown()
             .into_iter()
@@ -253,10 +294,20 @@ impl Screen {
         let (body, y) = self.top();
         let held = self.chat.messages().len();
         let before = ids(self.chat.messages());
+        let shoot = self.shots.as_ref().is_some_and(|(_, n)| *n < 6);
+        if shoot {
+            self.shoot("before");
+        }
         if !self.apply(produced) {
             return false;
         }
         let _ = self.frame(&[redraw()]);
+        if shoot {
+            self.shoot("after");
+            if let Some((_, n)) = &mut self.shots {
+                *n += 1;
+            }
+        }
         if ids(self.chat.messages()) == before {
             // The last, empty page: nothing came or went (the bar under the list goes,
             // and the list, at its end, grows into its place).
@@ -324,4 +375,25 @@ fn scrolling_back_and_down_again_keeps_the_top_message_in_place_and_a_few_pages_
         }
     }
     assert_eq!(seen, ids(&screen.all));
+}
+
+/// The list just before and after each of the first pages came in, going back: the
+/// pairs should look the same. `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test
+/// ui_scrollback -- --ignored`.
+#[test]
+#[ignore = "writes screenshots for review"]
+fn render_scrollback_for_review() {
+    let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut screen = Screen::new(8 * chat::PAGE);
+    screen.shots = Some((dir, 0));
+    for _ in 0..400 {
+        if screen.chat.messages().first().map(|m| m.id.0.as_str()) == Some("id0") {
+            break;
+        }
+        screen.wheel(250.0);
+    }
 }
