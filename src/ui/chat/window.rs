@@ -1,5 +1,6 @@
-//! A conversation opened at a message far back (a search result): the messages
-//! around it, read from the store, not the whole way from there to the newest. Newer
+//! A conversation opened at a message far back (a search result), or read back past a
+//! few pages: the messages around it, read from the store, not the whole way from
+//! there to the newest (at most [`WINDOW_SHOWN`] held at once). Newer
 //! messages come in pages as the reader scrolls down (or with "Show newer messages"),
 //! or all at once with "Jump to the newest". Until the window reaches the newest end,
 //! live messages (stored already) wait aside and join when it does.
