@@ -15,8 +15,9 @@
 //!
 //! Then issue #21's scroll-back: a chat with 10,000 stored messages, opened at its
 //! newest and scrolled back to its first (2,000 px a frame), the older pages read from
-//! the store as the list reaches its top; frame times by how much is loaded (the store
-//! reads run on tokio's blocking pool, as in the app, outside the frame's time).
+//! the store as the list reaches its top; frame times by how far back it has read (the
+//! chat holds a few pages around what is on screen; the store reads run on tokio's
+//! blocking pool, as in the app, outside the frame's time).
 //!
 //! Each frame is what the iced runtime does while the reader scrolls: a mouse wheel
 //! event over the message list (3 lines up for 10 frames, then down for 10), the
@@ -398,7 +399,7 @@ fn run_task(rt: &tokio::runtime::Runtime, app: &mut App, task: iced::Task<Messag
 
 /// Issue #21's scale case: a chat with `total` stored messages, opened at its newest and
 /// scrolled back to its first with the wheel (2,000 px a frame), the older pages read from
-/// the store as the list reaches its top. Prints the frame time as more are loaded.
+/// the store as the list reaches its top. Prints the frame time by how far back it read.
 fn scroll_back(total: usize) -> Result<(), Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -431,6 +432,12 @@ fn scroll_back(total: usize) -> Result<(), Error> {
             truncated: false,
             extras: Default::default(),
         })
+        .collect();
+    // How far back the oldest message shown is: the position of each in the history.
+    let index: std::collections::HashMap<LocalMessageId, usize> = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.clone(), i))
         .collect();
     for chunk in msgs.chunks(5_000) {
         store.insert_old_messages(chunk)?;
@@ -473,9 +480,17 @@ fn scroll_back(total: usize) -> Result<(), Error> {
     let wheel = iced::Event::Mouse(mouse::Event::WheelScrolled {
         delta: mouse::ScrollDelta::Pixels { x: 0.0, y: 2_000.0 },
     });
-    // Frame times while 0-10 %, ..., 90-100 % of the history is loaded.
+    // Frame times while 0-10 %, ..., 90-100 % of the history has been read back (the
+    // chat holds only a few pages around what is on screen: `held`, at most).
     let mut bands: Vec<(Duration, Duration, usize)> = vec![(Duration::ZERO, Duration::ZERO, 0); 10];
-    let mut loaded = screen.app.open_chat().map_or(0, |c| c.messages().len());
+    let read_back = |app: &App| {
+        app.open_chat()
+            .and_then(|c| c.messages().first())
+            .and_then(|m| index.get(&m.id))
+            .map_or(0, |i| total - i)
+    };
+    let mut loaded = read_back(&screen.app);
+    let mut held = 0;
     let mut frames = 0;
     while loaded < total && frames < total {
         let cursor = mouse::Cursor::Available(OVER_LIST);
@@ -524,16 +539,18 @@ fn scroll_back(total: usize) -> Result<(), Error> {
             b.1 = b.1.max(took);
             b.2 += 1;
         }
-        loaded = screen.app.open_chat().map_or(0, |c| c.messages().len());
+        loaded = read_back(&screen.app);
+        held = held.max(screen.app.open_chat().map_or(0, |c| c.messages().len()));
         frames += 1;
     }
     println!(
-        "  scrolling back through {total} stored messages ({frames} frames of 2,000 px, {loaded} loaded at the end):"
+        "  scrolling back through {total} stored messages ({frames} frames of 2,000 px, {loaded} read \
+         back at the end, at most {held} held at once):"
     );
     for (i, (sum, slowest, n)) in bands.iter().enumerate() {
         if *n > 0 {
             println!(
-                "    with {:>5}-{:>5} loaded: {:>7.2} ms a frame on average, slowest {:.2} ms ({n} frames)",
+                "    with {:>5}-{:>5} read back: {:>7.2} ms a frame on average, slowest {:.2} ms ({n} frames)",
                 i * total / 10,
                 (i + 1) * total / 10,
                 ms(*sum / *n as u32),

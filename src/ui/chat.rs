@@ -193,6 +193,14 @@ pub struct Context<'a> {
 /// has scrolled up (reading older ones).
 pub const MAX_SHOWN: usize = 500;
 
+/// Most messages kept while the reader goes back through older pages (or down again):
+/// three pages, the one read in and the two it joins. The newest beyond them leave the
+/// view as an older page comes in (the oldest as a newer one does), and come back from
+/// the store page by page on scrolling down. Every frame lays out every message kept,
+/// so this is what keeps a frame's cost flat however far back one reads
+/// (`benches/timeline.rs`, its last case).
+pub const WINDOW_SHOWN: usize = 3 * PAGE;
+
 /// Most messages kept on screen while the reader follows the newest end: enough to fill
 /// a tall window several times over. Every frame lays out all messages kept, so during a
 /// flood this is what a frame costs (`benches/delivery.rs`); scrolling up pages the
@@ -507,6 +515,7 @@ impl State {
             .collect();
         let added = !fresh.is_empty();
         self.messages.splice(0..0, fresh);
+        self.drop_newest();
         added
     }
 
@@ -715,7 +724,7 @@ impl State {
             moderator: false,
             faces: None,
         };
-        let list = timeline::list(
+        let (list, keys) = timeline::keyed_list(
             &list_cx,
             self.messages
                 .iter()
@@ -724,14 +733,16 @@ impl State {
             &self.gaps,
             top,
             self.unread_from.as_ref(),
-        )
-        .map(Message::from);
-        let messages = scrollable(list)
+        );
+        let messages = scrollable(list.map(Message::from))
             .id(LIST_ID)
             .anchor_bottom()
             .on_scroll(Message::Scrolled)
             .width(Length::Fill)
             .height(Length::Fill);
+        // Pages come and go at both ends: what the reader reads stays put, unless
+        // they follow the newest end.
+        let messages = timeline::anchored(messages, keys, !self.following || self.in_window());
 
         let panel = self.encryption.panel(lang, &cx.peer_label);
         let mut body = column![header]

@@ -8,6 +8,7 @@
 //! send the text...).
 
 pub mod actions;
+mod anchor;
 pub(crate) mod attach;
 pub mod changes;
 mod faces;
@@ -29,8 +30,9 @@ use iced::widget::{button, row};
 use iced::{Alignment, Element};
 use previews::Previews;
 
+pub use anchor::anchored;
 pub use links::{Segment, has_link, segments};
-pub use list::{day_label, view as list};
+pub use list::{day_label, keyed as keyed_list, view as list};
 
 /// What a person does in the timeline or its composer.
 #[derive(Debug, Clone)]

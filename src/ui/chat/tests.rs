@@ -192,3 +192,76 @@ fn a_reader_scrolled_up_keeps_more_of_a_flood_on_screen() {
     assert_eq!(s.messages().len(), FOLLOW_SHOWN);
     assert_eq!(s.messages().last().map(|m| m.id.0.as_str()), Some("late"));
 }
+
+/// A long chat's store: `n` messages, oldest first.
+fn stored(n: usize) -> Vec<ChatMessage> {
+    (0..n)
+        .map(|i| message(&format!("m{i:05}"), 1_000 * i as i64))
+        .collect()
+}
+
+/// The store's page before (or after) message `id`.
+fn page(all: &[ChatMessage], id: &LocalMessageId, older: bool) -> Vec<ChatMessage> {
+    let at = all.iter().position(|m| &m.id == id).unwrap();
+    if older {
+        all[at.saturating_sub(PAGE)..at].to_vec()
+    } else {
+        all[at + 1..(at + 1 + PAGE).min(all.len())].to_vec()
+    }
+}
+
+fn ids(messages: &[ChatMessage]) -> Vec<String> {
+    messages.iter().map(|m| m.id.0.clone()).collect()
+}
+
+/// What is shown is one unbroken stretch of the store: no message twice, none missing.
+fn assert_stretch(all: &[ChatMessage], shown: &[ChatMessage]) {
+    let first = all.iter().position(|m| m.id == shown[0].id).unwrap();
+    assert_eq!(ids(shown), ids(&all[first..first + shown.len()]));
+}
+
+#[test]
+fn reading_back_holds_a_few_pages_and_reading_down_again_shows_every_message_once() {
+    let mut all = stored(20 * PAGE + 7);
+    let mut s = state();
+    s.history_loaded(false, Ok(all[all.len() - PAGE..].to_vec()));
+    // Up to the first message, a page at a time.
+    let mut pages = 0;
+    while let Some(Event::LoadOlder(id)) = s.update(Message::LoadOlder) {
+        s.history_loaded(true, Ok(page(&all, &id, true)));
+        pages += 1;
+        assert!(
+            s.messages().len() <= WINDOW_SHOWN,
+            "{} messages held after {pages} pages back",
+            s.messages().len()
+        );
+        assert_stretch(&all, s.messages());
+    }
+    assert_eq!(pages, 20);
+    assert_eq!(s.messages()[0].id.0, "m00000");
+    assert!(
+        s.in_window(),
+        "the newest are not shown: \"Show newer messages\""
+    );
+    // Bob writes meanwhile (stored first, as always): it waits.
+    let live = message("live", 1_000 * all.len() as i64);
+    all.push(live.clone());
+    assert!(!s.push_live(live));
+    assert!(!ids(s.messages()).contains(&"live".to_string()));
+    // Down again: every message comes back once, in order, the live one last.
+    let mut seen = ids(s.messages());
+    while let Some(Event::LoadNewer(id)) = s.update(Message::LoadNewer) {
+        s.newer_loaded(Ok(page(&all, &id, false)));
+        assert!(s.messages().len() <= WINDOW_SHOWN);
+        assert_stretch(&all, s.messages());
+        let last = seen.last().cloned().unwrap();
+        let shown = ids(s.messages());
+        let from = shown.iter().position(|id| *id == last).unwrap() + 1;
+        seen.extend(shown[from..].iter().cloned());
+    }
+    assert!(!s.in_window());
+    assert_eq!(seen, ids(&all));
+    // Live messages show at once again.
+    assert!(s.push_live(message("later", 1_000 * all.len() as i64 + 1)));
+    assert_eq!(s.messages().last().map(|m| m.id.0.as_str()), Some("later"));
+}

@@ -1,10 +1,11 @@
-//! A conversation opened at a message far back (a search result): the messages
-//! around it, read from the store, not the whole way from there to the newest. Newer
+//! A conversation opened at a message far back (a search result), or read back past a
+//! few pages: the messages around it, read from the store, not the whole way from
+//! there to the newest (at most [`WINDOW_SHOWN`] held at once). Newer
 //! messages come in pages as the reader scrolls down (or with "Show newer messages"),
 //! or all at once with "Jump to the newest". Until the window reaches the newest end,
 //! live messages (stored already) wait aside and join when it does.
 
-use super::{Event, FOLLOW_SHOWN, MAX_SHOWN, Message, PAGE, Problem, State};
+use super::{Event, FOLLOW_SHOWN, Message, PAGE, Problem, State, WINDOW_SHOWN};
 use crate::ids::LocalMessageId;
 use crate::model::ChatMessage;
 use crate::ui::i18n::{Lang, T, tr};
@@ -126,15 +127,20 @@ impl State {
         for m in page {
             if self.ids.insert(m.id.clone()) {
                 self.messages.push(m);
+                // Below the reader now: they stay where they are (the list's anchor)
+                // until they scroll down to it.
+                self.following = false;
             }
         }
         if short {
             self.window.newer = false;
             self.join_held();
+            // The bar under the list goes: what is on screen stays put all the same.
+            self.following = false;
         }
         // The oldest leave the view as the reader goes down; the store has them.
-        if self.messages.len() > MAX_SHOWN {
-            let excess = self.messages.len() - MAX_SHOWN;
+        if self.messages.len() > WINDOW_SHOWN {
+            let excess = self.messages.len() - WINDOW_SHOWN;
             for gone in self.messages.drain(..excess) {
                 self.ids.remove(&gone.id);
                 self.unfolded.remove(&gone.id);
@@ -142,6 +148,22 @@ impl State {
             self.store_done = false;
             self.exhausted = false;
         }
+    }
+
+    /// An older page came in: the newest beyond [`WINDOW_SHOWN`] leave the view, and
+    /// the chat shows a stretch of its history from then on (newer pages come back
+    /// from the store on scrolling down, live messages wait). Only stored history can
+    /// be read back.
+    pub(super) fn drop_newest(&mut self) {
+        if !self.stored || self.messages.len() <= WINDOW_SHOWN {
+            return;
+        }
+        for gone in self.messages.drain(WINDOW_SHOWN..) {
+            self.ids.remove(&gone.id);
+            self.unfolded.remove(&gone.id);
+        }
+        self.window.newer = true;
+        self.following = false;
     }
 
     /// A live message while the window does not reach the newest end: kept aside.

@@ -75,6 +75,19 @@ pub fn view<'a>(
     top: Option<Top>,
     unread_from: Option<&LocalMessageId>,
 ) -> Element<'a, Message> {
+    keyed(cx, entries, unfolded, gaps, top, unread_from).0
+}
+
+/// [`view`], and a key for each of its rows in order, `Some` for a message's (for
+/// [`super::anchor`]).
+pub fn keyed<'a>(
+    cx: &Context<'a>,
+    entries: impl IntoIterator<Item = Entry<'a>>,
+    unfolded: &HashSet<LocalMessageId>,
+    gaps: &[HistoryGap],
+    top: Option<Top>,
+    unread_from: Option<&LocalMessageId>,
+) -> (Element<'a, Message>, Vec<Option<u64>>) {
     let today = Local::now().date_naive();
     let mut rows: Vec<(Key, Element<'a, Message>)> = Vec::new();
     if let Some(top) = top {
@@ -189,10 +202,17 @@ pub fn view<'a>(
     // content's state, so a "loading" line could inherit a message row's state and
     // panic. Wrapped in a one-child row, every entry has the same kind of state and
     // the row diffs its child properly.
+    let keys = rows
+        .iter()
+        .map(|(key, _)| match key {
+            Key::Message(hash) => Some(*hash),
+            _ => None,
+        })
+        .collect();
     let rows = rows
         .into_iter()
         .map(|(key, element)| (key, row![element].width(Length::Fill).into()));
-    keyed_column(rows).spacing(6).padding([8, 14]).into()
+    (keyed_column(rows).spacing(6).padding([8, 14]).into(), keys)
 }
 
 /// "Messages may be missing here": the server archive did not reach back this far.

@@ -1,0 +1,399 @@
+//! Scrolling back through a long chat (issue #21): the list holds a few pages around
+//! what is on screen, and the message at the top of the viewport stays exactly where it
+//! is while older pages come in above (and the newest drop away below) and, on the way
+//! down, newer pages come back in below (and the oldest drop away above).
+//!
+//! The chat's view runs in iced's own `UserInterface` (layout and widget state kept from
+//! frame to frame as the runtime keeps them), scrolled with the mouse wheel; the store's
+//! pages are handed to the chat as the app would.
+//!
+//! `ICED_TEST_BACKEND=tiny-skia cargo test --test ui_scrollback`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+#![cfg(feature = "gui")]
+
+use iced::advanced::widget::{Id, Operation, operation};
+use iced::{Point, Rectangle, Size, Vector, mouse};
+use iced_runtime::core::clipboard;
+use iced_runtime::core::renderer::Headless;
+use iced_runtime::user_interface::{Cache, UserInterface};
+use loquat::ids::{AccountId, ConversationId, LocalMessageId};
+use loquat::model::{Account, ChatMessage, Delivery, Direction};
+use loquat::ui::chat;
+use loquat::ui::i18n::Lang;
+use xmpp_parsers::jid::BareJid;
+
+const WINDOW: Size = Size::new(900.0, 700.0);
+const OVER_LIST: Point = Point::new(450.0, 300.0);
+
+fn stored(account: &AccountId, peer: &BareJid, n: usize) -> Vec<ChatMessage> {
+    let words = "a message of some length, so that bubbles differ in height as they do; \
+                 some go on for a while and wrap onto a second line or a third one too";
+    (0..n)
+        .map(|i| ChatMessage {
+            id: LocalMessageId(format!("id{i}")),
+            account: account.clone(),
+            conversation: ConversationId::Chat(peer.clone()),
+            direction: if i % 3 == 0 {
+                Direction::Outgoing
+            } else {
+                Direction::Incoming
+            },
+            sender: String::new(),
+            body: format!("m{i:05} {}", &words[..(i * 37) % words.len()]),
+            timestamp_ms: 1_700_000_000_000 + i as i64 * 60_000,
+            stanza_id_attr: None,
+            origin_id: None,
+            server_id: None,
+            delivery: Delivery::Delivered,
+            attachment: None,
+            truncated: false,
+            extras: Default::default(),
+        })
+        .collect()
+}
+
+/// Where the list's texts are on screen.
+#[derive(Default)]
+struct Where {
+    list: Option<(Rectangle, Vector)>,
+    texts: Vec<(String, Rectangle)>,
+}
+
+impl Operation for Where {
+    fn traverse(&mut self, operate: &mut dyn FnMut(&mut dyn Operation)) {
+        operate(self);
+    }
+
+    fn scrollable(
+        &mut self,
+        id: Option<&Id>,
+        bounds: Rectangle,
+        _content: Rectangle,
+        translation: Vector,
+        _state: &mut dyn operation::Scrollable,
+    ) {
+        if id == Some(&Id::new(chat::LIST_ID)) {
+            self.list = Some((bounds, translation));
+        }
+    }
+
+    fn text(&mut self, _id: Option<&Id>, bounds: Rectangle, text: &str) {
+        self.texts.push((text.to_owned(), bounds));
+    }
+}
+
+struct Screen {
+    chat: chat::State,
+    account: Account,
+    all: Vec<ChatMessage>,
+    renderer: iced::Renderer,
+    cache: Option<Cache>,
+    /// Screenshots of the list just before and after pages came in, for review.
+    shots: Option<(std::path::PathBuf, usize)>,
+}
+
+impl Screen {
+    fn new(total: usize) -> Self {
+        let account = Account::new(BareJid::new("alice@example.org").unwrap());
+        let peer = BareJid::new("bob@example.org").unwrap();
+        let all = stored(&account.id, &peer, total);
+        let mut chat = chat::State::new(account.id.clone(), ConversationId::Chat(peer), true);
+        chat.history_loaded(false, Ok(all[all.len() - chat::PAGE..].to_vec()));
+        let renderer = headless();
+        let mut screen = Screen {
+            chat,
+            account,
+            all,
+            renderer,
+            cache: None,
+            shots: None,
+        };
+        screen.frame(&[redraw()]);
+        screen
+    }
+}
+
+fn view<'a>(chat: &'a chat::State, account: &'a Account) -> iced::Element<'a, chat::Message> {
+    {
+        chat.view(chat::Context {
+            lang: Lang::En,
+            peer_label: "Bob".into(),
+            peer: chat.conversation.jid(),
+            availability: loquat::ui::app::account_state::Availability {
+                show: loquat::model::Show::Online,
+                status: None,
+            },
+            in_roster: true,
+            account,
+            write_as: Vec::new(),
+            account_online: true,
+            muted: false,
+            blocked: None,
+            request: false,
+            transfers: None,
+            previews: None,
+        })
+    }
+}
+
+impl Screen {
+    /// One frame as the runtime makes it: the view built (and laid out) with the widget
+    /// state of the last, the events through it. Returns the messages they produced.
+    fn frame(&mut self, events: &[iced::Event]) -> Vec<chat::Message> {
+        let cache = self.cache.take().unwrap_or_default();
+        let mut produced = Vec::new();
+        let cache = {
+            let mut ui = UserInterface::build(
+                view(&self.chat, &self.account),
+                WINDOW,
+                cache,
+                &mut self.renderer,
+            );
+            let _ = ui.update(
+                events,
+                mouse::Cursor::Available(OVER_LIST),
+                &mut self.renderer,
+                &mut clipboard::Null,
+                &mut produced,
+            );
+            ui.into_cache()
+        };
+        self.cache = Some(cache);
+        produced
+    }
+
+    /// The messages through the chat, the store's pages it asks for handed back.
+    /// Returns whether a page came in.
+    fn apply(&mut self, messages: Vec<chat::Message>) -> bool {
+        let mut paged = false;
+        for message in messages {
+            match self.chat.update(message) {
+                Some(chat::Event::LoadOlder(id)) => {
+                    let at = self.all.iter().position(|m| m.id == id).unwrap();
+                    let page = self.all[at.saturating_sub(chat::PAGE)..at].to_vec();
+                    self.chat.history_loaded(true, Ok(page));
+                    paged = true;
+                }
+                Some(chat::Event::LoadNewer(id)) => {
+                    let at = self.all.iter().position(|m| m.id == id).unwrap() + 1;
+                    let page = self.all[at..(at + chat::PAGE).min(self.all.len())].to_vec();
+                    self.chat.newer_loaded(Ok(page));
+                    paged = true;
+                }
+                _ => {}
+            }
+        }
+        paged
+    }
+
+    /// The message bodies in the list and where they are on screen (y of their top).
+    fn shown(&mut self) -> Vec<(String, f32)> {
+        let cache = self.cache.take().unwrap_or_default();
+        let mut found = Where::default();
+        let cache = {
+            let mut ui = UserInterface::build(
+                view(&self.chat, &self.account),
+                WINDOW,
+                cache,
+                &mut self.renderer,
+            );
+            ui.operate(&self.renderer, &mut found);
+            ui.into_cache()
+        };
+        self.cache = Some(cache);
+        let (list, translation) = found.list.expect("the message list");
+        found
+            .texts
+            .into_iter()
+            .filter(|(text, _)| text.starts_with('m') && text.as_bytes().get(6) == Some(&b' '))
+            .map(|(text, bounds)| (text[..6].to_owned(), bounds.y - translation.y))
+            .filter(|(_, y)| *y >= list.y - 200.0 && *y < list.y + list.height)
+            .collect()
+    }
+
+    /// The first message whose top is inside the list's viewport, and its y.
+    fn top(&mut self) -> (String, f32) {
+        let list_top = self.list_top();
+        self.shown()
+            .into_iter()
+            .filter(|(_, y)| *y >= list_top)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("a message on screen")
+    }
+
+    fn list_top(&mut self) -> f32 {
+        let cache = self.cache.take().unwrap_or_default();
+        let mut found = Where::default();
+        let cache = {
+            let mut ui = UserInterface::build(
+                view(&self.chat, &self.account),
+                WINDOW,
+                cache,
+                &mut self.renderer,
+            );
+            ui.operate(&self.renderer, &mut found);
+            ui.into_cache()
+        };
+        self.cache = Some(cache);
+        found.list.expect("the message list").0.y
+    }
+
+    /// Draws the window to `<shots>/scrollback-<n>-<what>.png`.
+    fn shoot(&mut self, what: &str) {
+        let Some((dir, n)) = self.shots.clone() else {
+            return;
+        };
+        let cache = self.cache.take().unwrap_or_default();
+        let cache = {
+            let mut ui = UserInterface::build(
+                view(&self.chat, &self.account),
+                WINDOW,
+                cache,
+                &mut self.renderer,
+            );
+            ui.draw(
+                &mut self.renderer,
+                &iced::Theme::Light,
+                &iced_runtime::core::renderer::Style::default(),
+                mouse::Cursor::Available(OVER_LIST),
+            );
+            ui.into_cache()
+        };
+        self.cache = Some(cache);
+        let pixels = self.renderer.screenshot(
+            Size::new(WINDOW.width as u32, WINDOW.height as u32),
+            1.0,
+            iced::Color::WHITE,
+        );
+        let path = dir.join(format!("scrollback-{n}-{what}.png"));
+        image::save_buffer(
+            path,
+            &pixels,
+            WINDOW.width as u32,
+            WINDOW.height as u32,
+            image::ExtendedColorType::Rgba8,
+        )
+        .unwrap();
+    }
+
+    fn y_of(&mut self, body: &str) -> Option<f32> {
+        self.shown()
+            .into_iter()
+            .find(|(text, _)| text == body)
+            .map(|(_, y)| y)
+    }
+
+    /// One wheel step (`up` or down) and what follows from it; when a page came in,
+    /// checks that the message at the top of the viewport did not move.
+    fn wheel(&mut self, pixels: f32) -> bool {
+        let wheel = iced::Event::Mouse(mouse::Event::WheelScrolled {
+            delta: mouse::ScrollDelta::Pixels { x: 0.0, y: pixels },
+        });
+        let produced = self.frame(&[wheel]);
+        let (body, y) = self.top();
+        let held = self.chat.messages().len();
+        let before = ids(self.chat.messages());
+        let shoot = self.shots.as_ref().is_some_and(|(_, n)| *n < 6);
+        if shoot {
+            self.shoot("before");
+        }
+        if !self.apply(produced) {
+            return false;
+        }
+        let _ = self.frame(&[redraw()]);
+        if shoot {
+            self.shoot("after");
+            if let Some((_, n)) = &mut self.shots {
+                *n += 1;
+            }
+        }
+        if ids(self.chat.messages()) == before {
+            // The last, empty page: nothing came or went (the bar under the list goes,
+            // and the list, at its end, grows into its place).
+            return true;
+        }
+        let after = self.y_of(&body);
+        // Within a pixel: what is left is rounding, not a jump.
+        assert!(
+            after.is_some_and(|after| (after - y).abs() < 1.0),
+            "{body} was at {y} before a page came in, at {after:?} after ({held} messages \
+             held, {} now)",
+            self.chat.messages().len()
+        );
+        true
+    }
+}
+
+fn headless() -> iced::Renderer {
+    futures::executor::block_on(<iced::Renderer as Headless>::new(
+        iced::Font::DEFAULT,
+        iced::Pixels(16.0),
+        Some("tiny-skia"),
+    ))
+    .expect("tiny-skia")
+}
+
+fn redraw() -> iced::Event {
+    iced::Event::Window(iced::window::Event::RedrawRequested(
+        std::time::Instant::now(),
+    ))
+}
+
+fn ids(messages: &[ChatMessage]) -> Vec<String> {
+    messages.iter().map(|m| m.id.0.clone()).collect()
+}
+
+#[test]
+fn scrolling_back_and_down_again_keeps_the_top_message_in_place_and_a_few_pages_held() {
+    let total = 8 * chat::PAGE;
+    let mut screen = Screen::new(total);
+    // Back to the first message with the wheel.
+    let (mut pages, mut frames) = (0, 0);
+    while screen.chat.messages().first().map(|m| m.id.0.as_str()) != Some("id0") {
+        frames += 1;
+        assert!(frames < 400, "the wheel did not reach the first message");
+        if screen.wheel(250.0) {
+            pages += 1;
+            assert!(screen.chat.messages().len() <= chat::WINDOW_SHOWN);
+        }
+    }
+    assert_eq!(pages, 7);
+    assert!(screen.chat.in_window(), "the newest pages were let go");
+    // Down to the newest again: every message once, in order.
+    let mut seen = ids(screen.chat.messages());
+    let mut frames = 0;
+    while screen.chat.in_window() {
+        frames += 1;
+        assert!(frames < 400, "the wheel did not reach the newest message");
+        if screen.wheel(-250.0) {
+            assert!(screen.chat.messages().len() <= chat::WINDOW_SHOWN);
+            let shown = ids(screen.chat.messages());
+            let last = seen.last().cloned().unwrap();
+            let from = shown.iter().position(|id| *id == last).unwrap() + 1;
+            seen.extend(shown[from..].iter().cloned());
+        }
+    }
+    assert_eq!(seen, ids(&screen.all));
+}
+
+/// The list just before and after each of the first pages came in, going back: the
+/// pairs should look the same. `LOQUAT_UI_SHOTS=/tmp/shots cargo test --test
+/// ui_scrollback -- --ignored`.
+#[test]
+#[ignore = "writes screenshots for review"]
+fn render_scrollback_for_review() {
+    let Some(dir) = std::env::var_os("LOQUAT_UI_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut screen = Screen::new(8 * chat::PAGE);
+    screen.shots = Some((dir, 0));
+    for _ in 0..400 {
+        if screen.chat.messages().first().map(|m| m.id.0.as_str()) == Some("id0") {
+            break;
+        }
+        screen.wheel(250.0);
+    }
+}
