@@ -152,6 +152,7 @@ fn report(bob_devices: Vec<(u32, Option<&str>, bool)>) -> Report {
     Report {
         peer: bob.clone(),
         available: true,
+        broken: false,
         ours: Some(Device {
             jid: alice.clone(),
             id: 1001,

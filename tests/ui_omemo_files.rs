@@ -77,6 +77,7 @@ fn bob_encrypted(account: &AccountId, bob: &BareJid) -> Message {
         kind: UpdateKind::Omemo(Report {
             peer: bob.clone(),
             available: true,
+            broken: false,
             ours: Some(device(&alice, 1)),
             own_others: Vec::new(),
             contact: Some(vec![device(bob, 4242)]),
@@ -207,6 +208,75 @@ fn a_waiting_file_can_be_cancelled_and_never_goes() {
     assert!(app.transfers().items().is_empty());
     let asked = upload_questions(&mut rx);
     assert!(asked.is_empty(), "a cancelled file was sent: {asked:?}");
+}
+
+/// The session's report when this account's OMEMO state did not open on this device.
+fn omemo_broken(account: &AccountId, bob: &BareJid) -> Message {
+    Message::Session(Update {
+        account: account.clone(),
+        kind: UpdateKind::Omemo(Report {
+            peer: bob.clone(),
+            available: false,
+            broken: true,
+            ours: None,
+            own_others: Vec::new(),
+            contact: None,
+            room: None,
+        }),
+    })
+}
+
+/// OMEMO state that does not open (another key in the keyring, damaged records): text
+/// messages are refused by the session; a file must not be uploaded in plain text
+/// either (before: the lock said "not available" and the file went up unencrypted, its
+/// link message then refused). It fails with the reason, asking the server nothing; a
+/// file already waiting on the lock fails the same way.
+#[test]
+fn a_file_is_refused_not_uploaded_plain_when_omemo_did_not_open() {
+    for (lang, lock_words, refused) in [
+        (
+            Lang::En,
+            "OMEMO keys on this device could not be opened",
+            "the file is not uploaded unencrypted",
+        ),
+        (
+            Lang::ZhCn,
+            "无法打开此帐号在本设备上的 OMEMO 密钥",
+            "文件不会以未加密方式上传",
+        ),
+    ] {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let (mut app, account, bob, mut rx) = app_with_bob(lang);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        // One file waits on the lock, then the report comes; then another file.
+        let task = app.update(Message::FilesChosen(vec![file(tmp.path(), "a.pdf", 10)]));
+        run(&rt, &mut app, task);
+        let task = app.update(omemo_broken(&account, &bob));
+        run(&rt, &mut app, task);
+        let task = app.update(Message::FilesChosen(vec![file(tmp.path(), "b.pdf", 10)]));
+        run(&rt, &mut app, task);
+        let items = app.transfers().items();
+        assert_eq!(items.len(), 2);
+        for item in items {
+            assert!(
+                matches!(&item.status, Status::Failed(why) if why.contains(refused)),
+                "{}: {:?}",
+                item.name,
+                item.status
+            );
+        }
+        let asked = upload_questions(&mut rx);
+        assert!(asked.is_empty(), "asked the server for a slot: {asked:?}");
+        click(
+            &mut app,
+            if lang == Lang::En {
+                "Not encrypted"
+            } else {
+                "未加密"
+            },
+        );
+        assert!(shows(&app, lock_words), "the lock's panel says why");
+    }
 }
 
 /// The waiting card, for a person to look at.

@@ -31,6 +31,7 @@ fn room(private: Option<bool>, member_devices: &[u32]) -> Room {
     room.encryption.report = Some(Report {
         peer: room.jid.clone(),
         available: true,
+        broken: false,
         ours: None,
         own_others: Vec::new(),
         contact: Some(
@@ -233,6 +234,7 @@ fn the_app_puts_the_sessions_room_report_on_the_rooms_lock() {
         UpdateKind::Omemo(Report {
             peer: room.clone(),
             available: true,
+            broken: false,
             ours: None,
             own_others: Vec::new(),
             contact: None,

@@ -160,6 +160,7 @@ fn app_with_bob() -> (
         kind: UpdateKind::Omemo(loquat::session::omemo::trust::Report {
             peer: bob.clone(),
             available: true,
+            broken: false,
             ours: None,
             own_others: Vec::new(),
             contact: Some(Vec::new()),

@@ -343,6 +343,8 @@ texts! {
     EncForcedNoDevice => "Encryption is on, but {name} publishes no OMEMO device: messages cannot be sent until they do, or until you turn encryption off.", "加密已开启，但 {name} 没有公布 OMEMO 设备：在对方公布设备或你关闭加密之前，消息无法发送。";
     EncOff => "Not encrypted: you turned encryption off for this chat. Messages go in plain text.", "未加密：你为此聊天关闭了加密，消息以明文发送。";
     EncNoDevices => "Not encrypted: {name} publishes no OMEMO device.", "未加密：{name} 没有公布 OMEMO 设备。";
+    EncBroken => "Nothing is sent: this account's OMEMO keys on this device could not be opened (the system keyring holds another key, or the stored keys are damaged). Turn encryption off for this conversation to send unencrypted.", "不会发送任何内容：无法打开此帐号在本设备上的 OMEMO 密钥（系统密钥环中的密钥不匹配，或存储的密钥已损坏）。如需不加密发送，请为此会话关闭加密。";
+    FileRefusedOmemo => "Not sent: this account's OMEMO keys could not be opened on this device, and the file is not uploaded unencrypted.", "未发送：无法在本设备上打开此帐号的 OMEMO 密钥，文件不会以未加密方式上传。";
     EncUnavailable => "Not encrypted: OMEMO is not available on this device (it needs the system keyring).", "未加密：此设备上无法使用 OMEMO（需要系统密钥环）。";
     EncChecking => "Looking up whether {name} uses OMEMO…", "正在查询 {name} 是否使用 OMEMO…";
     EncRoomAuto => "Encrypted: members of this room use OMEMO, so its messages are encrypted to each member's devices.", "已加密：此聊天室的成员使用 OMEMO，因此消息会加密发送到每位成员的设备。";

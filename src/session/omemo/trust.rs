@@ -37,6 +37,10 @@ pub struct Report {
     pub peer: BareJid,
     /// OMEMO runs on this account (it has a key in the keyring and its state opened).
     pub available: bool,
+    /// This account has OMEMO state, but it did not open on this device (a key in the
+    /// keyring that does not open it, a damaged record): nothing may go out in plain
+    /// text, so messages and files are refused rather than sent unencrypted.
+    pub broken: bool,
     /// This device.
     pub ours: Option<Device>,
     /// Our account's other devices.

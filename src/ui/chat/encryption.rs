@@ -89,6 +89,9 @@ pub enum Lock {
     NoDevices,
     /// OMEMO does not run on this account (no keyring).
     Unavailable,
+    /// This account's OMEMO state did not open on this device: nothing is sent, neither
+    /// encrypted nor plain, until it does (or the person turns encryption off here).
+    Broken,
     /// Not known yet.
     Checking,
     /// A room that cannot be encrypted: not members-only, or members do not see each
@@ -192,6 +195,8 @@ impl State {
         if report.is_some_and(|r| !r.available) {
             return if self.choice == Choice::Off {
                 Lock::Off
+            } else if report.is_some_and(|r| r.broken) {
+                Lock::Broken
             } else {
                 Lock::Unavailable
             };
@@ -229,6 +234,12 @@ impl State {
             Lock::Checking => None,
             lock => Some(lock.encrypted()),
         }
+    }
+
+    /// A file must not be sent at all: encryption applies but this account's OMEMO
+    /// state did not open (a plain upload would put the file on the server unencrypted).
+    pub fn file_refused(&self) -> bool {
+        self.loaded && self.lock() == Lock::Broken
     }
 
     /// The lock button for the header.
@@ -284,6 +295,7 @@ impl State {
             Lock::Off => tr(lang, T::EncOff).to_owned(),
             Lock::NoDevices => trf(lang, T::EncNoDevices, &[("name", name)]),
             Lock::Unavailable => tr(lang, T::EncUnavailable).to_owned(),
+            Lock::Broken => tr(lang, T::EncBroken).to_owned(),
             Lock::Checking => trf(lang, T::EncChecking, &[("name", name)]),
         };
         let mut choices = row![text(tr(lang, T::EncChoiceLabel)).size(13)]
@@ -434,6 +446,7 @@ mod tests {
         Report {
             peer: bob.clone(),
             available,
+            broken: false,
             ours: None,
             own_others: Vec::new(),
             contact: devices.map(|l| {

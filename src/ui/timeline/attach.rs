@@ -336,6 +336,15 @@ impl App {
                 // choice not read, the conversation not open) the file waits: it must
                 // not reach the server in plain text by mistake
                 // (`start_waiting_uploads` starts it once known).
+                if self
+                    .encryption_state(&item.account, &item.peer)
+                    .is_some_and(|e| e.file_refused())
+                {
+                    item.status = Status::Failed(tr(self.lang, T::FileRefusedOmemo).to_owned());
+                    let persist = self.persist_transfer(&item);
+                    self.transfers.show(item);
+                    return persist;
+                }
                 let encrypted = self
                     .encryption_state(&item.account, &item.peer)
                     .and_then(|e| e.file_encryption());

@@ -112,6 +112,7 @@ impl Actor {
         let report = Report {
             peer: peer.clone(),
             available: self.crypto.is_on(),
+            broken: self.crypto.broken.is_some(),
             ours: self.crypto.with(|o| Device {
                 jid: self.own.clone(),
                 id: o.device_id(),
