@@ -2,7 +2,8 @@
 //! python-omemo's twomemo backend alone (`omemo_peer.py --omemo2-only`): the peer finds
 //! Loquat's OMEMO 2 device list and bundle, starts a session with a key exchange, and
 //! Loquat reads it live and from the archive; an envelope naming another sender is
-//! refused and shown with its reason.
+//! refused and shown with its reason; a session broken (bad MAC) or lost (no session)
+//! is repaired.
 
 use super::Peer;
 use super::session::{next_body, params, send, stop};
@@ -238,4 +239,72 @@ async fn an_encrypted_file_goes_both_ways_over_omemo_2() {
         "not decrypted and whole"
     );
     stop(updates, handle).await;
+}
+
+/// A lost or broken OMEMO 2 session is repaired as an OMEMO 0.3 one is: a message from
+/// the twomemo peer with a bad MAC is kept as such (never its text), Loquat builds a
+/// fresh OMEMO 2 session from the peer's bundle and sends an empty OMEMO 2 message with
+/// its key exchange, and the peer's next message decrypts; the same after Loquat lost
+/// its OMEMO 2 session (no session).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_or_lost_omemo_2_session_is_repaired() {
+    use loquat::omemo::OmemoStore;
+    let server = TestServer::start();
+    let (alice, alice_pw) = server.fresh_user("omemo2-ra");
+    let (bob, bob_pw) = server.fresh_user("omemo2-rb");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let account = AccountId("omemo2-repair".to_owned());
+    let key = AtRestKey::generate().unwrap();
+    let p = params(&server, &account, &alice, &alice_pw, &store, &key);
+    let (mut updates, handle, _) = online(p.clone()).await;
+    let (mut peer, bob_device) =
+        Peer::start_with(&server, &bob, &bob_pw, &alice, None, &["--omemo2-only"]);
+    peer.devices(1);
+    assert_eq!(peer.send2("one"), [true]);
+    assert_eq!(next_body(&mut updates, "one").await, "one");
+    peer.expect("KEYTRANSPORT", 30);
+    assert_eq!(peer.send2("two"), [false]);
+    assert_eq!(next_body(&mut updates, "two").await, "two");
+
+    peer.send_bad_mac("three");
+    let body = next_body(&mut updates, "the bad MAC message").await;
+    assert_eq!(undecryptable(&body), Some(Undecryptable::BadMac), "{body}");
+    // The repair: an empty OMEMO 2 message that the peer reads as a key exchange.
+    peer.expect("KEYTRANSPORT", 30);
+    peer.send2("four");
+    assert_eq!(next_body(&mut updates, "four").await, "four");
+    stop(updates, handle).await;
+
+    // Loquat's OMEMO 2 session with the peer's device is lost (an old backup restored);
+    // the 0.3 address of the same device has none to lose (sessions are kept apart).
+    let mut state = store.omemo_state(&account, key.clone()).unwrap();
+    assert!(!state.remove_session(bob.as_str(), bob_device).unwrap());
+    assert!(
+        state
+            .remove_session(&format!("omemo2 {bob}"), bob_device)
+            .unwrap()
+    );
+    let (mut updates, handle, _) = online(p).await;
+    peer.send2("five");
+    let body = next_body(&mut updates, "the message without a session").await;
+    assert_eq!(
+        undecryptable(&body),
+        Some(Undecryptable::NoSession),
+        "{body}"
+    );
+    peer.expect("KEYTRANSPORT", 30);
+    peer.send2("six");
+    assert_eq!(next_body(&mut updates, "six").await, "six");
+    stop(updates, handle).await;
+
+    let stored = store
+        .latest(&account, &ConversationId::Chat(jid(&bob)), 50)
+        .unwrap();
+    let bodies: Vec<&str> = stored.iter().map(|m| m.body.as_str()).collect();
+    assert!(
+        !bodies.contains(&"three") && !bodies.contains(&"five"),
+        "{bodies:?}"
+    );
+    assert_eq!(bodies.len(), 6, "nothing dropped: {bodies:?}");
 }

@@ -12,7 +12,9 @@ Signs in, creates and publishes its OMEMO identity (device list and bundle), the
                   (or `FAILED <error>`)
     send-bad-mac <text>
                   like send, with the last byte (the MAC) of every recipient's key
-                  flipped: the recipient must report a bad MAC, not show text
+                  flipped: the recipient must report a bad MAC, not show text (with
+                  --omemo2-only: OMEMO 2, a bit of the Signal MAC of every key that is
+                  not a key exchange flipped)
     send-file <path>
                   encrypt the file with AES-256-GCM (XEP-0454: random 12-byte IV and
                   32-byte key), upload the ciphertext to upload.localhost
@@ -191,6 +193,8 @@ class Peer(slixmpp.ClientXMPP):
                     await self.send_twomemo(text, sender)
                 elif command == "send":
                     await self.send_encrypted(rest)
+                elif command == "send-bad-mac" and self.args.omemo2_only:
+                    await self.send_twomemo(rest, bad_mac=True)
                 elif command == "send-bad-mac":
                     await self.send_encrypted(rest, bad_mac=True)
                 elif command == "send-file":
@@ -240,8 +244,10 @@ class Peer(slixmpp.ClientXMPP):
         except Exception as e:
             say("FAILED", json.dumps({"error": f"{type(e).__name__}: {e}"}))
 
-    async def send_twomemo(self, text, envelope_from=None):
-        """OMEMO 2 with an SCE envelope (XEP-0420) made here."""
+    async def send_twomemo(self, text, envelope_from=None, bad_mac=False):
+        """OMEMO 2 with an SCE envelope (XEP-0420) made here; `bad_mac` flips a bit of
+        the Signal MAC in each key that is not a key exchange (an OMEMOAuthenticatedMessage
+        starts with its 16-byte `mac` field: tag, length, then the MAC)."""
         import datetime
         import secrets
         import twomemo
@@ -274,6 +280,12 @@ class Peer(slixmpp.ClientXMPP):
             stanza["body"] = "This message is OMEMO encrypted."
             element = twomemo.etree.serialize_message(message)
             kex = [k.get("kex") == "true" for k in element.iter(f"{{{ns}}}key")]
+            if bad_mac:
+                for key in element.iter(f"{{{ns}}}key"):
+                    if key.get("kex") != "true":
+                        data = bytearray(base64.b64decode(key.text))
+                        data[2] ^= 0x01
+                        key.text = base64.b64encode(bytes(data)).decode()
             stanza.xml.append(element)
             stanza.enable("store")
             stanza.send()

@@ -3,7 +3,8 @@
 //! never dropping our other devices) and bundle published at each new stream, device-list
 //! notifications, incoming `<encrypted>` messages decrypted before the message layer
 //! reads them (live, carbons, archive), pre-keys refilled and the bundle republished
-//! after a pre-key message, and a key transport message after `NoSession` / `BadMac`.
+//! after a pre-key message, and a key transport message (OMEMO 2: an empty message with
+//! a key exchange) after `NoSession` / `BadMac`.
 //!
 //! Off (everything passes through untouched) when the session has no OMEMO key.
 
@@ -49,10 +50,12 @@ enum Ask {
     Members(BareJid),
     /// A contact's OMEMO 2 device list (`v2.rs`).
     List2(BareJid),
-    /// One OMEMO 2 bundle.
+    /// One OMEMO 2 bundle; `repair` sends an empty OMEMO 2 message (a key exchange)
+    /// once a fresh session is built.
     Bundle2 {
         jid: BareJid,
         device: u32,
+        repair: bool,
     },
 }
 
@@ -72,6 +75,9 @@ pub(super) struct Crypto {
     lists2: HashMap<BareJid, Vec<u32>>,
     /// Devices we sent a key transport message to in this session (once each).
     repaired: HashSet<(BareJid, u32)>,
+    /// The same for OMEMO 2 sessions, kept apart: a device speaking both versions has
+    /// two sessions, each repaired once.
+    repaired2: HashSet<(BareJid, u32)>,
     /// Device-list and bundle requests still out, per JID: messages to it wait for them.
     fetching: HashMap<BareJid, usize>,
     /// Messages waiting for their recipient's devices, in order.
@@ -406,7 +412,11 @@ impl Actor {
                 Err(e) if v2::no_list(e) => self.omemo_devices_known_v2(jid, Vec::new()).await,
                 Err(e) => self.omemo_list_failed(&jid, e),
             },
-            Ask::Bundle2 { jid, device } => self.omemo_bundle_v2(jid, device, result).await,
+            Ask::Bundle2 {
+                jid,
+                device,
+                repair,
+            } => self.omemo_bundle_v2(jid, device, repair, result).await,
             Ask::Bundle {
                 jid,
                 device,
@@ -709,13 +719,20 @@ impl Actor {
                         self.own,
                         found.sender
                     );
-                    // Repair is OMEMO 0.3's for now (an OMEMO 2 key transport is not sent).
-                    if let (true, Some(device), false) =
-                        (why.wants_repair(), found.device, found.v2)
-                        && self.crypto.repaired.insert((found.sender.clone(), device))
-                    {
-                        self.omemo_fetch_bundle(found.sender.clone(), device, true)
-                            .await;
+                    // Repaired once per device and version in this session: a fresh
+                    // session from the bundle of the message's version, then a key
+                    // transport (0.3) or an empty message with a key exchange (OMEMO 2).
+                    if let (true, Some(device)) = (why.wants_repair(), found.device) {
+                        let key = (found.sender.clone(), device);
+                        if found.v2 {
+                            if self.crypto.repaired2.insert(key) {
+                                self.omemo_fetch_bundle_v2(found.sender.clone(), device, true)
+                                    .await;
+                            }
+                        } else if self.crypto.repaired.insert(key) {
+                            self.omemo_fetch_bundle(found.sender.clone(), device, true)
+                                .await;
+                        }
                     }
                     if matches!(why, Undecryptable::UntrustedIdentity) {
                         // The lock's panel shows the changed key for the person to accept.

@@ -29,25 +29,37 @@ impl Actor {
             .collect();
         self.crypto.set_list(&jid, true, list);
         for d in missing {
-            self.omemo_ask(
-                Ask::Bundle2 {
-                    jid: jid.clone(),
-                    device: d,
-                },
-                Some(jid.clone()),
-                true,
-                x2::bundle_request(d),
-            )
-            .await;
+            self.omemo_fetch_bundle_v2(jid.clone(), d, false).await;
         }
         self.omemo_bundle_done(&jid).await;
     }
 
-    /// An OMEMO 2 bundle came (or did not): build the session.
+    /// Asks for `jid`'s OMEMO 2 bundle of `device`; messages to `jid` wait for it.
+    /// `repair`: a session is built even over one we have, and an empty OMEMO 2 message
+    /// (a key exchange) follows it.
+    pub(super) async fn omemo_fetch_bundle_v2(&mut self, jid: BareJid, device: u32, repair: bool) {
+        self.omemo_ask(
+            Ask::Bundle2 {
+                jid: jid.clone(),
+                device,
+                repair,
+            },
+            Some(jid),
+            true,
+            x2::bundle_request(device),
+        )
+        .await;
+    }
+
+    /// An OMEMO 2 bundle came (or did not): build the session; after a `repair` (a
+    /// message that did not decrypt: no session or a bad MAC) the fresh session replaces
+    /// the old one and an empty message carrying its key exchange goes to the device, so
+    /// its next messages decrypt.
     pub(super) async fn omemo_bundle_v2(
         &mut self,
         jid: BareJid,
         device: u32,
+        repair: bool,
         result: &Result<Option<Element>, xmpp_parsers::stanza_error::StanzaError>,
     ) {
         let bundle = result
@@ -57,14 +69,19 @@ impl Actor {
             .and_then(crate::omemo::xml::first_item)
             .and_then(|b| x2::parse_bundle(b).ok());
         match bundle {
-            Some(b) => {
-                if let Some(Err(e)) = self
-                    .crypto
-                    .with(|o| o.build_session_v2(jid.as_str(), device, &b))
-                {
-                    log::info!("{}: no OMEMO 2 session with {jid}/{device}: {e}", self.own);
+            Some(b) => match self
+                .crypto
+                .with(|o| o.build_session_v2(jid.as_str(), device, &b))
+            {
+                Some(Ok(())) if repair => {
+                    self.omemo_empty_v2(&jid, device).await;
+                    log::info!("{}: OMEMO 2 session with {jid}/{device} repaired", self.own);
                 }
-            }
+                Some(Err(e)) => {
+                    log::info!("{}: no OMEMO 2 session with {jid}/{device}: {e}", self.own)
+                }
+                _ => {}
+            },
             None => log::info!("{}: no OMEMO 2 bundle for {jid}/{device}", self.own),
         }
         self.omemo_bundle_done(&jid).await;
