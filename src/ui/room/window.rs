@@ -5,7 +5,7 @@
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::ChatMessage;
 use crate::ui::app::startup::blocking;
-use crate::ui::chat::{AROUND, FOLLOW_SHOWN, PAGE};
+use crate::ui::chat::{AROUND, FOLLOW_SHOWN, PAGE, WINDOW_SHOWN};
 use crate::ui::i18n::Lang;
 use crate::ui::room::history::{self, contains};
 use crate::ui::room::joined::{LIST_ID, Line, Message as RoomMessage, Older, Room};
@@ -87,6 +87,53 @@ impl Room {
                 RoomMessage::Newest,
             )
         })
+    }
+
+    /// An older page came in (oldest first, from the store or the archive): above
+    /// every line; the newest beyond [`WINDOW_SHOWN`] leave the view and the room
+    /// shows a stretch of its history from then on (newer pages come back from the
+    /// store on scrolling down, live messages wait). Only `stored` history can be
+    /// read back.
+    pub(in crate::ui) fn older_loaded(&mut self, page: Vec<ChatMessage>, stored: bool) {
+        history::merge_older(self, page);
+        if !stored {
+            return;
+        }
+        let mut chats = 0;
+        let Some(cut) = self.lines.iter().position(|l| {
+            chats += usize::from(matches!(l, Line::Chat(_)));
+            chats > WINDOW_SHOWN
+        }) else {
+            return;
+        };
+        for gone in self.lines.drain(cut..) {
+            if let Line::Chat(m) = gone {
+                self.unfolded.remove(&m.id);
+            }
+        }
+        self.window.newer = true;
+        self.following = false;
+    }
+
+    /// A page of newer messages arrived (oldest first): after every line; a short one
+    /// reaches the newest end and the held live messages join. The oldest beyond
+    /// [`WINDOW_SHOWN`] leave the view: true when they did (the store has them).
+    pub(in crate::ui) fn newer_loaded(&mut self, page: Vec<ChatMessage>) -> bool {
+        self.window.loading = false;
+        let short = page.len() < PAGE;
+        for m in page {
+            if !contains(self, &m) {
+                self.lines.push(Line::Chat(Box::new(m)));
+            }
+        }
+        // Below the reader now: they stay where they are (the list's anchor) until
+        // they scroll down to it.
+        self.following = false;
+        if short {
+            self.window.newer = false;
+            self.join_held();
+        }
+        history::drop_oldest(self, WINDOW_SHOWN)
     }
 
     /// Scrolled down to the end of the stretch: the next newer page, unless one is on
@@ -252,18 +299,7 @@ impl App {
             }
         };
         if !around {
-            r.window.loading = false;
-            let short = page.len() < PAGE;
-            for m in page {
-                if !contains(r, &m) {
-                    r.lines.push(Line::Chat(Box::new(m)));
-                }
-            }
-            if short {
-                r.window.newer = false;
-                r.join_held();
-            }
-            if history::trim(r) {
+            if r.newer_loaded(page) {
                 self.rooms.paging.entry(key).or_default().store_done = false;
             }
             return Task::none();
@@ -294,3 +330,6 @@ impl App {
         crate::ui::timeline::actions::show(LIST_ID)
     }
 }
+
+#[cfg(test)]
+mod tests;
