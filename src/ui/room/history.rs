@@ -340,7 +340,8 @@ impl App {
             // Nothing more in the store: ask the archive at once.
             return self.room_archive_page(account, room);
         }
-        if let Some(r) = self.rooms.rooms.get_mut(&key)
+        if !older
+            && let Some(r) = self.rooms.rooms.get_mut(&key)
             && r.older == Older::Loading
         {
             r.older = Older::Available;

@@ -94,8 +94,11 @@ impl Room {
     /// shows a stretch of its history from then on (newer pages come back from the
     /// store on scrolling down, live messages wait). Only `stored` history can be
     /// read back.
-    pub(in crate::ui) fn older_loaded(&mut self, page: Vec<ChatMessage>, stored: bool) {
+    pub fn older_loaded(&mut self, page: Vec<ChatMessage>, stored: bool) {
         history::merge_older(self, page);
+        if self.older == Older::Loading {
+            self.older = Older::Available;
+        }
         if !stored {
             return;
         }
@@ -118,7 +121,7 @@ impl Room {
     /// A page of newer messages arrived (oldest first): after every line; a short one
     /// reaches the newest end and the held live messages join. The oldest beyond
     /// [`WINDOW_SHOWN`] leave the view: true when they did (the store has them).
-    pub(in crate::ui) fn newer_loaded(&mut self, page: Vec<ChatMessage>) -> bool {
+    pub fn newer_loaded(&mut self, page: Vec<ChatMessage>) -> bool {
         self.window.loading = false;
         let short = page.len() < PAGE;
         for m in page {
