@@ -5,7 +5,7 @@
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::ChatMessage;
 use crate::ui::app::startup::blocking;
-use crate::ui::chat::{AROUND, FOLLOW_SHOWN, PAGE, WINDOW_SHOWN};
+use crate::ui::chat::{AROUND, Held, PAGE, WINDOW_SHOWN};
 use crate::ui::i18n::Lang;
 use crate::ui::room::history::{self, contains};
 use crate::ui::room::joined::{LIST_ID, Line, Message as RoomMessage, Older, Room};
@@ -21,9 +21,8 @@ pub struct Window {
     newer: bool,
     /// A page of newer ones is on its way.
     loading: bool,
-    /// Live messages that came meanwhile (the newest [`FOLLOW_SHOWN`]; older ones are
-    /// reached through the store's pages).
-    held: Vec<ChatMessage>,
+    /// Live messages that came meanwhile.
+    held: Held,
     /// Where the search matched in the message asked for, until it shows.
     marks: Vec<std::ops::Range<usize>>,
 }
@@ -48,12 +47,8 @@ impl Room {
     /// newest end: kept aside (counted unread as usual when the room is not `open`).
     pub fn hold(&mut self, message: ChatMessage, open: bool) {
         self.count(&message, open);
-        if !contains(self, &message) && !self.window.held.iter().any(|m| m.id == message.id) {
-            self.window.held.push(message);
-            if self.window.held.len() > FOLLOW_SHOWN {
-                self.window.held.remove(0);
-            }
-        }
+        let shown = contains(self, &message);
+        self.window.held.keep(message, shown);
     }
 
     /// Would this message go after everything shown?
@@ -69,7 +64,7 @@ impl Room {
     }
 
     fn join_held(&mut self) {
-        for m in std::mem::take(&mut self.window.held) {
+        for m in self.window.held.take() {
             if !contains(self, &m) {
                 self.lines.push(Line::Chat(Box::new(m)));
                 history::settle_last(self);
