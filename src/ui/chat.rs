@@ -4,7 +4,7 @@ pub mod devices;
 pub mod encryption;
 mod header;
 mod window;
-pub use window::{AROUND, bar as window_bar};
+pub use window::{AROUND, Held, bar as window_bar};
 
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::{Account, ChatMessage, Delivery};

@@ -16,6 +16,29 @@ use iced::{Alignment, Element, Length};
 /// Messages asked for on each side of the one opened at.
 pub const AROUND: usize = PAGE / 2;
 
+/// Live messages that came while a stretch of older history shows, in arrival order:
+/// the newest [`FOLLOW_SHOWN`] (older ones are reached through the store's pages).
+/// For chats and rooms.
+#[derive(Debug, Clone, Default)]
+pub struct Held(Vec<ChatMessage>);
+
+impl Held {
+    /// Keeps `message` aside, unless it is `shown` already or kept.
+    pub fn keep(&mut self, message: ChatMessage, shown: bool) {
+        if !shown && !self.0.iter().any(|m| m.id == message.id) {
+            self.0.push(message);
+            if self.0.len() > FOLLOW_SHOWN {
+                self.0.remove(0);
+            }
+        }
+    }
+
+    /// The messages kept, oldest first, to join the newest end.
+    pub fn take(&mut self) -> Vec<ChatMessage> {
+        std::mem::take(&mut self.0)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Window {
     /// Waiting for the messages around this one.
@@ -24,9 +47,8 @@ pub struct Window {
     newer: bool,
     /// A page of newer ones is on its way.
     loading: bool,
-    /// Live messages that came meanwhile, in arrival order (the newest
-    /// [`FOLLOW_SHOWN`]; older ones are reached through the store's pages).
-    held: Vec<ChatMessage>,
+    /// Live messages that came meanwhile.
+    held: Held,
     /// Where the search matched in the message asked for, until it shows.
     marks: Vec<std::ops::Range<usize>>,
 }
@@ -169,17 +191,13 @@ impl State {
     /// A live message while the window does not reach the newest end: kept aside.
     /// Always `false` (nothing new on screen).
     pub(super) fn hold(&mut self, message: ChatMessage) -> bool {
-        if !self.ids.contains(&message.id) && !self.window.held.iter().any(|m| m.id == message.id) {
-            self.window.held.push(message);
-            if self.window.held.len() > FOLLOW_SHOWN {
-                self.window.held.remove(0);
-            }
-        }
+        let shown = self.ids.contains(&message.id);
+        self.window.held.keep(message, shown);
         false
     }
 
     fn join_held(&mut self) {
-        for m in std::mem::take(&mut self.window.held) {
+        for m in self.window.held.take() {
             if self.ids.insert(m.id.clone()) {
                 self.messages.push(m);
             }

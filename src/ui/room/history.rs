@@ -77,6 +77,13 @@ pub(in crate::ui) fn trim(room: &mut Room) -> bool {
     } else {
         MAX_SHOWN
     };
+    drop_oldest(room, keep)
+}
+
+/// The oldest lines leave the screen until `keep` messages are left (with the notes
+/// among them). True when lines were dropped: they are in the store, and older pages
+/// can be read again.
+pub(in crate::ui) fn drop_oldest(room: &mut Room, keep: usize) -> bool {
     let chats = room
         .lines
         .iter()
@@ -95,7 +102,11 @@ pub(in crate::ui) fn trim(room: &mut Room) -> bool {
         }
         cut += 1;
     }
-    room.lines.drain(..cut);
+    for gone in room.lines.drain(..cut) {
+        if let Line::Chat(m) = gone {
+            room.unfolded.remove(&m.id);
+        }
+    }
     room.older = Older::Available;
     true
 }
@@ -114,7 +125,7 @@ fn merge(room: &mut Room, messages: Vec<ChatMessage>) {
 /// A page of older messages (oldest first, from the store or the room's archive): above
 /// every line, in the page's order, which is the store's (by time they could land among
 /// lines of the same second: archive stamps have whole seconds).
-fn merge_older(room: &mut Room, messages: Vec<ChatMessage>) {
+pub(in crate::ui) fn merge_older(room: &mut Room, messages: Vec<ChatMessage>) {
     let fresh: Vec<Line> = messages
         .into_iter()
         .filter(|m| !contains(room, m))
@@ -286,6 +297,7 @@ impl App {
             .and_then(|s| s.conversations.iter().find(|c| c.peer == room))
             .map_or(0, |c| c.unread as usize);
         let restored = self.rooms.restored.contains(&key);
+        let stored = self.store.is_some();
         let Some(r) = self.rooms.rooms.get_mut(&key) else {
             return Task::none();
         };
@@ -319,12 +331,17 @@ impl App {
             return Task::none();
         }
         let added = page.iter().filter(|m| !contains(r, m)).count();
-        merge_older(r, page);
+        if older {
+            r.older_loaded(page, stored);
+        } else {
+            merge_older(r, page);
+        }
         if older && added == 0 && short {
             // Nothing more in the store: ask the archive at once.
             return self.room_archive_page(account, room);
         }
-        if let Some(r) = self.rooms.rooms.get_mut(&key)
+        if !older
+            && let Some(r) = self.rooms.rooms.get_mut(&key)
             && r.older == Older::Loading
         {
             r.older = Older::Available;
@@ -493,8 +510,9 @@ impl App {
         if first.is_some() {
             paging.cursor = first;
         }
+        let stored = self.store.is_some();
         if let Some(r) = self.rooms.rooms.get_mut(&key) {
-            merge_older(r, messages);
+            r.older_loaded(messages, stored);
             r.older = if complete {
                 Older::Exhausted
             } else {

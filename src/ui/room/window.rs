@@ -5,7 +5,7 @@
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
 use crate::model::ChatMessage;
 use crate::ui::app::startup::blocking;
-use crate::ui::chat::{AROUND, FOLLOW_SHOWN, PAGE};
+use crate::ui::chat::{AROUND, Held, PAGE, WINDOW_SHOWN};
 use crate::ui::i18n::Lang;
 use crate::ui::room::history::{self, contains};
 use crate::ui::room::joined::{LIST_ID, Line, Message as RoomMessage, Older, Room};
@@ -21,9 +21,8 @@ pub struct Window {
     newer: bool,
     /// A page of newer ones is on its way.
     loading: bool,
-    /// Live messages that came meanwhile (the newest [`FOLLOW_SHOWN`]; older ones are
-    /// reached through the store's pages).
-    held: Vec<ChatMessage>,
+    /// Live messages that came meanwhile.
+    held: Held,
     /// Where the search matched in the message asked for, until it shows.
     marks: Vec<std::ops::Range<usize>>,
 }
@@ -48,12 +47,8 @@ impl Room {
     /// newest end: kept aside (counted unread as usual when the room is not `open`).
     pub fn hold(&mut self, message: ChatMessage, open: bool) {
         self.count(&message, open);
-        if !contains(self, &message) && !self.window.held.iter().any(|m| m.id == message.id) {
-            self.window.held.push(message);
-            if self.window.held.len() > FOLLOW_SHOWN {
-                self.window.held.remove(0);
-            }
-        }
+        let shown = contains(self, &message);
+        self.window.held.keep(message, shown);
     }
 
     /// Would this message go after everything shown?
@@ -69,7 +64,7 @@ impl Room {
     }
 
     fn join_held(&mut self) {
-        for m in std::mem::take(&mut self.window.held) {
+        for m in self.window.held.take() {
             if !contains(self, &m) {
                 self.lines.push(Line::Chat(Box::new(m)));
                 history::settle_last(self);
@@ -87,6 +82,56 @@ impl Room {
                 RoomMessage::Newest,
             )
         })
+    }
+
+    /// An older page came in (oldest first, from the store or the archive): above
+    /// every line; the newest beyond [`WINDOW_SHOWN`] leave the view and the room
+    /// shows a stretch of its history from then on (newer pages come back from the
+    /// store on scrolling down, live messages wait). Only `stored` history can be
+    /// read back.
+    pub fn older_loaded(&mut self, page: Vec<ChatMessage>, stored: bool) {
+        history::merge_older(self, page);
+        if self.older == Older::Loading {
+            self.older = Older::Available;
+        }
+        if !stored {
+            return;
+        }
+        let mut chats = 0;
+        let Some(cut) = self.lines.iter().position(|l| {
+            chats += usize::from(matches!(l, Line::Chat(_)));
+            chats > WINDOW_SHOWN
+        }) else {
+            return;
+        };
+        for gone in self.lines.drain(cut..) {
+            if let Line::Chat(m) = gone {
+                self.unfolded.remove(&m.id);
+            }
+        }
+        self.window.newer = true;
+        self.following = false;
+    }
+
+    /// A page of newer messages arrived (oldest first): after every line; a short one
+    /// reaches the newest end and the held live messages join. The oldest beyond
+    /// [`WINDOW_SHOWN`] leave the view: true when they did (the store has them).
+    pub fn newer_loaded(&mut self, page: Vec<ChatMessage>) -> bool {
+        self.window.loading = false;
+        let short = page.len() < PAGE;
+        for m in page {
+            if !contains(self, &m) {
+                self.lines.push(Line::Chat(Box::new(m)));
+            }
+        }
+        // Below the reader now: they stay where they are (the list's anchor) until
+        // they scroll down to it.
+        self.following = false;
+        if short {
+            self.window.newer = false;
+            self.join_held();
+        }
+        history::drop_oldest(self, WINDOW_SHOWN)
     }
 
     /// Scrolled down to the end of the stretch: the next newer page, unless one is on
@@ -252,18 +297,7 @@ impl App {
             }
         };
         if !around {
-            r.window.loading = false;
-            let short = page.len() < PAGE;
-            for m in page {
-                if !contains(r, &m) {
-                    r.lines.push(Line::Chat(Box::new(m)));
-                }
-            }
-            if short {
-                r.window.newer = false;
-                r.join_held();
-            }
-            if history::trim(r) {
+            if r.newer_loaded(page) {
                 self.rooms.paging.entry(key).or_default().store_done = false;
             }
             return Task::none();
@@ -294,3 +328,6 @@ impl App {
         crate::ui::timeline::actions::show(LIST_ID)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -267,15 +267,15 @@ impl Room {
             Line::Chat(m) => crate::ui::chat::encryption::entry(lang, &room_name, m),
             Line::Notes(notes) => timeline::Entry::Note(Self::notes_words(lang, notes)),
         });
-        let list = timeline::list(
+        let (list, keys) = timeline::keyed_list(
             &list_cx,
             entries,
             &self.unfolded,
             &[],
             top,
             self.unread_from.as_ref(),
-        )
-        .map(Message::from);
+        );
+        let list = list.map(Message::from);
         let mut main = column![header].spacing(0);
         if let Some(panel) = self.encryption.panel(lang, self.jid.as_str()) {
             main = main.push(panel.map(Message::Encryption));
@@ -283,14 +283,19 @@ impl Room {
         if let Some(status) = self.status_view(lang) {
             main = main.push(container(status).padding(8));
         }
-        main = main.push(
-            scrollable(list)
-                .id(LIST_ID)
-                .anchor_bottom()
-                .on_scroll(Message::Scrolled)
-                .height(Length::Fill)
-                .width(Length::Fill),
-        );
+        let list = scrollable(list)
+            .id(LIST_ID)
+            .anchor_bottom()
+            .on_scroll(Message::Scrolled)
+            .height(Length::Fill)
+            .width(Length::Fill);
+        // Pages come and go at both ends: what the reader reads stays put, unless
+        // they follow the newest end.
+        main = main.push(timeline::anchored(
+            list,
+            keys,
+            !self.following || self.in_window(),
+        ));
         if let Some(bar) = self.window_bar(lang) {
             main = main.push(bar);
         }
