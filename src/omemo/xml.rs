@@ -117,10 +117,16 @@ fn public_key(bytes: Vec<u8>, what: &'static str) -> Result<Vec<u8>, XmlError> {
 
 /// `<list xmlns='eu.siacs.conversations.axolotl'><device id='…'/>…</list>`
 pub fn device_list_element(devices: &[u32]) -> Element {
-    let mut list = Element::builder("list", NS);
+    device_list_in("list", NS, devices)
+}
+
+/// A device list as `<name xmlns='ns'><device id='…'/>…</name>` (OMEMO 0.3's `list`,
+/// OMEMO 2's `devices`).
+pub fn device_list_in(name: &str, ns: &str, devices: &[u32]) -> Element {
+    let mut list = Element::builder(name, ns);
     for d in devices {
         list = list.append(
-            Element::builder("device", NS)
+            Element::builder("device", ns)
                 .a("id", &d.to_string())
                 .build(),
         );
@@ -131,11 +137,16 @@ pub fn device_list_element(devices: &[u32]) -> Element {
 /// The device ids of a device list, without duplicates; devices with a bad id are
 /// skipped, more than [`MAX_DEVICES`] ignored.
 pub fn parse_device_list(el: &Element) -> Result<Vec<u32>, XmlError> {
-    if !el.is("list", NS) {
+    parse_device_list_in(el, "list", NS)
+}
+
+/// [`parse_device_list`] for a list element `name` in namespace `ns`.
+pub fn parse_device_list_in(el: &Element, name: &str, ns: &str) -> Result<Vec<u32>, XmlError> {
+    if !el.is(name, ns) {
         return Err(XmlError::WrongElement("device list"));
     }
     let mut out: Vec<u32> = Vec::new();
-    for d in el.children().filter(|c| c.is("device", NS)) {
+    for d in el.children().filter(|c| c.is("device", ns)) {
         if out.len() >= MAX_DEVICES {
             break;
         }

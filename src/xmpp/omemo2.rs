@@ -7,8 +7,8 @@
 
 use super::muc::AttrExt;
 use crate::omemo::xml::{
-    KeyEntry, MAX_DEVICES, MAX_KEY_DATA, MAX_KEYS, MAX_PAYLOAD, MAX_PRE_KEYS, NS_PUBSUB,
-    SIGNATURE_LEN, XmlError, b64, device_id, unb64,
+    KeyEntry, MAX_KEY_DATA, MAX_KEYS, MAX_PAYLOAD, MAX_PRE_KEYS, NS_PUBSUB, SIGNATURE_LEN,
+    XmlError, b64, device_id, device_list_in, parse_device_list_in, unb64,
 };
 use xmpp_parsers::minidom::Element;
 
@@ -69,35 +69,13 @@ pub enum EnvelopeError {
 
 /// `<devices xmlns='urn:xmpp:omemo:2'><device id='…'/>…</devices>`
 pub fn device_list_element(devices: &[u32]) -> Element {
-    let mut list = Element::builder("devices", NS);
-    for d in devices {
-        list = list.append(
-            Element::builder("device", NS)
-                .a("id", &d.to_string())
-                .build(),
-        );
-    }
-    list.build()
+    device_list_in("devices", NS, devices)
 }
 
 /// The device ids of an OMEMO 2 device list, without duplicates; bad ids are skipped,
-/// more than [`MAX_DEVICES`] ignored. Labels are not read.
+/// more than [`MAX_DEVICES`](crate::omemo::xml::MAX_DEVICES) ignored. Labels are not read.
 pub fn parse_device_list(el: &Element) -> Result<Vec<u32>, XmlError> {
-    if !el.is("devices", NS) {
-        return Err(XmlError::WrongElement("device list"));
-    }
-    let mut out: Vec<u32> = Vec::new();
-    for d in el.children().filter(|c| c.is("device", NS)) {
-        if out.len() >= MAX_DEVICES {
-            break;
-        }
-        if let Ok(id) = device_id(d.attr("id"), "device id")
-            && !out.contains(&id)
-        {
-            out.push(id);
-        }
-    }
-    Ok(out)
+    parse_device_list_in(el, "devices", NS)
 }
 
 /// `<bundle xmlns='urn:xmpp:omemo:2'><spk id/><spks/><ik/><prekeys><pk id/>…</prekeys></bundle>`
