@@ -311,3 +311,196 @@ fn render_profile_for_review() {
         assert!(snapshot.matches_image(dir.join(name)).expect("png"));
     }
 }
+
+/// Where the sidebar's texts are, and how far it is scrolled.
+struct Lines {
+    scroll: Option<(iced::Rectangle, iced::Vector)>,
+    texts: Vec<(String, iced::Rectangle)>,
+}
+
+impl iced::advanced::widget::Operation for Lines {
+    fn traverse(&mut self, operate: &mut dyn FnMut(&mut dyn iced::advanced::widget::Operation)) {
+        operate(self);
+    }
+
+    fn scrollable(
+        &mut self,
+        id: Option<&Id>,
+        bounds: iced::Rectangle,
+        _content: iced::Rectangle,
+        translation: iced::Vector,
+        _state: &mut dyn iced::advanced::widget::operation::Scrollable,
+    ) {
+        if id == Some(&Id::new(loquat::ui::screen::sidebar::SCROLL_ID)) {
+            self.scroll = Some((bounds, translation));
+        }
+    }
+
+    fn text(&mut self, _id: Option<&Id>, bounds: iced::Rectangle, text: &str) {
+        self.texts.push((text.to_owned(), bounds));
+    }
+}
+
+/// The whole window in iced's own `UserInterface`, frame after frame with the widget
+/// state kept, as the runtime runs it.
+struct Window {
+    app: App,
+    renderer: iced::Renderer,
+    cache: Option<iced_runtime::user_interface::Cache>,
+}
+
+const WINDOW: iced::Size = iced::Size::new(1280.0, 800.0);
+const OVER_SIDEBAR: iced::Point = iced::Point::new(150.0, 400.0);
+
+impl Window {
+    fn ui<T>(
+        &mut self,
+        f: impl FnOnce(
+            &mut iced_runtime::UserInterface<'_, Message, iced::Theme, iced::Renderer>,
+            &mut iced::Renderer,
+        ) -> T,
+    ) -> T {
+        let cache = self.cache.take().unwrap_or_default();
+        let mut ui =
+            iced_runtime::UserInterface::build(self.app.view(), WINDOW, cache, &mut self.renderer);
+        let out = f(&mut ui, &mut self.renderer);
+        self.cache = Some(ui.into_cache());
+        out
+    }
+
+    /// The events through one frame; the messages they produced.
+    fn frame(&mut self, events: &[iced::Event]) -> Vec<Message> {
+        let mut produced = Vec::new();
+        self.ui(|ui, renderer| {
+            let _ = ui.update(
+                events,
+                iced::mouse::Cursor::Available(OVER_SIDEBAR),
+                renderer,
+                &mut iced_runtime::core::clipboard::Null,
+                &mut produced,
+            );
+        });
+        produced
+    }
+
+    /// The contact names built, with their top in the sidebar's content, and the
+    /// sidebar's viewport (top, height) in the same terms.
+    fn names(&mut self) -> (Vec<(String, f32)>, (f32, f32)) {
+        let mut found = Lines {
+            scroll: None,
+            texts: Vec::new(),
+        };
+        self.ui(|ui, renderer| ui.operate(renderer, &mut found));
+        let (bounds, translation) = found.scroll.expect("the sidebar scrolls");
+        let names = found
+            .texts
+            .into_iter()
+            .filter(|(text, _)| text.starts_with("Contact "))
+            .map(|(text, b)| (text, b.y))
+            .collect();
+        (names, (bounds.y + translation.y, bounds.height))
+    }
+}
+
+/// A roster of 500 builds only the lines near the screen; scrolling down to its end
+/// shows every contact once, in order, and a line never moves when the chunks around
+/// it are built or dropped (each stand-in is exactly as tall as its lines).
+#[test]
+fn a_long_roster_builds_only_the_lines_near_the_screen() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (mut app, _rx) = start(&rt, Lang::En);
+    let roster: Vec<Contact> = (0..500)
+        .map(|i| {
+            let group = ["Family", "Friends", "Work"][i * 3 / 500];
+            contact(
+                &format!("c{i:03}@example.org"),
+                &format!("Contact {i:03}"),
+                &[group],
+            )
+        })
+        .collect();
+    let _ = app.update(Message::Session(Update {
+        account: account().id,
+        kind: UpdateKind::Roster(roster),
+    }));
+    let renderer = futures::executor::block_on(
+        <iced::Renderer as iced_runtime::core::renderer::Headless>::new(
+            iced::Font::DEFAULT,
+            iced::Pixels(16.0),
+            Some("tiny-skia"),
+        ),
+    )
+    .expect("tiny-skia");
+    let mut window = Window {
+        app,
+        renderer,
+        cache: None,
+    };
+    let redraw = || {
+        iced::Event::Window(iced::window::Event::RedrawRequested(
+            std::time::Instant::now(),
+        ))
+    };
+    let wheel = iced::Event::Mouse(iced::mouse::Event::WheelScrolled {
+        delta: iced::mouse::ScrollDelta::Pixels { x: 0.0, y: -300.0 },
+    });
+
+    let _ = window.frame(&[redraw()]);
+    let (first, (top, height)) = window.names();
+    let mut seen: Vec<String> = first
+        .into_iter()
+        .filter(|(_, y)| *y >= top && *y < top + height)
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        !seen.is_empty(),
+        "the first lines show before any scrolling"
+    );
+    let mut most_built = 0;
+    for step in 0..200 {
+        let mut produced = window.frame(std::slice::from_ref(&wheel));
+        produced.extend(window.frame(&[redraw()]));
+        // The lines on screen, before and after the chunks came and went.
+        let (before, (top, height)) = window.names();
+        let on_screen = |names: &[(String, f32)]| -> Vec<(String, f32)> {
+            names
+                .iter()
+                .filter(|(_, y)| *y >= top && *y < top + height)
+                .cloned()
+                .collect()
+        };
+        let visible = on_screen(&before);
+        for message in produced {
+            let _ = window.app.update(message);
+        }
+        let (after, _) = window.names();
+        for (name, y) in &visible {
+            let now = after.iter().find(|(n, _)| n == name).map(|(_, y)| *y);
+            assert_eq!(
+                now,
+                Some(*y),
+                "step {step}: {name} moved when the chunks changed"
+            );
+        }
+        most_built = most_built.max(after.len());
+        for (name, _) in on_screen(&after) {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+        }
+        if seen.last().is_some_and(|n| n == "Contact 499") {
+            break;
+        }
+    }
+    let expected: Vec<String> = (0..500).map(|i| format!("Contact {i:03}")).collect();
+    let differs = seen.iter().zip(&expected).position(|(a, b)| a != b);
+    assert!(
+        differs.is_none() && seen.len() == expected.len(),
+        "every contact on screen once, in order: {} seen, first difference at {differs:?}",
+        seen.len()
+    );
+    assert!(
+        most_built <= 80,
+        "{most_built} of 500 contact lines built at once"
+    );
+}

@@ -6,6 +6,7 @@
 
 mod cards;
 pub mod groups;
+pub mod lazy;
 mod lists;
 mod requests;
 
@@ -22,6 +23,9 @@ use std::fmt;
 use xmpp_parsers::jid::BareJid;
 
 pub use cards::{account_card_id, filter_id};
+
+/// The widget id of the sidebar's scrolling part.
+pub const SCROLL_ID: &str = "sidebar-scroll";
 pub use lists::room_label;
 
 #[derive(Debug, Clone)]
@@ -66,6 +70,8 @@ pub enum Message {
     Groups(groups::Message),
     /// A contact's profile (from its edit form).
     OpenProfile(AccountId, BareJid),
+    /// A chunk of a long list came near the screen or left it (`lazy.rs`).
+    Lines(lazy::Seen),
 }
 
 /// What the user does with a request (the quiet box, `crate::quiet`).
@@ -226,6 +232,8 @@ pub struct State {
     errors: HashMap<AccountId, T>,
     /// Contact group sections (collapsed ones, a rename).
     groups: groups::Groups,
+    /// The chunks of the long lists built now (near the screen).
+    near: lazy::Near,
 }
 
 impl State {
@@ -406,6 +414,7 @@ impl State {
                 let visible = self.visible(accounts);
                 return self.groups.update(message, &visible);
             }
+            Message::Lines(seen) => self.near.update(seen),
             Message::EditAccountPicked(account) => {
                 if let Some(form) = &mut self.edit {
                     form.account = account;
@@ -526,15 +535,16 @@ impl State {
         if requests::count(&visible) > 0 {
             content = content.push(requests::view(cx, &visible));
         }
-        content = content.push(lists::conversations(cx, &visible));
+        content = content.push(lists::conversations(cx, &visible, &self.near));
         content = content.push(lists::contacts(
             cx,
             &visible,
             self.add.as_ref(),
             self.edit.as_ref(),
             &self.groups,
+            &self.near,
         ));
-        container(scrollable(content).height(Length::Fill))
+        container(scrollable(content).height(Length::Fill).id(SCROLL_ID))
             .width(300)
             .height(Length::Fill)
             .style(crate::ui::theme::sidebar)

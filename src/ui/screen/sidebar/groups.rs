@@ -135,6 +135,11 @@ impl Groups {
         None
     }
 
+    /// Whether this group's header is its rename form now.
+    pub fn renaming(&self, group: &str) -> bool {
+        self.rename.as_ref().is_some_and(|(from, _)| from == group)
+    }
+
     /// A section's header: open/close, the count, and (for a real group) Rename.
     pub fn header<'a>(
         &'a self,

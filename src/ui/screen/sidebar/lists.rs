@@ -6,10 +6,12 @@ use crate::ids::AccountId;
 use crate::model::Show;
 use crate::ui::app::account_state::{AccountState, ConversationEntry};
 use crate::ui::i18n::{Lang, T, tr, trf};
+use crate::ui::screen::sidebar::groups::Item;
 use crate::ui::screen::sidebar::{AddForm, Context, EditForm, Message, show_text};
 use crate::ui::theme;
 use crate::ui::widgets;
 use crate::ui::widgets::avatar;
+use iced::widget::text::Wrapping;
 use iced::widget::{Column, button, column, container, row, space, text, text_input};
 use iced::{Alignment, Element, Length};
 use std::collections::BTreeMap;
@@ -20,6 +22,9 @@ const FACE: f32 = 32.0;
 
 /// How many characters of an account label fit on a list line.
 const TAG_CHARS: usize = 14;
+
+/// How many characters of a name or status a list line shows before "…".
+const LINE_CHARS: usize = 40;
 
 /// The list's line for a conversation's last message: its text, or the file it
 /// shared ("📎 name", "🖼 Photo") instead of the file's URL.
@@ -93,7 +98,11 @@ pub(super) fn tag<'a>(cx: &Context<'a>, state: &AccountState) -> Option<Element<
 }
 
 /// Conversations of all shown accounts, most recent first, with unread badges.
-pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Element<'a, Message> {
+pub fn conversations<'a>(
+    cx: &Context<'a>,
+    accounts: &[&'a AccountState],
+    near: &super::lazy::Near,
+) -> Element<'a, Message> {
     let lang = cx.lang;
     let mut entries: Vec<(&'a AccountState, &'a ConversationEntry)> = accounts
         .iter()
@@ -127,72 +136,109 @@ pub fn conversations<'a>(cx: &Context<'a>, accounts: &[&'a AccountState]) -> Ele
                 .style(theme::muted),
         );
     }
-    for (state, entry) in entries {
-        let mut title = if entry.room {
-            row![room_mark(), text(room_label(&entry.peer)).size(14)]
-        } else {
-            row![text(state.peer_label(&entry.peer)).size(14)]
-        }
+    let list = super::lazy::push(
+        list,
+        super::lazy::List::Conversations,
+        entries,
+        near,
+        |_| Some(super::lazy::LINE),
+        |(state, entry)| conversation_line(cx, state, entry),
+    );
+    list.into()
+}
+
+/// One line of the conversation list: face, name (or room), account tag, the last
+/// message and the unread counts, [`super::lazy::LINE`] high whatever they hold.
+fn conversation_line<'a>(
+    cx: &Context<'a>,
+    state: &'a AccountState,
+    entry: &'a ConversationEntry,
+) -> Element<'a, Message> {
+    let lang = cx.lang;
+    let label = if entry.room {
+        room_label(&entry.peer)
+    } else {
+        state.peer_label(&entry.peer)
+    };
+    let mut title = if entry.room {
+        row![room_mark(), one_line(label.clone(), 14)]
+    } else {
+        row![one_line(label.clone(), 14)]
+    }
+    .spacing(6)
+    .align_y(Alignment::Center);
+    if !entry.room && !state.in_roster(&entry.peer) {
+        title = title.push(
+            container(text(tr(lang, T::NotInContacts)).size(11))
+                .padding([0, 4])
+                .style(theme::tag),
+        );
+    }
+    let mut first = row![container(title).width(Length::Fill)]
         .spacing(6)
         .align_y(Alignment::Center);
-        if !entry.room && !state.in_roster(&entry.peer) {
-            title = title.push(
-                container(text(tr(lang, T::NotInContacts)).size(11))
-                    .padding([0, 4])
-                    .style(theme::tag),
-            );
-        }
-        let mut first = row![container(title).width(Length::Fill)]
-            .spacing(6)
-            .align_y(Alignment::Center);
-        if let Some(tag) = tag(cx, state) {
-            first = first.push(tag);
-        }
-        let mut second = row![
+    if let Some(tag) = tag(cx, state) {
+        first = first.push(tag);
+    }
+    let mut second = row![
+        container(
             text(entry_preview(cx.lang, entry))
                 .size(12)
                 .style(theme::muted)
-                .width(Length::Fill)
-        ]
-        .spacing(6)
-        .align_y(Alignment::Center);
-        if entry.room {
-            // A mention counts apart, in the strong colour; the rest of the room's
-            // traffic is quieter.
-            if entry.mentions > 0 {
-                second = second.push(widgets::mentions(entry.mentions));
-            }
-            if entry.unread > entry.mentions {
-                second = second.push(widgets::unread(entry.unread - entry.mentions, false));
-            }
-        } else if entry.unread > 0 {
-            second = second.push(widgets::unread(entry.unread, true));
+                .wrapping(Wrapping::None)
+        )
+        .width(Length::Fill)
+        .clip(true)
+    ]
+    .spacing(6)
+    .align_y(Alignment::Center);
+    if entry.room {
+        // A mention counts apart, in the strong colour; the rest of the room's
+        // traffic is quieter.
+        if entry.mentions > 0 {
+            second = second.push(widgets::mentions(entry.mentions));
         }
-        let id = &state.account.id;
-        let label = if entry.room {
-            room_label(&entry.peer)
-        } else {
-            state.peer_label(&entry.peer)
-        };
-        let face = avatar::face(
-            &label,
-            entry.peer.as_str(),
-            state.avatars.get(&entry.peer).map(|p| p.as_path()),
-            FACE,
-        );
-        list = list.push(
-            button(
-                row![face, column![first, second].spacing(2)]
-                    .spacing(8)
-                    .align_y(Alignment::Center),
-            )
-            .width(Length::Fill)
-            .padding([6, 8])
-            .style(theme::list_item(is_open(cx, id, &entry.peer)))
-            .on_press(Message::Open(id.clone(), entry.peer.clone())),
-        );
+        if entry.unread > entry.mentions {
+            second = second.push(widgets::unread(entry.unread - entry.mentions, false));
+        }
+    } else if entry.unread > 0 {
+        second = second.push(widgets::unread(entry.unread, true));
     }
-    list.into()
+    let id = &state.account.id;
+    let face = avatar::face(
+        &label,
+        entry.peer.as_str(),
+        state.avatars.get(&entry.peer).map(|p| p.as_path()),
+        FACE,
+    );
+    button(
+        container(
+            row![face, column![first, second].spacing(2)]
+                .spacing(8)
+                .align_y(Alignment::Center),
+        )
+        .height(Length::Fill)
+        .align_y(Alignment::Center),
+    )
+    .width(Length::Fill)
+    .height(super::lazy::LINE)
+    .padding([6, 8])
+    .style(theme::list_item(is_open(cx, id, &entry.peer)))
+    .on_press(Message::Open(id.clone(), entry.peer.clone()))
+    .into()
+}
+
+/// A name or a status on one line: never wrapped (a line keeps its height), cut with
+/// "…" when long, and clipped to its place if still too wide (wide scripts).
+fn one_line<'a>(label: String, size: u32) -> Element<'a, Message> {
+    container(
+        text(widgets::short(&label, LINE_CHARS))
+            .size(size)
+            .wrapping(Wrapping::None),
+    )
+    .width(Length::Fill)
+    .clip(true)
+    .into()
 }
 
 /// The mark of a group chat room in the list.
@@ -251,6 +297,7 @@ pub fn contacts<'a>(
     add: Option<&'a AddForm>,
     edit: Option<&'a EditForm>,
     groups: &'a super::groups::Groups,
+    near: &super::lazy::Near,
 ) -> Element<'a, Message> {
     let lang = cx.lang;
     let mut list: Column<'a, Message> = column![
@@ -273,98 +320,139 @@ pub fn contacts<'a>(
         list = list.push(text(tr(lang, T::NoContacts)).size(13).style(theme::muted));
     }
 
-    for item in groups.arrange(lines, |l| &l.groups) {
-        let line = match item {
-            super::groups::Item::Header {
+    let items = groups.arrange(lines, |l| &l.groups);
+    let list = super::lazy::push(
+        list,
+        super::lazy::List::Contacts,
+        items,
+        near,
+        |item| match item {
+            Item::Header { group, .. } if groups.renaming(group) => None,
+            Item::Header { .. } => Some(super::lazy::HEADER),
+            Item::Line(line) if edit.is_some_and(|f| &f.jid == line.jid) => None,
+            Item::Line(_) => Some(super::lazy::LINE),
+        },
+        |item| match item {
+            Item::Header {
                 group,
                 count,
                 collapsed,
             } => {
-                list = list.push(
-                    groups
-                        .header(lang, &group, count, collapsed)
-                        .map(Message::Groups),
-                );
-                continue;
+                let header = groups
+                    .header(lang, &group, count, collapsed)
+                    .map(Message::Groups);
+                if groups.renaming(&group) {
+                    header
+                } else {
+                    container(header)
+                        .height(super::lazy::HEADER)
+                        .align_y(Alignment::Center)
+                        .into()
+                }
             }
-            super::groups::Item::Line(line) => line,
-        };
-        // The most available of the accounts' views of this contact.
-        let availability = line
-            .accounts
-            .iter()
-            .map(|state| state.availability(line.jid))
-            .min_by_key(|a| a.show)
-            .unwrap_or(crate::ui::app::account_state::Availability {
-                show: Show::Offline,
-                status: None,
-            });
-        let status = availability
-            .status
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| tr(lang, show_text(availability.show)).to_string());
-        let mut first = row![text(line.label.clone()).size(14).width(Length::Fill)]
-            .spacing(6)
-            .align_y(Alignment::Center);
-        if cx.multi() {
-            for state in &line.accounts {
-                first = first.push(widgets::account_tag(&state.account, TAG_CHARS));
-            }
+            Item::Line(line) => contact_line(cx, &line, edit),
+        },
+    );
+    list.into()
+}
+
+/// One contact's line ([`super::lazy::LINE`] high), and its edit form under it when open.
+fn contact_line<'a>(
+    cx: &Context<'a>,
+    line: &ContactLine<'a>,
+    edit: Option<&'a EditForm>,
+) -> Element<'a, Message> {
+    let lang = cx.lang;
+    // The most available of the accounts' views of this contact.
+    let availability = line
+        .accounts
+        .iter()
+        .map(|state| state.availability(line.jid))
+        .min_by_key(|a| a.show)
+        .unwrap_or(crate::ui::app::account_state::Availability {
+            show: Show::Offline,
+            status: None,
+        });
+    let status = availability
+        .status
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| tr(lang, show_text(availability.show)).to_string());
+    let mut first = row![one_line(line.label.clone(), 14)]
+        .spacing(6)
+        .align_y(Alignment::Center);
+    if cx.multi() {
+        for state in &line.accounts {
+            first = first.push(widgets::account_tag(&state.account, TAG_CHARS));
         }
-        let selected = line
-            .accounts
-            .iter()
-            .any(|state| is_open(cx, &state.account.id, line.jid));
-        let picture = line
-            .accounts
-            .iter()
-            .find_map(|state| state.avatars.get(line.jid));
-        let face = avatar::face(
-            &line.label,
-            line.jid.as_str(),
-            picture.map(|p| p.as_path()),
-            FACE,
-        );
-        let entry = button(
+    }
+    let selected = line
+        .accounts
+        .iter()
+        .any(|state| is_open(cx, &state.account.id, line.jid));
+    let picture = line
+        .accounts
+        .iter()
+        .find_map(|state| state.avatars.get(line.jid));
+    let face = avatar::face(
+        &line.label,
+        line.jid.as_str(),
+        picture.map(|p| p.as_path()),
+        FACE,
+    );
+    let status = container(
+        text(widgets::short(
+            status.lines().next().unwrap_or(""),
+            LINE_CHARS,
+        ))
+        .size(12)
+        .style(theme::muted)
+        .wrapping(Wrapping::None),
+    )
+    .width(Length::Fill)
+    .clip(true);
+    let entry = button(
+        container(
             row![
                 avatar::with_presence(face, availability.show, FACE),
-                column![first, text(status).size(12).style(theme::muted)].spacing(2),
+                column![first, status].spacing(2),
             ]
             .spacing(8)
             .align_y(Alignment::Center),
         )
-        .width(Length::Fill)
-        .padding([6, 8])
-        .style(theme::list_item(selected))
-        .on_press(Message::OpenContact(line.jid.clone()));
-        let Some(owner) = line.accounts.first() else {
-            continue;
-        };
-        let name = owner
-            .contacts
-            .get(line.jid)
-            .and_then(|c| c.name.clone())
-            .unwrap_or_default();
-        let edit_button = button(text(tr(lang, T::Edit)).size(12))
-            .padding([2, 4])
-            .style(theme::link_button)
-            .on_press(Message::StartEdit(
-                owner.account.id.clone(),
-                line.jid.clone(),
-                name,
-            ));
-        list = list.push(
-            row![entry, edit_button]
-                .spacing(2)
-                .align_y(Alignment::Center),
-        );
-
-        if let Some(form) = edit.filter(|f| &f.jid == line.jid) {
-            list = list.push(edit_form(cx, form, &line));
-        }
+        .height(Length::Fill)
+        .align_y(Alignment::Center),
+    )
+    .width(Length::Fill)
+    .height(super::lazy::LINE)
+    .padding([6, 8])
+    .style(theme::list_item(selected))
+    .on_press(Message::OpenContact(line.jid.clone()));
+    let Some(owner) = line.accounts.first() else {
+        return entry.into();
+    };
+    let name = owner
+        .contacts
+        .get(line.jid)
+        .and_then(|c| c.name.clone())
+        .unwrap_or_default();
+    let edit_button = button(text(tr(lang, T::Edit)).size(12))
+        .padding([2, 4])
+        .style(theme::link_button)
+        .on_press(Message::StartEdit(
+            owner.account.id.clone(),
+            line.jid.clone(),
+            name,
+        ));
+    let shown = row![entry, edit_button]
+        .spacing(2)
+        .align_y(Alignment::Center);
+    match edit.filter(|f| &f.jid == line.jid) {
+        Some(form) => column![shown, edit_form(cx, form, line)]
+            .spacing(super::lazy::SPACING)
+            .into(),
+        None => shown.into(),
     }
-    list.into()
 }
 
 /// Pills to choose one of several accounts inside a form.
