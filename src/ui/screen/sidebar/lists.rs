@@ -21,7 +21,7 @@ use xmpp_parsers::jid::BareJid;
 const FACE: f32 = 32.0;
 
 /// How many characters of an account label fit on a list line.
-const TAG_CHARS: usize = 14;
+const TAG_CHARS: usize = 11;
 
 /// How many characters of a name or status a list line shows before "…".
 const LINE_CHARS: usize = 40;
@@ -382,8 +382,14 @@ fn contact_line<'a>(
         .spacing(6)
         .align_y(Alignment::Center);
     if cx.multi() {
-        for state in &line.accounts {
-            first = first.push(widgets::account_tag(&state.account, TAG_CHARS));
+        match line.accounts.as_slice() {
+            [state] => first = first.push(widgets::account_tag(&state.account, TAG_CHARS)),
+            // In several rosters: their colours only, so the name keeps its room.
+            states => {
+                for state in states {
+                    first = first.push(widgets::chip(state.account.colour(), 9));
+                }
+            }
         }
     }
     let selected = line
