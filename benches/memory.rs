@@ -175,7 +175,15 @@ fn run_app_traced(
     let quiet_after = loop {
         std::thread::sleep(Duration::from_millis(500));
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("the app exited ({status})").into());
+            // Its last words (stderr), so a crash says what it was.
+            let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(format!(
+                "the app exited ({status}); its log ends:\n{}",
+                tail.join("\n")
+            )
+            .into());
         }
         let now = Instant::now();
         samples.push((now, cpu_secs(pid).ok_or("no /proc/PID/stat")?));
@@ -446,6 +454,21 @@ fn main() -> Result<(), Error> {
             "default page cache, one malloc arena (MALLOC_ARENA_MAX=1)".into(),
             &bin,
             &[("MALLOC_ARENA_MAX", "1")],
+        ));
+        // glibc raises its mmap threshold after a large block is freed (up to 32 MiB),
+        // so later large buffers come from the heap and pin it; a fixed threshold
+        // keeps them in their own mappings, given back when freed.
+        variants.push((
+            "mmap128k",
+            "default page cache, mmap threshold fixed at 128 KiB".into(),
+            &bin,
+            &[("MALLOC_MMAP_THRESHOLD_", "131072")],
+        ));
+        variants.push((
+            "mmap32k",
+            "default page cache, mmap threshold fixed at 32 KiB".into(),
+            &bin,
+            &[("MALLOC_MMAP_THRESHOLD_", "32768")],
         ));
     }
     // LOQUAT_BENCH_HEAPTRACK=FILE: the default run once more under heaptrack (Debian's
