@@ -12,6 +12,7 @@
 mod support;
 use support::app::{click, count, interact, shows, sim};
 use support::session::jid;
+use support::view::Where;
 use support::view::run_tasks as run;
 
 use iced::widget::Id;
@@ -312,35 +313,6 @@ fn render_profile_for_review() {
     }
 }
 
-/// Where the sidebar's texts are, and how far it is scrolled.
-struct Lines {
-    scroll: Option<(iced::Rectangle, iced::Vector)>,
-    texts: Vec<(String, iced::Rectangle)>,
-}
-
-impl iced::advanced::widget::Operation for Lines {
-    fn traverse(&mut self, operate: &mut dyn FnMut(&mut dyn iced::advanced::widget::Operation)) {
-        operate(self);
-    }
-
-    fn scrollable(
-        &mut self,
-        id: Option<&Id>,
-        bounds: iced::Rectangle,
-        _content: iced::Rectangle,
-        translation: iced::Vector,
-        _state: &mut dyn iced::advanced::widget::operation::Scrollable,
-    ) {
-        if id == Some(&Id::new(loquat::ui::screen::sidebar::SCROLL_ID)) {
-            self.scroll = Some((bounds, translation));
-        }
-    }
-
-    fn text(&mut self, _id: Option<&Id>, bounds: iced::Rectangle, text: &str) {
-        self.texts.push((text.to_owned(), bounds));
-    }
-}
-
 /// The whole window in iced's own `UserInterface`, frame after frame with the widget
 /// state kept, as the runtime runs it.
 struct Window {
@@ -386,12 +358,9 @@ impl Window {
     /// The contact names built, with their top in the sidebar's content, and the
     /// sidebar's viewport (top, height) in the same terms.
     fn names(&mut self) -> (Vec<(String, f32)>, (f32, f32)) {
-        let mut found = Lines {
-            scroll: None,
-            texts: Vec::new(),
-        };
+        let mut found = Where::new(loquat::ui::screen::sidebar::SCROLL_ID);
         self.ui(|ui, renderer| ui.operate(renderer, &mut found));
-        let (bounds, translation) = found.scroll.expect("the sidebar scrolls");
+        let (bounds, translation) = found.list.expect("the sidebar scrolls");
         let names = found
             .texts
             .into_iter()
@@ -423,24 +392,12 @@ fn a_long_roster_builds_only_the_lines_near_the_screen() {
         account: account().id,
         kind: UpdateKind::Roster(roster),
     }));
-    let renderer = futures::executor::block_on(
-        <iced::Renderer as iced_runtime::core::renderer::Headless>::new(
-            iced::Font::DEFAULT,
-            iced::Pixels(16.0),
-            Some("tiny-skia"),
-        ),
-    )
-    .expect("tiny-skia");
     let mut window = Window {
         app,
-        renderer,
+        renderer: support::view::headless(),
         cache: None,
     };
-    let redraw = || {
-        iced::Event::Window(iced::window::Event::RedrawRequested(
-            std::time::Instant::now(),
-        ))
-    };
+    let redraw = support::view::redraw;
     let wheel = iced::Event::Mouse(iced::mouse::Event::WheelScrolled {
         delta: iced::mouse::ScrollDelta::Pixels { x: 0.0, y: -300.0 },
     });

@@ -12,8 +12,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 #![cfg(feature = "gui")]
 
-use iced::advanced::widget::{Id, Operation, operation};
-use iced::{Point, Rectangle, Size, Vector, mouse};
+mod support;
+use support::view::{Where, headless, redraw};
+
+use iced::{Point, Size, mouse};
 use iced_runtime::core::clipboard;
 use iced_runtime::core::renderer::Headless;
 use iced_runtime::user_interface::{Cache, UserInterface};
@@ -52,36 +54,6 @@ fn stored(account: &AccountId, conversation: &ConversationId, n: usize) -> Vec<C
             extras: Default::default(),
         })
         .collect()
-}
-
-/// Where the list's texts are on screen.
-struct Where {
-    id: &'static str,
-    list: Option<(Rectangle, Vector)>,
-    texts: Vec<(String, Rectangle)>,
-}
-
-impl Operation for Where {
-    fn traverse(&mut self, operate: &mut dyn FnMut(&mut dyn Operation)) {
-        operate(self);
-    }
-
-    fn scrollable(
-        &mut self,
-        id: Option<&Id>,
-        bounds: Rectangle,
-        _content: Rectangle,
-        translation: Vector,
-        _state: &mut dyn operation::Scrollable,
-    ) {
-        if id == Some(&Id::new(self.id)) {
-            self.list = Some((bounds, translation));
-        }
-    }
-
-    fn text(&mut self, _id: Option<&Id>, bounds: Rectangle, text: &str) {
-        self.texts.push((text.to_owned(), bounds));
-    }
 }
 
 /// A conversation that reads back page by page: a chat or a room.
@@ -292,11 +264,7 @@ impl<P: Pane> Screen<P> {
     /// The message bodies in the list and where they are on screen (y of their top).
     fn shown(&mut self) -> Vec<(String, f32)> {
         let cache = self.cache.take().unwrap_or_default();
-        let mut found = Where {
-            id: P::LIST_ID,
-            list: None,
-            texts: Vec::new(),
-        };
+        let mut found = Where::new(P::LIST_ID);
         let cache = {
             let mut ui = UserInterface::build(
                 self.pane.view(&self.account),
@@ -330,11 +298,7 @@ impl<P: Pane> Screen<P> {
 
     fn list_top(&mut self) -> f32 {
         let cache = self.cache.take().unwrap_or_default();
-        let mut found = Where {
-            id: P::LIST_ID,
-            list: None,
-            texts: Vec::new(),
-        };
+        let mut found = Where::new(P::LIST_ID);
         let cache = {
             let mut ui = UserInterface::build(
                 self.pane.view(&self.account),
@@ -434,21 +398,6 @@ impl<P: Pane> Screen<P> {
         );
         true
     }
-}
-
-fn headless() -> iced::Renderer {
-    futures::executor::block_on(<iced::Renderer as Headless>::new(
-        iced::Font::DEFAULT,
-        iced::Pixels(16.0),
-        Some("tiny-skia"),
-    ))
-    .expect("tiny-skia")
-}
-
-fn redraw() -> iced::Event {
-    iced::Event::Window(iced::window::Event::RedrawRequested(
-        std::time::Instant::now(),
-    ))
 }
 
 fn ids(messages: &[ChatMessage]) -> Vec<String> {

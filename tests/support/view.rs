@@ -136,3 +136,68 @@ pub fn found_in<M>(
     });
     hits.lock().map(|f| f.clone()).unwrap_or_default()
 }
+
+/// Where a view's texts are, and where the scrollable with id `id` is and how far it
+/// is scrolled (for views run frame by frame in iced's own `UserInterface`).
+pub struct Where {
+    pub id: &'static str,
+    pub list: Option<(iced::Rectangle, iced::Vector)>,
+    pub texts: Vec<(String, iced::Rectangle)>,
+}
+
+impl Where {
+    pub fn new(id: &'static str) -> Self {
+        Where {
+            id,
+            list: None,
+            texts: Vec::new(),
+        }
+    }
+}
+
+impl iced::advanced::widget::Operation for Where {
+    fn traverse(&mut self, operate: &mut dyn FnMut(&mut dyn iced::advanced::widget::Operation)) {
+        operate(self);
+    }
+
+    fn scrollable(
+        &mut self,
+        id: Option<&iced::advanced::widget::Id>,
+        bounds: iced::Rectangle,
+        _content: iced::Rectangle,
+        translation: iced::Vector,
+        _state: &mut dyn iced::advanced::widget::operation::Scrollable,
+    ) {
+        if id == Some(&iced::advanced::widget::Id::new(self.id)) {
+            self.list = Some((bounds, translation));
+        }
+    }
+
+    fn text(
+        &mut self,
+        _id: Option<&iced::advanced::widget::Id>,
+        bounds: iced::Rectangle,
+        text: &str,
+    ) {
+        self.texts.push((text.to_owned(), bounds));
+    }
+}
+
+/// A tiny-skia renderer without a window, as the headless UI tests draw with.
+pub fn headless() -> iced::Renderer {
+    futures::executor::block_on(
+        <iced::Renderer as iced_runtime::core::renderer::Headless>::new(
+            iced::Font::DEFAULT,
+            iced::Pixels(16.0),
+            Some("tiny-skia"),
+        ),
+    )
+    .expect("tiny-skia")
+}
+
+/// The event the runtime sends before drawing a frame (sensors and animations act on it).
+pub fn redraw() -> iced::Event {
+    iced::Event::Window(iced::window::Event::RedrawRequested(
+        std::time::Instant::now(),
+    ))
+}

@@ -69,11 +69,6 @@ impl Near {
     fn contains(&self, list: List, chunk: usize) -> bool {
         self.0.contains(&(list, chunk))
     }
-
-    /// How many chunks are built (for tests).
-    pub fn built(&self) -> usize {
-        self.0.len()
-    }
 }
 
 /// Pushes `items` onto `list_column` in chunks: built with `build` when near the screen,
