@@ -1,6 +1,6 @@
 //! Changes to stored messages: corrections, reactions, retractions, moderations
 //! (`model::extras` has the rules). A change finds its message by any id the message is
-//! known by (the `refs` tree) in the same conversation; one whose message is not stored
+//! known by (the `known_ids` tree, see `known`) in the same conversation; one whose message is not stored
 //! yet (archive paging, offline delivery) waits in `pending_changes` and is applied when
 //! the message is inserted, before it is written: a retracted message's text is never
 //! stored then.
@@ -51,14 +51,11 @@ fn preference(room: bool, kind: u8) -> u8 {
 impl Store {
     /// The stored messages known by `id` in the change's conversation, most likely first.
     fn referenced(&self, m: &Modification) -> Result<Vec<LocalMessageId>, StoreError> {
-        let prefix = keys::reference(&m.account, &m.conversation, &m.target);
+        let key = keys::reference(&m.account, &m.conversation, &m.target);
         let mut found = Vec::new();
-        for key in self.refs.scan_prefix(&prefix).keys() {
-            let key = key.map_err(io_error)?;
-            if let Some((kind, local)) =
-                key.get(prefix.len()..).and_then(keys::parse_reference_tail)
-            {
-                found.push((preference(m.conversation.is_room(), kind), local));
+        if let Some(value) = self.known.get(&key).map_err(io_error)? {
+            for k in super::known::decode(&value) {
+                found.push((preference(m.conversation.is_room(), k.kind), k.local));
             }
         }
         found.sort();
@@ -132,8 +129,12 @@ impl Store {
                 ));
             }
         }
-        for r in keys::references(msg) {
-            self.refs.insert(r, &[]).map_err(io_error)?;
+        for (key, entry) in super::known::entries(msg, msg) {
+            self.known
+                .fetch_and_update(&key, |stored| {
+                    super::known::merge(stored, &entry).or_else(|| stored.map(<[u8]>::to_vec))
+                })
+                .map_err(io_error)?;
         }
         Ok(())
     }
@@ -243,13 +244,8 @@ impl Store {
         if stored.extras.occupant_id.is_none() {
             stored.extras.occupant_id = copy.extras.occupant_id.clone();
         }
-        self.write_changed(&key, &value, &stored)?;
-        for k in keys::dedupe(&stored) {
-            self.dedupe
-                .insert(k, keys::dedupe_value(&key))
-                .map_err(io_error)?;
-        }
-        Ok(())
+        // Its new id finds it, and tells its archive copy from a new message.
+        self.write_changed(&key, &value, &stored)
     }
 }
 

@@ -7,7 +7,7 @@ use super::{Store, StoreError, delete_prefix, io_error, keys};
 use crate::ids::{AccountId, ConversationId};
 
 impl Store {
-    /// Removes the conversation's messages, their ids, dedupe and reference entries,
+    /// Removes the conversation's messages, their local ids and the ids they are known by,
     /// outbox entries and its summary, then flushes. Other conversations are untouched.
     pub fn delete_conversation(
         &self,
@@ -19,20 +19,16 @@ impl Store {
         // again (from the same request) is not possible, but nothing dangles either.
         self.summaries.remove(&prefix).map_err(io_error)?;
         let mut batch_ids = sled::Batch::default();
-        let mut batch_dedupe = sled::Batch::default();
         for item in self.history.scan_prefix(&prefix) {
             let (key, value) = item.map_err(io_error)?;
             if let Some(msg) = super::record::decode(&key, &value) {
                 batch_ids.remove(keys::local_id(account, &msg.id));
-                for k in keys::dedupe(&msg) {
-                    batch_dedupe.remove(k);
-                }
             }
             self.outbox.remove(&key).map_err(io_error)?;
         }
         self.local_ids.apply_batch(batch_ids).map_err(io_error)?;
-        self.dedupe.apply_batch(batch_dedupe).map_err(io_error)?;
-        for tree in [&self.refs, &self.pending, &self.history] {
+        // `known_ids` keys start with the conversation's prefix.
+        for tree in [&self.known, &self.pending, &self.history] {
             delete_prefix(tree, &prefix)?;
         }
         self.keep_changed();

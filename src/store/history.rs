@@ -1,6 +1,7 @@
 //! Messages: insert with deduplication, paged reads from the newest end, delivery
 //! updates, and the per-conversation summaries behind the conversation list.
 
+use super::known::{self, Known, Probe};
 use super::order::{self, PageOrder};
 use super::{ConversationSummary, Inserted, Store, StoreError, io_error, keys};
 use crate::ids::{AccountId, ConversationId, LocalMessageId};
@@ -53,13 +54,13 @@ struct Prepared<'a> {
     msg: &'a ChatMessage,
     prefix: Vec<u8>,
     local_id: Vec<u8>,
-    dedupe: Vec<Vec<u8>>,
-    references: Vec<Vec<u8>>,
+    probes: Vec<Probe>,
+    known: Vec<(Vec<u8>, Known)>,
     value: IVec,
 }
 
 /// `msg` as it is written (with the changes that waited for it); `arrived` as it came,
-/// whose ids and text make the dedupe keys (so the archive's copy of a message that was
+/// whose ids and text find its stored copy (so the archive's copy of a message that was
 /// corrected meanwhile is still the same message).
 fn prepare<'a>(msg: &'a ChatMessage, arrived: &ChatMessage) -> Result<Prepared<'a>, StoreError> {
     let value = super::record::encode(msg);
@@ -67,8 +68,8 @@ fn prepare<'a>(msg: &'a ChatMessage, arrived: &ChatMessage) -> Result<Prepared<'
         msg,
         prefix: keys::conversation(&msg.account, &msg.conversation()),
         local_id: keys::local_id(&msg.account, &msg.id),
-        dedupe: keys::dedupe(arrived),
-        references: keys::references(msg),
+        probes: known::probes(arrived),
+        known: known::entries(msg, arrived),
         value: IVec::from(value),
     })
 }
@@ -106,11 +107,11 @@ enum Placed {
 }
 
 /// Moves a stored message from one history key to another, with every index that
-/// points at it. Inside the insert's transaction.
+/// points at it (its ids point at its local id, which stays). Inside the insert's
+/// transaction.
 fn move_record(
     history: &TransactionalTree,
     local_ids: &TransactionalTree,
-    dedupe: &TransactionalTree,
     outbox: &TransactionalTree,
     from: &IVec,
     to: &IVec,
@@ -125,9 +126,6 @@ fn move_record(
     };
     history.insert(to, value)?;
     local_ids.insert(keys::local_id(&msg.account, &msg.id), to.clone())?;
-    for k in keys::dedupe(&msg) {
-        dedupe.insert(k, keys::dedupe_value(to))?;
-    }
     if let Some(id) = outbox.remove(from)? {
         outbox.insert(to, id)?;
     }
@@ -190,14 +188,19 @@ impl Store {
         self.insert_batch(msgs, Some(order), news_from)
     }
 
-    /// The stored key of a message already stored (by local id or a dedupe key).
+    /// The stored key of a message already stored (by local id or the ids it came with).
     fn stored_key(&self, p: &Prepared<'_>) -> Result<Option<IVec>, StoreError> {
         if let Some(k) = self.local_ids.get(&p.local_id).map_err(io_error)? {
             return Ok(Some(k));
         }
-        for key in &p.dedupe {
-            if let Some(v) = self.dedupe.get(key).map_err(io_error)? {
-                return Ok(keys::dedupe_target(key, &v).map(IVec::from));
+        for probe in &p.probes {
+            let Some(value) = self.known.get(&probe.key).map_err(io_error)? else {
+                continue;
+            };
+            if let Some(local) = probe.find(&value)
+                && let Some(k) = self.history_key(&p.msg.account, &local)?
+            {
+                return Ok(Some(k));
             }
         }
         Ok(None)
@@ -232,14 +235,14 @@ impl Store {
         let mut keys_out: Vec<Option<IVec>> = vec![None; prepared.len()];
         let mut moved: Vec<Option<IVec>> = vec![None; prepared.len()];
         let meanwhile = order.as_deref().and_then(|o| o.meanwhile());
-        let mut seen: HashSet<&[u8]> = HashSet::new();
+        let mut seen: HashSet<Vec<u8>> = HashSet::new();
         // Second copies that move only if their new place is older than their old one.
         let mut tentative: HashSet<usize> = HashSet::new();
         // Per conversation, in first-seen order: members and their stored keys.
         let mut groups: Vec<Group<'_>> = Vec::new();
         for (i, p) in prepared.iter().enumerate() {
-            let repeated = !seen.insert(p.local_id.as_slice())
-                || p.dedupe.iter().any(|k| !seen.insert(k.as_slice()));
+            let repeated = !seen.insert(p.local_id.clone())
+                || p.probes.iter().any(|k| !seen.insert(k.identity()));
             if repeated {
                 continue;
             }
@@ -403,13 +406,12 @@ impl Store {
         let trees = (
             &self.history,
             &self.local_ids,
-            &self.dedupe,
+            &self.known,
             &self.summaries,
             &self.outbox,
-            &self.refs,
         );
         let results = trees
-            .transaction(|(history, local_ids, dedupe, summaries, outbox, refs)| {
+            .transaction(|(history, local_ids, known_ids, summaries, outbox)| {
                 let mut results = Vec::with_capacity(prepared.len());
                 let mut touched: HashMap<&[u8], Option<Summary>> = HashMap::new();
                 for (index, (p, place)) in prepared.iter().zip(&placed).enumerate() {
@@ -419,15 +421,18 @@ impl Store {
                             continue;
                         }
                         Placed::Move { from, to } => {
-                            move_record(history, local_ids, dedupe, outbox, from, to)?;
+                            move_record(history, local_ids, outbox, from, to)?;
                             results.push(Inserted::Duplicate);
                             continue;
                         }
                         Placed::New(key) => key,
                     };
                     let mut duplicate = local_ids.get(&p.local_id)?.is_some();
-                    for k in &p.dedupe {
-                        duplicate = duplicate || dedupe.get(k)?.is_some();
+                    for probe in &p.probes {
+                        duplicate = duplicate
+                            || known_ids
+                                .get(&probe.key)?
+                                .is_some_and(|v| probe.find(&v).is_some());
                     }
                     if duplicate {
                         results.push(Inserted::Duplicate);
@@ -435,11 +440,11 @@ impl Store {
                     }
                     history.insert(key.clone(), p.value.clone())?;
                     local_ids.insert(p.local_id.as_slice(), key.clone())?;
-                    for k in &p.dedupe {
-                        dedupe.insert(k.as_slice(), keys::dedupe_value(key))?;
-                    }
-                    for r in &p.references {
-                        refs.insert(r.as_slice(), &[])?;
+                    for (k, entry) in &p.known {
+                        let stored = known_ids.get(k)?;
+                        if let Some(value) = known::merge(stored.as_deref(), entry) {
+                            known_ids.insert(k.as_slice(), value)?;
+                        }
                     }
                     if in_outbox(p.msg) {
                         outbox.insert(key.clone(), p.msg.id.0.as_bytes())?;

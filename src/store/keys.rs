@@ -139,15 +139,7 @@ pub(super) fn reference_entry(prefix: &[u8], kind: u8, local: &LocalMessageId) -
     out
 }
 
-/// Reads `(kind, local id)` back from the part of a `refs` key after its prefix.
-pub(super) fn parse_reference_tail(tail: &[u8]) -> Option<(u8, LocalMessageId)> {
-    let (kind, rest) = tail.split_first()?;
-    let (local, rest) = take_str(rest)?;
-    rest.is_empty()
-        .then(|| (*kind, LocalMessageId(local.to_owned())))
-}
-
-/// Every `refs` key of one message: by its server stanza-id, origin-id, stanza `id`
+/// Every `refs` key of one message (schema 3-4; the upgrade to 3 writes them): by its server stanza-id, origin-id, stanza `id`
 /// and the ids of corrections applied to it.
 pub(super) fn references(msg: &ChatMessage) -> Vec<Vec<u8>> {
     let conv = msg.conversation();

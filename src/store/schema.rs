@@ -8,17 +8,21 @@
 use super::{StoreError, io_error, tree};
 
 /// The layout this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub(super) const META: &str = "meta";
 pub(super) const ACCOUNTS: &str = "accounts";
 pub(super) const ROSTER: &str = "roster";
 pub(super) const HISTORY: &str = "history";
 pub(super) const LOCAL_IDS: &str = "local_ids";
+/// Schema 1-4 only (schema 5 moved it into [`KNOWN`]).
 pub(super) const DEDUPE: &str = "dedupe";
 pub(super) const SUMMARIES: &str = "summaries";
 pub(super) const OUTBOX: &str = "outbox";
+/// Schema 3-4 only (schema 5 moved it into [`KNOWN`]).
 pub(super) const REFS: &str = "refs";
+/// Every id a message is known by (schema 5, see `known`).
+pub(super) const KNOWN: &str = "known_ids";
 pub(super) const PENDING: &str = "pending_changes";
 /// Our own changes waiting for the server (a new tree, nothing to migrate).
 pub(super) const SENDING: &str = "sending";
@@ -42,6 +46,7 @@ const MIGRATIONS: &[(u32, &str, Migration)] = &[
         "compact message records and dedupe entries",
         compact_records,
     ),
+    (5, "one tree of the ids messages are known by", known_ids),
 ];
 
 /// Version 1: accounts and roster (JSON values); history keyed
@@ -131,6 +136,114 @@ fn compact_records(db: &sled::Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 5: `dedupe` and `refs` become `known_ids` (see `known`): one entry per id
+/// instead of up to five per message. Issue #21: sled splits pages beyond 16 entries,
+/// and each page costs disk and start-up memory. Built from the history records (every
+/// id, and the server and origin ids' duplicate rules, which are the message's own),
+/// then the id-attribute rules from the old dedupe keys, which hold the text as it
+/// arrived. Written in batches and merged, so an interrupted run starts over safely;
+/// the old trees go last.
+fn known_ids(db: &sled::Db) -> Result<(), StoreError> {
+    use super::known;
+    use std::collections::BTreeMap;
+    const CHUNK: usize = 1_000;
+    let history = tree(db, HISTORY)?;
+    let known_tree = tree(db, KNOWN)?;
+    let write = |pending: &mut BTreeMap<Vec<u8>, Vec<known::Known>>,
+                 exact: bool|
+     -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (key, entries) in std::mem::take(pending) {
+            let mut value = known_tree.get(&key).map_err(io_error)?.map(|v| v.to_vec());
+            for entry in &entries {
+                if exact {
+                    value = Some(known::merge_rule(value.as_deref(), entry));
+                } else if let Some(v) = known::merge(value.as_deref(), entry) {
+                    value = Some(v);
+                }
+            }
+            if let Some(value) = value {
+                batch.insert(key, value);
+            }
+        }
+        known_tree.apply_batch(batch).map_err(io_error)
+    };
+    let mut pending: BTreeMap<Vec<u8>, Vec<known::Known>> = BTreeMap::new();
+    let mut n = 0;
+    for item in history.iter() {
+        let (key, value) = item.map_err(io_error)?;
+        let Some(msg) = super::record::decode(&key, &value) else {
+            continue;
+        };
+        for (k, mut entry) in known::entries(&msg, &msg) {
+            // The attribute's rule comes from the old dedupe key below.
+            if entry.kind == super::keys::REF_ATTR {
+                entry.dedupe = false;
+                entry.check = 0;
+            }
+            pending.entry(k).or_default().push(entry);
+        }
+        n += 1;
+        if n % CHUNK == 0 {
+            write(&mut pending, false)?;
+        }
+    }
+    write(&mut pending, false)?;
+    let dedupe = tree(db, DEDUPE)?;
+    for item in dedupe.iter() {
+        let (key, value) = item.map_err(io_error)?;
+        let Some((k, entry)) = attr_rule(&history, &key, &value) else {
+            continue;
+        };
+        pending.entry(k).or_default().push(entry);
+        if pending.len() >= CHUNK {
+            write(&mut pending, true)?;
+        }
+    }
+    write(&mut pending, true)?;
+    known_tree.flush().map_err(io_error)?;
+    for name in [DEDUPE, REFS] {
+        db.drop_tree(name).map_err(io_error)?;
+    }
+    Ok(())
+}
+
+/// The `known_ids` entry of a schema 1-4 dedupe key by id attribute
+/// (`account | A | conversation | direction | sender | id | text hash`), for the
+/// message it points at; `None` for the other kinds and damaged entries.
+fn attr_rule(
+    history: &sled::Tree,
+    key: &[u8],
+    value: &[u8],
+) -> Option<(Vec<u8>, super::known::Known)> {
+    use super::keys::take_str;
+    let (account, rest) = take_str(key)?;
+    let (kind, rest) = rest.split_first()?;
+    if *kind != b'A' {
+        return None;
+    }
+    let (conversation, rest) = take_str(rest)?;
+    let (direction, rest) = rest.split_first()?;
+    let (sender, rest) = take_str(rest)?;
+    let (id, hash) = take_str(rest)?;
+    let target = super::keys::dedupe_target(key, value)?;
+    let stored = history.get(&target).ok()??;
+    let msg = super::record::decode(&target, &stored)?;
+    let mut out = Vec::with_capacity(12 + account.len() + conversation.len() + id.len());
+    super::keys::put_str(&mut out, account);
+    super::keys::put_str(&mut out, conversation);
+    super::keys::put_str(&mut out, id);
+    Some((
+        out,
+        super::known::Known {
+            kind: super::keys::REF_ATTR,
+            dedupe: true,
+            check: super::known::attr_check(*direction, sender, hash),
+            local: msg.id,
+        },
+    ))
+}
+
 /// The version stored in `db` (0 for a new database).
 pub(super) fn stored_version(db: &sled::Db) -> Result<u32, StoreError> {
     let meta = tree(db, META)?;
@@ -204,17 +317,31 @@ mod tests {
             "stanza_id_attr":"s1","origin_id":"o1","server_id":null,"delivery":"Delivered"}"#;
         tree(&db, HISTORY)
             .unwrap()
-            .insert(b"some history key", old.as_bytes())
+            .insert(
+                super::super::keys::history(
+                    &super::super::keys::conversation(
+                        &AccountId("acc".into()),
+                        &ConversationId::Chat(
+                            xmpp_parsers::jid::BareJid::new("bob@example.org").unwrap(),
+                        ),
+                    ),
+                    super::super::keys::order_i64(5),
+                    1,
+                ),
+                old.as_bytes(),
+            )
             .unwrap();
         migrate(&db).unwrap();
         assert_eq!(stored_version(&db).unwrap(), SCHEMA_VERSION);
-        let refs = tree(&db, REFS).unwrap();
+        // Schema 5 carried them into `known_ids`.
+        let known = tree(&db, KNOWN).unwrap();
         let conv =
             ConversationId::Chat(xmpp_parsers::jid::BareJid::new("bob@example.org").unwrap());
         for id in ["s1", "o1"] {
-            let prefix = super::super::keys::reference(&AccountId("acc".into()), &conv, id);
-            let found: Vec<_> = refs.scan_prefix(&prefix).keys().collect();
+            let key = super::super::keys::reference(&AccountId("acc".into()), &conv, id);
+            let found = super::super::known::decode(&known.get(&key).unwrap().unwrap());
             assert_eq!(found.len(), 1, "{id}");
+            assert_eq!(found[0].local.0, "L1");
         }
         assert!(tree(&db, PENDING).unwrap().is_empty());
     }

@@ -533,7 +533,10 @@ fn schema_3_records_become_compact_and_read_and_deduplicate_as_before() {
             size += json.len();
             store.history.insert(&k, json).unwrap();
             for d in keys::dedupe(&m) {
-                store.dedupe.insert(d, k.clone()).unwrap();
+                tree(&store.db, schema::DEDUPE)
+                    .unwrap()
+                    .insert(d, k.clone())
+                    .unwrap();
             }
         }
         json_size = size;
@@ -544,7 +547,7 @@ fn schema_3_records_become_compact_and_read_and_deduplicate_as_before() {
         store.flush().unwrap();
     }
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let mut size = 0;
     for item in store.history.iter() {
         let (_, v) = item.unwrap();
@@ -552,9 +555,12 @@ fn schema_3_records_become_compact_and_read_and_deduplicate_as_before() {
         size += v.len();
     }
     assert!(size * 2 < json_size, "{size} vs {json_size}");
-    for item in store.dedupe.iter() {
-        assert_eq!(item.unwrap().1.len(), keys::HISTORY_TAIL);
-    }
+    let names = store.db.tree_names();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.as_ref() == b"dedupe" || n.as_ref() == b"refs")
+    );
     let conv = msgs[0].conversation();
     assert_eq!(store.latest(&account(), &conv, 10).unwrap(), msgs);
     // The same messages again under other local ids: found by their archive ids.
@@ -572,4 +578,179 @@ fn schema_3_records_become_compact_and_read_and_deduplicate_as_before() {
             .all(|r| *r == Inserted::Duplicate)
     );
     assert_eq!(store.latest(&account(), &conv, 10).unwrap().len(), 5);
+}
+
+/// A message as most clients send it: its origin id is its stanza id, and the archive
+/// gives it a stanza-id.
+fn typical(n: i64) -> ChatMessage {
+    ChatMessage {
+        id: LocalMessageId(format!("local-{n}")),
+        stanza_id_attr: Some(format!("origin-{n}")),
+        origin_id: Some(format!("origin-{n}")),
+        ..msg(n)
+    }
+}
+
+fn correction(of: &ChatMessage, target: &str, id: &str, body: &str) -> crate::model::Modification {
+    crate::model::Modification {
+        account: of.account.clone(),
+        conversation: of.conversation(),
+        target: target.into(),
+        author: crate::model::Author {
+            direction: of.direction,
+            nick: of.sender.clone(),
+            occupant_id: None,
+        },
+        change: crate::model::Change::Correct {
+            body: body.into(),
+            id: Some(id.into()),
+        },
+        at_ms: of.timestamp_ms + 1,
+    }
+}
+
+/// Issue #21: sled splits a page beyond 16 entries, and each page costs disk and
+/// start-up memory, so entries a message are what the store's size follows. Schema 4
+/// wrote 7 for this message (record, local id, 2 dedupe, 3 references).
+#[test]
+fn a_typical_message_costs_four_entries() {
+    let store = Store::open_temporary().unwrap();
+    let n = 200;
+    let msgs: Vec<_> = (0..n).map(typical).collect();
+    store.insert_messages(&msgs).unwrap();
+    let entries: usize = store
+        .db
+        .tree_names()
+        .iter()
+        .map(|name| store.db.open_tree(name).unwrap().len())
+        .sum();
+    // The summary and the schema version besides.
+    assert!(
+        entries <= 4 * n as usize + 2,
+        "{entries} entries for {n} messages"
+    );
+    // Every one is still found by each of its ids.
+    let again: Vec<_> = (0..n)
+        .flat_map(|i| {
+            let by_archive = ChatMessage {
+                id: LocalMessageId(format!("other-a{i}")),
+                origin_id: None,
+                stanza_id_attr: None,
+                ..typical(i)
+            };
+            let by_origin = ChatMessage {
+                id: LocalMessageId(format!("other-o{i}")),
+                server_id: None,
+                ..typical(i)
+            };
+            [by_archive, by_origin]
+        })
+        .collect();
+    let results = store.insert_messages(&again).unwrap();
+    assert!(results.iter().all(|r| *r == Inserted::Duplicate));
+    let fix = correction(&msgs[7], "origin-7", "fix-7", "fixed");
+    assert!(matches!(
+        store.apply_change(&fix).unwrap(),
+        ChangeOutcome::Changed(_)
+    ));
+}
+
+/// The upgrade to schema 5 keeps what the `dedupe` and `refs` trees knew: copies are
+/// still found by each id (an id attribute by the text as it arrived, before a
+/// correction that waited for it), and changes still find their message, also by the
+/// id of a correction applied before the upgrade.
+#[test]
+fn schema_4_ids_move_into_one_tree_and_find_the_same_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let plain = typical(1);
+    // Only an id attribute (no origin id, no archive id): a duplicate only with the
+    // same sender, direction and text.
+    let attr_only = ChatMessage {
+        id: LocalMessageId("local-attr".into()),
+        stanza_id_attr: Some("a-1".into()),
+        server_id: None,
+        body: "as it arrived".into(),
+        ..msg(2)
+    };
+    {
+        let store = Store::open(&path).unwrap();
+        store
+            .insert_messages(&[plain.clone(), attr_only.clone()])
+            .unwrap();
+        let fix = correction(&plain, "origin-1", "fix-1", "second");
+        assert!(matches!(
+            store.apply_change(&fix).unwrap(),
+            ChangeOutcome::Changed(_)
+        ));
+        // As schema 4 kept it: dedupe keys from each message as it arrived, references
+        // from it as stored, and the id attribute's message stored corrected.
+        let dedupe = tree(&store.db, schema::DEDUPE).unwrap();
+        let refs = tree(&store.db, schema::REFS).unwrap();
+        for arrived in [&plain, &attr_only] {
+            let key = history_key_of(&store, &arrived.id.0);
+            for d in keys::dedupe(arrived) {
+                dedupe.insert(d, keys::dedupe_value(&key)).unwrap();
+            }
+            let stored = store
+                .find_message(&account(), &arrived.id)
+                .unwrap()
+                .unwrap();
+            for r in keys::references(&stored) {
+                refs.insert(r, &[]).unwrap();
+            }
+        }
+        let key = history_key_of(&store, "local-attr");
+        let corrected = ChatMessage {
+            body: "corrected".into(),
+            ..attr_only.clone()
+        };
+        store
+            .history
+            .insert(&key, record::encode(&corrected))
+            .unwrap();
+        store.known.clear().unwrap();
+        tree(&store.db, schema::META)
+            .unwrap()
+            .insert(b"schema_version", &4u32.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 5);
+    let names = store.db.tree_names();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.as_ref() == b"dedupe" || n.as_ref() == b"refs")
+    );
+    let copy = |m: &ChatMessage, local: &str| ChatMessage {
+        id: LocalMessageId(local.into()),
+        ..m.clone()
+    };
+    assert_eq!(
+        store.insert_message(&copy(&plain, "copy-1")).unwrap(),
+        Inserted::Duplicate
+    );
+    assert_eq!(
+        store.insert_message(&copy(&attr_only, "copy-2")).unwrap(),
+        Inserted::Duplicate,
+        "found by its id attribute and the text as it arrived"
+    );
+    let other_text = ChatMessage {
+        body: "another message, same id".into(),
+        ..copy(&attr_only, "copy-3")
+    };
+    assert_eq!(store.insert_message(&other_text).unwrap(), Inserted::New);
+    // A later correction naming the first correction's id.
+    let chained = correction(&plain, "fix-1", "fix-2", "third");
+    let ChangeOutcome::Changed(now) = store.apply_change(&chained).unwrap() else {
+        panic!("the correction's id survived the upgrade");
+    };
+    assert_eq!(now.body, "third");
+    let by_archive = correction(&plain, "s1", "fix-3", "fourth");
+    assert!(matches!(
+        store.apply_change(&by_archive).unwrap(),
+        ChangeOutcome::Changed(_)
+    ));
 }
