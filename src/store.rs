@@ -9,14 +9,16 @@
 //!   ordering rule (arrival order live, the archive's order for archive pages, never
 //!   whole-second stamps) is written in [`order`];
 //! - `local_ids`: `account | local id` -> history key;
-//! - `dedupe`: server stanza-id / origin-id / stanza id attribute keys -> the history key's
-//!   `position | seq` tail (schema 4; the whole history key before);
+//! - `known_ids` (schema 5, see [`known`]): `account | conversation | id` -> every message
+//!   known by that id (server stanza-id, origin-id, stanza id attribute, applied
+//!   corrections), by local id, and whether the id tells a message that arrives from one
+//!   stored. Corrections, reactions and retractions find their message there, and
+//!   deduplication finds the stored copy. (Schema 1-4 had a `dedupe` and a `refs` tree.)
 //! - `summaries`: `account | conversation` -> unread count and the key of the last message;
 //! - `outbox` (schema 2): history key -> local id of each outgoing message the server has
 //!   not confirmed yet, so it can be sent again after a restart.
-//! - `refs` (schema 3): every id a message is known by -> its local id, so corrections,
-//!   reactions and retractions find it; `pending_changes`: those that came before their
-//!   message (see [`changes`]).
+//! - `pending_changes` (schema 3): corrections, reactions and retractions that came
+//!   before their message (see [`changes`]).
 //! - `sending`: our own changes (corrections, reactions, retractions) until the server
 //!   confirmed them, the outbox for changes (see [`sending`]).
 //!
@@ -38,9 +40,11 @@ mod forget;
 mod gaps;
 mod history;
 mod keys;
+mod known;
 mod observe;
 mod order;
 mod prefs;
+mod rebuild;
 mod record;
 mod recover;
 mod schema;
@@ -123,10 +127,9 @@ pub struct Store {
     roster: sled::Tree,
     history: sled::Tree,
     local_ids: sled::Tree,
-    dedupe: sled::Tree,
+    known: sled::Tree,
     summaries: sled::Tree,
     outbox: sled::Tree,
-    refs: sled::Tree,
     pending: sled::Tree,
     /// Our own changes on their way out (see [`sending`]).
     sending: sled::Tree,
@@ -205,8 +208,34 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         // For this user only: history, trust pins and the outbox (folders 0700, files
         // 0600, whatever the umask).
+        rebuild::finish_interrupted(path)?;
         crate::paths::ensure_private_dir(path)
             .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", path.display())))?;
+        let db = Self::open_sled(path)?;
+        // Files sled wrote under the umask (by an older Loquat, or snapshots of the last
+        // run; the folder kept them from others meanwhile).
+        if let Err(e) = crate::paths::restrict_tree(path) {
+            log::warn!("store: could not make {} private: {e}", path.display());
+        }
+        let found = schema::stored_version(&db)?;
+        schema::migrate(&db)?;
+        // Upgraded in place from before schema 5: rewritten once (see `rebuild`).
+        let db = if (1..5).contains(&found) {
+            rebuild::rebuild(db, path)?;
+            if let Err(e) = crate::paths::restrict_tree(path) {
+                log::warn!("store: could not make {} private: {e}", path.display());
+            }
+            Self::open_sled(path)?
+        } else {
+            db
+        };
+        let mut store = Store::from_db(db)?;
+        store.keeper = Some(Arc::new(recover::Keeper::new(path)));
+        Ok(store)
+    }
+
+    /// Opens sled's database in `path`, waiting briefly for another handle's lock.
+    fn open_sled(path: &Path) -> Result<sled::Db, StoreError> {
         // sled releases its file lock a moment after the last handle is dropped (its
         // flusher thread lets go last), so a quick reopen, in tests or when Loquat is
         // restarted at once, may find the lock still held: wait for it briefly.
@@ -228,21 +257,13 @@ impl Store {
                 other => break other,
             }
         };
-        let db = opened.map_err(|e| match io_error(e) {
+        opened.map_err(|e| match io_error(e) {
             StoreError::Io(m) => StoreError::Io(format!(
                 "cannot open the database in {}: {m}",
                 path.display()
             )),
             corrupt => corrupt,
-        })?;
-        // Files sled wrote under the umask (by an older Loquat, or snapshots of the last
-        // run; the folder kept them from others meanwhile).
-        if let Err(e) = crate::paths::restrict_tree(path) {
-            log::warn!("store: could not make {} private: {e}", path.display());
-        }
-        let mut store = Store::from_db(db)?;
-        store.keeper = Some(Arc::new(recover::Keeper::new(path)));
-        Ok(store)
+        })
     }
 
     /// Like [`Store::open`], but a damaged database is not the end: it is moved aside
@@ -316,10 +337,9 @@ impl Store {
             roster: tree(&db, schema::ROSTER)?,
             history: tree(&db, schema::HISTORY)?,
             local_ids: tree(&db, schema::LOCAL_IDS)?,
-            dedupe: tree(&db, schema::DEDUPE)?,
+            known: tree(&db, schema::KNOWN)?,
             summaries: tree(&db, schema::SUMMARIES)?,
             outbox: tree(&db, schema::OUTBOX)?,
-            refs: tree(&db, schema::REFS)?,
             pending: tree(&db, schema::PENDING)?,
             sending: tree(&db, schema::SENDING)?,
             absorbed: Arc::default(),
@@ -388,8 +408,7 @@ impl Store {
                 &self.outbox,
                 &self.history,
                 &self.local_ids,
-                &self.dedupe,
-                &self.refs,
+                &self.known,
                 &self.pending,
             ] {
                 delete_prefix(tree, &prefix)?;

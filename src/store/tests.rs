@@ -754,3 +754,155 @@ fn schema_4_ids_move_into_one_tree_and_find_the_same_messages() {
         ChangeOutcome::Changed(_)
     ));
 }
+
+/// One tree's name and entries.
+type TreeContents = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+
+/// Everything a database holds, tree by tree, except what schema 5 replaced.
+fn contents(store: &Store) -> Vec<TreeContents> {
+    let mut names: Vec<_> = store.db.tree_names();
+    names.sort();
+    names
+        .into_iter()
+        .filter(|n| n.as_ref() != b"dedupe" && n.as_ref() != b"refs")
+        .map(|n| {
+            let items = store
+                .db
+                .open_tree(&n)
+                .unwrap()
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv.unwrap();
+                    (k.to_vec(), v.to_vec())
+                })
+                .collect();
+            (n.to_vec(), items)
+        })
+        .collect()
+}
+
+/// Puts a schema 5 store's ids back as schema 4 kept them.
+fn as_schema_4(store: &Store) {
+    let dedupe = tree(&store.db, schema::DEDUPE).unwrap();
+    let refs = tree(&store.db, schema::REFS).unwrap();
+    for item in store.history.iter() {
+        let (k, v) = item.unwrap();
+        let m = record::decode(&k, &v).unwrap();
+        for d in keys::dedupe(&m) {
+            dedupe.insert(d, keys::dedupe_value(&k)).unwrap();
+        }
+        for r in keys::references(&m) {
+            refs.insert(r, &[]).unwrap();
+        }
+    }
+    store.known.clear().unwrap();
+    tree(&store.db, schema::META)
+        .unwrap()
+        .insert(b"schema_version", &4u32.to_be_bytes())
+        .unwrap();
+    store.flush().unwrap();
+}
+
+/// The upgrade to schema 5 rewrites the database into a new folder once (sled keeps
+/// the dropped trees' page ids otherwise): every tree comes through, the keep file
+/// too, nothing is left beside it, and a message stored afterwards goes after the
+/// others (history keys end in sled's id counter, which carries on).
+#[test]
+fn an_upgraded_database_is_rewritten_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let msgs: Vec<_> = (0..30).map(typical).collect();
+    let before;
+    {
+        let store = Store::open(&path).unwrap();
+        store.insert_messages(&msgs[..29]).unwrap();
+        // A long-used database: sled's counter is far beyond where a new one starts
+        // (it skips 1,000,000 ahead when it is opened).
+        for _ in 0..3_000_000 {
+            store.db.generate_id().unwrap();
+        }
+        store.insert_messages(&msgs[29..]).unwrap();
+        store.set_pref("settings", "{\"x\":1}").unwrap();
+        before = contents(&store);
+        as_schema_4(&store);
+    }
+    assert!(recover::keep_path(&path).exists());
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(contents(&store), before);
+    assert!(recover::keep_path(&path).exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["db"], "nothing beside the database");
+    // Sequence numbers go on above every stored one: a history key is never reused,
+    // and a catch-up tells what was stored before it began.
+    let highest = store
+        .history
+        .iter()
+        .keys()
+        .map(|k| order::seq(&k.unwrap()).unwrap())
+        .max()
+        .unwrap();
+    assert!(store.db.generate_id().unwrap() > highest);
+    // Later than every stored one, with the same time as the last.
+    let late = ChatMessage {
+        timestamp_ms: msgs[29].timestamp_ms,
+        ..typical(99)
+    };
+    store.insert_message(&late).unwrap();
+    let shown = store.latest(&account(), &late.conversation(), 100).unwrap();
+    assert_eq!(shown.len(), 31);
+    assert_eq!(shown.last().unwrap().id, late.id);
+    assert_eq!(
+        store.insert_message(&typical(3)).unwrap(),
+        Inserted::Duplicate
+    );
+}
+
+/// A rewrite interrupted at any step leaves a database that opens with everything.
+#[test]
+fn an_interrupted_rewrite_is_finished_or_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let beside = |what: &str| dir.path().join(format!("db.{what}"));
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    };
+    let msgs: Vec<_> = (0..5).map(typical).collect();
+    {
+        let store = Store::open(&path).unwrap();
+        store.insert_messages(&msgs).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let count = |path: &Path| {
+        let store = Store::open(path).unwrap();
+        store
+            .latest(&account(), &msgs[0].conversation(), 100)
+            .unwrap()
+            .len()
+    };
+    // Stopped while copying: the copy goes, the database stays.
+    copy(&path, &beside("rebuilding"));
+    std::fs::write(beside("rebuilding").join("db"), b"half").unwrap();
+    assert_eq!(count(&path), 5);
+    assert!(!beside("rebuilding").exists());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Stopped after the copy was complete, before or after the old one moved aside.
+    copy(&path, &beside("rebuilt"));
+    assert_eq!(count(&path), 5);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    copy(&path, &beside("rebuilt"));
+    std::fs::rename(&path, beside("old")).unwrap();
+    assert_eq!(count(&path), 5);
+    for what in ["rebuilding", "rebuilt", "old"] {
+        assert!(!beside(what).exists(), "{what} left");
+    }
+}
