@@ -221,7 +221,11 @@ impl Store {
         schema::migrate(&db)?;
         // Upgraded in place from before schema 5: rewritten once (see `rebuild`).
         let db = if (1..5).contains(&found) {
-            rebuild::rebuild(db, path)?;
+            if let Err(e) = rebuild::rebuild(db, path) {
+                // The upgraded database works as it is: go on with it.
+                log::warn!("store: could not rewrite the upgraded database: {e}");
+                rebuild::after_failure(path)?;
+            }
             if let Err(e) = crate::paths::restrict_tree(path) {
                 log::warn!("store: could not make {} private: {e}", path.display());
             }

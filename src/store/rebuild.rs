@@ -13,6 +13,9 @@
 //! 3. once the old database is closed, rename `<db>` to `<db>.old`;
 //! 4. rename `<db>.rebuilt` to `<db>`;
 //! 5. remove `<db>.old`.
+//!
+//! A rewrite that fails (a full disk) leaves the database upgraded in place, which
+//! works: the store opens with it (see `after_failure`).
 
 use super::{StoreError, io_error};
 use std::path::{Path, PathBuf};
@@ -59,6 +62,21 @@ pub(super) fn finish_interrupted(path: &Path) -> Result<(), StoreError> {
         std::fs::remove_dir_all(&old).map_err(|e| fs_error("remove", &old, e))?;
     }
     Ok(())
+}
+
+/// After a rewrite that failed: an unfinished copy goes; a complete one waits for the
+/// next start (the old database may still be closing) unless the old one already
+/// moved aside, when it takes its place now.
+pub(super) fn after_failure(path: &Path) -> Result<(), StoreError> {
+    let building = beside(path, "rebuilding");
+    if building.exists() {
+        std::fs::remove_dir_all(&building).map_err(|e| fs_error("remove", &building, e))?;
+    }
+    if path.exists() {
+        Ok(())
+    } else {
+        finish_interrupted(path)
+    }
 }
 
 /// Waits until no process holds sled's lock on the database in `path`: the last
@@ -140,4 +158,44 @@ pub(super) fn rebuild(db: sled::Db, path: &Path) -> Result<(), StoreError> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+mod tests {
+    use super::*;
+
+    fn marked(dir: &Path, what: &str) -> PathBuf {
+        let p = dir.join(what);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("mark"), what).unwrap();
+        p
+    }
+
+    fn mark(path: &Path) -> String {
+        std::fs::read_to_string(path.join("mark")).unwrap()
+    }
+
+    /// A failed rewrite drops an unfinished copy and keeps the database; a complete
+    /// copy waits while the database may still be closing, and takes its place only
+    /// when the database already moved aside.
+    #[test]
+    fn a_failed_rewrite_leaves_a_database_to_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = marked(dir.path(), "db");
+        marked(dir.path(), "db.rebuilding");
+        after_failure(&db).unwrap();
+        assert_eq!(mark(&db), "db");
+        assert!(!dir.path().join("db.rebuilding").exists());
+
+        marked(dir.path(), "db.rebuilt");
+        after_failure(&db).unwrap();
+        assert_eq!(mark(&db), "db", "not while the old one may be closing");
+        assert!(dir.path().join("db.rebuilt").exists());
+
+        std::fs::rename(&db, dir.path().join("db.old")).unwrap();
+        after_failure(&db).unwrap();
+        assert_eq!(mark(&db), "db.rebuilt");
+        assert!(!dir.path().join("db.old").exists());
+    }
 }
