@@ -163,7 +163,8 @@ const SERVER_ID: u8 = b'S';
 const ORIGIN_ID: u8 = b'O';
 const STANZA_ATTR: u8 = b'A';
 
-fn direction_byte(direction: Direction) -> u8 {
+/// The byte that stands for a message's direction in dedupe keys and checks.
+pub(super) fn direction_byte(direction: Direction) -> u8 {
     match direction {
         Direction::Incoming => b'i',
         Direction::Outgoing => b'o',

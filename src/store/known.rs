@@ -21,9 +21,9 @@
 //! Values point at local ids, not history keys, so a message that moves in its
 //! conversation (see `order`) leaves them as they are.
 
-use super::keys::{self, REF_ATTR, REF_CORRECTION, REF_ORIGIN, REF_SERVER};
+use super::keys::{self, REF_ATTR, REF_CORRECTION, REF_ORIGIN, REF_SERVER, direction_byte};
 use crate::ids::LocalMessageId;
-use crate::model::{ChatMessage, Direction};
+use crate::model::ChatMessage;
 use sha2::{Digest, Sha256};
 
 const FORMAT: u8 = 1;
@@ -66,13 +66,6 @@ impl Probe {
         out.push(self.kind);
         out.extend_from_slice(&self.check.to_be_bytes());
         out
-    }
-}
-
-fn direction_byte(direction: Direction) -> u8 {
-    match direction {
-        Direction::Incoming => b'i',
-        Direction::Outgoing => b'o',
     }
 }
 

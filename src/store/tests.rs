@@ -540,10 +540,7 @@ fn schema_3_records_become_compact_and_read_and_deduplicate_as_before() {
             }
         }
         json_size = size;
-        tree(&store.db, schema::META)
-            .unwrap()
-            .insert(b"schema_version", &3u32.to_be_bytes())
-            .unwrap();
+        set_schema_version(&store, 3);
         store.flush().unwrap();
     }
     let store = Store::open(&path).unwrap();
@@ -555,12 +552,7 @@ fn schema_3_records_become_compact_and_read_and_deduplicate_as_before() {
         size += v.len();
     }
     assert!(size * 2 < json_size, "{size} vs {json_size}");
-    let names = store.db.tree_names();
-    assert!(
-        !names
-            .iter()
-            .any(|n| n.as_ref() == b"dedupe" || n.as_ref() == b"refs")
-    );
+    assert_old_id_trees_gone(&store);
     let conv = msgs[0].conversation();
     assert_eq!(store.latest(&account(), &conv, 10).unwrap(), msgs);
     // The same messages again under other local ids: found by their archive ids.
@@ -710,20 +702,12 @@ fn schema_4_ids_move_into_one_tree_and_find_the_same_messages() {
             .insert(&key, record::encode(&corrected))
             .unwrap();
         store.known.clear().unwrap();
-        tree(&store.db, schema::META)
-            .unwrap()
-            .insert(b"schema_version", &4u32.to_be_bytes())
-            .unwrap();
+        set_schema_version(&store, 4);
         store.flush().unwrap();
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), 5);
-    let names = store.db.tree_names();
-    assert!(
-        !names
-            .iter()
-            .any(|n| n.as_ref() == b"dedupe" || n.as_ref() == b"refs")
-    );
+    assert_old_id_trees_gone(&store);
     let copy = |m: &ChatMessage, local: &str| ChatMessage {
         id: LocalMessageId(local.into()),
         ..m.clone()
@@ -796,10 +780,7 @@ fn as_schema_4(store: &Store) {
         }
     }
     store.known.clear().unwrap();
-    tree(&store.db, schema::META)
-        .unwrap()
-        .insert(b"schema_version", &4u32.to_be_bytes())
-        .unwrap();
+    set_schema_version(store, 4);
     store.flush().unwrap();
 }
 
@@ -905,4 +886,22 @@ fn an_interrupted_rewrite_is_finished_or_undone() {
     for what in ["rebuilding", "rebuilt", "old"] {
         assert!(!beside(what).exists(), "{what} left");
     }
+}
+
+/// Marks a database as written by an older schema (its upgrades run at the next open).
+fn set_schema_version(store: &Store, version: u32) {
+    tree(&store.db, schema::META)
+        .unwrap()
+        .insert(b"schema_version", &version.to_be_bytes())
+        .unwrap();
+}
+
+/// Schema 5 replaced the `dedupe` and `refs` trees.
+fn assert_old_id_trees_gone(store: &Store) {
+    let names = store.db.tree_names();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.as_ref() == b"dedupe" || n.as_ref() == b"refs")
+    );
 }
