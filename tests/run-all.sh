@@ -40,6 +40,12 @@ banner() {
 }
 
 # run_step "title" command...: runs it, prints the time it took, stops the script on failure.
+# ", build folder N GB, M GB free" once the build folder is known.
+disk_figures() {
+    [[ -n "${CARGO_TARGET_DIR:-}" && -d "${CARGO_TARGET_DIR:-}" ]] || return 0
+    printf ', build folder %s GB, %s GB free' \
+        "$(du -s -BG "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1 | tr -d G)" "$(free_gb)"
+}
 run_step() {
     local title=$1
     shift
@@ -47,10 +53,10 @@ run_step() {
     local start rc
     start=$(date +%s)
     if "$@"; then
-        echo "---- ok: $title ($(($(date +%s) - start)) s)"
+        echo "---- ok: $title ($(($(date +%s) - start)) s$(disk_figures))"
     else
         rc=$?
-        echo "---- FAILED: $title (exit $rc, $(($(date +%s) - start)) s)"
+        echo "---- FAILED: $title (exit $rc, $(($(date +%s) - start)) s$(disk_figures))"
         echo "---- total: $(($(date +%s) - START_ALL)) s"
         exit "$rc"
     fi
@@ -163,6 +169,18 @@ case "$CARGO_TARGET_DIR" in
 esac
 export CARGO_TARGET_DIR
 mkdir -p "$CARGO_TARGET_DIR"
+# Incremental build data is of no use to a run that builds everything once (CI on a clean
+# clone) and took as much disk as the build itself (6-18 GB): off unless asked for.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# A full disk shows up as a linker error deep in the build: say it in plain words first.
+# A run from an empty build folder needs about NEED_GB (measured: see README, "Tests").
+NEED_GB=12
+free_gb() { df -P -BG "$CARGO_TARGET_DIR" | awk 'NR == 2 { sub("G", "", $4); print $4 }'; }
+echo "free disk for the build folder: $(free_gb) GB"
+if (($(du -s -BG "$CARGO_TARGET_DIR" | cut -f1 | tr -d G) + $(free_gb) < NEED_GB)); then
+    echo "warning: less than $NEED_GB GB for the build folder ($CARGO_TARGET_DIR);" \
+        "the build may stop with 'No space left on device'"
+fi
 # Headless UI snapshots: one renderer everywhere (wgpu and tiny-skia differ slightly).
 export ICED_TEST_BACKEND=tiny-skia
 export RUST_BACKTRACE=1
