@@ -41,6 +41,7 @@ banner() {
 
 # run_step "title" command...: runs it, prints the time it took, stops the script on failure.
 # ", build folder N GB, M GB free" once the build folder is known.
+free_gb() { df -P -BG "$CARGO_TARGET_DIR" | awk 'NR == 2 { sub("G", "", $4); print $4 }'; }
 disk_figures() {
     [[ -n "${CARGO_TARGET_DIR:-}" && -d "${CARGO_TARGET_DIR:-}" ]] || return 0
     printf ', build folder %s GB, %s GB free' \
@@ -175,7 +176,6 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # A full disk shows up as a linker error deep in the build: say it in plain words first.
 # A run from an empty build folder needs about NEED_GB (measured: see README, "Tests").
 NEED_GB=12
-free_gb() { df -P -BG "$CARGO_TARGET_DIR" | awk 'NR == 2 { sub("G", "", $4); print $4 }'; }
 echo "free disk for the build folder: $(free_gb) GB"
 if (($(du -s -BG "$CARGO_TARGET_DIR" | cut -f1 | tr -d G) + $(free_gb) < NEED_GB)); then
     echo "warning: less than $NEED_GB GB for the build folder ($CARGO_TARGET_DIR);" \
