@@ -10,7 +10,9 @@
 //! (c) Disk per message (issue #21, budget 500 bytes): 20,000 messages stored as a
 //!     first sign-in stores them (pages of 250), and the 1,000,000-message database of
 //!     (a). The mix is the delivery bench's: short bodies, UUIDs for the local id, the
-//!     sender's stanza id / origin-id and the archive id.
+//!     sender's stanza id / origin-id and the archive id. Beside it, the bytes of the
+//!     keys and values stored (per tree), and the size after a copy into a fresh
+//!     database: how much of the disk is the data and how much is sled's.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
@@ -76,8 +78,18 @@ fn median(samples: &mut [Duration]) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
-/// Bytes on disk per message after storing `n` messages in pages of 250, closed.
-fn disk_per_message(n: u64) -> Result<f64, Error> {
+/// What storing `n` messages as a first sign-in does (pages of 250) leaves on disk.
+struct Disk {
+    /// Bytes on disk per message, closed.
+    per_message: f64,
+    /// Key and value bytes per message, and entries, in each tree that has any.
+    live: Vec<(String, f64, u64)>,
+    /// Bytes on disk per message after every tree is copied into a fresh database in
+    /// batches of 10,000 (as `src/store/rebuild.rs` does after an upgrade).
+    rewritten: f64,
+}
+
+fn disk_per_message(n: u64) -> Result<Disk, Error> {
     let tmp = tempfile::tempdir()?;
     let path = tmp.path().join("db");
     let account = AccountId(uuid::Uuid::new_v4().simple().to_string());
@@ -91,7 +103,38 @@ fn disk_per_message(n: u64) -> Result<f64, Error> {
     }
     // sled's flusher lets go a moment after the last handle.
     std::thread::sleep(Duration::from_millis(500));
-    Ok(dir_size(&path) as f64 / n as f64)
+    let per_message = dir_size(&path) as f64 / n as f64;
+    let copy = tmp.path().join("copy");
+    let mut live = Vec::new();
+    {
+        let (from, to) = (sled::open(&path)?, sled::open(&copy)?);
+        for name in from.tree_names() {
+            let (tree, into) = (from.open_tree(&name)?, to.open_tree(&name)?);
+            let (mut entries, mut bytes) = (0u64, 0u64);
+            let mut batch = sled::Batch::default();
+            for kv in tree.iter() {
+                let (k, v) = kv?;
+                entries += 1;
+                bytes += (k.len() + v.len()) as u64;
+                batch.insert(k, v);
+                if entries.is_multiple_of(10_000) {
+                    into.apply_batch(std::mem::take(&mut batch))?;
+                }
+            }
+            into.apply_batch(batch)?;
+            if entries > 0 {
+                let name = String::from_utf8_lossy(&name).into_owned();
+                live.push((name, bytes as f64 / n as f64, entries));
+            }
+        }
+        to.flush()?;
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    Ok(Disk {
+        per_message,
+        live,
+        rewritten: dir_size(&copy) as f64 / n as f64,
+    })
 }
 
 fn micros(d: Duration) -> f64 {
@@ -140,10 +183,29 @@ fn main() -> Result<(), Error> {
         dir_size(&path) as f64 / (SMALL + big) as f64
     );
     let signin_n = if real_run { 20_000 } else { 1_000 };
-    let per_message = disk_per_message(signin_n)?;
+    let disk = disk_per_message(signin_n)?;
     println!(
-        "(c) disk: {signin_n} messages stored as a first sign-in does (pages of 250): {per_message:.0} \
-         bytes per message (budget 500; Gajim's SQLite about 345)"
+        "(c) disk: {signin_n} messages stored as a first sign-in does (pages of 250): {:.0} \
+         bytes per message (budget 500; Gajim's SQLite about 345)",
+        disk.per_message
+    );
+    let live: f64 = disk.live.iter().map(|(_, b, _)| b).sum();
+    let trees: Vec<String> = disk
+        .live
+        .iter()
+        .filter(|(_, b, _)| *b >= 1.0)
+        .map(|(name, b, e)| format!("{name} {b:.0} in {e} entries"))
+        .collect();
+    println!(
+        "(c) the keys and values in it: {live:.0} bytes per message ({}); on disk {:.1}x that",
+        trees.join(", "),
+        disk.per_message / live
+    );
+    println!(
+        "(c) the same copied into a fresh database in batches of 10,000: {:.0} bytes per \
+         message, {:.1}x the keys and values (sled's floor for this data)",
+        disk.rewritten,
+        disk.rewritten / live
     );
 
     // --- (a) open-conversation latency ---
