@@ -22,11 +22,18 @@
 //! Each frame is what the iced runtime does while the reader scrolls: a mouse wheel
 //! event over the message list (3 lines up for 10 frames, then down for 10), the
 //! messages it produced through `App::update`, the view built and laid out again, drawn
-//! and rasterised with tiny-skia; one renderer and one layout cache for all frames, as
-//! the runtime keeps them. Printed: the first frame (text shaped anew), the mean and
-//! the slowest of the others in ms (and how much of the mean is rasterising), and the
-//! ratio of the means to the reference. `LOQUAT_BENCH_FRAMES=N` sets the frames per
-//! conversation (default 200; at most 20 for the unfolded ones).
+//! and rasterised with tiny-skia as the window does it (iced's tiny-skia compositor on
+//! X11: only the regions whose layers changed since the last frame, into the same
+//! buffer); one renderer and one layout cache for all frames, as the runtime keeps them.
+//! Printed: the first frame (text shaped anew), the mean and the slowest of the others
+//! in ms (and how much of the mean is rasterising), and the ratio of the means to the
+//! reference. Then the reference and the scroll-back again, rasterising the whole
+//! window every frame (into the same buffer). Before stop 32 this bench rasterised
+//! into a screenshot: a new 4 MB buffer and clip mask every frame and a copy into RGBA
+//! bytes, 17 % of its samples under `perf`, which the window never pays.
+//! `LOQUAT_BENCH_DAMAGE=1` prints each frame's layers and damage regions on stderr.
+//! `LOQUAT_BENCH_FRAMES=N` sets the frames per conversation (default 200; at most 20
+//! for the unfolded ones).
 //!
 //! Under `cargo test --all-targets` (no `--bench` argument) it is a smoke run with a few
 //! frames and no figures worth reading.
@@ -64,9 +71,90 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Whether frames rasterise the whole window (set between the bench's two passes).
+static WHOLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn whole_window() -> bool {
+    WHOLE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// What iced's tiny-skia compositor keeps for a window (`window::compositor::present`):
+/// one pixel buffer and clip mask, and the last frame's layers. On X11 the buffer's
+/// age is 1 after the first frame, so only the regions whose layers changed are
+/// rasterised again, into the buffer as it is; nothing is copied or converted. With
+/// `whole`, every frame rasterises the whole window into it instead.
+struct Surface {
+    whole: bool,
+    pixels: Vec<u8>,
+    clip_mask: tiny_skia::Mask,
+    last: Option<Vec<iced_tiny_skia::Layer>>,
+}
+
+impl Surface {
+    fn new() -> Surface {
+        let (w, h) = (WINDOW.width as u32, WINDOW.height as u32);
+        Surface {
+            whole: whole_window(),
+            pixels: vec![0; w as usize * h as usize * 4],
+            clip_mask: tiny_skia::Mask::new(w, h).expect("clip mask"),
+            last: None,
+        }
+    }
+
+    /// Rasterises what changed since the last frame; the time it took.
+    fn present(&mut self, renderer: &mut iced::Renderer) -> Duration {
+        use iced_tiny_skia::graphics::{Viewport, damage};
+        let iced_renderer::fallback::Renderer::Secondary(renderer) = renderer else {
+            panic!("the bench needs the tiny-skia renderer");
+        };
+        let t = Instant::now();
+        let (w, h) = (WINDOW.width as u32, WINDOW.height as u32);
+        let viewport = Viewport::with_physical_size(iced::Size::new(w, h), 1.0);
+        let whole = iced::Rectangle::with_size(WINDOW);
+        let layers = renderer.layers().to_vec();
+        let damage = match &self.last {
+            Some(last) if !self.whole => damage::diff(
+                last,
+                &layers,
+                |layer| vec![layer.bounds],
+                iced_tiny_skia::Layer::damage,
+            ),
+            _ => vec![whole],
+        };
+        if !damage.is_empty() {
+            let raw = damage.len();
+            let damage = damage::group(damage, whole);
+            if std::env::var_os("LOQUAT_BENCH_DAMAGE").is_some() {
+                let area: f32 = damage.iter().map(|r| r.width * r.height).sum();
+                let hit =
+                    |r: &iced::Rectangle| layers.iter().filter(|l| l.bounds.intersects(r)).count();
+                eprintln!(
+                    "damage: {} layers, {raw} regions grouped into {} ({:?} layers each), {:.0} % of the window",
+                    layers.len(),
+                    damage.len(),
+                    damage.iter().map(hit).collect::<Vec<_>>(),
+                    area * 100.0 / (whole.width * whole.height)
+                );
+            }
+            let mut pixels =
+                tiny_skia::PixmapMut::from_bytes(&mut self.pixels, w, h).expect("pixel map");
+            renderer.draw(
+                &mut pixels,
+                &mut self.clip_mask,
+                &viewport,
+                &damage,
+                iced::Color::WHITE,
+            );
+        }
+        self.last = Some(layers);
+        t.elapsed()
+    }
+}
+
 struct Screen {
     app: App,
     renderer: iced::Renderer,
+    surface: Surface,
     cache: Option<iced_runtime::user_interface::Cache>,
     account: AccountId,
     peer: BareJid,
@@ -106,6 +194,7 @@ impl Screen {
         Ok(Screen {
             app,
             renderer,
+            surface: Surface::new(),
             cache: None,
             account: id,
             peer,
@@ -140,8 +229,8 @@ impl Screen {
     }
 
     /// One frame: `events` over the list, their messages through `App::update`, the
-    /// view built, laid out, drawn and rasterised. Returns how many messages the events
-    /// produced, and the time rasterising took.
+    /// view built, laid out, drawn and rasterised (see `Surface`). Returns how many
+    /// messages the events produced, and the time rasterising took.
     fn frame(&mut self, events: &[iced::Event]) -> (usize, Duration) {
         let cursor = mouse::Cursor::Available(OVER_LIST);
         let mut ui = build(
@@ -173,14 +262,8 @@ impl Screen {
             cursor,
         );
         self.cache = Some(ui.into_cache());
-        let t = Instant::now();
-        let pixels = self.renderer.screenshot(
-            iced::Size::new(WINDOW.width as u32, WINDOW.height as u32),
-            1.0,
-            iced::Color::WHITE,
-        );
-        std::hint::black_box(pixels);
-        (produced.len(), t.elapsed())
+        let rasterising = self.surface.present(&mut self.renderer);
+        (produced.len(), rasterising)
     }
 
     /// Clicks the button labelled `label` (through the simulator).
@@ -356,6 +439,15 @@ fn main() -> Result<(), Error> {
     }
     let total = if real_run { 10_000 } else { 120 };
     scroll_back(total)?;
+
+    // The same reference and scroll-back with the whole window rasterised each frame
+    // (what a frame costs without the compositor's damage regions).
+    WHOLE.store(true, std::sync::atomic::Ordering::Relaxed);
+    println!("the same, rasterising the whole window every frame:");
+    let (mut whole, _) = conversation(None)?;
+    let whole = scroll(&mut whole, frames);
+    print("60 ordinary messages (reference)", &whole, Some(&reference));
+    scroll_back(total)?;
     Ok(())
 }
 
@@ -471,6 +563,7 @@ fn scroll_back(total: usize) -> Result<(), Error> {
     let mut screen = Screen {
         app,
         renderer,
+        surface: Surface::new(),
         cache: None,
         account: AccountId("unused".into()),
         peer: BareJid::new("unused@example.org")?,
@@ -482,7 +575,9 @@ fn scroll_back(total: usize) -> Result<(), Error> {
     });
     // Frame times while 0-10 %, ..., 90-100 % of the history has been read back (the
     // chat holds only a few pages around what is on screen: `held`, at most).
-    let mut bands: Vec<(Duration, Duration, usize)> = vec![(Duration::ZERO, Duration::ZERO, 0); 10];
+    // (sum, slowest, frames, of the sum rasterising)
+    let mut bands: Vec<(Duration, Duration, usize, Duration)> =
+        vec![(Duration::ZERO, Duration::ZERO, 0, Duration::ZERO); 10];
     let read_back = |app: &App| {
         app.open_chat()
             .and_then(|c| c.messages().first())
@@ -527,17 +622,14 @@ fn scroll_back(total: usize) -> Result<(), Error> {
             cursor,
         );
         screen.cache = Some(ui.into_cache());
-        std::hint::black_box(screen.renderer.screenshot(
-            iced::Size::new(WINDOW.width as u32, WINDOW.height as u32),
-            1.0,
-            iced::Color::WHITE,
-        ));
+        let rasterising = screen.surface.present(&mut screen.renderer);
         let took = t.elapsed().saturating_sub(off_frame);
         let band = (loaded * 10 / total.max(1)).min(9);
         if let Some(b) = bands.get_mut(band) {
             b.0 += took;
             b.1 = b.1.max(took);
             b.2 += 1;
+            b.3 += rasterising;
         }
         loaded = read_back(&screen.app);
         held = held.max(screen.app.open_chat().map_or(0, |c| c.messages().len()));
@@ -547,13 +639,15 @@ fn scroll_back(total: usize) -> Result<(), Error> {
         "  scrolling back through {total} stored messages ({frames} frames of 2,000 px, {loaded} read \
          back at the end, at most {held} held at once):"
     );
-    for (i, (sum, slowest, n)) in bands.iter().enumerate() {
+    for (i, (sum, slowest, n, raster)) in bands.iter().enumerate() {
         if *n > 0 {
             println!(
-                "    with {:>5}-{:>5} read back: {:>7.2} ms a frame on average, slowest {:.2} ms ({n} frames)",
+                "    with {:>5}-{:>5} read back: {:>7.2} ms a frame on average (rasterising {:.2} ms), \
+                 slowest {:.2} ms ({n} frames)",
                 i * total / 10,
                 (i + 1) * total / 10,
                 ms(*sum / *n as u32),
+                ms(*raster / *n as u32),
                 ms(*slowest)
             );
         }
