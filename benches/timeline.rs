@@ -128,9 +128,26 @@ impl Surface {
                 let area: f32 = damage.iter().map(|r| r.width * r.height).sum();
                 let hit =
                     |r: &iced::Rectangle| layers.iter().filter(|l| l.bounds.intersects(r)).count();
+                let each: Vec<String> = layers
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{:.0}x{:.0}+{:.0}+{:.0}: {} quads, {} texts, {} primitives, {} images",
+                            l.bounds.width,
+                            l.bounds.height,
+                            l.bounds.x,
+                            l.bounds.y,
+                            l.quads.len(),
+                            l.text.len(),
+                            l.primitives.len(),
+                            l.images.len()
+                        )
+                    })
+                    .collect();
                 eprintln!(
-                    "damage: {} layers, {raw} regions grouped into {} ({:?} layers each), {:.0} % of the window",
+                    "damage: {} layers ({}), {raw} regions grouped into {} ({:?} layers each), {:.0} % of the window",
                     layers.len(),
+                    each.join("; "),
                     damage.len(),
                     damage.iter().map(hit).collect::<Vec<_>>(),
                     area * 100.0 / (whole.width * whole.height)
