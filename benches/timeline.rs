@@ -132,12 +132,17 @@ impl Surface {
                     .iter()
                     .map(|l| {
                         format!(
-                            "{:.0}x{:.0}+{:.0}+{:.0}: {} quads, {} texts, {} primitives, {} images",
+                            "{:.0}x{:.0}+{:.0}+{:.0}: {} quads{}, {} texts, {} primitives, {} images",
                             l.bounds.width,
                             l.bounds.height,
                             l.bounds.x,
                             l.bounds.y,
                             l.quads.len(),
+                            if l.quads.len() <= 2 {
+                                format!(" {:?}", l.quads.iter().map(|(q, b)| (q.bounds, b)).collect::<Vec<_>>())
+                            } else {
+                                String::new()
+                            },
                             l.text.len(),
                             l.primitives.len(),
                             l.images.len()
