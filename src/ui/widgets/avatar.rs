@@ -62,6 +62,12 @@ pub fn with_presence<'a, M: 'a>(face: Element<'a, M>, show: Show, size: f32) -> 
     ]
     .width(size)
     .height(size)
+    // Clipped to the face, the dot's layer is the face's size. Unclipped, a stack draws
+    // it in a layer as big as the window, and iced's tiny-skia compositor clears a
+    // window-sized clip mask for that layer in every region it redraws anywhere: a
+    // scrolled message list has about 40 (`LOQUAT_BENCH_DAMAGE=1 cargo bench --bench
+    // timeline`). The dot lies inside the face, so nothing is cut.
+    .clip(true)
     .into()
 }
 
