@@ -20,8 +20,9 @@
 //! blocking pool, as in the app, outside the frame's time).
 //!
 //! Each frame is what the iced runtime does while the reader scrolls: a mouse wheel
-//! event over the message list (3 lines up for 10 frames, then down for 10), the
-//! messages it produced through `App::update`, the view built and laid out again, drawn
+//! event over the message list (3 lines up for 10 frames, then down for 10) given to the
+//! interface kept from the last frame, the messages it produced through `App::update`
+//! and then the view built and laid out again (only when there were any), drawn
 //! and rasterised with tiny-skia as the window does it (iced's tiny-skia compositor on
 //! X11: only the regions whose layers changed since the last frame, into the same
 //! buffer); one renderer and one layout cache for all frames, as the runtime keeps them.
@@ -250,44 +251,6 @@ impl Screen {
         t.elapsed()
     }
 
-    /// One frame: `events` over the list, their messages through `App::update`, the
-    /// view built, laid out, drawn and rasterised (see `Surface`). Returns how many
-    /// messages the events produced, and the time rasterising took.
-    fn frame(&mut self, events: &[iced::Event]) -> (usize, Duration) {
-        let cursor = mouse::Cursor::Available(OVER_LIST);
-        let mut ui = build(
-            &self.app,
-            &mut self.renderer,
-            self.cache.take().unwrap_or_default(),
-        );
-        let mut produced = Vec::new();
-        if !events.is_empty() {
-            let _ = ui.update(
-                events,
-                cursor,
-                &mut self.renderer,
-                &mut clipboard::Null,
-                &mut produced,
-            );
-        }
-        if !produced.is_empty() {
-            let cache = ui.into_cache();
-            for message in produced.iter().cloned() {
-                let _ = self.app.update(message);
-            }
-            ui = build(&self.app, &mut self.renderer, cache);
-        }
-        ui.draw(
-            &mut self.renderer,
-            &self.app.theme().unwrap_or(iced::Theme::Light),
-            &iced_runtime::core::renderer::Style::default(),
-            cursor,
-        );
-        self.cache = Some(ui.into_cache());
-        let rasterising = self.surface.present(&mut self.renderer);
-        (produced.len(), rasterising)
-    }
-
     /// Clicks the button labelled `label` (through the simulator).
     fn click(&mut self, label: &str) -> Result<(), Error> {
         let messages: Vec<Message> = {
@@ -312,10 +275,38 @@ struct Figures {
     scrolled: usize,
 }
 
-/// `frames` scrolling frames after a first one.
+/// Draws the held interface and rasterises it as the window does; the time rasterising
+/// took.
+fn draw(
+    ui: &mut Ui<'_>,
+    app: &App,
+    renderer: &mut iced::Renderer,
+    surface: &mut Surface,
+) -> Duration {
+    ui.draw(
+        renderer,
+        &app.theme().unwrap_or(iced::Theme::Light),
+        &iced_runtime::core::renderer::Style::default(),
+        mouse::Cursor::Available(OVER_LIST),
+    );
+    surface.present(renderer)
+}
+
+/// `frames` scrolling frames after a first one. As in iced's runtime, the interface is
+/// kept from one frame to the next: a wheel event goes to the one built last, and it
+/// is built again (the view, its layout) only when the event produced messages.
 fn scroll(screen: &mut Screen, frames: usize) -> Figures {
+    let Screen {
+        app,
+        renderer,
+        surface,
+        cache,
+        ..
+    } = screen;
+    let cursor = mouse::Cursor::Available(OVER_LIST);
     let t = Instant::now();
-    screen.frame(&[]);
+    let mut ui = build(app, renderer, cache.take().unwrap_or_default());
+    draw(&mut ui, app, renderer, surface);
     let first = t.elapsed();
     let (mut total, mut slowest, mut scrolled) = (Duration::ZERO, Duration::ZERO, 0);
     let mut raster = Duration::ZERO;
@@ -325,13 +316,29 @@ fn scroll(screen: &mut Screen, frames: usize) -> Figures {
             delta: mouse::ScrollDelta::Lines { x: 0.0, y: lines },
         });
         let t = Instant::now();
-        let (produced, rasterising) = screen.frame(&[wheel]);
+        let mut produced = Vec::new();
+        let _ = ui.update(
+            std::slice::from_ref(&wheel),
+            cursor,
+            renderer,
+            &mut clipboard::Null,
+            &mut produced,
+        );
+        if !produced.is_empty() {
+            let kept = ui.into_cache();
+            for message in produced.iter().cloned() {
+                let _ = app.update(message);
+            }
+            ui = build(app, renderer, kept);
+        }
+        let rasterising = draw(&mut ui, app, renderer, surface);
         let took = t.elapsed();
-        scrolled += produced;
+        scrolled += produced.len();
         raster += rasterising;
         total += took;
         slowest = slowest.max(took);
     }
+    *cache = Some(ui.into_cache());
     Figures {
         first,
         mean: total / frames.max(1) as u32,
@@ -576,22 +583,16 @@ fn scroll_back(total: usize) -> Result<(), Error> {
         room: false,
     }));
     run_task(&rt, &mut app, task);
-    let renderer = futures::executor::block_on(<iced::Renderer as Headless>::new(
+    let mut renderer = futures::executor::block_on(<iced::Renderer as Headless>::new(
         iced::Font::DEFAULT,
         iced::Pixels(16.0),
         Some("tiny-skia"),
     ))
     .ok_or("no tiny-skia renderer")?;
-    let mut screen = Screen {
-        app,
-        renderer,
-        surface: Surface::new(),
-        cache: None,
-        account: AccountId("unused".into()),
-        peer: BareJid::new("unused@example.org")?,
-        _commands: tokio::sync::mpsc::unbounded_channel().1,
-    };
-    screen.frame(&[]);
+    let mut surface = Surface::new();
+    let cursor = mouse::Cursor::Available(OVER_LIST);
+    let mut ui = build(&app, &mut renderer, Default::default());
+    draw(&mut ui, &app, &mut renderer, &mut surface);
     let wheel = iced::Event::Mouse(mouse::Event::WheelScrolled {
         delta: mouse::ScrollDelta::Pixels { x: 0.0, y: 2_000.0 },
     });
@@ -606,45 +607,35 @@ fn scroll_back(total: usize) -> Result<(), Error> {
             .and_then(|m| index.get(&m.id))
             .map_or(0, |i| total - i)
     };
-    let mut loaded = read_back(&screen.app);
+    let mut loaded = read_back(&app);
     let mut held = 0;
     let mut frames = 0;
     while loaded < total && frames < total {
-        let cursor = mouse::Cursor::Available(OVER_LIST);
         let t = Instant::now();
         // The frame, with the store reads its messages ask for run as the runtime would.
-        let mut ui = build(
-            &screen.app,
-            &mut screen.renderer,
-            screen.cache.take().unwrap_or_default(),
-        );
         let mut produced = Vec::new();
         let _ = ui.update(
             std::slice::from_ref(&wheel),
             cursor,
-            &mut screen.renderer,
+            &mut renderer,
             &mut clipboard::Null,
             &mut produced,
         );
-        let cache = ui.into_cache();
         // The store reads run off the UI thread in the app, and what they bring is
-        // drawn in the next frame: not part of this frame's time.
+        // drawn in the next frame: not part of this frame's time. (In the window that
+        // next frame builds the view again; here one build serves both.)
         let mut off_frame = Duration::ZERO;
-        for message in produced {
-            let task = screen.app.update(message);
-            let t = Instant::now();
-            run_task(&rt, &mut screen.app, task);
-            off_frame += t.elapsed();
+        if !produced.is_empty() {
+            let kept = ui.into_cache();
+            for message in produced {
+                let task = app.update(message);
+                let t = Instant::now();
+                run_task(&rt, &mut app, task);
+                off_frame += t.elapsed();
+            }
+            ui = build(&app, &mut renderer, kept);
         }
-        let mut ui = build(&screen.app, &mut screen.renderer, cache);
-        ui.draw(
-            &mut screen.renderer,
-            &screen.app.theme().unwrap_or(iced::Theme::Light),
-            &iced_runtime::core::renderer::Style::default(),
-            cursor,
-        );
-        screen.cache = Some(ui.into_cache());
-        let rasterising = screen.surface.present(&mut screen.renderer);
+        let rasterising = draw(&mut ui, &app, &mut renderer, &mut surface);
         let took = t.elapsed().saturating_sub(off_frame);
         let band = (loaded * 10 / total.max(1)).min(9);
         if let Some(b) = bands.get_mut(band) {
@@ -653,8 +644,8 @@ fn scroll_back(total: usize) -> Result<(), Error> {
             b.2 += 1;
             b.3 += rasterising;
         }
-        loaded = read_back(&screen.app);
-        held = held.max(screen.app.open_chat().map_or(0, |c| c.messages().len()));
+        loaded = read_back(&app);
+        held = held.max(app.open_chat().map_or(0, |c| c.messages().len()));
         frames += 1;
     }
     println!(
