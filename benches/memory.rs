@@ -211,6 +211,12 @@ fn run_app_traced(
     println!("    PSS by mapping (MiB): {}", parts.join(", "));
     std::thread::sleep(Duration::from_secs(10));
     let settled_pss = memory(pid).map_or(f64::NAN, |(pss, _, _)| pss);
+    let parts: Vec<String> = pss_by_mapping(pid)
+        .into_iter()
+        .take(8)
+        .map(|(name, mib)| format!("{name} {mib:.1}"))
+        .collect();
+    println!("    10 s later, PSS by mapping (MiB): {}", parts.join(", "));
     // Everything stored was flushed already (the store's durability rule). Traced, the
     // app is killed at once: heaptrack's "leaked" is then what was live here.
     let signal = if interpreter.is_some() {
@@ -450,10 +456,11 @@ fn main() -> Result<(), Error> {
             &[("LOQUAT_STORE_CACHE_MB", "8")],
         ));
         variants.push((
-            "arena1",
-            "default page cache, one malloc arena (MALLOC_ARENA_MAX=1)".into(),
+            "arena2",
+            "default page cache, two malloc arenas (MALLOC_ARENA_MAX=2, the default before stop 33)"
+                .into(),
             &bin,
-            &[("MALLOC_ARENA_MAX", "1")],
+            &[("MALLOC_ARENA_MAX", "2")],
         ));
         // glibc raises its mmap threshold after a large block is freed (up to 32 MiB),
         // so later large buffers come from the heap and pin it; a fixed threshold

@@ -95,13 +95,18 @@ fn choose_renderer() {
 
 /// glibc gives every thread that allocates an arena of its own (up to 8 per core) and
 /// keeps what was freed there for that thread: after a first sign-in's catch-up, which
-/// runs on tokio's and sled's threads, that was about 10 MiB of PSS that no one used
-/// (issue #21; `cargo bench --bench memory`, MALLOC_ARENA_MAX=2). Two arenas are plenty
-/// for a chat client; `MALLOC_ARENA_MAX`, when set, still wins.
+/// runs on tokio's, sled's and the search index's threads, that was about 10 MiB of PSS
+/// that no one used (issue #21; `cargo bench --bench memory`). Two arenas still kept
+/// 5-6 MiB more than one, 10 s after the catch-up (two runs of the bench, each measuring
+/// both: 87.7 and 88.8 MiB against 82.2 and 83.1). By then the search index's writer is
+/// gone (heaptrack finds 40 kB of tantivy live), but its freed pages stay pinned among
+/// other threads' small live blocks. One arena it is: the few threads of a chat client
+/// rarely allocate at once, and glibc's per-thread caches serve small blocks without the
+/// arena's lock. `MALLOC_ARENA_MAX`, when set, still wins.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         // SAFETY: called first thing in `main`, before any other thread allocates.
-        unsafe { libc::mallopt(libc::M_ARENA_MAX, 2) };
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
     }
 }

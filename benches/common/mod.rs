@@ -52,9 +52,18 @@ pub fn pss_by_mapping(pid: u32) -> Vec<(String, f64)> {
             } else if path.starts_with('[') {
                 path.to_owned()
             } else {
-                Path::new(path)
+                let name = Path::new(path)
                     .file_name()
-                    .map_or(path.to_owned(), |n| n.to_string_lossy().into_owned())
+                    .map_or(path.to_owned(), |n| n.to_string_lossy().into_owned());
+                // The search index's segment files (`<32 hex digits>.<kind>`), by kind.
+                match name.split_once('.') {
+                    Some((stem, kind))
+                        if stem.len() == 32 && stem.chars().all(|c| c.is_ascii_hexdigit()) =>
+                    {
+                        format!("index *.{kind}")
+                    }
+                    _ => name,
+                }
             };
         } else if first == "Pss:" {
             let kib = words
