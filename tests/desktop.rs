@@ -550,3 +550,88 @@ fn the_tray_icon_shows_the_unread_count() {
     assert_eq!(property("Title"), "(3) Loquat");
     assert_eq!(property("Status"), "NeedsAttention");
 }
+
+/// An X server that answers but does not let Loquat in (a display started with
+/// `-auth`, and no cookie for it: Loquat run as another user, or without `XAUTHORITY`)
+/// gets one sentence and a plain failure, not winit's panic. Needs Xvfb.
+#[test]
+fn an_x_server_that_refuses_loquat_is_said_in_words() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("a temp folder");
+    // One MIT-MAGIC-COOKIE-1 entry in the Xauthority format (big-endian lengths); the
+    // server accepts its cookies whatever display number an entry names.
+    let auth = dir.path().join("server-auth");
+    {
+        let mut file = std::fs::File::create(&auth).expect("auth file");
+        let field = |f: &mut std::fs::File, bytes: &[u8]| {
+            f.write_all(&(bytes.len() as u16).to_be_bytes())
+                .expect("write");
+            f.write_all(bytes).expect("write");
+        };
+        file.write_all(&256u16.to_be_bytes()).expect("write"); // FamilyLocal
+        field(&mut file, b"localhost");
+        field(&mut file, b"0");
+        field(&mut file, b"MIT-MAGIC-COOKIE-1");
+        field(&mut file, &[7u8; 16]);
+    }
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-auth"])
+        .arg(&auth)
+        .args(["-screen", "0", "640x480x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb (Debian: xvfb) is needed for this test");
+    let mut number = String::new();
+    {
+        let mut out = xvfb.stdout.take().expect("Xvfb's stdout");
+        let mut byte = [0u8; 1];
+        while out.read(&mut byte).expect("read") == 1 && byte[0] != b'\n' {
+            number.push(char::from(byte[0]));
+        }
+    }
+    let display = format!(":{}", number.trim());
+    let mut app = Command::new(env!("CARGO_BIN_EXE_loquat"))
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XAUTHORITY", dir.path().join("no-cookie-here"))
+        .env("HOME", dir.path())
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .env("LOQUAT_DATA_DIR", dir.path().join("data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start loquat");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = app.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = app.kill();
+            let _ = xvfb.kill();
+            panic!("Loquat kept running on a display that refuses it");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    app.stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "a plain failure, not a panic (101); stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "Loquat could not open its window: the X server on DISPLAY={display} did not let Loquat in"
+        )) && stderr.contains("Authorization required"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

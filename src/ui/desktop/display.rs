@@ -7,12 +7,40 @@ use std::path::{Path, PathBuf};
 /// Why no window can open, or `None` when a display looks reachable (or cannot be
 /// checked, e.g. X over TCP: then iced tries).
 pub fn problem() -> Option<String> {
-    problem_with(
-        std::env::var_os("WAYLAND_DISPLAY").map(PathBuf::from),
-        std::env::var("DISPLAY").ok(),
+    let wayland = std::env::var_os("WAYLAND_DISPLAY").filter(|w| !w.is_empty());
+    let x11 = std::env::var("DISPLAY").ok();
+    if let Some(why) = problem_with(
+        wayland.clone().map(PathBuf::from),
+        x11.clone(),
         std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
         Path::new("/tmp/.X11-unix"),
-    )
+    ) {
+        return Some(why);
+    }
+    match (wayland, x11) {
+        (None, Some(display)) => x11_refuses(&display),
+        _ => None,
+    }
+}
+
+/// An X server that answers on its socket may still refuse a client: no authorization
+/// (started as another user, or without its `XAUTHORITY`), or its client limit reached.
+/// winit would then panic; the same handshake here says why.
+#[cfg(target_os = "linux")]
+fn x11_refuses(display: &str) -> Option<String> {
+    match x11rb::connect(Some(display)) {
+        Ok(_) => None,
+        // The server's own reason may end with a line break.
+        Err(e) => Some(format!(
+            "the X server on DISPLAY={display} did not let Loquat in ({})",
+            e.to_string().replace(['\n', '\r'], "")
+        )),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn x11_refuses(_display: &str) -> Option<String> {
+    None
 }
 
 fn problem_with(
