@@ -202,21 +202,19 @@ fn run_app_traced(
         }
     };
     let (pss, rss, uss) = memory(pid).ok_or("no smaps_rollup")?;
-    // Where it lies: the largest parts of the PSS.
-    let parts: Vec<String> = pss_by_mapping(pid)
-        .into_iter()
-        .take(8)
-        .map(|(name, mib)| format!("{name} {mib:.1}"))
-        .collect();
-    println!("    PSS by mapping (MiB): {}", parts.join(", "));
+    // Where it lies: the largest parts of the PSS, now and when it is read again.
+    let by_mapping = |when: &str| {
+        let parts: Vec<String> = pss_by_mapping(pid)
+            .into_iter()
+            .take(8)
+            .map(|(name, mib)| format!("{name} {mib:.1}"))
+            .collect();
+        println!("    {when}PSS by mapping (MiB): {}", parts.join(", "));
+    };
+    by_mapping("");
     std::thread::sleep(Duration::from_secs(10));
     let settled_pss = memory(pid).map_or(f64::NAN, |(pss, _, _)| pss);
-    let parts: Vec<String> = pss_by_mapping(pid)
-        .into_iter()
-        .take(8)
-        .map(|(name, mib)| format!("{name} {mib:.1}"))
-        .collect();
-    println!("    10 s later, PSS by mapping (MiB): {}", parts.join(", "));
+    by_mapping("10 s later, ");
     // Everything stored was flushed already (the store's durability rule). Traced, the
     // app is killed at once: heaptrack's "leaked" is then what was live here.
     let signal = if interpreter.is_some() {
