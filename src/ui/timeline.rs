@@ -15,6 +15,7 @@ mod faces;
 pub mod fold;
 pub mod links;
 mod list;
+mod one_region;
 pub mod previews;
 pub mod styled;
 pub mod transfers;

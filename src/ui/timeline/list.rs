@@ -212,7 +212,11 @@ pub fn keyed<'a>(
     let rows = rows
         .into_iter()
         .map(|(key, element)| (key, row![element].width(Length::Fill).into()));
-    (keyed_column(rows).spacing(6).padding([8, 14]).into(), keys)
+    // A scroll moves every row: one damaged region for the compositor (see `one_region`).
+    (
+        super::one_region::one_region(keyed_column(rows).spacing(6).padding([8, 14])),
+        keys,
+    )
 }
 
 /// "Messages may be missing here": the server archive did not reach back this far.
