@@ -574,23 +574,7 @@ fn an_x_server_that_refuses_loquat_is_said_in_words() {
         field(&mut file, b"MIT-MAGIC-COOKIE-1");
         field(&mut file, &[7u8; 16]);
     }
-    let mut xvfb = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-auth"])
-        .arg(&auth)
-        .args(["-screen", "0", "640x480x24", "-nolisten", "tcp"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb (Debian: xvfb) is needed for this test");
-    let mut number = String::new();
-    {
-        let mut out = xvfb.stdout.take().expect("Xvfb's stdout");
-        let mut byte = [0u8; 1];
-        while out.read(&mut byte).expect("read") == 1 && byte[0] != b'\n' {
-            number.push(char::from(byte[0]));
-        }
-    }
-    let display = format!(":{}", number.trim());
+    let (mut xvfb, display) = xvfb(&["-auth".as_ref(), auth.as_os_str()]);
     let mut app = Command::new(env!("CARGO_BIN_EXE_loquat"))
         .env("DISPLAY", &display)
         .env_remove("WAYLAND_DISPLAY")
@@ -634,4 +618,77 @@ fn an_x_server_that_refuses_loquat_is_said_in_words() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// An Xvfb on a free display with `args`, and its `DISPLAY`. Needs Xvfb.
+fn xvfb(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    use std::io::Read;
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1"])
+        .args(args)
+        .args(["-screen", "0", "640x480x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb (Debian: xvfb) is needed for this test");
+    let mut number = String::new();
+    {
+        let mut out = xvfb.stdout.take().expect("Xvfb's stdout");
+        let mut byte = [0u8; 1];
+        while out.read(&mut byte).expect("read") == 1 && byte[0] != b'\n' {
+            number.push(char::from(byte[0]));
+        }
+    }
+    (xvfb, format!(":{}", number.trim()))
+}
+
+/// An X server with no other client resets itself when its last client leaves, and
+/// drops whatever connects meanwhile. Loquat's own checks before iced starts must not
+/// be that last client: started alone on a fresh X server (as in a test, a kiosk or a
+/// remote session), it opens its window every time. One start in four failed when the
+/// check closed its connection right before winit opened its own.
+#[test]
+fn loquat_opens_its_window_on_an_x_server_it_is_alone_on() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("a temp folder");
+    let mut failed = Vec::new();
+    for start in 0..12 {
+        let (mut xvfb, display) = xvfb(&[]);
+        // As a session would: the server has been up a while when Loquat starts.
+        std::thread::sleep(Duration::from_millis(500));
+        let mut app = Command::new(env!("CARGO_BIN_EXE_loquat"))
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("HOME", dir.path())
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env("LOQUAT_DATA_DIR", dir.path().join(format!("data-{start}")))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start loquat");
+        // Connecting to X is the first thing iced does: a start that gets past it in a
+        // second has its window.
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(1) {
+            if app.try_wait().expect("wait").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let exited = app.try_wait().expect("wait");
+        let _ = app.kill();
+        let _ = app.wait();
+        if let Some(status) = exited {
+            let mut stderr = String::new();
+            app.stderr
+                .take()
+                .expect("stderr")
+                .read_to_string(&mut stderr)
+                .expect("read stderr");
+            failed.push(format!("start {start}: {status}: {stderr}"));
+        }
+        let _ = xvfb.kill();
+        let _ = xvfb.wait();
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
 }

@@ -9,27 +9,48 @@ use std::path::{Path, PathBuf};
 pub fn problem() -> Option<String> {
     let wayland = std::env::var_os("WAYLAND_DISPLAY").filter(|w| !w.is_empty());
     let x11 = std::env::var("DISPLAY").ok();
-    if let Some(why) = problem_with(
-        wayland.clone().map(PathBuf::from),
-        x11.clone(),
+    // X is the display to use: the handshake is the check, and only when it fails do
+    // the sockets say why (see `x11_refuses`).
+    let x11_refusal = match (&wayland, &x11) {
+        (None, Some(display)) if !display.trim().is_empty() => match x11_refuses(display) {
+            None => return None,
+            refusal => refusal,
+        },
+        _ => None,
+    };
+    problem_with(
+        wayland.map(PathBuf::from),
+        x11,
         std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
         Path::new("/tmp/.X11-unix"),
-    ) {
-        return Some(why);
-    }
-    match (wayland, x11) {
-        (None, Some(display)) => x11_refuses(&display),
-        _ => None,
-    }
+    )
+    .or(x11_refusal)
 }
 
+/// The handshake done before iced starts, held open until Loquat exits (see
+/// `x11_refuses`).
+#[cfg(target_os = "linux")]
+static HELD: std::sync::OnceLock<x11rb::rust_connection::RustConnection> =
+    std::sync::OnceLock::new();
+
+/// Does the X server let Loquat in? The X handshake itself, as winit will do it.
+///
 /// An X server that answers on its socket may still refuse a client: no authorization
 /// (started as another user, or without its `XAUTHORITY`), or its client limit reached.
 /// winit would then panic; the same handshake here says why.
+///
+/// The connection stays open until Loquat exits. An X server without other clients
+/// (Xvfb, or any server started without `-noreset`) resets itself when its last client
+/// leaves, and drops the connections that arrive meanwhile: closing this one, or a bare
+/// connection to its socket, right before winit connects made one start in four fail
+/// on a fresh Xvfb ("Broken pipe" on the handshake; before this check, winit's panic).
 #[cfg(target_os = "linux")]
 fn x11_refuses(display: &str) -> Option<String> {
     match x11rb::connect(Some(display)) {
-        Ok(_) => None,
+        Ok((connection, _screen)) => {
+            let _ = HELD.set(connection);
+            None
+        }
         // The server's own reason may end with a line break.
         Err(e) => Some(format!(
             "the X server on DISPLAY={display} did not let Loquat in ({})",
