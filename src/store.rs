@@ -218,18 +218,32 @@ impl Store {
             log::warn!("store: could not make {} private: {e}", path.display());
         }
         let found = schema::stored_version(&db)?;
+        // Upgraded in place from before schema 5: rewritten once (see `rebuild`). Noted
+        // before the upgrade, so that a rewrite that fails or is cut short comes again.
+        let upgrading = (1..5).contains(&found);
+        if upgrading {
+            schema::set_rewrite_pending(&db, true)?;
+        }
         schema::migrate(&db)?;
-        // Upgraded in place from before schema 5: rewritten once (see `rebuild`).
-        let db = if (1..5).contains(&found) {
-            if let Err(e) = rebuild::rebuild(db, path) {
-                // The upgraded database works as it is: go on with it.
-                log::warn!("store: could not rewrite the upgraded database: {e}");
-                rebuild::after_failure(path)?;
-            }
+        let db = if schema::rewrite_pending(&db)? && rebuild::worth_trying(path, upgrading) {
+            let rewritten = match rebuild::rebuild(db, path) {
+                Ok(()) => true,
+                Err(e) => {
+                    // The upgraded database works as it is: go on with it.
+                    log::warn!("store: could not rewrite the upgraded database: {e}");
+                    rebuild::after_failure(path)?;
+                    false
+                }
+            };
             if let Err(e) = crate::paths::restrict_tree(path) {
                 log::warn!("store: could not make {} private: {e}", path.display());
             }
-            Self::open_sled(path)?
+            let db = Self::open_sled(path)?;
+            if rewritten && let Err(e) = schema::set_rewrite_pending(&db, false) {
+                // Only costs another rewrite at the next start.
+                log::warn!("store: could not note the rewrite as done: {e}");
+            }
+            db
         } else {
             db
         };

@@ -15,7 +15,9 @@
 //! 5. remove `<db>.old`.
 //!
 //! A rewrite that fails (a full disk) leaves the database upgraded in place, which
-//! works: the store opens with it (see `after_failure`).
+//! works: the store opens with it (see `after_failure`). The database notes that it
+//! still waits for its rewrite (`schema::rewrite_pending`), and a later start tries
+//! again once the disk has room for a copy (`worth_trying`).
 
 use super::{StoreError, io_error};
 use std::path::{Path, PathBuf};
@@ -77,6 +79,34 @@ pub(super) fn after_failure(path: &Path) -> Result<(), StoreError> {
     } else {
         finish_interrupted(path)
     }
+}
+
+/// Whether to rewrite the database in `path` now: always right after its upgrade;
+/// later (after a rewrite that failed) only when the disk has room for a copy as big
+/// as the database, so that a full disk does not cost a failed copy at every start.
+pub(super) fn worth_trying(path: &Path, just_upgraded: bool) -> bool {
+    if just_upgraded {
+        return true;
+    }
+    let size: u64 = std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    let free = fs2::available_space(path).unwrap_or(0);
+    if free < size {
+        log::warn!(
+            "store: the upgraded database waits for its rewrite: it needs about {} MB free \
+             beside it, {} MB are",
+            size / 1_000_000,
+            free / 1_000_000
+        );
+        return false;
+    }
+    true
 }
 
 /// Waits until no process holds sled's lock on the database in `path`: the last

@@ -28,6 +28,8 @@ pub(super) const PENDING: &str = "pending_changes";
 pub(super) const SENDING: &str = "sending";
 
 const VERSION_KEY: &[u8] = b"schema_version";
+/// Present while a database upgraded from schema 1-4 waits for its rewrite (`rebuild`).
+const REWRITE_KEY: &[u8] = b"rewrite_pending";
 
 type Migration = fn(&sled::Db) -> Result<(), StoreError>;
 
@@ -302,6 +304,24 @@ pub(super) fn stored_version(db: &sled::Db) -> Result<u32, StoreError> {
             )),
         },
     }
+}
+
+/// Whether the database still waits for the rewrite that follows an upgrade from schema
+/// 1-4 (a rewrite that failed, on a full disk, is tried again at a later start).
+pub(super) fn rewrite_pending(db: &sled::Db) -> Result<bool, StoreError> {
+    tree(db, META)?.contains_key(REWRITE_KEY).map_err(io_error)
+}
+
+/// Notes (flushed) that the database waits for its rewrite, or that it is done.
+pub(super) fn set_rewrite_pending(db: &sled::Db, pending: bool) -> Result<(), StoreError> {
+    let meta = tree(db, META)?;
+    if pending {
+        meta.insert(REWRITE_KEY, &[]).map_err(io_error)?;
+    } else {
+        meta.remove(REWRITE_KEY).map_err(io_error)?;
+    }
+    db.flush().map_err(io_error)?;
+    Ok(())
 }
 
 fn set_version(db: &sled::Db, version: u32) -> Result<(), StoreError> {
