@@ -2,6 +2,8 @@
 //! between two real processes, notification text, and the translations.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+// Starts the app's binary and uses its interface: only with the window (`gui`).
+#![cfg(feature = "gui")]
 
 mod support;
 use support::session::jid;

@@ -815,6 +815,7 @@ fn fuzz_thumbnails() {
 }
 
 /// Link segmentation gives back the body exactly, and every link is http(s).
+#[cfg(feature = "gui")]
 #[test]
 fn fuzz_link_segments() {
     use loquat::ui::timeline::links::{Segment, segments};
