@@ -2,8 +2,7 @@
 //! between two real processes, notification text, and the translations.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
-// Starts the app's binary and uses its interface: only with the window (`gui`).
-#![cfg(feature = "gui")]
+#![cfg(feature = "gui")] // it starts the app's binary and uses its interface
 
 mod support;
 use support::session::jid;
