@@ -44,6 +44,7 @@ mod known;
 mod observe;
 mod order;
 mod prefs;
+pub mod progress;
 mod rebuild;
 mod record;
 mod recover;
@@ -218,6 +219,7 @@ impl Store {
             log::warn!("store: could not make {} private: {e}", path.display());
         }
         let found = schema::stored_version(&db)?;
+        let _finished = progress::Finished;
         // Upgraded in place from before schema 5: rewritten once (see `rebuild`). Noted
         // before the upgrade, so that a rewrite that fails or is cut short comes again.
         let upgrading = (1..5).contains(&found);

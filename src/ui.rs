@@ -109,6 +109,8 @@ fn window_settings() -> window::Settings {
 pub enum Message {
     /// Start-up finished loading (off the UI thread).
     Started(Startup),
+    /// While loading: time to look at how far opening the store has come.
+    StartingTick,
     Onboarding(onboarding::Message),
     /// The search field above the inbox and its results (issue #19).
     Search(search::Message),
@@ -245,6 +247,8 @@ pub struct App {
     transfers: transfers::State,
     /// The attach button's file dialog (a stub in tests).
     picker: Arc<dyn transfers::FilePicker>,
+    /// While loading: how far a long step of opening the store has come (an upgrade).
+    store_progress: Option<crate::store::progress::Progress>,
 }
 
 impl App {
@@ -382,6 +386,7 @@ impl App {
             rooms: room::Panel::default(),
             transfers: transfers::State::default(),
             picker: Arc::new(transfers::SystemPicker),
+            store_progress: None,
         }
     }
 
@@ -472,6 +477,13 @@ impl App {
             self.desk_subscription(),
             self.typing_clock(),
             self.indexing_clock(),
+            if self.screen == Screen::Loading {
+                // Only while the store opens: an upgrade can take minutes, once.
+                iced::time::every(std::time::Duration::from_millis(250))
+                    .map(|_| Message::StartingTick)
+            } else {
+                Subscription::none()
+            },
             if self.screen != Screen::Loading
                 && FIRST_FRAME_PENDING.load(std::sync::atomic::Ordering::Relaxed)
             {
@@ -510,6 +522,10 @@ impl App {
 
     fn dispatch(&mut self, message: Message) -> Task<Message> {
         match message {
+            Message::StartingTick => {
+                self.store_progress = crate::store::progress::current();
+                Task::none()
+            }
             Message::Started(startup) => {
                 let previous =
                     std::mem::replace(self, App::from_startup(self.desk.system_lang(), startup));
@@ -720,6 +736,30 @@ impl App {
         }
     }
 
+    /// "Starting…", or how far the upgrade of the stored history has come.
+    fn loading_view(&self) -> Element<'_, Message> {
+        use crate::store::progress::Step;
+        let lang = self.lang;
+        let Some(progress) = self.store_progress else {
+            return text(tr(lang, T::Loading)).style(theme::muted).into();
+        };
+        let words = match progress.step {
+            Step::Upgrade => T::UpgradingHistory,
+            Step::Rewrite => T::CompactingHistory,
+        };
+        let percent = progress.percent();
+        column![
+            text(trf(lang, words, &[("percent", &percent.to_string())])),
+            iced::widget::progress_bar(0.0..=100.0, percent as f32)
+                .length(360)
+                .girth(8),
+            text(tr(lang, T::UpgradeOnce)).size(13).style(theme::muted),
+        ]
+        .spacing(12)
+        .align_x(iced::Alignment::Center)
+        .into()
+    }
+
     /// Adds a banner unless the same one is already showing.
     fn notice(&mut self, text: String) {
         self.notices.push(text);
@@ -728,9 +768,7 @@ impl App {
     pub fn view(&self) -> Element<'_, Message> {
         let lang = self.lang;
         let body: Element<'_, Message> = match self.screen {
-            Screen::Loading => container(text(tr(lang, T::Loading)).style(theme::muted))
-                .center(Length::Fill)
-                .into(),
+            Screen::Loading => container(self.loading_view()).center(Length::Fill).into(),
             Screen::Onboarding => self.onboarding.view(lang).map(Message::Onboarding),
             Screen::Main => self.main_view(),
             Screen::Accounts => self

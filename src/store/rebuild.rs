@@ -146,7 +146,14 @@ pub(super) fn rebuild(db: sled::Db, path: &Path) -> Result<(), StoreError> {
             .cache_capacity(super::cache_bytes())
             .open()
             .map_err(io_error)?;
-        for name in db.tree_names() {
+        // Counting the entries takes a while too: the rewrite has begun.
+        super::progress::report(super::progress::Step::Rewrite, 0, 1);
+        let names = db.tree_names();
+        let mut total = 0u64;
+        for name in &names {
+            total += super::schema::count(&db.open_tree(name).map_err(io_error)?);
+        }
+        for name in names {
             let from = db.open_tree(&name).map_err(io_error)?;
             let to = new.open_tree(&name).map_err(io_error)?;
             let mut batch = sled::Batch::default();
@@ -158,10 +165,13 @@ pub(super) fn rebuild(db: sled::Db, path: &Path) -> Result<(), StoreError> {
                 if n.is_multiple_of(BATCH) {
                     to.apply_batch(std::mem::take(&mut batch))
                         .map_err(io_error)?;
+                    let done = (entries + n) as u64;
+                    super::progress::report(super::progress::Step::Rewrite, done, total);
                 }
             }
             to.apply_batch(batch).map_err(io_error)?;
             entries += n;
+            super::progress::report(super::progress::Step::Rewrite, entries as u64, total);
         }
         // History keys end in a sequence number from sled's id counter, and their
         // order rests on it: it goes on from where it was.

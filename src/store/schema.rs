@@ -111,7 +111,11 @@ fn compact_records(db: &sled::Db) -> Result<(), StoreError> {
     let mut records = sled::Batch::default();
     let mut entries = sled::Batch::default();
     let mut n = 0;
-    for item in history.iter() {
+    let total = count(&history);
+    for (seen, item) in history.iter().enumerate() {
+        if seen % CHUNK == 0 {
+            super::progress::report(super::progress::Step::Upgrade, seen as u64, total);
+        }
         let (key, value) = item.map_err(io_error)?;
         if value.first() != Some(&b'{') {
             continue;
@@ -187,7 +191,11 @@ fn known_ids(db: &sled::Db) -> Result<(), StoreError> {
     let mut written = false;
     let mut n = 0usize;
     let mut in_chunk = 0usize;
-    for item in history.iter() {
+    let total = count(&history);
+    for (seen, item) in history.iter().enumerate() {
+        if seen % CHUNK == 0 {
+            super::progress::report(super::progress::Step::Upgrade, seen as u64, total);
+        }
         let (key, value) = item.map_err(io_error)?;
         let this = key
             .get(..key.len().saturating_sub(super::keys::HISTORY_TAIL))
@@ -322,6 +330,11 @@ pub(super) fn set_rewrite_pending(db: &sled::Db, pending: bool) -> Result<(), St
     }
     db.flush().map_err(io_error)?;
     Ok(())
+}
+
+/// Entries in `tree`, for an upgrade's progress (sled counts them by walking the keys).
+pub(super) fn count(tree: &sled::Tree) -> u64 {
+    tree.len() as u64
 }
 
 fn set_version(db: &sled::Db, version: u32) -> Result<(), StoreError> {

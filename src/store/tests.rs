@@ -905,3 +905,49 @@ fn assert_old_id_trees_gone(store: &Store) {
             .any(|n| n.as_ref() == b"dedupe" || n.as_ref() == b"refs")
     );
 }
+
+/// An upgrade says how far it has come, step by step, for the window to show: first
+/// the upgrade (messages of all), then the rewrite (entries of all), each only going
+/// forward; and once the store is open, that nothing is under way.
+#[test]
+fn an_upgrade_reports_its_progress_then_that_it_is_done() {
+    use progress::{SEEN, Step};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let msgs: Vec<_> = (0..5_000).map(typical).collect();
+    {
+        let store = Store::open(&path).unwrap();
+        store.insert_messages(&msgs).unwrap();
+        as_schema_4(&store);
+    }
+    SEEN.with(|seen| seen.borrow_mut().clear());
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let seen = SEEN.with(|seen| seen.take());
+    assert_eq!(seen.last(), Some(&None), "cleared at the end: {seen:?}");
+    let reports: Vec<_> = seen.iter().flatten().collect();
+    let upgrade: Vec<_> = reports.iter().filter(|p| p.step == Step::Upgrade).collect();
+    let rewrite: Vec<_> = reports.iter().filter(|p| p.step == Step::Rewrite).collect();
+    assert!(upgrade.len() >= 3, "{reports:?}");
+    assert!(upgrade.iter().all(|p| p.total == 5_000 && p.done < p.total));
+    assert!(upgrade.windows(2).all(|w| w[0].done < w[1].done));
+    assert!(rewrite.len() >= 3, "{reports:?}");
+    assert!(rewrite.windows(2).all(|w| w[0].done <= w[1].done));
+    let last = rewrite.last().unwrap();
+    assert_eq!((last.done, last.percent()), (last.total, 100));
+    let first_rewrite = reports
+        .iter()
+        .position(|p| p.step == Step::Rewrite)
+        .unwrap();
+    assert!(
+        reports[..first_rewrite]
+            .iter()
+            .all(|p| p.step == Step::Upgrade)
+    );
+    // A store that needs no upgrade reports nothing.
+    drop(store);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _store = Store::open(&path).unwrap();
+    let seen = SEEN.with(|seen| seen.take());
+    assert_eq!(seen, vec![None]);
+}

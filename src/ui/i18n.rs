@@ -168,6 +168,9 @@ texts! {
         "本地数据库已损坏（{detail}）。它已被移到 {path}，并用仍可读取的内容新建了数据库：{accounts} 个帐号（包括其信任的证书）、{settings} 项设置和 {outbox} 条未发送的消息（上线后会发送）。服务器存档中的聊天记录会重新下载。";
     AccountSaveFailed => "Could not save the account: {detail}", "无法保存帐号：{detail}";
     Loading => "Starting…", "正在启动…";
+    UpgradingHistory => "Upgrading your message history for this version: {percent} %", "正在为此版本升级消息记录：{percent}%";
+    CompactingHistory => "Compacting your upgraded message history: {percent} %", "正在压缩升级后的消息记录：{percent}%";
+    UpgradeOnce => "This happens once, after an update. Your messages stay as they are.", "此步骤只在更新后进行一次，你的消息不会改变。";
     Dismiss => "Dismiss", "关闭";
     EmojiPicker => "Emoji", "表情";
     MoreReactions => "More reactions", "更多回应";
