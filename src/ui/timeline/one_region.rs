@@ -13,8 +13,12 @@
 //!
 //! A layer whose bounds differ from the last frame's is damaged as a whole and its
 //! primitives are not compared (`iced_tiny_skia::Layer::damage`): the list's viewport,
-//! one region. The bounds lose 1/256 px at the bottom on every other scroll; the clip
-//! mask is not anti-aliased, so no pixel whose centre is inside the viewport is cut.
+//! one region. The bounds change by 1/256 px at their right edge on every other scroll.
+//! That edge is the one whose place on screen the widget knows (a vertical list does not
+//! scroll sideways) and it usually falls on a whole pixel (the window's width); the
+//! change goes the way that does not cross half a pixel, where renderers decide which
+//! pixels a clip covers (tiny-skia's mask without anti-aliasing, wgpu's scissor
+//! rounding), so the same pixels are drawn either way.
 //! Between scrolls the bounds stay the same, and a change in one row (a receipt, a
 //! reaction) damages only that row, as before. The layout is the content's own node,
 //! so the rows stay the children of the scrollable's content (the anchor reads them
@@ -26,7 +30,7 @@ use iced::advanced::{Clipboard, Shell, Widget, mouse, overlay, renderer};
 use iced::{Element, Event, Length, Rectangle, Size, Vector};
 use std::cell::Cell;
 
-/// How much the layer's bounds lose on every other scroll (see the module).
+/// How much the layer's bounds change on every other scroll (see the module).
 const NUDGE: f32 = 1.0 / 256.0;
 
 /// `content`, the scrollable's content, drawn in a layer of its own (see the module).
@@ -36,6 +40,17 @@ pub fn one_region<'a, Message: 'a, Theme: 'a, Renderer: renderer::Renderer + 'a>
     Element::new(OneRegion {
         content: content.into(),
     })
+}
+
+/// How the right edge of `viewport` moves when nudged: in, unless that crosses half a
+/// pixel (see the module).
+fn nudge(viewport: &Rectangle) -> f32 {
+    let edge = (viewport.x + viewport.width).rem_euclid(1.0);
+    if (0.5..0.5 + NUDGE).contains(&edge) {
+        NUDGE
+    } else {
+        -NUDGE
+    }
 }
 
 /// The list's offset at the last draw, and whether its layer was nudged then.
@@ -107,7 +122,7 @@ impl<Message, Theme, Renderer: renderer::Renderer> Widget<Message, Theme, Render
         };
         drawn.0.set((viewport.y, nudged));
         let bounds = Rectangle {
-            height: (viewport.height - if nudged { NUDGE } else { 0.0 }).max(0.0),
+            width: (viewport.width + if nudged { nudge(viewport) } else { 0.0 }).max(0.0),
             ..*viewport
         };
         if let Some(child) = tree.children.first() {
@@ -310,6 +325,23 @@ mod tests {
         // the wrapper is for (if iced stops doing this, the wrapper can go).
         let plain = frames(list(false, None), vec![(wheel(-3.0), list(false, None))]);
         assert!(plain[0].len() > 3, "{:?}", plain[0]);
+    }
+
+    /// The nudged edge covers the same pixels as the edge itself wherever it falls.
+    #[test]
+    fn the_nudge_never_moves_the_edge_across_half_a_pixel() {
+        for k in 0..4096 {
+            let width = 700.0 + k as f32 / 4096.0;
+            let viewport = Rectangle {
+                x: 0.0,
+                y: 0.0,
+                width,
+                height: 100.0,
+            };
+            let moved = width + super::nudge(&viewport);
+            assert_ne!(moved, width);
+            assert_eq!(moved.round(), width.round(), "{width}");
+        }
     }
 
     #[test]
