@@ -557,7 +557,7 @@ fn the_tray_icon_shows_the_unread_count() {
 /// gets one sentence and a plain failure, not winit's panic. Needs Xvfb.
 #[test]
 fn an_x_server_that_refuses_loquat_is_said_in_words() {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let dir = tempfile::tempdir().expect("a temp folder");
     // One MIT-MAGIC-COOKIE-1 entry in the Xauthority format (big-endian lengths); the
     // server accepts its cookies whatever display number an entry names.
@@ -599,12 +599,7 @@ fn an_x_server_that_refuses_loquat_is_said_in_words() {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let mut stderr = String::new();
-    app.stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("read stderr");
+    let stderr = stderr_of(&mut app);
     let _ = xvfb.kill();
     let _ = xvfb.wait();
     assert_eq!(
@@ -619,6 +614,19 @@ fn an_x_server_that_refuses_loquat_is_said_in_words() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// What a finished child wrote on its (piped) standard error.
+fn stderr_of(child: &mut std::process::Child) -> String {
+    use std::io::Read;
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    stderr
 }
 
 /// An Xvfb on a free display with `args`, and its `DISPLAY`. Needs Xvfb.
@@ -650,7 +658,6 @@ fn xvfb(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
 /// check closed its connection right before winit opened its own.
 #[test]
 fn loquat_opens_its_window_on_an_x_server_it_is_alone_on() {
-    use std::io::Read;
     let dir = tempfile::tempdir().expect("a temp folder");
     let mut failed = Vec::new();
     for start in 0..12 {
@@ -680,13 +687,7 @@ fn loquat_opens_its_window_on_an_x_server_it_is_alone_on() {
         let _ = app.kill();
         let _ = app.wait();
         if let Some(status) = exited {
-            let mut stderr = String::new();
-            app.stderr
-                .take()
-                .expect("stderr")
-                .read_to_string(&mut stderr)
-                .expect("read stderr");
-            failed.push(format!("start {start}: {status}: {stderr}"));
+            failed.push(format!("start {start}: {status}: {}", stderr_of(&mut app)));
         }
         let _ = xvfb.kill();
         let _ = xvfb.wait();
