@@ -28,52 +28,13 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
-const CONVERSATIONS: u64 = 300;
+#[path = "common/history.rs"]
+mod history;
+
+use history::{BATCH, CONVERSATIONS, Stream, account, conversation, text};
+
 const BLOCK: u64 = 64;
 const BUCKETS: u64 = 4_096;
-const BATCH: u64 = 10_000;
-
-/// A fixed pseudo-random stream (xorshift): the same bytes every run.
-struct Stream(u64);
-
-impl Stream {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    /// `len` hexadecimal digits.
-    fn hex(&mut self, len: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(len + 16);
-        while out.len() < len {
-            out.extend_from_slice(format!("{:016x}", self.next()).as_bytes());
-        }
-        out.truncate(len);
-        out
-    }
-}
-
-fn text(out: &mut Vec<u8>, s: &[u8]) {
-    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
-    out.extend_from_slice(s);
-}
-
-fn account(conversation: u64) -> Vec<u8> {
-    let mut key = Vec::new();
-    text(&mut key, format!("account-{}", conversation % 3).as_bytes());
-    key
-}
-
-fn conversation(conversation: u64) -> Vec<u8> {
-    let mut key = account(conversation);
-    text(
-        &mut key,
-        format!("xmpp:contact{conversation}@example.org").as_bytes(),
-    );
-    key
-}
 
 fn open(path: &Path) -> sled::Db {
     // sled lets go of its lock a moment after the last handle is dropped.
@@ -98,7 +59,7 @@ fn write(path: &Path, packed: bool, messages: u64) -> f64 {
     let history = db.open_tree("history").unwrap();
     let local_ids = db.open_tree("local_ids").unwrap();
     let known_ids = db.open_tree("known_ids").unwrap();
-    let mut stream = Stream(0x9e37_79b9_7f4a_7c15);
+    let mut stream = Stream::new();
     let started = Instant::now();
     // Packed: each conversation's block being filled.
     let mut blocks: HashMap<u64, Vec<u8>> = HashMap::new();
@@ -113,8 +74,7 @@ fn write(path: &Path, packed: bool, messages: u64) -> f64 {
         for n in start..end {
             let conv = n % CONVERSATIONS;
             let place = n / CONVERSATIONS;
-            let record = stream.hex(150);
-            let ids = [stream.hex(36), stream.hex(24), stream.hex(24)];
+            let (record, ids) = stream.message();
             if packed {
                 let block = blocks.entry(conv).or_default();
                 block.extend_from_slice(&(record.len() as u16).to_be_bytes());
