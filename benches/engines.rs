@@ -31,8 +31,9 @@
 //!
 //! `LOQUAT_BENCH_SIZES=20000,1000000` picks the sizes (default 20,000 and 200,000; under
 //! `cargo test --all-targets`, without `--bench`, 2,000), `LOQUAT_BENCH_ENGINES` and
-//! `LOQUAT_BENCH_LAYOUTS` pick the others. 1,000,000 messages need about 3 GB of
-//! temporary space and several minutes an engine.
+//! `LOQUAT_BENCH_LAYOUTS` pick the others, `LOQUAT_BENCH_KEEP=DIR` keeps the databases
+//! in DIR. 1,000,000 messages need about 3 GB of temporary space and several minutes an
+//! engine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // bench code: a failed unwrap is a failed run
 
@@ -446,6 +447,9 @@ fn main() {
         .map(|l| layout_named(l))
         .collect();
     let tmp = tempfile::tempdir().unwrap();
+    // LOQUAT_BENCH_KEEP=DIR: write the databases there and keep them, to look into.
+    let keep = std::env::var_os("LOQUAT_BENCH_KEEP").map(std::path::PathBuf::from);
+    let folder = keep.as_deref().unwrap_or(tmp.path());
     // Each engine's and layout's figures at the smallest size: open ms and PSS.
     let mut smallest: std::collections::HashMap<(String, &str), (f64, f64)> =
         std::collections::HashMap::new();
@@ -457,9 +461,7 @@ fn main() {
             // sled's figures at this size, the reference: open ms, PSS, read µs, disk.
             let mut reference: Option<[f64; 4]> = None;
             for engine in &engines {
-                let path = tmp
-                    .path()
-                    .join(format!("{engine}-{}-{messages}", layout.name()));
+                let path = folder.join(format!("{engine}-{}-{messages}", layout.name()));
                 let started = Instant::now();
                 let stored = write(engine, layout, &path, messages);
                 let wrote = started.elapsed().as_secs_f64();
@@ -485,7 +487,9 @@ fn main() {
                     pss / first_pss,
                     read / read0,
                 );
-                std::fs::remove_dir_all(&path).unwrap();
+                if keep.is_none() {
+                    std::fs::remove_dir_all(&path).unwrap();
+                }
             }
         }
     }

@@ -164,12 +164,16 @@ fn main() -> Result<(), Error> {
     let start = Instant::now();
     populate(&store, &account, &small_peer, SMALL)?;
     populate(&store, &account, &big_peer, big)?;
+    // Read first after the reopen, so that the first opening of the two measured ones
+    // does not also pay for what any first read loads (the tree's upper levels).
+    let other_peer = BareJid::new("other@example.org")?;
+    populate(&store, &account, &other_peer, SMALL)?;
     let setup = start.elapsed();
     println!(
         "setup: {} msgs in {:.1} s ({:.0} msgs/s, batches of {SETUP_BATCH}), database {} MiB",
-        SMALL + big,
+        2 * SMALL + big,
         setup.as_secs_f64(),
-        (SMALL + big) as f64 / setup.as_secs_f64(),
+        (2 * SMALL + big) as f64 / setup.as_secs_f64(),
         dir_size(&path) / (1024 * 1024)
     );
 
@@ -180,8 +184,8 @@ fn main() -> Result<(), Error> {
     println!("reopen: {:.0} ms", start.elapsed().as_secs_f64() * 1e3);
     // The first opening of each conversation after the start, before anything has read
     // it: what a person waits for when they click one (the figures of (a) below are
-    // medians once the pages are in memory). The big one goes first, so it also pays
-    // for what the first read of all loads (the tree's upper levels).
+    // medians once the pages are in memory).
+    store.latest(&account, &ConversationId::Chat(other_peer), PAGE)?;
     let mut first = [0.0; 2];
     for (n, conv) in [(1, &big_conv), (0, &small_conv)] {
         let start = Instant::now();
@@ -199,8 +203,8 @@ fn main() -> Result<(), Error> {
     );
     println!(
         "(c) disk: {} messages (batches of {SETUP_BATCH}): {:.0} bytes per message",
-        SMALL + big,
-        dir_size(&path) as f64 / (SMALL + big) as f64
+        2 * SMALL + big,
+        dir_size(&path) as f64 / (2 * SMALL + big) as f64
     );
     let signin_n = if real_run { 20_000 } else { 1_000 };
     let disk = disk_per_message(signin_n)?;
