@@ -45,17 +45,15 @@ mod history;
 use std::path::Path;
 use std::time::Instant;
 
-use history::{BATCH, CONVERSATIONS, Stream, account, conversation, text};
+use history::{BATCH, CONVERSATIONS, Stream, TREES, conversation};
 
-/// The trees the store writes for a message, in this order in [`Batch`].
-const TREES: [&str; 3] = ["history", "local_ids", "known_ids"];
 /// The conversation whose newest messages are read.
 const READ: u64 = 7;
 /// The store's own cache size (`store::CACHE_BYTES`), given to every engine.
 const CACHE: usize = 4 << 20;
 
 /// A batch's entries, by tree.
-type Batch = [Vec<(Vec<u8>, Vec<u8>)>; 3];
+type Batch = history::Entries;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Layout {
@@ -98,24 +96,7 @@ fn batch(layout: Layout, stream: &mut Stream, start: u64, end: u64) -> Batch {
         let place = n / CONVERSATIONS;
         let (record, ids) = stream.message();
         match layout {
-            Layout::Today => {
-                let mut key = conversation(conv);
-                key.extend_from_slice(&place.to_be_bytes());
-                key.extend_from_slice(&n.to_be_bytes());
-                let tail = key[key.len() - 16..].to_vec();
-                out[0].push((key, record));
-                let mut local = account(conv);
-                text(&mut local, &ids[0]);
-                out[1].push((local, tail.clone()));
-                for id in &ids[1..] {
-                    let mut known = conversation(conv);
-                    known.push(b'S');
-                    text(&mut known, id);
-                    let mut value = tail.clone();
-                    value.extend_from_slice(&[1, 0, 0, 0, 0, 0]);
-                    out[2].push((known, value));
-                }
-            }
+            Layout::Today => history::today(&mut out, n, record, &ids),
             Layout::Compact => {
                 let mut key = (conv as u32).to_be_bytes().to_vec();
                 key.extend_from_slice(&place.to_be_bytes());

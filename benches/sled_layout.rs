@@ -93,21 +93,15 @@ fn write(path: &Path, packed: bool, messages: u64) -> f64 {
                     value.extend_from_slice(&place.to_be_bytes());
                 }
             } else {
-                let mut key = conversation(conv);
-                key.extend_from_slice(&place.to_be_bytes());
-                key.extend_from_slice(&n.to_be_bytes());
-                let tail = key[key.len() - 16..].to_vec();
-                records.insert(key, record);
-                let mut local = account(conv);
-                text(&mut local, &ids[0]);
-                locals.insert(local, tail.clone());
-                for id in &ids[1..] {
-                    let mut known = conversation(conv);
-                    known.push(b'S');
-                    text(&mut known, id);
-                    let mut value = tail.clone();
-                    value.extend_from_slice(&[1, 0, 0, 0, 0, 0]);
-                    knowns.insert(known, value);
+                let mut entries = history::Entries::default();
+                history::today(&mut entries, n, record, &ids);
+                for (batch, tree) in [&mut records, &mut locals, &mut knowns]
+                    .into_iter()
+                    .zip(entries)
+                {
+                    for (key, value) in tree {
+                        batch.insert(key, value);
+                    }
                 }
             }
         }

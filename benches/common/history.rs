@@ -64,3 +64,32 @@ pub fn conversation(conversation: u64) -> Vec<u8> {
     );
     key
 }
+
+/// A message's entries by tree, in [`TREES`]' order.
+pub type Entries = [Vec<(Vec<u8>, Vec<u8>)>; 3];
+
+/// The trees the store writes for a message.
+pub const TREES: [&str; 3] = ["history", "local_ids", "known_ids"];
+
+/// Message `n`'s entries as the store lays them out today (schema 5), appended to
+/// `out`: its record in `history` (keyed by account, conversation, place and sequence),
+/// its local id in `local_ids`, its archive and origin ids in `known_ids`.
+pub fn today(out: &mut Entries, n: u64, record: Vec<u8>, ids: &[Vec<u8>; 3]) {
+    let conv = n % CONVERSATIONS;
+    let mut key = conversation(conv);
+    key.extend_from_slice(&(n / CONVERSATIONS).to_be_bytes());
+    key.extend_from_slice(&n.to_be_bytes());
+    let tail = key[key.len() - 16..].to_vec();
+    out[0].push((key, record));
+    let mut local = account(conv);
+    text(&mut local, &ids[0]);
+    out[1].push((local, tail.clone()));
+    for id in &ids[1..] {
+        let mut known = conversation(conv);
+        known.push(b'S');
+        text(&mut known, id);
+        let mut value = tail.clone();
+        value.extend_from_slice(&[1, 0, 0, 0, 0, 0]);
+        out[2].push((known, value));
+    }
+}
